@@ -1,0 +1,135 @@
+//! `drq`: the DRQ accelerator's command line.
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use drq_hdl::config::{AccelConfig, RawAccelConfig};
+use drq_verif::files::{load_layer_data, output_files, write_outputs, LayerFiles};
+use drq_verif::{run_layer, Layer};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "drq",
+    version,
+    about = "DRQ accelerator: RTL generator, golden model and co-simulation"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run one convolution layer through the golden model (SPEC sections 2-5).
+    Golden(GoldenArgs),
+    /// Print the resolved accelerator configuration (file + flags) as TOML.
+    Config(ConfigArgs),
+}
+
+/// The accelerator configuration: a TOML file, each key overridable by a flag.
+#[derive(Args, Debug, Clone)]
+struct ConfigArgs {
+    /// Accelerator configuration (TOML, keys rows, cols, a_hi, a_lo, w_hi,
+    /// w_lo, acc_bits, region); missing keys take the SPEC defaults.
+    #[arg(long, value_name = "TOML")]
+    config: Option<PathBuf>,
+    #[arg(long, allow_negative_numbers = true)]
+    rows: Option<i64>,
+    #[arg(long, allow_negative_numbers = true)]
+    cols: Option<i64>,
+    #[arg(long, allow_negative_numbers = true)]
+    a_hi: Option<i64>,
+    #[arg(long, allow_negative_numbers = true)]
+    a_lo: Option<i64>,
+    #[arg(long, allow_negative_numbers = true)]
+    w_hi: Option<i64>,
+    #[arg(long, allow_negative_numbers = true)]
+    w_lo: Option<i64>,
+    #[arg(long, allow_negative_numbers = true)]
+    acc_bits: Option<i64>,
+    #[arg(long, allow_negative_numbers = true)]
+    region: Option<i64>,
+}
+
+impl ConfigArgs {
+    fn resolve(&self) -> Result<AccelConfig> {
+        let flags = RawAccelConfig {
+            rows: self.rows,
+            cols: self.cols,
+            a_hi: self.a_hi,
+            a_lo: self.a_lo,
+            w_hi: self.w_hi,
+            w_lo: self.w_lo,
+            acc_bits: self.acc_bits,
+            region: self.region,
+        };
+        Ok(AccelConfig::load(self.config.as_deref(), &flags)?)
+    }
+}
+
+#[derive(Args, Debug)]
+struct GoldenArgs {
+    #[command(flatten)]
+    config: ConfigArgs,
+    /// Layer description (JSON).
+    #[arg(long, value_name = "JSON")]
+    layer: PathBuf,
+    /// Input activation codes [C_in, H, W], uint8 (uint16 if a_hi > 8).
+    #[arg(long, value_name = "NPY")]
+    input: PathBuf,
+    /// Weights [C_out, C_in, K, K], int8 (int16 if w_hi > 8).
+    #[arg(long, value_name = "NPY")]
+    weights: PathBuf,
+    /// Bias [C_out], int32.
+    #[arg(long, value_name = "NPY")]
+    bias: PathBuf,
+    /// Input mask [C_in, ceil(H/R), ceil(W/R)], uint8 0/1; predicted from the
+    /// input with the layer's threshold when absent.
+    #[arg(long, value_name = "NPY")]
+    mask: Option<PathBuf>,
+    /// Output folder (created if missing); written only if the run succeeds.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+}
+
+fn golden(args: &GoldenArgs) -> Result<()> {
+    let cfg = args.config.resolve()?;
+    let layer = Layer::load(&args.layer, &cfg)?;
+    let files = LayerFiles {
+        input: args.input.clone(),
+        weights: args.weights.clone(),
+        bias: args.bias.clone(),
+        mask: args.mask.clone(),
+    };
+    let data = load_layer_data(&cfg, &layer, &files)?;
+    let run = run_layer(&cfg, &layer, &data)?;
+    write_outputs(&args.out, &output_files(&cfg, &run, &run.counters))
+        .with_context(|| format!("writing results to {}", args.out.display()))?;
+    let c = &run.counters;
+    eprintln!(
+        "drq golden: {} -> {}: {} tiles, {} HIGH + {} LOW steps, {} token cycles",
+        args.layer.display(),
+        args.out.display(),
+        c.tiles,
+        c.steps_high,
+        c.steps_low,
+        c.token_cycles
+    );
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Golden(a) => golden(a),
+        Command::Config(a) => a.resolve().map(|c| print!("{}", c.to_toml())),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("drq: error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,491 @@
+//! The accelerator's generator parameters (SPEC section 1).
+//!
+//! One typed configuration, [`AccelConfig`], is read by the RTL generator, the
+//! golden model and every testbench. It is only ever constructed through
+//! [`AccelConfig::from_raw`] (or the TOML / default helpers that call it), so a
+//! value of this type is always valid: every range and combination rule of
+//! the SPEC has been checked, and derived widths are computed in one place.
+//!
+//! The file format is TOML with the SPEC names in lower case:
+//!
+//! ```toml
+//! rows = 16
+//! cols = 16
+//! a_hi = 8
+//! a_lo = 4
+//! w_hi = 8
+//! w_lo = 4
+//! acc_bits = 32
+//! region = 4
+//! ```
+//!
+//! A missing key takes the SPEC default; an unknown key is an error.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::path::Path;
+
+/// One rejected parameter: which one, the value given and what is allowed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid {scope}: {param} = {value}; allowed: {allowed}")]
+pub struct ParamError {
+    /// What the parameter belongs to ("accelerator configuration", "layer").
+    pub scope: &'static str,
+    /// The parameter's name as written in the file (lower case).
+    pub param: &'static str,
+    /// The value that was given.
+    pub value: String,
+    /// The allowed range or rule, in words.
+    pub allowed: String,
+}
+
+/// Anything that can go wrong reading a configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error(transparent)]
+    Param(#[from] ParamError),
+    #[error("cannot read accelerator configuration {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("accelerator configuration {path}: {message}")]
+    Syntax { path: String, message: String },
+}
+
+/// A configuration as written by a user: every key optional, values not yet
+/// checked. Unknown keys are rejected when parsing.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAccelConfig {
+    pub rows: Option<i64>,
+    pub cols: Option<i64>,
+    pub a_hi: Option<i64>,
+    pub a_lo: Option<i64>,
+    pub w_hi: Option<i64>,
+    pub w_lo: Option<i64>,
+    pub acc_bits: Option<i64>,
+    pub region: Option<i64>,
+}
+
+impl RawAccelConfig {
+    /// Keys set in `over` replace those of `self` (flags over a file).
+    pub fn overridden_by(&self, over: &RawAccelConfig) -> RawAccelConfig {
+        RawAccelConfig {
+            rows: over.rows.or(self.rows),
+            cols: over.cols.or(self.cols),
+            a_hi: over.a_hi.or(self.a_hi),
+            a_lo: over.a_lo.or(self.a_lo),
+            w_hi: over.w_hi.or(self.w_hi),
+            w_lo: over.w_lo.or(self.w_lo),
+            acc_bits: over.acc_bits.or(self.acc_bits),
+            region: over.region.or(self.region),
+        }
+    }
+}
+
+/// A validated accelerator configuration (SPEC section 1, generator parameters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct AccelConfig {
+    /// Array rows = output pixels per tile (1..=64).
+    pub rows: u32,
+    /// Array columns = output channels per tile (1..=64).
+    pub cols: u32,
+    /// Bits of a high-precision (unsigned) activation code (2..=16).
+    pub a_hi: u32,
+    /// Bits of a low-precision activation, one token digit (divides a_hi, < a_hi).
+    pub a_lo: u32,
+    /// Bits of a signed high-precision weight (2..=16).
+    pub w_hi: u32,
+    /// Bits of a signed low-precision weight, one token digit (divides w_hi, <= w_hi).
+    pub w_lo: u32,
+    /// Signed accumulator bits (16..=64); accumulation wraps at this width.
+    pub acc_bits: u32,
+    /// Side of a square sensitivity region (1, 2, 4, 8 or 16).
+    pub region: u32,
+}
+
+impl Default for AccelConfig {
+    fn default() -> Self {
+        AccelConfig {
+            rows: 16,
+            cols: 16,
+            a_hi: 8,
+            a_lo: 4,
+            w_hi: 8,
+            w_lo: 4,
+            acc_bits: 32,
+            region: 4,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for AccelConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = RawAccelConfig::deserialize(d)?;
+        AccelConfig::from_raw(&raw).map_err(serde::de::Error::custom)
+    }
+}
+
+const SCOPE: &str = "accelerator configuration";
+
+fn reject(param: &'static str, value: i64, allowed: impl Into<String>) -> ParamError {
+    ParamError {
+        scope: SCOPE,
+        param,
+        value: value.to_string(),
+        allowed: allowed.into(),
+    }
+}
+
+fn in_range(param: &'static str, value: i64, lo: i64, hi: i64) -> Result<u32, ParamError> {
+    if (lo..=hi).contains(&value) {
+        Ok(value as u32)
+    } else {
+        Err(reject(param, value, format!("{lo}..={hi}")))
+    }
+}
+
+impl AccelConfig {
+    /// Validate a raw configuration; missing keys take the SPEC defaults.
+    /// The first rule broken is reported, naming the parameter and the range.
+    pub fn from_raw(raw: &RawAccelConfig) -> Result<AccelConfig, ParamError> {
+        let d = AccelConfig::default();
+        let rows = in_range("rows", raw.rows.unwrap_or(d.rows.into()), 1, 64)?;
+        let cols = in_range("cols", raw.cols.unwrap_or(d.cols.into()), 1, 64)?;
+        let a_hi = in_range("a_hi", raw.a_hi.unwrap_or(d.a_hi.into()), 2, 16)?;
+        let a_lo_v = raw.a_lo.unwrap_or(d.a_lo.into());
+        let a_lo = in_range("a_lo", a_lo_v, 1, i64::from(a_hi) - 1).map_err(|mut e| {
+            e.allowed = format!("1..={} and a divisor of a_hi = {a_hi}", a_hi - 1);
+            e
+        })?;
+        if a_hi % a_lo != 0 {
+            return Err(reject(
+                "a_lo",
+                a_lo_v,
+                format!("a divisor of a_hi = {a_hi} below it"),
+            ));
+        }
+        let w_hi = in_range("w_hi", raw.w_hi.unwrap_or(d.w_hi.into()), 2, 16)?;
+        let w_lo_v = raw.w_lo.unwrap_or(d.w_lo.into());
+        let w_lo = in_range("w_lo", w_lo_v, 1, i64::from(w_hi)).map_err(|mut e| {
+            e.allowed = format!("1..={w_hi} and a divisor of w_hi = {w_hi}");
+            e
+        })?;
+        if w_hi % w_lo != 0 {
+            return Err(reject(
+                "w_lo",
+                w_lo_v,
+                format!("a divisor of w_hi = {w_hi}, at most w_hi"),
+            ));
+        }
+        let acc_bits = in_range(
+            "acc_bits",
+            raw.acc_bits.unwrap_or(d.acc_bits.into()),
+            16,
+            64,
+        )?;
+        let region_v = raw.region.unwrap_or(d.region.into());
+        if ![1, 2, 4, 8, 16].contains(&region_v) {
+            return Err(reject("region", region_v, "one of 1, 2, 4, 8, 16"));
+        }
+        Ok(AccelConfig {
+            rows,
+            cols,
+            a_hi,
+            a_lo,
+            w_hi,
+            w_lo,
+            acc_bits,
+            region: region_v as u32,
+        })
+    }
+
+    /// Parse and validate TOML text. `origin` names the source in errors.
+    pub fn from_toml_str(text: &str, origin: &str) -> Result<AccelConfig, ConfigError> {
+        let raw = parse_raw_toml(text, origin)?;
+        Ok(AccelConfig::from_raw(&raw)?)
+    }
+
+    /// Read, parse and validate a TOML file, with flag overrides applied on top.
+    pub fn load(
+        path: Option<&Path>,
+        overrides: &RawAccelConfig,
+    ) -> Result<AccelConfig, ConfigError> {
+        let file = match path {
+            None => RawAccelConfig::default(),
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|source| ConfigError::Io {
+                    path: p.display().to_string(),
+                    source,
+                })?;
+                parse_raw_toml(&text, &p.display().to_string())?
+            }
+        };
+        Ok(AccelConfig::from_raw(&file.overridden_by(overrides))?)
+    }
+
+    /// The configuration as TOML, every key written.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).expect("AccelConfig serialises to TOML")
+    }
+
+    /// The configuration as pretty JSON (what `params.json` holds).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("AccelConfig serialises to JSON")
+    }
+
+    // ---- derived quantities, computed in one place -------------------------
+
+    /// Largest activation code, 2^A_HI - 1.
+    pub fn a_max(&self) -> u32 {
+        (1u32 << self.a_hi) - 1
+    }
+    /// Largest low-precision activation code q, 2^A_LO - 1.
+    pub fn q_max(&self) -> u32 {
+        (1u32 << self.a_lo) - 1
+    }
+    /// Range of a high-precision weight, [-2^(W_HI-1), 2^(W_HI-1) - 1].
+    pub fn w_range(&self) -> (i32, i32) {
+        (-(1i32 << (self.w_hi - 1)), (1i32 << (self.w_hi - 1)) - 1)
+    }
+    /// Range of a low-precision weight digit, [-2^(W_LO-1), 2^(W_LO-1) - 1].
+    pub fn w_lo_range(&self) -> (i32, i32) {
+        (-(1i32 << (self.w_lo - 1)), (1i32 << (self.w_lo - 1)) - 1)
+    }
+    /// A_LO-bit digits in a high-precision activation.
+    pub fn a_digits(&self) -> u32 {
+        self.a_hi / self.a_lo
+    }
+    /// W_LO-bit digits in a high-precision weight.
+    pub fn w_digits(&self) -> u32 {
+        self.w_hi / self.w_lo
+    }
+    /// Tokens (array cycles) of one HIGH step: (A_HI/A_LO) * (W_HI/W_LO).
+    pub fn tokens_per_high_step(&self) -> u32 {
+        self.a_digits() * self.w_digits()
+    }
+    /// Largest activation low shift s: A_HI - A_LO.
+    pub fn max_low_shift(&self) -> u32 {
+        self.a_hi - self.a_lo
+    }
+    /// Largest weight low shift sw: W_HI - W_LO.
+    pub fn max_w_low_shift(&self) -> u32 {
+        self.w_hi - self.w_lo
+    }
+    /// Bytes per element of an activation tensor file (1 for A_HI <= 8, else 2).
+    pub fn activation_bytes(&self) -> u32 {
+        if self.a_hi <= 8 {
+            1
+        } else {
+            2
+        }
+    }
+    /// Bytes per element of a weight tensor file (1 for W_HI <= 8, else 2).
+    pub fn weight_bytes(&self) -> u32 {
+        if self.w_hi <= 8 {
+            1
+        } else {
+            2
+        }
+    }
+}
+
+impl fmt::Display for AccelConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}x{} array, A {}/{}, W {}/{}, ACC {}, R {}",
+            self.rows,
+            self.cols,
+            self.a_hi,
+            self.a_lo,
+            self.w_hi,
+            self.w_lo,
+            self.acc_bits,
+            self.region
+        )
+    }
+}
+
+fn parse_raw_toml(text: &str, origin: &str) -> Result<RawAccelConfig, ConfigError> {
+    toml::from_str(text).map_err(|e| {
+        // Name the line (and so the key) the parser stopped at.
+        let at = e.span().map(|span| {
+            let line_no = text[..span.start.min(text.len())].matches('\n').count();
+            let line = text.lines().nth(line_no).unwrap_or("").trim();
+            format!("line {} (`{line}`): ", line_no + 1)
+        });
+        ConfigError::Syntax {
+            path: origin.to_string(),
+            message: format!("{}{}", at.unwrap_or_default(), e.message()),
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn raw(f: impl FnOnce(&mut RawAccelConfig)) -> RawAccelConfig {
+        let mut r = RawAccelConfig::default();
+        f(&mut r);
+        r
+    }
+
+    #[test]
+    fn empty_file_is_the_spec_default() {
+        let c = AccelConfig::from_toml_str("", "t").unwrap();
+        assert_eq!(c, AccelConfig::default());
+        assert_eq!((c.rows, c.cols, c.a_hi, c.a_lo), (16, 16, 8, 4));
+        assert_eq!((c.w_hi, c.w_lo, c.acc_bits, c.region), (8, 4, 32, 4));
+        assert_eq!(c.tokens_per_high_step(), 4);
+    }
+
+    #[test]
+    fn keys_are_lower_case_spec_names() {
+        let c = AccelConfig::from_toml_str(
+            "rows = 8\ncols = 4\na_hi = 16\na_lo = 4\nw_hi = 8\nw_lo = 8\nacc_bits = 48\nregion = 2\n",
+            "t",
+        )
+        .unwrap();
+        assert_eq!(
+            c,
+            AccelConfig {
+                rows: 8,
+                cols: 4,
+                a_hi: 16,
+                a_lo: 4,
+                w_hi: 8,
+                w_lo: 8,
+                acc_bits: 48,
+                region: 2
+            }
+        );
+        assert_eq!(c.tokens_per_high_step(), 4);
+        // round trip through the TOML writer
+        assert_eq!(AccelConfig::from_toml_str(&c.to_toml(), "t").unwrap(), c);
+    }
+
+    #[test]
+    fn unknown_key_is_an_error_naming_it() {
+        let e = AccelConfig::from_toml_str("rows = 8\nROWS = 4\n", "cfg.toml").unwrap_err();
+        let msg = e.to_string();
+        assert!(msg.contains("cfg.toml") && msg.contains("ROWS"), "{msg}");
+    }
+
+    #[test]
+    fn every_range_names_parameter_and_range() {
+        let cases: Vec<(RawAccelConfig, &str, &str)> = vec![
+            (raw(|r| r.rows = Some(0)), "rows", "1..=64"),
+            (raw(|r| r.rows = Some(65)), "rows", "1..=64"),
+            (raw(|r| r.cols = Some(-3)), "cols", "1..=64"),
+            (raw(|r| r.cols = Some(65)), "cols", "1..=64"),
+            (raw(|r| r.a_hi = Some(1)), "a_hi", "2..=16"),
+            (raw(|r| r.a_hi = Some(17)), "a_hi", "2..=16"),
+            (raw(|r| r.a_lo = Some(8)), "a_lo", "1..=7"),
+            (raw(|r| r.a_lo = Some(3)), "a_lo", "divisor"),
+            (raw(|r| r.a_lo = Some(0)), "a_lo", "1..=7"),
+            (raw(|r| r.w_hi = Some(1)), "w_hi", "2..=16"),
+            (raw(|r| r.w_lo = Some(9)), "w_lo", "1..=8"),
+            (raw(|r| r.w_lo = Some(3)), "w_lo", "divisor"),
+            (raw(|r| r.acc_bits = Some(15)), "acc_bits", "16..=64"),
+            (raw(|r| r.acc_bits = Some(65)), "acc_bits", "16..=64"),
+            (raw(|r| r.region = Some(3)), "region", "1, 2, 4, 8, 16"),
+            (raw(|r| r.region = Some(32)), "region", "1, 2, 4, 8, 16"),
+        ];
+        for (r, param, allowed) in cases {
+            let e = AccelConfig::from_raw(&r).unwrap_err();
+            assert_eq!(e.param, param, "{e}");
+            assert!(
+                e.to_string().contains(allowed),
+                "{e} should mention {allowed}"
+            );
+        }
+    }
+
+    #[test]
+    fn edges_of_the_ranges_are_accepted() {
+        for (r, check) in [
+            (
+                raw(|r| {
+                    r.rows = Some(1);
+                    r.cols = Some(64)
+                }),
+                1,
+            ),
+            (
+                raw(|r| {
+                    r.rows = Some(64);
+                    r.cols = Some(1)
+                }),
+                2,
+            ),
+            (
+                raw(|r| {
+                    r.a_hi = Some(2);
+                    r.a_lo = Some(1)
+                }),
+                3,
+            ),
+            (
+                raw(|r| {
+                    r.w_hi = Some(2);
+                    r.w_lo = Some(2)
+                }),
+                4,
+            ),
+            (
+                raw(|r| {
+                    r.w_hi = Some(16);
+                    r.w_lo = Some(16);
+                    r.a_hi = Some(16);
+                    r.a_lo = Some(8)
+                }),
+                5,
+            ),
+            (
+                raw(|r| {
+                    r.acc_bits = Some(16);
+                    r.region = Some(1)
+                }),
+                6,
+            ),
+            (
+                raw(|r| {
+                    r.acc_bits = Some(64);
+                    r.region = Some(16)
+                }),
+                7,
+            ),
+        ] {
+            assert!(
+                AccelConfig::from_raw(&r).is_ok(),
+                "case {check}: {:?}",
+                AccelConfig::from_raw(&r)
+            );
+        }
+    }
+
+    #[test]
+    fn flags_override_file() {
+        let file = raw(|r| {
+            r.rows = Some(8);
+            r.cols = Some(8)
+        });
+        let flags = raw(|r| r.rows = Some(4));
+        let c = AccelConfig::from_raw(&file.overridden_by(&flags)).unwrap();
+        assert_eq!((c.rows, c.cols), (4, 8));
+    }
+
+    #[test]
+    fn wrong_type_is_a_syntax_error_naming_the_file() {
+        let e = AccelConfig::from_toml_str("rows = \"many\"\n", "x.toml").unwrap_err();
+        assert!(e.to_string().contains("x.toml"), "{e}");
+        assert!(
+            e.to_string().contains("rows") || e.to_string().contains("integer"),
+            "{e}"
+        );
+    }
+}

@@ -1,0 +1,22 @@
+//! DRQ verification: the golden model of SPEC sections 2 to 5, tensor files,
+//! and (from the array issue on) the Verilator co-simulation.
+//!
+//! * [`numerics`]: the number rules (quantisers, wrap, requantisation).
+//! * [`predictor`]: the sensitivity predictor.
+//! * [`schedule`]: tiles, steps, modes, tokens and counters.
+//! * [`golden`]: one layer end to end.
+//! * [`files`]: `.npy` inputs and outputs of a layer run, as the CLI uses them.
+
+pub mod files;
+pub mod golden;
+pub mod layer;
+pub mod npy;
+pub mod numerics;
+pub mod predictor;
+pub mod rng;
+pub mod schedule;
+pub mod tensor;
+
+pub use golden::{run_layer, LayerData, LayerRun};
+pub use layer::Layer;
+pub use schedule::{Counters, Lowering};
