@@ -1,0 +1,43 @@
+# DRQ accelerator workspace. `make` emits the Verilog of the default
+# accelerator; `make test` runs every test. Both install what they need.
+
+CARGO   ?= cargo
+CONFIG  ?=
+OUT     ?= sim-out/verilog
+DRQ     := target/release/drq
+CONFIG_FLAG := $(if $(CONFIG),--config $(CONFIG),)
+SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: all deps build verilog test bench bench-golden clean
+
+all: verilog
+
+# System tools the flow needs (Debian packages), installed when missing.
+deps:
+	@missing=""; \
+	for t in verilator yosys; do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing; \
+	fi
+	@command -v $(CARGO) >/dev/null || { echo "error: cargo not found; install Rust (https://rustup.rs)"; exit 1; }
+
+build:
+	$(CARGO) build --release -p drq-gen
+
+# Emit the Verilog of the configured (default) accelerator into $(OUT).
+verilog: deps build
+	$(DRQ) verilog $(CONFIG_FLAG) --out $(OUT)
+
+test: deps
+	$(CARGO) test --workspace --release
+
+bench: bench-golden
+
+# Golden-model throughput (multiply-accumulates per second).
+bench-golden:
+	$(CARGO) bench -p drq-verif --bench golden
+
+clean:
+	$(CARGO) clean
+	find sim-out -mindepth 1 ! -name README.md -exec rm -rf {} +

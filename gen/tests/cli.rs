@@ -1,0 +1,253 @@
+//! `drq golden` end to end on files, and every bad-input case: one clear
+//! error naming what is wrong, a non-zero exit, and an untouched output folder.
+
+use drq_hdl::AccelConfig;
+use drq_verif::files::{save_layer_data, LayerFiles};
+use drq_verif::npy::{DType, NpyArray};
+use drq_verif::rng::Rng;
+use drq_verif::tensor::{FeatureMap, Mask, Weights};
+use drq_verif::{run_layer, Layer, LayerData};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const LAYER: &str = r#"{ "c_in": 3, "c_out": 5, "h": 9, "w": 7, "kernel": 3, "stride": 2, "padding": 1,
+  "threshold": 140, "low_shift": 4, "w_low_shift": 3, "requant_mult": 5, "requant_shift": 9,
+  "tile_h": 2, "tile_w": 4, "next_threshold": 30 }"#;
+
+struct Case {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    files: LayerFiles,
+    data: LayerData,
+}
+
+fn setup() -> Case {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    std::fs::write(root.join("layer.json"), LAYER).unwrap();
+    std::fs::write(root.join("accel.toml"), "rows = 8\ncols = 4\nregion = 2\n").unwrap();
+    let mut rng = Rng::new(11);
+    let data = LayerData {
+        input: FeatureMap::from_fn(3, 9, 7, |_, _, _| rng.range(0, 255) as u32),
+        weights: Weights::from_fn(5, 3, 3, |_, _, _, _| rng.range(-128, 127) as i32),
+        bias: (0..5).map(|_| rng.range(-1000, 1000) as i32).collect(),
+        mask: None,
+    };
+    let files = LayerFiles {
+        input: root.join("x.npy"),
+        weights: root.join("w.npy"),
+        bias: root.join("b.npy"),
+        mask: None,
+    };
+    save_layer_data(&AccelConfig::default(), &data, &files).unwrap();
+    Case { _dir: dir, root, files, data }
+}
+
+fn drq(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_drq")).args(args).output().expect("run drq")
+}
+
+fn golden_args(c: &Case, out: &Path) -> Vec<String> {
+    let p = |p: &Path| p.display().to_string();
+    vec![
+        "golden".into(),
+        "--config".into(),
+        p(&c.root.join("accel.toml")),
+        "--layer".into(),
+        p(&c.root.join("layer.json")),
+        "--input".into(),
+        p(&c.files.input),
+        "--weights".into(),
+        p(&c.files.weights),
+        "--bias".into(),
+        p(&c.files.bias),
+        "--out".into(),
+        p(out),
+    ]
+}
+
+fn run(args: &[String]) -> Output {
+    drq(&args.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+fn listing(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.map(|e| {
+                let e = e.unwrap();
+                (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap_or_default())
+            })
+            .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+#[test]
+fn golden_end_to_end_on_files() {
+    let c = setup();
+    let out = c.root.join("out");
+    let o = run(&golden_args(&c, &out));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let cfg = AccelConfig { rows: 8, cols: 4, region: 2, ..AccelConfig::default() };
+    let layer = Layer::load(&c.root.join("layer.json"), &cfg).unwrap();
+    let want = run_layer(&cfg, &layer, &c.data).unwrap();
+    let y = NpyArray::from_bytes(&std::fs::read(out.join("y.npy")).unwrap(), "y").unwrap();
+    assert_eq!((y.dtype, y.shape.clone()), (DType::U8, vec![5, 5, 4]));
+    assert_eq!(y.data, want.y.data.iter().map(|&v| i64::from(v)).collect::<Vec<_>>());
+    let acc = NpyArray::from_bytes(&std::fs::read(out.join("acc.npy")).unwrap(), "acc").unwrap();
+    assert_eq!((acc.dtype, acc.data.clone()), (DType::I64, want.acc.clone()));
+    let m_in = NpyArray::from_bytes(&std::fs::read(out.join("mask_in.npy")).unwrap(), "m").unwrap();
+    assert_eq!(m_in.shape, vec![3, 5, 4]);
+    assert_eq!(m_in.data, want.mask_in.data.iter().map(|&b| i64::from(b)).collect::<Vec<_>>());
+    let m_out = NpyArray::from_bytes(&std::fs::read(out.join("mask_out.npy")).unwrap(), "m").unwrap();
+    assert_eq!(m_out.shape, vec![5, 3, 2]);
+    let counters: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("counters.json")).unwrap()).unwrap();
+    assert_eq!(counters["steps_high"], want.counters.steps_high);
+    assert_eq!(counters["steps_low"], want.counters.steps_low);
+    assert_eq!(counters["token_cycles"], want.counters.token_cycles);
+    assert_eq!(counters["tiles"], want.counters.tiles);
+    assert_eq!(want.counters.tiles, 2 * 3 * 1, "2 channel tiles x (3 x 1) pixel tiles");
+
+    // A given mask is used instead of the predicted one.
+    let mask_path = c.root.join("m.npy");
+    let all = Mask::filled(3, 5, 4, true);
+    NpyArray::new(DType::U8, vec![3, 5, 4], all.data.iter().map(|&b| i64::from(b)).collect()).save(&mask_path).unwrap();
+    let mut args = golden_args(&c, &c.root.join("out2"));
+    args.extend(["--mask".into(), mask_path.display().to_string()]);
+    let o = run(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let counters: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(c.root.join("out2/counters.json")).unwrap()).unwrap();
+    assert_eq!(counters["steps_high"].as_u64().unwrap() + counters["steps_low"].as_u64().unwrap(), 6 * 27);
+    assert!(counters["steps_high"].as_u64().unwrap() > want.counters.steps_high);
+}
+
+/// Run with one argument changed (or a file rewritten) and check the error.
+fn assert_rejected(c: &Case, args: Vec<String>, must_mention: &[&str]) {
+    let out = c.root.join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("keep.txt"), "untouched").unwrap();
+    let before = listing(&out);
+    let o = run(&args);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "should fail: {args:?}");
+    assert!(err.starts_with("drq: error:"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "one clear error line: {err}");
+    for m in must_mention {
+        assert!(err.contains(m), "error should mention {m:?}: {err}");
+    }
+    assert_eq!(listing(&out), before, "output folder touched: {err}");
+}
+
+fn with_arg(c: &Case, flag: &str, value: &str) -> Vec<String> {
+    let mut a = golden_args(c, &c.root.join("out"));
+    match a.iter().position(|x| x == flag) {
+        Some(i) => a[i + 1] = value.into(),
+        None => a.extend([flag.into(), value.into()]),
+    }
+    a
+}
+
+#[test]
+fn bad_tensor_files_are_rejected_naming_file_and_shapes() {
+    let c = setup();
+    let p = |name: &str| c.root.join(name).display().to_string();
+    // wrong input shape
+    NpyArray::new(DType::U8, vec![3, 7, 9], vec![0; 189]).save(&c.root.join("x_t.npy")).unwrap();
+    assert_rejected(&c, with_arg(&c, "--input", &p("x_t.npy")), &["x_t.npy", "[3, 9, 7]", "[3, 7, 9]"]);
+    // wrong input dtype
+    NpyArray::new(DType::U16, vec![3, 9, 7], vec![0; 189]).save(&c.root.join("x16.npy")).unwrap();
+    assert_rejected(&c, with_arg(&c, "--input", &p("x16.npy")), &["x16.npy", "uint8", "uint16"]);
+    // wrong weight dtype and shape
+    NpyArray::new(DType::U8, vec![5, 3, 3, 3], vec![0; 135]).save(&c.root.join("wu.npy")).unwrap();
+    assert_rejected(&c, with_arg(&c, "--weights", &p("wu.npy")), &["wu.npy", "int8", "uint8"]);
+    NpyArray::new(DType::I8, vec![5, 3, 1, 1], vec![0; 15]).save(&c.root.join("w1.npy")).unwrap();
+    assert_rejected(&c, with_arg(&c, "--weights", &p("w1.npy")), &["w1.npy", "[5, 3, 3, 3]", "[5, 3, 1, 1]"]);
+    // bias of the wrong length and type
+    NpyArray::new(DType::I32, vec![4], vec![0; 4]).save(&c.root.join("b4.npy")).unwrap();
+    assert_rejected(&c, with_arg(&c, "--bias", &p("b4.npy")), &["b4.npy", "[5]", "[4]"]);
+    NpyArray::new(DType::I64, vec![5], vec![0; 5]).save(&c.root.join("b64.npy")).unwrap();
+    assert_rejected(&c, with_arg(&c, "--bias", &p("b64.npy")), &["b64.npy", "int32", "int64"]);
+    // a mask of the wrong shape, and one with a value that is not 0 or 1
+    NpyArray::new(DType::U8, vec![3, 3, 2], vec![0; 18]).save(&c.root.join("m_s.npy")).unwrap();
+    assert_rejected(&c, with_arg(&c, "--mask", &p("m_s.npy")), &["m_s.npy", "[3, 5, 4]", "[3, 3, 2]"]);
+    let mut vals = vec![0; 60];
+    vals[7] = 2;
+    NpyArray::new(DType::U8, vec![3, 5, 4], vals).save(&c.root.join("m2.npy")).unwrap();
+    assert_rejected(&c, with_arg(&c, "--mask", &p("m2.npy")), &["m2.npy", "value 2", "0..=1"]);
+    // not an npy file, and a missing file
+    std::fs::write(c.root.join("junk.npy"), "not numpy").unwrap();
+    assert_rejected(&c, with_arg(&c, "--weights", &p("junk.npy")), &["junk.npy", "not a NumPy"]);
+    assert_rejected(&c, with_arg(&c, "--input", &p("nope.npy")), &["nope.npy"]);
+}
+
+#[test]
+fn values_out_of_range_for_the_configuration_are_rejected() {
+    let c = setup();
+    // a_hi = 6: input codes above 63 are invalid even though the file is uint8
+    let cfg = c.root.join("a6.toml");
+    std::fs::write(&cfg, "rows = 8\ncols = 4\nregion = 2\na_hi = 6\na_lo = 3\n").unwrap();
+    let mut layer: serde_json::Value = serde_json::from_str(LAYER).unwrap();
+    layer["low_shift"] = 3.into();
+    std::fs::write(c.root.join("layer6.json"), layer.to_string()).unwrap();
+    let mut args = with_arg(&c, "--config", &cfg.display().to_string());
+    let i = args.iter().position(|x| x == "--layer").unwrap();
+    args[i + 1] = c.root.join("layer6.json").display().to_string();
+    assert_rejected(&c, args, &["x.npy", "input", "0..=63"]);
+}
+
+#[test]
+fn bad_configuration_and_layer_are_rejected_naming_the_parameter() {
+    let c = setup();
+    let write = |name: &str, text: &str| {
+        std::fs::write(c.root.join(name), text).unwrap();
+        c.root.join(name).display().to_string()
+    };
+    let bad_rows = write("r0.toml", "rows = 0\n");
+    assert_rejected(&c, with_arg(&c, "--config", &bad_rows), &["rows = 0", "1..=64"]);
+    let unknown = write("u.toml", "rows = 8\nbanks = 2\n");
+    assert_rejected(&c, with_arg(&c, "--config", &unknown), &["u.toml", "banks"]);
+    let a_lo = write("alo.toml", "a_lo = 3\n");
+    assert_rejected(&c, with_arg(&c, "--config", &a_lo), &["a_lo = 3", "divisor"]);
+    // a flag override is checked like a file value
+    assert_rejected(&c, with_arg(&c, "--region", "3"), &["region = 3", "1, 2, 4, 8, 16"]);
+    // tile larger than the array (rows = 8 in accel.toml, tile 3x4)
+    let mut l: serde_json::Value = serde_json::from_str(LAYER).unwrap();
+    l["tile_h"] = 3.into();
+    let big_tile = write("tile.json", &l.to_string());
+    assert_rejected(&c, with_arg(&c, "--layer", &big_tile), &["tile_h * tile_w", "12", "rows = 8"]);
+    let mut l: serde_json::Value = serde_json::from_str(LAYER).unwrap();
+    l["low_shift"] = 5.into();
+    let shift = write("shift.json", &l.to_string());
+    assert_rejected(&c, with_arg(&c, "--layer", &shift), &["low_shift = 5", "0..=4"]);
+    let mut l: serde_json::Value = serde_json::from_str(LAYER).unwrap();
+    l["h"] = 1.into();
+    l["padding"] = 0.into();
+    let small = write("small.json", &l.to_string());
+    assert_rejected(&c, with_arg(&c, "--layer", &small), &["output height"]);
+    let syntax = write("syntax.json", "{ \"c_in\": 3, ");
+    assert_rejected(&c, with_arg(&c, "--layer", &syntax), &["syntax.json"]);
+}
+
+#[test]
+fn missing_output_folder_is_not_created_on_error() {
+    let c = setup();
+    let out = c.root.join("fresh");
+    let mut args = golden_args(&c, &out);
+    let i = args.iter().position(|x| x == "--bias").unwrap();
+    args[i + 1] = c.root.join("missing.npy").display().to_string();
+    let o = run(&args);
+    assert!(!o.status.success());
+    assert!(!out.exists(), "no output folder after a failed run");
+}
+
+#[test]
+fn config_subcommand_prints_resolved_configuration() {
+    let o = drq(&["config", "--rows", "8", "--region", "2"]);
+    assert!(o.status.success());
+    let text = String::from_utf8_lossy(&o.stdout);
+    let cfg = AccelConfig::from_toml_str(&text, "stdout").unwrap();
+    assert_eq!(cfg, AccelConfig { rows: 8, region: 2, ..AccelConfig::default() });
+}
