@@ -50,6 +50,9 @@ struct ConfigArgs {
     acc_bits: Option<i64>,
     #[arg(long, allow_negative_numbers = true)]
     region: Option<i64>,
+    /// Processing element: drq (default) or int8 (the plain baseline).
+    #[arg(long)]
+    pe: Option<String>,
 }
 
 impl ConfigArgs {
@@ -63,6 +66,7 @@ impl ConfigArgs {
             w_lo: self.w_lo,
             acc_bits: self.acc_bits,
             region: self.region,
+            pe: self.pe.clone(),
         };
         Ok(AccelConfig::load(self.config.as_deref(), &flags)?)
     }

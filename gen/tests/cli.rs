@@ -40,11 +40,19 @@ fn setup() -> Case {
         mask: None,
     };
     save_layer_data(&AccelConfig::default(), &data, &files).unwrap();
-    Case { _dir: dir, root, files, data }
+    Case {
+        _dir: dir,
+        root,
+        files,
+        data,
+    }
 }
 
 fn drq(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_drq")).args(args).output().expect("run drq")
+    Command::new(env!("CARGO_BIN_EXE_drq"))
+        .args(args)
+        .output()
+        .expect("run drq")
 }
 
 fn golden_args(c: &Case, out: &Path) -> Vec<String> {
@@ -75,7 +83,10 @@ fn listing(dir: &Path) -> Vec<(String, Vec<u8>)> {
         .map(|rd| {
             rd.map(|e| {
                 let e = e.unwrap();
-                (e.file_name().to_string_lossy().into_owned(), std::fs::read(e.path()).unwrap_or_default())
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read(e.path()).unwrap_or_default(),
+                )
             })
             .collect()
         })
@@ -90,37 +101,74 @@ fn golden_end_to_end_on_files() {
     let out = c.root.join("out");
     let o = run(&golden_args(&c, &out));
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let cfg = AccelConfig { rows: 8, cols: 4, region: 2, ..AccelConfig::default() };
+    let cfg = AccelConfig {
+        rows: 8,
+        cols: 4,
+        region: 2,
+        ..AccelConfig::default()
+    };
     let layer = Layer::load(&c.root.join("layer.json"), &cfg).unwrap();
     let want = run_layer(&cfg, &layer, &c.data).unwrap();
     let y = NpyArray::from_bytes(&std::fs::read(out.join("y.npy")).unwrap(), "y").unwrap();
     assert_eq!((y.dtype, y.shape.clone()), (DType::U8, vec![5, 5, 4]));
-    assert_eq!(y.data, want.y.data.iter().map(|&v| i64::from(v)).collect::<Vec<_>>());
+    assert_eq!(
+        y.data,
+        want.y
+            .data
+            .iter()
+            .map(|&v| i64::from(v))
+            .collect::<Vec<_>>()
+    );
     let acc = NpyArray::from_bytes(&std::fs::read(out.join("acc.npy")).unwrap(), "acc").unwrap();
-    assert_eq!((acc.dtype, acc.data.clone()), (DType::I64, want.acc.clone()));
+    assert_eq!(
+        (acc.dtype, acc.data.clone()),
+        (DType::I64, want.acc.clone())
+    );
     let m_in = NpyArray::from_bytes(&std::fs::read(out.join("mask_in.npy")).unwrap(), "m").unwrap();
     assert_eq!(m_in.shape, vec![3, 5, 4]);
-    assert_eq!(m_in.data, want.mask_in.data.iter().map(|&b| i64::from(b)).collect::<Vec<_>>());
-    let m_out = NpyArray::from_bytes(&std::fs::read(out.join("mask_out.npy")).unwrap(), "m").unwrap();
+    assert_eq!(
+        m_in.data,
+        want.mask_in
+            .data
+            .iter()
+            .map(|&b| i64::from(b))
+            .collect::<Vec<_>>()
+    );
+    let m_out =
+        NpyArray::from_bytes(&std::fs::read(out.join("mask_out.npy")).unwrap(), "m").unwrap();
     assert_eq!(m_out.shape, vec![5, 3, 2]);
-    let counters: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("counters.json")).unwrap()).unwrap();
+    let counters: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("counters.json")).unwrap()).unwrap();
     assert_eq!(counters["steps_high"], want.counters.steps_high);
     assert_eq!(counters["steps_low"], want.counters.steps_low);
     assert_eq!(counters["token_cycles"], want.counters.token_cycles);
     assert_eq!(counters["tiles"], want.counters.tiles);
-    assert_eq!(want.counters.tiles, 2 * 3 * 1, "2 channel tiles x (3 x 1) pixel tiles");
+    assert_eq!(
+        want.counters.tiles,
+        2 * 3 * 1,
+        "2 channel tiles x (3 x 1) pixel tiles"
+    );
 
     // A given mask is used instead of the predicted one.
     let mask_path = c.root.join("m.npy");
     let all = Mask::filled(3, 5, 4, true);
-    NpyArray::new(DType::U8, vec![3, 5, 4], all.data.iter().map(|&b| i64::from(b)).collect()).save(&mask_path).unwrap();
+    NpyArray::new(
+        DType::U8,
+        vec![3, 5, 4],
+        all.data.iter().map(|&b| i64::from(b)).collect(),
+    )
+    .save(&mask_path)
+    .unwrap();
     let mut args = golden_args(&c, &c.root.join("out2"));
     args.extend(["--mask".into(), mask_path.display().to_string()]);
     let o = run(&args);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let counters: serde_json::Value =
         serde_json::from_slice(&std::fs::read(c.root.join("out2/counters.json")).unwrap()).unwrap();
-    assert_eq!(counters["steps_high"].as_u64().unwrap() + counters["steps_low"].as_u64().unwrap(), 6 * 27);
+    assert_eq!(
+        counters["steps_high"].as_u64().unwrap() + counters["steps_low"].as_u64().unwrap(),
+        6 * 27
+    );
     assert!(counters["steps_high"].as_u64().unwrap() > want.counters.steps_high);
 }
 
@@ -155,31 +203,83 @@ fn bad_tensor_files_are_rejected_naming_file_and_shapes() {
     let c = setup();
     let p = |name: &str| c.root.join(name).display().to_string();
     // wrong input shape
-    NpyArray::new(DType::U8, vec![3, 7, 9], vec![0; 189]).save(&c.root.join("x_t.npy")).unwrap();
-    assert_rejected(&c, with_arg(&c, "--input", &p("x_t.npy")), &["x_t.npy", "[3, 9, 7]", "[3, 7, 9]"]);
+    NpyArray::new(DType::U8, vec![3, 7, 9], vec![0; 189])
+        .save(&c.root.join("x_t.npy"))
+        .unwrap();
+    assert_rejected(
+        &c,
+        with_arg(&c, "--input", &p("x_t.npy")),
+        &["x_t.npy", "[3, 9, 7]", "[3, 7, 9]"],
+    );
     // wrong input dtype
-    NpyArray::new(DType::U16, vec![3, 9, 7], vec![0; 189]).save(&c.root.join("x16.npy")).unwrap();
-    assert_rejected(&c, with_arg(&c, "--input", &p("x16.npy")), &["x16.npy", "uint8", "uint16"]);
+    NpyArray::new(DType::U16, vec![3, 9, 7], vec![0; 189])
+        .save(&c.root.join("x16.npy"))
+        .unwrap();
+    assert_rejected(
+        &c,
+        with_arg(&c, "--input", &p("x16.npy")),
+        &["x16.npy", "uint8", "uint16"],
+    );
     // wrong weight dtype and shape
-    NpyArray::new(DType::U8, vec![5, 3, 3, 3], vec![0; 135]).save(&c.root.join("wu.npy")).unwrap();
-    assert_rejected(&c, with_arg(&c, "--weights", &p("wu.npy")), &["wu.npy", "int8", "uint8"]);
-    NpyArray::new(DType::I8, vec![5, 3, 1, 1], vec![0; 15]).save(&c.root.join("w1.npy")).unwrap();
-    assert_rejected(&c, with_arg(&c, "--weights", &p("w1.npy")), &["w1.npy", "[5, 3, 3, 3]", "[5, 3, 1, 1]"]);
+    NpyArray::new(DType::U8, vec![5, 3, 3, 3], vec![0; 135])
+        .save(&c.root.join("wu.npy"))
+        .unwrap();
+    assert_rejected(
+        &c,
+        with_arg(&c, "--weights", &p("wu.npy")),
+        &["wu.npy", "int8", "uint8"],
+    );
+    NpyArray::new(DType::I8, vec![5, 3, 1, 1], vec![0; 15])
+        .save(&c.root.join("w1.npy"))
+        .unwrap();
+    assert_rejected(
+        &c,
+        with_arg(&c, "--weights", &p("w1.npy")),
+        &["w1.npy", "[5, 3, 3, 3]", "[5, 3, 1, 1]"],
+    );
     // bias of the wrong length and type
-    NpyArray::new(DType::I32, vec![4], vec![0; 4]).save(&c.root.join("b4.npy")).unwrap();
-    assert_rejected(&c, with_arg(&c, "--bias", &p("b4.npy")), &["b4.npy", "[5]", "[4]"]);
-    NpyArray::new(DType::I64, vec![5], vec![0; 5]).save(&c.root.join("b64.npy")).unwrap();
-    assert_rejected(&c, with_arg(&c, "--bias", &p("b64.npy")), &["b64.npy", "int32", "int64"]);
+    NpyArray::new(DType::I32, vec![4], vec![0; 4])
+        .save(&c.root.join("b4.npy"))
+        .unwrap();
+    assert_rejected(
+        &c,
+        with_arg(&c, "--bias", &p("b4.npy")),
+        &["b4.npy", "[5]", "[4]"],
+    );
+    NpyArray::new(DType::I64, vec![5], vec![0; 5])
+        .save(&c.root.join("b64.npy"))
+        .unwrap();
+    assert_rejected(
+        &c,
+        with_arg(&c, "--bias", &p("b64.npy")),
+        &["b64.npy", "int32", "int64"],
+    );
     // a mask of the wrong shape, and one with a value that is not 0 or 1
-    NpyArray::new(DType::U8, vec![3, 3, 2], vec![0; 18]).save(&c.root.join("m_s.npy")).unwrap();
-    assert_rejected(&c, with_arg(&c, "--mask", &p("m_s.npy")), &["m_s.npy", "[3, 5, 4]", "[3, 3, 2]"]);
+    NpyArray::new(DType::U8, vec![3, 3, 2], vec![0; 18])
+        .save(&c.root.join("m_s.npy"))
+        .unwrap();
+    assert_rejected(
+        &c,
+        with_arg(&c, "--mask", &p("m_s.npy")),
+        &["m_s.npy", "[3, 5, 4]", "[3, 3, 2]"],
+    );
     let mut vals = vec![0; 60];
     vals[7] = 2;
-    NpyArray::new(DType::U8, vec![3, 5, 4], vals).save(&c.root.join("m2.npy")).unwrap();
-    assert_rejected(&c, with_arg(&c, "--mask", &p("m2.npy")), &["m2.npy", "value 2", "0..=1"]);
+    NpyArray::new(DType::U8, vec![3, 5, 4], vals)
+        .save(&c.root.join("m2.npy"))
+        .unwrap();
+    assert_rejected(
+        &c,
+        with_arg(&c, "--mask", &p("m2.npy")),
+        &["m2.npy", "value 2", "0..=1"],
+    );
     // not an npy file, and a missing file
     std::fs::write(c.root.join("junk.npy"), "not numpy").unwrap();
-    assert_rejected(&c, with_arg(&c, "--weights", &p("junk.npy")), &["junk.npy", "not a NumPy"]);
+    assert_rejected(
+        &c,
+        with_arg(&c, "--weights", &p("junk.npy")),
+        &["junk.npy", "not a NumPy"],
+    );
     assert_rejected(&c, with_arg(&c, "--input", &p("nope.npy")), &["nope.npy"]);
 }
 
@@ -206,22 +306,42 @@ fn bad_configuration_and_layer_are_rejected_naming_the_parameter() {
         c.root.join(name).display().to_string()
     };
     let bad_rows = write("r0.toml", "rows = 0\n");
-    assert_rejected(&c, with_arg(&c, "--config", &bad_rows), &["rows = 0", "1..=64"]);
+    assert_rejected(
+        &c,
+        with_arg(&c, "--config", &bad_rows),
+        &["rows = 0", "1..=64"],
+    );
     let unknown = write("u.toml", "rows = 8\nbanks = 2\n");
     assert_rejected(&c, with_arg(&c, "--config", &unknown), &["u.toml", "banks"]);
     let a_lo = write("alo.toml", "a_lo = 3\n");
-    assert_rejected(&c, with_arg(&c, "--config", &a_lo), &["a_lo = 3", "divisor"]);
+    assert_rejected(
+        &c,
+        with_arg(&c, "--config", &a_lo),
+        &["a_lo = 3", "divisor"],
+    );
     // a flag override is checked like a file value
-    assert_rejected(&c, with_arg(&c, "--region", "3"), &["region = 3", "1, 2, 4, 8, 16"]);
+    assert_rejected(
+        &c,
+        with_arg(&c, "--region", "3"),
+        &["region = 3", "1, 2, 4, 8, 16"],
+    );
     // tile larger than the array (rows = 8 in accel.toml, tile 3x4)
     let mut l: serde_json::Value = serde_json::from_str(LAYER).unwrap();
     l["tile_h"] = 3.into();
     let big_tile = write("tile.json", &l.to_string());
-    assert_rejected(&c, with_arg(&c, "--layer", &big_tile), &["tile_h * tile_w", "12", "rows = 8"]);
+    assert_rejected(
+        &c,
+        with_arg(&c, "--layer", &big_tile),
+        &["tile_h * tile_w", "12", "rows = 8"],
+    );
     let mut l: serde_json::Value = serde_json::from_str(LAYER).unwrap();
     l["low_shift"] = 5.into();
     let shift = write("shift.json", &l.to_string());
-    assert_rejected(&c, with_arg(&c, "--layer", &shift), &["low_shift = 5", "0..=4"]);
+    assert_rejected(
+        &c,
+        with_arg(&c, "--layer", &shift),
+        &["low_shift = 5", "0..=4"],
+    );
     let mut l: serde_json::Value = serde_json::from_str(LAYER).unwrap();
     l["h"] = 1.into();
     l["padding"] = 0.into();
@@ -249,5 +369,12 @@ fn config_subcommand_prints_resolved_configuration() {
     assert!(o.status.success());
     let text = String::from_utf8_lossy(&o.stdout);
     let cfg = AccelConfig::from_toml_str(&text, "stdout").unwrap();
-    assert_eq!(cfg, AccelConfig { rows: 8, region: 2, ..AccelConfig::default() });
+    assert_eq!(
+        cfg,
+        AccelConfig {
+            rows: 8,
+            region: 2,
+            ..AccelConfig::default()
+        }
+    );
 }

@@ -67,6 +67,8 @@ pub struct RawAccelConfig {
     pub w_lo: Option<i64>,
     pub acc_bits: Option<i64>,
     pub region: Option<i64>,
+    /// Processing element: "drq" (default) or "int8" (the plain baseline).
+    pub pe: Option<String>,
 }
 
 impl RawAccelConfig {
@@ -81,6 +83,29 @@ impl RawAccelConfig {
             w_lo: over.w_lo.or(self.w_lo),
             acc_bits: over.acc_bits.or(self.acc_bits),
             region: over.region.or(self.region),
+            pe: over.pe.clone().or_else(|| self.pe.clone()),
+        }
+    }
+}
+
+/// Which processing element the array is built from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum PeKind {
+    /// The DRQ variable-speed PE: a (W_LO+1) x A_LO multiplier, HIGH steps
+    /// take (A_HI/A_LO)*(W_HI/W_LO) tokens, LOW steps one.
+    #[default]
+    Drq,
+    /// The plain baseline: a W_HI x A_HI multiplier, every step one token at
+    /// full precision, the mask ignored (every activation sensitive).
+    Int8,
+}
+
+impl PeKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            PeKind::Drq => "drq",
+            PeKind::Int8 => "int8",
         }
     }
 }
@@ -104,6 +129,9 @@ pub struct AccelConfig {
     pub acc_bits: u32,
     /// Side of a square sensitivity region (1, 2, 4, 8 or 16).
     pub region: u32,
+    /// Processing element kind (not a SPEC parameter: the INT8 baseline
+    /// of the FPGA comparison is the same array with the plain PE).
+    pub pe: PeKind,
 }
 
 impl Default for AccelConfig {
@@ -117,6 +145,7 @@ impl Default for AccelConfig {
             w_lo: 4,
             acc_bits: 32,
             region: 4,
+            pe: PeKind::Drq,
         }
     }
 }
@@ -190,6 +219,18 @@ impl AccelConfig {
         if ![1, 2, 4, 8, 16].contains(&region_v) {
             return Err(reject("region", region_v, "one of 1, 2, 4, 8, 16"));
         }
+        let pe = match raw.pe.as_deref() {
+            None | Some("drq") => PeKind::Drq,
+            Some("int8") => PeKind::Int8,
+            Some(other) => {
+                return Err(ParamError {
+                    scope: SCOPE,
+                    param: "pe",
+                    value: format!("{other:?}"),
+                    allowed: "\"drq\" or \"int8\"".into(),
+                })
+            }
+        };
         Ok(AccelConfig {
             rows,
             cols,
@@ -199,6 +240,7 @@ impl AccelConfig {
             w_lo,
             acc_bits,
             region: region_v as u32,
+            pe,
         })
     }
 
@@ -262,9 +304,13 @@ impl AccelConfig {
     pub fn w_digits(&self) -> u32 {
         self.w_hi / self.w_lo
     }
-    /// Tokens (array cycles) of one HIGH step: (A_HI/A_LO) * (W_HI/W_LO).
+    /// Tokens (array cycles) of one HIGH step: (A_HI/A_LO) * (W_HI/W_LO)
+    /// for the DRQ PE, 1 for the INT8 baseline.
     pub fn tokens_per_high_step(&self) -> u32 {
-        self.a_digits() * self.w_digits()
+        match self.pe {
+            PeKind::Drq => self.a_digits() * self.w_digits(),
+            PeKind::Int8 => 1,
+        }
     }
     /// Largest activation low shift s: A_HI - A_LO.
     pub fn max_low_shift(&self) -> u32 {
@@ -360,7 +406,8 @@ mod tests {
                 w_hi: 8,
                 w_lo: 8,
                 acc_bits: 48,
-                region: 2
+                region: 2,
+                pe: PeKind::Drq
             }
         );
         assert_eq!(c.tokens_per_high_step(), 4);
@@ -394,6 +441,11 @@ mod tests {
             (raw(|r| r.acc_bits = Some(65)), "acc_bits", "16..=64"),
             (raw(|r| r.region = Some(3)), "region", "1, 2, 4, 8, 16"),
             (raw(|r| r.region = Some(32)), "region", "1, 2, 4, 8, 16"),
+            (
+                raw(|r| r.pe = Some("int4".into())),
+                "pe",
+                "\"drq\" or \"int8\"",
+            ),
         ];
         for (r, param, allowed) in cases {
             let e = AccelConfig::from_raw(&r).unwrap_err();
@@ -466,6 +518,14 @@ mod tests {
                 AccelConfig::from_raw(&r)
             );
         }
+    }
+
+    #[test]
+    fn int8_baseline_is_one_token_per_step() {
+        let c = AccelConfig::from_toml_str("pe = \"int8\"\n", "t").unwrap();
+        assert_eq!(c.pe, PeKind::Int8);
+        assert_eq!(c.tokens_per_high_step(), 1);
+        assert_eq!(AccelConfig::from_toml_str(&c.to_toml(), "t").unwrap(), c);
     }
 
     #[test]

@@ -5,5 +5,6 @@
 //!   testbenches all read.
 
 pub mod config;
+pub mod token;
 
 pub use config::{AccelConfig, ConfigError};

@@ -9,6 +9,7 @@ use crate::numerics::{requantize, wrap_acc, Quantizer};
 use crate::predictor::predict_mask;
 use crate::schedule::{Counters, InputSensitivity, Lowering};
 use crate::tensor::{FeatureMap, Mask, Weights};
+use drq_hdl::config::PeKind;
 use drq_hdl::AccelConfig;
 
 /// The tensors of one layer run.
@@ -139,9 +140,14 @@ pub fn run_layer(
 ) -> Result<LayerRun, DataError> {
     data.validate(cfg, layer)?;
     let region = cfg.region as usize;
-    let mask_in = match &data.mask {
-        Some(m) => m.clone(),
-        None => predict_mask(&data.input, region, layer.threshold),
+    let mask_in = match (&data.mask, cfg.pe) {
+        // The INT8 baseline has no low-precision path: every activation is sensitive.
+        (_, PeKind::Int8) => {
+            let (rh, rw) = layer.mask_in_dims(cfg.region);
+            Mask::filled(layer.c_in as usize, rh as usize, rw as usize, true)
+        }
+        (Some(m), PeKind::Drq) => m.clone(),
+        (None, PeKind::Drq) => predict_mask(&data.input, region, layer.threshold),
     };
     let (c_in, h, w) = (layer.c_in as usize, layer.h as usize, layer.w as usize);
     let sens = InputSensitivity::new(&mask_in, region, c_in, h, w);

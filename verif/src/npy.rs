@@ -351,7 +351,10 @@ mod tests {
     }
 
     fn replace(bytes: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
-        let at = bytes.windows(from.len()).position(|w| w == from).expect("pattern");
+        let at = bytes
+            .windows(from.len())
+            .position(|w| w == from)
+            .expect("pattern");
         [&bytes[..at], to, &bytes[at + from.len()..]].concat()
     }
 
@@ -367,10 +370,18 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("y.npy") && e.contains("needs 4"), "{e}");
-        let f = replace(&NpyArray::new(DType::U8, vec![2], vec![1, 2]).to_bytes(), b"False", b"True ");
+        let f = replace(
+            &NpyArray::new(DType::U8, vec![2], vec![1, 2]).to_bytes(),
+            b"False",
+            b"True ",
+        );
         let e = NpyArray::from_bytes(&f, "f.npy").unwrap_err().to_string();
         assert!(e.contains("Fortran"), "{e}");
-        let f = replace(&NpyArray::new(DType::I16, vec![1], vec![1]).to_bytes(), b"<i2", b"<f4");
+        let f = replace(
+            &NpyArray::new(DType::I16, vec![1], vec![1]).to_bytes(),
+            b"<i2",
+            b"<f4",
+        );
         let e = NpyArray::from_bytes(&f, "g.npy").unwrap_err().to_string();
         assert!(e.contains("'<f4'"), "{e}");
     }

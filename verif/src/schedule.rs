@@ -4,6 +4,7 @@
 //! This is the step-level schedule the RTL testbenches replay: for each
 //! (channel tile, pixel tile) in SPEC order, each reduction step k gives a
 //! mode (HIGH or LOW) and the set of array rows whose activation is sensitive.
+//! The tokens of a step (their order and fields) are `drq_hdl::token`'s.
 //!
 //! Row mapping (our choice, documented in `docs/golden-model.md`): row
 //! `r = i * tile_w + j` of the array holds output pixel `(oh0 + i, ow0 + j)`
@@ -64,16 +65,6 @@ pub struct Step {
     /// Bit r set iff row r reads, at this step, a non-padding input whose
     /// mask bit is 1. Always zero in a LOW step.
     pub sensitive_rows: u64,
-}
-
-/// One token of a HIGH step: the pair of digits it multiplies and its shift.
-/// Digit indices count from the least significant digit (0).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HighToken {
-    pub a_digit: u32,
-    pub w_digit: u32,
-    /// a_digit * A_LO + w_digit * W_LO.
-    pub shift: u32,
 }
 
 /// Per-pixel sensitivity of a layer's input, expanded from the region mask.
@@ -263,39 +254,6 @@ impl Lowering {
     }
 }
 
-/// The tokens of a HIGH step in canonical order: descending shift, ties broken
-/// by the more significant activation digit first. Every product is then
-/// built most significant part first (see `docs/golden-model.md`).
-pub fn high_step_tokens(cfg: &AccelConfig) -> Vec<HighToken> {
-    let mut tokens: Vec<HighToken> = (0..cfg.a_digits())
-        .flat_map(|a| {
-            (0..cfg.w_digits()).map(move |w| HighToken {
-                a_digit: a,
-                w_digit: w,
-                shift: a * cfg.a_lo + w * cfg.w_lo,
-            })
-        })
-        .collect();
-    tokens.sort_by(|x, y| y.shift.cmp(&x.shift).then(y.a_digit.cmp(&x.a_digit)));
-    tokens
-}
-
-/// Activation digit `idx` (A_LO bits, unsigned) of an A_HI-bit a_eff.
-pub fn act_digit(a_eff: u32, idx: u32, cfg: &AccelConfig) -> u32 {
-    (a_eff >> (idx * cfg.a_lo)) & ((1 << cfg.a_lo) - 1)
-}
-
-/// Weight digit `idx` (W_LO bits) of a W_HI-bit w_eff: the top digit is
-/// signed, the others unsigned.
-pub fn weight_digit(w_eff: i32, idx: u32, cfg: &AccelConfig) -> i32 {
-    let shifted = w_eff >> (idx * cfg.w_lo); // arithmetic
-    if idx + 1 == cfg.w_digits() {
-        shifted // the top digit keeps the sign: it is in range by construction
-    } else {
-        shifted & ((1 << cfg.w_lo) - 1)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -368,55 +326,5 @@ mod tests {
             None,
             "row 6 is beyond tile_h*tile_w = 6"
         );
-    }
-
-    #[test]
-    fn high_tokens_rebuild_every_product() {
-        for (a_hi, a_lo, w_hi, w_lo) in [
-            (8, 4, 8, 4),
-            (8, 4, 8, 8),
-            (8, 2, 8, 4),
-            (6, 3, 6, 2),
-            (4, 1, 4, 4),
-            (16, 4, 8, 2),
-        ] {
-            let cfg = AccelConfig {
-                a_hi,
-                a_lo,
-                w_hi,
-                w_lo,
-                ..AccelConfig::default()
-            };
-            let toks = high_step_tokens(&cfg);
-            assert_eq!(toks.len() as u32, cfg.tokens_per_high_step());
-            assert!(
-                toks.windows(2).all(|p| p[0].shift >= p[1].shift),
-                "descending shifts"
-            );
-            let (wmin, wmax) = cfg.w_range();
-            let a_step = if a_hi > 8 { 257 } else { 1 };
-            for w in wmin..=wmax {
-                for a in (0..=cfg.a_max()).step_by(a_step) {
-                    let sum: i64 = toks
-                        .iter()
-                        .map(|t| {
-                            i64::from(weight_digit(w, t.w_digit, &cfg))
-                                * i64::from(act_digit(a, t.a_digit, &cfg))
-                                << t.shift
-                        })
-                        .sum();
-                    assert_eq!(sum, i64::from(w) * i64::from(a), "cfg {cfg} a={a} w={w}");
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn weight_digits_fit_their_signedness() {
-        let cfg = AccelConfig::default();
-        for w in -128..=127 {
-            assert!((-8..=7).contains(&weight_digit(w, 1, &cfg)));
-            assert!((0..=15).contains(&weight_digit(w, 0, &cfg)));
-        }
     }
 }

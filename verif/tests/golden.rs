@@ -2,13 +2,24 @@
 //! direct nested loops and the SPEC's formulas in division form, and counters
 //! against small layers worked out by hand.
 
+use drq_hdl::config::PeKind;
 use drq_hdl::AccelConfig;
 use drq_verif::layer::RawLayer;
 use drq_verif::rng::{test_seed, Rng};
 use drq_verif::tensor::{FeatureMap, Mask, Weights};
 use drq_verif::{run_layer, Counters, Layer, LayerData};
 
-fn raw_layer(c_in: i64, c_out: i64, h: i64, w: i64, k: i64, s: i64, p: i64, th: i64, tw: i64) -> RawLayer {
+fn raw_layer(
+    c_in: i64,
+    c_out: i64,
+    h: i64,
+    w: i64,
+    k: i64,
+    s: i64,
+    p: i64,
+    th: i64,
+    tw: i64,
+) -> RawLayer {
     RawLayer {
         c_in,
         c_out,
@@ -51,7 +62,11 @@ fn reference_conv(
     eff: impl Fn(usize, usize, usize, i64, i64) -> (i64, i64),
 ) -> Vec<i64> {
     let (ho, wo) = (layer.ho() as i64, layer.wo() as i64);
-    let (k, s, p) = (layer.kernel as i64, layer.stride as i64, layer.padding as i64);
+    let (k, s, p) = (
+        layer.kernel as i64,
+        layer.stride as i64,
+        layer.padding as i64,
+    );
     let mut out = Vec::new();
     for oc in 0..layer.c_out as usize {
         for oh in 0..ho {
@@ -108,15 +123,25 @@ fn random_data(rng: &mut Rng, cfg: &AccelConfig, l: &Layer) -> LayerData {
             _ => rng.range(0, a_max) as u32,
         }
     });
-    let weights = Weights::from_fn(l.c_out as usize, l.c_in as usize, l.kernel as usize, |_, _, _, _| {
-        match rng.range(0, 9) {
+    let weights = Weights::from_fn(
+        l.c_out as usize,
+        l.c_in as usize,
+        l.kernel as usize,
+        |_, _, _, _| match rng.range(0, 9) {
             0 => wmin,
             1 => wmax,
             _ => rng.range(wmin.into(), wmax.into()) as i32,
-        }
-    });
-    let bias = (0..l.c_out).map(|_| rng.range(-5000, 5000) as i32).collect();
-    LayerData { input, weights, bias, mask: None }
+        },
+    );
+    let bias = (0..l.c_out)
+        .map(|_| rng.range(-5000, 5000) as i32)
+        .collect();
+    LayerData {
+        input,
+        weights,
+        bias,
+        mask: None,
+    }
 }
 
 fn random_layer(rng: &mut Rng, cfg: &AccelConfig) -> Layer {
@@ -127,7 +152,17 @@ fn random_layer(rng: &mut Rng, cfg: &AccelConfig) -> Layer {
     let w = rng.range((k - 2 * p).max(1), 13);
     let th = rng.range(1, i64::from(cfg.rows).min(5));
     let tw = rng.range(1, i64::from(cfg.rows) / th);
-    let mut raw = raw_layer(rng.range(1, 7), rng.range(1, 2 * i64::from(cfg.cols) + 3), h, w, k, s, p, th, tw);
+    let mut raw = raw_layer(
+        rng.range(1, 7),
+        rng.range(1, 2 * i64::from(cfg.cols) + 3),
+        h,
+        w,
+        k,
+        s,
+        p,
+        th,
+        tw,
+    );
     raw.low_shift = rng.range(0, cfg.max_low_shift().into());
     raw.w_low_shift = rng.range(0, cfg.max_w_low_shift().into());
     raw.requant_mult = rng.range(0, 65535);
@@ -147,6 +182,7 @@ fn random_config(rng: &mut Rng) -> AccelConfig {
         w_lo,
         acc_bits: rng.pick(&[16, 20, 32, 64]),
         region: rng.pick(&[1, 2, 4, 8, 16]),
+        pe: PeKind::Drq,
     }
 }
 
@@ -184,11 +220,22 @@ fn threshold_zero_is_a_plain_high_precision_convolution() {
         l.threshold = 0;
         let data = random_data(&mut rng, &cfg, &l);
         let run = run_layer(&cfg, &l, &data).unwrap();
-        let want = reference_conv(&l, cfg.acc_bits, &data.input, &data.weights, &data.bias, |_, _, _, a, w| (a, w));
+        let want = reference_conv(
+            &l,
+            cfg.acc_bits,
+            &data.input,
+            &data.weights,
+            &data.bias,
+            |_, _, _, a, w| (a, w),
+        );
         assert_eq!(run.acc, want, "case {case}: {cfg} {l:?}");
         assert!(run.mask_in.data.iter().all(|&b| b));
         // Every step is HIGH except those where each valid pixel of the tile reads padding.
-        assert_eq!(run.counters.steps_low, all_padding_steps(&cfg, &l), "case {case}: {cfg} {l:?}");
+        assert_eq!(
+            run.counters.steps_low,
+            all_padding_steps(&cfg, &l),
+            "case {case}: {cfg} {l:?}"
+        );
     }
 }
 
@@ -203,9 +250,14 @@ fn threshold_above_max_is_a_low_precision_convolution() {
         let data = random_data(&mut rng, &cfg, &l);
         let run = run_layer(&cfg, &l, &data).unwrap();
         let (s, sw) = (l.low_shift, l.w_low_shift);
-        let want = reference_conv(&l, cfg.acc_bits, &data.input, &data.weights, &data.bias, |_, _, _, a, w| {
-            (q_of(a, s, cfg.a_lo) << s, w_lo_of(w, sw, cfg.w_lo) << sw)
-        });
+        let want = reference_conv(
+            &l,
+            cfg.acc_bits,
+            &data.input,
+            &data.weights,
+            &data.bias,
+            |_, _, _, a, w| (q_of(a, s, cfg.a_lo) << s, w_lo_of(w, sw, cfg.w_lo) << sw),
+        );
         assert_eq!(run.acc, want, "case {case}: {cfg} {l:?}");
         assert_eq!(run.counters.steps_high, 0, "case {case}");
         assert_eq!(run.counters.token_cycles, run.counters.steps_low);
@@ -227,13 +279,20 @@ fn mixed_mask_is_conv_of_masked_high_plus_conv_of_rest_low() {
         let run = run_layer(&cfg, &l, &data).unwrap();
         let (s, sw, r) = (l.low_shift, l.w_low_shift, cfg.region as usize);
         // conv(x * mask, W) + conv(x * (1 - mask), W_lo): one of the two terms per input
-        let want = reference_conv(&l, cfg.acc_bits, &data.input, &data.weights, &data.bias, |c, y, x, a, w| {
-            if mask.at(c, y / r, x / r) {
-                (a, w)
-            } else {
-                (q_of(a, s, cfg.a_lo) << s, w_lo_of(w, sw, cfg.w_lo) << sw)
-            }
-        });
+        let want = reference_conv(
+            &l,
+            cfg.acc_bits,
+            &data.input,
+            &data.weights,
+            &data.bias,
+            |c, y, x, a, w| {
+                if mask.at(c, y / r, x / r) {
+                    (a, w)
+                } else {
+                    (q_of(a, s, cfg.a_lo) << s, w_lo_of(w, sw, cfg.w_lo) << sw)
+                }
+            },
+        );
         assert_eq!(run.acc, want, "case {case}: {cfg} {l:?}");
         assert_eq!(run.mask_in, mask);
         // and the outputs are the requantised accumulators, clamped
@@ -241,7 +300,9 @@ fn mixed_mask_is_conv_of_masked_high_plus_conv_of_rest_low() {
             let m = i128::from(l.requant_mult);
             let sh = l.requant_shift;
             let r = if sh > 0 { 1i128 << (sh - 1) } else { 0 };
-            let v = (i128::from(a) * m + r).div_euclid(1i128 << sh).clamp(0, i128::from(cfg.a_max()));
+            let v = (i128::from(a) * m + r)
+                .div_euclid(1i128 << sh)
+                .clamp(0, i128::from(cfg.a_max()));
             assert_eq!(i128::from(y), v, "case {case}: y[{i}]");
         }
     }
@@ -249,7 +310,10 @@ fn mixed_mask_is_conv_of_masked_high_plus_conv_of_rest_low() {
 
 #[test]
 fn accumulator_wraps_at_small_acc_bits() {
-    let cfg = AccelConfig { acc_bits: 16, ..AccelConfig::default() };
+    let cfg = AccelConfig {
+        acc_bits: 16,
+        ..AccelConfig::default()
+    };
     // 16 channels of 255 * 127 = 518,160 (+bias) overflows 16 bits many times over.
     let l = layer_of(&raw_layer(16, 2, 3, 3, 3, 1, 1, 3, 3), &cfg);
     let data = LayerData {
@@ -275,14 +339,24 @@ fn accumulator_wraps_at_small_acc_bits() {
 }
 
 fn counters(h: u64, l: u64, t: u64, tiles: u64) -> Counters {
-    Counters { steps_high: h, steps_low: l, token_cycles: t, tiles }
+    Counters {
+        steps_high: h,
+        steps_low: l,
+        token_cycles: t,
+        tiles,
+    }
 }
 
 #[test]
 fn counters_of_a_one_by_one_layer_by_hand() {
     // 1 input channel 4x4, 3 output channels, kernel 1; R = 2; only region
     // (0,0) sensitive. Array 4 rows x 2 columns: 2 channel tiles.
-    let cfg = AccelConfig { rows: 4, cols: 2, region: 2, ..AccelConfig::default() };
+    let cfg = AccelConfig {
+        rows: 4,
+        cols: 2,
+        region: 2,
+        ..AccelConfig::default()
+    };
     let mut mask = Mask::filled(1, 2, 2, false);
     mask.set(0, 0, 0, true);
     let mut rng = Rng::new(7);
@@ -313,7 +387,11 @@ fn counters_of_a_padded_three_by_three_layer_by_hand() {
     // only input pixel (0,0) of channel 0 sensitive. Output pixel (oh, ow)
     // reads it at tap (ki, kj) = (1 - oh, 1 - ow), so only taps with ki, kj
     // in {0, 1} can be HIGH.
-    let base = AccelConfig { cols: 1, region: 1, ..AccelConfig::default() };
+    let base = AccelConfig {
+        cols: 1,
+        region: 1,
+        ..AccelConfig::default()
+    };
     let mut mask = Mask::filled(2, 3, 3, false);
     mask.set(0, 0, 0, true);
     let run_with = |rows: u32, th: i64, tw: i64| {
@@ -321,7 +399,9 @@ fn counters_of_a_padded_three_by_three_layer_by_hand() {
         let l = layer_of(&raw_layer(2, 1, 3, 3, 3, 1, 1, th, tw), &cfg);
         let data = LayerData {
             input: FeatureMap::from_fn(2, 3, 3, |c, y, x| (c * 100 + y * 10 + x) as u32),
-            weights: Weights::from_fn(1, 2, 3, |_, c, ki, kj| (c as i32 * 9 + ki as i32 * 3 + kj as i32) * 7 - 60),
+            weights: Weights::from_fn(1, 2, 3, |_, c, ki, kj| {
+                (c as i32 * 9 + ki as i32 * 3 + kj as i32) * 7 - 60
+            }),
             bias: vec![-7],
             mask: Some(mask.clone()),
         };
@@ -356,7 +436,11 @@ fn output_is_independent_of_tiles_and_array_size() {
         mask.data.iter_mut().for_each(|b| *b = rng.chance(0.5));
         data.mask = Some(mask);
         let first = run_layer(&cfg, &l, &data).unwrap();
-        let other_cfg = AccelConfig { rows: rng.range(1, 64) as u32, cols: rng.range(1, 64) as u32, ..cfg };
+        let other_cfg = AccelConfig {
+            rows: rng.range(1, 64) as u32,
+            cols: rng.range(1, 64) as u32,
+            ..cfg
+        };
         let mut other = l;
         other.tile_h = rng.range(1, other_cfg.rows.into()) as u32;
         other.tile_w = rng.range(1, (other_cfg.rows / other.tile_h).into()) as u32;
@@ -366,7 +450,10 @@ fn output_is_independent_of_tiles_and_array_size() {
         // steps always add up to tiles * reduction length
         for (c, run, lay) in [(&cfg, &first, &l), (&other_cfg, &second, &other)] {
             let k = u64::from(lay.reduction_len());
-            assert_eq!(run.counters.steps_high + run.counters.steps_low, run.counters.tiles * k);
+            assert_eq!(
+                run.counters.steps_high + run.counters.steps_low,
+                run.counters.tiles * k
+            );
             let tiles = u64::from(lay.c_out.div_ceil(c.cols))
                 * u64::from(lay.ho().div_ceil(lay.tile_h))
                 * u64::from(lay.wo().div_ceil(lay.tile_w));
@@ -377,7 +464,10 @@ fn output_is_independent_of_tiles_and_array_size() {
 
 #[test]
 fn next_mask_is_predicted_from_the_output() {
-    let cfg = AccelConfig { region: 2, ..AccelConfig::default() };
+    let cfg = AccelConfig {
+        region: 2,
+        ..AccelConfig::default()
+    };
     let mut raw = raw_layer(1, 2, 5, 5, 1, 1, 0, 4, 4);
     raw.next_threshold = Some(100);
     let l = layer_of(&raw, &cfg);
@@ -397,4 +487,39 @@ fn next_mask_is_predicted_from_the_output() {
     assert!(m.at(0, 1, 0));
     // channel 1 is all zero after the clamp
     assert!((0..3).all(|ry| (0..3).all(|rx| !m.at(1, ry, rx))));
+}
+
+#[test]
+fn int8_baseline_ignores_the_mask_and_runs_one_token_per_step() {
+    let seed = test_seed("int8_baseline_ignores_the_mask_and_runs_one_token_per_step");
+    let mut rng = Rng::new(seed);
+    for case in 0..20 {
+        let drq_cfg = random_config(&mut rng);
+        let cfg = AccelConfig {
+            pe: PeKind::Int8,
+            ..drq_cfg
+        };
+        let mut l = random_layer(&mut rng, &cfg);
+        l.threshold = 65535; // would make everything LOW on the DRQ PE
+        let data = random_data(&mut rng, &cfg, &l);
+        let run = run_layer(&cfg, &l, &data).unwrap();
+        let want = reference_conv(
+            &l,
+            cfg.acc_bits,
+            &data.input,
+            &data.weights,
+            &data.bias,
+            |_, _, _, a, w| (a, w),
+        );
+        assert_eq!(run.acc, want, "case {case}: {cfg} {l:?}");
+        assert_eq!(
+            run.counters.token_cycles,
+            run.counters.steps_high + run.counters.steps_low
+        );
+        assert_eq!(
+            run.counters.steps_low,
+            all_padding_steps(&cfg, &l),
+            "case {case}"
+        );
+    }
 }
