@@ -25,6 +25,35 @@ enum Command {
     Golden(GoldenArgs),
     /// Print the resolved accelerator configuration (file + flags) as TOML.
     Config(ConfigArgs),
+    /// Write the Verilog of the accelerator, its lint waivers and params.json.
+    Verilog(VerilogArgs),
+}
+
+#[derive(Args, Debug)]
+struct VerilogArgs {
+    #[command(flatten)]
+    config: ConfigArgs,
+    /// Output folder (created if missing).
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+}
+
+fn verilog(args: &VerilogArgs) -> Result<()> {
+    let cfg = args.config.resolve()?;
+    let design = drq_hdl::emit::array_design(&cfg);
+    let files = vec![
+        ("drq_array.v", design.verilog.clone().into_bytes()),
+        ("drq_array.vlt", design.waivers.clone().into_bytes()),
+        ("params.json", drq_hdl::emit::params_json(&cfg, &design).into_bytes()),
+    ];
+    write_outputs(&args.out, &files).with_context(|| format!("writing Verilog to {}", args.out.display()))?;
+    eprintln!(
+        "drq verilog: {} -> {}/drq_array.v ({} lines)",
+        cfg,
+        args.out.display(),
+        design.verilog.lines().count()
+    );
+    Ok(())
 }
 
 /// The accelerator configuration: a TOML file, each key overridable by a flag.
@@ -128,6 +157,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Golden(a) => golden(a),
         Command::Config(a) => a.resolve().map(|c| print!("{}", c.to_toml())),
+        Command::Verilog(a) => verilog(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

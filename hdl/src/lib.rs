@@ -3,8 +3,18 @@
 //! * [`config`]: the one typed, validated generator configuration
 //!   ([`AccelConfig`]) that the RTL generator, the golden model and the
 //!   testbenches all read.
+//! * [`token`]: the token order and field widths of the array.
+//! * [`leaf`], [`pe`], [`mesh`], [`skew`], [`array`]: the variable-precision
+//!   systolic array in rust-hdl, leaf to top.
+//! * [`emit`]: deterministic Verilog and `params.json` for a configuration.
 
+pub mod array;
 pub mod config;
+pub mod emit;
+pub mod leaf;
+pub mod mesh;
+pub mod pe;
+pub mod skew;
 pub mod token;
 
 pub use config::{AccelConfig, ConfigError};

@@ -1,0 +1,238 @@
+//! The variable-precision systolic array: input skew, mesh, read-out.
+//!
+//! Host side (one token for every row and column at once, unskewed):
+//! `in_valid`/`in_ready` handshake; `in_last` marks the last token of a tile.
+//! After the last token the array stops accepting, lets the tokens flow
+//! through (FLUSH, ROWS + COLS - 1 cycles), then drains: each cycle with
+//! `out_valid && out_ready` one array row leaves at the bottom (row ROWS-1
+//! first, `out_row` says which), every column at once:
+//! `out_acc[c] = acc_hi + (acc_lo << low_shift) + bias[c]`, wrapped at ACC_BITS.
+//!
+//! Bubbles (`in_valid` low) travel through the mesh as invalid tokens; a
+//! stalled read-out (`out_ready` low) holds the drain. Nothing is lost.
+//! Cycles of a tile without bubbles or stalls: tokens + 2*ROWS + COLS - 1
+//! (`docs/array.md`).
+
+use crate::config::AccelConfig;
+use crate::leaf::{word, Reg, Word};
+use crate::mesh::Mesh;
+use crate::pe::PeParams;
+use crate::skew::Delay;
+use rust_hdl::prelude::*;
+
+/// Cycles from the cycle after the last token is accepted until read-out.
+pub fn flush_cycles(cfg: &AccelConfig) -> u64 {
+    u64::from(cfg.rows + cfg.cols - 1)
+}
+
+/// Cycles of one tile of `tokens` tokens with no bubbles and no read-out stalls.
+pub fn tile_cycles(cfg: &AccelConfig, tokens: u64) -> u64 {
+    tokens + flush_cycles(cfg) + u64::from(cfg.rows)
+}
+
+#[derive(LogicBlock)]
+pub struct SystolicArray {
+    pub clock: Signal<In, Clock>,
+    pub reset: Signal<In, Bit>,
+    // Token input.
+    pub in_valid: Signal<In, Bit>,
+    pub in_ready: Signal<Out, Bit>,
+    pub in_first: Signal<In, Bit>,
+    pub in_commit: Signal<In, Bit>,
+    pub in_last: Signal<In, Bit>,
+    pub in_hshift: Signal<In, Word>,
+    pub in_digit: Vec<Signal<In, Word>>,
+    pub in_sens: Vec<Signal<In, Bit>>,
+    pub in_w_digit: Vec<Signal<In, Word>>,
+    pub in_w_low: Vec<Signal<In, Word>>,
+    // Layer constants.
+    pub low_shift: Signal<In, Word>,
+    pub bias: Vec<Signal<In, Word>>,
+    // Read-out.
+    pub out_valid: Signal<Out, Bit>,
+    pub out_ready: Signal<In, Bit>,
+    pub out_row: Signal<Out, Word>,
+    pub out_acc: Vec<Signal<Out, Word>>,
+    /// A tile is in the array (accepted tokens not yet read out).
+    pub busy: Signal<Out, Bit>,
+    acc_mask: Constant<Word>,
+    flush_start: Constant<Word>,
+    drain_start: Constant<Word>,
+    one: Constant<Word>,
+    zero: Constant<Word>,
+    /// FLUSH phase.
+    flushing: Reg<Bit>,
+    /// DRAIN phase.
+    draining: Reg<Bit>,
+    /// A token has been accepted since the last read-out.
+    holding: Reg<Bit>,
+    /// Cycles left in FLUSH / row being read out in DRAIN.
+    count: Reg<Word>,
+    accept: Signal<Local, Bit>,
+    /// Row r >= 1 is delayed by r cycles (row 0 enters directly); likewise columns.
+    row_valid: Vec<Delay<Bit>>,
+    row_first: Vec<Delay<Bit>>,
+    row_commit: Vec<Delay<Bit>>,
+    row_hshift: Vec<Delay<Word>>,
+    row_digit: Vec<Delay<Word>>,
+    row_sens: Vec<Delay<Bit>>,
+    col_w_digit: Vec<Delay<Word>>,
+    col_w_low: Vec<Delay<Word>>,
+    mesh: Mesh,
+}
+
+fn ports<T: Default>(n: usize) -> Vec<T> {
+    (0..n).map(|_| T::default()).collect()
+}
+
+impl SystolicArray {
+    pub fn new(cfg: &AccelConfig) -> SystolicArray {
+        let (rows, cols) = (cfg.rows as usize, cfg.cols as usize);
+        let p = PeParams::new(cfg);
+        SystolicArray {
+            clock: Default::default(),
+            reset: Default::default(),
+            in_valid: Default::default(),
+            in_ready: Default::default(),
+            in_first: Default::default(),
+            in_commit: Default::default(),
+            in_last: Default::default(),
+            in_hshift: Default::default(),
+            in_digit: ports(rows),
+            in_sens: ports(rows),
+            in_w_digit: ports(cols),
+            in_w_low: ports(cols),
+            low_shift: Default::default(),
+            bias: ports(cols),
+            out_valid: Default::default(),
+            out_ready: Default::default(),
+            out_row: Default::default(),
+            out_acc: ports(cols),
+            busy: Default::default(),
+            acc_mask: Constant::new(word(p.acc_mask as i64)),
+            flush_start: Constant::new(word(flush_cycles(cfg) as i64 - 1)),
+            drain_start: Constant::new(word(rows as i64 - 1)),
+            one: Constant::new(word(1)),
+            zero: Constant::new(word(0)),
+            flushing: Default::default(),
+            draining: Default::default(),
+            holding: Default::default(),
+            count: Default::default(),
+            accept: Default::default(),
+            row_valid: (1..rows).map(Delay::new).collect(),
+            row_first: (1..rows).map(Delay::new).collect(),
+            row_commit: (1..rows).map(Delay::new).collect(),
+            row_hshift: (1..rows).map(Delay::new).collect(),
+            row_digit: (1..rows).map(Delay::new).collect(),
+            row_sens: (1..rows).map(Delay::new).collect(),
+            col_w_digit: (1..cols).map(Delay::new).collect(),
+            col_w_low: (1..cols).map(Delay::new).collect(),
+            mesh: Mesh::new(rows, cols, &p),
+        }
+    }
+    fn rows(&self) -> usize {
+        self.in_digit.len()
+    }
+    fn cols(&self) -> usize {
+        self.in_w_digit.len()
+    }
+}
+
+impl Logic for SystolicArray {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(self, clock, flushing, draining, holding, count);
+        self.flushing.reset.next = self.reset.val();
+        self.draining.reset.next = self.reset.val();
+        self.holding.reset.next = self.reset.val();
+        self.count.reset.next = self.reset.val();
+        self.mesh.clock.next = self.clock.val();
+        self.mesh.reset.next = self.reset.val();
+
+        // Accept tokens unless flushing or draining.
+        self.in_ready.next = !self.flushing.q.val() & !self.draining.q.val();
+        self.accept.next = self.in_valid.val() & !self.flushing.q.val() & !self.draining.q.val();
+        self.busy.next = self.holding.q.val() | self.flushing.q.val() | self.draining.q.val();
+
+        // Skew: row r's token is delayed by r cycles (row 0 enters directly).
+        self.mesh.row_valid[0].next = self.accept.val();
+        self.mesh.row_first[0].next = self.in_first.val();
+        self.mesh.row_commit[0].next = self.in_commit.val();
+        self.mesh.row_hshift[0].next = self.in_hshift.val();
+        self.mesh.row_digit[0].next = self.in_digit[0].val();
+        self.mesh.row_sens[0].next = self.in_sens[0].val();
+        for r in 1..self.rows() {
+            self.row_valid[r - 1].clock.next = self.clock.val();
+            self.row_valid[r - 1].reset.next = self.reset.val();
+            self.row_first[r - 1].clock.next = self.clock.val();
+            self.row_first[r - 1].reset.next = self.reset.val();
+            self.row_commit[r - 1].clock.next = self.clock.val();
+            self.row_commit[r - 1].reset.next = self.reset.val();
+            self.row_hshift[r - 1].clock.next = self.clock.val();
+            self.row_hshift[r - 1].reset.next = self.reset.val();
+            self.row_digit[r - 1].clock.next = self.clock.val();
+            self.row_digit[r - 1].reset.next = self.reset.val();
+            self.row_sens[r - 1].clock.next = self.clock.val();
+            self.row_sens[r - 1].reset.next = self.reset.val();
+            self.row_valid[r - 1].data_in.next = self.accept.val();
+            self.mesh.row_valid[r].next = self.row_valid[r - 1].data_out.val();
+            self.row_first[r - 1].data_in.next = self.in_first.val();
+            self.mesh.row_first[r].next = self.row_first[r - 1].data_out.val();
+            self.row_commit[r - 1].data_in.next = self.in_commit.val();
+            self.mesh.row_commit[r].next = self.row_commit[r - 1].data_out.val();
+            self.row_hshift[r - 1].data_in.next = self.in_hshift.val();
+            self.mesh.row_hshift[r].next = self.row_hshift[r - 1].data_out.val();
+            self.row_digit[r - 1].data_in.next = self.in_digit[r].val();
+            self.mesh.row_digit[r].next = self.row_digit[r - 1].data_out.val();
+            self.row_sens[r - 1].data_in.next = self.in_sens[r].val();
+            self.mesh.row_sens[r].next = self.row_sens[r - 1].data_out.val();
+        }
+        self.mesh.col_w_digit[0].next = self.in_w_digit[0].val();
+        self.mesh.col_w_low[0].next = self.in_w_low[0].val();
+        for c in 1..self.cols() {
+            self.col_w_digit[c - 1].clock.next = self.clock.val();
+            self.col_w_digit[c - 1].reset.next = self.reset.val();
+            self.col_w_low[c - 1].clock.next = self.clock.val();
+            self.col_w_low[c - 1].reset.next = self.reset.val();
+            self.col_w_digit[c - 1].data_in.next = self.in_w_digit[c].val();
+            self.col_w_low[c - 1].data_in.next = self.in_w_low[c].val();
+            self.mesh.col_w_digit[c].next = self.col_w_digit[c - 1].data_out.val();
+            self.mesh.col_w_low[c].next = self.col_w_low[c - 1].data_out.val();
+        }
+
+        // Read-out: combine the bottom row's accumulators with the bias.
+        for c in 0..self.cols() {
+            self.out_acc[c].next = (self.mesh.col_acc_hi[c].val()
+                + (self.mesh.col_acc_lo[c].val() << self.low_shift.val())
+                + self.bias[c].val())
+                & self.acc_mask.val();
+        }
+        self.out_valid.next = self.draining.q.val();
+        self.out_row.next = self.count.q.val();
+        self.mesh.drain.next = self.draining.q.val() & self.out_ready.val();
+
+        // Phases: accept -> (last token) FLUSH -> DRAIN -> accept.
+        if self.accept.val() {
+            self.holding.d.next = true;
+            if self.in_last.val() {
+                self.flushing.d.next = true;
+                self.count.d.next = self.flush_start.val();
+            }
+        }
+        if self.flushing.q.val() {
+            self.count.d.next = self.count.q.val() - self.one.val();
+            if self.count.q.val() == self.zero.val() {
+                self.flushing.d.next = false;
+                self.draining.d.next = true;
+                self.count.d.next = self.drain_start.val();
+            }
+        }
+        if self.draining.q.val() & self.out_ready.val() {
+            self.count.d.next = self.count.q.val() - self.one.val();
+            if self.count.q.val() == self.zero.val() {
+                self.draining.d.next = false;
+                self.holding.d.next = false;
+            }
+        }
+    }
+}

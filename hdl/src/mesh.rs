@@ -1,0 +1,125 @@
+//! The ROWS x COLS grid of processing elements: a plain grid, no skew.
+//! Activation tokens enter each row from the left and move right; weight
+//! tokens enter each column from the top and move down; during read-out the
+//! accumulators shift down each column and leave at the bottom.
+//!
+//! The PEs are one flat row-major `Vec` (rust-hdl cannot emit 2-D arrays of
+//! blocks); kernel loops bind the column count as a loop variable so index
+//! expressions like `r * ncols + c` can be evaluated by the generator.
+
+use crate::leaf::{word, Word};
+use crate::pe::{PeParams, ProcessingElement};
+use rust_hdl::prelude::*;
+
+#[derive(LogicBlock)]
+pub struct Mesh {
+    pub clock: Signal<In, Clock>,
+    pub reset: Signal<In, Bit>,
+    pub drain: Signal<In, Bit>,
+    // Left edge, one per row.
+    pub row_valid: Vec<Signal<In, Bit>>,
+    pub row_first: Vec<Signal<In, Bit>>,
+    pub row_commit: Vec<Signal<In, Bit>>,
+    pub row_sens: Vec<Signal<In, Bit>>,
+    pub row_digit: Vec<Signal<In, Word>>,
+    pub row_hshift: Vec<Signal<In, Word>>,
+    // Top edge, one per column.
+    pub col_w_digit: Vec<Signal<In, Word>>,
+    pub col_w_low: Vec<Signal<In, Word>>,
+    // Bottom edge, one per column: the bottom PE's accumulators.
+    pub col_acc_hi: Vec<Signal<Out, Word>>,
+    pub col_acc_lo: Vec<Signal<Out, Word>>,
+    zero: Constant<Word>,
+    pes: Vec<ProcessingElement>,
+}
+
+fn ports<T: Default>(n: usize) -> Vec<T> {
+    (0..n).map(|_| T::default()).collect()
+}
+
+impl Mesh {
+    pub fn new(rows: usize, cols: usize, p: &PeParams) -> Mesh {
+        Mesh {
+            clock: Default::default(),
+            reset: Default::default(),
+            drain: Default::default(),
+            row_valid: ports(rows),
+            row_first: ports(rows),
+            row_commit: ports(rows),
+            row_sens: ports(rows),
+            row_digit: ports(rows),
+            row_hshift: ports(rows),
+            col_w_digit: ports(cols),
+            col_w_low: ports(cols),
+            col_acc_hi: ports(cols),
+            col_acc_lo: ports(cols),
+            zero: Constant::new(word(0)),
+            pes: (0..rows * cols).map(|_| ProcessingElement::new(p)).collect(),
+        }
+    }
+    fn rows(&self) -> usize {
+        self.row_valid.len()
+    }
+    fn cols(&self) -> usize {
+        self.col_w_digit.len()
+    }
+    fn cols_end(&self) -> usize {
+        self.cols() + 1
+    }
+    fn pe_count(&self) -> usize {
+        self.pes.len()
+    }
+    fn last_row(&self) -> usize {
+        self.rows() - 1
+    }
+}
+
+impl Logic for Mesh {
+    #[hdl_gen]
+    fn update(&mut self) {
+        for k in 0..self.pe_count() {
+            self.pes[k].clock.next = self.clock.val();
+            self.pes[k].reset.next = self.reset.val();
+            self.pes[k].drain.next = self.drain.val();
+        }
+        for ncols in self.cols()..self.cols_end() {
+            // Left edge and horizontal links.
+            for r in 0..self.rows() {
+                self.pes[r * ncols].valid_in.next = self.row_valid[r].val();
+                self.pes[r * ncols].first_in.next = self.row_first[r].val();
+                self.pes[r * ncols].commit_in.next = self.row_commit[r].val();
+                self.pes[r * ncols].sens_in.next = self.row_sens[r].val();
+                self.pes[r * ncols].digit_in.next = self.row_digit[r].val();
+                self.pes[r * ncols].hshift_in.next = self.row_hshift[r].val();
+                for c in 1..self.cols() {
+                    self.pes[r * ncols + c].valid_in.next = self.pes[r * ncols + c - 1].valid_out.val();
+                    self.pes[r * ncols + c].first_in.next = self.pes[r * ncols + c - 1].first_out.val();
+                    self.pes[r * ncols + c].commit_in.next = self.pes[r * ncols + c - 1].commit_out.val();
+                    self.pes[r * ncols + c].sens_in.next = self.pes[r * ncols + c - 1].sens_out.val();
+                    self.pes[r * ncols + c].digit_in.next = self.pes[r * ncols + c - 1].digit_out.val();
+                    self.pes[r * ncols + c].hshift_in.next = self.pes[r * ncols + c - 1].hshift_out.val();
+                }
+            }
+            // Top edge and vertical links (weights down, read-out down).
+            for c in 0..self.cols() {
+                self.pes[c].w_digit_in.next = self.col_w_digit[c].val();
+                self.pes[c].w_low_in.next = self.col_w_low[c].val();
+                self.pes[c].acc_hi_in.next = self.zero.val();
+                self.pes[c].acc_lo_in.next = self.zero.val();
+                for r in 1..self.rows() {
+                    self.pes[r * ncols + c].w_digit_in.next = self.pes[(r - 1) * ncols + c].w_digit_out.val();
+                    self.pes[r * ncols + c].w_low_in.next = self.pes[(r - 1) * ncols + c].w_low_out.val();
+                    self.pes[r * ncols + c].acc_hi_in.next = self.pes[(r - 1) * ncols + c].acc_hi_out.val();
+                    self.pes[r * ncols + c].acc_lo_in.next = self.pes[(r - 1) * ncols + c].acc_lo_out.val();
+                }
+            }
+            // Bottom edge.
+            for last in self.last_row()..self.rows() {
+                for c in 0..self.cols() {
+                    self.col_acc_hi[c].next = self.pes[last * ncols + c].acc_hi_out.val();
+                    self.col_acc_lo[c].next = self.pes[last * ncols + c].acc_lo_out.val();
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,238 @@
+//! The processing element: one small signed multiplier, an output-stationary
+//! pair of accumulators, and the token registers that pass activations right
+//! and weights down.
+//!
+//! Per valid token (fields in `token.rs`):
+//! * a sensitive activation builds its step's product in the narrow step
+//!   register `P` by Horner's rule, most significant part first:
+//!   `P = first ? prod : (P << hshift) + prod` with `prod = w_digit * digit`;
+//!   on the step's last token (`commit`) `P` is complete and is added to
+//!   `acc_hi` on the next cycle (sign-extended from A_HI + W_HI bits);
+//! * an insensitive activation takes `q * w_lo` once per step (on its first
+//!   token) into `acc_lo`, without any shift: the shift s + sw is applied
+//!   once per output when the array drains (`array.rs`).
+//!
+//! Both accumulators wrap at ACC_BITS (their upper bits are masked to zero),
+//! so `acc_hi + (acc_lo << (s + sw))` at the drain is the SPEC's wrapped sum.
+//! While `drain` is high the accumulators shift down the column instead.
+
+use crate::config::{AccelConfig, PeKind};
+use crate::leaf::{word, Reg, SignedMul, Word};
+use crate::token::TokenFormat;
+use rust_hdl::prelude::*;
+
+/// Masks and shifts the PE is generated with (all derived from the config).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeParams {
+    pub acc_mask: u64,
+    pub product_mask: u64,
+    pub product_sign: u64,
+    pub hshift_unit_log2: u64,
+    /// The DRQ PE has Horner steps and the LOW path; the INT8 baseline neither.
+    pub drq: bool,
+}
+
+impl PeParams {
+    pub fn new(cfg: &AccelConfig) -> PeParams {
+        let fmt = TokenFormat::new(cfg);
+        let mask = |bits: u32| if bits >= 64 { u64::MAX } else { (1u64 << bits) - 1 };
+        PeParams {
+            acc_mask: mask(cfg.acc_bits),
+            product_mask: mask(fmt.product_bits),
+            product_sign: 1u64 << (fmt.product_bits - 1),
+            hshift_unit_log2: fmt.hshift_unit_log2.into(),
+            drq: cfg.pe == PeKind::Drq,
+        }
+    }
+}
+
+#[derive(LogicBlock)]
+pub struct ProcessingElement {
+    pub clock: Signal<In, Clock>,
+    pub reset: Signal<In, Bit>,
+    /// Shift the accumulators down the column (read-out) this cycle.
+    pub drain: Signal<In, Bit>,
+    // Activation token from the left, and its registered copy to the right.
+    pub valid_in: Signal<In, Bit>,
+    pub first_in: Signal<In, Bit>,
+    pub commit_in: Signal<In, Bit>,
+    pub sens_in: Signal<In, Bit>,
+    pub digit_in: Signal<In, Word>,
+    pub hshift_in: Signal<In, Word>,
+    pub valid_out: Signal<Out, Bit>,
+    pub first_out: Signal<Out, Bit>,
+    pub commit_out: Signal<Out, Bit>,
+    pub sens_out: Signal<Out, Bit>,
+    pub digit_out: Signal<Out, Word>,
+    pub hshift_out: Signal<Out, Word>,
+    // Weight token from above, and its registered copy below.
+    pub w_digit_in: Signal<In, Word>,
+    pub w_low_in: Signal<In, Word>,
+    pub w_digit_out: Signal<Out, Word>,
+    pub w_low_out: Signal<Out, Word>,
+    // Read-out chain: accumulators of the PE above, and this PE's.
+    pub acc_hi_in: Signal<In, Word>,
+    pub acc_lo_in: Signal<In, Word>,
+    pub acc_hi_out: Signal<Out, Word>,
+    pub acc_lo_out: Signal<Out, Word>,
+    acc_mask: Constant<Word>,
+    product_mask: Constant<Word>,
+    product_sign: Constant<Word>,
+    hshift_unit_log2: Constant<Word>,
+    drq: Constant<Bit>,
+    valid_q: Reg<Bit>,
+    first_q: Reg<Bit>,
+    commit_q: Reg<Bit>,
+    sens_q: Reg<Bit>,
+    digit_q: Reg<Word>,
+    hshift_q: Reg<Word>,
+    w_digit_q: Reg<Word>,
+    w_low_q: Reg<Word>,
+    /// Horner step register P (A_HI + W_HI bits used).
+    step_product: Reg<Word>,
+    /// P is complete: add it to acc_hi this cycle.
+    pending: Reg<Bit>,
+    acc_hi: Reg<Word>,
+    acc_lo: Reg<Word>,
+    mul: SignedMul,
+    horner_shifted: Signal<Local, Word>,
+    step_product_ext: Signal<Local, Word>,
+}
+
+impl ProcessingElement {
+    pub fn new(p: &PeParams) -> ProcessingElement {
+        ProcessingElement {
+            clock: Default::default(),
+            reset: Default::default(),
+            drain: Default::default(),
+            valid_in: Default::default(),
+            first_in: Default::default(),
+            commit_in: Default::default(),
+            sens_in: Default::default(),
+            digit_in: Default::default(),
+            hshift_in: Default::default(),
+            valid_out: Default::default(),
+            first_out: Default::default(),
+            commit_out: Default::default(),
+            sens_out: Default::default(),
+            digit_out: Default::default(),
+            hshift_out: Default::default(),
+            w_digit_in: Default::default(),
+            w_low_in: Default::default(),
+            w_digit_out: Default::default(),
+            w_low_out: Default::default(),
+            acc_hi_in: Default::default(),
+            acc_lo_in: Default::default(),
+            acc_hi_out: Default::default(),
+            acc_lo_out: Default::default(),
+            acc_mask: Constant::new(word(p.acc_mask as i64)),
+            product_mask: Constant::new(word(p.product_mask as i64)),
+            product_sign: Constant::new(word(p.product_sign as i64)),
+            hshift_unit_log2: Constant::new(word(p.hshift_unit_log2 as i64)),
+            drq: Constant::new(p.drq),
+            valid_q: Default::default(),
+            first_q: Default::default(),
+            commit_q: Default::default(),
+            sens_q: Default::default(),
+            digit_q: Default::default(),
+            hshift_q: Default::default(),
+            w_digit_q: Default::default(),
+            w_low_q: Default::default(),
+            step_product: Default::default(),
+            pending: Default::default(),
+            acc_hi: Default::default(),
+            acc_lo: Default::default(),
+            mul: Default::default(),
+            horner_shifted: Default::default(),
+            step_product_ext: Default::default(),
+        }
+    }
+}
+
+impl Logic for ProcessingElement {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(
+            self,
+            clock,
+            valid_q,
+            first_q,
+            commit_q,
+            sens_q,
+            digit_q,
+            hshift_q,
+            w_digit_q,
+            w_low_q,
+            step_product,
+            pending,
+            acc_hi,
+            acc_lo
+        );
+        self.valid_q.reset.next = self.reset.val();
+        self.first_q.reset.next = self.reset.val();
+        self.commit_q.reset.next = self.reset.val();
+        self.sens_q.reset.next = self.reset.val();
+        self.digit_q.reset.next = self.reset.val();
+        self.hshift_q.reset.next = self.reset.val();
+        self.w_digit_q.reset.next = self.reset.val();
+        self.w_low_q.reset.next = self.reset.val();
+        self.step_product.reset.next = self.reset.val();
+        self.pending.reset.next = self.reset.val();
+        self.acc_hi.reset.next = self.reset.val();
+        self.acc_lo.reset.next = self.reset.val();
+        // Tokens move on every cycle (bubbles travel as invalid tokens).
+        self.valid_q.d.next = self.valid_in.val();
+        self.first_q.d.next = self.first_in.val();
+        self.commit_q.d.next = self.commit_in.val();
+        self.sens_q.d.next = self.sens_in.val();
+        self.digit_q.d.next = self.digit_in.val();
+        self.hshift_q.d.next = self.hshift_in.val();
+        self.w_digit_q.d.next = self.w_digit_in.val();
+        self.w_low_q.d.next = self.w_low_in.val();
+        self.valid_out.next = self.valid_q.q.val();
+        self.first_out.next = self.first_q.q.val();
+        self.commit_out.next = self.commit_q.q.val();
+        self.sens_out.next = self.sens_q.q.val();
+        self.digit_out.next = self.digit_q.q.val();
+        self.hshift_out.next = self.hshift_q.q.val();
+        self.w_digit_out.next = self.w_digit_q.q.val();
+        self.w_low_out.next = self.w_low_q.q.val();
+        self.acc_hi_out.next = self.acc_hi.q.val();
+        self.acc_lo_out.next = self.acc_lo.q.val();
+
+        // One multiplier: weight digit x activation digit (sensitive), or
+        // w_lo x q (insensitive).
+        self.mul.a.next = self.w_low_in.val();
+        if self.sens_in.val() {
+            self.mul.a.next = self.w_digit_in.val();
+        }
+        self.mul.b.next = self.digit_in.val();
+
+        // Horner step register.
+        self.horner_shifted.next = self.step_product.q.val() << (self.hshift_in.val() << self.hshift_unit_log2.val());
+        if self.valid_in.val() & self.sens_in.val() {
+            if self.first_in.val() | !self.drq.val() {
+                self.step_product.d.next = self.mul.p.val() & self.product_mask.val();
+            } else {
+                self.step_product.d.next = (self.horner_shifted.val() + self.mul.p.val()) & self.product_mask.val();
+            }
+        }
+        self.pending.d.next = self.valid_in.val() & self.sens_in.val() & self.commit_in.val();
+
+        // Sign-extend the completed step product into the accumulator.
+        self.step_product_ext.next = self.step_product.q.val();
+        if (self.step_product.q.val() & self.product_sign.val()).any() {
+            self.step_product_ext.next = self.step_product.q.val() | !self.product_mask.val();
+        }
+        if self.pending.q.val() {
+            self.acc_hi.d.next = (self.acc_hi.q.val() + self.step_product_ext.val()) & self.acc_mask.val();
+        }
+        if self.valid_in.val() & !self.sens_in.val() & self.first_in.val() & self.drq.val() {
+            self.acc_lo.d.next = (self.acc_lo.q.val() + self.mul.p.val()) & self.acc_mask.val();
+        }
+        if self.drain.val() {
+            self.acc_hi.d.next = self.acc_hi_in.val();
+            self.acc_lo.d.next = self.acc_lo_in.val();
+        }
+    }
+}
