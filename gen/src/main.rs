@@ -44,9 +44,13 @@ fn verilog(args: &VerilogArgs) -> Result<()> {
     let files = vec![
         ("drq_array.v", design.verilog.clone().into_bytes()),
         ("drq_array.vlt", design.waivers.clone().into_bytes()),
-        ("params.json", drq_hdl::emit::params_json(&cfg, &design).into_bytes()),
+        (
+            "params.json",
+            drq_hdl::emit::params_json(&cfg, &design).into_bytes(),
+        ),
     ];
-    write_outputs(&args.out, &files).with_context(|| format!("writing Verilog to {}", args.out.display()))?;
+    write_outputs(&args.out, &files)
+        .with_context(|| format!("writing Verilog to {}", args.out.display()))?;
     eprintln!(
         "drq verilog: {} -> {}/drq_array.v ({} lines)",
         cfg,

@@ -54,7 +54,9 @@ impl Mesh {
             col_acc_hi: ports(cols),
             col_acc_lo: ports(cols),
             zero: Constant::new(word(0)),
-            pes: (0..rows * cols).map(|_| ProcessingElement::new(p)).collect(),
+            pes: (0..rows * cols)
+                .map(|_| ProcessingElement::new(p))
+                .collect(),
         }
     }
     fn rows(&self) -> usize {
@@ -92,12 +94,18 @@ impl Logic for Mesh {
                 self.pes[r * ncols].digit_in.next = self.row_digit[r].val();
                 self.pes[r * ncols].hshift_in.next = self.row_hshift[r].val();
                 for c in 1..self.cols() {
-                    self.pes[r * ncols + c].valid_in.next = self.pes[r * ncols + c - 1].valid_out.val();
-                    self.pes[r * ncols + c].first_in.next = self.pes[r * ncols + c - 1].first_out.val();
-                    self.pes[r * ncols + c].commit_in.next = self.pes[r * ncols + c - 1].commit_out.val();
-                    self.pes[r * ncols + c].sens_in.next = self.pes[r * ncols + c - 1].sens_out.val();
-                    self.pes[r * ncols + c].digit_in.next = self.pes[r * ncols + c - 1].digit_out.val();
-                    self.pes[r * ncols + c].hshift_in.next = self.pes[r * ncols + c - 1].hshift_out.val();
+                    self.pes[r * ncols + c].valid_in.next =
+                        self.pes[r * ncols + c - 1].valid_out.val();
+                    self.pes[r * ncols + c].first_in.next =
+                        self.pes[r * ncols + c - 1].first_out.val();
+                    self.pes[r * ncols + c].commit_in.next =
+                        self.pes[r * ncols + c - 1].commit_out.val();
+                    self.pes[r * ncols + c].sens_in.next =
+                        self.pes[r * ncols + c - 1].sens_out.val();
+                    self.pes[r * ncols + c].digit_in.next =
+                        self.pes[r * ncols + c - 1].digit_out.val();
+                    self.pes[r * ncols + c].hshift_in.next =
+                        self.pes[r * ncols + c - 1].hshift_out.val();
                 }
             }
             // Top edge and vertical links (weights down, read-out down).
@@ -107,10 +115,14 @@ impl Logic for Mesh {
                 self.pes[c].acc_hi_in.next = self.zero.val();
                 self.pes[c].acc_lo_in.next = self.zero.val();
                 for r in 1..self.rows() {
-                    self.pes[r * ncols + c].w_digit_in.next = self.pes[(r - 1) * ncols + c].w_digit_out.val();
-                    self.pes[r * ncols + c].w_low_in.next = self.pes[(r - 1) * ncols + c].w_low_out.val();
-                    self.pes[r * ncols + c].acc_hi_in.next = self.pes[(r - 1) * ncols + c].acc_hi_out.val();
-                    self.pes[r * ncols + c].acc_lo_in.next = self.pes[(r - 1) * ncols + c].acc_lo_out.val();
+                    self.pes[r * ncols + c].w_digit_in.next =
+                        self.pes[(r - 1) * ncols + c].w_digit_out.val();
+                    self.pes[r * ncols + c].w_low_in.next =
+                        self.pes[(r - 1) * ncols + c].w_low_out.val();
+                    self.pes[r * ncols + c].acc_hi_in.next =
+                        self.pes[(r - 1) * ncols + c].acc_hi_out.val();
+                    self.pes[r * ncols + c].acc_lo_in.next =
+                        self.pes[(r - 1) * ncols + c].acc_lo_out.val();
                 }
             }
             // Bottom edge.

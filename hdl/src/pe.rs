@@ -35,7 +35,13 @@ pub struct PeParams {
 impl PeParams {
     pub fn new(cfg: &AccelConfig) -> PeParams {
         let fmt = TokenFormat::new(cfg);
-        let mask = |bits: u32| if bits >= 64 { u64::MAX } else { (1u64 << bits) - 1 };
+        let mask = |bits: u32| {
+            if bits >= 64 {
+                u64::MAX
+            } else {
+                (1u64 << bits) - 1
+            }
+        };
         PeParams {
             acc_mask: mask(cfg.acc_bits),
             product_mask: mask(fmt.product_bits),
@@ -209,12 +215,14 @@ impl Logic for ProcessingElement {
         self.mul.b.next = self.digit_in.val();
 
         // Horner step register.
-        self.horner_shifted.next = self.step_product.q.val() << (self.hshift_in.val() << self.hshift_unit_log2.val());
+        self.horner_shifted.next =
+            self.step_product.q.val() << (self.hshift_in.val() << self.hshift_unit_log2.val());
         if self.valid_in.val() & self.sens_in.val() {
             if self.first_in.val() | !self.drq.val() {
                 self.step_product.d.next = self.mul.p.val() & self.product_mask.val();
             } else {
-                self.step_product.d.next = (self.horner_shifted.val() + self.mul.p.val()) & self.product_mask.val();
+                self.step_product.d.next =
+                    (self.horner_shifted.val() + self.mul.p.val()) & self.product_mask.val();
             }
         }
         self.pending.d.next = self.valid_in.val() & self.sens_in.val() & self.commit_in.val();
@@ -225,7 +233,8 @@ impl Logic for ProcessingElement {
             self.step_product_ext.next = self.step_product.q.val() | !self.product_mask.val();
         }
         if self.pending.q.val() {
-            self.acc_hi.d.next = (self.acc_hi.q.val() + self.step_product_ext.val()) & self.acc_mask.val();
+            self.acc_hi.d.next =
+                (self.acc_hi.q.val() + self.step_product_ext.val()) & self.acc_mask.val();
         }
         if self.valid_in.val() & !self.sens_in.val() & self.first_in.val() & self.drq.val() {
             self.acc_lo.d.next = (self.acc_lo.q.val() + self.mul.p.val()) & self.acc_mask.val();

@@ -6,15 +6,21 @@
 //! * [`schedule`]: tiles, steps, modes, tokens and counters.
 //! * [`golden`]: one layer end to end.
 //! * [`files`]: `.npy` inputs and outputs of a layer run, as the CLI uses them.
+//! * [`replay`]: the reference token stream of a layer, tile by tile.
+//! * [`sim`]: Verilator models of emitted designs, built and loaded at run time.
+//! * [`array_tb`]: the systolic array's testbench.
 
+pub mod array_tb;
 pub mod files;
 pub mod golden;
 pub mod layer;
 pub mod npy;
 pub mod numerics;
 pub mod predictor;
+pub mod replay;
 pub mod rng;
 pub mod schedule;
+pub mod sim;
 pub mod tensor;
 
 pub use golden::{run_layer, LayerData, LayerRun};

@@ -1,0 +1,624 @@
+//! Verilator co-simulation driven from Rust.
+//!
+//! Any emitted [`Design`] is verilated at run time (`verilator --cc`), its
+//! model compiled together with a small generated C shim and the Verilator
+//! runtime into one shared library, and loaded with `dlopen`. Builds are
+//! cached under `target/drq-sim/<hash>/`, keyed by the SHA-256 of everything
+//! that goes into them (Verilog, waivers, shim, flags, Verilator version), so
+//! a configuration is verilated once. Ports are reached by name; values of
+//! any width go through 32-bit words (`num-bigint` on the Rust side).
+//! Why not the `verilated` crate: `docs/cosim.md`.
+
+use drq_hdl::emit::{Design, Dir, Port};
+use num_bigint::BigUint;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::ffi::{c_void, CString};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error("{tool} failed in {dir}: {message}")]
+    Build {
+        tool: String,
+        dir: String,
+        message: String,
+    },
+    #[error("cannot run {tool}: {source} (install it: apt-get install -y verilator g++)")]
+    Missing {
+        tool: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("simulation cache {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot load {path}: {message}")]
+    Load { path: String, message: String },
+}
+
+/// Options of a simulation build and run.
+#[derive(Debug, Clone, Default)]
+pub struct SimOptions {
+    /// Write a VCD waveform to this file (the model is built with tracing).
+    pub vcd: Option<PathBuf>,
+}
+
+impl SimOptions {
+    /// Waveforms to `sim-out/<test>/<name>.vcd` when the environment has
+    /// `WAVES=1`, else none.
+    pub fn from_env(test: &str, name: &str) -> SimOptions {
+        let on = std::env::var("WAVES").map(|v| v == "1").unwrap_or(false);
+        SimOptions {
+            vcd: on.then(|| {
+                workspace_root()
+                    .join("sim-out")
+                    .join(test)
+                    .join(format!("{name}.vcd"))
+            }),
+        }
+    }
+}
+
+/// The workspace root (where `sim-out/` and `target/` live).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("verif is inside the workspace")
+        .to_path_buf()
+}
+
+/// Where builds are cached: `$DRQ_SIM_CACHE`, else `<target dir>/drq-sim`.
+pub fn cache_root() -> PathBuf {
+    if let Ok(p) = std::env::var("DRQ_SIM_CACHE") {
+        return PathBuf::from(p);
+    }
+    let target = std::env::var("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| workspace_root().join("target"));
+    target.join("drq-sim")
+}
+
+fn run(cmd: &mut Command, dir: &Path) -> Result<(), SimError> {
+    let tool = cmd.get_program().to_string_lossy().into_owned();
+    let out = cmd
+        .current_dir(dir)
+        .output()
+        .map_err(|source| SimError::Missing {
+            tool: tool.clone(),
+            source,
+        })?;
+    if !out.status.success() {
+        let mut message = String::from_utf8_lossy(&out.stderr).into_owned();
+        message.push_str(&String::from_utf8_lossy(&out.stdout));
+        let tail: Vec<&str> = message.lines().rev().take(30).collect();
+        return Err(SimError::Build {
+            tool,
+            dir: dir.display().to_string(),
+            message: tail.into_iter().rev().collect::<Vec<_>>().join("\n"),
+        });
+    }
+    Ok(())
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> SimError + '_ {
+    move |source| SimError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// Verilator's version line, part of every cache key.
+fn verilator_version() -> Result<String, SimError> {
+    let out = Command::new("verilator")
+        .arg("--version")
+        .output()
+        .map_err(|source| SimError::Missing {
+            tool: "verilator".into(),
+            source,
+        })?;
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+fn verilator_root() -> Result<PathBuf, SimError> {
+    let out = Command::new("verilator")
+        .args(["--getenv", "VERILATOR_ROOT"])
+        .output()
+        .map_err(|source| SimError::Missing {
+            tool: "verilator".into(),
+            source,
+        })?;
+    Ok(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()))
+}
+
+/// Verilator's C++ type of a port: how many 32-bit words carry it.
+fn words(width: u32) -> usize {
+    width.div_ceil(32) as usize
+}
+
+/// The C shim: create/free a model, evaluate, tick the clock, and set/get
+/// ports by index as little-endian 32-bit words.
+fn shim_source(design: &Design, trace: bool) -> String {
+    let top = &design.top;
+    let mut s = String::new();
+    let _ = writeln!(s, "// Generated by drq for {top}. Do not edit.");
+    let _ = writeln!(
+        s,
+        "#include \"V{top}.h\"\n#include \"verilated.h\"\n#include <cstdint>"
+    );
+    if trace {
+        let _ = writeln!(s, "#include \"verilated_vcd_c.h\"");
+    }
+    let _ = writeln!(
+        s,
+        "#define API extern \"C\" __attribute__((visibility(\"default\")))"
+    );
+    let _ = writeln!(
+        s,
+        "struct Sim {{ VerilatedContext ctx; V{top}* top; void* vcd; uint64_t time; }};"
+    );
+    let _ = writeln!(s, "double sc_time_stamp() {{ return 0; }}");
+    let _ = writeln!(s, "API void* drq_sim_new(const char* vcd_path) {{");
+    let _ = writeln!(s, "    Sim* s = new Sim(); s->time = 0; s->vcd = nullptr;");
+    if trace {
+        let _ = writeln!(s, "    s->ctx.traceEverOn(true);");
+    }
+    let _ = writeln!(s, "    s->top = new V{top}(&s->ctx, \"{top}\");");
+    if trace {
+        let _ = writeln!(
+            s,
+            "    if (vcd_path) {{ VerilatedVcdC* v = new VerilatedVcdC(); s->top->trace(v, 99); v->open(vcd_path); s->vcd = v; }}"
+        );
+    } else {
+        let _ = writeln!(s, "    (void)vcd_path;");
+    }
+    let _ = writeln!(s, "    return s;\n}}");
+    let _ = writeln!(s, "static void dump(Sim* s) {{");
+    if trace {
+        let _ = writeln!(
+            s,
+            "    if (s->vcd) static_cast<VerilatedVcdC*>(s->vcd)->dump(s->time);"
+        );
+    }
+    let _ = writeln!(s, "    s->time++;\n}}");
+    let _ = writeln!(s, "API void drq_sim_free(void* p) {{");
+    let _ = writeln!(s, "    Sim* s = static_cast<Sim*>(p);");
+    if trace {
+        let _ = writeln!(s, "    if (s->vcd) {{ VerilatedVcdC* v = static_cast<VerilatedVcdC*>(s->vcd); v->close(); delete v; }}");
+    }
+    let _ = writeln!(s, "    s->top->final(); delete s->top; delete s;\n}}");
+    let _ = writeln!(
+        s,
+        "API void drq_sim_eval(void* p) {{ static_cast<Sim*>(p)->top->eval(); }}"
+    );
+    let _ = writeln!(s, "API void drq_sim_tick(void* p, uint64_t n) {{");
+    let _ = writeln!(s, "    Sim* s = static_cast<Sim*>(p);");
+    let _ = writeln!(s, "    for (uint64_t i = 0; i < n; i++) {{");
+    let _ = writeln!(s, "        s->top->clk = 0; s->top->eval(); dump(s);");
+    let _ = writeln!(s, "        s->top->clk = 1; s->top->eval(); dump(s);");
+    let _ = writeln!(s, "    }}\n}}");
+    let _ = writeln!(s, "API void drq_sim_flush(void* p) {{");
+    if trace {
+        let _ = writeln!(s, "    Sim* s = static_cast<Sim*>(p); if (s->vcd) static_cast<VerilatedVcdC*>(s->vcd)->flush();");
+    } else {
+        let _ = writeln!(s, "    (void)p;");
+    }
+    let _ = writeln!(s, "}}");
+    let _ = writeln!(
+        s,
+        "API void drq_sim_set(void* p, int port, const uint32_t* w) {{"
+    );
+    let _ = writeln!(
+        s,
+        "    V{top}* t = static_cast<Sim*>(p)->top;\n    switch (port) {{"
+    );
+    for (i, port) in design
+        .ports
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.dir == Dir::Input)
+    {
+        let n = &port.name;
+        let body = match port.width {
+            0..=32 => format!("t->{n} = w[0];"),
+            33..=64 => format!("t->{n} = (uint64_t)w[0] | ((uint64_t)w[1] << 32);"),
+            wide => format!(
+                "for (int i = 0; i < {}; i++) t->{n}[i] = w[i];",
+                words(wide)
+            ),
+        };
+        let _ = writeln!(s, "    case {i}: {body} break;");
+    }
+    let _ = writeln!(s, "    default: break;\n    }}\n}}");
+    let _ = writeln!(s, "API void drq_sim_get(void* p, int port, uint32_t* w) {{");
+    let _ = writeln!(
+        s,
+        "    V{top}* t = static_cast<Sim*>(p)->top;\n    switch (port) {{"
+    );
+    for (i, port) in design.ports.iter().enumerate() {
+        let n = &port.name;
+        let body = match port.width {
+            0..=32 => format!("w[0] = t->{n};"),
+            33..=64 => format!("w[0] = (uint32_t)t->{n}; w[1] = (uint32_t)(t->{n} >> 32);"),
+            wide => format!(
+                "for (int i = 0; i < {}; i++) w[i] = t->{n}[i];",
+                words(wide)
+            ),
+        };
+        let _ = writeln!(s, "    case {i}: {body} break;");
+    }
+    let _ = writeln!(s, "    default: break;\n    }}\n}}");
+    s
+}
+
+const CXXFLAGS: &[&str] = &["-O2", "-fPIC", "-fvisibility=hidden", "-std=c++17"];
+
+/// The Verilator runtime compiled once per Verilator version and trace mode.
+fn runtime_objects(root: &Path, trace: bool) -> Result<Vec<PathBuf>, SimError> {
+    let vroot = verilator_root()?;
+    let mut sources = vec!["verilated.cpp", "verilated_threads.cpp"];
+    if trace {
+        sources.push("verilated_vcd_c.cpp");
+    }
+    let key = hex(&Sha256::digest(format!(
+        "{}{CXXFLAGS:?}{trace}",
+        verilator_version()?
+    )));
+    let dir = root.join(format!("runtime-{}", &key[..16]));
+    let objs: Vec<PathBuf> = sources
+        .iter()
+        .map(|s| dir.join(s.replace(".cpp", ".o")))
+        .collect();
+    if objs.iter().all(|o| o.exists()) {
+        return Ok(objs);
+    }
+    let tmp = root.join(format!("runtime-{}.tmp-{}", &key[..16], std::process::id()));
+    std::fs::create_dir_all(&tmp).map_err(io_err(&tmp))?;
+    let inc = vroot.join("include");
+    for src in &sources {
+        run(
+            Command::new("g++")
+                .args(CXXFLAGS)
+                .arg(format!("-I{}", inc.display()))
+                .arg(format!("-I{}", inc.join("vltstd").display()))
+                .args([
+                    "-c",
+                    &inc.join(src).display().to_string(),
+                    "-o",
+                    &src.replace(".cpp", ".o"),
+                ]),
+            &tmp,
+        )?;
+    }
+    let _ = std::fs::rename(&tmp, &dir);
+    let _ = std::fs::remove_dir_all(&tmp);
+    Ok(objs)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// One build at a time per process (Verilator already uses both cores).
+static BUILD_LOCK: Mutex<()> = Mutex::new(());
+
+/// Verilate and compile a design (or find it in the cache); the path of its
+/// shared library.
+pub fn build(design: &Design, trace: bool) -> Result<PathBuf, SimError> {
+    let _guard = BUILD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let root = cache_root();
+    std::fs::create_dir_all(&root).map_err(io_err(&root))?;
+    let shim = shim_source(design, trace);
+    let mut h = Sha256::new();
+    for part in [
+        design.verilog.as_str(),
+        design.waivers.as_str(),
+        shim.as_str(),
+        &verilator_version()?,
+    ] {
+        h.update(part.as_bytes());
+        h.update([0u8]);
+    }
+    h.update(format!("{CXXFLAGS:?}{trace}"));
+    let key = hex(&h.finalize());
+    let dir = root.join(&key[..24]);
+    let lib = dir.join("libdrqsim.so");
+    if lib.exists() {
+        return Ok(lib);
+    }
+    let runtime = runtime_objects(&root, trace)?;
+    let tmp = root.join(format!("{}.tmp-{}", &key[..24], std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).map_err(io_err(&tmp))?;
+    let top = &design.top;
+    let write = |name: &str, text: &str| std::fs::write(tmp.join(name), text).map_err(io_err(&tmp));
+    write(&format!("{top}.v"), &design.verilog)?;
+    write(&format!("{top}.vlt"), &design.waivers)?;
+    write("shim.cpp", &shim)?;
+    let mut verilate = Command::new("verilator");
+    verilate
+        .args([
+            "--cc",
+            "--build",
+            "-j",
+            "2",
+            "-O3",
+            "--top-module",
+            top,
+            "-Mdir",
+            "obj",
+        ])
+        .args(["-CFLAGS", "-O2 -fPIC -fvisibility=hidden"]);
+    if trace {
+        verilate.arg("--trace");
+    }
+    run(
+        verilate.arg(format!("{top}.vlt")).arg(format!("{top}.v")),
+        &tmp,
+    )?;
+    let inc = verilator_root()?.join("include");
+    run(
+        Command::new("g++")
+            .args(CXXFLAGS)
+            .args(["-shared", "-Wl,-Bsymbolic", "-Iobj"])
+            .arg(format!("-I{}", inc.display()))
+            .arg(format!("-I{}", inc.join("vltstd").display()))
+            .arg("shim.cpp")
+            .arg("-Wl,--whole-archive")
+            .arg(format!("obj/V{top}__ALL.a"))
+            .arg("-Wl,--no-whole-archive")
+            .args(&runtime)
+            .args(["-pthread", "-o", "libdrqsim.so"]),
+        &tmp,
+    )?;
+    // Publish atomically; a concurrent process may have won the race.
+    if std::fs::rename(&tmp, &dir).is_err() && !lib.exists() {
+        return Err(SimError::Io {
+            path: dir.display().to_string(),
+            source: std::io::Error::other("could not publish the build"),
+        });
+    }
+    let _ = std::fs::remove_dir_all(&tmp);
+    Ok(lib)
+}
+
+type NewFn = unsafe extern "C" fn(*const std::ffi::c_char) -> *mut c_void;
+type PtrFn = unsafe extern "C" fn(*mut c_void);
+type TickFn = unsafe extern "C" fn(*mut c_void, u64);
+type SetFn = unsafe extern "C" fn(*mut c_void, i32, *const u32);
+type GetFn = unsafe extern "C" fn(*mut c_void, i32, *mut u32);
+
+/// A running Verilator model of a design.
+pub struct Model {
+    _lib: libloading::Library,
+    handle: *mut c_void,
+    free: PtrFn,
+    eval: PtrFn,
+    flush: PtrFn,
+    tick: TickFn,
+    set: SetFn,
+    get: GetFn,
+    ports: HashMap<String, (i32, Port)>,
+    cycles: u64,
+    buf: Vec<u32>,
+}
+
+impl Model {
+    /// Build (or reuse) and load a model of `design`.
+    pub fn new(design: &Design, opts: &SimOptions) -> Result<Model, SimError> {
+        let lib_path = build(design, opts.vcd.is_some())?;
+        let load_err = |e: libloading::Error| SimError::Load {
+            path: lib_path.display().to_string(),
+            message: e.to_string(),
+        };
+        // SAFETY: the library is one this module generated and compiled; the
+        // symbols have exactly the signatures written in `shim_source`.
+        unsafe {
+            let lib = libloading::Library::new(&lib_path).map_err(load_err)?;
+            let new: NewFn = *lib.get(b"drq_sim_new").map_err(load_err)?;
+            let free: PtrFn = *lib.get(b"drq_sim_free").map_err(load_err)?;
+            let eval: PtrFn = *lib.get(b"drq_sim_eval").map_err(load_err)?;
+            let flush: PtrFn = *lib.get(b"drq_sim_flush").map_err(load_err)?;
+            let tick: TickFn = *lib.get(b"drq_sim_tick").map_err(load_err)?;
+            let set: SetFn = *lib.get(b"drq_sim_set").map_err(load_err)?;
+            let get: GetFn = *lib.get(b"drq_sim_get").map_err(load_err)?;
+            let vcd = match &opts.vcd {
+                Some(p) => {
+                    if let Some(dir) = p.parent() {
+                        std::fs::create_dir_all(dir).map_err(io_err(dir))?;
+                    }
+                    Some(CString::new(p.display().to_string()).expect("path without NUL"))
+                }
+                None => None,
+            };
+            let handle = new(vcd.as_ref().map_or(std::ptr::null(), |c| c.as_ptr()));
+            let ports = design
+                .ports
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.name.clone(), (i as i32, p.clone())))
+                .collect();
+            let widest = design
+                .ports
+                .iter()
+                .map(|p| words(p.width))
+                .max()
+                .unwrap_or(1);
+            Ok(Model {
+                _lib: lib,
+                handle,
+                free,
+                eval,
+                flush,
+                tick,
+                set,
+                get,
+                ports,
+                cycles: 0,
+                buf: vec![0; widest],
+            })
+        }
+    }
+
+    fn port(&self, name: &str) -> (i32, u32, Dir) {
+        let (i, p) = self
+            .ports
+            .get(name)
+            .unwrap_or_else(|| panic!("the design has no port {name}"));
+        (*i, p.width, p.dir)
+    }
+
+    /// Drive an input port (value truncated to its width).
+    pub fn set(&mut self, name: &str, value: &BigUint) {
+        let (i, width, dir) = self.port(name);
+        assert_eq!(dir, Dir::Input, "{name} is not an input");
+        let n = words(width);
+        let digits = value.to_u32_digits();
+        for (k, w) in self.buf.iter_mut().enumerate().take(n) {
+            *w = digits.get(k).copied().unwrap_or(0);
+        }
+        if width % 32 != 0 {
+            self.buf[n - 1] &= (1u32 << (width % 32)) - 1;
+        }
+        // SAFETY: handle is live and buf holds at least words(width) words.
+        unsafe { (self.set)(self.handle, i, self.buf.as_ptr()) }
+    }
+
+    pub fn set_u64(&mut self, name: &str, value: u64) {
+        self.set(name, &BigUint::from(value));
+    }
+
+    pub fn set_bool(&mut self, name: &str, value: bool) {
+        self.set_u64(name, u64::from(value));
+    }
+
+    /// Drive a packed bus: lane k of `lane_width` bits gets values[k]
+    /// (two's complement, truncated).
+    pub fn set_lanes(&mut self, name: &str, lane_width: u32, values: &[i64]) {
+        self.set(name, &pack_lanes(lane_width, values));
+    }
+
+    /// Read a port (after `eval` for combinational outputs).
+    pub fn get(&mut self, name: &str) -> BigUint {
+        let (i, width, _) = self.port(name);
+        // SAFETY: handle is live and buf holds at least words(width) words.
+        unsafe { (self.get)(self.handle, i, self.buf.as_mut_ptr()) }
+        BigUint::from_slice(&self.buf[..words(width)])
+    }
+
+    pub fn get_u64(&mut self, name: &str) -> u64 {
+        let v = self.get(name);
+        v.iter_u64_digits().next().unwrap_or(0)
+    }
+
+    pub fn get_bool(&mut self, name: &str) -> bool {
+        self.get_u64(name) & 1 == 1
+    }
+
+    /// Read a packed bus as `count` lanes, sign-extended if `signed`.
+    pub fn get_lanes(
+        &mut self,
+        name: &str,
+        lane_width: u32,
+        count: usize,
+        signed: bool,
+    ) -> Vec<i64> {
+        unpack_lanes(&self.get(name), lane_width, count, signed)
+    }
+
+    /// Settle combinational logic after changing inputs.
+    pub fn eval(&mut self) {
+        // SAFETY: handle is live.
+        unsafe { (self.eval)(self.handle) }
+    }
+
+    /// `n` clock cycles (falling then rising edge of `clk`).
+    pub fn tick(&mut self, n: u64) {
+        // SAFETY: handle is live.
+        unsafe { (self.tick)(self.handle, n) }
+        self.cycles += n;
+    }
+
+    /// Rising edges since the model was created.
+    pub fn cycles(&self) -> u64 {
+        self.cycles
+    }
+
+    /// Synchronous reset for `n` cycles.
+    pub fn reset(&mut self, n: u64) {
+        self.set_bool("rst", true);
+        self.tick(n);
+        self.set_bool("rst", false);
+        self.eval();
+    }
+
+    /// Write buffered waveform data to disk.
+    pub fn flush_waves(&mut self) {
+        // SAFETY: handle is live.
+        unsafe { (self.flush)(self.handle) }
+    }
+}
+
+impl Drop for Model {
+    fn drop(&mut self) {
+        // SAFETY: handle came from drq_sim_new and is freed once.
+        unsafe { (self.free)(self.handle) }
+    }
+}
+
+/// Pack lanes of `lane_width` bits (two's complement, truncated).
+pub fn pack_lanes(lane_width: u32, values: &[i64]) -> BigUint {
+    let mask = if lane_width >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << lane_width) - 1
+    };
+    let mut v = BigUint::default();
+    for (k, &x) in values.iter().enumerate() {
+        v |= BigUint::from(x as u64 & mask) << (k as u32 * lane_width);
+    }
+    v
+}
+
+/// Unpack `count` lanes of `lane_width` bits, sign-extended if `signed`.
+pub fn unpack_lanes(v: &BigUint, lane_width: u32, count: usize, signed: bool) -> Vec<i64> {
+    let mask = if lane_width >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << lane_width) - 1
+    };
+    (0..count)
+        .map(|k| {
+            let lane: BigUint = (v >> (k as u32 * lane_width)) & BigUint::from(mask);
+            let raw = lane.iter_u64_digits().next().unwrap_or(0);
+            if signed && lane_width < 64 {
+                let sh = 64 - lane_width;
+                ((raw << sh) as i64) >> sh
+            } else {
+                raw as i64
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lanes_round_trip_signed_and_wide() {
+        let vals = vec![-1, 5, -16, 15, 0, -8];
+        let packed = pack_lanes(5, &vals);
+        assert_eq!(unpack_lanes(&packed, 5, 6, true), vals);
+        let wide = vec![i64::MIN, -1, 1 << 40];
+        assert_eq!(unpack_lanes(&pack_lanes(64, &wide), 64, 3, true), wide);
+        let acc = vec![-(1 << 31), (1 << 31) - 1, -7];
+        assert_eq!(unpack_lanes(&pack_lanes(32, &acc), 32, 3, true), acc);
+    }
+}
