@@ -282,6 +282,68 @@ pub fn array_design(cfg: &AccelConfig) -> Design {
     }
 }
 
+/// The PE's multiplier leaf alone (top `drq_mul`), for its exhaustive test:
+/// `p = a * b` with `a` a signed weight digit and `b` an unsigned activation
+/// digit of the configuration's widths.
+pub fn multiplier_design(cfg: &AccelConfig) -> Design {
+    let fmt = TokenFormat::new(cfg);
+    let (top, core) = ("drq_mul", "drq_mul_core");
+    let p = |name, dir, lane_width, extend| ShellPort {
+        name,
+        core_name: name,
+        dir,
+        lane_width,
+        lanes: Lanes::Scalar,
+        extend,
+    };
+    let ports = vec![
+        p("a", Dir::Input, fmt.w_digit_bits, Widen::Sign),
+        p("b", Dir::Input, fmt.digit_bits, Widen::Zero),
+        p(
+            "p",
+            Dir::Output,
+            fmt.w_digit_bits + fmt.digit_bits,
+            Widen::Zero,
+        ),
+    ];
+    design(
+        top,
+        core,
+        cfg,
+        ports,
+        &mut crate::leaf::SignedMul::default(),
+    )
+}
+
+fn design<B: Block>(
+    top: &str,
+    core: &str,
+    cfg: &AccelConfig,
+    ports: Vec<ShellPort>,
+    block: &mut B,
+) -> Design {
+    let mut verilog = shell(top, core, cfg, &ports);
+    verilog.push('\n');
+    verilog.push_str(&core_verilog(block, core));
+    Design {
+        top: top.into(),
+        verilog,
+        ports: ports
+            .iter()
+            .map(|p| Port {
+                name: p.name.into(),
+                dir: p.dir,
+                width: p.lane_width
+                    * match p.lanes {
+                        Lanes::Scalar => 1,
+                        Lanes::Vector { count } => count,
+                    },
+            })
+            .collect(),
+        waivers: waivers(top),
+    }
+}
+
 /// `params.json`: the configuration and the widths derived from it.
 pub fn params_json(cfg: &AccelConfig, design: &Design) -> String {
     let fmt = TokenFormat::new(cfg);

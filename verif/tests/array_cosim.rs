@@ -3,6 +3,7 @@
 //! the cycle count against the documented formula (`docs/array.md`).
 
 use drq_hdl::array::tile_cycles;
+use drq_hdl::config::PeKind;
 use drq_hdl::AccelConfig;
 use drq_verif::array_tb::{ArrayBench, Traffic};
 use drq_verif::layer::RawLayer;
@@ -146,4 +147,271 @@ fn two_by_two_mixed_tiles() {
         high > 0 && low > 0 && mixed > 0,
         "HIGH {high} LOW {low} mixed {mixed}"
     );
+}
+
+#[test]
+fn square_arrays_random_layers_with_bubbles_and_backpressure() {
+    let seed = test_seed("square_arrays_random_layers_with_bubbles_and_backpressure");
+    let mut rng = Rng::new(seed);
+    for (n, tiles) in [(2u32, 40usize), (4, 24), (8, 10), (16, 3)] {
+        let c = AccelConfig {
+            region: rng.pick(&[1, 2, 4, 8]),
+            ..cfg(n, n)
+        };
+        let mut bench = ArrayBench::new(
+            &c,
+            &SimOptions::from_env("array_cosim", &format!("square_{n}")),
+        )
+        .unwrap();
+        for round in 0..2 {
+            let k = rng.pick(&[1i64, 3, 5]);
+            let p = rng.range(0, k - 1);
+            let s = rng.pick(&[1i64, 2]);
+            let th = rng.range(1, i64::from(n).min(4));
+            let tw = rng.range(1, i64::from(n) / th);
+            let hw = (
+                rng.range((k - 2 * p).max(1) + 1, 9),
+                rng.range((k - 2 * p).max(1) + 1, 9),
+            );
+            let l = layer(
+                &c,
+                rng.range(1, 4),
+                rng.range(1, 2 * i64::from(n) + 1),
+                hw,
+                k,
+                s,
+                p,
+                (th, tw),
+                (rng.range(0, 4), rng.range(0, 4)),
+            );
+            let d = data(&mut rng, &c, &l, 0.35);
+            let traffic = if round == 0 {
+                Traffic::default()
+            } else {
+                Traffic {
+                    bubble: 0.3,
+                    stall: 0.3,
+                }
+            };
+            eprintln!("{c}: {l:?} traffic {traffic:?}");
+            check_layer(&mut bench, &l, &d, traffic, &mut rng, tiles);
+        }
+    }
+}
+
+#[test]
+fn non_square_arrays() {
+    let seed = test_seed("non_square_arrays");
+    let mut rng = Rng::new(seed);
+    for (rows, cols) in [(3u32, 5u32), (8, 2), (1, 4)] {
+        let c = cfg(rows, cols);
+        let mut bench = ArrayBench::new(
+            &c,
+            &SimOptions::from_env("array_cosim", &format!("array_{rows}x{cols}")),
+        )
+        .unwrap();
+        let th = rng.range(1, i64::from(rows));
+        let l = layer(
+            &c,
+            2,
+            i64::from(cols) + 2,
+            (6, 5),
+            3,
+            1,
+            1,
+            (th, i64::from(rows) / th),
+            (4, 4),
+        );
+        let d = data(&mut rng, &c, &l, 0.5);
+        check_layer(
+            &mut bench,
+            &l,
+            &d,
+            Traffic {
+                bubble: 0.2,
+                stall: 0.2,
+            },
+            &mut rng,
+            20,
+        );
+    }
+}
+
+#[test]
+fn all_high_all_low_and_rows_of_mixed_sensitivity_at_the_edges() {
+    let seed = test_seed("all_high_all_low_and_rows_of_mixed_sensitivity_at_the_edges");
+    let mut rng = Rng::new(seed);
+    let c = AccelConfig {
+        region: 1,
+        ..cfg(4, 4)
+    };
+    let mut bench = ArrayBench::new(&c, &SimOptions::from_env("array_cosim", "edges")).unwrap();
+    let l = layer(&c, 2, 4, (4, 4), 3, 1, 1, (2, 2), (4, 4));
+    for (name, p_sens) in [
+        ("all HIGH", 1.0f64),
+        ("all LOW", 0.0),
+        ("checkerboard", -1.0),
+    ] {
+        for (a, w) in [(255u32, -128i32), (255, 127), (0, -128), (0, 127)] {
+            let mut d = data(&mut rng, &c, &l, p_sens.max(0.0));
+            d.input.data.iter_mut().enumerate().for_each(|(i, v)| {
+                *v = if i % 3 == 0 {
+                    rng.range(0, 255) as u32
+                } else {
+                    a
+                }
+            });
+            d.weights.data.iter_mut().enumerate().for_each(|(i, v)| {
+                *v = if i % 5 == 0 {
+                    rng.range(-128, 127) as i32
+                } else {
+                    w
+                }
+            });
+            if p_sens < 0.0 {
+                // Region 1: a checkerboard of sensitive pixels makes every
+                // HIGH step hold rows of both kinds.
+                let m = d.mask.as_mut().unwrap();
+                for ch in 0..m.c {
+                    for y in 0..m.rh {
+                        for x in 0..m.rw {
+                            m.set(ch, y, x, (x + y + ch) % 2 == 0);
+                        }
+                    }
+                }
+            }
+            let replay = Replay::new(&c, &l, &d).unwrap();
+            let counters = replay.run.counters;
+            match name {
+                "all LOW" => assert_eq!(counters.steps_high, 0),
+                "all HIGH" => assert!(counters.steps_low < counters.steps_high / 4, "{counters:?}"),
+                _ => {
+                    let split = replay
+                        .tiles()
+                        .flat_map(|t| t.tokens)
+                        .filter(|t| t.sens.contains(&true) && t.sens.contains(&false))
+                        .count();
+                    assert!(split > 0, "HIGH steps with sensitive and insensitive rows");
+                }
+            }
+            check_layer(
+                &mut bench,
+                &l,
+                &d,
+                Traffic {
+                    bubble: 0.1,
+                    stall: 0.1,
+                },
+                &mut rng,
+                usize::MAX,
+            );
+        }
+    }
+}
+
+#[test]
+fn accumulator_wraps_at_sixteen_bits() {
+    let seed = test_seed("accumulator_wraps_at_sixteen_bits");
+    let mut rng = Rng::new(seed);
+    let c = AccelConfig {
+        acc_bits: 16,
+        ..cfg(4, 4)
+    };
+    let mut bench = ArrayBench::new(&c, &SimOptions::from_env("array_cosim", "acc16")).unwrap();
+    let l = layer(&c, 8, 4, (4, 4), 3, 1, 1, (2, 2), (4, 4));
+    let mut d = data(&mut rng, &c, &l, 0.6);
+    d.input.data.iter_mut().for_each(|v| *v = 255 - (*v % 7));
+    d.weights
+        .data
+        .iter_mut()
+        .for_each(|v| *v = if *v % 2 == 0 { 127 } else { -128 });
+    let replay = Replay::new(&c, &l, &d).unwrap();
+    assert!(
+        replay.run.acc.iter().any(|&a| a.abs() > 1 << 14),
+        "values near the wrap"
+    );
+    check_layer(&mut bench, &l, &d, Traffic::default(), &mut rng, usize::MAX);
+}
+
+#[test]
+fn other_digit_widths_and_the_int8_baseline() {
+    let seed = test_seed("other_digit_widths_and_the_int8_baseline");
+    let mut rng = Rng::new(seed);
+    for c in [
+        AccelConfig {
+            a_lo: 2,
+            w_lo: 8,
+            ..cfg(3, 3)
+        }, // activation-only, 4 tokens
+        AccelConfig {
+            a_hi: 6,
+            a_lo: 3,
+            w_hi: 6,
+            w_lo: 2,
+            acc_bits: 24,
+            ..cfg(2, 3)
+        }, // uneven Horner distances
+        AccelConfig {
+            pe: PeKind::Int8,
+            ..cfg(4, 4)
+        },
+    ] {
+        let mut bench =
+            ArrayBench::new(&c, &SimOptions::from_env("array_cosim", "widths")).unwrap();
+        let th = i64::from(c.rows).min(2);
+        let l = layer(
+            &c,
+            3,
+            5,
+            (5, 6),
+            3,
+            2,
+            1,
+            (th, i64::from(c.rows) / th),
+            (1, 0),
+        );
+        let d = data(&mut rng, &c, &l, 0.5);
+        check_layer(
+            &mut bench,
+            &l,
+            &d,
+            Traffic {
+                bubble: 0.15,
+                stall: 0.15,
+            },
+            &mut rng,
+            12,
+        );
+    }
+}
+
+#[test]
+fn reset_mid_tile_leaves_the_array_idle_and_usable() {
+    let seed = test_seed("reset_mid_tile_leaves_the_array_idle_and_usable");
+    let mut rng = Rng::new(seed);
+    let c = cfg(4, 4);
+    let mut bench = ArrayBench::new(&c, &SimOptions::from_env("array_cosim", "reset")).unwrap();
+    let l = layer(&c, 2, 4, (4, 4), 3, 1, 1, (2, 2), (4, 4));
+    let d = data(&mut rng, &c, &l, 0.5);
+    let replay = Replay::new(&c, &l, &d).unwrap();
+    let tile = replay.tiles().next().unwrap();
+    // Feed half a tile, then reset.
+    let m = &mut bench.model;
+    for t in &tile.tokens[..tile.tokens.len() / 2] {
+        m.set_bool("in_valid", true);
+        m.set_bool("in_first", t.first);
+        m.set_bool("in_commit", t.commit);
+        m.set_lanes(
+            "in_digits",
+            4,
+            &t.digits.iter().map(|&x| i64::from(x)).collect::<Vec<_>>(),
+        );
+        m.tick(1);
+    }
+    m.set_bool("in_valid", false);
+    m.eval();
+    assert!(m.get_bool("busy"));
+    m.reset(1);
+    assert!(!m.get_bool("busy") && m.get_bool("in_ready") && !m.get_bool("out_valid"));
+    check_layer(&mut bench, &l, &d, Traffic::default(), &mut rng, usize::MAX);
 }
