@@ -58,8 +58,8 @@ enum Widen {
 }
 
 struct ShellPort {
-    name: &'static str,
-    core_name: &'static str,
+    name: String,
+    core_name: String,
     dir: Dir,
     lane_width: u32,
     lanes: Lanes,
@@ -73,9 +73,9 @@ fn clog2(n: u32) -> u32 {
 fn array_ports(cfg: &AccelConfig, fmt: &TokenFormat) -> Vec<ShellPort> {
     use Dir::*;
     use Widen::{Flag, Sign, Zero};
-    let p = |name, core_name, dir, lane_width, lanes, extend| ShellPort {
-        name,
-        core_name,
+    let p = |name: &str, core_name: &str, dir, lane_width, lanes, extend| ShellPort {
+        name: name.into(),
+        core_name: core_name.into(),
         dir,
         lane_width,
         lanes,
@@ -141,6 +141,18 @@ fn array_ports(cfg: &AccelConfig, fmt: &TokenFormat) -> Vec<ShellPort> {
     ]
 }
 
+/// A port whose shell and core names agree.
+fn scalar(name: &str, dir: Dir, lane_width: u32, extend: Widen) -> ShellPort {
+    ShellPort {
+        name: name.into(),
+        core_name: name.into(),
+        dir,
+        lane_width,
+        lanes: Lanes::Scalar,
+        extend,
+    }
+}
+
 fn core_verilog<B: Block>(block: &mut B, core_name: &str) -> String {
     block.connect_all();
     check_all(block).unwrap_or_else(|e| panic!("rust-hdl check of {core_name} failed: {e:?}"));
@@ -150,12 +162,13 @@ fn core_verilog<B: Block>(block: &mut B, core_name: &str) -> String {
 }
 
 /// One lane of a port into a core input: widened to 64 bits.
-fn widen(src: &str, width: u32, extend: Widen) -> String {
+/// `msb` names the lane's top bit (for sign extension).
+fn widen(src: &str, msb: &str, width: u32, extend: Widen) -> String {
     match extend {
         Widen::Flag => src.to_string(),
         _ if width == 64 => src.to_string(),
         Widen::Zero => format!("{{{}'d0, {src}}}", 64 - width),
-        Widen::Sign => format!("{{{{{}{{{src}[{}]}}}}, {src}}}", 64 - width, width - 1),
+        Widen::Sign => format!("{{{{{}{{{msb}}}}}, {src}}}", 64 - width),
     }
 }
 
@@ -195,12 +208,20 @@ fn shell(top: &str, core: &str, cfg: &AccelConfig, ports: &[ShellPort]) -> Strin
     // Core outputs wider than the shell's ports land in *_full wires.
     let mut conns = Vec::new();
     for p in ports {
-        let lanes: Vec<(String, String)> = match p.lanes {
-            Lanes::Scalar => vec![(p.core_name.to_string(), p.name.to_string())],
+        // (core port, shell bits, top bit of the shell bits)
+        let lanes: Vec<(String, String, String)> = match p.lanes {
+            Lanes::Scalar => {
+                let msb = if p.lane_width == 1 {
+                    p.name.clone()
+                } else {
+                    format!("{}[{}]", p.name, p.lane_width - 1)
+                };
+                vec![(p.core_name.clone(), p.name.clone(), msb)]
+            }
             Lanes::Vector { count } => (0..count)
                 .map(|k| {
                     let src = if p.lane_width == 1 && count == 1 {
-                        p.name.to_string()
+                        p.name.clone()
                     } else if p.lane_width == 1 {
                         format!("{}[{k}]", p.name)
                     } else {
@@ -211,15 +232,20 @@ fn shell(top: &str, core: &str, cfg: &AccelConfig, ports: &[ShellPort]) -> Strin
                             k * p.lane_width
                         )
                     };
-                    (format!("{}${k}", p.core_name), src)
+                    let msb = if p.lane_width == 1 && count == 1 {
+                        p.name.clone()
+                    } else {
+                        format!("{}[{}]", p.name, (k + 1) * p.lane_width - 1)
+                    };
+                    (format!("{}${k}", p.core_name), src, msb)
                 })
                 .collect(),
         };
-        for (core_port, shell_bits) in lanes {
+        for (core_port, shell_bits, msb) in lanes {
             let needs_full =
                 p.dir == Dir::Output && !matches!(p.extend, Widen::Flag) && p.lane_width < 64;
             let expr = match p.dir {
-                Dir::Input => widen(&shell_bits, p.lane_width, p.extend),
+                Dir::Input => widen(&shell_bits, &msb, p.lane_width, p.extend),
                 Dir::Output if needs_full => {
                     let full = format!("{}_full", core_port.replace('$', "_"));
                     let _ = writeln!(v, "    wire [63:0] {full};");
@@ -269,7 +295,7 @@ pub fn array_design(cfg: &AccelConfig) -> Design {
         ports: ports
             .iter()
             .map(|p| Port {
-                name: p.name.into(),
+                name: p.name.clone(),
                 dir: p.dir,
                 width: p.lane_width
                     * match p.lanes {
@@ -282,24 +308,47 @@ pub fn array_design(cfg: &AccelConfig) -> Design {
     }
 }
 
+/// One processing element alone (top `drq_pe`), for area figures.
+pub fn pe_design(cfg: &AccelConfig) -> Design {
+    let fmt = TokenFormat::new(cfg);
+    use Dir::{Input, Output};
+    use Widen::{Flag, Sign, Zero};
+    let mut ports = vec![
+        scalar("clock", Input, 1, Flag),
+        scalar("reset", Input, 1, Flag),
+        scalar("drain", Input, 1, Flag),
+    ];
+    for (dir, suffix) in [(Input, "in"), (Output, "out")] {
+        let p = |base: &str, dir, lane_width, extend| {
+            scalar(&format!("{base}_{suffix}"), dir, lane_width, extend)
+        };
+        ports.extend([
+            p("valid", dir, 1, Flag),
+            p("first", dir, 1, Flag),
+            p("commit", dir, 1, Flag),
+            p("sens", dir, 1, Flag),
+            p("digit", dir, fmt.digit_bits, Zero),
+            p("hshift", dir, fmt.hshift_bits, Zero),
+            p("w_digit", dir, fmt.w_digit_bits, Sign),
+            p("w_low", dir, fmt.w_low_bits, Sign),
+            p("acc_hi", dir, cfg.acc_bits, Zero),
+            p("acc_lo", dir, cfg.acc_bits, Zero),
+        ]);
+    }
+    let mut pe = crate::pe::ProcessingElement::new(&crate::pe::PeParams::new(cfg));
+    design("drq_pe", "drq_pe_core", cfg, ports, &mut pe)
+}
+
 /// The PE's multiplier leaf alone (top `drq_mul`), for its exhaustive test:
 /// `p = a * b` with `a` a signed weight digit and `b` an unsigned activation
 /// digit of the configuration's widths.
 pub fn multiplier_design(cfg: &AccelConfig) -> Design {
     let fmt = TokenFormat::new(cfg);
     let (top, core) = ("drq_mul", "drq_mul_core");
-    let p = |name, dir, lane_width, extend| ShellPort {
-        name,
-        core_name: name,
-        dir,
-        lane_width,
-        lanes: Lanes::Scalar,
-        extend,
-    };
     let ports = vec![
-        p("a", Dir::Input, fmt.w_digit_bits, Widen::Sign),
-        p("b", Dir::Input, fmt.digit_bits, Widen::Zero),
-        p(
+        scalar("a", Dir::Input, fmt.w_digit_bits, Widen::Sign),
+        scalar("b", Dir::Input, fmt.digit_bits, Widen::Zero),
+        scalar(
             "p",
             Dir::Output,
             fmt.w_digit_bits + fmt.digit_bits,
@@ -331,7 +380,7 @@ fn design<B: Block>(
         ports: ports
             .iter()
             .map(|p| Port {
-                name: p.name.into(),
+                name: p.name.clone(),
                 dir: p.dir,
                 width: p.lane_width
                     * match p.lanes {
