@@ -8,7 +8,7 @@ DRQ     := target/release/drq
 CONFIG_FLAG := $(if $(CONFIG),--config $(CONFIG),)
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build verilog test bench bench-golden clean
+.PHONY: all deps build verilog test bench bench-golden bench-cosim area clean
 
 all: verilog
 
@@ -32,11 +32,20 @@ verilog: deps build
 test: deps
 	$(CARGO) test --workspace --release
 
-bench: bench-golden
+bench: bench-golden bench-cosim
 
 # Golden-model throughput (multiply-accumulates per second).
 bench-golden:
 	$(CARGO) bench -p drq-verif --bench golden
+
+# Time to generate and verilate the 16x16 array; co-simulation cycles per second.
+bench-cosim: deps
+	$(CARGO) bench -p drq-verif --bench cosim
+
+# LUTs and flip-flops of the DRQ PE and array against the INT8 baseline
+# (Yosys synth_ecp5 -nodsp). MESH=8 for a smaller array.
+area: deps
+	$(CARGO) bench -p drq-verif --bench area
 
 clean:
 	$(CARGO) clean

@@ -190,11 +190,14 @@ impl Logic for ProcessingElement {
         self.valid_q.d.next = self.valid_in.val();
         self.first_q.d.next = self.first_in.val();
         self.commit_q.d.next = self.commit_in.val();
-        self.sens_q.d.next = self.sens_in.val();
         self.digit_q.d.next = self.digit_in.val();
-        self.hshift_q.d.next = self.hshift_in.val();
         self.w_digit_q.d.next = self.w_digit_in.val();
-        self.w_low_q.d.next = self.w_low_in.val();
+        // Fields only the DRQ PE uses stay zero in the INT8 baseline.
+        if self.drq.val() {
+            self.sens_q.d.next = self.sens_in.val();
+            self.hshift_q.d.next = self.hshift_in.val();
+            self.w_low_q.d.next = self.w_low_in.val();
+        }
         self.valid_out.next = self.valid_q.q.val();
         self.first_out.next = self.first_q.q.val();
         self.commit_out.next = self.commit_q.q.val();
@@ -207,9 +210,9 @@ impl Logic for ProcessingElement {
         self.acc_lo_out.next = self.acc_lo.q.val();
 
         // One multiplier: weight digit x activation digit (sensitive), or
-        // w_lo x q (insensitive).
+        // w_lo x q (insensitive). The INT8 baseline is always sensitive.
         self.mul.a.next = self.w_low_in.val();
-        if self.sens_in.val() {
+        if self.sens_in.val() | !self.drq.val() {
             self.mul.a.next = self.w_digit_in.val();
         }
         self.mul.b.next = self.digit_in.val();
@@ -217,7 +220,7 @@ impl Logic for ProcessingElement {
         // Horner step register.
         self.horner_shifted.next =
             self.step_product.q.val() << (self.hshift_in.val() << self.hshift_unit_log2.val());
-        if self.valid_in.val() & self.sens_in.val() {
+        if self.valid_in.val() & (self.sens_in.val() | !self.drq.val()) {
             if self.first_in.val() | !self.drq.val() {
                 self.step_product.d.next = self.mul.p.val() & self.product_mask.val();
             } else {
@@ -225,7 +228,8 @@ impl Logic for ProcessingElement {
                     (self.horner_shifted.val() + self.mul.p.val()) & self.product_mask.val();
             }
         }
-        self.pending.d.next = self.valid_in.val() & self.sens_in.val() & self.commit_in.val();
+        self.pending.d.next =
+            self.valid_in.val() & (self.sens_in.val() | !self.drq.val()) & self.commit_in.val();
 
         // Sign-extend the completed step product into the accumulator.
         self.step_product_ext.next = self.step_product.q.val();
@@ -236,12 +240,14 @@ impl Logic for ProcessingElement {
             self.acc_hi.d.next =
                 (self.acc_hi.q.val() + self.step_product_ext.val()) & self.acc_mask.val();
         }
-        if self.valid_in.val() & !self.sens_in.val() & self.first_in.val() & self.drq.val() {
+        if self.valid_in.val() & !(self.sens_in.val() | !self.drq.val()) & self.first_in.val() {
             self.acc_lo.d.next = (self.acc_lo.q.val() + self.mul.p.val()) & self.acc_mask.val();
         }
         if self.drain.val() {
             self.acc_hi.d.next = self.acc_hi_in.val();
-            self.acc_lo.d.next = self.acc_lo_in.val();
+            if self.drq.val() {
+                self.acc_lo.d.next = self.acc_lo_in.val();
+            }
         }
     }
 }

@@ -9,6 +9,7 @@
 //! * [`replay`]: the reference token stream of a layer, tile by tile.
 //! * [`sim`]: Verilator models of emitted designs, built and loaded at run time.
 //! * [`array_tb`]: the systolic array's testbench.
+//! * [`synth`]: Yosys synthesis and cell counts.
 
 pub mod array_tb;
 pub mod files;
@@ -21,6 +22,7 @@ pub mod replay;
 pub mod rng;
 pub mod schedule;
 pub mod sim;
+pub mod synth;
 pub mod tensor;
 
 pub use golden::{run_layer, LayerData, LayerRun};
