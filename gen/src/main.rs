@@ -86,6 +86,9 @@ struct ConfigArgs {
     /// Processing element: drq (default) or int8 (the plain baseline).
     #[arg(long)]
     pe: Option<String>,
+    /// Entries of the mask buffer and the predictor's region sums.
+    #[arg(long, allow_negative_numbers = true)]
+    mask_words: Option<i64>,
 }
 
 impl ConfigArgs {
@@ -100,6 +103,7 @@ impl ConfigArgs {
             acc_bits: self.acc_bits,
             region: self.region,
             pe: self.pe.clone(),
+            mask_words: self.mask_words,
         };
         Ok(AccelConfig::load(self.config.as_deref(), &flags)?)
     }

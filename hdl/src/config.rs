@@ -17,6 +17,8 @@
 //! w_lo = 4
 //! acc_bits = 32
 //! region = 4
+//! pe = "drq"           # or "int8": the plain baseline PE
+//! mask_words = 16384   # mask buffer / predictor depth
 //! ```
 //!
 //! A missing key takes the SPEC default; an unknown key is an error.
@@ -69,6 +71,8 @@ pub struct RawAccelConfig {
     pub region: Option<i64>,
     /// Processing element: "drq" (default) or "int8" (the plain baseline).
     pub pe: Option<String>,
+    /// Entries of the mask buffer and of the predictor's region sums.
+    pub mask_words: Option<i64>,
 }
 
 impl RawAccelConfig {
@@ -84,6 +88,7 @@ impl RawAccelConfig {
             acc_bits: over.acc_bits.or(self.acc_bits),
             region: over.region.or(self.region),
             pe: over.pe.clone().or_else(|| self.pe.clone()),
+            mask_words: over.mask_words.or(self.mask_words),
         }
     }
 }
@@ -132,6 +137,10 @@ pub struct AccelConfig {
     /// Processing element kind (not a SPEC parameter: the INT8 baseline
     /// of the FPGA comparison is the same array with the plain PE).
     pub pe: PeKind,
+    /// Depth of the mask buffer and of the predictor's region-sum memory:
+    /// (channel, region) entries, C * ceil(H/R) * ceil(W/R) at most
+    /// (16..=1048576; not a SPEC parameter).
+    pub mask_words: u32,
 }
 
 impl Default for AccelConfig {
@@ -146,6 +155,7 @@ impl Default for AccelConfig {
             acc_bits: 32,
             region: 4,
             pe: PeKind::Drq,
+            mask_words: 16384,
         }
     }
 }
@@ -241,6 +251,12 @@ impl AccelConfig {
             acc_bits,
             region: region_v as u32,
             pe,
+            mask_words: in_range(
+                "mask_words",
+                raw.mask_words.unwrap_or(d.mask_words.into()),
+                16,
+                1 << 20,
+            )?,
         })
     }
 
@@ -407,7 +423,8 @@ mod tests {
                 w_lo: 8,
                 acc_bits: 48,
                 region: 2,
-                pe: PeKind::Drq
+                pe: PeKind::Drq,
+                mask_words: 16384
             }
         );
         assert_eq!(c.tokens_per_high_step(), 4);

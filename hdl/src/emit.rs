@@ -42,7 +42,7 @@ pub struct Design {
 }
 
 /// How a shell port maps onto core ports.
-enum Lanes {
+pub(crate) enum Lanes {
     /// One core port `core_name`.
     Scalar,
     /// `count` core ports `core_name$k`, packed `lane_width` bits apart.
@@ -51,22 +51,22 @@ enum Lanes {
 
 /// How narrow values widen into the core's 64-bit words.
 #[derive(Clone, Copy)]
-enum Widen {
+pub(crate) enum Widen {
     Flag,
     Zero,
     Sign,
 }
 
-struct ShellPort {
-    name: String,
-    core_name: String,
-    dir: Dir,
-    lane_width: u32,
-    lanes: Lanes,
-    extend: Widen,
+pub(crate) struct ShellPort {
+    pub name: String,
+    pub core_name: String,
+    pub dir: Dir,
+    pub lane_width: u32,
+    pub lanes: Lanes,
+    pub extend: Widen,
 }
 
-fn clog2(n: u32) -> u32 {
+pub(crate) fn clog2(n: u32) -> u32 {
     (32 - (n.max(2) - 1).leading_zeros()).max(1)
 }
 
@@ -142,7 +142,7 @@ fn array_ports(cfg: &AccelConfig, fmt: &TokenFormat) -> Vec<ShellPort> {
 }
 
 /// A port whose shell and core names agree.
-fn scalar(name: &str, dir: Dir, lane_width: u32, extend: Widen) -> ShellPort {
+pub(crate) fn scalar(name: &str, dir: Dir, lane_width: u32, extend: Widen) -> ShellPort {
     ShellPort {
         name: name.into(),
         core_name: name.into(),
@@ -364,7 +364,7 @@ pub fn multiplier_design(cfg: &AccelConfig) -> Design {
     )
 }
 
-fn design<B: Block>(
+pub(crate) fn design<B: Block>(
     top: &str,
     core: &str,
     cfg: &AccelConfig,
