@@ -276,7 +276,10 @@ fn waivers(top: &str) -> String {
          // The shell keeps only the configured low bits of the core's 64-bit output words.\n\
          lint_off -rule UNUSEDSIGNAL -file \"*{top}.v\" -match \"*_full*\"\n\
          // PEs on the right and bottom edges drive token outputs nobody reads.\n\
-         lint_off -rule UNUSEDSIGNAL -file \"*{top}.v\" -match \"*pes$*_out*\"\n"
+         lint_off -rule UNUSEDSIGNAL -file \"*{top}.v\" -match \"*pes$*_out*\"\n\
+         // Multiplier leaves read only the configured low bits of their operand words a and b.\n\
+         lint_off -rule UNUSEDSIGNAL -file \"*{top}.v\" -match \"Bits of signal are not used: 'a'*\"\n\
+         lint_off -rule UNUSEDSIGNAL -file \"*{top}.v\" -match \"Bits of signal are not used: 'b'*\"\n"
     )
 }
 
@@ -360,7 +363,7 @@ pub fn multiplier_design(cfg: &AccelConfig) -> Design {
         core,
         cfg,
         ports,
-        &mut crate::leaf::SignedMul::default(),
+        &mut crate::leaf::SignedMul::new(fmt.w_digit_bits, fmt.digit_bits),
     )
 }
 

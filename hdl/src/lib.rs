@@ -6,6 +6,9 @@
 //! * [`token`]: the token order and field widths of the array.
 //! * [`leaf`], [`pe`], [`mesh`], [`skew`], [`array`]: the variable-precision
 //!   systolic array in rust-hdl, leaf to top.
+//! * [`ram`]: `WordRam`, the generic on-chip buffer (block RAM inference).
+//! * [`predictor`]: the sensitivity predictor (region sums, mask), top
+//!   `drq_predictor`.
 //! * [`emit`]: deterministic Verilog and `params.json` for a configuration.
 
 pub mod array;
@@ -14,6 +17,8 @@ pub mod emit;
 pub mod leaf;
 pub mod mesh;
 pub mod pe;
+pub mod predictor;
+pub mod ram;
 pub mod skew;
 pub mod token;
 

@@ -30,6 +30,9 @@ pub struct PeParams {
     pub hshift_unit_log2: u64,
     /// The DRQ PE has Horner steps and the LOW path; the INT8 baseline neither.
     pub drq: bool,
+    /// Multiplier operands: signed weight digit and unsigned activation digit.
+    pub w_digit_bits: u32,
+    pub digit_bits: u32,
 }
 
 impl PeParams {
@@ -48,6 +51,8 @@ impl PeParams {
             product_sign: 1u64 << (fmt.product_bits - 1),
             hshift_unit_log2: fmt.hshift_unit_log2.into(),
             drq: cfg.pe == PeKind::Drq,
+            w_digit_bits: fmt.w_digit_bits,
+            digit_bits: fmt.digit_bits,
         }
     }
 }
@@ -148,7 +153,7 @@ impl ProcessingElement {
             pending: Default::default(),
             acc_hi: Default::default(),
             acc_lo: Default::default(),
-            mul: Default::default(),
+            mul: SignedMul::new(p.w_digit_bits, p.digit_bits),
             horner_shifted: Default::default(),
             step_product_ext: Default::default(),
         }

@@ -199,9 +199,30 @@ fn shim_source(design: &Design, trace: bool) -> String {
     );
     let _ = writeln!(s, "API void drq_sim_tick(void* p, uint64_t n) {{");
     let _ = writeln!(s, "    Sim* s = static_cast<Sim*>(p);");
+    // The clock is the input named `clk` (or `clock`); a design without one
+    // only advances time.
+    let clock = design
+        .ports
+        .iter()
+        .find(|p| p.dir == Dir::Input && (p.name == "clk" || p.name == "clock"));
     let _ = writeln!(s, "    for (uint64_t i = 0; i < n; i++) {{");
-    let _ = writeln!(s, "        s->top->clk = 0; s->top->eval(); dump(s);");
-    let _ = writeln!(s, "        s->top->clk = 1; s->top->eval(); dump(s);");
+    match clock {
+        Some(c) => {
+            let _ = writeln!(
+                s,
+                "        s->top->{} = 0; s->top->eval(); dump(s);",
+                c.name
+            );
+            let _ = writeln!(
+                s,
+                "        s->top->{} = 1; s->top->eval(); dump(s);",
+                c.name
+            );
+        }
+        None => {
+            let _ = writeln!(s, "        s->top->eval(); dump(s); dump(s);");
+        }
+    }
     let _ = writeln!(s, "    }}\n}}");
     let _ = writeln!(s, "API void drq_sim_flush(void* p) {{");
     if trace {

@@ -1,0 +1,590 @@
+//! The sensitivity predictor (SPEC section 3): per-region sums of a feature
+//! map as it streams in, in any order, then mask = (sum >= T * n) per region.
+//! Interface, cycle behaviour and hazards: `docs/predictor.md`.
+//!
+//! * `start` latches the layer (`channels`, `height`, `width`, `threshold`),
+//!   derives the region grid in four SETUP cycles (ceil(H/R), ceil(W/R), the
+//!   edge region sizes, C * RH * RW and the three edge products T * n), then
+//!   clears the sums of the layer's regions (CLEAR, one per cycle).
+//! * ACCUM: one value per cycle through a three-stage pipeline:
+//!   S0 registers the accepted value and its region (y >> log2 R, x >> log2
+//!   R); S1 computes the address (c * RH + ry) * RW + rx = c * (RH * RW) +
+//!   ry * RW + rx and reads the sum; the cycle after, the sum plus the value
+//!   is written back. A read on the edge of the previous write would miss it,
+//!   so the last write is forwarded (`fw_*`): any arrival order is correct at
+//!   full rate.
+//! * `finish` (latched, may come at any time after `start`) closes the
+//!   input; once the pipeline is empty SWEEP reads every sum in address order
+//!   and writes `sum >= T * n` to the mask memory, one region per cycle, then
+//!   raises `done` until the next `start`.
+//!
+//! All state is in `leaf::Reg`s (synchronous reset) and two `WordRam`s.
+//! A layer must satisfy C * ceil(H/R) * ceil(W/R) <= mask_words; otherwise
+//! `oversize` rises, values are accepted and dropped, and `finish` leads to
+//! `done` without touching the mask memory. Values with a channel, row or
+//! column outside the layer are accepted and dropped.
+
+use crate::config::AccelConfig;
+use crate::emit::clog2;
+use crate::leaf::{word, Reg, SignedMul, Word};
+use crate::ram::WordRam;
+use rust_hdl::prelude::*;
+
+/// Parameters the predictor is generated with (all derived from the config).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PredictorParams {
+    pub region: u32,
+    pub region_log2: u32,
+    pub a_hi: u32,
+    /// Entries of the sum memory and of the mask memory.
+    pub mask_words: u32,
+    /// Bits of a region sum: R * R * (2^A_HI - 1) < 2^sum_bits.
+    pub sum_bits: u32,
+    /// Bits of a value up to mask_words: the multiplier operands of a layer
+    /// that fits.
+    pub operand_bits: u32,
+}
+
+impl PredictorParams {
+    pub fn new(cfg: &AccelConfig) -> PredictorParams {
+        assert!(cfg.region.is_power_of_two() && cfg.region <= 16);
+        let region_log2 = cfg.region.trailing_zeros();
+        let sum_bits = cfg.a_hi + 2 * region_log2;
+        let max_sum = u64::from(cfg.region).pow(2) * ((1u64 << cfg.a_hi) - 1);
+        assert!(max_sum < 1u64 << sum_bits && sum_bits <= 32);
+        PredictorParams {
+            region: cfg.region,
+            region_log2,
+            a_hi: cfg.a_hi,
+            mask_words: cfg.mask_words,
+            sum_bits,
+            operand_bits: clog2(cfg.mask_words + 1),
+        }
+    }
+}
+
+fn mask(bits: u32) -> i64 {
+    ((1u64 << bits) - 1) as i64
+}
+
+#[derive(LogicBlock)]
+pub struct SensitivityPredictor {
+    pub clock: Signal<In, Clock>,
+    pub reset: Signal<In, Bit>,
+    // Layer, held by the user from `start` to `done` (latched at `start`).
+    pub channels: Signal<In, Word>,
+    pub height: Signal<In, Word>,
+    pub width: Signal<In, Word>,
+    pub threshold: Signal<In, Word>,
+    pub start: Signal<In, Bit>,
+    pub finish: Signal<In, Bit>,
+    // Value stream.
+    pub in_valid: Signal<In, Bit>,
+    pub in_ready: Signal<Out, Bit>,
+    pub in_channel: Signal<In, Word>,
+    pub in_y: Signal<In, Word>,
+    pub in_x: Signal<In, Word>,
+    pub in_value: Signal<In, Word>,
+    // Status.
+    pub busy: Signal<Out, Bit>,
+    pub done: Signal<Out, Bit>,
+    pub oversize: Signal<Out, Bit>,
+    // Mask read port (one cycle of latency).
+    pub mask_addr: Signal<In, Word>,
+    pub mask_bit: Signal<Out, Bit>,
+    region_log2: Constant<Word>,
+    region_log2_x2: Constant<Word>,
+    region_m1: Constant<Word>,
+    mask_words: Constant<Word>,
+    operand_mask: Constant<Word>,
+    sum_mask: Constant<Word>,
+    one: Constant<Word>,
+    zero: Constant<Word>,
+    // Latched layer.
+    c_q: Reg<Word>,
+    h_q: Reg<Word>,
+    w_q: Reg<Word>,
+    t_q: Reg<Word>,
+    // SETUP, one-hot over four cycles, and what it derives.
+    setup1: Reg<Bit>,
+    setup2: Reg<Bit>,
+    setup3: Reg<Bit>,
+    setup4: Reg<Bit>,
+    /// Regions per column (ceil(H/R)) and per row (ceil(W/R)).
+    rh_q: Reg<Word>,
+    rw_q: Reg<Word>,
+    /// Rows of the bottom regions, columns of the right-most regions.
+    lr_q: Reg<Word>,
+    lc_q: Reg<Word>,
+    rhw_q: Reg<Word>,
+    total_q: Reg<Word>,
+    /// T * lr, T * lc, T * lr * lc.
+    tlr_q: Reg<Word>,
+    tlc_q: Reg<Word>,
+    tcorner_q: Reg<Word>,
+    big_q: Reg<Bit>,
+    oversize_q: Reg<Bit>,
+    // Phases after SETUP.
+    clearing: Reg<Bit>,
+    clear_addr: Reg<Word>,
+    accum: Reg<Bit>,
+    finishing: Reg<Bit>,
+    sweeping: Reg<Bit>,
+    done_q: Reg<Bit>,
+    // Accumulation pipeline: S0 (accepted value), S1 (sum read in flight).
+    s0_valid: Reg<Bit>,
+    s0_c: Reg<Word>,
+    s0_ry: Reg<Word>,
+    s0_rx: Reg<Word>,
+    s0_v: Reg<Word>,
+    s1_valid: Reg<Bit>,
+    s1_addr: Reg<Word>,
+    s1_v: Reg<Word>,
+    /// The sum memory's last write, forwarded to a read on the same edge.
+    fw_valid: Reg<Bit>,
+    fw_addr: Reg<Word>,
+    fw_data: Reg<Word>,
+    // SWEEP: read counters, and the compare stage.
+    sw_addr: Reg<Word>,
+    sw_ry: Reg<Word>,
+    sw_rx: Reg<Word>,
+    p_valid: Reg<Bit>,
+    p_addr: Reg<Word>,
+    p_last_row: Reg<Bit>,
+    p_last_col: Reg<Bit>,
+    p_last: Reg<Bit>,
+    sums: WordRam,
+    masks: WordRam,
+    /// c * (RH * RW) in ACCUM; C * (RH * RW) in SETUP.
+    mul_c: SignedMul,
+    /// ry * RW in ACCUM; RH * RW in SETUP.
+    mul_y: SignedMul,
+    /// T * lr, T * lc, (T * lr) * lc in SETUP.
+    mul_t: SignedMul,
+    accept: Signal<Local, Bit>,
+    in_layer: Signal<Local, Bit>,
+    addr: Signal<Local, Word>,
+    old_sum: Signal<Local, Word>,
+    new_sum: Signal<Local, Word>,
+    too_big: Signal<Local, Bit>,
+    drained: Signal<Local, Bit>,
+    t_n: Signal<Local, Word>,
+}
+
+impl SensitivityPredictor {
+    pub fn new(p: &PredictorParams) -> SensitivityPredictor {
+        let words = p.mask_words as usize;
+        SensitivityPredictor {
+            clock: Default::default(),
+            reset: Default::default(),
+            channels: Default::default(),
+            height: Default::default(),
+            width: Default::default(),
+            threshold: Default::default(),
+            start: Default::default(),
+            finish: Default::default(),
+            in_valid: Default::default(),
+            in_ready: Default::default(),
+            in_channel: Default::default(),
+            in_y: Default::default(),
+            in_x: Default::default(),
+            in_value: Default::default(),
+            busy: Default::default(),
+            done: Default::default(),
+            oversize: Default::default(),
+            mask_addr: Default::default(),
+            mask_bit: Default::default(),
+            region_log2: Constant::new(word(p.region_log2.into())),
+            region_log2_x2: Constant::new(word((2 * p.region_log2).into())),
+            region_m1: Constant::new(word(i64::from(p.region) - 1)),
+            mask_words: Constant::new(word(p.mask_words.into())),
+            operand_mask: Constant::new(word(mask(p.operand_bits))),
+            sum_mask: Constant::new(word(mask(p.sum_bits))),
+            one: Constant::new(word(1)),
+            zero: Constant::new(word(0)),
+            c_q: Default::default(),
+            h_q: Default::default(),
+            w_q: Default::default(),
+            t_q: Default::default(),
+            setup1: Default::default(),
+            setup2: Default::default(),
+            setup3: Default::default(),
+            setup4: Default::default(),
+            rh_q: Default::default(),
+            rw_q: Default::default(),
+            lr_q: Default::default(),
+            lc_q: Default::default(),
+            rhw_q: Default::default(),
+            total_q: Default::default(),
+            tlr_q: Default::default(),
+            tlc_q: Default::default(),
+            tcorner_q: Default::default(),
+            big_q: Default::default(),
+            oversize_q: Default::default(),
+            clearing: Default::default(),
+            clear_addr: Default::default(),
+            accum: Default::default(),
+            finishing: Default::default(),
+            sweeping: Default::default(),
+            done_q: Default::default(),
+            s0_valid: Default::default(),
+            s0_c: Default::default(),
+            s0_ry: Default::default(),
+            s0_rx: Default::default(),
+            s0_v: Default::default(),
+            s1_valid: Default::default(),
+            s1_addr: Default::default(),
+            s1_v: Default::default(),
+            fw_valid: Default::default(),
+            fw_addr: Default::default(),
+            fw_data: Default::default(),
+            sw_addr: Default::default(),
+            sw_ry: Default::default(),
+            sw_rx: Default::default(),
+            p_valid: Default::default(),
+            p_addr: Default::default(),
+            p_last_row: Default::default(),
+            p_last_col: Default::default(),
+            p_last: Default::default(),
+            sums: WordRam::new(words, p.sum_bits),
+            masks: WordRam::new(words, 1),
+            mul_c: Default::default(),
+            mul_y: Default::default(),
+            mul_t: Default::default(),
+            accept: Default::default(),
+            in_layer: Default::default(),
+            addr: Default::default(),
+            old_sum: Default::default(),
+            new_sum: Default::default(),
+            too_big: Default::default(),
+            drained: Default::default(),
+            t_n: Default::default(),
+        }
+    }
+}
+
+impl Logic for SensitivityPredictor {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(
+            self, clock, c_q, h_q, w_q, t_q, setup1, setup2, setup3, setup4, rh_q, rw_q, lr_q,
+            lc_q, rhw_q, total_q, tlr_q, tlc_q, tcorner_q, big_q, oversize_q, clearing, clear_addr,
+            accum, finishing, sweeping, done_q, s0_valid, s0_c, s0_ry, s0_rx, s0_v, s1_valid,
+            s1_addr, s1_v, fw_valid, fw_addr, fw_data, sw_addr, sw_ry, sw_rx, p_valid, p_addr,
+            p_last_row, p_last_col, p_last
+        );
+        self.c_q.reset.next = self.reset.val();
+        self.h_q.reset.next = self.reset.val();
+        self.w_q.reset.next = self.reset.val();
+        self.t_q.reset.next = self.reset.val();
+        self.setup1.reset.next = self.reset.val();
+        self.setup2.reset.next = self.reset.val();
+        self.setup3.reset.next = self.reset.val();
+        self.setup4.reset.next = self.reset.val();
+        self.rh_q.reset.next = self.reset.val();
+        self.rw_q.reset.next = self.reset.val();
+        self.lr_q.reset.next = self.reset.val();
+        self.lc_q.reset.next = self.reset.val();
+        self.rhw_q.reset.next = self.reset.val();
+        self.total_q.reset.next = self.reset.val();
+        self.tlr_q.reset.next = self.reset.val();
+        self.tlc_q.reset.next = self.reset.val();
+        self.tcorner_q.reset.next = self.reset.val();
+        self.big_q.reset.next = self.reset.val();
+        self.oversize_q.reset.next = self.reset.val();
+        self.clearing.reset.next = self.reset.val();
+        self.clear_addr.reset.next = self.reset.val();
+        self.accum.reset.next = self.reset.val();
+        self.finishing.reset.next = self.reset.val();
+        self.sweeping.reset.next = self.reset.val();
+        self.done_q.reset.next = self.reset.val();
+        self.s0_valid.reset.next = self.reset.val();
+        self.s0_c.reset.next = self.reset.val();
+        self.s0_ry.reset.next = self.reset.val();
+        self.s0_rx.reset.next = self.reset.val();
+        self.s0_v.reset.next = self.reset.val();
+        self.s1_valid.reset.next = self.reset.val();
+        self.s1_addr.reset.next = self.reset.val();
+        self.s1_v.reset.next = self.reset.val();
+        self.fw_valid.reset.next = self.reset.val();
+        self.fw_addr.reset.next = self.reset.val();
+        self.fw_data.reset.next = self.reset.val();
+        self.sw_addr.reset.next = self.reset.val();
+        self.sw_ry.reset.next = self.reset.val();
+        self.sw_rx.reset.next = self.reset.val();
+        self.p_valid.reset.next = self.reset.val();
+        self.p_addr.reset.next = self.reset.val();
+        self.p_last_row.reset.next = self.reset.val();
+        self.p_last_col.reset.next = self.reset.val();
+        self.p_last.reset.next = self.reset.val();
+        self.sums.clock.next = self.clock.val();
+        self.masks.clock.next = self.clock.val();
+
+        // Status and the input handshake (`start` wins over a value).
+        self.busy.next = self.setup1.q.val()
+            | self.setup2.q.val()
+            | self.setup3.q.val()
+            | self.setup4.q.val()
+            | self.clearing.q.val()
+            | self.finishing.q.val()
+            | self.sweeping.q.val()
+            | self.p_valid.q.val();
+        self.done.next = self.done_q.q.val();
+        self.oversize.next = self.oversize_q.q.val();
+        self.in_ready.next = self.accum.q.val() & !self.finishing.q.val() & !self.start.val();
+        self.accept.next =
+            self.in_valid.val() & self.accum.q.val() & !self.finishing.q.val() & !self.start.val();
+
+        // Multipliers: their inputs are plain muxes of registers, so the
+        // kernel splits into acyclic parts (no UNOPTFLAT).
+        self.mul_c.a.next = self.s0_c.q.val() & self.operand_mask.val();
+        if self.setup3.q.val() {
+            self.mul_c.a.next = self.c_q.q.val() & self.operand_mask.val();
+        }
+        self.mul_c.b.next = self.rhw_q.q.val() & self.operand_mask.val();
+        self.mul_y.a.next = self.s0_ry.q.val() & self.operand_mask.val();
+        if self.setup2.q.val() {
+            self.mul_y.a.next = self.rh_q.q.val() & self.operand_mask.val();
+        }
+        self.mul_y.b.next = self.rw_q.q.val() & self.operand_mask.val();
+        self.mul_t.a.next = self.t_q.q.val();
+        if self.setup4.q.val() {
+            self.mul_t.a.next = self.tlr_q.q.val();
+        }
+        self.mul_t.b.next = self.lc_q.q.val();
+        if self.setup2.q.val() {
+            self.mul_t.b.next = self.lr_q.q.val();
+        }
+
+        // SETUP: the region grid of the latched layer.
+        self.setup1.d.next = false;
+        self.setup2.d.next = self.setup1.q.val();
+        self.setup3.d.next = self.setup2.q.val();
+        self.setup4.d.next = self.setup3.q.val();
+        if self.setup1.q.val() {
+            self.rh_q.d.next = (self.h_q.q.val() + self.region_m1.val()) >> self.region_log2.val();
+            self.rw_q.d.next = (self.w_q.q.val() + self.region_m1.val()) >> self.region_log2.val();
+            self.lr_q.d.next =
+                ((self.h_q.q.val() - self.one.val()) & self.region_m1.val()) + self.one.val();
+            self.lc_q.d.next =
+                ((self.w_q.q.val() - self.one.val()) & self.region_m1.val()) + self.one.val();
+        }
+        if self.setup2.q.val() {
+            self.rhw_q.d.next = self.mul_y.p.val();
+            self.tlr_q.d.next = self.mul_t.p.val();
+            self.big_q.d.next = (self.rh_q.q.val() > self.mask_words.val())
+                | (self.rw_q.q.val() > self.mask_words.val())
+                | (self.c_q.q.val() > self.mask_words.val());
+        }
+        if self.setup3.q.val() {
+            self.total_q.d.next = self.mul_c.p.val();
+            self.tlc_q.d.next = self.mul_t.p.val();
+            self.big_q.d.next = self.big_q.q.val() | (self.rhw_q.q.val() > self.mask_words.val());
+        }
+        self.too_big.next = self.big_q.q.val() | (self.total_q.q.val() > self.mask_words.val());
+        if self.setup4.q.val() {
+            self.tcorner_q.d.next = self.mul_t.p.val();
+            self.oversize_q.d.next = self.too_big.val();
+            self.clear_addr.d.next = self.zero.val();
+            if self.too_big.val() | (self.total_q.q.val() == self.zero.val()) {
+                self.accum.d.next = true;
+            } else {
+                self.clearing.d.next = true;
+            }
+        }
+
+        // CLEAR: one sum per cycle.
+        if self.clearing.q.val() {
+            self.clear_addr.d.next = self.clear_addr.q.val() + self.one.val();
+            if self.clear_addr.q.val() == self.total_q.q.val() - self.one.val() {
+                self.clearing.d.next = false;
+                self.accum.d.next = true;
+            }
+        }
+
+        // ACCUM, S0: the accepted value and its region.
+        self.in_layer.next = (self.in_channel.val() < self.c_q.q.val())
+            & (self.in_y.val() < self.h_q.q.val())
+            & (self.in_x.val() < self.w_q.q.val());
+        self.s0_valid.d.next = self.accept.val() & self.in_layer.val() & !self.oversize_q.q.val();
+        self.s0_c.d.next = self.in_channel.val();
+        self.s0_ry.d.next = self.in_y.val() >> self.region_log2.val();
+        self.s0_rx.d.next = self.in_x.val() >> self.region_log2.val();
+        self.s0_v.d.next = self.in_value.val();
+
+        // S1: address (c * RH + ry) * RW + rx, and the sum's read.
+        self.addr.next = self.mul_c.p.val() + self.mul_y.p.val() + self.s0_rx.q.val();
+        self.s1_valid.d.next = self.s0_valid.q.val();
+        self.s1_addr.d.next = self.addr.val();
+        self.s1_v.d.next = self.s0_v.q.val();
+        self.sums.rd_en.next = true;
+        self.sums.rd_addr.next = self.addr.val();
+        if self.sweeping.q.val() {
+            self.sums.rd_addr.next = self.sw_addr.q.val();
+        }
+
+        // Write-back, with the previous write forwarded (it happened on the
+        // edge that sampled this read, which therefore missed it).
+        self.old_sum.next = self.sums.rd_data.val();
+        if self.fw_valid.q.val() & (self.fw_addr.q.val() == self.s1_addr.q.val()) {
+            self.old_sum.next = self.fw_data.q.val();
+        }
+        self.new_sum.next = (self.old_sum.val() + self.s1_v.q.val()) & self.sum_mask.val();
+        self.sums.wr_en.next = self.s1_valid.q.val() | self.clearing.q.val();
+        self.sums.wr_addr.next = self.s1_addr.q.val();
+        self.sums.wr_data.next = self.new_sum.val();
+        self.fw_valid.d.next = self.s1_valid.q.val() | self.clearing.q.val();
+        self.fw_addr.d.next = self.s1_addr.q.val();
+        self.fw_data.d.next = self.new_sum.val();
+        if self.clearing.q.val() {
+            self.sums.wr_addr.next = self.clear_addr.q.val();
+            self.sums.wr_data.next = self.zero.val();
+            self.fw_addr.d.next = self.clear_addr.q.val();
+            self.fw_data.d.next = self.zero.val();
+        }
+
+        // `finish` closes the input; SWEEP starts once the pipeline is empty.
+        if self.finish.val()
+            & (self.setup1.q.val()
+                | self.setup2.q.val()
+                | self.setup3.q.val()
+                | self.setup4.q.val()
+                | self.clearing.q.val()
+                | self.accum.q.val())
+        {
+            self.finishing.d.next = true;
+        }
+        self.drained.next = self.accum.q.val()
+            & self.finishing.q.val()
+            & !self.s0_valid.q.val()
+            & !self.s1_valid.q.val();
+        if self.drained.val() {
+            self.accum.d.next = false;
+            self.finishing.d.next = false;
+            self.sw_addr.d.next = self.zero.val();
+            self.sw_ry.d.next = self.zero.val();
+            self.sw_rx.d.next = self.zero.val();
+            if self.oversize_q.q.val() | (self.total_q.q.val() == self.zero.val()) {
+                self.done_q.d.next = true;
+            } else {
+                self.sweeping.d.next = true;
+            }
+        }
+
+        // SWEEP: read sums in address order (channel, ry, rx).
+        self.p_valid.d.next = self.sweeping.q.val();
+        self.p_addr.d.next = self.sw_addr.q.val();
+        self.p_last_row.d.next = self.sw_ry.q.val() == self.rh_q.q.val() - self.one.val();
+        self.p_last_col.d.next = self.sw_rx.q.val() == self.rw_q.q.val() - self.one.val();
+        self.p_last.d.next = self.sw_addr.q.val() == self.total_q.q.val() - self.one.val();
+        if self.sweeping.q.val() {
+            self.sw_addr.d.next = self.sw_addr.q.val() + self.one.val();
+            self.sw_rx.d.next = self.sw_rx.q.val() + self.one.val();
+            if self.sw_rx.q.val() == self.rw_q.q.val() - self.one.val() {
+                self.sw_rx.d.next = self.zero.val();
+                self.sw_ry.d.next = self.sw_ry.q.val() + self.one.val();
+                if self.sw_ry.q.val() == self.rh_q.q.val() - self.one.val() {
+                    self.sw_ry.d.next = self.zero.val();
+                }
+            }
+            if self.sw_addr.q.val() == self.total_q.q.val() - self.one.val() {
+                self.sweeping.d.next = false;
+            }
+        }
+
+        // Compare stage: mask = sum >= T * n, n by the region's edges.
+        self.t_n.next = self.t_q.q.val() << self.region_log2_x2.val();
+        if self.p_last_row.q.val() {
+            self.t_n.next = self.tlr_q.q.val() << self.region_log2.val();
+        }
+        if self.p_last_col.q.val() {
+            self.t_n.next = self.tlc_q.q.val() << self.region_log2.val();
+        }
+        if self.p_last_row.q.val() & self.p_last_col.q.val() {
+            self.t_n.next = self.tcorner_q.q.val();
+        }
+        self.masks.wr_en.next = self.p_valid.q.val();
+        self.masks.wr_addr.next = self.p_addr.q.val();
+        self.masks.wr_data.next = self.zero.val();
+        if self.sums.rd_data.val() >= self.t_n.val() {
+            self.masks.wr_data.next = self.one.val();
+        }
+        if self.p_valid.q.val() & self.p_last.q.val() {
+            self.done_q.d.next = true;
+        }
+
+        // Host read port of the mask.
+        self.masks.rd_en.next = true;
+        self.masks.rd_addr.next = self.mask_addr.val();
+        self.mask_bit.next = self.masks.rd_data.val().any();
+
+        // `start` restarts everything and latches the layer.
+        if self.start.val() {
+            self.c_q.d.next = self.channels.val();
+            self.h_q.d.next = self.height.val();
+            self.w_q.d.next = self.width.val();
+            self.t_q.d.next = self.threshold.val();
+            self.setup1.d.next = true;
+            self.setup2.d.next = false;
+            self.setup3.d.next = false;
+            self.setup4.d.next = false;
+            self.big_q.d.next = false;
+            self.oversize_q.d.next = false;
+            self.clearing.d.next = false;
+            self.accum.d.next = false;
+            self.finishing.d.next = false;
+            self.sweeping.d.next = false;
+            self.done_q.d.next = false;
+            self.s0_valid.d.next = false;
+            self.s1_valid.d.next = false;
+            self.fw_valid.d.next = false;
+            self.p_valid.d.next = false;
+        }
+    }
+}
+
+/// The predictor alone (top `drq_predictor`), with plain ports:
+/// `channels`, `height`, `width`, `threshold`, `in_channel`, `in_y`, `in_x`
+/// 16 bits, `in_value` A_HI bits, `mask_addr` clog2(mask_words) bits.
+pub fn predictor_design(cfg: &AccelConfig) -> crate::emit::Design {
+    use crate::emit::{design, scalar, Dir, Lanes, ShellPort, Widen};
+    use Dir::{Input, Output};
+    use Widen::{Flag, Zero};
+    let renamed = |name: &str, core_name: &str| ShellPort {
+        name: name.into(),
+        core_name: core_name.into(),
+        dir: Input,
+        lane_width: 1,
+        lanes: Lanes::Scalar,
+        extend: Flag,
+    };
+    let ports = vec![
+        renamed("clk", "clock"),
+        renamed("rst", "reset"),
+        scalar("channels", Input, 16, Zero),
+        scalar("height", Input, 16, Zero),
+        scalar("width", Input, 16, Zero),
+        scalar("threshold", Input, 16, Zero),
+        scalar("start", Input, 1, Flag),
+        scalar("finish", Input, 1, Flag),
+        scalar("in_valid", Input, 1, Flag),
+        scalar("in_ready", Output, 1, Flag),
+        scalar("in_channel", Input, 16, Zero),
+        scalar("in_y", Input, 16, Zero),
+        scalar("in_x", Input, 16, Zero),
+        scalar("in_value", Input, cfg.a_hi, Zero),
+        scalar("busy", Output, 1, Flag),
+        scalar("done", Output, 1, Flag),
+        scalar("oversize", Output, 1, Flag),
+        scalar("mask_addr", Input, clog2(cfg.mask_words), Zero),
+        scalar("mask_bit", Output, 1, Flag),
+    ];
+    let mut block = SensitivityPredictor::new(&PredictorParams::new(cfg));
+    design(
+        "drq_predictor",
+        "drq_predictor_core",
+        cfg,
+        ports,
+        &mut block,
+    )
+}

@@ -1,0 +1,231 @@
+//! A generic on-chip buffer: a simple dual-port RAM of `depth` words of
+//! `width` bits, both chosen at run time (`WordRam::new(depth, width)`), with
+//! one synchronous write port and one synchronous read port of one cycle of
+//! latency, written so that FPGA tools infer block RAM (`reg [W-1:0] mem
+//! [0:DEPTH-1]`, registered read, read-enable, no reset of the contents).
+//!
+//! Ports are [`Word`]s like every datapath signal of this code base:
+//! * a write with `wr_en` stores the low `width` bits of `wr_data` at
+//!   `wr_addr` on the rising edge; addresses at or above `depth` are ignored;
+//! * a read with `rd_en` presents the word at `rd_addr` (zero-extended, read
+//!   before a write to the same address on the same edge: "read first") on
+//!   `rd_data` after the rising edge; addresses at or above `depth` read as
+//!   zero; without `rd_en`, `rd_data` holds.
+//!
+//! Every address bit is compared with `depth`, so no address bit is unused;
+//! the data bits above `width`, which the RAM cannot store, are folded into a
+//! wire named `unused_*` (Verilator's default `--unused-regexp`), so the lint
+//! needs no waiver. The contents and `rd_data` are not reset.
+
+use crate::leaf::Word;
+use rust_hdl::prelude::*;
+
+#[derive(LogicBlock)]
+pub struct WordRam {
+    pub clock: Signal<In, Clock>,
+    pub wr_en: Signal<In, Bit>,
+    pub wr_addr: Signal<In, Word>,
+    pub wr_data: Signal<In, Word>,
+    pub rd_en: Signal<In, Bit>,
+    pub rd_addr: Signal<In, Word>,
+    pub rd_data: Signal<Out, Word>,
+    // Fields starting with `_` are invisible to rust-hdl: the simulation's
+    // memory and the generator's parameters.
+    _mem: Vec<u64>,
+    _depth: usize,
+    _width: u32,
+}
+
+impl WordRam {
+    /// A RAM of `depth` (>= 2) words of `width` (1..=64) bits.
+    pub fn new(depth: usize, width: u32) -> WordRam {
+        assert!(depth >= 2, "WordRam depth {depth}: at least 2 words");
+        assert!((1..=64).contains(&width), "WordRam width {width}: 1..=64");
+        WordRam {
+            clock: Default::default(),
+            wr_en: Default::default(),
+            wr_addr: Default::default(),
+            wr_data: Default::default(),
+            rd_en: Default::default(),
+            rd_addr: Default::default(),
+            rd_data: Default::default(),
+            _mem: vec![0; depth],
+            _depth: depth,
+            _width: width,
+        }
+    }
+    pub fn depth(&self) -> usize {
+        self._depth
+    }
+    pub fn width(&self) -> u32 {
+        self._width
+    }
+    /// Address bits that index the memory array.
+    fn index_bits(&self) -> u32 {
+        crate::emit::clog2(self._depth as u32)
+    }
+    fn data_mask(&self) -> u64 {
+        if self._width == 64 {
+            u64::MAX
+        } else {
+            (1u64 << self._width) - 1
+        }
+    }
+}
+
+impl Logic for WordRam {
+    fn update(&mut self) {
+        if self.clock.pos_edge() {
+            // Read first: the read sees the contents before this edge's write.
+            if self.rd_en.val() {
+                let a = self.rd_addr.val().to_u64();
+                let v = if a < self._depth as u64 {
+                    self._mem[a as usize]
+                } else {
+                    0
+                };
+                self.rd_data.next = v.to_bits();
+            }
+            if self.wr_en.val() {
+                let a = self.wr_addr.val().to_u64();
+                if a < self._depth as u64 {
+                    self._mem[a as usize] = self.wr_data.val().to_u64() & self.data_mask();
+                }
+            }
+        }
+    }
+    fn connect(&mut self) {
+        self.rd_data.connect();
+    }
+    fn hdl(&self) -> Verilog {
+        let (depth, width, aw) = (self._depth, self._width, self.index_bits());
+        let mut v = format!(
+            "// Simple dual-port RAM, {depth} x {width} bits: block RAM inference\n\
+             // (registered read, read-first, no reset of the contents).\n\
+             reg [{w1}:0] mem [0:{d1}];\n",
+            w1 = width - 1,
+            d1 = depth - 1
+        );
+        let read = if width == 64 {
+            format!("mem[rd_addr[{}:0]]", aw - 1)
+        } else {
+            format!("{{{}'d0, mem[rd_addr[{}:0]]}}", 64 - width, aw - 1)
+        };
+        if width < 64 {
+            v.push_str(&format!(
+                "// Data bits above the RAM's width are not stored.\n\
+                 wire unused_wr_data = &{{1'b0, wr_data[63:{width}], 1'b0}};\n"
+            ));
+        }
+        v.push_str(&format!(
+            "always @(posedge clock) begin\n\
+             \x20   if (wr_en && (wr_addr < 64'd{depth})) mem[wr_addr[{a1}:0]] <= wr_data[{w1}:0];\n\
+             \x20   if (rd_en) begin\n\
+             \x20       if (rd_addr < 64'd{depth}) rd_data <= {read};\n\
+             \x20       else rd_data <= 64'd0;\n\
+             \x20   end\n\
+             end",
+            a1 = aw - 1,
+            w1 = width - 1,
+        ));
+        Verilog::Custom(v)
+    }
+    fn timing(&self) -> Vec<TimingInfo> {
+        vec![
+            TimingInfo {
+                name: "ram_read".into(),
+                clock: "clock".into(),
+                inputs: vec!["rd_en".into(), "rd_addr".into()],
+                outputs: vec!["rd_data".into()],
+            },
+            TimingInfo {
+                name: "ram_write".into(),
+                clock: "clock".into(),
+                inputs: vec!["wr_en".into(), "wr_addr".into(), "wr_data".into()],
+                outputs: vec![],
+            },
+        ]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::leaf::word;
+
+    fn settle<B: Block>(b: &mut B) {
+        for _ in 0..8 {
+            b.update_all();
+            if !b.has_changed() {
+                return;
+            }
+        }
+    }
+
+    fn tick(r: &mut WordRam) {
+        r.clock.next = Clock::from(false);
+        settle(r);
+        r.clock.next = Clock::from(true);
+        settle(r);
+    }
+
+    #[test]
+    fn reads_first_masks_data_and_ignores_out_of_range() {
+        let mut r = WordRam::new(5, 6);
+        r.connect_all();
+        r.rd_en.next = true;
+        // write 0x7f (7 bits) at 3: stored as 0x3f
+        r.wr_en.next = true;
+        r.wr_addr.next = word(3);
+        r.wr_data.next = word(0x7f);
+        r.rd_addr.next = word(3);
+        tick(&mut r);
+        assert_eq!(r.rd_data.val(), word(0), "read first: old contents");
+        r.wr_en.next = false;
+        tick(&mut r);
+        assert_eq!(
+            r.rd_data.val(),
+            word(0x3f),
+            "one cycle later: stored, 6 bits"
+        );
+        // out-of-range write does not alias, out-of-range read is zero
+        r.wr_en.next = true;
+        r.wr_addr.next = word(5 + 8);
+        r.wr_data.next = word(1);
+        r.rd_addr.next = word(5);
+        tick(&mut r);
+        assert_eq!(r.rd_data.val(), word(0));
+        r.wr_en.next = false;
+        for a in 0..5 {
+            r.rd_addr.next = word(a);
+            tick(&mut r);
+            assert_eq!(r.rd_data.val(), word(if a == 3 { 0x3f } else { 0 }), "{a}");
+        }
+        // without rd_en the output holds
+        r.rd_addr.next = word(3);
+        tick(&mut r);
+        r.rd_en.next = false;
+        r.rd_addr.next = word(0);
+        tick(&mut r);
+        assert_eq!(r.rd_data.val(), word(0x3f));
+    }
+
+    #[test]
+    fn verilog_names_the_memory_and_every_width() {
+        let v = match WordRam::new(512, 1).hdl() {
+            Verilog::Custom(s) => s,
+            _ => unreachable!(),
+        };
+        assert!(v.contains("reg [0:0] mem [0:511];"), "{v}");
+        assert!(v.contains("rd_addr[8:0]"), "{v}");
+        assert!(v.contains("{63'd0, mem[rd_addr[8:0]]}"), "{v}");
+        let v = match WordRam::new(3, 64).hdl() {
+            Verilog::Custom(s) => s,
+            _ => unreachable!(),
+        };
+        assert!(
+            v.contains("reg [63:0] mem [0:2];") && !v.contains("unused"),
+            "{v}"
+        );
+    }
+}
