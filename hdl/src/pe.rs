@@ -106,7 +106,8 @@ pub struct ProcessingElement {
     acc_hi: Reg<Word>,
     acc_lo: Reg<Word>,
     mul: SignedMul,
-    horner_shifted: Signal<Local, Word>,
+    horner_base: Signal<Local, Word>,
+    zero: Constant<Word>,
     step_product_ext: Signal<Local, Word>,
 }
 
@@ -154,7 +155,8 @@ impl ProcessingElement {
             acc_hi: Default::default(),
             acc_lo: Default::default(),
             mul: SignedMul::new(p.w_digit_bits, p.digit_bits),
-            horner_shifted: Default::default(),
+            horner_base: Default::default(),
+            zero: Constant::new(word(0)),
             step_product_ext: Default::default(),
         }
     }
@@ -222,16 +224,16 @@ impl Logic for ProcessingElement {
         }
         self.mul.b.next = self.digit_in.val();
 
-        // Horner step register.
-        self.horner_shifted.next =
-            self.step_product.q.val() << (self.hshift_in.val() << self.hshift_unit_log2.val());
+        // Horner step register: P = (first ? 0 : P << hshift) + prod. The
+        // zero goes in before the adder, so it folds into the shift's LUTs.
+        self.horner_base.next = self.zero.val();
+        if !self.first_in.val() & self.drq.val() {
+            self.horner_base.next =
+                self.step_product.q.val() << (self.hshift_in.val() << self.hshift_unit_log2.val());
+        }
         if self.valid_in.val() & (self.sens_in.val() | !self.drq.val()) {
-            if self.first_in.val() | !self.drq.val() {
-                self.step_product.d.next = self.mul.p.val() & self.product_mask.val();
-            } else {
-                self.step_product.d.next =
-                    (self.horner_shifted.val() + self.mul.p.val()) & self.product_mask.val();
-            }
+            self.step_product.d.next =
+                (self.horner_base.val() + self.mul.p.val()) & self.product_mask.val();
         }
         self.pending.d.next =
             self.valid_in.val() & (self.sens_in.val() | !self.drq.val()) & self.commit_in.val();

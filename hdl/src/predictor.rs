@@ -248,9 +248,12 @@ impl SensitivityPredictor {
             p_last: Default::default(),
             sums: WordRam::new(words, p.sum_bits),
             masks: WordRam::new(words, 1),
-            mul_c: Default::default(),
-            mul_y: Default::default(),
-            mul_t: Default::default(),
+            // Operands are non-negative: one more bit for the signed `a`.
+            mul_c: SignedMul::new(p.operand_bits + 1, p.operand_bits),
+            mul_y: SignedMul::new(p.operand_bits + 1, p.operand_bits),
+            // T (16 bits) or T * lr (16 + log2 R bits) by lr or lc (<= R);
+            // at least 2 bits for b (a 1-bit b leaves the leaf's 3a unused).
+            mul_t: SignedMul::new(16 + p.region_log2 + 1, (p.region_log2 + 1).max(2)),
             accept: Default::default(),
             in_layer: Default::default(),
             addr: Default::default(),

@@ -148,6 +148,39 @@ impl Logic for WordRam {
     }
 }
 
+/// One `WordRam` alone (top `drq_ram`), for its own lint and co-simulation:
+/// addresses 16 bits (so out-of-range ones can be driven), `wr_data` a full
+/// 64-bit word (so the bits above `width` can be), `rd_data` `width` bits.
+pub fn ram_design(depth: usize, width: u32) -> crate::emit::Design {
+    use crate::emit::{design, scalar, Dir, Lanes, ShellPort, Widen};
+    use Dir::{Input, Output};
+    use Widen::{Flag, Zero};
+    let ports = vec![
+        ShellPort {
+            name: "clk".into(),
+            core_name: "clock".into(),
+            dir: Input,
+            lane_width: 1,
+            lanes: Lanes::Scalar,
+            extend: Flag,
+        },
+        scalar("wr_en", Input, 1, Flag),
+        scalar("wr_addr", Input, 16, Zero),
+        scalar("wr_data", Input, 64, Zero),
+        scalar("rd_en", Input, 1, Flag),
+        scalar("rd_addr", Input, 16, Zero),
+        scalar("rd_data", Output, width, Zero),
+    ];
+    let cfg = crate::AccelConfig::default();
+    design(
+        "drq_ram",
+        "drq_ram_core",
+        &cfg,
+        ports,
+        &mut WordRam::new(depth, width),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

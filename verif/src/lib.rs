@@ -9,6 +9,7 @@
 //! * [`replay`]: the reference token stream of a layer, tile by tile.
 //! * [`sim`]: Verilator models of emitted designs, built and loaded at run time.
 //! * [`array_tb`]: the systolic array's testbench.
+//! * [`predictor_tb`]: the sensitivity predictor's testbench.
 //! * [`synth`]: Yosys synthesis and cell counts.
 
 pub mod array_tb;
@@ -18,6 +19,7 @@ pub mod layer;
 pub mod npy;
 pub mod numerics;
 pub mod predictor;
+pub mod predictor_tb;
 pub mod replay;
 pub mod rng;
 pub mod schedule;

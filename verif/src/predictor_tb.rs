@@ -1,0 +1,265 @@
+//! Testbench of the sensitivity predictor (`drq_predictor`): starts a layer,
+//! streams a feature map's values in a given order with optional random
+//! bubbles, finishes, waits for `done` and reads back every mask bit. The
+//! orders the tests use are built here too.
+
+use crate::rng::Rng;
+use crate::sim::{Model, SimError, SimOptions};
+use crate::tensor::{FeatureMap, Mask};
+use drq_hdl::predictor::predictor_design;
+use drq_hdl::AccelConfig;
+
+/// One value's position: (channel, y, x).
+pub type Pos = (usize, usize, usize);
+
+/// How values are offered.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Drive {
+    /// Probability of offering no value in a cycle.
+    pub bubble: f64,
+    /// Raise `finish` in the same cycle as the last value (else the cycle after).
+    pub finish_with_last: bool,
+}
+
+/// What a layer did in the predictor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LayerOutcome {
+    pub mask: Mask,
+    /// Cycles from the `start` cycle to the first cycle with `in_ready`.
+    pub start_to_ready: u64,
+    /// Cycles from the first accepted value to the last, inclusive.
+    pub stream_cycles: u64,
+    /// Cycles from the `finish` cycle to the first cycle with `done`.
+    pub finish_to_done: u64,
+    /// `oversize` after the layer.
+    pub oversize: bool,
+}
+
+pub struct PredictorBench {
+    pub cfg: AccelConfig,
+    pub model: Model,
+}
+
+impl PredictorBench {
+    /// Build (or reuse) the predictor of `cfg` and reset it.
+    pub fn new(cfg: &AccelConfig, opts: &SimOptions) -> Result<PredictorBench, SimError> {
+        let mut model = Model::new(&predictor_design(cfg), opts)?;
+        for p in ["start", "finish", "in_valid"] {
+            model.set_bool(p, false);
+        }
+        model.reset(2);
+        Ok(PredictorBench { cfg: *cfg, model })
+    }
+
+    /// Run one layer: every value of `fmap` in `order`, then read back the
+    /// mask of shape [C, ceil(H/R), ceil(W/R)].
+    pub fn run_layer(
+        &mut self,
+        fmap: &FeatureMap,
+        threshold: u32,
+        order: &[Pos],
+        drive: Drive,
+        rng: &mut Rng,
+    ) -> LayerOutcome {
+        let values: Vec<(Pos, u32)> = order
+            .iter()
+            .map(|&(c, y, x)| ((c, y, x), fmap.at(c, y, x)))
+            .collect();
+        self.run((fmap.c, fmap.h, fmap.w), threshold, &values, drive, rng)
+    }
+
+    /// Run one layer of `dims` = (C, H, W): offer `values` in order (any
+    /// positions, even outside the layer, which the predictor must drop),
+    /// then read back the mask.
+    pub fn run(
+        &mut self,
+        dims: (usize, usize, usize),
+        threshold: u32,
+        values: &[(Pos, u32)],
+        drive: Drive,
+        rng: &mut Rng,
+    ) -> LayerOutcome {
+        let (c, h, w) = dims;
+        let r = self.cfg.region as usize;
+        let limit = 1000 + 4 * u64::from(self.cfg.mask_words) + 100 * values.len() as u64;
+        let m = &mut self.model;
+        m.set_u64("channels", c as u64);
+        m.set_u64("height", h as u64);
+        m.set_u64("width", w as u64);
+        m.set_u64("threshold", threshold.into());
+        m.set_bool("in_valid", false);
+        m.set_bool("finish", false);
+        m.set_bool("start", true);
+        m.eval();
+        assert!(!m.get_bool("in_ready"), "in_ready during start");
+        m.tick(1);
+        m.set_bool("start", false);
+        m.eval();
+        assert!(!m.get_bool("done"), "done right after start");
+        // Wait for the clear sweep.
+        let mut start_to_ready = 1;
+        while !m.get_bool("in_ready") {
+            assert!(m.get_bool("busy"), "not ready and not busy after start");
+            m.tick(1);
+            m.eval();
+            start_to_ready += 1;
+            assert!(start_to_ready < limit, "never ready after start");
+        }
+        // Stream.
+        let (mut next, mut stream_cycles) = (0usize, 0u64);
+        while next < values.len() {
+            let offer = !rng.chance(drive.bubble);
+            if offer {
+                let ((vc, vy, vx), v) = values[next];
+                m.set_u64("in_channel", vc as u64);
+                m.set_u64("in_y", vy as u64);
+                m.set_u64("in_x", vx as u64);
+                m.set_u64("in_value", v.into());
+            } else {
+                // Garbage on the bus while not valid must be ignored.
+                m.set_u64("in_channel", rng.range(0, 3) as u64);
+                m.set_u64("in_y", 0);
+                m.set_u64("in_x", 0);
+                m.set_u64("in_value", rng.range(0, 255) as u64);
+            }
+            m.set_bool("in_valid", offer);
+            let last = offer && next + 1 == values.len();
+            m.set_bool("finish", last && drive.finish_with_last);
+            m.eval();
+            if offer && m.get_bool("in_ready") {
+                next += 1;
+            }
+            if next > 0 {
+                stream_cycles += 1;
+            }
+            m.tick(1);
+            assert!(stream_cycles < limit, "stream stalled at value {next}");
+        }
+        m.set_bool("in_valid", false);
+        if !drive.finish_with_last || values.is_empty() {
+            m.set_bool("finish", true);
+            m.eval();
+            m.tick(1);
+        }
+        // The finish cycle has been clocked.
+        let mut finish_to_done = 1;
+        m.set_bool("finish", false);
+        m.eval();
+        while !m.get_bool("done") {
+            assert!(m.get_bool("busy"), "neither done nor busy after finish");
+            m.tick(1);
+            m.eval();
+            finish_to_done += 1;
+            assert!(finish_to_done < limit, "never done after finish");
+        }
+        assert!(!m.get_bool("in_ready"), "in_ready while done");
+        assert!(!m.get_bool("busy"), "busy while done");
+        let oversize = m.get_bool("oversize");
+        let mask = if oversize {
+            Mask::filled(c, 0, 0, false)
+        } else {
+            self.read_mask(c, h.div_ceil(r), w.div_ceil(r))
+        };
+        LayerOutcome {
+            mask,
+            start_to_ready,
+            stream_cycles,
+            finish_to_done,
+            oversize,
+        }
+    }
+
+    /// Read `c * rh * rw` mask bits (one cycle each; `done` must hold).
+    pub fn read_mask(&mut self, c: usize, rh: usize, rw: usize) -> Mask {
+        let mut mask = Mask::filled(c, rh, rw, false);
+        let m = &mut self.model;
+        for (a, bit) in mask.data.iter_mut().enumerate() {
+            m.set_u64("mask_addr", a as u64);
+            m.eval();
+            m.tick(1);
+            m.eval();
+            *bit = m.get_bool("mask_bit");
+            assert!(m.get_bool("done"), "done fell while reading the mask");
+        }
+        mask
+    }
+}
+
+/// Channel by channel, row by row, column by column.
+pub fn raster(c: usize, h: usize, w: usize) -> Vec<Pos> {
+    let mut v = Vec::with_capacity(c * h * w);
+    for ci in 0..c {
+        for y in 0..h {
+            for x in 0..w {
+                v.push((ci, y, x));
+            }
+        }
+    }
+    v
+}
+
+/// Pixel by pixel, every channel of a pixel in turn (channels innermost).
+pub fn channel_interleaved(c: usize, h: usize, w: usize) -> Vec<Pos> {
+    let mut v = Vec::with_capacity(c * h * w);
+    for y in 0..h {
+        for x in 0..w {
+            for ci in 0..c {
+                v.push((ci, y, x));
+            }
+        }
+    }
+    v
+}
+
+/// Region by region: every pixel of a region on consecutive cycles (the
+/// read-modify-write hazard at its worst).
+pub fn region_major(c: usize, h: usize, w: usize, r: usize) -> Vec<Pos> {
+    let mut v = Vec::with_capacity(c * h * w);
+    for ci in 0..c {
+        for ry in 0..h.div_ceil(r) {
+            for rx in 0..w.div_ceil(r) {
+                for y in ry * r..h.min((ry + 1) * r) {
+                    for x in rx * r..w.min((rx + 1) * r) {
+                        v.push((ci, y, x));
+                    }
+                }
+            }
+        }
+    }
+    v
+}
+
+/// Two regions at a time, alternating value by value (hazards at distance
+/// two), the rest of the longer one at the end.
+pub fn region_pairs_alternating(c: usize, h: usize, w: usize, r: usize) -> Vec<Pos> {
+    let regions: Vec<Vec<Pos>> = {
+        let all = region_major(c, h, w, r);
+        let mut out: Vec<Vec<Pos>> = Vec::new();
+        let key = |p: &Pos| (p.0, p.1 / r, p.2 / r);
+        for p in all {
+            match out.last_mut() {
+                Some(g) if key(&g[0]) == key(&p) => g.push(p),
+                _ => out.push(vec![p]),
+            }
+        }
+        out
+    };
+    let mut v = Vec::new();
+    for pair in regions.chunks(2) {
+        let (a, b) = (&pair[0], pair.get(1).map_or(&[][..], |b| &b[..]));
+        for k in 0..a.len().max(b.len()) {
+            v.extend(a.get(k));
+            v.extend(b.get(k));
+        }
+    }
+    v
+}
+
+/// A uniformly random permutation of `order` (Fisher-Yates).
+pub fn shuffled(mut order: Vec<Pos>, rng: &mut Rng) -> Vec<Pos> {
+    for i in (1..order.len()).rev() {
+        let j = rng.range(0, i as i64) as usize;
+        order.swap(i, j);
+    }
+    order
+}
