@@ -415,3 +415,22 @@ fn reset_mid_tile_leaves_the_array_idle_and_usable() {
     assert!(!m.get_bool("busy") && m.get_bool("in_ready") && !m.get_bool("out_valid"));
     check_layer(&mut bench, &l, &d, Traffic::default(), &mut rng, usize::MAX);
 }
+
+#[test]
+fn waveforms_are_written_when_asked_for() {
+    let seed = test_seed("waveforms_are_written_when_asked_for");
+    let mut rng = Rng::new(seed);
+    let c = cfg(2, 2);
+    let dir = tempfile::tempdir().unwrap();
+    let vcd = dir.path().join("array.vcd");
+    let mut bench = ArrayBench::new(&c, &SimOptions { vcd: Some(vcd.clone()) }).unwrap();
+    let l = layer(&c, 1, 2, (2, 2), 1, 1, 0, (1, 2), (4, 4));
+    let d = data(&mut rng, &c, &l, 0.5);
+    check_layer(&mut bench, &l, &d, Traffic::default(), &mut rng, usize::MAX);
+    bench.model.flush_waves();
+    let text = std::fs::read_to_string(&vcd).unwrap();
+    for signal in ["in_valid", "out_acc", "acc_hi", "step_product"] {
+        assert!(text.contains(signal), "the dump has {signal}");
+    }
+    assert!(text.lines().filter(|l| l.starts_with('#')).count() > 20, "many time steps");
+}
