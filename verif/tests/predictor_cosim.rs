@@ -1,0 +1,478 @@
+//! The emitted sensitivity predictor (`drq_predictor`) in Verilator against
+//! the golden `predict_mask`: every mask bit, for every region size, edge
+//! regions, thresholds at both ends, every arrival order (including the
+//! read-modify-write hazard at full rate), bubbles, reuse across layers, and
+//! the documented cycle counts (`docs/predictor.md`).
+
+use drq_hdl::AccelConfig;
+use drq_verif::predictor::predict_mask;
+use drq_verif::predictor_tb::{
+    channel_interleaved, raster, region_major, region_pairs_alternating, shuffled, Drive,
+    LayerOutcome, Pos, PredictorBench,
+};
+use drq_verif::rng::{test_seed, Rng};
+use drq_verif::sim::SimOptions;
+use drq_verif::tensor::{FeatureMap, Mask};
+
+const MASK_WORDS: u32 = 512;
+
+fn cfg(region: u32) -> AccelConfig {
+    AccelConfig {
+        region,
+        mask_words: MASK_WORDS,
+        ..AccelConfig::default()
+    }
+}
+
+fn bench(cfg: &AccelConfig, test: &str) -> PredictorBench {
+    PredictorBench::new(
+        cfg,
+        &SimOptions::from_env(test, &format!("r{}", cfg.region)),
+    )
+    .unwrap()
+}
+
+/// A map whose regions have random levels (so means land on both sides of
+/// a threshold) with a little noise, and edge values now and then.
+fn fmap(rng: &mut Rng, cfg: &AccelConfig, c: usize, h: usize, w: usize) -> FeatureMap {
+    let (r, a_max) = (cfg.region as usize, i64::from(cfg.a_max()));
+    let (rh, rw) = (h.div_ceil(r), w.div_ceil(r));
+    let levels: Vec<i64> = (0..c * rh * rw).map(|_| rng.range(0, a_max)).collect();
+    FeatureMap::from_fn(c, h, w, |ci, y, x| {
+        let level = levels[(ci * rh + y / r) * rw + x / r];
+        match rng.range(0, 15) {
+            0 => 0,
+            1 => a_max as u32,
+            _ => (level + rng.range(-24, 24)).clamp(0, a_max) as u32,
+        }
+    })
+}
+
+fn check(
+    b: &mut PredictorBench,
+    f: &FeatureMap,
+    t: u32,
+    order: &[Pos],
+    drive: Drive,
+    rng: &mut Rng,
+    what: &str,
+) -> LayerOutcome {
+    let out = b.run_layer(f, t, order, drive, rng);
+    let want = predict_mask(f, b.cfg.region as usize, t);
+    assert!(!out.oversize, "{what}: oversize");
+    assert_eq!(
+        out.mask,
+        want,
+        "{what}: R={} {}x{}x{} T={t}: mask differs in {} of {} regions",
+        b.cfg.region,
+        f.c,
+        f.h,
+        f.w,
+        out.mask
+            .data
+            .iter()
+            .zip(&want.data)
+            .filter(|(a, b)| a != b)
+            .count(),
+        want.data.len()
+    );
+    out
+}
+
+/// A threshold with both sensitive and insensitive regions in `f`, if any.
+fn mixed_threshold(rng: &mut Rng, cfg: &AccelConfig, f: &FeatureMap) -> u32 {
+    for _ in 0..50 {
+        let t = rng.range(1, cfg.a_max().into()) as u32;
+        let m = predict_mask(f, cfg.region as usize, t);
+        if m.data.iter().any(|&b| b) && m.data.iter().any(|&b| !b) {
+            return t;
+        }
+    }
+    panic!("no threshold splits the map");
+}
+
+fn orders(c: usize, h: usize, w: usize, r: usize, rng: &mut Rng) -> Vec<(&'static str, Vec<Pos>)> {
+    let mut reversed = raster(c, h, w);
+    reversed.reverse();
+    vec![
+        ("raster", raster(c, h, w)),
+        ("channel-interleaved", channel_interleaved(c, h, w)),
+        ("reversed", reversed),
+        ("random permutation", shuffled(raster(c, h, w), rng)),
+        (
+            "same region on consecutive cycles",
+            region_major(c, h, w, r),
+        ),
+        (
+            "two regions alternating",
+            region_pairs_alternating(c, h, w, r),
+        ),
+    ]
+}
+
+#[test]
+fn every_order_gives_the_golden_mask() {
+    let seed = test_seed("every_order_gives_the_golden_mask");
+    let mut rng = Rng::new(seed);
+    let cfg = cfg(4);
+    let mut b = bench(&cfg, "every_order_gives_the_golden_mask");
+    // 11 x 13: bottom regions 3 rows, right regions 1 column.
+    let (c, h, w) = (3, 11, 13);
+    for bubble in [0.0, 0.3] {
+        let f = fmap(&mut rng, &cfg, c, h, w);
+        let t = mixed_threshold(&mut rng, &cfg, &f);
+        for (name, order) in orders(c, h, w, 4, &mut rng) {
+            let drive = Drive {
+                bubble,
+                finish_with_last: rng.chance(0.5),
+            };
+            check(
+                &mut b,
+                &f,
+                t,
+                &order,
+                drive,
+                &mut rng,
+                &format!("{name}, bubbles {bubble}"),
+            );
+        }
+    }
+}
+
+#[test]
+fn region_sizes_with_partial_edge_regions() {
+    let seed = test_seed("region_sizes_with_partial_edge_regions");
+    let mut rng = Rng::new(seed);
+    // (region, C, H, W): H and W never multiples of R (except R = 1), one
+    // map smaller than a region, and a layer that fills the memory exactly.
+    type Shape = (usize, usize, usize);
+    let cases: &[(u32, &[Shape])] = &[
+        (1, &[(2, 9, 7), (2, 16, 16)]),
+        (2, &[(3, 9, 11), (1, 1, 1)]),
+        (8, &[(2, 21, 19), (4, 3, 5)]),
+        (16, &[(3, 37, 21), (2, 5, 7), (2, 17, 16)]),
+    ];
+    for &(region, shapes) in cases {
+        let cfg = cfg(region);
+        let mut b = bench(&cfg, "region_sizes_with_partial_edge_regions");
+        for &(c, h, w) in shapes {
+            let f = fmap(&mut rng, &cfg, c, h, w);
+            let t = rng.range(0, cfg.a_max().into()) as u32;
+            let order = shuffled(raster(c, h, w), &mut rng);
+            let drive = Drive {
+                bubble: 0.2,
+                finish_with_last: false,
+            };
+            check(&mut b, &f, t, &order, drive, &mut rng, "random order");
+            let order = region_major(c, h, w, region as usize);
+            check(
+                &mut b,
+                &f,
+                t,
+                &order,
+                Drive::default(),
+                &mut rng,
+                "region-major",
+            );
+        }
+    }
+}
+
+#[test]
+fn thresholds_zero_above_max_and_exact_means() {
+    let seed = test_seed("thresholds_zero_above_max_and_exact_means");
+    let mut rng = Rng::new(seed);
+    let cfg = cfg(16);
+    let mut b = bench(&cfg, "thresholds_zero_above_max_and_exact_means");
+    let a_max = cfg.a_max();
+    let (c, h, w) = (2, 35, 18);
+    let order = shuffled(raster(c, h, w), &mut rng);
+    let d = Drive::default();
+    // T = 0: all sensitive, even an all-zero map.
+    let zeros = FeatureMap::zeros(c, h, w);
+    let out = check(&mut b, &zeros, 0, &order, d, &mut rng, "T = 0, zeros");
+    assert!(out.mask.data.iter().all(|&s| s));
+    // T above the maximum: all insensitive, even an all-maximum map.
+    let full = FeatureMap::from_fn(c, h, w, |_, _, _| a_max);
+    for t in [a_max + 1, 65535] {
+        let out = check(&mut b, &full, t, &order, d, &mut rng, "T > max, full");
+        assert!(out.mask.data.iter().all(|&s| !s));
+    }
+    let out = check(&mut b, &full, a_max, &order, d, &mut rng, "T = max, full");
+    assert!(out.mask.data.iter().all(|&s| s));
+    // Means exactly at T (sum == T * n) and one below, in every region kind.
+    let t = rng.range(2, i64::from(a_max) - 1) as u32;
+    let mut f = FeatureMap::from_fn(c, h, w, |_, _, _| t);
+    let (rh, rw) = (h.div_ceil(16), w.div_ceil(16));
+    let below: Vec<bool> = (0..c * rh * rw).map(|_| rng.chance(0.5)).collect();
+    for ci in 0..c {
+        for ry in 0..rh {
+            for rx in 0..rw {
+                // move one unit between two pixels (mean unchanged), and
+                // take one away where the region must fall below T
+                let (y, x) = (ry * 16, rx * 16);
+                let last = ((h - 1).min(ry * 16 + 15), (w - 1).min(rx * 16 + 15));
+                if last != (y, x) {
+                    f.data[(ci * h + y) * w + x] += 1;
+                    f.data[(ci * h + last.0) * w + last.1] -= 1;
+                }
+                if below[(ci * rh + ry) * rw + rx] {
+                    f.data[(ci * h + last.0) * w + last.1] -= 1;
+                }
+            }
+        }
+    }
+    let out = check(&mut b, &f, t, &order, d, &mut rng, "exact means");
+    let want: Vec<bool> = below.iter().map(|&b| !b).collect();
+    assert_eq!(
+        out.mask.data, want,
+        "mean exactly T is sensitive, below is not"
+    );
+}
+
+#[test]
+fn second_layer_after_start_has_no_stale_sums_and_cycles_follow_the_formula() {
+    let seed = test_seed("second_layer_after_start_has_no_stale_sums");
+    let mut rng = Rng::new(seed);
+    let cfg = cfg(4);
+    let mut b = bench(&cfg, "second_layer_after_start");
+    // A large bright layer, then smaller and larger dark ones, then the first
+    // again: each must match the golden mask of its own data alone.
+    let shapes = [(4, 15, 14), (2, 6, 9), (5, 19, 10), (4, 15, 14)];
+    for (k, &(c, h, w)) in shapes.iter().enumerate() {
+        let f = if k == 0 {
+            FeatureMap::from_fn(c, h, w, |_, _, _| cfg.a_max())
+        } else {
+            fmap(&mut rng, &cfg, c, h, w)
+        };
+        let t = if k == 0 {
+            200
+        } else {
+            mixed_threshold(&mut rng, &cfg, &f)
+        };
+        let order = raster(c, h, w);
+        let with_last = k % 2 == 1;
+        let drive = Drive {
+            bubble: 0.0,
+            finish_with_last: with_last,
+        };
+        let out = check(
+            &mut b,
+            &f,
+            t,
+            &order,
+            drive,
+            &mut rng,
+            &format!("layer {k}"),
+        );
+        let total = (c * h.div_ceil(4) * w.div_ceil(4)) as u64;
+        assert_eq!(out.start_to_ready, total + 5, "layer {k}: SETUP 4 + CLEAR");
+        assert_eq!(
+            out.stream_cycles,
+            (c * h * w) as u64,
+            "layer {k}: 1 value/cycle"
+        );
+        assert_eq!(
+            out.finish_to_done,
+            total + 4 + u64::from(with_last),
+            "layer {k}: drain + SWEEP"
+        );
+    }
+
+    // `start` in the middle of a stream abandons it: the next layer is clean.
+    let (c, h, w) = (3, 10, 10);
+    let bright = FeatureMap::from_fn(c, h, w, |_, _, _| cfg.a_max());
+    let m = &mut b.model;
+    m.set_u64("channels", c as u64);
+    m.set_u64("height", h as u64);
+    m.set_u64("width", w as u64);
+    m.set_u64("threshold", 1);
+    m.set_bool("start", true);
+    m.tick(1);
+    m.set_bool("start", false);
+    m.eval();
+    let (mut sent, all) = (0, raster(c, h, w));
+    while sent < 150 {
+        let (ci, y, x) = all[sent];
+        m.set_u64("in_channel", ci as u64);
+        m.set_u64("in_y", y as u64);
+        m.set_u64("in_x", x as u64);
+        m.set_u64("in_value", bright.at(ci, y, x).into());
+        m.set_bool("in_valid", true);
+        m.eval();
+        if m.get_bool("in_ready") {
+            sent += 1;
+        }
+        m.tick(1);
+    }
+    // restart while values are in the pipeline
+    let dark = fmap(&mut rng, &cfg, c, h, w);
+    let t = mixed_threshold(&mut rng, &cfg, &dark);
+    let order = shuffled(raster(c, h, w), &mut rng);
+    check(
+        &mut b,
+        &dark,
+        t,
+        &order,
+        Drive::default(),
+        &mut rng,
+        "after abort",
+    );
+}
+
+#[test]
+fn values_outside_the_layer_are_dropped_and_oversize_layers_are_flagged() {
+    let seed = test_seed("values_outside_the_layer_are_dropped");
+    let mut rng = Rng::new(seed);
+    let cfg = cfg(1);
+    let mut b = bench(&cfg, "values_outside_the_layer");
+    let (c, h, w) = (2, 5, 6);
+    let f = fmap(&mut rng, &cfg, c, h, w);
+    let t = mixed_threshold(&mut rng, &cfg, &f);
+    let mut values: Vec<(Pos, u32)> = raster(c, h, w)
+        .into_iter()
+        .map(|(ci, y, x)| ((ci, y, x), f.at(ci, y, x)))
+        .collect();
+    for p in [
+        (c, 0, 0),
+        (0, h, 0),
+        (0, 0, w),
+        (1, h + 3, w + 9),
+        (65535, 2, 2),
+    ] {
+        values.push((p, cfg.a_max()));
+    }
+    let order: Vec<(Pos, u32)> = shuffled((0..values.len()).map(|i| (i, 0, 0)).collect(), &mut rng)
+        .into_iter()
+        .map(|(i, _, _)| values[i])
+        .collect();
+    let out = b.run((c, h, w), t, &order, Drive::default(), &mut rng);
+    assert!(!out.oversize);
+    assert_eq!(
+        out.mask,
+        predict_mask(&f, 1, t),
+        "out-of-layer values must be dropped"
+    );
+
+    // 3 * 16 * 11 = 528 > 512 regions: flagged, done without a sweep.
+    let some: Vec<(Pos, u32)> = (0..20).map(|i| ((0, i % 16, i % 11), 7)).collect();
+    let out = b.run((3, 16, 11), 0, &some, Drive::default(), &mut rng);
+    assert!(out.oversize, "528 regions in 512 words");
+    assert_eq!(out.finish_to_done, 2, "no sweep when oversize");
+    // An empty layer is done at once too; a normal one afterwards is clean.
+    let out = b.run((0, 4, 4), 0, &[], Drive::default(), &mut rng);
+    assert!(!out.oversize);
+    assert_eq!(out.mask, Mask::filled(0, 4, 4, false));
+    check(
+        &mut b,
+        &f,
+        t,
+        &raster(c, h, w),
+        Drive::default(),
+        &mut rng,
+        "after oversize",
+    );
+}
+
+#[test]
+fn random_layers_orders_thresholds_and_bubbles_for_every_region() {
+    let seed = test_seed("random_layers_orders_thresholds_and_bubbles");
+    let mut rng = Rng::new(seed);
+    for region in [1u32, 2, 4, 8, 16] {
+        let cfg = cfg(region);
+        let r = region as usize;
+        let mut b = bench(&cfg, "random_layers");
+        for _ in 0..6 {
+            // a random shape whose regions fit in the memory
+            let (c, h, w) = loop {
+                let (c, h, w) = (
+                    rng.range(1, 4) as usize,
+                    rng.range(1, 40) as usize,
+                    rng.range(1, 40) as usize,
+                );
+                if c * h.div_ceil(r) * w.div_ceil(r) <= MASK_WORDS as usize {
+                    break (c, h, w);
+                }
+            };
+            let f = fmap(&mut rng, &cfg, c, h, w);
+            let t = match rng.range(0, 5) {
+                0 => 0,
+                1 => rng.range(i64::from(cfg.a_max()) + 1, 65535) as u32,
+                _ => rng.range(0, cfg.a_max().into()) as u32,
+            };
+            let mut all = orders(c, h, w, r, &mut rng);
+            let (name, order) = all.swap_remove(rng.range(0, all.len() as i64 - 1) as usize);
+            let drive = Drive {
+                bubble: rng.pick(&[0.0, 0.1, 0.5]),
+                finish_with_last: rng.chance(0.5),
+            };
+            check(&mut b, &f, t, &order, drive, &mut rng, name);
+        }
+    }
+}
+
+/// The RAM leaf alone, against a plain model: read-first, one cycle of
+/// latency, data bits above the width dropped, out-of-range writes ignored
+/// and reads zero, `rd_data` held without `rd_en`.
+#[test]
+fn word_ram_matches_a_plain_model() {
+    use drq_hdl::ram::ram_design;
+    use drq_verif::sim::Model;
+    let seed = test_seed("word_ram_matches_a_plain_model");
+    let mut rng = Rng::new(seed);
+    for (depth, width) in [(13usize, 7u32), (64, 64)] {
+        let mut m = Model::new(&ram_design(depth, width), &SimOptions::default()).unwrap();
+        let data_mask = if width == 64 {
+            u64::MAX
+        } else {
+            (1 << width) - 1
+        };
+        let mut mem = vec![0u64; depth];
+        // Verilator starts the memory at zero; write it anyway so the model
+        // does not depend on that.
+        m.set_bool("rd_en", false);
+        for (a, v) in mem.iter().enumerate() {
+            m.set_bool("wr_en", true);
+            m.set_u64("wr_addr", a as u64);
+            m.set_u64("wr_data", *v);
+            m.tick(1);
+        }
+        let mut rd_data = None;
+        let (mut hits, mut same_edge) = (0, 0);
+        for _ in 0..4000 {
+            let hot = rng.range(0, depth as i64 + 2) as u64; // sometimes out of range
+            let wr = rng.chance(0.6);
+            let wa = if rng.chance(0.5) {
+                hot
+            } else {
+                rng.range(0, 65535) as u64
+            };
+            let wd = rng.next_u64();
+            let rd = rng.chance(0.8);
+            let ra = if rng.chance(0.5) {
+                hot
+            } else {
+                rng.range(0, depth as i64 + 3) as u64
+            };
+            m.set_bool("wr_en", wr);
+            m.set_u64("wr_addr", wa);
+            m.set_u64("wr_data", wd);
+            m.set_bool("rd_en", rd);
+            m.set_u64("rd_addr", ra);
+            m.tick(1);
+            m.eval();
+            if rd {
+                rd_data = Some(mem.get(ra as usize).copied().unwrap_or(0));
+                hits += u32::from(ra < depth as u64);
+                same_edge += u32::from(wr && wa == ra);
+            }
+            if wr && (wa as usize) < depth {
+                mem[wa as usize] = wd & data_mask;
+            }
+            if let Some(want) = rd_data {
+                assert_eq!(m.get_u64("rd_data"), want, "{depth} x {width}");
+            }
+        }
+        assert!(hits > 1000 && same_edge > 100, "{hits} {same_edge}");
+    }
+}
