@@ -6,19 +6,22 @@
 //!   derives the region grid in four SETUP cycles (ceil(H/R), ceil(W/R), the
 //!   edge region sizes, C * RH * RW and the three edge products T * n), then
 //!   clears the sums of the layer's regions (CLEAR, one per cycle).
-//! * ACCUM: one value per cycle through a three-stage pipeline:
-//!   S0 registers the accepted value and its region (y >> log2 R, x >> log2
-//!   R); S1 computes the address (c * RH + ry) * RW + rx = c * (RH * RW) +
-//!   ry * RW + rx and reads the sum; the cycle after, the sum plus the value
-//!   is written back. A read on the edge of the previous write would miss it,
-//!   so the last write is forwarded (`fw_*`): any arrival order is correct at
-//!   full rate.
+//! * ACCUM: one value per cycle, three cycles per value, pipelined: the
+//!   accepting cycle registers the value and its region (y >> log2 R,
+//!   x >> log2 R) in S0; the next computes the address (c * RH + ry) * RW +
+//!   rx = c * (RH * RW) + ry * RW + rx, issues the sum's read and registers
+//!   S1; the third adds the value to the read sum and writes it back. A read
+//!   sampled on the edge of the previous write misses that write (the RAM
+//!   reads first), so the last write is forwarded (`fw_*`): any arrival
+//!   order is correct at full rate.
 //! * `finish` (latched, may come at any time after `start`) closes the
 //!   input; once the pipeline is empty SWEEP reads every sum in address order
 //!   and writes `sum >= T * n` to the mask memory, one region per cycle, then
 //!   raises `done` until the next `start`.
 //!
 //! All state is in `leaf::Reg`s (synchronous reset) and two `WordRam`s.
+//! Addresses and counters are masked to clog2(mask_words + 1) bits and the
+//! multipliers sized to match, so synthesis sizes them by the memory.
 //! A layer must satisfy C * ceil(H/R) * ceil(W/R) <= mask_words; otherwise
 //! `oversize` rises, values are accepted and dropped, and `finish` leads to
 //! `done` without touching the mask memory. Values with a channel, row or
@@ -398,8 +401,9 @@ impl Logic for SensitivityPredictor {
 
         // CLEAR: one sum per cycle.
         if self.clearing.q.val() {
-            self.clear_addr.d.next = self.clear_addr.q.val() + self.one.val();
-            if self.clear_addr.q.val() == self.total_q.q.val() - self.one.val() {
+            self.clear_addr.d.next =
+                (self.clear_addr.q.val() + self.one.val()) & self.operand_mask.val();
+            if self.clear_addr.q.val() + self.one.val() == self.total_q.q.val() {
                 self.clearing.d.next = false;
                 self.accum.d.next = true;
             }
@@ -416,7 +420,8 @@ impl Logic for SensitivityPredictor {
         self.s0_v.d.next = self.in_value.val();
 
         // S1: address (c * RH + ry) * RW + rx, and the sum's read.
-        self.addr.next = self.mul_c.p.val() + self.mul_y.p.val() + self.s0_rx.q.val();
+        self.addr.next = (self.mul_c.p.val() + self.mul_y.p.val() + self.s0_rx.q.val())
+            & self.operand_mask.val();
         self.s1_valid.d.next = self.s0_valid.q.val();
         self.s1_addr.d.next = self.addr.val();
         self.s1_v.d.next = self.s0_v.q.val();
@@ -477,20 +482,20 @@ impl Logic for SensitivityPredictor {
         // SWEEP: read sums in address order (channel, ry, rx).
         self.p_valid.d.next = self.sweeping.q.val();
         self.p_addr.d.next = self.sw_addr.q.val();
-        self.p_last_row.d.next = self.sw_ry.q.val() == self.rh_q.q.val() - self.one.val();
-        self.p_last_col.d.next = self.sw_rx.q.val() == self.rw_q.q.val() - self.one.val();
-        self.p_last.d.next = self.sw_addr.q.val() == self.total_q.q.val() - self.one.val();
+        self.p_last_row.d.next = self.sw_ry.q.val() + self.one.val() == self.rh_q.q.val();
+        self.p_last_col.d.next = self.sw_rx.q.val() + self.one.val() == self.rw_q.q.val();
+        self.p_last.d.next = self.sw_addr.q.val() + self.one.val() == self.total_q.q.val();
         if self.sweeping.q.val() {
-            self.sw_addr.d.next = self.sw_addr.q.val() + self.one.val();
-            self.sw_rx.d.next = self.sw_rx.q.val() + self.one.val();
-            if self.sw_rx.q.val() == self.rw_q.q.val() - self.one.val() {
+            self.sw_addr.d.next = (self.sw_addr.q.val() + self.one.val()) & self.operand_mask.val();
+            self.sw_rx.d.next = (self.sw_rx.q.val() + self.one.val()) & self.operand_mask.val();
+            if self.sw_rx.q.val() + self.one.val() == self.rw_q.q.val() {
                 self.sw_rx.d.next = self.zero.val();
-                self.sw_ry.d.next = self.sw_ry.q.val() + self.one.val();
-                if self.sw_ry.q.val() == self.rh_q.q.val() - self.one.val() {
+                self.sw_ry.d.next = (self.sw_ry.q.val() + self.one.val()) & self.operand_mask.val();
+                if self.sw_ry.q.val() + self.one.val() == self.rh_q.q.val() {
                     self.sw_ry.d.next = self.zero.val();
                 }
             }
-            if self.sw_addr.q.val() == self.total_q.q.val() - self.one.val() {
+            if self.sw_addr.q.val() + self.one.val() == self.total_q.q.val() {
                 self.sweeping.d.next = false;
             }
         }

@@ -476,3 +476,69 @@ fn word_ram_matches_a_plain_model() {
         assert!(hits > 1000 && same_edge > 100, "{hits} {same_edge}");
     }
 }
+
+#[test]
+fn default_configuration_with_a_larger_layer() {
+    let seed = test_seed("default_configuration_with_a_larger_layer");
+    let mut rng = Rng::new(seed);
+    let cfg = AccelConfig::default();
+    let mut b = bench(&cfg, "default_configuration");
+    // 16 x 30 x 27 at R = 4: 16 * 8 * 7 = 896 regions, 12960 values.
+    let (c, h, w) = (16, 30, 27);
+    let f = fmap(&mut rng, &cfg, c, h, w);
+    let t = mixed_threshold(&mut rng, &cfg, &f);
+    let order = shuffled(raster(c, h, w), &mut rng);
+    let drive = Drive {
+        bubble: 0.1,
+        finish_with_last: true,
+    };
+    check(&mut b, &f, t, &order, drive, &mut rng, "random order");
+    let order = channel_interleaved(c, h, w);
+    let out = check(
+        &mut b,
+        &f,
+        t,
+        &order,
+        Drive::default(),
+        &mut rng,
+        "interleaved",
+    );
+    assert_eq!(out.stream_cycles, (c * h * w) as u64);
+}
+
+#[test]
+fn finish_during_setup_or_clear_is_remembered() {
+    let cfg = cfg(2);
+    let mut b = bench(&cfg, "finish_during_setup_or_clear");
+    let (c, h, w) = (2, 7, 5); // 2 * 4 * 3 = 24 regions
+    let n_r = 24;
+    for (finish_at, t) in [(2u64, 0u32), (9, 1)] {
+        let m = &mut b.model;
+        m.set_u64("channels", c);
+        m.set_u64("height", h);
+        m.set_u64("width", w);
+        m.set_u64("threshold", t.into());
+        m.set_bool("in_valid", false);
+        m.set_bool("start", true);
+        m.tick(1);
+        m.set_bool("start", false);
+        // `finish_at` cycles after `start`: in SETUP (2) or CLEAR (9)
+        let mut cycle = 1;
+        let mut done_at = None;
+        while cycle < 200 {
+            m.set_bool("finish", cycle == finish_at);
+            m.eval();
+            if m.get_bool("done") && done_at.is_none() {
+                done_at = Some(cycle);
+            }
+            m.tick(1);
+            cycle += 1;
+        }
+        m.set_bool("finish", false);
+        // ACCUM from 5 + N_r, drained at once, SWEEP N_r, done 2 later
+        assert_eq!(done_at, Some(5 + n_r + n_r + 2), "finish at {finish_at}");
+        // empty sums: 0 >= T * n only for T = 0
+        let mask = b.read_mask(c as usize, 4, 3);
+        assert!(mask.data.iter().all(|&s| s == (t == 0)), "T = {t}");
+    }
+}
