@@ -128,12 +128,15 @@ fn multiplier_verilog(a: usize, b: usize) -> String {
             ext = pw - a,
             a1 = a - 1
         );
-        v += &format!(
-            "wire [{p1}:0] m2 = {{m1[{p2}:0], 1'b0}};\n",
-            p1 = pw - 1,
-            p2 = pw - 2
-        );
-        v += &format!("wire [{p1}:0] m3 = m1 + m2;\n", p1 = pw - 1);
+        if b >= 2 {
+            // 2a and 3a are only needed when a digit pair exists.
+            v += &format!(
+                "wire [{p1}:0] m2 = {{m1[{p2}:0], 1'b0}};\n",
+                p1 = pw - 1,
+                p2 = pw - 2
+            );
+            v += &format!("wire [{p1}:0] m3 = m1 + m2;\n", p1 = pw - 1);
+        }
         let mut terms = Vec::new();
         for i in 0..b.div_ceil(2) {
             let lo = 2 * i;

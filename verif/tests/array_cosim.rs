@@ -423,7 +423,13 @@ fn waveforms_are_written_when_asked_for() {
     let c = cfg(2, 2);
     let dir = tempfile::tempdir().unwrap();
     let vcd = dir.path().join("array.vcd");
-    let mut bench = ArrayBench::new(&c, &SimOptions { vcd: Some(vcd.clone()) }).unwrap();
+    let mut bench = ArrayBench::new(
+        &c,
+        &SimOptions {
+            vcd: Some(vcd.clone()),
+        },
+    )
+    .unwrap();
     let l = layer(&c, 1, 2, (2, 2), 1, 1, 0, (1, 2), (4, 4));
     let d = data(&mut rng, &c, &l, 0.5);
     check_layer(&mut bench, &l, &d, Traffic::default(), &mut rng, usize::MAX);
@@ -432,5 +438,8 @@ fn waveforms_are_written_when_asked_for() {
     for signal in ["in_valid", "out_acc", "acc_hi", "step_product"] {
         assert!(text.contains(signal), "the dump has {signal}");
     }
-    assert!(text.lines().filter(|l| l.starts_with('#')).count() > 20, "many time steps");
+    assert!(
+        text.lines().filter(|l| l.starts_with('#')).count() > 20,
+        "many time steps"
+    );
 }

@@ -182,7 +182,7 @@ fn random_config(rng: &mut Rng) -> AccelConfig {
         w_lo,
         acc_bits: rng.pick(&[16, 20, 32, 64]),
         region: rng.pick(&[1, 2, 4, 8, 16]),
-        pe: PeKind::Drq,
+        ..AccelConfig::default()
     }
 }
 

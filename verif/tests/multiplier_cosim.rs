@@ -37,6 +37,15 @@ fn drq_multiplier_every_pair() {
         }),
         8 * 4
     );
+    // 1-bit activation digits (a_lo = 1) with 3-bit weight digits.
+    let narrow = AccelConfig {
+        a_hi: 4,
+        a_lo: 1,
+        w_hi: 4,
+        w_lo: 2,
+        ..AccelConfig::default()
+    };
+    assert_eq!(exhaustive(&narrow), 8 * 2);
 }
 
 #[test]
