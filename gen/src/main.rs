@@ -89,6 +89,9 @@ struct ConfigArgs {
     /// Entries of the mask buffer and the predictor's region sums.
     #[arg(long, allow_negative_numbers = true)]
     mask_words: Option<i64>,
+    /// Widest feature map the buffers hold (their row pitch).
+    #[arg(long, allow_negative_numbers = true)]
+    max_width: Option<i64>,
 }
 
 impl ConfigArgs {
@@ -104,6 +107,7 @@ impl ConfigArgs {
             region: self.region,
             pe: self.pe.clone(),
             mask_words: self.mask_words,
+            max_width: self.max_width,
         };
         Ok(AccelConfig::load(self.config.as_deref(), &flags)?)
     }

@@ -19,6 +19,7 @@
 //! region = 4
 //! pe = "drq"           # or "int8": the plain baseline PE
 //! mask_words = 16384   # mask buffer / predictor depth
+//! max_width = 64       # widest feature map (buffer row pitch)
 //! ```
 //!
 //! A missing key takes the SPEC default; an unknown key is an error.
@@ -73,6 +74,8 @@ pub struct RawAccelConfig {
     pub pe: Option<String>,
     /// Entries of the mask buffer and of the predictor's region sums.
     pub mask_words: Option<i64>,
+    /// Widest feature map; its power-of-two ceiling is the activation row pitch.
+    pub max_width: Option<i64>,
 }
 
 impl RawAccelConfig {
@@ -89,6 +92,7 @@ impl RawAccelConfig {
             region: over.region.or(self.region),
             pe: over.pe.clone().or_else(|| self.pe.clone()),
             mask_words: over.mask_words.or(self.mask_words),
+            max_width: over.max_width.or(self.max_width),
         }
     }
 }
@@ -141,6 +145,10 @@ pub struct AccelConfig {
     /// (channel, region) entries, C * ceil(H/R) * ceil(W/R) at most
     /// (16..=1048576; not a SPEC parameter).
     pub mask_words: u32,
+    /// Widest feature map W the buffers hold (1..=65535; not a SPEC
+    /// parameter). Buffers store a row of W_PITCH = next power of two of
+    /// max_width words: see `act_row_pitch`.
+    pub max_width: u32,
 }
 
 impl Default for AccelConfig {
@@ -156,6 +164,7 @@ impl Default for AccelConfig {
             region: 4,
             pe: PeKind::Drq,
             mask_words: 16384,
+            max_width: 64,
         }
     }
 }
@@ -257,6 +266,12 @@ impl AccelConfig {
                 16,
                 1 << 20,
             )?,
+            max_width: in_range(
+                "max_width",
+                raw.max_width.unwrap_or(d.max_width.into()),
+                1,
+                65535,
+            )?,
         })
     }
 
@@ -335,6 +350,16 @@ impl AccelConfig {
     /// Largest weight low shift sw: W_HI - W_LO.
     pub fn max_w_low_shift(&self) -> u32 {
         self.w_hi - self.w_lo
+    }
+    /// Row pitch of activation buffers: the power of two >= max_width. Word
+    /// address of (c, y, x) in a feature map of height H: (c*H + y) * pitch + x.
+    pub fn act_row_pitch(&self) -> u32 {
+        self.max_width.next_power_of_two()
+    }
+    /// Row pitch of mask buffers: act_row_pitch / REGION (at least 1). Word
+    /// address of region (c, ry, rx): (c*ceil(H/R) + ry) * pitch + rx.
+    pub fn mask_row_pitch(&self) -> u32 {
+        (self.act_row_pitch() / self.region).max(1)
     }
     /// Bytes per element of an activation tensor file (1 for A_HI <= 8, else 2).
     pub fn activation_bytes(&self) -> u32 {
@@ -424,7 +449,8 @@ mod tests {
                 acc_bits: 48,
                 region: 2,
                 pe: PeKind::Drq,
-                mask_words: 16384
+                mask_words: 16384,
+                max_width: 64
             }
         );
         assert_eq!(c.tokens_per_high_step(), 4);
