@@ -40,23 +40,27 @@ struct VerilogArgs {
 
 fn verilog(args: &VerilogArgs) -> Result<()> {
     let cfg = args.config.resolve()?;
-    let design = drq_hdl::emit::array_design(&cfg);
-    let files = vec![
-        ("drq_array.v", design.verilog.clone().into_bytes()),
-        ("drq_array.vlt", design.waivers.clone().into_bytes()),
-        (
-            "params.json",
-            drq_hdl::emit::params_json(&cfg, &design).into_bytes(),
-        ),
-    ];
-    write_outputs(&args.out, &files)
+    let designs = drq_hdl::emit::accelerator_designs(&cfg);
+    let mut files: Vec<(String, Vec<u8>)> = Vec::new();
+    for d in &designs {
+        files.push((format!("{}.v", d.top), d.verilog.clone().into_bytes()));
+        files.push((format!("{}.vlt", d.top), d.waivers.clone().into_bytes()));
+    }
+    files.push((
+        "params.json".into(),
+        drq_hdl::emit::params_json(&cfg, &designs).into_bytes(),
+    ));
+    let named: Vec<(&str, Vec<u8>)> = files.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
+    write_outputs(&args.out, &named)
         .with_context(|| format!("writing Verilog to {}", args.out.display()))?;
-    eprintln!(
-        "drq verilog: {} -> {}/drq_array.v ({} lines)",
-        cfg,
-        args.out.display(),
-        design.verilog.lines().count()
-    );
+    for d in &designs {
+        eprintln!(
+            "drq verilog: {cfg}: {}/{}.v ({} lines)",
+            args.out.display(),
+            d.top,
+            d.verilog.lines().count()
+        );
+    }
     Ok(())
 }
 

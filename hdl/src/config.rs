@@ -383,9 +383,10 @@ impl fmt::Display for AccelConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{}x{} array, A {}/{}, W {}/{}, ACC {}, R {}",
+            "{}x{} {} array, A {}/{}, W {}/{}, ACC {}, R {}",
             self.rows,
             self.cols,
+            self.pe.name(),
             self.a_hi,
             self.a_lo,
             self.w_hi,

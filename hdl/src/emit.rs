@@ -396,12 +396,23 @@ pub(crate) fn design<B: Block>(
     }
 }
 
-/// `params.json`: the configuration and the widths derived from it.
-pub fn params_json(cfg: &AccelConfig, design: &Design) -> String {
+/// Every block `drq verilog` writes, each its own top in its own file.
+pub fn accelerator_designs(cfg: &AccelConfig) -> Vec<Design> {
+    vec![array_design(cfg), crate::predictor::predictor_design(cfg)]
+}
+
+/// `params.json`: the configuration, the widths derived from it and the
+/// ports of every emitted top.
+pub fn params_json(cfg: &AccelConfig, designs: &[Design]) -> String {
     let fmt = TokenFormat::new(cfg);
+    let tops: serde_json::Map<String, serde_json::Value> = designs
+        .iter()
+        .map(|d| (d.top.clone(), serde_json::json!({ "ports": d.ports })))
+        .collect();
     let v = serde_json::json!({
         "config": cfg,
-        "top": design.top,
+        "act_row_pitch": cfg.act_row_pitch(),
+        "mask_row_pitch": cfg.mask_row_pitch(),
         "token": {
             "tokens_per_high_step": cfg.tokens_per_high_step(),
             "high_token_shifts": fmt.high_tokens.iter().map(|t| t.shift).collect::<Vec<_>>(),
@@ -413,7 +424,7 @@ pub fn params_json(cfg: &AccelConfig, design: &Design) -> String {
             "product_bits": fmt.product_bits,
             "low_shift_bits": fmt.low_shift_bits,
         },
-        "ports": design.ports,
+        "tops": tops,
     });
     let mut s = serde_json::to_string_pretty(&v).expect("params serialise");
     s.push('\n');
