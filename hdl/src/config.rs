@@ -178,21 +178,43 @@ impl<'de> Deserialize<'de> for AccelConfig {
 
 const SCOPE: &str = "accelerator configuration";
 
-fn reject(param: &'static str, value: i64, allowed: impl Into<String>) -> ParamError {
-    ParamError {
-        scope: SCOPE,
-        param,
-        value: value.to_string(),
-        allowed: allowed.into(),
+impl ParamError {
+    pub fn new(
+        scope: &'static str,
+        param: &'static str,
+        value: impl ToString,
+        allowed: impl Into<String>,
+    ) -> ParamError {
+        ParamError {
+            scope,
+            param,
+            value: value.to_string(),
+            allowed: allowed.into(),
+        }
+    }
+
+    /// `value` as u32 if it lies in lo..=hi, else the error naming the range.
+    pub fn check_range(
+        scope: &'static str,
+        param: &'static str,
+        value: i64,
+        lo: i64,
+        hi: i64,
+    ) -> Result<u32, ParamError> {
+        if (lo..=hi).contains(&value) {
+            Ok(value as u32)
+        } else {
+            Err(ParamError::new(scope, param, value, format!("{lo}..={hi}")))
+        }
     }
 }
 
+fn reject(param: &'static str, value: i64, allowed: impl Into<String>) -> ParamError {
+    ParamError::new(SCOPE, param, value, allowed)
+}
+
 fn in_range(param: &'static str, value: i64, lo: i64, hi: i64) -> Result<u32, ParamError> {
-    if (lo..=hi).contains(&value) {
-        Ok(value as u32)
-    } else {
-        Err(reject(param, value, format!("{lo}..={hi}")))
-    }
+    ParamError::check_range(SCOPE, param, value, lo, hi)
 }
 
 impl AccelConfig {

@@ -286,29 +286,13 @@ fn waivers(top: &str) -> String {
 /// The systolic array of a configuration: top module `drq_array`.
 pub fn array_design(cfg: &AccelConfig) -> Design {
     let fmt = TokenFormat::new(cfg);
-    let top = "drq_array";
-    let core = "drq_array_core";
-    let ports = array_ports(cfg, &fmt);
-    let mut verilog = shell(top, core, cfg, &ports);
-    verilog.push('\n');
-    verilog.push_str(&core_verilog(&mut SystolicArray::new(cfg), core));
-    Design {
-        top: top.into(),
-        verilog,
-        ports: ports
-            .iter()
-            .map(|p| Port {
-                name: p.name.clone(),
-                dir: p.dir,
-                width: p.lane_width
-                    * match p.lanes {
-                        Lanes::Scalar => 1,
-                        Lanes::Vector { count } => count,
-                    },
-            })
-            .collect(),
-        waivers: waivers(top),
-    }
+    design(
+        "drq_array",
+        "drq_array_core",
+        cfg,
+        array_ports(cfg, &fmt),
+        &mut SystolicArray::new(cfg),
+    )
 }
 
 /// One processing element alone (top `drq_pe`), for area figures.

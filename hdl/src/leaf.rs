@@ -184,19 +184,21 @@ fn multiplier_verilog(a: usize, b: usize) -> String {
     v
 }
 
+/// Settle a block's combinational logic in rust-hdl's simulator (unit tests
+/// of leaf blocks).
+#[cfg(test)]
+pub(crate) fn settle<B: Block>(b: &mut B) {
+    for _ in 0..8 {
+        b.update_all();
+        if !b.has_changed() {
+            return;
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Settle a combinational block in rust-hdl's simulator.
-    fn settle<B: Block>(b: &mut B) {
-        for _ in 0..8 {
-            b.update_all();
-            if !b.has_changed() {
-                return;
-            }
-        }
-    }
 
     #[test]
     fn multiplier_every_five_by_four_bit_pair_in_rust_hdl() {

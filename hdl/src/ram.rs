@@ -184,16 +184,7 @@ pub fn ram_design(depth: usize, width: u32) -> crate::emit::Design {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::leaf::word;
-
-    fn settle<B: Block>(b: &mut B) {
-        for _ in 0..8 {
-            b.update_all();
-            if !b.has_changed() {
-                return;
-            }
-        }
-    }
+    use crate::leaf::{settle, word};
 
     fn tick(r: &mut WordRam) {
         r.clock.next = Clock::from(false);

@@ -96,20 +96,11 @@ pub enum LayerError {
 const SCOPE: &str = "layer";
 
 fn reject(param: &'static str, value: impl ToString, allowed: impl Into<String>) -> ParamError {
-    ParamError {
-        scope: SCOPE,
-        param,
-        value: value.to_string(),
-        allowed: allowed.into(),
-    }
+    ParamError::new(SCOPE, param, value, allowed)
 }
 
 fn in_range(param: &'static str, value: i64, lo: i64, hi: i64) -> Result<u32, ParamError> {
-    if (lo..=hi).contains(&value) {
-        Ok(value as u32)
-    } else {
-        Err(reject(param, value, format!("{lo}..={hi}")))
-    }
+    ParamError::check_range(SCOPE, param, value, lo, hi)
 }
 
 /// Largest channel count and feature-map side (the controller's register widths).
