@@ -44,6 +44,39 @@ fn one() -> i64 {
     1
 }
 
+impl RawLayer {
+    /// A convolution with the given geometry and tile shape; threshold 0,
+    /// low shifts 4 and 4, requantisation M = 1, SH = 0 (override fields
+    /// with struct update syntax).
+    pub fn conv(
+        c_in: i64,
+        c_out: i64,
+        (h, w): (i64, i64),
+        kernel: i64,
+        stride: i64,
+        padding: i64,
+        (tile_h, tile_w): (i64, i64),
+    ) -> RawLayer {
+        RawLayer {
+            c_in,
+            c_out,
+            h,
+            w,
+            kernel,
+            stride,
+            padding,
+            threshold: 0,
+            low_shift: 4,
+            w_low_shift: 4,
+            requant_mult: 1,
+            requant_shift: 0,
+            tile_h,
+            tile_w,
+            next_threshold: None,
+        }
+    }
+}
+
 /// A checked layer description.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub struct Layer {

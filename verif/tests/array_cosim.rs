@@ -33,24 +33,12 @@ fn layer(
     tile: (i64, i64),
     shifts: (i64, i64),
 ) -> Layer {
-    let l = Layer::from_raw(&RawLayer {
-        c_in,
-        c_out,
-        h: hw.0,
-        w: hw.1,
-        kernel: k,
-        stride: s,
-        padding: p,
-        threshold: 0,
+    let raw = RawLayer {
         low_shift: shifts.0,
         w_low_shift: shifts.1,
-        requant_mult: 1,
-        requant_shift: 0,
-        tile_h: tile.0,
-        tile_w: tile.1,
-        next_threshold: None,
-    })
-    .unwrap();
+        ..RawLayer::conv(c_in, c_out, hw, k, s, p, tile)
+    };
+    let l = Layer::from_raw(&raw).unwrap();
     l.check(cfg).unwrap();
     l
 }

@@ -20,23 +20,7 @@ fn raw_layer(
     th: i64,
     tw: i64,
 ) -> RawLayer {
-    RawLayer {
-        c_in,
-        c_out,
-        h,
-        w,
-        kernel: k,
-        stride: s,
-        padding: p,
-        threshold: 0,
-        low_shift: 4,
-        w_low_shift: 4,
-        requant_mult: 1,
-        requant_shift: 0,
-        tile_h: th,
-        tile_w: tw,
-        next_threshold: None,
-    }
+    RawLayer::conv(c_in, c_out, (h, w), k, s, p, (th, tw))
 }
 
 fn layer_of(raw: &RawLayer, cfg: &AccelConfig) -> Layer {
