@@ -384,22 +384,49 @@ fn verilog_writes_every_top_deterministically_and_rejects_bad_configs() {
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));
     for out in [&a, &b] {
-        let o = drq(&["verilog", "--rows", "2", "--cols", "3", "--out", out.to_str().unwrap()]);
+        let o = drq(&[
+            "verilog",
+            "--rows",
+            "2",
+            "--cols",
+            "3",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     }
-    for f in ["drq_array.v", "drq_array.vlt", "drq_predictor.v", "drq_predictor.vlt", "params.json"] {
-        let (x, y) = (std::fs::read(a.join(f)).unwrap(), std::fs::read(b.join(f)).unwrap());
+    for f in [
+        "drq_array.v",
+        "drq_array.vlt",
+        "drq_predictor.v",
+        "drq_predictor.vlt",
+        "params.json",
+    ] {
+        let (x, y) = (
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+        );
         assert!(!x.is_empty() && x == y, "{f} is written and deterministic");
     }
-    let params: serde_json::Value = serde_json::from_slice(&std::fs::read(a.join("params.json")).unwrap()).unwrap();
+    let params: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(a.join("params.json")).unwrap()).unwrap();
     assert_eq!(params["config"]["rows"], 2);
     assert_eq!(params["config"]["cols"], 3);
-    assert!(params["tops"]["drq_array"]["ports"].as_array().unwrap().len() > 10);
+    assert!(
+        params["tops"]["drq_array"]["ports"]
+            .as_array()
+            .unwrap()
+            .len()
+            > 10
+    );
     // a bad configuration: one error naming the parameter, nothing written
     let c = dir.path().join("c");
     let o = drq(&["verilog", "--acc-bits", "70", "--out", c.to_str().unwrap()]);
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("acc_bits = 70") && err.contains("16..=64"), "{err}");
+    assert!(
+        err.contains("acc_bits = 70") && err.contains("16..=64"),
+        "{err}"
+    );
     assert!(!c.exists());
 }
