@@ -13,6 +13,7 @@
 
 pub mod array;
 pub mod config;
+pub mod controller;
 pub mod emit;
 pub mod leaf;
 pub mod mesh;

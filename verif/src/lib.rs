@@ -13,6 +13,7 @@
 //! * [`synth`]: Yosys synthesis and cell counts.
 
 pub mod array_tb;
+pub mod controller_tb;
 pub mod files;
 pub mod golden;
 pub mod layer;

@@ -1,0 +1,391 @@
+//! The emitted region controller (`drq_controller`) in Verilator against
+//! the golden model: the whole token stream (every field of every token, in
+//! order, with its tile fields and SPEC section 6 waveform signals) against
+//! `Replay`, every read address against `Lowering::input_of` through the
+//! buffer layouts, and every counter against the golden `Counters` and the
+//! documented cycle formula (`docs/controller.md`). Random layers (kernel 1,
+//! 3, 5; stride 1, 2; padding 0..K-1; sizes that are not multiples of R,
+//! ROWS or COLS; several tile shapes) with random backpressure, on two
+//! configurations; directed all-HIGH, all-LOW and checkerboard layers; a
+//! restart in the middle of a layer.
+
+use drq_hdl::controller::layer_cycles;
+use drq_hdl::AccelConfig;
+use drq_verif::controller_tb::{
+    expected_reads, expected_waves, Buffers, ControllerBench, LayerOutcome, Traffic,
+};
+use drq_verif::layer::RawLayer;
+use drq_verif::replay::Replay;
+use drq_verif::rng::{test_seed, Rng};
+use drq_verif::sim::SimOptions;
+use drq_verif::tensor::{FeatureMap, Mask, Weights};
+use drq_verif::{Layer, LayerData};
+
+/// 4 x 4 array, R = 2, INT8/INT4 tokens (4 per HIGH step).
+fn cfg_a() -> AccelConfig {
+    AccelConfig {
+        rows: 4,
+        cols: 4,
+        region: 2,
+        max_width: 16,
+        ..AccelConfig::default()
+    }
+}
+
+/// 3 x 5 array, R = 4, A 6/3 and W 6/2 (6 tokens per HIGH step, a signed
+/// top weight digit and two unsigned ones), row pitch 16 for W <= 12.
+fn cfg_b() -> AccelConfig {
+    AccelConfig {
+        rows: 3,
+        cols: 5,
+        region: 4,
+        a_hi: 6,
+        a_lo: 3,
+        w_hi: 6,
+        w_lo: 2,
+        max_width: 12,
+        ..AccelConfig::default()
+    }
+}
+
+fn bench(cfg: &AccelConfig, test: &str) -> ControllerBench {
+    ControllerBench::new(
+        cfg,
+        &SimOptions::from_env(
+            "controller_cosim",
+            &format!("{test}_{}x{}", cfg.rows, cfg.cols),
+        ),
+    )
+    .unwrap()
+}
+
+#[allow(clippy::too_many_arguments)]
+fn layer(
+    cfg: &AccelConfig,
+    c_in: i64,
+    c_out: i64,
+    hw: (i64, i64),
+    k: i64,
+    s: i64,
+    p: i64,
+    tile: (i64, i64),
+    shifts: (i64, i64),
+    threshold: i64,
+) -> Layer {
+    let l = Layer::from_raw(&RawLayer {
+        c_in,
+        c_out,
+        h: hw.0,
+        w: hw.1,
+        kernel: k,
+        stride: s,
+        padding: p,
+        threshold,
+        low_shift: shifts.0,
+        w_low_shift: shifts.1,
+        requant_mult: 1,
+        requant_shift: 0,
+        tile_h: tile.0,
+        tile_w: tile.1,
+        next_threshold: None,
+    })
+    .unwrap();
+    l.check(cfg).unwrap();
+    assert!(l.w <= cfg.max_width, "W {} > max_width", l.w);
+    l
+}
+
+/// Random data with edge values often.
+fn data(rng: &mut Rng, cfg: &AccelConfig, l: &Layer, mask: Option<Mask>) -> LayerData {
+    let a_max = i64::from(cfg.a_max());
+    let (wmin, wmax) = cfg.w_range();
+    let input = FeatureMap::from_fn(
+        l.c_in as usize,
+        l.h as usize,
+        l.w as usize,
+        |_, _, _| match rng.range(0, 5) {
+            0 => 0,
+            1 => a_max as u32,
+            _ => rng.range(0, a_max) as u32,
+        },
+    );
+    let weights = Weights::from_fn(
+        l.c_out as usize,
+        l.c_in as usize,
+        l.kernel as usize,
+        |_, _, _, _| match rng.range(0, 5) {
+            0 => wmin,
+            1 => wmax,
+            _ => rng.range(wmin.into(), wmax.into()) as i32,
+        },
+    );
+    LayerData {
+        input,
+        weights,
+        bias: vec![0; l.c_out as usize],
+        mask,
+    }
+}
+
+fn random_mask(rng: &mut Rng, cfg: &AccelConfig, l: &Layer, p_sensitive: f64) -> Mask {
+    let (rh, rw) = l.mask_in_dims(cfg.region);
+    let mut m = Mask::filled(l.c_in as usize, rh as usize, rw as usize, false);
+    m.data.iter_mut().for_each(|b| *b = rng.chance(p_sensitive));
+    m
+}
+
+/// Run `l` and check everything against the golden model. Returns the outcome.
+fn check(
+    b: &mut ControllerBench,
+    l: &Layer,
+    d: &LayerData,
+    traffic: Traffic,
+    rng: &mut Rng,
+    what: &str,
+) -> LayerOutcome {
+    let cfg = b.cfg;
+    let replay = Replay::new(&cfg, l, d).unwrap();
+    let buffers = Buffers::of(&cfg, l, d, &replay.run.mask_in);
+    let out = b.run_layer(l, &buffers, traffic, rng, None);
+    let ctx = format!("{what}: {cfg}: {l:?} {traffic:?}");
+
+    // Reads: one event per step, in SPEC order.
+    let want_reads = expected_reads(&cfg, l);
+    assert_eq!(out.reads.len(), want_reads.len(), "{ctx}: read cycles");
+    for (i, (got, want)) in out.reads.iter().zip(&want_reads).enumerate() {
+        assert_eq!(got, want, "{ctx}: reads of step {i} (tile-major)");
+    }
+
+    // Tokens: every field, in order, with the tile fields and the waves.
+    let waves = expected_waves(&replay);
+    let mut n = 0usize;
+    for (t, tile) in replay.tiles().enumerate() {
+        let mut step_of_token = Vec::new();
+        for s in &tile.steps {
+            let k = if s.high {
+                cfg.tokens_per_high_step() as usize
+            } else {
+                1
+            };
+            step_of_token.extend(std::iter::repeat(s.k).take(k));
+        }
+        for (i, want) in tile.tokens.iter().enumerate() {
+            let got = out
+                .tokens
+                .get(n)
+                .unwrap_or_else(|| panic!("{ctx}: only {} tokens", out.tokens.len()));
+            let at = format!(
+                "{ctx}: tile {t} (channel tile {}, pixel tile {:?}), step k={}, token {i}",
+                tile.channel_tile, tile.pixel_tile, step_of_token[i]
+            );
+            assert_eq!(&got.slice, want, "{at}");
+            assert_eq!(
+                (got.tile_channel, got.tile_oh0, got.tile_ow0),
+                (
+                    u64::from(tile.channel_tile),
+                    u64::from(tile.pixel_tile.oh0),
+                    u64::from(tile.pixel_tile.ow0)
+                ),
+                "{at}: tile fields"
+            );
+            assert_eq!(got.low_shift, u64::from(replay.low_shift()), "{at}");
+            assert_eq!(got.wave, waves[n], "{at}: waveform signals");
+            n += 1;
+        }
+    }
+    assert_eq!(out.tokens.len(), n, "{ctx}: token count");
+
+    // Counters.
+    let golden = replay.run.counters;
+    let c = out.counters;
+    assert_eq!(
+        (c.steps_high, c.steps_low, c.token_cycles, c.tiles),
+        (
+            golden.steps_high,
+            golden.steps_low,
+            golden.token_cycles,
+            golden.tiles
+        ),
+        "{ctx}: counters"
+    );
+    assert_eq!(c.cycles, out.busy_cycles, "{ctx}: cycles = busy cycles");
+    assert_eq!(
+        c.cycles,
+        layer_cycles(&cfg, golden.token_cycles) + out.held,
+        "{ctx}: cycle formula with {} held cycles",
+        out.held
+    );
+    assert_eq!(c.stall_cycles, c.cycles - c.token_cycles, "{ctx}: stalls");
+    assert_eq!(
+        out.first_token,
+        Some(u64::from(cfg.rows) + 3),
+        "{ctx}: fill"
+    );
+    out
+}
+
+/// A random layer for `cfg`: sizes not multiples of R, ROWS or COLS (as
+/// often as not), every kernel, stride and padding, a random tile shape.
+fn random_layer(rng: &mut Rng, cfg: &AccelConfig) -> Layer {
+    let k = rng.pick(&[1i64, 3, 5]);
+    let p = rng.range(0, k - 1);
+    let s = rng.pick(&[1i64, 2]);
+    let rows = i64::from(cfg.rows);
+    let th = rng.range(1, rows);
+    let tw = rng.range(1, rows / th);
+    let min_side = (k - 2 * p).max(1);
+    let max_w = i64::from(cfg.max_width).min(11);
+    let hw = (rng.range(min_side, 11), rng.range(min_side, max_w));
+    layer(
+        cfg,
+        rng.range(1, 3),
+        rng.range(1, 2 * i64::from(cfg.cols) + 1),
+        hw,
+        k,
+        s,
+        p,
+        (th, tw),
+        (
+            rng.range(0, cfg.max_low_shift().into()),
+            rng.range(0, cfg.max_w_low_shift().into()),
+        ),
+        0,
+    )
+}
+
+fn random_layers(cfg: &AccelConfig, test: &str, layers: usize) {
+    let seed = test_seed(test);
+    let mut rng = Rng::new(seed);
+    let mut b = bench(cfg, test);
+    let (mut high, mut low, mut held, mut tokens) = (0, 0, 0, 0);
+    for i in 0..layers {
+        let l = random_layer(&mut rng, cfg);
+        let p = rng.pick(&[0.15, 0.4, 0.7]);
+        let mask = random_mask(&mut rng, cfg, &l, p);
+        let d = data(&mut rng, cfg, &l, Some(mask));
+        let traffic = Traffic {
+            backpressure: if i % 2 == 0 { 0.0 } else { 0.3 },
+        };
+        let out = check(&mut b, &l, &d, traffic, &mut rng, &format!("layer {i}"));
+        high += out.counters.steps_high;
+        low += out.counters.steps_low;
+        held += out.held;
+        tokens += out.counters.token_cycles;
+    }
+    eprintln!("{test}: {layers} layers, {high} HIGH and {low} LOW steps, {tokens} tokens, {held} held cycles");
+    assert!(
+        high > 0 && low > 0 && held > 0,
+        "HIGH {high} LOW {low} held {held}"
+    );
+}
+
+#[test]
+fn random_layers_4x4_region_2() {
+    random_layers(&cfg_a(), "random_layers_4x4_region_2", 12);
+}
+
+#[test]
+fn random_layers_3x5_region_4_six_token_steps() {
+    random_layers(&cfg_b(), "random_layers_3x5_region_4_six_token_steps", 12);
+}
+
+#[test]
+fn directed_all_high_all_low_checkerboard() {
+    let seed = test_seed("directed_all_high_all_low_checkerboard");
+    let mut rng = Rng::new(seed);
+    let cfg = cfg_a();
+    let mut b = bench(&cfg, "directed");
+    // No padding, so every step reads a sensitive input: all HIGH. The mask
+    // comes from the golden predictor with T = 0 (everything sensitive).
+    let l = layer(&cfg, 2, 5, (7, 9), 3, 1, 0, (2, 2), (4, 4), 0);
+    let d = data(&mut rng, &cfg, &l, None);
+    let out = check(
+        &mut b,
+        &l,
+        &d,
+        Traffic { backpressure: 0.25 },
+        &mut rng,
+        "all HIGH (T = 0)",
+    );
+    assert_eq!(out.counters.steps_low, 0);
+    assert_eq!(
+        out.counters.token_cycles,
+        out.counters.steps_high * u64::from(cfg.tokens_per_high_step())
+    );
+
+    // All-zero mask: every step LOW, one token each, back to back.
+    let l = layer(&cfg, 3, 4, (9, 7), 5, 2, 2, (1, 3), (2, 1), 0);
+    let (rh, rw) = l.mask_in_dims(cfg.region);
+    let zero = Mask::filled(3, rh as usize, rw as usize, false);
+    let d = data(&mut rng, &cfg, &l, Some(zero));
+    let out = check(&mut b, &l, &d, Traffic::default(), &mut rng, "all LOW");
+    assert_eq!(out.counters.steps_high, 0);
+    assert_eq!(out.counters.token_cycles, out.counters.steps_low);
+    assert_eq!(out.held, 0);
+    assert_eq!(out.counters.stall_cycles, u64::from(cfg.rows) + 3);
+
+    // Checkerboard of sensitive regions, shifted by the channel.
+    let l = layer(&cfg, 2, 3, (10, 11), 3, 1, 1, (4, 1), (3, 2), 0);
+    let (rh, rw) = l.mask_in_dims(cfg.region);
+    let mut cb = Mask::filled(2, rh as usize, rw as usize, false);
+    for c in 0..2 {
+        for y in 0..rh as usize {
+            for x in 0..rw as usize {
+                cb.set(c, y, x, (c + y + x) % 2 == 0);
+            }
+        }
+    }
+    let d = data(&mut rng, &cfg, &l, Some(cb));
+    let out = check(
+        &mut b,
+        &l,
+        &d,
+        Traffic { backpressure: 0.5 },
+        &mut rng,
+        "checkerboard",
+    );
+    assert!(out.counters.steps_high > 0 && out.counters.steps_low > 0);
+}
+
+#[test]
+fn restart_in_the_middle_of_a_layer() {
+    let seed = test_seed("restart_in_the_middle_of_a_layer");
+    let mut rng = Rng::new(seed);
+    let cfg = cfg_b();
+    let mut b = bench(&cfg, "restart");
+    let first = layer(&cfg, 2, 7, (9, 10), 3, 2, 1, (1, 3), (1, 2), 0);
+    let mask = random_mask(&mut rng, &cfg, &first, 0.5);
+    let d1 = data(&mut rng, &cfg, &first, Some(mask));
+    let replay = Replay::new(&cfg, &first, &d1).unwrap();
+    let buffers = Buffers::of(&cfg, &first, &d1, &replay.run.mask_in);
+    let stop = rng.range(5, 60) as u64;
+    let partial = b.run_layer(
+        &first,
+        &buffers,
+        Traffic { backpressure: 0.3 },
+        &mut rng,
+        Some(stop),
+    );
+    assert_eq!(partial.busy_cycles, stop);
+    // A new start aborts it; the second layer runs from a clean state.
+    let second = layer(&cfg, 1, 3, (6, 5), 5, 1, 3, (3, 1), (0, 0), 0);
+    let mask = random_mask(&mut rng, &cfg, &second, 0.5);
+    let d2 = data(&mut rng, &cfg, &second, Some(mask));
+    check(
+        &mut b,
+        &second,
+        &d2,
+        Traffic { backpressure: 0.2 },
+        &mut rng,
+        "after restart",
+    );
+    // And the same layer again after `done` (counters restart at zero).
+    check(
+        &mut b,
+        &first,
+        &d1,
+        Traffic::default(),
+        &mut rng,
+        "first layer, after done",
+    );
+}
