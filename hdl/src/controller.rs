@@ -384,6 +384,7 @@ pub struct RegionController {
     stride_shift: Vec<Constant<Word>>,
     setup_last: Constant<Word>,
     q_max: Constant<Word>,
+    q_over: Constant<Word>,
     digit_mask: Constant<Word>,
     w_top_mask: Constant<Word>,
     w_low_mask: Constant<Word>,
@@ -530,6 +531,7 @@ pub struct RegionController {
     w_neg: Vec<Signal<Local, Bit>>,
     w_sh: Vec<Signal<Local, Word>>,
     w_ext: Vec<Signal<Local, Word>>,
+    w_top_bits: Vec<Signal<Local, Word>>,
     w_lo: Vec<Signal<Local, Word>>,
     w_digit_mask: Signal<Local, Word>,
 }
@@ -623,6 +625,7 @@ impl RegionController {
             stride_shift: (0..STRIDE_BITS).map(|b| konst(b.into())).collect(),
             setup_last: konst(rows as u64),
             q_max: konst(mask(p.a_lo)),
+            q_over: konst(mask(p.a_hi + 1) & !mask(p.a_lo)),
             digit_mask: konst(mask(p.digit_bits)),
             w_top_mask: konst(mask(p.w_digit_bits)),
             w_low_mask: konst(mask(p.w_lo)),
@@ -749,6 +752,7 @@ impl RegionController {
             w_neg: vec_of(cols),
             w_sh: vec_of(cols),
             w_ext: vec_of(cols),
+            w_top_bits: vec_of(cols),
             w_lo: vec_of(cols),
             w_digit_mask: Default::default(),
         }
@@ -915,6 +919,26 @@ impl Logic for RegionController {
         self.n_cycles.reset.next = self.reset.val();
         self.rom.clock.next = self.clock.val();
         self.rom.reset.next = self.reset.val();
+        // S0 holds its counters masked to their widths, so synthesis sees
+        // constant upper bits on every path into them.
+        self.c0.d.next = self.c0.q.val() & self.reg_mask.val();
+        self.ki0.d.next = self.ki0.q.val() & self.reg_mask.val();
+        self.kj0.d.next = self.kj0.q.val() & self.reg_mask.val();
+        self.k0.d.next = self.k0.q.val() & self.k_mask.val();
+        self.ch0.d.next = self.ch0.q.val() & self.addr_mask.val();
+        self.crh0.d.next = self.crh0.q.val() & self.addr_mask.val();
+        self.kc0.d.next = self.kc0.q.val() & self.addr_mask.val();
+        self.ct0.d.next = self.ct0.q.val() & self.reg_mask.val();
+        self.oc0.d.next = self.oc0.q.val() & self.addr_mask.val();
+        self.tile0.d.next = self.tile0.q.val() & self.count_mask.val();
+        self.oh0.d.next = self.oh0.q.val() & self.coord_mask.val();
+        self.ow0.d.next = self.ow0.q.val() & self.coord_mask.val();
+        self.iyp0.d.next = self.iyp0.q.val() & self.coord_mask.val();
+        self.ixp0.d.next = self.ixp0.q.val() & self.coord_mask.val();
+        self.hrem0.d.next = self.hrem0.q.val() & self.coord_mask.val();
+        self.wrem0.d.next = self.wrem0.q.val() & self.coord_mask.val();
+        self.tok.d.next = self.tok.q.val() & self.small_mask.val();
+        self.setup_n.d.next = self.setup_n.q.val() & self.small_mask.val();
         for r in 0..self.rows() {
             self.s1_act_addr[r].clock.next = self.clock.val();
             self.s1_act_addr[r].reset.next = self.reset.val();
@@ -1023,8 +1047,9 @@ impl Logic for RegionController {
             }
             self.q_raw[r].next = ((self.a[r].val() + self.rnd_a_q.q.val()) & self.a_sum_mask.val())
                 >> self.ls_q.q.val();
+            // Saturate: any bit above A_LO set means q_raw > 2^A_LO - 1.
             self.q[r].next = self.q_raw[r].val();
-            if self.q_raw[r].val() > self.q_max.val() {
+            if (self.q_raw[r].val() & self.q_over.val()).any() {
                 self.q[r].next = self.q_max.val();
             }
             self.in_digit[r].next = self.q[r].val();
@@ -1046,23 +1071,28 @@ impl Logic for RegionController {
             // w_lo = clamp((w + rw) >> sw) in W_HI + 1 bits, arithmetic shift.
             self.w_sum[j].next = (self.wv[j].val() + self.rnd_w_q.q.val()) & self.wb_mask.val();
             self.w_neg[j].next = (self.w_sum[j].val() & self.wb_sign.val()).any();
-            self.w_sh[j].next = self.w_sum[j].val() >> self.wls_q.q.val();
+            self.w_sh[j].next = (self.w_sum[j].val() >> self.wls_q.q.val()) & self.wb_mask.val();
             self.w_ext[j].next = self.w_sh[j].val();
             if self.w_neg[j].val() {
                 self.w_ext[j].next = self.w_sh[j].val() | self.w_fill_q.q.val();
             }
+            // Clamp to W_LO signed bits: the bits from W_LO - 1 up must be
+            // all ones (negative) or all zeros (non-negative).
+            self.w_top_bits[j].next = self.w_ext[j].val() & self.w_lo_min.val();
             self.w_lo[j].next = self.w_ext[j].val();
-            if self.w_neg[j].val() & (self.w_ext[j].val() < self.w_lo_min.val()) {
+            if self.w_neg[j].val() & (self.w_top_bits[j].val() != self.w_lo_min.val()) {
                 self.w_lo[j].next = self.w_lo_min.val();
             }
-            if !self.w_neg[j].val() & (self.w_ext[j].val() > self.w_lo_max.val()) {
+            if !self.w_neg[j].val() & self.w_top_bits[j].val().any() {
                 self.w_lo[j].next = self.w_lo_max.val();
             }
             self.in_w_low[j].next = self.w_lo[j].val();
             self.in_w_digit[j].next = self.zero.val();
             if self.high.val() {
-                self.in_w_digit[j].next =
-                    (self.wv[j].val() >> self.rom.w_shift.val()) & self.w_digit_mask.val();
+                // W_HI + 1 bits of w hold every digit, the top one's sign too.
+                self.in_w_digit[j].next = ((self.wv[j].val() & self.wb_mask.val())
+                    >> self.rom.w_shift.val())
+                    & self.w_digit_mask.val();
             }
         }
         self.step_end.next = !self.high.val() | self.rom.last.val();
