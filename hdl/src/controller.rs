@@ -12,8 +12,8 @@
 //!   the incremental products c*H, c*ceil(H/R), k*C_out. Every product of
 //!   run-time registers is an incremental sum; TH*S and TW*S are made once
 //!   per layer by a 5-term shift-and-add (the stride is at most 16).
-//! * **S1, addresses**: per row the input position (y, x) = (oh0*S - P + ki
-//!   + i*S, ow0*S - P + kj + j*S), whether the row reads (its pixel is in the
+//! * **S1, addresses**: per row the input position
+//!   (y, x) = (oh0*S - P + ki + i*S, ow0*S - P + kj + j*S), whether the row reads (its pixel is in the
 //!   tile and in the output, the position is not padding), the activation
 //!   word (c*H + y) * P_A + x and the mask word (c*RH + y/R) * P_M + x/R;
 //!   per column the weight word k*C_out + oc and whether oc < C_out.

@@ -193,7 +193,7 @@ fn check(
             } else {
                 1
             };
-            step_of_token.extend(std::iter::repeat(s.k).take(k));
+            step_of_token.resize(step_of_token.len() + k, s.k);
         }
         for (i, want) in tile.tokens.iter().enumerate() {
             let got = out
