@@ -5,9 +5,11 @@
 //! buffer layouts, and every counter against the golden `Counters` and the
 //! documented cycle formula (`docs/controller.md`). Random layers (kernel 1,
 //! 3, 5; stride 1, 2; padding 0..K-1; sizes that are not multiples of R,
-//! ROWS or COLS; several tile shapes) with random backpressure, on two
-//! configurations; directed all-HIGH, all-LOW and checkerboard layers; a
-//! restart in the middle of a layer.
+//! ROWS or COLS; several tile shapes) with random backpressure, on four
+//! configurations (4x4 R2; 3x5 R4 with six-token HIGH steps; 8x2 R4; the
+//! INT8 baseline); the default 16 x 16 with full-width tiles; directed
+//! all-HIGH, all-LOW, checkerboard and one-step-tile layers; a restart in
+//! the middle of a layer; the waveform names in a VCD dump.
 
 use drq_hdl::config::PeKind;
 use drq_hdl::controller::layer_cycles;
@@ -484,4 +486,43 @@ fn restart_in_the_middle_of_a_layer() {
         &mut rng,
         "first layer, after done",
     );
+}
+
+/// The default 16 x 16 array (R = 4, `max_width` 64): full-width tiles of
+/// every shape, a map as wide as the buffers allow.
+#[test]
+fn default_configuration_16x16() {
+    let seed = test_seed("default_configuration_16x16");
+    let mut rng = Rng::new(seed);
+    let cfg = AccelConfig::default();
+    let mut b = bench(&cfg, "default");
+    for (tile, hw, k, s, p) in [
+        ((4, 4), (13, 21), 3, 1, 1),
+        ((16, 1), (19, 7), 5, 2, 2),
+        ((1, 16), (6, 64), 3, 2, 0),
+        ((5, 3), (11, 30), 1, 1, 0),
+    ] {
+        let l = layer(
+            &cfg,
+            rng.range(1, 3),
+            rng.range(1, 40),
+            hw,
+            k,
+            s,
+            p,
+            tile,
+            (4, 4),
+            0,
+        );
+        let mask = random_mask(&mut rng, &cfg, &l, 0.4);
+        let d = data(&mut rng, &cfg, &l, Some(mask));
+        check(
+            &mut b,
+            &l,
+            &d,
+            Traffic { backpressure: 0.2 },
+            &mut rng,
+            &format!("default, tile {tile:?}"),
+        );
+    }
 }
