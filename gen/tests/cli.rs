@@ -400,6 +400,8 @@ fn verilog_writes_every_top_deterministically_and_rejects_bad_configs() {
         "drq_array.vlt",
         "drq_predictor.v",
         "drq_predictor.vlt",
+        "drq_controller.v",
+        "drq_controller.vlt",
         "params.json",
     ] {
         let (x, y) = (

@@ -382,7 +382,11 @@ pub(crate) fn design<B: Block>(
 
 /// Every block `drq verilog` writes, each its own top in its own file.
 pub fn accelerator_designs(cfg: &AccelConfig) -> Vec<Design> {
-    vec![array_design(cfg), crate::predictor::predictor_design(cfg)]
+    vec![
+        array_design(cfg),
+        crate::predictor::predictor_design(cfg),
+        crate::controller::controller_design(cfg),
+    ]
 }
 
 /// `params.json`: the configuration, the widths derived from it and the
