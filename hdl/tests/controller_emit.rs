@@ -6,9 +6,9 @@
 
 use drq_hdl::config::PeKind;
 use drq_hdl::controller::{controller_design, ADDR_BITS, COUNTER_BITS};
-use drq_hdl::emit::Design;
 use drq_hdl::AccelConfig;
-use std::process::Command;
+mod common;
+use common::{lint, synthesize_without_latches, verilate_clean};
 
 fn configs() -> Vec<AccelConfig> {
     let d = AccelConfig::default();
@@ -45,21 +45,6 @@ fn configs() -> Vec<AccelConfig> {
             ..d
         },
     ]
-}
-
-fn write(design: &Design) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join(format!("{}.v", design.top)),
-        &design.verilog,
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join(format!("{}.vlt", design.top)),
-        &design.waivers,
-    )
-    .unwrap();
-    dir
 }
 
 #[test]
@@ -111,22 +96,6 @@ fn same_configuration_same_bytes_and_plain_ports() {
     assert_ne!(a.verilog, b.verilog);
 }
 
-fn lint(d: &Design, what: &str) {
-    let dir = write(d);
-    let out = Command::new("verilator")
-        .args(["--lint-only", "-Wall", "--top-module", &d.top])
-        .arg(format!("{}.vlt", d.top))
-        .arg(format!("{}.v", d.top))
-        .current_dir(dir.path())
-        .output()
-        .expect("verilator (apt-get install -y verilator)");
-    let text = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success() && !text.contains("%Warning"),
-        "{what}: {text}"
-    );
-}
-
 #[test]
 fn verilator_lint_is_clean() {
     for cfg in configs() {
@@ -139,42 +108,12 @@ fn verilator_lint_is_clean() {
 #[test]
 fn verilator_cc_has_no_warnings() {
     for cfg in [configs()[0], configs()[2]] {
-        let d = controller_design(&cfg);
-        let dir = write(&d);
-        let out = Command::new("verilator")
-            .args(["--cc", "-O3", "--top-module", &d.top, "-Mdir", "obj"])
-            .arg(format!("{}.vlt", d.top))
-            .arg(format!("{}.v", d.top))
-            .current_dir(dir.path())
-            .output()
-            .expect("verilator (apt-get install -y verilator)");
-        let text = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            out.status.success() && !text.contains("%Warning"),
-            "{cfg}: {text}"
-        );
+        verilate_clean(&controller_design(&cfg), &cfg.to_string());
     }
 }
 
 fn synthesize(cfg: &AccelConfig) {
-    let d = controller_design(cfg);
-    let dir = write(&d);
-    let script = format!(
-        "read_verilog {top}.v; synth -flatten -top {top}; \
-         select -assert-none t:*dlatch* t:*DLATCH*; stat",
-        top = d.top
-    );
-    let out = Command::new("yosys")
-        .args(["-q", "-p", &script])
-        .current_dir(dir.path())
-        .output()
-        .expect("yosys (apt-get install -y yosys)");
-    assert!(
-        out.status.success(),
-        "{cfg}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    synthesize_without_latches(&controller_design(cfg), "", &cfg.to_string());
 }
 
 // Two tests so the two syntheses (about 20 s each) run in parallel.

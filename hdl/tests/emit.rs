@@ -3,9 +3,10 @@
 //! synthesizable by Yosys without latches.
 
 use drq_hdl::config::PeKind;
-use drq_hdl::emit::{array_design, multiplier_design, pe_design, Design};
+use drq_hdl::emit::{array_design, multiplier_design, pe_design};
 use drq_hdl::AccelConfig;
-use std::process::Command;
+mod common;
+use common::{lint, synthesize_without_latches, verilate_clean};
 
 fn configs() -> Vec<AccelConfig> {
     let d = AccelConfig::default();
@@ -62,21 +63,6 @@ fn configs() -> Vec<AccelConfig> {
     ]
 }
 
-fn write(design: &Design) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join(format!("{}.v", design.top)),
-        &design.verilog,
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join(format!("{}.vlt", design.top)),
-        &design.waivers,
-    )
-    .unwrap();
-    dir
-}
-
 #[test]
 fn same_configuration_same_bytes() {
     for cfg in configs() {
@@ -127,51 +113,27 @@ fn top_ports_are_plain_and_sized_by_the_configuration() {
     assert_eq!(width("out_row"), 2);
 }
 
-fn lint(design: &Design) {
-    let dir = write(design);
-    let out = Command::new("verilator")
-        .args(["--lint-only", "-Wall", "--top-module", &design.top])
-        .arg(format!("{}.vlt", design.top))
-        .arg(format!("{}.v", design.top))
-        .current_dir(dir.path())
-        .output()
-        .expect("verilator (apt-get install -y verilator)");
-    let text = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success() && !text.contains("%Warning"),
-        "{}: {text}",
-        design.top
-    );
-}
-
 #[test]
 fn verilator_lint_is_clean() {
     for cfg in configs() {
-        lint(&array_design(&cfg));
-        lint(&pe_design(&cfg));
-        lint(&multiplier_design(&cfg));
+        let what = cfg.to_string();
+        lint(&array_design(&cfg), &what);
+        lint(&pe_design(&cfg), &what);
+        lint(&multiplier_design(&cfg), &what);
+    }
+}
+
+/// `--cc` warnings (UNOPTFLAT) appear only when verilating, not in lint.
+#[test]
+fn verilator_cc_has_no_warnings() {
+    for cfg in [configs()[0], configs()[6]] {
+        verilate_clean(&array_design(&cfg), &cfg.to_string());
     }
 }
 
 #[test]
 fn yosys_synthesizes_without_latches() {
     for cfg in configs().into_iter().filter(|c| c.rows * c.cols <= 8) {
-        let d = array_design(&cfg);
-        let dir = write(&d);
-        let script = format!(
-            "read_verilog {top}.v; synth -flatten -top {top}; select -assert-none t:*dlatch* t:*DLATCH*; stat",
-            top = d.top
-        );
-        let out = Command::new("yosys")
-            .args(["-q", "-p", &script])
-            .current_dir(dir.path())
-            .output()
-            .expect("yosys (apt-get install -y yosys)");
-        assert!(
-            out.status.success(),
-            "{cfg}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        synthesize_without_latches(&array_design(&cfg), "", &cfg.to_string());
     }
 }

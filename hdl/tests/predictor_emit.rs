@@ -4,11 +4,11 @@
 //! as memories (not flip-flops), and plain ports of the configured widths.
 //! Likewise its generic RAM leaf alone (top `drq_ram`).
 
-use drq_hdl::emit::Design;
 use drq_hdl::predictor::predictor_design;
 use drq_hdl::ram::ram_design;
 use drq_hdl::AccelConfig;
-use std::process::Command;
+mod common;
+use common::{lint, synthesize_without_latches, verilate_clean};
 
 fn configs() -> Vec<AccelConfig> {
     let d = AccelConfig::default();
@@ -35,21 +35,6 @@ fn configs() -> Vec<AccelConfig> {
             ..d
         },
     ]
-}
-
-fn write(design: &Design) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join(format!("{}.v", design.top)),
-        &design.verilog,
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join(format!("{}.vlt", design.top)),
-        &design.waivers,
-    )
-    .unwrap();
-    dir
 }
 
 #[test]
@@ -84,22 +69,6 @@ fn same_configuration_same_bytes_and_plain_ports() {
     assert_ne!(a.verilog, b.verilog);
 }
 
-fn lint(d: &Design, what: &str) {
-    let dir = write(d);
-    let out = Command::new("verilator")
-        .args(["--lint-only", "-Wall", "--top-module", &d.top])
-        .arg(format!("{}.vlt", d.top))
-        .arg(format!("{}.v", d.top))
-        .current_dir(dir.path())
-        .output()
-        .expect("verilator (apt-get install -y verilator)");
-    let text = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success() && !text.contains("%Warning"),
-        "{what}: {text}"
-    );
-}
-
 #[test]
 fn verilator_lint_is_clean() {
     for cfg in configs() {
@@ -118,27 +87,19 @@ fn ram_lint_is_clean_for_any_depth_and_width() {
 fn yosys_synthesizes_without_latches_and_infers_memories() {
     for cfg in [configs()[0], configs()[2]] {
         let d = predictor_design(&cfg);
-        let dir = write(&d);
         // Before `synth` maps small memories to flip-flops: both RAMs must
         // be recognised as memories with one write and one read port.
-        let script = format!(
+        let pre = format!(
             "read_verilog {top}.v; hierarchy -top {top}; proc; flatten; opt; memory -nomap; \
-             select -assert-count 2 t:$mem_v2; \
-             design -reset; \
-             read_verilog {top}.v; synth -flatten -top {top}; \
-             select -assert-none t:*dlatch* t:*DLATCH*; stat",
+             select -assert-count 2 t:$mem_v2; design -reset;",
             top = d.top
         );
-        let out = Command::new("yosys")
-            .args(["-q", "-p", &script])
-            .current_dir(dir.path())
-            .output()
-            .expect("yosys (apt-get install -y yosys)");
-        assert!(
-            out.status.success(),
-            "{cfg}: {}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        synthesize_without_latches(&d, &pre, &cfg.to_string());
     }
+}
+
+/// `--cc` warnings (UNOPTFLAT) appear only when verilating, not in lint.
+#[test]
+fn verilator_cc_has_no_warnings() {
+    verilate_clean(&predictor_design(&configs()[0]), "default");
 }
