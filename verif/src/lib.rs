@@ -27,6 +27,7 @@ pub mod schedule;
 pub mod sim;
 pub mod synth;
 pub mod tensor;
+pub mod testdata;
 
 pub use golden::{run_layer, LayerData, LayerRun};
 pub use layer::Layer;

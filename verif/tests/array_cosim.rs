@@ -10,7 +10,7 @@ use drq_verif::layer::RawLayer;
 use drq_verif::replay::Replay;
 use drq_verif::rng::{test_seed, Rng};
 use drq_verif::sim::SimOptions;
-use drq_verif::tensor::{FeatureMap, Mask, Weights};
+use drq_verif::testdata::{random_layer_data, random_mask};
 use drq_verif::{Layer, LayerData};
 
 fn cfg(rows: u32, cols: u32) -> AccelConfig {
@@ -45,42 +45,8 @@ fn layer(
 
 /// Random data with edge values often; a random mask with `p_sensitive`.
 fn data(rng: &mut Rng, cfg: &AccelConfig, l: &Layer, p_sensitive: f64) -> LayerData {
-    let a_max = i64::from(cfg.a_max());
-    let (wmin, wmax) = cfg.w_range();
-    let input = FeatureMap::from_fn(
-        l.c_in as usize,
-        l.h as usize,
-        l.w as usize,
-        |_, _, _| match rng.range(0, 5) {
-            0 => 0,
-            1 => a_max as u32,
-            _ => rng.range(0, a_max) as u32,
-        },
-    );
-    let weights = Weights::from_fn(
-        l.c_out as usize,
-        l.c_in as usize,
-        l.kernel as usize,
-        |_, _, _, _| match rng.range(0, 5) {
-            0 => wmin,
-            1 => wmax,
-            _ => rng.range(wmin.into(), wmax.into()) as i32,
-        },
-    );
-    let bias = (0..l.c_out)
-        .map(|_| rng.range(-100_000, 100_000) as i32)
-        .collect();
-    let (rh, rw) = l.mask_in_dims(cfg.region);
-    let mut mask = Mask::filled(l.c_in as usize, rh as usize, rw as usize, false);
-    mask.data
-        .iter_mut()
-        .for_each(|b| *b = rng.chance(p_sensitive));
-    LayerData {
-        input,
-        weights,
-        bias,
-        mask: Some(mask),
-    }
+    let mask = random_mask(rng, cfg, l, p_sensitive);
+    random_layer_data(rng, cfg, l, 100_000, Some(mask))
 }
 
 /// Replay every tile (or at most `max_tiles`) and check accumulators and cycles.

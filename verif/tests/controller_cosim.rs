@@ -21,7 +21,8 @@ use drq_verif::layer::RawLayer;
 use drq_verif::replay::Replay;
 use drq_verif::rng::{test_seed, Rng};
 use drq_verif::sim::SimOptions;
-use drq_verif::tensor::{FeatureMap, Mask, Weights};
+use drq_verif::tensor::Mask;
+use drq_verif::testdata::{random_layer_data, random_mask};
 use drq_verif::{Layer, LayerData};
 
 /// 4 x 4 array, R = 2, INT8/INT4 tokens (4 per HIGH step).
@@ -123,43 +124,9 @@ fn layer(
     l
 }
 
-/// Random data with edge values often.
+/// Random data with edge values often (the controller never sees the bias).
 fn data(rng: &mut Rng, cfg: &AccelConfig, l: &Layer, mask: Option<Mask>) -> LayerData {
-    let a_max = i64::from(cfg.a_max());
-    let (wmin, wmax) = cfg.w_range();
-    let input = FeatureMap::from_fn(
-        l.c_in as usize,
-        l.h as usize,
-        l.w as usize,
-        |_, _, _| match rng.range(0, 5) {
-            0 => 0,
-            1 => a_max as u32,
-            _ => rng.range(0, a_max) as u32,
-        },
-    );
-    let weights = Weights::from_fn(
-        l.c_out as usize,
-        l.c_in as usize,
-        l.kernel as usize,
-        |_, _, _, _| match rng.range(0, 5) {
-            0 => wmin,
-            1 => wmax,
-            _ => rng.range(wmin.into(), wmax.into()) as i32,
-        },
-    );
-    LayerData {
-        input,
-        weights,
-        bias: vec![0; l.c_out as usize],
-        mask,
-    }
-}
-
-fn random_mask(rng: &mut Rng, cfg: &AccelConfig, l: &Layer, p_sensitive: f64) -> Mask {
-    let (rh, rw) = l.mask_in_dims(cfg.region);
-    let mut m = Mask::filled(l.c_in as usize, rh as usize, rw as usize, false);
-    m.data.iter_mut().for_each(|b| *b = rng.chance(p_sensitive));
-    m
+    random_layer_data(rng, cfg, l, 0, mask)
 }
 
 /// Run `l` and check everything against the golden model. Returns the outcome.

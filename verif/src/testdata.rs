@@ -1,0 +1,59 @@
+//! Random layer data for tests and benchmarks: edge values (0, the largest
+//! code, the most negative and most positive weight) often, masks with a
+//! chosen fraction of sensitive regions.
+
+use crate::golden::LayerData;
+use crate::layer::Layer;
+use crate::rng::Rng;
+use crate::tensor::{FeatureMap, Mask, Weights};
+use drq_hdl::AccelConfig;
+
+/// Input and weights with edge values one time in five each; bias in
+/// +-`bias_range`; the given mask (None: predicted from the threshold).
+pub fn random_layer_data(
+    rng: &mut Rng,
+    cfg: &AccelConfig,
+    l: &Layer,
+    bias_range: i64,
+    mask: Option<Mask>,
+) -> LayerData {
+    let a_max = i64::from(cfg.a_max());
+    let (wmin, wmax) = cfg.w_range();
+    let input = FeatureMap::from_fn(
+        l.c_in as usize,
+        l.h as usize,
+        l.w as usize,
+        |_, _, _| match rng.range(0, 5) {
+            0 => 0,
+            1 => a_max as u32,
+            _ => rng.range(0, a_max) as u32,
+        },
+    );
+    let weights = Weights::from_fn(
+        l.c_out as usize,
+        l.c_in as usize,
+        l.kernel as usize,
+        |_, _, _, _| match rng.range(0, 5) {
+            0 => wmin,
+            1 => wmax,
+            _ => rng.range(wmin.into(), wmax.into()) as i32,
+        },
+    );
+    let bias = (0..l.c_out)
+        .map(|_| rng.range(-bias_range, bias_range) as i32)
+        .collect();
+    LayerData {
+        input,
+        weights,
+        bias,
+        mask,
+    }
+}
+
+/// A mask of the layer's input with each region sensitive with probability `p`.
+pub fn random_mask(rng: &mut Rng, cfg: &AccelConfig, l: &Layer, p: f64) -> Mask {
+    let (rh, rw) = l.mask_in_dims(cfg.region);
+    let mut m = Mask::filled(l.c_in as usize, rh as usize, rw as usize, false);
+    m.data.iter_mut().for_each(|b| *b = rng.chance(p));
+    m
+}
