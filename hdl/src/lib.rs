@@ -12,11 +12,13 @@
 //! * [`emit`]: deterministic Verilog and `params.json` for a configuration.
 
 pub mod array;
+pub mod axil;
 pub mod config;
 pub mod controller;
 pub mod emit;
 pub mod leaf;
 pub mod mesh;
+pub mod output_stage;
 pub mod pe;
 pub mod predictor;
 pub mod ram;

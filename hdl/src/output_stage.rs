@@ -1,0 +1,431 @@
+//! The output stage (issue 5): takes the array's read-out rows, requantises
+//! every valid element with one shared requantiser and streams
+//! (channel, y, x, value, acc) to the predictor and the host, one element per
+//! cycle. Interface, mapping, arithmetic proof and cycle behaviour:
+//! `docs/output-stage.md`.
+//!
+//! * Row buffer: a row is accepted into COLS registers that shift one lane
+//!   down per emitted element, so the element is always lane 0 (no COLS-way
+//!   mux). Columns are valid as a prefix, k < c_out - tile_oc0.
+//! * Row to pixel without a divider: the array reads rows out from ROWS-1
+//!   down to 0, so (i, j) = (r / tile_w, r % tile_w) is a down-counter. Rows
+//!   r >= valid_h * tile_w are out of range (idle) and skipped; the top
+//!   in-range row r = valid_h * tile_w - 1 reloads the counter with
+//!   (valid_h - 1, tile_w - 1); every further in-range row decrements it.
+//! * Requantiser, two pipeline stages: S1 registers acc_lo * M and
+//!   acc_hi * M (acc = acc_hi * 2^32 + acc_lo, two 33 x 16 multipliers), S2
+//!   adds them and r' exactly as a two-word (128-bit) number, shifts by SH and
+//!   clamps. A negative acc always gives 0 (proof in the doc).
+//! * Backpressure: every stage advances when the stage after it is empty or
+//!   advances (`out_ready` ripples back combinationally); nothing is lost.
+
+use crate::config::AccelConfig;
+use crate::emit::clog2;
+use crate::leaf::{word, Reg, SignedMul, Word};
+use rust_hdl::prelude::*;
+
+#[derive(LogicBlock)]
+pub struct OutputStage {
+    pub clock: Signal<In, Clock>,
+    pub reset: Signal<In, Bit>,
+    // Layer and tile registers, held while rows of the tile arrive.
+    pub requant_mult: Signal<In, Word>,
+    pub requant_shift: Signal<In, Word>,
+    pub tile_oc0: Signal<In, Word>,
+    pub tile_oh0: Signal<In, Word>,
+    pub tile_ow0: Signal<In, Word>,
+    pub tile_w: Signal<In, Word>,
+    pub valid_h: Signal<In, Word>,
+    pub valid_w: Signal<In, Word>,
+    pub c_out: Signal<In, Word>,
+    // Rows from the array's read-out.
+    pub in_valid: Signal<In, Bit>,
+    pub in_ready: Signal<Out, Bit>,
+    pub in_row: Signal<In, Word>,
+    pub in_acc: Vec<Signal<In, Word>>,
+    // Elements.
+    pub out_valid: Signal<Out, Bit>,
+    pub out_ready: Signal<In, Bit>,
+    pub out_channel: Signal<Out, Word>,
+    pub out_y: Signal<Out, Word>,
+    pub out_x: Signal<Out, Word>,
+    pub out_value: Signal<Out, Word>,
+    pub out_acc: Signal<Out, Word>,
+    /// A row or an element is inside the stage.
+    pub busy: Signal<Out, Bit>,
+    one: Constant<Word>,
+    zero: Constant<Word>,
+    cols_c: Constant<Word>,
+    low32: Constant<Word>,
+    c32: Constant<Word>,
+    c64: Constant<Word>,
+    c48: Constant<Word>,
+    shift_mask: Constant<Word>,
+    max_pos: Constant<Word>,
+    a_max: Constant<Word>,
+    // Row counter (i, j) of the next in-range row.
+    cnt_i: Reg<Word>,
+    cnt_j: Reg<Word>,
+    // Row buffer.
+    full: Reg<Bit>,
+    col: Reg<Word>,
+    row_y: Reg<Word>,
+    row_x: Reg<Word>,
+    buf: Vec<Reg<Word>>,
+    // S1: products.
+    s1_valid: Reg<Bit>,
+    s1_ch: Reg<Word>,
+    s1_y: Reg<Word>,
+    s1_x: Reg<Word>,
+    s1_acc: Reg<Word>,
+    s1_neg: Reg<Bit>,
+    s1_plo: Reg<Word>,
+    s1_phi: Reg<Word>,
+    // S2: the output register.
+    o_valid: Reg<Bit>,
+    o_ch: Reg<Word>,
+    o_y: Reg<Word>,
+    o_x: Reg<Word>,
+    o_acc: Reg<Word>,
+    o_value: Reg<Word>,
+    /// valid_h * tile_w: rows in range.
+    mul_rows: SignedMul,
+    /// acc_lo * M and acc_hi * M.
+    mul_lo: SignedMul,
+    mul_hi: SignedMul,
+    rows_in: Signal<Local, Word>,
+    top_row: Signal<Local, Bit>,
+    in_range: Signal<Local, Bit>,
+    cur_i: Signal<Local, Word>,
+    cur_j: Signal<Local, Word>,
+    row_ok: Signal<Local, Bit>,
+    en2: Signal<Local, Bit>,
+    en1: Signal<Local, Bit>,
+    emit: Signal<Local, Bit>,
+    elem_last: Signal<Local, Bit>,
+    ready: Signal<Local, Bit>,
+    accept: Signal<Local, Bit>,
+    sh: Signal<Local, Word>,
+    lo_a: Signal<Local, Word>,
+    ca: Signal<Local, Word>,
+    rnd: Signal<Local, Word>,
+    lo_b: Signal<Local, Word>,
+    cb: Signal<Local, Word>,
+    hi_b: Signal<Local, Word>,
+    quot: Signal<Local, Word>,
+    sat: Signal<Local, Bit>,
+    value: Signal<Local, Word>,
+}
+
+fn ports<T: Default>(n: usize) -> Vec<T> {
+    (0..n).map(|_| T::default()).collect()
+}
+
+impl OutputStage {
+    pub fn new(cfg: &AccelConfig) -> OutputStage {
+        let cols = cfg.cols as usize;
+        OutputStage {
+            clock: Default::default(),
+            reset: Default::default(),
+            requant_mult: Default::default(),
+            requant_shift: Default::default(),
+            tile_oc0: Default::default(),
+            tile_oh0: Default::default(),
+            tile_ow0: Default::default(),
+            tile_w: Default::default(),
+            valid_h: Default::default(),
+            valid_w: Default::default(),
+            c_out: Default::default(),
+            in_valid: Default::default(),
+            in_ready: Default::default(),
+            in_row: Default::default(),
+            in_acc: ports(cols),
+            out_valid: Default::default(),
+            out_ready: Default::default(),
+            out_channel: Default::default(),
+            out_y: Default::default(),
+            out_x: Default::default(),
+            out_value: Default::default(),
+            out_acc: Default::default(),
+            busy: Default::default(),
+            one: Constant::new(word(1)),
+            zero: Constant::new(word(0)),
+            cols_c: Constant::new(word(cols as i64)),
+            low32: Constant::new(word(0xFFFF_FFFF)),
+            c32: Constant::new(word(32)),
+            c64: Constant::new(word(64)),
+            c48: Constant::new(word(48)),
+            shift_mask: Constant::new(word(63)),
+            max_pos: Constant::new(word(i64::MAX)),
+            a_max: Constant::new(word(i64::from(cfg.a_max()))),
+            cnt_i: Default::default(),
+            cnt_j: Default::default(),
+            full: Default::default(),
+            col: Default::default(),
+            row_y: Default::default(),
+            row_x: Default::default(),
+            buf: ports(cols),
+            s1_valid: Default::default(),
+            s1_ch: Default::default(),
+            s1_y: Default::default(),
+            s1_x: Default::default(),
+            s1_acc: Default::default(),
+            s1_neg: Default::default(),
+            s1_plo: Default::default(),
+            s1_phi: Default::default(),
+            o_valid: Default::default(),
+            o_ch: Default::default(),
+            o_y: Default::default(),
+            o_x: Default::default(),
+            o_acc: Default::default(),
+            o_value: Default::default(),
+            // valid_h, tile_w: 16-bit ports (a one more bit: it is signed).
+            mul_rows: SignedMul::new(17, 16),
+            // acc_lo < 2^32 and acc_hi < 2^32 (non-negative as a 33-bit signed a).
+            mul_lo: SignedMul::new(33, 16),
+            mul_hi: SignedMul::new(33, 16),
+            rows_in: Default::default(),
+            top_row: Default::default(),
+            in_range: Default::default(),
+            cur_i: Default::default(),
+            cur_j: Default::default(),
+            row_ok: Default::default(),
+            en2: Default::default(),
+            en1: Default::default(),
+            emit: Default::default(),
+            elem_last: Default::default(),
+            ready: Default::default(),
+            accept: Default::default(),
+            sh: Default::default(),
+            lo_a: Default::default(),
+            ca: Default::default(),
+            rnd: Default::default(),
+            lo_b: Default::default(),
+            cb: Default::default(),
+            hi_b: Default::default(),
+            quot: Default::default(),
+            sat: Default::default(),
+            value: Default::default(),
+        }
+    }
+    fn cols(&self) -> usize {
+        self.in_acc.len()
+    }
+}
+
+impl Logic for OutputStage {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(
+            self, clock, cnt_i, cnt_j, full, col, row_y, row_x, s1_valid, s1_ch, s1_y, s1_x,
+            s1_acc, s1_neg, s1_plo, s1_phi, o_valid, o_ch, o_y, o_x, o_acc, o_value
+        );
+        self.cnt_i.reset.next = self.reset.val();
+        self.cnt_j.reset.next = self.reset.val();
+        self.full.reset.next = self.reset.val();
+        self.col.reset.next = self.reset.val();
+        self.row_y.reset.next = self.reset.val();
+        self.row_x.reset.next = self.reset.val();
+        self.s1_valid.reset.next = self.reset.val();
+        self.s1_ch.reset.next = self.reset.val();
+        self.s1_y.reset.next = self.reset.val();
+        self.s1_x.reset.next = self.reset.val();
+        self.s1_acc.reset.next = self.reset.val();
+        self.s1_neg.reset.next = self.reset.val();
+        self.s1_plo.reset.next = self.reset.val();
+        self.s1_phi.reset.next = self.reset.val();
+        self.o_valid.reset.next = self.reset.val();
+        self.o_ch.reset.next = self.reset.val();
+        self.o_y.reset.next = self.reset.val();
+        self.o_x.reset.next = self.reset.val();
+        self.o_acc.reset.next = self.reset.val();
+        self.o_value.reset.next = self.reset.val();
+        for k in 0..self.cols() {
+            self.buf[k].clock.next = self.clock.val();
+            self.buf[k].reset.next = self.reset.val();
+            self.buf[k].d.next = self.buf[k].q.val();
+        }
+
+        // Handshakes: each stage advances when the next is empty or advances.
+        self.en2.next = !self.o_valid.q.val() | self.out_ready.val();
+        self.en1.next = !self.s1_valid.q.val() | self.en2.val();
+        self.emit.next = self.full.q.val() & self.en1.val();
+        self.elem_last.next = (self.col.q.val() + self.one.val() == self.cols_c.val())
+            | (self.tile_oc0.val() + self.col.q.val() + self.one.val() >= self.c_out.val());
+
+        // Row to pixel: a down-counter over the in-range rows.
+        self.mul_rows.a.next = self.valid_h.val();
+        self.mul_rows.b.next = self.tile_w.val();
+        self.rows_in.next = self.mul_rows.p.val();
+        self.in_range.next = self.in_row.val() < self.rows_in.val();
+        self.top_row.next = self.in_row.val() + self.one.val() == self.rows_in.val();
+        self.cur_i.next = self.cnt_i.q.val();
+        self.cur_j.next = self.cnt_j.q.val();
+        if self.top_row.val() {
+            self.cur_i.next = self.valid_h.val() - self.one.val();
+            self.cur_j.next = self.tile_w.val() - self.one.val();
+        }
+        self.row_ok.next = self.in_range.val()
+            & (self.cur_j.val() < self.valid_w.val())
+            & (self.tile_oc0.val() < self.c_out.val());
+        // An idle row is taken at once; a valid one when the buffer frees.
+        self.ready.next =
+            !self.full.q.val() | (self.emit.val() & self.elem_last.val()) | !self.row_ok.val();
+        self.in_ready.next = self.ready.val();
+        self.accept.next = self.in_valid.val() & self.ready.val();
+
+        // Row buffer: emit lane 0, shift the others down.
+        if self.emit.val() {
+            self.col.d.next = self.col.q.val() + self.one.val();
+            for k in 1..self.cols() {
+                self.buf[k - 1].d.next = self.buf[k].q.val();
+            }
+            if self.elem_last.val() {
+                self.full.d.next = false;
+            }
+        }
+        if self.accept.val() & self.in_range.val() {
+            self.cnt_i.d.next = self.cur_i.val();
+            self.cnt_j.d.next = self.cur_j.val() - self.one.val();
+            if self.cur_j.val() == self.zero.val() {
+                self.cnt_i.d.next = self.cur_i.val() - self.one.val();
+                self.cnt_j.d.next = self.tile_w.val() - self.one.val();
+            }
+        }
+        if self.accept.val() & self.row_ok.val() {
+            self.full.d.next = true;
+            self.col.d.next = self.zero.val();
+            self.row_y.d.next = self.tile_oh0.val() + self.cur_i.val();
+            self.row_x.d.next = self.tile_ow0.val() + self.cur_j.val();
+            for k in 0..self.cols() {
+                self.buf[k].d.next = self.in_acc[k].val();
+            }
+        }
+
+        // S1: the two partial products of lane 0.
+        for k in 0..1 {
+            self.mul_lo.a.next = self.buf[k].q.val() & self.low32.val();
+            self.mul_hi.a.next = self.buf[k].q.val() >> self.c32.val();
+        }
+        self.mul_lo.b.next = self.requant_mult.val();
+        self.mul_hi.b.next = self.requant_mult.val();
+        if self.en1.val() {
+            self.s1_valid.d.next = self.emit.val();
+            self.s1_ch.d.next = self.tile_oc0.val() + self.col.q.val();
+            self.s1_y.d.next = self.row_y.q.val();
+            self.s1_x.d.next = self.row_x.q.val();
+            for k in 0..1 {
+                self.s1_acc.d.next = self.buf[k].q.val();
+                self.s1_neg.d.next = self.buf[k].q.val() > self.max_pos.val();
+            }
+            self.s1_plo.d.next = self.mul_lo.p.val();
+            self.s1_phi.d.next = self.mul_hi.p.val();
+        }
+
+        // S2: N = phi * 2^32 + plo + r' as two words (hi_b, lo_b), then
+        // y = min(N >> SH, 2^A_HI - 1), or 0 for a negative acc.
+        self.sh.next = self.requant_shift.val() & self.shift_mask.val();
+        self.lo_a.next = (self.s1_phi.q.val() << self.c32.val()) + self.s1_plo.q.val();
+        self.ca.next = self.zero.val();
+        if self.lo_a.val() < self.s1_plo.q.val() {
+            self.ca.next = self.one.val();
+        }
+        self.rnd.next = self.zero.val();
+        if self.sh.val().any() {
+            self.rnd.next = self.one.val() << (self.sh.val() - self.one.val());
+        }
+        self.lo_b.next = self.lo_a.val() + self.rnd.val();
+        self.cb.next = self.zero.val();
+        if self.lo_b.val() < self.lo_a.val() {
+            self.cb.next = self.one.val();
+        }
+        self.hi_b.next = (self.s1_phi.q.val() >> self.c32.val()) + self.ca.val() + self.cb.val();
+        self.quot.next = (self.hi_b.val() << (self.c64.val() - self.sh.val()))
+            + (self.lo_b.val() >> self.sh.val());
+        self.sat.next = (self.hi_b.val().any() & (self.sh.val() < self.c48.val()))
+            | (self.quot.val() > self.a_max.val());
+        self.value.next = self.quot.val();
+        if self.sat.val() {
+            self.value.next = self.a_max.val();
+        }
+        if self.s1_neg.q.val() {
+            self.value.next = self.zero.val();
+        }
+        if self.en2.val() {
+            self.o_valid.d.next = self.s1_valid.q.val();
+            self.o_ch.d.next = self.s1_ch.q.val();
+            self.o_y.d.next = self.s1_y.q.val();
+            self.o_x.d.next = self.s1_x.q.val();
+            self.o_acc.d.next = self.s1_acc.q.val();
+            self.o_value.d.next = self.value.val();
+        }
+
+        self.out_valid.next = self.o_valid.q.val();
+        self.out_channel.next = self.o_ch.q.val();
+        self.out_y.next = self.o_y.q.val();
+        self.out_x.next = self.o_x.q.val();
+        self.out_acc.next = self.o_acc.q.val();
+        self.out_value.next = self.o_value.q.val();
+        self.busy.next = self.full.q.val() | self.s1_valid.q.val() | self.o_valid.q.val();
+    }
+}
+
+/// Cycles from a row's handshake to its first element on `out_valid`.
+pub const LATENCY: u64 = 3;
+
+/// The output stage alone (top `drq_output_stage`), with plain ports:
+/// `in_row` clog2(ROWS) bits, `in_acc` COLS lanes of ACC_BITS (signed),
+/// `requant_mult` 16, `requant_shift` 6, tile and layer fields and the
+/// element position 16 bits, `out_value` A_HI, `out_acc` ACC_BITS.
+pub fn output_stage_design(cfg: &AccelConfig) -> crate::emit::Design {
+    use crate::emit::{design, scalar, Dir, Lanes, ShellPort, Widen};
+    use Dir::{Input, Output};
+    use Widen::{Flag, Sign, Zero};
+    let renamed = |name: &str, core_name: &str| ShellPort {
+        name: name.into(),
+        core_name: core_name.into(),
+        dir: Input,
+        lane_width: 1,
+        lanes: Lanes::Scalar,
+        extend: Flag,
+    };
+    let ports = vec![
+        renamed("clk", "clock"),
+        renamed("rst", "reset"),
+        scalar("requant_mult", Input, 16, Zero),
+        scalar("requant_shift", Input, 6, Zero),
+        scalar("tile_oc0", Input, 16, Zero),
+        scalar("tile_oh0", Input, 16, Zero),
+        scalar("tile_ow0", Input, 16, Zero),
+        scalar("tile_w", Input, 16, Zero),
+        scalar("valid_h", Input, 16, Zero),
+        scalar("valid_w", Input, 16, Zero),
+        scalar("c_out", Input, 16, Zero),
+        scalar("in_valid", Input, 1, Flag),
+        scalar("in_ready", Output, 1, Flag),
+        scalar("in_row", Input, clog2(cfg.rows), Zero),
+        ShellPort {
+            name: "in_acc".into(),
+            core_name: "in_acc".into(),
+            dir: Input,
+            lane_width: cfg.acc_bits,
+            lanes: Lanes::Vector { count: cfg.cols },
+            extend: Sign,
+        },
+        scalar("out_valid", Output, 1, Flag),
+        scalar("out_ready", Input, 1, Flag),
+        scalar("out_channel", Output, 16, Zero),
+        scalar("out_y", Output, 16, Zero),
+        scalar("out_x", Output, 16, Zero),
+        scalar("out_value", Output, cfg.a_hi, Zero),
+        scalar("out_acc", Output, cfg.acc_bits, Zero),
+        scalar("busy", Output, 1, Flag),
+    ];
+    design(
+        "drq_output_stage",
+        "drq_output_stage_core",
+        cfg,
+        ports,
+        &mut OutputStage::new(cfg),
+    )
+}
