@@ -71,6 +71,9 @@ pub struct OutputStage {
     col: Reg<Word>,
     row_y: Reg<Word>,
     row_x: Reg<Word>,
+    /// Channel of lane 0 and the layer's c_out, latched with the row.
+    row_ch: Reg<Word>,
+    row_cout: Reg<Word>,
     buf: Vec<Reg<Word>>,
     // S1: products.
     s1_valid: Reg<Bit>,
@@ -164,6 +167,8 @@ impl OutputStage {
             col: Default::default(),
             row_y: Default::default(),
             row_x: Default::default(),
+            row_ch: Default::default(),
+            row_cout: Default::default(),
             buf: ports(cols),
             s1_valid: Default::default(),
             s1_ch: Default::default(),
@@ -217,8 +222,8 @@ impl Logic for OutputStage {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, cnt_i, cnt_j, full, col, row_y, row_x, s1_valid, s1_ch, s1_y, s1_x,
-            s1_acc, s1_neg, s1_plo, s1_phi, o_valid, o_ch, o_y, o_x, o_acc, o_value
+            self, clock, cnt_i, cnt_j, full, col, row_y, row_x, row_ch, row_cout, s1_valid, s1_ch,
+            s1_y, s1_x, s1_acc, s1_neg, s1_plo, s1_phi, o_valid, o_ch, o_y, o_x, o_acc, o_value
         );
         self.cnt_i.reset.next = self.reset.val();
         self.cnt_j.reset.next = self.reset.val();
@@ -226,6 +231,8 @@ impl Logic for OutputStage {
         self.col.reset.next = self.reset.val();
         self.row_y.reset.next = self.reset.val();
         self.row_x.reset.next = self.reset.val();
+        self.row_ch.reset.next = self.reset.val();
+        self.row_cout.reset.next = self.reset.val();
         self.s1_valid.reset.next = self.reset.val();
         self.s1_ch.reset.next = self.reset.val();
         self.s1_y.reset.next = self.reset.val();
@@ -251,7 +258,7 @@ impl Logic for OutputStage {
         self.en1.next = !self.s1_valid.q.val() | self.en2.val();
         self.emit.next = self.full.q.val() & self.en1.val();
         self.elem_last.next = (self.col.q.val() + self.one.val() == self.cols_c.val())
-            | (self.tile_oc0.val() + self.col.q.val() + self.one.val() >= self.c_out.val());
+            | (self.row_ch.q.val() + self.one.val() >= self.row_cout.q.val());
 
         // Row to pixel: a down-counter over the in-range rows.
         self.mul_rows.a.next = self.valid_h.val();
@@ -277,6 +284,7 @@ impl Logic for OutputStage {
         // Row buffer: emit lane 0, shift the others down.
         if self.emit.val() {
             self.col.d.next = self.col.q.val() + self.one.val();
+            self.row_ch.d.next = self.row_ch.q.val() + self.one.val();
             for k in 1..self.cols() {
                 self.buf[k - 1].d.next = self.buf[k].q.val();
             }
@@ -295,6 +303,8 @@ impl Logic for OutputStage {
         if self.accept.val() & self.row_ok.val() {
             self.full.d.next = true;
             self.col.d.next = self.zero.val();
+            self.row_ch.d.next = self.tile_oc0.val();
+            self.row_cout.d.next = self.c_out.val();
             self.row_y.d.next = self.tile_oh0.val() + self.cur_i.val();
             self.row_x.d.next = self.tile_ow0.val() + self.cur_j.val();
             for k in 0..self.cols() {
@@ -311,7 +321,7 @@ impl Logic for OutputStage {
         self.mul_hi.b.next = self.requant_mult.val();
         if self.en1.val() {
             self.s1_valid.d.next = self.emit.val();
-            self.s1_ch.d.next = self.tile_oc0.val() + self.col.q.val();
+            self.s1_ch.d.next = self.row_ch.q.val();
             self.s1_y.d.next = self.row_y.q.val();
             self.s1_x.d.next = self.row_x.q.val();
             for k in 0..1 {

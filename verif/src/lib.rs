@@ -13,12 +13,14 @@
 //! * [`synth`]: Yosys synthesis and cell counts.
 
 pub mod array_tb;
+pub mod axil_bfm;
 pub mod controller_tb;
 pub mod files;
 pub mod golden;
 pub mod layer;
 pub mod npy;
 pub mod numerics;
+pub mod output_stage_tb;
 pub mod predictor;
 pub mod predictor_tb;
 pub mod replay;

@@ -1,0 +1,255 @@
+//! Testbench of the output stage (`drq_output_stage`): offers a tile's
+//! read-out rows in the array's order (row ROWS-1 first, down to 0) with
+//! optional random bubbles, applies random downstream backpressure, and
+//! collects every element that leaves. [`expected`] is the reference: the
+//! SPEC section 2 `requantize` and the row/column mapping of
+//! `docs/output-stage.md`.
+
+use crate::numerics::requantize;
+use crate::rng::Rng;
+use crate::sim::{Model, SimError, SimOptions};
+use drq_hdl::output_stage::output_stage_design;
+use drq_hdl::AccelConfig;
+
+/// Layer registers (held while the stage is busy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LayerRegs {
+    pub mult: u32,
+    pub shift: u32,
+    pub c_out: u32,
+}
+
+/// Tile registers (held from a tile's first row to its last row).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TileRegs {
+    pub oc0: u32,
+    pub oh0: u32,
+    pub ow0: u32,
+    pub tile_w: u32,
+    pub valid_h: u32,
+    pub valid_w: u32,
+}
+
+/// One element leaving the stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Element {
+    pub channel: u32,
+    pub y: u32,
+    pub x: u32,
+    pub value: u32,
+    pub acc: i64,
+}
+
+/// How rows and `out_ready` are driven.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Drive {
+    /// Probability of offering no row in a cycle.
+    pub bubble: f64,
+    /// Probability of `out_ready` low in a cycle.
+    pub stall: f64,
+}
+
+/// One tile: its registers and its ROWS rows of COLS accumulators
+/// (`rows[r][j]`, row r as the array numbers it).
+#[derive(Debug, Clone)]
+pub struct Tile {
+    pub regs: TileRegs,
+    pub rows: Vec<Vec<i64>>,
+}
+
+/// The elements a tile must produce, in row-read-out order.
+pub fn expected(cfg: &AccelConfig, layer: &LayerRegs, tile: &Tile) -> Vec<Element> {
+    let t = &tile.regs;
+    let mut v = Vec::new();
+    for r in (0..cfg.rows).rev() {
+        if t.tile_w == 0 {
+            continue;
+        }
+        let (i, j) = (r / t.tile_w, r % t.tile_w);
+        if i >= t.valid_h || j >= t.valid_w {
+            continue;
+        }
+        for c in 0..cfg.cols {
+            let channel = t.oc0 + c;
+            if channel >= layer.c_out {
+                continue;
+            }
+            let acc = tile.rows[r as usize][c as usize];
+            v.push(Element {
+                channel,
+                y: t.oh0 + i,
+                x: t.ow0 + j,
+                value: requantize(acc, layer.mult, layer.shift, cfg.a_hi),
+                acc,
+            });
+        }
+    }
+    v
+}
+
+/// What a run of tiles did.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Every element, in the order it left.
+    pub elements: Vec<Element>,
+    /// Cycle of the first row handshake (0 = the first cycle of the run).
+    pub first_row: u64,
+    /// Cycle of the last element handshake.
+    pub last_element: u64,
+    /// Cycles in which a row was offered and not taken.
+    pub row_waits: u64,
+}
+
+pub struct OutputStageBench {
+    pub cfg: AccelConfig,
+    pub model: Model,
+}
+
+impl OutputStageBench {
+    /// Build (or reuse) the stage of `cfg` and reset it.
+    pub fn new(cfg: &AccelConfig, opts: &SimOptions) -> Result<OutputStageBench, SimError> {
+        let mut model = Model::new(&output_stage_design(cfg), opts)?;
+        model.set_bool("in_valid", false);
+        model.set_bool("out_ready", false);
+        model.reset(2);
+        Ok(OutputStageBench { cfg: *cfg, model })
+    }
+
+    fn set_tile(&mut self, t: &TileRegs) {
+        let m = &mut self.model;
+        m.set_u64("tile_oc0", t.oc0.into());
+        m.set_u64("tile_oh0", t.oh0.into());
+        m.set_u64("tile_ow0", t.ow0.into());
+        m.set_u64("tile_w", t.tile_w.into());
+        m.set_u64("valid_h", t.valid_h.into());
+        m.set_u64("valid_w", t.valid_w.into());
+    }
+
+    /// Run `tiles` of one layer back to back (the tile registers change right
+    /// after the handshake of a tile's last row, while its elements are still
+    /// in flight), then wait until the stage is empty. Checks on the way that
+    /// a stalled element holds still.
+    pub fn run(
+        &mut self,
+        layer: &LayerRegs,
+        tiles: &[Tile],
+        drive: Drive,
+        rng: &mut Rng,
+    ) -> Outcome {
+        let (rows, cols) = (self.cfg.rows as usize, self.cfg.cols as usize);
+        let acc_bits = self.cfg.acc_bits;
+        let total_rows = tiles.len() * rows;
+        let limit = 200 + 50 * (total_rows * (cols + 2)) as u64;
+        {
+            let m = &mut self.model;
+            m.set_u64("requant_mult", layer.mult.into());
+            m.set_u64("requant_shift", layer.shift.into());
+            m.set_u64("c_out", layer.c_out.into());
+        }
+        if let Some(t) = tiles.first() {
+            self.set_tile(&t.regs);
+        }
+        let mut out = Outcome {
+            elements: Vec::new(),
+            first_row: 0,
+            last_element: 0,
+            row_waits: 0,
+        };
+        let (mut sent, mut cycle) = (0usize, 0u64);
+        let mut held: Option<Element> = None;
+        loop {
+            let offer = sent < total_rows && !rng.chance(drive.bubble);
+            let ready = !rng.chance(drive.stall);
+            let m = &mut self.model;
+            if sent < total_rows {
+                let (ti, k) = (sent / rows, sent % rows);
+                let r = rows - 1 - k; // the array's order
+                m.set_u64("in_row", r as u64);
+                m.set_lanes("in_acc", acc_bits, &tiles[ti].rows[r]);
+            }
+            if !offer {
+                // Garbage on the bus while not valid must be ignored.
+                m.set_u64("in_row", rng.range(0, rows as i64 - 1) as u64);
+                let junk: Vec<i64> = (0..cols).map(|_| rng.next_u64() as i64).collect();
+                m.set_lanes("in_acc", acc_bits, &junk);
+            }
+            m.set_bool("in_valid", offer);
+            m.set_bool("out_ready", ready);
+            m.eval();
+            if m.get_bool("out_valid") {
+                let e = Element {
+                    channel: m.get_u64("out_channel") as u32,
+                    y: m.get_u64("out_y") as u32,
+                    x: m.get_u64("out_x") as u32,
+                    value: m.get_u64("out_value") as u32,
+                    acc: m.get_lanes("out_acc", acc_bits, 1, true)[0],
+                };
+                if let Some(h) = held {
+                    assert_eq!(e, h, "a stalled element changed (cycle {cycle})");
+                }
+                if ready {
+                    out.elements.push(e);
+                    out.last_element = cycle;
+                    held = None;
+                } else {
+                    held = Some(e);
+                }
+            } else {
+                assert!(held.is_none(), "a stalled element vanished (cycle {cycle})");
+            }
+            let took = offer && m.get_bool("in_ready");
+            if offer && !took {
+                out.row_waits += 1;
+            }
+            m.tick(1);
+            cycle += 1;
+            if took {
+                if sent == 0 {
+                    out.first_row = cycle - 1;
+                }
+                sent += 1;
+                if sent % rows == 0 && sent < total_rows {
+                    let t = tiles[sent / rows].regs;
+                    self.set_tile(&t);
+                }
+            }
+            let m = &mut self.model;
+            m.eval();
+            if sent == total_rows && !m.get_bool("busy") && !m.get_bool("out_valid") {
+                break;
+            }
+            assert!(cycle < limit, "stage stuck: {sent} of {total_rows} rows");
+        }
+        // Idle afterwards: nothing more comes out.
+        let m = &mut self.model;
+        m.set_bool("in_valid", false);
+        m.set_bool("out_ready", true);
+        for _ in 0..4 {
+            m.eval();
+            assert!(!m.get_bool("out_valid"), "element after the stage drained");
+            m.tick(1);
+        }
+        out
+    }
+}
+
+/// Check a run against [`expected`]: exactly the valid elements, each once,
+/// with the golden value (order free; the stage keeps read-out order).
+pub fn check(cfg: &AccelConfig, layer: &LayerRegs, tiles: &[Tile], out: &Outcome, what: &str) {
+    let mut want: Vec<Element> = tiles.iter().flat_map(|t| expected(cfg, layer, t)).collect();
+    let mut got = out.elements.clone();
+    assert_eq!(
+        got.len(),
+        want.len(),
+        "{what}: {} elements, expected {} ({layer:?})",
+        got.len(),
+        want.len()
+    );
+    // Read-out order is kept: compare in order first for a precise message.
+    for (k, (g, w)) in got.iter().zip(&want).enumerate() {
+        assert_eq!(g, w, "{what}: element {k} differs ({layer:?})");
+    }
+    got.sort();
+    want.sort();
+    assert_eq!(got, want, "{what}");
+}
