@@ -235,8 +235,23 @@ impl Flight {
     }
 }
 
+/// What the master has exercised (evidence that the orders and stalls occurred).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Coverage {
+    /// Writes whose AW handshake came before, after, or in the cycle of the W handshake.
+    pub aw_first: u64,
+    pub w_first: u64,
+    pub aw_w_together: u64,
+    /// Cycles with BVALID (RVALID) high and BREADY (RREADY) low.
+    pub b_stalls: u64,
+    pub r_stalls: u64,
+    /// Cycles with a write and a read both in flight.
+    pub overlapped: u64,
+}
+
 /// The AXI4-Lite master.
 pub struct AxilMaster {
+    pub coverage: Coverage,
     pub model: Model,
     pub rng: Rng,
     pub timing: Timing,
@@ -252,6 +267,7 @@ impl AxilMaster {
     /// `write_strobes`: width of the design's `write_strobe` port (0: none).
     pub fn new(model: Model, seed: u64, timing: Timing, write_strobes: usize) -> AxilMaster {
         let mut m = AxilMaster {
+            coverage: Coverage::default(),
             model,
             rng: Rng::new(seed),
             timing,
@@ -401,11 +417,25 @@ impl AxilMaster {
                 .unwrap_or_else(|| panic!("AXI protocol: R handshake without a read awaiting it"));
             r.resp = Some((s.rdata as u32, Resp::from_bits(s.rresp)));
         }
+        let cov = &mut self.coverage;
+        cov.b_stalls += u64::from(s.bvalid && !s.bready);
+        cov.r_stalls += u64::from(s.rvalid && !s.rready);
+        cov.overlapped += u64::from(
+            f.write.as_ref().is_some_and(|w| w.resp.is_none())
+                && f.read.as_ref().is_some_and(|r| r.resp.is_none()),
+        );
         if let Some(w) = &mut f.write {
-            if awvalid && s.awready {
+            let (aw_hs, w_hs) = (awvalid && s.awready, wvalid && s.wready);
+            match (aw_hs, w_hs) {
+                (true, true) => cov.aw_w_together += 1,
+                (true, false) if !w.w_done => cov.aw_first += 1,
+                (false, true) if !w.aw_done => cov.w_first += 1,
+                _ => {}
+            }
+            if aw_hs {
                 w.aw_done = true;
             }
-            if wvalid && s.wready {
+            if w_hs {
                 w.w_done = true;
             }
             w.aw_wait = w.aw_wait.saturating_sub(1);

@@ -353,4 +353,14 @@ fn long_random_sequence_matches_the_reference_model() {
         assert_eq!(m.read(window(k)), (r.mem[k], Resp::Okay));
     }
     m.assert_idle();
+    let c = m.coverage;
+    eprintln!("{} cycles, {c:?}", m.model.cycles());
+    assert!(
+        c.aw_first > 100 && c.w_first > 100 && c.aw_w_together > 100,
+        "{c:?}"
+    );
+    assert!(
+        c.b_stalls > 1000 && c.r_stalls > 1000 && c.overlapped > 1000,
+        "{c:?}"
+    );
 }
