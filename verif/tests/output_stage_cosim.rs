@@ -266,6 +266,32 @@ fn known_values_and_ties() {
         check(&cfg, &layer, &[tile], &out, "wide known");
         assert_eq!(out.elements[0].value, y, "acc={acc} M={mult} SH={shift}");
     }
+    // The low word of acc_hi * M * 2^32 + acc_lo * M carries into the high
+    // word: acc_hi * M = 2^32 - 1, acc_lo * M >= 2^32 (N just above 2^64).
+    for shift in [0, 16, 32, 47, 48, 49, 56, 62, 63] {
+        for acc in [(65537i64 << 32) + (1 << 31), (65537i64 << 32) + 65538] {
+            let layer = LayerRegs {
+                mult: 65535,
+                shift,
+                c_out: 1,
+            };
+            let tile = Tile {
+                regs: TileRegs {
+                    oc0: 0,
+                    oh0: 0,
+                    ow0: 0,
+                    tile_w: 1,
+                    valid_h: 1,
+                    valid_w: 1,
+                },
+                rows: (0..cfg.rows)
+                    .map(|_| vec![acc; cfg.cols as usize])
+                    .collect(),
+            };
+            let out = b.run(&layer, &[tile.clone()], Drive::default(), &mut rng);
+            check(&cfg, &layer, &[tile], &out, &format!("carry SH={shift}"));
+        }
+    }
     // (2^63 - 1)(2^16 - 1) + 2^62 = 2^79 - 2^62 - 2^16 + 1: / 2^63 ->
     // 65535.5 - tiny -> floor 65535, and one less acc * M bit gives 65534.
     assert_eq!(
