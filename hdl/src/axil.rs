@@ -524,6 +524,17 @@ impl Logic for AxilTestTop {
 /// RO registers (`reg_out`, `write_strobe`, `reg_in` packed buses, register
 /// k at bits [32k +: 32]) and a 1024 x 32-bit `WordRam` at `WINDOW_BASE`.
 pub fn axil_design(cfg: &AccelConfig) -> crate::emit::Design {
+    axil_test_design(cfg, TEST_N_RW, TEST_N_RO, TEST_WINDOW_WORDS)
+}
+
+/// `drq_axil` with `n_rw` RW and `n_ro` RO registers and a `words`-word
+/// window RAM (for parameter sweeps in the emission tests).
+pub fn axil_test_design(
+    cfg: &AccelConfig,
+    n_rw: usize,
+    n_ro: usize,
+    words: u64,
+) -> crate::emit::Design {
     use crate::emit::{design, scalar, Dir, Lanes, ShellPort, Widen};
     use Dir::{Input, Output};
     use Widen::{Flag, Zero};
@@ -565,15 +576,15 @@ pub fn axil_design(cfg: &AccelConfig) -> crate::emit::Design {
         scalar("rready", Input, 1, Flag),
         scalar("rdata", Output, 32, Zero),
         scalar("rresp", Output, 2, Zero),
-        bus("reg_out", Output, 32, TEST_N_RW, Zero),
-        bus("write_strobe", Output, 1, TEST_N_RW, Flag),
-        bus("reg_in", Input, 32, TEST_N_RO, Zero),
+        bus("reg_out", Output, 32, n_rw, Zero),
+        bus("write_strobe", Output, 1, n_rw, Flag),
+        bus("reg_in", Input, 32, n_ro, Zero),
     ];
     design(
         "drq_axil",
         "drq_axil_core",
         cfg,
         ports,
-        &mut AxilTestTop::new(TEST_N_RW, TEST_N_RO, TEST_WINDOW_WORDS),
+        &mut AxilTestTop::new(n_rw, n_ro, words),
     )
 }

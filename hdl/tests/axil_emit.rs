@@ -4,7 +4,7 @@
 //! waiver file and under `verilator --cc`, synthesizable by Yosys without
 //! latches, the window RAM inferred as a memory.
 
-use drq_hdl::axil::{axil_design, ADDR_BITS, TEST_N_RO, TEST_N_RW};
+use drq_hdl::axil::{axil_design, axil_test_design, ADDR_BITS, TEST_N_RO, TEST_N_RW};
 use drq_hdl::emit::Dir;
 use drq_hdl::AccelConfig;
 mod common;
@@ -56,7 +56,15 @@ fn same_bytes_and_plain_ports_of_the_documented_widths() {
 
 #[test]
 fn verilator_lint_is_clean() {
-    lint(&axil_design(&AccelConfig::default()), "default");
+    let cfg = AccelConfig::default();
+    lint(&axil_design(&cfg), "default");
+    // Register counts at the edges and other window sizes.
+    for (n_rw, n_ro, words) in [(1, 1, 2), (63, 1, 16), (1, 63, 3000), (32, 32, 4096)] {
+        lint(
+            &axil_test_design(&cfg, n_rw, n_ro, words),
+            &format!("{n_rw} RW, {n_ro} RO, {words} words"),
+        );
+    }
 }
 
 /// `--cc` warnings (UNOPTFLAT) appear only when verilating, not in lint.
@@ -65,9 +73,11 @@ fn verilator_cc_has_no_warnings() {
     verilate_clean(&axil_design(&AccelConfig::default()), "default");
 }
 
+/// A 64-word window: `synth` maps the RAM to flip-flops, so the default
+/// 1024 words would take half a minute to prove nothing more.
 #[test]
 fn yosys_synthesizes_without_latches_and_infers_the_window_memory() {
-    let d = axil_design(&AccelConfig::default());
+    let d = axil_test_design(&AccelConfig::default(), TEST_N_RW, TEST_N_RO, 64);
     let pre = format!(
         "read_verilog {top}.v; hierarchy -top {top}; proc; flatten; opt; memory -nomap; \
          select -assert-count 1 t:$mem_v2; design -reset;",
