@@ -252,6 +252,10 @@ pub struct Coverage {
 /// The AXI4-Lite master.
 pub struct AxilMaster {
     pub coverage: Coverage,
+    /// The signals of the last cycle observed, and its `write_strobe` bits
+    /// (the low 64).
+    pub last: Snapshot,
+    pub last_strobe: u64,
     pub model: Model,
     pub rng: Rng,
     pub timing: Timing,
@@ -268,6 +272,8 @@ impl AxilMaster {
     pub fn new(model: Model, seed: u64, timing: Timing, write_strobes: usize) -> AxilMaster {
         let mut m = AxilMaster {
             coverage: Coverage::default(),
+            last: Snapshot::default(),
+            last_strobe: 0,
             model,
             rng: Rng::new(seed),
             timing,
@@ -329,8 +335,10 @@ impl AxilMaster {
         if let Err(e) = self.checker.cycle(&s) {
             panic!("AXI protocol: {e}");
         }
+        self.last = s;
         if !self.strobe_counts.is_empty() {
             let v = self.model.get("write_strobe");
+            self.last_strobe = v.iter_u64_digits().next().unwrap_or(0);
             for (k, n) in self.strobe_counts.iter_mut().enumerate() {
                 if v.bit(k as u64) {
                     *n += 1;
