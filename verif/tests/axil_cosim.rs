@@ -280,6 +280,11 @@ fn long_random_sequence_matches_the_reference_model() {
             max_valid_delay: 12,
             ready_prob: 0.8,
         },
+        // BREADY / RREADY low for about 100 cycles at a time.
+        Timing {
+            max_valid_delay: 0,
+            ready_prob: 0.01,
+        },
     ];
     // Addresses: registers, the window (a small hot set, so values are
     // re-read and overwritten), unmapped ones, and unaligned ones.
