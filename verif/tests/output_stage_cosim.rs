@@ -393,7 +393,7 @@ fn random_tiles_acc16() {
 
 /// Without bubbles or stalls: one element per cycle, rows back to back, the
 /// first element LATENCY cycles after the first row; idle rows behind a
-/// valid row cost nothing, idle rows in front cost one cycle each.
+/// valid row cost nothing, idle rows meeting an empty buffer one cycle each.
 #[test]
 fn one_element_per_cycle() {
     for cfg in [default_cfg(), non_square()] {
@@ -439,5 +439,22 @@ fn one_element_per_cycle() {
             idle + want - 1 + LATENCY,
             "{cfg}"
         );
+        // Every other row idle (TW = 2, valid_w = 1): only the first row
+        // (r = ROWS-1, j = 1) meets an empty buffer; the others are taken
+        // while a valid row is emitted and cost nothing.
+        if cfg.rows % 2 == 0 {
+            let mut t = full_tile(&cfg, &mut || 9);
+            t.regs.tile_w = 2;
+            t.regs.valid_w = 1;
+            t.regs.valid_h = cfg.rows / 2;
+            let want = expected(&cfg, &layer, &t).len() as u64;
+            let out = b.run(&layer, &[t.clone()], Drive::default(), &mut rng);
+            check(&cfg, &layer, &[t], &out, "alternate idle rows");
+            assert_eq!(
+                out.last_element - out.first_row,
+                1 + want - 1 + LATENCY,
+                "{cfg}"
+            );
+        }
     }
 }
