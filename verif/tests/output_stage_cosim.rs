@@ -262,7 +262,12 @@ fn known_values_and_ties() {
                 .map(|_| vec![acc; cfg.cols as usize])
                 .collect(),
         };
-        let out = b.run(&layer, &[tile.clone()], Drive::default(), &mut rng);
+        let out = b.run(
+            &layer,
+            std::slice::from_ref(&tile),
+            Drive::default(),
+            &mut rng,
+        );
         check(&cfg, &layer, &[tile], &out, "wide known");
         assert_eq!(out.elements[0].value, y, "acc={acc} M={mult} SH={shift}");
     }
@@ -288,7 +293,12 @@ fn known_values_and_ties() {
                     .map(|_| vec![acc; cfg.cols as usize])
                     .collect(),
             };
-            let out = b.run(&layer, &[tile.clone()], Drive::default(), &mut rng);
+            let out = b.run(
+                &layer,
+                std::slice::from_ref(&tile),
+                Drive::default(),
+                &mut rng,
+            );
             check(&cfg, &layer, &[tile], &out, &format!("carry SH={shift}"));
         }
     }
