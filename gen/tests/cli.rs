@@ -402,6 +402,8 @@ fn verilog_writes_every_top_deterministically_and_rejects_bad_configs() {
         "drq_predictor.vlt",
         "drq_controller.v",
         "drq_controller.vlt",
+        "drq_output_stage.v",
+        "drq_output_stage.vlt",
         "params.json",
     ] {
         let (x, y) = (

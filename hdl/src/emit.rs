@@ -386,6 +386,7 @@ pub fn accelerator_designs(cfg: &AccelConfig) -> Vec<Design> {
         array_design(cfg),
         crate::predictor::predictor_design(cfg),
         crate::controller::controller_design(cfg),
+        crate::output_stage::output_stage_design(cfg),
     ]
 }
 
