@@ -535,17 +535,9 @@ pub fn axil_test_design(
     n_ro: usize,
     words: u64,
 ) -> crate::emit::Design {
-    use crate::emit::{design, scalar, Dir, Lanes, ShellPort, Widen};
+    use crate::emit::{clock_and_reset, design, scalar, Dir, Lanes, ShellPort, Widen};
     use Dir::{Input, Output};
     use Widen::{Flag, Zero};
-    let renamed = |name: &str, core_name: &str| ShellPort {
-        name: name.into(),
-        core_name: core_name.into(),
-        dir: Input,
-        lane_width: 1,
-        lanes: Lanes::Scalar,
-        extend: Flag,
-    };
     let bus = |name: &str, dir, lane_width, count: usize, extend| ShellPort {
         name: name.into(),
         core_name: name.into(),
@@ -556,9 +548,8 @@ pub fn axil_test_design(
         },
         extend,
     };
-    let ports = vec![
-        renamed("clk", "clock"),
-        renamed("rst", "reset"),
+    let mut ports = Vec::from(clock_and_reset());
+    ports.extend([
         scalar("awvalid", Input, 1, Flag),
         scalar("awready", Output, 1, Flag),
         scalar("awaddr", Input, ADDR_BITS, Zero),
@@ -579,7 +570,7 @@ pub fn axil_test_design(
         bus("reg_out", Output, 32, n_rw, Zero),
         bus("write_strobe", Output, 1, n_rw, Flag),
         bus("reg_in", Input, 32, n_ro, Zero),
-    ];
+    ]);
     design(
         "drq_axil",
         "drq_axil_core",

@@ -141,6 +141,19 @@ fn array_ports(cfg: &AccelConfig, fmt: &TokenFormat) -> Vec<ShellPort> {
     ]
 }
 
+/// The shell's `clk` and `rst`, driving the core's `clock` and `reset`.
+pub(crate) fn clock_and_reset() -> [ShellPort; 2] {
+    let flag = |name: &str, core_name: &str| ShellPort {
+        name: name.into(),
+        core_name: core_name.into(),
+        dir: Dir::Input,
+        lane_width: 1,
+        lanes: Lanes::Scalar,
+        extend: Widen::Flag,
+    };
+    [flag("clk", "clock"), flag("rst", "reset")]
+}
+
 /// A port whose shell and core names agree.
 pub(crate) fn scalar(name: &str, dir: Dir, lane_width: u32, extend: Widen) -> ShellPort {
     ShellPort {

@@ -388,20 +388,11 @@ pub const LATENCY: u64 = 3;
 /// `requant_mult` 16, `requant_shift` 6, tile and layer fields and the
 /// element position 16 bits, `out_value` A_HI, `out_acc` ACC_BITS.
 pub fn output_stage_design(cfg: &AccelConfig) -> crate::emit::Design {
-    use crate::emit::{design, scalar, Dir, Lanes, ShellPort, Widen};
+    use crate::emit::{clock_and_reset, design, scalar, Dir, Lanes, ShellPort, Widen};
     use Dir::{Input, Output};
     use Widen::{Flag, Sign, Zero};
-    let renamed = |name: &str, core_name: &str| ShellPort {
-        name: name.into(),
-        core_name: core_name.into(),
-        dir: Input,
-        lane_width: 1,
-        lanes: Lanes::Scalar,
-        extend: Flag,
-    };
-    let ports = vec![
-        renamed("clk", "clock"),
-        renamed("rst", "reset"),
+    let mut ports = Vec::from(clock_and_reset());
+    ports.extend([
         scalar("requant_mult", Input, 16, Zero),
         scalar("requant_shift", Input, 6, Zero),
         scalar("tile_oc0", Input, 16, Zero),
@@ -430,7 +421,7 @@ pub fn output_stage_design(cfg: &AccelConfig) -> crate::emit::Design {
         scalar("out_value", Output, cfg.a_hi, Zero),
         scalar("out_acc", Output, cfg.acc_bits, Zero),
         scalar("busy", Output, 1, Flag),
-    ];
+    ]);
     design(
         "drq_output_stage",
         "drq_output_stage_core",

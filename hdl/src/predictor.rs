@@ -555,20 +555,11 @@ impl Logic for SensitivityPredictor {
 /// `channels`, `height`, `width`, `threshold`, `in_channel`, `in_y`, `in_x`
 /// 16 bits, `in_value` A_HI bits, `mask_addr` clog2(mask_words) bits.
 pub fn predictor_design(cfg: &AccelConfig) -> crate::emit::Design {
-    use crate::emit::{design, scalar, Dir, Lanes, ShellPort, Widen};
+    use crate::emit::{clock_and_reset, design, scalar, Dir, Widen};
     use Dir::{Input, Output};
     use Widen::{Flag, Zero};
-    let renamed = |name: &str, core_name: &str| ShellPort {
-        name: name.into(),
-        core_name: core_name.into(),
-        dir: Input,
-        lane_width: 1,
-        lanes: Lanes::Scalar,
-        extend: Flag,
-    };
-    let ports = vec![
-        renamed("clk", "clock"),
-        renamed("rst", "reset"),
+    let mut ports = Vec::from(clock_and_reset());
+    ports.extend([
         scalar("channels", Input, 16, Zero),
         scalar("height", Input, 16, Zero),
         scalar("width", Input, 16, Zero),
@@ -586,7 +577,7 @@ pub fn predictor_design(cfg: &AccelConfig) -> crate::emit::Design {
         scalar("oversize", Output, 1, Flag),
         scalar("mask_addr", Input, clog2(cfg.mask_words), Zero),
         scalar("mask_bit", Output, 1, Flag),
-    ];
+    ]);
     let mut block = SensitivityPredictor::new(&PredictorParams::new(cfg));
     design(
         "drq_predictor",
