@@ -80,7 +80,8 @@ pub enum SynthError {
 }
 
 /// Synthesize `design` for `family` in `workdir` (the Verilog and the Yosys
-/// log are left there) and count its cells. Fails on any latch.
+/// log are left there) and count its cells. Fails on any latch: checked
+/// right after `proc`, because some families map latches to LUT loops.
 pub fn synthesize(
     design: &Design,
     family: Family,
@@ -92,7 +93,9 @@ pub fn synthesize(
     std::fs::write(workdir.join(format!("{top}.v")), &design.verilog)?;
     let stat = format!("{top}.{}.stat", family.name());
     let script = format!(
-        "read_verilog {top}.v; {}; select -assert-none t:*dlatch* t:*DLATCH* t:*LDCE* t:*LDPE*; tee -q -o {stat} stat",
+        "read_verilog {top}.v; hierarchy -top {top}; proc; \
+         select -assert-none t:$dlatch t:$adlatch t:$dlatchsr; \
+         {}; select -assert-none t:*dlatch* t:*DLATCH* t:*LDCE* t:*LDPE*; tee -q -o {stat} stat",
         family.synth_command(top, use_dsp)
     );
     let out = Command::new("yosys")
