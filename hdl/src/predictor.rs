@@ -18,11 +18,17 @@
 //!   input; once the pipeline is empty SWEEP reads every sum in address order
 //!   and writes `sum >= T * n` to the mask memory, one region per cycle, then
 //!   raises `done` until the next `start`.
+//! * The sum memory is dense ((c * RH + ry) * RW + rx); the mask memory is
+//!   pitched like the region controller's mask buffer: region (c, ry, rx) is
+//!   mask bit (c * RH + ry) * P_M + rx, P_M = `cfg.mask_row_pitch()` (a power
+//!   of two, so the sweep adds P_M per row). Entries with rx >= RW are not
+//!   part of the layer and are never written.
 //!
 //! All state is in `leaf::Reg`s (synchronous reset) and two `WordRam`s.
 //! Addresses and counters are masked to clog2(mask_words + 1) bits and the
 //! multipliers sized to match, so synthesis sizes them by the memory.
-//! A layer must satisfy C * ceil(H/R) * ceil(W/R) <= mask_words; otherwise
+//! A layer must satisfy C * ceil(H/R) * P_M <= mask_words and W <= max_width
+//! (so RW <= P_M); otherwise
 //! `oversize` rises, values are accepted and dropped, and `finish` leads to
 //! `done` without touching the mask memory. Values with a channel, row or
 //! column outside the layer are accepted and dropped.
@@ -41,6 +47,12 @@ pub struct PredictorParams {
     pub a_hi: u32,
     /// Entries of the sum memory and of the mask memory.
     pub mask_words: u32,
+    /// Widest feature map a layer may have.
+    pub max_width: u32,
+    /// log2 of the mask row pitch P_M = `cfg.mask_row_pitch()`: region
+    /// (c, ry, rx) is mask bit (c * ceil(H/R) + ry) * P_M + rx, the layout
+    /// the region controller reads.
+    pub mask_pitch_log2: u32,
     /// Bits of a region sum: R * R * (2^A_HI - 1) < 2^sum_bits.
     pub sum_bits: u32,
     /// Bits of a value up to mask_words: the multiplier operands of a layer
@@ -52,6 +64,7 @@ impl PredictorParams {
     pub fn new(cfg: &AccelConfig) -> PredictorParams {
         assert!(cfg.region.is_power_of_two() && cfg.region <= 16);
         let region_log2 = cfg.region.trailing_zeros();
+        assert!(cfg.mask_row_pitch().is_power_of_two());
         let sum_bits = cfg.a_hi + 2 * region_log2;
         let max_sum = u64::from(cfg.region).pow(2) * ((1u64 << cfg.a_hi) - 1);
         assert!(max_sum < 1u64 << sum_bits && sum_bits <= 32);
@@ -60,6 +73,8 @@ impl PredictorParams {
             region_log2,
             a_hi: cfg.a_hi,
             mask_words: cfg.mask_words,
+            max_width: cfg.max_width,
+            mask_pitch_log2: cfg.mask_row_pitch().trailing_zeros(),
             sum_bits,
             operand_bits: clog2(cfg.mask_words + 1),
         }
@@ -99,6 +114,10 @@ pub struct SensitivityPredictor {
     region_log2_x2: Constant<Word>,
     region_m1: Constant<Word>,
     mask_words: Constant<Word>,
+    max_width: Constant<Word>,
+    mask_pitch_log2: Constant<Word>,
+    /// P_M, the mask row pitch.
+    mask_pitch: Constant<Word>,
     operand_mask: Constant<Word>,
     sum_mask: Constant<Word>,
     one: Constant<Word>,
@@ -121,6 +140,8 @@ pub struct SensitivityPredictor {
     lc_q: Reg<Word>,
     rhw_q: Reg<Word>,
     total_q: Reg<Word>,
+    /// C * RH: mask rows of the layer (C * RH * P_M mask entries).
+    crh_q: Reg<Word>,
     /// T * lr, T * lc, T * lr * lc.
     tlr_q: Reg<Word>,
     tlc_q: Reg<Word>,
@@ -151,6 +172,8 @@ pub struct SensitivityPredictor {
     sw_addr: Reg<Word>,
     sw_ry: Reg<Word>,
     sw_rx: Reg<Word>,
+    /// Mask address of the row being swept: (c * RH + ry) * P_M.
+    sw_mrow: Reg<Word>,
     p_valid: Reg<Bit>,
     p_addr: Reg<Word>,
     p_last_row: Reg<Bit>,
@@ -201,6 +224,9 @@ impl SensitivityPredictor {
             region_log2_x2: Constant::new(word((2 * p.region_log2).into())),
             region_m1: Constant::new(word(i64::from(p.region) - 1)),
             mask_words: Constant::new(word(p.mask_words.into())),
+            max_width: Constant::new(word(p.max_width.into())),
+            mask_pitch_log2: Constant::new(word(p.mask_pitch_log2.into())),
+            mask_pitch: Constant::new(word(1i64 << p.mask_pitch_log2)),
             operand_mask: Constant::new(word(mask(p.operand_bits))),
             sum_mask: Constant::new(word(mask(p.sum_bits))),
             one: Constant::new(word(1)),
@@ -219,6 +245,7 @@ impl SensitivityPredictor {
             lc_q: Default::default(),
             rhw_q: Default::default(),
             total_q: Default::default(),
+            crh_q: Default::default(),
             tlr_q: Default::default(),
             tlc_q: Default::default(),
             tcorner_q: Default::default(),
@@ -244,6 +271,7 @@ impl SensitivityPredictor {
             sw_addr: Default::default(),
             sw_ry: Default::default(),
             sw_rx: Default::default(),
+            sw_mrow: Default::default(),
             p_valid: Default::default(),
             p_addr: Default::default(),
             p_last_row: Default::default(),
@@ -274,10 +302,10 @@ impl Logic for SensitivityPredictor {
     fn update(&mut self) {
         dff_setup!(
             self, clock, c_q, h_q, w_q, t_q, setup1, setup2, setup3, setup4, rh_q, rw_q, lr_q,
-            lc_q, rhw_q, total_q, tlr_q, tlc_q, tcorner_q, big_q, oversize_q, clearing, clear_addr,
-            accum, finishing, sweeping, done_q, s0_valid, s0_c, s0_ry, s0_rx, s0_v, s1_valid,
-            s1_addr, s1_v, fw_valid, fw_addr, fw_data, sw_addr, sw_ry, sw_rx, p_valid, p_addr,
-            p_last_row, p_last_col, p_last
+            lc_q, rhw_q, total_q, crh_q, tlr_q, tlc_q, tcorner_q, big_q, oversize_q, clearing,
+            clear_addr, accum, finishing, sweeping, done_q, s0_valid, s0_c, s0_ry, s0_rx, s0_v,
+            s1_valid, s1_addr, s1_v, fw_valid, fw_addr, fw_data, sw_addr, sw_ry, sw_rx, sw_mrow,
+            p_valid, p_addr, p_last_row, p_last_col, p_last
         );
         self.c_q.reset.next = self.reset.val();
         self.h_q.reset.next = self.reset.val();
@@ -293,6 +321,7 @@ impl Logic for SensitivityPredictor {
         self.lc_q.reset.next = self.reset.val();
         self.rhw_q.reset.next = self.reset.val();
         self.total_q.reset.next = self.reset.val();
+        self.crh_q.reset.next = self.reset.val();
         self.tlr_q.reset.next = self.reset.val();
         self.tlc_q.reset.next = self.reset.val();
         self.tcorner_q.reset.next = self.reset.val();
@@ -318,6 +347,7 @@ impl Logic for SensitivityPredictor {
         self.sw_addr.reset.next = self.reset.val();
         self.sw_ry.reset.next = self.reset.val();
         self.sw_rx.reset.next = self.reset.val();
+        self.sw_mrow.reset.next = self.reset.val();
         self.p_valid.reset.next = self.reset.val();
         self.p_addr.reset.next = self.reset.val();
         self.p_last_row.reset.next = self.reset.val();
@@ -344,10 +374,13 @@ impl Logic for SensitivityPredictor {
         // Multipliers: their inputs are plain muxes of registers, so the
         // kernel splits into acyclic parts (no UNOPTFLAT).
         self.mul_c.a.next = self.s0_c.q.val() & self.operand_mask.val();
-        if self.setup3.q.val() {
+        if self.setup2.q.val() | self.setup3.q.val() {
             self.mul_c.a.next = self.c_q.q.val() & self.operand_mask.val();
         }
         self.mul_c.b.next = self.rhw_q.q.val() & self.operand_mask.val();
+        if self.setup2.q.val() {
+            self.mul_c.b.next = self.rh_q.q.val() & self.operand_mask.val();
+        }
         self.mul_y.a.next = self.s0_ry.q.val() & self.operand_mask.val();
         if self.setup2.q.val() {
             self.mul_y.a.next = self.rh_q.q.val() & self.operand_mask.val();
@@ -377,15 +410,21 @@ impl Logic for SensitivityPredictor {
         }
         if self.setup2.q.val() {
             self.rhw_q.d.next = self.mul_y.p.val();
+            self.crh_q.d.next = self.mul_c.p.val();
             self.tlr_q.d.next = self.mul_t.p.val();
             self.big_q.d.next = (self.rh_q.q.val() > self.mask_words.val())
                 | (self.rw_q.q.val() > self.mask_words.val())
-                | (self.c_q.q.val() > self.mask_words.val());
+                | (self.c_q.q.val() > self.mask_words.val())
+                | (self.w_q.q.val() > self.max_width.val());
         }
         if self.setup3.q.val() {
             self.total_q.d.next = self.mul_c.p.val();
             self.tlc_q.d.next = self.mul_t.p.val();
-            self.big_q.d.next = self.big_q.q.val() | (self.rhw_q.q.val() > self.mask_words.val());
+            // C * RH * P_M mask entries (C, RH <= mask_words here, so the
+            // shifted product fits the word).
+            self.big_q.d.next = self.big_q.q.val()
+                | (self.rhw_q.q.val() > self.mask_words.val())
+                | ((self.crh_q.q.val() << self.mask_pitch_log2.val()) > self.mask_words.val());
         }
         self.too_big.next = self.big_q.q.val() | (self.total_q.q.val() > self.mask_words.val());
         if self.setup4.q.val() {
@@ -472,6 +511,7 @@ impl Logic for SensitivityPredictor {
             self.sw_addr.d.next = self.zero.val();
             self.sw_ry.d.next = self.zero.val();
             self.sw_rx.d.next = self.zero.val();
+            self.sw_mrow.d.next = self.zero.val();
             if self.oversize_q.q.val() | (self.total_q.q.val() == self.zero.val()) {
                 self.done_q.d.next = true;
             } else {
@@ -481,7 +521,7 @@ impl Logic for SensitivityPredictor {
 
         // SWEEP: read sums in address order (channel, ry, rx).
         self.p_valid.d.next = self.sweeping.q.val();
-        self.p_addr.d.next = self.sw_addr.q.val();
+        self.p_addr.d.next = (self.sw_mrow.q.val() + self.sw_rx.q.val()) & self.operand_mask.val();
         self.p_last_row.d.next = self.sw_ry.q.val() + self.one.val() == self.rh_q.q.val();
         self.p_last_col.d.next = self.sw_rx.q.val() + self.one.val() == self.rw_q.q.val();
         self.p_last.d.next = self.sw_addr.q.val() + self.one.val() == self.total_q.q.val();
@@ -490,6 +530,8 @@ impl Logic for SensitivityPredictor {
             self.sw_rx.d.next = (self.sw_rx.q.val() + self.one.val()) & self.operand_mask.val();
             if self.sw_rx.q.val() + self.one.val() == self.rw_q.q.val() {
                 self.sw_rx.d.next = self.zero.val();
+                self.sw_mrow.d.next =
+                    (self.sw_mrow.q.val() + self.mask_pitch.val()) & self.operand_mask.val();
                 self.sw_ry.d.next = (self.sw_ry.q.val() + self.one.val()) & self.operand_mask.val();
                 if self.sw_ry.q.val() + self.one.val() == self.rh_q.q.val() {
                     self.sw_ry.d.next = self.zero.val();

@@ -52,7 +52,7 @@ impl PredictorBench {
     }
 
     /// Run one layer: every value of `fmap` in `order`, then read back the
-    /// mask of shape [C, ceil(H/R), ceil(W/R)].
+    /// mask of shape [C, ceil(H/R), ceil(W/R)] (from the pitched addresses).
     pub fn run_layer(
         &mut self,
         fmap: &FeatureMap,
@@ -169,19 +169,29 @@ impl PredictorBench {
         }
     }
 
-    /// Read `c * rh * rw` mask bits (one cycle each; `done` must hold).
+    /// Read the `c * rh * rw` mask bits of a layer from their pitched
+    /// addresses (c * rh + ry) * P_M + rx, P_M = `cfg.mask_row_pitch()` (one
+    /// cycle each; `done` must hold).
     pub fn read_mask(&mut self, c: usize, rh: usize, rw: usize) -> Mask {
+        let pitch = self.cfg.mask_row_pitch() as usize;
         let mut mask = Mask::filled(c, rh, rw, false);
-        let m = &mut self.model;
-        for (a, bit) in mask.data.iter_mut().enumerate() {
-            m.set_u64("mask_addr", a as u64);
-            m.eval();
-            m.tick(1);
-            m.eval();
-            *bit = m.get_bool("mask_bit");
-            assert!(m.get_bool("done"), "done fell while reading the mask");
+        for row in 0..c * rh {
+            for rx in 0..rw {
+                mask.data[row * rw + rx] = self.read_mask_bit(row * pitch + rx);
+            }
         }
         mask
+    }
+
+    /// The mask bit at one address (one cycle; `done` must hold).
+    pub fn read_mask_bit(&mut self, addr: usize) -> bool {
+        let m = &mut self.model;
+        m.set_u64("mask_addr", addr as u64);
+        m.eval();
+        m.tick(1);
+        m.eval();
+        assert!(m.get_bool("done"), "done fell while reading the mask");
+        m.get_bool("mask_bit")
     }
 }
 

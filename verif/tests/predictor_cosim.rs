@@ -16,12 +16,24 @@ use drq_verif::tensor::{FeatureMap, Mask};
 
 const MASK_WORDS: u32 = 512;
 
+/// `max_width` 16 R: the mask row pitch P_M is 16 for every region size,
+/// so a layer fits when C * ceil(H/R) * 16 <= 512 and W <= 16 R.
 fn cfg(region: u32) -> AccelConfig {
-    AccelConfig {
+    let cfg = AccelConfig {
         region,
         mask_words: MASK_WORDS,
+        max_width: 16 * region,
         ..AccelConfig::default()
-    }
+    };
+    assert_eq!(cfg.mask_row_pitch(), 16);
+    cfg
+}
+
+/// Whether a layer fits the pitched mask memory of `cfg`.
+fn fits(cfg: &AccelConfig, c: usize, h: usize, w: usize) -> bool {
+    let r = cfg.region as usize;
+    w <= cfg.max_width as usize
+        && c * h.div_ceil(r) * cfg.mask_row_pitch() as usize <= cfg.mask_words as usize
 }
 
 fn bench(cfg: &AccelConfig, test: &str) -> PredictorBench {
@@ -144,7 +156,8 @@ fn region_sizes_with_partial_edge_regions() {
     let seed = test_seed("region_sizes_with_partial_edge_regions");
     let mut rng = Rng::new(seed);
     // (region, C, H, W): H and W never multiples of R (except R = 1), one
-    // map smaller than a region, and a layer that fills the memory exactly.
+    // map smaller than a region, and a layer that fills the memory exactly
+    // (2 * 16 rows of pitch 16 at R = 1, W = max_width).
     type Shape = (usize, usize, usize);
     let cases: &[(u32, &[Shape])] = &[
         (1, &[(2, 9, 7), (2, 16, 16)]),
@@ -156,6 +169,7 @@ fn region_sizes_with_partial_edge_regions() {
         let cfg = cfg(region);
         let mut b = bench(&cfg, "region_sizes_with_partial_edge_regions");
         for &(c, h, w) in shapes {
+            assert!(fits(&cfg, c, h, w));
             let f = fmap(&mut rng, &cfg, c, h, w);
             let t = rng.range(0, cfg.a_max().into()) as u32;
             let order = shuffled(raster(c, h, w), &mut rng);
@@ -354,11 +368,23 @@ fn values_outside_the_layer_are_dropped_and_oversize_layers_are_flagged() {
         "out-of-layer values must be dropped"
     );
 
-    // 3 * 16 * 11 = 528 > 512 regions: flagged, done without a sweep.
-    let some: Vec<(Pos, u32)> = (0..20).map(|i| ((0, i % 16, i % 11), 7)).collect();
-    let out = b.run((3, 16, 11), 0, &some, Drive::default(), &mut rng);
-    assert!(out.oversize, "528 regions in 512 words");
-    assert_eq!(out.finish_to_done, 2, "no sweep when oversize");
+    // Oversize layers are flagged and done without a sweep: 3 * 16 * 11 =
+    // 528 regions; 3 * 11 * 11 = 363 regions, but 3 * 11 rows of pitch 16
+    // = 528 mask entries; W = 17 > max_width (one region).
+    let some: Vec<(Pos, u32)> = (0..20).map(|i| ((0, i % 11, i % 11), 7)).collect();
+    for (dims, what) in [
+        ((3, 16, 11), "528 regions in 512 words"),
+        ((3, 11, 11), "33 rows of pitch 16 in 512 words"),
+        ((1, 1, 17), "W > max_width"),
+    ] {
+        assert!(!fits(&cfg, dims.0, dims.1, dims.2), "{what}");
+        let out = b.run(dims, 0, &some, Drive::default(), &mut rng);
+        assert!(out.oversize, "{what}");
+        assert_eq!(out.finish_to_done, 2, "no sweep when oversize: {what}");
+    }
+    // Exactly the limits fit: 2 * 16 rows of pitch 16, W = max_width.
+    let out = b.run((2, 16, 16), 0, &some, Drive::default(), &mut rng);
+    assert!(!out.oversize, "512 mask entries in 512 words");
     // An empty layer is done at once too; a normal one afterwards is clean.
     let out = b.run((0, 4, 4), 0, &[], Drive::default(), &mut rng);
     assert!(!out.oversize);
@@ -390,7 +416,7 @@ fn random_layers_orders_thresholds_and_bubbles_for_every_region() {
                     rng.range(1, 40) as usize,
                     rng.range(1, 40) as usize,
                 );
-                if c * h.div_ceil(r) * w.div_ceil(r) <= MASK_WORDS as usize {
+                if fits(&cfg, c, h, w) {
                     break (c, h, w);
                 }
             };
@@ -540,5 +566,66 @@ fn finish_during_setup_or_clear_is_remembered() {
         // empty sums: 0 >= T * n only for T = 0
         let mask = b.read_mask(c as usize, 4, 3);
         assert!(mask.data.iter().all(|&s| s == (t == 0)), "T = {t}");
+    }
+}
+
+/// The mask is in the region controller's pitched layout: region (c, ry, rx)
+/// at (c * ceil(H/R) + ry) * P_M + rx, here for `max_width` 20 (not a power
+/// of two: P_M = 32 at R = 1, 8 at R = 4) and layers narrower than that. The
+/// addresses are computed here from the expected pitch, not by the bench.
+/// Entries with rx >= ceil(W/R) are not part of a layer and stay untouched.
+#[test]
+fn mask_is_read_at_the_pitched_address_of_every_region() {
+    let seed = test_seed("mask_is_read_at_the_pitched_address_of_every_region");
+    let mut rng = Rng::new(seed);
+    for (region, pitch, narrow) in [(1u32, 32usize, (2, 7, 13)), (4, 8, (4, 10, 17))] {
+        let cfg = AccelConfig {
+            region,
+            mask_words: 512,
+            max_width: 20,
+            ..AccelConfig::default()
+        };
+        assert_eq!(cfg.mask_row_pitch() as usize, pitch);
+        let r = region as usize;
+        let mut b = bench(&cfg, "mask_is_read_at_the_pitched_address");
+        // A full-width bright layer first (all sensitive, rx up to 20 / R).
+        assert!(fits(&cfg, narrow.0, narrow.1, 20));
+        let (c, h) = (narrow.0, narrow.1);
+        let wide = FeatureMap::from_fn(c, h, 20, |_, _, _| cfg.a_max());
+        check(
+            &mut b,
+            &wide,
+            1,
+            &raster(c, h, 20),
+            Drive::default(),
+            &mut rng,
+            "full width",
+        );
+        // Then a narrower one with a mixed mask.
+        let (c, h, w) = narrow;
+        assert!(w < 20 && fits(&cfg, c, h, w));
+        let f = fmap(&mut rng, &cfg, c, h, w);
+        let t = mixed_threshold(&mut rng, &cfg, &f);
+        let order = shuffled(raster(c, h, w), &mut rng);
+        check(&mut b, &f, t, &order, Drive::default(), &mut rng, "narrow");
+        let want = predict_mask(&f, r, t);
+        let (rh, rw, rw_wide) = (h.div_ceil(r), w.div_ceil(r), 20usize.div_ceil(r));
+        for ci in 0..c {
+            for ry in 0..rh {
+                for rx in 0..rw_wide {
+                    let addr = (ci * rh + ry) * pitch + rx;
+                    let bit = b.read_mask_bit(addr);
+                    if rx < rw {
+                        assert_eq!(
+                            bit,
+                            want.data[(ci * rh + ry) * rw + rx],
+                            "R={region} region ({ci}, {ry}, {rx}) at address {addr}"
+                        );
+                    } else {
+                        assert!(bit, "R={region} ({ci}, {ry}, {rx}) beyond W overwritten");
+                    }
+                }
+            }
+        }
     }
 }
