@@ -83,6 +83,18 @@ fn reference_conv(
     out
 }
 
+/// Reference convolution at full precision: every activation sensitive.
+fn reference_int8_conv(layer: &Layer, acc_bits: u32, data: &LayerData) -> Vec<i64> {
+    reference_conv(
+        layer,
+        acc_bits,
+        &data.input,
+        &data.weights,
+        &data.bias,
+        |_, _, _, a, w| (a, w),
+    )
+}
+
 /// The SPEC's insensitive activation in division form.
 fn q_of(a: i64, s: u32, a_lo: u32) -> i64 {
     let r = if s > 0 { 1i64 << (s - 1) } else { 0 };
@@ -204,14 +216,7 @@ fn threshold_zero_is_a_plain_high_precision_convolution() {
         l.threshold = 0;
         let data = random_data(&mut rng, &cfg, &l);
         let run = run_layer(&cfg, &l, &data).unwrap();
-        let want = reference_conv(
-            &l,
-            cfg.acc_bits,
-            &data.input,
-            &data.weights,
-            &data.bias,
-            |_, _, _, a, w| (a, w),
-        );
+        let want = reference_int8_conv(&l, cfg.acc_bits, &data);
         assert_eq!(run.acc, want, "case {case}: {cfg} {l:?}");
         assert!(run.mask_in.data.iter().all(|&b| b));
         // Every step is HIGH except those where each valid pixel of the tile reads padding.
@@ -487,14 +492,7 @@ fn int8_baseline_ignores_the_mask_and_runs_one_token_per_step() {
         l.threshold = 65535; // would make everything LOW on the DRQ PE
         let data = random_data(&mut rng, &cfg, &l);
         let run = run_layer(&cfg, &l, &data).unwrap();
-        let want = reference_conv(
-            &l,
-            cfg.acc_bits,
-            &data.input,
-            &data.weights,
-            &data.bias,
-            |_, _, _, a, w| (a, w),
-        );
+        let want = reference_int8_conv(&l, cfg.acc_bits, &data);
         assert_eq!(run.acc, want, "case {case}: {cfg} {l:?}");
         assert_eq!(
             run.counters.token_cycles,

@@ -181,6 +181,40 @@ fn requantiser_extremes_acc16() {
 
 /// Hand-picked cases whose answers are written out, independent of
 /// `requantize` (which the golden tests check separately).
+/// One valid pixel and channel of a tile whose every accumulator is `acc`:
+/// run it, check it against the golden model, return the output code.
+fn one_pixel(
+    b: &mut OutputStageBench,
+    cfg: &AccelConfig,
+    acc: i64,
+    mult: u32,
+    shift: u32,
+    rng: &mut Rng,
+    what: &str,
+) -> u32 {
+    let layer = LayerRegs {
+        mult,
+        shift,
+        c_out: 1,
+    };
+    let tile = Tile {
+        regs: TileRegs {
+            oc0: 0,
+            oh0: 0,
+            ow0: 0,
+            tile_w: 1,
+            valid_h: 1,
+            valid_w: 1,
+        },
+        rows: (0..cfg.rows)
+            .map(|_| vec![acc; cfg.cols as usize])
+            .collect(),
+    };
+    let out = b.run(&layer, std::slice::from_ref(&tile), Drive::default(), rng);
+    check(cfg, &layer, &[tile], &out, what);
+    out.elements[0].value
+}
+
 #[test]
 fn known_values_and_ties() {
     let cfg = narrow(); // 4 x 3, ACC 16, A_HI 8
@@ -244,62 +278,22 @@ fn known_values_and_ties() {
         (i64::MAX, 65535, 47, 65535),
     ];
     for &(acc, mult, shift, y) in cases {
-        let layer = LayerRegs {
-            mult,
-            shift,
-            c_out: 1,
-        };
-        let tile = Tile {
-            regs: TileRegs {
-                oc0: 0,
-                oh0: 0,
-                ow0: 0,
-                tile_w: 1,
-                valid_h: 1,
-                valid_w: 1,
-            },
-            rows: (0..cfg.rows)
-                .map(|_| vec![acc; cfg.cols as usize])
-                .collect(),
-        };
-        let out = b.run(
-            &layer,
-            std::slice::from_ref(&tile),
-            Drive::default(),
-            &mut rng,
-        );
-        check(&cfg, &layer, &[tile], &out, "wide known");
-        assert_eq!(out.elements[0].value, y, "acc={acc} M={mult} SH={shift}");
+        let value = one_pixel(&mut b, &cfg, acc, mult, shift, &mut rng, "wide known");
+        assert_eq!(value, y, "acc={acc} M={mult} SH={shift}");
     }
     // The low word of acc_hi * M * 2^32 + acc_lo * M carries into the high
     // word: acc_hi * M = 2^32 - 1, acc_lo * M >= 2^32 (N just above 2^64).
     for shift in [0, 16, 32, 47, 48, 49, 56, 62, 63] {
         for acc in [(65537i64 << 32) + (1 << 31), (65537i64 << 32) + 65538] {
-            let layer = LayerRegs {
-                mult: 65535,
+            one_pixel(
+                &mut b,
+                &cfg,
+                acc,
+                65535,
                 shift,
-                c_out: 1,
-            };
-            let tile = Tile {
-                regs: TileRegs {
-                    oc0: 0,
-                    oh0: 0,
-                    ow0: 0,
-                    tile_w: 1,
-                    valid_h: 1,
-                    valid_w: 1,
-                },
-                rows: (0..cfg.rows)
-                    .map(|_| vec![acc; cfg.cols as usize])
-                    .collect(),
-            };
-            let out = b.run(
-                &layer,
-                std::slice::from_ref(&tile),
-                Drive::default(),
                 &mut rng,
+                &format!("carry SH={shift}"),
             );
-            check(&cfg, &layer, &[tile], &out, &format!("carry SH={shift}"));
         }
     }
     // (2^63 - 1)(2^16 - 1) + 2^62 = 2^79 - 2^62 - 2^16 + 1: / 2^63 ->
