@@ -179,8 +179,6 @@ fn requantiser_extremes_acc16() {
     extremes(&narrow(), "requantiser_extremes_acc16");
 }
 
-/// Hand-picked cases whose answers are written out, independent of
-/// `requantize` (which the golden tests check separately).
 /// One valid pixel and channel of a tile whose every accumulator is `acc`:
 /// run it, check it against the golden model, return the output code.
 fn one_pixel(
@@ -215,6 +213,8 @@ fn one_pixel(
     out.elements[0].value
 }
 
+/// Hand-picked cases whose answers are written out, independent of
+/// `requantize` (which the golden tests check separately).
 #[test]
 fn known_values_and_ties() {
     let cfg = narrow(); // 4 x 3, ACC 16, A_HI 8
