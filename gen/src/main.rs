@@ -3,8 +3,14 @@
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use drq_hdl::config::{AccelConfig, RawAccelConfig};
-use drq_verif::files::{load_layer_data, output_files, write_outputs, LayerFiles};
-use drq_verif::{run_layer, Layer};
+use drq_verif::files::{
+    load_input, load_layer_data, output_files, read_mask, write_outputs, LayerFiles,
+};
+use drq_verif::network::{
+    layer_dir, network_output_files, run_network, write_network_outputs, Network,
+};
+use drq_verif::{run_layer, Counters, Layer};
+use std::path::Path;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -21,7 +27,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run one convolution layer through the golden model (SPEC sections 2-5).
+    /// Run one convolution layer, or a network of layers (--network), through
+    /// the golden model (SPEC sections 2-5).
     Golden(GoldenArgs),
     /// Print the resolved accelerator configuration (file + flags) as TOML.
     Config(ConfigArgs),
@@ -96,6 +103,15 @@ struct ConfigArgs {
     /// Widest feature map the buffers hold (their row pitch).
     #[arg(long, allow_negative_numbers = true)]
     max_width: Option<i64>,
+    /// Words of each activation buffer (and of the accumulator buffer).
+    #[arg(long, allow_negative_numbers = true)]
+    act_words: Option<i64>,
+    /// Words of the weight buffer.
+    #[arg(long, allow_negative_numbers = true)]
+    weight_words: Option<i64>,
+    /// Words of the bias buffer.
+    #[arg(long, allow_negative_numbers = true)]
+    bias_words: Option<i64>,
 }
 
 impl ConfigArgs {
@@ -112,6 +128,9 @@ impl ConfigArgs {
             pe: self.pe.clone(),
             mask_words: self.mask_words,
             max_width: self.max_width,
+            act_words: self.act_words,
+            weight_words: self.weight_words,
+            bias_words: self.bias_words,
         };
         Ok(AccelConfig::load(self.config.as_deref(), &flags)?)
     }
@@ -122,19 +141,29 @@ struct GoldenArgs {
     #[command(flatten)]
     config: ConfigArgs,
     /// Layer description (JSON).
-    #[arg(long, value_name = "JSON")]
-    layer: PathBuf,
-    /// Input activation codes [C_in, H, W], uint8 (uint16 if a_hi > 8).
+    #[arg(long, value_name = "JSON", required_unless_present = "network")]
+    layer: Option<PathBuf>,
+    /// A network of layers (network.json: each layer's description, weights
+    /// and bias); runs the chain, layer L+1 reading layer L's y and mask_out.
+    #[arg(
+        long,
+        value_name = "JSON",
+        conflicts_with_all = ["layer", "weights", "bias"]
+    )]
+    network: Option<PathBuf>,
+    /// Input activation codes [C_in, H, W], uint8 (uint16 if a_hi > 8); the
+    /// first layer's with --network.
     #[arg(long, value_name = "NPY")]
     input: PathBuf,
     /// Weights [C_out, C_in, K, K], int8 (int16 if w_hi > 8).
-    #[arg(long, value_name = "NPY")]
-    weights: PathBuf,
+    #[arg(long, value_name = "NPY", required_unless_present = "network")]
+    weights: Option<PathBuf>,
     /// Bias [C_out], int32.
-    #[arg(long, value_name = "NPY")]
-    bias: PathBuf,
+    #[arg(long, value_name = "NPY", required_unless_present = "network")]
+    bias: Option<PathBuf>,
     /// Input mask [C_in, ceil(H/R), ceil(W/R)], uint8 0/1; predicted from the
-    /// input with the layer's threshold when absent.
+    /// input with the layer's threshold when absent (the first layer's with
+    /// --network).
     #[arg(long, value_name = "NPY")]
     mask: Option<PathBuf>,
     /// Output folder (created if missing); written only if the run succeeds.
@@ -142,30 +171,81 @@ struct GoldenArgs {
     out: PathBuf,
 }
 
+/// The one-line summary of a layer run.
+fn summary(what: &str, out: &Path, c: &Counters) -> String {
+    format!(
+        "drq golden: {what} -> {}: {} tiles, {} HIGH + {} LOW steps, {} token cycles",
+        out.display(),
+        c.tiles,
+        c.steps_high,
+        c.steps_low,
+        c.token_cycles
+    )
+}
+
 fn golden(args: &GoldenArgs) -> Result<()> {
     let cfg = args.config.resolve()?;
-    let layer = Layer::load(&args.layer, &cfg)?;
+    if let Some(net) = &args.network {
+        return golden_network(&cfg, net, args);
+    }
+    let required = |p: &Option<PathBuf>| p.clone().expect("clap requires it without --network");
+    let layer_path = required(&args.layer);
+    let layer = Layer::load(&layer_path, &cfg)?;
     let files = LayerFiles {
         input: args.input.clone(),
-        weights: args.weights.clone(),
-        bias: args.bias.clone(),
+        weights: required(&args.weights),
+        bias: required(&args.bias),
         mask: args.mask.clone(),
     };
     let data = load_layer_data(&cfg, &layer, &files)?;
     let run = run_layer(&cfg, &layer, &data)?;
     write_outputs(&args.out, &output_files(&cfg, &run, &run.counters))
         .with_context(|| format!("writing results to {}", args.out.display()))?;
-    let c = &run.counters;
     eprintln!(
-        "drq golden: {} -> {}: {} tiles, {} HIGH + {} LOW steps, {} token cycles",
-        args.layer.display(),
-        args.out.display(),
-        c.tiles,
-        c.steps_high,
-        c.steps_low,
-        c.token_cycles
+        "{}",
+        summary(&layer_path.display().to_string(), &args.out, &run.counters)
     );
     Ok(())
+}
+
+/// `drq golden --network`: the chain, written as `DIR/layer{i}/`, `DIR/y.npy`
+/// and `DIR/counters.json`, all-or-nothing.
+fn golden_network(cfg: &AccelConfig, path: &Path, args: &GoldenArgs) -> Result<()> {
+    let net = Network::load(path, cfg)?;
+    let first = &net.layers[0].layer;
+    let input = load_input(cfg, first, &args.input)?;
+    let mask = match &args.mask {
+        Some(p) => Some(read_mask(cfg, first, p)?),
+        None => None,
+    };
+    let runs = run_network(cfg, &net, &input, mask.as_ref())?;
+    write_network_outputs(&args.out, &network_output_files(cfg, &runs))
+        .with_context(|| format!("writing results to {}", args.out.display()))?;
+    for (i, run) in runs.iter().enumerate() {
+        let what = format!("{} layer {i}", path.display());
+        eprintln!(
+            "{}",
+            summary(&what, &args.out.join(layer_dir(i)), &run.counters)
+        );
+    }
+    Ok(())
+}
+
+/// An error as one line: the context chain joined with ": ", leaving out a
+/// cause whose text the line already holds (errors that print their source).
+fn error_line(e: &anyhow::Error) -> String {
+    let mut line = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if line.contains(&text) {
+            continue;
+        }
+        if !line.is_empty() {
+            line.push_str(": ");
+        }
+        line.push_str(&text);
+    }
+    line
 }
 
 fn main() -> ExitCode {
@@ -178,7 +258,7 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("drq: error: {e:#}");
+            eprintln!("drq: error: {}", error_line(&e));
             ExitCode::FAILURE
         }
     }

@@ -3,8 +3,9 @@
 
 use drq_hdl::AccelConfig;
 use drq_verif::files::{save_layer_data, LayerFiles};
+use drq_verif::network::{random_network, Network};
 use drq_verif::npy::{DType, NpyArray};
-use drq_verif::rng::Rng;
+use drq_verif::rng::{test_seed, Rng};
 use drq_verif::tensor::{FeatureMap, Mask, Weights};
 use drq_verif::{run_layer, Layer, LayerData};
 use std::path::{Path, PathBuf};
@@ -433,4 +434,225 @@ fn verilog_writes_every_top_deterministically_and_rejects_bad_configs() {
         "{err}"
     );
     assert!(!c.exists());
+}
+
+/// A saved random 3-layer network, its first input and the configuration
+/// file (rows = 8, cols = 4, region = 2).
+struct NetCase {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+    cfg: AccelConfig,
+    net: Network,
+    net_json: PathBuf,
+    input: PathBuf,
+}
+
+fn net_setup(seed: u64) -> NetCase {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    std::fs::write(root.join("accel.toml"), "rows = 8\ncols = 4\nregion = 2\n").unwrap();
+    let cfg = AccelConfig {
+        rows: 8,
+        cols: 4,
+        region: 2,
+        ..AccelConfig::default()
+    };
+    let (net, x) = random_network(&cfg, &mut Rng::new(seed), 3);
+    let net_json = net.save(&cfg, &root.join("net")).unwrap();
+    let input = root.join("x.npy");
+    drq_verif::files::fmap_array(&cfg, &x).save(&input).unwrap();
+    NetCase {
+        _dir: dir,
+        root,
+        cfg,
+        net,
+        net_json,
+        input,
+    }
+}
+
+fn net_args(c: &NetCase, net_json: &Path, out: &Path) -> Vec<String> {
+    let p = |p: &Path| p.display().to_string();
+    vec![
+        "golden".into(),
+        "--config".into(),
+        p(&c.root.join("accel.toml")),
+        "--network".into(),
+        p(net_json),
+        "--input".into(),
+        p(&c.input),
+        "--out".into(),
+        p(out),
+    ]
+}
+
+#[test]
+fn golden_network_equals_layer_by_layer_runs() {
+    let seed = test_seed("golden_network_equals_layer_by_layer_runs");
+    let c = net_setup(seed);
+    for with_mask in [false, true] {
+        let out = c.root.join(format!("out_{with_mask}"));
+        let mut args = net_args(&c, &c.net_json, &out);
+        let mask0 = c.root.join("m0.npy");
+        if with_mask {
+            let l0 = &c.net.layers[0].layer;
+            let m = drq_verif::testdata::random_mask(&mut Rng::new(seed ^ 1), &c.cfg, l0, 0.5);
+            drq_verif::files::mask_array(&m).save(&mask0).unwrap();
+            args.extend(["--mask".into(), mask0.display().to_string()]);
+        }
+        let o = run(&args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "{err}");
+        assert_eq!(err.lines().count(), 3, "one summary line per layer: {err}");
+        // folder layout
+        let top: Vec<String> = listing(&out).into_iter().map(|(n, _)| n).collect();
+        assert_eq!(
+            top,
+            ["counters.json", "layer0", "layer1", "layer2", "y.npy"],
+            "top level of {}",
+            out.display()
+        );
+        // every layer separately, fed the previous layer's y.npy and mask_out.npy
+        let net_dir = c.net_json.parent().unwrap();
+        let mut input = c.input.clone();
+        let mut mask = with_mask.then(|| mask0.clone());
+        let mut counters = Vec::new();
+        for (i, nl) in c.net.layers.iter().enumerate() {
+            let layer_json = c.root.join(format!("layer{i}.json"));
+            std::fs::write(&layer_json, nl.layer.to_json()).unwrap();
+            let single = c.root.join(format!("single_{with_mask}_{i}"));
+            let p = |p: &Path| p.display().to_string();
+            let mut a: Vec<String> = vec![
+                "golden".into(),
+                "--config".into(),
+                p(&c.root.join("accel.toml")),
+                "--layer".into(),
+                p(&layer_json),
+                "--input".into(),
+                p(&input),
+                "--weights".into(),
+                p(&net_dir.join(format!("w{i}.npy"))),
+                "--bias".into(),
+                p(&net_dir.join(format!("b{i}.npy"))),
+                "--out".into(),
+                p(&single),
+            ];
+            if let Some(m) = &mask {
+                a.extend(["--mask".into(), p(m)]);
+            }
+            let o = run(&a);
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            let layer_out = out.join(format!("layer{i}"));
+            assert_eq!(listing(&layer_out), listing(&single), "layer {i}");
+            assert_eq!(
+                std::fs::exists(layer_out.join("mask_out.npy")).unwrap(),
+                i < 2 || nl.layer.next_threshold.is_some(),
+                "layer {i}: mask_out.npy for every layer but (maybe) the last"
+            );
+            counters.push(
+                serde_json::from_slice::<serde_json::Value>(
+                    &std::fs::read(single.join("counters.json")).unwrap(),
+                )
+                .unwrap(),
+            );
+            input = single.join("y.npy");
+            mask = Some(single.join("mask_out.npy"));
+        }
+        assert_eq!(
+            std::fs::read(out.join("y.npy")).unwrap(),
+            std::fs::read(&input).unwrap(),
+            "y.npy is the last layer's"
+        );
+        let all: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join("counters.json")).unwrap()).unwrap();
+        assert_eq!(all, serde_json::Value::Array(counters));
+    }
+}
+
+#[test]
+fn golden_network_chain_mismatch_is_one_error_and_writes_nothing() {
+    let seed = test_seed("golden_network_chain_mismatch_is_one_error_and_writes_nothing");
+    let c = net_setup(seed);
+    let mut v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&c.net_json).unwrap()).unwrap();
+    let c_out = v["layers"][1]["layer"]["c_out"].as_i64().unwrap();
+    v["layers"][2]["layer"]["c_in"] = (c_out + 2).into();
+    let bad = c.net_json.with_file_name("bad.json");
+    std::fs::write(&bad, v.to_string()).unwrap();
+    // a fresh output folder is not created
+    let fresh = c.root.join("fresh");
+    let o = run(&net_args(&c, &bad, &fresh));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(!fresh.exists(), "no output folder after a failed run");
+    assert_eq!(err.trim().lines().count(), 1, "one clear error line: {err}");
+    for m in [
+        "drq: error:",
+        "bad.json",
+        "layer 2",
+        &format!("c_in = {}", c_out + 2),
+        &format!("expected {c_out}"),
+    ] {
+        assert!(err.contains(m), "error should mention {m:?}: {err}");
+    }
+    // an existing output folder is untouched
+    let out = c.root.join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("keep.txt"), "untouched").unwrap();
+    let o = run(&net_args(&c, &bad, &out));
+    assert!(!o.status.success());
+    assert_eq!(
+        listing(&out),
+        vec![("keep.txt".into(), b"untouched".to_vec())]
+    );
+    // an input that does not fit layer 0
+    let l0 = &c.net.layers[0].layer;
+    let x = c.root.join("x_bad.npy");
+    NpyArray::new(
+        DType::U8,
+        vec![l0.c_in as usize + 1, l0.h as usize, l0.w as usize],
+        vec![0; (l0.c_in as usize + 1) * (l0.h * l0.w) as usize],
+    )
+    .save(&x)
+    .unwrap();
+    let mut args = net_args(&c, &c.net_json, &out);
+    let i = args.iter().position(|a| a == "--input").unwrap();
+    args[i + 1] = x.display().to_string();
+    let o = run(&args);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("x_bad.npy") && err.contains("expected shape"),
+        "{err}"
+    );
+    assert_eq!(
+        listing(&out),
+        vec![("keep.txt".into(), b"untouched".to_vec())]
+    );
+}
+
+#[test]
+fn golden_network_conflicts_with_single_layer_flags() {
+    let c = net_setup(1);
+    let out = c.root.join("out");
+    for flag in ["--layer", "--weights", "--bias"] {
+        let mut args = net_args(&c, &c.net_json, &out);
+        args.extend([flag.into(), c.root.join("whatever").display().to_string()]);
+        let o = run(&args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            !o.status.success(),
+            "{flag} with --network must be rejected"
+        );
+        assert!(err.contains("--network") && err.contains(flag), "{err}");
+        assert!(!out.exists());
+    }
+    // without --network, --layer, --weights and --bias are required
+    let o = drq(&["golden", "--input", "x.npy", "--out", out.to_str().unwrap()]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success());
+    assert!(
+        err.contains("--layer") && err.contains("--weights") && err.contains("--bias"),
+        "{err}"
+    );
 }

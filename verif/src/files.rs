@@ -54,6 +54,115 @@ fn usz(v: u32) -> usize {
     v as usize
 }
 
+/// Read the input activations `[C_in, H, W]` of a layer: dtype and shape
+/// only (value ranges are [`LayerData::validate`]'s, or [`load_input`]'s).
+pub fn read_input(cfg: &AccelConfig, layer: &Layer, path: &Path) -> Result<FeatureMap, FilesError> {
+    let (c, h, w) = (usz(layer.c_in), usz(layer.h), usz(layer.w));
+    let x = NpyArray::load_checked(path, &[activation_dtype(cfg)], &[c, h, w])?;
+    Ok(FeatureMap {
+        c,
+        h,
+        w,
+        data: x.data.iter().map(|&v| v as u32).collect(),
+    })
+}
+
+/// Read the weights `[C_out, C_in, K, K]` of a layer: dtype and shape only.
+pub fn read_weights(cfg: &AccelConfig, layer: &Layer, path: &Path) -> Result<Weights, FilesError> {
+    let (c_out, c_in, k) = (usz(layer.c_out), usz(layer.c_in), usz(layer.kernel));
+    let wt = NpyArray::load_checked(path, &[weight_dtype(cfg)], &[c_out, c_in, k, k])?;
+    Ok(Weights {
+        c_out,
+        c_in,
+        k,
+        data: wt.data.iter().map(|&v| v as i32).collect(),
+    })
+}
+
+/// Read the bias `[C_out]` (int32) of a layer.
+pub fn read_bias(layer: &Layer, path: &Path) -> Result<Vec<i32>, FilesError> {
+    let b = NpyArray::load_checked(path, &[DType::I32], &[usz(layer.c_out)])?;
+    Ok(b.data.iter().map(|&v| v as i32).collect())
+}
+
+/// Read an input mask `[C_in, ceil(H/R), ceil(W/R)]` (uint8 or bool) and
+/// check that every value is 0 or 1.
+pub fn read_mask(cfg: &AccelConfig, layer: &Layer, path: &Path) -> Result<Mask, FilesError> {
+    let c_in = usz(layer.c_in);
+    let (rh, rw) = layer.mask_in_dims(cfg.region);
+    let m = NpyArray::load_checked(path, &[DType::U8, DType::Bool], &[c_in, usz(rh), usz(rw)])?;
+    if let Some((index, &value)) = m.data.iter().enumerate().find(|(_, &v)| v > 1) {
+        return Err(FilesError::Data {
+            path: path.display().to_string(),
+            source: DataError::Value {
+                tensor: "mask",
+                index,
+                value,
+                allowed: "0..=1".into(),
+            },
+        });
+    }
+    Ok(Mask {
+        c: c_in,
+        rh: usz(rh),
+        rw: usz(rw),
+        data: m.data.iter().map(|&v| v == 1).collect(),
+    })
+}
+
+/// The first value outside `lo..=hi`, as a [`FilesError::Data`] naming `path`
+/// (the same message as [`LayerData::validate`]'s).
+fn check_values(
+    path: &Path,
+    tensor: &'static str,
+    values: impl Iterator<Item = i64>,
+    lo: i64,
+    hi: i64,
+) -> Result<(), FilesError> {
+    for (index, value) in values.enumerate() {
+        if !(lo..=hi).contains(&value) {
+            return Err(FilesError::Data {
+                path: path.display().to_string(),
+                source: DataError::Value {
+                    tensor,
+                    index,
+                    value,
+                    allowed: format!("{lo}..={hi}"),
+                },
+            });
+        }
+    }
+    Ok(())
+}
+
+/// [`read_input`], and every code within 0..=2^A_HI-1.
+pub fn load_input(cfg: &AccelConfig, layer: &Layer, path: &Path) -> Result<FeatureMap, FilesError> {
+    let x = read_input(cfg, layer, path)?;
+    let a_max = i64::from(cfg.a_max());
+    check_values(
+        path,
+        "input",
+        x.data.iter().map(|&v| i64::from(v)),
+        0,
+        a_max,
+    )?;
+    Ok(x)
+}
+
+/// [`read_weights`], and every weight within the signed W_HI-bit range.
+pub fn load_weights(cfg: &AccelConfig, layer: &Layer, path: &Path) -> Result<Weights, FilesError> {
+    let w = read_weights(cfg, layer, path)?;
+    let (wmin, wmax) = cfg.w_range();
+    check_values(
+        path,
+        "weights",
+        w.data.iter().map(|&v| i64::from(v)),
+        wmin.into(),
+        wmax.into(),
+    )?;
+    Ok(w)
+}
+
 /// Read and check every input tensor of a layer. Errors name the file, and
 /// the expected and found dtype, shape or value.
 pub fn load_layer_data(
@@ -61,55 +170,17 @@ pub fn load_layer_data(
     layer: &Layer,
     files: &LayerFiles,
 ) -> Result<LayerData, FilesError> {
-    let (c_in, c_out, h, w, k) = (
-        usz(layer.c_in),
-        usz(layer.c_out),
-        usz(layer.h),
-        usz(layer.w),
-        usz(layer.kernel),
-    );
-    let x = NpyArray::load_checked(&files.input, &[activation_dtype(cfg)], &[c_in, h, w])?;
-    let wt = NpyArray::load_checked(&files.weights, &[weight_dtype(cfg)], &[c_out, c_in, k, k])?;
-    let b = NpyArray::load_checked(&files.bias, &[DType::I32], &[c_out])?;
+    let input = read_input(cfg, layer, &files.input)?;
+    let weights = read_weights(cfg, layer, &files.weights)?;
+    let bias = read_bias(layer, &files.bias)?;
     let mask = match &files.mask {
         None => None,
-        Some(p) => {
-            let (rh, rw) = layer.mask_in_dims(cfg.region);
-            let m =
-                NpyArray::load_checked(p, &[DType::U8, DType::Bool], &[c_in, usz(rh), usz(rw)])?;
-            if let Some((index, &value)) = m.data.iter().enumerate().find(|(_, &v)| v > 1) {
-                return Err(FilesError::Data {
-                    path: p.display().to_string(),
-                    source: DataError::Value {
-                        tensor: "mask",
-                        index,
-                        value,
-                        allowed: "0..=1".into(),
-                    },
-                });
-            }
-            Some(Mask {
-                c: c_in,
-                rh: usz(rh),
-                rw: usz(rw),
-                data: m.data.iter().map(|&v| v == 1).collect(),
-            })
-        }
+        Some(p) => Some(read_mask(cfg, layer, p)?),
     };
     let data = LayerData {
-        input: FeatureMap {
-            c: c_in,
-            h,
-            w,
-            data: x.data.iter().map(|&v| v as u32).collect(),
-        },
-        weights: Weights {
-            c_out,
-            c_in,
-            k,
-            data: wt.data.iter().map(|&v| v as i32).collect(),
-        },
-        bias: b.data.iter().map(|&v| v as i32).collect(),
+        input,
+        weights,
+        bias,
         mask,
     };
     data.validate(cfg, layer).map_err(|source| {
@@ -134,26 +205,16 @@ pub fn save_layer_data(
     files: &LayerFiles,
 ) -> Result<(), NpyError> {
     fmap_array(cfg, &data.input).save(&files.input)?;
-    let wt = &data.weights;
-    NpyArray::new(
-        weight_dtype(cfg),
-        wt.shape().to_vec(),
-        wt.data.iter().map(|&v| v.into()).collect(),
-    )
-    .save(&files.weights)?;
-    NpyArray::new(
-        DType::I32,
-        vec![data.bias.len()],
-        data.bias.iter().map(|&v| v.into()).collect(),
-    )
-    .save(&files.bias)?;
+    weights_array(cfg, &data.weights).save(&files.weights)?;
+    bias_array(&data.bias).save(&files.bias)?;
     if let (Some(m), Some(p)) = (&data.mask, &files.mask) {
         mask_array(m).save(p)?;
     }
     Ok(())
 }
 
-fn fmap_array(cfg: &AccelConfig, f: &FeatureMap) -> NpyArray {
+/// A feature map as an `.npy` array of the activation dtype.
+pub fn fmap_array(cfg: &AccelConfig, f: &FeatureMap) -> NpyArray {
     NpyArray::new(
         activation_dtype(cfg),
         f.shape().to_vec(),
@@ -161,7 +222,26 @@ fn fmap_array(cfg: &AccelConfig, f: &FeatureMap) -> NpyArray {
     )
 }
 
-fn mask_array(m: &Mask) -> NpyArray {
+/// Weights as an `.npy` array of the weight dtype.
+pub fn weights_array(cfg: &AccelConfig, w: &Weights) -> NpyArray {
+    NpyArray::new(
+        weight_dtype(cfg),
+        w.shape().to_vec(),
+        w.data.iter().map(|&v| v.into()).collect(),
+    )
+}
+
+/// A bias as an int32 `.npy` array.
+pub fn bias_array(bias: &[i32]) -> NpyArray {
+    NpyArray::new(
+        DType::I32,
+        vec![bias.len()],
+        bias.iter().map(|&v| v.into()).collect(),
+    )
+}
+
+/// A mask as a uint8 0/1 `.npy` array.
+pub fn mask_array(m: &Mask) -> NpyArray {
     NpyArray::new(
         DType::U8,
         m.shape().to_vec(),
@@ -194,17 +274,68 @@ pub fn output_files<C: serde::Serialize>(
 }
 
 /// Write files into `dir` all-or-nothing: each file goes to a temporary name
-/// first and is renamed into place only when all are written. A stale
-/// `mask_out.npy` from an earlier run is removed if this run has none.
-pub fn write_outputs(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<(), FilesError> {
+/// first and is renamed into place only when all are written. A name may
+/// hold a relative subfolder (`layer0/y.npy`); missing folders are created,
+/// and those created are removed again if writing fails. In every folder
+/// that receives files, a stale `mask_out.npy` from an earlier run is
+/// removed if this run writes none there.
+pub fn write_outputs<N: AsRef<str>>(dir: &Path, files: &[(N, Vec<u8>)]) -> Result<(), FilesError> {
     let fail = |path: &Path, e: std::io::Error| FilesError::Output {
         path: path.display().to_string(),
         message: e.to_string(),
     };
-    std::fs::create_dir_all(dir).map_err(|e| fail(dir, e))?;
-    let tmp: Vec<PathBuf> = files
+    // (folder, file name) of every output, checked to stay below `dir`.
+    let mut places: Vec<(PathBuf, String)> = Vec::with_capacity(files.len());
+    for (name, _) in files {
+        let name = name.as_ref();
+        let rel = Path::new(name);
+        let ok = !name.is_empty()
+            && rel
+                .components()
+                .all(|c| matches!(c, std::path::Component::Normal(_)));
+        let file = rel.file_name().map(|f| f.to_string_lossy().into_owned());
+        match (ok, file) {
+            (true, Some(file)) => {
+                let folder = rel.parent().map_or(dir.to_path_buf(), |p| dir.join(p));
+                places.push((folder, file));
+            }
+            _ => {
+                return Err(FilesError::Output {
+                    path: dir.join(name).display().to_string(),
+                    message: "output names must be relative paths inside the output folder".into(),
+                })
+            }
+        }
+    }
+    let mut folders: Vec<PathBuf> = vec![dir.to_path_buf()];
+    for (folder, _) in &places {
+        if !folders.contains(folder) {
+            folders.push(folder.clone());
+        }
+    }
+    // Create missing folders, remembering the topmost new ancestor of each.
+    let mut created: Vec<PathBuf> = Vec::new();
+    for folder in &folders {
+        let mut top_new = None;
+        let mut p = folder.as_path();
+        while !p.as_os_str().is_empty() && !p.exists() {
+            top_new = Some(p.to_path_buf());
+            match p.parent() {
+                Some(q) => p = q,
+                None => break,
+            }
+        }
+        if let Err(e) = std::fs::create_dir_all(folder) {
+            cleanup_dirs(&created);
+            return Err(fail(folder, e));
+        }
+        if let Some(t) = top_new {
+            created.push(t);
+        }
+    }
+    let tmp: Vec<PathBuf> = places
         .iter()
-        .map(|(name, _)| dir.join(format!(".{name}.partial")))
+        .map(|(folder, file)| folder.join(format!(".{file}.partial")))
         .collect();
     let written = files
         .iter()
@@ -214,17 +345,39 @@ pub fn write_outputs(dir: &Path, files: &[(&str, Vec<u8>)]) -> Result<(), FilesE
         for t in &tmp {
             let _ = std::fs::remove_file(t);
         }
+        cleanup_dirs(&created);
         return Err(e);
     }
-    for ((name, _), t) in files.iter().zip(&tmp) {
-        let dest = dir.join(name);
+    for ((folder, file), t) in places.iter().zip(&tmp) {
+        let dest = folder.join(file);
         std::fs::rename(t, &dest).map_err(|e| fail(&dest, e))?;
     }
-    if !files.iter().any(|(n, _)| *n == "mask_out.npy") {
-        let stale = dir.join("mask_out.npy");
-        if stale.exists() {
+    for folder in &folders {
+        let has_mask_out = places
+            .iter()
+            .any(|(f, n)| f == folder && n == "mask_out.npy");
+        let stale = folder.join("mask_out.npy");
+        if !has_mask_out && stale.exists() {
             std::fs::remove_file(&stale).map_err(|e| fail(&stale, e))?;
         }
     }
     Ok(())
+}
+
+/// Remove folders this write created (deepest first; only if empty).
+fn cleanup_dirs(created: &[PathBuf]) {
+    for top in created.iter().rev() {
+        remove_empty_tree(top);
+    }
+}
+
+fn remove_empty_tree(p: &Path) {
+    if let Ok(rd) = std::fs::read_dir(p) {
+        for e in rd.flatten() {
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                remove_empty_tree(&e.path());
+            }
+        }
+    }
+    let _ = std::fs::remove_dir(p);
 }

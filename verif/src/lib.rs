@@ -18,6 +18,7 @@ pub mod controller_tb;
 pub mod files;
 pub mod golden;
 pub mod layer;
+pub mod network;
 pub mod npy;
 pub mod numerics;
 pub mod output_stage_tb;
