@@ -20,6 +20,9 @@
 //! pe = "drq"           # or "int8": the plain baseline PE
 //! mask_words = 16384   # mask buffer / predictor depth
 //! max_width = 64       # widest feature map (buffer row pitch)
+//! act_words = 4096     # each activation buffer (and the acc buffer)
+//! weight_words = 4096  # weight buffer
+//! bias_words = 256     # bias buffer (output channels)
 //! ```
 //!
 //! A missing key takes the SPEC default; an unknown key is an error.
@@ -76,6 +79,12 @@ pub struct RawAccelConfig {
     pub mask_words: Option<i64>,
     /// Widest feature map; its power-of-two ceiling is the activation row pitch.
     pub max_width: Option<i64>,
+    /// Words of each activation buffer (and of the accumulator buffer).
+    pub act_words: Option<i64>,
+    /// Words of the weight buffer.
+    pub weight_words: Option<i64>,
+    /// Words of the bias buffer (output channels of a layer).
+    pub bias_words: Option<i64>,
 }
 
 impl RawAccelConfig {
@@ -93,6 +102,9 @@ impl RawAccelConfig {
             pe: over.pe.clone().or_else(|| self.pe.clone()),
             mask_words: over.mask_words.or(self.mask_words),
             max_width: over.max_width.or(self.max_width),
+            act_words: over.act_words.or(self.act_words),
+            weight_words: over.weight_words.or(self.weight_words),
+            bias_words: over.bias_words.or(self.bias_words),
         }
     }
 }
@@ -149,6 +161,14 @@ pub struct AccelConfig {
     /// parameter). Buffers store a row of W_PITCH = next power of two of
     /// max_width words: see `act_row_pitch`.
     pub max_width: u32,
+    /// Words of each of the two activation buffers (the ping-pong pair of
+    /// the top level) and of the accumulator buffer: a feature map of C
+    /// channels and H rows needs C * H * act_row_pitch words (16..=1048576).
+    pub act_words: u32,
+    /// Words of the weight buffer: C_out * C_in * K * K (16..=1048576).
+    pub weight_words: u32,
+    /// Words of the bias buffer: C_out (16..=65536).
+    pub bias_words: u32,
 }
 
 impl Default for AccelConfig {
@@ -165,6 +185,9 @@ impl Default for AccelConfig {
             pe: PeKind::Drq,
             mask_words: 16384,
             max_width: 64,
+            act_words: 4096,
+            weight_words: 4096,
+            bias_words: 256,
         }
     }
 }
@@ -293,6 +316,24 @@ impl AccelConfig {
                 raw.max_width.unwrap_or(d.max_width.into()),
                 1,
                 65535,
+            )?,
+            act_words: in_range(
+                "act_words",
+                raw.act_words.unwrap_or(d.act_words.into()),
+                16,
+                1 << 20,
+            )?,
+            weight_words: in_range(
+                "weight_words",
+                raw.weight_words.unwrap_or(d.weight_words.into()),
+                16,
+                1 << 20,
+            )?,
+            bias_words: in_range(
+                "bias_words",
+                raw.bias_words.unwrap_or(d.bias_words.into()),
+                16,
+                1 << 16,
             )?,
         })
     }
@@ -473,7 +514,10 @@ mod tests {
                 region: 2,
                 pe: PeKind::Drq,
                 mask_words: 16384,
-                max_width: 64
+                max_width: 64,
+                act_words: 4096,
+                weight_words: 4096,
+                bias_words: 256,
             }
         );
         assert_eq!(c.tokens_per_high_step(), 4);

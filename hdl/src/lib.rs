@@ -24,5 +24,6 @@ pub mod predictor;
 pub mod ram;
 pub mod skew;
 pub mod token;
+pub mod top;
 
 pub use config::{AccelConfig, ConfigError};

@@ -110,6 +110,11 @@ pub struct SensitivityPredictor {
     // Mask read port (one cycle of latency).
     pub mask_addr: Signal<In, Word>,
     pub mask_bit: Signal<Out, Bit>,
+    // Every write of the mask memory, mirrored (for a top that keeps the
+    // mask in its own buffers): enable, pitched address, bit.
+    pub mask_wr_en: Signal<Out, Bit>,
+    pub mask_wr_addr: Signal<Out, Word>,
+    pub mask_wr_bit: Signal<Out, Bit>,
     region_log2: Constant<Word>,
     region_log2_x2: Constant<Word>,
     region_m1: Constant<Word>,
@@ -220,6 +225,9 @@ impl SensitivityPredictor {
             oversize: Default::default(),
             mask_addr: Default::default(),
             mask_bit: Default::default(),
+            mask_wr_en: Default::default(),
+            mask_wr_addr: Default::default(),
+            mask_wr_bit: Default::default(),
             region_log2: Constant::new(word(p.region_log2.into())),
             region_log2_x2: Constant::new(word((2 * p.region_log2).into())),
             region_m1: Constant::new(word(i64::from(p.region) - 1)),
@@ -559,6 +567,9 @@ impl Logic for SensitivityPredictor {
         if self.sums.rd_data.val() >= self.t_n.val() {
             self.masks.wr_data.next = self.one.val();
         }
+        self.mask_wr_en.next = self.p_valid.q.val();
+        self.mask_wr_addr.next = self.p_addr.q.val();
+        self.mask_wr_bit.next = self.sums.rd_data.val() >= self.t_n.val();
         if self.p_valid.q.val() & self.p_last.q.val() {
             self.done_q.d.next = true;
         }

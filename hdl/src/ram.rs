@@ -148,6 +148,58 @@ impl Logic for WordRam {
     }
 }
 
+/// A RAM with one write port and `ports` independent read ports, built
+/// from `ports` identical `WordRam` copies that every write updates
+/// together (replication: the portable way to get more read ports than a
+/// block RAM has, inferred by every FPGA tool as `ports` block RAMs).
+/// Read port `k` has the timing of `WordRam`'s read port.
+#[derive(LogicBlock)]
+pub struct ReplicatedRam {
+    pub clock: Signal<In, Clock>,
+    pub wr_en: Signal<In, Bit>,
+    pub wr_addr: Signal<In, Word>,
+    pub wr_data: Signal<In, Word>,
+    pub rd_en: Vec<Signal<In, Bit>>,
+    pub rd_addr: Vec<Signal<In, Word>>,
+    pub rd_data: Vec<Signal<Out, Word>>,
+    copies: Vec<WordRam>,
+}
+
+impl ReplicatedRam {
+    /// `ports` (>= 1) read ports onto `depth` words of `width` bits.
+    pub fn new(depth: usize, width: u32, ports: usize) -> ReplicatedRam {
+        assert!(ports >= 1, "ReplicatedRam needs a read port");
+        ReplicatedRam {
+            clock: Default::default(),
+            wr_en: Default::default(),
+            wr_addr: Default::default(),
+            wr_data: Default::default(),
+            rd_en: (0..ports).map(|_| Default::default()).collect(),
+            rd_addr: (0..ports).map(|_| Default::default()).collect(),
+            rd_data: (0..ports).map(|_| Default::default()).collect(),
+            copies: (0..ports).map(|_| WordRam::new(depth, width)).collect(),
+        }
+    }
+    pub fn ports(&self) -> usize {
+        self.copies.len()
+    }
+}
+
+impl Logic for ReplicatedRam {
+    #[hdl_gen]
+    fn update(&mut self) {
+        for k in 0..self.ports() {
+            self.copies[k].clock.next = self.clock.val();
+            self.copies[k].wr_en.next = self.wr_en.val();
+            self.copies[k].wr_addr.next = self.wr_addr.val();
+            self.copies[k].wr_data.next = self.wr_data.val();
+            self.copies[k].rd_en.next = self.rd_en[k].val();
+            self.copies[k].rd_addr.next = self.rd_addr[k].val();
+            self.rd_data[k].next = self.copies[k].rd_data.val();
+        }
+    }
+}
+
 /// One `WordRam` alone (top `drq_ram`), for its own lint and co-simulation:
 /// addresses 16 bits (so out-of-range ones can be driven), `wr_data` a full
 /// 64-bit word (so the bits above `width` can be), `rd_data` `width` bits.

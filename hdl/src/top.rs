@@ -1,0 +1,1096 @@
+//! The whole accelerator (top `drq_top`): the AXI4-Lite host interface,
+//! the on-chip buffers, the region controller feeding the systolic array,
+//! the output stage, and the sensitivity predictor that writes the next
+//! layer's mask. Register map, buffer window, phases and the cycle formula:
+//! `docs/top.md`.
+//!
+//! * Buffers. Two activation buffers (ACT0, ACT1) and two mask buffers
+//!   (MASK0, MASK1) form ping-pong pairs: `MODE.act_sel` / `MODE.mask_sel`
+//!   name the layer's input buffer, the other one receives the output (and
+//!   the predicted next mask), so layer L's output stays on chip as layer
+//!   L+1's input. The controller reads one activation and one mask bit per
+//!   array row per step, and one weight and one bias per column, so those
+//!   buffers are `ReplicatedRam`s with a read port per row (per column).
+//!   The accumulator buffer (ACC) keeps every output's accumulator for the
+//!   host. All are `WordRam`s: block RAM on FPGAs.
+//! * Phases of a run (`CMD.start`): optionally the input mask is predicted
+//!   from the input buffer (`MODE.predict_in`, DRQ only); optionally the
+//!   predictor is prepared for the output (`MODE.predict_out`); the layer
+//!   runs through controller, array and output stage; the predictor sweeps
+//!   its sums into the other mask buffer. `done` and the interrupt follow.
+
+use crate::array::SystolicArray;
+use crate::axil::{AxiLiteSlave, WINDOW_BASE};
+use crate::config::{AccelConfig, PeKind};
+use crate::controller::{ControllerParams, RegionController};
+use crate::leaf::{Reg, SignedMul, Word};
+use crate::output_stage::OutputStage;
+use crate::predictor::{PredictorParams, SensitivityPredictor};
+use crate::ram::{ReplicatedRam, WordRam};
+use crate::token::TokenFormat;
+use rust_hdl::prelude::*;
+
+/// Register indices (byte address = 4 * index). Slots below `N_RW` are
+/// read/write, the next `N_RO` read-only.
+pub mod reg {
+    /// Write: bit 0 starts a run (ignored while busy), bit 1 clears `done`,
+    /// the interrupt and `host_conflict`.
+    pub const CMD: usize = 0;
+    /// Bit 0 predict_in, 1 predict_out, 2 irq_enable, 3 act_sel, 4 mask_sel.
+    pub const MODE: usize = 1;
+    pub const C_IN: usize = 2;
+    pub const C_OUT: usize = 3;
+    pub const H: usize = 4;
+    pub const W: usize = 5;
+    pub const KERNEL: usize = 6;
+    pub const STRIDE: usize = 7;
+    pub const PADDING: usize = 8;
+    pub const TILE_H: usize = 9;
+    pub const TILE_W: usize = 10;
+    pub const LOW_SHIFT: usize = 11;
+    pub const W_LOW_SHIFT: usize = 12;
+    pub const THRESHOLD: usize = 13;
+    pub const NEXT_THRESHOLD: usize = 14;
+    pub const REQUANT_MULT: usize = 15;
+    pub const REQUANT_SHIFT: usize = 16;
+    pub const HO: usize = 17;
+    pub const WO: usize = 18;
+    pub const N_RW: usize = 19;
+    /// Bit 0 busy, 1 done, 2 oversize (predictor), 3 host_conflict, 4 irq;
+    /// bits 8..11 the phase.
+    pub const STATUS: usize = 19;
+    /// 64-bit counters: low word at the index, high word at index + 1.
+    pub const STEPS_HIGH: usize = 20;
+    pub const STEPS_LOW: usize = 22;
+    pub const TOKEN_CYCLES: usize = 24;
+    pub const TILES: usize = 26;
+    pub const CYCLES_TOTAL: usize = 28;
+    pub const STALL_CYCLES: usize = 30;
+    /// rows | cols << 8 | region << 16 | pe << 24 (0 drq, 1 int8).
+    pub const INFO_ARRAY: usize = 32;
+    /// a_hi | a_lo << 8 | w_hi << 16 | w_lo << 24.
+    pub const INFO_BITS: usize = 33;
+    /// acc_bits | log2(act_row_pitch) << 8 | log2(mask_row_pitch) << 16.
+    pub const INFO_LAYOUT: usize = 34;
+    pub const ACT_WORDS: usize = 35;
+    pub const WEIGHT_WORDS: usize = 36;
+    pub const MASK_WORDS: usize = 37;
+    pub const BIAS_WORDS: usize = 38;
+    /// The constant [`super::ID_VALUE`].
+    pub const ID: usize = 39;
+    pub const N_RO: usize = 21;
+    /// Bits of MODE.
+    pub const MODE_PREDICT_IN: u32 = 1;
+    pub const MODE_PREDICT_OUT: u32 = 2;
+    pub const MODE_IRQ_ENABLE: u32 = 4;
+    pub const MODE_ACT_SEL: u32 = 8;
+    pub const MODE_MASK_SEL: u32 = 16;
+    /// Bits of CMD.
+    pub const CMD_START: u32 = 1;
+    pub const CMD_CLEAR: u32 = 2;
+    /// Bits of STATUS.
+    pub const STATUS_BUSY: u32 = 1;
+    pub const STATUS_DONE: u32 = 2;
+    pub const STATUS_OVERSIZE: u32 = 4;
+    pub const STATUS_HOST_CONFLICT: u32 = 8;
+    pub const STATUS_IRQ: u32 = 16;
+}
+
+/// Value of the ID register: "DRQ" and interface version 1.
+pub const ID_VALUE: u32 = 0x4452_5101;
+
+/// The buffers in the window, in region order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Buffer {
+    Act0,
+    Act1,
+    Mask0,
+    Mask1,
+    Weights,
+    Bias,
+    Acc,
+}
+
+impl Buffer {
+    pub const ALL: [Buffer; 7] = [
+        Buffer::Act0,
+        Buffer::Act1,
+        Buffer::Mask0,
+        Buffer::Mask1,
+        Buffer::Weights,
+        Buffer::Bias,
+        Buffer::Acc,
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            Buffer::Act0 => "act0",
+            Buffer::Act1 => "act1",
+            Buffer::Mask0 => "mask0",
+            Buffer::Mask1 => "mask1",
+            Buffer::Weights => "weights",
+            Buffer::Bias => "bias",
+            Buffer::Acc => "acc",
+        }
+    }
+}
+
+/// Where each buffer sits in the AXI window, for one configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WindowMap {
+    /// Window words per region: a power of two >= every region's size.
+    pub span: u64,
+    /// Window words per accumulator (1 for ACC_BITS <= 32, else 2: low word first).
+    pub acc_stride: u64,
+    cfg: AccelConfig,
+}
+
+impl WindowMap {
+    pub fn new(cfg: &AccelConfig) -> WindowMap {
+        let acc_stride = if cfg.acc_bits > 32 { 2 } else { 1 };
+        let largest = [
+            u64::from(cfg.act_words) * acc_stride,
+            cfg.mask_words.into(),
+            cfg.weight_words.into(),
+            cfg.bias_words.into(),
+        ]
+        .into_iter()
+        .max()
+        .unwrap();
+        WindowMap {
+            span: largest.next_power_of_two(),
+            acc_stride,
+            cfg: *cfg,
+        }
+    }
+    /// Words of a buffer (entries; the ACC region has `acc_stride` window
+    /// words per entry).
+    pub fn words(&self, b: Buffer) -> u64 {
+        let c = &self.cfg;
+        match b {
+            Buffer::Act0 | Buffer::Act1 | Buffer::Acc => c.act_words.into(),
+            Buffer::Mask0 | Buffer::Mask1 => c.mask_words.into(),
+            Buffer::Weights => c.weight_words.into(),
+            Buffer::Bias => c.bias_words.into(),
+        }
+    }
+    /// Window word offset of the buffer's first word.
+    pub fn base_word(&self, b: Buffer) -> u64 {
+        Buffer::ALL.iter().position(|&x| x == b).unwrap() as u64 * self.span
+    }
+    /// AXI byte address of entry `index` of a buffer (the low word for ACC).
+    pub fn byte_addr(&self, b: Buffer, index: u64) -> u64 {
+        let stride = if b == Buffer::Acc { self.acc_stride } else { 1 };
+        WINDOW_BASE + 4 * (self.base_word(b) + index * stride)
+    }
+    /// Window words in all.
+    pub fn window_words(&self) -> u64 {
+        Buffer::ALL.len() as u64 * self.span
+    }
+}
+
+/// Phases of the top-level state machine (`STATUS` bits 8..11).
+pub mod phase {
+    pub const IDLE: u64 = 0;
+    pub const PIN_START: u64 = 1;
+    pub const PIN_CLEAR: u64 = 2;
+    pub const PIN_SCAN: u64 = 3;
+    pub const PIN_WAIT: u64 = 4;
+    pub const POUT_START: u64 = 5;
+    pub const POUT_CLEAR: u64 = 6;
+    pub const CONV_START: u64 = 7;
+    pub const CONV: u64 = 8;
+    pub const POUT_WAIT: u64 = 9;
+}
+
+fn konst(v: u64) -> Constant<Word> {
+    Constant::new(v.to_bits())
+}
+
+fn mask(bits: u32) -> u64 {
+    if bits >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << bits) - 1
+    }
+}
+
+/// Constants for sign-extending a `bits`-wide value held in a word:
+/// ((v & mask) ^ sign) - sign.
+struct Sext {
+    mask: Constant<Word>,
+    sign: Constant<Word>,
+}
+
+impl Sext {
+    fn new(bits: u32) -> Sext {
+        Sext {
+            mask: konst(mask(bits)),
+            sign: konst(1u64 << (bits - 1)),
+        }
+    }
+}
+
+#[derive(LogicBlock)]
+pub struct DrqTop {
+    pub clock: Signal<In, Clock>,
+    pub reset: Signal<In, Bit>,
+    pub awvalid: Signal<In, Bit>,
+    pub awready: Signal<Out, Bit>,
+    pub awaddr: Signal<In, Word>,
+    pub wvalid: Signal<In, Bit>,
+    pub wready: Signal<Out, Bit>,
+    pub wdata: Signal<In, Word>,
+    pub wstrb: Signal<In, Word>,
+    pub bvalid: Signal<Out, Bit>,
+    pub bready: Signal<In, Bit>,
+    pub bresp: Signal<Out, Word>,
+    pub arvalid: Signal<In, Bit>,
+    pub arready: Signal<Out, Bit>,
+    pub araddr: Signal<In, Word>,
+    pub rvalid: Signal<Out, Bit>,
+    pub rready: Signal<In, Bit>,
+    pub rdata: Signal<Out, Word>,
+    pub rresp: Signal<Out, Word>,
+    /// Level interrupt: `done` and `MODE.irq_enable`.
+    pub irq: Signal<Out, Bit>,
+    // Blocks.
+    slave: AxiLiteSlave,
+    ctrl: RegionController,
+    array: SystolicArray,
+    ostage: OutputStage,
+    pred: SensitivityPredictor,
+    act0: ReplicatedRam,
+    act1: ReplicatedRam,
+    mask0: ReplicatedRam,
+    mask1: ReplicatedRam,
+    weights: ReplicatedRam,
+    bias: ReplicatedRam,
+    accs: WordRam,
+    oc0_mul: SignedMul,
+    addr_mul: SignedMul,
+    // Constants.
+    zero: Constant<Word>,
+    one: Constant<Word>,
+    low16: Constant<Word>,
+    low32: Constant<Word>,
+    c32: Constant<Word>,
+    c8: Constant<Word>,
+    b0: Constant<Word>,
+    b1: Constant<Word>,
+    b2: Constant<Word>,
+    b3: Constant<Word>,
+    b4: Constant<Word>,
+    cols_c: Constant<Word>,
+    span_log2: Constant<Word>,
+    span_m1: Constant<Word>,
+    acc_wide: Constant<Bit>,
+    drq: Constant<Bit>,
+    pitch_log2: Constant<Word>,
+    pitch: Constant<Word>,
+    col_index: Vec<Constant<Word>>,
+    info: Vec<Constant<Word>>,
+    st_idle: Constant<Word>,
+    st_pin_start: Constant<Word>,
+    st_pin_clear: Constant<Word>,
+    st_pin_scan: Constant<Word>,
+    st_pin_wait: Constant<Word>,
+    st_pout_start: Constant<Word>,
+    st_pout_clear: Constant<Word>,
+    st_conv_start: Constant<Word>,
+    st_conv: Constant<Word>,
+    st_pout_wait: Constant<Word>,
+    rg_act0: Constant<Word>,
+    rg_act1: Constant<Word>,
+    rg_mask0: Constant<Word>,
+    rg_mask1: Constant<Word>,
+    rg_weights: Constant<Word>,
+    rg_bias: Constant<Word>,
+    rg_acc: Constant<Word>,
+    sx_w: Constant<Word>,
+    sx_w_sign: Constant<Word>,
+    sx_wd: Constant<Word>,
+    sx_wd_sign: Constant<Word>,
+    sx_wl: Constant<Word>,
+    sx_wl_sign: Constant<Word>,
+    sx_acc: Constant<Word>,
+    sx_acc_sign: Constant<Word>,
+    sx_b: Constant<Word>,
+    sx_b_sign: Constant<Word>,
+    // State.
+    state: Reg<Word>,
+    done_flag: Reg<Bit>,
+    conflict: Reg<Bit>,
+    act_sel: Reg<Bit>,
+    mask_sel: Reg<Bit>,
+    p_out: Reg<Bit>,
+    cycles_total: Reg<Word>,
+    stall_cycles: Reg<Word>,
+    // Input-mask scan.
+    sc_c: Reg<Word>,
+    sc_y: Reg<Word>,
+    sc_x: Reg<Word>,
+    sc_base: Reg<Word>,
+    rd_valid: Reg<Bit>,
+    rd_last: Reg<Bit>,
+    rd_c: Reg<Word>,
+    rd_y: Reg<Word>,
+    rd_x: Reg<Word>,
+    // The tile being drained.
+    t_oc0: Reg<Word>,
+    t_oh0: Reg<Word>,
+    t_ow0: Reg<Word>,
+    // Output write-back.
+    wb_valid: Reg<Bit>,
+    wb_addr: Reg<Word>,
+    wb_value: Reg<Word>,
+    wb_acc: Reg<Word>,
+    // Host read in flight.
+    hr_region: Reg<Word>,
+    hr_half: Reg<Bit>,
+    /// STATUS, registered (one cycle behind).
+    status_q: Reg<Word>,
+    // Combinational.
+    start: Signal<Local, Bit>,
+    in_pin: Signal<Local, Bit>,
+    token_taken: Signal<Local, Bit>,
+    tile_end: Signal<Local, Bit>,
+    region: Signal<Local, Word>,
+    offset: Signal<Local, Word>,
+    host_wr: Signal<Local, Bit>,
+    host_rd: Signal<Local, Bit>,
+    rem_h: Signal<Local, Word>,
+    rem_w: Signal<Local, Word>,
+    out_take: Signal<Local, Bit>,
+    scan_last: Signal<Local, Bit>,
+    acc_word: Signal<Local, Word>,
+    mask_wdata: Signal<Local, Word>,
+    status: Signal<Local, Word>,
+}
+
+impl DrqTop {
+    pub fn new(cfg: &AccelConfig) -> DrqTop {
+        let fmt = TokenFormat::new(cfg);
+        let map = WindowMap::new(cfg);
+        let (rows, cols) = (cfg.rows as usize, cfg.cols as usize);
+        let w = Sext::new(cfg.w_hi);
+        let wd = Sext::new(fmt.w_digit_bits);
+        let wl = Sext::new(fmt.w_low_bits);
+        let acc = Sext::new(cfg.acc_bits);
+        let b = Sext::new(32);
+        let info = info_values(cfg);
+        DrqTop {
+            clock: Default::default(),
+            reset: Default::default(),
+            awvalid: Default::default(),
+            awready: Default::default(),
+            awaddr: Default::default(),
+            wvalid: Default::default(),
+            wready: Default::default(),
+            wdata: Default::default(),
+            wstrb: Default::default(),
+            bvalid: Default::default(),
+            bready: Default::default(),
+            bresp: Default::default(),
+            arvalid: Default::default(),
+            arready: Default::default(),
+            araddr: Default::default(),
+            rvalid: Default::default(),
+            rready: Default::default(),
+            rdata: Default::default(),
+            rresp: Default::default(),
+            irq: Default::default(),
+            slave: AxiLiteSlave::new(reg::N_RW, reg::N_RO).with_window_words(map.window_words()),
+            ctrl: RegionController::new(&ControllerParams::new(cfg)),
+            array: SystolicArray::new(cfg),
+            ostage: OutputStage::new(cfg),
+            pred: SensitivityPredictor::new(&PredictorParams::new(cfg)),
+            act0: ReplicatedRam::new(cfg.act_words as usize, cfg.a_hi, rows),
+            act1: ReplicatedRam::new(cfg.act_words as usize, cfg.a_hi, rows),
+            mask0: ReplicatedRam::new(cfg.mask_words as usize, 1, rows),
+            mask1: ReplicatedRam::new(cfg.mask_words as usize, 1, rows),
+            weights: ReplicatedRam::new(cfg.weight_words as usize, cfg.w_hi, cols),
+            bias: ReplicatedRam::new(cfg.bias_words as usize, 32, cols),
+            accs: WordRam::new(cfg.act_words as usize, cfg.acc_bits),
+            oc0_mul: SignedMul::new(17, 7),
+            addr_mul: SignedMul::new(17, 16),
+            zero: konst(0),
+            one: konst(1),
+            low16: konst(0xFFFF),
+            low32: konst(0xFFFF_FFFF),
+            c32: konst(32),
+            c8: konst(8),
+            b0: konst(1),
+            b1: konst(2),
+            b2: konst(4),
+            b3: konst(8),
+            b4: konst(16),
+            cols_c: konst(cols as u64),
+            span_log2: konst(map.span.trailing_zeros().into()),
+            span_m1: konst(map.span - 1),
+            acc_wide: Constant::new(map.acc_stride == 2),
+            drq: Constant::new(cfg.pe == PeKind::Drq),
+            pitch_log2: konst(cfg.act_row_pitch().trailing_zeros().into()),
+            pitch: konst(cfg.act_row_pitch().into()),
+            col_index: (0..cols as u64).map(konst).collect(),
+            info: info.into_iter().map(|v| konst(v.into())).collect(),
+            st_idle: konst(phase::IDLE),
+            st_pin_start: konst(phase::PIN_START),
+            st_pin_clear: konst(phase::PIN_CLEAR),
+            st_pin_scan: konst(phase::PIN_SCAN),
+            st_pin_wait: konst(phase::PIN_WAIT),
+            st_pout_start: konst(phase::POUT_START),
+            st_pout_clear: konst(phase::POUT_CLEAR),
+            st_conv_start: konst(phase::CONV_START),
+            st_conv: konst(phase::CONV),
+            st_pout_wait: konst(phase::POUT_WAIT),
+            rg_act0: konst(0),
+            rg_act1: konst(1),
+            rg_mask0: konst(2),
+            rg_mask1: konst(3),
+            rg_weights: konst(4),
+            rg_bias: konst(5),
+            rg_acc: konst(6),
+            sx_w: w.mask,
+            sx_w_sign: w.sign,
+            sx_wd: wd.mask,
+            sx_wd_sign: wd.sign,
+            sx_wl: wl.mask,
+            sx_wl_sign: wl.sign,
+            sx_acc: acc.mask,
+            sx_acc_sign: acc.sign,
+            sx_b: b.mask,
+            sx_b_sign: b.sign,
+            state: Default::default(),
+            done_flag: Default::default(),
+            conflict: Default::default(),
+            act_sel: Default::default(),
+            mask_sel: Default::default(),
+            p_out: Default::default(),
+            cycles_total: Default::default(),
+            stall_cycles: Default::default(),
+            sc_c: Default::default(),
+            sc_y: Default::default(),
+            sc_x: Default::default(),
+            sc_base: Default::default(),
+            rd_valid: Default::default(),
+            rd_last: Default::default(),
+            rd_c: Default::default(),
+            rd_y: Default::default(),
+            rd_x: Default::default(),
+            t_oc0: Default::default(),
+            t_oh0: Default::default(),
+            t_ow0: Default::default(),
+            wb_valid: Default::default(),
+            wb_addr: Default::default(),
+            wb_value: Default::default(),
+            wb_acc: Default::default(),
+            hr_region: Default::default(),
+            hr_half: Default::default(),
+            status_q: Default::default(),
+            start: Default::default(),
+            in_pin: Default::default(),
+            token_taken: Default::default(),
+            tile_end: Default::default(),
+            region: Default::default(),
+            offset: Default::default(),
+            host_wr: Default::default(),
+            host_rd: Default::default(),
+            rem_h: Default::default(),
+            rem_w: Default::default(),
+            out_take: Default::default(),
+            scan_last: Default::default(),
+            acc_word: Default::default(),
+            mask_wdata: Default::default(),
+            status: Default::default(),
+        }
+    }
+    fn rows(&self) -> usize {
+        self.act0.ports()
+    }
+    fn cols(&self) -> usize {
+        self.weights.ports()
+    }
+}
+
+/// The constant read-only registers INFO_ARRAY .. ID, in index order.
+pub fn info_values(cfg: &AccelConfig) -> Vec<u32> {
+    let pe = match cfg.pe {
+        PeKind::Drq => 0,
+        PeKind::Int8 => 1,
+    };
+    vec![
+        cfg.rows | cfg.cols << 8 | cfg.region << 16 | pe << 24,
+        cfg.a_hi | cfg.a_lo << 8 | cfg.w_hi << 16 | cfg.w_lo << 24,
+        cfg.acc_bits
+            | cfg.act_row_pitch().trailing_zeros() << 8
+            | cfg.mask_row_pitch().trailing_zeros() << 16,
+        cfg.act_words,
+        cfg.weight_words,
+        cfg.mask_words,
+        cfg.bias_words,
+        ID_VALUE,
+    ]
+}
+
+impl Logic for DrqTop {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(
+            self, clock, state, done_flag, conflict, act_sel, mask_sel, p_out, cycles_total,
+            stall_cycles, sc_c, sc_y, sc_x, sc_base, rd_valid, rd_last, rd_c, rd_y, rd_x, t_oc0,
+            t_oh0, t_ow0, wb_valid, wb_addr, wb_value, wb_acc, hr_region, hr_half, status_q
+        );
+        self.state.reset.next = self.reset.val();
+        self.done_flag.reset.next = self.reset.val();
+        self.conflict.reset.next = self.reset.val();
+        self.act_sel.reset.next = self.reset.val();
+        self.mask_sel.reset.next = self.reset.val();
+        self.p_out.reset.next = self.reset.val();
+        self.cycles_total.reset.next = self.reset.val();
+        self.stall_cycles.reset.next = self.reset.val();
+        self.sc_c.reset.next = self.reset.val();
+        self.sc_y.reset.next = self.reset.val();
+        self.sc_x.reset.next = self.reset.val();
+        self.sc_base.reset.next = self.reset.val();
+        self.rd_valid.reset.next = self.reset.val();
+        self.rd_last.reset.next = self.reset.val();
+        self.rd_c.reset.next = self.reset.val();
+        self.rd_y.reset.next = self.reset.val();
+        self.rd_x.reset.next = self.reset.val();
+        self.t_oc0.reset.next = self.reset.val();
+        self.t_oh0.reset.next = self.reset.val();
+        self.t_ow0.reset.next = self.reset.val();
+        self.wb_valid.reset.next = self.reset.val();
+        self.wb_addr.reset.next = self.reset.val();
+        self.wb_value.reset.next = self.reset.val();
+        self.wb_acc.reset.next = self.reset.val();
+        self.hr_region.reset.next = self.reset.val();
+        self.hr_half.reset.next = self.reset.val();
+        self.status_q.reset.next = self.reset.val();
+
+        // Clocks and resets of the blocks.
+        self.slave.clock.next = self.clock.val();
+        self.slave.reset.next = self.reset.val();
+        self.ctrl.clock.next = self.clock.val();
+        self.ctrl.reset.next = self.reset.val();
+        self.array.clock.next = self.clock.val();
+        self.array.reset.next = self.reset.val();
+        self.ostage.clock.next = self.clock.val();
+        self.ostage.reset.next = self.reset.val();
+        self.pred.clock.next = self.clock.val();
+        self.pred.reset.next = self.reset.val();
+        self.act0.clock.next = self.clock.val();
+        self.act1.clock.next = self.clock.val();
+        self.mask0.clock.next = self.clock.val();
+        self.mask1.clock.next = self.clock.val();
+        self.weights.clock.next = self.clock.val();
+        self.bias.clock.next = self.clock.val();
+        self.accs.clock.next = self.clock.val();
+
+        // ---- AXI4-Lite slave ------------------------------------------------
+        self.slave.awvalid.next = self.awvalid.val();
+        self.slave.awaddr.next = self.awaddr.val();
+        self.slave.wvalid.next = self.wvalid.val();
+        self.slave.wdata.next = self.wdata.val();
+        self.slave.wstrb.next = self.wstrb.val();
+        self.slave.bready.next = self.bready.val();
+        self.slave.arvalid.next = self.arvalid.val();
+        self.slave.araddr.next = self.araddr.val();
+        self.slave.rready.next = self.rready.val();
+        self.awready.next = self.slave.awready.val();
+        self.wready.next = self.slave.wready.val();
+        self.bvalid.next = self.slave.bvalid.val();
+        self.bresp.next = self.slave.bresp.val();
+        self.arready.next = self.slave.arready.val();
+        self.rvalid.next = self.slave.rvalid.val();
+        self.rdata.next = self.slave.rdata.val();
+        self.rresp.next = self.slave.rresp.val();
+
+        self.irq.next = self.done_flag.q.val() & (self.slave.reg_out[1].val() & self.b2.val()).any();
+
+        // Read-only registers.
+        self.status.next = self.state.q.val() << self.c8.val();
+        if (self.state.q.val() != self.st_idle.val()) {
+            self.status.next = self.status.val() | self.b0.val();
+        }
+        if self.done_flag.q.val() {
+            self.status.next = self.status.val() | self.b1.val();
+        }
+        if self.pred.oversize.val() {
+            self.status.next = self.status.val() | self.b2.val();
+        }
+        if self.conflict.q.val() {
+            self.status.next = self.status.val() | self.b3.val();
+        }
+        if self.done_flag.q.val() & (self.slave.reg_out[1].val() & self.b2.val()).any() {
+            self.status.next = self.status.val() | self.b4.val();
+        }
+        self.status_q.d.next = self.status.val();
+        self.slave.reg_in[0].next = self.status_q.q.val();
+        self.slave.reg_in[1].next = self.ctrl.steps_high.val() & self.low32.val();
+        self.slave.reg_in[2].next = self.ctrl.steps_high.val() >> self.c32.val();
+        self.slave.reg_in[3].next = self.ctrl.steps_low.val() & self.low32.val();
+        self.slave.reg_in[4].next = self.ctrl.steps_low.val() >> self.c32.val();
+        self.slave.reg_in[5].next = self.ctrl.token_cycles.val() & self.low32.val();
+        self.slave.reg_in[6].next = self.ctrl.token_cycles.val() >> self.c32.val();
+        self.slave.reg_in[7].next = self.ctrl.tiles.val() & self.low32.val();
+        self.slave.reg_in[8].next = self.ctrl.tiles.val() >> self.c32.val();
+        self.slave.reg_in[9].next = self.cycles_total.q.val() & self.low32.val();
+        self.slave.reg_in[10].next = self.cycles_total.q.val() >> self.c32.val();
+        self.slave.reg_in[11].next = self.stall_cycles.q.val() & self.low32.val();
+        self.slave.reg_in[12].next = self.stall_cycles.q.val() >> self.c32.val();
+        self.slave.reg_in[13].next = self.info[0].val();
+        self.slave.reg_in[14].next = self.info[1].val();
+        self.slave.reg_in[15].next = self.info[2].val();
+        self.slave.reg_in[16].next = self.info[3].val();
+        self.slave.reg_in[17].next = self.info[4].val();
+        self.slave.reg_in[18].next = self.info[5].val();
+        self.slave.reg_in[19].next = self.info[6].val();
+        self.slave.reg_in[20].next = self.info[7].val();
+
+        // ---- Phases ----------------------------------------------------------
+        self.start.next = self.slave.write_strobe[0].val()
+            & (self.slave.reg_out[0].val() & self.b0.val()).any()
+            & !(self.state.q.val() != self.st_idle.val());
+        self.in_pin.next = (self.state.q.val() == self.st_pin_start.val())
+            | (self.state.q.val() == self.st_pin_clear.val())
+            | (self.state.q.val() == self.st_pin_scan.val())
+            | (self.state.q.val() == self.st_pin_wait.val());
+        self.token_taken.next = self.ctrl.in_valid.val() & self.array.in_ready.val();
+        self.tile_end.next = self.token_taken.val() & self.ctrl.in_last.val();
+
+        if (self.state.q.val() != self.st_idle.val()) {
+            self.cycles_total.d.next = self.cycles_total.q.val() + self.one.val();
+            if !self.token_taken.val() {
+                self.stall_cycles.d.next = self.stall_cycles.q.val() + self.one.val();
+            }
+        }
+        if self.slave.write_strobe[0].val() & (self.slave.reg_out[0].val() & self.b1.val()).any() {
+            self.done_flag.d.next = false;
+            self.conflict.d.next = false;
+        }
+        self.ctrl.start.next = self.state.q.val() == self.st_conv_start.val();
+        self.pred.start.next = (self.state.q.val() == self.st_pin_start.val())
+            | (self.state.q.val() == self.st_pout_start.val());
+        self.pred.finish.next = false;
+        if self.start.val() {
+            self.done_flag.d.next = false;
+            self.conflict.d.next = false;
+            self.cycles_total.d.next = self.zero.val();
+            self.stall_cycles.d.next = self.zero.val();
+            self.act_sel.d.next = (self.slave.reg_out[1].val() & self.b3.val()).any();
+            self.mask_sel.d.next = (self.slave.reg_out[1].val() & self.b4.val()).any();
+            self.p_out.d.next = (self.slave.reg_out[1].val() & self.b1.val()).any();
+            self.state.d.next = self.st_conv_start.val();
+            if (self.slave.reg_out[1].val() & self.b1.val()).any() {
+                self.state.d.next = self.st_pout_start.val();
+            }
+            if (self.slave.reg_out[1].val() & self.b0.val()).any() & self.drq.val() {
+                self.state.d.next = self.st_pin_start.val();
+            }
+        }
+        if self.state.q.val() == self.st_pin_start.val() {
+            self.state.d.next = self.st_pin_clear.val();
+            self.sc_c.d.next = self.zero.val();
+            self.sc_y.d.next = self.zero.val();
+            self.sc_x.d.next = self.zero.val();
+            self.sc_base.d.next = self.zero.val();
+        }
+        if (self.state.q.val() == self.st_pin_clear.val()) & self.pred.in_ready.val() {
+            self.state.d.next = self.st_pin_scan.val();
+        }
+        // Scan the input buffer in raster order, one read per cycle.
+        self.scan_last.next = (self.sc_x.q.val() + self.one.val()
+            == (self.slave.reg_out[5].val() & self.low16.val()))
+            & (self.sc_y.q.val() + self.one.val()
+                == (self.slave.reg_out[4].val() & self.low16.val()))
+            & (self.sc_c.q.val() + self.one.val()
+                == (self.slave.reg_out[2].val() & self.low16.val()));
+        self.rd_valid.d.next = false;
+        self.rd_last.d.next = false;
+        if self.state.q.val() == self.st_pin_scan.val() {
+            self.rd_valid.d.next = true;
+            self.rd_last.d.next = self.scan_last.val();
+            self.rd_c.d.next = self.sc_c.q.val();
+            self.rd_y.d.next = self.sc_y.q.val();
+            self.rd_x.d.next = self.sc_x.q.val();
+            self.sc_x.d.next = self.sc_x.q.val() + self.one.val();
+            if self.sc_x.q.val() + self.one.val() == (self.slave.reg_out[5].val() & self.low16.val())
+            {
+                self.sc_x.d.next = self.zero.val();
+                self.sc_y.d.next = self.sc_y.q.val() + self.one.val();
+                self.sc_base.d.next = self.sc_base.q.val() + self.pitch.val();
+                if self.sc_y.q.val() + self.one.val()
+                    == (self.slave.reg_out[4].val() & self.low16.val())
+                {
+                    self.sc_y.d.next = self.zero.val();
+                    self.sc_c.d.next = self.sc_c.q.val() + self.one.val();
+                }
+            }
+            if self.scan_last.val() {
+                self.state.d.next = self.st_pin_wait.val();
+            }
+        }
+        if (self.state.q.val() == self.st_pin_wait.val())
+            & !self.rd_valid.q.val()
+            & self.pred.done.val()
+        {
+            self.state.d.next = self.st_conv_start.val();
+            if self.p_out.q.val() {
+                self.state.d.next = self.st_pout_start.val();
+            }
+        }
+        if self.state.q.val() == self.st_pout_start.val() {
+            self.state.d.next = self.st_pout_clear.val();
+        }
+        if (self.state.q.val() == self.st_pout_clear.val()) & self.pred.in_ready.val() {
+            self.state.d.next = self.st_conv_start.val();
+        }
+        if self.state.q.val() == self.st_conv_start.val() {
+            self.state.d.next = self.st_conv.val();
+        }
+        if (self.state.q.val() == self.st_conv.val())
+            & self.ctrl.done.val()
+            & !self.array.busy.val()
+            & !self.ostage.busy.val()
+            & !self.wb_valid.q.val()
+        {
+            self.state.d.next = self.st_idle.val();
+            self.done_flag.d.next = true;
+            if self.p_out.q.val() {
+                self.pred.finish.next = true;
+                self.state.d.next = self.st_pout_wait.val();
+                self.done_flag.d.next = false;
+            }
+        }
+        if (self.state.q.val() == self.st_pout_wait.val()) & self.pred.done.val() {
+            self.state.d.next = self.st_idle.val();
+            self.done_flag.d.next = true;
+        }
+
+        // ---- Controller and array ---------------------------------------------
+        self.ctrl.c_in.next = self.slave.reg_out[2].val() & self.low16.val();
+        self.ctrl.c_out.next = self.slave.reg_out[3].val() & self.low16.val();
+        self.ctrl.h.next = self.slave.reg_out[4].val() & self.low16.val();
+        self.ctrl.w.next = self.slave.reg_out[5].val() & self.low16.val();
+        self.ctrl.kernel.next = self.slave.reg_out[6].val() & self.low16.val();
+        self.ctrl.stride.next = self.slave.reg_out[7].val() & self.low16.val();
+        self.ctrl.padding.next = self.slave.reg_out[8].val() & self.low16.val();
+        self.ctrl.tile_h.next = self.slave.reg_out[9].val() & self.low16.val();
+        self.ctrl.tile_w.next = self.slave.reg_out[10].val() & self.low16.val();
+        self.ctrl.low_shift.next = self.slave.reg_out[11].val() & self.low16.val();
+        self.ctrl.w_low_shift.next = self.slave.reg_out[12].val() & self.low16.val();
+        self.ctrl.in_ready.next = self.array.in_ready.val();
+        for r in 0..self.rows() {
+            self.ctrl.act_data[r].next = self.act0.rd_data[r].val();
+            self.ctrl.mask_bit[r].next = self.mask0.rd_data[r].val().any();
+            if self.act_sel.q.val() {
+                self.ctrl.act_data[r].next = self.act1.rd_data[r].val();
+            }
+            if self.mask_sel.q.val() {
+                self.ctrl.mask_bit[r].next = self.mask1.rd_data[r].val().any();
+            }
+            self.array.in_digit[r].next = self.ctrl.in_digit[r].val();
+            self.array.in_sens[r].next = self.ctrl.in_sens[r].val();
+        }
+        for j in 0..self.cols() {
+            self.ctrl.w_data[j].next = ((self.weights.rd_data[j].val() & self.sx_w.val())
+                ^ self.sx_w_sign.val())
+                - self.sx_w_sign.val();
+            self.array.in_w_digit[j].next = ((self.ctrl.in_w_digit[j].val() & self.sx_wd.val())
+                ^ self.sx_wd_sign.val())
+                - self.sx_wd_sign.val();
+            self.array.in_w_low[j].next = ((self.ctrl.in_w_low[j].val() & self.sx_wl.val())
+                ^ self.sx_wl_sign.val())
+                - self.sx_wl_sign.val();
+            self.array.bias[j].next = ((self.bias.rd_data[j].val() & self.sx_b.val())
+                ^ self.sx_b_sign.val())
+                - self.sx_b_sign.val();
+            self.weights.rd_en[j].next = self.ctrl.w_rd[j].val();
+            self.weights.rd_addr[j].next = self.ctrl.w_addr[j].val();
+            // The bias of a tile's columns is read with its last token and
+            // held through the drain.
+            self.bias.rd_en[j].next = self.tile_end.val();
+            self.bias.rd_addr[j].next = self.oc0_mul.p.val() + self.col_index[j].val();
+        }
+        self.array.in_valid.next = self.ctrl.in_valid.val();
+        self.array.in_first.next = self.ctrl.in_first.val();
+        self.array.in_commit.next = self.ctrl.in_commit.val();
+        self.array.in_last.next = self.ctrl.in_last.val();
+        self.array.in_hshift.next = self.ctrl.in_hshift.val();
+        self.array.low_shift.next = self.ctrl.low_shift_out.val();
+        self.oc0_mul.a.next = self.ctrl.tile_channel.val();
+        self.oc0_mul.b.next = self.cols_c.val();
+        if self.tile_end.val() {
+            self.t_oc0.d.next = self.oc0_mul.p.val();
+            self.t_oh0.d.next = self.ctrl.tile_oh0.val();
+            self.t_ow0.d.next = self.ctrl.tile_ow0.val();
+        }
+
+        // ---- Output stage --------------------------------------------------------
+        self.ostage.requant_mult.next = self.slave.reg_out[15].val() & self.low16.val();
+        self.ostage.requant_shift.next = self.slave.reg_out[16].val() & self.low16.val();
+        self.ostage.c_out.next = self.slave.reg_out[3].val() & self.low16.val();
+        self.ostage.tile_w.next = self.slave.reg_out[10].val() & self.low16.val();
+        self.ostage.tile_oc0.next = self.t_oc0.q.val();
+        self.ostage.tile_oh0.next = self.t_oh0.q.val();
+        self.ostage.tile_ow0.next = self.t_ow0.q.val();
+        self.rem_h.next = (self.slave.reg_out[17].val() & self.low16.val()) - self.t_oh0.q.val();
+        self.rem_w.next = (self.slave.reg_out[18].val() & self.low16.val()) - self.t_ow0.q.val();
+        self.ostage.valid_h.next = self.slave.reg_out[9].val() & self.low16.val();
+        if self.rem_h.val() < (self.slave.reg_out[9].val() & self.low16.val()) {
+            self.ostage.valid_h.next = self.rem_h.val();
+        }
+        self.ostage.valid_w.next = self.slave.reg_out[10].val() & self.low16.val();
+        if self.rem_w.val() < (self.slave.reg_out[10].val() & self.low16.val()) {
+            self.ostage.valid_w.next = self.rem_w.val();
+        }
+        self.ostage.in_valid.next = self.array.out_valid.val();
+        self.array.out_ready.next = self.ostage.in_ready.val();
+        self.ostage.in_row.next = self.array.out_row.val();
+        for j in 0..self.cols() {
+            self.ostage.in_acc[j].next = ((self.array.out_acc[j].val() & self.sx_acc.val())
+                ^ self.sx_acc_sign.val())
+                - self.sx_acc_sign.val();
+        }
+        self.ostage.out_ready.next = !self.p_out.q.val() | self.pred.in_ready.val();
+        self.out_take.next = self.ostage.out_valid.val() & self.ostage.out_ready.val();
+        // Write-back address (c * Ho + y) * pitch + x, one register stage.
+        self.addr_mul.a.next = self.ostage.out_channel.val();
+        self.addr_mul.b.next = self.slave.reg_out[17].val() & self.low16.val();
+        self.wb_valid.d.next = self.out_take.val();
+        if self.out_take.val() {
+            self.wb_addr.d.next = ((self.addr_mul.p.val() + self.ostage.out_y.val())
+                << self.pitch_log2.val())
+                | self.ostage.out_x.val();
+            self.wb_value.d.next = self.ostage.out_value.val();
+            self.wb_acc.d.next = self.ostage.out_acc.val();
+        }
+
+        // ---- Predictor --------------------------------------------------------
+        self.pred.channels.next = self.slave.reg_out[3].val() & self.low16.val();
+        self.pred.height.next = self.slave.reg_out[17].val() & self.low16.val();
+        self.pred.width.next = self.slave.reg_out[18].val() & self.low16.val();
+        self.pred.threshold.next = self.slave.reg_out[14].val() & self.low16.val();
+        self.pred.in_valid.next = self.ostage.out_valid.val() & self.p_out.q.val();
+        self.pred.in_channel.next = self.ostage.out_channel.val();
+        self.pred.in_y.next = self.ostage.out_y.val();
+        self.pred.in_x.next = self.ostage.out_x.val();
+        self.pred.in_value.next = self.ostage.out_value.val();
+        if self.in_pin.val() {
+            self.pred.channels.next = self.slave.reg_out[2].val() & self.low16.val();
+            self.pred.height.next = self.slave.reg_out[4].val() & self.low16.val();
+            self.pred.width.next = self.slave.reg_out[5].val() & self.low16.val();
+            self.pred.threshold.next = self.slave.reg_out[13].val() & self.low16.val();
+            self.pred.in_valid.next = self.rd_valid.q.val();
+            self.pred.in_channel.next = self.rd_c.q.val();
+            self.pred.in_y.next = self.rd_y.q.val();
+            self.pred.in_x.next = self.rd_x.q.val();
+            self.pred.in_value.next = self.act0.rd_data[0].val();
+            if self.act_sel.q.val() {
+                self.pred.in_value.next = self.act1.rd_data[0].val();
+            }
+            self.pred.finish.next = self.rd_valid.q.val() & self.rd_last.q.val();
+        }
+        self.pred.mask_addr.next = self.zero.val();
+
+        // ---- Buffers: accelerator ports, then the host's when idle -----------
+        self.region.next = self.slave.mem_addr.val() >> self.span_log2.val();
+        self.offset.next = self.slave.mem_addr.val() & self.span_m1.val();
+        self.host_wr.next = self.slave.mem_wr.val() & !(self.state.q.val() != self.st_idle.val());
+        self.host_rd.next = self.slave.mem_rd.val() & !(self.state.q.val() != self.st_idle.val());
+        if (self.state.q.val() != self.st_idle.val()) & (self.slave.mem_wr.val() | self.slave.mem_rd.val()) {
+            self.conflict.d.next = true;
+        }
+        for r in 0..self.rows() {
+            self.act0.rd_en[r].next = self.ctrl.act_rd[r].val() & !self.act_sel.q.val();
+            self.act0.rd_addr[r].next = self.ctrl.act_addr[r].val();
+            self.act1.rd_en[r].next = self.ctrl.act_rd[r].val() & self.act_sel.q.val();
+            self.act1.rd_addr[r].next = self.ctrl.act_addr[r].val();
+            self.mask0.rd_en[r].next = self.ctrl.act_rd[r].val() & !self.mask_sel.q.val();
+            self.mask0.rd_addr[r].next = self.ctrl.mask_addr[r].val();
+            self.mask1.rd_en[r].next = self.ctrl.act_rd[r].val() & self.mask_sel.q.val();
+            self.mask1.rd_addr[r].next = self.ctrl.mask_addr[r].val();
+        }
+        if self.state.q.val() == self.st_pin_scan.val() {
+            self.act0.rd_en[0].next = !self.act_sel.q.val();
+            self.act0.rd_addr[0].next = self.sc_base.q.val() | self.sc_x.q.val();
+            self.act1.rd_en[0].next = self.act_sel.q.val();
+            self.act1.rd_addr[0].next = self.sc_base.q.val() | self.sc_x.q.val();
+        }
+        // Writes: outputs into the other activation buffer and ACC; the
+        // predictor's mask into the input (PIN) or the other (POUT) buffer.
+        self.act0.wr_en.next = self.wb_valid.q.val() & self.act_sel.q.val();
+        self.act0.wr_addr.next = self.wb_addr.q.val();
+        self.act0.wr_data.next = self.wb_value.q.val();
+        self.act1.wr_en.next = self.wb_valid.q.val() & !self.act_sel.q.val();
+        self.act1.wr_addr.next = self.wb_addr.q.val();
+        self.act1.wr_data.next = self.wb_value.q.val();
+        self.accs.wr_en.next = self.wb_valid.q.val();
+        self.accs.wr_addr.next = self.wb_addr.q.val();
+        self.accs.wr_data.next = self.wb_acc.q.val();
+        self.mask0.wr_addr.next = self.pred.mask_wr_addr.val();
+        self.mask_wdata.next = self.zero.val();
+        if self.pred.mask_wr_bit.val() {
+            self.mask_wdata.next = self.one.val();
+        }
+        self.mask0.wr_data.next = self.mask_wdata.val();
+        self.mask1.wr_addr.next = self.pred.mask_wr_addr.val();
+        self.mask1.wr_data.next = self.mask_wdata.val();
+        self.mask0.wr_en.next = self.pred.mask_wr_en.val() & (self.in_pin.val() ^ self.mask_sel.q.val());
+        self.mask1.wr_en.next =
+            self.pred.mask_wr_en.val() & !(self.in_pin.val() ^ self.mask_sel.q.val());
+        self.weights.wr_en.next = false;
+        self.weights.wr_addr.next = self.offset.val();
+        self.weights.wr_data.next = self.slave.mem_wdata.val();
+        self.bias.wr_en.next = false;
+        self.bias.wr_addr.next = self.offset.val();
+        self.bias.wr_data.next = self.slave.mem_wdata.val();
+        self.accs.rd_en.next = false;
+        self.accs.rd_addr.next = self.offset.val();
+        if self.acc_wide.val() {
+            self.accs.rd_addr.next = self.offset.val() >> self.one.val();
+        }
+        if self.host_wr.val() {
+            if self.region.val() == self.rg_act0.val() {
+                self.act0.wr_en.next = true;
+                self.act0.wr_addr.next = self.offset.val();
+                self.act0.wr_data.next = self.slave.mem_wdata.val();
+            }
+            if self.region.val() == self.rg_act1.val() {
+                self.act1.wr_en.next = true;
+                self.act1.wr_addr.next = self.offset.val();
+                self.act1.wr_data.next = self.slave.mem_wdata.val();
+            }
+            if self.region.val() == self.rg_mask0.val() {
+                self.mask0.wr_en.next = true;
+                self.mask0.wr_addr.next = self.offset.val();
+                self.mask0.wr_data.next = self.slave.mem_wdata.val();
+            }
+            if self.region.val() == self.rg_mask1.val() {
+                self.mask1.wr_en.next = true;
+                self.mask1.wr_addr.next = self.offset.val();
+                self.mask1.wr_data.next = self.slave.mem_wdata.val();
+            }
+            self.weights.wr_en.next = self.region.val() == self.rg_weights.val();
+            self.bias.wr_en.next = self.region.val() == self.rg_bias.val();
+        }
+        if self.host_rd.val() {
+            self.hr_region.d.next = self.region.val();
+            self.hr_half.d.next = (self.offset.val() & self.b0.val()).any();
+            if self.region.val() == self.rg_act0.val() {
+                self.act0.rd_en[0].next = true;
+                self.act0.rd_addr[0].next = self.offset.val();
+            }
+            if self.region.val() == self.rg_act1.val() {
+                self.act1.rd_en[0].next = true;
+                self.act1.rd_addr[0].next = self.offset.val();
+            }
+            if self.region.val() == self.rg_mask0.val() {
+                self.mask0.rd_en[0].next = true;
+                self.mask0.rd_addr[0].next = self.offset.val();
+            }
+            if self.region.val() == self.rg_mask1.val() {
+                self.mask1.rd_en[0].next = true;
+                self.mask1.rd_addr[0].next = self.offset.val();
+            }
+            if self.region.val() == self.rg_weights.val() {
+                self.weights.rd_en[0].next = true;
+                self.weights.rd_addr[0].next = self.offset.val();
+            }
+            if self.region.val() == self.rg_bias.val() {
+                self.bias.rd_en[0].next = true;
+                self.bias.rd_addr[0].next = self.offset.val();
+            }
+            self.accs.rd_en.next = self.region.val() == self.rg_acc.val();
+        }
+        // Host read data, selected by the region read in the cycle before.
+        self.acc_word.next = self.accs.rd_data.val();
+        if self.acc_wide.val() & self.hr_half.q.val() {
+            self.acc_word.next = self.accs.rd_data.val() >> self.c32.val();
+        }
+        self.slave.mem_rdata.next = self.zero.val();
+        if self.hr_region.q.val() == self.rg_act0.val() {
+            self.slave.mem_rdata.next = self.act0.rd_data[0].val();
+        }
+        if self.hr_region.q.val() == self.rg_act1.val() {
+            self.slave.mem_rdata.next = self.act1.rd_data[0].val();
+        }
+        if self.hr_region.q.val() == self.rg_mask0.val() {
+            self.slave.mem_rdata.next = self.mask0.rd_data[0].val();
+        }
+        if self.hr_region.q.val() == self.rg_mask1.val() {
+            self.slave.mem_rdata.next = self.mask1.rd_data[0].val();
+        }
+        if self.hr_region.q.val() == self.rg_weights.val() {
+            self.slave.mem_rdata.next = self.weights.rd_data[0].val();
+        }
+        if self.hr_region.q.val() == self.rg_bias.val() {
+            self.slave.mem_rdata.next = self.bias.rd_data[0].val();
+        }
+        if self.hr_region.q.val() == self.rg_acc.val() {
+            self.slave.mem_rdata.next = self.acc_word.val();
+        }
+    }
+}
+
+/// The whole accelerator (top `drq_top`): `clk`, `rst`, the AXI4-Lite
+/// slave (`awaddr`/`araddr` `ADDR_BITS` bits, 32-bit data) and `irq`.
+pub fn top_design(cfg: &AccelConfig) -> crate::emit::Design {
+    use crate::axil::ADDR_BITS;
+    use crate::emit::{clock_and_reset, design, scalar, Dir};
+    use crate::emit::Widen::{Flag, Zero};
+    use Dir::{Input, Output};
+    let mut ports = Vec::from(clock_and_reset());
+    ports.extend([
+        scalar("awvalid", Input, 1, Flag),
+        scalar("awready", Output, 1, Flag),
+        scalar("awaddr", Input, ADDR_BITS, Zero),
+        scalar("wvalid", Input, 1, Flag),
+        scalar("wready", Output, 1, Flag),
+        scalar("wdata", Input, 32, Zero),
+        scalar("wstrb", Input, 4, Zero),
+        scalar("bvalid", Output, 1, Flag),
+        scalar("bready", Input, 1, Flag),
+        scalar("bresp", Output, 2, Zero),
+        scalar("arvalid", Input, 1, Flag),
+        scalar("arready", Output, 1, Flag),
+        scalar("araddr", Input, ADDR_BITS, Zero),
+        scalar("rvalid", Output, 1, Flag),
+        scalar("rready", Input, 1, Flag),
+        scalar("rdata", Output, 32, Zero),
+        scalar("rresp", Output, 2, Zero),
+        scalar("irq", Output, 1, Flag),
+    ]);
+    let mut d = design("drq_top", "drq_top_core", cfg, ports, &mut DrqTop::new(cfg));
+    d.waivers.push_str(&unused_block_outputs_waivers(&d.top));
+    d
+}
+
+/// Outputs of the blocks that the top does not need: the controller's own
+/// status, cycle counters and waveform signals (they stay named signals of
+/// the controller core in every dump), the predictor's busy and its own
+/// mask read port (the top keeps masks in its buffers), and the write
+/// strobes of registers that are plain values.
+fn unused_block_outputs_waivers(top: &str) -> String {
+    let mut w = String::from(
+        "// Block outputs drq_top does not use (docs/top.md): the controller's own status,\n\
+         // counters and waveform signals, the predictor's busy and mask read port, and\n\
+         // the write strobes of plain configuration registers.\n",
+    );
+    for name in [
+        "ctrl$busy",
+        "ctrl$cycles",
+        "ctrl$stall_cycles",
+        "ctrl$drq_*",
+        "pred$busy",
+        "pred$mask_bit",
+        "slave$write_strobe$*",
+    ] {
+        w.push_str(&format!(
+            "lint_off -rule UNUSEDSIGNAL -file \"*{top}.v\" -match \"Signal is not used: '{name}'\"\n"
+        ));
+    }
+    w
+}
