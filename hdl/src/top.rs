@@ -611,7 +611,7 @@ impl Logic for DrqTop {
 
         // Read-only registers.
         self.status.next = self.state.q.val() << self.c8.val();
-        if (self.state.q.val() != self.st_idle.val()) {
+        if self.state.q.val() != self.st_idle.val() {
             self.status.next = self.status.val() | self.b0.val();
         }
         if self.done_flag.q.val() {
@@ -660,7 +660,7 @@ impl Logic for DrqTop {
         self.token_taken.next = self.ctrl.in_valid.val() & self.array.in_ready.val();
         self.tile_end.next = self.token_taken.val() & self.ctrl.in_last.val();
 
-        if (self.state.q.val() != self.st_idle.val()) {
+        if self.state.q.val() != self.st_idle.val() {
             self.cycles_total.d.next = self.cycles_total.q.val() + self.one.val();
             if !self.token_taken.val() {
                 self.stall_cycles.d.next = self.stall_cycles.q.val() + self.one.val();

@@ -1,0 +1,455 @@
+//! The host driver of `drq_top`: what software on a CPU does over the
+//! AXI4-Lite bus (register map and buffer window in `docs/top.md`), here
+//! against the Verilator model of the emitted top through the bus-functional
+//! master of [`crate::axil_bfm`] (protocol checked every cycle).
+//!
+//! [`Accelerator::run_layer`] runs one layer as `drq sim` does: input into
+//! ACT0, mask into MASK0 (or predicted there by the hardware), weights and
+//! bias, start, wait for the interrupt, read outputs, masks and counters
+//! back. [`Accelerator::run_next_layer`] chains: the previous output and
+//! predicted mask stay on chip and only weights and bias are loaded.
+
+use crate::axil_bfm::{AxilMaster, Resp, Timing};
+use crate::golden::LayerData;
+use crate::layer::Layer;
+use crate::numerics::wrap_acc;
+use crate::schedule::Counters;
+use crate::sim::{Model, SimError, SimOptions};
+use crate::tensor::{FeatureMap, Mask, Weights};
+use drq_hdl::config::PeKind;
+use drq_hdl::top::{reg, top_design, Buffer, WindowMap, ID_VALUE};
+use drq_hdl::AccelConfig;
+
+/// A layer that does not fit the configured buffers.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "layer does not fit the {buffer} buffer: it needs {needed} ({how}), the configuration has {capacity} ({key})"
+)]
+pub struct FitError {
+    pub buffer: &'static str,
+    pub needed: u64,
+    pub how: String,
+    pub capacity: u64,
+    pub key: &'static str,
+}
+
+/// Check that a layer fits the buffers of `cfg` (`docs/top.md`, "Layer
+/// limits"): the first rule broken, naming the buffer and both sizes.
+pub fn check_fits(cfg: &AccelConfig, layer: &Layer) -> Result<(), FitError> {
+    let pitch = u64::from(cfg.act_row_pitch());
+    let mpitch = u64::from(cfg.mask_row_pitch());
+    let r = u64::from(cfg.region);
+    let (c_in, c_out) = (u64::from(layer.c_in), u64::from(layer.c_out));
+    let (h, w, ho, wo) = (
+        u64::from(layer.h),
+        u64::from(layer.w),
+        u64::from(layer.ho()),
+        u64::from(layer.wo()),
+    );
+    let kk = u64::from(layer.kernel) * u64::from(layer.kernel);
+    let rule = |buffer, needed: u64, how: String, capacity: u64, key| {
+        if needed > capacity {
+            Err(FitError {
+                buffer,
+                needed,
+                how,
+                capacity,
+                key,
+            })
+        } else {
+            Ok(())
+        }
+    };
+    let mw = u64::from(cfg.max_width);
+    rule("input activation", w, format!("input width W = {w}"), mw, "max_width")?;
+    rule("output activation", wo, format!("output width Wo = {wo}"), mw, "max_width")?;
+    let aw = u64::from(cfg.act_words);
+    rule(
+        "input activation",
+        c_in * h * pitch,
+        format!("C_in * H * row pitch = {c_in} * {h} * {pitch} words"),
+        aw,
+        "act_words",
+    )?;
+    rule(
+        "output activation",
+        c_out * ho * pitch,
+        format!("C_out * Ho * row pitch = {c_out} * {ho} * {pitch} words"),
+        aw,
+        "act_words",
+    )?;
+    let mwords = u64::from(cfg.mask_words);
+    rule(
+        "input mask",
+        c_in * h.div_ceil(r) * mpitch,
+        format!(
+            "C_in * ceil(H/R) * mask row pitch = {c_in} * {} * {mpitch} words",
+            h.div_ceil(r)
+        ),
+        mwords,
+        "mask_words",
+    )?;
+    rule(
+        "output mask",
+        c_out * ho.div_ceil(r) * mpitch,
+        format!(
+            "C_out * ceil(Ho/R) * mask row pitch = {c_out} * {} * {mpitch} words",
+            ho.div_ceil(r)
+        ),
+        mwords,
+        "mask_words",
+    )?;
+    rule(
+        "weight",
+        c_out * c_in * kk,
+        format!(
+            "C_out * C_in * K * K = {c_out} * {c_in} * {} words",
+            layer.kernel * layer.kernel
+        ),
+        cfg.weight_words.into(),
+        "weight_words",
+    )?;
+    rule(
+        "bias",
+        c_out,
+        format!("C_out = {c_out} words"),
+        cfg.bias_words.into(),
+        "bias_words",
+    )
+}
+
+/// What the hardware returned for one layer.
+#[derive(Debug, Clone)]
+pub struct HwRun {
+    pub y: FeatureMap,
+    pub acc: Vec<i64>,
+    pub mask_in: Mask,
+    pub mask_out: Option<Mask>,
+    pub counters: Counters,
+    /// STATUS after the run.
+    pub status: u32,
+}
+
+/// The Verilator model of `drq_top` behind its AXI4-Lite bus.
+pub struct Accelerator {
+    pub cfg: AccelConfig,
+    pub map: WindowMap,
+    pub bus: AxilMaster,
+    /// Which buffer of each ping-pong pair holds the next layer's input.
+    act_sel: bool,
+    mask_sel: bool,
+    /// The last layer run (for chaining).
+    last: Option<Layer>,
+    /// A run not finished within this many cycles fails.
+    pub run_timeout: u64,
+}
+
+fn bit(v: bool, mask: u32) -> u32 {
+    if v {
+        mask
+    } else {
+        0
+    }
+}
+
+impl Accelerator {
+    /// Build (or take from the cache) the model of `drq_top` for `cfg`,
+    /// reset it and check its ID and INFO registers.
+    pub fn new(
+        cfg: &AccelConfig,
+        opts: &SimOptions,
+        seed: u64,
+        timing: Timing,
+    ) -> Result<Accelerator, SimError> {
+        let model = Model::new(&top_design(cfg), opts)?;
+        let mut a = Accelerator {
+            cfg: *cfg,
+            map: WindowMap::new(cfg),
+            bus: AxilMaster::new(model, seed, timing, 0),
+            act_sel: false,
+            mask_sel: false,
+            last: None,
+            run_timeout: 50_000_000,
+        };
+        let id = a.read_reg(reg::ID);
+        assert_eq!(id, ID_VALUE, "drq_top ID register");
+        Ok(a)
+    }
+
+    pub fn write_reg(&mut self, index: usize, value: u32) {
+        let r = self.bus.write(4 * index as u64, value);
+        assert_eq!(r, Resp::Okay, "write of register {index}");
+    }
+
+    pub fn read_reg(&mut self, index: usize) -> u32 {
+        let (v, r) = self.bus.read(4 * index as u64);
+        assert_eq!(r, Resp::Okay, "read of register {index}");
+        v
+    }
+
+    pub fn read_reg64(&mut self, index: usize) -> u64 {
+        let lo = self.read_reg(index);
+        let hi = self.read_reg(index + 1);
+        u64::from(hi) << 32 | u64::from(lo)
+    }
+
+    pub fn write_word(&mut self, b: Buffer, index: u64, value: u32) {
+        let addr = self.map.byte_addr(b, index);
+        let r = self.bus.write(addr, value);
+        assert_eq!(r, Resp::Okay, "write of {} word {index}", b.name());
+    }
+
+    pub fn read_word(&mut self, b: Buffer, index: u64) -> u32 {
+        let addr = self.map.byte_addr(b, index);
+        let (v, r) = self.bus.read(addr);
+        assert_eq!(r, Resp::Okay, "read of {} word {index}", b.name());
+        v
+    }
+
+    fn act_buffer(sel: bool) -> Buffer {
+        if sel {
+            Buffer::Act1
+        } else {
+            Buffer::Act0
+        }
+    }
+
+    fn mask_buffer(sel: bool) -> Buffer {
+        if sel {
+            Buffer::Mask1
+        } else {
+            Buffer::Mask0
+        }
+    }
+
+    /// Feature map [C, H, W] into an activation buffer (pitched rows).
+    pub fn write_fmap(&mut self, b: Buffer, f: &FeatureMap) {
+        let pitch = u64::from(self.cfg.act_row_pitch());
+        for c in 0..f.c {
+            for y in 0..f.h {
+                for x in 0..f.w {
+                    let addr = (c * f.h + y) as u64 * pitch + x as u64;
+                    self.write_word(b, addr, f.at(c, y, x));
+                }
+            }
+        }
+    }
+
+    pub fn read_fmap(&mut self, b: Buffer, c: usize, h: usize, w: usize) -> FeatureMap {
+        let pitch = u64::from(self.cfg.act_row_pitch());
+        let mut data = Vec::with_capacity(c * h * w);
+        for ci in 0..c {
+            for y in 0..h {
+                for x in 0..w {
+                    let v = self.read_word(b, (ci * h + y) as u64 * pitch + x as u64);
+                    data.push(v);
+                }
+            }
+        }
+        FeatureMap { c, h, w, data }
+    }
+
+    /// Mask [C, RH, RW] into a mask buffer (pitched rows).
+    pub fn write_mask(&mut self, b: Buffer, m: &Mask) {
+        let pitch = u64::from(self.cfg.mask_row_pitch());
+        let [c, rh, rw] = m.shape();
+        for ci in 0..c {
+            for ry in 0..rh {
+                for rx in 0..rw {
+                    let v = m.at(ci, ry, rx);
+                    self.write_word(b, (ci * rh + ry) as u64 * pitch + rx as u64, u32::from(v));
+                }
+            }
+        }
+    }
+
+    pub fn read_mask(&mut self, b: Buffer, c: usize, rh: usize, rw: usize) -> Mask {
+        let pitch = u64::from(self.cfg.mask_row_pitch());
+        let mut data = Vec::with_capacity(c * rh * rw);
+        for ci in 0..c {
+            for ry in 0..rh {
+                for rx in 0..rw {
+                    let v = self.read_word(b, (ci * rh + ry) as u64 * pitch + rx as u64);
+                    data.push(v & 1 == 1);
+                }
+            }
+        }
+        Mask { c, rh, rw, data }
+    }
+
+    /// Weights [C_out, C_in, K, K] in the k-major layout k * C_out + oc.
+    pub fn write_weights(&mut self, wts: &Weights) {
+        let kk = wts.c_in * wts.k * wts.k;
+        for k in 0..kk {
+            for oc in 0..wts.c_out {
+                let v = wts.at_k(oc, k) as u32;
+                self.write_word(Buffer::Weights, (k * wts.c_out + oc) as u64, v);
+            }
+        }
+    }
+
+    pub fn write_bias(&mut self, bias: &[i32]) {
+        for (oc, &b) in bias.iter().enumerate() {
+            self.write_word(Buffer::Bias, oc as u64, b as u32);
+        }
+    }
+
+    pub fn read_acc(&mut self, c: usize, h: usize, w: usize) -> Vec<i64> {
+        let pitch = u64::from(self.cfg.act_row_pitch());
+        let mut out = Vec::with_capacity(c * h * w);
+        for ci in 0..c {
+            for y in 0..h {
+                for x in 0..w {
+                    let e = (ci * h + y) as u64 * pitch + x as u64;
+                    let lo = u64::from(self.read_word(Buffer::Acc, e));
+                    let v = if self.map.acc_stride == 2 {
+                        let addr = self.map.byte_addr(Buffer::Acc, e) + 4;
+                        let (hi, r) = self.bus.read(addr);
+                        assert_eq!(r, Resp::Okay, "read of acc word {e} (high)");
+                        u64::from(hi) << 32 | lo
+                    } else {
+                        lo
+                    };
+                    out.push(wrap_acc(v as i64, self.cfg.acc_bits));
+                }
+            }
+        }
+        out
+    }
+
+    /// The layer registers.
+    pub fn configure(&mut self, layer: &Layer) {
+        let regs = [
+            (reg::C_IN, layer.c_in),
+            (reg::C_OUT, layer.c_out),
+            (reg::H, layer.h),
+            (reg::W, layer.w),
+            (reg::KERNEL, layer.kernel),
+            (reg::STRIDE, layer.stride),
+            (reg::PADDING, layer.padding),
+            (reg::TILE_H, layer.tile_h),
+            (reg::TILE_W, layer.tile_w),
+            (reg::LOW_SHIFT, layer.low_shift),
+            (reg::W_LOW_SHIFT, layer.w_low_shift),
+            (reg::THRESHOLD, layer.threshold),
+            (reg::NEXT_THRESHOLD, layer.next_threshold.unwrap_or(0)),
+            (reg::REQUANT_MULT, layer.requant_mult),
+            (reg::REQUANT_SHIFT, layer.requant_shift),
+            (reg::HO, layer.ho()),
+            (reg::WO, layer.wo()),
+        ];
+        for (i, v) in regs {
+            self.write_reg(i, v);
+        }
+    }
+
+    /// Start a run with the given MODE predict bits and wait for the
+    /// interrupt; STATUS afterwards.
+    pub fn start_and_wait(&mut self, predict_in: bool, predict_out: bool) -> u32 {
+        let mode = bit(predict_in, reg::MODE_PREDICT_IN)
+            | bit(predict_out, reg::MODE_PREDICT_OUT)
+            | reg::MODE_IRQ_ENABLE
+            | bit(self.act_sel, reg::MODE_ACT_SEL)
+            | bit(self.mask_sel, reg::MODE_MASK_SEL);
+        self.write_reg(reg::MODE, mode);
+        self.write_reg(reg::CMD, reg::CMD_START);
+        let mut n = 0u64;
+        while !self.bus.model.get_bool("irq") {
+            self.bus.idle(1);
+            n += 1;
+            assert!(n < self.run_timeout, "drq_top: no interrupt after {n} cycles");
+        }
+        let status = self.read_reg(reg::STATUS);
+        self.write_reg(reg::CMD, reg::CMD_CLEAR);
+        status
+    }
+
+    pub fn counters(&mut self) -> Counters {
+        Counters {
+            steps_high: self.read_reg64(reg::STEPS_HIGH),
+            steps_low: self.read_reg64(reg::STEPS_LOW),
+            token_cycles: self.read_reg64(reg::TOKEN_CYCLES),
+            tiles: self.read_reg64(reg::TILES),
+            cycles_total: self.read_reg64(reg::CYCLES_TOTAL),
+            stall_cycles: self.read_reg64(reg::STALL_CYCLES),
+        }
+    }
+
+    /// Run a first layer: everything loaded from the host. `data.mask`
+    /// None: the hardware predicts the input mask (DRQ; the INT8 baseline
+    /// needs none and reports all-sensitive, as the golden model does).
+    pub fn run_layer(&mut self, layer: &Layer, data: &LayerData) -> Result<HwRun, FitError> {
+        check_fits(&self.cfg, layer)?;
+        self.act_sel = false;
+        self.mask_sel = false;
+        self.write_fmap(Buffer::Act0, &data.input);
+        let predict_in = data.mask.is_none() && self.cfg.pe == PeKind::Drq;
+        if let (Some(m), PeKind::Drq) = (&data.mask, self.cfg.pe) {
+            self.write_mask(Buffer::Mask0, m);
+        }
+        Ok(self.run_loaded(layer, &data.weights, &data.bias, predict_in))
+    }
+
+    /// Run the layer after the last one: its input and mask are the last
+    /// layer's output and predicted mask, already on chip.
+    pub fn run_next_layer(
+        &mut self,
+        layer: &Layer,
+        weights: &Weights,
+        bias: &[i32],
+    ) -> Result<HwRun, FitError> {
+        check_fits(&self.cfg, layer)?;
+        let prev = self.last.expect("run_next_layer after a layer");
+        assert!(
+            prev.next_threshold.is_some() || self.cfg.pe == PeKind::Int8,
+            "the previous layer predicted no mask"
+        );
+        self.act_sel = !self.act_sel;
+        self.mask_sel = !self.mask_sel;
+        Ok(self.run_loaded(layer, weights, bias, false))
+    }
+
+    fn run_loaded(
+        &mut self,
+        layer: &Layer,
+        weights: &Weights,
+        bias: &[i32],
+        predict_in: bool,
+    ) -> HwRun {
+        self.write_weights(weights);
+        self.write_bias(bias);
+        self.configure(layer);
+        let predict_out = layer.next_threshold.is_some();
+        let status = self.start_and_wait(predict_in, predict_out);
+        self.last = Some(*layer);
+        let (c_in, h, w) = (layer.c_in as usize, layer.h as usize, layer.w as usize);
+        let (c_out, ho, wo) = (layer.c_out as usize, layer.ho() as usize, layer.wo() as usize);
+        let (rh, rw) = layer.mask_in_dims(self.cfg.region);
+        let mask_in = match self.cfg.pe {
+            PeKind::Int8 => Mask::filled(c_in, rh as usize, rw as usize, true),
+            PeKind::Drq => {
+                let b = Self::mask_buffer(self.mask_sel);
+                self.read_mask(b, c_in, rh as usize, rw as usize)
+            }
+        };
+        let mask_out = if predict_out {
+            let (orh, orw) = layer.mask_out_dims(self.cfg.region);
+            let b = Self::mask_buffer(!self.mask_sel);
+            Some(self.read_mask(b, c_out, orh as usize, orw as usize))
+        } else {
+            None
+        };
+        let y = self.read_fmap(Self::act_buffer(!self.act_sel), c_out, ho, wo);
+        let acc = self.read_acc(c_out, ho, wo);
+        let counters = self.counters();
+        let _ = (h, w);
+        HwRun {
+            y,
+            acc,
+            mask_in,
+            mask_out,
+            counters,
+            status,
+        }
+    }
+}
