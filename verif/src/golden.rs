@@ -4,6 +4,7 @@
 //! the accumulators are computed by a direct convolution over the effective
 //! values, and the counters by walking the step-level schedule.
 
+use crate::cycles::{cycles_total, RunPhases};
 use crate::layer::Layer;
 use crate::numerics::{requantize, wrap_acc, Quantizer};
 use crate::predictor::predict_mask;
@@ -169,12 +170,19 @@ pub fn run_layer(
             .collect(),
     };
     let mask_out = layer.next_threshold.map(|t| predict_mask(&y, region, t));
+    let phases = RunPhases {
+        predict_in: data.mask.is_none() && cfg.pe == PeKind::Drq,
+        predict_out: layer.next_threshold.is_some(),
+    };
+    let mut counters = lowering.counters(&sens);
+    counters.cycles_total = cycles_total(cfg, &lowering, &sens, phases);
+    counters.stall_cycles = counters.cycles_total - counters.token_cycles;
     Ok(LayerRun {
         y,
         acc,
         mask_in,
         mask_out,
-        counters: lowering.counters(&sens),
+        counters,
     })
 }
 

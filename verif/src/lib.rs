@@ -15,6 +15,7 @@
 pub mod array_tb;
 pub mod axil_bfm;
 pub mod controller_tb;
+pub mod cycles;
 pub mod driver;
 pub mod files;
 pub mod golden;

@@ -48,5 +48,6 @@ fn smoke_one_layer() {
         assert_eq!(hw.acc, gold.acc, "acc");
         assert_eq!(hw.y, gold.y, "y");
         assert_eq!(hw.mask_out, gold.mask_out, "mask_out");
+        assert_eq!(hw.counters, gold.counters, "counters");
     }
 }

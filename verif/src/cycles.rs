@@ -1,0 +1,110 @@
+//! `cycles_total` of `drq_top`: the documented cycle formula of the
+//! implementation (SPEC section 5), derived from the schedule. The RTL is
+//! checked against it for every co-simulated layer; `docs/top.md` explains
+//! each term.
+//!
+//! A run is a sequence of phases, each a fixed number of cycles given the
+//! layer (no host traffic happens during a run, so nothing is random):
+//!
+//! | phase | cycles |
+//! |---|---|
+//! | predict the input mask (`MODE.predict_in`, DRQ only) | V_in + 2 N_in + 12 |
+//! | prepare the predictor for the output (`MODE.predict_out`) | N_out + 6 |
+//! | the layer: controller setup, tiles, last output written | 1 + ROWS + 7 + n_last + sum over tiles of (T_t + F + D_t) |
+//! | sweep the output mask (`MODE.predict_out`) | N_out + 3 |
+//!
+//! V_in = C_in H W values scanned; N_in, N_out the predictor's region
+//! counts C * ceil(H/R) * ceil(W/R) of input and output; T_t a tile's
+//! tokens; F = ROWS + COLS - 1 the array's flush; D_t the drain of the
+//! tile through the output stage (`drain_cycles`); n_last the valid
+//! columns of the last tile.
+
+use crate::layer::Layer;
+use crate::schedule::{InputSensitivity, Lowering, PixelTile};
+use drq_hdl::AccelConfig;
+
+/// Which optional phases a run has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunPhases {
+    /// The hardware predicts the input mask from the input buffer first.
+    pub predict_in: bool,
+    /// The predictor computes the next layer's mask from the outputs.
+    pub predict_out: bool,
+}
+
+/// Predictor regions of a C x H x W map: C * ceil(H/R) * ceil(W/R).
+pub fn regions(cfg: &AccelConfig, c: u32, h: u32, w: u32) -> u64 {
+    let r = cfg.region;
+    u64::from(c) * u64::from(h.div_ceil(r)) * u64::from(w.div_ceil(r))
+}
+
+/// Cycles of the input-mask phase: one start cycle, the predictor's CLEAR
+/// (N + 5), one value per cycle, and its SWEEP after `finish` (N + 6).
+pub fn predict_in_cycles(cfg: &AccelConfig, layer: &Layer) -> u64 {
+    let v = u64::from(layer.c_in) * u64::from(layer.h) * u64::from(layer.w);
+    v + 2 * regions(cfg, layer.c_in, layer.h, layer.w) + 12
+}
+
+/// Cycles from the first read-out row of a tile to its last row's
+/// handshake, inclusive. The array offers rows ROWS-1 down to 0, one per
+/// cycle; the output stage takes an idle row (outside the valid part of the
+/// tile) at once, and a valid row when the previous valid row's `n` columns
+/// have left its row buffer (one element per cycle).
+pub fn drain_cycles(cfg: &AccelConfig, layer: &Layer, tile: &PixelTile, n: u64) -> u64 {
+    let mut t = 0u64;
+    let mut free = 0u64;
+    let mut last = 0u64;
+    for r in (0..cfg.rows).rev() {
+        let (i, j) = (r / layer.tile_w, r % layer.tile_w);
+        let valid = i < tile.valid_h && j < tile.valid_w;
+        let hs = if valid { t.max(free) } else { t };
+        if valid {
+            free = hs + n;
+        }
+        last = hs;
+        t = hs + 1;
+    }
+    last + 1
+}
+
+/// `cycles_total` of one run of `layer` (the layer must fit the buffers).
+pub fn cycles_total(
+    cfg: &AccelConfig,
+    lowering: &Lowering,
+    sens: &InputSensitivity,
+    phases: RunPhases,
+) -> u64 {
+    let layer = &lowering.layer;
+    let flush = u64::from(cfg.rows + cfg.cols - 1);
+    // Tokens and drain per pixel tile; the drain also depends on the
+    // channel tile's valid columns.
+    let pixel: Vec<(PixelTile, u64)> = lowering
+        .pixel_tiles()
+        .map(|t| {
+            let tokens = lowering
+                .tile_steps(sens, &t)
+                .iter()
+                .map(|s| lowering.tokens_of(s.high))
+                .sum();
+            (t, tokens)
+        })
+        .collect();
+    let mut tiles = 0u64;
+    let mut n_last = 0u64;
+    for ct in 0..lowering.channel_tiles() {
+        let n = u64::from(lowering.channel_range(ct).1);
+        for (t, tokens) in &pixel {
+            tiles += tokens + flush + drain_cycles(cfg, layer, t, n);
+            n_last = n;
+        }
+    }
+    let mut total = 1 + u64::from(cfg.rows) + 7 + n_last + tiles;
+    if phases.predict_in {
+        total += predict_in_cycles(cfg, layer);
+    }
+    if phases.predict_out {
+        let n_out = regions(cfg, layer.c_out, layer.ho(), layer.wo());
+        total += (n_out + 6) + (n_out + 3);
+    }
+    total
+}
