@@ -1,17 +1,23 @@
 //! The whole accelerator `drq_top` in Verilator, driven over AXI4-Lite by
-//! the host driver (`drq_verif::driver`), against the golden model: outputs,
-//! accumulators, masks and every counter, cycles_total included.
+//! the host driver (`drq_verif::driver`, protocol checked every cycle),
+//! against the golden model: outputs, accumulators, input and output masks
+//! and every counter, `cycles_total` included (`docs/top.md`).
 
+use drq_hdl::config::PeKind;
+use drq_hdl::top::{reg, Buffer};
 use drq_hdl::AccelConfig;
-use drq_verif::axil_bfm::Timing;
-use drq_verif::driver::Accelerator;
+use drq_verif::axil_bfm::{Resp, Timing};
+use drq_verif::driver::{check_fits, Accelerator, HwRun};
 use drq_verif::layer::RawLayer;
+use drq_verif::network::{random_network, run_network};
+use drq_verif::predictor::predict_mask;
 use drq_verif::rng::{test_seed, Rng};
 use drq_verif::sim::SimOptions;
-use drq_verif::testdata::random_layer_data;
-use drq_verif::{run_layer, Layer};
+use drq_verif::testdata::{random_layer_data, random_mask};
+use drq_verif::{run_layer, Layer, LayerData, LayerRun};
 
-fn small() -> AccelConfig {
+/// 4 x 4, R = 2, INT8/INT4.
+fn cfg_4x4() -> AccelConfig {
     AccelConfig {
         rows: 4,
         cols: 4,
@@ -25,29 +31,354 @@ fn small() -> AccelConfig {
     }
 }
 
-#[test]
-fn smoke_one_layer() {
-    let cfg = small();
-    let seed = test_seed("smoke_one_layer");
-    let mut rng = Rng::new(seed);
-    let mut acc = Accelerator::new(&cfg, &SimOptions::from_env("top_cosim", "smoke"), seed, Timing::FAST).unwrap();
-    for (i, raw) in [
-        RawLayer { threshold: 100, next_threshold: Some(90), requant_shift: 8, ..RawLayer::conv(2, 5, (6, 7), 3, 1, 1, (2, 2)) },
-        RawLayer { threshold: 0, requant_shift: 8, ..RawLayer::conv(1, 1, (2, 2), 1, 1, 0, (1, 1)) },
-        RawLayer { threshold: 300, next_threshold: Some(0), requant_shift: 6, ..RawLayer::conv(1, 4, (4, 4), 1, 1, 0, (2, 2)) },
-    ]
-    .iter()
-    .enumerate()
-    {
-        let layer = Layer::from_raw(raw).unwrap();
-        let data = random_layer_data(&mut rng, &cfg, &layer, 1000, None);
-        let gold = run_layer(&cfg, &layer, &data).unwrap();
-        let hw = acc.run_layer(&layer, &data).unwrap();
-        eprintln!("layer {i}: hw {:?} gold {:?} status {:#x}", hw.counters, gold.counters, hw.status);
-        assert_eq!(hw.mask_in, gold.mask_in, "mask_in");
-        assert_eq!(hw.acc, gold.acc, "acc");
-        assert_eq!(hw.y, gold.y, "y");
-        assert_eq!(hw.mask_out, gold.mask_out, "mask_out");
-        assert_eq!(hw.counters, gold.counters, "counters");
+/// 3 x 5, R = 4, A 6/3, W 6/2 (six tokens a HIGH step), ACC 48 (two window
+/// words per accumulator).
+fn cfg_3x5() -> AccelConfig {
+    AccelConfig {
+        rows: 3,
+        cols: 5,
+        region: 4,
+        a_hi: 6,
+        a_lo: 3,
+        w_hi: 6,
+        w_lo: 2,
+        acc_bits: 48,
+        ..cfg_4x4()
     }
+}
+
+/// 5 x 2, R = 8.
+fn cfg_5x2_r8() -> AccelConfig {
+    AccelConfig {
+        rows: 5,
+        cols: 2,
+        region: 8,
+        ..cfg_4x4()
+    }
+}
+
+/// 2 x 3, R = 1 (a mask bit per pixel).
+fn cfg_2x3_r1() -> AccelConfig {
+    AccelConfig {
+        rows: 2,
+        cols: 3,
+        region: 1,
+        mask_words: 2048,
+        ..cfg_4x4()
+    }
+}
+
+/// 4 x 2, R = 16, the INT8 baseline.
+fn cfg_int8_r16() -> AccelConfig {
+    AccelConfig {
+        rows: 4,
+        cols: 2,
+        region: 16,
+        pe: PeKind::Int8,
+        ..cfg_4x4()
+    }
+}
+
+fn accelerator(cfg: &AccelConfig, test: &str, seed: u64, timing: Timing) -> Accelerator {
+    Accelerator::new(cfg, &SimOptions::from_env("top_cosim", test), seed, timing).unwrap()
+}
+
+fn assert_same(hw: &HwRun, gold: &LayerRun, what: &str) {
+    assert_eq!(hw.mask_in, gold.mask_in, "{what}: input mask");
+    assert_eq!(hw.acc, gold.acc, "{what}: accumulators");
+    assert_eq!(hw.y, gold.y, "{what}: outputs");
+    assert_eq!(hw.mask_out, gold.mask_out, "{what}: output mask");
+    assert_eq!(hw.counters, gold.counters, "{what}: counters");
+    assert_eq!(
+        hw.status & (reg::STATUS_DONE | reg::STATUS_HOST_CONFLICT | reg::STATUS_OVERSIZE),
+        reg::STATUS_DONE,
+        "{what}: STATUS {:#x}",
+        hw.status
+    );
+}
+
+/// How much of the input is sensitive.
+#[derive(Debug, Clone, Copy)]
+enum Sensitivity {
+    All,
+    None,
+    Some,
+}
+
+/// A random layer that fits `cfg`'s buffers: kernel 1, 3 or 5, stride 1 or
+/// 2, padding 0..K-1, sizes not multiples of R or the array, random tiles.
+fn random_layer(rng: &mut Rng, cfg: &AccelConfig) -> Layer {
+    loop {
+        let max_w = i64::from(cfg.max_width).min(13);
+        let k = rng.pick(&[1i64, 3, 5]);
+        let p = rng.range(((k - max_w + 1) / 2).max(0), k - 1);
+        let s = rng.pick(&[1i64, 2]);
+        let rows = i64::from(cfg.rows);
+        let th = rng.range(1, rows);
+        let tw = rng.range(1, rows / th);
+        let min_side = (k - 2 * p).max(1);
+        let (h, w) = (rng.range(min_side, 13), rng.range(min_side, max_w));
+        let raw = RawLayer {
+            low_shift: rng.range(0, cfg.max_low_shift().into()),
+            w_low_shift: rng.range(0, cfg.max_w_low_shift().into()),
+            requant_mult: rng.range(1, 300),
+            requant_shift: rng.range(6, 14),
+            next_threshold: if rng.chance(0.6) {
+                Some(rng.range(0, cfg.a_max().into()))
+            } else {
+                None
+            },
+            ..RawLayer::conv(
+                rng.range(1, 4),
+                rng.range(1, 2 * i64::from(cfg.cols) + 1),
+                (h, w),
+                k,
+                s,
+                p,
+                (th, tw),
+            )
+        };
+        let layer = Layer::from_raw(&raw).unwrap();
+        if layer.check(cfg).is_ok() && check_fits(cfg, &layer).is_ok() {
+            return layer;
+        }
+    }
+}
+
+/// Layer data with the given sensitivity: all (T = 0), none (T above the
+/// largest code), some (T = the median region mean, predicted by the
+/// hardware; or a random host mask).
+fn random_case(
+    rng: &mut Rng,
+    cfg: &AccelConfig,
+    sens: Sensitivity,
+) -> (Layer, LayerData) {
+    let mut layer = random_layer(rng, cfg);
+    let mut data = random_layer_data(rng, cfg, &layer, 1 << 12, None);
+    layer.threshold = match sens {
+        Sensitivity::All => 0,
+        Sensitivity::None => cfg.a_max() + 1,
+        Sensitivity::Some => {
+            let mut v = data.input.data.clone();
+            v.sort_unstable();
+            v[v.len() / 2]
+        }
+    };
+    if matches!(sens, Sensitivity::Some) && rng.chance(0.5) {
+        data.mask = Some(random_mask(rng, cfg, &layer, 0.5));
+    }
+    (layer, data)
+}
+
+fn random_layers(cfg: &AccelConfig, test: &str, layers: usize, timing: Timing) {
+    let seed = test_seed(test);
+    let mut rng = Rng::new(seed);
+    let mut acc = accelerator(cfg, test, seed, timing);
+    let kinds = [Sensitivity::Some, Sensitivity::All, Sensitivity::None];
+    for i in 0..layers {
+        let (layer, data) = random_case(&mut rng, cfg, kinds[i % kinds.len()]);
+        let gold = run_layer(cfg, &layer, &data).unwrap();
+        let hw = acc.run_layer(&layer, &data).unwrap();
+        assert_same(&hw, &gold, &format!("layer {i} {layer:?}"));
+    }
+    acc.bus.assert_idle();
+}
+
+#[test]
+fn random_layers_4x4_region_2() {
+    random_layers(&cfg_4x4(), "random_layers_4x4_region_2", 12, Timing::FAST);
+}
+
+#[test]
+fn random_layers_3x5_region_4_six_tokens_acc48_with_bus_backpressure() {
+    random_layers(
+        &cfg_3x5(),
+        "random_layers_3x5_region_4_six_tokens_acc48_with_bus_backpressure",
+        6,
+        Timing::RANDOM,
+    );
+}
+
+#[test]
+fn random_layers_5x2_region_8() {
+    random_layers(&cfg_5x2_r8(), "random_layers_5x2_region_8", 8, Timing::FAST);
+}
+
+#[test]
+fn random_layers_2x3_region_1_with_heavy_bus_backpressure() {
+    random_layers(
+        &cfg_2x3_r1(),
+        "random_layers_2x3_region_1_with_heavy_bus_backpressure",
+        4,
+        Timing::BACKPRESSURE,
+    );
+}
+
+#[test]
+fn random_layers_int8_baseline_region_16() {
+    random_layers(&cfg_int8_r16(), "random_layers_int8_baseline_region_16", 6, Timing::FAST);
+}
+
+#[test]
+fn three_layer_chain_stays_on_chip() {
+    let cfg = cfg_4x4();
+    let test = "three_layer_chain_stays_on_chip";
+    let seed = test_seed(test);
+    let mut rng = Rng::new(seed);
+    let mut acc = accelerator(&cfg, test, seed, Timing::RANDOM);
+    for round in 0..2 {
+        let (net, input) = loop {
+            let (net, input) = random_network(&cfg, &mut rng, 3);
+            if net.layers.iter().all(|l| check_fits(&cfg, &l.layer).is_ok()) {
+                break (net, input);
+            }
+        };
+        let gold = run_network(&cfg, &net, &input, None).unwrap();
+        let first = &net.layers[0];
+        let data0 = net.layer_data(0, input.clone(), None);
+        let mut hw = vec![acc.run_layer(&first.layer, &data0).unwrap()];
+        for l in &net.layers[1..] {
+            hw.push(acc.run_next_layer(&l.layer, &l.weights, &l.bias).unwrap());
+        }
+        for (i, (h, g)) in hw.iter().zip(&gold).enumerate() {
+            assert_same(h, g, &format!("round {round}, layer {i}"));
+        }
+        // Layers 1 and 2 read their input and mask from the buffers the
+        // previous layer wrote: the mask they used is the predicted one.
+        assert_eq!(hw[1].mask_in, gold[0].mask_out.clone().unwrap());
+    }
+}
+
+#[test]
+fn reset_in_the_middle_of_a_layer_leaves_it_idle_and_usable() {
+    let cfg = cfg_4x4();
+    let test = "reset_in_the_middle_of_a_layer_leaves_it_idle_and_usable";
+    let seed = test_seed(test);
+    let mut rng = Rng::new(seed);
+    let mut acc = accelerator(&cfg, test, seed, Timing::FAST);
+    for cut in [3u64, 40, 400] {
+        let (layer, data) = random_case(&mut rng, &cfg, Sensitivity::Some);
+        let gold = run_layer(&cfg, &layer, &data).unwrap();
+        // Load and start, then reset `cut` cycles into the run.
+        acc.write_fmap(Buffer::Act0, &data.input);
+        acc.write_weights(&data.weights);
+        acc.write_bias(&data.bias);
+        acc.configure(&layer);
+        acc.write_reg(reg::MODE, reg::MODE_PREDICT_IN | reg::MODE_PREDICT_OUT);
+        acc.write_reg(reg::CMD, reg::CMD_START);
+        acc.bus.idle(cut);
+        assert_ne!(acc.read_reg(reg::STATUS) & reg::STATUS_BUSY, 0, "busy before the reset");
+        acc.bus.reset(2);
+        let status = acc.read_reg(reg::STATUS);
+        assert_eq!(status, 0, "idle, not done, after reset: {status:#x}");
+        assert!(!acc.bus.model.get_bool("irq"));
+        // A complete layer afterwards.
+        let hw = acc.run_layer(&layer, &data).unwrap();
+        assert_same(&hw, &gold, &format!("after a reset at cycle {cut}"));
+    }
+}
+
+#[test]
+fn buffer_access_while_busy_is_flagged_and_start_while_busy_ignored() {
+    let cfg = cfg_4x4();
+    let test = "buffer_access_while_busy_is_flagged_and_start_while_busy_ignored";
+    let seed = test_seed(test);
+    let mut rng = Rng::new(seed);
+    let mut acc = accelerator(&cfg, test, seed, Timing::FAST);
+    let (layer, data) = random_case(&mut rng, &cfg, Sensitivity::All);
+    let gold = run_layer(&cfg, &layer, &data).unwrap();
+    acc.write_fmap(Buffer::Act0, &data.input);
+    acc.write_weights(&data.weights);
+    acc.write_bias(&data.bias);
+    acc.configure(&layer);
+    acc.write_reg(reg::MODE, reg::MODE_PREDICT_IN | reg::MODE_IRQ_ENABLE);
+    acc.write_reg(reg::CMD, reg::CMD_START);
+    // A second start and a buffer read while busy.
+    acc.write_reg(reg::CMD, reg::CMD_START);
+    let addr = acc.map.byte_addr(Buffer::Weights, 0);
+    assert_eq!(acc.bus.read(addr).1, Resp::Okay);
+    while !acc.bus.model.get_bool("irq") {
+        acc.bus.idle(1);
+    }
+    let status = acc.read_reg(reg::STATUS);
+    assert_eq!(
+        status & (reg::STATUS_DONE | reg::STATUS_HOST_CONFLICT | reg::STATUS_BUSY),
+        reg::STATUS_DONE | reg::STATUS_HOST_CONFLICT,
+        "{status:#x}"
+    );
+    // One run only: the counters are those of one layer.
+    assert_eq!(acc.counters(), gold.counters);
+    acc.write_reg(reg::CMD, reg::CMD_CLEAR);
+    assert_eq!(acc.read_reg(reg::STATUS) & 0xFF, 0);
+    assert!(!acc.bus.model.get_bool("irq"));
+}
+
+#[test]
+fn the_hardware_predicts_the_input_mask_like_the_golden_predictor() {
+    // Directed: a checkerboard of bright and dark regions, T between.
+    let cfg = cfg_4x4();
+    let test = "the_hardware_predicts_the_input_mask_like_the_golden_predictor";
+    let seed = test_seed(test);
+    let mut rng = Rng::new(seed);
+    let mut acc = accelerator(&cfg, test, seed, Timing::FAST);
+    let layer = Layer::from_raw(&RawLayer {
+        threshold: 100,
+        next_threshold: Some(50),
+        requant_shift: 10,
+        ..RawLayer::conv(2, 3, (7, 9), 3, 1, 1, (2, 2))
+    })
+    .unwrap();
+    let mut data = random_layer_data(&mut rng, &cfg, &layer, 100, None);
+    for c in 0..2 {
+        for y in 0..7 {
+            for x in 0..9 {
+                let bright = (y / 2 + x / 2 + c) % 2 == 0;
+                data.input.data[(c * 7 + y) * 9 + x] = if bright { 200 } else { 10 };
+            }
+        }
+    }
+    let expected = predict_mask(&data.input, 2, 100);
+    assert!(expected.data.iter().any(|&b| b) && expected.data.iter().any(|&b| !b));
+    let gold = run_layer(&cfg, &layer, &data).unwrap();
+    let hw = acc.run_layer(&layer, &data).unwrap();
+    assert_eq!(hw.mask_in, expected);
+    assert_same(&hw, &gold, "checkerboard");
+}
+
+#[test]
+fn default_configuration_runs_a_layer() {
+    let cfg = AccelConfig::default();
+    let test = "default_configuration_runs_a_layer";
+    let seed = test_seed(test);
+    let mut rng = Rng::new(seed);
+    let mut acc = accelerator(&cfg, test, seed, Timing::FAST);
+    let layer = Layer::from_raw(&RawLayer {
+        threshold: 120,
+        next_threshold: Some(60),
+        requant_shift: 11,
+        stride: 1,
+        ..RawLayer::conv(3, 20, (3, 40), 3, 1, 1, (2, 8))
+    })
+    .unwrap();
+    let data = random_layer_data(&mut rng, &cfg, &layer, 1000, None);
+    let gold = run_layer(&cfg, &layer, &data).unwrap();
+    let hw = acc.run_layer(&layer, &data).unwrap();
+    assert_same(&hw, &gold, "default 16 x 16");
+}
+
+#[test]
+fn a_layer_too_big_for_a_buffer_is_rejected_naming_it() {
+    let cfg = cfg_4x4();
+    let too_wide = Layer::from_raw(&RawLayer::conv(1, 1, (4, 17), 1, 1, 0, (1, 1))).unwrap();
+    let e = check_fits(&cfg, &too_wide).unwrap_err().to_string();
+    assert!(e.contains("max_width") && e.contains("17") && e.contains("16"), "{e}");
+    let too_deep = Layer::from_raw(&RawLayer::conv(9, 1, (15, 16), 1, 1, 0, (1, 1))).unwrap();
+    let e = check_fits(&cfg, &too_deep).unwrap_err().to_string();
+    assert!(
+        e.contains("input activation") && e.contains("act_words") && e.contains("2160") && e.contains("2048"),
+        "{e}"
+    );
+    let many_weights = Layer::from_raw(&RawLayer::conv(8, 16, (4, 4), 3, 1, 1, (1, 1))).unwrap();
+    let e = check_fits(&cfg, &many_weights).unwrap_err().to_string();
+    assert!(e.contains("weight") && e.contains("1152") && e.contains("1024"), "{e}");
 }
