@@ -6,10 +6,13 @@ use drq_hdl::config::{AccelConfig, RawAccelConfig};
 use drq_verif::files::{
     load_input, load_layer_data, output_files, read_mask, write_outputs, LayerFiles,
 };
+use drq_verif::axil_bfm::Timing;
+use drq_verif::driver::{check_fits, Accelerator};
 use drq_verif::network::{
-    layer_dir, network_output_files, run_network, write_network_outputs, Network,
+    layer_dir, network_output_files, run_network_with, write_network_outputs, Network,
 };
-use drq_verif::{run_layer, Counters, Layer};
+use drq_verif::sim::SimOptions;
+use drq_verif::{run_layer, Counters, Layer, LayerData, LayerRun};
 use std::path::Path;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -32,8 +35,23 @@ enum Command {
     Golden(GoldenArgs),
     /// Print the resolved accelerator configuration (file + flags) as TOML.
     Config(ConfigArgs),
-    /// Write the Verilog of the accelerator, its lint waivers and params.json.
+    /// Run a layer (or --network) through the Verilator model of the
+    /// generated top `drq_top`, over its AXI4-Lite bus; writes the same files
+    /// as `drq golden`, from the hardware.
+    Sim(SimArgs),
+    /// Write the Verilog of the accelerator, its lint waivers, params.json and
+    /// the register map (drq_top_regs.json, drq_top_regs.h).
     Verilog(VerilogArgs),
+}
+
+#[derive(Args, Debug)]
+struct SimArgs {
+    #[command(flatten)]
+    run: GoldenArgs,
+    /// Also write a VCD waveform of the whole run as waves.vcd in the output
+    /// folder (SPEC section 6 signals under drq_top.core.ctrl).
+    #[arg(long)]
+    waves: bool,
 }
 
 #[derive(Args, Debug)]
@@ -56,6 +74,14 @@ fn verilog(args: &VerilogArgs) -> Result<()> {
     files.push((
         "params.json".into(),
         drq_hdl::emit::params_json(&cfg, &designs).into_bytes(),
+    ));
+    files.push((
+        "drq_top_regs.json".into(),
+        drq_hdl::top::register_map_json(&cfg).into_bytes(),
+    ));
+    files.push((
+        "drq_top_regs.h".into(),
+        drq_hdl::top::register_map_header(&cfg).into_bytes(),
     ));
     let named: Vec<(&str, Vec<u8>)> = files.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
     write_outputs(&args.out, &named)
@@ -172,21 +198,106 @@ struct GoldenArgs {
 }
 
 /// The one-line summary of a layer run.
-fn summary(what: &str, out: &Path, c: &Counters) -> String {
+fn summary(cmd: &str, what: &str, out: &Path, c: &Counters) -> String {
     format!(
-        "drq golden: {what} -> {}: {} tiles, {} HIGH + {} LOW steps, {} token cycles",
+        "drq {cmd}: {what} -> {}: {} tiles, {} HIGH + {} LOW steps, {} token cycles, {} cycles",
         out.display(),
         c.tiles,
         c.steps_high,
         c.steps_low,
-        c.token_cycles
+        c.token_cycles,
+        c.cycles_total
     )
 }
 
+/// Where a layer runs: the golden model or the Verilator model of drq_top.
+enum Engine {
+    Golden,
+    Sim(Box<Accelerator>),
+}
+
+impl Engine {
+    fn name(&self) -> &'static str {
+        match self {
+            Engine::Golden => "golden",
+            Engine::Sim(_) => "sim",
+        }
+    }
+    /// Run a network's layer `index` (layer 0 also for a single layer).
+    fn run(
+        &mut self,
+        cfg: &AccelConfig,
+        index: usize,
+        layer: &Layer,
+        data: &LayerData,
+    ) -> Result<LayerRun> {
+        match self {
+            Engine::Golden => Ok(run_layer(cfg, layer, data)?),
+            Engine::Sim(acc) if index == 0 => Ok(acc.run_layer(layer, data)?.into()),
+            Engine::Sim(acc) => Ok(acc
+                .run_next_layer(layer, &data.weights, &data.bias)?
+                .into()),
+        }
+    }
+}
+
 fn golden(args: &GoldenArgs) -> Result<()> {
+    run_command(args, &mut Engine::Golden)
+}
+
+/// `drq sim`: build (or reuse) the model, run, and with --waves move the
+/// dump into the output folder once everything else is written.
+fn sim(args: &SimArgs) -> Result<()> {
+    let cfg = args.run.config.resolve()?;
+    let parent = args
+        .run
+        .out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let tmp = if args.waves {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("creating {}", parent.display()))?;
+        Some(tempfile::Builder::new().prefix(".drq-sim").tempdir_in(parent)?)
+    } else {
+        None
+    };
+    let vcd = tmp.as_ref().map(|t| t.path().join("waves.vcd"));
+    // Reject what cannot run before spending minutes on a build.
+    check_inputs_fit(&cfg, &args.run)?;
+    eprintln!(
+        "drq sim: {cfg}: building or loading the Verilator model of drq_top \
+         (the first build of a configuration takes minutes; it is cached)"
+    );
+    let opts = SimOptions { vcd: vcd.clone() };
+    let acc = Accelerator::new(&cfg, &opts, 0, Timing::FAST)?;
+    run_command(&args.run, &mut Engine::Sim(Box::new(acc)))?;
+    if let Some(v) = vcd {
+        let dest = args.run.out.join("waves.vcd");
+        std::fs::rename(&v, &dest).with_context(|| format!("writing {}", dest.display()))?;
+        eprintln!("drq sim: waveform {}", dest.display());
+    }
+    Ok(())
+}
+
+/// Every layer of the command fits the configured buffers.
+fn check_inputs_fit(cfg: &AccelConfig, args: &GoldenArgs) -> Result<()> {
+    if let Some(path) = &args.network {
+        let net = Network::load(path, cfg)?;
+        for (i, l) in net.layers.iter().enumerate() {
+            check_fits(cfg, &l.layer).with_context(|| format!("{}: layer {i}", path.display()))?;
+        }
+    } else if let Some(path) = &args.layer {
+        let layer = Layer::load(path, cfg)?;
+        check_fits(cfg, &layer).with_context(|| path.display().to_string())?;
+    }
+    Ok(())
+}
+
+fn run_command(args: &GoldenArgs, engine: &mut Engine) -> Result<()> {
     let cfg = args.config.resolve()?;
     if let Some(net) = &args.network {
-        return golden_network(&cfg, net, args);
+        return run_network_command(&cfg, net, args, engine);
     }
     let required = |p: &Option<PathBuf>| p.clone().expect("clap requires it without --network");
     let layer_path = required(&args.layer);
@@ -198,19 +309,29 @@ fn golden(args: &GoldenArgs) -> Result<()> {
         mask: args.mask.clone(),
     };
     let data = load_layer_data(&cfg, &layer, &files)?;
-    let run = run_layer(&cfg, &layer, &data)?;
+    let run = engine.run(&cfg, 0, &layer, &data)?;
     write_outputs(&args.out, &output_files(&cfg, &run, &run.counters))
         .with_context(|| format!("writing results to {}", args.out.display()))?;
     eprintln!(
         "{}",
-        summary(&layer_path.display().to_string(), &args.out, &run.counters)
+        summary(
+            engine.name(),
+            &layer_path.display().to_string(),
+            &args.out,
+            &run.counters
+        )
     );
     Ok(())
 }
 
 /// `drq golden --network`: the chain, written as `DIR/layer{i}/`, `DIR/y.npy`
 /// and `DIR/counters.json`, all-or-nothing.
-fn golden_network(cfg: &AccelConfig, path: &Path, args: &GoldenArgs) -> Result<()> {
+fn run_network_command(
+    cfg: &AccelConfig,
+    path: &Path,
+    args: &GoldenArgs,
+    engine: &mut Engine,
+) -> Result<()> {
     let net = Network::load(path, cfg)?;
     let first = &net.layers[0].layer;
     let input = load_input(cfg, first, &args.input)?;
@@ -218,14 +339,22 @@ fn golden_network(cfg: &AccelConfig, path: &Path, args: &GoldenArgs) -> Result<(
         Some(p) => Some(read_mask(cfg, first, p)?),
         None => None,
     };
-    let runs = run_network(cfg, &net, &input, mask.as_ref())?;
+    let runs = run_network_with(&net, &input, mask.as_ref(), |i, layer, data| {
+        engine.run(cfg, i, layer, data)
+    })
+    .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     write_network_outputs(&args.out, &network_output_files(cfg, &runs))
         .with_context(|| format!("writing results to {}", args.out.display()))?;
     for (i, run) in runs.iter().enumerate() {
         let what = format!("{} layer {i}", path.display());
         eprintln!(
             "{}",
-            summary(&what, &args.out.join(layer_dir(i)), &run.counters)
+            summary(
+                engine.name(),
+                &what,
+                &args.out.join(layer_dir(i)),
+                &run.counters
+            )
         );
     }
     Ok(())
@@ -252,6 +381,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
         Command::Golden(a) => golden(a),
+        Command::Sim(a) => sim(a),
         Command::Config(a) => a.resolve().map(|c| print!("{}", c.to_toml())),
         Command::Verilog(a) => verilog(a),
     };

@@ -437,7 +437,7 @@ fn verilog_writes_every_top_deterministically_and_rejects_bad_configs() {
 }
 
 /// A saved random 3-layer network, its first input and the configuration
-/// file (rows = 8, cols = 4, region = 2).
+/// file (rows = 8, cols = 4, region = 2, max_width = 16).
 struct NetCase {
     _dir: tempfile::TempDir,
     root: PathBuf,
@@ -450,11 +450,17 @@ struct NetCase {
 fn net_setup(seed: u64) -> NetCase {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().to_path_buf();
-    std::fs::write(root.join("accel.toml"), "rows = 8\ncols = 4\nregion = 2\n").unwrap();
+    // max_width 16: every random network fits the buffers of `drq sim`.
+    std::fs::write(
+        root.join("accel.toml"),
+        "rows = 8\ncols = 4\nregion = 2\nmax_width = 16\n",
+    )
+    .unwrap();
     let cfg = AccelConfig {
         rows: 8,
         cols: 4,
         region: 2,
+        max_width: 16,
         ..AccelConfig::default()
     };
     let (net, x) = random_network(&cfg, &mut Rng::new(seed), 3);
@@ -655,4 +661,77 @@ fn golden_network_conflicts_with_single_layer_flags() {
         err.contains("--layer") && err.contains("--weights") && err.contains("--bias"),
         "{err}"
     );
+}
+
+/// `args` of a `drq golden` command run as `drq sim` instead.
+fn as_sim(args: &[String]) -> Vec<String> {
+    let mut v = args.to_vec();
+    assert_eq!(v[0], "golden");
+    v[0] = "sim".into();
+    v
+}
+
+#[test]
+fn sim_writes_the_same_files_as_golden_and_a_waveform() {
+    let c = setup();
+    let gold = c.root.join("gold");
+    let hw = c.root.join("hw");
+    let args = golden_args(&c, &gold);
+    let out = run(&args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut sim_args = as_sim(&golden_args(&c, &hw));
+    sim_args.push("--waves".into());
+    let out = run(&sim_args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut hw_files = listing(&hw);
+    let vcd = hw_files
+        .iter()
+        .position(|(n, _)| n == "waves.vcd")
+        .map(|i| hw_files.remove(i))
+        .expect("waves.vcd");
+    assert_eq!(hw_files, listing(&gold), "drq sim and drq golden files differ");
+    let text = String::from_utf8_lossy(&vcd.1);
+    for name in ["drq_mode_high", "drq_region_y", "drq_token_shift", "irq"] {
+        assert!(text.contains(name), "{name} not in the dump");
+    }
+    // No temporary folder is left beside the output.
+    let stray: Vec<_> = std::fs::read_dir(&c.root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".drq-sim"))
+        .collect();
+    assert!(stray.is_empty(), "{stray:?}");
+}
+
+#[test]
+fn sim_network_writes_the_same_files_as_golden_network() {
+    let c = net_setup(test_seed("sim_network_writes_the_same_files_as_golden_network"));
+    let gold = c.root.join("gold");
+    let hw = c.root.join("hw");
+    let out = run(&net_args(&c, &c.net_json, &gold));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(&as_sim(&net_args(&c, &c.net_json, &hw)));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(listing(&hw), listing(&gold));
+    for i in 0..c.net.layers.len() {
+        let d = format!("layer{i}");
+        assert_eq!(listing(&hw.join(&d)), listing(&gold.join(&d)), "{d}");
+    }
+}
+
+#[test]
+fn sim_rejects_a_layer_too_big_for_the_buffers_naming_buffer_and_sizes() {
+    let c = setup();
+    let out_dir = c.root.join("out");
+    let mut args = as_sim(&golden_args(&c, &out_dir));
+    args.extend(["--act-words".into(), "1024".into()]);
+    let out = run(&args);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("input activation") && err.contains("1728") && err.contains("1024") && err.contains("act_words"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(!out_dir.exists());
 }

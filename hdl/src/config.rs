@@ -155,7 +155,7 @@ pub struct AccelConfig {
     pub pe: PeKind,
     /// Depth of the mask buffer and of the predictor's region-sum memory:
     /// (channel, region) entries, C * ceil(H/R) * ceil(W/R) at most
-    /// (16..=1048576; not a SPEC parameter).
+    /// (16..=524288; not a SPEC parameter).
     pub mask_words: u32,
     /// Widest feature map W the buffers hold (1..=65535; not a SPEC
     /// parameter). Buffers store a row of W_PITCH = next power of two of
@@ -163,9 +163,11 @@ pub struct AccelConfig {
     pub max_width: u32,
     /// Words of each of the two activation buffers (the ping-pong pair of
     /// the top level) and of the accumulator buffer: a feature map of C
-    /// channels and H rows needs C * H * act_row_pitch words (16..=1048576).
+    /// channels and H rows needs C * H * act_row_pitch words (16..=262144:
+    /// the AXI window holds seven buffers of at most 2^19 words, and the
+    /// accumulator buffer takes two window words per entry above 32 bits).
     pub act_words: u32,
-    /// Words of the weight buffer: C_out * C_in * K * K (16..=1048576).
+    /// Words of the weight buffer: C_out * C_in * K * K (16..=524288).
     pub weight_words: u32,
     /// Words of the bias buffer: C_out (16..=65536).
     pub bias_words: u32,
@@ -309,7 +311,7 @@ impl AccelConfig {
                 "mask_words",
                 raw.mask_words.unwrap_or(d.mask_words.into()),
                 16,
-                1 << 20,
+                1 << 19,
             )?,
             max_width: in_range(
                 "max_width",
@@ -321,13 +323,13 @@ impl AccelConfig {
                 "act_words",
                 raw.act_words.unwrap_or(d.act_words.into()),
                 16,
-                1 << 20,
+                1 << 18,
             )?,
             weight_words: in_range(
                 "weight_words",
                 raw.weight_words.unwrap_or(d.weight_words.into()),
                 16,
-                1 << 20,
+                1 << 19,
             )?,
             bias_words: in_range(
                 "bias_words",

@@ -400,6 +400,7 @@ pub fn accelerator_designs(cfg: &AccelConfig) -> Vec<Design> {
         crate::predictor::predictor_design(cfg),
         crate::controller::controller_design(cfg),
         crate::output_stage::output_stage_design(cfg),
+        crate::top::top_design(cfg),
     ]
 }
 

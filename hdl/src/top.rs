@@ -1094,3 +1094,200 @@ fn unused_block_outputs_waivers(top: &str) -> String {
     }
     w
 }
+
+/// One register of the map, for the emitted JSON and C header.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RegInfo {
+    pub name: &'static str,
+    pub index: usize,
+    pub offset: u64,
+    /// "rw", "ro", or "w" (write triggers an action).
+    pub access: &'static str,
+    pub doc: &'static str,
+}
+
+/// Every register, in address order.
+pub fn registers() -> Vec<RegInfo> {
+    use reg::*;
+    let t: [(&str, usize, &str, &str); 40] = [
+        ("CMD", CMD, "w", "bit 0: start a run (ignored while busy); bit 1: clear done, irq and host_conflict"),
+        ("MODE", MODE, "rw", "bit 0 predict_in, 1 predict_out, 2 irq_enable, 3 act_sel, 4 mask_sel"),
+        ("C_IN", C_IN, "rw", "input channels"),
+        ("C_OUT", C_OUT, "rw", "output channels"),
+        ("H", H, "rw", "input height"),
+        ("W", W, "rw", "input width"),
+        ("KERNEL", KERNEL, "rw", "kernel size K"),
+        ("STRIDE", STRIDE, "rw", "stride S"),
+        ("PADDING", PADDING, "rw", "padding P"),
+        ("TILE_H", TILE_H, "rw", "pixel tile height TH"),
+        ("TILE_W", TILE_W, "rw", "pixel tile width TW"),
+        ("LOW_SHIFT", LOW_SHIFT, "rw", "activation low shift s"),
+        ("W_LOW_SHIFT", W_LOW_SHIFT, "rw", "weight low shift sw"),
+        ("THRESHOLD", THRESHOLD, "rw", "threshold T of the input mask (predict_in)"),
+        ("NEXT_THRESHOLD", NEXT_THRESHOLD, "rw", "threshold of the output mask (predict_out)"),
+        ("REQUANT_MULT", REQUANT_MULT, "rw", "requantisation multiplier M"),
+        ("REQUANT_SHIFT", REQUANT_SHIFT, "rw", "requantisation shift SH"),
+        ("HO", HO, "rw", "output height (H + 2P - K) / S + 1"),
+        ("WO", WO, "rw", "output width (W + 2P - K) / S + 1"),
+        ("STATUS", STATUS, "ro", "bit 0 busy, 1 done, 2 oversize, 3 host_conflict, 4 irq; bits 8..11 phase"),
+        ("STEPS_HIGH_LO", STEPS_HIGH, "ro", "steps_high, low word"),
+        ("STEPS_HIGH_HI", STEPS_HIGH + 1, "ro", "steps_high, high word"),
+        ("STEPS_LOW_LO", STEPS_LOW, "ro", "steps_low, low word"),
+        ("STEPS_LOW_HI", STEPS_LOW + 1, "ro", "steps_low, high word"),
+        ("TOKEN_CYCLES_LO", TOKEN_CYCLES, "ro", "token_cycles, low word"),
+        ("TOKEN_CYCLES_HI", TOKEN_CYCLES + 1, "ro", "token_cycles, high word"),
+        ("TILES_LO", TILES, "ro", "tiles, low word"),
+        ("TILES_HI", TILES + 1, "ro", "tiles, high word"),
+        ("CYCLES_TOTAL_LO", CYCLES_TOTAL, "ro", "cycles_total, low word"),
+        ("CYCLES_TOTAL_HI", CYCLES_TOTAL + 1, "ro", "cycles_total, high word"),
+        ("STALL_CYCLES_LO", STALL_CYCLES, "ro", "stall_cycles, low word"),
+        ("STALL_CYCLES_HI", STALL_CYCLES + 1, "ro", "stall_cycles, high word"),
+        ("INFO_ARRAY", INFO_ARRAY, "ro", "rows | cols << 8 | region << 16 | pe << 24 (0 drq, 1 int8)"),
+        ("INFO_BITS", INFO_BITS, "ro", "a_hi | a_lo << 8 | w_hi << 16 | w_lo << 24"),
+        ("INFO_LAYOUT", INFO_LAYOUT, "ro", "acc_bits | log2(act row pitch) << 8 | log2(mask row pitch) << 16"),
+        ("ACT_WORDS", ACT_WORDS, "ro", "words of each activation buffer and of the acc buffer"),
+        ("WEIGHT_WORDS", WEIGHT_WORDS, "ro", "words of the weight buffer"),
+        ("MASK_WORDS", MASK_WORDS, "ro", "words of each mask buffer"),
+        ("BIAS_WORDS", BIAS_WORDS, "ro", "words of the bias buffer"),
+        ("ID", ID, "ro", "0x44525101: \"DRQ\", interface version 1"),
+    ];
+    t.iter()
+        .map(|&(name, index, access, doc)| RegInfo {
+            name,
+            index,
+            offset: 4 * index as u64,
+            access,
+            doc,
+        })
+        .collect()
+}
+
+/// The register map and buffer window of a configuration as JSON
+/// (`drq_top_regs.json`).
+pub fn register_map_json(cfg: &AccelConfig) -> String {
+    let map = WindowMap::new(cfg);
+    let buffers: Vec<serde_json::Value> = Buffer::ALL
+        .iter()
+        .map(|&b| {
+            serde_json::json!({
+                "name": b.name(),
+                "base": map.byte_addr(b, 0),
+                "words": map.words(b),
+                "window_words_per_entry": if b == Buffer::Acc { map.acc_stride } else { 1 },
+            })
+        })
+        .collect();
+    let v = serde_json::json!({
+        "config": cfg,
+        "data_bits": 32,
+        "addr_bits": crate::axil::ADDR_BITS,
+        "id": ID_VALUE,
+        "registers": registers(),
+        "window_base": WINDOW_BASE,
+        "buffers": buffers,
+        "layouts": {
+            "act": "(c * H + y) * act_row_pitch + x",
+            "mask": "(c * ceil(H / R) + ry) * mask_row_pitch + rx",
+            "weights": "k * C_out + oc, k = (c * K + ki) * K + kj",
+            "bias": "oc",
+            "acc": "(c * Ho + y) * act_row_pitch + x (low word first when acc_bits > 32)",
+        },
+        "act_row_pitch": cfg.act_row_pitch(),
+        "mask_row_pitch": cfg.mask_row_pitch(),
+    });
+    let mut s = serde_json::to_string_pretty(&v).expect("register map serialises");
+    s.push('\n');
+    s
+}
+
+/// The register map and buffer window as a C header (`drq_top_regs.h`).
+pub fn register_map_header(cfg: &AccelConfig) -> String {
+    let map = WindowMap::new(cfg);
+    let mut h = format!(
+        "/* drq_top register map, generated by drq for {cfg}. Do not edit. */\n\
+         #ifndef DRQ_TOP_REGS_H\n#define DRQ_TOP_REGS_H\n\n\
+         #define DRQ_ID 0x{ID_VALUE:08X}u\n"
+    );
+    h.push_str("\n/* Registers: byte offsets from the slave's base address. */\n");
+    for r in registers() {
+        h.push_str(&format!(
+            "#define DRQ_REG_{:<16} 0x{:03X}u /* {}: {} */\n",
+            r.name, r.offset, r.access, r.doc
+        ));
+    }
+    h.push_str(&format!(
+        "\n#define DRQ_MODE_PREDICT_IN  0x{:02X}u\n#define DRQ_MODE_PREDICT_OUT 0x{:02X}u\n\
+         #define DRQ_MODE_IRQ_ENABLE  0x{:02X}u\n#define DRQ_MODE_ACT_SEL     0x{:02X}u\n\
+         #define DRQ_MODE_MASK_SEL    0x{:02X}u\n#define DRQ_CMD_START        0x{:02X}u\n\
+         #define DRQ_CMD_CLEAR        0x{:02X}u\n#define DRQ_STATUS_BUSY      0x{:02X}u\n\
+         #define DRQ_STATUS_DONE      0x{:02X}u\n#define DRQ_STATUS_OVERSIZE  0x{:02X}u\n\
+         #define DRQ_STATUS_HOST_CONFLICT 0x{:02X}u\n#define DRQ_STATUS_IRQ       0x{:02X}u\n",
+        reg::MODE_PREDICT_IN,
+        reg::MODE_PREDICT_OUT,
+        reg::MODE_IRQ_ENABLE,
+        reg::MODE_ACT_SEL,
+        reg::MODE_MASK_SEL,
+        reg::CMD_START,
+        reg::CMD_CLEAR,
+        reg::STATUS_BUSY,
+        reg::STATUS_DONE,
+        reg::STATUS_OVERSIZE,
+        reg::STATUS_HOST_CONFLICT,
+        reg::STATUS_IRQ
+    ));
+    h.push_str("\n/* Buffers in the window: byte offset of entry 0, entries. */\n");
+    for b in Buffer::ALL {
+        let n = b.name().to_uppercase();
+        h.push_str(&format!(
+            "#define DRQ_BUF_{n}_BASE 0x{:06X}u\n#define DRQ_BUF_{n}_WORDS {}u\n",
+            map.byte_addr(b, 0),
+            map.words(b)
+        ));
+    }
+    h.push_str(&format!(
+        "#define DRQ_ACC_WORDS_PER_ENTRY {}u\n#define DRQ_ACT_ROW_PITCH {}u\n#define DRQ_MASK_ROW_PITCH {}u\n\
+         \n#endif /* DRQ_TOP_REGS_H */\n",
+        map.acc_stride,
+        cfg.act_row_pitch(),
+        cfg.mask_row_pitch()
+    ));
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn register_table_matches_the_slave_layout() {
+        let regs = registers();
+        // Every slot 0 .. N_RW + N_RO named once, in order; RW below N_RW.
+        assert_eq!(regs.len(), reg::N_RW + reg::N_RO);
+        for (i, r) in regs.iter().enumerate() {
+            assert_eq!(r.index, i, "{}", r.name);
+            assert_eq!(r.access == "ro", i >= reg::N_RW, "{}", r.name);
+        }
+        assert_eq!(info_values(&AccelConfig::default()).len(), reg::ID - reg::INFO_ARRAY + 1);
+    }
+
+    #[test]
+    fn window_regions_do_not_overlap_and_fit_the_address_space() {
+        for cfg in [
+            AccelConfig::default(),
+            AccelConfig {
+                acc_bits: 64,
+                act_words: 1 << 18,
+                mask_words: 1 << 19,
+                weight_words: 1 << 19,
+                ..AccelConfig::default()
+            },
+        ] {
+            let map = WindowMap::new(&cfg);
+            for b in Buffer::ALL {
+                let stride = if b == Buffer::Acc { map.acc_stride } else { 1 };
+                assert!(map.words(b) * stride <= map.span, "{b:?}");
+            }
+            assert!(map.window_words() <= crate::axil::MAX_WINDOW_WORDS);
+        }
+    }
+}

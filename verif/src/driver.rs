@@ -10,7 +10,7 @@
 //! predicted mask stay on chip and only weights and bias are loaded.
 
 use crate::axil_bfm::{AxilMaster, Resp, Timing};
-use crate::golden::LayerData;
+use crate::golden::{LayerData, LayerRun};
 use crate::layer::Layer;
 use crate::numerics::wrap_acc;
 use crate::schedule::Counters;
@@ -128,6 +128,18 @@ pub struct HwRun {
     pub counters: Counters,
     /// STATUS after the run.
     pub status: u32,
+}
+
+impl From<HwRun> for LayerRun {
+    fn from(h: HwRun) -> LayerRun {
+        LayerRun {
+            y: h.y,
+            acc: h.acc,
+            mask_in: h.mask_in,
+            mask_out: h.mask_out,
+            counters: h.counters,
+        }
+    }
 }
 
 /// The Verilator model of `drq_top` behind its AXI4-Lite bus.
