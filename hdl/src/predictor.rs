@@ -630,6 +630,9 @@ pub fn predictor_design(cfg: &AccelConfig) -> crate::emit::Design {
         scalar("oversize", Output, 1, Flag),
         scalar("mask_addr", Input, clog2(cfg.mask_words), Zero),
         scalar("mask_bit", Output, 1, Flag),
+        scalar("mask_wr_en", Output, 1, Flag),
+        scalar("mask_wr_addr", Output, clog2(cfg.mask_words), Zero),
+        scalar("mask_wr_bit", Output, 1, Flag),
     ]);
     let mut block = SensitivityPredictor::new(&PredictorParams::new(cfg));
     design(
