@@ -8,7 +8,7 @@ DRQ     := target/release/drq
 CONFIG_FLAG := $(if $(CONFIG),--config $(CONFIG),)
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build verilog test bench bench-golden bench-cosim area clean
+.PHONY: all deps build verilog test waves bench bench-golden bench-cosim area clean
 
 all: verilog
 
@@ -31,6 +31,11 @@ verilog: deps build
 
 test: deps
 	$(CARGO) test --workspace --release
+
+# A layer whose precision switches region by region, through the Verilator
+# model of drq_top: sim-out/waves/{waves.vcd, waves.gtkw, regions.svg}.
+waves: deps build
+	$(DRQ) waves $(CONFIG_FLAG) --out sim-out/waves
 
 bench: bench-golden bench-cosim
 

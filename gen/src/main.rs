@@ -39,9 +39,41 @@ enum Command {
     /// generated top `drq_top`, over its AXI4-Lite bus; writes the same files
     /// as `drq golden`, from the hardware.
     Sim(SimArgs),
+    /// Run a layer whose precision switches region by region through the
+    /// Verilator model with a dump: waves.vcd, waves.gtkw (GTKWave save file,
+    /// SPEC section 6 signals grouped, mode in colour) and regions.svg.
+    Waves(WavesArgs),
     /// Write the Verilog of the accelerator, its lint waivers, params.json and
     /// the register map (drq_top_regs.json, drq_top_regs.h).
     Verilog(VerilogArgs),
+}
+
+#[derive(Args, Debug)]
+struct WavesArgs {
+    #[command(flatten)]
+    config: ConfigArgs,
+    /// Output folder (created if missing).
+    #[arg(long, value_name = "DIR", default_value = "sim-out/waves")]
+    out: PathBuf,
+}
+
+fn waves(args: &WavesArgs) -> Result<()> {
+    let cfg = args.config.resolve()?;
+    eprintln!("drq waves: {cfg}: building or loading the traced Verilator model of drq_top");
+    let run = drq_verif::waves::run_demo(&cfg, &args.out)?;
+    let c = &run.hw.counters;
+    eprintln!(
+        "drq waves: {} HIGH + {} LOW steps in {} tiles, {} cycles\n  dump     {}\n  viewer   gtkwave {} {}\n  picture  {}",
+        c.steps_high,
+        c.steps_low,
+        c.tiles,
+        c.cycles_total,
+        run.vcd.display(),
+        run.vcd.display(),
+        run.gtkw.display(),
+        run.svg.display()
+    );
+    Ok(())
 }
 
 #[derive(Args, Debug)]
@@ -382,6 +414,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Golden(a) => golden(a),
         Command::Sim(a) => sim(a),
+        Command::Waves(a) => waves(a),
         Command::Config(a) => a.resolve().map(|c| print!("{}", c.to_toml())),
         Command::Verilog(a) => verilog(a),
     };
