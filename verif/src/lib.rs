@@ -32,6 +32,8 @@ pub mod schedule;
 pub mod sim;
 pub mod synth;
 pub mod tensor;
+pub mod vcd;
+pub mod waves;
 pub mod testdata;
 
 pub use golden::{run_layer, LayerData, LayerRun};
