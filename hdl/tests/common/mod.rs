@@ -71,3 +71,27 @@ pub fn synthesize_without_latches(design: &Design, pre: &str, what: &str) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// Yosys elaboration only (`proc`, `flatten`): no latch inferred, and
+/// `check -assert` finds no combinational loop, multiple driver or
+/// undriven signal. Quick even for the whole top (no technology mapping).
+pub fn elaborate_without_latches(design: &Design, what: &str) {
+    let dir = write(design);
+    let script = format!(
+        "read_verilog {top}.v; hierarchy -check -top {top}; proc; flatten; opt_clean; \
+         check -assert; select -assert-none t:$dlatch t:$adlatch t:$dlatchsr",
+        top = design.top
+    );
+    let out = Command::new("yosys")
+        .args(["-q", "-p", &script])
+        .current_dir(dir.path())
+        .output()
+        .expect("yosys (apt-get install -y yosys)");
+    assert!(
+        out.status.success(),
+        "{} ({what}): {}{}",
+        design.top,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
