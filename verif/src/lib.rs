@@ -26,6 +26,7 @@ pub mod numerics;
 pub mod output_stage_tb;
 pub mod predictor;
 pub mod predictor_tb;
+pub mod regress;
 pub mod replay;
 pub mod rng;
 pub mod schedule;

@@ -1,0 +1,1277 @@
+//! The seeded co-simulation regression (`make regress`, `drq regress`):
+//! random layers on several configurations through the Verilator model of
+//! `drq_top` (driven over AXI4-Lite by [`crate::driver::Accelerator`], with
+//! fast, random or back-pressured bus timing and, one case in four, a reset
+//! in the middle of a run) against the golden model, every output compared:
+//! y, accumulators, input and output mask, all six counters, STATUS.
+//!
+//! Every case is a pure function of (configuration name, case seed)
+//! ([`make_case`]); the case seeds are drawn from the base seed, the
+//! configuration name and the case index ([`case_seed`]), so
+//! `drq regress --only <config> --case-seed <seed>` replays one case exactly
+//! (data, bus timing and reset).
+//!
+//! Outputs in [`RegressOptions::out`]: `summary.json`, `summary.md`, and for
+//! each failing case a folder `failures/<config>-<case seed>/` with the
+//! configuration, the layer, its tensors, the failure and a `repro.sh`.
+//! Every file is written under a temporary name and renamed into place, and
+//! a failure folder is assembled under a temporary name and renamed whole.
+
+use crate::axil_bfm::Timing;
+use crate::driver::{check_fits, Accelerator, HwRun};
+use crate::files::{save_layer_data, LayerFiles};
+use crate::layer::{Layer, RawLayer};
+use crate::rng::Rng;
+use crate::schedule::Counters;
+use crate::sim::{SimError, SimOptions};
+use crate::tensor::{FeatureMap, Mask};
+use crate::testdata::{random_layer_data, random_mask};
+use crate::{run_layer, LayerData, LayerRun};
+use drq_hdl::config::PeKind;
+use drq_hdl::top::{reg, Buffer};
+use drq_hdl::AccelConfig;
+use serde::{Deserialize, Serialize};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// What a regression runs and where it writes.
+#[derive(Debug, Clone)]
+pub struct RegressOptions {
+    /// Output folder (e.g. `sim-out/regress`): summaries and failures.
+    pub out: PathBuf,
+    /// Base seed of the case seeds.
+    pub seed: u64,
+    /// Random layers per configuration.
+    pub cases_per_config: usize,
+    /// The configurations ([`default_configs`] normally).
+    pub configs: Vec<NamedConfig>,
+    /// Run exactly one case: (configuration name, case seed). The
+    /// configuration is looked up in `configs`, then in [`default_configs`].
+    pub only_case: Option<(String, u64)>,
+    /// Test hook: corrupt the hardware's result of every case (one output
+    /// code flipped), to exercise the failure path.
+    pub inject_fault: bool,
+}
+
+/// A configuration with the short name used in case names and folders.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamedConfig {
+    pub name: String,
+    pub cfg: AccelConfig,
+}
+
+impl NamedConfig {
+    pub fn new(name: &str, cfg: AccelConfig) -> NamedConfig {
+        NamedConfig {
+            name: name.to_string(),
+            cfg,
+        }
+    }
+}
+
+/// 4 x 4, R = 2, INT8/INT4, small buffers.
+fn cfg_4x4() -> AccelConfig {
+    AccelConfig {
+        rows: 4,
+        cols: 4,
+        region: 2,
+        max_width: 16,
+        act_words: 2048,
+        weight_words: 1024,
+        mask_words: 512,
+        bias_words: 64,
+        ..AccelConfig::default()
+    }
+}
+
+/// The small configurations of `verif/tests/top_cosim.rs`: every region
+/// size, non-square arrays, six tokens a HIGH step, ACC 48, INT8.
+pub fn quick_configs() -> Vec<NamedConfig> {
+    let c4 = cfg_4x4();
+    vec![
+        NamedConfig::new("4x4-r2", c4),
+        NamedConfig::new(
+            "3x5-r4-a6w6-acc48",
+            AccelConfig {
+                rows: 3,
+                cols: 5,
+                region: 4,
+                a_hi: 6,
+                a_lo: 3,
+                w_hi: 6,
+                w_lo: 2,
+                acc_bits: 48,
+                ..c4
+            },
+        ),
+        NamedConfig::new(
+            "5x2-r8",
+            AccelConfig {
+                rows: 5,
+                cols: 2,
+                region: 8,
+                ..c4
+            },
+        ),
+        NamedConfig::new(
+            "2x3-r1",
+            AccelConfig {
+                rows: 2,
+                cols: 3,
+                region: 1,
+                mask_words: 2048,
+                ..c4
+            },
+        ),
+        NamedConfig::new(
+            "int8-4x2-r16",
+            AccelConfig {
+                rows: 4,
+                cols: 2,
+                region: 16,
+                pe: PeKind::Int8,
+                ..c4
+            },
+        ),
+    ]
+}
+
+/// [`quick_configs`] and the default 16 x 16 configuration.
+pub fn default_configs() -> Vec<NamedConfig> {
+    let mut v = quick_configs();
+    v.push(NamedConfig::new("default-16x16", AccelConfig::default()));
+    v
+}
+
+/// How much of a case's input is sensitive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Sensitivity {
+    /// T = 0: every region sensitive.
+    All,
+    /// T above the largest code: none.
+    None,
+    /// T = the median input code, mask predicted by the hardware.
+    Some,
+    /// T = the median input code, a random host mask (half the regions).
+    HostMask,
+}
+
+impl Sensitivity {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Sensitivity::All => "all sensitive",
+            Sensitivity::None => "none sensitive",
+            Sensitivity::Some => "some sensitive (predicted)",
+            Sensitivity::HostMask => "some sensitive (host mask)",
+        }
+    }
+}
+
+/// The master's pacing of the AXI4-Lite handshakes
+/// ([`crate::axil_bfm::Timing`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BusTiming {
+    Fast,
+    Random,
+    Backpressure,
+}
+
+impl BusTiming {
+    pub fn timing(self) -> Timing {
+        match self {
+            BusTiming::Fast => Timing::FAST,
+            BusTiming::Random => Timing::RANDOM,
+            BusTiming::Backpressure => Timing::BACKPRESSURE,
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            BusTiming::Fast => "fast",
+            BusTiming::Random => "random",
+            BusTiming::Backpressure => "backpressure",
+        }
+    }
+}
+
+/// One case, fully determined by (configuration, case seed).
+#[derive(Debug, Clone)]
+pub struct Case {
+    pub config: NamedConfig,
+    pub case_seed: u64,
+    pub layer: Layer,
+    pub data: LayerData,
+    pub sensitivity: Sensitivity,
+    pub timing: BusTiming,
+    /// Reset this many cycles after the start (before the real run); the
+    /// drawn value, 1..=500, is cut to `cycles_total - 1` so that it falls
+    /// inside the run ([`Case::reset_cycle`]).
+    pub reset_draw: Option<u64>,
+    /// Seed of the bus master's random timing and payload garbage.
+    pub bus_seed: u64,
+}
+
+impl Case {
+    /// The cycle of the mid-layer reset, given the layer's cycles_total.
+    pub fn reset_cycle(&self, cycles_total: u64) -> Option<u64> {
+        self.reset_draw
+            .map(|d| d.min(cycles_total.saturating_sub(1)).max(1))
+    }
+}
+
+/// The seed of case `index` (from 0) of configuration `config`: SplitMix64
+/// of the base seed mixed with the configuration name (FNV-1a) and index,
+/// kept below 2^53.
+pub fn case_seed(base: u64, config: &str, index: usize) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in config.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    let mut r =
+        Rng::new(base ^ h.rotate_left(17) ^ (index as u64).wrapping_mul(0xD6E8_FEB8_6659_FD93));
+    // 53 bits: exact in JSON readers that hold numbers as doubles.
+    r.next_u64() >> 11
+}
+
+/// A random layer that fits `cfg`'s buffers: kernel 1, 3 or 5, stride 1 or
+/// 2, padding 0..K-1, sizes not multiples of R or the array, random tiles,
+/// shifts, M, SH, next_threshold 60 % of the time (as in
+/// `verif/tests/top_cosim.rs`).
+pub fn random_layer(rng: &mut Rng, cfg: &AccelConfig) -> Layer {
+    loop {
+        let max_w = i64::from(cfg.max_width).min(13);
+        let k = rng.pick(&[1i64, 3, 5]);
+        let p = rng.range(((k - max_w + 1) / 2).max(0), k - 1);
+        let s = rng.pick(&[1i64, 2]);
+        let rows = i64::from(cfg.rows);
+        let th = rng.range(1, rows);
+        let tw = rng.range(1, rows / th);
+        let min_side = (k - 2 * p).max(1);
+        let (h, w) = (rng.range(min_side, 13), rng.range(min_side, max_w));
+        let raw = RawLayer {
+            low_shift: rng.range(0, cfg.max_low_shift().into()),
+            w_low_shift: rng.range(0, cfg.max_w_low_shift().into()),
+            requant_mult: rng.range(1, 300),
+            requant_shift: rng.range(6, 14),
+            next_threshold: if rng.chance(0.6) {
+                Some(rng.range(0, cfg.a_max().into()))
+            } else {
+                None
+            },
+            ..RawLayer::conv(
+                rng.range(1, 4),
+                rng.range(1, 2 * i64::from(cfg.cols) + 1),
+                (h, w),
+                k,
+                s,
+                p,
+                (th, tw),
+            )
+        };
+        let Ok(layer) = Layer::from_raw(&raw) else {
+            continue;
+        };
+        if layer.check(cfg).is_ok() && check_fits(cfg, &layer).is_ok() {
+            return layer;
+        }
+    }
+}
+
+/// Draw the case of `case_seed` on `config`: sensitivity, layer and data,
+/// bus timing, and whether (and when) to reset mid-layer (one case in 4).
+pub fn make_case(config: &NamedConfig, case_seed: u64) -> Case {
+    let cfg = &config.cfg;
+    let mut rng = Rng::new(case_seed);
+    let sensitivity = match rng.range(0, 5) {
+        0 => Sensitivity::All,
+        1 => Sensitivity::None,
+        2 | 3 => Sensitivity::Some,
+        _ => Sensitivity::HostMask,
+    };
+    let mut layer = random_layer(&mut rng, cfg);
+    let mut data = random_layer_data(&mut rng, cfg, &layer, 1 << 12, None);
+    layer.threshold = match sensitivity {
+        Sensitivity::All => 0,
+        Sensitivity::None => (cfg.a_max() + 1).min(65535),
+        Sensitivity::Some | Sensitivity::HostMask => {
+            let mut v = data.input.data.clone();
+            v.sort_unstable();
+            v[v.len() / 2]
+        }
+    };
+    if sensitivity == Sensitivity::HostMask {
+        data.mask = Some(random_mask(&mut rng, cfg, &layer, 0.5));
+    }
+    let timing = rng.pick(&[BusTiming::Fast, BusTiming::Random, BusTiming::Backpressure]);
+    let reset = rng.chance(0.25);
+    let draw = rng.range(1, 500) as u64;
+    let bus_seed = rng.next_u64();
+    Case {
+        config: config.clone(),
+        case_seed,
+        layer,
+        data,
+        sensitivity,
+        timing,
+        reset_draw: reset.then_some(draw),
+        bus_seed,
+    }
+}
+
+/// The cases a regression runs, in order: (configuration, case seed). A
+/// pure function of the options (seed, configurations, cases per
+/// configuration, `only_case`).
+pub fn plan(opts: &RegressOptions) -> Result<Vec<(NamedConfig, u64)>, RegressError> {
+    if let Some((name, seed)) = &opts.only_case {
+        let found = opts
+            .configs
+            .iter()
+            .chain(default_configs().iter())
+            .find(|c| &c.name == name)
+            .cloned();
+        return match found {
+            Some(c) => Ok(vec![(c, *seed)]),
+            None => {
+                let mut known: Vec<String> = opts.configs.iter().map(|c| c.name.clone()).collect();
+                for c in default_configs() {
+                    if !known.contains(&c.name) {
+                        known.push(c.name);
+                    }
+                }
+                Err(RegressError::UnknownConfig {
+                    name: name.clone(),
+                    known: known.join(", "),
+                })
+            }
+        };
+    }
+    let mut v = Vec::new();
+    for c in &opts.configs {
+        for i in 0..opts.cases_per_config {
+            v.push((c.clone(), case_seed(opts.seed, &c.name, i)));
+        }
+    }
+    Ok(v)
+}
+
+/// Errors that stop a regression (failing cases do not: they are reported
+/// in the [`Summary`]).
+#[derive(Debug, thiserror::Error)]
+pub enum RegressError {
+    #[error("{path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Write { path: String, message: String },
+    #[error("configuration {config}: cannot build the Verilator model of drq_top: {source}")]
+    Model {
+        config: String,
+        #[source]
+        source: SimError,
+    },
+    #[error("configuration {config}: the model of drq_top does not come up: {message}")]
+    ModelCheck { config: String, message: String },
+    #[error("unknown configuration {name} (known: {known})")]
+    UnknownConfig { name: String, known: String },
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> RegressError + '_ {
+    move |source| RegressError::Io {
+        path: path.display().to_string(),
+        source,
+    }
+}
+
+/// One case's result (an entry of `summary.json`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CaseResult {
+    /// 1-based position in the run.
+    pub index: usize,
+    pub config: String,
+    pub case_seed: u64,
+    pub layer: Layer,
+    pub sensitivity: Sensitivity,
+    pub timing: BusTiming,
+    /// Cycle (after the start) of the mid-layer reset, or null.
+    pub reset_cycle: Option<u64>,
+    pub pass: bool,
+    /// What went wrong, or null.
+    pub failure: Option<String>,
+    /// The golden model's counters (equal to the hardware's when passing).
+    pub cycles_total: Option<u64>,
+    pub token_cycles: Option<u64>,
+    pub steps_high: Option<u64>,
+    pub steps_low: Option<u64>,
+    /// cycles_total at T = 0 (no host mask) / cycles_total (golden model).
+    pub speedup: Option<f64>,
+    /// The command that replays this case.
+    pub repro: String,
+    /// The failure folder, relative to the output folder, or null.
+    pub failure_dir: Option<String>,
+    pub wall_seconds: f64,
+}
+
+/// Per-configuration totals.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ConfigTotals {
+    pub config: String,
+    pub cases: usize,
+    pub failures: usize,
+    /// Arithmetic mean of the cases' speedups (null without any).
+    pub mean_speedup: Option<f64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Totals {
+    pub cases: usize,
+    pub failures: usize,
+    pub per_config: Vec<ConfigTotals>,
+    pub wall_seconds: f64,
+}
+
+/// What `summary.json` holds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Summary {
+    pub seed: u64,
+    pub cases_per_config: usize,
+    /// `[config, case seed]` when one case was re-run.
+    pub only_case: Option<(String, u64)>,
+    pub inject_fault: bool,
+    pub cases: Vec<CaseResult>,
+    pub totals: Totals,
+}
+
+impl Summary {
+    pub fn failures(&self) -> impl Iterator<Item = &CaseResult> {
+        self.cases.iter().filter(|c| !c.pass)
+    }
+    pub fn passed(&self) -> bool {
+        self.totals.failures == 0
+    }
+}
+
+/// The command that replays one case.
+pub fn repro_command(config: &str, case_seed: u64) -> String {
+    format!("drq regress --only {config} --case-seed {case_seed}")
+}
+
+fn panic_message(e: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = e.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = e.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic with a non-text payload".to_string()
+    }
+}
+
+fn build_accelerator(nc: &NamedConfig) -> Result<Accelerator, RegressError> {
+    let r = catch_unwind(|| Accelerator::new(&nc.cfg, &SimOptions::default(), 0, Timing::FAST));
+    match r {
+        Ok(Ok(a)) => Ok(a),
+        Ok(Err(source)) => Err(RegressError::Model {
+            config: nc.name.clone(),
+            source,
+        }),
+        Err(p) => Err(RegressError::ModelCheck {
+            config: nc.name.clone(),
+            message: panic_message(&*p),
+        }),
+    }
+}
+
+/// Drive one case through the hardware: the optional mid-layer reset, then
+/// the layer as `drq sim` runs it.
+fn drive(acc: &mut Accelerator, case: &Case, reset_cycle: Option<u64>, timeout: u64) -> HwRun {
+    acc.bus.timing = case.timing.timing();
+    acc.bus.rng = Rng::new(case.bus_seed);
+    acc.run_timeout = timeout;
+    let (layer, data) = (&case.layer, &case.data);
+    if let Some(cut) = reset_cycle {
+        // Load and start as run_layer would (irq off), then reset.
+        let drq = acc.cfg.pe == PeKind::Drq;
+        acc.write_fmap(Buffer::Act0, &data.input);
+        if let (Some(m), true) = (&data.mask, drq) {
+            acc.write_mask(Buffer::Mask0, m);
+        }
+        acc.write_weights(&data.weights);
+        acc.write_bias(&data.bias);
+        acc.configure(layer);
+        let mut mode = 0;
+        if data.mask.is_none() && drq {
+            mode |= reg::MODE_PREDICT_IN;
+        }
+        if layer.next_threshold.is_some() {
+            mode |= reg::MODE_PREDICT_OUT;
+        }
+        acc.write_reg(reg::MODE, mode);
+        acc.write_reg(reg::CMD, reg::CMD_START);
+        acc.bus.idle(cut);
+        acc.bus.reset(2);
+        let status = acc.read_reg(reg::STATUS);
+        assert_eq!(
+            status, 0,
+            "STATUS after the reset at cycle {cut}: {status:#x}, expected 0"
+        );
+        assert!(
+            !acc.bus.model.get_bool("irq"),
+            "irq high after the reset at cycle {cut}"
+        );
+    }
+    let hw = acc
+        .run_layer(layer, data)
+        .unwrap_or_else(|e| panic!("the layer was refused: {e}"));
+    acc.bus.assert_idle();
+    hw
+}
+
+/// The first difference of two sequences: (index, hardware, golden).
+fn first_diff<T: PartialEq + Copy + ToString>(
+    hw: &[T],
+    gold: &[T],
+) -> Option<(usize, String, String)> {
+    if hw.len() != gold.len() {
+        return Some((
+            hw.len().min(gold.len()),
+            format!("{} values", hw.len()),
+            format!("{} values", gold.len()),
+        ));
+    }
+    hw.iter()
+        .zip(gold)
+        .position(|(a, b)| a != b)
+        .map(|i| (i, hw[i].to_string(), gold[i].to_string()))
+}
+
+fn fmap_where(f: &FeatureMap, i: usize) -> String {
+    if f.h == 0 || f.w == 0 {
+        return String::new();
+    }
+    format!(
+        " (c {}, y {}, x {})",
+        i / (f.h * f.w),
+        i / f.w % f.h,
+        i % f.w
+    )
+}
+
+fn mask_where(m: &Mask, i: usize) -> String {
+    if m.rh == 0 || m.rw == 0 {
+        return String::new();
+    }
+    format!(
+        " (c {}, ry {}, rx {})",
+        i / (m.rh * m.rw),
+        i / m.rw % m.rh,
+        i % m.rw
+    )
+}
+
+fn mask_diff(name: &str, hw: &Mask, gold: &Mask, out: &mut Vec<String>) {
+    if hw.shape() != gold.shape() {
+        out.push(format!(
+            "{name}: shape {:?} (hardware), {:?} (golden)",
+            hw.shape(),
+            gold.shape()
+        ));
+        return;
+    }
+    let h: Vec<u8> = hw.data.iter().map(|&b| u8::from(b)).collect();
+    let g: Vec<u8> = gold.data.iter().map(|&b| u8::from(b)).collect();
+    if let Some((i, a, b)) = first_diff(&h, &g) {
+        out.push(format!(
+            "{name} differs at index {i}{}: hardware {a}, golden {b}",
+            mask_where(gold, i)
+        ));
+    }
+}
+
+/// Every difference between the hardware's and the golden model's run, each
+/// naming the field and its first differing index and values.
+pub fn compare(hw: &HwRun, gold: &LayerRun) -> Vec<String> {
+    let mut out = Vec::new();
+    if hw.y.shape() != gold.y.shape() {
+        out.push(format!(
+            "y: shape {:?} (hardware), {:?} (golden)",
+            hw.y.shape(),
+            gold.y.shape()
+        ));
+    } else if let Some((i, a, b)) = first_diff(&hw.y.data, &gold.y.data) {
+        out.push(format!(
+            "y differs at index {i}{}: hardware {a}, golden {b}",
+            fmap_where(&gold.y, i)
+        ));
+    }
+    if let Some((i, a, b)) = first_diff(&hw.acc, &gold.acc) {
+        out.push(format!(
+            "acc differs at index {i}{}: hardware {a}, golden {b}",
+            fmap_where(&gold.y, i)
+        ));
+    }
+    mask_diff("mask_in", &hw.mask_in, &gold.mask_in, &mut out);
+    match (&hw.mask_out, &gold.mask_out) {
+        (Some(h), Some(g)) => mask_diff("mask_out", h, g, &mut out),
+        (None, None) => {}
+        (h, g) => out.push(format!(
+            "mask_out: {} (hardware), {} (golden)",
+            if h.is_some() { "present" } else { "absent" },
+            if g.is_some() { "present" } else { "absent" }
+        )),
+    }
+    let (h, g) = (&hw.counters, &gold.counters);
+    for (name, a, b) in [
+        ("steps_high", h.steps_high, g.steps_high),
+        ("steps_low", h.steps_low, g.steps_low),
+        ("token_cycles", h.token_cycles, g.token_cycles),
+        ("tiles", h.tiles, g.tiles),
+        ("cycles_total", h.cycles_total, g.cycles_total),
+        ("stall_cycles", h.stall_cycles, g.stall_cycles),
+    ] {
+        if a != b {
+            out.push(format!("counter {name}: hardware {a}, golden {b}"));
+        }
+    }
+    let flags = reg::STATUS_DONE | reg::STATUS_HOST_CONFLICT | reg::STATUS_OVERSIZE;
+    if hw.status & flags != reg::STATUS_DONE {
+        out.push(format!(
+            "STATUS {:#x} after the run (expected done, no host_conflict, no oversize)",
+            hw.status
+        ));
+    }
+    out
+}
+
+/// Write `bytes` to `path` under a temporary name, then rename it into place.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), RegressError> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.partial"));
+    std::fs::write(&tmp, bytes).map_err(io_err(&tmp))?;
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        io_err(path)(e)
+    })
+}
+
+/// The folder name of a failing case.
+pub fn failure_dir_name(config: &str, case_seed: u64) -> String {
+    format!("{config}-{case_seed}")
+}
+
+fn repro_script(case: &Case, failure: &str) -> String {
+    let l = &case.layer;
+    let mask = if case.data.mask.is_some() {
+        " --mask mask.npy"
+    } else {
+        ""
+    };
+    let args = format!(
+        "--config config.toml --layer layer.json --input x.npy --weights w.npy --bias b.npy{mask}"
+    );
+    let mut outs = vec!["y.npy", "acc.npy", "mask_in.npy"];
+    if l.next_threshold.is_some() {
+        outs.push("mask_out.npy");
+    }
+    outs.push("counters.json");
+    let failure_lines: String = failure.lines().map(|s| format!("#   {s}\n")).collect();
+    format!(
+        "#!/bin/sh\n\
+         # DRQ regression failure: configuration {config}, case seed {seed}\n\
+         {failure_lines}\
+         # drq is target/release/drq (cargo build --release). Runs in this folder.\n\
+         cd \"$(dirname \"$0\")\" || exit 1\n\
+         status=0\n\
+         # 1. The case in the regression itself (same data, bus timing and reset).\n\
+         {regress} --out rerun || status=1\n\
+         # 2. The layer alone through the hardware and through the golden model.\n\
+         drq sim {args} --out hw || status=1\n\
+         drq golden {args} --out gold || status=1\n\
+         for f in {outs}; do\n\
+         \x20   cmp \"hw/$f\" \"gold/$f\" || status=1\n\
+         done\n\
+         exit $status\n",
+        config = case.config.name,
+        seed = case.case_seed,
+        regress = repro_command(&case.config.name, case.case_seed),
+        outs = outs.join(" "),
+    )
+}
+
+/// Write `failures/<config>-<seed>/` all-or-nothing: assembled in a hidden
+/// temporary folder beside it, then renamed into place.
+fn write_failure_folder(
+    failures: &Path,
+    case: &Case,
+    failure: &str,
+) -> Result<String, RegressError> {
+    std::fs::create_dir_all(failures).map_err(io_err(failures))?;
+    let name = failure_dir_name(&case.config.name, case.case_seed);
+    let dest = failures.join(&name);
+    let tmp = failures.join(format!(".{name}.partial"));
+    if tmp.exists() {
+        std::fs::remove_dir_all(&tmp).map_err(io_err(&tmp))?;
+    }
+    std::fs::create_dir_all(&tmp).map_err(io_err(&tmp))?;
+    let result = (|| {
+        let put = |file: &str, text: String| {
+            let p = tmp.join(file);
+            std::fs::write(&p, text).map_err(io_err(&p))
+        };
+        put("config.toml", case.config.cfg.to_toml())?;
+        put("layer.json", format!("{}\n", case.layer.to_json()))?;
+        put("failure.txt", format!("{failure}\n"))?;
+        let script = tmp.join("repro.sh");
+        put("repro.sh", repro_script(case, failure))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755))
+                .map_err(io_err(&script))?;
+        }
+        let files = LayerFiles {
+            input: tmp.join("x.npy"),
+            weights: tmp.join("w.npy"),
+            bias: tmp.join("b.npy"),
+            mask: case.data.mask.as_ref().map(|_| tmp.join("mask.npy")),
+        };
+        save_layer_data(&case.config.cfg, &case.data, &files).map_err(|e| RegressError::Write {
+            path: tmp.display().to_string(),
+            message: e.to_string(),
+        })?;
+        if dest.exists() {
+            std::fs::remove_dir_all(&dest).map_err(io_err(&dest))?;
+        }
+        std::fs::rename(&tmp, &dest).map_err(io_err(&dest))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    result.map(|()| format!("failures/{name}"))
+}
+
+fn describe_layer(l: &Layer) -> String {
+    let mut s = format!(
+        "{}->{} {}x{} k{} s{} p{} tile {}x{} T {}",
+        l.c_in, l.c_out, l.h, l.w, l.kernel, l.stride, l.padding, l.tile_h, l.tile_w, l.threshold
+    );
+    if let Some(t) = l.next_threshold {
+        s.push_str(&format!(" next {t}"));
+    }
+    s
+}
+
+fn markdown(summary: &Summary, out: &Path) -> String {
+    let t = &summary.totals;
+    let mut s = String::new();
+    s.push_str("# DRQ co-simulation regression\n\n");
+    match &summary.only_case {
+        Some((c, seed)) => s.push_str(&format!("One case: `{c}` case seed {seed}")),
+        None => s.push_str(&format!(
+            "Base seed {}, {} cases per configuration",
+            summary.seed, summary.cases_per_config
+        )),
+    }
+    if summary.inject_fault {
+        s.push_str(" (fault injected into every hardware result)");
+    }
+    s.push_str(&format!(
+        ".\n\n**{} cases, {} failures**, {:.1} s. Output folder `{}`.\n\n",
+        t.cases,
+        t.failures,
+        t.wall_seconds,
+        out.display()
+    ));
+    if t.failures > 0 {
+        s.push_str("## Failures\n\n");
+        for c in summary.failures() {
+            s.push_str(&format!(
+                "### {} case {}\n\n{}\n\n- reproduce: `{}`\n",
+                c.config,
+                c.case_seed,
+                c.failure.as_deref().unwrap_or("failed"),
+                c.repro
+            ));
+            if let Some(d) = &c.failure_dir {
+                s.push_str(&format!(
+                    "- files: `{d}/` (`sh {d}/repro.sh` runs the case and the layer through `drq sim` and `drq golden`)\n"
+                ));
+            }
+            s.push('\n');
+        }
+    }
+    s.push_str("## Configurations\n\n| configuration | cases | failures | mean speedup |\n|---|---:|---:|---:|\n");
+    for p in &t.per_config {
+        s.push_str(&format!(
+            "| {} | {} | {} | {} |\n",
+            p.config,
+            p.cases,
+            p.failures,
+            p.mean_speedup.map_or("-".into(), |v| format!("{v:.2}x"))
+        ));
+    }
+    s.push_str("\n## Cases\n\n| # | configuration | case seed | layer | sensitivity | bus | reset at | result | cycles | speedup |\n|---:|---|---:|---|---|---|---:|---|---:|---:|\n");
+    let mut order: Vec<&CaseResult> = summary.failures().collect();
+    order.extend(summary.cases.iter().filter(|c| c.pass));
+    for c in order {
+        let layer = describe_layer(&c.layer);
+        s.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            c.index,
+            c.config,
+            c.case_seed,
+            layer,
+            c.sensitivity.describe(),
+            c.timing.name(),
+            c.reset_cycle.map_or("-".into(), |v| v.to_string()),
+            if c.pass {
+                "ok".to_string()
+            } else {
+                format!("**FAIL** `{}`", c.repro)
+            },
+            c.cycles_total.map_or("-".into(), |v| v.to_string()),
+            c.speedup.map_or("-".into(), |v| format!("{v:.2}x")),
+        ));
+    }
+    s
+}
+
+/// Remove what an earlier run left: `failures/`, `summary.json`, `summary.md`
+/// (nothing else in the folder is touched).
+fn clear_stale(out: &Path) -> Result<(), RegressError> {
+    let failures = out.join("failures");
+    if failures.exists() {
+        std::fs::remove_dir_all(&failures).map_err(io_err(&failures))?;
+    }
+    for f in ["summary.json", "summary.md"] {
+        let p = out.join(f);
+        if p.exists() {
+            std::fs::remove_file(&p).map_err(io_err(&p))?;
+        }
+    }
+    Ok(())
+}
+
+fn catch<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(|p| panic_message(&*p))
+}
+
+/// Run the regression. Failing cases are reported in the returned summary
+/// (and in `opts.out`); `Err` only when a file cannot be written or a model
+/// cannot be built.
+pub fn run_regression(
+    opts: &RegressOptions,
+    progress: &mut dyn FnMut(&str),
+) -> Result<Summary, RegressError> {
+    let start = Instant::now();
+    let cases = plan(opts)?;
+    std::fs::create_dir_all(&opts.out).map_err(io_err(&opts.out))?;
+    clear_stale(&opts.out)?;
+    let failures_dir = opts.out.join("failures");
+    let n = cases.len();
+    let mut results: Vec<CaseResult> = Vec::with_capacity(n);
+    let mut acc: Option<Accelerator> = None;
+    let mut acc_config: Option<String> = None;
+    for (i, (nc, seed)) in cases.iter().enumerate() {
+        let t0 = Instant::now();
+        let case = make_case(nc, *seed);
+        let cfg = &nc.cfg;
+        // One accelerator per configuration, rebuilt after a panic.
+        if acc_config.as_deref() != Some(nc.name.as_str()) {
+            acc = None;
+            acc_config = Some(nc.name.clone());
+        }
+        if acc.is_none() {
+            progress(&format!(
+                "{}: building or loading the Verilator model of drq_top",
+                nc.name
+            ));
+            acc = Some(build_accelerator(nc)?);
+        }
+        let gold = catch(|| run_layer(cfg, &case.layer, &case.data))
+            .and_then(|r| r.map_err(|e| format!("golden model: {e}")));
+        let speedup = gold.as_ref().ok().and_then(|g| {
+            let base_layer = Layer {
+                threshold: 0,
+                ..case.layer
+            };
+            let base_data = LayerData {
+                mask: None,
+                ..case.data.clone()
+            };
+            catch(|| run_layer(cfg, &base_layer, &base_data))
+                .ok()
+                .and_then(|r| r.ok())
+                .map(|b| b.counters.cycles_total as f64 / g.counters.cycles_total as f64)
+        });
+        let counters: Option<Counters> = gold.as_ref().ok().map(|g| g.counters);
+        let reset_cycle = counters.and_then(|c| case.reset_cycle(c.cycles_total));
+        let failure: Option<String> = match &gold {
+            Err(e) => Some(format!("the golden model failed: {e}")),
+            Ok(g) => {
+                let timeout = g.counters.cycles_total.saturating_mul(4) + 100_000;
+                let a = acc.as_mut().expect("built above");
+                match catch(|| drive(a, &case, reset_cycle, timeout)) {
+                    Err(msg) => {
+                        acc = None;
+                        Some(format!("the hardware run failed: {msg}"))
+                    }
+                    Ok(mut hw) => {
+                        if opts.inject_fault {
+                            if let Some(v) = hw.y.data.first_mut() {
+                                *v ^= 1;
+                            }
+                        }
+                        let diffs = compare(&hw, g);
+                        if diffs.is_empty() {
+                            None
+                        } else {
+                            let mut text = diffs.join("\n");
+                            if opts.inject_fault {
+                                text.push_str("\n(fault injected: y[0] of the hardware flipped)");
+                            }
+                            Some(text)
+                        }
+                    }
+                }
+            }
+        };
+        let failure_dir = match &failure {
+            Some(f) => {
+                let full = format!(
+                    "configuration {} ({}), case seed {}, {}, {} bus timing, {}\nlayer {}\n{f}",
+                    nc.name,
+                    describe_cfg(cfg),
+                    seed,
+                    case.sensitivity.describe(),
+                    case.timing.name(),
+                    reset_cycle.map_or("no reset".into(), |c| format!("reset at cycle {c}")),
+                    describe_layer(&case.layer)
+                );
+                Some(write_failure_folder(&failures_dir, &case, &full)?)
+            }
+            None => None,
+        };
+        let wall = t0.elapsed().as_secs_f64();
+        let how = {
+            let mut s = format!("{} bus timing", case.timing.name());
+            if let Some(c) = reset_cycle {
+                s.push_str(&format!(", reset at cycle {c}"));
+            }
+            s
+        };
+        let line = match &failure {
+            None => format!(
+                "[{}/{n}] {} case {seed}: ok, {} cycles, speedup {:.2}x ({how})",
+                i + 1,
+                nc.name,
+                counters.map_or(0, |c| c.cycles_total),
+                speedup.unwrap_or(f64::NAN),
+            ),
+            Some(f) => format!(
+                "[{}/{n}] {} case {seed}: FAIL: {} ({how}); files in {}; replay: {}",
+                i + 1,
+                nc.name,
+                f.lines().next().unwrap_or(""),
+                opts.out
+                    .join(failure_dir.as_deref().unwrap_or(""))
+                    .display(),
+                repro_command(&nc.name, *seed)
+            ),
+        };
+        progress(&line);
+        results.push(CaseResult {
+            index: i + 1,
+            config: nc.name.clone(),
+            case_seed: *seed,
+            layer: case.layer,
+            sensitivity: case.sensitivity,
+            timing: case.timing,
+            reset_cycle,
+            pass: failure.is_none(),
+            failure,
+            cycles_total: counters.map(|c| c.cycles_total),
+            token_cycles: counters.map(|c| c.token_cycles),
+            steps_high: counters.map(|c| c.steps_high),
+            steps_low: counters.map(|c| c.steps_low),
+            speedup,
+            repro: repro_command(&nc.name, *seed),
+            failure_dir,
+            wall_seconds: wall,
+        });
+    }
+    drop(acc);
+    let mut per_config: Vec<ConfigTotals> = Vec::new();
+    for (nc, _) in &cases {
+        if per_config.iter().any(|p| p.config == nc.name) {
+            continue;
+        }
+        let mine: Vec<&CaseResult> = results.iter().filter(|r| r.config == nc.name).collect();
+        let sp: Vec<f64> = mine.iter().filter_map(|r| r.speedup).collect();
+        per_config.push(ConfigTotals {
+            config: nc.name.clone(),
+            cases: mine.len(),
+            failures: mine.iter().filter(|r| !r.pass).count(),
+            mean_speedup: (!sp.is_empty()).then(|| sp.iter().sum::<f64>() / sp.len() as f64),
+        });
+    }
+    let failures = results.iter().filter(|r| !r.pass).count();
+    let summary = Summary {
+        seed: opts.seed,
+        cases_per_config: opts.cases_per_config,
+        only_case: opts.only_case.clone(),
+        inject_fault: opts.inject_fault,
+        totals: Totals {
+            cases: results.len(),
+            failures,
+            per_config,
+            wall_seconds: start.elapsed().as_secs_f64(),
+        },
+        cases: results,
+    };
+    let mut json = serde_json::to_string_pretty(&summary).expect("the summary serialises");
+    json.push('\n');
+    write_atomic(&opts.out.join("summary.json"), json.as_bytes())?;
+    write_atomic(
+        &opts.out.join("summary.md"),
+        markdown(&summary, &opts.out).as_bytes(),
+    )?;
+    let means: Vec<String> = summary
+        .totals
+        .per_config
+        .iter()
+        .filter_map(|p| p.mean_speedup.map(|m| format!("{} {m:.2}x", p.config)))
+        .collect();
+    progress(&format!(
+        "regression: {} cases, {} failures, {:.1} s; mean speedup {}; summary in {}",
+        summary.totals.cases,
+        summary.totals.failures,
+        summary.totals.wall_seconds,
+        if means.is_empty() {
+            "-".into()
+        } else {
+            means.join(", ")
+        },
+        opts.out.join("summary.md").display()
+    ));
+    Ok(summary)
+}
+
+fn describe_cfg(c: &AccelConfig) -> String {
+    format!(
+        "{}x{} R{} A{}/{} W{}/{} ACC{} {}",
+        c.rows,
+        c.cols,
+        c.region,
+        c.a_hi,
+        c.a_lo,
+        c.w_hi,
+        c.w_lo,
+        c.acc_bits,
+        c.pe.name()
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::test_seed;
+
+    fn opts(out: &Path, seed: u64, configs: Vec<NamedConfig>, cases: usize) -> RegressOptions {
+        RegressOptions {
+            out: out.to_path_buf(),
+            seed,
+            cases_per_config: cases,
+            configs,
+            only_case: None,
+            inject_fault: false,
+        }
+    }
+
+    fn read_json(p: &Path) -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    }
+
+    fn print(line: &str) {
+        eprintln!("{line}");
+    }
+
+    #[test]
+    fn regress_small_run_passes_and_writes_both_summaries() {
+        let seed = test_seed("regress_small_run_passes_and_writes_both_summaries");
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("regress");
+        // Stale output of an earlier run, and a file that must survive.
+        std::fs::create_dir_all(out.join("failures/old-1")).unwrap();
+        std::fs::write(out.join("summary.md"), "stale").unwrap();
+        std::fs::write(out.join("keep.txt"), "mine").unwrap();
+        let o = opts(&out, seed, quick_configs()[..2].to_vec(), 2);
+        let mut lines = Vec::new();
+        let s = run_regression(&o, &mut |l: &str| {
+            print(l);
+            lines.push(l.to_string());
+        })
+        .unwrap();
+        assert!(s.passed(), "{:#?}", s.failures().collect::<Vec<_>>());
+        assert_eq!(s.totals.cases, 4);
+        assert!(!out.join("failures").exists());
+        assert_eq!(
+            std::fs::read_to_string(out.join("keep.txt")).unwrap(),
+            "mine"
+        );
+        let j = read_json(&out.join("summary.json"));
+        assert_eq!(j["cases"].as_array().unwrap().len(), 4);
+        assert_eq!(j["totals"]["cases"], 4);
+        assert_eq!(j["totals"]["failures"], 0);
+        assert_eq!(j["totals"]["per_config"].as_array().unwrap().len(), 2);
+        for c in j["cases"].as_array().unwrap() {
+            assert_eq!(c["pass"], true);
+            assert!(c["failure"].is_null());
+            assert!(c["cycles_total"].as_u64().unwrap() > 0);
+            // T = 0 without a host mask is never faster than the case.
+            assert!(c["speedup"].as_f64().unwrap() >= 1.0, "{c}");
+            assert!(c["layer"]["c_in"].as_u64().is_some());
+        }
+        let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+        assert!(md.contains("4 cases, 0 failures"), "{md}");
+        assert!(md.contains("4x4-r2") && md.contains("3x5-r4-a6w6-acc48"));
+        assert_eq!(lines.iter().filter(|l| l.starts_with('[')).count(), 4);
+        assert!(lines.last().unwrap().contains("4 cases, 0 failures"));
+    }
+
+    #[test]
+    fn regress_injected_fault_is_reported_with_a_complete_failure_folder() {
+        let seed = test_seed("regress_injected_fault_is_reported_with_a_complete_failure_folder");
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("regress");
+        let mut o = opts(&out, seed, quick_configs()[..1].to_vec(), 1);
+        o.inject_fault = true;
+        let s = run_regression(&o, &mut print).unwrap();
+        assert_eq!((s.totals.cases, s.totals.failures), (1, 1));
+        let c = &s.cases[0];
+        assert!(!c.pass);
+        assert!(
+            c.failure
+                .as_deref()
+                .unwrap()
+                .contains("y differs at index 0"),
+            "{c:?}"
+        );
+        let j = read_json(&out.join("summary.json"));
+        assert_eq!(j["totals"]["failures"], 1);
+        assert_eq!(j["cases"][0]["pass"], false);
+        assert!(j["cases"][0]["failure"]
+            .as_str()
+            .unwrap()
+            .contains("y differs"));
+        let name = failure_dir_name(&c.config, c.case_seed);
+        let f = out.join("failures").join(&name);
+        let mut expected = vec![
+            "config.toml",
+            "layer.json",
+            "x.npy",
+            "w.npy",
+            "b.npy",
+            "failure.txt",
+            "repro.sh",
+        ];
+        let case = make_case(&quick_configs()[0], c.case_seed);
+        if case.data.mask.is_some() {
+            expected.push("mask.npy");
+        }
+        let mut found: Vec<String> = std::fs::read_dir(&f)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        found.sort();
+        let mut want: Vec<String> = expected.iter().map(|s| s.to_string()).collect();
+        want.sort();
+        assert_eq!(found, want);
+        let script = std::fs::read_to_string(f.join("repro.sh")).unwrap();
+        assert!(script.contains(&format!(
+            "\ndrq regress --only 4x4-r2 --case-seed {} ",
+            c.case_seed
+        )));
+        assert!(script.contains("\ndrq sim --config config.toml --layer layer.json"));
+        assert!(
+            script.contains("\ndrq golden --config config.toml") && script.contains("--out gold")
+        );
+        assert!(script.contains("cmp"));
+        // The saved files read back as the same configuration and layer.
+        let cfg = AccelConfig::load(Some(&f.join("config.toml")), &Default::default()).unwrap();
+        assert_eq!(cfg, quick_configs()[0].cfg);
+        let layer = Layer::load(&f.join("layer.json"), &cfg).unwrap();
+        assert_eq!(layer, case.layer);
+        let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+        assert!(md.contains("## Failures") && md.contains(&c.repro), "{md}");
+        // Re-running the case alone gives the same layer (and the same failure).
+        let out2 = dir.path().join("again");
+        let mut o2 = opts(&out2, 0, quick_configs(), 0);
+        o2.inject_fault = true;
+        o2.only_case = Some((c.config.clone(), c.case_seed));
+        let s2 = run_regression(&o2, &mut print).unwrap();
+        assert_eq!(s2.totals.cases, 1);
+        assert_eq!(s2.cases[0].case_seed, c.case_seed);
+        assert_eq!(s2.cases[0].reset_cycle, c.reset_cycle);
+        assert_eq!(s2.cases[0].failure, c.failure);
+        let a = std::fs::read(f.join("layer.json")).unwrap();
+        let b = std::fs::read(out2.join("failures").join(&name).join("layer.json")).unwrap();
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn regress_case_list_is_a_function_of_seed_and_configs() {
+        let seed = test_seed("regress_case_list_is_a_function_of_seed_and_configs");
+        let o = opts(Path::new("unused"), seed, default_configs(), 5);
+        let (p1, p2) = (plan(&o).unwrap(), plan(&o).unwrap());
+        assert_eq!(p1.len(), 30);
+        assert_eq!(p1, p2);
+        for (nc, s) in &p1 {
+            let (a, b) = (make_case(nc, *s), make_case(nc, *s));
+            assert_eq!(a.layer, b.layer);
+            assert_eq!(a.data.input, b.data.input);
+            assert_eq!(a.data.weights, b.data.weights);
+            assert_eq!(a.data.bias, b.data.bias);
+            assert_eq!(a.data.mask, b.data.mask);
+            assert_eq!(
+                (a.sensitivity, a.timing, a.reset_draw, a.bus_seed),
+                (b.sensitivity, b.timing, b.reset_draw, b.bus_seed)
+            );
+            assert!(a.layer.check(&nc.cfg).is_ok() && check_fits(&nc.cfg, &a.layer).is_ok());
+        }
+        // Distinct seeds per case; another base seed gives other cases.
+        let mut seeds: Vec<u64> = p1.iter().map(|(_, s)| *s).collect();
+        seeds.sort_unstable();
+        seeds.dedup();
+        assert_eq!(seeds.len(), 30);
+        let other = plan(&RegressOptions {
+            seed: seed.wrapping_add(1),
+            ..o.clone()
+        })
+        .unwrap();
+        assert_ne!(p1, other);
+        // The case list does not depend on which other configurations run.
+        let alone = plan(&RegressOptions {
+            configs: default_configs()[2..3].to_vec(),
+            ..o
+        })
+        .unwrap();
+        assert_eq!(alone[..], p1[10..15]);
+        // An unknown configuration is an error naming the known ones.
+        let e = plan(&RegressOptions {
+            only_case: Some(("nope".into(), 1)),
+            ..opts(Path::new("unused"), 1, vec![], 0)
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("nope") && e.contains("4x4-r2"), "{e}");
+    }
+}
