@@ -8,7 +8,7 @@ DRQ     := target/release/drq
 CONFIG_FLAG := $(if $(CONFIG),--config $(CONFIG),)
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build verilog test waves bench bench-golden bench-cosim area clean
+.PHONY: all deps build verilog test regress waves bench bench-golden bench-cosim area clean
 
 all: verilog
 
@@ -31,6 +31,14 @@ verilog: deps build
 
 test: deps
 	$(CARGO) test --workspace --release
+
+# Seeded co-simulation regression of drq_top against the golden model:
+# sim-out/regress/{summary.json, summary.md, failures/}. SEED=<n> replays a
+# run, CASES=<n> layers per configuration, QUICK=1 skips the 16x16 build.
+SEED  ?=
+CASES ?= 8
+regress: deps build
+	$(DRQ) regress --out sim-out/regress --cases $(CASES) $(if $(SEED),--seed $(SEED),) $(if $(QUICK),--quick,)
 
 # A layer whose precision switches region by region, through the Verilator
 # model of drq_top: sim-out/waves/{waves.vcd, waves.gtkw, regions.svg}.

@@ -39,6 +39,10 @@ enum Command {
     /// generated top `drq_top`, over its AXI4-Lite bus; writes the same files
     /// as `drq golden`, from the hardware.
     Sim(SimArgs),
+    /// Seeded co-simulation regression: configurations x random layers, bus
+    /// backpressure and resets mid-layer; summary.json and summary.md, and a
+    /// folder with inputs and a replay script per failing case.
+    Regress(RegressArgs),
     /// Run a layer whose precision switches region by region through the
     /// Verilator model with a dump: waves.vcd, waves.gtkw (GTKWave save file,
     /// SPEC section 6 signals grouped, mode in colour) and regions.svg.
@@ -46,6 +50,62 @@ enum Command {
     /// Write the Verilog of the accelerator, its lint waivers, params.json and
     /// the register map (drq_top_regs.json, drq_top_regs.h).
     Verilog(VerilogArgs),
+}
+
+#[derive(Args, Debug)]
+struct RegressArgs {
+    /// Output folder: summary.json, summary.md, failures/.
+    #[arg(long, value_name = "DIR", default_value = "sim-out/regress")]
+    out: PathBuf,
+    /// Base seed (default: from DRQ_SEED, else the clock; always printed).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Random layers per configuration.
+    #[arg(long, default_value_t = 8)]
+    cases: usize,
+    /// Only the small configurations (no 16x16 build).
+    #[arg(long)]
+    quick: bool,
+    /// Re-run one case: the configuration name (with --case-seed).
+    #[arg(long, value_name = "CONFIG", requires = "case_seed")]
+    only: Option<String>,
+    /// The case seed of --only (from summary.md or the progress line).
+    #[arg(long, requires = "only")]
+    case_seed: Option<u64>,
+}
+
+fn regress(args: &RegressArgs) -> Result<()> {
+    use drq_verif::regress::{default_configs, quick_configs, run_regression, RegressOptions};
+    let seed = args
+        .seed
+        .unwrap_or_else(|| drq_verif::rng::test_seed("drq regress"));
+    let opts = RegressOptions {
+        out: args.out.clone(),
+        seed,
+        cases_per_config: args.cases,
+        configs: if args.quick {
+            quick_configs()
+        } else {
+            default_configs()
+        },
+        only_case: args.only.clone().zip(args.case_seed),
+        inject_fault: false,
+    };
+    eprintln!("drq regress: seed {seed} (replay the whole run with --seed {seed})");
+    let summary = run_regression(&opts, &mut |line| eprintln!("{line}"))?;
+    eprintln!(
+        "drq regress: summary in {}/summary.md and summary.json",
+        args.out.display()
+    );
+    if !summary.passed() {
+        anyhow::bail!(
+            "{} of {} cases failed; inputs and replay scripts in {}/failures/",
+            summary.totals.failures,
+            summary.totals.cases,
+            args.out.display()
+        );
+    }
+    Ok(())
 }
 
 #[derive(Args, Debug)]
@@ -415,6 +475,7 @@ fn main() -> ExitCode {
         Command::Golden(a) => golden(a),
         Command::Sim(a) => sim(a),
         Command::Waves(a) => waves(a),
+        Command::Regress(a) => regress(a),
         Command::Config(a) => a.resolve().map(|c| print!("{}", c.to_toml())),
         Command::Verilog(a) => verilog(a),
     };

@@ -735,3 +735,21 @@ fn sim_rejects_a_layer_too_big_for_the_buffers_naming_buffer_and_sizes() {
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(!out_dir.exists());
 }
+
+#[test]
+fn regress_rejects_an_unknown_configuration_naming_the_known_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("rg");
+    let o = drq(&[
+        "regress",
+        "--only",
+        "no-such-config",
+        "--case-seed",
+        "1",
+        "--out",
+        &out.display().to_string(),
+    ]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("no-such-config") && err.contains("4x4-r2"), "{err}");
+}
