@@ -33,6 +33,7 @@ pub mod schedule;
 pub mod sim;
 pub mod synth;
 pub mod tensor;
+pub mod uart;
 pub mod vcd;
 pub mod waves;
 pub mod testdata;
