@@ -1,0 +1,105 @@
+//! Train the Fashion-MNIST CNN from a seed, quantise it, and write the
+//! model folder: `float.safetensors`, `network.json` + `w{i}.npy` /
+//! `b{i}.npy` (`Network::save`), `quant.json` (scales, thresholds, the
+//! training options and the float test accuracy).
+//!
+//! `cargo run --release -p drq-model --bin train -- --seed 1 --out model/fashion`
+
+use clap::Parser;
+use drq_hdl::AccelConfig;
+use drq_model::data::{Dataset, Split};
+use drq_model::eval::{eprint_progress, evaluate, Scheme};
+use drq_model::float::FLOAT_FILE;
+use drq_model::quant::{quantize, thresholds, QuantOptions};
+use drq_model::train::{train, TrainOptions};
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(Parser)]
+#[command(about = "Train, quantise and save the Fashion-MNIST CNN of docs/model.md")]
+struct Args {
+    /// Seed of the initial weights and of the shuffling.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Output folder.
+    #[arg(long, default_value = "model/fashion")]
+    out: PathBuf,
+    #[arg(long, default_value_t = TrainOptions::default().epochs)]
+    epochs: usize,
+    #[arg(long, default_value_t = TrainOptions::default().batch)]
+    batch: usize,
+    #[arg(long, default_value_t = TrainOptions::default().lr)]
+    lr: f64,
+    /// Threads of candle's CPU kernels during training (1 = bit-reproducible).
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// Percentile of a layer's float output that maps to code 255.
+    #[arg(long, default_value_t = QuantOptions::default().percentile)]
+    percentile: f64,
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    // candle reads RAYON_NUM_THREADS at each kernel; set before any work.
+    std::env::set_var("RAYON_NUM_THREADS", args.threads.to_string());
+    let train_set = Dataset::load(Split::Train)?;
+    let calib = Dataset::load(Split::Calibration)?;
+    let test = Dataset::load(Split::Test)?;
+    let opts = TrainOptions {
+        seed: args.seed,
+        epochs: args.epochs,
+        batch: args.batch,
+        lr: args.lr,
+    };
+    eprintln!(
+        "training on {} images (seed {}, {} epochs, batch {}, lr {}, {} thread(s))",
+        train_set.len(),
+        opts.seed,
+        opts.epochs,
+        opts.batch,
+        opts.lr,
+        args.threads
+    );
+    let t0 = Instant::now();
+    let float = train(&train_set, &opts, |l| eprintln!("{l}"))?;
+    let train_seconds = t0.elapsed().as_secs_f64();
+    let cfg = AccelConfig::default();
+    let qopts = QuantOptions {
+        percentile: args.percentile,
+        ..QuantOptions::default()
+    };
+    let (net, info) = quantize(&float, &calib, &cfg, &qopts)?;
+    std::fs::create_dir_all(&args.out)?;
+    float.save(&args.out.join(FLOAT_FILE))?;
+    let path = net.save(&cfg, &args.out)?;
+    let quiet = |_: usize, _: usize| {};
+    let facc = evaluate(&net, &float, &test, Scheme::Float, &cfg, &quiet);
+    let cal = evaluate(&net, &float, &calib, Scheme::Float, &cfg, &quiet);
+    let i8acc = evaluate(&net, &float, &test, Scheme::Int8, &cfg, &eprint_progress(Scheme::Int8));
+    let summary = serde_json::json!({
+        "seed": opts.seed,
+        "epochs": opts.epochs,
+        "batch": opts.batch,
+        "lr": opts.lr,
+        "threads": args.threads,
+        "train_images": train_set.len(),
+        "train_seconds": train_seconds,
+        "float_test_accuracy": facc.accuracy,
+        "float_calibration_accuracy": cal.accuracy,
+        "int8_test_accuracy": i8acc.accuracy,
+        "thresholds": thresholds(&net),
+        "quantisation": info,
+    });
+    let mut text = serde_json::to_string_pretty(&summary)?;
+    text.push('\n');
+    std::fs::write(args.out.join("quant.json"), text)?;
+    println!(
+        "float test accuracy {:.2} %, int8 (golden) {:.2} %, training {:.0} s; wrote {} and {}",
+        facc.accuracy,
+        i8acc.accuracy,
+        train_seconds,
+        args.out.join(FLOAT_FILE).display(),
+        path.display()
+    );
+    Ok(())
+}

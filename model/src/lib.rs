@@ -1,0 +1,20 @@
+//! DRQ on a real network: a small Fashion-MNIST CNN trained with candle,
+//! quantised to the SPEC's numbers (a `drq_verif::network::Network`), and
+//! evaluated for accuracy and cycles with the golden model. See
+//! `docs/model.md`.
+//!
+//! * [`data`]: the Fashion-MNIST IDX files and the train / calibration / test splits.
+//! * [`float`]: the architecture and the float model.
+//! * [`train`]: seeded training with candle.
+//! * [`quant`]: quantisation to activation codes, int8 weights, int32 bias, M / SH, thresholds.
+//! * [`eval`]: accuracy and cycles under the float, int8, int4, drq and outlier schemes.
+
+pub mod data;
+pub mod eval;
+pub mod float;
+pub mod quant;
+pub mod train;
+
+pub use data::{Dataset, Split};
+pub use eval::{evaluate, Scheme, SchemeResult};
+pub use float::FloatModel;
