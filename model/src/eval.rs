@@ -267,7 +267,9 @@ pub fn evaluate(
 ) -> SchemeResult {
     let t0 = Instant::now();
     let outs = match scheme {
-        Scheme::Float => par_map(data, progress, |i| (float.predict(&data.images[i]), 0, vec![])),
+        Scheme::Float => par_map(data, progress, |i| {
+            (float.predict(&data.images[i]), 0, vec![])
+        }),
         Scheme::Outlier => {
             let w_eff = outlier_weights(cfg, net);
             par_map(data, progress, |i| {
@@ -284,7 +286,9 @@ pub fn evaluate(
                 (
                     argmax(logits),
                     runs.iter().map(|r| r.counters.cycles_total).sum(),
-                    runs.iter().map(|r| r.mask_in.sensitive_fraction()).collect(),
+                    runs.iter()
+                        .map(|r| r.mask_in.sensitive_fraction())
+                        .collect(),
                 )
             })
         }
@@ -335,7 +339,12 @@ pub fn report_json(results: &[SchemeResult], region: u32) -> serde_json::Value {
             }),
         );
     }
-    let cycles = |s: Scheme| results.iter().find(|r| r.scheme == s).and_then(|r| r.cycles);
+    let cycles = |s: Scheme| {
+        results
+            .iter()
+            .find(|r| r.scheme == s)
+            .and_then(|r| r.cycles)
+    };
     let speedup = match (cycles(Scheme::Int8), cycles(Scheme::Drq)) {
         (Some(a), Some(b)) if b > 0 => Some(a as f64 / b as f64),
         _ => None,
@@ -348,7 +357,6 @@ pub fn report_json(results: &[SchemeResult], region: u32) -> serde_json::Value {
     );
     serde_json::Value::Object(m)
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -36,10 +36,42 @@ impl ConvSpec {
 /// (28 -> 14); conv3 3x3 stride 2 pad 1, 16->16 (14 -> 7); classifier conv
 /// 7x7, 16->10 (7 -> 1: the logits).
 pub const ARCH: [ConvSpec; 4] = [
-    ConvSpec { c_in: 1, c_out: 8, side: 28, kernel: 3, stride: 1, padding: 1, relu: true },
-    ConvSpec { c_in: 8, c_out: 16, side: 28, kernel: 3, stride: 2, padding: 1, relu: true },
-    ConvSpec { c_in: 16, c_out: 16, side: 14, kernel: 3, stride: 2, padding: 1, relu: true },
-    ConvSpec { c_in: 16, c_out: 10, side: 7, kernel: 7, stride: 1, padding: 0, relu: false },
+    ConvSpec {
+        c_in: 1,
+        c_out: 8,
+        side: 28,
+        kernel: 3,
+        stride: 1,
+        padding: 1,
+        relu: true,
+    },
+    ConvSpec {
+        c_in: 8,
+        c_out: 16,
+        side: 28,
+        kernel: 3,
+        stride: 2,
+        padding: 1,
+        relu: true,
+    },
+    ConvSpec {
+        c_in: 16,
+        c_out: 16,
+        side: 14,
+        kernel: 3,
+        stride: 2,
+        padding: 1,
+        relu: true,
+    },
+    ConvSpec {
+        c_in: 16,
+        c_out: 10,
+        side: 7,
+        kernel: 7,
+        stride: 1,
+        padding: 0,
+        relu: false,
+    },
 ];
 
 /// Weights `[C_out, C_in, K, K]` and bias `[C_out]` of one layer, f32.
@@ -150,9 +182,7 @@ impl FloatModel {
             .collect();
         let views: Vec<(String, TensorView)> = bytes
             .iter()
-            .map(|(n, shape, b)| {
-                Ok((n.clone(), TensorView::new(Dtype::F32, shape.clone(), b)?))
-            })
+            .map(|(n, shape, b)| Ok((n.clone(), TensorView::new(Dtype::F32, shape.clone(), b)?)))
             .collect::<Result<_, safetensors::SafeTensorError>>()?;
         let out = safetensors::serialize(views, None)?;
         std::fs::write(path, out)
@@ -165,8 +195,8 @@ impl FloatModel {
         use safetensors::tensor::Dtype;
         let p = path.display();
         let raw = std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read {p}: {e}"))?;
-        let st = safetensors::SafeTensors::deserialize(&raw)
-            .map_err(|e| anyhow::anyhow!("{p}: {e}"))?;
+        let st =
+            safetensors::SafeTensors::deserialize(&raw).map_err(|e| anyhow::anyhow!("{p}: {e}"))?;
         let get = |name: &str, shape: Vec<usize>| -> anyhow::Result<Vec<f32>> {
             let t = st
                 .tensor(name)

@@ -5,7 +5,7 @@
 //!
 //! * [`data`]: the Fashion-MNIST IDX files and the train / calibration / test splits.
 //! * [`float`]: the architecture and the float model.
-//! * [`train`]: seeded training with candle.
+//! * `train`: seeded training with candle (feature `train`, default).
 //! * [`quant`]: quantisation to activation codes, int8 weights, int32 bias, M / SH, thresholds.
 //! * [`eval`]: accuracy and cycles under the float, int8, int4, drq and outlier schemes.
 
@@ -13,6 +13,7 @@ pub mod data;
 pub mod eval;
 pub mod float;
 pub mod quant;
+#[cfg(feature = "train")]
 pub mod train;
 
 pub use data::{Dataset, Split};

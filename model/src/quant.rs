@@ -70,7 +70,10 @@ pub struct LayerScales {
 /// M (16-bit) and SH (0..=63) with M / 2^SH ~= ratio, M as large as
 /// possible below 65536 (the largest SH with round(ratio 2^SH) <= 65535).
 pub fn requant_params(ratio: f64) -> (u32, u32) {
-    assert!(ratio > 0.0 && ratio.is_finite(), "requantisation ratio {ratio}");
+    assert!(
+        ratio > 0.0 && ratio.is_finite(),
+        "requantisation ratio {ratio}"
+    );
     let mut best = (65535u32.min(ratio.round().max(1.0) as u32), 0u32);
     for sh in 0..=63u32 {
         let m = (ratio * 2f64.powi(sh as i32)).round();
@@ -87,10 +90,24 @@ pub fn requant_params(ratio: f64) -> (u32, u32) {
 /// acc = bias + sum a_eff * w_eff over the layer's reduction (SPEC 4's
 /// indexing, padding 0), wrapped at `acc_bits`. `a_eff` is `[C_in, H, W]`,
 /// `w_eff` `[C_out, C_in, K, K]`.
-pub fn conv_acc(layer: &Layer, a_eff: &[i32], w_eff: &[i32], bias: &[i32], acc_bits: u32) -> Vec<i64> {
+pub fn conv_acc(
+    layer: &Layer,
+    a_eff: &[i32],
+    w_eff: &[i32],
+    bias: &[i32],
+    acc_bits: u32,
+) -> Vec<i64> {
     let (c_in, h, w) = (layer.c_in as usize, layer.h as usize, layer.w as usize);
-    let (k, s, p) = (layer.kernel as usize, layer.stride as usize, layer.padding as isize);
-    let (ho, wo, c_out) = (layer.ho() as usize, layer.wo() as usize, layer.c_out as usize);
+    let (k, s, p) = (
+        layer.kernel as usize,
+        layer.stride as usize,
+        layer.padding as isize,
+    );
+    let (ho, wo, c_out) = (
+        layer.ho() as usize,
+        layer.wo() as usize,
+        layer.c_out as usize,
+    );
     let mut out = vec![0i64; c_out * ho * wo];
     for oc in 0..c_out {
         let wo_base = oc * c_in * k * k;
@@ -124,7 +141,11 @@ pub fn conv_acc(layer: &Layer, a_eff: &[i32], w_eff: &[i32], bias: &[i32], acc_b
 /// The INT8 network (every activation and weight at full precision) by
 /// direct convolution: every layer's (acc, y). Equal to the golden model
 /// with every threshold 0.
-pub fn run_int8(cfg: &AccelConfig, net: &Network, input: &FeatureMap) -> Vec<(Vec<i64>, FeatureMap)> {
+pub fn run_int8(
+    cfg: &AccelConfig,
+    net: &Network,
+    input: &FeatureMap,
+) -> Vec<(Vec<i64>, FeatureMap)> {
     let mut x = input.clone();
     let mut outs = Vec::with_capacity(net.layers.len());
     for nl in &net.layers {
@@ -223,7 +244,11 @@ pub fn quantize(
     for (i, fl) in float.layers.iter().enumerate() {
         let s = fl.spec;
         let wmax = fl.weight.iter().fold(0f32, |m, &v| m.max(v.abs()));
-        let s_w = if wmax > 0.0 { f64::from(wmax) / w_max } else { 1.0 };
+        let s_w = if wmax > 0.0 {
+            f64::from(wmax) / w_max
+        } else {
+            1.0
+        };
         let s_out = pct[i] / a_max;
         let wq: Vec<i32> = fl
             .weight
@@ -295,7 +320,11 @@ pub fn quantize(
             counts[l] += y.data.len() as f64;
         }
     }
-    let mean: Vec<f64> = sums.iter().zip(&counts).map(|(s, c)| s / c.max(1.0)).collect();
+    let mean: Vec<f64> = sums
+        .iter()
+        .zip(&counts)
+        .map(|(s, c)| s / c.max(1.0))
+        .collect();
     let thresholds: Vec<u32> = (0..n)
         .map(|l| if l == 0 { 0 } else { mean[l].round() as u32 })
         .collect();

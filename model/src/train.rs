@@ -56,7 +56,9 @@ pub fn init_model(seed: u64) -> FloatModel {
             let bound = (6.0 / s.fan_in() as f32).sqrt();
             FloatLayer {
                 spec: *s,
-                weight: (0..s.weight_len()).map(|_| uniform(&mut rng) * bound).collect(),
+                weight: (0..s.weight_len())
+                    .map(|_| uniform(&mut rng) * bound)
+                    .collect(),
                 bias: vec![0.0; s.c_out],
             }
         })
@@ -92,14 +94,20 @@ fn forward(p: &Params, x: &Tensor) -> candle_core::Result<Tensor> {
     x.reshape((n, ARCH[ARCH.len() - 1].c_out))
 }
 
-fn batch_tensor(data: &Dataset, idx: &[usize], dev: &Device) -> candle_core::Result<(Tensor, Tensor)> {
+fn batch_tensor(
+    data: &Dataset,
+    idx: &[usize],
+    dev: &Device,
+) -> candle_core::Result<(Tensor, Tensor)> {
     let mut px = Vec::with_capacity(idx.len() * PIXELS);
     for &i in idx {
         px.extend(data.images[i].iter().map(|&p| f32::from(p) / 255.0));
     }
     let x = Tensor::from_vec(px, (idx.len(), 1, 28, 28), dev)?;
     let y = Tensor::from_vec(
-        idx.iter().map(|&i| u32::from(data.labels[i])).collect::<Vec<u32>>(),
+        idx.iter()
+            .map(|&i| u32::from(data.labels[i]))
+            .collect::<Vec<u32>>(),
         idx.len(),
         dev,
     )?;
@@ -116,7 +124,10 @@ pub fn train(
 ) -> candle_core::Result<FloatModel> {
     let dev = Device::Cpu;
     let init = init_model(opts.seed);
-    let mut p = Params { w: vec![], b: vec![] };
+    let mut p = Params {
+        w: vec![],
+        b: vec![],
+    };
     for l in &init.layers {
         let s = l.spec;
         p.w.push(Var::from_tensor(&Tensor::from_vec(
@@ -124,7 +135,11 @@ pub fn train(
             (s.c_out, s.c_in, s.kernel, s.kernel),
             &dev,
         )?)?);
-        p.b.push(Var::from_tensor(&Tensor::from_vec(l.bias.clone(), s.c_out, &dev)?)?);
+        p.b.push(Var::from_tensor(&Tensor::from_vec(
+            l.bias.clone(),
+            s.c_out,
+            &dev,
+        )?)?);
     }
     let vars: Vec<Var> = p.w.iter().chain(&p.b).cloned().collect();
     let mut opt = AdamW::new(
@@ -165,7 +180,11 @@ pub fn train(
         .map(|(i, s)| {
             Ok(FloatLayer {
                 spec: *s,
-                weight: p.w[i].as_tensor().flatten_all()?.to_dtype(DType::F32)?.to_vec1()?,
+                weight: p.w[i]
+                    .as_tensor()
+                    .flatten_all()?
+                    .to_dtype(DType::F32)?
+                    .to_vec1()?,
                 bias: p.b[i].as_tensor().to_vec1()?,
             })
         })

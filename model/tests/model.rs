@@ -53,7 +53,10 @@ fn idx_reader_on_the_real_files() {
     assert_eq!(calib.images[0][..], im.data[55000 * PIXELS..55001 * PIXELS]);
     // First image's pixel sum and maximum, read from the file.
     let first: u32 = train.images[0].iter().map(|&p| u32::from(p)).sum();
-    assert_eq!((first, *train.images[0].iter().max().unwrap()), (76247, 255));
+    assert_eq!(
+        (first, *train.images[0].iter().max().unwrap()),
+        (76247, 255)
+    );
 }
 
 #[test]
@@ -63,14 +66,20 @@ fn missing_folder_is_one_clear_error() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("apt-get install dataset-fashion-mnist"), "{e}");
-    assert!(e.contains("make deps") && e.contains("DRQ_FASHION_MNIST"), "{e}");
+    assert!(
+        e.contains("make deps") && e.contains("DRQ_FASHION_MNIST"),
+        "{e}"
+    );
     assert!(e.contains("t10k-images-idx3-ubyte.gz"), "{e}");
     // A file that is not IDX names the file.
     std::fs::write(dir.path().join("t10k-images-idx3-ubyte"), b"junk").unwrap();
     let e = read_idx(&dir.path().join("t10k-images-idx3-ubyte"))
         .unwrap_err()
         .to_string();
-    assert!(e.contains("t10k-images-idx3-ubyte") && e.contains("not an IDX file"), "{e}");
+    assert!(
+        e.contains("t10k-images-idx3-ubyte") && e.contains("not an IDX file"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -79,7 +88,10 @@ fn committed_network_loads_and_chains() {
     let (net, float) = committed(&cfg);
     assert_eq!(net.layers.len(), 4);
     let last = &net.layers[3].layer;
-    assert_eq!((last.c_out, last.ho(), last.wo(), last.kernel), (10, 1, 1, 7));
+    assert_eq!(
+        (last.c_out, last.ho(), last.wo(), last.kernel),
+        (10, 1, 1, 7)
+    );
     let t = thresholds(&net);
     assert_eq!(t[0], 0, "first layer at INT8");
     for i in 0..3 {
@@ -89,7 +101,10 @@ fn committed_network_loads_and_chains() {
     // The float file round-trips.
     let dir = tempfile::tempdir().unwrap();
     float.save(&dir.path().join(FLOAT_FILE)).unwrap();
-    assert_eq!(FloatModel::load(&dir.path().join(FLOAT_FILE)).unwrap(), float);
+    assert_eq!(
+        FloatModel::load(&dir.path().join(FLOAT_FILE)).unwrap(),
+        float
+    );
 }
 
 #[test]
@@ -127,7 +142,12 @@ fn int8_tracks_float_and_int4_is_worse() {
         int8.accuracy,
         float.accuracy
     );
-    assert!(int4.accuracy < int8.accuracy, "int4 {} int8 {}", int4.accuracy, int8.accuracy);
+    assert!(
+        int4.accuracy < int8.accuracy,
+        "int4 {} int8 {}",
+        int4.accuracy,
+        int8.accuracy
+    );
     assert!(int4.cycles < int8.cycles);
     assert!(int8.sensitive_fraction_per_layer.iter().all(|&f| f == 1.0));
     assert!(int4.sensitive_fraction_per_layer.iter().all(|&f| f == 0.0));
@@ -144,12 +164,19 @@ fn drq_is_faster_than_int8_and_deterministic() {
         a.accuracy,
         int8.cycles.unwrap() as f64 / a.cycles.unwrap() as f64
     );
-    assert!(a.cycles < int8.cycles, "drq {:?} int8 {:?}", a.cycles, int8.cycles);
+    assert!(
+        a.cycles < int8.cycles,
+        "drq {:?} int8 {:?}",
+        a.cycles,
+        int8.cycles
+    );
     let same = |r: &SchemeResult| (r.correct, r.cycles, r.sensitive_fraction_per_layer.clone());
     assert_eq!(same(&a), same(&b));
     // First layer at INT8 (threshold 0), the others mixed.
     assert_eq!(a.sensitive_fraction_per_layer[0], 1.0);
-    assert!(a.sensitive_fraction_per_layer[1..].iter().all(|&f| f > 0.0 && f < 1.0));
+    assert!(a.sensitive_fraction_per_layer[1..]
+        .iter()
+        .all(|&f| f > 0.0 && f < 1.0));
 }
 
 #[test]

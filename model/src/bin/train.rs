@@ -75,7 +75,14 @@ fn main() -> anyhow::Result<()> {
     let quiet = |_: usize, _: usize| {};
     let facc = evaluate(&net, &float, &test, Scheme::Float, &cfg, &quiet);
     let cal = evaluate(&net, &float, &calib, Scheme::Float, &cfg, &quiet);
-    let i8acc = evaluate(&net, &float, &test, Scheme::Int8, &cfg, &eprint_progress(Scheme::Int8));
+    let i8acc = evaluate(
+        &net,
+        &float,
+        &test,
+        Scheme::Int8,
+        &cfg,
+        &eprint_progress(Scheme::Int8),
+    );
     let summary = serde_json::json!({
         "seed": opts.seed,
         "epochs": opts.epochs,
