@@ -1,16 +1,13 @@
 // drq_ulx3s: board wrapper of the DRQ accelerator for the Radiona ULX3S
 // (Lattice ECP5 LFE5U-85F). Hand-written Verilog-2005; pins in ulx3s.lpf,
-// configuration in accel.toml, description in docs/boards.md.
+// configuration in accel.toml, the logic in ../common/drq_board.v,
+// description in docs/boards.md.
 //
 //   clk       25 MHz oscillator; everything runs on it (no PLL)
-//   btn       FIRE1, active high: reset while pressed (two-flop
-//             synchroniser; a 16-cycle power-on reset after configuration)
-//   uart_rx/tx  the FTDI FT231X USB-UART: drq_uart_axil at 115200 baud 8N1
-//             turns host requests into AXI4-Lite transactions on drq_top
-//   led[0]    irq (STATUS.done with MODE.irq_enable)
-//   led[1]    host activity (a request in progress, stretched to ~80 ms)
-//   led[2]    reset held
-//   led[3]    heartbeat (~0.75 Hz): the clock runs
+//   btn       FIRE1, active high: reset while pressed
+//   uart_rx/tx  the FTDI FT231X USB-UART, 115200 baud 8N1
+//   led[3:0]  irq, host activity (~84 ms), reset held, heartbeat (~0.75 Hz)
+//   led[7:4]  off
 //   wifi_gpio0  held high, as the ULX3S examples do, so the ESP32 does
 //             not reboot the board
 `default_nettype none
@@ -24,58 +21,15 @@ module drq_ulx3s #(
     output wire [7:0] led,
     output wire       wifi_gpio0
 );
-    // Reset: button synchronised, plus a power-on reset. All flip-flops
-    // start at 0 after configuration.
-    reg [1:0] btn_sync = 2'b00;
-    reg [3:0] por_cnt  = 4'd0;
-    reg       por_done = 1'b0;
-    always @(posedge clk) begin
-        btn_sync <= {btn_sync[0], btn};
-        if (!por_done) begin
-            por_cnt  <= por_cnt + 1'b1;
-            por_done <= (por_cnt == 4'hF);
-        end
-    end
-    wire rst = btn_sync[1] | ~por_done;
-
-    // AXI4-Lite between the bridge and the accelerator.
-    wire        awvalid, awready, wvalid, wready, bvalid, bready;
-    wire        arvalid, arready, rvalid, rready;
-    wire [23:0] awaddr, araddr;
-    wire [31:0] wdata, rdata;
-    wire [3:0]  wstrb;
-    wire [1:0]  bresp, rresp;
-    wire        irq, active;
-
-    drq_uart_axil #(.CLKS_PER_BIT(CLKS_PER_BIT)) bridge (
-        .clk(clk), .rst(rst), .uart_rx(uart_rx), .uart_tx(uart_tx),
-        .awvalid(awvalid), .awready(awready), .awaddr(awaddr),
-        .wvalid(wvalid), .wready(wready), .wdata(wdata), .wstrb(wstrb),
-        .bvalid(bvalid), .bready(bready), .bresp(bresp),
-        .arvalid(arvalid), .arready(arready), .araddr(araddr),
-        .rvalid(rvalid), .rready(rready), .rdata(rdata), .rresp(rresp),
-        .active(active)
+    drq_board #(
+        .CLKS_PER_BIT(CLKS_PER_BIT), .BUTTON_ACTIVE_LOW(0),
+        .HEARTBEAT_BITS(25),   // 25 MHz / 2^25 = 0.75 Hz
+        .ACTIVITY_BITS(21)     // 2^21 / 25 MHz = 84 ms
+    ) board (
+        .clk(clk), .button(btn), .uart_rx(uart_rx), .uart_tx(uart_tx),
+        .leds(led[3:0])
     );
-
-    drq_top accel (
-        .clk(clk), .rst(rst),
-        .awvalid(awvalid), .awready(awready), .awaddr(awaddr),
-        .wvalid(wvalid), .wready(wready), .wdata(wdata), .wstrb(wstrb),
-        .bvalid(bvalid), .bready(bready), .bresp(bresp),
-        .arvalid(arvalid), .arready(arready), .araddr(araddr),
-        .rvalid(rvalid), .rready(rready), .rdata(rdata), .rresp(rresp),
-        .irq(irq)
-    );
-
-    // Status LEDs.
-    reg [24:0] ticks = 25'd0;      // bit 24: 25 MHz / 2^25 = 0.75 Hz
-    reg [20:0] act_hold = 21'd0;   // 2^21 / 25 MHz = 84 ms
-    always @(posedge clk) begin
-        ticks <= ticks + 1'b1;
-        if (active) act_hold <= {21{1'b1}};
-        else if (act_hold != 21'd0) act_hold <= act_hold - 1'b1;
-    end
-    assign led = {4'b0000, ticks[24], rst, (act_hold != 21'd0), irq};
+    assign led[7:4] = 4'b0000;
     assign wifi_gpio0 = 1'b1;
 endmodule
 `default_nettype wire

@@ -1,7 +1,7 @@
 //! FPGA board wrappers (`constraints/<board>/`, `docs/boards.md`):
 //!
-//! * each wrapper, the UART bridge and the `drq_top` of the board's
-//!   `accel.toml` lint clean with `verilator --lint-only -Wall` (only the
+//! * each wrapper, the shared board logic (`drq_board`), the UART bridge
+//!   and the `drq_top` of the board's `accel.toml` lint clean with `verilator --lint-only -Wall` (only the
 //!   emitted waivers and `constraints/common/*.vlt`);
 //! * the smallest board's wrapper runs in Verilator: reset from the button,
 //!   requests bit-banged over the UART (`drq_verif::uart`), the ID register,
@@ -61,6 +61,11 @@ fn wrapper_path(b: &Board) -> PathBuf {
 
 fn bridge_path() -> PathBuf {
     constraints_dir().join("common").join("drq_uart_axil.v")
+}
+
+/// The board logic every wrapper instantiates (reset, bridge, core, LEDs).
+fn board_logic_path() -> PathBuf {
+    constraints_dir().join("common").join("drq_board.v")
 }
 
 fn read(p: &Path) -> String {
@@ -144,6 +149,7 @@ fn wrappers_bridge_and_core_lint_clean() {
             .arg(sub.join("drq_top.vlt"))
             .args(common_waiver_files())
             .arg(wrapper_path(b))
+            .arg(board_logic_path())
             .arg(bridge_path())
             .arg(sub.join("drq_top.v"))
             .output()
@@ -242,7 +248,13 @@ fn smallest_board_answers_over_the_uart() {
     let core = top_design(&cfg);
     let wrapper = read(&wrapper_path(b));
     let ports = wrapper_ports(&wrapper);
-    // The board's baud divider, replaced by a fast one for simulation.
+    // The board's baud divider, replaced by a fast one for simulation (the
+    // wrapper passes it on to drq_board, which passes it to the bridge).
+    assert!(
+        wrapper.contains(".CLKS_PER_BIT(CLKS_PER_BIT)"),
+        "{}: the wrapper passes CLKS_PER_BIT to drq_board",
+        b.name
+    );
     let default_line = wrapper
         .lines()
         .find(|l| l.contains("parameter integer CLKS_PER_BIT"))
@@ -250,6 +262,8 @@ fn smallest_board_answers_over_the_uart() {
     let fast_line = format!("    parameter integer CLKS_PER_BIT = {CLKS_PER_BIT}");
     let wrapper_fast = wrapper.replacen(default_line, &fast_line, 1);
     let mut verilog = wrapper_fast;
+    verilog.push('\n');
+    verilog.push_str(&read(&board_logic_path()));
     verilog.push('\n');
     verilog.push_str(&read(&bridge_path()));
     verilog.push('\n');
