@@ -18,6 +18,7 @@ pub mod controller_tb;
 pub mod cycles;
 pub mod driver;
 pub mod files;
+pub mod fpga;
 pub mod golden;
 pub mod layer;
 pub mod network;

@@ -2,8 +2,9 @@
 
 use drq_hdl::emit::Design;
 use std::collections::BTreeMap;
-use std::path::Path;
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
 /// FPGA families with an open synthesis flow in Yosys.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,7 +15,8 @@ pub enum Family {
 }
 
 impl Family {
-    fn synth_command(self, top: &str, use_dsp: bool) -> String {
+    /// The Yosys synthesis command of the family.
+    pub fn synth_command(self, top: &str, use_dsp: bool) -> String {
         match (self, use_dsp) {
             (Family::Ecp5, true) => format!("synth_ecp5 -top {top}"),
             (Family::Ecp5, false) => format!("synth_ecp5 -nodsp -top {top}"),
@@ -31,10 +33,19 @@ impl Family {
             Family::Xilinx7 => "xilinx7",
         }
     }
+    /// The family of a name: "ecp5", "ice40", "xilinx7" (also "xc7").
+    pub fn from_name(name: &str) -> Option<Family> {
+        match name.to_ascii_lowercase().as_str() {
+            "ecp5" => Some(Family::Ecp5),
+            "ice40" => Some(Family::Ice40),
+            "xilinx7" | "xc7" | "xilinx" => Some(Family::Xilinx7),
+            _ => None,
+        }
+    }
 }
 
 /// Cells of a synthesized design, by kind.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CellStats {
     /// Every cell type and its count, as Yosys reports them.
     pub cells: BTreeMap<String, u64>,
@@ -43,7 +54,13 @@ pub struct CellStats {
     pub lut_equivalents: u64,
     pub flip_flops: u64,
     pub dsps: u64,
+    /// Block RAM cells: DP16KD / PDPW16KD (ECP5), SB_RAM40_4K (iCE40),
+    /// RAMB18E1 and RAMB36E1 (Xilinx 7; a RAMB36E1 counts once here, see
+    /// `bram18_equivalents`).
     pub brams: u64,
+    /// Block RAMs in units of the family's smallest block: RAMB36E1 counts
+    /// as two RAMB18E1; other families as `brams`.
+    pub bram18_equivalents: u64,
 }
 
 impl CellStats {
@@ -61,7 +78,14 @@ impl CellStats {
                 x if x.starts_with("SB_DFF") => s.flip_flops += n,
                 "FDRE" | "FDSE" | "FDCE" | "FDPE" => s.flip_flops += n,
                 "MULT18X18D" | "SB_MAC16" | "DSP48E1" => s.dsps += n,
-                "DP16KD" | "PDPW16KD" | "SB_RAM40_4K" | "RAMB18E1" | "RAMB36E1" => s.brams += n,
+                "DP16KD" | "PDPW16KD" | "SB_RAM40_4K" | "RAMB18E1" => {
+                    s.brams += n;
+                    s.bram18_equivalents += n;
+                }
+                "RAMB36E1" => {
+                    s.brams += n;
+                    s.bram18_equivalents += 2 * n;
+                }
                 _ => {}
             }
         }
@@ -79,6 +103,77 @@ pub enum SynthError {
     Io(#[from] std::io::Error),
 }
 
+/// Run `cmd` with its standard output and error in `workdir/<log_stem>.out`,
+/// printing `label: N s` on standard error every `every` seconds while it
+/// runs (0: never) and once at the end. Returns the exit status and the
+/// seconds it took.
+pub fn run_with_progress(
+    cmd: &mut Command,
+    label: &str,
+    workdir: &Path,
+    log_stem: &str,
+    every: u64,
+) -> std::io::Result<(std::process::ExitStatus, f64)> {
+    let out_path = workdir.join(format!("{log_stem}.out"));
+    let out = std::fs::File::create(&out_path)?;
+    let err = out.try_clone()?;
+    let t = Instant::now();
+    let mut child = cmd
+        .current_dir(workdir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(out))
+        .stderr(Stdio::from(err))
+        .spawn()?;
+    let mut next = every;
+    let status = loop {
+        if let Some(s) = child.try_wait()? {
+            break s;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+        let el = t.elapsed().as_secs();
+        if every > 0 && el >= next {
+            eprintln!("  {label}: {el} s");
+            next += every;
+        }
+    };
+    let secs = t.elapsed().as_secs_f64();
+    if every > 0 {
+        eprintln!("  {label}: done in {secs:.0} s");
+    }
+    Ok((status, secs))
+}
+
+/// The last lines of a failed tool's output, ERROR lines first.
+pub fn failure_message(text: &str) -> String {
+    let errors: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("ERROR") || l.starts_with("Error"))
+        .collect();
+    if !errors.is_empty() {
+        return errors.join("\n");
+    }
+    let tail: Vec<&str> = text.lines().rev().take(20).collect();
+    tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+}
+
+/// One Yosys synthesis run of Verilog files.
+#[derive(Debug, Clone)]
+pub struct SynthJob {
+    pub family: Family,
+    /// Map multipliers to DSP blocks (else they are built from LUTs).
+    pub use_dsp: bool,
+    /// The top module.
+    pub top: String,
+    /// Verilog sources, relative to the work folder or absolute.
+    pub sources: Vec<PathBuf>,
+    /// Also write the netlist as JSON (for nextpnr) to this file in the work folder.
+    pub json: Option<String>,
+    /// Print progress every this many seconds (0: quiet).
+    pub progress_every: u64,
+    /// Name of the run in progress lines.
+    pub label: String,
+}
+
 /// Synthesize `design` for `family` in `workdir` (the Verilog and the Yosys
 /// log are left there) and count its cells. Fails on any latch: checked
 /// right after `proc`, because some families map latches to LUT loops.
@@ -91,21 +186,60 @@ pub fn synthesize(
     std::fs::create_dir_all(workdir)?;
     let top = &design.top;
     std::fs::write(workdir.join(format!("{top}.v")), &design.verilog)?;
-    let stat = format!("{top}.{}.stat", family.name());
+    synthesize_job(
+        &SynthJob {
+            family,
+            use_dsp,
+            top: top.clone(),
+            sources: vec![PathBuf::from(format!("{top}.v"))],
+            json: None,
+            progress_every: 0,
+            label: String::new(),
+        },
+        workdir,
+    )
+}
+
+/// Run a [`SynthJob`] in `workdir`: log `<top>.<family>.log`, cell counts
+/// `<top>.<family>.stat`. The same latch checks as [`synthesize`].
+pub fn synthesize_job(job: &SynthJob, workdir: &Path) -> Result<CellStats, SynthError> {
+    std::fs::create_dir_all(workdir)?;
+    let top = &job.top;
+    let reads: Vec<String> = job
+        .sources
+        .iter()
+        .map(|s| format!("read_verilog {};", s.display()))
+        .collect();
+    let front = format!(
+        "{} hierarchy -top {top}; proc; {LATCH_RTL}",
+        reads.join(" ")
+    );
+    run_yosys(job, &front, workdir)
+}
+
+/// Synthesize `design` for several families, sharing one front end (read,
+/// `proc`, latch check, flatten and the coarse family-independent
+/// optimisations, which every `synth_*` script starts with): the front end
+/// runs once and writes `<top>.frontend.il` (log `<top>.frontend.log`), then
+/// each family's full `synth_*` script runs on it, in parallel threads
+/// (each family's result separately; the front end's failure is the outer
+/// error).
+pub fn synthesize_families(
+    design: &Design,
+    families: &[Family],
+    use_dsp: bool,
+    workdir: &Path,
+) -> Result<Vec<(Family, Result<CellStats, SynthError>)>, SynthError> {
+    std::fs::create_dir_all(workdir)?;
+    let top = &design.top;
+    std::fs::write(workdir.join(format!("{top}.v")), &design.verilog)?;
     let script = format!(
-        "read_verilog {top}.v; hierarchy -top {top}; proc; \
-         select -assert-none t:$dlatch t:$adlatch t:$dlatchsr; \
-         {}; select -assert-none t:*dlatch* t:*DLATCH* t:*LDCE* t:*LDPE*; tee -q -o {stat} stat",
-        family.synth_command(top, use_dsp)
+        "read_verilog {top}.v; hierarchy -top {top}; proc; {LATCH_RTL} \
+         flatten; opt_expr; opt_clean; check; opt -nodffe -nosdff; fsm; opt; \
+         wreduce; peepopt; opt_clean; write_rtlil {top}.frontend.il"
     );
     let out = Command::new("yosys")
-        .args([
-            "-q",
-            "-l",
-            &format!("{top}.{}.log", family.name()),
-            "-p",
-            &script,
-        ])
+        .args(["-q", "-l", &format!("{top}.frontend.log"), "-p", &script])
         .current_dir(workdir)
         .output()
         .map_err(SynthError::Missing)?;
@@ -114,11 +248,102 @@ pub fn synthesize(
             + &String::from_utf8_lossy(&out.stdout);
         return Err(SynthError::Failed {
             top: top.clone(),
-            message: text.lines().rev().take(20).collect::<Vec<_>>().join("\n"),
+            message: failure_message(&text),
+        });
+    }
+    std::thread::scope(|s| {
+        let handles: Vec<_> = families
+            .iter()
+            .map(|&family| {
+                s.spawn(move || {
+                    let job = SynthJob {
+                        family,
+                        use_dsp,
+                        top: top.clone(),
+                        sources: vec![],
+                        json: None,
+                        progress_every: 0,
+                        label: String::new(),
+                    };
+                    (
+                        family,
+                        run_yosys(&job, &format!("read_rtlil {top}.frontend.il;"), workdir),
+                    )
+                })
+            })
+            .collect();
+        Ok(handles
+            .into_iter()
+            .map(|h| h.join().expect("synthesis thread"))
+            .collect())
+    })
+}
+
+/// Yosys fails the script when the design has a latch (RTL latch cells).
+const LATCH_RTL: &str = "select -assert-none t:$dlatch t:$adlatch t:$dlatchsr;";
+
+fn run_yosys(job: &SynthJob, front: &str, workdir: &Path) -> Result<CellStats, SynthError> {
+    let top = &job.top;
+    let family = job.family;
+    let stat = format!("{top}.{}.stat", family.name());
+    let json = job
+        .json
+        .as_ref()
+        .map(|j| format!(" write_json {j};"))
+        .unwrap_or_default();
+    let script = format!(
+        "{front} {}; select -assert-none t:*dlatch* t:*DLATCH* t:*LDCE* t:*LDPE*; tee -q -o {stat} stat;{json}",
+        family.synth_command(top, job.use_dsp)
+    );
+    let log = format!("{top}.{}.log", family.name());
+    let mut cmd = Command::new("yosys");
+    cmd.args(["-q", "-l", &log, "-p", &script]);
+    let label = format!(
+        "{}yosys {}",
+        job.label,
+        family.synth_command(top, job.use_dsp)
+    );
+    let (status, _) = run_with_progress(
+        &mut cmd,
+        &label,
+        workdir,
+        &format!("{top}.{}.yosys", family.name()),
+        job.progress_every,
+    )
+    .map_err(SynthError::Missing)?;
+    if !status.success() {
+        let text = std::fs::read_to_string(workdir.join(&log)).unwrap_or_default()
+            + &std::fs::read_to_string(workdir.join(format!("{top}.{}.yosys.out", family.name())))
+                .unwrap_or_default();
+        return Err(SynthError::Failed {
+            top: top.clone(),
+            message: failure_message(&text),
         });
     }
     Ok(CellStats::from_cells(parse_stat(&std::fs::read_to_string(
         workdir.join(stat),
+    )?)))
+}
+
+/// Yosys's own warnings in a log (ABC's note that a network is
+/// combinational is informational and not one of them).
+pub fn yosys_warnings(log: &str) -> Vec<String> {
+    log.lines()
+        .filter(|l| l.trim_start().starts_with("Warning:"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// `yosys -V`, e.g. "Yosys 0.23 (git sha1 7ce5011c24b)".
+pub fn yosys_version() -> Option<String> {
+    let out = Command::new("yosys").arg("-V").output().ok()?;
+    Some(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+/// The cell counts of a `<top>.<family>.stat` file left by a synthesis run.
+pub fn stats_from_file(path: &Path) -> std::io::Result<CellStats> {
+    Ok(CellStats::from_cells(parse_stat(&std::fs::read_to_string(
+        path,
     )?)))
 }
 
@@ -159,5 +384,14 @@ mod tests {
         assert_eq!(s.lut_equivalents, 207 + 2 * 56);
         assert_eq!(s.flip_flops, 99);
         assert_eq!(s.cells["PFUMX"], 43);
+    }
+
+    #[test]
+    fn dsps_and_brams_of_every_family() {
+        let text = "   Number of cells:   9\n     DP16KD 3\n     MULT18X18D 2\n     SB_RAM40_4K 4\n     SB_MAC16 1\n     RAMB18E1 1\n     RAMB36E1 2\n     DSP48E1 5\n\n";
+        let s = CellStats::from_cells(parse_stat(text));
+        assert_eq!(s.dsps, 2 + 1 + 5);
+        assert_eq!(s.brams, 3 + 4 + 1 + 2);
+        assert_eq!(s.bram18_equivalents, 3 + 4 + 1 + 4);
     }
 }

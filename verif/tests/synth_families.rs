@@ -1,10 +1,15 @@
 //! The emitted Verilog of a small configuration synthesizes with Yosys for
 //! each FPGA family the flow supports (ECP5, iCE40, Xilinx 7-series): no
-//! latches, no warnings (multiplier inference included), and sane cell counts.
+//! latches, no warnings (multiplier inference included), and sane cell
+//! counts. The array alone, and the whole accelerator `drq_top` (one shared
+//! front end, then the three families in parallel: about 2 minutes of the
+//! file's time on 2 cores, see docs/fpga.md). Place and route stays in
+//! `make synth` / `make synth-compare` (too slow for CI).
 
 use drq_hdl::emit::array_design;
+use drq_hdl::top::top_design;
 use drq_hdl::AccelConfig;
-use drq_verif::synth::{synthesize, Family};
+use drq_verif::synth::{synthesize, synthesize_families, yosys_warnings, Family};
 
 fn small() -> AccelConfig {
     AccelConfig {
@@ -40,6 +45,65 @@ fn check(family: Family) {
     );
     assert!(stats.lut_equivalents > 100, "{}: {stats:?}", family.name());
     assert!(stats.flip_flops > 100, "{}: {stats:?}", family.name());
+}
+
+/// The small accelerator of the top check: a 2x2 array, small buffers.
+fn small_top() -> AccelConfig {
+    AccelConfig {
+        rows: 2,
+        cols: 2,
+        act_words: 256,
+        weight_words: 64,
+        mask_words: 64,
+        bias_words: 16,
+        max_width: 8,
+        ..AccelConfig::default()
+    }
+}
+
+#[test]
+fn top_synthesizes_for_every_family() {
+    let t = std::time::Instant::now();
+    let design = top_design(&small_top());
+    let dir = tempfile::tempdir().unwrap();
+    let families = [Family::Ecp5, Family::Ice40, Family::Xilinx7];
+    // Fails on any latch (after proc, and in each family's cells).
+    let results = synthesize_families(&design, &families, true, dir.path())
+        .unwrap_or_else(|e| panic!("drq_top front end: {e}"));
+    let mut logs = vec![format!("{}.frontend.log", design.top)];
+    logs.extend(
+        families
+            .iter()
+            .map(|f| format!("{}.{}.log", design.top, f.name())),
+    );
+    for log in &logs {
+        let text = std::fs::read_to_string(dir.path().join(log)).unwrap();
+        let warnings = yosys_warnings(&text);
+        assert!(
+            warnings.is_empty(),
+            "{log}: Yosys warnings:\n{}",
+            warnings.join("\n")
+        );
+    }
+    for (family, stats) in results {
+        let stats = stats.unwrap_or_else(|e| panic!("drq_top {}: {e}", family.name()));
+        eprintln!(
+            "drq_top 2x2 {}: {} LUT-eq, {} FFs, {} DSPs, {} BRAMs",
+            family.name(),
+            stats.lut_equivalents,
+            stats.flip_flops,
+            stats.dsps,
+            stats.bram18_equivalents
+        );
+        assert!(stats.lut_equivalents > 1000, "{}: {stats:?}", family.name());
+        assert!(stats.flip_flops > 1000, "{}: {stats:?}", family.name());
+        // The buffers are block RAM in every family.
+        assert!(stats.brams > 0, "{}: {stats:?}", family.name());
+    }
+    eprintln!(
+        "drq_top 2x2, three families: {:.0} s",
+        t.elapsed().as_secs_f64()
+    );
 }
 
 #[test]

