@@ -520,34 +520,12 @@ impl Logic for AxilTestTop {
     }
 }
 
-/// The AXI4-Lite slave with its test window (top `drq_axil`): 16 RW and 16
-/// RO registers (`reg_out`, `write_strobe`, `reg_in` packed buses, register
-/// k at bits [32k +: 32]) and a 1024 x 32-bit `WordRam` at `WINDOW_BASE`.
-pub fn axil_design(cfg: &AccelConfig) -> crate::emit::Design {
-    axil_test_design(cfg, TEST_N_RW, TEST_N_RO, TEST_WINDOW_WORDS)
-}
-
-/// `drq_axil` with `n_rw` RW and `n_ro` RO registers and a `words`-word
-/// window RAM (for parameter sweeps in the emission tests).
-pub fn axil_test_design(
-    cfg: &AccelConfig,
-    n_rw: usize,
-    n_ro: usize,
-    words: u64,
-) -> crate::emit::Design {
-    use crate::emit::{clock_and_reset, design, scalar, Dir, Lanes, ShellPort, Widen};
+/// `clk`, `rst` and the AXI4-Lite slave's ports of a shell: 24-bit byte
+/// addresses, 32-bit data, 4 strobes, 2-bit responses.
+pub(crate) fn axil_shell_ports() -> Vec<crate::emit::ShellPort> {
+    use crate::emit::{clock_and_reset, scalar, Dir, Widen};
     use Dir::{Input, Output};
     use Widen::{Flag, Zero};
-    let bus = |name: &str, dir, lane_width, count: usize, extend| ShellPort {
-        name: name.into(),
-        core_name: name.into(),
-        dir,
-        lane_width,
-        lanes: Lanes::Vector {
-            count: count as u32,
-        },
-        extend,
-    };
     let mut ports = Vec::from(clock_and_reset());
     ports.extend([
         scalar("awvalid", Input, 1, Flag),
@@ -567,6 +545,40 @@ pub fn axil_test_design(
         scalar("rready", Input, 1, Flag),
         scalar("rdata", Output, 32, Zero),
         scalar("rresp", Output, 2, Zero),
+    ]);
+    ports
+}
+
+/// The AXI4-Lite slave with its test window (top `drq_axil`): 16 RW and 16
+/// RO registers (`reg_out`, `write_strobe`, `reg_in` packed buses, register
+/// k at bits [32k +: 32]) and a 1024 x 32-bit `WordRam` at `WINDOW_BASE`.
+pub fn axil_design(cfg: &AccelConfig) -> crate::emit::Design {
+    axil_test_design(cfg, TEST_N_RW, TEST_N_RO, TEST_WINDOW_WORDS)
+}
+
+/// `drq_axil` with `n_rw` RW and `n_ro` RO registers and a `words`-word
+/// window RAM (for parameter sweeps in the emission tests).
+pub fn axil_test_design(
+    cfg: &AccelConfig,
+    n_rw: usize,
+    n_ro: usize,
+    words: u64,
+) -> crate::emit::Design {
+    use crate::emit::{design, Dir, Lanes, ShellPort, Widen};
+    use Dir::{Input, Output};
+    use Widen::{Flag, Zero};
+    let bus = |name: &str, dir, lane_width, count: usize, extend| ShellPort {
+        name: name.into(),
+        core_name: name.into(),
+        dir,
+        lane_width,
+        lanes: Lanes::Vector {
+            count: count as u32,
+        },
+        extend,
+    };
+    let mut ports = axil_shell_ports();
+    ports.extend([
         bus("reg_out", Output, 32, n_rw, Zero),
         bus("write_strobe", Output, 1, n_rw, Flag),
         bus("reg_in", Input, 32, n_ro, Zero),

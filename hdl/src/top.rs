@@ -1038,31 +1038,9 @@ impl Logic for DrqTop {
 /// The whole accelerator (top `drq_top`): `clk`, `rst`, the AXI4-Lite
 /// slave (`awaddr`/`araddr` `ADDR_BITS` bits, 32-bit data) and `irq`.
 pub fn top_design(cfg: &AccelConfig) -> crate::emit::Design {
-    use crate::axil::ADDR_BITS;
-    use crate::emit::{clock_and_reset, design, scalar, Dir};
-    use crate::emit::Widen::{Flag, Zero};
-    use Dir::{Input, Output};
-    let mut ports = Vec::from(clock_and_reset());
-    ports.extend([
-        scalar("awvalid", Input, 1, Flag),
-        scalar("awready", Output, 1, Flag),
-        scalar("awaddr", Input, ADDR_BITS, Zero),
-        scalar("wvalid", Input, 1, Flag),
-        scalar("wready", Output, 1, Flag),
-        scalar("wdata", Input, 32, Zero),
-        scalar("wstrb", Input, 4, Zero),
-        scalar("bvalid", Output, 1, Flag),
-        scalar("bready", Input, 1, Flag),
-        scalar("bresp", Output, 2, Zero),
-        scalar("arvalid", Input, 1, Flag),
-        scalar("arready", Output, 1, Flag),
-        scalar("araddr", Input, ADDR_BITS, Zero),
-        scalar("rvalid", Output, 1, Flag),
-        scalar("rready", Input, 1, Flag),
-        scalar("rdata", Output, 32, Zero),
-        scalar("rresp", Output, 2, Zero),
-        scalar("irq", Output, 1, Flag),
-    ]);
+    use crate::emit::{design, scalar, Dir, Widen};
+    let mut ports = crate::axil::axil_shell_ports();
+    ports.push(scalar("irq", Dir::Output, 1, Widen::Flag));
     let mut d = design("drq_top", "drq_top_core", cfg, ports, &mut DrqTop::new(cfg));
     d.waivers.push_str(&unused_block_outputs_waivers(&d.top));
     d

@@ -70,8 +70,9 @@ impl NamedConfig {
     }
 }
 
-/// 4 x 4, R = 2, INT8/INT4, small buffers.
-fn cfg_4x4() -> AccelConfig {
+/// 4 x 4, R = 2, INT8/INT4, small buffers: the small configuration of the
+/// top-level tests.
+pub fn cfg_4x4() -> AccelConfig {
     AccelConfig {
         rows: 4,
         cols: 4,
@@ -135,6 +136,14 @@ pub fn quick_configs() -> Vec<NamedConfig> {
             },
         ),
     ]
+}
+
+/// One of [`default_configs`] by name.
+pub fn named_config(name: &str) -> Option<AccelConfig> {
+    default_configs()
+        .into_iter()
+        .find(|c| c.name == name)
+        .map(|c| c.cfg)
 }
 
 /// [`quick_configs`] and the default 16 x 16 configuration.
@@ -282,17 +291,13 @@ pub fn random_layer(rng: &mut Rng, cfg: &AccelConfig) -> Layer {
 
 /// Draw the case of `case_seed` on `config`: sensitivity, layer and data,
 /// bus timing, and whether (and when) to reset mid-layer (one case in 4).
-pub fn make_case(config: &NamedConfig, case_seed: u64) -> Case {
-    let cfg = &config.cfg;
-    let mut rng = Rng::new(case_seed);
-    let sensitivity = match rng.range(0, 5) {
-        0 => Sensitivity::All,
-        1 => Sensitivity::None,
-        2 | 3 => Sensitivity::Some,
-        _ => Sensitivity::HostMask,
-    };
-    let mut layer = random_layer(&mut rng, cfg);
-    let mut data = random_layer_data(&mut rng, cfg, &layer, 1 << 12, None);
+/// A random layer that fits `cfg` ([`random_layer`]) and its data, with
+/// the given sensitivity: T = 0, T above the largest code, or T = the
+/// median input code (the hardware predicts the mask; with `HostMask` a
+/// random mask of half the regions is given instead).
+pub fn random_case(rng: &mut Rng, cfg: &AccelConfig, sensitivity: Sensitivity) -> (Layer, LayerData) {
+    let mut layer = random_layer(rng, cfg);
+    let mut data = random_layer_data(rng, cfg, &layer, 1 << 12, None);
     layer.threshold = match sensitivity {
         Sensitivity::All => 0,
         Sensitivity::None => (cfg.a_max() + 1).min(65535),
@@ -303,8 +308,21 @@ pub fn make_case(config: &NamedConfig, case_seed: u64) -> Case {
         }
     };
     if sensitivity == Sensitivity::HostMask {
-        data.mask = Some(random_mask(&mut rng, cfg, &layer, 0.5));
+        data.mask = Some(random_mask(rng, cfg, &layer, 0.5));
     }
+    (layer, data)
+}
+
+pub fn make_case(config: &NamedConfig, case_seed: u64) -> Case {
+    let cfg = &config.cfg;
+    let mut rng = Rng::new(case_seed);
+    let sensitivity = match rng.range(0, 5) {
+        0 => Sensitivity::All,
+        1 => Sensitivity::None,
+        2 | 3 => Sensitivity::Some,
+        _ => Sensitivity::HostMask,
+    };
+    let (layer, data) = random_case(&mut rng, cfg, sensitivity);
     let timing = rng.pick(&[BusTiming::Fast, BusTiming::Random, BusTiming::Backpressure]);
     let reset = rng.chance(0.25);
     let draw = rng.range(1, 500) as u64;

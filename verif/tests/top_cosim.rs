@@ -3,7 +3,6 @@
 //! against the golden model: outputs, accumulators, input and output masks
 //! and every counter, `cycles_total` included (`docs/top.md`).
 
-use drq_hdl::config::PeKind;
 use drq_hdl::top::{reg, Buffer};
 use drq_hdl::AccelConfig;
 use drq_verif::axil_bfm::{Resp, Timing};
@@ -13,70 +12,13 @@ use drq_verif::network::{random_network, run_network};
 use drq_verif::predictor::predict_mask;
 use drq_verif::rng::{test_seed, Rng};
 use drq_verif::sim::SimOptions;
-use drq_verif::testdata::{random_layer_data, random_mask};
-use drq_verif::{run_layer, Layer, LayerData, LayerRun};
+use drq_verif::regress::{cfg_4x4, named_config, random_case, Sensitivity};
+use drq_verif::testdata::random_layer_data;
+use drq_verif::{run_layer, Layer, LayerRun};
 
-/// 4 x 4, R = 2, INT8/INT4.
-fn cfg_4x4() -> AccelConfig {
-    AccelConfig {
-        rows: 4,
-        cols: 4,
-        region: 2,
-        max_width: 16,
-        act_words: 2048,
-        weight_words: 1024,
-        mask_words: 512,
-        bias_words: 64,
-        ..AccelConfig::default()
-    }
-}
-
-/// 3 x 5, R = 4, A 6/3, W 6/2 (six tokens a HIGH step), ACC 48 (two window
-/// words per accumulator).
-fn cfg_3x5() -> AccelConfig {
-    AccelConfig {
-        rows: 3,
-        cols: 5,
-        region: 4,
-        a_hi: 6,
-        a_lo: 3,
-        w_hi: 6,
-        w_lo: 2,
-        acc_bits: 48,
-        ..cfg_4x4()
-    }
-}
-
-/// 5 x 2, R = 8.
-fn cfg_5x2_r8() -> AccelConfig {
-    AccelConfig {
-        rows: 5,
-        cols: 2,
-        region: 8,
-        ..cfg_4x4()
-    }
-}
-
-/// 2 x 3, R = 1 (a mask bit per pixel).
-fn cfg_2x3_r1() -> AccelConfig {
-    AccelConfig {
-        rows: 2,
-        cols: 3,
-        region: 1,
-        mask_words: 2048,
-        ..cfg_4x4()
-    }
-}
-
-/// 4 x 2, R = 16, the INT8 baseline.
-fn cfg_int8_r16() -> AccelConfig {
-    AccelConfig {
-        rows: 4,
-        cols: 2,
-        region: 16,
-        pe: PeKind::Int8,
-        ..cfg_4x4()
-    }
+/// The small configurations shared with `drq regress` (`quick_configs`).
+fn named(name: &str) -> AccelConfig {
+    named_config(name).unwrap_or_else(|| panic!("no configuration {name}"))
 }
 
 fn accelerator(cfg: &AccelConfig, test: &str, seed: u64, timing: Timing) -> Accelerator {
@@ -97,84 +39,16 @@ fn assert_same(hw: &HwRun, gold: &LayerRun, what: &str) {
     );
 }
 
-/// How much of the input is sensitive.
-#[derive(Debug, Clone, Copy)]
-enum Sensitivity {
-    All,
-    None,
-    Some,
-}
-
-/// A random layer that fits `cfg`'s buffers: kernel 1, 3 or 5, stride 1 or
-/// 2, padding 0..K-1, sizes not multiples of R or the array, random tiles.
-fn random_layer(rng: &mut Rng, cfg: &AccelConfig) -> Layer {
-    loop {
-        let max_w = i64::from(cfg.max_width).min(13);
-        let k = rng.pick(&[1i64, 3, 5]);
-        let p = rng.range(((k - max_w + 1) / 2).max(0), k - 1);
-        let s = rng.pick(&[1i64, 2]);
-        let rows = i64::from(cfg.rows);
-        let th = rng.range(1, rows);
-        let tw = rng.range(1, rows / th);
-        let min_side = (k - 2 * p).max(1);
-        let (h, w) = (rng.range(min_side, 13), rng.range(min_side, max_w));
-        let raw = RawLayer {
-            low_shift: rng.range(0, cfg.max_low_shift().into()),
-            w_low_shift: rng.range(0, cfg.max_w_low_shift().into()),
-            requant_mult: rng.range(1, 300),
-            requant_shift: rng.range(6, 14),
-            next_threshold: if rng.chance(0.6) {
-                Some(rng.range(0, cfg.a_max().into()))
-            } else {
-                None
-            },
-            ..RawLayer::conv(
-                rng.range(1, 4),
-                rng.range(1, 2 * i64::from(cfg.cols) + 1),
-                (h, w),
-                k,
-                s,
-                p,
-                (th, tw),
-            )
-        };
-        let layer = Layer::from_raw(&raw).unwrap();
-        if layer.check(cfg).is_ok() && check_fits(cfg, &layer).is_ok() {
-            return layer;
-        }
-    }
-}
-
-/// Layer data with the given sensitivity: all (T = 0), none (T above the
-/// largest code), some (T = the median region mean, predicted by the
-/// hardware; or a random host mask).
-fn random_case(
-    rng: &mut Rng,
-    cfg: &AccelConfig,
-    sens: Sensitivity,
-) -> (Layer, LayerData) {
-    let mut layer = random_layer(rng, cfg);
-    let mut data = random_layer_data(rng, cfg, &layer, 1 << 12, None);
-    layer.threshold = match sens {
-        Sensitivity::All => 0,
-        Sensitivity::None => cfg.a_max() + 1,
-        Sensitivity::Some => {
-            let mut v = data.input.data.clone();
-            v.sort_unstable();
-            v[v.len() / 2]
-        }
-    };
-    if matches!(sens, Sensitivity::Some) && rng.chance(0.5) {
-        data.mask = Some(random_mask(rng, cfg, &layer, 0.5));
-    }
-    (layer, data)
-}
-
 fn random_layers(cfg: &AccelConfig, test: &str, layers: usize, timing: Timing) {
     let seed = test_seed(test);
     let mut rng = Rng::new(seed);
     let mut acc = accelerator(cfg, test, seed, timing);
-    let kinds = [Sensitivity::Some, Sensitivity::All, Sensitivity::None];
+    let kinds = [
+        Sensitivity::Some,
+        Sensitivity::All,
+        Sensitivity::None,
+        Sensitivity::HostMask,
+    ];
     for i in 0..layers {
         let (layer, data) = random_case(&mut rng, cfg, kinds[i % kinds.len()]);
         let gold = run_layer(cfg, &layer, &data).unwrap();
@@ -186,13 +60,13 @@ fn random_layers(cfg: &AccelConfig, test: &str, layers: usize, timing: Timing) {
 
 #[test]
 fn random_layers_4x4_region_2() {
-    random_layers(&cfg_4x4(), "random_layers_4x4_region_2", 12, Timing::FAST);
+    random_layers(&named("4x4-r2"), "random_layers_4x4_region_2", 12, Timing::FAST);
 }
 
 #[test]
 fn random_layers_3x5_region_4_six_tokens_acc48_with_bus_backpressure() {
     random_layers(
-        &cfg_3x5(),
+        &named("3x5-r4-a6w6-acc48"),
         "random_layers_3x5_region_4_six_tokens_acc48_with_bus_backpressure",
         6,
         Timing::RANDOM,
@@ -201,13 +75,13 @@ fn random_layers_3x5_region_4_six_tokens_acc48_with_bus_backpressure() {
 
 #[test]
 fn random_layers_5x2_region_8() {
-    random_layers(&cfg_5x2_r8(), "random_layers_5x2_region_8", 8, Timing::FAST);
+    random_layers(&named("5x2-r8"), "random_layers_5x2_region_8", 8, Timing::FAST);
 }
 
 #[test]
 fn random_layers_2x3_region_1_with_heavy_bus_backpressure() {
     random_layers(
-        &cfg_2x3_r1(),
+        &named("2x3-r1"),
         "random_layers_2x3_region_1_with_heavy_bus_backpressure",
         4,
         Timing::BACKPRESSURE,
@@ -216,7 +90,7 @@ fn random_layers_2x3_region_1_with_heavy_bus_backpressure() {
 
 #[test]
 fn random_layers_int8_baseline_region_16() {
-    random_layers(&cfg_int8_r16(), "random_layers_int8_baseline_region_16", 6, Timing::FAST);
+    random_layers(&named("int8-4x2-r16"), "random_layers_int8_baseline_region_16", 6, Timing::FAST);
 }
 
 #[test]

@@ -7,17 +7,7 @@ use drq_verif::vcd::Vcd;
 use drq_verif::waves::{run_demo, CTRL_SCOPE, SPEC_SIGNALS};
 
 fn cfg() -> AccelConfig {
-    AccelConfig {
-        rows: 4,
-        cols: 4,
-        region: 2,
-        max_width: 16,
-        act_words: 2048,
-        weight_words: 1024,
-        mask_words: 512,
-        bias_words: 64,
-        ..AccelConfig::default()
-    }
+    drq_verif::regress::cfg_4x4()
 }
 
 #[test]
