@@ -215,8 +215,9 @@ fn mask(bits: u32) -> u64 {
     }
 }
 
-/// Constants for sign-extending a `bits`-wide value held in a word:
-/// ((v & mask) ^ sign) - sign.
+/// Constants for sign-extending a `bits`-wide value held in a word: the low
+/// `bits` bits, and all ones above them when the sign bit is set (a mux of
+/// constants, no adder).
 struct Sext {
     mask: Constant<Word>,
     sign: Constant<Word>,
@@ -795,18 +796,22 @@ impl Logic for DrqTop {
             self.array.in_sens[r].next = self.ctrl.in_sens[r].val();
         }
         for j in 0..self.cols() {
-            self.ctrl.w_data[j].next = ((self.weights.rd_data[j].val() & self.sx_w.val())
-                ^ self.sx_w_sign.val())
-                - self.sx_w_sign.val();
-            self.array.in_w_digit[j].next = ((self.ctrl.in_w_digit[j].val() & self.sx_wd.val())
-                ^ self.sx_wd_sign.val())
-                - self.sx_wd_sign.val();
-            self.array.in_w_low[j].next = ((self.ctrl.in_w_low[j].val() & self.sx_wl.val())
-                ^ self.sx_wl_sign.val())
-                - self.sx_wl_sign.val();
-            self.array.bias[j].next = ((self.bias.rd_data[j].val() & self.sx_b.val())
-                ^ self.sx_b_sign.val())
-                - self.sx_b_sign.val();
+            self.ctrl.w_data[j].next = self.weights.rd_data[j].val() & self.sx_w.val();
+            if (self.weights.rd_data[j].val() & self.sx_w_sign.val()).any() {
+                self.ctrl.w_data[j].next = self.weights.rd_data[j].val() | !self.sx_w.val();
+            }
+            self.array.in_w_digit[j].next = self.ctrl.in_w_digit[j].val() & self.sx_wd.val();
+            if (self.ctrl.in_w_digit[j].val() & self.sx_wd_sign.val()).any() {
+                self.array.in_w_digit[j].next = self.ctrl.in_w_digit[j].val() | !self.sx_wd.val();
+            }
+            self.array.in_w_low[j].next = self.ctrl.in_w_low[j].val() & self.sx_wl.val();
+            if (self.ctrl.in_w_low[j].val() & self.sx_wl_sign.val()).any() {
+                self.array.in_w_low[j].next = self.ctrl.in_w_low[j].val() | !self.sx_wl.val();
+            }
+            self.array.bias[j].next = self.bias.rd_data[j].val() & self.sx_b.val();
+            if (self.bias.rd_data[j].val() & self.sx_b_sign.val()).any() {
+                self.array.bias[j].next = self.bias.rd_data[j].val() | !self.sx_b.val();
+            }
             self.weights.rd_en[j].next = self.ctrl.w_rd[j].val();
             self.weights.rd_addr[j].next = self.ctrl.w_addr[j].val();
             // The bias of a tile's columns is read with its last token and
@@ -850,9 +855,10 @@ impl Logic for DrqTop {
         self.array.out_ready.next = self.ostage.in_ready.val();
         self.ostage.in_row.next = self.array.out_row.val();
         for j in 0..self.cols() {
-            self.ostage.in_acc[j].next = ((self.array.out_acc[j].val() & self.sx_acc.val())
-                ^ self.sx_acc_sign.val())
-                - self.sx_acc_sign.val();
+            self.ostage.in_acc[j].next = self.array.out_acc[j].val() & self.sx_acc.val();
+            if (self.array.out_acc[j].val() & self.sx_acc_sign.val()).any() {
+                self.ostage.in_acc[j].next = self.array.out_acc[j].val() | !self.sx_acc.val();
+            }
         }
         self.ostage.out_ready.next = !self.p_out.q.val() | self.pred.in_ready.val();
         self.out_take.next = self.ostage.out_valid.val() & self.ostage.out_ready.val();
