@@ -145,10 +145,15 @@ pub fn run_with_progress(
 
 /// The last lines of a failed tool's output, ERROR lines first.
 pub fn failure_message(text: &str) -> String {
-    let errors: Vec<&str> = text
+    let mut errors: Vec<&str> = Vec::new();
+    for l in text
         .lines()
         .filter(|l| l.contains("ERROR") || l.starts_with("Error"))
-        .collect();
+    {
+        if !errors.contains(&l) {
+            errors.push(l);
+        }
+    }
     if !errors.is_empty() {
         return errors.join("\n");
     }
