@@ -753,3 +753,72 @@ fn regress_rejects_an_unknown_configuration_naming_the_known_ones() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("no-such-config") && err.contains("4x4-r2"), "{err}");
 }
+
+/// Issue 8's hardware check: the third layer of the trained Fashion-MNIST
+/// network (model/fashion, its own threshold), fed with a real test image
+/// through the first two layers (golden model) and their predicted mask,
+/// runs through `drq sim` with files identical to `drq golden`'s.
+#[test]
+fn a_real_network_layer_runs_through_drq_sim_like_drq_golden() {
+    use drq_model::data::{Dataset, Split};
+    use drq_model::quant::image_map;
+    use drq_verif::network::run_network;
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("../model/fashion");
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    // The default array with a 16-word row pitch: the 14x14 layer fits.
+    std::fs::write(root.join("accel.toml"), "max_width = 16\n").unwrap();
+    let cfg = AccelConfig {
+        max_width: 16,
+        ..AccelConfig::default()
+    };
+    let net = Network::load(&model.join("network.json"), &cfg).unwrap();
+    let test = Dataset::load(Split::Test).unwrap().take(1);
+    let input = image_map(&test.images[0]);
+    let runs = run_network(&cfg, &net, &input, None).unwrap();
+    let l = 2;
+    let layer = net.layers[l].layer;
+    assert!(layer.threshold > 0, "a DRQ layer, not uniform INT8");
+    let mask = runs[l - 1].mask_out.clone().expect("layer 1 predicts layer 2's mask");
+    assert!(
+        mask.data.iter().any(|&b| b) && mask.data.iter().any(|&b| !b),
+        "the real image gives a mixed mask"
+    );
+    let data = net.layer_data(l, runs[l - 1].y.clone(), Some(mask));
+    let files = LayerFiles {
+        input: root.join("x.npy"),
+        weights: root.join("w.npy"),
+        bias: root.join("b.npy"),
+        mask: Some(root.join("m.npy")),
+    };
+    save_layer_data(&cfg, &data, &files).unwrap();
+    std::fs::write(root.join("layer.json"), layer.to_json()).unwrap();
+    let args = |cmd: &str, out: &str| -> Vec<String> {
+        let p = |p: &Path| p.display().to_string();
+        vec![
+            cmd.into(),
+            "--config".into(),
+            p(&root.join("accel.toml")),
+            "--layer".into(),
+            p(&root.join("layer.json")),
+            "--input".into(),
+            p(&files.input),
+            "--weights".into(),
+            p(&files.weights),
+            "--bias".into(),
+            p(&files.bias),
+            "--mask".into(),
+            p(files.mask.as_ref().unwrap()),
+            "--out".into(),
+            p(&root.join(out)),
+        ]
+    };
+    for (cmd, out) in [("golden", "gold"), ("sim", "hw")] {
+        let o = run(&args(cmd, out));
+        assert!(o.status.success(), "{cmd}: {}", String::from_utf8_lossy(&o.stderr));
+    }
+    assert_eq!(listing(&root.join("hw")), listing(&root.join("gold")));
+    // And the golden files are the chained network's own results.
+    let gold = run_layer(&cfg, &layer, &data).unwrap();
+    assert_eq!(gold.y, runs[l].y);
+}
