@@ -8,11 +8,15 @@
 //! * `train`: seeded training with candle (feature `train`, default).
 //! * [`quant`]: quantisation to activation codes, int8 weights, int32 bias, M / SH, thresholds.
 //! * [`eval`]: accuracy and cycles under the float, int8, int4, drq and outlier schemes.
+//! * [`calibrate`]: per-layer T, s, sw chosen on the calibration set under an accuracy budget.
+//! * [`report`]: the Markdown table and the SVG figures.
 
+pub mod calibrate;
 pub mod data;
 pub mod eval;
 pub mod float;
 pub mod quant;
+pub mod report;
 #[cfg(feature = "train")]
 pub mod train;
 

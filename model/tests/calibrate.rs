@@ -1,0 +1,291 @@
+//! Calibration (greedy per-layer T, s, sw under an accuracy budget) on a
+//! small part of the calibration split, and the report's table and SVGs.
+//!
+//! The full run (2000 calibration images, default candidates, then the
+//! test set) is `#[ignore]`d:
+//! `cargo test --release -p drq-model --test calibrate -- --ignored --nocapture`
+//! (writes the calibrated network to `$DRQ_CALIBRATED_OUT`, default
+//! `/tmp/drq-calibrated`).
+
+use drq_hdl::AccelConfig;
+use drq_model::calibrate::{apply, calibrate, CalibrateOptions, Calibration};
+use drq_model::data::{Dataset, Split};
+use drq_model::eval::{evaluate, Scheme};
+use drq_model::float::{FloatModel, FLOAT_FILE};
+use drq_model::report::{budget_sweep_svg, markdown_table, region_maps_svg};
+use drq_verif::network::Network;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+fn model_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fashion")
+}
+
+fn net(cfg: &AccelConfig) -> Network {
+    Network::load(&model_dir().join("network.json"), cfg).unwrap()
+}
+
+fn float() -> FloatModel {
+    FloatModel::load(&model_dir().join(FLOAT_FILE)).unwrap()
+}
+
+fn calib300() -> &'static Dataset {
+    static D: OnceLock<Dataset> = OnceLock::new();
+    D.get_or_init(|| Dataset::load(Split::Calibration).unwrap().take(300))
+}
+
+fn small(budget: f64) -> CalibrateOptions {
+    CalibrateOptions {
+        budget_pp: budget,
+        thresholds: vec![0, 8, 16, 32, 64],
+        shifts: vec![(4, 4), (3, 3)],
+        ..CalibrateOptions::default()
+    }
+}
+
+fn run(budget: f64) -> Calibration {
+    let cfg = AccelConfig::default();
+    calibrate(&net(&cfg), calib300(), &cfg, &small(budget), &|_| {}).unwrap()
+}
+
+fn budget1() -> &'static Calibration {
+    static C: OnceLock<Calibration> = OnceLock::new();
+    C.get_or_init(|| run(1.0))
+}
+
+/// Everything but the wall-clock time.
+fn key(c: &Calibration) -> Calibration {
+    Calibration {
+        seconds: 0.0,
+        ..c.clone()
+    }
+}
+
+#[test]
+fn budget_one_stays_in_budget_first_layer_int8_deterministic() {
+    let c = budget1();
+    eprint!("{}", c.summary());
+    assert_eq!(c.images, 300);
+    assert!(c.keep_first_int8 && c.layers[0].threshold == 0);
+    // Loss within 1 pp of the 300 images: at most 3 more wrong.
+    assert!(c.loss_pp() <= 1.0 + 1e-9, "loss {}", c.loss_pp());
+    assert!(c.int8_correct as i64 - c.correct as i64 <= 3);
+    assert!(c.cycles <= c.int8_cycles && c.speedup >= 1.0);
+    assert!(!c.moves.is_empty(), "the budget allows at least one move");
+    // Moves only raise thresholds, and cycles only fall.
+    let mut last = c.int8_cycles;
+    for m in &c.moves {
+        assert!(m.threshold > m.from_threshold && m.layer > 0);
+        assert!(m.cycles < last);
+        last = m.cycles;
+    }
+    assert_eq!(last, c.cycles);
+    // Deterministic.
+    assert_eq!(key(&run(1.0)), key(c));
+}
+
+#[test]
+fn calibrated_network_matches_evaluate_and_round_trips() {
+    let cfg = AccelConfig::default();
+    let base = net(&cfg);
+    let c = budget1();
+    let cal = apply(&base, c);
+    for (i, (nl, ch)) in cal.layers.iter().zip(&c.layers).enumerate() {
+        assert_eq!(
+            (nl.layer.threshold, nl.layer.low_shift, nl.layer.w_low_shift),
+            (ch.threshold, ch.low_shift, ch.w_low_shift)
+        );
+        if i + 1 < cal.layers.len() {
+            assert_eq!(nl.layer.next_threshold, Some(c.layers[i + 1].threshold));
+        }
+        // Weights, bias and requantisation untouched.
+        assert_eq!(nl.weights, base.layers[i].weights);
+        assert_eq!(nl.bias, base.layers[i].bias);
+        assert_eq!(nl.layer.requant_mult, base.layers[i].layer.requant_mult);
+    }
+    // evaluate() agrees with the search's own accounting.
+    let quiet = |_: usize, _: usize| {};
+    let f = float();
+    let drq = evaluate(&cal, &f, calib300(), Scheme::Drq, &cfg, &quiet);
+    assert_eq!((drq.correct, drq.cycles), (c.correct, Some(c.cycles)));
+    let int8 = evaluate(&cal, &f, calib300(), Scheme::Int8, &cfg, &quiet);
+    assert_eq!(
+        (int8.correct, int8.cycles),
+        (c.int8_correct, Some(c.int8_cycles))
+    );
+    // Saved and loaded, the values stay.
+    let dir = tempfile::tempdir().unwrap();
+    let path = cal.save(&cfg, dir.path()).unwrap();
+    assert_eq!(Network::load(&path, &cfg).unwrap(), cal);
+}
+
+#[test]
+fn unlimited_budget_is_at_least_as_fast() {
+    let c1 = budget1();
+    let c100 = run(100.0);
+    eprintln!(
+        "speedup: budget 1 {:.3} ({:.2} %), budget 100 {:.3} ({:.2} %)",
+        c1.speedup, c1.accuracy, c100.speedup, c100.accuracy
+    );
+    assert!(c100.speedup >= c1.speedup);
+    assert_eq!(c100.layers[0].threshold, 0);
+}
+
+#[test]
+fn bad_options_are_rejected() {
+    let cfg = AccelConfig::default();
+    let n = net(&cfg);
+    let d = calib300().take(5);
+    let e = calibrate(
+        &n,
+        &d,
+        &cfg,
+        &CalibrateOptions {
+            shifts: vec![(5, 4)],
+            ..small(1.0)
+        },
+        &|_| {},
+    )
+    .unwrap_err();
+    assert!(format!("{e:#}").contains("s = 5"), "{e:#}");
+    assert!(calibrate(&n, &d, &cfg, &small(-1.0), &|_| {}).is_err());
+    assert!(calibrate(&n, &d.take(0), &cfg, &small(1.0), &|_| {}).is_err());
+}
+
+/// Tags balance (a small XML check: every opening tag is closed in order).
+fn assert_balanced(svg: &str) {
+    assert!(svg.starts_with("<svg"), "{}", &svg[..40.min(svg.len())]);
+    let mut stack: Vec<String> = Vec::new();
+    let mut rest = svg;
+    while let Some(i) = rest.find('<') {
+        let j = rest[i..].find('>').expect("tag closed") + i;
+        let tag = &rest[i + 1..j];
+        if let Some(name) = tag.strip_prefix('/') {
+            assert_eq!(stack.pop().as_deref(), Some(name.trim()), "closing {name}");
+        } else if !tag.ends_with('/') && !tag.starts_with('?') && !tag.starts_with('!') {
+            stack.push(tag.split_whitespace().next().unwrap().to_string());
+        }
+        // Text between tags has no stray '<' or '>'.
+        rest = &rest[j + 1..];
+        let next = rest.find('<').unwrap_or(rest.len());
+        assert!(!rest[..next].contains('>'), "stray '>'");
+    }
+    assert!(stack.is_empty(), "unclosed {stack:?}");
+}
+
+#[test]
+fn region_maps_svg_has_one_cell_per_region() {
+    for region in [4u32, 2] {
+        let cfg = AccelConfig::from_raw(&drq_hdl::config::RawAccelConfig {
+            region: Some(region.into()),
+            ..Default::default()
+        })
+        .unwrap();
+        let n = net(&cfg);
+        let img = Dataset::load(Split::Test).unwrap().images[0];
+        let svg = region_maps_svg(&n, &img, &cfg).unwrap();
+        assert_balanced(&svg);
+        let r = region;
+        let want: u32 = n
+            .layers
+            .iter()
+            .map(|l| l.layer.c_in * l.layer.h.div_ceil(r) * l.layer.w.div_ceil(r))
+            .sum();
+        assert_eq!(svg.matches(r#"class="cell""#).count() as u32, want);
+        assert_eq!(svg.matches(r#"class="px""#).count(), 784);
+        for (l, nl) in n.layers.iter().enumerate() {
+            assert!(svg.contains(&format!("layer {l} input")));
+            assert!(svg.contains(&format!("T = {}", nl.layer.threshold)));
+        }
+    }
+}
+
+#[test]
+fn budget_sweep_svg_is_balanced_and_labelled() {
+    let pts = [(0.5, 89.1, 1.12), (1.0, 88.7, 1.2), (2.0, 87.9, 1.3)];
+    let svg = budget_sweep_svg(&pts, (89.5, 1.0), (85.5, 1.51));
+    assert_balanced(&svg);
+    for s in ["0.5 pp", "1 pp", "2 pp", "INT8", "INT4", "speedup", "top-1"] {
+        assert!(svg.contains(s), "{s}");
+    }
+    assert_eq!(svg.matches("<circle").count(), 3 + 1); // points + legend
+                                                       // One point, equal values: still a valid picture.
+    assert_balanced(&budget_sweep_svg(
+        &[(1.0, 89.0, 1.0)],
+        (89.0, 1.0),
+        (89.0, 1.0),
+    ));
+}
+
+#[test]
+fn markdown_table_has_a_row_per_scheme() {
+    let cfg = AccelConfig::default();
+    let n = net(&cfg);
+    let f = float();
+    let test = Dataset::load(Split::Test).unwrap().take(100);
+    let results: Vec<_> = Scheme::ALL
+        .iter()
+        .map(|&s| evaluate(&n, &f, &test, s, &cfg, &|_, _| {}))
+        .collect();
+    let t = markdown_table(&results, cfg.region);
+    eprint!("{t}");
+    let lines: Vec<&str> = t.lines().collect();
+    assert_eq!(lines.len(), 2 + 5);
+    assert!(lines[0].contains("speedup vs int8") && lines[0].contains("R = 4"));
+    for (line, s) in lines[2..].iter().zip(Scheme::ALL) {
+        assert!(line.starts_with(&format!("| {} |", s.name())), "{line}");
+        assert_eq!(line.matches('|').count(), 6, "{line}");
+    }
+    assert!(lines[3].contains("| 1.000 |") && lines[3].ends_with("| 1, 1, 1, 1 |"));
+    assert!(lines[4].ends_with("| 0, 0, 0, 0 |"));
+    assert!(lines[2].contains("| - | - | - |"), "{}", lines[2]);
+}
+
+/// The full calibration: 2000 calibration images, default candidates,
+/// budget 1.0 (`DRQ_CALIBRATE_BUDGET`), then the test set.
+#[test]
+#[ignore]
+fn full_calibration_2000() {
+    let cfg = AccelConfig::default();
+    let n = net(&cfg);
+    let budget: f64 = std::env::var("DRQ_CALIBRATE_BUDGET")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1.0);
+    let data = Dataset::load(Split::Calibration).unwrap().take(2000);
+    let opts = CalibrateOptions {
+        budget_pp: budget,
+        ..CalibrateOptions::default()
+    };
+    let c = calibrate(&n, &data, &cfg, &opts, &|s| eprintln!("{s}")).unwrap();
+    eprint!("{}", c.summary());
+    let cal = apply(&n, &c);
+    let out = PathBuf::from(
+        std::env::var("DRQ_CALIBRATED_OUT").unwrap_or_else(|_| "/tmp/drq-calibrated".into()),
+    );
+    let path = cal.save(&cfg, &out).unwrap();
+    std::fs::write(
+        out.join("calibration.json"),
+        serde_json::to_string_pretty(&c).unwrap(),
+    )
+    .unwrap();
+    eprintln!("wrote {}", path.display());
+    let test = Dataset::load(Split::Test).unwrap();
+    let f = float();
+    let quiet = |_: usize, _: usize| {};
+    let mut results = Vec::new();
+    for s in Scheme::ALL {
+        let r = evaluate(&cal, &f, &test, s, &cfg, &quiet);
+        eprintln!(
+            "test {}: {:.2} %, {:?} cycles, {:.1} s",
+            s.name(),
+            r.accuracy,
+            r.cycles,
+            r.seconds
+        );
+        results.push(r);
+    }
+    eprint!("{}", markdown_table(&results, cfg.region));
+    let svg = region_maps_svg(&cal, &test.images[0], &cfg).unwrap();
+    std::fs::write(out.join("regions.svg"), svg).unwrap();
+}
