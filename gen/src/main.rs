@@ -45,6 +45,10 @@ enum Command {
     /// Accuracy and cycles of the Fashion-MNIST CNN (model/fashion) on the
     /// test set: float, uniform INT8, uniform INT4, DRQ, outlier-aware.
     Eval(model_cmd::EvalArgs),
+    /// Choose per-layer thresholds and low shifts of the Fashion-MNIST CNN
+    /// on held-out training images within an accuracy budget (points of
+    /// top-1 against uniform INT8), and write them into its network.json.
+    Calibrate(model_cmd::CalibrateArgs),
     /// Seeded co-simulation regression: configurations x random layers, bus
     /// backpressure and resets mid-layer; summary.json and summary.md, and a
     /// folder with inputs and a replay script per failing case.
@@ -489,6 +493,7 @@ fn main() -> ExitCode {
         Command::Waves(a) => waves(a),
         Command::Regress(a) => regress(a),
         Command::Eval(a) => model_cmd::eval(a),
+        Command::Calibrate(a) => model_cmd::calibrate_cmd(a),
         Command::Config(a) => a.resolve().map(|c| print!("{}", c.to_toml())),
         Command::Verilog(a) => verilog(a),
         Command::Synth(a) => synth_cmd::synth(a),

@@ -84,12 +84,20 @@ pub fn eval(args: &EvalArgs) -> Result<()> {
     let mut json = serde_json::to_string_pretty(&report)?;
     json.push('\n');
     let md = eval_markdown(&main, args.regions[0], &report);
+    // The sensitive-region maps of the first test image through the layers.
+    let cfg = config_with_region(args.regions[0])?;
+    let net = Network::load(&args.model.join("network.json"), &cfg)?;
+    let maps = drq_model::report::region_maps_svg(&net, &test.images[0], &cfg)?;
     drq_verif::files::write_outputs(
         &args.out,
-        &[("report.json", json.into_bytes()), ("report.md", md.into_bytes())],
+        &[
+            ("report.json", json.into_bytes()),
+            ("report.md", md.into_bytes()),
+            ("regions.svg", maps.into_bytes()),
+        ],
     )?;
     eprintln!(
-        "drq eval: {} images; report in {}/report.json and report.md",
+        "drq eval: {} images; report in {}/report.json, report.md, regions.svg",
         test.len(),
         args.out.display()
     );
@@ -97,34 +105,11 @@ pub fn eval(args: &EvalArgs) -> Result<()> {
 }
 
 fn eval_markdown(results: &[SchemeResult], region: u32, report: &serde_json::Value) -> String {
-    let int8 = results
-        .iter()
-        .find(|r| r.scheme == Scheme::Int8)
-        .and_then(|r| r.cycles);
     let mut s = format!(
-        "# DRQ on Fashion-MNIST\n\n{} test images, default 16x16 array, region R = {region}.\n\n\
-         | scheme | top-1 % | cycles | speedup vs int8 | high-precision fraction per layer |\n|---|---|---|---|---|\n",
+        "# DRQ on Fashion-MNIST\n\n{} test images, default 16x16 array, region R = {region}.\n\n",
         results.first().map_or(0, |r| r.images)
     );
-    for r in results {
-        let speedup = match (int8, r.cycles) {
-            (Some(a), Some(b)) if b > 0 => format!("{:.3}", a as f64 / b as f64),
-            _ => "-".into(),
-        };
-        let fr: Vec<String> = r
-            .sensitive_fraction_per_layer
-            .iter()
-            .map(|f| format!("{f:.2}"))
-            .collect();
-        s.push_str(&format!(
-            "| {} | {:.2} | {} | {} | {} |\n",
-            r.scheme.name(),
-            r.accuracy,
-            r.cycles.map_or("-".into(), |c| c.to_string()),
-            speedup,
-            fr.join(", ")
-        ));
-    }
+    s.push_str(&drq_model::report::markdown_table(results, region));
     if let Some(regions) = report["regions"].as_array() {
         s.push_str("\n| R | int8 top-1 | drq top-1 | drq speedup |\n|---|---|---|---|\n");
         for r in regions {
@@ -138,4 +123,140 @@ fn eval_markdown(results: &[SchemeResult], region: u32, report: &serde_json::Val
         }
     }
     s
+}
+
+#[derive(Args, Debug)]
+pub struct CalibrateArgs {
+    /// Largest top-1 loss against uniform INT8, in percentage points.
+    #[arg(long, default_value_t = 1.0)]
+    pub budget: f64,
+    /// Safety margin in points: the search keeps the loss on the held-out
+    /// images within budget - margin, so that it holds on unseen data.
+    #[arg(long, default_value_t = 0.5)]
+    pub margin: f64,
+    /// Model folder; the chosen values are written into its network.json.
+    #[arg(long, value_name = "DIR", default_value = "model/fashion")]
+    pub model: PathBuf,
+    /// Write the calibrated network here instead of into --model.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Held-out training images to calibrate on (at most 5000).
+    #[arg(long, default_value_t = 5000)]
+    pub images: usize,
+    /// Region size R.
+    #[arg(long, default_value_t = 4)]
+    pub region: u32,
+    /// Also calibrate the first layer (the paper keeps it at INT8).
+    #[arg(long)]
+    pub first_layer_too: bool,
+    /// Instead of one budget: calibrate for each of these budgets (without
+    /// writing the network), evaluate each on the test set, and write
+    /// sweep.json and budget_sweep.svg into --report.
+    #[arg(long, value_delimiter = ',', value_name = "BUDGETS")]
+    pub sweep: Vec<f64>,
+    /// Test images for --sweep.
+    #[arg(long, default_value_t = 10_000)]
+    pub test_images: usize,
+    /// Report folder of --sweep.
+    #[arg(long, value_name = "DIR", default_value = "sim-out/eval")]
+    pub report: PathBuf,
+}
+
+fn calibrate_once(
+    args: &CalibrateArgs,
+    net: &Network,
+    data: &Dataset,
+    cfg: &AccelConfig,
+    budget: f64,
+) -> Result<drq_model::calibrate::Calibration> {
+    use drq_model::calibrate::{calibrate, CalibrateOptions};
+    anyhow::ensure!(
+        budget > args.margin,
+        "--budget {budget} must exceed --margin {}",
+        args.margin
+    );
+    let opts = CalibrateOptions {
+        budget_pp: budget - args.margin,
+        keep_first_int8: !args.first_layer_too,
+        ..CalibrateOptions::default()
+    };
+    calibrate(net, data, cfg, &opts, &|line| eprintln!("drq calibrate: {line}"))
+}
+
+/// `drq calibrate`: per-layer T, s and sw on the held-out training images.
+pub fn calibrate_cmd(args: &CalibrateArgs) -> Result<()> {
+    use drq_model::calibrate::apply;
+    let cfg = config_with_region(args.region)?;
+    let net = Network::load(&args.model.join("network.json"), &cfg)?;
+    let data = Dataset::load(Split::Calibration)?.take(args.images);
+    if !args.sweep.is_empty() {
+        return sweep(args, &net, &data, &cfg);
+    }
+    let cal = calibrate_once(args, &net, &data, &cfg, args.budget)?;
+    let out = args.out.clone().unwrap_or_else(|| args.model.clone());
+    let calibrated = apply(&net, &cal);
+    calibrated
+        .save(&cfg, &out)
+        .with_context(|| format!("writing the network into {}", out.display()))?;
+    println!("{}", cal.summary());
+    println!(
+        "budget {} points (searched within {} on {} held-out images); network written to {}/network.json",
+        args.budget,
+        args.budget - args.margin,
+        data.len(),
+        out.display()
+    );
+    Ok(())
+}
+
+fn sweep(args: &CalibrateArgs, net: &Network, data: &Dataset, cfg: &AccelConfig) -> Result<()> {
+    use drq_model::calibrate::apply;
+    use drq_model::report::budget_sweep_svg;
+    let test = Dataset::load(Split::Test)?.take(args.test_images);
+    let float = load_float(&args.model)?;
+    let quiet = |_: usize, _: usize| {};
+    let run = |n: &Network, s: Scheme| evaluate(n, &float, &test, s, cfg, &quiet);
+    let int8 = run(net, Scheme::Int8);
+    let int4 = run(net, Scheme::Int4);
+    let speedup = |r: &SchemeResult| int8.cycles.unwrap() as f64 / r.cycles.unwrap() as f64;
+    let mut points = Vec::new();
+    let mut rows = Vec::new();
+    for &b in &args.sweep {
+        let cal = calibrate_once(args, net, data, cfg, b)?;
+        let r = run(&apply(net, &cal), Scheme::Drq);
+        eprintln!(
+            "drq calibrate: budget {b}: test top-1 {:.2} % (int8 {:.2} %), speedup {:.3}",
+            r.accuracy,
+            int8.accuracy,
+            speedup(&r)
+        );
+        points.push((b, r.accuracy, speedup(&r)));
+        rows.push(serde_json::json!({
+            "budget": b, "margin": args.margin, "test_accuracy": r.accuracy,
+            "speedup": speedup(&r), "calibration": cal,
+            "sensitive_fraction_per_layer": r.sensitive_fraction_per_layer,
+        }));
+    }
+    let json = serde_json::json!({
+        "region": cfg.region, "calibration_images": data.len(), "test_images": test.len(),
+        "int8": { "accuracy": int8.accuracy, "cycles": int8.cycles },
+        "int4": { "accuracy": int4.accuracy, "cycles": int4.cycles, "speedup": speedup(&int4) },
+        "points": rows,
+    });
+    let svg = budget_sweep_svg(
+        &points,
+        (int8.accuracy, 1.0),
+        (int4.accuracy, speedup(&int4)),
+    );
+    let mut text = serde_json::to_string_pretty(&json)?;
+    text.push('\n');
+    drq_verif::files::write_outputs(
+        &args.report,
+        &[("sweep.json", text.into_bytes()), ("budget_sweep.svg", svg.into_bytes())],
+    )?;
+    eprintln!(
+        "drq calibrate: sweep in {}/sweep.json and budget_sweep.svg",
+        args.report.display()
+    );
+    Ok(())
 }
