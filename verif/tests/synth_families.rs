@@ -1,9 +1,9 @@
 //! The emitted Verilog of a small configuration synthesizes with Yosys for
 //! each FPGA family the flow supports (ECP5, iCE40, Xilinx 7-series): no
 //! latches, no warnings (multiplier inference included), and sane cell
-//! counts. The array alone, and the whole accelerator `drq_top` (one shared
-//! front end, then the three families in parallel: about 2 minutes of the
-//! file's time on 2 cores, see docs/fpga.md). Place and route stays in
+//! counts. The array alone for every family, and the whole accelerator
+//! `drq_top` for ECP5 (the other families' top runs cost about 100 s each
+//! and are in `make synth`, see docs/fpga.md). Place and route stays in
 //! `make synth` / `make synth-compare` (too slow for CI).
 
 use drq_hdl::emit::array_design;
@@ -62,11 +62,15 @@ fn small_top() -> AccelConfig {
 }
 
 #[test]
-fn top_synthesizes_for_every_family() {
+fn top_synthesizes_for_ecp5() {
     let t = std::time::Instant::now();
     let design = top_design(&small_top());
     let dir = tempfile::tempdir().unwrap();
-    let families = [Family::Ecp5, Family::Ice40, Family::Xilinx7];
+    // The whole top for ECP5, the main target; the array (every multiplier)
+    // is synthesized for every family by the tests below, and `make synth`
+    // runs the top for each board's family (about 100 s each here: too slow
+    // for every CI run).
+    let families = [Family::Ecp5];
     // Fails on any latch (after proc, and in each family's cells).
     let results = synthesize_families(&design, &families, true, dir.path())
         .unwrap_or_else(|e| panic!("drq_top front end: {e}"));
@@ -101,7 +105,7 @@ fn top_synthesizes_for_every_family() {
         assert!(stats.brams > 0, "{}: {stats:?}", family.name());
     }
     eprintln!(
-        "drq_top 2x2, three families: {:.0} s",
+        "drq_top 2x2, ECP5: {:.0} s",
         t.elapsed().as_secs_f64()
     );
 }
