@@ -113,12 +113,15 @@ fn eval_markdown(results: &[SchemeResult], region: u32, report: &serde_json::Val
     if let Some(regions) = report["regions"].as_array() {
         s.push_str("\n| R | int8 top-1 | drq top-1 | drq speedup |\n|---|---|---|---|\n");
         for r in regions {
+            let f = |v: &serde_json::Value, d: usize| {
+                v.as_f64().map_or("-".into(), |x| format!("{x:.d$}"))
+            };
             s.push_str(&format!(
                 "| {} | {} | {} | {} |\n",
                 r["region"],
-                r["int8"]["accuracy"],
-                r["drq"]["accuracy"],
-                r["drq_speedup"]
+                f(&r["int8"]["accuracy"], 2),
+                f(&r["drq"]["accuracy"], 2),
+                f(&r["drq_speedup"], 3)
             ));
         }
     }
