@@ -172,11 +172,12 @@ fn drq_is_faster_than_int8_and_deterministic() {
     );
     let same = |r: &SchemeResult| (r.correct, r.cycles, r.sensitive_fraction_per_layer.clone());
     assert_eq!(same(&a), same(&b));
-    // First layer at INT8 (threshold 0), the others mixed.
+    // First layer at INT8 (threshold 0); the calibrated others below
+    // INT8, at least one of them mixed (sensitive and insensitive regions).
     assert_eq!(a.sensitive_fraction_per_layer[0], 1.0);
-    assert!(a.sensitive_fraction_per_layer[1..]
-        .iter()
-        .all(|&f| f > 0.0 && f < 1.0));
+    let rest = &a.sensitive_fraction_per_layer[1..];
+    assert!(rest.iter().all(|&f| f < 1.0), "{rest:?}");
+    assert!(rest.iter().any(|&f| f > 0.0 && f < 1.0), "{rest:?}");
 }
 
 #[test]
