@@ -8,7 +8,7 @@ DRQ     := target/release/drq
 CONFIG_FLAG := $(if $(CONFIG),--config $(CONFIG),)
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build verilog test regress waves model eval synth synth-compare bench bench-golden bench-cosim area clean
+.PHONY: all deps build verilog test regress waves model eval sweep calibrate synth synth-compare bench bench-golden bench-cosim area clean
 
 all: verilog
 
@@ -65,6 +65,17 @@ synth: deps build
 # DRQ vs INT8 vs drq_w8 on the ECP5-85F (16x16; MESH=8 for 8x8).
 synth-compare: deps build
 	$(DRQ) synth-compare $(CONFIG_FLAG) $(if $(MESH),--rows $(MESH) --cols $(MESH),) --out sim-out/synth
+
+# Per-layer thresholds and shifts within BUDGET points of INT8 top-1, written
+# into model/fashion/network.json.
+BUDGET ?= 1.0
+calibrate: deps build
+	$(DRQ) calibrate --budget $(BUDGET)
+
+# Accuracy against speedup over a sweep of budgets (calibrated on 1000
+# held-out images each): sim-out/eval/sweep.json and budget_sweep.svg.
+sweep: deps build
+	$(DRQ) calibrate --sweep 0.75,1,1.5,2,4 --images 1000 --report sim-out/eval
 
 bench: bench-golden bench-cosim
 
