@@ -50,16 +50,11 @@ pub fn verilate_clean(design: &Design, what: &str) {
     verilator(design, &["--cc", "-O3", "-Mdir", "obj"], what);
 }
 
-/// Yosys `synth -flatten` with no latch in the result; `pre` runs first on
-/// the same file (for example checks before memories are mapped).
-pub fn synthesize_without_latches(design: &Design, pre: &str, what: &str) {
+/// Run a Yosys script on the design's Verilog; it must succeed.
+fn yosys(design: &Design, script: &str, what: &str) {
     let dir = write(design);
-    let script = format!(
-        "{pre} read_verilog {top}.v; synth -flatten -top {top}; select -assert-none t:*dlatch* t:*DLATCH*; stat",
-        top = design.top
-    );
     let out = Command::new("yosys")
-        .args(["-q", "-p", &script])
+        .args(["-q", "-p", script])
         .current_dir(dir.path())
         .output()
         .expect("yosys (apt-get install -y yosys)");
@@ -72,26 +67,24 @@ pub fn synthesize_without_latches(design: &Design, pre: &str, what: &str) {
     );
 }
 
+/// Yosys `synth -flatten` with no latch in the result; `pre` runs first on
+/// the same file (for example checks before memories are mapped).
+pub fn synthesize_without_latches(design: &Design, pre: &str, what: &str) {
+    let script = format!(
+        "{pre} read_verilog {top}.v; synth -flatten -top {top}; select -assert-none t:*dlatch* t:*DLATCH*; stat",
+        top = design.top
+    );
+    yosys(design, &script, what);
+}
+
 /// Yosys elaboration only (`proc`, `flatten`): no latch inferred, and
 /// `check -assert` finds no combinational loop, multiple driver or
 /// undriven signal. Quick even for the whole top (no technology mapping).
 pub fn elaborate_without_latches(design: &Design, what: &str) {
-    let dir = write(design);
     let script = format!(
         "read_verilog {top}.v; hierarchy -check -top {top}; proc; flatten; opt_clean; \
          check -assert; select -assert-none t:$dlatch t:$adlatch t:$dlatchsr",
         top = design.top
     );
-    let out = Command::new("yosys")
-        .args(["-q", "-p", &script])
-        .current_dir(dir.path())
-        .output()
-        .expect("yosys (apt-get install -y yosys)");
-    assert!(
-        out.status.success(),
-        "{} ({what}): {}{}",
-        design.top,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    yosys(design, &script, what);
 }
