@@ -46,7 +46,7 @@ pub enum Split {
 /// Anything wrong with the data files; every message names the file.
 #[derive(Debug, thiserror::Error)]
 pub enum DataError {
-    #[error("Fashion-MNIST not found: {path} is missing (install it with `apt-get install dataset-fashion-mnist` or `make deps`, or point {DIR_ENV} to a folder holding train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz)")]
+    #[error("Fashion-MNIST not found: {path} is missing (install it with `apt-get install dataset-fashion-mnist` or `make deps-data`, or point {DIR_ENV} to a folder holding train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz)")]
     Missing { path: String },
     #[error("{path}: {message}")]
     Io { path: String, message: String },
