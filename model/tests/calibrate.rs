@@ -2,10 +2,7 @@
 //! small part of the calibration split, and the report's table and SVGs.
 //!
 //! The full run (2000 calibration images, default candidates, then the
-//! test set) is `#[ignore]`d:
-//! `cargo test --release -p drq-model --test calibrate -- --ignored --nocapture`
-//! (writes the calibrated network to `$DRQ_CALIBRATED_OUT`, default
-//! `/tmp/drq-calibrated`).
+//! test set) is `drq calibrate` / `make calibrate` (docs/model.md).
 
 use drq_hdl::AccelConfig;
 use drq_model::calibrate::{apply, calibrate, CalibrateOptions, Calibration};
@@ -241,51 +238,3 @@ fn markdown_table_has_a_row_per_scheme() {
     assert!(lines[2].contains("| - | - | - |"), "{}", lines[2]);
 }
 
-/// The full calibration: 2000 calibration images, default candidates,
-/// budget 1.0 (`DRQ_CALIBRATE_BUDGET`), then the test set.
-#[test]
-#[ignore]
-fn full_calibration_2000() {
-    let cfg = AccelConfig::default();
-    let n = net(&cfg);
-    let budget: f64 = std::env::var("DRQ_CALIBRATE_BUDGET")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(1.0);
-    let data = Dataset::load(Split::Calibration).unwrap().take(2000);
-    let opts = CalibrateOptions {
-        budget_pp: budget,
-        ..CalibrateOptions::default()
-    };
-    let c = calibrate(&n, &data, &cfg, &opts, &|s| eprintln!("{s}")).unwrap();
-    eprint!("{}", c.summary());
-    let cal = apply(&n, &c);
-    let out = PathBuf::from(
-        std::env::var("DRQ_CALIBRATED_OUT").unwrap_or_else(|_| "/tmp/drq-calibrated".into()),
-    );
-    let path = cal.save(&cfg, &out).unwrap();
-    std::fs::write(
-        out.join("calibration.json"),
-        serde_json::to_string_pretty(&c).unwrap(),
-    )
-    .unwrap();
-    eprintln!("wrote {}", path.display());
-    let test = Dataset::load(Split::Test).unwrap();
-    let f = float();
-    let quiet = |_: usize, _: usize| {};
-    let mut results = Vec::new();
-    for s in Scheme::ALL {
-        let r = evaluate(&cal, &f, &test, s, &cfg, &quiet);
-        eprintln!(
-            "test {}: {:.2} %, {:?} cycles, {:.1} s",
-            s.name(),
-            r.accuracy,
-            r.cycles,
-            r.seconds
-        );
-        results.push(r);
-    }
-    eprint!("{}", markdown_table(&results, cfg.region));
-    let svg = region_maps_svg(&cal, &test.images[0], &cfg).unwrap();
-    std::fs::write(out.join("regions.svg"), svg).unwrap();
-}
