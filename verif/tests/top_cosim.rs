@@ -165,7 +165,17 @@ fn buffer_access_while_busy_is_flagged_and_start_while_busy_ignored() {
     acc.write_weights(&data.weights);
     acc.write_bias(&data.bias);
     acc.configure(&layer);
-    acc.write_reg(reg::MODE, reg::MODE_PREDICT_IN | reg::MODE_IRQ_ENABLE);
+    // The phases the golden model counts: the input mask predicted, the
+    // output mask when the layer has a next threshold.
+    let predict_out = if layer.next_threshold.is_some() {
+        reg::MODE_PREDICT_OUT
+    } else {
+        0
+    };
+    acc.write_reg(
+        reg::MODE,
+        reg::MODE_PREDICT_IN | predict_out | reg::MODE_IRQ_ENABLE,
+    );
     acc.write_reg(reg::CMD, reg::CMD_START);
     // A second start and a buffer read while busy.
     acc.write_reg(reg::CMD, reg::CMD_START);
