@@ -3,11 +3,11 @@
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use drq_hdl::config::{AccelConfig, RawAccelConfig};
+use drq_verif::axil_bfm::Timing;
+use drq_verif::driver::{check_fits, Accelerator};
 use drq_verif::files::{
     load_input, load_layer_data, output_files, read_mask, write_outputs, LayerFiles,
 };
-use drq_verif::axil_bfm::Timing;
-use drq_verif::driver::{check_fits, Accelerator};
 use drq_verif::network::{
     layer_dir, network_output_files, run_network_with, write_network_outputs, Network,
 };
@@ -342,9 +342,7 @@ impl Engine {
         match self {
             Engine::Golden => Ok(run_layer(cfg, layer, data)?),
             Engine::Sim(acc) if index == 0 => Ok(acc.run_layer(layer, data)?.into()),
-            Engine::Sim(acc) => Ok(acc
-                .run_next_layer(layer, &data.weights, &data.bias)?
-                .into()),
+            Engine::Sim(acc) => Ok(acc.run_next_layer(layer, &data.weights, &data.bias)?.into()),
         }
     }
 }
@@ -366,7 +364,11 @@ fn sim(args: &SimArgs) -> Result<()> {
     let tmp = if args.waves {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("creating {}", parent.display()))?;
-        Some(tempfile::Builder::new().prefix(".drq-sim").tempdir_in(parent)?)
+        Some(
+            tempfile::Builder::new()
+                .prefix(".drq-sim")
+                .tempdir_in(parent)?,
+        )
     } else {
         None
     };

@@ -53,7 +53,10 @@ pub fn eval(args: &EvalArgs) -> Result<()> {
     } else {
         args.schemes.clone()
     };
-    anyhow::ensure!(!args.regions.is_empty(), "--regions: at least one region size");
+    anyhow::ensure!(
+        !args.regions.is_empty(),
+        "--regions: at least one region size"
+    );
     let mut main: Vec<SchemeResult> = Vec::new();
     let mut per_region = Vec::new();
     for (i, &region) in args.regions.iter().enumerate() {
@@ -183,7 +186,9 @@ fn calibrate_once(
         keep_first_int8: !args.first_layer_too,
         ..CalibrateOptions::default()
     };
-    calibrate(net, data, cfg, &opts, &|line| eprintln!("drq calibrate: {line}"))
+    calibrate(net, data, cfg, &opts, &|line| {
+        eprintln!("drq calibrate: {line}")
+    })
 }
 
 /// `drq calibrate`: per-layer T, s and sw on the held-out training images.
@@ -255,7 +260,10 @@ fn sweep(args: &CalibrateArgs, net: &Network, data: &Dataset, cfg: &AccelConfig)
     text.push('\n');
     drq_verif::files::write_outputs(
         &args.report,
-        &[("sweep.json", text.into_bytes()), ("budget_sweep.svg", svg.into_bytes())],
+        &[
+            ("sweep.json", text.into_bytes()),
+            ("budget_sweep.svg", svg.into_bytes()),
+        ],
     )?;
     eprintln!(
         "drq calibrate: sweep in {}/sweep.json and budget_sweep.svg",

@@ -678,18 +678,30 @@ fn sim_writes_the_same_files_as_golden_and_a_waveform() {
     let hw = c.root.join("hw");
     let args = golden_args(&c, &gold);
     let out = run(&args);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut sim_args = as_sim(&golden_args(&c, &hw));
     sim_args.push("--waves".into());
     let out = run(&sim_args);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut hw_files = listing(&hw);
     let vcd = hw_files
         .iter()
         .position(|(n, _)| n == "waves.vcd")
         .map(|i| hw_files.remove(i))
         .expect("waves.vcd");
-    assert_eq!(hw_files, listing(&gold), "drq sim and drq golden files differ");
+    assert_eq!(
+        hw_files,
+        listing(&gold),
+        "drq sim and drq golden files differ"
+    );
     let text = String::from_utf8_lossy(&vcd.1);
     for name in ["drq_mode_high", "drq_region_y", "drq_token_shift", "irq"] {
         assert!(text.contains(name), "{name} not in the dump");
@@ -705,13 +717,23 @@ fn sim_writes_the_same_files_as_golden_and_a_waveform() {
 
 #[test]
 fn sim_network_writes_the_same_files_as_golden_network() {
-    let c = net_setup(test_seed("sim_network_writes_the_same_files_as_golden_network"));
+    let c = net_setup(test_seed(
+        "sim_network_writes_the_same_files_as_golden_network",
+    ));
     let gold = c.root.join("gold");
     let hw = c.root.join("hw");
     let out = run(&net_args(&c, &c.net_json, &gold));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = run(&as_sim(&net_args(&c, &c.net_json, &hw)));
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(listing(&hw), listing(&gold));
     for i in 0..c.net.layers.len() {
         let d = format!("layer{i}");
@@ -729,7 +751,10 @@ fn sim_rejects_a_layer_too_big_for_the_buffers_naming_buffer_and_sizes() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        err.contains("input activation") && err.contains("1728") && err.contains("1024") && err.contains("act_words"),
+        err.contains("input activation")
+            && err.contains("1728")
+            && err.contains("1024")
+            && err.contains("act_words"),
         "{err}"
     );
     assert_eq!(err.lines().count(), 1, "{err}");
@@ -751,7 +776,10 @@ fn regress_rejects_an_unknown_configuration_naming_the_known_ones() {
     ]);
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
-    assert!(err.contains("no-such-config") && err.contains("4x4-r2"), "{err}");
+    assert!(
+        err.contains("no-such-config") && err.contains("4x4-r2"),
+        "{err}"
+    );
 }
 
 /// Issue 8's hardware check: the third layer of the trained Fashion-MNIST
@@ -782,7 +810,10 @@ fn a_real_network_layer_runs_through_drq_sim_like_drq_golden() {
     let l = 2;
     let layer = net.layers[l].layer;
     assert!(layer.threshold > 0, "a DRQ layer, not uniform INT8");
-    let mask = runs[l - 1].mask_out.clone().expect("layer 1 predicts layer 2's mask");
+    let mask = runs[l - 1]
+        .mask_out
+        .clone()
+        .expect("layer 1 predicts layer 2's mask");
     assert!(
         mask.data.iter().any(|&b| b) && mask.data.iter().any(|&b| !b),
         "the real image gives a mixed mask"
@@ -818,7 +849,11 @@ fn a_real_network_layer_runs_through_drq_sim_like_drq_golden() {
     };
     for (cmd, out) in [("golden", "gold"), ("sim", "hw")] {
         let o = run(&args(cmd, out));
-        assert!(o.status.success(), "{cmd}: {}", String::from_utf8_lossy(&o.stderr));
+        assert!(
+            o.status.success(),
+            "{cmd}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
     }
     assert_eq!(listing(&root.join("hw")), listing(&root.join("gold")));
     // And the golden files are the chained network's own results.

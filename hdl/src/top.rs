@@ -538,9 +538,35 @@ impl Logic for DrqTop {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, state, done_flag, conflict, act_sel, mask_sel, p_out, cycles_total,
-            stall_cycles, sc_c, sc_y, sc_x, sc_base, rd_valid, rd_last, rd_c, rd_y, rd_x, t_oc0,
-            t_oh0, t_ow0, wb_valid, wb_addr, wb_value, wb_acc, hr_region, hr_half, status_q
+            self,
+            clock,
+            state,
+            done_flag,
+            conflict,
+            act_sel,
+            mask_sel,
+            p_out,
+            cycles_total,
+            stall_cycles,
+            sc_c,
+            sc_y,
+            sc_x,
+            sc_base,
+            rd_valid,
+            rd_last,
+            rd_c,
+            rd_y,
+            rd_x,
+            t_oc0,
+            t_oh0,
+            t_ow0,
+            wb_valid,
+            wb_addr,
+            wb_value,
+            wb_acc,
+            hr_region,
+            hr_half,
+            status_q
         );
         self.state.reset.next = self.reset.val();
         self.done_flag.reset.next = self.reset.val();
@@ -608,7 +634,8 @@ impl Logic for DrqTop {
         self.rdata.next = self.slave.rdata.val();
         self.rresp.next = self.slave.rresp.val();
 
-        self.irq.next = self.done_flag.q.val() & (self.slave.reg_out[1].val() & self.b2.val()).any();
+        self.irq.next =
+            self.done_flag.q.val() & (self.slave.reg_out[1].val() & self.b2.val()).any();
 
         // Read-only registers.
         self.status.next = self.state.q.val() << self.c8.val();
@@ -717,7 +744,8 @@ impl Logic for DrqTop {
             self.rd_y.d.next = self.sc_y.q.val();
             self.rd_x.d.next = self.sc_x.q.val();
             self.sc_x.d.next = self.sc_x.q.val() + self.one.val();
-            if self.sc_x.q.val() + self.one.val() == (self.slave.reg_out[5].val() & self.low16.val())
+            if self.sc_x.q.val() + self.one.val()
+                == (self.slave.reg_out[5].val() & self.low16.val())
             {
                 self.sc_x.d.next = self.zero.val();
                 self.sc_y.d.next = self.sc_y.q.val() + self.one.val();
@@ -906,7 +934,9 @@ impl Logic for DrqTop {
         self.offset.next = self.slave.mem_addr.val() & self.span_m1.val();
         self.host_wr.next = self.slave.mem_wr.val() & !(self.state.q.val() != self.st_idle.val());
         self.host_rd.next = self.slave.mem_rd.val() & !(self.state.q.val() != self.st_idle.val());
-        if (self.state.q.val() != self.st_idle.val()) & (self.slave.mem_wr.val() | self.slave.mem_rd.val()) {
+        if (self.state.q.val() != self.st_idle.val())
+            & (self.slave.mem_wr.val() | self.slave.mem_rd.val())
+        {
             self.conflict.d.next = true;
         }
         for r in 0..self.rows() {
@@ -944,7 +974,8 @@ impl Logic for DrqTop {
         self.mask0.wr_data.next = self.mask_wdata.val();
         self.mask1.wr_addr.next = self.pred.mask_wr_addr.val();
         self.mask1.wr_data.next = self.mask_wdata.val();
-        self.mask0.wr_en.next = self.pred.mask_wr_en.val() & (self.in_pin.val() ^ self.mask_sel.q.val());
+        self.mask0.wr_en.next =
+            self.pred.mask_wr_en.val() & (self.in_pin.val() ^ self.mask_sel.q.val());
         self.mask1.wr_en.next =
             self.pred.mask_wr_en.val() & !(self.in_pin.val() ^ self.mask_sel.q.val());
         self.weights.wr_en.next = false;
@@ -1094,8 +1125,18 @@ pub struct RegInfo {
 pub fn registers() -> Vec<RegInfo> {
     use reg::*;
     let t: [(&str, usize, &str, &str); 40] = [
-        ("CMD", CMD, "w", "bit 0: start a run (ignored while busy); bit 1: clear done, irq and host_conflict"),
-        ("MODE", MODE, "rw", "bit 0 predict_in, 1 predict_out, 2 irq_enable, 3 act_sel, 4 mask_sel"),
+        (
+            "CMD",
+            CMD,
+            "w",
+            "bit 0: start a run (ignored while busy); bit 1: clear done, irq and host_conflict",
+        ),
+        (
+            "MODE",
+            MODE,
+            "rw",
+            "bit 0 predict_in, 1 predict_out, 2 irq_enable, 3 act_sel, 4 mask_sel",
+        ),
         ("C_IN", C_IN, "rw", "input channels"),
         ("C_OUT", C_OUT, "rw", "output channels"),
         ("H", H, "rw", "input height"),
@@ -1107,30 +1148,115 @@ pub fn registers() -> Vec<RegInfo> {
         ("TILE_W", TILE_W, "rw", "pixel tile width TW"),
         ("LOW_SHIFT", LOW_SHIFT, "rw", "activation low shift s"),
         ("W_LOW_SHIFT", W_LOW_SHIFT, "rw", "weight low shift sw"),
-        ("THRESHOLD", THRESHOLD, "rw", "threshold T of the input mask (predict_in)"),
-        ("NEXT_THRESHOLD", NEXT_THRESHOLD, "rw", "threshold of the output mask (predict_out)"),
-        ("REQUANT_MULT", REQUANT_MULT, "rw", "requantisation multiplier M"),
-        ("REQUANT_SHIFT", REQUANT_SHIFT, "rw", "requantisation shift SH"),
+        (
+            "THRESHOLD",
+            THRESHOLD,
+            "rw",
+            "threshold T of the input mask (predict_in)",
+        ),
+        (
+            "NEXT_THRESHOLD",
+            NEXT_THRESHOLD,
+            "rw",
+            "threshold of the output mask (predict_out)",
+        ),
+        (
+            "REQUANT_MULT",
+            REQUANT_MULT,
+            "rw",
+            "requantisation multiplier M",
+        ),
+        (
+            "REQUANT_SHIFT",
+            REQUANT_SHIFT,
+            "rw",
+            "requantisation shift SH",
+        ),
         ("HO", HO, "rw", "output height (H + 2P - K) / S + 1"),
         ("WO", WO, "rw", "output width (W + 2P - K) / S + 1"),
-        ("STATUS", STATUS, "ro", "bit 0 busy, 1 done, 2 oversize, 3 host_conflict, 4 irq; bits 8..11 phase"),
+        (
+            "STATUS",
+            STATUS,
+            "ro",
+            "bit 0 busy, 1 done, 2 oversize, 3 host_conflict, 4 irq; bits 8..11 phase",
+        ),
         ("STEPS_HIGH_LO", STEPS_HIGH, "ro", "steps_high, low word"),
-        ("STEPS_HIGH_HI", STEPS_HIGH + 1, "ro", "steps_high, high word"),
+        (
+            "STEPS_HIGH_HI",
+            STEPS_HIGH + 1,
+            "ro",
+            "steps_high, high word",
+        ),
         ("STEPS_LOW_LO", STEPS_LOW, "ro", "steps_low, low word"),
         ("STEPS_LOW_HI", STEPS_LOW + 1, "ro", "steps_low, high word"),
-        ("TOKEN_CYCLES_LO", TOKEN_CYCLES, "ro", "token_cycles, low word"),
-        ("TOKEN_CYCLES_HI", TOKEN_CYCLES + 1, "ro", "token_cycles, high word"),
+        (
+            "TOKEN_CYCLES_LO",
+            TOKEN_CYCLES,
+            "ro",
+            "token_cycles, low word",
+        ),
+        (
+            "TOKEN_CYCLES_HI",
+            TOKEN_CYCLES + 1,
+            "ro",
+            "token_cycles, high word",
+        ),
         ("TILES_LO", TILES, "ro", "tiles, low word"),
         ("TILES_HI", TILES + 1, "ro", "tiles, high word"),
-        ("CYCLES_TOTAL_LO", CYCLES_TOTAL, "ro", "cycles_total, low word"),
-        ("CYCLES_TOTAL_HI", CYCLES_TOTAL + 1, "ro", "cycles_total, high word"),
-        ("STALL_CYCLES_LO", STALL_CYCLES, "ro", "stall_cycles, low word"),
-        ("STALL_CYCLES_HI", STALL_CYCLES + 1, "ro", "stall_cycles, high word"),
-        ("INFO_ARRAY", INFO_ARRAY, "ro", "rows | cols << 8 | region << 16 | pe << 24 (0 drq, 1 int8)"),
-        ("INFO_BITS", INFO_BITS, "ro", "a_hi | a_lo << 8 | w_hi << 16 | w_lo << 24"),
-        ("INFO_LAYOUT", INFO_LAYOUT, "ro", "acc_bits | log2(act row pitch) << 8 | log2(mask row pitch) << 16"),
-        ("ACT_WORDS", ACT_WORDS, "ro", "words of each activation buffer and of the acc buffer"),
-        ("WEIGHT_WORDS", WEIGHT_WORDS, "ro", "words of the weight buffer"),
+        (
+            "CYCLES_TOTAL_LO",
+            CYCLES_TOTAL,
+            "ro",
+            "cycles_total, low word",
+        ),
+        (
+            "CYCLES_TOTAL_HI",
+            CYCLES_TOTAL + 1,
+            "ro",
+            "cycles_total, high word",
+        ),
+        (
+            "STALL_CYCLES_LO",
+            STALL_CYCLES,
+            "ro",
+            "stall_cycles, low word",
+        ),
+        (
+            "STALL_CYCLES_HI",
+            STALL_CYCLES + 1,
+            "ro",
+            "stall_cycles, high word",
+        ),
+        (
+            "INFO_ARRAY",
+            INFO_ARRAY,
+            "ro",
+            "rows | cols << 8 | region << 16 | pe << 24 (0 drq, 1 int8)",
+        ),
+        (
+            "INFO_BITS",
+            INFO_BITS,
+            "ro",
+            "a_hi | a_lo << 8 | w_hi << 16 | w_lo << 24",
+        ),
+        (
+            "INFO_LAYOUT",
+            INFO_LAYOUT,
+            "ro",
+            "acc_bits | log2(act row pitch) << 8 | log2(mask row pitch) << 16",
+        ),
+        (
+            "ACT_WORDS",
+            ACT_WORDS,
+            "ro",
+            "words of each activation buffer and of the acc buffer",
+        ),
+        (
+            "WEIGHT_WORDS",
+            WEIGHT_WORDS,
+            "ro",
+            "words of the weight buffer",
+        ),
         ("MASK_WORDS", MASK_WORDS, "ro", "words of each mask buffer"),
         ("BIAS_WORDS", BIAS_WORDS, "ro", "words of the bias buffer"),
         ("ID", ID, "ro", "0x44525101: \"DRQ\", interface version 1"),
@@ -1251,7 +1377,10 @@ mod tests {
             assert_eq!(r.index, i, "{}", r.name);
             assert_eq!(r.access == "ro", i >= reg::N_RW, "{}", r.name);
         }
-        assert_eq!(info_values(&AccelConfig::default()).len(), reg::ID - reg::INFO_ARRAY + 1);
+        assert_eq!(
+            info_values(&AccelConfig::default()).len(),
+            reg::ID - reg::INFO_ARRAY + 1
+        );
     }
 
     #[test]

@@ -237,4 +237,3 @@ fn markdown_table_has_a_row_per_scheme() {
     assert!(lines[4].ends_with("| 0, 0, 0, 0 |"));
     assert!(lines[2].contains("| - | - | - |"), "{}", lines[2]);
 }
-

@@ -131,7 +131,10 @@ mod tests {
         let cfg = cfg();
         let layer = Layer::from_raw(&raw).unwrap();
         let data = random_layer_data(&mut Rng::new(1), &cfg, &layer, 100, None);
-        run_layer(&cfg, &layer, &data).unwrap().counters.cycles_total
+        run_layer(&cfg, &layer, &data)
+            .unwrap()
+            .counters
+            .cycles_total
     }
 
     #[test]

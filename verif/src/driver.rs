@@ -61,8 +61,20 @@ pub fn check_fits(cfg: &AccelConfig, layer: &Layer) -> Result<(), FitError> {
         }
     };
     let mw = u64::from(cfg.max_width);
-    rule("input activation", w, format!("input width W = {w}"), mw, "max_width")?;
-    rule("output activation", wo, format!("output width Wo = {wo}"), mw, "max_width")?;
+    rule(
+        "input activation",
+        w,
+        format!("input width W = {w}"),
+        mw,
+        "max_width",
+    )?;
+    rule(
+        "output activation",
+        wo,
+        format!("output width Wo = {wo}"),
+        mw,
+        "max_width",
+    )?;
     let aw = u64::from(cfg.act_words);
     rule(
         "input activation",
@@ -369,7 +381,10 @@ impl Accelerator {
         while !self.bus.model.get_bool("irq") {
             self.bus.idle(1);
             n += 1;
-            assert!(n < self.run_timeout, "drq_top: no interrupt after {n} cycles");
+            assert!(
+                n < self.run_timeout,
+                "drq_top: no interrupt after {n} cycles"
+            );
         }
         let status = self.read_reg(reg::STATUS);
         self.write_reg(reg::CMD, reg::CMD_CLEAR);
@@ -435,7 +450,11 @@ impl Accelerator {
         let status = self.start_and_wait(predict_in, predict_out);
         self.last = Some(*layer);
         let (c_in, h, w) = (layer.c_in as usize, layer.h as usize, layer.w as usize);
-        let (c_out, ho, wo) = (layer.c_out as usize, layer.ho() as usize, layer.wo() as usize);
+        let (c_out, ho, wo) = (
+            layer.c_out as usize,
+            layer.ho() as usize,
+            layer.wo() as usize,
+        );
         let (rh, rw) = layer.mask_in_dims(self.cfg.region);
         let mask_in = match self.cfg.pe {
             PeKind::Int8 => Mask::filled(c_in, rh as usize, rw as usize, true),

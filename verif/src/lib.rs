@@ -34,10 +34,10 @@ pub mod schedule;
 pub mod sim;
 pub mod synth;
 pub mod tensor;
+pub mod testdata;
 pub mod uart;
 pub mod vcd;
 pub mod waves;
-pub mod testdata;
 
 pub use golden::{run_layer, LayerData, LayerRun};
 pub use layer::Layer;

@@ -295,7 +295,11 @@ pub fn random_layer(rng: &mut Rng, cfg: &AccelConfig) -> Layer {
 /// the given sensitivity: T = 0, T above the largest code, or T = the
 /// median input code (the hardware predicts the mask; with `HostMask` a
 /// random mask of half the regions is given instead).
-pub fn random_case(rng: &mut Rng, cfg: &AccelConfig, sensitivity: Sensitivity) -> (Layer, LayerData) {
+pub fn random_case(
+    rng: &mut Rng,
+    cfg: &AccelConfig,
+    sensitivity: Sensitivity,
+) -> (Layer, LayerData) {
     let mut layer = random_layer(rng, cfg);
     let mut data = random_layer_data(rng, cfg, &layer, 1 << 12, None);
     layer.threshold = match sensitivity {

@@ -100,9 +100,9 @@ impl Request {
         };
         let data = match self {
             Request::Write { .. } => None,
-            Request::Read { .. } => Some(u32::from_be_bytes([
-                bytes[1], bytes[2], bytes[3], bytes[4],
-            ])),
+            Request::Read { .. } => {
+                Some(u32::from_be_bytes([bytes[1], bytes[2], bytes[3], bytes[4]]))
+            }
         };
         Ok(Answer { status, data })
     }
@@ -281,7 +281,10 @@ mod tests {
                 data: Some(0x4452_5101)
             }
         );
-        let w = Request::Write { addr: 0x4C, data: 1 };
+        let w = Request::Write {
+            addr: 0x4C,
+            data: 1,
+        };
         assert_eq!(
             w.decode_answer(b"E").unwrap(),
             Answer {

@@ -74,7 +74,10 @@ impl Vcd {
                         path.push('.');
                         path.push_str(f[3]);
                         if watch.iter().any(|w| path.ends_with(w)) {
-                            watched.entry(f[2].to_string()).or_default().push(path.clone());
+                            watched
+                                .entry(f[2].to_string())
+                                .or_default()
+                                .push(path.clone());
                             vcd.changes.entry(path.clone()).or_default();
                         }
                         vcd.vars.push(VcdVar {
@@ -157,7 +160,10 @@ mod tests {
         let tile = v.find("drq_tile").unwrap();
         assert_eq!((tile.path.as_str(), tile.width), ("top.ctrl.drq_tile", 8));
         assert_eq!(v.changes_of("drq_mode_high").unwrap(), &[(0, 0), (5, 1)]);
-        assert_eq!(v.changes_of("drq_tile").unwrap(), &[(0, 0), (5, 5), (10, 1)]);
+        assert_eq!(
+            v.changes_of("drq_tile").unwrap(),
+            &[(0, 0), (5, 5), (10, 1)]
+        );
         assert!(v.changes_of("clk").is_none(), "not watched");
         let t = v.changes_of("drq_tile").unwrap();
         assert_eq!((value_at(t, 4), value_at(t, 5), value_at(t, 99)), (0, 5, 1));

@@ -168,7 +168,11 @@ pub fn gtkw_save_file(vcd_name: &str) -> String {
         } else {
             ("@24", "")
         };
-        let range = if name == "drq_mode_high" { "" } else { "[63:0]" };
+        let range = if name == "drq_mode_high" {
+            ""
+        } else {
+            "[63:0]"
+        };
         let _ = write!(s, "{color}{flags}\n{CTRL_SCOPE}.{name}{range}\n");
     }
     s.push_str("@1000200\n-SPEC section 6: region switching\n");
@@ -193,7 +197,11 @@ fn mask_panel(s: &mut String, m: &Mask, title: &str, x0: f64, y0: f64, cell: f64
     for c in 0..m.c {
         for ry in 0..m.rh {
             for rx in 0..m.rw {
-                let fill = if m.at(c, ry, rx) { HIGH_COLOUR } else { LOW_COLOUR };
+                let fill = if m.at(c, ry, rx) {
+                    HIGH_COLOUR
+                } else {
+                    LOW_COLOUR
+                };
                 let _ = writeln!(
                     s,
                     "<rect class=\"{}\" x=\"{:.1}\" y=\"{:.1}\" width=\"{cell:.1}\" height=\"{cell:.1}\" fill=\"{fill}\" stroke=\"white\"/>",
@@ -232,7 +240,14 @@ pub fn render_svg(cfg: &AccelConfig, layer: &Layer, hw: &HwRun, tokens: &[TokenE
          <rect x=\"260\" y=\"34\" width=\"12\" height=\"12\" fill=\"{LOW_COLOUR}\"/><text x=\"276\" y=\"45\" font-size=\"12\">insensitive region / LOW token (INT4)</text>\n",
         layer.c_in, layer.h, layer.w, layer.c_out, layer.kernel, layer.threshold
     );
-    let x = mask_panel(&mut s, &hw.mask_in, "input mask (predicted by the hardware)", 20.0, 80.0, cell);
+    let x = mask_panel(
+        &mut s,
+        &hw.mask_in,
+        "input mask (predicted by the hardware)",
+        20.0,
+        80.0,
+        cell,
+    );
     if let Some(m) = &hw.mask_out {
         mask_panel(&mut s, m, "output mask (next layer)", x + 30.0, 80.0, cell);
     }

@@ -210,7 +210,11 @@ impl Host {
         for _ in 0..(12 * self.clks_per_bit) {
             self.cycle();
         }
-        assert_eq!(self.rx.available(), 0, "{req:?}: extra bytes after the answer");
+        assert_eq!(
+            self.rx.available(),
+            0,
+            "{req:?}: extra bytes after the answer"
+        );
         req.decode_answer(&bytes)
             .unwrap_or_else(|e| panic!("{req:?}: {e} (bytes {bytes:02X?})"))
     }
@@ -394,7 +398,10 @@ fn parse_lpf(text: &str) -> Constrained {
         } else if let Some(n) = quoted(line, "FREQUENCY PORT") {
             let words: Vec<&str> = line.split_whitespace().collect();
             let mhz: f64 = words[words.len() - 2].parse().unwrap();
-            assert_eq!(words[words.len() - 1].trim_end_matches(';').to_uppercase(), "MHZ");
+            assert_eq!(
+                words[words.len() - 1].trim_end_matches(';').to_uppercase(),
+                "MHZ"
+            );
             c.clocks.push((n.clone(), mhz));
             c.named.push(split_name(&n));
         }
@@ -509,7 +516,10 @@ fn constraint_files_name_only_wrapper_ports() {
                 assert_eq!(n, 1, "{}: {}[{i}] placed {n} times", b.name, p.name);
             }
         }
-        assert_eq!(c.placed.len() as u32, ports.iter().map(|p| p.width).sum::<u32>());
+        assert_eq!(
+            c.placed.len() as u32,
+            ports.iter().map(|p| p.width).sum::<u32>()
+        );
         // The clock input has its frequency.
         let clock = ports
             .iter()

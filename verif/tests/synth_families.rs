@@ -104,10 +104,7 @@ fn top_synthesizes_for_ecp5() {
         // The buffers are block RAM in every family.
         assert!(stats.brams > 0, "{}: {stats:?}", family.name());
     }
-    eprintln!(
-        "drq_top 2x2, ECP5: {:.0} s",
-        t.elapsed().as_secs_f64()
-    );
+    eprintln!("drq_top 2x2, ECP5: {:.0} s", t.elapsed().as_secs_f64());
 }
 
 #[test]

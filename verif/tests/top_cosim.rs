@@ -10,9 +10,9 @@ use drq_verif::driver::{check_fits, Accelerator, HwRun};
 use drq_verif::layer::RawLayer;
 use drq_verif::network::{random_network, run_network};
 use drq_verif::predictor::predict_mask;
+use drq_verif::regress::{cfg_4x4, named_config, random_case, Sensitivity};
 use drq_verif::rng::{test_seed, Rng};
 use drq_verif::sim::SimOptions;
-use drq_verif::regress::{cfg_4x4, named_config, random_case, Sensitivity};
 use drq_verif::testdata::random_layer_data;
 use drq_verif::{run_layer, Layer, LayerRun};
 
@@ -60,7 +60,12 @@ fn random_layers(cfg: &AccelConfig, test: &str, layers: usize, timing: Timing) {
 
 #[test]
 fn random_layers_4x4_region_2() {
-    random_layers(&named("4x4-r2"), "random_layers_4x4_region_2", 12, Timing::FAST);
+    random_layers(
+        &named("4x4-r2"),
+        "random_layers_4x4_region_2",
+        12,
+        Timing::FAST,
+    );
 }
 
 #[test]
@@ -75,7 +80,12 @@ fn random_layers_3x5_region_4_six_tokens_acc48_with_bus_backpressure() {
 
 #[test]
 fn random_layers_5x2_region_8() {
-    random_layers(&named("5x2-r8"), "random_layers_5x2_region_8", 8, Timing::FAST);
+    random_layers(
+        &named("5x2-r8"),
+        "random_layers_5x2_region_8",
+        8,
+        Timing::FAST,
+    );
 }
 
 #[test]
@@ -90,7 +100,12 @@ fn random_layers_2x3_region_1_with_heavy_bus_backpressure() {
 
 #[test]
 fn random_layers_int8_baseline_region_16() {
-    random_layers(&named("int8-4x2-r16"), "random_layers_int8_baseline_region_16", 6, Timing::FAST);
+    random_layers(
+        &named("int8-4x2-r16"),
+        "random_layers_int8_baseline_region_16",
+        6,
+        Timing::FAST,
+    );
 }
 
 #[test]
@@ -103,7 +118,11 @@ fn three_layer_chain_stays_on_chip() {
     for round in 0..2 {
         let (net, input) = loop {
             let (net, input) = random_network(&cfg, &mut rng, 3);
-            if net.layers.iter().all(|l| check_fits(&cfg, &l.layer).is_ok()) {
+            if net
+                .layers
+                .iter()
+                .all(|l| check_fits(&cfg, &l.layer).is_ok())
+            {
                 break (net, input);
             }
         };
@@ -143,7 +162,11 @@ fn reset_in_the_middle_of_a_layer_leaves_it_idle_and_usable() {
         // Inside the run even for a small layer (the run is at least the
         // golden cycle count: it also has the output-mask phases).
         acc.bus.idle(cut.min(gold.counters.cycles_total / 2));
-        assert_ne!(acc.read_reg(reg::STATUS) & reg::STATUS_BUSY, 0, "busy before the reset");
+        assert_ne!(
+            acc.read_reg(reg::STATUS) & reg::STATUS_BUSY,
+            0,
+            "busy before the reset"
+        );
         acc.bus.reset(2);
         let status = acc.read_reg(reg::STATUS);
         assert_eq!(status, 0, "idle, not done, after reset: {status:#x}");
@@ -257,14 +280,23 @@ fn a_layer_too_big_for_a_buffer_is_rejected_naming_it() {
     let cfg = cfg_4x4();
     let too_wide = Layer::from_raw(&RawLayer::conv(1, 1, (4, 17), 1, 1, 0, (1, 1))).unwrap();
     let e = check_fits(&cfg, &too_wide).unwrap_err().to_string();
-    assert!(e.contains("max_width") && e.contains("17") && e.contains("16"), "{e}");
+    assert!(
+        e.contains("max_width") && e.contains("17") && e.contains("16"),
+        "{e}"
+    );
     let too_deep = Layer::from_raw(&RawLayer::conv(9, 1, (15, 16), 1, 1, 0, (1, 1))).unwrap();
     let e = check_fits(&cfg, &too_deep).unwrap_err().to_string();
     assert!(
-        e.contains("input activation") && e.contains("act_words") && e.contains("2160") && e.contains("2048"),
+        e.contains("input activation")
+            && e.contains("act_words")
+            && e.contains("2160")
+            && e.contains("2048"),
         "{e}"
     );
     let many_weights = Layer::from_raw(&RawLayer::conv(8, 16, (4, 4), 3, 1, 1, (1, 1))).unwrap();
     let e = check_fits(&cfg, &many_weights).unwrap_err().to_string();
-    assert!(e.contains("weight") && e.contains("1152") && e.contains("1024"), "{e}");
+    assert!(
+        e.contains("weight") && e.contains("1152") && e.contains("1024"),
+        "{e}"
+    );
 }

@@ -26,8 +26,14 @@ fn the_dump_shows_the_precision_switching_region_by_region() {
     }
     // drq_mode_high rises and falls within the layer, more than once.
     let mode = vcd.changes_of(".ctrl.drq_mode_high").unwrap();
-    let rises = mode.windows(2).filter(|p| p[0].1 == 0 && p[1].1 == 1).count();
-    let falls = mode.windows(2).filter(|p| p[0].1 == 1 && p[1].1 == 0).count();
+    let rises = mode
+        .windows(2)
+        .filter(|p| p[0].1 == 0 && p[1].1 == 1)
+        .count();
+    let falls = mode
+        .windows(2)
+        .filter(|p| p[0].1 == 1 && p[1].1 == 0)
+        .count();
     assert!(rises >= 2 && falls >= 2, "{rises} rises, {falls} falls");
     // The tokens read from the dump: both modes, in every tile the golden
     // count (HIGH steps take tokens_per_high_step tokens each).
@@ -41,15 +47,15 @@ fn the_dump_shows_the_precision_switching_region_by_region() {
     assert!(run.hw.mask_in.data.iter().any(|&b| b) && run.hw.mask_in.data.iter().any(|&b| !b));
     // Every signal the save file names is in the dump.
     let gtkw = std::fs::read_to_string(&run.gtkw).unwrap();
-    let paths: Vec<&str> = gtkw
-        .lines()
-        .filter(|l| l.starts_with("drq_top."))
-        .collect();
+    let paths: Vec<&str> = gtkw.lines().filter(|l| l.starts_with("drq_top.")).collect();
     assert!(paths.len() >= SPEC_SIGNALS.len());
     let all = Vcd::parse(&text, &[]).unwrap();
     for p in paths {
         let name = p.split('[').next().unwrap();
-        assert!(all.vars.iter().any(|v| v.path == name), "{name} not in the dump");
+        assert!(
+            all.vars.iter().any(|v| v.path == name),
+            "{name} not in the dump"
+        );
     }
     assert!(gtkw.contains("[dumpfile] \"waves.vcd\"") && gtkw.contains("[color]"));
     // The picture has both colours in the map and in the timeline.
