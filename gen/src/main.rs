@@ -321,7 +321,13 @@ fn summary(cmd: &str, what: &str, out: &Path, c: &Counters) -> String {
 /// Where a layer runs: the golden model or the Verilator model of drq_top.
 enum Engine {
     Golden,
-    Sim(Box<Accelerator>),
+    Sim(SimEngine),
+}
+
+/// The Verilator model of `drq_top`, built once the layers are known to fit.
+struct SimEngine {
+    opts: SimOptions,
+    acc: Option<Box<Accelerator>>,
 }
 
 impl Engine {
@@ -331,6 +337,27 @@ impl Engine {
             Engine::Sim(_) => "sim",
         }
     }
+    /// Before any data is read: for `drq sim`, every layer must fit the
+    /// buffers (named by `what`), then the model is built (minutes the
+    /// first time), so a bad layer is rejected at once.
+    fn prepare<'a>(
+        &mut self,
+        cfg: &AccelConfig,
+        layers: impl IntoIterator<Item = (String, &'a Layer)>,
+    ) -> Result<()> {
+        let Engine::Sim(sim) = self else {
+            return Ok(());
+        };
+        for (what, layer) in layers {
+            check_fits(cfg, layer).with_context(|| what)?;
+        }
+        eprintln!(
+            "drq sim: {cfg}: building or loading the Verilator model of drq_top \
+             (the first build of a configuration takes minutes; it is cached)"
+        );
+        sim.acc = Some(Box::new(Accelerator::new(cfg, &sim.opts, 0, Timing::FAST)?));
+        Ok(())
+    }
     /// Run a network's layer `index` (layer 0 also for a single layer).
     fn run(
         &mut self,
@@ -339,11 +366,16 @@ impl Engine {
         layer: &Layer,
         data: &LayerData,
     ) -> Result<LayerRun> {
-        match self {
-            Engine::Golden => Ok(run_layer(cfg, layer, data)?),
-            Engine::Sim(acc) if index == 0 => Ok(acc.run_layer(layer, data)?.into()),
-            Engine::Sim(acc) => Ok(acc.run_next_layer(layer, &data.weights, &data.bias)?.into()),
+        let acc = match self {
+            Engine::Golden => return Ok(run_layer(cfg, layer, data)?),
+            Engine::Sim(sim) => sim.acc.as_mut().expect("prepared before running"),
+        };
+        Ok(if index == 0 {
+            acc.run_layer(layer, data)?
+        } else {
+            acc.run_next_layer(layer, &data.weights, &data.bias)?
         }
+        .into())
     }
 }
 
@@ -354,7 +386,6 @@ fn golden(args: &GoldenArgs) -> Result<()> {
 /// `drq sim`: build (or reuse) the model, run, and with --waves move the
 /// dump into the output folder once everything else is written.
 fn sim(args: &SimArgs) -> Result<()> {
-    let cfg = args.run.config.resolve()?;
     let parent = args
         .run
         .out
@@ -373,33 +404,15 @@ fn sim(args: &SimArgs) -> Result<()> {
         None
     };
     let vcd = tmp.as_ref().map(|t| t.path().join("waves.vcd"));
-    // Reject what cannot run before spending minutes on a build.
-    check_inputs_fit(&cfg, &args.run)?;
-    eprintln!(
-        "drq sim: {cfg}: building or loading the Verilator model of drq_top \
-         (the first build of a configuration takes minutes; it is cached)"
-    );
-    let opts = SimOptions { vcd: vcd.clone() };
-    let acc = Accelerator::new(&cfg, &opts, 0, Timing::FAST)?;
-    run_command(&args.run, &mut Engine::Sim(Box::new(acc)))?;
+    let mut engine = Engine::Sim(SimEngine {
+        opts: SimOptions { vcd: vcd.clone() },
+        acc: None,
+    });
+    run_command(&args.run, &mut engine)?;
     if let Some(v) = vcd {
         let dest = args.run.out.join("waves.vcd");
         std::fs::rename(&v, &dest).with_context(|| format!("writing {}", dest.display()))?;
         eprintln!("drq sim: waveform {}", dest.display());
-    }
-    Ok(())
-}
-
-/// Every layer of the command fits the configured buffers.
-fn check_inputs_fit(cfg: &AccelConfig, args: &GoldenArgs) -> Result<()> {
-    if let Some(path) = &args.network {
-        let net = Network::load(path, cfg)?;
-        for (i, l) in net.layers.iter().enumerate() {
-            check_fits(cfg, &l.layer).with_context(|| format!("{}: layer {i}", path.display()))?;
-        }
-    } else if let Some(path) = &args.layer {
-        let layer = Layer::load(path, cfg)?;
-        check_fits(cfg, &layer).with_context(|| path.display().to_string())?;
     }
     Ok(())
 }
@@ -412,6 +425,7 @@ fn run_command(args: &GoldenArgs, engine: &mut Engine) -> Result<()> {
     let required = |p: &Option<PathBuf>| p.clone().expect("clap requires it without --network");
     let layer_path = required(&args.layer);
     let layer = Layer::load(&layer_path, &cfg)?;
+    engine.prepare(&cfg, [(layer_path.display().to_string(), &layer)])?;
     let files = LayerFiles {
         input: args.input.clone(),
         weights: required(&args.weights),
@@ -443,6 +457,13 @@ fn run_network_command(
     engine: &mut Engine,
 ) -> Result<()> {
     let net = Network::load(path, cfg)?;
+    engine.prepare(
+        cfg,
+        net.layers
+            .iter()
+            .enumerate()
+            .map(|(i, l)| (format!("{}: layer {i}", path.display()), &l.layer)),
+    )?;
     let first = &net.layers[0].layer;
     let input = load_input(cfg, first, &args.input)?;
     let mask = match &args.mask {

@@ -58,6 +58,7 @@ pub fn eval(args: &EvalArgs) -> Result<()> {
         "--regions: at least one region size"
     );
     let mut main: Vec<SchemeResult> = Vec::new();
+    let mut maps = String::new();
     let mut per_region = Vec::new();
     for (i, &region) in args.regions.iter().enumerate() {
         let cfg = config_with_region(region)?;
@@ -80,6 +81,8 @@ pub fn eval(args: &EvalArgs) -> Result<()> {
         per_region.push(report_json(&results, region));
         if i == 0 {
             main = results;
+            // The sensitive-region maps of the first test image.
+            maps = drq_model::report::region_maps_svg(&net, &test.images[0], &cfg)?;
         }
     }
     let mut report = report_json(&main, args.regions[0]);
@@ -87,10 +90,6 @@ pub fn eval(args: &EvalArgs) -> Result<()> {
     let mut json = serde_json::to_string_pretty(&report)?;
     json.push('\n');
     let md = eval_markdown(&main, args.regions[0], &report);
-    // The sensitive-region maps of the first test image through the layers.
-    let cfg = config_with_region(args.regions[0])?;
-    let net = Network::load(&args.model.join("network.json"), &cfg)?;
-    let maps = drq_model::report::region_maps_svg(&net, &test.images[0], &cfg)?;
     drq_verif::files::write_outputs(
         &args.out,
         &[

@@ -449,7 +449,7 @@ impl Accelerator {
         let predict_out = layer.next_threshold.is_some();
         let status = self.start_and_wait(predict_in, predict_out);
         self.last = Some(*layer);
-        let (c_in, h, w) = (layer.c_in as usize, layer.h as usize, layer.w as usize);
+        let c_in = layer.c_in as usize;
         let (c_out, ho, wo) = (
             layer.c_out as usize,
             layer.ho() as usize,
@@ -473,7 +473,6 @@ impl Accelerator {
         let y = self.read_fmap(Self::act_buffer(!self.act_sel), c_out, ho, wo);
         let acc = self.read_acc(c_out, ho, wo);
         let counters = self.counters();
-        let _ = (h, w);
         HwRun {
             y,
             acc,
