@@ -421,6 +421,16 @@ impl AccelConfig {
     pub fn act_row_pitch(&self) -> u32 {
         self.max_width.next_power_of_two()
     }
+    /// Word address of activation (c, y, x) of a map `h` rows high:
+    /// (c*h + y) * act_row_pitch + x (the activation and acc buffers).
+    pub fn act_addr(&self, c: u64, h: u64, y: u64, x: u64) -> u64 {
+        (c * h + y) * u64::from(self.act_row_pitch()) + x
+    }
+    /// Word address of mask region (c, ry, rx) of a map with `rh` region
+    /// rows: (c*rh + ry) * mask_row_pitch + rx.
+    pub fn mask_addr(&self, c: u64, rh: u64, ry: u64, rx: u64) -> u64 {
+        (c * rh + ry) * u64::from(self.mask_row_pitch()) + rx
+    }
     /// Row pitch of mask buffers: act_row_pitch / REGION (at least 1). Word
     /// address of region (c, ry, rx): (c*ceil(H/R) + ry) * pitch + rx.
     pub fn mask_row_pitch(&self) -> u32 {

@@ -20,13 +20,11 @@ use drq_hdl::token::TokenFormat;
 use drq_hdl::AccelConfig;
 use std::collections::HashMap;
 
-/// Word addresses of the three buffers (`docs/controller.md`).
+/// Word addresses of the three buffers (`docs/controller.md`), by the
+/// configuration's layout (`AccelConfig::act_addr`, `mask_addr`).
 #[derive(Debug, Clone, Copy)]
 pub struct Layout {
-    /// Activation row pitch P_A (power of two >= max_width).
-    pub act_pitch: u64,
-    /// Mask row pitch P_M = max(P_A / R, 1).
-    pub mask_pitch: u64,
+    pub cfg: AccelConfig,
     pub region: u64,
     pub h: u64,
     /// ceil(H / R).
@@ -37,8 +35,7 @@ pub struct Layout {
 impl Layout {
     pub fn new(cfg: &AccelConfig, layer: &Layer) -> Layout {
         Layout {
-            act_pitch: cfg.act_row_pitch().into(),
-            mask_pitch: cfg.mask_row_pitch().into(),
+            cfg: *cfg,
             region: cfg.region.into(),
             h: layer.h.into(),
             rh: layer.h.div_ceil(cfg.region).into(),
@@ -47,13 +44,14 @@ impl Layout {
     }
     /// (c*H + y) * P_A + x.
     pub fn act(&self, c: u32, y: u32, x: u32) -> u64 {
-        (u64::from(c) * self.h + u64::from(y)) * self.act_pitch + u64::from(x)
+        self.cfg.act_addr(c.into(), self.h, y.into(), x.into())
     }
     /// Mask word of the region holding input (c, y, x):
     /// (c*ceil(H/R) + y/R) * P_M + x/R.
     pub fn mask(&self, c: u32, y: u32, x: u32) -> u64 {
-        (u64::from(c) * self.rh + u64::from(y) / self.region) * self.mask_pitch
-            + u64::from(x) / self.region
+        let r = self.region;
+        self.cfg
+            .mask_addr(c.into(), self.rh, u64::from(y) / r, u64::from(x) / r)
     }
     /// k * C_out + oc.
     pub fn weight(&self, oc: u32, k: u32) -> u64 {

@@ -248,11 +248,11 @@ impl Accelerator {
 
     /// Feature map [C, H, W] into an activation buffer (pitched rows).
     pub fn write_fmap(&mut self, b: Buffer, f: &FeatureMap) {
-        let pitch = u64::from(self.cfg.act_row_pitch());
+        let u = |v: usize| v as u64;
         for c in 0..f.c {
             for y in 0..f.h {
                 for x in 0..f.w {
-                    let addr = (c * f.h + y) as u64 * pitch + x as u64;
+                    let addr = self.cfg.act_addr(u(c), u(f.h), u(y), u(x));
                     self.write_word(b, addr, f.at(c, y, x));
                 }
             }
@@ -260,12 +260,12 @@ impl Accelerator {
     }
 
     pub fn read_fmap(&mut self, b: Buffer, c: usize, h: usize, w: usize) -> FeatureMap {
-        let pitch = u64::from(self.cfg.act_row_pitch());
+        let u = |v: usize| v as u64;
         let mut data = Vec::with_capacity(c * h * w);
         for ci in 0..c {
             for y in 0..h {
                 for x in 0..w {
-                    let v = self.read_word(b, (ci * h + y) as u64 * pitch + x as u64);
+                    let v = self.read_word(b, self.cfg.act_addr(u(ci), u(h), u(y), u(x)));
                     data.push(v);
                 }
             }
@@ -275,25 +275,26 @@ impl Accelerator {
 
     /// Mask [C, RH, RW] into a mask buffer (pitched rows).
     pub fn write_mask(&mut self, b: Buffer, m: &Mask) {
-        let pitch = u64::from(self.cfg.mask_row_pitch());
+        let u = |v: usize| v as u64;
         let [c, rh, rw] = m.shape();
         for ci in 0..c {
             for ry in 0..rh {
                 for rx in 0..rw {
                     let v = m.at(ci, ry, rx);
-                    self.write_word(b, (ci * rh + ry) as u64 * pitch + rx as u64, u32::from(v));
+                    let addr = self.cfg.mask_addr(u(ci), u(rh), u(ry), u(rx));
+                    self.write_word(b, addr, u32::from(v));
                 }
             }
         }
     }
 
     pub fn read_mask(&mut self, b: Buffer, c: usize, rh: usize, rw: usize) -> Mask {
-        let pitch = u64::from(self.cfg.mask_row_pitch());
+        let u = |v: usize| v as u64;
         let mut data = Vec::with_capacity(c * rh * rw);
         for ci in 0..c {
             for ry in 0..rh {
                 for rx in 0..rw {
-                    let v = self.read_word(b, (ci * rh + ry) as u64 * pitch + rx as u64);
+                    let v = self.read_word(b, self.cfg.mask_addr(u(ci), u(rh), u(ry), u(rx)));
                     data.push(v & 1 == 1);
                 }
             }
@@ -319,12 +320,12 @@ impl Accelerator {
     }
 
     pub fn read_acc(&mut self, c: usize, h: usize, w: usize) -> Vec<i64> {
-        let pitch = u64::from(self.cfg.act_row_pitch());
+        let u = |v: usize| v as u64;
         let mut out = Vec::with_capacity(c * h * w);
         for ci in 0..c {
             for y in 0..h {
                 for x in 0..w {
-                    let e = (ci * h + y) as u64 * pitch + x as u64;
+                    let e = self.cfg.act_addr(u(ci), u(h), u(y), u(x));
                     let lo = u64::from(self.read_word(Buffer::Acc, e));
                     let v = if self.map.acc_stride == 2 {
                         let addr = self.map.byte_addr(Buffer::Acc, e) + 4;
