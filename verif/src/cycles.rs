@@ -20,7 +20,7 @@
 //! columns of the last tile.
 
 use crate::layer::Layer;
-use crate::schedule::{InputSensitivity, Lowering, PixelTile};
+use crate::schedule::{Lowering, PixelTile};
 use drq_hdl::AccelConfig;
 
 /// Which optional phases a run has.
@@ -71,22 +71,21 @@ pub fn drain_cycles(cfg: &AccelConfig, layer: &Layer, tile: &PixelTile, n: u64) 
 pub fn cycles_total(
     cfg: &AccelConfig,
     lowering: &Lowering,
-    sens: &InputSensitivity,
+    high_steps: &[(PixelTile, u64)],
     phases: RunPhases,
 ) -> u64 {
     let layer = &lowering.layer;
     let flush = u64::from(cfg.rows + cfg.cols - 1);
-    // Tokens and drain per pixel tile; the drain also depends on the
-    // channel tile's valid columns.
-    let pixel: Vec<(PixelTile, u64)> = lowering
-        .pixel_tiles()
-        .map(|t| {
-            let tokens = lowering
-                .tile_steps(sens, &t)
-                .iter()
-                .map(|s| lowering.tokens_of(s.high))
-                .sum();
-            (t, tokens)
+    // Tokens per pixel tile; the drain also depends on the channel tile's
+    // valid columns.
+    let steps = u64::from(layer.reduction_len());
+    let pixel: Vec<(PixelTile, u64)> = high_steps
+        .iter()
+        .map(|&(t, high)| {
+            (
+                t,
+                high * lowering.tokens_of(true) + (steps - high) * lowering.tokens_of(false),
+            )
         })
         .collect();
     let mut tiles = 0u64;

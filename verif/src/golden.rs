@@ -174,8 +174,9 @@ pub fn run_layer(
         predict_in: data.mask.is_none() && cfg.pe == PeKind::Drq,
         predict_out: layer.next_threshold.is_some(),
     };
-    let mut counters = lowering.counters(&sens);
-    counters.cycles_total = cycles_total(cfg, &lowering, &sens, phases);
+    let high_steps = lowering.high_steps(&sens);
+    let mut counters = lowering.counters(&high_steps);
+    counters.cycles_total = cycles_total(cfg, &lowering, &high_steps, phases);
     counters.stall_cycles = counters.cycles_total - counters.token_cycles;
     Ok(LayerRun {
         y,

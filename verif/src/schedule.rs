@@ -240,13 +240,24 @@ impl Lowering {
 
     /// Counters of the whole layer (SPEC section 5: steps_high, steps_low,
     /// token_cycles, tiles).
-    pub fn counters(&self, sens: &InputSensitivity) -> Counters {
-        let mut high = 0u64;
-        for tile in self.pixel_tiles() {
-            for k in 0..self.layer.reduction_len() {
-                high += u64::from(self.step(sens, &tile, k).high);
-            }
-        }
+    /// Every pixel tile with its number of HIGH steps (the same in every
+    /// channel tile): one walk of the schedule, from which [`Self::counters`]
+    /// and `cycles::cycles_total` both derive.
+    pub fn high_steps(&self, sens: &InputSensitivity) -> Vec<(PixelTile, u64)> {
+        self.pixel_tiles()
+            .map(|tile| {
+                let high = (0..self.layer.reduction_len())
+                    .filter(|&k| self.step(sens, &tile, k).high)
+                    .count() as u64;
+                (tile, high)
+            })
+            .collect()
+    }
+
+    /// The schedule counters from [`Self::high_steps`] (cycles_total and
+    /// stall_cycles are filled in by the caller).
+    pub fn counters(&self, high_steps: &[(PixelTile, u64)]) -> Counters {
+        let high: u64 = high_steps.iter().map(|(_, h)| h).sum();
         let ct = u64::from(self.channel_tiles());
         let steps = u64::from(self.pixel_tile_count()) * u64::from(self.layer.reduction_len());
         let (steps_high, steps_low) = (high * ct, (steps - high) * ct);
