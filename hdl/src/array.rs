@@ -14,7 +14,8 @@
 //! (`docs/array.md`).
 
 use crate::config::AccelConfig;
-use crate::leaf::{word, Reg, Word};
+use crate::emit::clog2;
+use crate::leaf::{word, Reg, Word, WordReg};
 use crate::mesh::Mesh;
 use crate::pe::PeParams;
 use crate::skew::Delay;
@@ -67,7 +68,7 @@ pub struct SystolicArray {
     /// A token has been accepted since the last read-out.
     holding: Reg<Bit>,
     /// Cycles left in FLUSH / row being read out in DRAIN.
-    count: Reg<Word>,
+    count: WordReg,
     accept: Signal<Local, Bit>,
     /// Row r >= 1 is delayed by r cycles (row 0 enters directly); likewise columns.
     row_valid: Vec<Delay<Bit>>,
@@ -117,7 +118,8 @@ impl SystolicArray {
             flushing: Default::default(),
             draining: Default::default(),
             holding: Default::default(),
-            count: Default::default(),
+            // Counts down from ROWS + COLS - 2 (the flush) or ROWS - 1.
+            count: WordReg::unsigned(clog2(cfg.rows + cfg.cols)),
             accept: Default::default(),
             row_valid: (1..rows).map(Delay::new).collect(),
             row_first: (1..rows).map(Delay::new).collect(),

@@ -110,6 +110,8 @@ pub struct AxiLiteSlave {
     byte3: Constant<Word>,
     slverr: Constant<Word>,
     rw_index: Vec<Constant<Word>>,
+    /// The bits each RW register holds (the rest read as 0).
+    rw_mask: Vec<Constant<Word>>,
     ro_index: Vec<Constant<Word>>,
     // Write: holding registers and response.
     aw_full: Reg<Bit>,
@@ -203,6 +205,7 @@ impl AxiLiteSlave {
             byte3: konst(0xFF00_0000),
             slverr: konst(RESP_SLVERR),
             rw_index: (0..n_rw as u64).map(konst).collect(),
+            rw_mask: (0..n_rw).map(|_| konst(0xFFFF_FFFF)).collect(),
             ro_index: (n_rw as u64..(n_rw + n_ro) as u64).map(konst).collect(),
             aw_full: Default::default(),
             aw_addr: Default::default(),
@@ -245,6 +248,17 @@ impl AxiLiteSlave {
             "AxiLiteSlave window of {words} words (1 ..= {MAX_WINDOW_WORDS})"
         );
         self.win_end = konst(WINDOW_BASE + 4 * words);
+        self
+    }
+
+    /// Keep only the low `bits[i]` bits (1 ..= 32) of RW register i; the
+    /// other bits are not stored and read as 0.
+    pub fn with_rw_bits(mut self, bits: &[u32]) -> AxiLiteSlave {
+        assert_eq!(bits.len(), self.n_rw(), "one width per RW register");
+        for (m, &b) in self.rw_mask.iter_mut().zip(bits) {
+            assert!((1..=32).contains(&b), "RW register of {b} bits (1 ..= 32)");
+            *m = konst((1u64 << b) - 1);
+        }
         self
     }
 
@@ -338,8 +352,9 @@ impl Logic for AxiLiteSlave {
                 & self.w_is_rw.val()
                 & (self.w_index.val() == self.rw_index[i].val())
             {
-                self.regs[i].d.next = (self.regs[i].q.val() & !self.w_mask.q.val())
-                    | (self.w_data.q.val() & self.w_mask.q.val());
+                self.regs[i].d.next = ((self.regs[i].q.val() & !self.w_mask.q.val())
+                    | (self.w_data.q.val() & self.w_mask.q.val()))
+                    & self.rw_mask[i].val();
                 self.strobes[i].d.next = true;
             }
         }

@@ -416,6 +416,14 @@ impl AccelConfig {
     pub fn max_w_low_shift(&self) -> u32 {
         self.w_hi - self.w_lo
     }
+    /// Bits of the word addresses the region controller computes: one more
+    /// than the largest of the activation, mask and weight buffers needs, so
+    /// the first address past a buffer is not aliased into it. Addresses of
+    /// a layer that fits the buffers never wrap.
+    pub fn buffer_addr_bits(&self) -> u32 {
+        let words = self.act_words.max(self.mask_words).max(self.weight_words);
+        (32 - (words.max(2) - 1).leading_zeros()) + 1
+    }
     /// Row pitch of activation buffers: the power of two >= max_width. Word
     /// address of (c, y, x) in a feature map of height H: (c*H + y) * pitch + x.
     pub fn act_row_pitch(&self) -> u32 {

@@ -37,9 +37,6 @@ use crate::leaf::{word, Reg, Word};
 use crate::token::TokenFormat;
 use rust_hdl::prelude::*;
 
-/// Width of the address ports (`act_addr`, `mask_addr`, `w_addr`): word
-/// addresses of every buffer are computed modulo 2^32.
-pub const ADDR_BITS: u32 = 32;
 /// Width of the counters.
 pub const COUNTER_BITS: u32 = 48;
 /// Width of the run-time layer registers.
@@ -257,6 +254,8 @@ pub struct ControllerParams {
     pub w_digit_bits: u32,
     /// Bits of the layer's low shifts s and sw.
     pub shift_bits: u32,
+    /// Bits of a buffer word address (`AccelConfig::buffer_addr_bits`).
+    pub addr_bits: u32,
     pub tokens: Vec<RomEntry>,
 }
 
@@ -283,6 +282,7 @@ impl ControllerParams {
                     .max(cfg.max_w_low_shift())
                     .max(1)
                     .leading_zeros(),
+            addr_bits: cfg.buffer_addr_bits(),
             tokens: rom_entries(cfg),
         }
     }
@@ -364,7 +364,10 @@ pub struct RegionController {
     one: Constant<Word>,
     drq: Constant<Bit>,
     coord_mask: Constant<Word>,
+    /// Word addresses: `AccelConfig::buffer_addr_bits`.
     addr_mask: Constant<Word>,
+    /// Output channels (oc0 + COLS may pass 2^16).
+    chan_mask: Constant<Word>,
     count_mask: Constant<Word>,
     reg_mask: Constant<Word>,
     k_mask: Constant<Word>,
@@ -605,7 +608,8 @@ impl RegionController {
             one: konst(1),
             drq: Constant::new(p.drq),
             coord_mask: konst(mask(COORD_BITS)),
-            addr_mask: konst(mask(ADDR_BITS)),
+            addr_mask: konst(mask(p.addr_bits)),
+            chan_mask: konst(mask(REG_BITS + 1)),
             count_mask: konst(mask(COUNTER_BITS)),
             reg_mask: konst(mask(REG_BITS)),
             k_mask: konst(mask(K_BITS)),
@@ -929,7 +933,7 @@ impl Logic for RegionController {
         self.crh0.d.next = self.crh0.q.val() & self.addr_mask.val();
         self.kc0.d.next = self.kc0.q.val() & self.addr_mask.val();
         self.ct0.d.next = self.ct0.q.val() & self.reg_mask.val();
-        self.oc0.d.next = self.oc0.q.val() & self.addr_mask.val();
+        self.oc0.d.next = self.oc0.q.val() & self.chan_mask.val();
         self.tile0.d.next = self.tile0.q.val() & self.count_mask.val();
         self.oh0.d.next = self.oh0.q.val() & self.coord_mask.val();
         self.ow0.d.next = self.ow0.q.val() & self.coord_mask.val();
@@ -1278,7 +1282,7 @@ impl Logic for RegionController {
                                 self.ct0.d.next =
                                     (self.ct0.q.val() + self.one.val()) & self.reg_mask.val();
                                 self.oc0.d.next =
-                                    (self.oc0.q.val() + self.cols_n.val()) & self.addr_mask.val();
+                                    (self.oc0.q.val() + self.cols_n.val()) & self.chan_mask.val();
                                 if self.last_ct.val() {
                                     self.s0_valid.d.next = false;
                                 }
@@ -1382,7 +1386,8 @@ impl Logic for RegionController {
 }
 
 /// The region controller alone (top `drq_controller`), with plain ports.
-/// Layer registers 16 bits; addresses `ADDR_BITS`; counters `COUNTER_BITS`;
+/// Layer registers 16 bits; addresses `AccelConfig::buffer_addr_bits`;
+/// counters `COUNTER_BITS`;
 /// per-row and per-column buses packed like the array's (lane k at
 /// `[k*L +: L]`). See `docs/controller.md`.
 pub fn controller_design(cfg: &AccelConfig) -> Design {
@@ -1424,12 +1429,33 @@ pub fn controller_design(cfg: &AccelConfig) -> Design {
         ports.push(scalar(name, Input, REG_BITS, Zero));
     }
     ports.extend([
-        p("act_addr", "act_addr", Output, ADDR_BITS, rows, Zero),
+        p(
+            "act_addr",
+            "act_addr",
+            Output,
+            cfg.buffer_addr_bits(),
+            rows,
+            Zero,
+        ),
         p("act_rd", "act_rd", Output, 1, rows, Flag),
         p("act_data", "act_data", Input, cfg.a_hi, rows, Zero),
-        p("mask_addr", "mask_addr", Output, ADDR_BITS, rows, Zero),
+        p(
+            "mask_addr",
+            "mask_addr",
+            Output,
+            cfg.buffer_addr_bits(),
+            rows,
+            Zero,
+        ),
         p("mask_bit", "mask_bit", Input, 1, rows, Flag),
-        p("w_addr", "w_addr", Output, ADDR_BITS, cols, Zero),
+        p(
+            "w_addr",
+            "w_addr",
+            Output,
+            cfg.buffer_addr_bits(),
+            cols,
+            Zero,
+        ),
         p("w_rd", "w_rd", Output, 1, cols, Flag),
         p("w_data", "w_data", Input, cfg.w_hi, cols, Sign),
         scalar("in_valid", Output, 1, Flag),

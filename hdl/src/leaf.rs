@@ -55,6 +55,111 @@ impl<T: Synth> Logic for Reg<T> {
     }
 }
 
+/// A word register that keeps only its low `bits` bits: the value is
+/// zero-extended (an unsigned field) or sign-extended (a two's-complement
+/// field) back to 64 bits. Counters, addresses and layer fields use it so
+/// that the emitted Verilog holds exactly the bits the configuration needs;
+/// a plain [`Reg`] of a [`Word`] that counts or adds would keep all 64.
+/// Reset is synchronous, to zero, like [`Reg`].
+#[derive(LogicBlock)]
+pub struct WordReg {
+    pub clock: Signal<In, Clock>,
+    pub reset: Signal<In, Bit>,
+    pub d: Signal<In, Word>,
+    pub q: Signal<Out, Word>,
+    _bits: usize,
+    _sign_extend: bool,
+}
+
+impl WordReg {
+    /// An unsigned field of `bits` bits (1..=64).
+    pub fn unsigned(bits: u32) -> WordReg {
+        WordReg::new(bits, false)
+    }
+    /// A two's-complement field of `bits` bits (2..=64).
+    pub fn signed(bits: u32) -> WordReg {
+        WordReg::new(bits, true)
+    }
+    fn new(bits: u32, signed: bool) -> WordReg {
+        assert!(
+            (1 + u32::from(signed)..=64).contains(&bits),
+            "register field of {bits} bits"
+        );
+        WordReg {
+            clock: Default::default(),
+            reset: Default::default(),
+            d: Default::default(),
+            q: Default::default(),
+            _bits: bits as usize,
+            _sign_extend: signed,
+        }
+    }
+    fn width(&self) -> usize {
+        self._bits
+    }
+}
+
+/// `v` cut to its low `bits` bits, then zero- or sign-extended.
+pub fn fit_word(v: u64, bits: usize, signed: bool) -> u64 {
+    if bits >= 64 {
+        v
+    } else if signed {
+        (((v << (64 - bits)) as i64) >> (64 - bits)) as u64
+    } else {
+        v & ((1u64 << bits) - 1)
+    }
+}
+
+impl Logic for WordReg {
+    fn update(&mut self) {
+        if self.clock.pos_edge() {
+            self.q.next = if self.reset.val() {
+                Word::default()
+            } else {
+                fit_word(self.d.val().to_u64(), self.width(), self._sign_extend).to_bits()
+            };
+        }
+    }
+    fn connect(&mut self) {
+        self.q.connect();
+    }
+    fn hdl(&self) -> Verilog {
+        let n = self.width();
+        let mut v = String::new();
+        if n < 64 {
+            v += &format!("wire unused_d = &{{1'b0, d[63:{n}], 1'b0}};\n");
+        }
+        v += &format!(
+            "reg [{m}:0] field;\n\
+             always @(posedge clock) begin\n\
+             \x20   if (reset) field <= {n}'d0;\n\
+             \x20   else field <= d[{m}:0];\n\
+             end\n",
+            m = n - 1
+        );
+        v += &if n == 64 {
+            "always @(*) q = field;".to_string()
+        } else if self._sign_extend {
+            format!(
+                "always @(*) q = {{{{{e}{{field[{m}]}}}}, field}};",
+                e = 64 - n,
+                m = n - 1
+            )
+        } else {
+            format!("always @(*) q = {{{e}'d0, field}};", e = 64 - n)
+        };
+        Verilog::Custom(v)
+    }
+    fn timing(&self) -> Vec<TimingInfo> {
+        vec![TimingInfo {
+            name: "word_reg".into(),
+            clock: "clock".into(),
+            inputs: vec!["d".into(), "reset".into()],
+            outputs: vec!["q".into()],
+        }]
+    }
+}
+
 /// p = a * b: `a` a signed value of `a_bits` bits and `b` an unsigned value
 /// of `b_bits` bits, each in the low bits of its word; `p` is the exact
 /// product, sign-extended to 64 bits. The emitted Verilog multiplies only
@@ -216,6 +321,41 @@ mod tests {
                     assert_eq!(m.p.val().to_u64() as i64, w * a, "w={w} a={a}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn word_register_keeps_its_field() {
+        let tick = |r: &mut WordReg| {
+            r.clock.next = Clock::from(false);
+            settle(r);
+            r.clock.next = Clock::from(true);
+            settle(r);
+        };
+        for (bits, signed, d, want) in [
+            (4, false, 0x1Fu64, 0xFu64),
+            (4, true, 0x1F, u64::MAX),
+            (4, true, 0x17, 7),
+            (16, true, 0x8000, 0xFFFF_FFFF_FFFF_8000),
+            (16, false, u64::MAX, 0xFFFF),
+            (64, true, 0x8000_0000_0000_0001, 0x8000_0000_0000_0001),
+        ] {
+            let mut r = if signed {
+                WordReg::signed(bits)
+            } else {
+                WordReg::unsigned(bits)
+            };
+            r.connect_all();
+            r.d.next = d.to_bits();
+            tick(&mut r);
+            assert_eq!(
+                r.q.val().to_u64(),
+                want,
+                "{bits} bits signed={signed} d={d:#x}"
+            );
+            r.reset.next = true;
+            tick(&mut r);
+            assert_eq!(r.q.val().to_u64(), 0);
         }
     }
 

@@ -12,16 +12,19 @@
 //!   r >= valid_h * tile_w are out of range (idle) and skipped; the top
 //!   in-range row r = valid_h * tile_w - 1 reloads the counter with
 //!   (valid_h - 1, tile_w - 1); every further in-range row decrements it.
-//! * Requantiser, two pipeline stages: S1 registers acc_lo * M and
-//!   acc_hi * M (acc = acc_hi * 2^32 + acc_lo, two 33 x 16 multipliers), S2
-//!   adds them and r' exactly as a two-word (128-bit) number, shifts by SH and
-//!   clamps. A negative acc always gives 0 (proof in the doc).
+//! * Requantiser, three pipeline stages: S1 registers acc_lo * M and
+//!   acc_hi * M (acc = acc_hi * 2^32 + acc_lo), S2 adds them and r' exactly
+//!   as a two-word number, S3 shifts by SH and clamps. A negative acc always
+//!   gives 0 (proof in the doc). Every word is cut to the bits ACC_BITS
+//!   needs (P = ACC_BITS + 16 bits of product): for ACC_BITS <= 48 the high
+//!   word is the constant 0 and synthesis removes it. r' and the flag
+//!   SH >= P are layer constants, registered from SH.
 //! * Backpressure: every stage advances when the stage after it is empty or
 //!   advances (`out_ready` ripples back combinationally); nothing is lost.
 
 use crate::config::AccelConfig;
 use crate::emit::clog2;
-use crate::leaf::{word, Reg, SignedMul, Word};
+use crate::leaf::{word, Reg, SignedMul, Word, WordReg};
 use rust_hdl::prelude::*;
 
 #[derive(LogicBlock)]
@@ -56,41 +59,64 @@ pub struct OutputStage {
     one: Constant<Word>,
     zero: Constant<Word>,
     cols_c: Constant<Word>,
-    low32: Constant<Word>,
     c32: Constant<Word>,
     c64: Constant<Word>,
     c48: Constant<Word>,
     shift_mask: Constant<Word>,
     max_pos: Constant<Word>,
     a_max: Constant<Word>,
+    /// Row-count fields (valid_h, tile_w <= ROWS): clog2(ROWS + 1) bits.
+    rows_mask: Constant<Word>,
+    /// acc_lo and acc_hi of a non-negative acc.
+    acc_lo_mask: Constant<Word>,
+    acc_hi_mask: Constant<Word>,
+    /// The two words of N = acc * M + r' (P bits in all).
+    n_lo_mask: Constant<Word>,
+    n_hi_mask: Constant<Word>,
+    /// P, and whether SH can reach it (P <= 63).
+    p_bits: Constant<Word>,
+    // Layer constants derived from SH, one cycle behind it.
+    sh_q: WordReg,
+    rnd_q: Reg<Word>,
+    /// SH >= P: the result is 0 for every acc.
+    sh_over_q: Reg<Bit>,
     // Row counter (i, j) of the next in-range row.
-    cnt_i: Reg<Word>,
-    cnt_j: Reg<Word>,
+    cnt_i: WordReg,
+    cnt_j: WordReg,
     // Row buffer.
     full: Reg<Bit>,
-    col: Reg<Word>,
-    row_y: Reg<Word>,
-    row_x: Reg<Word>,
+    col: WordReg,
+    row_y: WordReg,
+    row_x: WordReg,
     /// Channel of lane 0 and the layer's c_out, latched with the row.
-    row_ch: Reg<Word>,
-    row_cout: Reg<Word>,
-    buf: Vec<Reg<Word>>,
+    row_ch: WordReg,
+    row_cout: WordReg,
+    buf: Vec<WordReg>,
     // S1: products.
     s1_valid: Reg<Bit>,
-    s1_ch: Reg<Word>,
-    s1_y: Reg<Word>,
-    s1_x: Reg<Word>,
-    s1_acc: Reg<Word>,
+    s1_ch: WordReg,
+    s1_y: WordReg,
+    s1_x: WordReg,
+    s1_acc: WordReg,
     s1_neg: Reg<Bit>,
     s1_plo: Reg<Word>,
     s1_phi: Reg<Word>,
-    // S2: the output register.
+    // S2: N in two words.
+    s2_valid: Reg<Bit>,
+    s2_ch: WordReg,
+    s2_y: WordReg,
+    s2_x: WordReg,
+    s2_acc: WordReg,
+    s2_zero: Reg<Bit>,
+    s2_lo: Reg<Word>,
+    s2_hi: Reg<Word>,
+    // S3: the output register.
     o_valid: Reg<Bit>,
-    o_ch: Reg<Word>,
-    o_y: Reg<Word>,
-    o_x: Reg<Word>,
-    o_acc: Reg<Word>,
-    o_value: Reg<Word>,
+    o_ch: WordReg,
+    o_y: WordReg,
+    o_x: WordReg,
+    o_acc: WordReg,
+    o_value: WordReg,
     /// valid_h * tile_w: rows in range.
     mul_rows: SignedMul,
     /// acc_lo * M and acc_hi * M.
@@ -102,6 +128,7 @@ pub struct OutputStage {
     cur_i: Signal<Local, Word>,
     cur_j: Signal<Local, Word>,
     row_ok: Signal<Local, Bit>,
+    en3: Signal<Local, Bit>,
     en2: Signal<Local, Bit>,
     en1: Signal<Local, Bit>,
     emit: Signal<Local, Bit>,
@@ -109,6 +136,7 @@ pub struct OutputStage {
     ready: Signal<Local, Bit>,
     accept: Signal<Local, Bit>,
     sh: Signal<Local, Word>,
+    sh_new: Signal<Local, Word>,
     lo_a: Signal<Local, Word>,
     ca: Signal<Local, Word>,
     rnd: Signal<Local, Word>,
@@ -127,6 +155,23 @@ fn ports<T: Default>(n: usize) -> Vec<T> {
 impl OutputStage {
     pub fn new(cfg: &AccelConfig) -> OutputStage {
         let cols = cfg.cols as usize;
+        let acc = cfg.acc_bits;
+        let mask = |bits: u32| {
+            if bits >= 64 {
+                u64::MAX
+            } else {
+                (1u64 << bits) - 1
+            }
+        };
+        // A non-negative acc has ACC_BITS - 1 magnitude bits: acc_lo the low
+        // (at most 32) of them, acc_hi the rest.
+        let lo_bits = (acc - 1).min(32);
+        let hi_bits = (acc - 1).saturating_sub(32);
+        // N = acc * M + r' < 2^P for every SH < P (proof in the doc).
+        let p = acc + 16;
+        let rows_bits = clog2(cfg.rows + 1);
+        let pos = || WordReg::unsigned(POS_BITS);
+        let acc_reg = || WordReg::signed(acc);
         OutputStage {
             clock: Default::default(),
             reset: Default::default(),
@@ -154,47 +199,64 @@ impl OutputStage {
             one: Constant::new(word(1)),
             zero: Constant::new(word(0)),
             cols_c: Constant::new(word(cols as i64)),
-            low32: Constant::new(word(0xFFFF_FFFF)),
             c32: Constant::new(word(32)),
             c64: Constant::new(word(64)),
             c48: Constant::new(word(48)),
             shift_mask: Constant::new(word(63)),
             max_pos: Constant::new(word(i64::MAX)),
             a_max: Constant::new(word(i64::from(cfg.a_max()))),
-            cnt_i: Default::default(),
-            cnt_j: Default::default(),
+            rows_mask: Constant::new(word(mask(rows_bits) as i64)),
+            acc_lo_mask: Constant::new(word(mask(lo_bits) as i64)),
+            acc_hi_mask: Constant::new(word(mask(hi_bits) as i64)),
+            n_lo_mask: Constant::new(word(mask(p.min(64)) as i64)),
+            n_hi_mask: Constant::new(word(mask(p.saturating_sub(64)) as i64)),
+            p_bits: Constant::new(word(i64::from(p))),
+            sh_q: WordReg::unsigned(6),
+            rnd_q: Default::default(),
+            sh_over_q: Default::default(),
+            cnt_i: pos(),
+            cnt_j: pos(),
             full: Default::default(),
-            col: Default::default(),
-            row_y: Default::default(),
-            row_x: Default::default(),
-            row_ch: Default::default(),
-            row_cout: Default::default(),
-            buf: ports(cols),
+            col: WordReg::unsigned(clog2(cfg.cols + 1)),
+            row_y: pos(),
+            row_x: pos(),
+            row_ch: pos(),
+            row_cout: pos(),
+            buf: (0..cols).map(|_| acc_reg()).collect(),
             s1_valid: Default::default(),
-            s1_ch: Default::default(),
-            s1_y: Default::default(),
-            s1_x: Default::default(),
-            s1_acc: Default::default(),
+            s1_ch: pos(),
+            s1_y: pos(),
+            s1_x: pos(),
+            s1_acc: acc_reg(),
             s1_neg: Default::default(),
             s1_plo: Default::default(),
             s1_phi: Default::default(),
+            s2_valid: Default::default(),
+            s2_ch: pos(),
+            s2_y: pos(),
+            s2_x: pos(),
+            s2_acc: acc_reg(),
+            s2_zero: Default::default(),
+            s2_lo: Default::default(),
+            s2_hi: Default::default(),
             o_valid: Default::default(),
-            o_ch: Default::default(),
-            o_y: Default::default(),
-            o_x: Default::default(),
-            o_acc: Default::default(),
-            o_value: Default::default(),
-            // valid_h, tile_w: 16-bit ports (a one more bit: it is signed).
-            mul_rows: SignedMul::new(17, 16),
-            // acc_lo < 2^32 and acc_hi < 2^32 (non-negative as a 33-bit signed a).
-            mul_lo: SignedMul::new(33, 16),
-            mul_hi: SignedMul::new(33, 16),
+            o_ch: pos(),
+            o_y: pos(),
+            o_x: pos(),
+            o_acc: acc_reg(),
+            o_value: WordReg::unsigned(cfg.a_hi),
+            // valid_h, tile_w <= ROWS (one more bit for the signed a).
+            mul_rows: SignedMul::new(rows_bits + 1, rows_bits),
+            // acc_lo, acc_hi: non-negative (one more bit for the signed a).
+            mul_lo: SignedMul::new(lo_bits + 1, 16),
+            mul_hi: SignedMul::new(hi_bits.max(1) + 1, 16),
             rows_in: Default::default(),
             top_row: Default::default(),
             in_range: Default::default(),
             cur_i: Default::default(),
             cur_j: Default::default(),
             row_ok: Default::default(),
+            en3: Default::default(),
             en2: Default::default(),
             en1: Default::default(),
             emit: Default::default(),
@@ -202,6 +264,7 @@ impl OutputStage {
             ready: Default::default(),
             accept: Default::default(),
             sh: Default::default(),
+            sh_new: Default::default(),
             lo_a: Default::default(),
             ca: Default::default(),
             rnd: Default::default(),
@@ -222,9 +285,21 @@ impl Logic for OutputStage {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, cnt_i, cnt_j, full, col, row_y, row_x, row_ch, row_cout, s1_valid, s1_ch,
-            s1_y, s1_x, s1_acc, s1_neg, s1_plo, s1_phi, o_valid, o_ch, o_y, o_x, o_acc, o_value
+            self, clock, sh_q, rnd_q, sh_over_q, cnt_i, cnt_j, full, col, row_y, row_x, row_ch,
+            row_cout, s1_valid, s1_ch, s1_y, s1_x, s1_acc, s1_neg, s1_plo, s1_phi, s2_valid, s2_ch,
+            s2_y, s2_x, s2_acc, s2_zero, s2_lo, s2_hi, o_valid, o_ch, o_y, o_x, o_acc, o_value
         );
+        self.sh_q.reset.next = self.reset.val();
+        self.rnd_q.reset.next = self.reset.val();
+        self.sh_over_q.reset.next = self.reset.val();
+        self.s2_valid.reset.next = self.reset.val();
+        self.s2_ch.reset.next = self.reset.val();
+        self.s2_y.reset.next = self.reset.val();
+        self.s2_x.reset.next = self.reset.val();
+        self.s2_acc.reset.next = self.reset.val();
+        self.s2_zero.reset.next = self.reset.val();
+        self.s2_lo.reset.next = self.reset.val();
+        self.s2_hi.reset.next = self.reset.val();
         self.cnt_i.reset.next = self.reset.val();
         self.cnt_j.reset.next = self.reset.val();
         self.full.reset.next = self.reset.val();
@@ -254,15 +329,16 @@ impl Logic for OutputStage {
         }
 
         // Handshakes: each stage advances when the next is empty or advances.
-        self.en2.next = !self.o_valid.q.val() | self.out_ready.val();
+        self.en3.next = !self.o_valid.q.val() | self.out_ready.val();
+        self.en2.next = !self.s2_valid.q.val() | self.en3.val();
         self.en1.next = !self.s1_valid.q.val() | self.en2.val();
         self.emit.next = self.full.q.val() & self.en1.val();
         self.elem_last.next = (self.col.q.val() + self.one.val() == self.cols_c.val())
             | (self.row_ch.q.val() + self.one.val() >= self.row_cout.q.val());
 
         // Row to pixel: a down-counter over the in-range rows.
-        self.mul_rows.a.next = self.valid_h.val();
-        self.mul_rows.b.next = self.tile_w.val();
+        self.mul_rows.a.next = self.valid_h.val() & self.rows_mask.val();
+        self.mul_rows.b.next = self.tile_w.val() & self.rows_mask.val();
         self.rows_in.next = self.mul_rows.p.val();
         self.in_range.next = self.in_row.val() < self.rows_in.val();
         self.top_row.next = self.in_row.val() + self.one.val() == self.rows_in.val();
@@ -312,10 +388,20 @@ impl Logic for OutputStage {
             }
         }
 
+        // Layer constants from SH: r' = 2^(SH-1) (0 for SH = 0) and SH >= P.
+        self.sh_new.next = self.requant_shift.val() & self.shift_mask.val();
+        self.sh_q.d.next = self.sh_new.val();
+        self.rnd_q.d.next = self.zero.val();
+        if self.sh_new.val().any() {
+            self.rnd_q.d.next =
+                (self.one.val() << (self.sh_new.val() - self.one.val())) & self.n_lo_mask.val();
+        }
+        self.sh_over_q.d.next = self.sh_new.val() >= self.p_bits.val();
+
         // S1: the two partial products of lane 0.
         for k in 0..1 {
-            self.mul_lo.a.next = self.buf[k].q.val() & self.low32.val();
-            self.mul_hi.a.next = self.buf[k].q.val() >> self.c32.val();
+            self.mul_lo.a.next = self.buf[k].q.val() & self.acc_lo_mask.val();
+            self.mul_hi.a.next = (self.buf[k].q.val() >> self.c32.val()) & self.acc_hi_mask.val();
         }
         self.mul_lo.b.next = self.requant_mult.val();
         self.mul_hi.b.next = self.requant_mult.val();
@@ -332,41 +418,51 @@ impl Logic for OutputStage {
             self.s1_phi.d.next = self.mul_hi.p.val();
         }
 
-        // S2: N = phi * 2^32 + plo + r' as two words (hi_b, lo_b), then
-        // y = min(N >> SH, 2^A_HI - 1), or 0 for a negative acc.
-        self.sh.next = self.requant_shift.val() & self.shift_mask.val();
+        // S2: N = phi * 2^32 + plo + r' as two words (hi_b, lo_b), cut to
+        // the P bits it needs.
         self.lo_a.next = (self.s1_phi.q.val() << self.c32.val()) + self.s1_plo.q.val();
         self.ca.next = self.zero.val();
         if self.lo_a.val() < self.s1_plo.q.val() {
             self.ca.next = self.one.val();
         }
-        self.rnd.next = self.zero.val();
-        if self.sh.val().any() {
-            self.rnd.next = self.one.val() << (self.sh.val() - self.one.val());
-        }
+        self.rnd.next = self.rnd_q.q.val();
         self.lo_b.next = self.lo_a.val() + self.rnd.val();
         self.cb.next = self.zero.val();
         if self.lo_b.val() < self.lo_a.val() {
             self.cb.next = self.one.val();
         }
         self.hi_b.next = (self.s1_phi.q.val() >> self.c32.val()) + self.ca.val() + self.cb.val();
-        self.quot.next = (self.hi_b.val() << (self.c64.val() - self.sh.val()))
-            + (self.lo_b.val() >> self.sh.val());
-        self.sat.next = (self.hi_b.val().any() & (self.sh.val() < self.c48.val()))
+        if self.en2.val() {
+            self.s2_valid.d.next = self.s1_valid.q.val();
+            self.s2_ch.d.next = self.s1_ch.q.val();
+            self.s2_y.d.next = self.s1_y.q.val();
+            self.s2_x.d.next = self.s1_x.q.val();
+            self.s2_acc.d.next = self.s1_acc.q.val();
+            self.s2_zero.d.next = self.s1_neg.q.val() | self.sh_over_q.q.val();
+            self.s2_lo.d.next = self.lo_b.val() & self.n_lo_mask.val();
+            self.s2_hi.d.next = self.hi_b.val() & self.n_hi_mask.val();
+        }
+
+        // S3: y = min(N >> SH, 2^A_HI - 1), or 0 for a negative acc or
+        // SH >= P.
+        self.sh.next = self.sh_q.q.val();
+        self.quot.next = (self.s2_hi.q.val() << (self.c64.val() - self.sh.val()))
+            + (self.s2_lo.q.val() >> self.sh.val());
+        self.sat.next = (self.s2_hi.q.val().any() & (self.sh.val() < self.c48.val()))
             | (self.quot.val() > self.a_max.val());
         self.value.next = self.quot.val();
         if self.sat.val() {
             self.value.next = self.a_max.val();
         }
-        if self.s1_neg.q.val() {
+        if self.s2_zero.q.val() {
             self.value.next = self.zero.val();
         }
-        if self.en2.val() {
-            self.o_valid.d.next = self.s1_valid.q.val();
-            self.o_ch.d.next = self.s1_ch.q.val();
-            self.o_y.d.next = self.s1_y.q.val();
-            self.o_x.d.next = self.s1_x.q.val();
-            self.o_acc.d.next = self.s1_acc.q.val();
+        if self.en3.val() {
+            self.o_valid.d.next = self.s2_valid.q.val();
+            self.o_ch.d.next = self.s2_ch.q.val();
+            self.o_y.d.next = self.s2_y.q.val();
+            self.o_x.d.next = self.s2_x.q.val();
+            self.o_acc.d.next = self.s2_acc.q.val();
             self.o_value.d.next = self.value.val();
         }
 
@@ -376,12 +472,18 @@ impl Logic for OutputStage {
         self.out_x.next = self.o_x.q.val();
         self.out_acc.next = self.o_acc.q.val();
         self.out_value.next = self.o_value.q.val();
-        self.busy.next = self.full.q.val() | self.s1_valid.q.val() | self.o_valid.q.val();
+        self.busy.next = self.full.q.val()
+            | self.s1_valid.q.val()
+            | self.s2_valid.q.val()
+            | self.o_valid.q.val();
     }
 }
 
 /// Cycles from a row's handshake to its first element on `out_valid`.
-pub const LATENCY: u64 = 3;
+pub const LATENCY: u64 = 4;
+
+/// Bits of channel and pixel positions (the 16-bit layer fields).
+pub const POS_BITS: u32 = 16;
 
 /// The output stage alone (top `drq_output_stage`), with plain ports:
 /// `in_row` clog2(ROWS) bits, `in_acc` COLS lanes of ACC_BITS (signed),

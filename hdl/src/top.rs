@@ -23,7 +23,9 @@ use crate::array::SystolicArray;
 use crate::axil::{AxiLiteSlave, WINDOW_BASE};
 use crate::config::{AccelConfig, PeKind};
 use crate::controller::{ControllerParams, RegionController};
-use crate::leaf::{Reg, SignedMul, Word};
+use crate::controller::{COUNTER_BITS, REG_BITS};
+use crate::emit::clog2;
+use crate::leaf::{Reg, SignedMul, Word, WordReg};
 use crate::output_stage::OutputStage;
 use crate::predictor::{PredictorParams, SensitivityPredictor};
 use crate::ram::{ReplicatedRam, WordRam};
@@ -56,6 +58,14 @@ pub mod reg {
     pub const HO: usize = 17;
     pub const WO: usize = 18;
     pub const N_RW: usize = 19;
+    /// The bits each RW register holds: CMD 2, MODE 5, every layer field
+    /// 16 (`REG_BITS`); the bits above read as 0.
+    pub fn rw_bits() -> [u32; N_RW] {
+        let mut bits = [crate::controller::REG_BITS; N_RW];
+        bits[CMD] = 2;
+        bits[MODE] = 5;
+        bits
+    }
     /// Bit 0 busy, 1 done, 2 oversize (predictor), 3 host_conflict, 4 irq;
     /// bits 8..11 the phase.
     pub const STATUS: usize = 19;
@@ -203,6 +213,11 @@ pub mod phase {
     pub const POUT_WAIT: u64 = 9;
 }
 
+/// Bits of the phase register (phases 0..=9).
+const PHASE_BITS: u32 = 4;
+/// Bits of a buffer region index of the window (7 buffers).
+const REGION_BITS: u32 = 3;
+
 fn konst(v: u64) -> Constant<Word> {
     Constant::new(v.to_bits())
 }
@@ -319,38 +334,38 @@ pub struct DrqTop {
     sx_b: Constant<Word>,
     sx_b_sign: Constant<Word>,
     // State.
-    state: Reg<Word>,
+    state: WordReg,
     done_flag: Reg<Bit>,
     conflict: Reg<Bit>,
     act_sel: Reg<Bit>,
     mask_sel: Reg<Bit>,
     p_out: Reg<Bit>,
-    cycles_total: Reg<Word>,
-    stall_cycles: Reg<Word>,
+    cycles_total: WordReg,
+    stall_cycles: WordReg,
     // Input-mask scan.
-    sc_c: Reg<Word>,
-    sc_y: Reg<Word>,
-    sc_x: Reg<Word>,
-    sc_base: Reg<Word>,
+    sc_c: WordReg,
+    sc_y: WordReg,
+    sc_x: WordReg,
+    sc_base: WordReg,
     rd_valid: Reg<Bit>,
     rd_last: Reg<Bit>,
-    rd_c: Reg<Word>,
-    rd_y: Reg<Word>,
-    rd_x: Reg<Word>,
+    rd_c: WordReg,
+    rd_y: WordReg,
+    rd_x: WordReg,
     // The tile being drained.
-    t_oc0: Reg<Word>,
-    t_oh0: Reg<Word>,
-    t_ow0: Reg<Word>,
+    t_oc0: WordReg,
+    t_oh0: WordReg,
+    t_ow0: WordReg,
     // Output write-back.
     wb_valid: Reg<Bit>,
-    wb_addr: Reg<Word>,
-    wb_value: Reg<Word>,
-    wb_acc: Reg<Word>,
+    wb_addr: WordReg,
+    wb_value: WordReg,
+    wb_acc: WordReg,
     // Host read in flight.
-    hr_region: Reg<Word>,
+    hr_region: WordReg,
     hr_half: Reg<Bit>,
     /// STATUS, registered (one cycle behind).
-    status_q: Reg<Word>,
+    status_q: WordReg,
     // Combinational.
     start: Signal<Local, Bit>,
     in_pin: Signal<Local, Bit>,
@@ -380,6 +395,9 @@ impl DrqTop {
         let acc = Sext::new(cfg.acc_bits);
         let b = Sext::new(32);
         let info = info_values(cfg);
+        // Activation (and ACC) word addresses: one more bit than the buffer
+        // needs, so the first address past it is not aliased.
+        let act_addr_bits = clog2(cfg.act_words) + 1;
         DrqTop {
             clock: Default::default(),
             reset: Default::default(),
@@ -401,7 +419,9 @@ impl DrqTop {
             rdata: Default::default(),
             rresp: Default::default(),
             irq: Default::default(),
-            slave: AxiLiteSlave::new(reg::N_RW, reg::N_RO).with_window_words(map.window_words()),
+            slave: AxiLiteSlave::new(reg::N_RW, reg::N_RO)
+                .with_window_words(map.window_words())
+                .with_rw_bits(&reg::rw_bits()),
             ctrl: RegionController::new(&ControllerParams::new(cfg)),
             array: SystolicArray::new(cfg),
             ostage: OutputStage::new(cfg),
@@ -462,33 +482,33 @@ impl DrqTop {
             sx_acc_sign: acc.sign,
             sx_b: b.mask,
             sx_b_sign: b.sign,
-            state: Default::default(),
+            state: WordReg::unsigned(PHASE_BITS),
             done_flag: Default::default(),
             conflict: Default::default(),
             act_sel: Default::default(),
             mask_sel: Default::default(),
             p_out: Default::default(),
-            cycles_total: Default::default(),
-            stall_cycles: Default::default(),
-            sc_c: Default::default(),
-            sc_y: Default::default(),
-            sc_x: Default::default(),
-            sc_base: Default::default(),
+            cycles_total: WordReg::unsigned(COUNTER_BITS),
+            stall_cycles: WordReg::unsigned(COUNTER_BITS),
+            sc_c: WordReg::unsigned(REG_BITS),
+            sc_y: WordReg::unsigned(REG_BITS),
+            sc_x: WordReg::unsigned(REG_BITS),
+            sc_base: WordReg::unsigned(act_addr_bits),
             rd_valid: Default::default(),
             rd_last: Default::default(),
-            rd_c: Default::default(),
-            rd_y: Default::default(),
-            rd_x: Default::default(),
-            t_oc0: Default::default(),
-            t_oh0: Default::default(),
-            t_ow0: Default::default(),
+            rd_c: WordReg::unsigned(REG_BITS),
+            rd_y: WordReg::unsigned(REG_BITS),
+            rd_x: WordReg::unsigned(REG_BITS),
+            t_oc0: WordReg::unsigned(REG_BITS),
+            t_oh0: WordReg::unsigned(REG_BITS),
+            t_ow0: WordReg::unsigned(REG_BITS),
             wb_valid: Default::default(),
-            wb_addr: Default::default(),
-            wb_value: Default::default(),
-            wb_acc: Default::default(),
-            hr_region: Default::default(),
+            wb_addr: WordReg::unsigned(act_addr_bits),
+            wb_value: WordReg::unsigned(cfg.a_hi),
+            wb_acc: WordReg::signed(cfg.acc_bits),
+            hr_region: WordReg::unsigned(REGION_BITS),
             hr_half: Default::default(),
-            status_q: Default::default(),
+            status_q: WordReg::unsigned(REG_BITS),
             start: Default::default(),
             in_pin: Default::default(),
             token_taken: Default::default(),

@@ -349,9 +349,10 @@ impl ControllerBench {
             let w_rd = m.get_lanes("w_rd", 1, cols, false);
             let any = act_rd.iter().chain(&w_rd).any(|&b| b == 1);
             let ev = any.then(|| {
-                let aa = m.get_lanes("act_addr", 32, rows, false);
-                let ma = m.get_lanes("mask_addr", 32, rows, false);
-                let wa = m.get_lanes("w_addr", 32, cols, false);
+                let addr_bits = self.cfg.buffer_addr_bits();
+                let aa = m.get_lanes("act_addr", addr_bits, rows, false);
+                let ma = m.get_lanes("mask_addr", addr_bits, rows, false);
+                let wa = m.get_lanes("w_addr", addr_bits, cols, false);
                 ReadEvent {
                     act: (0..rows)
                         .map(|r| (act_rd[r] == 1).then_some(aa[r] as u64))
