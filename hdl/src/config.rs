@@ -678,4 +678,19 @@ mod tests {
             "{e}"
         );
     }
+    #[test]
+    fn buffer_addresses_have_one_bit_more_than_the_largest_buffer_needs() {
+        let cfg = AccelConfig::default();
+        // mask_words 16384 = 2^14 is the largest default buffer.
+        assert_eq!(cfg.buffer_addr_bits(), 15);
+        let small = AccelConfig {
+            act_words: 300,
+            mask_words: 64,
+            weight_words: 256,
+            ..cfg
+        };
+        // 300 words need 9 bits (0..=299 < 512).
+        assert_eq!(small.buffer_addr_bits(), 10);
+    }
+
 }

@@ -5,7 +5,7 @@
 //! latches.
 
 use drq_hdl::config::PeKind;
-use drq_hdl::controller::{controller_design, ADDR_BITS, COUNTER_BITS};
+use drq_hdl::controller::{controller_design, COUNTER_BITS};
 use drq_hdl::AccelConfig;
 mod common;
 use common::{lint, synthesize_without_latches, verilate_clean};
@@ -64,10 +64,10 @@ fn same_configuration_same_bytes_and_plain_ports() {
             );
         }
         let width = |n: &str| d.ports.iter().find(|p| p.name == n).unwrap().width;
-        assert_eq!(width("act_addr"), cfg.rows * ADDR_BITS);
+        assert_eq!(width("act_addr"), cfg.rows * cfg.buffer_addr_bits());
         assert_eq!(width("act_data"), cfg.rows * cfg.a_hi);
         assert_eq!(width("w_data"), cfg.cols * cfg.w_hi);
-        assert_eq!(width("w_addr"), cfg.cols * ADDR_BITS);
+        assert_eq!(width("w_addr"), cfg.cols * cfg.buffer_addr_bits());
         assert_eq!(width("in_sens"), cfg.rows);
         assert_eq!(width("steps_high"), COUNTER_BITS);
         assert_eq!(width("c_in"), 16);
