@@ -692,5 +692,4 @@ mod tests {
         // 300 words need 9 bits (0..=299 < 512).
         assert_eq!(small.buffer_addr_bits(), 10);
     }
-
 }

@@ -69,7 +69,8 @@ pub mod reg {
     /// Bit 0 busy, 1 done, 2 oversize (predictor), 3 host_conflict, 4 irq;
     /// bits 8..11 the phase.
     pub const STATUS: usize = 19;
-    /// 64-bit counters: low word at the index, high word at index + 1.
+    /// Counters (`COUNTER_BITS` = 48 bits): low word at the index, bits
+    /// 32..47 at index + 1.
     pub const STEPS_HIGH: usize = 20;
     pub const STEPS_LOW: usize = 22;
     pub const TOKEN_CYCLES: usize = 24;
