@@ -33,7 +33,7 @@
 
 use crate::config::{AccelConfig, PeKind};
 use crate::emit::{clog2, design, scalar, Design, Dir, Lanes, ShellPort, Widen};
-use crate::leaf::{word, Reg, Word};
+use crate::leaf::{word, Reg, Word, WordReg};
 use crate::token::TokenFormat;
 use rust_hdl::prelude::*;
 
@@ -288,16 +288,21 @@ impl ControllerParams {
     }
     /// Cycles from `start` (exclusive) to the first token offered.
     pub fn fill_cycles(&self) -> u64 {
-        self.rows as u64 + 3
+        self.rows as u64 + FILL_AFTER_SETUP
     }
 }
 
+/// Cycles from the end of SETUP's row chain to the first token offered:
+/// S0 -> S1 (addresses), S1 -> S2 (reads issued), S2 -> S3 (data
+/// registered), plus SETUP's own last cycle.
+pub const FILL_AFTER_SETUP: u64 = 4;
+
 /// Cycles the controller is busy for a layer of `token_cycles` tokens when
 /// the array never withholds `in_ready` while a token is offered: SETUP
-/// (ROWS + 1 cycles), two cycles to fill S1 and S2, then one per token.
-/// Each cycle a token is offered but not taken adds one.
+/// (ROWS + 1 cycles), three cycles to fill S1, S2 and S3, then one per
+/// token. Each cycle a token is offered but not taken adds one.
 pub fn layer_cycles(cfg: &AccelConfig, token_cycles: u64) -> u64 {
-    u64::from(cfg.rows) + 3 + token_cycles
+    u64::from(cfg.rows) + FILL_AFTER_SETUP + token_cycles
 }
 
 #[derive(LogicBlock)]
@@ -485,6 +490,29 @@ pub struct RegionController {
     s2_ow0: Reg<Word>,
     s2_ry: Reg<Word>,
     s2_rx: Reg<Word>,
+    // S3: the step whose tokens are offered, its buffer data registered
+    // (so no path runs from a block RAM's output into the array).
+    s3_valid: Reg<Bit>,
+    s3_tile_last: Reg<Bit>,
+    s3_layer_last: Reg<Bit>,
+    s3_c: Reg<Word>,
+    s3_k: Reg<Word>,
+    s3_tile: Reg<Word>,
+    s3_ct: Reg<Word>,
+    s3_oh0: Reg<Word>,
+    s3_ow0: Reg<Word>,
+    s3_ry: Reg<Word>,
+    s3_rx: Reg<Word>,
+    /// Some row of the step is sensitive: a HIGH step.
+    s3_high: Reg<Bit>,
+    /// Per row: the activation (0 unless read), its low-precision code q,
+    /// its sensitivity.
+    s3_a: Vec<WordReg>,
+    s3_q: Vec<WordReg>,
+    s3_sens: Vec<Reg<Bit>>,
+    /// Per column: the weight in W_HI + 1 bits and w_lo.
+    s3_w: Vec<WordReg>,
+    s3_wlo: Vec<WordReg>,
     tok: Reg<Word>,
     rom: TokenRom,
     // Counters.
@@ -519,6 +547,8 @@ pub struct RegionController {
     last_ty: Signal<Local, Bit>,
     last_ct: Signal<Local, Bit>,
     high: Signal<Local, Bit>,
+    any_sens: Signal<Local, Bit>,
+    adv3: Signal<Local, Bit>,
     step_end: Signal<Local, Bit>,
     accept: Signal<Local, Bit>,
     adv2: Signal<Local, Bit>,
@@ -711,6 +741,23 @@ impl RegionController {
             s2_ow0: Default::default(),
             s2_ry: Default::default(),
             s2_rx: Default::default(),
+            s3_valid: Default::default(),
+            s3_tile_last: Default::default(),
+            s3_layer_last: Default::default(),
+            s3_c: Default::default(),
+            s3_k: Default::default(),
+            s3_tile: Default::default(),
+            s3_ct: Default::default(),
+            s3_oh0: Default::default(),
+            s3_ow0: Default::default(),
+            s3_ry: Default::default(),
+            s3_rx: Default::default(),
+            s3_high: Default::default(),
+            s3_a: (0..rows).map(|_| WordReg::unsigned(p.a_hi)).collect(),
+            s3_q: (0..rows).map(|_| WordReg::unsigned(p.a_hi)).collect(),
+            s3_sens: vec_of(rows),
+            s3_w: (0..cols).map(|_| WordReg::unsigned(wb)).collect(),
+            s3_wlo: (0..cols).map(|_| WordReg::unsigned(wb)).collect(),
             tok: Default::default(),
             rom: TokenRom::new(p.tokens.clone()),
             n_high: Default::default(),
@@ -741,6 +788,8 @@ impl RegionController {
             last_ty: Default::default(),
             last_ct: Default::default(),
             high: Default::default(),
+            any_sens: Default::default(),
+            adv3: Default::default(),
             step_end: Default::default(),
             accept: Default::default(),
             adv2: Default::default(),
@@ -842,6 +891,18 @@ impl Logic for RegionController {
             s2_ow0,
             s2_ry,
             s2_rx,
+            s3_valid,
+            s3_tile_last,
+            s3_layer_last,
+            s3_c,
+            s3_k,
+            s3_tile,
+            s3_ct,
+            s3_oh0,
+            s3_ow0,
+            s3_ry,
+            s3_rx,
+            s3_high,
             tok,
             n_high,
             n_low,
@@ -904,6 +965,18 @@ impl Logic for RegionController {
         self.s1_ry.reset.next = self.reset.val();
         self.s1_rx.reset.next = self.reset.val();
         self.s2_valid.reset.next = self.reset.val();
+        self.s3_valid.reset.next = self.reset.val();
+        self.s3_tile_last.reset.next = self.reset.val();
+        self.s3_layer_last.reset.next = self.reset.val();
+        self.s3_c.reset.next = self.reset.val();
+        self.s3_k.reset.next = self.reset.val();
+        self.s3_tile.reset.next = self.reset.val();
+        self.s3_ct.reset.next = self.reset.val();
+        self.s3_oh0.reset.next = self.reset.val();
+        self.s3_ow0.reset.next = self.reset.val();
+        self.s3_ry.reset.next = self.reset.val();
+        self.s3_rx.reset.next = self.reset.val();
+        self.s3_high.reset.next = self.reset.val();
         self.s2_tile_last.reset.next = self.reset.val();
         self.s2_layer_last.reset.next = self.reset.val();
         self.s2_c.reset.next = self.reset.val();
@@ -956,6 +1029,15 @@ impl Logic for RegionController {
             self.s2_rd[r].clock.next = self.clock.val();
             self.s2_rd[r].reset.next = self.reset.val();
             self.s2_rd[r].d.next = self.s2_rd[r].q.val();
+            self.s3_a[r].clock.next = self.clock.val();
+            self.s3_a[r].reset.next = self.reset.val();
+            self.s3_a[r].d.next = self.s3_a[r].q.val();
+            self.s3_q[r].clock.next = self.clock.val();
+            self.s3_q[r].reset.next = self.reset.val();
+            self.s3_q[r].d.next = self.s3_q[r].q.val();
+            self.s3_sens[r].clock.next = self.clock.val();
+            self.s3_sens[r].reset.next = self.reset.val();
+            self.s3_sens[r].d.next = self.s3_sens[r].q.val();
         }
         for r in 1..self.rows() {
             self.row_dx[r - 1].clock.next = self.clock.val();
@@ -975,6 +1057,12 @@ impl Logic for RegionController {
             self.s2_w_rd[j].clock.next = self.clock.val();
             self.s2_w_rd[j].reset.next = self.reset.val();
             self.s2_w_rd[j].d.next = self.s2_w_rd[j].q.val();
+            self.s3_w[j].clock.next = self.clock.val();
+            self.s3_w[j].reset.next = self.reset.val();
+            self.s3_w[j].d.next = self.s3_w[j].q.val();
+            self.s3_wlo[j].clock.next = self.clock.val();
+            self.s3_wlo[j].reset.next = self.reset.val();
+            self.s3_wlo[j].d.next = self.s3_wlo[j].q.val();
         }
 
         // ---- Layer constants, recomputed every cycle from the latched
@@ -1038,8 +1126,9 @@ impl Logic for RegionController {
             }
         }
 
-        // ---- S2: the current step's tokens.
-        self.high.next = false;
+        // ---- S2: the step whose buffer data is on the read ports; what
+        // S3 registers from it.
+        self.any_sens.next = false;
         for r in 0..self.rows() {
             self.a[r].next = self.zero.val();
             if self.s2_rd[r].q.val() {
@@ -1047,7 +1136,7 @@ impl Logic for RegionController {
             }
             self.sens[r].next = self.s2_rd[r].q.val() & (self.mask_bit[r].val() | !self.drq.val());
             if self.sens[r].val() {
-                self.high.next = true;
+                self.any_sens.next = true;
             }
             self.q_raw[r].next = ((self.a[r].val() + self.rnd_a_q.q.val()) & self.a_sum_mask.val())
                 >> self.ls_q.q.val();
@@ -1056,12 +1145,16 @@ impl Logic for RegionController {
             if (self.q_raw[r].val() & self.q_over.val()).any() {
                 self.q[r].next = self.q_max.val();
             }
-            self.in_digit[r].next = self.q[r].val();
-            if self.sens[r].val() {
+        }
+        // ---- S3: the current step's tokens, from registers.
+        self.high.next = self.s3_high.q.val();
+        for r in 0..self.rows() {
+            self.in_digit[r].next = self.s3_q[r].q.val();
+            if self.s3_sens[r].q.val() {
                 self.in_digit[r].next =
-                    (self.a[r].val() >> self.rom.a_shift.val()) & self.digit_mask.val();
+                    (self.s3_a[r].q.val() >> self.rom.a_shift.val()) & self.digit_mask.val();
             }
-            self.in_sens[r].next = self.sens[r].val();
+            self.in_sens[r].next = self.s3_sens[r].q.val();
         }
         self.w_digit_mask.next = self.w_low_mask.val();
         if self.rom.w_top.val() {
@@ -1090,35 +1183,36 @@ impl Logic for RegionController {
             if !self.w_neg[j].val() & self.w_top_bits[j].val().any() {
                 self.w_lo[j].next = self.w_lo_max.val();
             }
-            self.in_w_low[j].next = self.w_lo[j].val();
+        }
+        for j in 0..self.cols() {
+            self.in_w_low[j].next = self.s3_wlo[j].q.val();
             self.in_w_digit[j].next = self.zero.val();
             if self.high.val() {
                 // W_HI + 1 bits of w hold every digit, the top one's sign too.
-                self.in_w_digit[j].next = ((self.wv[j].val() & self.wb_mask.val())
-                    >> self.rom.w_shift.val())
-                    & self.w_digit_mask.val();
+                self.in_w_digit[j].next =
+                    (self.s3_w[j].q.val() >> self.rom.w_shift.val()) & self.w_digit_mask.val();
             }
         }
         self.step_end.next = !self.high.val() | self.rom.last.val();
-        self.accept.next = self.s2_valid.q.val() & self.in_ready.val();
-        self.in_valid.next = self.s2_valid.q.val();
+        self.accept.next = self.s3_valid.q.val() & self.in_ready.val();
+        self.in_valid.next = self.s3_valid.q.val();
         self.in_first.next = self.tok.q.val() == self.zero.val();
         self.in_commit.next = self.high.val() & self.rom.last.val();
-        self.in_last.next = self.step_end.val() & self.s2_tile_last.q.val();
+        self.in_last.next = self.step_end.val() & self.s3_tile_last.q.val();
         self.in_hshift.next = self.zero.val();
         if self.high.val() {
             self.in_hshift.next = self.rom.hshift.val();
         }
         self.low_shift_out.next = self.lsum_q.q.val();
-        self.tile_channel.next = self.s2_ct.q.val();
-        self.tile_oh0.next = self.s2_oh0.q.val();
-        self.tile_ow0.next = self.s2_ow0.q.val();
-        self.drq_mode_high.next = self.high.val() & self.s2_valid.q.val();
-        self.drq_channel.next = self.s2_c.q.val();
-        self.drq_region_y.next = self.s2_ry.q.val();
-        self.drq_region_x.next = self.s2_rx.q.val();
-        self.drq_k_step.next = self.s2_k.q.val();
-        self.drq_tile.next = self.s2_tile.q.val();
+        self.tile_channel.next = self.s3_ct.q.val();
+        self.tile_oh0.next = self.s3_oh0.q.val();
+        self.tile_ow0.next = self.s3_ow0.q.val();
+        self.drq_mode_high.next = self.high.val() & self.s3_valid.q.val();
+        self.drq_channel.next = self.s3_c.q.val();
+        self.drq_region_y.next = self.s3_ry.q.val();
+        self.drq_region_x.next = self.s3_rx.q.val();
+        self.drq_k_step.next = self.s3_k.q.val();
+        self.drq_tile.next = self.s3_tile.q.val();
         self.drq_token_shift.next = self.lsum_q.q.val();
         if self.high.val() {
             self.drq_token_shift.next = self.rom.shift.val();
@@ -1138,9 +1232,35 @@ impl Logic for RegionController {
         self.tok.d.next = self.next_tok.val();
         self.rom.next_index.next = self.next_tok.val();
 
-        // ---- Handshakes between the stages: S2 frees up when its last
-        // token is taken; S1's reads are issued then; S1 refills from S0.
-        self.adv2.next = !self.s2_valid.q.val() | (self.in_ready.val() & self.step_end.val());
+        // ---- Handshakes between the stages: S3 frees up when its last
+        // token is taken; S2 moves into it, registering its data (held on
+        // the read ports until the next read, which is issued in the same
+        // cycle); S1's reads are issued then; S1 refills from S0.
+        self.adv3.next = !self.s3_valid.q.val() | (self.in_ready.val() & self.step_end.val());
+        self.adv2.next = !self.s2_valid.q.val() | self.adv3.val();
+        if self.adv3.val() {
+            self.s3_valid.d.next = self.s2_valid.q.val();
+            self.s3_tile_last.d.next = self.s2_tile_last.q.val();
+            self.s3_layer_last.d.next = self.s2_layer_last.q.val();
+            self.s3_c.d.next = self.s2_c.q.val();
+            self.s3_k.d.next = self.s2_k.q.val();
+            self.s3_tile.d.next = self.s2_tile.q.val();
+            self.s3_ct.d.next = self.s2_ct.q.val();
+            self.s3_oh0.d.next = self.s2_oh0.q.val();
+            self.s3_ow0.d.next = self.s2_ow0.q.val();
+            self.s3_ry.d.next = self.s2_ry.q.val();
+            self.s3_rx.d.next = self.s2_rx.q.val();
+            self.s3_high.d.next = self.any_sens.val();
+            for r in 0..self.rows() {
+                self.s3_a[r].d.next = self.a[r].val();
+                self.s3_q[r].d.next = self.q[r].val();
+                self.s3_sens[r].d.next = self.sens[r].val();
+            }
+            for j in 0..self.cols() {
+                self.s3_w[j].d.next = self.wv[j].val() & self.wb_mask.val();
+                self.s3_wlo[j].d.next = self.w_lo[j].val();
+            }
+        }
         self.issue.next = self.s1_valid.q.val() & self.adv2.val();
         self.load1.next = !self.s1_valid.q.val() | self.adv2.val();
         for r in 0..self.rows() {
@@ -1329,11 +1449,11 @@ impl Logic for RegionController {
                     self.n_low.d.next =
                         (self.n_low.q.val() + self.one.val()) & self.count_mask.val();
                 }
-                if self.s2_tile_last.q.val() {
+                if self.s3_tile_last.q.val() {
                     self.n_tiles.d.next =
                         (self.n_tiles.q.val() + self.one.val()) & self.count_mask.val();
                 }
-                if self.s2_layer_last.q.val() {
+                if self.s3_layer_last.q.val() {
                     self.active.d.next = false;
                     self.done_q.d.next = true;
                 }
@@ -1375,6 +1495,7 @@ impl Logic for RegionController {
             self.s0_valid.d.next = false;
             self.s1_valid.d.next = false;
             self.s2_valid.d.next = false;
+            self.s3_valid.d.next = false;
             self.n_high.d.next = self.zero.val();
             self.n_low.d.next = self.zero.val();
             self.n_tokens.d.next = self.zero.val();

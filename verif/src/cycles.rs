@@ -10,7 +10,7 @@
 //! |---|---|
 //! | predict the input mask (`MODE.predict_in`, DRQ only) | V_in + 2 N_in + 12 |
 //! | prepare the predictor for the output (`MODE.predict_out`) | N_out + 6 |
-//! | the layer: controller setup, tiles, last output written | 1 + ROWS + 8 + n_last + sum over tiles of (T_t + F + D_t) |
+//! | the layer: controller setup, tiles, last output written | 1 + ROWS + 9 + n_last + sum over tiles of (T_t + F + D_t) |
 //! | sweep the output mask (`MODE.predict_out`) | N_out + 3 |
 //!
 //! V_in = C_in H W values scanned; N_in, N_out the predictor's region
@@ -21,6 +21,7 @@
 
 use crate::layer::Layer;
 use crate::schedule::{Lowering, PixelTile};
+use drq_hdl::controller::FILL_AFTER_SETUP;
 use drq_hdl::output_stage::LATENCY as OUTPUT_LATENCY;
 use drq_hdl::AccelConfig;
 
@@ -98,9 +99,10 @@ pub fn cycles_total(
             n_last = n;
         }
     }
-    // Controller start and setup (1 + ROWS + 3), then the last elements
-    // through the output stage and the write-back (LATENCY + 1).
-    let setup = 1 + u64::from(cfg.rows) + 3;
+    // Controller start and setup until its first token (1 + ROWS + 4),
+    // then the last elements through the output stage and the write-back
+    // (LATENCY + 1).
+    let setup = 1 + u64::from(cfg.rows) + FILL_AFTER_SETUP;
     let mut total = setup + OUTPUT_LATENCY + 1 + n_last + tiles;
     if phases.predict_in {
         total += predict_in_cycles(cfg, layer);
@@ -145,14 +147,14 @@ mod tests {
         // 1 x 2 x 2 input, 1 x 1 kernel, 1 x 1 tiles, T = 0 (all HIGH, 4
         // tokens a step): 4 tiles of 1 step. Per tile: 4 tokens + flush
         // (4 + 4 - 1 = 7) + drain (rows 3, 2, 1 idle, 1 cycle each; row 0
-        // valid: 4) = 15. Layer: 1 + ROWS 4 + 3 (setup) + 4 (output stage)
-        // + 1 (write-back) + n_last 1 + 4 * 15 = 74.
-        // Input mask predicted: V 4 + 2 * N 1 + 12 = 18. Total 92.
+        // valid: 4) = 15. Layer: 1 + ROWS 4 + 4 (controller fill) + 4
+        // (output stage) + 1 (write-back) + n_last 1 + 4 * 15 = 75.
+        // Input mask predicted: V 4 + 2 * N 1 + 12 = 18. Total 93.
         let raw = RawLayer {
             threshold: 0,
             ..RawLayer::conv(1, 1, (2, 2), 1, 1, 0, (1, 1))
         };
-        assert_eq!(cycles(raw), 92);
+        assert_eq!(cycles(raw), 93);
     }
 
     #[test]
@@ -161,14 +163,14 @@ mod tests {
         // T = 300 (nothing sensitive: 1 token a step): 4 tiles of 1 step.
         // Drain: 4 valid rows of 4 columns, 4 cycles each, the last one
         // handshaken at cycle 12: 13. Per tile 1 + 7 + 13 = 21. Layer:
-        // 1 + 4 + 8 + 4 + 4 * 21 = 101. Input mask: 16 + 2 * 4 + 12 = 36.
+        // 1 + 4 + 9 + 4 + 4 * 21 = 102. Input mask: 16 + 2 * 4 + 12 = 36.
         // Output mask (N = 4 * 2 * 2 = 16): 16 + 6 before, 16 + 3 after.
-        // Total 101 + 36 + 22 + 19 = 178.
+        // Total 102 + 36 + 22 + 19 = 179.
         let raw = RawLayer {
             threshold: 300,
             next_threshold: Some(0),
             ..RawLayer::conv(1, 4, (4, 4), 1, 1, 0, (2, 2))
         };
-        assert_eq!(cycles(raw), 178);
+        assert_eq!(cycles(raw), 179);
     }
 }

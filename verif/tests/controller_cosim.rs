@@ -211,9 +211,11 @@ fn check(
         out.held
     );
     assert_eq!(c.stall_cycles, c.cycles - c.token_cycles, "{ctx}: stalls");
+    // First token: SETUP's ROWS + 1 cycles, then one cycle each to fill
+    // S1 (addresses), S2 (reads) and S3 (data registered).
     assert_eq!(
         out.first_token,
-        Some(u64::from(cfg.rows) + 3),
+        Some(u64::from(cfg.rows) + 4),
         "{ctx}: fill"
     );
     out
@@ -328,7 +330,8 @@ fn directed_all_high_all_low_checkerboard() {
     assert_eq!(out.counters.steps_high, 0);
     assert_eq!(out.counters.token_cycles, out.counters.steps_low);
     assert_eq!(out.held, 0);
-    assert_eq!(out.counters.stall_cycles, u64::from(cfg.rows) + 3);
+    // Only the fill stalls: SETUP's ROWS + 1 cycles and S1, S2, S3.
+    assert_eq!(out.counters.stall_cycles, u64::from(cfg.rows) + 4);
 
     // Checkerboard of sensitive regions, shifted by the channel.
     let l = layer(&cfg, 2, 3, (10, 11), 3, 1, 1, (4, 1), (3, 2), 0);
