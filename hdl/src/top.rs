@@ -357,6 +357,12 @@ pub struct DrqTop {
     t_oc0: WordReg,
     t_oh0: WordReg,
     t_ow0: WordReg,
+    /// The drained tile's valid height and width, min(TH, HO - oh0) and
+    /// min(TW, WO - ow0), registered one cycle after the origin (the first
+    /// row leaves the array at least two cycles after the tile's last
+    /// token), so the output stage's row handshake does not wait for them.
+    t_valid_h: WordReg,
+    t_valid_w: WordReg,
     // Output write-back.
     wb_valid: Reg<Bit>,
     wb_addr: WordReg,
@@ -503,6 +509,8 @@ impl DrqTop {
             t_oc0: WordReg::unsigned(REG_BITS),
             t_oh0: WordReg::unsigned(REG_BITS),
             t_ow0: WordReg::unsigned(REG_BITS),
+            t_valid_h: WordReg::unsigned(REG_BITS),
+            t_valid_w: WordReg::unsigned(REG_BITS),
             wb_valid: Default::default(),
             wb_addr: WordReg::unsigned(act_addr_bits),
             wb_value: WordReg::unsigned(cfg.a_hi),
@@ -581,6 +589,8 @@ impl Logic for DrqTop {
             t_oc0,
             t_oh0,
             t_ow0,
+            t_valid_h,
+            t_valid_w,
             wb_valid,
             wb_addr,
             wb_value,
@@ -609,6 +619,8 @@ impl Logic for DrqTop {
         self.t_oc0.reset.next = self.reset.val();
         self.t_oh0.reset.next = self.reset.val();
         self.t_ow0.reset.next = self.reset.val();
+        self.t_valid_h.reset.next = self.reset.val();
+        self.t_valid_w.reset.next = self.reset.val();
         self.wb_valid.reset.next = self.reset.val();
         self.wb_addr.reset.next = self.reset.val();
         self.wb_value.reset.next = self.reset.val();
@@ -892,14 +904,16 @@ impl Logic for DrqTop {
         self.ostage.tile_ow0.next = self.t_ow0.q.val();
         self.rem_h.next = (self.slave.reg_out[17].val() & self.low16.val()) - self.t_oh0.q.val();
         self.rem_w.next = (self.slave.reg_out[18].val() & self.low16.val()) - self.t_ow0.q.val();
-        self.ostage.valid_h.next = self.slave.reg_out[9].val() & self.low16.val();
+        self.t_valid_h.d.next = self.slave.reg_out[9].val() & self.low16.val();
         if self.rem_h.val() < (self.slave.reg_out[9].val() & self.low16.val()) {
-            self.ostage.valid_h.next = self.rem_h.val();
+            self.t_valid_h.d.next = self.rem_h.val();
         }
-        self.ostage.valid_w.next = self.slave.reg_out[10].val() & self.low16.val();
+        self.t_valid_w.d.next = self.slave.reg_out[10].val() & self.low16.val();
         if self.rem_w.val() < (self.slave.reg_out[10].val() & self.low16.val()) {
-            self.ostage.valid_w.next = self.rem_w.val();
+            self.t_valid_w.d.next = self.rem_w.val();
         }
+        self.ostage.valid_h.next = self.t_valid_h.q.val();
+        self.ostage.valid_w.next = self.t_valid_w.q.val();
         self.ostage.in_valid.next = self.array.out_valid.val();
         self.array.out_ready.next = self.ostage.in_ready.val();
         self.ostage.in_row.next = self.array.out_row.val();

@@ -135,6 +135,18 @@ pub fn quick_configs() -> Vec<NamedConfig> {
                 ..c4
             },
         ),
+        // The smallest accelerator (the iCE40 board's shape): no skew, a
+        // one-cycle flush, the narrowest accumulator.
+        NamedConfig::new(
+            "1x1-r2-acc16",
+            AccelConfig {
+                rows: 1,
+                cols: 1,
+                region: 2,
+                acc_bits: 16,
+                ..c4
+            },
+        ),
     ]
 }
 

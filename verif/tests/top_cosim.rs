@@ -89,6 +89,16 @@ fn random_layers_5x2_region_8() {
 }
 
 #[test]
+fn random_layers_1x1_acc16() {
+    random_layers(
+        &named("1x1-r2-acc16"),
+        "random_layers_1x1_acc16",
+        8,
+        Timing::FAST,
+    );
+}
+
+#[test]
 fn random_layers_2x3_region_1_with_heavy_bus_backpressure() {
     random_layers(
         &named("2x3-r1"),
