@@ -242,6 +242,11 @@ fn in_range(param: &'static str, value: i64, lo: i64, hi: i64) -> Result<u32, Pa
     ParamError::check_range(SCOPE, param, value, lo, hi)
 }
 
+/// Bits of an unsigned number up to `n`.
+fn bits_for(n: u32) -> u32 {
+    32 - n.leading_zeros()
+}
+
 impl AccelConfig {
     /// Validate a raw configuration; missing keys take the SPEC defaults.
     /// The first rule broken is reported, naming the parameter and the range.
@@ -422,7 +427,29 @@ impl AccelConfig {
     /// a layer that fits the buffers never wrap.
     pub fn buffer_addr_bits(&self) -> u32 {
         let words = self.act_words.max(self.mask_words).max(self.weight_words);
-        (32 - (words.max(2) - 1).leading_zeros()) + 1
+        bits_for(words.max(2) - 1) + 1
+    }
+    /// The largest layer dimension a layer that fits the buffers can have:
+    /// C_in, H, C_out and Ho are at most act_words / row pitch (one map of
+    /// them fills an activation buffer), W and Wo at most max_width, K, S
+    /// and P at most 16, a tile side at most ROWS.
+    pub fn max_dim(&self) -> u32 {
+        (self.act_words / self.act_row_pitch())
+            .max(self.max_width)
+            .max(self.rows)
+            .max(16)
+    }
+    /// Bits of every layer dimension, position and loop counter over them
+    /// inside the accelerator (the layer registers hold these bits).
+    pub fn dim_bits(&self) -> u32 {
+        bits_for(self.max_dim())
+    }
+    /// Bits of the controller's input coordinates, two's complement: y and
+    /// x lie in -15 ..= max_dim + 2*15 + 15 + (ROWS - 1)*16 (the origin of
+    /// the last tile, a kernel tap and a row's offset in the tile), one bit
+    /// more so a negative coordinate is above every valid one as unsigned.
+    pub fn coord_bits(&self) -> u32 {
+        bits_for(self.max_dim() + 45 + 16 * (self.rows - 1)) + 1
     }
     /// Row pitch of activation buffers: the power of two >= max_width. Word
     /// address of (c, y, x) in a feature map of height H: (c*H + y) * pitch + x.
@@ -691,5 +718,23 @@ mod tests {
         };
         // 300 words need 9 bits (0..=299 < 512).
         assert_eq!(small.buffer_addr_bits(), 10);
+    }
+    #[test]
+    fn dimension_bits_cover_every_layer_that_fits() {
+        let cfg = AccelConfig::default();
+        // 4096 words at a 64-word pitch: up to 64 rows or channels.
+        assert_eq!(cfg.max_dim(), 64);
+        assert_eq!(cfg.dim_bits(), 7);
+        // 64 + 45 + 15 * 16 = 349: 9 bits and a sign bit.
+        assert_eq!(cfg.coord_bits(), 10);
+        let tiny = AccelConfig {
+            rows: 2,
+            cols: 2,
+            max_width: 16,
+            act_words: 256,
+            ..cfg
+        };
+        assert_eq!(tiny.max_dim(), 16);
+        assert_eq!(tiny.dim_bits(), 5);
     }
 }

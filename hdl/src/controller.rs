@@ -39,14 +39,13 @@ use rust_hdl::prelude::*;
 
 /// Width of the counters.
 pub const COUNTER_BITS: u32 = 48;
-/// Width of the run-time layer registers.
+/// Width of the standalone controller's layer ports (the SPEC's 16-bit
+/// fields); inside, every dimension, coordinate and counter is cut to the
+/// configuration's `AccelConfig::dim_bits` / `coord_bits`.
 pub const REG_BITS: u32 = 16;
-/// Width of input coordinates inside the controller (two's complement):
-/// y and x lie in -15 ..= 65535 + 15 + 63*16, so 18 bits never alias.
-pub const COORD_BITS: u32 = 18;
-/// Width of `tile_oh0`, `tile_ow0`: Ho, Wo < 2^17.
+/// Width of the ports `tile_oh0`, `tile_ow0`.
 pub const PIXEL_BITS: u32 = 17;
-/// Width of `drq_k_step`: C_in * K * K <= 65535 * 256 < 2^24.
+/// Width of the port `drq_k_step`: C_in * K * K <= 65535 * 256 < 2^24.
 pub const K_BITS: u32 = 24;
 /// Largest stride the TH*S, TW*S shift-and-add handles (`Layer::check`).
 pub const MAX_STRIDE: u32 = 16;
@@ -256,6 +255,14 @@ pub struct ControllerParams {
     pub shift_bits: u32,
     /// Bits of a buffer word address (`AccelConfig::buffer_addr_bits`).
     pub addr_bits: u32,
+    /// Bits of layer dimensions and the loop counters over them
+    /// (`AccelConfig::dim_bits`), of input coordinates
+    /// (`AccelConfig::coord_bits`), of output channels up to C_out + COLS,
+    /// and of the tap index k < C_in K K <= weight_words.
+    pub dim_bits: u32,
+    pub coord_bits: u32,
+    pub chan_bits: u32,
+    pub k_bits: u32,
     pub tokens: Vec<RomEntry>,
 }
 
@@ -283,6 +290,10 @@ impl ControllerParams {
                     .max(1)
                     .leading_zeros(),
             addr_bits: cfg.buffer_addr_bits(),
+            dim_bits: cfg.dim_bits(),
+            coord_bits: cfg.coord_bits(),
+            chan_bits: 32 - (cfg.max_dim() + cfg.cols).leading_zeros(),
+            k_bits: 32 - cfg.weight_words.leading_zeros(),
             tokens: rom_entries(cfg),
         }
     }
@@ -420,7 +431,7 @@ pub struct RegionController {
     /// H + 2P - K and W + 2P - K: a pixel row oh exists iff oh*S <= hlim.
     hlim_q: Reg<Word>,
     wlim_q: Reg<Word>,
-    /// -P (COORD_BITS two's complement).
+    /// -P (`coord_bits` two's complement).
     neg_p_q: Reg<Word>,
     /// ceil(H/R).
     rh_q: Reg<Word>,
@@ -637,12 +648,12 @@ impl RegionController {
             zero: konst(0),
             one: konst(1),
             drq: Constant::new(p.drq),
-            coord_mask: konst(mask(COORD_BITS)),
+            coord_mask: konst(mask(p.coord_bits)),
             addr_mask: konst(mask(p.addr_bits)),
-            chan_mask: konst(mask(REG_BITS + 1)),
+            chan_mask: konst(mask(p.chan_bits)),
             count_mask: konst(mask(COUNTER_BITS)),
-            reg_mask: konst(mask(REG_BITS)),
-            k_mask: konst(mask(K_BITS)),
+            reg_mask: konst(mask(p.dim_bits)),
+            k_mask: konst(mask(p.k_bits)),
             shift_mask: konst(mask(p.shift_bits)),
             small_mask: konst(mask(8)),
             a_mask: konst(mask(p.a_hi)),

@@ -170,7 +170,12 @@ impl OutputStage {
         // N = acc * M + r' < 2^P for every SH < P (proof in the doc).
         let p = acc + 16;
         let rows_bits = clog2(cfg.rows + 1);
-        let pos = || WordReg::unsigned(POS_BITS);
+        // Channels, rows and columns of a layer that fits the buffers; a
+        // channel up to C_out + COLS while a row is emitted.
+        let pos_bits = cfg
+            .dim_bits()
+            .max(32 - (cfg.max_dim() + cfg.cols).leading_zeros());
+        let pos = || WordReg::unsigned(pos_bits);
         let acc_reg = || WordReg::signed(acc);
         OutputStage {
             clock: Default::default(),
@@ -481,9 +486,6 @@ impl Logic for OutputStage {
 
 /// Cycles from a row's handshake to its first element on `out_valid`.
 pub const LATENCY: u64 = 4;
-
-/// Bits of channel and pixel positions (the 16-bit layer fields).
-pub const POS_BITS: u32 = 16;
 
 /// The output stage alone (top `drq_output_stage`), with plain ports:
 /// `in_row` clog2(ROWS) bits, `in_acc` COLS lanes of ACC_BITS (signed),

@@ -22,8 +22,8 @@
 use crate::array::SystolicArray;
 use crate::axil::{AxiLiteSlave, WINDOW_BASE};
 use crate::config::{AccelConfig, PeKind};
+use crate::controller::COUNTER_BITS;
 use crate::controller::{ControllerParams, RegionController};
-use crate::controller::{COUNTER_BITS, REG_BITS};
 use crate::emit::clog2;
 use crate::leaf::{Reg, SignedMul, Word, WordReg};
 use crate::output_stage::OutputStage;
@@ -58,12 +58,21 @@ pub mod reg {
     pub const HO: usize = 17;
     pub const WO: usize = 18;
     pub const N_RW: usize = 19;
-    /// The bits each RW register holds: CMD 2, MODE 5, every layer field
-    /// 16 (`REG_BITS`); the bits above read as 0.
-    pub fn rw_bits() -> [u32; N_RW] {
-        let mut bits = [crate::controller::REG_BITS; N_RW];
+    /// The bits each RW register holds; the bits above read as 0. CMD 2,
+    /// MODE 5, the low shifts 4 (0..15), REQUANT_SHIFT 6, the thresholds
+    /// and M 16 (the SPEC's widths), every layer dimension
+    /// `AccelConfig::dim_bits` (enough for any layer that fits the
+    /// buffers).
+    pub fn rw_bits(cfg: &crate::AccelConfig) -> [u32; N_RW] {
+        let mut bits = [cfg.dim_bits(); N_RW];
         bits[CMD] = 2;
         bits[MODE] = 5;
+        bits[LOW_SHIFT] = 4;
+        bits[W_LOW_SHIFT] = 4;
+        bits[THRESHOLD] = 16;
+        bits[NEXT_THRESHOLD] = 16;
+        bits[REQUANT_MULT] = 16;
+        bits[REQUANT_SHIFT] = 6;
         bits
     }
     /// Bit 0 busy, 1 done, 2 oversize (predictor), 3 host_conflict, 4 irq;
@@ -214,6 +223,8 @@ pub mod phase {
     pub const POUT_WAIT: u64 = 9;
 }
 
+/// Bits of STATUS (flags 0..4, the phase in 8..11).
+const STATUS_BITS: u32 = 12;
 /// Bits of the phase register (phases 0..=9).
 const PHASE_BITS: u32 = 4;
 /// Bits of a buffer region index of the window (7 buffers).
@@ -405,6 +416,7 @@ impl DrqTop {
         // Activation (and ACC) word addresses: one more bit than the buffer
         // needs, so the first address past it is not aliased.
         let act_addr_bits = clog2(cfg.act_words) + 1;
+        let dim_bits = cfg.dim_bits();
         DrqTop {
             clock: Default::default(),
             reset: Default::default(),
@@ -428,7 +440,7 @@ impl DrqTop {
             irq: Default::default(),
             slave: AxiLiteSlave::new(reg::N_RW, reg::N_RO)
                 .with_window_words(map.window_words())
-                .with_rw_bits(&reg::rw_bits()),
+                .with_rw_bits(&reg::rw_bits(cfg)),
             ctrl: RegionController::new(&ControllerParams::new(cfg)),
             array: SystolicArray::new(cfg),
             ostage: OutputStage::new(cfg),
@@ -497,27 +509,27 @@ impl DrqTop {
             p_out: Default::default(),
             cycles_total: WordReg::unsigned(COUNTER_BITS),
             stall_cycles: WordReg::unsigned(COUNTER_BITS),
-            sc_c: WordReg::unsigned(REG_BITS),
-            sc_y: WordReg::unsigned(REG_BITS),
-            sc_x: WordReg::unsigned(REG_BITS),
+            sc_c: WordReg::unsigned(dim_bits),
+            sc_y: WordReg::unsigned(dim_bits),
+            sc_x: WordReg::unsigned(dim_bits),
             sc_base: WordReg::unsigned(act_addr_bits),
             rd_valid: Default::default(),
             rd_last: Default::default(),
-            rd_c: WordReg::unsigned(REG_BITS),
-            rd_y: WordReg::unsigned(REG_BITS),
-            rd_x: WordReg::unsigned(REG_BITS),
-            t_oc0: WordReg::unsigned(REG_BITS),
-            t_oh0: WordReg::unsigned(REG_BITS),
-            t_ow0: WordReg::unsigned(REG_BITS),
-            t_valid_h: WordReg::unsigned(REG_BITS),
-            t_valid_w: WordReg::unsigned(REG_BITS),
+            rd_c: WordReg::unsigned(dim_bits),
+            rd_y: WordReg::unsigned(dim_bits),
+            rd_x: WordReg::unsigned(dim_bits),
+            t_oc0: WordReg::unsigned(dim_bits),
+            t_oh0: WordReg::unsigned(dim_bits),
+            t_ow0: WordReg::unsigned(dim_bits),
+            t_valid_h: WordReg::unsigned(dim_bits),
+            t_valid_w: WordReg::unsigned(dim_bits),
             wb_valid: Default::default(),
             wb_addr: WordReg::unsigned(act_addr_bits),
             wb_value: WordReg::unsigned(cfg.a_hi),
             wb_acc: WordReg::signed(cfg.acc_bits),
             hr_region: WordReg::unsigned(REGION_BITS),
             hr_half: Default::default(),
-            status_q: WordReg::unsigned(REG_BITS),
+            status_q: WordReg::unsigned(STATUS_BITS),
             start: Default::default(),
             in_pin: Default::default(),
             token_taken: Default::default(),

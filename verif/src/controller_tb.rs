@@ -449,7 +449,11 @@ pub fn expected_waves(replay: &Replay) -> Vec<Wave> {
         for step in &tile.steps {
             let (ry, rx) = match low.input_of(pixel.0, pixel.1, step.k) {
                 Some((_, y, x)) => (u64::from(y >> lr), u64::from(x >> lr)),
-                None => (0xffff, 0xffff),
+                // All ones of the region fields when row 0 reads padding.
+                None => {
+                    let ones = (1u64 << cfg.dim_bits()) - 1;
+                    (ones, ones)
+                }
             };
             let wave = |token_shift: u32| Wave {
                 mode_high: step.high,

@@ -336,8 +336,9 @@ fn random_tiles(cfg: &AccelConfig, test: &str, layers: usize) {
             let oc0 = rng.range(0, i64::from(n_ct)) as u32 * cfg.cols; // may be >= c_out: idle
             let regs = TileRegs {
                 oc0,
-                oh0: rng.range(0, 300) as u32,
-                ow0: rng.range(0, 300) as u32,
+                // Anywhere a layer that fits the buffers can put a tile.
+                oh0: rng.range(0, i64::from(cfg.max_dim() - cfg.rows)) as u32,
+                ow0: rng.range(0, i64::from(cfg.max_dim() - cfg.rows)) as u32,
                 tile_w,
                 valid_h,
                 valid_w,
