@@ -243,7 +243,7 @@ fn in_range(param: &'static str, value: i64, lo: i64, hi: i64) -> Result<u32, Pa
 }
 
 /// Bits of an unsigned number up to `n`.
-fn bits_for(n: u32) -> u32 {
+pub fn bits_for(n: u32) -> u32 {
     32 - n.leading_zeros()
 }
 
@@ -443,6 +443,11 @@ impl AccelConfig {
     /// inside the accelerator (the layer registers hold these bits).
     pub fn dim_bits(&self) -> u32 {
         bits_for(self.max_dim())
+    }
+    /// Bits of an output channel while a tile is walked or drained: up to
+    /// C_out + COLS (at least `dim_bits`).
+    pub fn channel_bits(&self) -> u32 {
+        bits_for(self.max_dim() + self.cols)
     }
     /// Bits of the controller's input coordinates, two's complement: y and
     /// x lie in -15 ..= max_dim + 2*15 + 15 + (ROWS - 1)*16 (the origin of

@@ -33,7 +33,7 @@
 
 use crate::config::{AccelConfig, PeKind};
 use crate::emit::{clog2, design, scalar, Design, Dir, Lanes, ShellPort, Widen};
-use crate::leaf::{word, Reg, Word, WordReg};
+use crate::leaf::{low_mask as mask, word, Reg, Word, WordReg};
 use crate::token::TokenFormat;
 use rust_hdl::prelude::*;
 
@@ -50,14 +50,6 @@ pub const K_BITS: u32 = 24;
 /// Largest stride the TH*S, TW*S shift-and-add handles (`Layer::check`).
 pub const MAX_STRIDE: u32 = 16;
 const STRIDE_BITS: u32 = 5;
-
-fn mask(bits: u32) -> u64 {
-    if bits >= 64 {
-        u64::MAX
-    } else {
-        (1u64 << bits) - 1
-    }
-}
 
 /// One HIGH token as the controller needs it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -292,8 +284,8 @@ impl ControllerParams {
             addr_bits: cfg.buffer_addr_bits(),
             dim_bits: cfg.dim_bits(),
             coord_bits: cfg.coord_bits(),
-            chan_bits: 32 - (cfg.max_dim() + cfg.cols).leading_zeros(),
-            k_bits: 32 - cfg.weight_words.leading_zeros(),
+            chan_bits: cfg.channel_bits(),
+            k_bits: crate::config::bits_for(cfg.weight_words),
             tokens: rom_entries(cfg),
         }
     }

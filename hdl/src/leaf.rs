@@ -12,6 +12,15 @@ use rust_hdl::prelude::*;
 /// The one datapath type of the array.
 pub type Word = Bits<64>;
 
+/// The low `bits` bits set (all 64 for `bits` >= 64).
+pub fn low_mask(bits: u32) -> u64 {
+    if bits >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << bits) - 1
+    }
+}
+
 /// A word from a signed value (two's complement).
 pub fn word(v: i64) -> Word {
     (v as u64).to_bits()

@@ -24,7 +24,7 @@
 
 use crate::config::AccelConfig;
 use crate::emit::clog2;
-use crate::leaf::{word, Reg, SignedMul, Word, WordReg};
+use crate::leaf::{low_mask as mask, word, Reg, SignedMul, Word, WordReg};
 use rust_hdl::prelude::*;
 
 #[derive(LogicBlock)]
@@ -156,13 +156,6 @@ impl OutputStage {
     pub fn new(cfg: &AccelConfig) -> OutputStage {
         let cols = cfg.cols as usize;
         let acc = cfg.acc_bits;
-        let mask = |bits: u32| {
-            if bits >= 64 {
-                u64::MAX
-            } else {
-                (1u64 << bits) - 1
-            }
-        };
         // A non-negative acc has ACC_BITS - 1 magnitude bits: acc_lo the low
         // (at most 32) of them, acc_hi the rest.
         let lo_bits = (acc - 1).min(32);
@@ -172,9 +165,7 @@ impl OutputStage {
         let rows_bits = clog2(cfg.rows + 1);
         // Channels, rows and columns of a layer that fits the buffers; a
         // channel up to C_out + COLS while a row is emitted.
-        let pos_bits = cfg
-            .dim_bits()
-            .max(32 - (cfg.max_dim() + cfg.cols).leading_zeros());
+        let pos_bits = cfg.channel_bits();
         let pos = || WordReg::unsigned(pos_bits);
         let acc_reg = || WordReg::signed(acc);
         OutputStage {

@@ -25,7 +25,7 @@ use crate::config::{AccelConfig, PeKind};
 use crate::controller::COUNTER_BITS;
 use crate::controller::{ControllerParams, RegionController};
 use crate::emit::clog2;
-use crate::leaf::{Reg, SignedMul, Word, WordReg};
+use crate::leaf::{low_mask as mask, Reg, SignedMul, Word, WordReg};
 use crate::output_stage::OutputStage;
 use crate::predictor::{PredictorParams, SensitivityPredictor};
 use crate::ram::{ReplicatedRam, WordRam};
@@ -232,14 +232,6 @@ const REGION_BITS: u32 = 3;
 
 fn konst(v: u64) -> Constant<Word> {
     Constant::new(v.to_bits())
-}
-
-fn mask(bits: u32) -> u64 {
-    if bits >= 64 {
-        u64::MAX
-    } else {
-        (1u64 << bits) - 1
-    }
 }
 
 /// Constants for sign-extending a `bits`-wide value held in a word: the low
