@@ -35,7 +35,7 @@
 
 use crate::config::AccelConfig;
 use crate::emit::clog2;
-use crate::leaf::{word, Reg, SignedMul, Word};
+use crate::leaf::{low_mask, word, Reg, SignedMul, Word, WordReg};
 use crate::ram::WordRam;
 use rust_hdl::prelude::*;
 
@@ -81,9 +81,9 @@ impl PredictorParams {
     }
 }
 
-fn mask(bits: u32) -> i64 {
-    ((1u64 << bits) - 1) as i64
-}
+/// Bits of the layer inputs `channels`, `height`, `width`, `threshold` (the
+/// SPEC's 16-bit fields) and of the region counts derived from them.
+const PORT_BITS: u32 = 16;
 
 #[derive(LogicBlock)]
 pub struct SensitivityPredictor {
@@ -128,59 +128,59 @@ pub struct SensitivityPredictor {
     one: Constant<Word>,
     zero: Constant<Word>,
     // Latched layer.
-    c_q: Reg<Word>,
-    h_q: Reg<Word>,
-    w_q: Reg<Word>,
-    t_q: Reg<Word>,
+    c_q: WordReg,
+    h_q: WordReg,
+    w_q: WordReg,
+    t_q: WordReg,
     // SETUP, one-hot over four cycles, and what it derives.
     setup1: Reg<Bit>,
     setup2: Reg<Bit>,
     setup3: Reg<Bit>,
     setup4: Reg<Bit>,
     /// Regions per column (ceil(H/R)) and per row (ceil(W/R)).
-    rh_q: Reg<Word>,
-    rw_q: Reg<Word>,
+    rh_q: WordReg,
+    rw_q: WordReg,
     /// Rows of the bottom regions, columns of the right-most regions.
-    lr_q: Reg<Word>,
-    lc_q: Reg<Word>,
-    rhw_q: Reg<Word>,
-    total_q: Reg<Word>,
+    lr_q: WordReg,
+    lc_q: WordReg,
+    rhw_q: WordReg,
+    total_q: WordReg,
     /// C * RH: mask rows of the layer (C * RH * P_M mask entries).
-    crh_q: Reg<Word>,
+    crh_q: WordReg,
     /// T * lr, T * lc, T * lr * lc.
-    tlr_q: Reg<Word>,
-    tlc_q: Reg<Word>,
-    tcorner_q: Reg<Word>,
+    tlr_q: WordReg,
+    tlc_q: WordReg,
+    tcorner_q: WordReg,
     big_q: Reg<Bit>,
     oversize_q: Reg<Bit>,
     // Phases after SETUP.
     clearing: Reg<Bit>,
-    clear_addr: Reg<Word>,
+    clear_addr: WordReg,
     accum: Reg<Bit>,
     finishing: Reg<Bit>,
     sweeping: Reg<Bit>,
     done_q: Reg<Bit>,
     // Accumulation pipeline: S0 (accepted value), S1 (sum read in flight).
     s0_valid: Reg<Bit>,
-    s0_c: Reg<Word>,
-    s0_ry: Reg<Word>,
-    s0_rx: Reg<Word>,
-    s0_v: Reg<Word>,
+    s0_c: WordReg,
+    s0_ry: WordReg,
+    s0_rx: WordReg,
+    s0_v: WordReg,
     s1_valid: Reg<Bit>,
-    s1_addr: Reg<Word>,
-    s1_v: Reg<Word>,
+    s1_addr: WordReg,
+    s1_v: WordReg,
     /// The sum memory's last write, forwarded to a read on the same edge.
     fw_valid: Reg<Bit>,
-    fw_addr: Reg<Word>,
-    fw_data: Reg<Word>,
+    fw_addr: WordReg,
+    fw_data: WordReg,
     // SWEEP: read counters, and the compare stage.
-    sw_addr: Reg<Word>,
-    sw_ry: Reg<Word>,
-    sw_rx: Reg<Word>,
+    sw_addr: WordReg,
+    sw_ry: WordReg,
+    sw_rx: WordReg,
     /// Mask address of the row being swept: (c * RH + ry) * P_M.
-    sw_mrow: Reg<Word>,
+    sw_mrow: WordReg,
     p_valid: Reg<Bit>,
-    p_addr: Reg<Word>,
+    p_addr: WordReg,
     p_last_row: Reg<Bit>,
     p_last_col: Reg<Bit>,
     p_last: Reg<Bit>,
@@ -205,6 +205,7 @@ pub struct SensitivityPredictor {
 impl SensitivityPredictor {
     pub fn new(p: &PredictorParams) -> SensitivityPredictor {
         let words = p.mask_words as usize;
+        let (ob, rl) = (p.operand_bits, p.region_log2);
         SensitivityPredictor {
             clock: Default::default(),
             reset: Default::default(),
@@ -235,53 +236,53 @@ impl SensitivityPredictor {
             max_width: Constant::new(word(p.max_width.into())),
             mask_pitch_log2: Constant::new(word(p.mask_pitch_log2.into())),
             mask_pitch: Constant::new(word(1i64 << p.mask_pitch_log2)),
-            operand_mask: Constant::new(word(mask(p.operand_bits))),
-            sum_mask: Constant::new(word(mask(p.sum_bits))),
+            operand_mask: Constant::new(word(low_mask(p.operand_bits) as i64)),
+            sum_mask: Constant::new(word(low_mask(p.sum_bits) as i64)),
             one: Constant::new(word(1)),
             zero: Constant::new(word(0)),
-            c_q: Default::default(),
-            h_q: Default::default(),
-            w_q: Default::default(),
-            t_q: Default::default(),
+            c_q: WordReg::unsigned(PORT_BITS),
+            h_q: WordReg::unsigned(PORT_BITS),
+            w_q: WordReg::unsigned(PORT_BITS),
+            t_q: WordReg::unsigned(PORT_BITS),
             setup1: Default::default(),
             setup2: Default::default(),
             setup3: Default::default(),
             setup4: Default::default(),
-            rh_q: Default::default(),
-            rw_q: Default::default(),
-            lr_q: Default::default(),
-            lc_q: Default::default(),
-            rhw_q: Default::default(),
-            total_q: Default::default(),
-            crh_q: Default::default(),
-            tlr_q: Default::default(),
-            tlc_q: Default::default(),
-            tcorner_q: Default::default(),
+            rh_q: WordReg::unsigned(PORT_BITS),
+            rw_q: WordReg::unsigned(PORT_BITS),
+            lr_q: WordReg::unsigned(rl + 1),
+            lc_q: WordReg::unsigned(rl + 1),
+            rhw_q: WordReg::unsigned(2 * ob),
+            total_q: WordReg::unsigned(2 * ob),
+            crh_q: WordReg::unsigned(2 * ob),
+            tlr_q: WordReg::unsigned(PORT_BITS + rl),
+            tlc_q: WordReg::unsigned(PORT_BITS + rl),
+            tcorner_q: WordReg::unsigned(PORT_BITS + 2 * rl),
             big_q: Default::default(),
             oversize_q: Default::default(),
             clearing: Default::default(),
-            clear_addr: Default::default(),
+            clear_addr: WordReg::unsigned(ob),
             accum: Default::default(),
             finishing: Default::default(),
             sweeping: Default::default(),
             done_q: Default::default(),
             s0_valid: Default::default(),
-            s0_c: Default::default(),
-            s0_ry: Default::default(),
-            s0_rx: Default::default(),
-            s0_v: Default::default(),
+            s0_c: WordReg::unsigned(ob),
+            s0_ry: WordReg::unsigned(ob),
+            s0_rx: WordReg::unsigned(ob),
+            s0_v: WordReg::unsigned(p.a_hi),
             s1_valid: Default::default(),
-            s1_addr: Default::default(),
-            s1_v: Default::default(),
+            s1_addr: WordReg::unsigned(ob),
+            s1_v: WordReg::unsigned(p.a_hi),
             fw_valid: Default::default(),
-            fw_addr: Default::default(),
-            fw_data: Default::default(),
-            sw_addr: Default::default(),
-            sw_ry: Default::default(),
-            sw_rx: Default::default(),
-            sw_mrow: Default::default(),
+            fw_addr: WordReg::unsigned(ob),
+            fw_data: WordReg::unsigned(p.sum_bits),
+            sw_addr: WordReg::unsigned(ob),
+            sw_ry: WordReg::unsigned(ob),
+            sw_rx: WordReg::unsigned(ob),
+            sw_mrow: WordReg::unsigned(ob),
             p_valid: Default::default(),
-            p_addr: Default::default(),
+            p_addr: WordReg::unsigned(ob),
             p_last_row: Default::default(),
             p_last_col: Default::default(),
             p_last: Default::default(),

@@ -3,6 +3,10 @@
 //! one synchronous write port and one synchronous read port of one cycle of
 //! latency, written so that FPGA tools infer block RAM (`reg [W-1:0] mem
 //! [0:DEPTH-1]`, registered read, read-enable, no reset of the contents).
+//! The memory carries `(* ram_style = "block" *)`: a buffer is block RAM on
+//! every family, even where the tool's cost model would build a small one
+//! (the iCEBreaker's 64-entry mask buffers) from flip-flops and
+//! multiplexers, which cost the logic cells that a small FPGA lacks.
 //!
 //! Ports are [`Word`]s like every datapath signal of this code base:
 //! * a write with `wr_en` stores the low `width` bits of `wr_data` at
@@ -101,7 +105,9 @@ impl Logic for WordRam {
         let (depth, width, aw) = (self._depth, self._width, self.index_bits());
         let mut v = format!(
             "// Simple dual-port RAM, {depth} x {width} bits: block RAM inference\n\
-             // (registered read, read-first, no reset of the contents).\n\
+             // (registered read, read-first, no reset of the contents), asked\n\
+             // for even where a tool would build a small one from flip-flops.\n\
+             (* ram_style = \"block\" *)\n\
              reg [{w1}:0] mem [0:{d1}];\n",
             w1 = width - 1,
             d1 = depth - 1
