@@ -4,6 +4,7 @@
 //! and every counter, `cycles_total` included (`docs/top.md`).
 
 use drq_hdl::top::{reg, Buffer};
+use drq_hdl::config::RawAccelConfig;
 use drq_hdl::AccelConfig;
 use drq_verif::axil_bfm::{Resp, Timing};
 use drq_verif::driver::{check_fits, Accelerator, HwRun};
@@ -93,6 +94,21 @@ fn random_layers_1x1_acc16() {
     random_layers(
         &named("1x1-r2-acc16"),
         "random_layers_1x1_acc16",
+        8,
+        Timing::FAST,
+    );
+}
+
+/// The configuration the iCEBreaker board ships (`constraints/icebreaker/
+/// accel.toml`: 1x1, ACC 24, buffers of a few hundred words) runs layers
+/// like the golden model: the one configuration users put on that FPGA.
+#[test]
+fn random_layers_on_the_icebreaker_board_configuration() {
+    let path = drq_verif::sim::workspace_root().join("constraints/icebreaker/accel.toml");
+    let cfg = AccelConfig::load(Some(&path), &RawAccelConfig::default()).unwrap();
+    random_layers(
+        &cfg,
+        "random_layers_on_the_icebreaker_board_configuration",
         8,
         Timing::FAST,
     );
