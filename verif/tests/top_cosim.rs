@@ -3,8 +3,8 @@
 //! against the golden model: outputs, accumulators, input and output masks
 //! and every counter, `cycles_total` included (`docs/top.md`).
 
-use drq_hdl::top::{reg, Buffer};
 use drq_hdl::config::RawAccelConfig;
+use drq_hdl::top::{reg, Buffer};
 use drq_hdl::AccelConfig;
 use drq_verif::axil_bfm::{Resp, Timing};
 use drq_verif::driver::{check_fits, Accelerator, HwRun};
