@@ -125,12 +125,14 @@ impl Logic for WordRam {
         }
         v.push_str(&format!(
             "always @(posedge clock) begin\n\
-             \x20   if (wr_en && (wr_addr < 64'd{depth})) mem[wr_addr[{a1}:0]] <= wr_data[{w1}:0];\n\
+             \x20   if (wr_en && {wr_in}) mem[wr_addr[{a1}:0]] <= wr_data[{w1}:0];\n\
              \x20   if (rd_en) begin\n\
-             \x20       if (rd_addr < 64'd{depth}) rd_data <= {read};\n\
+             \x20       if ({rd_in}) rd_data <= {read};\n\
              \x20       else rd_data <= 64'd0;\n\
              \x20   end\n\
              end",
+            wr_in = in_range("wr_addr", depth, aw),
+            rd_in = in_range("rd_addr", depth, aw),
             a1 = aw - 1,
             w1 = width - 1,
         ));
@@ -151,6 +153,22 @@ impl Logic for WordRam {
                 outputs: vec![],
             },
         ]
+    }
+}
+
+/// The Verilog condition `addr < depth` for the 64-bit port `addr`, split
+/// so that no 64-bit comparator sits on the address path: the bits above
+/// the index must be zero (a reduction that synthesis trims to the bits
+/// that can be set), and below a power-of-two depth nothing else is asked.
+fn in_range(addr: &str, depth: usize, index_bits: u32) -> String {
+    let high = format!("~|{addr}[63:{index_bits}]");
+    if depth.is_power_of_two() {
+        high
+    } else {
+        format!(
+            "{high} && ({addr}[{}:0] < {index_bits}'d{depth})",
+            index_bits - 1
+        )
     }
 }
 
@@ -301,12 +319,23 @@ mod tests {
         assert!(v.contains("reg [0:0] mem [0:511];"), "{v}");
         assert!(v.contains("rd_addr[8:0]"), "{v}");
         assert!(v.contains("{63'd0, mem[rd_addr[8:0]]}"), "{v}");
+        // A power-of-two depth: in range iff no bit above the index is set.
+        assert!(v.contains("if (~|rd_addr[63:9]) rd_data"), "{v}");
+        assert!(!v.contains("< 64'd") && !v.contains("9'd512"), "{v}");
         let v = match WordRam::new(3, 64).hdl() {
             Verilog::Custom(s) => s,
             _ => unreachable!(),
         };
         assert!(
             v.contains("reg [63:0] mem [0:2];") && !v.contains("unused"),
+            "{v}"
+        );
+        assert!(
+            v.contains("~|rd_addr[63:2] && (rd_addr[1:0] < 2'd3)"),
+            "{v}"
+        );
+        assert!(
+            v.contains("~|wr_addr[63:2] && (wr_addr[1:0] < 2'd3)"),
             "{v}"
         );
     }

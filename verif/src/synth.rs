@@ -334,11 +334,42 @@ fn run_yosys(job: &SynthJob, front: &str, workdir: &Path) -> Result<CellStats, S
 
 /// Yosys's own warnings in a log (ABC's note that a network is
 /// combinational is informational and not one of them).
+///
+/// One message is not a warning about the design and is left out: Yosys
+/// 0.23 maps a block RAM of the Xilinx 7 series through one port macro
+/// (`brams_xc6v_map.v`) for RAMB18E1 and RAMB36E1 alike, so every RAMB18E1
+/// it infers gets its 32-bit data, 4-bit parity and 4-bit enable buses
+/// connected to 16-, 2- and 2-bit ports, the low bits being the RAMB18's,
+/// and `hierarchy` logs "Resizing cell port <memory>.DIADI from 64 bits to
+/// 16 bits" and the like for each port.
 pub fn yosys_warnings(log: &str) -> Vec<String> {
     log.lines()
-        .filter(|l| l.trim_start().starts_with("Warning:"))
+        .filter(|l| l.trim_start().starts_with("Warning:") && !is_xc7_bram_port_resize(l))
         .map(str::to_string)
         .collect()
+}
+
+/// The RAMB18E1 port message of [`yosys_warnings`]: a resize of one of the
+/// block RAM's data, parity or write-enable ports on a cell inferred from a
+/// memory (`<...>.mem.<i>.<j>.<PORT>`).
+fn is_xc7_bram_port_resize(line: &str) -> bool {
+    const PORTS: [&str; 10] = [
+        "DIADI", "DIBDI", "DOADO", "DOBDO", "DIPADIP", "DIPBDIP", "DOPADOP", "DOPBDOP", "WEA",
+        "WEBWE",
+    ];
+    let Some(rest) = line
+        .trim_start()
+        .strip_prefix("Warning: Resizing cell port ")
+    else {
+        return false;
+    };
+    let Some((cell_port, _)) = rest.split_once(" from ") else {
+        return false;
+    };
+    let Some((cell, port)) = cell_port.rsplit_once('.') else {
+        return false;
+    };
+    PORTS.contains(&port) && cell.contains(".mem.")
 }
 
 /// `yosys -V`, e.g. "Yosys 0.23 (git sha1 7ce5011c24b)".
@@ -391,6 +422,23 @@ mod tests {
         assert_eq!(s.lut_equivalents, 207 + 2 * 56);
         assert_eq!(s.flip_flops, 99);
         assert_eq!(s.cells["PFUMX"], 43);
+    }
+
+    #[test]
+    fn xc7_block_ram_port_resizes_are_not_design_warnings() {
+        let log = "Warning: Resizing cell port drq_top.core.act0.copies$0.mem.0.0.DIADI from 64 bits to 16 bits.\n\
+                   Warning: Resizing cell port drq_top.core.act0.copies$0.mem.0.0.WEA from 4 bits to 2 bits.\n\
+                   Warning: Resizing cell port drq_top.core.pe.mul.P from 48 bits to 16 bits.\n\
+                   Warning: Resizing cell port drq_top.core.mem.0.0.ADDRARDADDR from 16 bits to 14 bits.\n\
+                   Warning: Replacing memory \\mem with list of registers.\n";
+        assert_eq!(
+            yosys_warnings(log),
+            vec![
+                "Warning: Resizing cell port drq_top.core.pe.mul.P from 48 bits to 16 bits.",
+                "Warning: Resizing cell port drq_top.core.mem.0.0.ADDRARDADDR from 16 bits to 14 bits.",
+                "Warning: Replacing memory \\mem with list of registers.",
+            ]
+        );
     }
 
     #[test]
