@@ -622,6 +622,38 @@ pub fn parse_nextpnr_log_fmax(log: &str) -> std::collections::BTreeMap<String, f
 }
 
 /// Run the flow for `cfg` on `target`, writing into `out` (created):
+/// Why a synthesized design cannot fit the device, if it certainly cannot:
+/// more LUT-equivalents, DSP blocks or block RAMs than the device has.
+/// (Packing only adds cells, so nextpnr would refuse it; on the largest
+/// designs it would first spend many minutes loading them.)
+pub fn over_capacity(stats: &CellStats, capacity: &Capacity) -> Option<String> {
+    let over: Vec<String> = [
+        (
+            "LUT-equivalents",
+            stats.lut_equivalents,
+            capacity.luts,
+            "LUTs",
+        ),
+        ("DSP blocks", stats.dsps, capacity.dsps, "DSP blocks"),
+        (
+            "block RAMs",
+            stats.bram18_equivalents,
+            capacity.brams,
+            "block RAMs",
+        ),
+    ]
+    .iter()
+    .filter(|(_, used, has, _)| used > has)
+    .map(|(what, used, has, unit)| format!("{used} {what} > {has} {unit}"))
+    .collect();
+    (!over.is_empty()).then(|| {
+        format!(
+            "does not fit the device after synthesis ({}); place and route not run",
+            over.join(", ")
+        )
+    })
+}
+
 /// `drq_top.v`, the Yosys log and stat, `<top>.json`, nextpnr's log and
 /// report, and `report.json` / `report.md`. A design that does not place
 /// (does not fit) gives a report with a [`PnrStatus::Failed`] entry.
@@ -732,6 +764,16 @@ pub fn run(target: &Target, cfg: &AccelConfig, out: &Path) -> Result<Report, Flo
                 fmax_mhz: Default::default(),
                 seconds: 0.0,
             },
+            Family::Ecp5 | Family::Ice40 if over_capacity(&stats, &target.device.capacity).is_some() => {
+                let message = over_capacity(&stats, &target.device.capacity).unwrap_or_default();
+                eprintln!("  {}: {message}", target.name);
+                PnrFigures {
+                    status: PnrStatus::Failed { message },
+                    utilisation: Default::default(),
+                    fmax_mhz: Default::default(),
+                    seconds: 0.0,
+                }
+            }
             Family::Ecp5 | Family::Ice40 => {
                 let bin = if family == Family::Ecp5 {
                     nextpnr_ecp5()?
@@ -1396,6 +1438,35 @@ fn compare_markdown(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_design_larger_than_the_device_is_refused_before_place_and_route() {
+        let ecp5 = board("ulx3s").unwrap().device.capacity;
+        let stats = |luts, dsps, brams| CellStats {
+            lut_equivalents: luts,
+            dsps,
+            bram18_equivalents: brams,
+            ..Default::default()
+        };
+        assert_eq!(
+            over_capacity(&stats(ecp5.luts, ecp5.dsps, ecp5.brams), &ecp5),
+            None
+        );
+        let m = over_capacity(&stats(ecp5.luts + 1, 0, 0), &ecp5).unwrap();
+        assert!(
+            m.contains(&format!(
+                "{} LUT-equivalents > {} LUTs",
+                ecp5.luts + 1,
+                ecp5.luts
+            )),
+            "{m}"
+        );
+        let m = over_capacity(&stats(10, ecp5.dsps + 3, ecp5.brams + 1), &ecp5).unwrap();
+        assert!(
+            m.contains("DSP blocks") && m.contains("block RAMs") && !m.contains("LUT"),
+            "{m}"
+        );
+    }
 
     #[test]
     fn nextpnr_report_and_log() {
