@@ -17,15 +17,19 @@ pub enum Family {
 impl Family {
     /// The Yosys synthesis command of the family. iCE40 maps with ABC9,
     /// which packs into about 5 % fewer logic cells there (the UP5K's
-    /// limit, `docs/boards.md`).
+    /// limit, `docs/boards.md`). Xilinx flattens like the other two (and
+    /// like Vivado's default): `synth_xilinx` alone keeps the hierarchy,
+    /// and then no constant crosses rust-hdl's 64-bit module ports.
     pub fn synth_command(self, top: &str, use_dsp: bool) -> String {
         match (self, use_dsp) {
             (Family::Ecp5, true) => format!("synth_ecp5 -top {top}"),
             (Family::Ecp5, false) => format!("synth_ecp5 -nodsp -top {top}"),
             (Family::Ice40, true) => format!("synth_ice40 -dsp -abc9 -top {top}"),
             (Family::Ice40, false) => format!("synth_ice40 -abc9 -top {top}"),
-            (Family::Xilinx7, true) => format!("synth_xilinx -family xc7 -top {top}"),
-            (Family::Xilinx7, false) => format!("synth_xilinx -family xc7 -nodsp -top {top}"),
+            (Family::Xilinx7, true) => format!("synth_xilinx -family xc7 -flatten -top {top}"),
+            (Family::Xilinx7, false) => {
+                format!("synth_xilinx -family xc7 -flatten -nodsp -top {top}")
+            }
         }
     }
     pub fn name(self) -> &'static str {
