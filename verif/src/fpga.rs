@@ -1307,8 +1307,14 @@ pub fn compare(
         rep.fmax_mhz
             .map(|f| f * 1e6 / cycles as f64 / (rep.luts as f64 / 1000.0))
     };
-    // Without Fmax (no P&R), compare per LUT at the target clock.
-    let clock = |rep: &Report| rep.fmax_mhz.unwrap_or(rep.freq_mhz);
+    // Per LUT at each variant's Fmax when every variant has one; otherwise
+    // (no P&R, or a variant that does not fit) all at the target clock, so
+    // a measured clock is never set against an assumed one.
+    let all_timed = rows.iter().all(|r| r.3.fmax_mhz.is_some());
+    let clock = |rep: &Report| match rep.fmax_mhz {
+        Some(f) if all_timed => f,
+        _ => rep.freq_mhz,
+    };
     let int8 = rows.iter().find(|r| r.0 == "int8").expect("int8 variant");
     let int8_perf =
         clock(&int8.3) * 1e6 / int8.5.cycles_total as f64 / (int8.3.luts as f64 / 1000.0);
