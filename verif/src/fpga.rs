@@ -654,6 +654,20 @@ pub fn over_capacity(stats: &CellStats, capacity: &Capacity) -> Option<String> {
     })
 }
 
+/// The cell counts of a netlist that an earlier run left in `out` with the
+/// same synthesis command (its log names it) and finished (the log's "End
+/// of script"), if its JSON and stat are there.
+fn earlier_netlist(family: Family, top: &str, use_dsp: bool, out: &Path) -> Option<CellStats> {
+    let log = std::fs::read_to_string(out.join(format!("{top}.{}.log", family.name()))).ok()?;
+    if !log.contains(&family.synth_command(top, use_dsp))
+        || !log.contains("End of script.")
+        || !out.join(format!("{top}.json")).is_file()
+    {
+        return None;
+    }
+    crate::synth::stats_from_file(&out.join(format!("{top}.{}.stat", family.name()))).ok()
+}
+
 /// `drq_top.v`, the Yosys log and stat, `<top>.json`, nextpnr's log and
 /// report, and `report.json` / `report.md`. A design that does not place
 /// (does not fit) gives a report with a [`PnrStatus::Failed`] entry.
@@ -673,13 +687,21 @@ pub fn run(target: &Target, cfg: &AccelConfig, out: &Path) -> Result<Report, Flo
             Part::Array => "drq_array alone, serial I/O wrapper",
         }
     );
-    // 1. Emit.
+    // 1. Emit (`unchanged`: the emitted core is byte-identical to the one
+    // already in `out`).
     let t = Instant::now();
     let mut sources = Vec::new();
+    let write_core = |name: &str, text: &str| -> std::io::Result<bool> {
+        let path = out.join(name);
+        let same = std::fs::read_to_string(&path).is_ok_and(|old| old == text);
+        std::fs::write(path, text)?;
+        Ok(same)
+    };
+    let unchanged;
     let (top, wrapper) = match target.part {
         Part::Top => {
             let d = drq_hdl::top::top_design(cfg);
-            std::fs::write(out.join("drq_top.v"), &d.verilog)?;
+            unchanged = write_core("drq_top.v", &d.verilog)?;
             sources.push(PathBuf::from("drq_top.v"));
             match target.wrapper() {
                 Some(w) => {
@@ -700,7 +722,7 @@ pub fn run(target: &Target, cfg: &AccelConfig, out: &Path) -> Result<Report, Flo
         }
         Part::Array => {
             let d = ooc_wrapper(&array_design(cfg));
-            std::fs::write(out.join(format!("{}.v", d.top)), &d.verilog)?;
+            unchanged = write_core(&format!("{}.v", d.top), &d.verilog)?;
             sources.push(PathBuf::from(format!("{}.v", d.top)));
             (d.top, None)
         }
@@ -717,21 +739,36 @@ pub fn run(target: &Target, cfg: &AccelConfig, out: &Path) -> Result<Report, Flo
         t.elapsed().as_secs_f64(),
         t0.elapsed().as_secs_f64()
     );
-    // 2. Yosys.
+    // 2. Yosys, unless `out` holds its netlist of this very design (a bare
+    // top or array, the same Verilog, the same command): `drq synth-compare`
+    // synthesizes every variant first and places them afterwards.
     let t = Instant::now();
     let json = format!("{top}.json");
-    let stats = synthesize_job(
-        &SynthJob {
-            family,
-            use_dsp: target.use_dsp,
-            top: top.clone(),
-            sources,
-            json: Some(json.clone()),
-            progress_every: 30,
-            label: format!("{}: ", target.name),
-        },
-        out,
-    )?;
+    let earlier = (unchanged && wrapper.is_none())
+        .then(|| earlier_netlist(family, &top, target.use_dsp, out))
+        .flatten();
+    let stats = match earlier {
+        Some(stats) => {
+            eprintln!(
+                "  {}: the netlist in {} is this design's: Yosys not rerun",
+                target.name,
+                out.display()
+            );
+            stats
+        }
+        None => synthesize_job(
+            &SynthJob {
+                family,
+                use_dsp: target.use_dsp,
+                top: top.clone(),
+                sources,
+                json: Some(json.clone()),
+                progress_every: 30,
+                label: format!("{}: ", target.name),
+            },
+            out,
+        )?,
+    };
     seconds.insert("yosys".into(), t.elapsed().as_secs_f64());
     eprintln!(
         "  {}: yosys: {} LUT-eq, {} FFs, {} DSPs, {} BRAMs (elapsed {:.0} s)",
@@ -1233,8 +1270,8 @@ pub fn compare(
         "drq synth-compare: reference layer 8->16, 4x32, 3x3; threshold {threshold} ({:.0}% sensitive regions)",
         100.0 * sens
     );
-    // The variants run in parallel (`opts.jobs` at a time): each is one
-    // single-threaded Yosys, then one nextpnr.
+    // Every step runs the variants in parallel (`opts.jobs` at a time),
+    // each one single-threaded Yosys or nextpnr.
     let run_or_reuse = |target: &Target, cfg: &AccelConfig, dir: &Path| {
         if opts.reuse {
             if let Some(r) = reusable(target, cfg, dir) {
@@ -1247,62 +1284,134 @@ pub fn compare(
         }
         run(target, cfg, dir)
     };
-    let run_variant = |name: &str, cfg: &AccelConfig| -> Result<_, FlowError> {
-        let mut target = Target::bare(Family::Ecp5);
-        target.name = name.to_string();
-        target.use_dsp = false;
-        target.place_and_route = opts.place_and_route;
-        let top = run_or_reuse(&target, cfg, &out.join(name))?;
-        let (part_report, part) = if top.placed() || !opts.place_and_route {
-            (top.clone(), "drq_top")
-        } else {
-            eprintln!(
-                "drq synth-compare: {name}: drq_top did not place; the array alone (elapsed {:.0} s)",
-                t0.elapsed().as_secs_f64()
-            );
-            target.part = Part::Array;
-            target.name = format!("{name}_array");
-            (
-                run_or_reuse(&target, cfg, &out.join(format!("{name}_array")))?,
-                "drq_array",
-            )
+    let step = |part: Part, place: bool| -> Result<Vec<Report>, FlowError> {
+        let one = |name: &str, cfg: &AccelConfig| {
+            let mut target = Target::bare(Family::Ecp5);
+            target.part = part;
+            target.name = match part {
+                Part::Top => name.to_string(),
+                Part::Array => format!("{name}_array"),
+            };
+            target.use_dsp = false;
+            target.place_and_route = place;
+            let dir = out.join(&target.name);
+            if place {
+                run(&target, cfg, &dir)
+            } else {
+                run_or_reuse(&target, cfg, &dir)
+            }
         };
-        let layer = reference_layer(cfg, threshold);
-        let run = run_layer(cfg, &layer, &data).expect("reference layer runs");
+        let mut reports = Vec::new();
+        for chunk in vars.chunks(opts.jobs.max(1)) {
+            let done: Vec<Result<Report, FlowError>> = std::thread::scope(|s| {
+                let hs: Vec<_> = chunk
+                    .iter()
+                    .map(|(name, cfg)| s.spawn(|| one(name, cfg)))
+                    .collect();
+                hs.into_iter()
+                    .map(|h| h.join().expect("variant thread"))
+                    .collect()
+            });
+            for r in done {
+                reports.push(r?);
+            }
+        }
         eprintln!(
-            "drq synth-compare: {name} done (elapsed {:.0} s)",
+            "drq synth-compare: every variant's {} {} (elapsed {:.0} s)",
+            match part {
+                Part::Top => "drq_top",
+                Part::Array => "drq_array",
+            },
+            if place {
+                "placed and routed"
+            } else {
+                "synthesized"
+            },
             t0.elapsed().as_secs_f64()
         );
-        Ok((name.to_string(), *cfg, top, part_report, part, run.counters))
+        Ok(reports)
     };
-    let mut rows = Vec::new();
-    for chunk in vars.chunks(opts.jobs.max(1)) {
-        let done: Vec<Result<_, FlowError>> = std::thread::scope(|s| {
-            let hs: Vec<_> = chunk
-                .iter()
-                .map(|(name, cfg)| s.spawn(|| run_variant(name, cfg)))
-                .collect();
-            hs.into_iter()
-                .map(|h| h.join().expect("variant thread"))
-                .collect()
-        });
-        for r in done {
-            rows.push(r?);
+    // Whether every variant fits the device after synthesis, and if not why.
+    let misfit = |reports: &[Report]| -> Option<String> {
+        reports.iter().find_map(|r| {
+            over_capacity(&r.yosys, &r.capacity).map(|m| format!("{}: {m}", r.target))
+        })
+    };
+    // 1. Every variant's top, synthesized: the area, and whether all fit.
+    // 2. With place and route, and only if every one fits: the tops placed
+    //    (Yosys not rerun). All placed: the comparison is of the tops.
+    // 3. Otherwise the same for the arrays alone (like for like: if one top
+    //    does not place, all variants compare their arrays).
+    // 4. Neither placed for every variant: the tops, synthesized, at the
+    //    target clock (a measured Fmax set against a missing one would not
+    //    compare anything), with the reason in `untimed_reason`.
+    let tops = step(Part::Top, false)?;
+    let mut chosen: (Vec<Report>, &str) = (tops.clone(), "drq_top");
+    let mut top_status: Vec<PnrStatus> = tops
+        .iter()
+        .map(|r| match over_capacity(&r.yosys, &r.capacity) {
+            Some(message) => PnrStatus::Failed { message },
+            None => r.nextpnr.status.clone(),
+        })
+        .collect();
+    let mut untimed_reason =
+        (!opts.place_and_route).then(|| "place and route not asked for (--no-pnr)".to_string());
+    if opts.place_and_route {
+        let placed_tops = match misfit(&tops) {
+            None => {
+                let placed = step(Part::Top, true)?;
+                top_status = placed.iter().map(|r| r.nextpnr.status.clone()).collect();
+                Some(placed)
+            }
+            Some(_) => None,
+        };
+        match placed_tops {
+            Some(placed) if placed.iter().all(Report::placed) => chosen = (placed, "drq_top"),
+            _ => {
+                eprintln!(
+                    "drq synth-compare: not every drq_top places; the arrays alone (elapsed {:.0} s)",
+                    t0.elapsed().as_secs_f64()
+                );
+                let arrays = step(Part::Array, false)?;
+                let why = match misfit(&arrays) {
+                    Some(m) => Some(m),
+                    None => {
+                        let placed = step(Part::Array, true)?;
+                        match placed.iter().find(|r| !r.placed()) {
+                            None => {
+                                chosen = (placed, "drq_array");
+                                None
+                            }
+                            Some(r) => Some(format!("{}: did not place", r.target)),
+                        }
+                    }
+                };
+                if let Some(why) = why {
+                    untimed_reason = Some(format!(
+                        "not every variant places on the device, top or array alone ({why}); the tops compared by their synthesized area at the target clock"
+                    ));
+                }
+            }
         }
     }
-    // All variants compare the same part: the array if any top did not place.
-    let any_array = rows.iter().any(|r| r.4 == "drq_array");
-    if any_array {
-        for r in rows.iter_mut().filter(|r| r.4 == "drq_top") {
-            let mut target = Target::bare(Family::Ecp5);
-            target.name = format!("{}_array", r.0);
-            target.part = Part::Array;
-            target.use_dsp = false;
-            target.place_and_route = opts.place_and_route;
-            r.3 = run_or_reuse(&target, &r.1, &out.join(format!("{}_array", r.0)))?;
-            r.4 = "drq_array";
-        }
-    }
+    let rows: Vec<_> = vars
+        .iter()
+        .zip(tops.iter().zip(chosen.0.iter()).zip(top_status))
+        .map(|((name, cfg), ((top, rep), status))| {
+            let layer = reference_layer(cfg, threshold);
+            let run = run_layer(cfg, &layer, &data).expect("reference layer runs");
+            let mut top = top.clone();
+            top.nextpnr.status = status;
+            (
+                name.to_string(),
+                *cfg,
+                top,
+                rep.clone(),
+                chosen.1,
+                run.counters,
+            )
+        })
+        .collect();
     let perf = |rep: &Report, cycles: u64| {
         rep.fmax_mhz
             .map(|f| f * 1e6 / cycles as f64 / (rep.luts as f64 / 1000.0))
@@ -1365,6 +1474,7 @@ pub fn compare(
             "mesh": format!("{}x{}", base.rows, base.cols),
             "commit": commit(),
             "seconds": t0.elapsed().as_secs_f64(),
+            "untimed_reason": untimed_reason,
             "sweep": sweeps,
         }),
     );
@@ -1375,7 +1485,14 @@ pub fn compare(
     )?;
     std::fs::write(
         out.join("compare.md"),
-        compare_markdown(base, threshold, sens, &md_rows, t0.elapsed().as_secs_f64()),
+        compare_markdown(
+            base,
+            threshold,
+            sens,
+            &md_rows,
+            untimed_reason.as_deref(),
+            t0.elapsed().as_secs_f64(),
+        ),
     )?;
     eprintln!(
         "drq synth-compare: {} and compare.md in {:.0} s",
@@ -1390,6 +1507,7 @@ fn compare_markdown(
     threshold: u32,
     sens: f64,
     rows: &[(String, VariantFigures)],
+    untimed_reason: Option<&str>,
     secs: f64,
 ) -> String {
     let mut s = format!(
@@ -1425,6 +1543,11 @@ fn compare_markdown(
                 (_, Some(f)) => format!("{:.0}% LOW steps", 100.0 * f),
                 (_, None) => "never".to_string(),
             }
+        ));
+    }
+    if let Some(why) = untimed_reason {
+        s.push_str(&format!(
+            "\n**No Fmax comparison:** {why}. The per-LUT figures and the crossover take every variant at 25 MHz.\n"
         ));
     }
     for (name, v) in rows {
