@@ -67,7 +67,8 @@ BOARD ?= ulx3s
 synth: deps build
 	$(DRQ) synth --board $(BOARD) $(CONFIG_FLAG)
 
-# DRQ vs INT8 vs drq_w8 on the ECP5-85F (16x16; MESH=8 for 8x8).
+# DRQ vs INT8 vs drq_w8 on the ECP5-85F (16x16: synthesized, INT8 does not
+# fit the device so there is no Fmax; MESH=8 for 8x8, placed and routed).
 synth-compare: deps build
 	$(DRQ) synth-compare $(CONFIG_FLAG) $(if $(MESH),--rows $(MESH) --cols $(MESH),) --out sim-out/synth
 
