@@ -67,10 +67,11 @@ BOARD ?= ulx3s
 synth: deps build
 	$(DRQ) synth --board $(BOARD) $(CONFIG_FLAG)
 
-# DRQ vs INT8 vs drq_w8 on the ECP5-85F (16x16: synthesized, INT8 does not
-# fit the device so there is no Fmax; MESH=8 for 8x8, placed and routed).
+# DRQ vs INT8 vs drq_w8 on the ECP5-85F (docs/fpga.md): 16x16 by default,
+# MESH=8 for 8x8; NOPNR=1 for synthesis only (at 16x16 the DRQ top does not
+# fit the device, so the full run goes on to the arrays alone: hours).
 synth-compare: deps build
-	$(DRQ) synth-compare $(CONFIG_FLAG) $(if $(MESH),--rows $(MESH) --cols $(MESH),) --out sim-out/synth
+	$(DRQ) synth-compare $(CONFIG_FLAG) $(if $(MESH),--rows $(MESH) --cols $(MESH),) $(if $(NOPNR),--no-pnr,) --out sim-out/synth
 
 # Per-layer thresholds and shifts within BUDGET points of INT8 top-1, written
 # into model/fashion/network.json.
