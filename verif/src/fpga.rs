@@ -658,14 +658,25 @@ pub fn over_capacity(stats: &CellStats, capacity: &Capacity) -> Option<String> {
 /// same synthesis command (its log names it) and finished (the log's "End
 /// of script"), if its JSON and stat are there.
 fn earlier_netlist(family: Family, top: &str, use_dsp: bool, out: &Path) -> Option<CellStats> {
-    let log = std::fs::read_to_string(out.join(format!("{top}.{}.log", family.name()))).ok()?;
-    if !log.contains(&family.synth_command(top, use_dsp))
-        || !log.contains("End of script.")
-        || !out.join(format!("{top}.json")).is_file()
-    {
+    let (log, stats) = logged_synthesis(family, top, use_dsp, out)?;
+    (log.contains("End of script.") && out.join(format!("{top}.json")).is_file()).then_some(stats)
+}
+
+/// The Yosys log and cell counts that a run with this synthesis command
+/// left in `dir` (its log names the command).
+fn logged_synthesis(
+    family: Family,
+    top: &str,
+    use_dsp: bool,
+    dir: &Path,
+) -> Option<(String, CellStats)> {
+    let log = std::fs::read_to_string(dir.join(format!("{top}.{}.log", family.name()))).ok()?;
+    if !log.contains(&family.synth_command(top, use_dsp)) {
         return None;
     }
-    crate::synth::stats_from_file(&out.join(format!("{top}.{}.stat", family.name()))).ok()
+    let stats =
+        crate::synth::stats_from_file(&dir.join(format!("{top}.{}.stat", family.name()))).ok()?;
+    Some((log, stats))
 }
 
 /// `drq_top.v`, the Yosys log and stat, `<top>.json`, nextpnr's log and
@@ -792,8 +803,8 @@ pub fn run(target: &Target, cfg: &AccelConfig, out: &Path) -> Result<Report, Flo
             seconds: 0.0,
         }
     } else {
-        match family {
-            Family::Xilinx7 => PnrFigures {
+        match (family, over_capacity(&stats, &target.device.capacity)) {
+            (Family::Xilinx7, _) => PnrFigures {
                 status: PnrStatus::NotRun {
                     reason: "no open place and route for Xilinx 7-series (synthesis only; use Vivado with the board's .xdc)".into(),
                 },
@@ -801,8 +812,7 @@ pub fn run(target: &Target, cfg: &AccelConfig, out: &Path) -> Result<Report, Flo
                 fmax_mhz: Default::default(),
                 seconds: 0.0,
             },
-            Family::Ecp5 | Family::Ice40 if over_capacity(&stats, &target.device.capacity).is_some() => {
-                let message = over_capacity(&stats, &target.device.capacity).unwrap_or_default();
+            (Family::Ecp5 | Family::Ice40, Some(message)) => {
                 eprintln!("  {}: {message}", target.name);
                 PnrFigures {
                     status: PnrStatus::Failed { message },
@@ -811,7 +821,7 @@ pub fn run(target: &Target, cfg: &AccelConfig, out: &Path) -> Result<Report, Flo
                     seconds: 0.0,
                 }
             }
-            Family::Ecp5 | Family::Ice40 => {
+            (Family::Ecp5 | Family::Ice40, None) => {
                 let bin = if family == Family::Ecp5 {
                     nextpnr_ecp5()?
                 } else {
@@ -1190,14 +1200,7 @@ fn reusable(target: &Target, cfg: &AccelConfig, dir: &Path) -> Option<Report> {
             return None;
         }
         let family = target.device.family;
-        let log =
-            std::fs::read_to_string(dir.join(format!("drq_top.{}.log", family.name()))).ok()?;
-        if !log.contains(&family.synth_command("drq_top", target.use_dsp)) {
-            return None;
-        }
-        let stats =
-            crate::synth::stats_from_file(&dir.join(format!("drq_top.{}.stat", family.name())))
-                .ok()?;
+        let (_, stats) = logged_synthesis(family, "drq_top", target.use_dsp, dir)?;
         let mut tools = std::collections::BTreeMap::new();
         tools.insert("yosys".into(), yosys_version().unwrap_or_default());
         return Some(Report {

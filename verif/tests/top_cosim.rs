@@ -104,7 +104,10 @@ fn random_layers_1x1_acc16() {
 /// like the golden model: the one configuration users put on that FPGA.
 #[test]
 fn random_layers_on_the_icebreaker_board_configuration() {
-    let path = drq_verif::sim::workspace_root().join("constraints/icebreaker/accel.toml");
+    use drq_verif::fpga::{board, Target};
+    let path = Target::board(&board("icebreaker").unwrap())
+        .accel_toml()
+        .unwrap();
     let cfg = AccelConfig::load(Some(&path), &RawAccelConfig::default()).unwrap();
     random_layers(
         &cfg,
