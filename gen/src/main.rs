@@ -2,17 +2,17 @@
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
-use drq_hdl::config::{AccelConfig, RawAccelConfig};
-use drq_verif::axil_bfm::Timing;
-use drq_verif::driver::{check_fits, Accelerator};
-use drq_verif::files::{
+use drq_arch::config::{AccelConfig, RawAccelConfig};
+use drq_golden::files::{
     load_input, load_layer_data, output_files, read_mask, write_outputs, LayerFiles,
 };
-use drq_verif::network::{
+use drq_golden::network::{
     layer_dir, network_output_files, run_network_with, write_network_outputs, Network,
 };
+use drq_golden::{run_layer, Counters, Layer, LayerData, LayerRun};
+use drq_verif::axil_bfm::Timing;
+use drq_verif::driver::{check_fits, Accelerator};
 use drq_verif::sim::SimOptions;
-use drq_verif::{run_layer, Counters, Layer, LayerData, LayerRun};
 use std::path::Path;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -94,7 +94,7 @@ fn regress(args: &RegressArgs) -> Result<()> {
     use drq_verif::regress::{default_configs, quick_configs, run_regression, RegressOptions};
     let seed = args
         .seed
-        .unwrap_or_else(|| drq_verif::rng::test_seed("drq regress"));
+        .unwrap_or_else(|| drq_golden::rng::test_seed("drq regress"));
     let opts = RegressOptions {
         out: args.out.clone(),
         seed,
@@ -173,7 +173,7 @@ struct VerilogArgs {
 
 fn verilog(args: &VerilogArgs) -> Result<()> {
     let cfg = args.config.resolve()?;
-    let designs = drq_hdl::emit::accelerator_designs(&cfg);
+    let designs = drq_hdl::designs::accelerator_designs(&cfg);
     let mut files: Vec<(String, Vec<u8>)> = Vec::new();
     for d in &designs {
         files.push((format!("{}.v", d.top), d.verilog.clone().into_bytes()));
@@ -181,7 +181,7 @@ fn verilog(args: &VerilogArgs) -> Result<()> {
     }
     files.push((
         "params.json".into(),
-        drq_hdl::emit::params_json(&cfg, &designs).into_bytes(),
+        drq_hdl::designs::params_json(&cfg, &designs).into_bytes(),
     ));
     files.push((
         "drq_top_regs.json".into(),

@@ -3,12 +3,12 @@
 
 use anyhow::{Context, Result};
 use clap::Args;
-use drq_hdl::config::RawAccelConfig;
-use drq_hdl::AccelConfig;
+use drq_arch::config::RawAccelConfig;
+use drq_arch::AccelConfig;
+use drq_golden::network::Network;
 use drq_model::data::{Dataset, Split};
 use drq_model::eval::{eprint_progress, evaluate, report_json, Scheme, SchemeResult};
 use drq_model::float::{FloatModel, FLOAT_FILE};
-use drq_verif::network::Network;
 use std::path::{Path, PathBuf};
 
 #[derive(Args, Debug)]
@@ -90,7 +90,7 @@ pub fn eval(args: &EvalArgs) -> Result<()> {
     let mut json = serde_json::to_string_pretty(&report)?;
     json.push('\n');
     let md = eval_markdown(&main, args.regions[0], &report);
-    drq_verif::files::write_outputs(
+    drq_golden::files::write_outputs(
         &args.out,
         &[
             ("report.json", json.into_bytes()),
@@ -257,7 +257,7 @@ fn sweep(args: &CalibrateArgs, net: &Network, data: &Dataset, cfg: &AccelConfig)
     );
     let mut text = serde_json::to_string_pretty(&json)?;
     text.push('\n');
-    drq_verif::files::write_outputs(
+    drq_golden::files::write_outputs(
         &args.report,
         &[
             ("sweep.json", text.into_bytes()),

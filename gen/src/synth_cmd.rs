@@ -1,11 +1,11 @@
-//! `drq synth` and `drq synth-compare`: the FPGA flow of `drq_verif::fpga`
+//! `drq synth` and `drq synth-compare`: the FPGA flow of `drq_fpga::fpga`
 //! (docs/fpga.md).
 
 use crate::ConfigArgs;
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use drq_verif::fpga::{self, CompareOptions, Part, PnrStatus, Target};
-use drq_verif::synth::Family;
+use drq_fpga::fpga::{self, CompareOptions, Part, PnrStatus, Target};
+use drq_fpga::synth::Family;
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]

@@ -1,13 +1,13 @@
 //! `drq golden` end to end on files, and every bad-input case: one clear
 //! error naming what is wrong, a non-zero exit, and an untouched output folder.
 
-use drq_hdl::AccelConfig;
-use drq_verif::files::{save_layer_data, LayerFiles};
-use drq_verif::network::{random_network, Network};
-use drq_verif::npy::{DType, NpyArray};
-use drq_verif::rng::{test_seed, Rng};
-use drq_verif::tensor::{FeatureMap, Mask, Weights};
-use drq_verif::{run_layer, Layer, LayerData};
+use drq_arch::AccelConfig;
+use drq_golden::files::{save_layer_data, LayerFiles};
+use drq_golden::network::{random_network, Network};
+use drq_golden::npy::{DType, NpyArray};
+use drq_golden::rng::{test_seed, Rng};
+use drq_golden::tensor::{FeatureMap, Mask, Weights};
+use drq_golden::{run_layer, Layer, LayerData};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -466,7 +466,9 @@ fn net_setup(seed: u64) -> NetCase {
     let (net, x) = random_network(&cfg, &mut Rng::new(seed), 3);
     let net_json = net.save(&cfg, &root.join("net")).unwrap();
     let input = root.join("x.npy");
-    drq_verif::files::fmap_array(&cfg, &x).save(&input).unwrap();
+    drq_golden::files::fmap_array(&cfg, &x)
+        .save(&input)
+        .unwrap();
     NetCase {
         _dir: dir,
         root,
@@ -502,8 +504,8 @@ fn golden_network_equals_layer_by_layer_runs() {
         let mask0 = c.root.join("m0.npy");
         if with_mask {
             let l0 = &c.net.layers[0].layer;
-            let m = drq_verif::testdata::random_mask(&mut Rng::new(seed ^ 1), &c.cfg, l0, 0.5);
-            drq_verif::files::mask_array(&m).save(&mask0).unwrap();
+            let m = drq_golden::testdata::random_mask(&mut Rng::new(seed ^ 1), &c.cfg, l0, 0.5);
+            drq_golden::files::mask_array(&m).save(&mask0).unwrap();
             args.extend(["--mask".into(), mask0.display().to_string()]);
         }
         let o = run(&args);
@@ -788,9 +790,9 @@ fn regress_rejects_an_unknown_configuration_naming_the_known_ones() {
 /// runs through `drq sim` with files identical to `drq golden`'s.
 #[test]
 fn a_real_network_layer_runs_through_drq_sim_like_drq_golden() {
+    use drq_golden::network::run_network;
     use drq_model::data::{Dataset, Split};
     use drq_model::quant::image_map;
-    use drq_verif::network::run_network;
     let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("../model/fashion");
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();

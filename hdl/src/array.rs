@@ -13,12 +13,13 @@
 //! Cycles of a tile without bubbles or stalls: tokens + 2*ROWS + COLS - 1
 //! (`docs/array.md`).
 
-use crate::config::AccelConfig;
-use crate::emit::clog2;
 use crate::leaf::{word, Reg, Word, WordReg};
 use crate::mesh::Mesh;
 use crate::pe::PeParams;
+use crate::shell::{clog2, Design, Dir, ShellPort, Widen};
 use crate::skew::Delay;
+use drq_arch::config::AccelConfig;
+use drq_arch::token::TokenFormat;
 use rust_hdl::prelude::*;
 
 /// Cycles from the cycle after the last token is accepted until read-out.
@@ -237,4 +238,59 @@ impl Logic for SystolicArray {
             }
         }
     }
+}
+
+fn array_ports(cfg: &AccelConfig, fmt: &TokenFormat) -> Vec<ShellPort> {
+    use Dir::*;
+    use Widen::{Flag, Sign, Zero};
+    let p = ShellPort::new;
+    let rows = Some(cfg.rows);
+    let cols = || Some(cfg.cols);
+    vec![
+        p("clk", "clock", Input, 1, None, Flag),
+        p("rst", "reset", Input, 1, None, Flag),
+        p("in_valid", "in_valid", Input, 1, None, Flag),
+        p("in_ready", "in_ready", Output, 1, None, Flag),
+        p("in_first", "in_first", Input, 1, None, Flag),
+        p("in_commit", "in_commit", Input, 1, None, Flag),
+        p("in_last", "in_last", Input, 1, None, Flag),
+        p("in_hshift", "in_hshift", Input, fmt.hshift_bits, None, Zero),
+        p("in_digits", "in_digit", Input, fmt.digit_bits, rows, Zero),
+        p("in_sens", "in_sens", Input, 1, Some(cfg.rows), Flag),
+        p(
+            "in_w_digits",
+            "in_w_digit",
+            Input,
+            fmt.w_digit_bits,
+            cols(),
+            Sign,
+        ),
+        p("in_w_lows", "in_w_low", Input, fmt.w_low_bits, cols(), Sign),
+        p(
+            "low_shift",
+            "low_shift",
+            Input,
+            fmt.low_shift_bits,
+            None,
+            Zero,
+        ),
+        p("bias", "bias", Input, 32, cols(), Sign),
+        p("out_valid", "out_valid", Output, 1, None, Flag),
+        p("out_ready", "out_ready", Input, 1, None, Flag),
+        p("out_row", "out_row", Output, clog2(cfg.rows), None, Zero),
+        p("out_acc", "out_acc", Output, cfg.acc_bits, cols(), Zero),
+        p("busy", "busy", Output, 1, None, Flag),
+    ]
+}
+
+/// The systolic array of a configuration: top module `drq_array`.
+pub fn array_design(cfg: &AccelConfig) -> Design {
+    let fmt = TokenFormat::new(cfg);
+    crate::shell::design(
+        "drq_array",
+        "drq_array_core",
+        cfg,
+        array_ports(cfg, &fmt),
+        &mut SystolicArray::new(cfg),
+    )
 }

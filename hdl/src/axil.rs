@@ -23,9 +23,9 @@
 //! and R is raised until `rready`. Every output is a register or a function
 //! of registers only (no combinational path from an input to an output).
 
-use crate::config::AccelConfig;
 use crate::leaf::{Reg, Word};
 use crate::ram::WordRam;
+use drq_arch::config::AccelConfig;
 use rust_hdl::prelude::*;
 
 /// Byte-address width of the AXI4-Lite port.
@@ -537,8 +537,8 @@ impl Logic for AxilTestTop {
 
 /// `clk`, `rst` and the AXI4-Lite slave's ports of a shell: 24-bit byte
 /// addresses, 32-bit data, 4 strobes, 2-bit responses.
-pub(crate) fn axil_shell_ports() -> Vec<crate::emit::ShellPort> {
-    use crate::emit::{clock_and_reset, scalar, Dir, Widen};
+pub(crate) fn axil_shell_ports() -> Vec<crate::shell::ShellPort> {
+    use crate::shell::{clock_and_reset, scalar, Dir, Widen};
     use Dir::{Input, Output};
     use Widen::{Flag, Zero};
     let mut ports = Vec::from(clock_and_reset());
@@ -567,7 +567,7 @@ pub(crate) fn axil_shell_ports() -> Vec<crate::emit::ShellPort> {
 /// The AXI4-Lite slave with its test window (top `drq_axil`): 16 RW and 16
 /// RO registers (`reg_out`, `write_strobe`, `reg_in` packed buses, register
 /// k at bits [32k +: 32]) and a 1024 x 32-bit `WordRam` at `WINDOW_BASE`.
-pub fn axil_design(cfg: &AccelConfig) -> crate::emit::Design {
+pub fn axil_design(cfg: &AccelConfig) -> crate::shell::Design {
     axil_test_design(cfg, TEST_N_RW, TEST_N_RO, TEST_WINDOW_WORDS)
 }
 
@@ -578,8 +578,8 @@ pub fn axil_test_design(
     n_rw: usize,
     n_ro: usize,
     words: u64,
-) -> crate::emit::Design {
-    use crate::emit::{design, Dir, Lanes, ShellPort, Widen};
+) -> crate::shell::Design {
+    use crate::shell::{design, Dir, Lanes, ShellPort, Widen};
     use Dir::{Input, Output};
     use Widen::{Flag, Zero};
     let bus = |name: &str, dir, lane_width, count: usize, extend| ShellPort {

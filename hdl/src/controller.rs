@@ -31,10 +31,10 @@
 //! (synchronous reset) and the registered token ROM, so the combinational
 //! kernel has no path through a sub-block (no UNOPTFLAT in Verilator).
 
-use crate::config::{AccelConfig, PeKind};
-use crate::emit::{clog2, design, scalar, Design, Dir, Lanes, ShellPort, Widen};
 use crate::leaf::{low_mask as mask, word, Reg, Word, WordReg};
-use crate::token::TokenFormat;
+use crate::shell::{clog2, design, scalar, Design, Dir, Lanes, ShellPort, Widen};
+use drq_arch::config::{AccelConfig, PeKind};
+use drq_arch::token::TokenFormat;
 use rust_hdl::prelude::*;
 
 /// Width of the counters.
@@ -285,7 +285,7 @@ impl ControllerParams {
             dim_bits: cfg.dim_bits(),
             coord_bits: cfg.coord_bits(),
             chan_bits: cfg.channel_bits(),
-            k_bits: crate::config::bits_for(cfg.weight_words),
+            k_bits: drq_arch::config::bits_for(cfg.weight_words),
             tokens: rom_entries(cfg),
         }
     }

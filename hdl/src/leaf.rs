@@ -7,6 +7,9 @@
 //! the array (the emitted top zero- or sign-extends each port) and by masks
 //! where they must wrap, so synthesis trims every unused bit.
 
+use crate::shell::{scalar, Design, Dir, Widen};
+use drq_arch::token::TokenFormat;
+use drq_arch::AccelConfig;
 use rust_hdl::prelude::*;
 
 /// The one datapath type of the array.
@@ -386,4 +389,29 @@ mod tests {
         tick(&mut r);
         assert_eq!(r.q.val(), word(0));
     }
+}
+
+/// The PE's multiplier leaf alone (top `drq_mul`), for its exhaustive test:
+/// `p = a * b` with `a` a signed weight digit and `b` an unsigned activation
+/// digit of the configuration's widths.
+pub fn multiplier_design(cfg: &AccelConfig) -> Design {
+    let fmt = TokenFormat::new(cfg);
+    let (top, core) = ("drq_mul", "drq_mul_core");
+    let ports = vec![
+        scalar("a", Dir::Input, fmt.w_digit_bits, Widen::Sign),
+        scalar("b", Dir::Input, fmt.digit_bits, Widen::Zero),
+        scalar(
+            "p",
+            Dir::Output,
+            fmt.w_digit_bits + fmt.digit_bits,
+            Widen::Zero,
+        ),
+    ];
+    crate::shell::design(
+        top,
+        core,
+        cfg,
+        ports,
+        &mut SignedMul::new(fmt.w_digit_bits, fmt.digit_bits),
+    )
 }

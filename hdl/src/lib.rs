@@ -1,29 +1,28 @@
-//! DRQ accelerator hardware.
+//! DRQ accelerator hardware in rust-hdl. Parameters come from
+//! `drq_arch::AccelConfig`; each block owns its ports and its shell.
 //!
-//! * [`config`]: the one typed, validated generator configuration
-//!   ([`AccelConfig`]) that the RTL generator, the golden model and the
-//!   testbenches all read.
-//! * [`token`]: the token order and field widths of the array.
-//! * [`leaf`], [`pe`], [`mesh`], [`skew`], [`array`]: the variable-precision
-//!   systolic array in rust-hdl, leaf to top.
-//! * [`ram`]: `WordRam`, the generic on-chip buffer (block RAM inference).
-//! * [`predictor`]: the sensitivity predictor (region sums, mask), top
-//!   `drq_predictor`.
-//! * [`emit`]: deterministic Verilog and `params.json` for a configuration.
+//! Layers, bottom to top (no module imports one above it):
+//! * [`shell`]: a block's top-level shell with exact-width ports, the lint
+//!   waivers, `clog2`.
+//! * [`leaf`], [`ram`]: multipliers, registers, shifters; `WordRam`, the
+//!   generic on-chip buffer (block RAM inference).
+//! * [`pe`], [`mesh`], [`skew`], [`array`]: the variable-precision
+//!   systolic array, PE to top `drq_array`.
+//! * [`predictor`] (`drq_predictor`), [`controller`] (`drq_controller`),
+//!   [`output_stage`] (`drq_output_stage`), [`axil`] (the AXI4-Lite slave).
+//! * [`top`]: the whole accelerator `drq_top`.
+//! * [`designs`]: the registry of every emitted design and `params.json`.
 
 pub mod array;
 pub mod axil;
-pub mod config;
 pub mod controller;
-pub mod emit;
+pub mod designs;
 pub mod leaf;
 pub mod mesh;
 pub mod output_stage;
 pub mod pe;
 pub mod predictor;
 pub mod ram;
+pub mod shell;
 pub mod skew;
-pub mod token;
 pub mod top;
-
-pub use config::{AccelConfig, ConfigError};

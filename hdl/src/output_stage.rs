@@ -22,9 +22,9 @@
 //! * Backpressure: every stage advances when the stage after it is empty or
 //!   advances (`out_ready` ripples back combinationally); nothing is lost.
 
-use crate::config::AccelConfig;
-use crate::emit::clog2;
 use crate::leaf::{low_mask as mask, word, Reg, SignedMul, Word, WordReg};
+use crate::shell::clog2;
+use drq_arch::config::AccelConfig;
 use rust_hdl::prelude::*;
 
 #[derive(LogicBlock)]
@@ -482,8 +482,8 @@ pub const LATENCY: u64 = 4;
 /// `in_row` clog2(ROWS) bits, `in_acc` COLS lanes of ACC_BITS (signed),
 /// `requant_mult` 16, `requant_shift` 6, tile and layer fields and the
 /// element position 16 bits, `out_value` A_HI, `out_acc` ACC_BITS.
-pub fn output_stage_design(cfg: &AccelConfig) -> crate::emit::Design {
-    use crate::emit::{clock_and_reset, design, scalar, Dir, Lanes, ShellPort, Widen};
+pub fn output_stage_design(cfg: &AccelConfig) -> crate::shell::Design {
+    use crate::shell::{clock_and_reset, design, scalar, Dir, Lanes, ShellPort, Widen};
     use Dir::{Input, Output};
     use Widen::{Flag, Sign, Zero};
     let mut ports = Vec::from(clock_and_reset());

@@ -16,9 +16,10 @@
 //! so `acc_hi + (acc_lo << (s + sw))` at the drain is the SPEC's wrapped sum.
 //! While `drain` is high the accumulators shift down the column instead.
 
-use crate::config::{AccelConfig, PeKind};
 use crate::leaf::{word, Reg, SignedMul, Word};
-use crate::token::TokenFormat;
+use crate::shell::{scalar, Design, Dir, Widen};
+use drq_arch::config::{AccelConfig, PeKind};
+use drq_arch::token::TokenFormat;
 use rust_hdl::prelude::*;
 
 /// Masks and shifts the PE is generated with (all derived from the config).
@@ -257,4 +258,35 @@ impl Logic for ProcessingElement {
             }
         }
     }
+}
+
+/// One processing element alone (top `drq_pe`), for area figures.
+pub fn pe_design(cfg: &AccelConfig) -> Design {
+    let fmt = TokenFormat::new(cfg);
+    use Dir::{Input, Output};
+    use Widen::{Flag, Sign, Zero};
+    let mut ports = vec![
+        scalar("clock", Input, 1, Flag),
+        scalar("reset", Input, 1, Flag),
+        scalar("drain", Input, 1, Flag),
+    ];
+    for (dir, suffix) in [(Input, "in"), (Output, "out")] {
+        let p = |base: &str, dir, lane_width, extend| {
+            scalar(&format!("{base}_{suffix}"), dir, lane_width, extend)
+        };
+        ports.extend([
+            p("valid", dir, 1, Flag),
+            p("first", dir, 1, Flag),
+            p("commit", dir, 1, Flag),
+            p("sens", dir, 1, Flag),
+            p("digit", dir, fmt.digit_bits, Zero),
+            p("hshift", dir, fmt.hshift_bits, Zero),
+            p("w_digit", dir, fmt.w_digit_bits, Sign),
+            p("w_low", dir, fmt.w_low_bits, Sign),
+            p("acc_hi", dir, cfg.acc_bits, Zero),
+            p("acc_lo", dir, cfg.acc_bits, Zero),
+        ]);
+    }
+    let mut pe = ProcessingElement::new(&PeParams::new(cfg));
+    crate::shell::design("drq_pe", "drq_pe_core", cfg, ports, &mut pe)
 }

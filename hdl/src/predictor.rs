@@ -33,10 +33,10 @@
 //! `done` without touching the mask memory. Values with a channel, row or
 //! column outside the layer are accepted and dropped.
 
-use crate::config::AccelConfig;
-use crate::emit::clog2;
 use crate::leaf::{low_mask, word, Reg, SignedMul, Word, WordReg};
 use crate::ram::WordRam;
+use crate::shell::clog2;
+use drq_arch::config::AccelConfig;
 use rust_hdl::prelude::*;
 
 /// Parameters the predictor is generated with (all derived from the config).
@@ -608,8 +608,8 @@ impl Logic for SensitivityPredictor {
 /// The predictor alone (top `drq_predictor`), with plain ports:
 /// `channels`, `height`, `width`, `threshold`, `in_channel`, `in_y`, `in_x`
 /// 16 bits, `in_value` A_HI bits, `mask_addr` clog2(mask_words) bits.
-pub fn predictor_design(cfg: &AccelConfig) -> crate::emit::Design {
-    use crate::emit::{clock_and_reset, design, scalar, Dir, Widen};
+pub fn predictor_design(cfg: &AccelConfig) -> crate::shell::Design {
+    use crate::shell::{clock_and_reset, design, scalar, Dir, Widen};
     use Dir::{Input, Output};
     use Widen::{Flag, Zero};
     let mut ports = Vec::from(clock_and_reset());

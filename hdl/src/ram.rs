@@ -66,7 +66,7 @@ impl WordRam {
     }
     /// Address bits that index the memory array.
     fn index_bits(&self) -> u32 {
-        crate::emit::clog2(self._depth as u32)
+        crate::shell::clog2(self._depth as u32)
     }
     fn data_mask(&self) -> u64 {
         if self._width == 64 {
@@ -227,8 +227,8 @@ impl Logic for ReplicatedRam {
 /// One `WordRam` alone (top `drq_ram`), for its own lint and co-simulation:
 /// addresses 16 bits (so out-of-range ones can be driven), `wr_data` a full
 /// 64-bit word (so the bits above `width` can be), `rd_data` `width` bits.
-pub fn ram_design(depth: usize, width: u32) -> crate::emit::Design {
-    use crate::emit::{design, scalar, Dir, Lanes, ShellPort, Widen};
+pub fn ram_design(depth: usize, width: u32) -> crate::shell::Design {
+    use crate::shell::{design, scalar, Dir, Lanes, ShellPort, Widen};
     use Dir::{Input, Output};
     use Widen::{Flag, Zero};
     let ports = vec![
@@ -247,7 +247,7 @@ pub fn ram_design(depth: usize, width: u32) -> crate::emit::Design {
         scalar("rd_addr", Input, 16, Zero),
         scalar("rd_data", Output, width, Zero),
     ];
-    let cfg = crate::AccelConfig::default();
+    let cfg = drq_arch::AccelConfig::default();
     design(
         "drq_ram",
         "drq_ram_core",

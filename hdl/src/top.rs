@@ -21,15 +21,15 @@
 
 use crate::array::SystolicArray;
 use crate::axil::{AxiLiteSlave, WINDOW_BASE};
-use crate::config::{AccelConfig, PeKind};
 use crate::controller::COUNTER_BITS;
 use crate::controller::{ControllerParams, RegionController};
-use crate::emit::clog2;
 use crate::leaf::{low_mask as mask, Reg, SignedMul, Word, WordReg};
 use crate::output_stage::OutputStage;
 use crate::predictor::{PredictorParams, SensitivityPredictor};
 use crate::ram::{ReplicatedRam, WordRam};
-use crate::token::TokenFormat;
+use crate::shell::clog2;
+use drq_arch::config::{AccelConfig, PeKind};
+use drq_arch::token::TokenFormat;
 use rust_hdl::prelude::*;
 
 /// Register indices (byte address = 4 * index). Slots below `N_RW` are
@@ -63,7 +63,7 @@ pub mod reg {
     /// and M 16 (the SPEC's widths), every layer dimension
     /// `AccelConfig::dim_bits` (enough for any layer that fits the
     /// buffers).
-    pub fn rw_bits(cfg: &crate::AccelConfig) -> [u32; N_RW] {
+    pub fn rw_bits(cfg: &drq_arch::AccelConfig) -> [u32; N_RW] {
         let mut bits = [cfg.dim_bits(); N_RW];
         bits[CMD] = 2;
         bits[MODE] = 5;
@@ -1113,8 +1113,8 @@ impl Logic for DrqTop {
 
 /// The whole accelerator (top `drq_top`): `clk`, `rst`, the AXI4-Lite
 /// slave (`awaddr`/`araddr` `ADDR_BITS` bits, 32-bit data) and `irq`.
-pub fn top_design(cfg: &AccelConfig) -> crate::emit::Design {
-    use crate::emit::{design, scalar, Dir, Widen};
+pub fn top_design(cfg: &AccelConfig) -> crate::shell::Design {
+    use crate::shell::{design, scalar, Dir, Widen};
     let mut ports = crate::axil::axil_shell_ports();
     ports.push(scalar("irq", Dir::Output, 1, Widen::Flag));
     let mut d = design("drq_top", "drq_top_core", cfg, ports, &mut DrqTop::new(cfg));

@@ -4,9 +4,9 @@
 //! waiver file and under `verilator --cc`, synthesizable by Yosys without
 //! latches, the window RAM inferred as a memory.
 
+use drq_arch::AccelConfig;
 use drq_hdl::axil::{axil_design, axil_test_design, ADDR_BITS, TEST_N_RO, TEST_N_RW};
-use drq_hdl::emit::Dir;
-use drq_hdl::AccelConfig;
+use drq_hdl::shell::Dir;
 mod common;
 use common::{lint, synthesize_without_latches, verilate_clean};
 

@@ -4,9 +4,9 @@
 //! a single warning (no UNOPTFLAT), and Yosys `synth -flatten` without
 //! latches.
 
-use drq_hdl::config::PeKind;
+use drq_arch::config::PeKind;
+use drq_arch::AccelConfig;
 use drq_hdl::controller::{controller_design, COUNTER_BITS};
-use drq_hdl::AccelConfig;
 mod common;
 use common::{lint, synthesize_without_latches, verilate_clean};
 

@@ -2,9 +2,11 @@
 //! `verilator --lint-only -Wall` (with only the commented waiver file), and
 //! synthesizable by Yosys without latches.
 
-use drq_hdl::config::PeKind;
-use drq_hdl::emit::{array_design, multiplier_design, pe_design};
-use drq_hdl::AccelConfig;
+use drq_arch::config::PeKind;
+use drq_arch::AccelConfig;
+use drq_hdl::array::array_design;
+use drq_hdl::leaf::multiplier_design;
+use drq_hdl::pe::pe_design;
 mod common;
 use common::{lint, synthesize_without_latches, verilate_clean};
 

@@ -3,8 +3,8 @@
 //! with only the emitted waiver file and under `verilator --cc`, and
 //! synthesizable by Yosys without latches.
 
+use drq_arch::AccelConfig;
 use drq_hdl::output_stage::output_stage_design;
-use drq_hdl::AccelConfig;
 mod common;
 use common::{lint, synthesize_without_latches, verilate_clean};
 

@@ -4,9 +4,9 @@
 //! as memories (not flip-flops), and plain ports of the configured widths.
 //! Likewise its generic RAM leaf alone (top `drq_ram`).
 
+use drq_arch::AccelConfig;
 use drq_hdl::predictor::predictor_design;
 use drq_hdl::ram::ram_design;
-use drq_hdl::AccelConfig;
 mod common;
 use common::{lint, synthesize_without_latches, verilate_clean};
 

@@ -5,9 +5,9 @@
 mod common;
 
 use common::{elaborate_without_latches, lint, verilate_clean};
-use drq_hdl::config::PeKind;
+use drq_arch::config::PeKind;
+use drq_arch::AccelConfig;
 use drq_hdl::top::top_design;
-use drq_hdl::AccelConfig;
 
 fn small() -> AccelConfig {
     AccelConfig {

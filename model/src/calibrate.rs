@@ -27,12 +27,12 @@ use crate::data::Dataset;
 use crate::float::argmax;
 use crate::quant::image_map;
 use anyhow::{bail, Context};
-use drq_hdl::AccelConfig;
-use drq_verif::golden::{run_layer, LayerData};
-use drq_verif::layer::Layer;
-use drq_verif::network::Network;
-use drq_verif::predictor::predict_mask;
-use drq_verif::tensor::FeatureMap;
+use drq_arch::AccelConfig;
+use drq_golden::golden::{run_layer, LayerData};
+use drq_golden::layer::Layer;
+use drq_golden::network::Network;
+use drq_golden::predictor::predict_mask;
+use drq_golden::tensor::FeatureMap;
 use serde::{Deserialize, Serialize};
 use std::time::Instant;
 

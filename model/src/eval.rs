@@ -2,7 +2,7 @@
 //!
 //! * `float`: the float model (f32 direct convolution).
 //! * `int8`: the quantised network through the golden model
-//!   (`drq_verif::network::run_network`) with every threshold 0.
+//!   (`drq_golden::network::run_network`) with every threshold 0.
 //! * `int4`: the same with every threshold above the largest code (every
 //!   region insensitive: INT4 activations and weights everywhere).
 //! * `drq`: the same with the network's own thresholds.
@@ -18,10 +18,10 @@
 use crate::data::Dataset;
 use crate::float::{argmax, FloatModel};
 use crate::quant::{conv_acc, image_map, thresholds, with_thresholds};
-use drq_hdl::AccelConfig;
-use drq_verif::network::{run_network, Network};
-use drq_verif::numerics::{requantize, Quantizer};
-use drq_verif::tensor::FeatureMap;
+use drq_arch::AccelConfig;
+use drq_golden::network::{run_network, Network};
+use drq_golden::numerics::{requantize, Quantizer};
+use drq_golden::tensor::FeatureMap;
 use serde::Serialize;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;

@@ -15,11 +15,11 @@
 
 use crate::data::Dataset;
 use crate::float::FloatModel;
-use drq_hdl::AccelConfig;
-use drq_verif::layer::{Layer, RawLayer};
-use drq_verif::network::{Network, NetworkLayer};
-use drq_verif::numerics::{requantize, wrap_acc};
-use drq_verif::tensor::{FeatureMap, Weights};
+use drq_arch::AccelConfig;
+use drq_golden::layer::{Layer, RawLayer};
+use drq_golden::network::{Network, NetworkLayer};
+use drq_golden::numerics::{requantize, wrap_acc};
+use drq_golden::tensor::{FeatureMap, Weights};
 use serde::{Deserialize, Serialize};
 
 /// Choices of the quantisation.

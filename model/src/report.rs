@@ -5,8 +5,8 @@
 use crate::data::PIXELS;
 use crate::eval::{Scheme, SchemeResult};
 use crate::quant::image_map;
-use drq_hdl::AccelConfig;
-use drq_verif::network::{run_network, Network};
+use drq_arch::AccelConfig;
+use drq_golden::network::{run_network, Network};
 use std::fmt::Write;
 
 /// Colour of a sensitive region (INT8) in the region maps.

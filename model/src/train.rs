@@ -6,7 +6,7 @@ use crate::data::{Dataset, PIXELS};
 use crate::float::{FloatLayer, FloatModel, ARCH};
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
-use drq_verif::rng::Rng;
+use drq_golden::rng::Rng;
 
 /// Training hyper-parameters.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -4,13 +4,13 @@
 //! The full run (2000 calibration images, default candidates, then the
 //! test set) is `drq calibrate` / `make calibrate` (docs/model.md).
 
-use drq_hdl::AccelConfig;
+use drq_arch::AccelConfig;
+use drq_golden::network::Network;
 use drq_model::calibrate::{apply, calibrate, CalibrateOptions, Calibration};
 use drq_model::data::{Dataset, Split};
 use drq_model::eval::{evaluate, Scheme};
 use drq_model::float::{FloatModel, FLOAT_FILE};
 use drq_model::report::{budget_sweep_svg, markdown_table, region_maps_svg};
-use drq_verif::network::Network;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -173,7 +173,7 @@ fn assert_balanced(svg: &str) {
 #[test]
 fn region_maps_svg_has_one_cell_per_region() {
     for region in [4u32, 2] {
-        let cfg = AccelConfig::from_raw(&drq_hdl::config::RawAccelConfig {
+        let cfg = AccelConfig::from_raw(&drq_arch::config::RawAccelConfig {
             region: Some(region.into()),
             ..Default::default()
         })

@@ -1,12 +1,12 @@
 //! The data reader on the real files, the committed model (no training
 //! here), and the evaluation schemes on the first 500 test images.
 
-use drq_hdl::AccelConfig;
+use drq_arch::AccelConfig;
+use drq_golden::network::{run_network, Network};
 use drq_model::data::{read_idx, Dataset, Split, PIXELS};
 use drq_model::eval::{evaluate, scheme_network, Scheme, SchemeResult};
 use drq_model::float::{FloatModel, FLOAT_FILE};
 use drq_model::quant::{image_map, run_int8, thresholds};
-use drq_verif::network::{run_network, Network};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 

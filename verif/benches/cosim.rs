@@ -2,15 +2,15 @@
 //! Verilog, time to verilate and compile it (with a fresh cache), and array
 //! cycles per second while replaying a layer. `make bench-cosim`.
 
-use drq_hdl::emit::array_design;
-use drq_hdl::AccelConfig;
+use drq_arch::AccelConfig;
+use drq_golden::layer::RawLayer;
+use drq_golden::replay::Replay;
+use drq_golden::rng::Rng;
+use drq_golden::tensor::{FeatureMap, Weights};
+use drq_golden::{Layer, LayerData};
+use drq_hdl::array::array_design;
 use drq_verif::array_tb::{ArrayBench, Traffic};
-use drq_verif::layer::RawLayer;
-use drq_verif::replay::Replay;
-use drq_verif::rng::Rng;
 use drq_verif::sim::{build, SimOptions};
-use drq_verif::tensor::{FeatureMap, Weights};
-use drq_verif::{Layer, LayerData};
 use std::time::Instant;
 
 fn main() {

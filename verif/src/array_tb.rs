@@ -2,12 +2,12 @@
 //! Verilator model with optional random bubbles (input side) and stalls
 //! (read-out side), and collects the accumulators and the cycle count.
 
-use crate::replay::{TileReplay, TokenSlice};
-use crate::rng::Rng;
 use crate::sim::{Model, SimError, SimOptions};
-use drq_hdl::emit::array_design;
-use drq_hdl::token::TokenFormat;
-use drq_hdl::AccelConfig;
+use drq_arch::token::TokenFormat;
+use drq_arch::AccelConfig;
+use drq_golden::replay::{TileReplay, TokenSlice};
+use drq_golden::rng::Rng;
+use drq_hdl::array::array_design;
 
 /// Random traffic around the array.
 #[derive(Debug, Clone, Copy, Default)]

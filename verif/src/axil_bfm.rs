@@ -18,8 +18,8 @@
 //! BVALID/RVALID low after a reset edge; and (at [`AxilMaster::assert_idle`])
 //! exactly one response per request.
 
-use crate::rng::Rng;
 use crate::sim::Model;
+use drq_golden::rng::Rng;
 use drq_hdl::axil::{ADDR_BITS, NUM_REGS, WINDOW_BASE};
 
 /// BRESP / RRESP.

@@ -8,16 +8,16 @@
 //! The expected side comes from the golden model: `Replay` (tokens),
 //! `Lowering` (steps, tiles, input positions) through [`Layout`] (reads).
 
-use crate::golden::LayerData;
-use crate::layer::Layer;
-use crate::replay::{Replay, TokenSlice};
-use crate::rng::Rng;
-use crate::schedule::Lowering;
 use crate::sim::{Model, SimError, SimOptions};
-use crate::tensor::Mask;
+use drq_arch::token::TokenFormat;
+use drq_arch::AccelConfig;
+use drq_golden::golden::LayerData;
+use drq_golden::layer::Layer;
+use drq_golden::replay::{Replay, TokenSlice};
+use drq_golden::rng::Rng;
+use drq_golden::schedule::Lowering;
+use drq_golden::tensor::Mask;
 use drq_hdl::controller::{controller_design, layer_cycles};
-use drq_hdl::token::TokenFormat;
-use drq_hdl::AccelConfig;
 use std::collections::HashMap;
 
 /// Word addresses of the three buffers (`docs/controller.md`), by the

@@ -10,15 +10,15 @@
 //! predicted mask stay on chip and only weights and bias are loaded.
 
 use crate::axil_bfm::{AxilMaster, Resp, Timing};
-use crate::golden::{LayerData, LayerRun};
-use crate::layer::Layer;
-use crate::numerics::wrap_acc;
-use crate::schedule::Counters;
 use crate::sim::{Model, SimError, SimOptions};
-use crate::tensor::{FeatureMap, Mask, Weights};
-use drq_hdl::config::PeKind;
+use drq_arch::config::PeKind;
+use drq_arch::AccelConfig;
+use drq_golden::golden::{LayerData, LayerRun};
+use drq_golden::layer::Layer;
+use drq_golden::numerics::wrap_acc;
+use drq_golden::schedule::Counters;
+use drq_golden::tensor::{FeatureMap, Mask, Weights};
 use drq_hdl::top::{reg, top_design, Buffer, WindowMap, ID_VALUE};
-use drq_hdl::AccelConfig;
 
 /// A layer that does not fit the configured buffers.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

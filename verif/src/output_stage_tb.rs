@@ -5,11 +5,11 @@
 //! SPEC section 2 `requantize` and the row/column mapping of
 //! `docs/output-stage.md`.
 
-use crate::numerics::requantize;
-use crate::rng::Rng;
 use crate::sim::{Model, SimError, SimOptions};
+use drq_arch::AccelConfig;
+use drq_golden::numerics::requantize;
+use drq_golden::rng::Rng;
 use drq_hdl::output_stage::output_stage_design;
-use drq_hdl::AccelConfig;
 
 /// Layer registers (held while the stage is busy).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,11 +3,11 @@
 //! bubbles, finishes, waits for `done` and reads back every mask bit. The
 //! orders the tests use are built here too.
 
-use crate::rng::Rng;
 use crate::sim::{Model, SimError, SimOptions};
-use crate::tensor::{FeatureMap, Mask};
+use drq_arch::AccelConfig;
+use drq_golden::rng::Rng;
+use drq_golden::tensor::{FeatureMap, Mask};
 use drq_hdl::predictor::predictor_design;
-use drq_hdl::AccelConfig;
 
 /// One value's position: (channel, y, x).
 pub type Pos = (usize, usize, usize);

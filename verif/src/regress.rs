@@ -19,17 +19,17 @@
 
 use crate::axil_bfm::Timing;
 use crate::driver::{check_fits, Accelerator, HwRun};
-use crate::files::{save_layer_data, LayerFiles};
-use crate::layer::{Layer, RawLayer};
-use crate::rng::Rng;
-use crate::schedule::Counters;
 use crate::sim::{SimError, SimOptions};
-use crate::tensor::{FeatureMap, Mask};
-use crate::testdata::{random_layer_data, random_mask};
-use crate::{run_layer, LayerData, LayerRun};
-use drq_hdl::config::PeKind;
+use drq_arch::config::PeKind;
+use drq_arch::AccelConfig;
+use drq_golden::files::{save_layer_data, LayerFiles};
+use drq_golden::layer::{Layer, RawLayer};
+use drq_golden::rng::Rng;
+use drq_golden::schedule::Counters;
+use drq_golden::tensor::{FeatureMap, Mask};
+use drq_golden::testdata::{random_layer_data, random_mask};
+use drq_golden::{run_layer, LayerData, LayerRun};
 use drq_hdl::top::{reg, Buffer};
-use drq_hdl::AccelConfig;
 use serde::{Deserialize, Serialize};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -1117,7 +1117,7 @@ fn describe_cfg(c: &AccelConfig) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::test_seed;
+    use drq_golden::rng::test_seed;
 
     fn opts(out: &Path, seed: u64, configs: Vec<NamedConfig>, cases: usize) -> RegressOptions {
         RegressOptions {

@@ -9,7 +9,7 @@
 //! any width go through 32-bit words (`num-bigint` on the Rust side).
 //! Why not the `verilated` crate: `docs/cosim.md`.
 
-use drq_hdl::emit::{Design, Dir, Port};
+use drq_hdl::shell::{Design, Dir, Port};
 use num_bigint::BigUint;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;

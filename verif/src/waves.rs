@@ -7,14 +7,14 @@
 
 use crate::axil_bfm::Timing;
 use crate::driver::{Accelerator, FitError, HwRun};
-use crate::golden::{run_layer, LayerData};
-use crate::layer::{Layer, RawLayer};
-use crate::rng::Rng;
 use crate::sim::{SimError, SimOptions};
-use crate::tensor::Mask;
-use crate::testdata::random_layer_data;
 use crate::vcd::{value_at, Vcd, VcdError};
-use drq_hdl::AccelConfig;
+use drq_arch::AccelConfig;
+use drq_golden::golden::{run_layer, LayerData};
+use drq_golden::layer::{Layer, RawLayer};
+use drq_golden::rng::Rng;
+use drq_golden::tensor::Mask;
+use drq_golden::testdata::random_layer_data;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 

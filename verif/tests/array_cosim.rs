@@ -2,16 +2,16 @@
 //! golden model's step-level schedule: every accumulator bit for bit, and
 //! the cycle count against the documented formula (`docs/array.md`).
 
+use drq_arch::config::PeKind;
+use drq_arch::AccelConfig;
+use drq_golden::layer::RawLayer;
+use drq_golden::replay::Replay;
+use drq_golden::rng::{test_seed, Rng};
+use drq_golden::testdata::{random_layer_data, random_mask};
+use drq_golden::{Layer, LayerData};
 use drq_hdl::array::tile_cycles;
-use drq_hdl::config::PeKind;
-use drq_hdl::AccelConfig;
 use drq_verif::array_tb::{ArrayBench, Traffic};
-use drq_verif::layer::RawLayer;
-use drq_verif::replay::Replay;
-use drq_verif::rng::{test_seed, Rng};
 use drq_verif::sim::SimOptions;
-use drq_verif::testdata::{random_layer_data, random_mask};
-use drq_verif::{Layer, LayerData};
 
 fn cfg(rows: u32, cols: u32) -> AccelConfig {
     AccelConfig {

@@ -3,10 +3,10 @@
 //! BREADY/RREADY backpressure, the protocol checker watching every cycle,
 //! against the reference model `AxilRef` (`docs/axil.md`).
 
+use drq_arch::AccelConfig;
+use drq_golden::rng::{test_seed, Rng};
 use drq_hdl::axil::{axil_design, TEST_N_RO, TEST_N_RW, TEST_WINDOW_WORDS, WINDOW_BASE};
-use drq_hdl::AccelConfig;
 use drq_verif::axil_bfm::{AxilMaster, AxilRef, Resp, Target, Timing, WriteOp};
-use drq_verif::rng::{test_seed, Rng};
 use drq_verif::sim::{Model, SimOptions};
 
 const WORDS: usize = TEST_WINDOW_WORDS as usize;

@@ -11,19 +11,19 @@
 //! all-HIGH, all-LOW, checkerboard and one-step-tile layers; a restart in
 //! the middle of a layer; the waveform names in a VCD dump.
 
-use drq_hdl::config::PeKind;
+use drq_arch::config::PeKind;
+use drq_arch::AccelConfig;
+use drq_golden::layer::RawLayer;
+use drq_golden::replay::Replay;
+use drq_golden::rng::{test_seed, Rng};
+use drq_golden::tensor::Mask;
+use drq_golden::testdata::{random_layer_data, random_mask};
+use drq_golden::{Layer, LayerData};
 use drq_hdl::controller::layer_cycles;
-use drq_hdl::AccelConfig;
 use drq_verif::controller_tb::{
     expected_reads, expected_waves, Buffers, ControllerBench, LayerOutcome, Traffic,
 };
-use drq_verif::layer::RawLayer;
-use drq_verif::replay::Replay;
-use drq_verif::rng::{test_seed, Rng};
 use drq_verif::sim::SimOptions;
-use drq_verif::tensor::Mask;
-use drq_verif::testdata::{random_layer_data, random_mask};
-use drq_verif::{Layer, LayerData};
 
 /// 4 x 4 array, R = 2, INT8/INT4 tokens (4 per HIGH step).
 fn cfg_a() -> AccelConfig {

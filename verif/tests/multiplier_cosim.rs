@@ -1,10 +1,10 @@
 //! The PE's multiplier leaf in Verilator, exhaustively against plain Rust
 //! arithmetic (its rust-hdl simulation is checked in `hdl/src/leaf.rs`).
 
-use drq_hdl::config::PeKind;
-use drq_hdl::emit::multiplier_design;
-use drq_hdl::token::TokenFormat;
-use drq_hdl::AccelConfig;
+use drq_arch::config::PeKind;
+use drq_arch::token::TokenFormat;
+use drq_arch::AccelConfig;
+use drq_hdl::leaf::multiplier_design;
 use drq_verif::sim::{Model, SimOptions};
 
 fn exhaustive(cfg: &AccelConfig) -> u64 {

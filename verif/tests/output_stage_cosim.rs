@@ -6,12 +6,12 @@
 //! for ACC_BITS 16, 32, 64, rounding ties of both signs, the clamp edges);
 //! partial tiles, idle rows and columns; and one element per cycle.
 
+use drq_arch::AccelConfig;
+use drq_golden::rng::{test_seed, Rng};
 use drq_hdl::output_stage::LATENCY;
-use drq_hdl::AccelConfig;
 use drq_verif::output_stage_tb::{
     check, expected, Drive, LayerRegs, OutputStageBench, Tile, TileRegs,
 };
-use drq_verif::rng::{test_seed, Rng};
 use drq_verif::sim::SimOptions;
 
 fn default_cfg() -> AccelConfig {
@@ -299,7 +299,7 @@ fn known_values_and_ties() {
     // (2^63 - 1)(2^16 - 1) + 2^62 = 2^79 - 2^62 - 2^16 + 1: / 2^63 ->
     // 65535.5 - tiny -> floor 65535, and one less acc * M bit gives 65534.
     assert_eq!(
-        drq_verif::numerics::requantize(i64::MAX, 65535, 63, 16),
+        drq_golden::numerics::requantize(i64::MAX, 65535, 63, 16),
         65535
     );
 }

@@ -4,15 +4,15 @@
 //! read-modify-write hazard at full rate), bubbles, reuse across layers, and
 //! the documented cycle counts (`docs/predictor.md`).
 
-use drq_hdl::AccelConfig;
-use drq_verif::predictor::predict_mask;
+use drq_arch::AccelConfig;
+use drq_golden::predictor::predict_mask;
+use drq_golden::rng::{test_seed, Rng};
+use drq_golden::tensor::{FeatureMap, Mask};
 use drq_verif::predictor_tb::{
     channel_interleaved, raster, region_major, region_pairs_alternating, shuffled, Drive,
     LayerOutcome, Pos, PredictorBench,
 };
-use drq_verif::rng::{test_seed, Rng};
 use drq_verif::sim::SimOptions;
-use drq_verif::tensor::{FeatureMap, Mask};
 
 const MASK_WORDS: u32 = 512;
 

@@ -3,19 +3,19 @@
 //! against the golden model: outputs, accumulators, input and output masks
 //! and every counter, `cycles_total` included (`docs/top.md`).
 
-use drq_hdl::config::RawAccelConfig;
+use drq_arch::config::RawAccelConfig;
+use drq_arch::AccelConfig;
+use drq_golden::layer::RawLayer;
+use drq_golden::network::{random_network, run_network};
+use drq_golden::predictor::predict_mask;
+use drq_golden::rng::{test_seed, Rng};
+use drq_golden::testdata::random_layer_data;
+use drq_golden::{run_layer, Layer, LayerRun};
 use drq_hdl::top::{reg, Buffer};
-use drq_hdl::AccelConfig;
 use drq_verif::axil_bfm::{Resp, Timing};
 use drq_verif::driver::{check_fits, Accelerator, HwRun};
-use drq_verif::layer::RawLayer;
-use drq_verif::network::{random_network, run_network};
-use drq_verif::predictor::predict_mask;
 use drq_verif::regress::{cfg_4x4, named_config, random_case, Sensitivity};
-use drq_verif::rng::{test_seed, Rng};
 use drq_verif::sim::SimOptions;
-use drq_verif::testdata::random_layer_data;
-use drq_verif::{run_layer, Layer, LayerRun};
 
 /// The small configurations shared with `drq regress` (`quick_configs`).
 fn named(name: &str) -> AccelConfig {
@@ -104,10 +104,7 @@ fn random_layers_1x1_acc16() {
 /// like the golden model: the one configuration users put on that FPGA.
 #[test]
 fn random_layers_on_the_icebreaker_board_configuration() {
-    use drq_verif::fpga::{board, Target};
-    let path = Target::board(&board("icebreaker").unwrap())
-        .accel_toml()
-        .unwrap();
+    let path = drq_verif::sim::workspace_root().join("constraints/icebreaker/accel.toml");
     let cfg = AccelConfig::load(Some(&path), &RawAccelConfig::default()).unwrap();
     random_layers(
         &cfg,

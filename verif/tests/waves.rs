@@ -2,7 +2,7 @@
 //! section 6 signals and drq_mode_high toggles within the layer; the
 //! GTKWave save file names signals of the dump; the picture shows both modes.
 
-use drq_hdl::AccelConfig;
+use drq_arch::AccelConfig;
 use drq_verif::vcd::Vcd;
 use drq_verif::waves::{run_demo, CTRL_SCOPE, SPEC_SIGNALS};
 

@@ -2,7 +2,7 @@
 
 #![allow(dead_code)]
 
-use drq_hdl::emit::Design;
+use drq_hdl::shell::Design;
 use std::process::Command;
 
 /// The design's Verilog and waiver file in a fresh folder.

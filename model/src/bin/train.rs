@@ -6,7 +6,7 @@
 //! `cargo run --release -p drq-model --bin train -- --seed 1 --out model/fashion`
 
 use clap::Parser;
-use drq_hdl::AccelConfig;
+use drq_arch::AccelConfig;
 use drq_model::data::{Dataset, Split};
 use drq_model::eval::{eprint_progress, evaluate, Scheme};
 use drq_model::float::FLOAT_FILE;

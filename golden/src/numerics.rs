@@ -3,7 +3,7 @@
 //! Every other part of the golden model (and every testbench that needs an
 //! effective value) calls these; nothing re-derives them.
 
-use drq_hdl::AccelConfig;
+use drq_arch::AccelConfig;
 
 /// Low-precision activation code q = min(2^A_LO - 1, (a + r) >> s), with
 /// r = 2^(s-1) for s > 0 and 0 for s = 0 (round half up, then saturate).

@@ -12,7 +12,7 @@
 //! only built by [`Layer::from_raw`], which checks every rule that does not
 //! depend on the accelerator; [`Layer::check`] adds those that do.
 
-use drq_hdl::config::{AccelConfig, ParamError};
+use drq_arch::config::{AccelConfig, ParamError};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 

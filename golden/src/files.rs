@@ -6,7 +6,7 @@ use crate::golden::{DataError, LayerData, LayerRun};
 use crate::layer::Layer;
 use crate::npy::{DType, NpyArray, NpyError};
 use crate::tensor::{FeatureMap, Mask, Weights};
-use drq_hdl::AccelConfig;
+use drq_arch::AccelConfig;
 use std::path::{Path, PathBuf};
 
 /// Paths of a layer's input tensors.

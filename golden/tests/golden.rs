@@ -2,12 +2,12 @@
 //! direct nested loops and the SPEC's formulas in division form, and counters
 //! against small layers worked out by hand.
 
-use drq_hdl::config::PeKind;
-use drq_hdl::AccelConfig;
-use drq_verif::layer::RawLayer;
-use drq_verif::rng::{test_seed, Rng};
-use drq_verif::tensor::{FeatureMap, Mask, Weights};
-use drq_verif::{run_layer, Counters, Layer, LayerData};
+use drq_arch::config::PeKind;
+use drq_arch::AccelConfig;
+use drq_golden::layer::RawLayer;
+use drq_golden::rng::{test_seed, Rng};
+use drq_golden::tensor::{FeatureMap, Mask, Weights};
+use drq_golden::{run_layer, Counters, Layer, LayerData};
 
 fn raw_layer(
     c_in: i64,
@@ -328,7 +328,7 @@ fn accumulator_wraps_at_small_acc_bits() {
 }
 
 /// The schedule counters (cycles_total and stall_cycles are checked in
-/// `drq_verif::cycles` and against the RTL).
+/// `drq_golden::cycles` and against the RTL).
 fn counters(h: u64, l: u64, t: u64, tiles: u64) -> Counters {
     Counters {
         steps_high: h,

@@ -4,7 +4,7 @@
 //! This is the step-level schedule the RTL testbenches replay: for each
 //! (channel tile, pixel tile) in SPEC order, each reduction step k gives a
 //! mode (HIGH or LOW) and the set of array rows whose activation is sensitive.
-//! The tokens of a step (their order and fields) are `drq_hdl::token`'s.
+//! The tokens of a step (their order and fields) are `drq_arch::token`'s.
 //!
 //! Row mapping (our choice, documented in `docs/golden-model.md`): row
 //! `r = i * tile_w + j` of the array holds output pixel `(oh0 + i, ow0 + j)`
@@ -14,7 +14,7 @@
 
 use crate::layer::Layer;
 use crate::tensor::Mask;
-use drq_hdl::AccelConfig;
+use drq_arch::AccelConfig;
 use serde::{Deserialize, Serialize};
 
 /// Counters of SPEC section 5. The first four follow from the schedule;

@@ -10,18 +10,19 @@
 //! layer from the golden model, layers per second per kLUT, and the
 //! fraction of LOW steps at which each DRQ variant beats INT8 per LUT.
 
-use crate::golden::{run_layer, LayerData};
-use crate::layer::{Layer, RawLayer};
-use crate::predictor::predict_mask;
-use crate::rng::Rng;
-use crate::sim::workspace_root;
 use crate::synth::{
     failure_message, run_with_progress, synthesize_job, yosys_version, CellStats, Family, SynthJob,
 };
-use crate::tensor::{FeatureMap, Weights};
-use drq_hdl::config::PeKind;
-use drq_hdl::emit::{array_design, Design, Dir};
-use drq_hdl::AccelConfig;
+use drq_arch::config::PeKind;
+use drq_arch::AccelConfig;
+use drq_golden::golden::{run_layer, LayerData};
+use drq_golden::layer::{Layer, RawLayer};
+use drq_golden::predictor::predict_mask;
+use drq_golden::rng::Rng;
+use drq_golden::tensor::{FeatureMap, Weights};
+use drq_hdl::array::array_design;
+use drq_hdl::shell::{Design, Dir};
+use drq_verif::sim::workspace_root;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::process::Command;

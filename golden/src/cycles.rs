@@ -21,9 +21,17 @@
 
 use crate::layer::Layer;
 use crate::schedule::{Lowering, PixelTile};
-use drq_hdl::controller::FILL_AFTER_SETUP;
-use drq_hdl::output_stage::LATENCY as OUTPUT_LATENCY;
-use drq_hdl::AccelConfig;
+use drq_arch::AccelConfig;
+
+/// Cycles from the end of the controller's SETUP row chain to its first
+/// token offered (address, read, register stages and SETUP's last cycle).
+/// A term of the documented formula: the RTL's `drq_hdl::controller`
+/// is checked against it by co-simulation, never the other way round.
+pub const FILL_AFTER_SETUP: u64 = 4;
+
+/// Cycles from a row's handshake into the output stage to its first
+/// element on the stage's output (the formula's output-stage latency).
+pub const OUTPUT_LATENCY: u64 = 4;
 
 /// Which optional phases a run has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,7 +128,7 @@ mod tests {
     use crate::layer::{Layer, RawLayer};
     use crate::rng::Rng;
     use crate::testdata::random_layer_data;
-    use drq_hdl::AccelConfig;
+    use drq_arch::AccelConfig;
 
     fn cfg() -> AccelConfig {
         AccelConfig {

@@ -4,18 +4,18 @@
 //!   and the `drq_top` of the board's `accel.toml` lint clean with `verilator --lint-only -Wall` (only the
 //!   emitted waivers and `constraints/common/*.vlt`);
 //! * the smallest board's wrapper runs in Verilator: reset from the button,
-//!   requests bit-banged over the UART (`drq_verif::uart`), the ID register,
+//!   requests bit-banged over the UART (`drq_fpga::uart`), the ID register,
 //!   a RW register, a refused write to a read-only register, and a word of
 //!   the weight buffer through the window;
 //! * every constraint file names only ports the wrapper has, places every
 //!   port bit, and gives the clock its frequency.
 
-use drq_hdl::config::RawAccelConfig;
-use drq_hdl::emit::{Design, Dir, Port};
+use drq_arch::config::RawAccelConfig;
+use drq_arch::AccelConfig;
+use drq_fpga::uart::{Answer, Request, Status, UartRx, UartTx};
+use drq_hdl::shell::{Design, Dir, Port};
 use drq_hdl::top::{reg, top_design, Buffer, WindowMap, ID_VALUE};
-use drq_hdl::AccelConfig;
 use drq_verif::sim::{workspace_root, Model, SimOptions};
-use drq_verif::uart::{Answer, Request, Status, UartRx, UartTx};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,6 +1,6 @@
 //! Yosys synthesis of emitted designs and the cell counts it reports.
 
-use drq_hdl::emit::Design;
+use drq_hdl::shell::Design;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};

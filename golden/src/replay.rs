@@ -1,5 +1,5 @@
 //! The reference token stream of a layer: the golden model's step-level
-//! schedule cut into the array's tokens (`drq_hdl::token`), tile by tile,
+//! schedule cut into the array's tokens (`drq_arch::token`), tile by tile,
 //! with the accumulators each tile must produce. RTL testbenches replay it
 //! into the array; the region controller must generate exactly this stream.
 
@@ -7,8 +7,8 @@ use crate::golden::{run_layer, DataError, LayerData, LayerRun};
 use crate::layer::Layer;
 use crate::numerics::{wrap_acc, Quantizer};
 use crate::schedule::{InputSensitivity, Lowering, PixelTile, Step};
-use drq_hdl::token::{act_digit, weight_digit, TokenFormat};
-use drq_hdl::AccelConfig;
+use drq_arch::token::{act_digit, weight_digit, TokenFormat};
+use drq_arch::AccelConfig;
 
 /// One token for every row and column at once (before the array's skew).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,6 +1,7 @@
-//! Verilog emission: rust-hdl generates the core (every block, leaf to
-//! array); this module adds the top-level shell with plain, exact-width
-//! ports, the Verilator lint waivers and `params.json`.
+//! The bottom layer of emission: rust-hdl generates a block's core; this
+//! module wraps it in a top-level shell with plain, exact-width ports and
+//! writes the Verilator lint waivers. Every block builds its own design
+//! from these pieces; `designs` lists them.
 //!
 //! rust-hdl widths are Rust types, so the core's datapath is 64-bit words
 //! and its per-row and per-column ports are named `name$k`. The shell packs
@@ -9,9 +10,7 @@
 //! zero- or sign-extends them into the core, so synthesis sees constants in
 //! every unused bit and trims it. Same configuration, same bytes.
 
-use crate::array::SystolicArray;
-use crate::config::AccelConfig;
-use crate::token::TokenFormat;
+use drq_arch::config::AccelConfig;
 use rust_hdl::prelude::*;
 use std::fmt::Write;
 
@@ -66,104 +65,44 @@ pub(crate) struct ShellPort {
     pub extend: Widen,
 }
 
+impl ShellPort {
+    /// A port named `name` in the shell and `core_name` in the core;
+    /// `count` lanes (`core_name$k`) or, for `None`, one scalar port.
+    pub fn new(
+        name: &str,
+        core_name: &str,
+        dir: Dir,
+        lane_width: u32,
+        count: Option<u32>,
+        extend: Widen,
+    ) -> ShellPort {
+        ShellPort {
+            name: name.into(),
+            core_name: core_name.into(),
+            dir,
+            lane_width,
+            lanes: match count {
+                None => Lanes::Scalar,
+                Some(count) => Lanes::Vector { count },
+            },
+            extend,
+        }
+    }
+}
+
 pub(crate) fn clog2(n: u32) -> u32 {
     (32 - (n.max(2) - 1).leading_zeros()).max(1)
 }
 
-fn array_ports(cfg: &AccelConfig, fmt: &TokenFormat) -> Vec<ShellPort> {
-    use Dir::*;
-    use Widen::{Flag, Sign, Zero};
-    let p = |name: &str, core_name: &str, dir, lane_width, lanes, extend| ShellPort {
-        name: name.into(),
-        core_name: core_name.into(),
-        dir,
-        lane_width,
-        lanes,
-        extend,
-    };
-    let rows = Lanes::Vector { count: cfg.rows };
-    let cols = || Lanes::Vector { count: cfg.cols };
-    vec![
-        p("clk", "clock", Input, 1, Lanes::Scalar, Flag),
-        p("rst", "reset", Input, 1, Lanes::Scalar, Flag),
-        p("in_valid", "in_valid", Input, 1, Lanes::Scalar, Flag),
-        p("in_ready", "in_ready", Output, 1, Lanes::Scalar, Flag),
-        p("in_first", "in_first", Input, 1, Lanes::Scalar, Flag),
-        p("in_commit", "in_commit", Input, 1, Lanes::Scalar, Flag),
-        p("in_last", "in_last", Input, 1, Lanes::Scalar, Flag),
-        p(
-            "in_hshift",
-            "in_hshift",
-            Input,
-            fmt.hshift_bits,
-            Lanes::Scalar,
-            Zero,
-        ),
-        p("in_digits", "in_digit", Input, fmt.digit_bits, rows, Zero),
-        p(
-            "in_sens",
-            "in_sens",
-            Input,
-            1,
-            Lanes::Vector { count: cfg.rows },
-            Flag,
-        ),
-        p(
-            "in_w_digits",
-            "in_w_digit",
-            Input,
-            fmt.w_digit_bits,
-            cols(),
-            Sign,
-        ),
-        p("in_w_lows", "in_w_low", Input, fmt.w_low_bits, cols(), Sign),
-        p(
-            "low_shift",
-            "low_shift",
-            Input,
-            fmt.low_shift_bits,
-            Lanes::Scalar,
-            Zero,
-        ),
-        p("bias", "bias", Input, 32, cols(), Sign),
-        p("out_valid", "out_valid", Output, 1, Lanes::Scalar, Flag),
-        p("out_ready", "out_ready", Input, 1, Lanes::Scalar, Flag),
-        p(
-            "out_row",
-            "out_row",
-            Output,
-            clog2(cfg.rows),
-            Lanes::Scalar,
-            Zero,
-        ),
-        p("out_acc", "out_acc", Output, cfg.acc_bits, cols(), Zero),
-        p("busy", "busy", Output, 1, Lanes::Scalar, Flag),
-    ]
-}
-
 /// The shell's `clk` and `rst`, driving the core's `clock` and `reset`.
 pub(crate) fn clock_and_reset() -> [ShellPort; 2] {
-    let flag = |name: &str, core_name: &str| ShellPort {
-        name: name.into(),
-        core_name: core_name.into(),
-        dir: Dir::Input,
-        lane_width: 1,
-        lanes: Lanes::Scalar,
-        extend: Widen::Flag,
-    };
+    let flag = |name, core_name| ShellPort::new(name, core_name, Dir::Input, 1, None, Widen::Flag);
     [flag("clk", "clock"), flag("rst", "reset")]
 }
 
 /// A port whose shell and core names agree.
 pub(crate) fn scalar(name: &str, dir: Dir, lane_width: u32, extend: Widen) -> ShellPort {
-    ShellPort {
-        name: name.into(),
-        core_name: name.into(),
-        dir,
-        lane_width,
-        lanes: Lanes::Scalar,
-        extend,
-    }
+    ShellPort::new(name, name, dir, lane_width, None, extend)
 }
 
 fn core_verilog<B: Block>(block: &mut B, core_name: &str) -> String {
@@ -296,74 +235,6 @@ fn waivers(top: &str) -> String {
     )
 }
 
-/// The systolic array of a configuration: top module `drq_array`.
-pub fn array_design(cfg: &AccelConfig) -> Design {
-    let fmt = TokenFormat::new(cfg);
-    design(
-        "drq_array",
-        "drq_array_core",
-        cfg,
-        array_ports(cfg, &fmt),
-        &mut SystolicArray::new(cfg),
-    )
-}
-
-/// One processing element alone (top `drq_pe`), for area figures.
-pub fn pe_design(cfg: &AccelConfig) -> Design {
-    let fmt = TokenFormat::new(cfg);
-    use Dir::{Input, Output};
-    use Widen::{Flag, Sign, Zero};
-    let mut ports = vec![
-        scalar("clock", Input, 1, Flag),
-        scalar("reset", Input, 1, Flag),
-        scalar("drain", Input, 1, Flag),
-    ];
-    for (dir, suffix) in [(Input, "in"), (Output, "out")] {
-        let p = |base: &str, dir, lane_width, extend| {
-            scalar(&format!("{base}_{suffix}"), dir, lane_width, extend)
-        };
-        ports.extend([
-            p("valid", dir, 1, Flag),
-            p("first", dir, 1, Flag),
-            p("commit", dir, 1, Flag),
-            p("sens", dir, 1, Flag),
-            p("digit", dir, fmt.digit_bits, Zero),
-            p("hshift", dir, fmt.hshift_bits, Zero),
-            p("w_digit", dir, fmt.w_digit_bits, Sign),
-            p("w_low", dir, fmt.w_low_bits, Sign),
-            p("acc_hi", dir, cfg.acc_bits, Zero),
-            p("acc_lo", dir, cfg.acc_bits, Zero),
-        ]);
-    }
-    let mut pe = crate::pe::ProcessingElement::new(&crate::pe::PeParams::new(cfg));
-    design("drq_pe", "drq_pe_core", cfg, ports, &mut pe)
-}
-
-/// The PE's multiplier leaf alone (top `drq_mul`), for its exhaustive test:
-/// `p = a * b` with `a` a signed weight digit and `b` an unsigned activation
-/// digit of the configuration's widths.
-pub fn multiplier_design(cfg: &AccelConfig) -> Design {
-    let fmt = TokenFormat::new(cfg);
-    let (top, core) = ("drq_mul", "drq_mul_core");
-    let ports = vec![
-        scalar("a", Dir::Input, fmt.w_digit_bits, Widen::Sign),
-        scalar("b", Dir::Input, fmt.digit_bits, Widen::Zero),
-        scalar(
-            "p",
-            Dir::Output,
-            fmt.w_digit_bits + fmt.digit_bits,
-            Widen::Zero,
-        ),
-    ];
-    design(
-        top,
-        core,
-        cfg,
-        ports,
-        &mut crate::leaf::SignedMul::new(fmt.w_digit_bits, fmt.digit_bits),
-    )
-}
-
 pub(crate) fn design<B: Block>(
     top: &str,
     core: &str,
@@ -391,45 +262,4 @@ pub(crate) fn design<B: Block>(
             .collect(),
         waivers: waivers(top),
     }
-}
-
-/// Every block `drq verilog` writes, each its own top in its own file.
-pub fn accelerator_designs(cfg: &AccelConfig) -> Vec<Design> {
-    vec![
-        array_design(cfg),
-        crate::predictor::predictor_design(cfg),
-        crate::controller::controller_design(cfg),
-        crate::output_stage::output_stage_design(cfg),
-        crate::top::top_design(cfg),
-    ]
-}
-
-/// `params.json`: the configuration, the widths derived from it and the
-/// ports of every emitted top.
-pub fn params_json(cfg: &AccelConfig, designs: &[Design]) -> String {
-    let fmt = TokenFormat::new(cfg);
-    let tops: serde_json::Map<String, serde_json::Value> = designs
-        .iter()
-        .map(|d| (d.top.clone(), serde_json::json!({ "ports": d.ports })))
-        .collect();
-    let v = serde_json::json!({
-        "config": cfg,
-        "act_row_pitch": cfg.act_row_pitch(),
-        "mask_row_pitch": cfg.mask_row_pitch(),
-        "token": {
-            "tokens_per_high_step": cfg.tokens_per_high_step(),
-            "high_token_shifts": fmt.high_tokens.iter().map(|t| t.shift).collect::<Vec<_>>(),
-            "hshift_unit_log2": fmt.hshift_unit_log2,
-            "hshift_bits": fmt.hshift_bits,
-            "digit_bits": fmt.digit_bits,
-            "w_digit_bits": fmt.w_digit_bits,
-            "w_low_bits": fmt.w_low_bits,
-            "product_bits": fmt.product_bits,
-            "low_shift_bits": fmt.low_shift_bits,
-        },
-        "tops": tops,
-    });
-    let mut s = serde_json::to_string_pretty(&v).expect("params serialise");
-    s.push('\n');
-    s
 }

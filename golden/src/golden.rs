@@ -10,8 +10,8 @@ use crate::numerics::{requantize, wrap_acc, Quantizer};
 use crate::predictor::predict_mask;
 use crate::schedule::{Counters, InputSensitivity, Lowering};
 use crate::tensor::{FeatureMap, Mask, Weights};
-use drq_hdl::config::PeKind;
-use drq_hdl::AccelConfig;
+use drq_arch::config::PeKind;
+use drq_arch::AccelConfig;
 
 /// The tensors of one layer run.
 #[derive(Debug, Clone)]

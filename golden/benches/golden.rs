@@ -3,11 +3,11 @@
 //! mix of sensitive and insensitive regions. Prints multiply-accumulates per
 //! second; run with `make bench-golden` (release build).
 
-use drq_hdl::AccelConfig;
-use drq_verif::layer::RawLayer;
-use drq_verif::rng::Rng;
-use drq_verif::tensor::{FeatureMap, Weights};
-use drq_verif::{run_layer, Layer, LayerData};
+use drq_arch::AccelConfig;
+use drq_golden::layer::RawLayer;
+use drq_golden::rng::Rng;
+use drq_golden::tensor::{FeatureMap, Weights};
+use drq_golden::{run_layer, Layer, LayerData};
 use std::time::Instant;
 
 fn main() {

@@ -6,7 +6,7 @@ use crate::golden::LayerData;
 use crate::layer::Layer;
 use crate::rng::Rng;
 use crate::tensor::{FeatureMap, Mask, Weights};
-use drq_hdl::AccelConfig;
+use drq_arch::AccelConfig;
 
 /// Input and weights with edge values one time in five each; bias in
 /// +-`bias_range`; the given mask (None: predicted from the threshold).

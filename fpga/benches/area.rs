@@ -5,11 +5,13 @@
 //! `make area`; `MESH=8 make area` for a smaller array. Writes
 //! `sim-out/area/area.json`.
 
-use drq_hdl::config::PeKind;
-use drq_hdl::emit::{array_design, pe_design, Design, Dir, Port};
-use drq_hdl::AccelConfig;
+use drq_arch::config::PeKind;
+use drq_arch::AccelConfig;
+use drq_fpga::synth::{synthesize, CellStats, Family};
+use drq_hdl::array::array_design;
+use drq_hdl::pe::pe_design;
+use drq_hdl::shell::{Design, Dir, Port};
 use drq_verif::sim::workspace_root;
-use drq_verif::synth::{synthesize, CellStats, Family};
 use std::time::Instant;
 
 /// The PE's compute datapath alone: a wrapper that ties the read-out chain

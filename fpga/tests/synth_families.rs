@@ -5,10 +5,10 @@
 //! family (one Yosys front end, then each family's script). Place and
 //! route stays in `make synth` / `make synth-compare` (too slow for CI).
 
-use drq_hdl::emit::array_design;
+use drq_arch::AccelConfig;
+use drq_fpga::synth::{synthesize, synthesize_families, yosys_warnings, Family};
+use drq_hdl::array::array_design;
 use drq_hdl::top::top_design;
-use drq_hdl::AccelConfig;
-use drq_verif::synth::{synthesize, synthesize_families, yosys_warnings, Family};
 
 fn small() -> AccelConfig {
     AccelConfig {
@@ -124,7 +124,7 @@ fn xilinx_7_series() {
 
 #[test]
 fn a_latch_is_rejected() {
-    use drq_hdl::emit::{Design, Dir, Port};
+    use drq_hdl::shell::{Design, Dir, Port};
     let latch = Design {
         top: "latchy".into(),
         verilog: "module latchy(input wire en, input wire d, output reg q);\n  always @(*) if (en) q = d;\nendmodule\n".into(),

@@ -1,0 +1,11 @@
+//! DRQ architecture: what the hardware, the golden model and the host all
+//! agree on, with no hardware-description code (docs/spec.md).
+//!
+//! * [`config`]: the one typed, validated generator configuration
+//!   ([`AccelConfig`], docs/spec.md §1).
+//! * [`token`]: the token order and field widths of the array (§4).
+
+pub mod config;
+pub mod token;
+
+pub use config::{AccelConfig, ConfigError};
