@@ -1,12 +1,12 @@
-//! The accelerator's generator parameters (SPEC section 1).
+//! The accelerator's generator parameters (docs/spec.md §1).
 //!
 //! One typed configuration, [`AccelConfig`], is read by the RTL generator, the
 //! golden model and every testbench. It is only ever constructed through
 //! [`AccelConfig::from_raw`] (or the TOML / default helpers that call it), so a
 //! value of this type is always valid: every range and combination rule of
-//! the SPEC has been checked, and derived widths are computed in one place.
+//! docs/spec.md §1 has been checked, and derived widths are computed in one place.
 //!
-//! The file format is TOML with the SPEC names in lower case:
+//! The file format is TOML with the spec names in lower case:
 //!
 //! ```toml
 //! rows = 16
@@ -25,7 +25,7 @@
 //! bias_words = 256     # bias buffer (output channels)
 //! ```
 //!
-//! A missing key takes the SPEC default; an unknown key is an error.
+//! A missing key takes the spec default; an unknown key is an error.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -131,7 +131,7 @@ impl PeKind {
     }
 }
 
-/// A validated accelerator configuration (SPEC section 1, generator parameters).
+/// A validated accelerator configuration (docs/spec.md §1, generator parameters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub struct AccelConfig {
     /// Array rows = output pixels per tile (1..=64).
@@ -150,14 +150,14 @@ pub struct AccelConfig {
     pub acc_bits: u32,
     /// Side of a square sensitivity region (1, 2, 4, 8 or 16).
     pub region: u32,
-    /// Processing element kind (not a SPEC parameter: the INT8 baseline
+    /// Processing element kind (not a spec parameter: the INT8 baseline
     /// of the FPGA comparison is the same array with the plain PE).
     pub pe: PeKind,
     /// Depth of the mask buffer and of the predictor's region-sum memory:
     /// (channel, region) entries, C * ceil(H/R) * ceil(W/R) at most
-    /// (16..=524288; not a SPEC parameter).
+    /// (16..=524288; not a spec parameter).
     pub mask_words: u32,
-    /// Widest feature map W the buffers hold (1..=65535; not a SPEC
+    /// Widest feature map W the buffers hold (1..=65535; not a spec
     /// parameter). Buffers store a row of W_PITCH = next power of two of
     /// max_width words: see `act_row_pitch`.
     pub max_width: u32,
@@ -248,7 +248,7 @@ pub fn bits_for(n: u32) -> u32 {
 }
 
 impl AccelConfig {
-    /// Validate a raw configuration; missing keys take the SPEC defaults.
+    /// Validate a raw configuration; missing keys take the spec default.
     /// The first rule broken is reported, naming the parameter and the range.
     pub fn from_raw(raw: &RawAccelConfig) -> Result<AccelConfig, ParamError> {
         let d = AccelConfig::default();

@@ -4,8 +4,12 @@
 //! * [`config`]: the one typed, validated generator configuration
 //!   ([`AccelConfig`], docs/spec.md §1).
 //! * [`token`]: the token order and field widths of the array (§4).
+//! * [`regs`]: the register map table of `drq_top` and its buffer window
+//!   (§8): the one source of the RTL's register file, the JSON, the C
+//!   header and the docs table.
 
 pub mod config;
+pub mod regs;
 pub mod token;
 
 pub use config::{AccelConfig, ConfigError};

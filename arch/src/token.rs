@@ -1,5 +1,5 @@
-//! The token format of the array: how a step is cut into tokens (SPEC section
-//! 4) and the widths of every token field. The golden model replays tokens in
+//! The token format of the array: how a step is cut into tokens (docs/spec.md
+//! §4) and the widths of every token field. The golden model replays tokens in
 //! exactly this order and the RTL is generated with exactly these widths, so
 //! both read them from here.
 //!

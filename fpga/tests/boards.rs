@@ -11,10 +11,11 @@
 //!   port bit, and gives the clock its frequency.
 
 use drq_arch::config::RawAccelConfig;
+use drq_arch::regs::{reg, Buffer, WindowMap, ID_VALUE};
 use drq_arch::AccelConfig;
 use drq_fpga::uart::{Answer, Request, Status, UartRx, UartTx};
 use drq_hdl::shell::{Design, Dir, Port};
-use drq_hdl::top::{reg, top_design, Buffer, WindowMap, ID_VALUE};
+use drq_hdl::top::top_design;
 use drq_verif::sim::{workspace_root, Model, SimOptions};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

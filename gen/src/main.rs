@@ -34,7 +34,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run one convolution layer, or a network of layers (--network), through
-    /// the golden model (SPEC sections 2-5).
+    /// the golden model (docs/spec.md §2-§5).
     Golden(GoldenArgs),
     /// Print the resolved accelerator configuration (file + flags) as TOML.
     Config(ConfigArgs),
@@ -55,17 +55,53 @@ enum Command {
     Regress(RegressArgs),
     /// Run a layer whose precision switches region by region through the
     /// Verilator model with a dump: waves.vcd, waves.gtkw (GTKWave save file,
-    /// SPEC section 6 signals grouped, mode in colour) and regions.svg.
+    /// docs/spec.md §6 signals grouped, mode in colour) and regions.svg.
     Waves(WavesArgs),
     /// Write the Verilog of the accelerator, its lint waivers, params.json and
     /// the register map (drq_top_regs.json, drq_top_regs.h).
     Verilog(VerilogArgs),
+    /// Print the register map of drq_top for a configuration: the docs
+    /// table (--format markdown), drq_top_regs.json or drq_top_regs.h.
+    Regs(RegsArgs),
     /// Synthesize drq_top for a board (or --family) with Yosys and place and
     /// route it with nextpnr where open tools exist: report.json, report.md.
     Synth(synth_cmd::SynthArgs),
     /// DRQ vs INT8 vs activation-only DRQ on the ECP5-85F: area, Fmax and
     /// cycles of a reference layer: compare.json, compare.md.
     SynthCompare(synth_cmd::SynthCompareArgs),
+}
+
+#[derive(Args, Debug)]
+struct RegsArgs {
+    #[command(flatten)]
+    config: ConfigArgs,
+    /// What to print.
+    #[arg(long, value_enum, default_value = "markdown")]
+    format: RegsFormat,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum RegsFormat {
+    /// The register table of docs/top.md.
+    Markdown,
+    /// drq_top_regs.json: registers with their bit fields, the window.
+    Json,
+    /// drq_top_regs.h.
+    Header,
+}
+
+fn regs(args: &RegsArgs) -> Result<()> {
+    use drq_arch::regs::{register_map_header, register_map_json, register_map_markdown};
+    let cfg = args.config.resolve()?;
+    print!(
+        "{}",
+        match args.format {
+            RegsFormat::Markdown => register_map_markdown(),
+            RegsFormat::Json => register_map_json(&cfg),
+            RegsFormat::Header => register_map_header(&cfg),
+        }
+    );
+    Ok(())
 }
 
 #[derive(Args, Debug)]
@@ -157,7 +193,7 @@ struct SimArgs {
     #[command(flatten)]
     run: GoldenArgs,
     /// Also write a VCD waveform of the whole run as waves.vcd in the output
-    /// folder (SPEC section 6 signals under drq_top.core.ctrl).
+    /// folder (docs/spec.md §6 signals under drq_top.core.ctrl).
     #[arg(long)]
     waves: bool,
 }
@@ -185,11 +221,11 @@ fn verilog(args: &VerilogArgs) -> Result<()> {
     ));
     files.push((
         "drq_top_regs.json".into(),
-        drq_hdl::top::register_map_json(&cfg).into_bytes(),
+        drq_arch::regs::register_map_json(&cfg).into_bytes(),
     ));
     files.push((
         "drq_top_regs.h".into(),
-        drq_hdl::top::register_map_header(&cfg).into_bytes(),
+        drq_arch::regs::register_map_header(&cfg).into_bytes(),
     ));
     let named: Vec<(&str, Vec<u8>)> = files.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
     write_outputs(&args.out, &named)
@@ -209,7 +245,7 @@ fn verilog(args: &VerilogArgs) -> Result<()> {
 #[derive(Args, Debug, Clone)]
 struct ConfigArgs {
     /// Accelerator configuration (TOML, keys rows, cols, a_hi, a_lo, w_hi,
-    /// w_lo, acc_bits, region); missing keys take the SPEC defaults.
+    /// w_lo, acc_bits, region); missing keys take the spec default.
     #[arg(long, value_name = "TOML")]
     config: Option<PathBuf>,
     #[arg(long, allow_negative_numbers = true)]
@@ -519,6 +555,7 @@ fn main() -> ExitCode {
         Command::Calibrate(a) => model_cmd::calibrate_cmd(a),
         Command::Config(a) => a.resolve().map(|c| print!("{}", c.to_toml())),
         Command::Verilog(a) => verilog(a),
+        Command::Regs(a) => regs(a),
         Command::Synth(a) => synth_cmd::synth(a),
         Command::SynthCompare(a) => synth_cmd::synth_compare(a),
     };

@@ -115,7 +115,7 @@ pub fn synth(args: &SynthArgs) -> Result<()> {
 
 #[derive(Args, Debug)]
 pub struct SynthCompareArgs {
-    /// The base configuration (default: the SPEC default, 16x16); the
+    /// The base configuration (default: the spec default, 16x16); the
     /// variants drq, int8 (pe = "int8") and drq_w8 (w_lo = w_hi) derive from it.
     #[command(flatten)]
     config: ConfigArgs,

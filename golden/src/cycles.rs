@@ -1,5 +1,5 @@
 //! `cycles_total` of `drq_top`: the documented cycle formula of the
-//! implementation (SPEC section 5), derived from the schedule. The RTL is
+//! implementation (docs/spec.md §5, §7), derived from the schedule. The RTL is
 //! checked against it for every co-simulated layer; `docs/top.md` explains
 //! each term.
 //!

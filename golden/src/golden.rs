@@ -1,4 +1,4 @@
-//! The golden model of one layer: SPEC sections 2 to 5, bit for bit.
+//! The golden model of one layer: docs/spec.md §2-§5, bit for bit.
 //!
 //! The output does not depend on the schedule (a_eff is fixed by the mask), so
 //! the accumulators are computed by a direct convolution over the effective

@@ -1,4 +1,4 @@
-//! A convolution layer's run-time parameters (SPEC section 1), read from JSON.
+//! A convolution layer's run-time parameters (docs/spec.md §1), read from JSON.
 //!
 //! ```json
 //! { "c_in": 64, "c_out": 64, "h": 56, "w": 56, "kernel": 3, "stride": 1,

@@ -1,4 +1,4 @@
-//! The number rules of SPEC section 2, each defined once.
+//! The number rules of docs/spec.md §2, each defined once.
 //!
 //! Every other part of the golden model (and every testbench that needs an
 //! effective value) calls these; nothing re-derives them.

@@ -1,4 +1,4 @@
-//! The just-in-time sensitivity predictor (SPEC section 3): a mean filter over
+//! The just-in-time sensitivity predictor (docs/spec.md §3): a mean filter over
 //! square regions compared with a threshold, with no division.
 
 use crate::tensor::{FeatureMap, Mask};

@@ -86,7 +86,7 @@ impl<'a> Replay<'a> {
         self.quant.s + self.quant.sw
     }
 
-    /// All tiles in SPEC order.
+    /// All tiles in spec order.
     pub fn tiles(&self) -> impl Iterator<Item = TileReplay> + '_ {
         self.lowering.tiles().map(|(ct, pt)| self.tile(ct, pt))
     }

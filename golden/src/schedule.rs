@@ -1,8 +1,8 @@
-//! Lowering a convolution onto the array (SPEC section 4): tiles, steps, step
+//! Lowering a convolution onto the array (docs/spec.md §4): tiles, steps, step
 //! modes, tokens and the counters of section 5 that follow from them.
 //!
 //! This is the step-level schedule the RTL testbenches replay: for each
-//! (channel tile, pixel tile) in SPEC order, each reduction step k gives a
+//! (channel tile, pixel tile) in spec order, each reduction step k gives a
 //! mode (HIGH or LOW) and the set of array rows whose activation is sensitive.
 //! The tokens of a step (their order and fields) are `drq_arch::token`'s.
 //!
@@ -17,7 +17,7 @@ use crate::tensor::Mask;
 use drq_arch::AccelConfig;
 use serde::{Deserialize, Serialize};
 
-/// Counters of SPEC section 5. The first four follow from the schedule;
+/// Counters of docs/spec.md §5. The first four follow from the schedule;
 /// `cycles_total` and `stall_cycles` from the cycle formula of `drq_top`
 /// (`crate::cycles`, `docs/top.md`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,7 +52,7 @@ pub struct Tap {
 /// A rectangle of output pixels run as one tile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PixelTile {
-    /// Index in SPEC order (left to right, top to bottom).
+    /// Index in spec order (left to right, top to bottom).
     pub index: u32,
     /// Top-left output pixel.
     pub oh0: u32,
@@ -175,12 +175,12 @@ impl Lowering {
         }
     }
 
-    /// All pixel tiles in SPEC order.
+    /// All pixel tiles in spec order.
     pub fn pixel_tiles(&self) -> impl Iterator<Item = PixelTile> + '_ {
         (0..self.pixel_tile_count()).map(|i| self.pixel_tile(i))
     }
 
-    /// All (channel tile, pixel tile) pairs in SPEC order.
+    /// All (channel tile, pixel tile) pairs in spec order.
     pub fn tiles(&self) -> impl Iterator<Item = (u32, PixelTile)> + '_ {
         (0..self.channel_tiles()).flat_map(move |ct| self.pixel_tiles().map(move |pt| (ct, pt)))
     }
@@ -238,7 +238,7 @@ impl Lowering {
         }
     }
 
-    /// Counters of the whole layer (SPEC section 5: steps_high, steps_low,
+    /// Counters of the whole layer (docs/spec.md §5: steps_high, steps_low,
     /// token_cycles, tiles).
     /// Every pixel tile with its number of HIGH steps (the same in every
     /// channel tile): one walk of the schedule, from which [`Self::counters`]

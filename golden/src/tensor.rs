@@ -1,5 +1,5 @@
 //! Plain row-major tensors of the golden model: feature maps, weights and
-//! region masks. Shapes follow the SPEC and the `.npy` files.
+//! region masks. Shapes follow docs/spec.md and the `.npy` files.
 
 /// Activation codes `[C, H, W]`, unsigned.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,5 +1,5 @@
 //! The golden model against convolutions written independently here, with
-//! direct nested loops and the SPEC's formulas in division form, and counters
+//! direct nested loops and the spec's formulas in division form, and counters
 //! against small layers worked out by hand.
 
 use drq_arch::config::PeKind;
@@ -95,13 +95,13 @@ fn reference_int8_conv(layer: &Layer, acc_bits: u32, data: &LayerData) -> Vec<i6
     )
 }
 
-/// The SPEC's insensitive activation in division form.
+/// The spec's insensitive activation in division form.
 fn q_of(a: i64, s: u32, a_lo: u32) -> i64 {
     let r = if s > 0 { 1i64 << (s - 1) } else { 0 };
     floor_div_pow2(a + r, s).min((1 << a_lo) - 1)
 }
 
-/// The SPEC's low-precision weight in division form.
+/// The spec's low-precision weight in division form.
 fn w_lo_of(w: i64, sw: u32, w_lo: u32) -> i64 {
     let r = if sw > 0 { 1i64 << (sw - 1) } else { 0 };
     floor_div_pow2(w + r, sw).clamp(-(1 << (w_lo - 1)), (1 << (w_lo - 1)) - 1)

@@ -28,14 +28,7 @@ use crate::ram::WordRam;
 use drq_arch::config::AccelConfig;
 use rust_hdl::prelude::*;
 
-/// Byte-address width of the AXI4-Lite port.
-pub const ADDR_BITS: u32 = 24;
-/// Register slots (32 bits each) at byte addresses 0 .. 4 * NUM_REGS.
-pub const NUM_REGS: u32 = 64;
-/// Byte address of the buffer window.
-pub const WINDOW_BASE: u64 = 0x10_0000;
-/// Words the window can span: from `WINDOW_BASE` to the top of the address space.
-pub const MAX_WINDOW_WORDS: u64 = ((1 << ADDR_BITS) - WINDOW_BASE) / 4;
+pub use drq_arch::regs::{ADDR_BITS, MAX_WINDOW_WORDS, NUM_REGS, WINDOW_BASE};
 /// BRESP / RRESP codes.
 pub const RESP_OKAY: u64 = 0;
 pub const RESP_SLVERR: u64 = 2;

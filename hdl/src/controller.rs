@@ -1,4 +1,4 @@
-//! The region controller (SPEC sections 4 and 6): walks the loop nest of a
+//! The region controller (docs/spec.md §4 and 6): walks the loop nest of a
 //! layer given by run-time registers, generates the activation, mask and
 //! weight addresses of every step, decides each step's mode from the mask
 //! bits of the rows it feeds, cuts the step into the array's tokens and
@@ -38,8 +38,8 @@ use drq_arch::token::TokenFormat;
 use rust_hdl::prelude::*;
 
 /// Width of the counters.
-pub const COUNTER_BITS: u32 = 48;
-/// Width of the standalone controller's layer ports (the SPEC's 16-bit
+pub use drq_arch::regs::COUNTER_BITS;
+/// Width of the standalone controller's layer ports (the spec's 16-bit
 /// fields); inside, every dimension, coordinate and counter is cut to the
 /// configuration's `AccelConfig::dim_bits` / `coord_bits`.
 pub const REG_BITS: u32 = 16;
@@ -359,7 +359,7 @@ pub struct RegionController {
     pub tiles: Signal<Out, Word>,
     pub stall_cycles: Signal<Out, Word>,
     pub cycles: Signal<Out, Word>,
-    // Waveform names of SPEC section 6 (the step whose tokens are offered).
+    // Waveform names of docs/spec.md §6 (the step whose tokens are offered).
     pub drq_mode_high: Signal<Out, Bit>,
     pub drq_channel: Signal<Out, Word>,
     pub drq_region_y: Signal<Out, Word>,

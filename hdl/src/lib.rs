@@ -10,6 +10,8 @@
 //!   systolic array, PE to top `drq_array`.
 //! * [`predictor`] (`drq_predictor`), [`controller`] (`drq_controller`),
 //!   [`output_stage`] (`drq_output_stage`), [`axil`] (the AXI4-Lite slave).
+//! * [`regfile`]: the register map as a block (generated from
+//!   `drq_arch::regs` by `build.rs`).
 //! * [`top`]: the whole accelerator `drq_top`.
 //! * [`designs`]: the registry of every emitted design and `params.json`.
 
@@ -23,6 +25,7 @@ pub mod output_stage;
 pub mod pe;
 pub mod predictor;
 pub mod ram;
+pub mod regfile;
 pub mod shell;
 pub mod skew;
 pub mod top;

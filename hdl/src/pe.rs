@@ -13,7 +13,7 @@
 //!   once per output when the array drains (`array.rs`).
 //!
 //! Both accumulators wrap at ACC_BITS (their upper bits are masked to zero),
-//! so `acc_hi + (acc_lo << (s + sw))` at the drain is the SPEC's wrapped sum.
+//! so `acc_hi + (acc_lo << (s + sw))` at the drain is the spec's wrapped sum.
 //! While `drain` is high the accumulators shift down the column instead.
 
 use crate::leaf::{word, Reg, SignedMul, Word};

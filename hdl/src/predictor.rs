@@ -1,4 +1,4 @@
-//! The sensitivity predictor (SPEC section 3): per-region sums of a feature
+//! The sensitivity predictor (docs/spec.md §3): per-region sums of a feature
 //! map as it streams in, in any order, then mask = (sum >= T * n) per region.
 //! Interface, cycle behaviour and hazards: `docs/predictor.md`.
 //!
@@ -82,7 +82,7 @@ impl PredictorParams {
 }
 
 /// Bits of the layer inputs `channels`, `height`, `width`, `threshold` (the
-/// SPEC's 16-bit fields) and of the region counts derived from them.
+/// spec's 16-bit fields) and of the region counts derived from them.
 const PORT_BITS: u32 = 16;
 
 #[derive(LogicBlock)]

@@ -20,208 +20,18 @@
 //!   its sums into the other mask buffer. `done` and the interrupt follow.
 
 use crate::array::SystolicArray;
-use crate::axil::{AxiLiteSlave, WINDOW_BASE};
-use crate::controller::COUNTER_BITS;
+use crate::axil::AxiLiteSlave;
 use crate::controller::{ControllerParams, RegionController};
 use crate::leaf::{low_mask as mask, Reg, SignedMul, Word, WordReg};
 use crate::output_stage::OutputStage;
 use crate::predictor::{PredictorParams, SensitivityPredictor};
 use crate::ram::{ReplicatedRam, WordRam};
+use crate::regfile::HostRegisters;
 use crate::shell::clog2;
 use drq_arch::config::{AccelConfig, PeKind};
+use drq_arch::regs::{info_values, phase, reg, WindowMap, COUNTER_BITS};
 use drq_arch::token::TokenFormat;
 use rust_hdl::prelude::*;
-
-/// Register indices (byte address = 4 * index). Slots below `N_RW` are
-/// read/write, the next `N_RO` read-only.
-pub mod reg {
-    /// Write: bit 0 starts a run (ignored while busy), bit 1 clears `done`,
-    /// the interrupt and `host_conflict`.
-    pub const CMD: usize = 0;
-    /// Bit 0 predict_in, 1 predict_out, 2 irq_enable, 3 act_sel, 4 mask_sel.
-    pub const MODE: usize = 1;
-    pub const C_IN: usize = 2;
-    pub const C_OUT: usize = 3;
-    pub const H: usize = 4;
-    pub const W: usize = 5;
-    pub const KERNEL: usize = 6;
-    pub const STRIDE: usize = 7;
-    pub const PADDING: usize = 8;
-    pub const TILE_H: usize = 9;
-    pub const TILE_W: usize = 10;
-    pub const LOW_SHIFT: usize = 11;
-    pub const W_LOW_SHIFT: usize = 12;
-    pub const THRESHOLD: usize = 13;
-    pub const NEXT_THRESHOLD: usize = 14;
-    pub const REQUANT_MULT: usize = 15;
-    pub const REQUANT_SHIFT: usize = 16;
-    pub const HO: usize = 17;
-    pub const WO: usize = 18;
-    pub const N_RW: usize = 19;
-    /// The bits each RW register holds; the bits above read as 0. CMD 2,
-    /// MODE 5, the low shifts 4 (0..15), REQUANT_SHIFT 6, the thresholds
-    /// and M 16 (the SPEC's widths), every layer dimension
-    /// `AccelConfig::dim_bits` (enough for any layer that fits the
-    /// buffers).
-    pub fn rw_bits(cfg: &drq_arch::AccelConfig) -> [u32; N_RW] {
-        let mut bits = [cfg.dim_bits(); N_RW];
-        bits[CMD] = 2;
-        bits[MODE] = 5;
-        bits[LOW_SHIFT] = 4;
-        bits[W_LOW_SHIFT] = 4;
-        bits[THRESHOLD] = 16;
-        bits[NEXT_THRESHOLD] = 16;
-        bits[REQUANT_MULT] = 16;
-        bits[REQUANT_SHIFT] = 6;
-        bits
-    }
-    /// Bit 0 busy, 1 done, 2 oversize (predictor), 3 host_conflict, 4 irq;
-    /// bits 8..11 the phase.
-    pub const STATUS: usize = 19;
-    /// Counters (`COUNTER_BITS` = 48 bits): low word at the index, bits
-    /// 32..47 at index + 1.
-    pub const STEPS_HIGH: usize = 20;
-    pub const STEPS_LOW: usize = 22;
-    pub const TOKEN_CYCLES: usize = 24;
-    pub const TILES: usize = 26;
-    pub const CYCLES_TOTAL: usize = 28;
-    pub const STALL_CYCLES: usize = 30;
-    /// rows | cols << 8 | region << 16 | pe << 24 (0 drq, 1 int8).
-    pub const INFO_ARRAY: usize = 32;
-    /// a_hi | a_lo << 8 | w_hi << 16 | w_lo << 24.
-    pub const INFO_BITS: usize = 33;
-    /// acc_bits | log2(act_row_pitch) << 8 | log2(mask_row_pitch) << 16.
-    pub const INFO_LAYOUT: usize = 34;
-    pub const ACT_WORDS: usize = 35;
-    pub const WEIGHT_WORDS: usize = 36;
-    pub const MASK_WORDS: usize = 37;
-    pub const BIAS_WORDS: usize = 38;
-    /// The constant [`super::ID_VALUE`].
-    pub const ID: usize = 39;
-    pub const N_RO: usize = 21;
-    /// Bits of MODE.
-    pub const MODE_PREDICT_IN: u32 = 1;
-    pub const MODE_PREDICT_OUT: u32 = 2;
-    pub const MODE_IRQ_ENABLE: u32 = 4;
-    pub const MODE_ACT_SEL: u32 = 8;
-    pub const MODE_MASK_SEL: u32 = 16;
-    /// Bits of CMD.
-    pub const CMD_START: u32 = 1;
-    pub const CMD_CLEAR: u32 = 2;
-    /// Bits of STATUS.
-    pub const STATUS_BUSY: u32 = 1;
-    pub const STATUS_DONE: u32 = 2;
-    pub const STATUS_OVERSIZE: u32 = 4;
-    pub const STATUS_HOST_CONFLICT: u32 = 8;
-    pub const STATUS_IRQ: u32 = 16;
-}
-
-/// Value of the ID register: "DRQ" and interface version 1.
-pub const ID_VALUE: u32 = 0x4452_5101;
-
-/// The buffers in the window, in region order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Buffer {
-    Act0,
-    Act1,
-    Mask0,
-    Mask1,
-    Weights,
-    Bias,
-    Acc,
-}
-
-impl Buffer {
-    pub const ALL: [Buffer; 7] = [
-        Buffer::Act0,
-        Buffer::Act1,
-        Buffer::Mask0,
-        Buffer::Mask1,
-        Buffer::Weights,
-        Buffer::Bias,
-        Buffer::Acc,
-    ];
-    pub fn name(self) -> &'static str {
-        match self {
-            Buffer::Act0 => "act0",
-            Buffer::Act1 => "act1",
-            Buffer::Mask0 => "mask0",
-            Buffer::Mask1 => "mask1",
-            Buffer::Weights => "weights",
-            Buffer::Bias => "bias",
-            Buffer::Acc => "acc",
-        }
-    }
-}
-
-/// Where each buffer sits in the AXI window, for one configuration.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WindowMap {
-    /// Window words per region: a power of two >= every region's size.
-    pub span: u64,
-    /// Window words per accumulator (1 for ACC_BITS <= 32, else 2: low word first).
-    pub acc_stride: u64,
-    cfg: AccelConfig,
-}
-
-impl WindowMap {
-    pub fn new(cfg: &AccelConfig) -> WindowMap {
-        let acc_stride = if cfg.acc_bits > 32 { 2 } else { 1 };
-        let largest = [
-            u64::from(cfg.act_words) * acc_stride,
-            cfg.mask_words.into(),
-            cfg.weight_words.into(),
-            cfg.bias_words.into(),
-        ]
-        .into_iter()
-        .max()
-        .unwrap();
-        WindowMap {
-            span: largest.next_power_of_two(),
-            acc_stride,
-            cfg: *cfg,
-        }
-    }
-    /// Words of a buffer (entries; the ACC region has `acc_stride` window
-    /// words per entry).
-    pub fn words(&self, b: Buffer) -> u64 {
-        let c = &self.cfg;
-        match b {
-            Buffer::Act0 | Buffer::Act1 | Buffer::Acc => c.act_words.into(),
-            Buffer::Mask0 | Buffer::Mask1 => c.mask_words.into(),
-            Buffer::Weights => c.weight_words.into(),
-            Buffer::Bias => c.bias_words.into(),
-        }
-    }
-    /// Window word offset of the buffer's first word.
-    pub fn base_word(&self, b: Buffer) -> u64 {
-        Buffer::ALL.iter().position(|&x| x == b).unwrap() as u64 * self.span
-    }
-    /// AXI byte address of entry `index` of a buffer (the low word for ACC).
-    pub fn byte_addr(&self, b: Buffer, index: u64) -> u64 {
-        let stride = if b == Buffer::Acc { self.acc_stride } else { 1 };
-        WINDOW_BASE + 4 * (self.base_word(b) + index * stride)
-    }
-    /// Window words in all.
-    pub fn window_words(&self) -> u64 {
-        Buffer::ALL.len() as u64 * self.span
-    }
-}
-
-/// Phases of the top-level state machine (`STATUS` bits 8..11).
-pub mod phase {
-    pub const IDLE: u64 = 0;
-    pub const PIN_START: u64 = 1;
-    pub const PIN_CLEAR: u64 = 2;
-    pub const PIN_SCAN: u64 = 3;
-    pub const PIN_WAIT: u64 = 4;
-    pub const POUT_START: u64 = 5;
-    pub const POUT_CLEAR: u64 = 6;
-    pub const CONV_START: u64 = 7;
-    pub const CONV: u64 = 8;
-    pub const POUT_WAIT: u64 = 9;
-}
 
 /// Bits of STATUS (flags 0..4, the phase in 8..11).
 const STATUS_BITS: u32 = 12;
@@ -276,6 +86,7 @@ pub struct DrqTop {
     pub irq: Signal<Out, Bit>,
     // Blocks.
     slave: AxiLiteSlave,
+    regs: HostRegisters,
     ctrl: RegionController,
     array: SystolicArray,
     ostage: OutputStage,
@@ -293,7 +104,6 @@ pub struct DrqTop {
     zero: Constant<Word>,
     one: Constant<Word>,
     low16: Constant<Word>,
-    low32: Constant<Word>,
     c32: Constant<Word>,
     c8: Constant<Word>,
     b0: Constant<Word>,
@@ -432,7 +242,8 @@ impl DrqTop {
             irq: Default::default(),
             slave: AxiLiteSlave::new(reg::N_RW, reg::N_RO)
                 .with_window_words(map.window_words())
-                .with_rw_bits(&reg::rw_bits(cfg)),
+                .with_rw_bits(&drq_arch::regs::rw_bits(cfg)),
+            regs: HostRegisters::new(),
             ctrl: RegionController::new(&ControllerParams::new(cfg)),
             array: SystolicArray::new(cfg),
             ostage: OutputStage::new(cfg),
@@ -449,7 +260,6 @@ impl DrqTop {
             zero: konst(0),
             one: konst(1),
             low16: konst(0xFFFF),
-            low32: konst(0xFFFF_FFFF),
             c32: konst(32),
             c8: konst(8),
             b0: konst(1),
@@ -542,29 +352,15 @@ impl DrqTop {
     fn rows(&self) -> usize {
         self.act0.ports()
     }
+    fn n_rw(&self) -> usize {
+        self.slave.n_rw()
+    }
+    fn n_ro(&self) -> usize {
+        self.slave.n_ro()
+    }
     fn cols(&self) -> usize {
         self.weights.ports()
     }
-}
-
-/// The constant read-only registers INFO_ARRAY .. ID, in index order.
-pub fn info_values(cfg: &AccelConfig) -> Vec<u32> {
-    let pe = match cfg.pe {
-        PeKind::Drq => 0,
-        PeKind::Int8 => 1,
-    };
-    vec![
-        cfg.rows | cfg.cols << 8 | cfg.region << 16 | pe << 24,
-        cfg.a_hi | cfg.a_lo << 8 | cfg.w_hi << 16 | cfg.w_lo << 24,
-        cfg.acc_bits
-            | cfg.act_row_pitch().trailing_zeros() << 8
-            | cfg.mask_row_pitch().trailing_zeros() << 16,
-        cfg.act_words,
-        cfg.weight_words,
-        cfg.mask_words,
-        cfg.bias_words,
-        ID_VALUE,
-    ]
 }
 
 impl Logic for DrqTop {
@@ -652,7 +448,14 @@ impl Logic for DrqTop {
         self.bias.clock.next = self.clock.val();
         self.accs.clock.next = self.clock.val();
 
-        // ---- AXI4-Lite slave ------------------------------------------------
+        // ---- AXI4-Lite slave and its register file --------------------------
+        for i in 0..self.n_rw() {
+            self.regs.reg_out[i].next = self.slave.reg_out[i].val();
+            self.regs.write_strobe[i].next = self.slave.write_strobe[i].val();
+        }
+        for i in 0..self.n_ro() {
+            self.slave.reg_in[i].next = self.regs.reg_in[i].val();
+        }
         self.slave.awvalid.next = self.awvalid.val();
         self.slave.awaddr.next = self.awaddr.val();
         self.slave.wvalid.next = self.wvalid.val();
@@ -671,8 +474,7 @@ impl Logic for DrqTop {
         self.rdata.next = self.slave.rdata.val();
         self.rresp.next = self.slave.rresp.val();
 
-        self.irq.next =
-            self.done_flag.q.val() & (self.slave.reg_out[1].val() & self.b2.val()).any();
+        self.irq.next = self.done_flag.q.val() & (self.regs.mode.val() & self.b2.val()).any();
 
         // Read-only registers.
         self.status.next = self.state.q.val() << self.c8.val();
@@ -688,35 +490,29 @@ impl Logic for DrqTop {
         if self.conflict.q.val() {
             self.status.next = self.status.val() | self.b3.val();
         }
-        if self.done_flag.q.val() & (self.slave.reg_out[1].val() & self.b2.val()).any() {
+        if self.done_flag.q.val() & (self.regs.mode.val() & self.b2.val()).any() {
             self.status.next = self.status.val() | self.b4.val();
         }
         self.status_q.d.next = self.status.val();
-        self.slave.reg_in[0].next = self.status_q.q.val();
-        self.slave.reg_in[1].next = self.ctrl.steps_high.val() & self.low32.val();
-        self.slave.reg_in[2].next = self.ctrl.steps_high.val() >> self.c32.val();
-        self.slave.reg_in[3].next = self.ctrl.steps_low.val() & self.low32.val();
-        self.slave.reg_in[4].next = self.ctrl.steps_low.val() >> self.c32.val();
-        self.slave.reg_in[5].next = self.ctrl.token_cycles.val() & self.low32.val();
-        self.slave.reg_in[6].next = self.ctrl.token_cycles.val() >> self.c32.val();
-        self.slave.reg_in[7].next = self.ctrl.tiles.val() & self.low32.val();
-        self.slave.reg_in[8].next = self.ctrl.tiles.val() >> self.c32.val();
-        self.slave.reg_in[9].next = self.cycles_total.q.val() & self.low32.val();
-        self.slave.reg_in[10].next = self.cycles_total.q.val() >> self.c32.val();
-        self.slave.reg_in[11].next = self.stall_cycles.q.val() & self.low32.val();
-        self.slave.reg_in[12].next = self.stall_cycles.q.val() >> self.c32.val();
-        self.slave.reg_in[13].next = self.info[0].val();
-        self.slave.reg_in[14].next = self.info[1].val();
-        self.slave.reg_in[15].next = self.info[2].val();
-        self.slave.reg_in[16].next = self.info[3].val();
-        self.slave.reg_in[17].next = self.info[4].val();
-        self.slave.reg_in[18].next = self.info[5].val();
-        self.slave.reg_in[19].next = self.info[6].val();
-        self.slave.reg_in[20].next = self.info[7].val();
+        self.regs.status.next = self.status_q.q.val();
+        self.regs.steps_high.next = self.ctrl.steps_high.val();
+        self.regs.steps_low.next = self.ctrl.steps_low.val();
+        self.regs.token_cycles.next = self.ctrl.token_cycles.val();
+        self.regs.tiles.next = self.ctrl.tiles.val();
+        self.regs.cycles_total.next = self.cycles_total.q.val();
+        self.regs.stall_cycles.next = self.stall_cycles.q.val();
+        self.regs.info_array.next = self.info[0].val();
+        self.regs.info_bits.next = self.info[1].val();
+        self.regs.info_layout.next = self.info[2].val();
+        self.regs.act_words.next = self.info[3].val();
+        self.regs.weight_words.next = self.info[4].val();
+        self.regs.mask_words.next = self.info[5].val();
+        self.regs.bias_words.next = self.info[6].val();
+        self.regs.id.next = self.info[7].val();
 
         // ---- Phases ----------------------------------------------------------
-        self.start.next = self.slave.write_strobe[0].val()
-            & (self.slave.reg_out[0].val() & self.b0.val()).any()
+        self.start.next = self.regs.cmd_written.val()
+            & (self.regs.cmd.val() & self.b0.val()).any()
             & !(self.state.q.val() != self.st_idle.val());
         self.in_pin.next = (self.state.q.val() == self.st_pin_start.val())
             | (self.state.q.val() == self.st_pin_clear.val())
@@ -731,7 +527,7 @@ impl Logic for DrqTop {
                 self.stall_cycles.d.next = self.stall_cycles.q.val() + self.one.val();
             }
         }
-        if self.slave.write_strobe[0].val() & (self.slave.reg_out[0].val() & self.b1.val()).any() {
+        if self.regs.cmd_written.val() & (self.regs.cmd.val() & self.b1.val()).any() {
             self.done_flag.d.next = false;
             self.conflict.d.next = false;
         }
@@ -744,14 +540,14 @@ impl Logic for DrqTop {
             self.conflict.d.next = false;
             self.cycles_total.d.next = self.zero.val();
             self.stall_cycles.d.next = self.zero.val();
-            self.act_sel.d.next = (self.slave.reg_out[1].val() & self.b3.val()).any();
-            self.mask_sel.d.next = (self.slave.reg_out[1].val() & self.b4.val()).any();
-            self.p_out.d.next = (self.slave.reg_out[1].val() & self.b1.val()).any();
+            self.act_sel.d.next = (self.regs.mode.val() & self.b3.val()).any();
+            self.mask_sel.d.next = (self.regs.mode.val() & self.b4.val()).any();
+            self.p_out.d.next = (self.regs.mode.val() & self.b1.val()).any();
             self.state.d.next = self.st_conv_start.val();
-            if (self.slave.reg_out[1].val() & self.b1.val()).any() {
+            if (self.regs.mode.val() & self.b1.val()).any() {
                 self.state.d.next = self.st_pout_start.val();
             }
-            if (self.slave.reg_out[1].val() & self.b0.val()).any() & self.drq.val() {
+            if (self.regs.mode.val() & self.b0.val()).any() & self.drq.val() {
                 self.state.d.next = self.st_pin_start.val();
             }
         }
@@ -767,11 +563,9 @@ impl Logic for DrqTop {
         }
         // Scan the input buffer in raster order, one read per cycle.
         self.scan_last.next = (self.sc_x.q.val() + self.one.val()
-            == (self.slave.reg_out[5].val() & self.low16.val()))
-            & (self.sc_y.q.val() + self.one.val()
-                == (self.slave.reg_out[4].val() & self.low16.val()))
-            & (self.sc_c.q.val() + self.one.val()
-                == (self.slave.reg_out[2].val() & self.low16.val()));
+            == (self.regs.w.val() & self.low16.val()))
+            & (self.sc_y.q.val() + self.one.val() == (self.regs.h.val() & self.low16.val()))
+            & (self.sc_c.q.val() + self.one.val() == (self.regs.c_in.val() & self.low16.val()));
         self.rd_valid.d.next = false;
         self.rd_last.d.next = false;
         if self.state.q.val() == self.st_pin_scan.val() {
@@ -781,15 +575,11 @@ impl Logic for DrqTop {
             self.rd_y.d.next = self.sc_y.q.val();
             self.rd_x.d.next = self.sc_x.q.val();
             self.sc_x.d.next = self.sc_x.q.val() + self.one.val();
-            if self.sc_x.q.val() + self.one.val()
-                == (self.slave.reg_out[5].val() & self.low16.val())
-            {
+            if self.sc_x.q.val() + self.one.val() == (self.regs.w.val() & self.low16.val()) {
                 self.sc_x.d.next = self.zero.val();
                 self.sc_y.d.next = self.sc_y.q.val() + self.one.val();
                 self.sc_base.d.next = self.sc_base.q.val() + self.pitch.val();
-                if self.sc_y.q.val() + self.one.val()
-                    == (self.slave.reg_out[4].val() & self.low16.val())
-                {
+                if self.sc_y.q.val() + self.one.val() == (self.regs.h.val() & self.low16.val()) {
                     self.sc_y.d.next = self.zero.val();
                     self.sc_c.d.next = self.sc_c.q.val() + self.one.val();
                 }
@@ -836,17 +626,17 @@ impl Logic for DrqTop {
         }
 
         // ---- Controller and array ---------------------------------------------
-        self.ctrl.c_in.next = self.slave.reg_out[2].val() & self.low16.val();
-        self.ctrl.c_out.next = self.slave.reg_out[3].val() & self.low16.val();
-        self.ctrl.h.next = self.slave.reg_out[4].val() & self.low16.val();
-        self.ctrl.w.next = self.slave.reg_out[5].val() & self.low16.val();
-        self.ctrl.kernel.next = self.slave.reg_out[6].val() & self.low16.val();
-        self.ctrl.stride.next = self.slave.reg_out[7].val() & self.low16.val();
-        self.ctrl.padding.next = self.slave.reg_out[8].val() & self.low16.val();
-        self.ctrl.tile_h.next = self.slave.reg_out[9].val() & self.low16.val();
-        self.ctrl.tile_w.next = self.slave.reg_out[10].val() & self.low16.val();
-        self.ctrl.low_shift.next = self.slave.reg_out[11].val() & self.low16.val();
-        self.ctrl.w_low_shift.next = self.slave.reg_out[12].val() & self.low16.val();
+        self.ctrl.c_in.next = self.regs.c_in.val() & self.low16.val();
+        self.ctrl.c_out.next = self.regs.c_out.val() & self.low16.val();
+        self.ctrl.h.next = self.regs.h.val() & self.low16.val();
+        self.ctrl.w.next = self.regs.w.val() & self.low16.val();
+        self.ctrl.kernel.next = self.regs.kernel.val() & self.low16.val();
+        self.ctrl.stride.next = self.regs.stride.val() & self.low16.val();
+        self.ctrl.padding.next = self.regs.padding.val() & self.low16.val();
+        self.ctrl.tile_h.next = self.regs.tile_h.val() & self.low16.val();
+        self.ctrl.tile_w.next = self.regs.tile_w.val() & self.low16.val();
+        self.ctrl.low_shift.next = self.regs.low_shift.val() & self.low16.val();
+        self.ctrl.w_low_shift.next = self.regs.w_low_shift.val() & self.low16.val();
         self.ctrl.in_ready.next = self.array.in_ready.val();
         for r in 0..self.rows() {
             self.ctrl.act_data[r].next = self.act0.rd_data[r].val();
@@ -899,21 +689,21 @@ impl Logic for DrqTop {
         }
 
         // ---- Output stage --------------------------------------------------------
-        self.ostage.requant_mult.next = self.slave.reg_out[15].val() & self.low16.val();
-        self.ostage.requant_shift.next = self.slave.reg_out[16].val() & self.low16.val();
-        self.ostage.c_out.next = self.slave.reg_out[3].val() & self.low16.val();
-        self.ostage.tile_w.next = self.slave.reg_out[10].val() & self.low16.val();
+        self.ostage.requant_mult.next = self.regs.requant_mult.val() & self.low16.val();
+        self.ostage.requant_shift.next = self.regs.requant_shift.val() & self.low16.val();
+        self.ostage.c_out.next = self.regs.c_out.val() & self.low16.val();
+        self.ostage.tile_w.next = self.regs.tile_w.val() & self.low16.val();
         self.ostage.tile_oc0.next = self.t_oc0.q.val();
         self.ostage.tile_oh0.next = self.t_oh0.q.val();
         self.ostage.tile_ow0.next = self.t_ow0.q.val();
-        self.rem_h.next = (self.slave.reg_out[17].val() & self.low16.val()) - self.t_oh0.q.val();
-        self.rem_w.next = (self.slave.reg_out[18].val() & self.low16.val()) - self.t_ow0.q.val();
-        self.t_valid_h.d.next = self.slave.reg_out[9].val() & self.low16.val();
-        if self.rem_h.val() < (self.slave.reg_out[9].val() & self.low16.val()) {
+        self.rem_h.next = (self.regs.ho.val() & self.low16.val()) - self.t_oh0.q.val();
+        self.rem_w.next = (self.regs.wo.val() & self.low16.val()) - self.t_ow0.q.val();
+        self.t_valid_h.d.next = self.regs.tile_h.val() & self.low16.val();
+        if self.rem_h.val() < (self.regs.tile_h.val() & self.low16.val()) {
             self.t_valid_h.d.next = self.rem_h.val();
         }
-        self.t_valid_w.d.next = self.slave.reg_out[10].val() & self.low16.val();
-        if self.rem_w.val() < (self.slave.reg_out[10].val() & self.low16.val()) {
+        self.t_valid_w.d.next = self.regs.tile_w.val() & self.low16.val();
+        if self.rem_w.val() < (self.regs.tile_w.val() & self.low16.val()) {
             self.t_valid_w.d.next = self.rem_w.val();
         }
         self.ostage.valid_h.next = self.t_valid_h.q.val();
@@ -931,7 +721,7 @@ impl Logic for DrqTop {
         self.out_take.next = self.ostage.out_valid.val() & self.ostage.out_ready.val();
         // Write-back address (c * Ho + y) * pitch + x, one register stage.
         self.addr_mul.a.next = self.ostage.out_channel.val();
-        self.addr_mul.b.next = self.slave.reg_out[17].val() & self.low16.val();
+        self.addr_mul.b.next = self.regs.ho.val() & self.low16.val();
         self.wb_valid.d.next = self.out_take.val();
         if self.out_take.val() {
             self.wb_addr.d.next = ((self.addr_mul.p.val() + self.ostage.out_y.val())
@@ -942,20 +732,20 @@ impl Logic for DrqTop {
         }
 
         // ---- Predictor --------------------------------------------------------
-        self.pred.channels.next = self.slave.reg_out[3].val() & self.low16.val();
-        self.pred.height.next = self.slave.reg_out[17].val() & self.low16.val();
-        self.pred.width.next = self.slave.reg_out[18].val() & self.low16.val();
-        self.pred.threshold.next = self.slave.reg_out[14].val() & self.low16.val();
+        self.pred.channels.next = self.regs.c_out.val() & self.low16.val();
+        self.pred.height.next = self.regs.ho.val() & self.low16.val();
+        self.pred.width.next = self.regs.wo.val() & self.low16.val();
+        self.pred.threshold.next = self.regs.next_threshold.val() & self.low16.val();
         self.pred.in_valid.next = self.ostage.out_valid.val() & self.p_out.q.val();
         self.pred.in_channel.next = self.ostage.out_channel.val();
         self.pred.in_y.next = self.ostage.out_y.val();
         self.pred.in_x.next = self.ostage.out_x.val();
         self.pred.in_value.next = self.ostage.out_value.val();
         if self.in_pin.val() {
-            self.pred.channels.next = self.slave.reg_out[2].val() & self.low16.val();
-            self.pred.height.next = self.slave.reg_out[4].val() & self.low16.val();
-            self.pred.width.next = self.slave.reg_out[5].val() & self.low16.val();
-            self.pred.threshold.next = self.slave.reg_out[13].val() & self.low16.val();
+            self.pred.channels.next = self.regs.c_in.val() & self.low16.val();
+            self.pred.height.next = self.regs.h.val() & self.low16.val();
+            self.pred.width.next = self.regs.w.val() & self.low16.val();
+            self.pred.threshold.next = self.regs.threshold.val() & self.low16.val();
             self.pred.in_valid.next = self.rd_valid.q.val();
             self.pred.in_channel.next = self.rd_c.q.val();
             self.pred.in_y.next = self.rd_y.q.val();
@@ -1131,7 +921,7 @@ fn unused_block_outputs_waivers(top: &str) -> String {
     let mut w = String::from(
         "// Block outputs drq_top does not use (docs/top.md): the controller's own status,\n\
          // counters and waveform signals, the predictor's busy and mask read port, and\n\
-         // the write strobes of plain configuration registers.\n",
+         // the write strobes of plain configuration registers (the register file reads only CMD's).\n",
     );
     for name in [
         "ctrl$busy",
@@ -1140,306 +930,11 @@ fn unused_block_outputs_waivers(top: &str) -> String {
         "ctrl$drq_*",
         "pred$busy",
         "pred$mask_bit",
-        "slave$write_strobe$*",
+        "write_strobe$*",
     ] {
         w.push_str(&format!(
             "lint_off -rule UNUSEDSIGNAL -file \"*{top}.v\" -match \"Signal is not used: '{name}'\"\n"
         ));
     }
     w
-}
-
-/// One register of the map, for the emitted JSON and C header.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct RegInfo {
-    pub name: &'static str,
-    pub index: usize,
-    pub offset: u64,
-    /// "rw", "ro", or "w" (write triggers an action).
-    pub access: &'static str,
-    pub doc: &'static str,
-}
-
-/// Every register, in address order.
-pub fn registers() -> Vec<RegInfo> {
-    use reg::*;
-    let t: [(&str, usize, &str, &str); 40] = [
-        (
-            "CMD",
-            CMD,
-            "w",
-            "bit 0: start a run (ignored while busy); bit 1: clear done, irq and host_conflict",
-        ),
-        (
-            "MODE",
-            MODE,
-            "rw",
-            "bit 0 predict_in, 1 predict_out, 2 irq_enable, 3 act_sel, 4 mask_sel",
-        ),
-        ("C_IN", C_IN, "rw", "input channels"),
-        ("C_OUT", C_OUT, "rw", "output channels"),
-        ("H", H, "rw", "input height"),
-        ("W", W, "rw", "input width"),
-        ("KERNEL", KERNEL, "rw", "kernel size K"),
-        ("STRIDE", STRIDE, "rw", "stride S"),
-        ("PADDING", PADDING, "rw", "padding P"),
-        ("TILE_H", TILE_H, "rw", "pixel tile height TH"),
-        ("TILE_W", TILE_W, "rw", "pixel tile width TW"),
-        ("LOW_SHIFT", LOW_SHIFT, "rw", "activation low shift s"),
-        ("W_LOW_SHIFT", W_LOW_SHIFT, "rw", "weight low shift sw"),
-        (
-            "THRESHOLD",
-            THRESHOLD,
-            "rw",
-            "threshold T of the input mask (predict_in)",
-        ),
-        (
-            "NEXT_THRESHOLD",
-            NEXT_THRESHOLD,
-            "rw",
-            "threshold of the output mask (predict_out)",
-        ),
-        (
-            "REQUANT_MULT",
-            REQUANT_MULT,
-            "rw",
-            "requantisation multiplier M",
-        ),
-        (
-            "REQUANT_SHIFT",
-            REQUANT_SHIFT,
-            "rw",
-            "requantisation shift SH",
-        ),
-        ("HO", HO, "rw", "output height (H + 2P - K) / S + 1"),
-        ("WO", WO, "rw", "output width (W + 2P - K) / S + 1"),
-        (
-            "STATUS",
-            STATUS,
-            "ro",
-            "bit 0 busy, 1 done, 2 oversize, 3 host_conflict, 4 irq; bits 8..11 phase",
-        ),
-        ("STEPS_HIGH_LO", STEPS_HIGH, "ro", "steps_high, low word"),
-        (
-            "STEPS_HIGH_HI",
-            STEPS_HIGH + 1,
-            "ro",
-            "steps_high, high word",
-        ),
-        ("STEPS_LOW_LO", STEPS_LOW, "ro", "steps_low, low word"),
-        ("STEPS_LOW_HI", STEPS_LOW + 1, "ro", "steps_low, high word"),
-        (
-            "TOKEN_CYCLES_LO",
-            TOKEN_CYCLES,
-            "ro",
-            "token_cycles, low word",
-        ),
-        (
-            "TOKEN_CYCLES_HI",
-            TOKEN_CYCLES + 1,
-            "ro",
-            "token_cycles, high word",
-        ),
-        ("TILES_LO", TILES, "ro", "tiles, low word"),
-        ("TILES_HI", TILES + 1, "ro", "tiles, high word"),
-        (
-            "CYCLES_TOTAL_LO",
-            CYCLES_TOTAL,
-            "ro",
-            "cycles_total, low word",
-        ),
-        (
-            "CYCLES_TOTAL_HI",
-            CYCLES_TOTAL + 1,
-            "ro",
-            "cycles_total, high word",
-        ),
-        (
-            "STALL_CYCLES_LO",
-            STALL_CYCLES,
-            "ro",
-            "stall_cycles, low word",
-        ),
-        (
-            "STALL_CYCLES_HI",
-            STALL_CYCLES + 1,
-            "ro",
-            "stall_cycles, high word",
-        ),
-        (
-            "INFO_ARRAY",
-            INFO_ARRAY,
-            "ro",
-            "rows | cols << 8 | region << 16 | pe << 24 (0 drq, 1 int8)",
-        ),
-        (
-            "INFO_BITS",
-            INFO_BITS,
-            "ro",
-            "a_hi | a_lo << 8 | w_hi << 16 | w_lo << 24",
-        ),
-        (
-            "INFO_LAYOUT",
-            INFO_LAYOUT,
-            "ro",
-            "acc_bits | log2(act row pitch) << 8 | log2(mask row pitch) << 16",
-        ),
-        (
-            "ACT_WORDS",
-            ACT_WORDS,
-            "ro",
-            "words of each activation buffer and of the acc buffer",
-        ),
-        (
-            "WEIGHT_WORDS",
-            WEIGHT_WORDS,
-            "ro",
-            "words of the weight buffer",
-        ),
-        ("MASK_WORDS", MASK_WORDS, "ro", "words of each mask buffer"),
-        ("BIAS_WORDS", BIAS_WORDS, "ro", "words of the bias buffer"),
-        ("ID", ID, "ro", "0x44525101: \"DRQ\", interface version 1"),
-    ];
-    t.iter()
-        .map(|&(name, index, access, doc)| RegInfo {
-            name,
-            index,
-            offset: 4 * index as u64,
-            access,
-            doc,
-        })
-        .collect()
-}
-
-/// The register map and buffer window of a configuration as JSON
-/// (`drq_top_regs.json`).
-pub fn register_map_json(cfg: &AccelConfig) -> String {
-    let map = WindowMap::new(cfg);
-    let buffers: Vec<serde_json::Value> = Buffer::ALL
-        .iter()
-        .map(|&b| {
-            serde_json::json!({
-                "name": b.name(),
-                "base": map.byte_addr(b, 0),
-                "words": map.words(b),
-                "window_words_per_entry": if b == Buffer::Acc { map.acc_stride } else { 1 },
-            })
-        })
-        .collect();
-    let v = serde_json::json!({
-        "config": cfg,
-        "data_bits": 32,
-        "addr_bits": crate::axil::ADDR_BITS,
-        "id": ID_VALUE,
-        "registers": registers(),
-        "window_base": WINDOW_BASE,
-        "buffers": buffers,
-        "layouts": {
-            "act": "(c * H + y) * act_row_pitch + x",
-            "mask": "(c * ceil(H / R) + ry) * mask_row_pitch + rx",
-            "weights": "k * C_out + oc, k = (c * K + ki) * K + kj",
-            "bias": "oc",
-            "acc": "(c * Ho + y) * act_row_pitch + x (low word first when acc_bits > 32)",
-        },
-        "act_row_pitch": cfg.act_row_pitch(),
-        "mask_row_pitch": cfg.mask_row_pitch(),
-    });
-    let mut s = serde_json::to_string_pretty(&v).expect("register map serialises");
-    s.push('\n');
-    s
-}
-
-/// The register map and buffer window as a C header (`drq_top_regs.h`).
-pub fn register_map_header(cfg: &AccelConfig) -> String {
-    let map = WindowMap::new(cfg);
-    let mut h = format!(
-        "/* drq_top register map, generated by drq for {cfg}. Do not edit. */\n\
-         #ifndef DRQ_TOP_REGS_H\n#define DRQ_TOP_REGS_H\n\n\
-         #define DRQ_ID 0x{ID_VALUE:08X}u\n"
-    );
-    h.push_str("\n/* Registers: byte offsets from the slave's base address. */\n");
-    for r in registers() {
-        h.push_str(&format!(
-            "#define DRQ_REG_{:<16} 0x{:03X}u /* {}: {} */\n",
-            r.name, r.offset, r.access, r.doc
-        ));
-    }
-    h.push_str(&format!(
-        "\n#define DRQ_MODE_PREDICT_IN  0x{:02X}u\n#define DRQ_MODE_PREDICT_OUT 0x{:02X}u\n\
-         #define DRQ_MODE_IRQ_ENABLE  0x{:02X}u\n#define DRQ_MODE_ACT_SEL     0x{:02X}u\n\
-         #define DRQ_MODE_MASK_SEL    0x{:02X}u\n#define DRQ_CMD_START        0x{:02X}u\n\
-         #define DRQ_CMD_CLEAR        0x{:02X}u\n#define DRQ_STATUS_BUSY      0x{:02X}u\n\
-         #define DRQ_STATUS_DONE      0x{:02X}u\n#define DRQ_STATUS_OVERSIZE  0x{:02X}u\n\
-         #define DRQ_STATUS_HOST_CONFLICT 0x{:02X}u\n#define DRQ_STATUS_IRQ       0x{:02X}u\n",
-        reg::MODE_PREDICT_IN,
-        reg::MODE_PREDICT_OUT,
-        reg::MODE_IRQ_ENABLE,
-        reg::MODE_ACT_SEL,
-        reg::MODE_MASK_SEL,
-        reg::CMD_START,
-        reg::CMD_CLEAR,
-        reg::STATUS_BUSY,
-        reg::STATUS_DONE,
-        reg::STATUS_OVERSIZE,
-        reg::STATUS_HOST_CONFLICT,
-        reg::STATUS_IRQ
-    ));
-    h.push_str("\n/* Buffers in the window: byte offset of entry 0, entries. */\n");
-    for b in Buffer::ALL {
-        let n = b.name().to_uppercase();
-        h.push_str(&format!(
-            "#define DRQ_BUF_{n}_BASE 0x{:06X}u\n#define DRQ_BUF_{n}_WORDS {}u\n",
-            map.byte_addr(b, 0),
-            map.words(b)
-        ));
-    }
-    h.push_str(&format!(
-        "#define DRQ_ACC_WORDS_PER_ENTRY {}u\n#define DRQ_ACT_ROW_PITCH {}u\n#define DRQ_MASK_ROW_PITCH {}u\n\
-         \n#endif /* DRQ_TOP_REGS_H */\n",
-        map.acc_stride,
-        cfg.act_row_pitch(),
-        cfg.mask_row_pitch()
-    ));
-    h
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn register_table_matches_the_slave_layout() {
-        let regs = registers();
-        // Every slot 0 .. N_RW + N_RO named once, in order; RW below N_RW.
-        assert_eq!(regs.len(), reg::N_RW + reg::N_RO);
-        for (i, r) in regs.iter().enumerate() {
-            assert_eq!(r.index, i, "{}", r.name);
-            assert_eq!(r.access == "ro", i >= reg::N_RW, "{}", r.name);
-        }
-        assert_eq!(
-            info_values(&AccelConfig::default()).len(),
-            reg::ID - reg::INFO_ARRAY + 1
-        );
-    }
-
-    #[test]
-    fn window_regions_do_not_overlap_and_fit_the_address_space() {
-        for cfg in [
-            AccelConfig::default(),
-            AccelConfig {
-                acc_bits: 64,
-                act_words: 1 << 18,
-                mask_words: 1 << 19,
-                weight_words: 1 << 19,
-                ..AccelConfig::default()
-            },
-        ] {
-            let map = WindowMap::new(&cfg);
-            for b in Buffer::ALL {
-                let stride = if b == Buffer::Acc { map.acc_stride } else { 1 };
-                assert!(map.words(b) * stride <= map.span, "{b:?}");
-            }
-            assert!(map.window_words() <= crate::axil::MAX_WINDOW_WORDS);
-        }
-    }
 }

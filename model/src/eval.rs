@@ -8,7 +8,7 @@
 //! * `drq`: the same with the network's own thresholds.
 //! * `outlier`: an OLAccel-style accuracy baseline in software (no
 //!   cycles): per layer and image the largest 3 % of the input codes stay
-//!   INT8 and the rest become INT4 (SPEC 2's q << s); independently the
+//!   INT8 and the rest become INT4 (spec §2's q << s); independently the
 //!   largest 3 % of the layer's weights by |w| stay INT8 and the rest
 //!   become w_lo << sw; acc = bias + sum a_eff w_eff, requantised as usual.
 //!

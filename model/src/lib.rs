@@ -1,5 +1,5 @@
 //! DRQ on a real network: a small Fashion-MNIST CNN trained with candle,
-//! quantised to the SPEC's numbers (a `drq_golden::network::Network`), and
+//! quantised to the spec's numbers (a `drq_golden::network::Network`), and
 //! evaluated for accuracy and cycles with the golden model. See
 //! `docs/model.md`.
 //!

@@ -1,4 +1,4 @@
-//! Quantisation of the float model to the SPEC's numbers (a
+//! Quantisation of the float model to the spec's numbers (a
 //! [`Network`] the golden model and the hardware run).
 //!
 //! * Input codes: the raw pixel bytes, scale s_0 = 1/255.
@@ -8,7 +8,7 @@
 //!   (post-ReLU) output over the calibration set, divided by 255; the next
 //!   layer's s_in is this s_out.
 //! * Requantisation: M / 2^SH ~= s_in s_w / s_out with M < 65536 as large
-//!   as possible ([`requant_params`]); the SPEC's clamp at 0 is the ReLU.
+//!   as possible ([`requant_params`]); the spec's clamp at 0 is the ReLU.
 //! * Thresholds (placeholders): layer 0's is 0 (the first layer at INT8, as
 //!   in the paper); layer l > 0's is the mean input code of that layer over
 //!   the calibration set (INT8 network), rounded.
@@ -87,7 +87,7 @@ pub fn requant_params(ratio: f64) -> (u32, u32) {
     best
 }
 
-/// acc = bias + sum a_eff * w_eff over the layer's reduction (SPEC 4's
+/// acc = bias + sum a_eff * w_eff over the layer's reduction (spec §4's
 /// indexing, padding 0), wrapped at `acc_bits`. `a_eff` is `[C_in, H, W]`,
 /// `w_eff` `[C_out, C_in, K, K]`.
 pub fn conv_acc(

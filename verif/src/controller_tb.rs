@@ -115,7 +115,7 @@ pub struct ReadEvent {
     pub w: Vec<Option<u64>>,
 }
 
-/// SPEC section 6 waveform signals, sampled with a token.
+/// docs/spec.md §6 waveform signals, sampled with a token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Wave {
     pub mode_high: bool,
@@ -402,7 +402,7 @@ impl ControllerBench {
 }
 
 /// The reads the controller must issue for `layer`, one event per step in
-/// SPEC order: every row whose pixel is valid and whose input is not padding
+/// spec order: every row whose pixel is valid and whose input is not padding
 /// reads its activation and its region's mask bit; every column whose output
 /// channel exists reads its weight.
 pub fn expected_reads(cfg: &AccelConfig, layer: &Layer) -> Vec<ReadEvent> {

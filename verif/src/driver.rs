@@ -12,13 +12,14 @@
 use crate::axil_bfm::{AxilMaster, Resp, Timing};
 use crate::sim::{Model, SimError, SimOptions};
 use drq_arch::config::PeKind;
+use drq_arch::regs::{reg, Buffer, WindowMap, ID_VALUE};
 use drq_arch::AccelConfig;
 use drq_golden::golden::{LayerData, LayerRun};
 use drq_golden::layer::Layer;
 use drq_golden::numerics::wrap_acc;
 use drq_golden::schedule::Counters;
 use drq_golden::tensor::{FeatureMap, Mask, Weights};
-use drq_hdl::top::{reg, top_design, Buffer, WindowMap, ID_VALUE};
+use drq_hdl::top::top_design;
 
 /// A layer that does not fit the configured buffers.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

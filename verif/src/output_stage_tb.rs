@@ -2,7 +2,7 @@
 //! read-out rows in the array's order (row ROWS-1 first, down to 0) with
 //! optional random bubbles, applies random downstream backpressure, and
 //! collects every element that leaves. [`expected`] is the reference: the
-//! SPEC section 2 `requantize` and the row/column mapping of
+//! docs/spec.md §2 `requantize` and the row/column mapping of
 //! `docs/output-stage.md`.
 
 use crate::sim::{Model, SimError, SimOptions};

@@ -1,6 +1,6 @@
 //! `drq waves`: a layer whose precision visibly switches region by region,
 //! run through the Verilator model of `drq_top` with a VCD dump, plus a
-//! GTKWave save file that opens the dump with the SPEC section 6 signals
+//! GTKWave save file that opens the dump with the docs/spec.md §6 signals
 //! grouped and the mode in colour, and a picture (SVG) of the same run: the
 //! sensitive-region map of each input channel as the hardware predicted it,
 //! and the timeline of HIGH and LOW tokens per tile read from the dump.
@@ -18,7 +18,7 @@ use drq_golden::testdata::random_layer_data;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
-/// The SPEC section 6 waveform names, signals of the controller core.
+/// The docs/spec.md §6 waveform names, signals of the controller core.
 pub const SPEC_SIGNALS: [&str; 7] = [
     "drq_mode_high",
     "drq_channel",
@@ -150,7 +150,7 @@ pub fn token_events(vcd_text: &str) -> Result<Vec<TokenEvent>, VcdError> {
     Ok(out)
 }
 
-/// A GTKWave save file for `vcd_name`: the SPEC section 6 signals in one
+/// A GTKWave save file for `vcd_name`: the docs/spec.md §6 signals in one
 /// group (mode in red when HIGH), the handshakes and the host's interrupt.
 pub fn gtkw_save_file(vcd_name: &str) -> String {
     let mut s = format!(
@@ -161,7 +161,7 @@ pub fn gtkw_save_file(vcd_name: &str) -> String {
          [sst_expanded] 1\n[sst_vpaned_height] 300\n"
     );
     s.push_str("@28\ndrq_top.drq_top.clk\ndrq_top.drq_top.irq\n");
-    s.push_str("@800200\n-SPEC section 6: region switching\n");
+    s.push_str("@800200\n-docs/spec.md §6: region switching\n");
     for name in SPEC_SIGNALS {
         let (flags, color) = if name == "drq_mode_high" {
             ("@28", "[color] 1\n")
@@ -175,7 +175,7 @@ pub fn gtkw_save_file(vcd_name: &str) -> String {
         };
         let _ = write!(s, "{color}{flags}\n{CTRL_SCOPE}.{name}{range}\n");
     }
-    s.push_str("@1000200\n-SPEC section 6: region switching\n");
+    s.push_str("@1000200\n-docs/spec.md §6: region switching\n");
     s.push_str("@800200\n-token handshake\n@28\n");
     for n in ["in_valid", "in_ready", "in_first", "in_last"] {
         let _ = writeln!(s, "{CTRL_SCOPE}.{n}");

@@ -1,6 +1,6 @@
 //! The emitted region controller (`drq_controller`) in Verilator against
 //! the golden model: the whole token stream (every field of every token, in
-//! order, with its tile fields and SPEC section 6 waveform signals) against
+//! order, with its tile fields and docs/spec.md §6 waveform signals) against
 //! `Replay`, every read address against `Lowering::input_of` through the
 //! buffer layouts, and every counter against the golden `Counters` and the
 //! documented cycle formula (`docs/controller.md`). Random layers (kernel 1,
@@ -144,7 +144,7 @@ fn check(
     let out = b.run_layer(l, &buffers, traffic, rng, None);
     let ctx = format!("{what}: {cfg}: {l:?} {traffic:?}");
 
-    // Reads: one event per step, in SPEC order.
+    // Reads: one event per step, in spec order.
     let want_reads = expected_reads(&cfg, l);
     assert_eq!(out.reads.len(), want_reads.len(), "{ctx}: read cycles");
     for (i, (got, want)) in out.reads.iter().zip(&want_reads).enumerate() {

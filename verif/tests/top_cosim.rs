@@ -4,6 +4,7 @@
 //! and every counter, `cycles_total` included (`docs/top.md`).
 
 use drq_arch::config::RawAccelConfig;
+use drq_arch::regs::{reg, Buffer};
 use drq_arch::AccelConfig;
 use drq_golden::layer::RawLayer;
 use drq_golden::network::{random_network, run_network};
@@ -11,7 +12,6 @@ use drq_golden::predictor::predict_mask;
 use drq_golden::rng::{test_seed, Rng};
 use drq_golden::testdata::random_layer_data;
 use drq_golden::{run_layer, Layer, LayerRun};
-use drq_hdl::top::{reg, Buffer};
 use drq_verif::axil_bfm::{Resp, Timing};
 use drq_verif::driver::{check_fits, Accelerator, HwRun};
 use drq_verif::regress::{cfg_4x4, named_config, random_case, Sensitivity};

@@ -1,4 +1,4 @@
-//! `drq waves`: the dump of a layer whose precision switches holds the SPEC
+//! `drq waves`: the dump of a layer whose precision switches holds the spec
 //! section 6 signals and drq_mode_high toggles within the layer; the
 //! GTKWave save file names signals of the dump; the picture shows both modes.
 
