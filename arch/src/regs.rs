@@ -171,7 +171,7 @@ register_table! {
     STATUS: Ro, Bits(12), "state, one cycle behind" {
         STATUS_BUSY @ 0 : 1 "a run is in progress",
         STATUS_DONE @ 1 : 1 "the last run finished (sticky until clear or start)",
-        STATUS_OVERSIZE @ 2 : 1 "the predictor refused a map larger than its memory",
+        STATUS_OVERSIZE @ 2 : 1 "the predictor of this run refused a map larger than its memory (cleared by start)",
         STATUS_HOST_CONFLICT @ 3 : 1 "a buffer was accessed while busy (sticky until clear or start)",
         STATUS_IRQ @ 4 : 1 "the interrupt line",
         STATUS_PHASE @ 8 : 4 "phase of the run (docs/top.md)",

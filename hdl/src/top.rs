@@ -137,6 +137,8 @@ pub struct DrqTop {
     rg_weights: Constant<Word>,
     rg_bias: Constant<Word>,
     rg_acc: Constant<Word>,
+    /// A region no buffer has: a host read while busy selects it, so its data is 0.
+    rg_none: Constant<Word>,
     sx_w: Constant<Word>,
     sx_w_sign: Constant<Word>,
     sx_wd: Constant<Word>,
@@ -154,6 +156,8 @@ pub struct DrqTop {
     act_sel: Reg<Bit>,
     mask_sel: Reg<Bit>,
     p_out: Reg<Bit>,
+    /// The run uses the predictor (so its `oversize` is this run's).
+    p_used: Reg<Bit>,
     cycles_total: WordReg,
     stall_cycles: WordReg,
     // Input-mask scan.
@@ -293,6 +297,7 @@ impl DrqTop {
             rg_weights: konst(4),
             rg_bias: konst(5),
             rg_acc: konst(6),
+            rg_none: konst(7),
             sx_w: w.mask,
             sx_w_sign: w.sign,
             sx_wd: wd.mask,
@@ -309,6 +314,7 @@ impl DrqTop {
             act_sel: Default::default(),
             mask_sel: Default::default(),
             p_out: Default::default(),
+            p_used: Default::default(),
             cycles_total: WordReg::unsigned(COUNTER_BITS),
             stall_cycles: WordReg::unsigned(COUNTER_BITS),
             sc_c: WordReg::unsigned(dim_bits),
@@ -375,6 +381,7 @@ impl Logic for DrqTop {
             act_sel,
             mask_sel,
             p_out,
+            p_used,
             cycles_total,
             stall_cycles,
             sc_c,
@@ -405,6 +412,7 @@ impl Logic for DrqTop {
         self.act_sel.reset.next = self.reset.val();
         self.mask_sel.reset.next = self.reset.val();
         self.p_out.reset.next = self.reset.val();
+        self.p_used.reset.next = self.reset.val();
         self.cycles_total.reset.next = self.reset.val();
         self.stall_cycles.reset.next = self.reset.val();
         self.sc_c.reset.next = self.reset.val();
@@ -484,7 +492,7 @@ impl Logic for DrqTop {
         if self.done_flag.q.val() {
             self.status.next = self.status.val() | self.b1.val();
         }
-        if self.pred.oversize.val() {
+        if self.pred.oversize.val() & self.p_used.q.val() {
             self.status.next = self.status.val() | self.b2.val();
         }
         if self.conflict.q.val() {
@@ -543,6 +551,8 @@ impl Logic for DrqTop {
             self.act_sel.d.next = (self.regs.mode.val() & self.b3.val()).any();
             self.mask_sel.d.next = (self.regs.mode.val() & self.b4.val()).any();
             self.p_out.d.next = (self.regs.mode.val() & self.b1.val()).any();
+            self.p_used.d.next = (self.regs.mode.val() & self.b1.val()).any()
+                | ((self.regs.mode.val() & self.b0.val()).any() & self.drq.val());
             self.state.d.next = self.st_conv_start.val();
             if (self.regs.mode.val() & self.b1.val()).any() {
                 self.state.d.next = self.st_pout_start.val();
@@ -767,6 +777,9 @@ impl Logic for DrqTop {
             & (self.slave.mem_wr.val() | self.slave.mem_rd.val())
         {
             self.conflict.d.next = true;
+        }
+        if self.slave.mem_rd.val() & (self.state.q.val() != self.st_idle.val()) {
+            self.hr_region.d.next = self.rg_none.val();
         }
         for r in 0..self.rows() {
             self.act0.rd_en[r].next = self.ctrl.act_rd[r].val() & !self.act_sel.q.val();
