@@ -8,7 +8,7 @@ DRQ     := target/release/drq
 CONFIG_FLAG := $(if $(CONFIG),--config $(CONFIG),)
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps deps-data build verilog test regress waves model eval sweep calibrate synth synth-compare bench bench-golden bench-cosim area clean
+.PHONY: all deps deps-data build verilog test regress mutate waves model eval sweep calibrate synth synth-compare bench bench-golden bench-cosim area clean
 
 all: verilog
 
@@ -45,6 +45,13 @@ SEED  ?=
 CASES ?= 8
 regress: deps build
 	$(DRQ) regress --out sim-out/regress --cases $(CASES) $(if $(SEED),--seed $(SEED),) $(if $(QUICK),--quick,)
+
+# Mutation analysis of drq_top against the regression (docs/verification.md):
+# sim-out/mutate/report.{json,md}. SEED, MUTANTS (per configuration), CASES.
+MUTANTS ?= 70
+MUTATE_CASES ?= 10
+mutate: deps build
+	$(DRQ) mutate --out sim-out/mutate --mutants $(MUTANTS) --cases $(MUTATE_CASES) $(if $(SEED),--seed $(SEED),)
 
 # A layer whose precision switches region by region, through the Verilator
 # model of drq_top: sim-out/waves/{waves.vcd, waves.gtkw, regions.svg}.

@@ -19,6 +19,7 @@ use std::process::ExitCode;
 
 mod model_cmd;
 mod synth_cmd;
+mod verify_cmd;
 
 #[derive(Parser)]
 #[command(
@@ -60,6 +61,10 @@ enum Command {
     /// Write the Verilog of the accelerator, its lint waivers, params.json and
     /// the register map (drq_top_regs.json, drq_top_regs.h).
     Verilog(VerilogArgs),
+    /// Mutation analysis: single faults injected into the emitted drq_top,
+    /// each run against regression cases; report.json and report.md with the
+    /// score per block and every survivor.
+    Mutate(verify_cmd::MutateArgs),
     /// Print the register map of drq_top for a configuration: the docs
     /// table (--format markdown), drq_top_regs.json or drq_top_regs.h.
     Regs(RegsArgs),
@@ -556,6 +561,7 @@ fn main() -> ExitCode {
         Command::Config(a) => a.resolve().map(|c| print!("{}", c.to_toml())),
         Command::Verilog(a) => verilog(a),
         Command::Regs(a) => regs(a),
+        Command::Mutate(a) => verify_cmd::mutate(a),
         Command::Synth(a) => synth_cmd::synth(a),
         Command::SynthCompare(a) => synth_cmd::synth_compare(a),
     };

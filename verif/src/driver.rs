@@ -187,6 +187,17 @@ impl Accelerator {
         timing: Timing,
     ) -> Result<Accelerator, SimError> {
         let model = Model::new(&top_design(cfg), opts)?;
+        Accelerator::from_model(cfg, model, seed, timing)
+    }
+
+    /// Drive an already built model of a `drq_top` of `cfg` (a mutant, for
+    /// example); checks its ID register.
+    pub fn from_model(
+        cfg: &AccelConfig,
+        model: Model,
+        seed: u64,
+        timing: Timing,
+    ) -> Result<Accelerator, SimError> {
         let mut a = Accelerator {
             cfg: *cfg,
             map: WindowMap::new(cfg),

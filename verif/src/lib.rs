@@ -8,12 +8,14 @@
 //!   block testbenches.
 //! * [`driver`]: runs layers and networks on `drq_top` over its host bus.
 //! * [`regress`]: the seeded co-simulation regression.
+//! * [`mutate`]: mutation analysis of the emitted `drq_top` against the regression.
 //! * [`vcd`], [`waves`]: waveform dumps and the region-switching picture.
 
 pub mod array_tb;
 pub mod axil_bfm;
 pub mod controller_tb;
 pub mod driver;
+pub mod mutate;
 pub mod output_stage_tb;
 pub mod predictor_tb;
 pub mod regress;

@@ -522,7 +522,12 @@ fn build_accelerator(nc: &NamedConfig) -> Result<Accelerator, RegressError> {
 
 /// Drive one case through the hardware: the optional mid-layer reset, then
 /// the layer as `drq sim` runs it.
-fn drive(acc: &mut Accelerator, case: &Case, reset_cycle: Option<u64>, timeout: u64) -> HwRun {
+pub(crate) fn drive(
+    acc: &mut Accelerator,
+    case: &Case,
+    reset_cycle: Option<u64>,
+    timeout: u64,
+) -> HwRun {
     acc.bus.timing = case.timing.timing();
     acc.bus.rng = Rng::new(case.bus_seed);
     acc.run_timeout = timeout;
@@ -894,7 +899,7 @@ fn clear_stale(out: &Path) -> Result<(), RegressError> {
     Ok(())
 }
 
-fn catch<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+pub(crate) fn catch<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     catch_unwind(AssertUnwindSafe(f)).map_err(|p| panic_message(&*p))
 }
 

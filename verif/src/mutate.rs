@@ -1,0 +1,726 @@
+//! Mutation analysis of the emitted `drq_top` (`drq mutate`, `make
+//! mutate`), in the spirit of YosysHQ's mcy: does the regression notice a
+//! single fault in the RTL?
+//!
+//! 1. **Sites.** Every combinational or clocked assignment and every `if`
+//!    of the emitted Verilog is a site; each gets the mutations that apply
+//!    to it ([`Mutation`]): an operator swapped, a constant off by one, a
+//!    condition inverted, the value stuck at 0. Each site is attributed to
+//!    the block whose instance path names its module ([`block_of`]).
+//! 2. **Sample.** Sites are drawn reproducibly from the seed, round-robin
+//!    over the blocks, so every block is sampled.
+//! 3. **Run.** Each mutant is verilated (the model cache is keyed by the
+//!    Verilog, so a rerun with the same seed builds nothing) and the test
+//!    runs against it: `cases` regression cases of the configuration
+//!    (random layers, sensitivities, bus timings and mid-layer resets, as
+//!    `drq regress`) and a chained layer through the other ping-pong
+//!    halves. Killed: a case differs from the golden model, a check of the
+//!    bus or the driver fails, or the model does not build. Timeout: a run
+//!    exceeds its cycle budget. Survived: every case passes.
+//! 4. **Equivalence.** A survivor is given to Yosys: the mutated module
+//!    against the original (`equiv_make`, `equiv_simple`, `equiv_induct`);
+//!    proven equivalent mutants are not faults and leave the score.
+//!
+//! The report (`report.json`, `report.md`) gives the score per block and
+//! configuration and every survivor's site.
+
+use crate::driver::Accelerator;
+use crate::regress::{catch, drive, make_case, NamedConfig};
+use crate::sim::{Model, SimOptions};
+use drq_golden::rng::Rng;
+use drq_golden::run_layer;
+use drq_hdl::shell::Design;
+use drq_hdl::top::top_design;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+/// One way to change one line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Mutation {
+    /// Operator class: `op`, `const`, `cond`, `stuck0`.
+    pub class: &'static str,
+    /// The line after the change.
+    pub mutated: String,
+}
+
+/// A line of the emitted Verilog that can be mutated.
+#[derive(Debug, Clone, Serialize)]
+pub struct Site {
+    /// 1-based line in the emitted `drq_top.v`.
+    pub line: usize,
+    pub module: String,
+    pub block: String,
+    pub original: String,
+    pub mutations: Vec<Mutation>,
+}
+
+/// The block a module of `drq_top` belongs to, from its instance path
+/// (`drq_top_core$ctrl$...`: the controller).
+pub fn block_of(module: &str) -> &'static str {
+    const BLOCKS: [(&str, &str); 14] = [
+        ("ctrl", "controller"),
+        ("array", "array"),
+        ("ostage", "output_stage"),
+        ("pred", "predictor"),
+        ("slave", "axil"),
+        ("regs", "regfile"),
+        ("act0", "buffers"),
+        ("act1", "buffers"),
+        ("mask0", "buffers"),
+        ("mask1", "buffers"),
+        ("weights", "buffers"),
+        ("bias", "buffers"),
+        ("accs", "buffers"),
+        ("mul", "top"),
+    ];
+    let mut parts = module.split('$');
+    if parts.next() != Some("drq_top_core") {
+        return "shell";
+    }
+    match parts.next() {
+        None => "top",
+        Some(first) => BLOCKS
+            .iter()
+            .find(|(k, _)| first == *k || (first.ends_with("_mul") && *k == "mul"))
+            .map(|(_, b)| *b)
+            .unwrap_or("top"),
+    }
+}
+
+/// Swaps of binary operators: (operator, replacement). Longer operators
+/// are matched first, so `<=` is never read as `<`.
+const OPERATOR_SWAPS: [(&str, &str); 11] = [
+    ("==", "!="),
+    ("!=", "=="),
+    ("<<", ">>"),
+    (">>", "<<"),
+    (">=", "<"),
+    ("<=", ">"),
+    (" < ", " >= "),
+    (" > ", " <= "),
+    (" + ", " - "),
+    (" - ", " + "),
+    (" & ", " | "),
+];
+
+/// The mutations of an assignment's right-hand side.
+fn rhs_mutations(indent: &str, lhs: &str, op: &str, rhs: &str) -> Vec<Mutation> {
+    let line = |rhs: String| format!("{indent}{lhs} {op} {rhs};");
+    let mut out = vec![Mutation {
+        class: "stuck0",
+        mutated: line("0".into()),
+    }];
+    // Operator swaps: each occurrence of each operator, one at a time.
+    let bytes = rhs.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let rest = &rhs[i..];
+        let hit = OPERATOR_SWAPS
+            .iter()
+            .chain([(" | ", " & "), (" ^ ", " | ")].iter())
+            .find(|(from, _)| rest.starts_with(from));
+        match hit {
+            Some((from, to)) => {
+                out.push(Mutation {
+                    class: "op",
+                    mutated: line(format!("{}{to}{}", &rhs[..i], &rhs[i + from.len()..])),
+                });
+                i += from.len();
+            }
+            None => i += 1,
+        }
+    }
+    // Sized constants off by one: 64'h1f -> 64'h20, 8'd3 -> 8'd4.
+    for (pos, _) in rhs.match_indices('\'') {
+        let (base, digits_at) = match rhs[pos + 1..].chars().next() {
+            Some('h') => (16, pos + 2),
+            Some('d') => (10, pos + 2),
+            _ => continue,
+        };
+        let end = rhs[digits_at..]
+            .find(|c: char| !c.is_ascii_hexdigit() && c != '_')
+            .map_or(rhs.len(), |e| digits_at + e);
+        let digits: String = rhs[digits_at..end].chars().filter(|&c| c != '_').collect();
+        if let Ok(v) = u128::from_str_radix(&digits, base) {
+            let bumped = if base == 16 {
+                format!("{:x}", v.wrapping_add(1))
+            } else {
+                format!("{}", v.wrapping_add(1))
+            };
+            out.push(Mutation {
+                class: "const",
+                mutated: line(format!("{}{bumped}{}", &rhs[..digits_at], &rhs[end..])),
+            });
+        }
+    }
+    out
+}
+
+/// The mutations of one line, if it is a site.
+fn line_mutations(text: &str) -> Vec<Mutation> {
+    let trimmed = text.trim_start();
+    let indent = &text[..text.len() - trimmed.len()];
+    if let Some(cond) = trimmed
+        .strip_prefix("if (")
+        .and_then(|c| c.strip_suffix(") begin"))
+    {
+        return vec![Mutation {
+            class: "cond",
+            mutated: format!("{indent}if (!({cond})) begin"),
+        }];
+    }
+    let Some(body) = trimmed.strip_suffix(';') else {
+        return Vec::new();
+    };
+    let (lhs, op, rhs) = match (body.split_once(" <= "), body.split_once(" = ")) {
+        (Some((l, r)), _) => (l, "<=", r),
+        (None, Some((l, r))) => (l, "=", r),
+        _ => return Vec::new(),
+    };
+    let lhs = lhs.trim();
+    // Declarations, clock and reset wiring and the "hold" defaults of
+    // rust-hdl's kernels are not logic of the design.
+    if lhs.contains(' ')
+        || lhs.ends_with("$clock")
+        || lhs.ends_with("$reset")
+        || (lhs.ends_with("$d") && rhs == format!("{}$q", &lhs[..lhs.len() - 2]))
+        || rhs == "0"
+    {
+        return Vec::new();
+    }
+    rhs_mutations(indent, lhs, op, rhs)
+}
+
+/// Every mutation site of a design's Verilog, in line order.
+pub fn sites(verilog: &str) -> Vec<Site> {
+    let mut module = String::new();
+    let mut out = Vec::new();
+    for (i, text) in verilog.lines().enumerate() {
+        if let Some(rest) = text.strip_prefix("module ") {
+            module = rest
+                .split(|c: char| c == '(' || c.is_whitespace())
+                .next()
+                .unwrap_or("")
+                .to_string();
+            continue;
+        }
+        let mutations = line_mutations(text);
+        if !mutations.is_empty() {
+            out.push(Site {
+                line: i + 1,
+                block: block_of(&module).to_string(),
+                module: module.clone(),
+                original: text.to_string(),
+                mutations,
+            });
+        }
+    }
+    out
+}
+
+/// One sampled mutant.
+#[derive(Debug, Clone, Serialize)]
+pub struct Mutant {
+    pub config: String,
+    pub site: usize,
+    pub line: usize,
+    pub module: String,
+    pub block: String,
+    pub class: &'static str,
+    pub original: String,
+    pub mutated: String,
+}
+
+/// Draw `count` mutants of a configuration's `drq_top`: a random site of
+/// each block in turn (so every block is sampled), a random mutation of it.
+pub fn sample(config: &str, verilog: &str, count: usize, seed: u64) -> Vec<Mutant> {
+    let all = sites(verilog);
+    let mut by_block: BTreeMap<&str, Vec<&Site>> = BTreeMap::new();
+    for s in &all {
+        if s.block != "shell" {
+            by_block.entry(s.block.as_str()).or_default().push(s);
+        }
+    }
+    let mut rng = Rng::new(seed);
+    for v in by_block.values_mut() {
+        // Fisher-Yates.
+        for i in (1..v.len()).rev() {
+            let j = rng.range(0, i as i64) as usize;
+            v.swap(i, j);
+        }
+    }
+    let mut out = Vec::new();
+    let mut round = 0;
+    while out.len() < count && by_block.values().any(|v| round < v.len()) {
+        for v in by_block.values() {
+            if out.len() == count {
+                break;
+            }
+            if let Some(s) = v.get(round) {
+                let m = &s.mutations[rng.range(0, s.mutations.len() as i64 - 1) as usize];
+                out.push(Mutant {
+                    config: config.to_string(),
+                    site: all.iter().position(|x| x.line == s.line).unwrap(),
+                    line: s.line,
+                    module: s.module.clone(),
+                    block: s.block.clone(),
+                    class: m.class,
+                    original: s.original.clone(),
+                    mutated: m.mutated.clone(),
+                });
+            }
+        }
+        round += 1;
+    }
+    out
+}
+
+/// The design with one line replaced.
+pub fn apply(design: &Design, m: &Mutant) -> Design {
+    let mut lines: Vec<&str> = design.verilog.lines().collect();
+    assert_eq!(lines[m.line - 1], m.original, "mutant of another design");
+    lines[m.line - 1] = &m.mutated;
+    let mut verilog = lines.join("\n");
+    verilog.push('\n');
+    Design {
+        verilog,
+        ..design.clone()
+    }
+}
+
+/// What the test made of a mutant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Killed,
+    Survived,
+    Timeout,
+    /// Survived, and Yosys proved the mutated module equal to the original.
+    Equivalent,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MutantResult {
+    #[serde(flatten)]
+    pub mutant: Mutant,
+    pub verdict: Verdict,
+    /// Why it was killed (the first failing check), or why not proven.
+    pub detail: String,
+    pub seconds: f64,
+}
+
+/// Run the regression cases of `nc` against a mutated design.
+pub fn run_mutant(nc: &NamedConfig, design: &Design, cases: &[u64]) -> (Verdict, String) {
+    let model = match catch(|| Model::new(design, &SimOptions::default())) {
+        Ok(Ok(m)) => m,
+        Ok(Err(e)) => return (Verdict::Killed, format!("model build: {e}")),
+        Err(p) => return (Verdict::Killed, format!("model build: {p}")),
+    };
+    let acc = catch(|| Accelerator::from_model(&nc.cfg, model, 0, crate::axil_bfm::Timing::FAST));
+    let mut acc = match acc {
+        Ok(Ok(a)) => a,
+        Ok(Err(e)) => return (Verdict::Killed, format!("model: {e}")),
+        Err(p) => return (Verdict::Killed, format!("ID/INFO check: {p}")),
+    };
+    for &seed in cases {
+        let case = make_case(nc, seed);
+        let gold = match run_layer(&nc.cfg, &case.layer, &case.data) {
+            Ok(g) => g,
+            Err(e) => {
+                return (
+                    Verdict::Survived,
+                    format!("golden model refused case {seed}: {e}"),
+                )
+            }
+        };
+        let timeout = gold.counters.cycles_total * 4 + 10_000;
+        let reset = case.reset_cycle(gold.counters.cycles_total);
+        match catch(|| drive(&mut acc, &case, reset, timeout)) {
+            Err(msg) if msg.contains("no interrupt after") => {
+                return (Verdict::Timeout, format!("case {seed}: {msg}"))
+            }
+            Err(msg) => return (Verdict::Killed, format!("case {seed}: {msg}")),
+            Ok(hw) => {
+                let diffs = crate::regress::compare(&hw, &gold);
+                if let Some(d) = diffs.first() {
+                    return (Verdict::Killed, format!("case {seed}: {d}"));
+                }
+            }
+        }
+        // The layer's output, chained through the other ping-pong halves.
+        if let Some(next) = chained_layer(&case.layer, &gold) {
+            let (layer, data) = next;
+            let gold2 = match run_layer(&nc.cfg, &layer, &data) {
+                Ok(g) => g,
+                Err(_) => continue,
+            };
+            let timeout = gold2.counters.cycles_total * 4 + 10_000;
+            match catch(|| {
+                acc.run_timeout = timeout;
+                acc.run_next_layer(&layer, &data.weights, &data.bias)
+            }) {
+                Err(msg) if msg.contains("no interrupt after") => {
+                    return (Verdict::Timeout, format!("chained after {seed}: {msg}"))
+                }
+                Err(msg) => return (Verdict::Killed, format!("chained after {seed}: {msg}")),
+                Ok(Err(_)) => {}
+                Ok(Ok(hw)) => {
+                    if let Some(d) = crate::regress::compare(&hw, &gold2).first() {
+                        return (Verdict::Killed, format!("chained after {seed}: {d}"));
+                    }
+                }
+            }
+        }
+    }
+    (Verdict::Survived, String::new())
+}
+
+/// A second layer reading `gold`'s output and predicted mask on chip: 1x1,
+/// as many output channels as inputs, when the first layer predicted a mask.
+fn chained_layer(
+    first: &drq_golden::Layer,
+    gold: &drq_golden::LayerRun,
+) -> Option<(drq_golden::Layer, drq_golden::LayerData)> {
+    let mask = gold.mask_out.clone()?;
+    let c = first.c_out;
+    let layer = drq_golden::Layer::from_raw(&drq_golden::layer::RawLayer {
+        threshold: first.next_threshold.unwrap_or(0).into(),
+        requant_shift: 6,
+        ..drq_golden::layer::RawLayer::conv(
+            c.into(),
+            c.into(),
+            (first.ho().into(), first.wo().into()),
+            1,
+            1,
+            0,
+            (first.tile_h.into(), first.tile_w.into()),
+        )
+    })
+    .ok()?;
+    let mut rng = Rng::new(u64::from(c) * 7919 + u64::from(first.ho()));
+    let weights = drq_golden::tensor::Weights {
+        c_out: c as usize,
+        c_in: c as usize,
+        k: 1,
+        data: (0..c * c).map(|_| rng.range(-128, 127) as i32).collect(),
+    };
+    let data = drq_golden::LayerData {
+        input: gold.y.clone(),
+        weights,
+        bias: (0..c).map(|_| rng.range(-500, 500) as i32).collect(),
+        mask: Some(mask),
+    };
+    Some((layer, data))
+}
+
+/// Try to prove a surviving mutant equivalent to the original with Yosys:
+/// the mutated module against the original one, every other module a
+/// black box. `Ok(true)`: proven equivalent.
+pub fn prove_equivalent(design: &Design, m: &Mutant, dir: &Path) -> Result<bool, String> {
+    let module_text = |verilog: &str| -> String {
+        let start = verilog
+            .find(&format!("module {}(", m.module))
+            .expect("the mutant's module");
+        let end = verilog[start..].find("endmodule").unwrap() + start + "endmodule".len();
+        verilog[start..end].to_string()
+    };
+    let gold = module_text(&design.verilog);
+    let gate = module_text(&apply(design, m).verilog).replacen(
+        &format!("module {}(", m.module),
+        "module drq_mutant_gate(",
+        1,
+    );
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let others: String = design
+        .verilog
+        .split("\nmodule ")
+        .skip(1)
+        .filter(|b| !b.starts_with(&format!("{}(", m.module)))
+        .map(|b| format!("module {}", b.split("endmodule").next().unwrap_or("")) + "endmodule\n")
+        .collect();
+    std::fs::write(dir.join("others.v"), others).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("gold.v"), gold).map_err(|e| e.to_string())?;
+    std::fs::write(dir.join("gate.v"), gate).map_err(|e| e.to_string())?;
+    let script = format!(
+        "read_verilog -lib others.v; read_verilog gold.v gate.v; proc; opt_clean; memory; \
+         equiv_make {} drq_mutant_gate equiv; hierarchy -top equiv; \
+         equiv_simple -seq 4; equiv_induct -seq 4; equiv_status -assert",
+        m.module
+    );
+    let out = Command::new("timeout")
+        .args(["120", "yosys", "-q", "-p", &script])
+        .current_dir(dir)
+        .output()
+        .map_err(|e| format!("yosys: {e}"))?;
+    Ok(out.status.success())
+}
+
+/// Options of `drq mutate`.
+#[derive(Debug, Clone)]
+pub struct MutateOptions {
+    pub configs: Vec<NamedConfig>,
+    /// Mutants per configuration.
+    pub mutants: usize,
+    /// Regression cases each mutant runs.
+    pub cases: usize,
+    pub seed: u64,
+    /// Mutants run at once.
+    pub jobs: usize,
+    pub out: PathBuf,
+    /// Try to prove survivors equivalent with Yosys.
+    pub prove: bool,
+}
+
+/// Per-block (or per-configuration) tallies.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Tally {
+    pub killed: usize,
+    pub survived: usize,
+    pub timeout: usize,
+    pub equivalent: usize,
+}
+
+impl Tally {
+    fn add(&mut self, v: Verdict) {
+        match v {
+            Verdict::Killed => self.killed += 1,
+            Verdict::Survived => self.survived += 1,
+            Verdict::Timeout => self.timeout += 1,
+            Verdict::Equivalent => self.equivalent += 1,
+        }
+    }
+    /// Killed (timeouts count as detected) over the mutants not proven
+    /// equivalent, in percent.
+    pub fn score(&self) -> f64 {
+        let n = self.killed + self.survived + self.timeout;
+        if n == 0 {
+            100.0
+        } else {
+            100.0 * (self.killed + self.timeout) as f64 / n as f64
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct MutateReport {
+    pub seed: u64,
+    pub cases_per_mutant: usize,
+    pub mutants: usize,
+    pub score: f64,
+    pub total: Tally,
+    pub by_block: BTreeMap<String, Tally>,
+    pub by_config: BTreeMap<String, Tally>,
+    pub seconds: f64,
+    pub results: Vec<MutantResult>,
+}
+
+/// Run the mutation analysis and write `report.json` and `report.md`.
+pub fn run_mutation(
+    opts: &MutateOptions,
+    progress: &(dyn Fn(&str) + Sync),
+) -> Result<MutateReport, String> {
+    let start = Instant::now();
+    let mut work: Vec<(NamedConfig, Design, Mutant, Vec<u64>)> = Vec::new();
+    for (ci, nc) in opts.configs.iter().enumerate() {
+        let design = top_design(&nc.cfg);
+        let seed = opts.seed ^ (ci as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let cases: Vec<u64> = (0..opts.cases)
+            .map(|i| crate::regress::case_seed(opts.seed, &nc.name, i))
+            .collect();
+        for m in sample(&nc.name, &design.verilog, opts.mutants, seed) {
+            work.push((
+                NamedConfig::new(&nc.name, nc.cfg),
+                design.clone(),
+                m,
+                cases.clone(),
+            ));
+        }
+    }
+    let total = work.len();
+    // Mutants panic by design (a failed check is a kill): keep stderr for
+    // the progress lines, not a backtrace per kill.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results = std::sync::Mutex::new(Vec::with_capacity(total));
+    std::thread::scope(|s| {
+        for _ in 0..opts.jobs.max(1) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let Some((nc, design, m, cases)) = work.get(i) else {
+                    break;
+                };
+                let t0 = Instant::now();
+                let mutated = apply(design, m);
+                let (mut verdict, mut detail) = run_mutant(nc, &mutated, cases);
+                if verdict == Verdict::Survived && opts.prove {
+                    let dir = opts
+                        .out
+                        .join("equiv")
+                        .join(format!("{}-{}", m.config, m.line));
+                    match prove_equivalent(design, m, &dir) {
+                        Ok(true) => verdict = Verdict::Equivalent,
+                        Ok(false) => detail = "not proven equivalent by Yosys".into(),
+                        Err(e) => detail = e,
+                    }
+                }
+                progress(&format!(
+                    "[{}/{total}] {} {} line {} ({}): {:?} in {:.0} s",
+                    i + 1,
+                    m.config,
+                    m.block,
+                    m.line,
+                    m.class,
+                    verdict,
+                    t0.elapsed().as_secs_f64()
+                ));
+                results.lock().unwrap().push(MutantResult {
+                    mutant: m.clone(),
+                    verdict,
+                    detail,
+                    seconds: t0.elapsed().as_secs_f64(),
+                });
+            });
+        }
+    });
+    std::panic::set_hook(hook);
+    let mut results = results.into_inner().unwrap();
+    results.sort_by(|a, b| {
+        (a.mutant.config.as_str(), a.mutant.line).cmp(&(b.mutant.config.as_str(), b.mutant.line))
+    });
+    let mut report = MutateReport {
+        seed: opts.seed,
+        cases_per_mutant: opts.cases,
+        mutants: results.len(),
+        score: 0.0,
+        total: Tally::default(),
+        by_block: BTreeMap::new(),
+        by_config: BTreeMap::new(),
+        seconds: start.elapsed().as_secs_f64(),
+        results,
+    };
+    for r in &report.results {
+        report.total.add(r.verdict);
+        report
+            .by_block
+            .entry(r.mutant.block.clone())
+            .or_default()
+            .add(r.verdict);
+        report
+            .by_config
+            .entry(r.mutant.config.clone())
+            .or_default()
+            .add(r.verdict);
+    }
+    report.score = report.total.score();
+    std::fs::create_dir_all(&opts.out).map_err(|e| format!("{}: {e}", opts.out.display()))?;
+    let json = serde_json::to_string_pretty(&report).expect("report serialises") + "\n";
+    std::fs::write(opts.out.join("report.json"), json).map_err(|e| e.to_string())?;
+    std::fs::write(opts.out.join("report.md"), markdown(&report)).map_err(|e| e.to_string())?;
+    Ok(report)
+}
+
+fn markdown(r: &MutateReport) -> String {
+    let mut s = format!(
+        "# Mutation analysis of drq_top\n\nSeed {}, {} mutants, {} regression cases and a chained layer each, {:.0} s.\n\n\
+         **Score: {:.1} %** of the mutants not proven equivalent are killed (timeouts count as killed).\n\n\
+         | block | killed | timeout | survived | equivalent | score |\n|---|---|---|---|---|---|\n",
+        r.seed, r.mutants, r.cases_per_mutant, r.seconds, r.score
+    );
+    let row = |name: &str, t: &Tally| {
+        format!(
+            "| {name} | {} | {} | {} | {} | {:.1} % |\n",
+            t.killed,
+            t.timeout,
+            t.survived,
+            t.equivalent,
+            t.score()
+        )
+    };
+    for (b, t) in &r.by_block {
+        s.push_str(&row(b, t));
+    }
+    s.push_str(&row("**all**", &r.total));
+    s.push_str("\n| configuration | killed | timeout | survived | equivalent | score |\n|---|---|---|---|---|---|\n");
+    for (c, t) in &r.by_config {
+        s.push_str(&row(c, t));
+    }
+    s.push_str("\n## Survivors (not proven equivalent): for a person to look at\n\n");
+    for m in r.results.iter().filter(|m| m.verdict == Verdict::Survived) {
+        s.push_str(&format!(
+            "- {} line {} `{}` ({}): `{}` -> `{}` {}\n",
+            m.mutant.config,
+            m.mutant.line,
+            m.mutant.module,
+            m.mutant.block,
+            m.mutant.original.trim(),
+            m.mutant.mutated.trim(),
+            m.detail
+        ));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn assignments_and_conditions_are_sites_wiring_is_not() {
+        assert!(line_mutations("        a$clock = clock;").is_empty());
+        assert!(line_mutations("        acc$d = acc$q;").is_empty());
+        assert!(line_mutations("    reg [63:0] x;").is_empty());
+        let m = line_mutations("        x$d = (a + 64'h1f) & b;");
+        let lines: Vec<&str> = m.iter().map(|m| m.mutated.as_str()).collect();
+        assert!(lines.contains(&"        x$d = 0;"));
+        assert!(lines.contains(&"        x$d = (a - 64'h1f) & b;"));
+        assert!(lines.contains(&"        x$d = (a + 64'h1f) | b;"));
+        assert!(lines.contains(&"        x$d = (a + 64'h20) & b;"));
+        let c = line_mutations("        if (s == 3) begin");
+        assert_eq!(c[0].mutated, "        if (!(s == 3)) begin");
+        // `<=` of a clocked assignment is not a comparison.
+        let q = line_mutations("            q <= d;");
+        assert_eq!(q.len(), 1);
+        assert_eq!(q[0].mutated, "            q <= 0;");
+    }
+
+    #[test]
+    fn blocks_come_from_the_instance_path() {
+        assert_eq!(block_of("drq_top_core$ctrl$s3_w$0"), "controller");
+        assert_eq!(block_of("drq_top_core$array$mesh$pes$3"), "array");
+        assert_eq!(block_of("drq_top_core$act0$copies$1"), "buffers");
+        assert_eq!(block_of("drq_top_core$oc0_mul"), "top");
+        assert_eq!(block_of("drq_top_core"), "top");
+        assert_eq!(block_of("drq_top"), "shell");
+    }
+
+    #[test]
+    fn sampling_is_a_function_of_the_seed_and_covers_every_block() {
+        let v = top_design(&crate::regress::cfg_4x4()).verilog;
+        let a = sample("c", &v, 40, 7);
+        let b = sample("c", &v, 40, 7);
+        assert_eq!(
+            a.iter().map(|m| (m.line, &m.mutated)).collect::<Vec<_>>(),
+            b.iter().map(|m| (m.line, &m.mutated)).collect::<Vec<_>>()
+        );
+        let c = sample("c", &v, 40, 8);
+        assert_ne!(
+            a.iter().map(|m| m.line).collect::<Vec<_>>(),
+            c.iter().map(|m| m.line).collect::<Vec<_>>()
+        );
+        for block in [
+            "controller",
+            "array",
+            "predictor",
+            "output_stage",
+            "axil",
+            "top",
+            "buffers",
+        ] {
+            assert!(a.iter().any(|m| m.block == block), "no mutant in {block}");
+        }
+    }
+}
