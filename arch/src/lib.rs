@@ -6,6 +6,7 @@
 //! * [`token`]: the token order and field widths of the array (§4).
 
 pub mod config;
+pub mod text;
 pub mod token;
 
 pub use config::{AccelConfig, ConfigError};
