@@ -269,6 +269,10 @@ impl Staging {
     pub fn publish(mut self, owned: &dyn Fn(&str) -> bool) -> Result<(), PublishError> {
         pause_point("before_publish");
         carry_over(&self.out, &self.dir, owned)?;
+        // The new folder keeps the old one's permissions.
+        if let Ok(m) = std::fs::metadata(&self.out) {
+            let _ = std::fs::set_permissions(&self.dir, m.permissions());
+        }
         {
             let mut reg = registry();
             swap_in(&self.dir, &self.out).map_err(|e| err(&self.shown, e))?;
@@ -619,7 +623,12 @@ mod tests {
         let owned = |n: &str| n == "y.npy" || n == "mask_out.npy" || n.starts_with("layer");
         publish_files(&out, &[("y.npy", b"new".to_vec())], &owned).unwrap();
         assert_eq!(names(&out), ["data", "notes.txt", "y.npy"]);
-        assert_eq!(std::fs::read_to_string(out.join("y.npy")).unwrap(), "new");
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o700)).unwrap();
+        publish_files(&out, &[("y.npy", b"newer".to_vec())], &owned).unwrap();
+        let mode = std::fs::metadata(&out).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700, "permissions kept");
+        assert_eq!(std::fs::read_to_string(out.join("y.npy")).unwrap(), "newer");
         assert_eq!(
             std::fs::read_to_string(out.join("data/x.npy")).unwrap(),
             "mine too"
