@@ -58,6 +58,10 @@ pub enum ConfigError {
     },
     #[error("accelerator configuration {path}: {message}")]
     Syntax { path: String, message: String },
+    /// A value out of range in a configuration file (or a flag: `path` is
+    /// then the flag, e.g. `--rows`).
+    #[error("{path}: {error}")]
+    InFile { path: String, error: ParamError },
 }
 
 /// A configuration as written by a user: every key optional, values not yet
@@ -359,14 +363,32 @@ impl AccelConfig {
         let file = match path {
             None => RawAccelConfig::default(),
             Some(p) => {
-                let text = std::fs::read_to_string(p).map_err(|source| ConfigError::Io {
-                    path: p.display().to_string(),
-                    source,
-                })?;
+                let text = crate::text::read_text_bounded(p, crate::text::MAX_TEXT_FILE).map_err(
+                    |source| ConfigError::Io {
+                        path: p.display().to_string(),
+                        source,
+                    },
+                )?;
                 parse_raw_toml(&text, &p.display().to_string())?
             }
         };
-        Ok(AccelConfig::from_raw(&file.overridden_by(overrides))?)
+        AccelConfig::from_raw(&file.overridden_by(overrides)).map_err(|error| {
+            // Name where the rejected value came from: its flag, else the file.
+            let flag = serde_json::to_value(overrides)
+                .ok()
+                .is_some_and(|v| !v[error.param].is_null());
+            match (flag, path) {
+                (true, _) => ConfigError::InFile {
+                    path: format!("--{}", error.param.replace('_', "-")),
+                    error,
+                },
+                (false, Some(p)) => ConfigError::InFile {
+                    path: p.display().to_string(),
+                    error,
+                },
+                (false, None) => ConfigError::Param(error),
+            }
+        })
     }
 
     /// The configuration as TOML, every key written.
@@ -518,11 +540,19 @@ fn parse_raw_toml(text: &str, origin: &str) -> Result<RawAccelConfig, ConfigErro
         let at = e.span().map(|span| {
             let line_no = text[..span.start.min(text.len())].matches('\n').count();
             let line = text.lines().nth(line_no).unwrap_or("").trim();
-            format!("line {} (`{line}`): ", line_no + 1)
+            format!(
+                "line {} (`{}`): ",
+                line_no + 1,
+                crate::text::clip(line, crate::text::MAX_QUOTE)
+            )
         });
         ConfigError::Syntax {
             path: origin.to_string(),
-            message: format!("{}{}", at.unwrap_or_default(), e.message()),
+            message: format!(
+                "{}{}",
+                at.unwrap_or_default(),
+                crate::text::clip_quotes(e.message(), 300)
+            ),
         }
     })
 }

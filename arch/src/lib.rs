@@ -10,6 +10,7 @@
 
 pub mod config;
 pub mod regs;
+pub mod text;
 pub mod token;
 
 pub use config::{AccelConfig, ConfigError};

@@ -987,6 +987,17 @@ fn place_and_route(
 /// The three variants of `drq synth-compare`, from one base configuration:
 /// `drq` (the base), `int8` (`pe = "int8"`) and `drq_w8` (activation-only
 /// DRQ: `w_lo = w_hi`, two tokens per HIGH step).
+/// What `drq synth-compare` writes into its output folder: `compare.json`,
+/// `compare.md` and each variant's folder (the rest, e.g. the boards'
+/// folders of `drq synth` beside them, is kept).
+pub fn compare_owns(name: &str) -> bool {
+    let variant = name.strip_suffix("_array").unwrap_or(name);
+    matches!(name, "compare.json" | "compare.md")
+        || variants(&AccelConfig::default())
+            .iter()
+            .any(|(v, _)| *v == variant)
+}
+
 pub fn variants(base: &AccelConfig) -> Vec<(&'static str, AccelConfig)> {
     let drq = AccelConfig {
         pe: PeKind::Drq,

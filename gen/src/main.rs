@@ -3,12 +3,12 @@
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use drq_arch::config::{AccelConfig, RawAccelConfig};
+use drq_golden::budget;
 use drq_golden::files::{
-    load_input, load_layer_data, output_files, read_mask, write_outputs, LayerFiles,
+    load_input, load_layer_data, output_files, read_mask, run_owns, write_outputs, LayerFiles,
 };
-use drq_golden::network::{
-    layer_dir, network_output_files, run_network_with, write_network_outputs, Network,
-};
+use drq_golden::network::{layer_dir, network_output_files, run_network_with, Network};
+use drq_golden::publish::{self, Staging};
 use drq_golden::{run_layer, Counters, Layer, LayerData, LayerRun};
 use drq_verif::axil_bfm::Timing;
 use drq_verif::driver::{check_fits, Accelerator};
@@ -30,6 +30,10 @@ mod verify_cmd;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Memory a run may use (e.g. 4G, 512M; default 2G): a run whose
+    /// shapes need more is refused before anything large is allocated.
+    #[arg(long, global = true, value_name = "SIZE", value_parser = budget::parse_size)]
+    max_memory: Option<u64>,
 }
 
 #[derive(Subcommand)]
@@ -232,8 +236,7 @@ fn verilog(args: &VerilogArgs) -> Result<()> {
         "drq_top_regs.h".into(),
         drq_arch::regs::register_map_header(&cfg).into_bytes(),
     ));
-    let named: Vec<(&str, Vec<u8>)> = files.iter().map(|(n, b)| (n.as_str(), b.clone())).collect();
-    write_outputs(&args.out, &named)
+    write_outputs(&args.out, &files)
         .with_context(|| format!("writing Verilog to {}", args.out.display()))?;
     for d in &designs {
         eprintln!(
@@ -365,9 +368,10 @@ enum Engine {
     Sim(SimEngine),
 }
 
-/// The Verilator model of `drq_top`, built once the layers are known to fit.
+/// The Verilator model of `drq_top`, built once every input is validated.
 struct SimEngine {
-    opts: SimOptions,
+    /// Write waves.vcd into the output folder.
+    waves: bool,
     acc: Option<Box<Accelerator>>,
 }
 
@@ -379,24 +383,35 @@ impl Engine {
         }
     }
     /// Before any data is read: for `drq sim`, every layer must fit the
-    /// buffers (named by `what`), then the model is built (minutes the
-    /// first time), so a bad layer is rejected at once.
-    fn prepare<'a>(
-        &mut self,
+    /// buffers (named by `what`).
+    fn check<'a>(
+        &self,
         cfg: &AccelConfig,
         layers: impl IntoIterator<Item = (String, &'a Layer)>,
     ) -> Result<()> {
+        if let Engine::Sim(_) = self {
+            for (what, layer) in layers {
+                check_fits(cfg, layer).with_context(|| what)?;
+            }
+        }
+        Ok(())
+    }
+    /// After every input is validated: build (or load) the Verilator model
+    /// for `drq sim` (minutes the first time), dumping into the staging
+    /// folder with --waves.
+    fn build(&mut self, cfg: &AccelConfig, stage: &Staging) -> Result<()> {
         let Engine::Sim(sim) = self else {
             return Ok(());
         };
-        for (what, layer) in layers {
-            check_fits(cfg, layer).with_context(|| what)?;
-        }
+        publish::pause_point("before_model_build");
         eprintln!(
             "drq sim: {cfg}: building or loading the Verilator model of drq_top \
              (the first build of a configuration takes minutes; it is cached)"
         );
-        sim.acc = Some(Box::new(Accelerator::new(cfg, &sim.opts, 0, Timing::FAST)?));
+        let opts = SimOptions {
+            vcd: sim.waves.then(|| stage.path().join("waves.vcd")),
+        };
+        sim.acc = Some(Box::new(Accelerator::new(cfg, &opts, 0, Timing::FAST)?));
         Ok(())
     }
     /// Run a network's layer `index` (layer 0 also for a single layer).
@@ -409,7 +424,7 @@ impl Engine {
     ) -> Result<LayerRun> {
         let acc = match self {
             Engine::Golden => return Ok(run_layer(cfg, layer, data)?),
-            Engine::Sim(sim) => sim.acc.as_mut().expect("prepared before running"),
+            Engine::Sim(sim) => sim.acc.as_mut().expect("built before running"),
         };
         Ok(if index == 0 {
             acc.run_layer(layer, data)?
@@ -418,44 +433,48 @@ impl Engine {
         }
         .into())
     }
+    /// Flush the waveform (the model is dropped) before publishing.
+    fn finish(&mut self) {
+        if let Engine::Sim(sim) = self {
+            sim.acc = None;
+        }
+    }
 }
 
 fn golden(args: &GoldenArgs) -> Result<()> {
     run_command(args, &mut Engine::Golden)
 }
 
-/// `drq sim`: build (or reuse) the model, run, and with --waves move the
-/// dump into the output folder once everything else is written.
+/// `drq sim`: validate everything, build (or reuse) the model, run, and
+/// publish the results (with --waves also waves.vcd, dumped straight into
+/// the staging folder).
 fn sim(args: &SimArgs) -> Result<()> {
-    let parent = args
-        .run
-        .out
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let tmp = if args.waves {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("creating {}", parent.display()))?;
-        Some(
-            tempfile::Builder::new()
-                .prefix(".drq-sim")
-                .tempdir_in(parent)?,
-        )
-    } else {
-        None
-    };
-    let vcd = tmp.as_ref().map(|t| t.path().join("waves.vcd"));
     let mut engine = Engine::Sim(SimEngine {
-        opts: SimOptions { vcd: vcd.clone() },
+        waves: args.waves,
         acc: None,
     });
     run_command(&args.run, &mut engine)?;
-    if let Some(v) = vcd {
-        let dest = args.run.out.join("waves.vcd");
-        std::fs::rename(&v, &dest).with_context(|| format!("writing {}", dest.display()))?;
-        eprintln!("drq sim: waveform {}", dest.display());
+    if args.waves {
+        eprintln!(
+            "drq sim: waveform {}",
+            args.run.out.join("waves.vcd").display()
+        );
     }
     Ok(())
+}
+
+/// Write a run's files into its staging folder and publish it.
+fn publish_run<N: AsRef<str>>(mut stage: Staging, files: &[(N, Vec<u8>)]) -> Result<()> {
+    let out = stage.out().to_path_buf();
+    let put = |stage: &mut Staging| -> Result<(), publish::PublishError> {
+        for (name, bytes) in files {
+            stage.write(name.as_ref(), bytes)?;
+        }
+        Ok(())
+    };
+    put(&mut stage)
+        .and_then(|()| stage.publish(&run_owns))
+        .with_context(|| format!("writing results to {}", out.display()))
 }
 
 fn run_command(args: &GoldenArgs, engine: &mut Engine) -> Result<()> {
@@ -466,7 +485,12 @@ fn run_command(args: &GoldenArgs, engine: &mut Engine) -> Result<()> {
     let required = |p: &Option<PathBuf>| p.clone().expect("clap requires it without --network");
     let layer_path = required(&args.layer);
     let layer = Layer::load(&layer_path, &cfg)?;
-    engine.prepare(&cfg, [(layer_path.display().to_string(), &layer)])?;
+    budget::check(
+        &layer_path,
+        format!("this layer's run ({})", budget::describe(&layer)),
+        budget::layer_bytes(&cfg, &layer),
+    )?;
+    engine.check(&cfg, [(layer_path.display().to_string(), &layer)])?;
     let files = LayerFiles {
         input: args.input.clone(),
         weights: required(&args.weights),
@@ -474,9 +498,11 @@ fn run_command(args: &GoldenArgs, engine: &mut Engine) -> Result<()> {
         mask: args.mask.clone(),
     };
     let data = load_layer_data(&cfg, &layer, &files)?;
+    let stage = Staging::new(&args.out)?;
+    engine.build(&cfg, &stage)?;
     let run = engine.run(&cfg, 0, &layer, &data)?;
-    write_outputs(&args.out, &output_files(&cfg, &run, &run.counters))
-        .with_context(|| format!("writing results to {}", args.out.display()))?;
+    engine.finish();
+    publish_run(stage, &output_files(&cfg, &run, &run.counters))?;
     eprintln!(
         "{}",
         summary(
@@ -498,7 +524,7 @@ fn run_network_command(
     engine: &mut Engine,
 ) -> Result<()> {
     let net = Network::load(path, cfg)?;
-    engine.prepare(
+    engine.check(
         cfg,
         net.layers
             .iter()
@@ -511,12 +537,14 @@ fn run_network_command(
         Some(p) => Some(read_mask(cfg, first, p)?),
         None => None,
     };
+    let stage = Staging::new(&args.out)?;
+    engine.build(cfg, &stage)?;
     let runs = run_network_with(&net, &input, mask.as_ref(), |i, layer, data| {
         engine.run(cfg, i, layer, data)
     })
     .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
-    write_network_outputs(&args.out, &network_output_files(cfg, &runs))
-        .with_context(|| format!("writing results to {}", args.out.display()))?;
+    engine.finish();
+    publish_run(stage, &network_output_files(cfg, &runs))?;
     for (i, run) in runs.iter().enumerate() {
         let what = format!("{} layer {i}", path.display());
         eprintln!(
@@ -546,11 +574,19 @@ fn error_line(e: &anyhow::Error) -> String {
         }
         line.push_str(&text);
     }
-    line
+    // One line of at most a few hundred characters, whatever an error quotes.
+    drq_arch::text::clip(&line.replace('\n', " "), MAX_ERROR_LINE)
 }
 
+/// Longest error line printed (characters).
+const MAX_ERROR_LINE: usize = 400;
+
 fn main() -> ExitCode {
+    publish::install_signal_handlers();
     let cli = Cli::parse();
+    if let Some(limit) = cli.max_memory {
+        budget::set_limit(limit);
+    }
     let result = match &cli.command {
         Command::Golden(a) => golden(a),
         Command::Sim(a) => sim(a),

@@ -6,6 +6,7 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use drq_fpga::fpga::{self, CompareOptions, Part, PnrStatus, Target};
 use drq_fpga::synth::Family;
+use drq_golden::publish::{self, Staging};
 use std::path::PathBuf;
 
 #[derive(Args, Debug)]
@@ -77,7 +78,13 @@ pub fn synth(args: &SynthArgs) -> Result<()> {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("sim-out/synth").join(&target.name));
-    let report = fpga::run(&target, &cfg, &out)?;
+    // The flow works in a staging folder seeded with a copy of the earlier
+    // results (it reuses an earlier netlist of the same design), published
+    // in one step when it ends: readers see the old report or the new one.
+    let stage = Staging::new(&out)?;
+    publish::seed_from_published(&stage, &|_| true)?;
+    let report = fpga::run(&target, &cfg, stage.path())?;
+    stage.publish(&|_| true)?;
     let fmax = report
         .fmax_mhz
         .map_or("-".to_string(), |f| format!("{f:.1} MHz"));
@@ -140,9 +147,11 @@ pub struct SynthCompareArgs {
 
 pub fn synth_compare(args: &SynthCompareArgs) -> Result<()> {
     let base = args.config.resolve()?;
+    let stage = Staging::new(&args.out)?;
+    publish::seed_from_published(&stage, &fpga::compare_owns)?;
     let v = fpga::compare(
         &base,
-        &args.out,
+        stage.path(),
         &CompareOptions {
             place_and_route: !args.no_pnr,
             sensitive_target: args.sensitive,
@@ -150,6 +159,7 @@ pub fn synth_compare(args: &SynthCompareArgs) -> Result<()> {
             reuse: args.reuse,
         },
     )?;
+    stage.publish(&fpga::compare_owns)?;
     print!(
         "{}",
         std::fs::read_to_string(args.out.join("compare.md")).unwrap_or_default()

@@ -30,6 +30,8 @@ pub enum FilesError {
     },
     #[error("{path}: {message}")]
     Output { path: String, message: String },
+    #[error(transparent)]
+    Publish(#[from] crate::publish::PublishError),
 }
 
 /// dtype of activation tensors (input, y): uint8 for A_HI <= 8, else uint16.
@@ -273,111 +275,41 @@ pub fn output_files<C: serde::Serialize>(
     files
 }
 
-/// Write files into `dir` all-or-nothing: each file goes to a temporary name
-/// first and is renamed into place only when all are written. A name may
-/// hold a relative subfolder (`layer0/y.npy`); missing folders are created,
-/// and those created are removed again if writing fails. In every folder
-/// that receives files, a stale `mask_out.npy` from an earlier run is
-/// removed if this run writes none there.
+/// Whether a layer or network run (`drq golden`, `drq sim`) writes an
+/// entry of this name into its output folder: its files, `layer<i>/`
+/// folders, `waves.vcd`, and the `.NAME.partial` files of older versions.
+/// An old folder's entries of these names are dropped when a new run is
+/// published; any other entry is kept ([`crate::publish`]).
+pub fn run_owns(name: &str) -> bool {
+    const FILES: [&str; 6] = [
+        "y.npy",
+        "acc.npy",
+        "mask_in.npy",
+        "mask_out.npy",
+        "counters.json",
+        "waves.vcd",
+    ];
+    FILES.contains(&name)
+        || name
+            .strip_prefix("layer")
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+        || (name.starts_with('.') && name.ends_with(".partial"))
+}
+
+/// Write files into `dir` all-or-nothing ([`crate::publish`]): staged in a
+/// fresh folder beside `dir`, then moved into its place in one step. A
+/// name may hold a relative subfolder (`layer0/y.npy`). Entries of the old
+/// folder are kept unless this write has one of the same top-level name.
 pub fn write_outputs<N: AsRef<str>>(dir: &Path, files: &[(N, Vec<u8>)]) -> Result<(), FilesError> {
-    let fail = |path: &Path, e: std::io::Error| FilesError::Output {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    };
-    // (folder, file name) of every output, checked to stay below `dir`.
-    let mut places: Vec<(PathBuf, String)> = Vec::with_capacity(files.len());
-    for (name, _) in files {
-        let name = name.as_ref();
-        let rel = Path::new(name);
-        let ok = !name.is_empty()
-            && rel
-                .components()
-                .all(|c| matches!(c, std::path::Component::Normal(_)));
-        let file = rel.file_name().map(|f| f.to_string_lossy().into_owned());
-        match (ok, file) {
-            (true, Some(file)) => {
-                let folder = rel.parent().map_or(dir.to_path_buf(), |p| dir.join(p));
-                places.push((folder, file));
-            }
-            _ => {
-                return Err(FilesError::Output {
-                    path: dir.join(name).display().to_string(),
-                    message: "output names must be relative paths inside the output folder".into(),
-                })
-            }
-        }
-    }
-    let mut folders: Vec<PathBuf> = vec![dir.to_path_buf()];
-    for (folder, _) in &places {
-        if !folders.contains(folder) {
-            folders.push(folder.clone());
-        }
-    }
-    // Create missing folders, remembering the topmost new ancestor of each.
-    let mut created: Vec<PathBuf> = Vec::new();
-    for folder in &folders {
-        let mut top_new = None;
-        let mut p = folder.as_path();
-        while !p.as_os_str().is_empty() && !p.exists() {
-            top_new = Some(p.to_path_buf());
-            match p.parent() {
-                Some(q) => p = q,
-                None => break,
-            }
-        }
-        if let Err(e) = std::fs::create_dir_all(folder) {
-            cleanup_dirs(&created);
-            return Err(fail(folder, e));
-        }
-        if let Some(t) = top_new {
-            created.push(t);
-        }
-    }
-    let tmp: Vec<PathBuf> = places
-        .iter()
-        .map(|(folder, file)| folder.join(format!(".{file}.partial")))
-        .collect();
-    let written = files
-        .iter()
-        .zip(&tmp)
-        .try_for_each(|((_, bytes), t)| std::fs::write(t, bytes).map_err(|e| fail(t, e)));
-    if let Err(e) = written {
-        for t in &tmp {
-            let _ = std::fs::remove_file(t);
-        }
-        cleanup_dirs(&created);
-        return Err(e);
-    }
-    for ((folder, file), t) in places.iter().zip(&tmp) {
-        let dest = folder.join(file);
-        std::fs::rename(t, &dest).map_err(|e| fail(&dest, e))?;
-    }
-    for folder in &folders {
-        let has_mask_out = places
-            .iter()
-            .any(|(f, n)| f == folder && n == "mask_out.npy");
-        let stale = folder.join("mask_out.npy");
-        if !has_mask_out && stale.exists() {
-            std::fs::remove_file(&stale).map_err(|e| fail(&stale, e))?;
-        }
-    }
-    Ok(())
+    let names = crate::publish::top_names(files);
+    write_outputs_owning(dir, files, &|n: &str| names.iter().any(|m| m == n))
 }
 
-/// Remove folders this write created (deepest first; only if empty).
-fn cleanup_dirs(created: &[PathBuf]) {
-    for top in created.iter().rev() {
-        remove_empty_tree(top);
-    }
-}
-
-fn remove_empty_tree(p: &Path) {
-    if let Ok(rd) = std::fs::read_dir(p) {
-        for e in rd.flatten() {
-            if e.file_type().is_ok_and(|t| t.is_dir()) {
-                remove_empty_tree(&e.path());
-            }
-        }
-    }
-    let _ = std::fs::remove_dir(p);
+/// [`write_outputs`], dropping every old entry that `owned` claims.
+pub fn write_outputs_owning<N: AsRef<str>>(
+    dir: &Path,
+    files: &[(N, Vec<u8>)],
+    owned: &dyn Fn(&str) -> bool,
+) -> Result<(), FilesError> {
+    Ok(crate::publish::publish_files(dir, files, owned)?)
 }

@@ -124,6 +124,9 @@ pub enum LayerError {
     },
     #[error("layer {path}: {message}")]
     Syntax { path: String, message: String },
+    /// A value out of range in a layer file.
+    #[error("{path}: {error}")]
+    InFile { path: String, error: ParamError },
 }
 
 const SCOPE: &str = "layer";
@@ -230,19 +233,29 @@ impl Layer {
     pub fn from_json_str(text: &str, origin: &str) -> Result<Layer, LayerError> {
         let raw: RawLayer = serde_json::from_str(text).map_err(|e| LayerError::Syntax {
             path: origin.to_string(),
-            message: e.to_string(),
+            message: drq_arch::text::clip_quotes(&e.to_string(), 300),
         })?;
         Ok(Layer::from_raw(&raw)?)
     }
 
     /// Read, parse and check a layer file against a configuration.
     pub fn load(path: &Path, cfg: &AccelConfig) -> Result<Layer, LayerError> {
-        let text = std::fs::read_to_string(path).map_err(|source| LayerError::Io {
-            path: path.display().to_string(),
-            source,
-        })?;
-        let layer = Layer::from_json_str(&text, &path.display().to_string())?;
-        layer.check(cfg)?;
+        let origin = path.display().to_string();
+        let text = drq_arch::text::read_text_bounded(path, drq_arch::text::MAX_TEXT_FILE).map_err(
+            |source| LayerError::Io {
+                path: origin.clone(),
+                source,
+            },
+        )?;
+        let in_file = |error| LayerError::InFile {
+            path: origin.clone(),
+            error,
+        };
+        let layer = match Layer::from_json_str(&text, &origin) {
+            Err(LayerError::Param(e)) => return Err(in_file(e)),
+            other => other?,
+        };
+        layer.check(cfg).map_err(in_file)?;
         Ok(layer)
     }
 

@@ -14,6 +14,7 @@
 //!   their `.npy` files as the command line reads and writes them.
 //! * [`rng`], [`testdata`]: seeded random layers for tests and regressions.
 
+pub mod budget;
 pub mod cycles;
 pub mod files;
 pub mod golden;
@@ -22,6 +23,7 @@ pub mod network;
 pub mod npy;
 pub mod numerics;
 pub mod predictor;
+pub mod publish;
 pub mod replay;
 pub mod rng;
 pub mod schedule;

@@ -115,6 +115,8 @@ pub enum NetworkError {
         what: &'static str,
         error: Box<FilesError>,
     },
+    #[error(transparent)]
+    Budget(#[from] crate::budget::BudgetError),
     #[error("network {path}: layer {index}: {what}: {error}")]
     Data {
         path: String,
@@ -184,14 +186,16 @@ impl Network {
     /// rules, and load every layer's weights and bias.
     pub fn load(path: &Path, cfg: &AccelConfig) -> Result<Network, NetworkError> {
         let origin = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| NetworkError::Io {
-            path: origin.clone(),
-            message: e.to_string(),
-        })?;
+        let text = drq_arch::text::read_text_bounded(path, drq_arch::text::MAX_TEXT_FILE).map_err(
+            |e| NetworkError::Io {
+                path: origin.clone(),
+                message: e.to_string(),
+            },
+        )?;
         let raw: RawNetworkFile =
             serde_json::from_str(&text).map_err(|e| NetworkError::Syntax {
                 path: origin.clone(),
-                message: e.to_string(),
+                message: drq_arch::text::clip_quotes(&e.to_string(), 300),
             })?;
         if raw.layers.is_empty() {
             return Err(NetworkError::Empty { path: origin });
@@ -202,7 +206,7 @@ impl Network {
             let entry = RawNetworkLayer::deserialize(v).map_err(|e| NetworkError::LayerSyntax {
                 path: origin.clone(),
                 index,
-                message: e.to_string(),
+                message: drq_arch::text::clip_quotes(&e.to_string(), 300),
             })?;
             let param = |error| NetworkError::Param {
                 path: origin.clone(),
@@ -215,6 +219,11 @@ impl Network {
             descs.push(layer);
         }
         chain(&mut descs, &origin)?;
+        crate::budget::check(
+            path,
+            format!("this network's run ({} layers)", descs.len()),
+            crate::budget::network_bytes(cfg, &descs),
+        )?;
         let base = path.parent().unwrap_or(Path::new(""));
         let mut layers = Vec::with_capacity(descs.len());
         for (index, (entry, layer)) in entries.iter().zip(descs).enumerate() {
@@ -417,44 +426,13 @@ pub fn layer_dir(i: usize) -> String {
     format!("layer{i}")
 }
 
-/// The files a single-layer run writes (what a stale `layer{i}/` may hold).
-const LAYER_OUTPUTS: [&str; 5] = [
-    "y.npy",
-    "acc.npy",
-    "mask_in.npy",
-    "mask_out.npy",
-    "counters.json",
-];
-
 /// Write a network run's files into `dir` all-or-nothing
-/// ([`write_outputs`]), then remove the outputs of layers beyond this run's
-/// left by an earlier, longer run (`layer{n}/`, `layer{n+1}/`, ...: their
-/// output files, and the folder if it is then empty).
+/// ([`crate::publish`]): the old folder's run outputs (every `layer{i}/`,
+/// `y.npy`, ...: [`crate::files::run_owns`]) are replaced as a whole, so
+/// no `layer{n}/` of an earlier, longer run survives; other entries are
+/// kept.
 pub fn write_network_outputs(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<(), FilesError> {
-    write_outputs(dir, files)?;
-    let n = (0..)
-        .take_while(|&i| {
-            let prefix = format!("{}/", layer_dir(i));
-            files.iter().any(|(name, _)| name.starts_with(&prefix))
-        })
-        .count();
-    for i in n.. {
-        let stale = dir.join(layer_dir(i));
-        if !stale.is_dir() {
-            break;
-        }
-        for f in LAYER_OUTPUTS {
-            let p = stale.join(f);
-            if p.exists() {
-                std::fs::remove_file(&p).map_err(|e| FilesError::Output {
-                    path: p.display().to_string(),
-                    message: e.to_string(),
-                })?;
-            }
-        }
-        let _ = std::fs::remove_dir(&stale);
-    }
-    Ok(())
+    crate::files::write_outputs_owning(dir, files, &crate::files::run_owns)
 }
 
 /// A random chainable network of `n_layers` (at least 1) small layers for

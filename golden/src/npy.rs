@@ -1,7 +1,7 @@
 //! NumPy `.npy` files (format versions 1.0, 2.0 and 3.0), the way PyTorch
 //! users export tensors. Little-endian integer dtypes and bool, C order only.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::Path;
 
 /// Element types this project reads and writes.
@@ -102,6 +102,8 @@ pub enum NpyError {
         expected: Vec<usize>,
         found: Vec<usize>,
     },
+    #[error(transparent)]
+    Budget(#[from] crate::budget::BudgetError),
 }
 
 impl NpyArray {
@@ -167,98 +169,123 @@ impl NpyArray {
             path: path.to_string(),
             why: why.to_string(),
         };
-        if bytes.len() < 10 || &bytes[..6] != b"\x93NUMPY" {
-            return Err(bad("missing the \\x93NUMPY magic"));
-        }
-        let (hlen, start) = match bytes[6] {
-            1 => (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10),
-            2 | 3 if bytes.len() >= 12 => (
-                u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
-                12,
-            ),
-            v => return Err(bad(&format!("unsupported format version {v}"))),
-        };
+        let prefix = bytes.get(..12.min(bytes.len())).unwrap_or(&[]);
+        let (start, hlen) = preamble(prefix, path)?;
         let header = bytes
             .get(start..start + hlen)
             .ok_or_else(|| bad("truncated header"))?;
-        let header = std::str::from_utf8(header).map_err(|_| bad("header is not text"))?;
-        let descr = dict_value(header, "descr").ok_or_else(|| bad("header has no 'descr'"))?;
-        let descr = descr.trim_matches(|c| c == '\'' || c == '"');
-        let dtype = DType::from_descr(descr).ok_or_else(|| {
-            bad(&format!(
-                "unsupported dtype '{descr}' (little-endian integers or bool only)"
-            ))
-        })?;
-        if dict_value(header, "fortran_order").is_some_and(|v| v.starts_with("True")) {
-            return Err(bad(
-                "Fortran-ordered arrays are not supported; save a C-contiguous array",
-            ));
-        }
-        let shape_text = dict_value(header, "shape").ok_or_else(|| bad("header has no 'shape'"))?;
-        let shape = parse_shape(shape_text)
-            .ok_or_else(|| bad(&format!("cannot read shape {shape_text}")))?;
-        let count: usize = shape.iter().product();
+        let (dtype, shape) = parse_header(header, path)?;
         let body = &bytes[start + hlen..];
-        if body.len() != count * dtype.size() {
+        let need = body_bytes(dtype, &shape, path)?;
+        if body.len() as u128 != need {
             return Err(bad(&format!(
-                "data holds {} bytes, shape {:?} of {} needs {}",
+                "data holds {} bytes, shape {:?} of {} needs {need}",
                 body.len(),
                 shape,
                 dtype.name(),
-                count * dtype.size()
             )));
         }
-        let data = match dtype {
-            DType::Bool | DType::U8 => body.iter().map(|&b| i64::from(b)).collect(),
-            DType::I8 => body.iter().map(|&b| i64::from(b as i8)).collect(),
-            DType::U16 => body
-                .chunks_exact(2)
-                .map(|c| i64::from(u16::from_le_bytes([c[0], c[1]])))
-                .collect(),
-            DType::I16 => body
-                .chunks_exact(2)
-                .map(|c| i64::from(i16::from_le_bytes([c[0], c[1]])))
-                .collect(),
-            DType::I32 => body
-                .chunks_exact(4)
-                .map(|c| i64::from(i32::from_le_bytes(c.try_into().unwrap())))
-                .collect(),
-            DType::I64 => body
-                .chunks_exact(8)
-                .map(|c| i64::from_le_bytes(c.try_into().unwrap()))
-                .collect(),
-        };
+        let data = decode(dtype, body);
         Ok(NpyArray { dtype, shape, data })
     }
 
-    /// Read a file and check its dtype (one of `dtypes`) and shape.
+    /// Read a file and check its dtype (one of `dtypes`) and shape. The
+    /// header is read first and checked (dtype, shape, the memory budget of
+    /// [`crate::budget`], and for a regular file its length); then exactly
+    /// the bytes the header declares are read, so an endless or huge input
+    /// (`/dev/zero`, a sparse file) is refused without reading it.
     pub fn load_checked(
         path: &Path,
         dtypes: &[DType],
         shape: &[usize],
     ) -> Result<NpyArray, NpyError> {
         let p = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|source| NpyError::Io {
+        let io = |source| NpyError::Io {
             path: p.clone(),
             source,
-        })?;
-        let arr = NpyArray::from_bytes(&bytes, &p)?;
-        if !dtypes.contains(&arr.dtype) {
+        };
+        let bad = |why: String| NpyError::Format {
+            path: p.clone(),
+            why,
+        };
+        let mut f = std::fs::File::open(path).map_err(io)?;
+        let mut prefix = Vec::with_capacity(12);
+        (&mut f).take(10).read_to_end(&mut prefix).map_err(io)?;
+        if prefix.len() >= 7 && prefix[6] != 1 && prefix.len() == 10 {
+            (&mut f).take(2).read_to_end(&mut prefix).map_err(io)?;
+        }
+        let (start, hlen) = preamble(&prefix, &p)?;
+        if hlen > MAX_HEADER {
+            return Err(bad(format!(
+                "header of {hlen} bytes (at most {MAX_HEADER} are read)"
+            )));
+        }
+        let mut header = Vec::with_capacity(hlen);
+        (&mut f)
+            .take(hlen as u64)
+            .read_to_end(&mut header)
+            .map_err(io)?;
+        if header.len() < hlen {
+            return Err(bad("truncated header".into()));
+        }
+        let (dtype, found) = parse_header(&header, &p)?;
+        if !dtypes.contains(&dtype) {
             let names: Vec<_> = dtypes.iter().map(|d| d.name()).collect();
             return Err(NpyError::DType {
                 path: p,
                 expected: names.join(" or "),
-                found: arr.dtype.name().into(),
+                found: dtype.name().into(),
             });
         }
-        if arr.shape != shape {
+        if found != shape {
             return Err(NpyError::Shape {
                 path: p,
                 expected: shape.to_vec(),
-                found: arr.shape,
+                found,
             });
         }
-        Ok(arr)
+        let need = body_bytes(dtype, &found, &p)?;
+        // The file's bytes and their 64-bit values.
+        let count = need / dtype.size() as u128;
+        crate::budget::check(
+            path,
+            format!("reading shape {found:?} of {}", dtype.name()),
+            need + count * 8,
+        )?;
+        let data_len = |len: u128| {
+            bad(format!(
+                "data holds {len} bytes, shape {found:?} of {} needs {need}",
+                dtype.name()
+            ))
+        };
+        let meta = f.metadata().map_err(io)?;
+        if meta.is_file() {
+            let len = u128::from(meta.len()).saturating_sub((start + hlen) as u128);
+            if len != need {
+                return Err(data_len(len));
+            }
+        }
+        let need = need as usize; // within the budget, so within memory
+        let mut body = Vec::with_capacity(need);
+        (&mut f)
+            .take(need as u64)
+            .read_to_end(&mut body)
+            .map_err(io)?;
+        if body.len() < need {
+            return Err(data_len(body.len() as u128));
+        }
+        let mut extra = [0u8; 1];
+        if !meta.is_file() && f.read(&mut extra).map_err(io)? > 0 {
+            return Err(bad(format!(
+                "more data than shape {found:?} of {} holds ({need} bytes)",
+                dtype.name()
+            )));
+        }
+        Ok(NpyArray {
+            dtype,
+            shape: found,
+            data: decode(dtype, &body),
+        })
     }
 
     pub fn save(&self, path: &Path) -> Result<(), NpyError> {
@@ -271,6 +298,94 @@ impl NpyArray {
                 path: path.display().to_string(),
                 source,
             })
+    }
+}
+
+/// Largest header read (NumPy writes a few hundred bytes).
+const MAX_HEADER: usize = 1 << 20;
+
+/// The magic and version: (offset of the header, header length).
+fn preamble(prefix: &[u8], path: &str) -> Result<(usize, usize), NpyError> {
+    let bad = |why: String| NpyError::Format {
+        path: path.to_string(),
+        why,
+    };
+    if prefix.len() < 10 || &prefix[..6] != b"\x93NUMPY" {
+        return Err(bad("missing the \\x93NUMPY magic".into()));
+    }
+    match prefix[6] {
+        1 => Ok((10, u16::from_le_bytes([prefix[8], prefix[9]]) as usize)),
+        2 | 3 if prefix.len() >= 12 => Ok((
+            12,
+            u32::from_le_bytes([prefix[8], prefix[9], prefix[10], prefix[11]]) as usize,
+        )),
+        v => Err(bad(format!("unsupported format version {v}"))),
+    }
+}
+
+/// The dtype and shape of a header.
+fn parse_header(header: &[u8], path: &str) -> Result<(DType, Vec<usize>), NpyError> {
+    let bad = |why: &str| NpyError::Format {
+        path: path.to_string(),
+        why: why.to_string(),
+    };
+    let header = std::str::from_utf8(header).map_err(|_| bad("header is not text"))?;
+    let descr = dict_value(header, "descr").ok_or_else(|| bad("header has no 'descr'"))?;
+    let descr = descr.trim_matches(|c| c == '\'' || c == '"');
+    let dtype = DType::from_descr(descr).ok_or_else(|| {
+        bad(&format!(
+            "unsupported dtype '{}' (little-endian integers or bool only)",
+            drq_arch::text::clip(descr, drq_arch::text::MAX_QUOTE)
+        ))
+    })?;
+    if dict_value(header, "fortran_order").is_some_and(|v| v.starts_with("True")) {
+        return Err(bad(
+            "Fortran-ordered arrays are not supported; save a C-contiguous array",
+        ));
+    }
+    let shape_text = dict_value(header, "shape").ok_or_else(|| bad("header has no 'shape'"))?;
+    let shape = parse_shape(shape_text).ok_or_else(|| {
+        bad(&format!(
+            "cannot read shape {}",
+            drq_arch::text::clip(shape_text, drq_arch::text::MAX_QUOTE)
+        ))
+    })?;
+    Ok((dtype, shape))
+}
+
+/// The data bytes a shape declares (no overflow: u128 of at most 32 dims
+/// of usize would overflow only past 2^128, refused as well).
+fn body_bytes(dtype: DType, shape: &[usize], path: &str) -> Result<u128, NpyError> {
+    shape
+        .iter()
+        .try_fold(dtype.size() as u128, |acc, &d| acc.checked_mul(d as u128))
+        .filter(|&b| b <= u128::from(u64::MAX))
+        .ok_or_else(|| NpyError::Format {
+            path: path.to_string(),
+            why: format!("shape {shape:?} is too large"),
+        })
+}
+
+fn decode(dtype: DType, body: &[u8]) -> Vec<i64> {
+    match dtype {
+        DType::Bool | DType::U8 => body.iter().map(|&b| i64::from(b)).collect(),
+        DType::I8 => body.iter().map(|&b| i64::from(b as i8)).collect(),
+        DType::U16 => body
+            .chunks_exact(2)
+            .map(|c| i64::from(u16::from_le_bytes([c[0], c[1]])))
+            .collect(),
+        DType::I16 => body
+            .chunks_exact(2)
+            .map(|c| i64::from(i16::from_le_bytes([c[0], c[1]])))
+            .collect(),
+        DType::I32 => body
+            .chunks_exact(4)
+            .map(|c| i64::from(i32::from_le_bytes(c.try_into().unwrap())))
+            .collect(),
+        DType::I64 => body
+            .chunks_exact(8)
+            .map(|c| i64::from_le_bytes(c.try_into().unwrap()))
+            .collect(),
     }
 }
 

@@ -207,8 +207,18 @@ impl Accelerator {
             last: None,
             run_timeout: 50_000_000,
         };
-        let id = a.read_reg(reg::ID);
-        assert_eq!(id, ID_VALUE, "drq_top ID register");
+        // The constant registers describe the configuration the host was
+        // built for: every one must read as the table says.
+        for (k, want) in drq_arch::regs::info_values(cfg).into_iter().enumerate() {
+            let got = a.read_reg(reg::INFO_ARRAY + k);
+            assert_eq!(
+                got,
+                want,
+                "drq_top constant register {}",
+                reg::INFO_ARRAY + k
+            );
+        }
+        assert_eq!(a.read_reg(reg::ID), ID_VALUE, "drq_top ID register");
         Ok(a)
     }
 

@@ -523,6 +523,10 @@ pub fn run_mutation(
     progress: &(dyn Fn(&str) + Sync),
 ) -> Result<MutateReport, String> {
     let start = Instant::now();
+    // All or nothing (docs/reliability.md): everything goes to a staging
+    // folder beside `opts.out`, published when the report is written.
+    let mut stage = drq_golden::publish::Staging::new(&opts.out).map_err(|e| e.to_string())?;
+    let scratch = stage.path().to_path_buf();
     let mut work: Vec<(NamedConfig, Design, Mutant, Vec<u64>)> = Vec::new();
     for (ci, nc) in opts.configs.iter().enumerate() {
         let design = top_design(&nc.cfg);
@@ -557,8 +561,7 @@ pub fn run_mutation(
                 let mutated = apply(design, m);
                 let (mut verdict, mut detail) = run_mutant(nc, &mutated, cases);
                 if verdict == Verdict::Survived && opts.prove {
-                    let dir = opts
-                        .out
+                    let dir = scratch
                         .join("equiv")
                         .join(format!("{}-{}", m.config, m.line));
                     match prove_equivalent(design, m, &dir) {
@@ -616,10 +619,15 @@ pub fn run_mutation(
             .add(r.verdict);
     }
     report.score = report.total.score();
-    std::fs::create_dir_all(&opts.out).map_err(|e| format!("{}: {e}", opts.out.display()))?;
     let json = serde_json::to_string_pretty(&report).expect("report serialises") + "\n";
-    std::fs::write(opts.out.join("report.json"), json).map_err(|e| e.to_string())?;
-    std::fs::write(opts.out.join("report.md"), markdown(&report)).map_err(|e| e.to_string())?;
+    let fail = |e: drq_golden::publish::PublishError| e.to_string();
+    stage.write("report.json", json.as_bytes()).map_err(fail)?;
+    stage
+        .write("report.md", markdown(&report).as_bytes())
+        .map_err(fail)?;
+    stage
+        .publish(&|name| matches!(name, "report.json" | "report.md" | "equiv"))
+        .map_err(fail)?;
     Ok(report)
 }
 

@@ -413,6 +413,13 @@ pub enum RegressError {
     ModelCheck { config: String, message: String },
     #[error("unknown configuration {name} (known: {known})")]
     UnknownConfig { name: String, known: String },
+    #[error(transparent)]
+    Publish(#[from] drq_golden::publish::PublishError),
+}
+
+/// What `drq regress` writes into its output folder (the rest is kept).
+pub fn regress_owns(name: &str) -> bool {
+    matches!(name, "summary.json" | "summary.md" | "failures")
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> RegressError + '_ {
@@ -883,22 +890,6 @@ fn markdown(summary: &Summary, out: &Path) -> String {
     s
 }
 
-/// Remove what an earlier run left: `failures/`, `summary.json`, `summary.md`
-/// (nothing else in the folder is touched).
-fn clear_stale(out: &Path) -> Result<(), RegressError> {
-    let failures = out.join("failures");
-    if failures.exists() {
-        std::fs::remove_dir_all(&failures).map_err(io_err(&failures))?;
-    }
-    for f in ["summary.json", "summary.md"] {
-        let p = out.join(f);
-        if p.exists() {
-            std::fs::remove_file(&p).map_err(io_err(&p))?;
-        }
-    }
-    Ok(())
-}
-
 pub(crate) fn catch<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     catch_unwind(AssertUnwindSafe(f)).map_err(|p| panic_message(&*p))
 }
@@ -912,9 +903,11 @@ pub fn run_regression(
 ) -> Result<Summary, RegressError> {
     let start = Instant::now();
     let cases = plan(opts)?;
-    std::fs::create_dir_all(&opts.out).map_err(io_err(&opts.out))?;
-    clear_stale(&opts.out)?;
-    let failures_dir = opts.out.join("failures");
+    // Everything goes to a staging folder, published at the end in one
+    // step: the old summary and failures/ stay until then, and are then
+    // replaced as a whole (other entries of the folder are kept).
+    let stage = drq_golden::publish::Staging::new(&opts.out)?;
+    let failures_dir = stage.path().join("failures");
     let n = cases.len();
     let mut results: Vec<CaseResult> = Vec::with_capacity(n);
     let mut acc: Option<Accelerator> = None;
@@ -1078,11 +1071,12 @@ pub fn run_regression(
     };
     let mut json = serde_json::to_string_pretty(&summary).expect("the summary serialises");
     json.push('\n');
-    write_atomic(&opts.out.join("summary.json"), json.as_bytes())?;
+    write_atomic(&stage.path().join("summary.json"), json.as_bytes())?;
     write_atomic(
-        &opts.out.join("summary.md"),
+        &stage.path().join("summary.md"),
         markdown(&summary, &opts.out).as_bytes(),
     )?;
+    stage.publish(&regress_owns)?;
     let means: Vec<String> = summary
         .totals
         .per_config

@@ -44,6 +44,13 @@ pub enum WavesError {
     Io { path: String, message: String },
     #[error("the hardware and the golden model disagree on the demo layer: {0}")]
     Mismatch(String),
+    #[error(transparent)]
+    Publish(#[from] drq_golden::publish::PublishError),
+}
+
+/// What `drq waves` writes into its output folder (the rest is kept).
+pub fn waves_owns(name: &str) -> bool {
+    matches!(name, "waves.vcd" | "waves.gtkw" | "regions.svg")
 }
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> WavesError + '_ {
@@ -284,14 +291,14 @@ pub fn render_svg(cfg: &AccelConfig, layer: &Layer, hw: &HwRun, tokens: &[TokenE
 }
 
 /// Run the demonstration layer with a dump; write `waves.vcd`,
-/// `waves.gtkw` and `regions.svg` into `out` (each moved into place only
-/// when everything succeeded).
+/// `waves.gtkw` and `regions.svg` into `out`, all-or-nothing (staged beside
+/// it and published in one step: [`drq_golden::publish`]).
 pub fn run_demo(cfg: &AccelConfig, out: &Path) -> Result<DemoRun, WavesError> {
     let (layer, data) = demo_case(cfg);
     crate::driver::check_fits(cfg, &layer)?;
-    std::fs::create_dir_all(out).map_err(io(out))?;
-    let partial = out.join(".waves.vcd.partial");
-    let result = (|| {
+    let stage = drq_golden::publish::Staging::new(out)?;
+    let partial = stage.path().join("waves.vcd");
+    let (hw, tokens) = {
         let mut acc = Accelerator::new(
             cfg,
             &SimOptions {
@@ -312,23 +319,20 @@ pub fn run_demo(cfg: &AccelConfig, out: &Path) -> Result<DemoRun, WavesError> {
         }
         let text = std::fs::read_to_string(&partial).map_err(io(&partial))?;
         let tokens = token_events(&text)?;
-        Ok((hw, tokens))
-    })();
-    let (hw, tokens) = match result {
-        Ok(v) => v,
-        Err(e) => {
-            let _ = std::fs::remove_file(&partial);
-            return Err(e);
-        }
+        (hw, tokens)
     };
+    let (gtkw, svg) = (
+        stage.path().join("waves.gtkw"),
+        stage.path().join("regions.svg"),
+    );
+    std::fs::write(&gtkw, gtkw_save_file("waves.vcd")).map_err(io(&gtkw))?;
+    std::fs::write(&svg, render_svg(cfg, &layer, &hw, &tokens)).map_err(io(&svg))?;
+    stage.publish(&waves_owns)?;
     let (vcd, gtkw, svg) = (
         out.join("waves.vcd"),
         out.join("waves.gtkw"),
         out.join("regions.svg"),
     );
-    std::fs::write(&gtkw, gtkw_save_file("waves.vcd")).map_err(io(&gtkw))?;
-    std::fs::write(&svg, render_svg(cfg, &layer, &hw, &tokens)).map_err(io(&svg))?;
-    std::fs::rename(&partial, &vcd).map_err(io(&vcd))?;
     Ok(DemoRun {
         vcd,
         gtkw,
