@@ -16,15 +16,17 @@
 //!   order is correct at full rate.
 //! * `finish` (latched, may come at any time after `start`) closes the
 //!   input; once the pipeline is empty SWEEP reads every sum in address order
-//!   and writes `sum >= T * n` to the mask memory, one region per cycle, then
-//!   raises `done` until the next `start`.
-//! * The sum memory is dense ((c * RH + ry) * RW + rx); the mask memory is
-//!   pitched like the region controller's mask buffer: region (c, ry, rx) is
-//!   mask bit (c * RH + ry) * P_M + rx, P_M = `cfg.mask_row_pitch()` (a power
-//!   of two, so the sweep adds P_M per row). Entries with rx >= RW are not
-//!   part of the layer and are never written.
+//!   and writes `sum >= T * n` out through `mask_wr_en` / `mask_wr_addr` /
+//!   `mask_wr_bit`, one region per cycle, then raises `done` until the next
+//!   `start`. The mask memory belongs to whoever keeps masks: the top's
+//!   mask buffers, or the predictor's testbench.
+//! * The sum memory is dense ((c * RH + ry) * RW + rx); the mask addresses
+//!   are pitched like the region controller's mask buffer: region (c, ry,
+//!   rx) is mask bit (c * RH + ry) * P_M + rx, P_M = `cfg.mask_row_pitch()`
+//!   (a power of two, so the sweep adds P_M per row). Entries with rx >= RW
+//!   are not part of the layer and are never written.
 //!
-//! All state is in `leaf::Reg`s (synchronous reset) and two `WordRam`s.
+//! All state is in `leaf::Reg`s (synchronous reset) and one `WordRam`.
 //! Addresses and counters are masked to clog2(mask_words + 1) bits and the
 //! multipliers sized to match, so synthesis sizes them by the memory.
 //! A layer must satisfy C * ceil(H/R) * P_M <= mask_words and W <= max_width
@@ -108,8 +110,6 @@ pub struct SensitivityPredictor {
     pub done: Signal<Out, Bit>,
     pub oversize: Signal<Out, Bit>,
     // Mask read port (one cycle of latency).
-    pub mask_addr: Signal<In, Word>,
-    pub mask_bit: Signal<Out, Bit>,
     // Every write of the mask memory, mirrored (for a top that keeps the
     // mask in its own buffers): enable, pitched address, bit.
     pub mask_wr_en: Signal<Out, Bit>,
@@ -185,7 +185,6 @@ pub struct SensitivityPredictor {
     p_last_col: Reg<Bit>,
     p_last: Reg<Bit>,
     sums: WordRam,
-    masks: WordRam,
     /// c * (RH * RW) in ACCUM; C * (RH * RW) in SETUP.
     mul_c: SignedMul,
     /// ry * RW in ACCUM; RH * RW in SETUP.
@@ -224,8 +223,6 @@ impl SensitivityPredictor {
             busy: Default::default(),
             done: Default::default(),
             oversize: Default::default(),
-            mask_addr: Default::default(),
-            mask_bit: Default::default(),
             mask_wr_en: Default::default(),
             mask_wr_addr: Default::default(),
             mask_wr_bit: Default::default(),
@@ -287,7 +284,6 @@ impl SensitivityPredictor {
             p_last_col: Default::default(),
             p_last: Default::default(),
             sums: WordRam::new(words, p.sum_bits),
-            masks: WordRam::new(words, 1),
             // Operands are non-negative: one more bit for the signed `a`.
             mul_c: SignedMul::new(p.operand_bits + 1, p.operand_bits),
             mul_y: SignedMul::new(p.operand_bits + 1, p.operand_bits),
@@ -363,7 +359,6 @@ impl Logic for SensitivityPredictor {
         self.p_last_col.reset.next = self.reset.val();
         self.p_last.reset.next = self.reset.val();
         self.sums.clock.next = self.clock.val();
-        self.masks.clock.next = self.clock.val();
 
         // Status and the input handshake (`start` wins over a value).
         self.busy.next = self.setup1.q.val()
@@ -562,23 +557,12 @@ impl Logic for SensitivityPredictor {
         if self.p_last_row.q.val() & self.p_last_col.q.val() {
             self.t_n.next = self.tcorner_q.q.val();
         }
-        self.masks.wr_en.next = self.p_valid.q.val();
-        self.masks.wr_addr.next = self.p_addr.q.val();
-        self.masks.wr_data.next = self.zero.val();
-        if self.sums.rd_data.val() >= self.t_n.val() {
-            self.masks.wr_data.next = self.one.val();
-        }
         self.mask_wr_en.next = self.p_valid.q.val();
         self.mask_wr_addr.next = self.p_addr.q.val();
         self.mask_wr_bit.next = self.sums.rd_data.val() >= self.t_n.val();
         if self.p_valid.q.val() & self.p_last.q.val() {
             self.done_q.d.next = true;
         }
-
-        // Host read port of the mask.
-        self.masks.rd_en.next = true;
-        self.masks.rd_addr.next = self.mask_addr.val();
-        self.mask_bit.next = self.masks.rd_data.val().any();
 
         // `start` restarts everything and latches the layer.
         if self.start.val() {
@@ -607,7 +591,8 @@ impl Logic for SensitivityPredictor {
 
 /// The predictor alone (top `drq_predictor`), with plain ports:
 /// `channels`, `height`, `width`, `threshold`, `in_channel`, `in_y`, `in_x`
-/// 16 bits, `in_value` A_HI bits, `mask_addr` clog2(mask_words) bits.
+/// 16 bits, `in_value` A_HI bits; the mask leaves through `mask_wr_en`,
+/// `mask_wr_addr` (clog2(mask_words) bits) and `mask_wr_bit`.
 pub fn predictor_design(cfg: &AccelConfig) -> crate::shell::Design {
     use crate::shell::{clock_and_reset, design, scalar, Dir, Widen};
     use Dir::{Input, Output};
@@ -629,8 +614,6 @@ pub fn predictor_design(cfg: &AccelConfig) -> crate::shell::Design {
         scalar("busy", Output, 1, Flag),
         scalar("done", Output, 1, Flag),
         scalar("oversize", Output, 1, Flag),
-        scalar("mask_addr", Input, clog2(cfg.mask_words), Zero),
-        scalar("mask_bit", Output, 1, Flag),
         scalar("mask_wr_en", Output, 1, Flag),
         scalar("mask_wr_addr", Output, clog2(cfg.mask_words), Zero),
         scalar("mask_wr_bit", Output, 1, Flag),

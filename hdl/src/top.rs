@@ -766,7 +766,6 @@ impl Logic for DrqTop {
             }
             self.pred.finish.next = self.rd_valid.q.val() & self.rd_last.q.val();
         }
-        self.pred.mask_addr.next = self.zero.val();
 
         // ---- Buffers: accelerator ports, then the host's when idle -----------
         self.region.next = self.slave.mem_addr.val() >> self.span_log2.val();
@@ -933,7 +932,7 @@ pub fn top_design(cfg: &AccelConfig) -> crate::shell::Design {
 fn unused_block_outputs_waivers(top: &str) -> String {
     let mut w = String::from(
         "// Block outputs drq_top does not use (docs/top.md): the controller's own status,\n\
-         // counters and waveform signals, the predictor's busy and mask read port, and\n\
+         // counters and waveform signals, the predictor's busy, and\n\
          // the write strobes of plain configuration registers (the register file reads only CMD's).\n",
     );
     for name in [
@@ -942,7 +941,6 @@ fn unused_block_outputs_waivers(top: &str) -> String {
         "ctrl$stall_cycles",
         "ctrl$drq_*",
         "pred$busy",
-        "pred$mask_bit",
         "write_strobe$*",
     ] {
         w.push_str(&format!(

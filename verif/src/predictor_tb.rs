@@ -1,6 +1,7 @@
 //! Testbench of the sensitivity predictor (`drq_predictor`): starts a layer,
 //! streams a feature map's values in a given order with optional random
-//! bubbles, finishes, waits for `done` and reads back every mask bit. The
+//! bubbles, finishes, waits for `done` and reads back every mask bit from
+//! the mask memory the testbench keeps (the predictor's `mask_wr_*` writes). The
 //! orders the tests use are built here too.
 
 use crate::sim::{Model, SimError, SimOptions};
@@ -38,6 +39,26 @@ pub struct LayerOutcome {
 pub struct PredictorBench {
     pub cfg: AccelConfig,
     pub model: Model,
+    /// The mask memory the predictor writes through `mask_wr_*` (as the
+    /// top's mask buffer would), `mask_words` bits; kept across layers.
+    pub mask_mem: Vec<bool>,
+    /// Mask writes seen in the last run.
+    pub mask_writes: usize,
+}
+
+/// One clock edge, recording the mask write the predictor offers in it.
+fn clock(m: &mut Model, mask_mem: &mut [bool], writes: &mut usize) {
+    m.eval();
+    if m.get_bool("mask_wr_en") {
+        let addr = m.get_u64("mask_wr_addr") as usize;
+        assert!(
+            addr < mask_mem.len(),
+            "mask write at {addr}, past the memory"
+        );
+        mask_mem[addr] = m.get_bool("mask_wr_bit");
+        *writes += 1;
+    }
+    m.tick(1);
 }
 
 impl PredictorBench {
@@ -48,7 +69,12 @@ impl PredictorBench {
             model.set_bool(p, false);
         }
         model.reset(2);
-        Ok(PredictorBench { cfg: *cfg, model })
+        Ok(PredictorBench {
+            cfg: *cfg,
+            model,
+            mask_mem: vec![false; cfg.mask_words as usize],
+            mask_writes: 0,
+        })
     }
 
     /// Run one layer: every value of `fmap` in `order`, then read back the
@@ -83,6 +109,8 @@ impl PredictorBench {
         let r = self.cfg.region as usize;
         let limit = 1000 + 4 * u64::from(self.cfg.mask_words) + 100 * values.len() as u64;
         let m = &mut self.model;
+        let (mem, writes) = (&mut self.mask_mem, &mut self.mask_writes);
+        *writes = 0;
         m.set_u64("channels", c as u64);
         m.set_u64("height", h as u64);
         m.set_u64("width", w as u64);
@@ -92,7 +120,7 @@ impl PredictorBench {
         m.set_bool("start", true);
         m.eval();
         assert!(!m.get_bool("in_ready"), "in_ready during start");
-        m.tick(1);
+        clock(m, mem, writes);
         m.set_bool("start", false);
         m.eval();
         assert!(!m.get_bool("done"), "done right after start");
@@ -100,7 +128,7 @@ impl PredictorBench {
         let mut start_to_ready = 1;
         while !m.get_bool("in_ready") {
             assert!(m.get_bool("busy"), "not ready and not busy after start");
-            m.tick(1);
+            clock(m, mem, writes);
             m.eval();
             start_to_ready += 1;
             assert!(start_to_ready < limit, "never ready after start");
@@ -132,14 +160,14 @@ impl PredictorBench {
             if next > 0 {
                 stream_cycles += 1;
             }
-            m.tick(1);
+            clock(m, mem, writes);
             assert!(stream_cycles < limit, "stream stalled at value {next}");
         }
         m.set_bool("in_valid", false);
         if !drive.finish_with_last || values.is_empty() {
             m.set_bool("finish", true);
             m.eval();
-            m.tick(1);
+            clock(m, mem, writes);
         }
         // The finish cycle has been clocked.
         let mut finish_to_done = 1;
@@ -147,7 +175,7 @@ impl PredictorBench {
         m.eval();
         while !m.get_bool("done") {
             assert!(m.get_bool("busy"), "neither done nor busy after finish");
-            m.tick(1);
+            clock(m, mem, writes);
             m.eval();
             finish_to_done += 1;
             assert!(finish_to_done < limit, "never done after finish");
@@ -169,9 +197,13 @@ impl PredictorBench {
         }
     }
 
+    /// One clock edge driven by a test, recording the predictor's mask write.
+    pub fn step(&mut self) {
+        clock(&mut self.model, &mut self.mask_mem, &mut self.mask_writes);
+    }
+
     /// Read the `c * rh * rw` mask bits of a layer from their pitched
-    /// addresses (c * rh + ry) * P_M + rx, P_M = `cfg.mask_row_pitch()` (one
-    /// cycle each; `done` must hold).
+    /// addresses (c * rh + ry) * P_M + rx, P_M = `cfg.mask_row_pitch()`.
     pub fn read_mask(&mut self, c: usize, rh: usize, rw: usize) -> Mask {
         let pitch = self.cfg.mask_row_pitch() as usize;
         let mut mask = Mask::filled(c, rh, rw, false);
@@ -183,15 +215,9 @@ impl PredictorBench {
         mask
     }
 
-    /// The mask bit at one address (one cycle; `done` must hold).
+    /// The mask bit at one address of the mask memory.
     pub fn read_mask_bit(&mut self, addr: usize) -> bool {
-        let m = &mut self.model;
-        m.set_u64("mask_addr", addr as u64);
-        m.eval();
-        m.tick(1);
-        m.eval();
-        assert!(m.get_bool("done"), "done fell while reading the mask");
-        m.get_bool("mask_bit")
+        self.mask_mem[addr]
     }
 }
 

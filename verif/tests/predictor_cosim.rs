@@ -381,6 +381,7 @@ fn values_outside_the_layer_are_dropped_and_oversize_layers_are_flagged() {
         let out = b.run(dims, 0, &some, Drive::default(), &mut rng);
         assert!(out.oversize, "{what}");
         assert_eq!(out.finish_to_done, 2, "no sweep when oversize: {what}");
+        assert_eq!(b.mask_writes, 0, "no mask write when oversize: {what}");
     }
     // Exactly the limits fit: 2 * 16 rows of pitch 16, W = max_width.
     let out = b.run((2, 16, 16), 0, &some, Drive::default(), &mut rng);
@@ -553,21 +554,21 @@ fn finish_during_setup_or_clear_is_remembered() {
         m.set_u64("threshold", t.into());
         m.set_bool("in_valid", false);
         m.set_bool("start", true);
-        m.tick(1);
-        m.set_bool("start", false);
+        b.step();
+        b.model.set_bool("start", false);
         // `finish_at` cycles after `start`: in SETUP (2) or CLEAR (9)
         let mut cycle = 1;
         let mut done_at = None;
         while cycle < 200 {
-            m.set_bool("finish", cycle == finish_at);
-            m.eval();
-            if m.get_bool("done") && done_at.is_none() {
+            b.model.set_bool("finish", cycle == finish_at);
+            b.model.eval();
+            if b.model.get_bool("done") && done_at.is_none() {
                 done_at = Some(cycle);
             }
-            m.tick(1);
+            b.step();
             cycle += 1;
         }
-        m.set_bool("finish", false);
+        b.model.set_bool("finish", false);
         // ACCUM from 5 + N_r, drained at once, SWEEP N_r, done 2 later
         assert_eq!(done_at, Some(5 + n_r + n_r + 2), "finish at {finish_at}");
         // empty sums: 0 >= T * n only for T = 0
