@@ -2,6 +2,8 @@
 //! `drq_arch::AccelConfig`; each block owns its ports and its shell.
 //!
 //! Layers, bottom to top (no module imports one above it):
+//! * [`dedup`]: the post-pass that writes each distinct module once with
+//!   plain names (no `$`).
 //! * [`shell`]: a block's top-level shell with exact-width ports, the lint
 //!   waivers, `clog2`.
 //! * [`leaf`], [`ram`]: multipliers, registers, shifters; `WordRam`, the
@@ -16,6 +18,7 @@
 pub mod array;
 pub mod axil;
 pub mod controller;
+pub mod dedup;
 pub mod designs;
 pub mod leaf;
 pub mod mesh;

@@ -1134,13 +1134,13 @@ fn unused_block_outputs_waivers(top: &str) -> String {
          // the write strobes of plain configuration registers.\n",
     );
     for name in [
-        "ctrl$busy",
-        "ctrl$cycles",
-        "ctrl$stall_cycles",
-        "ctrl$drq_*",
-        "pred$busy",
-        "pred$mask_bit",
-        "slave$write_strobe$*",
+        "ctrl_busy",
+        "ctrl_cycles",
+        "ctrl_stall_cycles",
+        "ctrl_drq_*",
+        "pred_busy",
+        "pred_mask_bit",
+        "slave_write_strobe_*",
     ] {
         w.push_str(&format!(
             "lint_off -rule UNUSEDSIGNAL -file \"*{top}.v\" -match \"Signal is not used: '{name}'\"\n"
