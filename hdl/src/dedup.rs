@@ -25,7 +25,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// One lexical piece of Verilog text.
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Tok {
+pub(crate) enum Tok {
     /// An identifier (keywords included).
     Id(String),
     /// Anything else, verbatim: punctuation, whitespace, numbers, comments,
@@ -42,7 +42,7 @@ fn is_id_char(c: u8) -> bool {
 }
 
 /// Split Verilog text into identifiers and the rest.
-fn tokenize(s: &str) -> Vec<Tok> {
+pub(crate) fn tokenize(s: &str) -> Vec<Tok> {
     let b = s.as_bytes();
     let mut out = Vec::new();
     let mut other = String::new();

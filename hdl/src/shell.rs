@@ -245,7 +245,7 @@ pub(crate) fn design<B: Block>(
     let mut verilog = shell(top, core, cfg, &ports);
     verilog.push('\n');
     verilog.push_str(&core_verilog(block, core));
-    let verilog = crate::dedup::dedup(&verilog);
+    let verilog = crate::comb::assign_once(&crate::dedup::dedup(&verilog));
     Design {
         top: top.into(),
         verilog,
