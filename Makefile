@@ -88,7 +88,7 @@ bench: bench-golden bench-cosim
 
 # Golden-model throughput (multiply-accumulates per second).
 bench-golden:
-	$(CARGO) bench -p drq-verif --bench golden
+	$(CARGO) bench -p drq-golden --bench golden
 
 # Time to generate and verilate the 16x16 array; co-simulation cycles per second.
 bench-cosim: deps
@@ -97,7 +97,7 @@ bench-cosim: deps
 # LUTs and flip-flops of the DRQ PE and array against the INT8 baseline
 # (Yosys synth_ecp5 -nodsp). MESH=8 for a smaller array.
 area: deps
-	$(CARGO) bench -p drq-verif --bench area
+	$(CARGO) bench -p drq-fpga --bench area
 
 clean:
 	$(CARGO) clean
