@@ -17,6 +17,11 @@
 //! change therefore causes no event, and a block re-run by a glitch-free
 //! input settles. Signals assigned once, and local signals only the block
 //! itself reads, are left alone.
+//!
+//! Before that, copies of an input (`child_clock = clock;`) are replaced by
+//! the input: clocks and resets reach each instance directly instead of
+//! through a combinational block (one delta cycle per level in an
+//! event-driven simulator, a derived clock for Verilator).
 
 use crate::dedup::{tokenize, Tok};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -207,6 +212,119 @@ fn one_module(text: &str) -> String {
     out
 }
 
+/// Inputs of a module (`input wire [..] name;`).
+fn input_ports(toks: &[Tok]) -> HashSet<String> {
+    let mut inputs = HashSet::new();
+    for (i, t) in toks.iter().enumerate() {
+        if !is_id(t, "input") {
+            continue;
+        }
+        // input wire [range] name ;
+        let mut j = i + 1;
+        while let Some(t) = toks.get(j) {
+            match t {
+                Tok::Id(id) if id == "wire" || id == "signed" => j += 1,
+                Tok::Id(id) => {
+                    if matches!(toks.get(j + 1), Some(Tok::Other(o)) if o.trim_start().starts_with(';'))
+                    {
+                        inputs.insert(id.clone());
+                    }
+                    break;
+                }
+                Tok::Other(o) if !o.contains(';') => j += 1,
+                Tok::Other(_) => break,
+            }
+        }
+    }
+    inputs
+}
+
+/// Copies of an input (`child_clock = clock;`, `child_reset = reset;`) in
+/// an `always @(*)`: the copy, assigned once and no port, is replaced by
+/// the input itself and its declaration and assignment go. Clocks then
+/// reach every flip-flop without passing through combinational blocks.
+fn propagate_input_copies(text: &str) -> String {
+    let toks = tokenize(text);
+    let blocks = comb_blocks(&toks);
+    if blocks.is_empty() {
+        return text.to_string();
+    }
+    let inputs = input_ports(&toks);
+    let decls = reg_declarations(&toks);
+    let counts = assignment_counts(&toks);
+    let header_end = toks
+        .iter()
+        .position(|t| matches!(t, Tok::Other(o) if o.contains(';')))
+        .unwrap_or(0);
+    let header: HashSet<&str> = toks[..header_end]
+        .iter()
+        .filter_map(|t| match t {
+            Tok::Id(id) => Some(id.as_str()),
+            Tok::Other(_) => None,
+        })
+        .collect();
+    let mut copies: BTreeMap<String, String> = BTreeMap::new();
+    for (_, begin, end) in &blocks {
+        let mut depth = 0;
+        for i in *begin..*end {
+            match &toks[i] {
+                Tok::Id(id) if id == "begin" => depth += 1,
+                Tok::Id(id) if id == "end" => depth -= 1,
+                Tok::Id(x) if depth == 1 => {
+                    let (Some(Tok::Other(eq)), Some(Tok::Id(y)), Some(Tok::Other(semi))) =
+                        (toks.get(i + 1), toks.get(i + 2), toks.get(i + 3))
+                    else {
+                        continue;
+                    };
+                    if eq.trim() == "="
+                        && semi.trim_start().starts_with(';')
+                        && inputs.contains(y)
+                        && counts.get(x) == Some(&1)
+                        && decls.contains_key(x)
+                        && !header.contains(x.as_str())
+                    {
+                        copies.insert(x.clone(), y.clone());
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    if copies.is_empty() {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let code = line.trim();
+        let lt = tokenize(line);
+        let ids: Vec<&str> = lt
+            .iter()
+            .filter_map(|t| match t {
+                Tok::Id(id) => Some(id.as_str()),
+                Tok::Other(_) => None,
+            })
+            .collect();
+        // `x = y;` or `reg [..] x;` of a copy: dropped.
+        if let [x, y] = ids[..] {
+            if copies.get(x).map(String::as_str) == Some(y) && code == format!("{x} = {y};") {
+                continue;
+            }
+        }
+        if let (Some(&"reg"), Some(x)) = (ids.first(), ids.last()) {
+            if ids.len() >= 2 && copies.contains_key(*x) && code.ends_with(&format!(" {x};")) {
+                continue;
+            }
+        }
+        for t in &lt {
+            match t {
+                Tok::Id(id) => out.push_str(copies.get(id).unwrap_or(id)),
+                Tok::Other(o) => out.push_str(o),
+            }
+        }
+    }
+    out
+}
+
 /// Apply the pass to every module of `verilog`.
 pub fn assign_once(verilog: &str) -> String {
     let mut out = String::with_capacity(verilog.len() + verilog.len() / 8);
@@ -219,7 +337,7 @@ pub fn assign_once(verilog: &str) -> String {
         if inside {
             module.push_str(line);
             if line.trim_start().starts_with("endmodule") {
-                out.push_str(&one_module(&module));
+                out.push_str(&one_module(&propagate_input_copies(&module)));
                 module.clear();
                 inside = false;
             }
@@ -234,6 +352,31 @@ pub fn assign_once(verilog: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn copies_of_inputs_are_the_inputs() {
+        let v = "\
+module d(clock,data_in,data_out);
+    input wire  clock;
+    input wire  [63:0] data_in;
+    output reg  [63:0] data_out;
+    reg  s_clock;
+    wire  [63:0] s_q;
+    m s(
+        .clock(s_clock),
+        .q(s_q)
+    );
+    always @(*) begin
+        s_clock = clock;
+        data_out = s_q;
+    end
+endmodule // d
+";
+        let out = assign_once(v);
+        assert!(!out.contains("s_clock"), "{out}");
+        assert!(out.contains(".clock(clock),"), "{out}");
+        assert!(out.contains("        data_out = s_q;"), "{out}");
+    }
 
     #[test]
     fn defaults_and_overrides_become_one_assignment() {
@@ -265,8 +408,8 @@ endmodule // d
             out.contains("        data_out = data_out_calc;\n    end\nendmodule"),
             "{out}"
         );
-        // Assigned once: untouched.
-        assert!(out.contains("        s_clock = clock;"), "{out}");
+        // Copies of inputs are gone.
+        assert!(!out.contains("s_clock"), "{out}");
         assert!(!out.contains("s_d_calc"), "{out}");
         assert_eq!(out.matches("data_out =").count(), 1, "{out}");
     }
