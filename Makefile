@@ -15,7 +15,7 @@ all: verilog
 # System tools the flow needs (Debian packages), installed when missing.
 deps:
 	@missing=""; \
-	for t in verilator yosys; do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	for t in verilator yosys iverilog; do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq$$missing; \

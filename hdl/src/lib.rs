@@ -2,6 +2,10 @@
 //! `drq_arch::AccelConfig`; each block owns its ports and its shell.
 //!
 //! Layers, bottom to top (no module imports one above it):
+//! * [`comb`]: the post-pass that assigns each combinational output once per
+//!   evaluation (no glitches in event-driven simulators).
+//! * [`dedup`]: the post-pass that writes each distinct module once with
+//!   plain names (no `$`).
 //! * [`shell`]: a block's top-level shell with exact-width ports, the lint
 //!   waivers, `clog2`.
 //! * [`leaf`], [`ram`]: multipliers, registers, shifters; `WordRam`, the
@@ -17,7 +21,9 @@
 
 pub mod array;
 pub mod axil;
+pub mod comb;
 pub mod controller;
+pub mod dedup;
 pub mod designs;
 pub mod leaf;
 pub mod mesh;

@@ -223,12 +223,12 @@ fn waivers(top: &str) -> String {
     format!(
         "`verilator_config\n\
          // Lint waivers for {top}.v, each as narrow as Verilator allows.\n\
-         // rust-hdl emits every instance as its own module, many per file.\n\
+         // Every distinct module once, many per file.\n\
          lint_off -rule DECLFILENAME -file \"*{top}.v\"\n\
          // The shell keeps only the configured low bits of the core's 64-bit output words.\n\
          lint_off -rule UNUSEDSIGNAL -file \"*{top}.v\" -match \"*_full*\"\n\
          // PEs on the right and bottom edges drive token outputs nobody reads.\n\
-         lint_off -rule UNUSEDSIGNAL -file \"*{top}.v\" -match \"*pes$*_out*\"\n\
+         lint_off -rule UNUSEDSIGNAL -file \"*{top}.v\" -match \"*pes_*_out*\"\n\
          // Multiplier leaves read only the configured low bits of their operand words a and b.\n\
          lint_off -rule UNUSEDSIGNAL -file \"*{top}.v\" -match \"Bits of signal are not used: 'a'*\"\n\
          lint_off -rule UNUSEDSIGNAL -file \"*{top}.v\" -match \"Bits of signal are not used: 'b'*\"\n"
@@ -245,6 +245,7 @@ pub(crate) fn design<B: Block>(
     let mut verilog = shell(top, core, cfg, &ports);
     verilog.push('\n');
     verilog.push_str(&core_verilog(block, core));
+    let verilog = crate::comb::assign_once(&crate::dedup::dedup(&verilog));
     Design {
         top: top.into(),
         verilog,

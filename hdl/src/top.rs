@@ -936,12 +936,12 @@ fn unused_block_outputs_waivers(top: &str) -> String {
          // the write strobes of plain configuration registers (the register file reads only CMD's).\n",
     );
     for name in [
-        "ctrl$busy",
-        "ctrl$cycles",
-        "ctrl$stall_cycles",
-        "ctrl$drq_*",
-        "pred$busy",
-        "write_strobe$*",
+        "ctrl_busy",
+        "ctrl_cycles",
+        "ctrl_stall_cycles",
+        "ctrl_drq_*",
+        "pred_busy",
+        "write_strobe_*",
     ] {
         w.push_str(&format!(
             "lint_off -rule UNUSEDSIGNAL -file \"*{top}.v\" -match \"Signal is not used: '{name}'\"\n"

@@ -1,6 +1,9 @@
 //! Co-simulation speed of the default 16x16 array: time to generate its
 //! Verilog, time to verilate and compile it (with a fresh cache), and array
-//! cycles per second while replaying a layer. `make bench-cosim`.
+//! cycles per second while replaying a layer and free-running; then the
+//! same build time and free-running speed of the default 16x16 `drq_top`
+//! (`COSIM_TOP=0` skips it). `make bench-cosim`; `DRQ_VERILATOR_FLAGS`
+//! adds Verilator options (to measure them).
 
 use drq_arch::AccelConfig;
 use drq_golden::layer::RawLayer;
@@ -34,7 +37,7 @@ fn main() {
         t.elapsed().as_secs_f64()
     );
 
-    let layer = Layer::from_raw(&RawLayer {
+    let layer_raw = RawLayer {
         c_in: 16,
         c_out: 16,
         h: 16,
@@ -50,8 +53,8 @@ fn main() {
         tile_h: 4,
         tile_w: 4,
         next_threshold: None,
-    })
-    .unwrap();
+    };
+    let layer = Layer::from_raw(&layer_raw).unwrap();
     let mut rng = Rng::new(3);
     let data = LayerData {
         input: FeatureMap::from_fn(16, 16, 16, |_, _, _| rng.range(0, 255) as u32),
@@ -80,5 +83,59 @@ fn main() {
     bench.model.tick(200_000);
     let s = t.elapsed().as_secs_f64();
     println!("free-running model: {:.0} k cycles/s", 200_000.0 / s / 1e3);
+    drop(bench);
+    if std::env::var("COSIM_TOP").map(|v| v != "0").unwrap_or(true) {
+        let top = drq_hdl::top::top_design(&cfg);
+        println!("drq_top: {} lines of Verilog", top.verilog.lines().count());
+        let t = Instant::now();
+        build(&top, false).expect("verilate drq_top");
+        println!(
+            "drq_top verilated and compiled in {:.1} s",
+            t.elapsed().as_secs_f64()
+        );
+        let mut acc = drq_verif::driver::Accelerator::new(
+            &cfg,
+            &SimOptions::default(),
+            1,
+            drq_verif::axil_bfm::Timing::FAST,
+        )
+        .unwrap();
+        // A layer that fits the default buffers (C * H * 64 <= 4096).
+        let small = Layer::from_raw(&RawLayer {
+            c_in: 8,
+            c_out: 8,
+            h: 8,
+            w: 8,
+            ..layer_raw
+        })
+        .unwrap();
+        let mut rng = Rng::new(4);
+        let data = LayerData {
+            input: FeatureMap::from_fn(8, 8, 8, |_, _, _| rng.range(0, 255) as u32),
+            weights: Weights::from_fn(8, 8, 3, |_, _, _, _| rng.range(-128, 127) as i32),
+            bias: vec![0; 8],
+            mask: None,
+        };
+        let gold = drq_golden::run_layer(&cfg, &small, &data).unwrap();
+        let c0 = acc.bus.model.cycles();
+        let t = Instant::now();
+        let hw = acc.run_layer(&small, &data).unwrap();
+        let s = t.elapsed().as_secs_f64();
+        let cycles = acc.bus.model.cycles() - c0;
+        assert_eq!(hw.y, gold.y, "drq_top output");
+        println!(
+            "drq_top layer through the host driver (loads, run, read-back): {} cycles in {:.2} s: {:.0} k cycles/s",
+            cycles,
+            s,
+            cycles as f64 / s / 1e3
+        );
+        let t = Instant::now();
+        acc.bus.model.tick(200_000);
+        let s = t.elapsed().as_secs_f64();
+        println!(
+            "drq_top free-running (idle): {:.0} k cycles/s",
+            200_000.0 / s / 1e3
+        );
+    }
     let _ = std::fs::remove_dir_all(&cache);
 }

@@ -7,6 +7,7 @@
 //! * [`array_tb`], [`controller_tb`], [`output_stage_tb`], [`predictor_tb`]:
 //!   block testbenches.
 //! * [`driver`]: runs layers and networks on `drq_top` over its host bus.
+//! * [`icarus`]: one layer of `drq_top` in Icarus Verilog (generated testbench).
 //! * [`regress`]: the seeded co-simulation regression.
 //! * [`mutate`]: mutation analysis of the emitted `drq_top` against the regression.
 //! * [`vcd`], [`waves`]: waveform dumps and the region-switching picture.
@@ -15,6 +16,7 @@ pub mod array_tb;
 pub mod axil_bfm;
 pub mod controller_tb;
 pub mod driver;
+pub mod icarus;
 pub mod mutate;
 pub mod output_stage_tb;
 pub mod predictor_tb;

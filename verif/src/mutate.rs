@@ -57,10 +57,12 @@ pub struct Site {
     pub mutations: Vec<Mutation>,
 }
 
-/// The block a module of `drq_top` belongs to, from its instance path
-/// (`drq_top_core$ctrl$...`: the controller).
+/// The block a module of `drq_top` belongs to, from the instance path its
+/// name is made of (`drq_top_core_ctrl_...`: the controller). A module
+/// shared by instances of several blocks (a plain register, say) is named
+/// after its first instance; the top's own ones count as `top`.
 pub fn block_of(module: &str) -> &'static str {
-    const BLOCKS: [(&str, &str); 14] = [
+    const BLOCKS: [(&str, &str); 13] = [
         ("ctrl", "controller"),
         ("array", "array"),
         ("ostage", "output_stage"),
@@ -74,17 +76,19 @@ pub fn block_of(module: &str) -> &'static str {
         ("weights", "buffers"),
         ("bias", "buffers"),
         ("accs", "buffers"),
-        ("mul", "top"),
     ];
-    let mut parts = module.split('$');
-    if parts.next() != Some("drq_top_core") {
+    let Some(rest) = module.strip_prefix("drq_top_core") else {
         return "shell";
-    }
-    match parts.next() {
+    };
+    let path: Vec<&str> = rest
+        .split(|c| c == '$' || c == '_')
+        .filter(|s| !s.is_empty())
+        .collect();
+    match path.first() {
         None => "top",
         Some(first) => BLOCKS
             .iter()
-            .find(|(k, _)| first == *k || (first.ends_with("_mul") && *k == "mul"))
+            .find(|(k, _)| first == k)
             .map(|(_, b)| *b)
             .unwrap_or("top"),
     }
@@ -187,6 +191,7 @@ fn line_mutations(text: &str) -> Vec<Mutation> {
         || lhs.ends_with("$clock")
         || lhs.ends_with("$reset")
         || (lhs.ends_with("$d") && rhs == format!("{}$q", &lhs[..lhs.len() - 2]))
+        || (lhs.ends_with("_d_calc") && rhs == format!("{}_q", &lhs[..lhs.len() - 7]))
         || rhs == "0"
     {
         return Vec::new();
@@ -680,6 +685,7 @@ mod tests {
     fn assignments_and_conditions_are_sites_wiring_is_not() {
         assert!(line_mutations("        a$clock = clock;").is_empty());
         assert!(line_mutations("        acc$d = acc$q;").is_empty());
+        assert!(line_mutations("        acc_hi_d_calc = acc_hi_q;").is_empty());
         assert!(line_mutations("    reg [63:0] x;").is_empty());
         let m = line_mutations("        x$d = (a + 64'h1f) & b;");
         let lines: Vec<&str> = m.iter().map(|m| m.mutated.as_str()).collect();
@@ -697,10 +703,12 @@ mod tests {
 
     #[test]
     fn blocks_come_from_the_instance_path() {
-        assert_eq!(block_of("drq_top_core$ctrl$s3_w$0"), "controller");
-        assert_eq!(block_of("drq_top_core$array$mesh$pes$3"), "array");
-        assert_eq!(block_of("drq_top_core$act0$copies$1"), "buffers");
-        assert_eq!(block_of("drq_top_core$oc0_mul"), "top");
+        assert_eq!(block_of("drq_top_core_ctrl_s3_w"), "controller");
+        assert_eq!(block_of("drq_top_core_array_mesh_pes"), "array");
+        assert_eq!(block_of("drq_top_core_act0_copies"), "buffers");
+        assert_eq!(block_of("drq_top_core_pred_sums"), "predictor");
+        assert_eq!(block_of("drq_top_core_oc0_mul"), "top");
+        assert_eq!(block_of("drq_top_core_p_out"), "top");
         assert_eq!(block_of("drq_top_core"), "top");
         assert_eq!(block_of("drq_top"), "shell");
     }

@@ -5,8 +5,10 @@
 //! runtime into one shared library, and loaded with `dlopen`. Builds are
 //! cached under `target/drq-sim/<hash>/`, keyed by the SHA-256 of everything
 //! that goes into them (Verilog, waivers, shim, flags, Verilator version), so
-//! a configuration is verilated once. Ports are reached by name; values of
-//! any width go through 32-bit words (`num-bigint` on the Rust side).
+//! a configuration is verilated once. Ports are reached by name; ports of
+//! at most 64 bits go through `u64` directly, wider ones through 32-bit
+//! words (lanes packed without big integers; `num-bigint` only for `get`
+//! and `set` of whole wide values).
 //! Why not the `verilated` crate: `docs/cosim.md`.
 
 use drq_hdl::shell::{Design, Dir, Port};
@@ -257,6 +259,38 @@ fn shim_source(design: &Design, trace: bool) -> String {
         let _ = writeln!(s, "    case {i}: {body} break;");
     }
     let _ = writeln!(s, "    default: break;\n    }}\n}}");
+    // Ports of at most 64 bits, without the word array.
+    let _ = writeln!(
+        s,
+        "API void drq_sim_set64(void* p, int port, uint64_t v) {{"
+    );
+    let _ = writeln!(
+        s,
+        "    V{top}* t = static_cast<Sim*>(p)->top;\n    switch (port) {{"
+    );
+    for (i, port) in design
+        .ports
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.dir == Dir::Input && p.width <= 64)
+    {
+        let _ = writeln!(s, "    case {i}: t->{} = v; break;", port.name);
+    }
+    let _ = writeln!(s, "    default: break;\n    }}\n}}");
+    let _ = writeln!(s, "API uint64_t drq_sim_get64(void* p, int port) {{");
+    let _ = writeln!(
+        s,
+        "    V{top}* t = static_cast<Sim*>(p)->top;\n    switch (port) {{"
+    );
+    for (i, port) in design
+        .ports
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.width <= 64)
+    {
+        let _ = writeln!(s, "    case {i}: return (uint64_t)t->{};", port.name);
+    }
+    let _ = writeln!(s, "    default: return 0;\n    }}\n}}");
     let _ = writeln!(s, "API void drq_sim_get(void* p, int port, uint32_t* w) {{");
     let _ = writeln!(
         s,
@@ -279,6 +313,17 @@ fn shim_source(design: &Design, trace: bool) -> String {
 }
 
 const CXXFLAGS: &[&str] = &["-O2", "-fPIC", "-fvisibility=hidden", "-std=c++17"];
+
+/// Verilator's options for every model (measured: `docs/figures-verilog.md`).
+const VERILATOR_FLAGS: &[&str] = &["-O3"];
+
+/// Extra Verilator options from `$DRQ_VERILATOR_FLAGS` (space-separated;
+/// for measuring options with `make bench-cosim`), part of the cache key.
+fn extra_verilator_flags() -> Vec<String> {
+    std::env::var("DRQ_VERILATOR_FLAGS")
+        .map(|v| v.split_whitespace().map(str::to_string).collect())
+        .unwrap_or_default()
+}
 
 /// The Verilator runtime compiled once per Verilator version and trace mode.
 fn runtime_objects(root: &Path, trace: bool) -> Result<Vec<PathBuf>, SimError> {
@@ -346,7 +391,10 @@ pub fn build(design: &Design, trace: bool) -> Result<PathBuf, SimError> {
         h.update(part.as_bytes());
         h.update([0u8]);
     }
-    h.update(format!("{CXXFLAGS:?}{trace}"));
+    h.update(format!(
+        "{CXXFLAGS:?}{trace}{VERILATOR_FLAGS:?}{:?}",
+        extra_verilator_flags()
+    ));
     let key = hex(&h.finalize());
     let dir = root.join(&key[..24]);
     let lib = dir.join("libdrqsim.so");
@@ -369,12 +417,13 @@ pub fn build(design: &Design, trace: bool) -> Result<PathBuf, SimError> {
             "--build",
             "-j",
             "2",
-            "-O3",
             "--top-module",
             top,
             "-Mdir",
             "obj",
         ])
+        .args(VERILATOR_FLAGS)
+        .args(extra_verilator_flags())
         .args(["-CFLAGS", "-O2 -fPIC -fvisibility=hidden"]);
     if trace {
         verilate.arg("--trace");
@@ -414,6 +463,8 @@ type PtrFn = unsafe extern "C" fn(*mut c_void);
 type TickFn = unsafe extern "C" fn(*mut c_void, u64);
 type SetFn = unsafe extern "C" fn(*mut c_void, i32, *const u32);
 type GetFn = unsafe extern "C" fn(*mut c_void, i32, *mut u32);
+type Set64Fn = unsafe extern "C" fn(*mut c_void, i32, u64);
+type Get64Fn = unsafe extern "C" fn(*mut c_void, i32) -> u64;
 
 /// A running Verilator model of a design.
 pub struct Model {
@@ -425,6 +476,8 @@ pub struct Model {
     tick: TickFn,
     set: SetFn,
     get: GetFn,
+    set64: Set64Fn,
+    get64: Get64Fn,
     ports: HashMap<String, (i32, Port)>,
     cycles: u64,
     buf: Vec<u32>,
@@ -449,6 +502,8 @@ impl Model {
             let tick: TickFn = *lib.get(b"drq_sim_tick").map_err(load_err)?;
             let set: SetFn = *lib.get(b"drq_sim_set").map_err(load_err)?;
             let get: GetFn = *lib.get(b"drq_sim_get").map_err(load_err)?;
+            let set64: Set64Fn = *lib.get(b"drq_sim_set64").map_err(load_err)?;
+            let get64: Get64Fn = *lib.get(b"drq_sim_get64").map_err(load_err)?;
             let vcd = match &opts.vcd {
                 Some(p) => {
                     if let Some(dir) = p.parent() {
@@ -480,6 +535,8 @@ impl Model {
                 tick,
                 set,
                 get,
+                set64,
+                get64,
                 ports,
                 cycles: 0,
                 buf: vec![0; widest],
@@ -499,20 +556,39 @@ impl Model {
     pub fn set(&mut self, name: &str, value: &BigUint) {
         let (i, width, dir) = self.port(name);
         assert_eq!(dir, Dir::Input, "{name} is not an input");
+        self.set_words(i, width, &value.to_u32_digits());
+    }
+
+    /// Drive an input port from a `u64` (truncated to its width); ports of
+    /// at most 64 bits go straight to the model, without big integers.
+    pub fn set_u64(&mut self, name: &str, value: u64) {
+        let (i, width, dir) = self.port(name);
+        assert_eq!(dir, Dir::Input, "{name} is not an input");
+        if width <= 64 {
+            let v = if width == 64 {
+                value
+            } else {
+                value & ((1u64 << width) - 1)
+            };
+            // SAFETY: handle is live; the port index is an input of the design.
+            unsafe { (self.set64)(self.handle, i, v) }
+        } else {
+            self.set_words(i, width, &[value as u32, (value >> 32) as u32]);
+        }
+    }
+
+    /// Drive input port `i` from little-endian 32-bit words (missing words
+    /// are zero, the top word is masked to the width).
+    fn set_words(&mut self, i: i32, width: u32, words_in: &[u32]) {
         let n = words(width);
-        let digits = value.to_u32_digits();
         for (k, w) in self.buf.iter_mut().enumerate().take(n) {
-            *w = digits.get(k).copied().unwrap_or(0);
+            *w = words_in.get(k).copied().unwrap_or(0);
         }
         if width % 32 != 0 {
             self.buf[n - 1] &= (1u32 << (width % 32)) - 1;
         }
         // SAFETY: handle is live and buf holds at least words(width) words.
         unsafe { (self.set)(self.handle, i, self.buf.as_ptr()) }
-    }
-
-    pub fn set_u64(&mut self, name: &str, value: u64) {
-        self.set(name, &BigUint::from(value));
     }
 
     pub fn set_bool(&mut self, name: &str, value: bool) {
@@ -522,20 +598,41 @@ impl Model {
     /// Drive a packed bus: lane k of `lane_width` bits gets values[k]
     /// (two's complement, truncated).
     pub fn set_lanes(&mut self, name: &str, lane_width: u32, values: &[i64]) {
-        self.set(name, &pack_lanes(lane_width, values));
+        let (i, width, dir) = self.port(name);
+        assert_eq!(dir, Dir::Input, "{name} is not an input");
+        if width <= 64 {
+            let w = pack_lanes_words(lane_width, values, 2);
+            self.set_u64(name, u64::from(w[0]) | u64::from(w[1]) << 32);
+        } else {
+            let w = pack_lanes_words(lane_width, values, words(width));
+            self.set_words(i, width, &w);
+        }
     }
 
     /// Read a port (after `eval` for combinational outputs).
     pub fn get(&mut self, name: &str) -> BigUint {
         let (i, width, _) = self.port(name);
-        // SAFETY: handle is live and buf holds at least words(width) words.
-        unsafe { (self.get)(self.handle, i, self.buf.as_mut_ptr()) }
-        BigUint::from_slice(&self.buf[..words(width)])
+        BigUint::from_slice(self.get_words(i, width))
     }
 
+    /// Read a port's low 64 bits; ports of at most 64 bits come straight
+    /// from the model, without big integers.
     pub fn get_u64(&mut self, name: &str) -> u64 {
-        let v = self.get(name);
-        v.iter_u64_digits().next().unwrap_or(0)
+        let (i, width, _) = self.port(name);
+        if width <= 64 {
+            // SAFETY: handle is live; the port index belongs to the design.
+            unsafe { (self.get64)(self.handle, i) }
+        } else {
+            self.get_words(i, width);
+            u64::from(self.buf[0]) | u64::from(self.buf[1]) << 32
+        }
+    }
+
+    /// Port `i` into `buf` as little-endian 32-bit words.
+    fn get_words(&mut self, i: i32, width: u32) -> &[u32] {
+        // SAFETY: handle is live and buf holds at least words(width) words.
+        unsafe { (self.get)(self.handle, i, self.buf.as_mut_ptr()) }
+        &self.buf[..words(width)]
     }
 
     pub fn get_bool(&mut self, name: &str) -> bool {
@@ -550,7 +647,14 @@ impl Model {
         count: usize,
         signed: bool,
     ) -> Vec<i64> {
-        unpack_lanes(&self.get(name), lane_width, count, signed)
+        let (i, width, _) = self.port(name);
+        if width <= 64 {
+            let v = self.get_u64(name);
+            unpack_lanes_words(&[v as u32, (v >> 32) as u32], lane_width, count, signed)
+        } else {
+            let w = self.get_words(i, width).to_vec();
+            unpack_lanes_words(&w, lane_width, count, signed)
+        }
     }
 
     /// Settle combinational logic after changing inputs.
@@ -628,9 +732,87 @@ pub fn unpack_lanes(v: &BigUint, lane_width: u32, count: usize, signed: bool) ->
         .collect()
 }
 
+/// Pack lanes of `lane_width` bits (two's complement, truncated) into `n`
+/// little-endian 32-bit words, without big integers.
+pub fn pack_lanes_words(lane_width: u32, values: &[i64], n: usize) -> Vec<u32> {
+    let mask = if lane_width >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << lane_width) - 1
+    };
+    let mut w = vec![0u32; n.max(1) + 3];
+    for (k, &x) in values.iter().enumerate() {
+        let v = x as u64 & mask;
+        let bit = k * lane_width as usize;
+        let (word, off) = (bit / 32, (bit % 32) as u32);
+        if word >= n {
+            break;
+        }
+        // The lane spans at most three words.
+        let wide = u128::from(v) << off;
+        w[word] |= wide as u32;
+        w[word + 1] |= (wide >> 32) as u32;
+        w[word + 2] |= (wide >> 64) as u32;
+    }
+    w.truncate(n.max(1));
+    w
+}
+
+/// Unpack `count` lanes of `lane_width` bits from little-endian 32-bit
+/// words, sign-extended if `signed`.
+pub fn unpack_lanes_words(w: &[u32], lane_width: u32, count: usize, signed: bool) -> Vec<i64> {
+    let mask = if lane_width >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << lane_width) - 1
+    };
+    let at = |i: usize| u128::from(w.get(i).copied().unwrap_or(0));
+    (0..count)
+        .map(|k| {
+            let bit = k * lane_width as usize;
+            let (word, off) = (bit / 32, bit % 32);
+            let wide = at(word) | at(word + 1) << 32 | at(word + 2) << 64;
+            let raw = (wide >> off) as u64 & mask;
+            if signed && lane_width < 64 {
+                let sh = 64 - lane_width;
+                ((raw << sh) as i64) >> sh
+            } else {
+                raw as i64
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn word_lanes_agree_with_big_integer_lanes() {
+        for lane_width in [1, 3, 5, 8, 17, 31, 32, 33, 48, 63, 64] {
+            for count in [1usize, 2, 3, 7, 16] {
+                let vals: Vec<i64> = (0..count as i64)
+                    .map(|k| (k * 0x1234_5678_9abc_def1_u64 as i64).wrapping_mul(k - 3))
+                    .collect();
+                let n = words(lane_width * count as u32);
+                let big = pack_lanes(lane_width, &vals);
+                let mut digits = big.to_u32_digits();
+                digits.resize(n, 0);
+                assert_eq!(
+                    pack_lanes_words(lane_width, &vals, n),
+                    digits,
+                    "{lane_width} x {count}"
+                );
+                for signed in [false, true] {
+                    assert_eq!(
+                        unpack_lanes_words(&digits, lane_width, count, signed),
+                        unpack_lanes(&big, lane_width, count, signed),
+                        "{lane_width} x {count} {signed}"
+                    );
+                }
+            }
+        }
+    }
 
     #[test]
     fn lanes_round_trip_signed_and_wide() {
