@@ -117,11 +117,26 @@ fn assignment_counts(toks: &[Tok]) -> BTreeMap<String, usize> {
 }
 
 /// How often each identifier occurs in `toks`.
+/// How often each identifier is named, port names of named connections
+/// (`.status(regs_status)`: a port of the instance, not the signal
+/// `status`) left out.
 fn id_counts(toks: &[Tok]) -> HashMap<&str, usize> {
     let mut n = HashMap::new();
+    let mut after_dot = false;
     for t in toks {
-        if let Tok::Id(id) = t {
-            *n.entry(id.as_str()).or_insert(0) += 1;
+        match t {
+            Tok::Id(id) => {
+                if !after_dot {
+                    *n.entry(id.as_str()).or_insert(0) += 1;
+                }
+                after_dot = false;
+            }
+            Tok::Other(o) => {
+                let o = o.trim_end();
+                if !o.is_empty() {
+                    after_dot = o.ends_with('.');
+                }
+            }
         }
     }
     n
