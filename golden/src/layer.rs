@@ -75,6 +75,15 @@ impl RawLayer {
             next_threshold: None,
         }
     }
+
+    /// The same layer with other activation and weight low shifts.
+    pub fn with_shifts(self, low_shift: i64, w_low_shift: i64) -> RawLayer {
+        RawLayer {
+            low_shift,
+            w_low_shift,
+            ..self
+        }
+    }
 }
 
 /// A checked layer description.

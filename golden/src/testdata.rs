@@ -3,10 +3,19 @@
 //! chosen fraction of sensitive regions.
 
 use crate::golden::LayerData;
-use crate::layer::Layer;
+use crate::layer::{Layer, RawLayer};
 use crate::rng::Rng;
 use crate::tensor::{FeatureMap, Mask, Weights};
 use drq_arch::AccelConfig;
+
+/// A test layer: `raw` checked on its own and against `cfg` (panics with
+/// the broken rule otherwise). Build `raw` with [`RawLayer::conv`].
+#[track_caller]
+pub fn layer(cfg: &AccelConfig, raw: &RawLayer) -> Layer {
+    let l = Layer::from_raw(raw).unwrap();
+    l.check(cfg).unwrap();
+    l
+}
 
 /// Input and weights with edge values one time in five each; bias in
 /// +-`bias_range`; the given mask (None: predicted from the threshold).

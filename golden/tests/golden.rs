@@ -7,27 +7,8 @@ use drq_arch::AccelConfig;
 use drq_golden::layer::RawLayer;
 use drq_golden::rng::{test_seed, Rng};
 use drq_golden::tensor::{FeatureMap, Mask, Weights};
+use drq_golden::testdata::layer;
 use drq_golden::{run_layer, Counters, Layer, LayerData};
-
-fn raw_layer(
-    c_in: i64,
-    c_out: i64,
-    h: i64,
-    w: i64,
-    k: i64,
-    s: i64,
-    p: i64,
-    th: i64,
-    tw: i64,
-) -> RawLayer {
-    RawLayer::conv(c_in, c_out, (h, w), k, s, p, (th, tw))
-}
-
-fn layer_of(raw: &RawLayer, cfg: &AccelConfig) -> Layer {
-    let l = Layer::from_raw(raw).unwrap();
-    l.check(cfg).unwrap();
-    l
-}
 
 /// floor(n / 2^s) for any sign, by division (not by shifting).
 fn floor_div_pow2(n: i64, s: u32) -> i64 {
@@ -148,22 +129,20 @@ fn random_layer(rng: &mut Rng, cfg: &AccelConfig) -> Layer {
     let w = rng.range((k - 2 * p).max(1), 13);
     let th = rng.range(1, i64::from(cfg.rows).min(5));
     let tw = rng.range(1, i64::from(cfg.rows) / th);
-    let mut raw = raw_layer(
+    let mut raw = RawLayer::conv(
         rng.range(1, 7),
         rng.range(1, 2 * i64::from(cfg.cols) + 3),
-        h,
-        w,
+        (h, w),
         k,
         s,
         p,
-        th,
-        tw,
+        (th, tw),
     );
     raw.low_shift = rng.range(0, cfg.max_low_shift().into());
     raw.w_low_shift = rng.range(0, cfg.max_w_low_shift().into());
     raw.requant_mult = rng.range(0, 65535);
     raw.requant_shift = rng.range(0, 30);
-    layer_of(&raw, cfg)
+    layer(cfg, &raw)
 }
 
 fn random_config(rng: &mut Rng) -> AccelConfig {
@@ -304,7 +283,7 @@ fn accumulator_wraps_at_small_acc_bits() {
         ..AccelConfig::default()
     };
     // 16 channels of 255 * 127 = 518,160 (+bias) overflows 16 bits many times over.
-    let l = layer_of(&raw_layer(16, 2, 3, 3, 3, 1, 1, 3, 3), &cfg);
+    let l = layer(&cfg, &RawLayer::conv(16, 2, (3, 3), 3, 1, 1, (3, 3)));
     let data = LayerData {
         input: FeatureMap::from_fn(16, 3, 3, |_, _, _| 255),
         weights: Weights::from_fn(2, 16, 3, |oc, _, _, _| if oc == 0 { 127 } else { -128 }),
@@ -362,7 +341,7 @@ fn counters_of_a_one_by_one_layer_by_hand() {
     mask.set(0, 0, 0, true);
     let mut rng = Rng::new(7);
     let mut run_with = |th: i64, tw: i64| {
-        let l = layer_of(&raw_layer(1, 3, 4, 4, 1, 1, 0, th, tw), &cfg);
+        let l = layer(&cfg, &RawLayer::conv(1, 3, (4, 4), 1, 1, 0, (th, tw)));
         let mut data = random_data(&mut rng, &cfg, &l);
         data.input = FeatureMap::from_fn(1, 4, 4, |_, y, x| (y * 4 + x) as u32 * 9);
         data.weights = Weights::from_fn(3, 1, 1, |oc, _, _, _| 50 - 40 * oc as i32);
@@ -397,7 +376,7 @@ fn counters_of_a_padded_three_by_three_layer_by_hand() {
     mask.set(0, 0, 0, true);
     let run_with = |rows: u32, th: i64, tw: i64| {
         let cfg = AccelConfig { rows, ..base };
-        let l = layer_of(&raw_layer(2, 1, 3, 3, 3, 1, 1, th, tw), &cfg);
+        let l = layer(&cfg, &RawLayer::conv(2, 1, (3, 3), 3, 1, 1, (th, tw)));
         let data = LayerData {
             input: FeatureMap::from_fn(2, 3, 3, |c, y, x| (c * 100 + y * 10 + x) as u32),
             weights: Weights::from_fn(1, 2, 3, |_, c, ki, kj| {
@@ -469,9 +448,9 @@ fn next_mask_is_predicted_from_the_output() {
         region: 2,
         ..AccelConfig::default()
     };
-    let mut raw = raw_layer(1, 2, 5, 5, 1, 1, 0, 4, 4);
+    let mut raw = RawLayer::conv(1, 2, (5, 5), 1, 1, 0, (4, 4));
     raw.next_threshold = Some(100);
-    let l = layer_of(&raw, &cfg);
+    let l = layer(&cfg, &raw);
     let data = LayerData {
         input: FeatureMap::from_fn(1, 5, 5, |_, y, x| (y * 5 + x) as u32 * 10),
         weights: Weights::from_fn(2, 1, 1, |oc, _, _, _| [1, -1][oc]),

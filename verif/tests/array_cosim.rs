@@ -7,7 +7,7 @@ use drq_arch::AccelConfig;
 use drq_golden::layer::RawLayer;
 use drq_golden::replay::Replay;
 use drq_golden::rng::{test_seed, Rng};
-use drq_golden::testdata::{random_layer_data, random_mask};
+use drq_golden::testdata::{layer, random_layer_data, random_mask};
 use drq_golden::{Layer, LayerData};
 use drq_hdl::array::tile_cycles;
 use drq_verif::array_tb::{ArrayBench, Traffic};
@@ -19,28 +19,6 @@ fn cfg(rows: u32, cols: u32) -> AccelConfig {
         cols,
         ..AccelConfig::default()
     }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn layer(
-    cfg: &AccelConfig,
-    c_in: i64,
-    c_out: i64,
-    hw: (i64, i64),
-    k: i64,
-    s: i64,
-    p: i64,
-    tile: (i64, i64),
-    shifts: (i64, i64),
-) -> Layer {
-    let raw = RawLayer {
-        low_shift: shifts.0,
-        w_low_shift: shifts.1,
-        ..RawLayer::conv(c_in, c_out, hw, k, s, p, tile)
-    };
-    let l = Layer::from_raw(&raw).unwrap();
-    l.check(cfg).unwrap();
-    l
 }
 
 /// Random data with edge values often; a random mask with `p_sensitive`.
@@ -93,7 +71,7 @@ fn two_by_two_mixed_tiles() {
     let c = cfg(2, 2);
     let mut bench =
         ArrayBench::new(&c, &SimOptions::from_env("array_cosim", "two_by_two")).unwrap();
-    let l = layer(&c, 3, 3, (5, 4), 3, 1, 1, (1, 2), (4, 4));
+    let l = layer(&c, &RawLayer::conv(3, 3, (5, 4), 3, 1, 1, (1, 2)));
     let mut d = data(&mut rng, &c, &l, 0.4);
     // Whatever the seed: channel 0's top region sensitive, channel 1
     // insensitive, so tiles hold both modes (the rest stays random).
@@ -135,14 +113,16 @@ fn square_arrays_random_layers_with_bubbles_and_backpressure() {
             );
             let l = layer(
                 &c,
-                rng.range(1, 4),
-                rng.range(1, 2 * i64::from(n) + 1),
-                hw,
-                k,
-                s,
-                p,
-                (th, tw),
-                (rng.range(0, 4), rng.range(0, 4)),
+                &RawLayer::conv(
+                    rng.range(1, 4),
+                    rng.range(1, 2 * i64::from(n) + 1),
+                    hw,
+                    k,
+                    s,
+                    p,
+                    (th, tw),
+                )
+                .with_shifts(rng.range(0, 4), rng.range(0, 4)),
             );
             let d = data(&mut rng, &c, &l, 0.35);
             let traffic = if round == 0 {
@@ -173,14 +153,15 @@ fn non_square_arrays() {
         let th = rng.range(1, i64::from(rows));
         let l = layer(
             &c,
-            2,
-            i64::from(cols) + 2,
-            (6, 5),
-            3,
-            1,
-            1,
-            (th, i64::from(rows) / th),
-            (4, 4),
+            &RawLayer::conv(
+                2,
+                i64::from(cols) + 2,
+                (6, 5),
+                3,
+                1,
+                1,
+                (th, i64::from(rows) / th),
+            ),
         );
         let d = data(&mut rng, &c, &l, 0.5);
         check_layer(
@@ -206,7 +187,7 @@ fn all_high_all_low_and_rows_of_mixed_sensitivity_at_the_edges() {
         ..cfg(4, 4)
     };
     let mut bench = ArrayBench::new(&c, &SimOptions::from_env("array_cosim", "edges")).unwrap();
-    let l = layer(&c, 2, 4, (4, 4), 3, 1, 1, (2, 2), (4, 4));
+    let l = layer(&c, &RawLayer::conv(2, 4, (4, 4), 3, 1, 1, (2, 2)));
     for (name, p_sens) in [
         ("all HIGH", 1.0f64),
         ("all LOW", 0.0),
@@ -278,7 +259,7 @@ fn accumulator_wraps_at_sixteen_bits() {
         ..cfg(4, 4)
     };
     let mut bench = ArrayBench::new(&c, &SimOptions::from_env("array_cosim", "acc16")).unwrap();
-    let l = layer(&c, 8, 4, (4, 4), 3, 1, 1, (2, 2), (4, 4));
+    let l = layer(&c, &RawLayer::conv(8, 4, (4, 4), 3, 1, 1, (2, 2)));
     let mut d = data(&mut rng, &c, &l, 0.6);
     d.input.data.iter_mut().for_each(|v| *v = 255 - (*v % 7));
     d.weights
@@ -321,14 +302,7 @@ fn other_digit_widths_and_the_int8_baseline() {
         let th = i64::from(c.rows).min(2);
         let l = layer(
             &c,
-            3,
-            5,
-            (5, 6),
-            3,
-            2,
-            1,
-            (th, i64::from(c.rows) / th),
-            (1, 0),
+            &RawLayer::conv(3, 5, (5, 6), 3, 2, 1, (th, i64::from(c.rows) / th)).with_shifts(1, 0),
         );
         let d = data(&mut rng, &c, &l, 0.5);
         check_layer(
@@ -351,7 +325,7 @@ fn reset_mid_tile_leaves_the_array_idle_and_usable() {
     let mut rng = Rng::new(seed);
     let c = cfg(4, 4);
     let mut bench = ArrayBench::new(&c, &SimOptions::from_env("array_cosim", "reset")).unwrap();
-    let l = layer(&c, 2, 4, (4, 4), 3, 1, 1, (2, 2), (4, 4));
+    let l = layer(&c, &RawLayer::conv(2, 4, (4, 4), 3, 1, 1, (2, 2)));
     let d = data(&mut rng, &c, &l, 0.5);
     let replay = Replay::new(&c, &l, &d).unwrap();
     let tile = replay.tiles().next().unwrap();
@@ -390,7 +364,7 @@ fn waveforms_are_written_when_asked_for() {
         },
     )
     .unwrap();
-    let l = layer(&c, 1, 2, (2, 2), 1, 1, 0, (1, 2), (4, 4));
+    let l = layer(&c, &RawLayer::conv(1, 2, (2, 2), 1, 1, 0, (1, 2)));
     let d = data(&mut rng, &c, &l, 0.5);
     check_layer(&mut bench, &l, &d, Traffic::default(), &mut rng, usize::MAX);
     bench.model.flush_waves();
