@@ -7,6 +7,7 @@
 //! * [`array_tb`], [`controller_tb`], [`output_stage_tb`], [`predictor_tb`]:
 //!   block testbenches.
 //! * [`driver`]: runs layers and networks on `drq_top` over its host bus.
+//! * [`scoreboard`]: a `drq_top` run against the golden model, every output.
 //! * [`regress`]: the seeded co-simulation regression.
 //! * [`vcd`], [`waves`]: waveform dumps and the region-switching picture.
 
@@ -17,6 +18,7 @@ pub mod driver;
 pub mod output_stage_tb;
 pub mod predictor_tb;
 pub mod regress;
+pub mod scoreboard;
 pub mod sim;
 pub mod vcd;
 pub mod waves;

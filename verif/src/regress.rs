@@ -19,6 +19,7 @@
 
 use crate::axil_bfm::Timing;
 use crate::driver::{check_fits, Accelerator, HwRun};
+use crate::scoreboard::compare;
 use crate::sim::{SimError, SimOptions};
 use drq_arch::config::PeKind;
 use drq_arch::regs::{reg, Buffer};
@@ -27,9 +28,8 @@ use drq_golden::files::{save_layer_data, LayerFiles};
 use drq_golden::layer::{Layer, RawLayer};
 use drq_golden::rng::Rng;
 use drq_golden::schedule::Counters;
-use drq_golden::tensor::{FeatureMap, Mask};
 use drq_golden::testdata::{random_layer_data, random_mask};
-use drq_golden::{run_layer, LayerData, LayerRun};
+use drq_golden::{run_layer, LayerData};
 use serde::{Deserialize, Serialize};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -563,122 +563,6 @@ fn drive(acc: &mut Accelerator, case: &Case, reset_cycle: Option<u64>, timeout: 
         .unwrap_or_else(|e| panic!("the layer was refused: {e}"));
     acc.bus.assert_idle();
     hw
-}
-
-/// The first difference of two sequences: (index, hardware, golden).
-fn first_diff<T: PartialEq + Copy + ToString>(
-    hw: &[T],
-    gold: &[T],
-) -> Option<(usize, String, String)> {
-    if hw.len() != gold.len() {
-        return Some((
-            hw.len().min(gold.len()),
-            format!("{} values", hw.len()),
-            format!("{} values", gold.len()),
-        ));
-    }
-    hw.iter()
-        .zip(gold)
-        .position(|(a, b)| a != b)
-        .map(|i| (i, hw[i].to_string(), gold[i].to_string()))
-}
-
-fn fmap_where(f: &FeatureMap, i: usize) -> String {
-    if f.h == 0 || f.w == 0 {
-        return String::new();
-    }
-    format!(
-        " (c {}, y {}, x {})",
-        i / (f.h * f.w),
-        i / f.w % f.h,
-        i % f.w
-    )
-}
-
-fn mask_where(m: &Mask, i: usize) -> String {
-    if m.rh == 0 || m.rw == 0 {
-        return String::new();
-    }
-    format!(
-        " (c {}, ry {}, rx {})",
-        i / (m.rh * m.rw),
-        i / m.rw % m.rh,
-        i % m.rw
-    )
-}
-
-fn mask_diff(name: &str, hw: &Mask, gold: &Mask, out: &mut Vec<String>) {
-    if hw.shape() != gold.shape() {
-        out.push(format!(
-            "{name}: shape {:?} (hardware), {:?} (golden)",
-            hw.shape(),
-            gold.shape()
-        ));
-        return;
-    }
-    let h: Vec<u8> = hw.data.iter().map(|&b| u8::from(b)).collect();
-    let g: Vec<u8> = gold.data.iter().map(|&b| u8::from(b)).collect();
-    if let Some((i, a, b)) = first_diff(&h, &g) {
-        out.push(format!(
-            "{name} differs at index {i}{}: hardware {a}, golden {b}",
-            mask_where(gold, i)
-        ));
-    }
-}
-
-/// Every difference between the hardware's and the golden model's run, each
-/// naming the field and its first differing index and values.
-pub fn compare(hw: &HwRun, gold: &LayerRun) -> Vec<String> {
-    let mut out = Vec::new();
-    if hw.y.shape() != gold.y.shape() {
-        out.push(format!(
-            "y: shape {:?} (hardware), {:?} (golden)",
-            hw.y.shape(),
-            gold.y.shape()
-        ));
-    } else if let Some((i, a, b)) = first_diff(&hw.y.data, &gold.y.data) {
-        out.push(format!(
-            "y differs at index {i}{}: hardware {a}, golden {b}",
-            fmap_where(&gold.y, i)
-        ));
-    }
-    if let Some((i, a, b)) = first_diff(&hw.acc, &gold.acc) {
-        out.push(format!(
-            "acc differs at index {i}{}: hardware {a}, golden {b}",
-            fmap_where(&gold.y, i)
-        ));
-    }
-    mask_diff("mask_in", &hw.mask_in, &gold.mask_in, &mut out);
-    match (&hw.mask_out, &gold.mask_out) {
-        (Some(h), Some(g)) => mask_diff("mask_out", h, g, &mut out),
-        (None, None) => {}
-        (h, g) => out.push(format!(
-            "mask_out: {} (hardware), {} (golden)",
-            if h.is_some() { "present" } else { "absent" },
-            if g.is_some() { "present" } else { "absent" }
-        )),
-    }
-    let (h, g) = (&hw.counters, &gold.counters);
-    for (name, a, b) in [
-        ("steps_high", h.steps_high, g.steps_high),
-        ("steps_low", h.steps_low, g.steps_low),
-        ("token_cycles", h.token_cycles, g.token_cycles),
-        ("tiles", h.tiles, g.tiles),
-        ("cycles_total", h.cycles_total, g.cycles_total),
-        ("stall_cycles", h.stall_cycles, g.stall_cycles),
-    ] {
-        if a != b {
-            out.push(format!("counter {name}: hardware {a}, golden {b}"));
-        }
-    }
-    let flags = reg::STATUS_DONE | reg::STATUS_HOST_CONFLICT | reg::STATUS_OVERSIZE;
-    if hw.status & flags != reg::STATUS_DONE {
-        out.push(format!(
-            "STATUS {:#x} after the run (expected done, no host_conflict, no oversize)",
-            hw.status
-        ));
-    }
-    out
 }
 
 /// Write `bytes` to `path` under a temporary name, then rename it into place.

@@ -11,10 +11,11 @@ use drq_golden::network::{random_network, run_network};
 use drq_golden::predictor::predict_mask;
 use drq_golden::rng::{test_seed, Rng};
 use drq_golden::testdata::random_layer_data;
-use drq_golden::{run_layer, Layer, LayerRun};
+use drq_golden::{run_layer, Layer};
 use drq_verif::axil_bfm::{Resp, Timing};
-use drq_verif::driver::{check_fits, Accelerator, HwRun};
+use drq_verif::driver::{check_fits, Accelerator};
 use drq_verif::regress::{cfg_4x4, named_config, random_case, Sensitivity};
+use drq_verif::scoreboard::assert_same;
 use drq_verif::sim::SimOptions;
 
 /// The small configurations shared with `drq regress` (`quick_configs`).
@@ -24,20 +25,6 @@ fn named(name: &str) -> AccelConfig {
 
 fn accelerator(cfg: &AccelConfig, test: &str, seed: u64, timing: Timing) -> Accelerator {
     Accelerator::new(cfg, &SimOptions::from_env("top_cosim", test), seed, timing).unwrap()
-}
-
-fn assert_same(hw: &HwRun, gold: &LayerRun, what: &str) {
-    assert_eq!(hw.mask_in, gold.mask_in, "{what}: input mask");
-    assert_eq!(hw.acc, gold.acc, "{what}: accumulators");
-    assert_eq!(hw.y, gold.y, "{what}: outputs");
-    assert_eq!(hw.mask_out, gold.mask_out, "{what}: output mask");
-    assert_eq!(hw.counters, gold.counters, "{what}: counters");
-    assert_eq!(
-        hw.status & (reg::STATUS_DONE | reg::STATUS_HOST_CONFLICT | reg::STATUS_OVERSIZE),
-        reg::STATUS_DONE,
-        "{what}: STATUS {:#x}",
-        hw.status
-    );
 }
 
 fn random_layers(cfg: &AccelConfig, test: &str, layers: usize, timing: Timing) {
