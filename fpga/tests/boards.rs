@@ -17,9 +17,10 @@ use drq_fpga::uart::{Answer, Request, Status, UartRx, UartTx};
 use drq_hdl::shell::{Design, Dir, Port};
 use drq_hdl::top::top_design;
 use drq_verif::sim::{workspace_root, Model, SimOptions};
+use drq_verif::tools;
 use std::collections::HashMap;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 struct Board {
     /// Folder under constraints/ (and `drq_<name>` the wrapper's module).
@@ -150,27 +151,26 @@ fn wrappers_bridge_and_core_lint_clean() {
         std::fs::create_dir_all(&sub).unwrap();
         std::fs::write(sub.join("drq_top.v"), &core.verilog).unwrap();
         std::fs::write(sub.join("drq_top.vlt"), &core.waivers).unwrap();
-        let out = Command::new("verilator")
-            .args(["--lint-only", "-Wall", "--top-module"])
-            .arg(format!("drq_{}", b.name))
-            .arg(sub.join("drq_top.vlt"))
-            .args(common_waiver_files())
-            .arg(wrapper_path(b))
-            .args(b.lint_models.iter().map(|m| board_dir(b).join(m)))
-            .arg(board_logic_path())
-            .arg(bridge_path())
-            .arg(sub.join("drq_top.v"))
-            .output()
+        let mut args: Vec<OsString> = vec![
+            "--lint-only".into(),
+            "-Wall".into(),
+            "--top-module".into(),
+            format!("drq_{}", b.name).into(),
+            sub.join("drq_top.vlt").into(),
+        ];
+        args.extend(common_waiver_files().into_iter().map(OsString::from));
+        args.push(wrapper_path(b).into());
+        args.extend(b.lint_models.iter().map(|m| board_dir(b).join(m).into()));
+        args.push(board_logic_path().into());
+        args.push(bridge_path().into());
+        args.push(sub.join("drq_top.v").into());
+        let run = tools::run("verilator", args, &sub)
             .expect("verilator runs (apt-get install -y verilator)");
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
         assert!(
-            out.status.success() && !text.contains("%Warning") && !text.contains("%Error"),
-            "{}: verilator --lint-only -Wall:\n{text}",
-            b.name
+            run.clean(),
+            "{}: verilator --lint-only -Wall:\n{}",
+            b.name,
+            run.output
         );
     }
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{elaborate_without_latches, lint, verilate_clean};
+use common::{elaborate_without_latches, lint, same_bytes_and_plain_ports, verilate_clean};
 use drq_arch::config::PeKind;
 use drq_arch::AccelConfig;
 use drq_hdl::top::top_design;
@@ -52,8 +52,7 @@ fn configs() -> Vec<(AccelConfig, &'static str)> {
 
 #[test]
 fn same_configuration_same_bytes() {
-    let cfg = small();
-    assert_eq!(top_design(&cfg).verilog, top_design(&cfg).verilog);
+    same_bytes_and_plain_ports(|| top_design(&small()), "drq_top", "4x4 R2");
 }
 
 #[test]

@@ -9,6 +9,7 @@
 //! * [`driver`]: runs layers and networks on `drq_top` over its host bus.
 //! * [`scoreboard`]: a `drq_top` run against the golden model, every output.
 //! * [`regress`]: the seeded co-simulation regression.
+//! * [`tools`]: Verilator and Yosys launched, their output captured.
 //! * [`vcd`], [`waves`]: waveform dumps and the region-switching picture.
 
 pub mod array_tb;
@@ -20,5 +21,6 @@ pub mod predictor_tb;
 pub mod regress;
 pub mod scoreboard;
 pub mod sim;
+pub mod tools;
 pub mod vcd;
 pub mod waves;
