@@ -26,15 +26,42 @@ pub fn random_layer_data(
     bias_range: i64,
     mask: Option<Mask>,
 ) -> LayerData {
+    let odds = Odds {
+        one_in: 5,
+        extra_zeros: 0,
+    };
+    random_layer_data_with(rng, cfg, l, odds, bias_range, mask)
+}
+
+/// How often [`random_layer_data_with`] draws edge values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Odds {
+    /// Each edge value (input 0 and largest code; weight most negative and
+    /// most positive) one time in `one_in`.
+    pub one_in: i64,
+    /// Input 0 this many times more in `one_in` (post-ReLU maps).
+    pub extra_zeros: i64,
+}
+
+/// [`random_layer_data`] with the edge values as often as `odds` says.
+pub fn random_layer_data_with(
+    rng: &mut Rng,
+    cfg: &AccelConfig,
+    l: &Layer,
+    odds: Odds,
+    bias_range: i64,
+    mask: Option<Mask>,
+) -> LayerData {
     let a_max = i64::from(cfg.a_max());
     let (wmin, wmax) = cfg.w_range();
     let input = FeatureMap::from_fn(
         l.c_in as usize,
         l.h as usize,
         l.w as usize,
-        |_, _, _| match rng.range(0, 5) {
+        |_, _, _| match rng.range(0, odds.one_in) {
             0 => 0,
             1 => a_max as u32,
+            r if r < 2 + odds.extra_zeros => 0,
             _ => rng.range(0, a_max) as u32,
         },
     );
@@ -42,7 +69,7 @@ pub fn random_layer_data(
         l.c_out as usize,
         l.c_in as usize,
         l.kernel as usize,
-        |_, _, _, _| match rng.range(0, 5) {
+        |_, _, _, _| match rng.range(0, odds.one_in) {
             0 => wmin,
             1 => wmax,
             _ => rng.range(wmin.into(), wmax.into()) as i32,

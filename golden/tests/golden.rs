@@ -7,7 +7,7 @@ use drq_arch::AccelConfig;
 use drq_golden::layer::RawLayer;
 use drq_golden::rng::{test_seed, Rng};
 use drq_golden::tensor::{FeatureMap, Mask, Weights};
-use drq_golden::testdata::layer;
+use drq_golden::testdata::{layer, random_layer_data_with, random_mask, Odds};
 use drq_golden::{run_layer, Counters, Layer, LayerData};
 
 /// floor(n / 2^s) for any sign, by division (not by shifting).
@@ -88,37 +88,13 @@ fn w_lo_of(w: i64, sw: u32, w_lo: u32) -> i64 {
     floor_div_pow2(w + r, sw).clamp(-(1 << (w_lo - 1)), (1 << (w_lo - 1)) - 1)
 }
 
+/// Edge values one time in nine each, zeros often (post-ReLU), no mask.
 fn random_data(rng: &mut Rng, cfg: &AccelConfig, l: &Layer) -> LayerData {
-    let a_max = i64::from(cfg.a_max());
-    let (wmin, wmax) = cfg.w_range();
-    let input = FeatureMap::from_fn(l.c_in as usize, l.h as usize, l.w as usize, |_, _, _| {
-        // edge values often, zeros often (post-ReLU)
-        match rng.range(0, 9) {
-            0 => 0,
-            1 => a_max as u32,
-            2..=4 => 0,
-            _ => rng.range(0, a_max) as u32,
-        }
-    });
-    let weights = Weights::from_fn(
-        l.c_out as usize,
-        l.c_in as usize,
-        l.kernel as usize,
-        |_, _, _, _| match rng.range(0, 9) {
-            0 => wmin,
-            1 => wmax,
-            _ => rng.range(wmin.into(), wmax.into()) as i32,
-        },
-    );
-    let bias = (0..l.c_out)
-        .map(|_| rng.range(-5000, 5000) as i32)
-        .collect();
-    LayerData {
-        input,
-        weights,
-        bias,
-        mask: None,
-    }
+    let odds = Odds {
+        one_in: 9,
+        extra_zeros: 3,
+    };
+    random_layer_data_with(rng, cfg, l, odds, 5000, None)
 }
 
 fn random_layer(rng: &mut Rng, cfg: &AccelConfig) -> Layer {
@@ -240,9 +216,7 @@ fn mixed_mask_is_conv_of_masked_high_plus_conv_of_rest_low() {
         let cfg = random_config(&mut rng);
         let l = random_layer(&mut rng, &cfg);
         let mut data = random_data(&mut rng, &cfg, &l);
-        let (rh, rw) = l.mask_in_dims(cfg.region);
-        let mut mask = Mask::filled(l.c_in as usize, rh as usize, rw as usize, false);
-        mask.data.iter_mut().for_each(|b| *b = rng.chance(0.4));
+        let mask = random_mask(&mut rng, &cfg, &l, 0.4);
         data.mask = Some(mask.clone());
         let run = run_layer(&cfg, &l, &data).unwrap();
         let (s, sw, r) = (l.low_shift, l.w_low_shift, cfg.region as usize);
@@ -411,9 +385,7 @@ fn output_is_independent_of_tiles_and_array_size() {
         let cfg = random_config(&mut rng);
         let l = random_layer(&mut rng, &cfg);
         let mut data = random_data(&mut rng, &cfg, &l);
-        let (rh, rw) = l.mask_in_dims(cfg.region);
-        let mut mask = Mask::filled(l.c_in as usize, rh as usize, rw as usize, false);
-        mask.data.iter_mut().for_each(|b| *b = rng.chance(0.5));
+        let mask = random_mask(&mut rng, &cfg, &l, 0.5);
         data.mask = Some(mask);
         let first = run_layer(&cfg, &l, &data).unwrap();
         let other_cfg = AccelConfig {
