@@ -194,6 +194,20 @@ impl Default for AccelConfig {
     }
 }
 
+impl AccelConfig {
+    /// The small configuration of the tests: a 4 x 4 array, R = 2, lines
+    /// of at most 16 pixels, every other value the default.
+    pub fn small() -> AccelConfig {
+        AccelConfig {
+            rows: 4,
+            cols: 4,
+            region: 2,
+            max_width: 16,
+            ..AccelConfig::default()
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for AccelConfig {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = RawAccelConfig::deserialize(d)?;

@@ -7,19 +7,14 @@
 use drq_arch::config::PeKind;
 use drq_arch::AccelConfig;
 use drq_hdl::controller::{controller_design, COUNTER_BITS};
+use drq_verif::waves::SPEC_SIGNALS;
 mod common;
 use common::{each, lint, same_bytes_and_plain_ports, synthesize, verilate_clean};
 
 fn configs() -> Vec<AccelConfig> {
     let d = AccelConfig::default();
     vec![
-        AccelConfig {
-            rows: 4,
-            cols: 4,
-            region: 2,
-            max_width: 16,
-            ..d
-        },
+        AccelConfig::small(),
         AccelConfig {
             rows: 3,
             cols: 5,
@@ -63,15 +58,7 @@ fn same_configuration_same_bytes_and_plain_ports() {
         assert_eq!(width("in_sens"), cfg.rows);
         assert_eq!(width("steps_high"), COUNTER_BITS);
         assert_eq!(width("c_in"), 16);
-        for name in [
-            "drq_mode_high",
-            "drq_channel",
-            "drq_region_y",
-            "drq_region_x",
-            "drq_k_step",
-            "drq_tile",
-            "drq_token_shift",
-        ] {
+        for name in SPEC_SIGNALS {
             // Declared in the core (`output reg [63:0] drq_channel;`), so
             // every VCD dump of a design that contains the controller has it.
             assert!(

@@ -11,15 +11,11 @@ use drq_hdl::top::top_design;
 
 fn small() -> AccelConfig {
     AccelConfig {
-        rows: 4,
-        cols: 4,
-        region: 2,
-        max_width: 16,
         act_words: 512,
         weight_words: 256,
         mask_words: 256,
         bias_words: 16,
-        ..AccelConfig::default()
+        ..AccelConfig::small()
     }
 }
 

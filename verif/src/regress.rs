@@ -74,15 +74,11 @@ impl NamedConfig {
 /// top-level tests.
 pub fn cfg_4x4() -> AccelConfig {
     AccelConfig {
-        rows: 4,
-        cols: 4,
-        region: 2,
-        max_width: 16,
         act_words: 2048,
         weight_words: 1024,
         mask_words: 512,
         bias_words: 64,
-        ..AccelConfig::default()
+        ..AccelConfig::small()
     }
 }
 

@@ -24,16 +24,11 @@ use drq_verif::controller_tb::{
     expected_reads, expected_waves, Buffers, ControllerBench, LayerOutcome, Traffic,
 };
 use drq_verif::sim::SimOptions;
+use drq_verif::waves::SPEC_SIGNALS;
 
 /// 4 x 4 array, R = 2, INT8/INT4 tokens (4 per HIGH step).
 fn cfg_a() -> AccelConfig {
-    AccelConfig {
-        rows: 4,
-        cols: 4,
-        region: 2,
-        max_width: 16,
-        ..AccelConfig::default()
-    }
+    AccelConfig::small()
 }
 
 /// 3 x 5 array, R = 4, A 6/3 and W 6/2 (6 tokens per HIGH step, a signed
@@ -379,15 +374,7 @@ fn waveform_signals_are_in_the_dump() {
     let core = text
         .find("$scope module core $end")
         .expect("the dump has the core's scope");
-    for name in [
-        "drq_mode_high",
-        "drq_channel",
-        "drq_region_y",
-        "drq_region_x",
-        "drq_k_step",
-        "drq_tile",
-        "drq_token_shift",
-    ] {
+    for name in SPEC_SIGNALS {
         assert!(
             text[core..].contains(&format!(" {name} ")),
             "the core's scope has {name}"
