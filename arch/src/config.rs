@@ -206,6 +206,22 @@ impl AccelConfig {
             ..AccelConfig::default()
         }
     }
+
+    /// This configuration as a 3 x 5 array with R = 4, A 6/3 and W 6/2:
+    /// six tokens a HIGH step, a signed top weight digit and two unsigned
+    /// ones (a shape the tests use next to [`AccelConfig::small`]).
+    pub fn six_tokens_3x5(self) -> AccelConfig {
+        AccelConfig {
+            rows: 3,
+            cols: 5,
+            region: 4,
+            a_hi: 6,
+            a_lo: 3,
+            w_hi: 6,
+            w_lo: 2,
+            ..self
+        }
+    }
 }
 
 impl<'de> Deserialize<'de> for AccelConfig {

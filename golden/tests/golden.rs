@@ -121,6 +121,21 @@ fn random_layer(rng: &mut Rng, cfg: &AccelConfig) -> Layer {
     layer(cfg, &raw)
 }
 
+/// `f(rng, case, cfg, layer)` for `cases` random configurations and layers
+/// drawn from the test's seed.
+fn for_random_layers(
+    test: &str,
+    cases: usize,
+    mut f: impl FnMut(&mut Rng, usize, AccelConfig, Layer),
+) {
+    let mut rng = Rng::new(test_seed(test));
+    for case in 0..cases {
+        let cfg = random_config(&mut rng);
+        let l = random_layer(&mut rng, &cfg);
+        f(&mut rng, case, cfg, l);
+    }
+}
+
 fn random_config(rng: &mut Rng) -> AccelConfig {
     let (a_hi, a_lo) = rng.pick(&[(8, 4), (8, 2), (6, 3), (4, 2), (8, 1)]);
     let (w_hi, w_lo) = rng.pick(&[(8, 4), (8, 8), (6, 2), (4, 4), (8, 2)]);
@@ -163,91 +178,91 @@ fn all_padding_steps(cfg: &AccelConfig, l: &Layer) -> u64 {
 
 #[test]
 fn threshold_zero_is_a_plain_high_precision_convolution() {
-    let seed = test_seed("threshold_zero_is_a_plain_high_precision_convolution");
-    let mut rng = Rng::new(seed);
-    for case in 0..60 {
-        let cfg = random_config(&mut rng);
-        let mut l = random_layer(&mut rng, &cfg);
-        l.threshold = 0;
-        let data = random_data(&mut rng, &cfg, &l);
-        let run = run_layer(&cfg, &l, &data).unwrap();
-        let want = reference_int8_conv(&l, cfg.acc_bits, &data);
-        assert_eq!(run.acc, want, "case {case}: {cfg} {l:?}");
-        assert!(run.mask_in.data.iter().all(|&b| b));
-        // Every step is HIGH except those where each valid pixel of the tile reads padding.
-        assert_eq!(
-            run.counters.steps_low,
-            all_padding_steps(&cfg, &l),
-            "case {case}: {cfg} {l:?}"
-        );
-    }
+    for_random_layers(
+        "threshold_zero_is_a_plain_high_precision_convolution",
+        60,
+        |rng, case, cfg, mut l| {
+            l.threshold = 0;
+            let data = random_data(rng, &cfg, &l);
+            let run = run_layer(&cfg, &l, &data).unwrap();
+            let want = reference_int8_conv(&l, cfg.acc_bits, &data);
+            assert_eq!(run.acc, want, "case {case}: {cfg} {l:?}");
+            assert!(run.mask_in.data.iter().all(|&b| b));
+            // Every step is HIGH except those where each valid pixel of the tile reads padding.
+            assert_eq!(
+                run.counters.steps_low,
+                all_padding_steps(&cfg, &l),
+                "case {case}: {cfg} {l:?}"
+            );
+        },
+    );
 }
 
 #[test]
 fn threshold_above_max_is_a_low_precision_convolution() {
-    let seed = test_seed("threshold_above_max_is_a_low_precision_convolution");
-    let mut rng = Rng::new(seed);
-    for case in 0..60 {
-        let cfg = random_config(&mut rng);
-        let mut l = random_layer(&mut rng, &cfg);
-        l.threshold = cfg.a_max() + 1 + rng.range(0, 100) as u32;
-        let data = random_data(&mut rng, &cfg, &l);
-        let run = run_layer(&cfg, &l, &data).unwrap();
-        let (s, sw) = (l.low_shift, l.w_low_shift);
-        let want = reference_conv(
-            &l,
-            cfg.acc_bits,
-            &data.input,
-            &data.weights,
-            &data.bias,
-            |_, _, _, a, w| (q_of(a, s, cfg.a_lo) << s, w_lo_of(w, sw, cfg.w_lo) << sw),
-        );
-        assert_eq!(run.acc, want, "case {case}: {cfg} {l:?}");
-        assert_eq!(run.counters.steps_high, 0, "case {case}");
-        assert_eq!(run.counters.token_cycles, run.counters.steps_low);
-    }
+    for_random_layers(
+        "threshold_above_max_is_a_low_precision_convolution",
+        60,
+        |rng, case, cfg, mut l| {
+            l.threshold = cfg.a_max() + 1 + rng.range(0, 100) as u32;
+            let data = random_data(rng, &cfg, &l);
+            let run = run_layer(&cfg, &l, &data).unwrap();
+            let (s, sw) = (l.low_shift, l.w_low_shift);
+            let want = reference_conv(
+                &l,
+                cfg.acc_bits,
+                &data.input,
+                &data.weights,
+                &data.bias,
+                |_, _, _, a, w| (q_of(a, s, cfg.a_lo) << s, w_lo_of(w, sw, cfg.w_lo) << sw),
+            );
+            assert_eq!(run.acc, want, "case {case}: {cfg} {l:?}");
+            assert_eq!(run.counters.steps_high, 0, "case {case}");
+            assert_eq!(run.counters.token_cycles, run.counters.steps_low);
+        },
+    );
 }
 
 #[test]
 fn mixed_mask_is_conv_of_masked_high_plus_conv_of_rest_low() {
-    let seed = test_seed("mixed_mask_is_conv_of_masked_high_plus_conv_of_rest_low");
-    let mut rng = Rng::new(seed);
-    for case in 0..60 {
-        let cfg = random_config(&mut rng);
-        let l = random_layer(&mut rng, &cfg);
-        let mut data = random_data(&mut rng, &cfg, &l);
-        let mask = random_mask(&mut rng, &cfg, &l, 0.4);
-        data.mask = Some(mask.clone());
-        let run = run_layer(&cfg, &l, &data).unwrap();
-        let (s, sw, r) = (l.low_shift, l.w_low_shift, cfg.region as usize);
-        // conv(x * mask, W) + conv(x * (1 - mask), W_lo): one of the two terms per input
-        let want = reference_conv(
-            &l,
-            cfg.acc_bits,
-            &data.input,
-            &data.weights,
-            &data.bias,
-            |c, y, x, a, w| {
-                if mask.at(c, y / r, x / r) {
-                    (a, w)
-                } else {
-                    (q_of(a, s, cfg.a_lo) << s, w_lo_of(w, sw, cfg.w_lo) << sw)
-                }
-            },
-        );
-        assert_eq!(run.acc, want, "case {case}: {cfg} {l:?}");
-        assert_eq!(run.mask_in, mask);
-        // and the outputs are the requantised accumulators, clamped
-        for (i, (&y, &a)) in run.y.data.iter().zip(&run.acc).enumerate() {
-            let m = i128::from(l.requant_mult);
-            let sh = l.requant_shift;
-            let r = if sh > 0 { 1i128 << (sh - 1) } else { 0 };
-            let v = (i128::from(a) * m + r)
-                .div_euclid(1i128 << sh)
-                .clamp(0, i128::from(cfg.a_max()));
-            assert_eq!(i128::from(y), v, "case {case}: y[{i}]");
-        }
-    }
+    for_random_layers(
+        "mixed_mask_is_conv_of_masked_high_plus_conv_of_rest_low",
+        60,
+        |rng, case, cfg, l| {
+            let mut data = random_data(rng, &cfg, &l);
+            let mask = random_mask(rng, &cfg, &l, 0.4);
+            data.mask = Some(mask.clone());
+            let run = run_layer(&cfg, &l, &data).unwrap();
+            let (s, sw, r) = (l.low_shift, l.w_low_shift, cfg.region as usize);
+            // conv(x * mask, W) + conv(x * (1 - mask), W_lo): one of the two terms per input
+            let want = reference_conv(
+                &l,
+                cfg.acc_bits,
+                &data.input,
+                &data.weights,
+                &data.bias,
+                |c, y, x, a, w| {
+                    if mask.at(c, y / r, x / r) {
+                        (a, w)
+                    } else {
+                        (q_of(a, s, cfg.a_lo) << s, w_lo_of(w, sw, cfg.w_lo) << sw)
+                    }
+                },
+            );
+            assert_eq!(run.acc, want, "case {case}: {cfg} {l:?}");
+            assert_eq!(run.mask_in, mask);
+            // and the outputs are the requantised accumulators, clamped
+            for (i, (&y, &a)) in run.y.data.iter().zip(&run.acc).enumerate() {
+                let m = i128::from(l.requant_mult);
+                let sh = l.requant_shift;
+                let r = if sh > 0 { 1i128 << (sh - 1) } else { 0 };
+                let v = (i128::from(a) * m + r)
+                    .div_euclid(1i128 << sh)
+                    .clamp(0, i128::from(cfg.a_max()));
+                assert_eq!(i128::from(y), v, "case {case}: y[{i}]");
+            }
+        },
+    );
 }
 
 #[test]
@@ -379,39 +394,39 @@ fn counters_of_a_padded_three_by_three_layer_by_hand() {
 
 #[test]
 fn output_is_independent_of_tiles_and_array_size() {
-    let seed = test_seed("output_is_independent_of_tiles_and_array_size");
-    let mut rng = Rng::new(seed);
-    for case in 0..30 {
-        let cfg = random_config(&mut rng);
-        let l = random_layer(&mut rng, &cfg);
-        let mut data = random_data(&mut rng, &cfg, &l);
-        let mask = random_mask(&mut rng, &cfg, &l, 0.5);
-        data.mask = Some(mask);
-        let first = run_layer(&cfg, &l, &data).unwrap();
-        let other_cfg = AccelConfig {
-            rows: rng.range(1, 64) as u32,
-            cols: rng.range(1, 64) as u32,
-            ..cfg
-        };
-        let mut other = l;
-        other.tile_h = rng.range(1, other_cfg.rows.into()) as u32;
-        other.tile_w = rng.range(1, (other_cfg.rows / other.tile_h).into()) as u32;
-        let second = run_layer(&other_cfg, &other, &data).unwrap();
-        assert_eq!(first.acc, second.acc, "case {case}");
-        assert_eq!(first.y, second.y, "case {case}");
-        // steps always add up to tiles * reduction length
-        for (c, run, lay) in [(&cfg, &first, &l), (&other_cfg, &second, &other)] {
-            let k = u64::from(lay.reduction_len());
-            assert_eq!(
-                run.counters.steps_high + run.counters.steps_low,
-                run.counters.tiles * k
-            );
-            let tiles = u64::from(lay.c_out.div_ceil(c.cols))
-                * u64::from(lay.ho().div_ceil(lay.tile_h))
-                * u64::from(lay.wo().div_ceil(lay.tile_w));
-            assert_eq!(run.counters.tiles, tiles);
-        }
-    }
+    for_random_layers(
+        "output_is_independent_of_tiles_and_array_size",
+        30,
+        |rng, case, cfg, l| {
+            let mut data = random_data(rng, &cfg, &l);
+            let mask = random_mask(rng, &cfg, &l, 0.5);
+            data.mask = Some(mask);
+            let first = run_layer(&cfg, &l, &data).unwrap();
+            let other_cfg = AccelConfig {
+                rows: rng.range(1, 64) as u32,
+                cols: rng.range(1, 64) as u32,
+                ..cfg
+            };
+            let mut other = l;
+            other.tile_h = rng.range(1, other_cfg.rows.into()) as u32;
+            other.tile_w = rng.range(1, (other_cfg.rows / other.tile_h).into()) as u32;
+            let second = run_layer(&other_cfg, &other, &data).unwrap();
+            assert_eq!(first.acc, second.acc, "case {case}");
+            assert_eq!(first.y, second.y, "case {case}");
+            // steps always add up to tiles * reduction length
+            for (c, run, lay) in [(&cfg, &first, &l), (&other_cfg, &second, &other)] {
+                let k = u64::from(lay.reduction_len());
+                assert_eq!(
+                    run.counters.steps_high + run.counters.steps_low,
+                    run.counters.tiles * k
+                );
+                let tiles = u64::from(lay.c_out.div_ceil(c.cols))
+                    * u64::from(lay.ho().div_ceil(lay.tile_h))
+                    * u64::from(lay.wo().div_ceil(lay.tile_w));
+                assert_eq!(run.counters.tiles, tiles);
+            }
+        },
+    );
 }
 
 #[test]

@@ -16,15 +16,8 @@ fn configs() -> Vec<AccelConfig> {
     vec![
         AccelConfig::small(),
         AccelConfig {
-            rows: 3,
-            cols: 5,
-            region: 4,
-            a_hi: 6,
-            a_lo: 3,
-            w_hi: 6,
-            w_lo: 2,
             max_width: 20,
-            ..d
+            ..d.six_tokens_3x5()
         },
         AccelConfig {
             rows: 1,

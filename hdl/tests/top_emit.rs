@@ -24,15 +24,8 @@ fn configs() -> Vec<(AccelConfig, &'static str)> {
         (small(), "4x4 R2"),
         (
             AccelConfig {
-                rows: 3,
-                cols: 5,
-                region: 4,
-                a_hi: 6,
-                a_lo: 3,
-                w_hi: 6,
-                w_lo: 2,
                 acc_bits: 48,
-                ..small()
+                ..small().six_tokens_3x5()
             },
             "3x5 R4 A6/3 W6/2 ACC48",
         ),

@@ -91,15 +91,8 @@ pub fn quick_configs() -> Vec<NamedConfig> {
         NamedConfig::new(
             "3x5-r4-a6w6-acc48",
             AccelConfig {
-                rows: 3,
-                cols: 5,
-                region: 4,
-                a_hi: 6,
-                a_lo: 3,
-                w_hi: 6,
-                w_lo: 2,
                 acc_bits: 48,
-                ..c4
+                ..c4.six_tokens_3x5()
             },
         ),
         NamedConfig::new(

@@ -21,6 +21,10 @@ fn cfg(rows: u32, cols: u32) -> AccelConfig {
     }
 }
 
+fn array_bench(c: &AccelConfig, name: &str) -> ArrayBench {
+    ArrayBench::new(c, &SimOptions::from_env("array_cosim", name)).unwrap()
+}
+
 /// Random data with edge values often; a random mask with `p_sensitive`.
 fn data(rng: &mut Rng, cfg: &AccelConfig, l: &Layer, p_sensitive: f64) -> LayerData {
     let mask = random_mask(rng, cfg, l, p_sensitive);
@@ -69,8 +73,7 @@ fn two_by_two_mixed_tiles() {
     let seed = test_seed("two_by_two_mixed_tiles");
     let mut rng = Rng::new(seed);
     let c = cfg(2, 2);
-    let mut bench =
-        ArrayBench::new(&c, &SimOptions::from_env("array_cosim", "two_by_two")).unwrap();
+    let mut bench = array_bench(&c, "two_by_two");
     let l = layer(&c, &RawLayer::conv(3, 3, (5, 4), 3, 1, 1, (1, 2)));
     let mut d = data(&mut rng, &c, &l, 0.4);
     // Whatever the seed: channel 0's top region sensitive, channel 1
@@ -96,11 +99,7 @@ fn square_arrays_random_layers_with_bubbles_and_backpressure() {
             region: rng.pick(&[1, 2, 4, 8]),
             ..cfg(n, n)
         };
-        let mut bench = ArrayBench::new(
-            &c,
-            &SimOptions::from_env("array_cosim", &format!("square_{n}")),
-        )
-        .unwrap();
+        let mut bench = array_bench(&c, &format!("square_{n}"));
         for round in 0..2 {
             let k = rng.pick(&[1i64, 3, 5]);
             let p = rng.range(0, k - 1);
@@ -128,10 +127,7 @@ fn square_arrays_random_layers_with_bubbles_and_backpressure() {
             let traffic = if round == 0 {
                 Traffic::default()
             } else {
-                Traffic {
-                    bubble: 0.3,
-                    stall: 0.3,
-                }
+                Traffic::both(0.3)
             };
             eprintln!("{c}: {l:?} traffic {traffic:?}");
             check_layer(&mut bench, &l, &d, traffic, &mut rng, tiles);
@@ -145,11 +141,7 @@ fn non_square_arrays() {
     let mut rng = Rng::new(seed);
     for (rows, cols) in [(3u32, 5u32), (8, 2), (1, 4)] {
         let c = cfg(rows, cols);
-        let mut bench = ArrayBench::new(
-            &c,
-            &SimOptions::from_env("array_cosim", &format!("array_{rows}x{cols}")),
-        )
-        .unwrap();
+        let mut bench = array_bench(&c, &format!("array_{rows}x{cols}"));
         let th = rng.range(1, i64::from(rows));
         let l = layer(
             &c,
@@ -164,17 +156,7 @@ fn non_square_arrays() {
             ),
         );
         let d = data(&mut rng, &c, &l, 0.5);
-        check_layer(
-            &mut bench,
-            &l,
-            &d,
-            Traffic {
-                bubble: 0.2,
-                stall: 0.2,
-            },
-            &mut rng,
-            20,
-        );
+        check_layer(&mut bench, &l, &d, Traffic::both(0.2), &mut rng, 20);
     }
 }
 
@@ -186,7 +168,7 @@ fn all_high_all_low_and_rows_of_mixed_sensitivity_at_the_edges() {
         region: 1,
         ..cfg(4, 4)
     };
-    let mut bench = ArrayBench::new(&c, &SimOptions::from_env("array_cosim", "edges")).unwrap();
+    let mut bench = array_bench(&c, "edges");
     let l = layer(&c, &RawLayer::conv(2, 4, (4, 4), 3, 1, 1, (2, 2)));
     for (name, p_sens) in [
         ("all HIGH", 1.0f64),
@@ -235,17 +217,7 @@ fn all_high_all_low_and_rows_of_mixed_sensitivity_at_the_edges() {
                     assert!(split > 0, "HIGH steps with sensitive and insensitive rows");
                 }
             }
-            check_layer(
-                &mut bench,
-                &l,
-                &d,
-                Traffic {
-                    bubble: 0.1,
-                    stall: 0.1,
-                },
-                &mut rng,
-                usize::MAX,
-            );
+            check_layer(&mut bench, &l, &d, Traffic::both(0.1), &mut rng, usize::MAX);
         }
     }
 }
@@ -258,7 +230,7 @@ fn accumulator_wraps_at_sixteen_bits() {
         acc_bits: 16,
         ..cfg(4, 4)
     };
-    let mut bench = ArrayBench::new(&c, &SimOptions::from_env("array_cosim", "acc16")).unwrap();
+    let mut bench = array_bench(&c, "acc16");
     let l = layer(&c, &RawLayer::conv(8, 4, (4, 4), 3, 1, 1, (2, 2)));
     let mut d = data(&mut rng, &c, &l, 0.6);
     d.input.data.iter_mut().for_each(|v| *v = 255 - (*v % 7));
@@ -297,25 +269,14 @@ fn other_digit_widths_and_the_int8_baseline() {
             ..cfg(4, 4)
         },
     ] {
-        let mut bench =
-            ArrayBench::new(&c, &SimOptions::from_env("array_cosim", "widths")).unwrap();
+        let mut bench = array_bench(&c, "widths");
         let th = i64::from(c.rows).min(2);
         let l = layer(
             &c,
             &RawLayer::conv(3, 5, (5, 6), 3, 2, 1, (th, i64::from(c.rows) / th)).with_shifts(1, 0),
         );
         let d = data(&mut rng, &c, &l, 0.5);
-        check_layer(
-            &mut bench,
-            &l,
-            &d,
-            Traffic {
-                bubble: 0.15,
-                stall: 0.15,
-            },
-            &mut rng,
-            12,
-        );
+        check_layer(&mut bench, &l, &d, Traffic::both(0.15), &mut rng, 12);
     }
 }
 
@@ -324,7 +285,7 @@ fn reset_mid_tile_leaves_the_array_idle_and_usable() {
     let seed = test_seed("reset_mid_tile_leaves_the_array_idle_and_usable");
     let mut rng = Rng::new(seed);
     let c = cfg(4, 4);
-    let mut bench = ArrayBench::new(&c, &SimOptions::from_env("array_cosim", "reset")).unwrap();
+    let mut bench = array_bench(&c, "reset");
     let l = layer(&c, &RawLayer::conv(2, 4, (4, 4), 3, 1, 1, (2, 2)));
     let d = data(&mut rng, &c, &l, 0.5);
     let replay = Replay::new(&c, &l, &d).unwrap();

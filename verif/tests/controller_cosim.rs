@@ -35,15 +35,8 @@ fn cfg_a() -> AccelConfig {
 /// top weight digit and two unsigned ones), row pitch 16 for W <= 12.
 fn cfg_b() -> AccelConfig {
     AccelConfig {
-        rows: 3,
-        cols: 5,
-        region: 4,
-        a_hi: 6,
-        a_lo: 3,
-        w_hi: 6,
-        w_lo: 2,
         max_width: 12,
-        ..AccelConfig::default()
+        ..AccelConfig::default().six_tokens_3x5()
     }
 }
 
