@@ -218,6 +218,13 @@ struct ImageCache {
 
 /// Layer `l` of `net` with `choices` (the networks `evaluate` runs: the
 /// last layer has no next_threshold).
+/// Every layer of `net` with its choice ([`layer_of`]).
+fn layers_of(net: &Network, choices: &[LayerChoice]) -> Vec<Layer> {
+    (0..choices.len())
+        .map(|l| layer_of(net, choices, l))
+        .collect()
+}
+
 fn layer_of(net: &Network, choices: &[LayerChoice], l: usize) -> Layer {
     let mut layer = net.layers[l].layer;
     let c = choices[l];
@@ -285,9 +292,7 @@ fn score(
     choices: &[LayerChoice],
     from: usize,
 ) -> (usize, u64) {
-    let layers: Vec<Layer> = (0..choices.len())
-        .map(|l| layer_of(net, choices, l))
-        .collect();
+    let layers = layers_of(net, choices);
     let layers = &layers;
     sum_in_threads(chunks(data.len()).into_iter(), |(a, b)| {
         let (mut correct, mut cycles) = (0usize, 0u64);
@@ -327,9 +332,7 @@ fn refresh(
     choices: &[LayerChoice],
     from: usize,
 ) -> (usize, u64) {
-    let layers: Vec<Layer> = (0..choices.len())
-        .map(|l| layer_of(net, choices, l))
-        .collect();
+    let layers = layers_of(net, choices);
     let layers = &layers;
     let n = data.len();
     let size = chunks(n).first().map_or(1, |c| c.1 - c.0).max(1);

@@ -27,28 +27,22 @@ fn first_diff<T: PartialEq + Copy + ToString>(
         .map(|i| (i, hw[i].to_string(), gold[i].to_string()))
 }
 
-fn fmap_where(f: &FeatureMap, i: usize) -> String {
-    if f.h == 0 || f.w == 0 {
+/// " (c 1, y 2, x 3)": where index `i` of a [C, H, W] tensor lies, its
+/// axes named `axes` (nothing for an empty plane).
+fn position(axes: [&str; 3], h: usize, w: usize, i: usize) -> String {
+    if h == 0 || w == 0 {
         return String::new();
     }
-    format!(
-        " (c {}, y {}, x {})",
-        i / (f.h * f.w),
-        i / f.w % f.h,
-        i % f.w
-    )
+    let [c, y, x] = axes;
+    format!(" ({c} {}, {y} {}, {x} {})", i / (h * w), i / w % h, i % w)
+}
+
+fn fmap_where(f: &FeatureMap, i: usize) -> String {
+    position(["c", "y", "x"], f.h, f.w, i)
 }
 
 fn mask_where(m: &Mask, i: usize) -> String {
-    if m.rh == 0 || m.rw == 0 {
-        return String::new();
-    }
-    format!(
-        " (c {}, ry {}, rx {})",
-        i / (m.rh * m.rw),
-        i / m.rw % m.rh,
-        i % m.rw
-    )
+    position(["c", "ry", "rx"], m.rh, m.rw, i)
 }
 
 fn mask_diff(name: &str, hw: &Mask, gold: &Mask, out: &mut Vec<String>) {
