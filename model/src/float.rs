@@ -36,33 +36,9 @@ impl ConvSpec {
 /// (28 -> 14); conv3 3x3 stride 2 pad 1, 16->16 (14 -> 7); classifier conv
 /// 7x7, 16->10 (7 -> 1: the logits).
 pub const ARCH: [ConvSpec; 4] = [
-    ConvSpec {
-        c_in: 1,
-        c_out: 8,
-        side: 28,
-        kernel: 3,
-        stride: 1,
-        padding: 1,
-        relu: true,
-    },
-    ConvSpec {
-        c_in: 8,
-        c_out: 16,
-        side: 28,
-        kernel: 3,
-        stride: 2,
-        padding: 1,
-        relu: true,
-    },
-    ConvSpec {
-        c_in: 16,
-        c_out: 16,
-        side: 14,
-        kernel: 3,
-        stride: 2,
-        padding: 1,
-        relu: true,
-    },
+    conv3x3(1, 8, 28, 1),
+    conv3x3(8, 16, 28, 2),
+    conv3x3(16, 16, 14, 2),
     ConvSpec {
         c_in: 16,
         c_out: 10,
@@ -73,6 +49,19 @@ pub const ARCH: [ConvSpec; 4] = [
         relu: false,
     },
 ];
+
+/// A 3 x 3 convolution, padding 1, followed by a ReLU.
+const fn conv3x3(c_in: usize, c_out: usize, side: usize, stride: usize) -> ConvSpec {
+    ConvSpec {
+        c_in,
+        c_out,
+        side,
+        kernel: 3,
+        stride,
+        padding: 1,
+        relu: true,
+    }
+}
 
 /// Weights `[C_out, C_in, K, K]` and bias `[C_out]` of one layer, f32.
 #[derive(Debug, Clone, PartialEq)]
