@@ -23,14 +23,18 @@ fn named(name: &str) -> AccelConfig {
     named_config(name).unwrap_or_else(|| panic!("no configuration {name}"))
 }
 
-fn accelerator(cfg: &AccelConfig, test: &str, seed: u64, timing: Timing) -> Accelerator {
-    Accelerator::new(cfg, &SimOptions::from_env("top_cosim", test), seed, timing).unwrap()
+/// The test's random numbers and accelerator, both seeded from its name.
+fn start(cfg: &AccelConfig, test: &str, timing: Timing) -> (Rng, Accelerator) {
+    let seed = test_seed(test);
+    let opts = SimOptions::from_env("top_cosim", test);
+    (
+        Rng::new(seed),
+        Accelerator::new(cfg, &opts, seed, timing).unwrap(),
+    )
 }
 
 fn random_layers(cfg: &AccelConfig, test: &str, layers: usize, timing: Timing) {
-    let seed = test_seed(test);
-    let mut rng = Rng::new(seed);
-    let mut acc = accelerator(cfg, test, seed, timing);
+    let (mut rng, mut acc) = start(cfg, test, timing);
     let kinds = [
         Sensitivity::Some,
         Sensitivity::All,
@@ -125,9 +129,7 @@ fn random_layers_int8_baseline_region_16() {
 fn three_layer_chain_stays_on_chip() {
     let cfg = cfg_4x4();
     let test = "three_layer_chain_stays_on_chip";
-    let seed = test_seed(test);
-    let mut rng = Rng::new(seed);
-    let mut acc = accelerator(&cfg, test, seed, Timing::RANDOM);
+    let (mut rng, mut acc) = start(&cfg, test, Timing::RANDOM);
     for round in 0..2 {
         let (net, input) = loop {
             let (net, input) = random_network(&cfg, &mut rng, 3);
@@ -159,9 +161,7 @@ fn three_layer_chain_stays_on_chip() {
 fn reset_in_the_middle_of_a_layer_leaves_it_idle_and_usable() {
     let cfg = cfg_4x4();
     let test = "reset_in_the_middle_of_a_layer_leaves_it_idle_and_usable";
-    let seed = test_seed(test);
-    let mut rng = Rng::new(seed);
-    let mut acc = accelerator(&cfg, test, seed, Timing::FAST);
+    let (mut rng, mut acc) = start(&cfg, test, Timing::FAST);
     for cut in [3u64, 40, 400] {
         let (layer, data) = random_case(&mut rng, &cfg, Sensitivity::Some);
         let gold = run_layer(&cfg, &layer, &data).unwrap();
@@ -194,9 +194,7 @@ fn reset_in_the_middle_of_a_layer_leaves_it_idle_and_usable() {
 fn buffer_access_while_busy_is_flagged_and_start_while_busy_ignored() {
     let cfg = cfg_4x4();
     let test = "buffer_access_while_busy_is_flagged_and_start_while_busy_ignored";
-    let seed = test_seed(test);
-    let mut rng = Rng::new(seed);
-    let mut acc = accelerator(&cfg, test, seed, Timing::FAST);
+    let (mut rng, mut acc) = start(&cfg, test, Timing::FAST);
     let (layer, data) = random_case(&mut rng, &cfg, Sensitivity::All);
     let gold = run_layer(&cfg, &layer, &data).unwrap();
     acc.write_fmap(Buffer::Act0, &data.input);
@@ -240,9 +238,7 @@ fn the_hardware_predicts_the_input_mask_like_the_golden_predictor() {
     // Directed: a checkerboard of bright and dark regions, T between.
     let cfg = cfg_4x4();
     let test = "the_hardware_predicts_the_input_mask_like_the_golden_predictor";
-    let seed = test_seed(test);
-    let mut rng = Rng::new(seed);
-    let mut acc = accelerator(&cfg, test, seed, Timing::FAST);
+    let (mut rng, mut acc) = start(&cfg, test, Timing::FAST);
     let layer = Layer::from_raw(&RawLayer {
         threshold: 100,
         next_threshold: Some(50),
@@ -271,9 +267,7 @@ fn the_hardware_predicts_the_input_mask_like_the_golden_predictor() {
 fn default_configuration_runs_a_layer() {
     let cfg = AccelConfig::default();
     let test = "default_configuration_runs_a_layer";
-    let seed = test_seed(test);
-    let mut rng = Rng::new(seed);
-    let mut acc = accelerator(&cfg, test, seed, Timing::FAST);
+    let (mut rng, mut acc) = start(&cfg, test, Timing::FAST);
     let layer = Layer::from_raw(&RawLayer {
         threshold: 120,
         next_threshold: Some(60),
