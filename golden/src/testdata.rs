@@ -86,6 +86,55 @@ pub fn random_layer_data_with(
     }
 }
 
+/// The geometry of a random convolution ([`random_shape`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shape {
+    pub hw: (i64, i64),
+    pub kernel: i64,
+    pub stride: i64,
+    pub padding: i64,
+    pub tile: (i64, i64),
+}
+
+impl Shape {
+    /// The convolution of this shape from `c_in` to `c_out` channels.
+    pub fn conv(&self, c_in: i64, c_out: i64) -> RawLayer {
+        let Shape {
+            hw,
+            kernel,
+            stride,
+            padding,
+            tile,
+        } = *self;
+        RawLayer::conv(c_in, c_out, hw, kernel, stride, padding, tile)
+    }
+}
+
+/// A random convolution geometry for `cfg`: kernel 1, 3 or 5, stride 1
+/// or 2, padding 0..K-1 but enough that the kernel fits a line of
+/// `cfg.max_width` pixels, sides from the smallest the kernel allows to
+/// below `max_side` (and the width to below `cfg.max_width`), sizes not
+/// multiples of R or the array as often as not, a tile of at most ROWS
+/// pixels.
+pub fn random_shape(rng: &mut Rng, cfg: &AccelConfig, max_side: i64) -> Shape {
+    let max_w = i64::from(cfg.max_width).min(max_side);
+    let kernel = rng.pick(&[1i64, 3, 5]);
+    let padding = rng.range(((kernel - max_w + 1) / 2).max(0), kernel - 1);
+    let stride = rng.pick(&[1i64, 2]);
+    let rows = i64::from(cfg.rows);
+    let th = rng.range(1, rows);
+    let tw = rng.range(1, rows / th);
+    let min_side = (kernel - 2 * padding).max(1);
+    let hw = (rng.range(min_side, max_side), rng.range(min_side, max_w));
+    Shape {
+        hw,
+        kernel,
+        stride,
+        padding,
+        tile: (th, tw),
+    }
+}
+
 /// A mask of the layer's input with each region sensitive with probability `p`.
 pub fn random_mask(rng: &mut Rng, cfg: &AccelConfig, l: &Layer, p: f64) -> Mask {
     let (rh, rw) = l.mask_in_dims(cfg.region);

@@ -71,6 +71,28 @@ pub struct FloatLayer {
     pub bias: Vec<f32>,
 }
 
+impl FloatModel {
+    /// The layers of [`ARCH`], layer `i`'s (weight, bias) from
+    /// `params(i, spec)`.
+    pub fn from_params<E>(
+        mut params: impl FnMut(usize, &ConvSpec) -> Result<(Vec<f32>, Vec<f32>), E>,
+    ) -> Result<FloatModel, E> {
+        let layers = ARCH
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let (weight, bias) = params(i, s)?;
+                Ok(FloatLayer {
+                    spec: *s,
+                    weight,
+                    bias,
+                })
+            })
+            .collect::<Result<_, E>>()?;
+        Ok(FloatModel { layers })
+    }
+}
+
 /// The trained float network (layers of [`ARCH`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FloatModel {
@@ -202,20 +224,14 @@ impl FloatModel {
                 .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
                 .collect())
         };
-        let layers = ARCH
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                Ok(FloatLayer {
-                    spec: *s,
-                    weight: get(
-                        &format!("conv{i}.weight"),
-                        vec![s.c_out, s.c_in, s.kernel, s.kernel],
-                    )?,
-                    bias: get(&format!("conv{i}.bias"), vec![s.c_out])?,
-                })
-            })
-            .collect::<anyhow::Result<_>>()?;
-        Ok(FloatModel { layers })
+        FloatModel::from_params(|i, s| {
+            Ok((
+                get(
+                    &format!("conv{i}.weight"),
+                    vec![s.c_out, s.c_in, s.kernel, s.kernel],
+                )?,
+                get(&format!("conv{i}.bias"), vec![s.c_out])?,
+            ))
+        })
     }
 }

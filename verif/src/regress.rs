@@ -28,7 +28,7 @@ use drq_golden::files::{save_layer_data, LayerFiles};
 use drq_golden::layer::{Layer, RawLayer};
 use drq_golden::rng::Rng;
 use drq_golden::schedule::Counters;
-use drq_golden::testdata::{random_layer_data, random_mask};
+use drq_golden::testdata::{random_layer_data, random_mask, random_shape};
 use drq_golden::{run_layer, LayerData};
 use serde::{Deserialize, Serialize};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -252,15 +252,7 @@ pub fn case_seed(base: u64, config: &str, index: usize) -> u64 {
 /// `verif/tests/top_cosim.rs`).
 pub fn random_layer(rng: &mut Rng, cfg: &AccelConfig) -> Layer {
     loop {
-        let max_w = i64::from(cfg.max_width).min(13);
-        let k = rng.pick(&[1i64, 3, 5]);
-        let p = rng.range(((k - max_w + 1) / 2).max(0), k - 1);
-        let s = rng.pick(&[1i64, 2]);
-        let rows = i64::from(cfg.rows);
-        let th = rng.range(1, rows);
-        let tw = rng.range(1, rows / th);
-        let min_side = (k - 2 * p).max(1);
-        let (h, w) = (rng.range(min_side, 13), rng.range(min_side, max_w));
+        let shape = random_shape(rng, cfg, 13);
         let raw = RawLayer {
             low_shift: rng.range(0, cfg.max_low_shift().into()),
             w_low_shift: rng.range(0, cfg.max_w_low_shift().into()),
@@ -271,15 +263,7 @@ pub fn random_layer(rng: &mut Rng, cfg: &AccelConfig) -> Layer {
             } else {
                 None
             },
-            ..RawLayer::conv(
-                rng.range(1, 4),
-                rng.range(1, 2 * i64::from(cfg.cols) + 1),
-                (h, w),
-                k,
-                s,
-                p,
-                (th, tw),
-            )
+            ..shape.conv(rng.range(1, 4), rng.range(1, 2 * i64::from(cfg.cols) + 1))
         };
         let Ok(layer) = Layer::from_raw(&raw) else {
             continue;

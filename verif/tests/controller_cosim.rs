@@ -17,7 +17,7 @@ use drq_golden::layer::RawLayer;
 use drq_golden::replay::Replay;
 use drq_golden::rng::{test_seed, Rng};
 use drq_golden::tensor::Mask;
-use drq_golden::testdata::{self, random_layer_data, random_mask};
+use drq_golden::testdata::{self, random_layer_data, random_mask, random_shape};
 use drq_golden::{Layer, LayerData};
 use drq_hdl::controller::layer_cycles;
 use drq_verif::controller_tb::{
@@ -183,31 +183,15 @@ fn check(
 /// A random layer for `cfg`: sizes not multiples of R, ROWS or COLS (as
 /// often as not), every kernel, stride and padding, a random tile shape.
 fn random_layer(rng: &mut Rng, cfg: &AccelConfig) -> Layer {
-    let max_w = i64::from(cfg.max_width).min(14);
-    let k = rng.pick(&[1i64, 3, 5]);
-    // Enough padding that a kernel wider than the widest map still fits.
-    let p = rng.range(((k - max_w + 1) / 2).max(0), k - 1);
-    let s = rng.pick(&[1i64, 2]);
-    let rows = i64::from(cfg.rows);
-    let th = rng.range(1, rows);
-    let tw = rng.range(1, rows / th);
-    let min_side = (k - 2 * p).max(1);
-    let hw = (rng.range(min_side, 14), rng.range(min_side, max_w));
+    let shape = random_shape(rng, cfg, 14);
     layer(
         cfg,
-        &RawLayer::conv(
-            rng.range(1, 4),
-            rng.range(1, 2 * i64::from(cfg.cols) + 1),
-            hw,
-            k,
-            s,
-            p,
-            (th, tw),
-        )
-        .with_shifts(
-            rng.range(0, cfg.max_low_shift().into()),
-            rng.range(0, cfg.max_w_low_shift().into()),
-        ),
+        &shape
+            .conv(rng.range(1, 4), rng.range(1, 2 * i64::from(cfg.cols) + 1))
+            .with_shifts(
+                rng.range(0, cfg.max_low_shift().into()),
+                rng.range(0, cfg.max_w_low_shift().into()),
+            ),
     )
 }
 
