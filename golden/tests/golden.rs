@@ -97,6 +97,14 @@ fn random_data(rng: &mut Rng, cfg: &AccelConfig, l: &Layer) -> LayerData {
     random_layer_data_with(rng, cfg, l, odds, 5000, None)
 }
 
+/// [`random_data`] with a random mask, each region sensitive with
+/// probability `p`.
+fn masked_data(rng: &mut Rng, cfg: &AccelConfig, l: &Layer, p: f64) -> LayerData {
+    let mut data = random_data(rng, cfg, l);
+    data.mask = Some(random_mask(rng, cfg, l, p));
+    data
+}
+
 fn random_layer(rng: &mut Rng, cfg: &AccelConfig) -> Layer {
     let k = rng.pick(&[1i64, 3, 5]);
     let p = rng.range(0, k - 1);
@@ -229,9 +237,8 @@ fn mixed_mask_is_conv_of_masked_high_plus_conv_of_rest_low() {
         "mixed_mask_is_conv_of_masked_high_plus_conv_of_rest_low",
         60,
         |rng, case, cfg, l| {
-            let mut data = random_data(rng, &cfg, &l);
-            let mask = random_mask(rng, &cfg, &l, 0.4);
-            data.mask = Some(mask.clone());
+            let data = masked_data(rng, &cfg, &l, 0.4);
+            let mask = data.mask.clone().unwrap();
             let run = run_layer(&cfg, &l, &data).unwrap();
             let (s, sw, r) = (l.low_shift, l.w_low_shift, cfg.region as usize);
             // conv(x * mask, W) + conv(x * (1 - mask), W_lo): one of the two terms per input
@@ -398,9 +405,7 @@ fn output_is_independent_of_tiles_and_array_size() {
         "output_is_independent_of_tiles_and_array_size",
         30,
         |rng, case, cfg, l| {
-            let mut data = random_data(rng, &cfg, &l);
-            let mask = random_mask(rng, &cfg, &l, 0.5);
-            data.mask = Some(mask);
+            let data = masked_data(rng, &cfg, &l, 0.5);
             let first = run_layer(&cfg, &l, &data).unwrap();
             let other_cfg = AccelConfig {
                 rows: rng.range(1, 64) as u32,
