@@ -394,14 +394,30 @@ impl Accelerator {
     /// needs none and reports all-sensitive, as the golden model does).
     pub fn run_layer(&mut self, layer: &Layer, data: &LayerData) -> Result<HwRun, FitError> {
         check_fits(&self.cfg, layer)?;
+        let predict_in = self.load_layer(layer, data);
+        Ok(self.run_loaded(layer, predict_in))
+    }
+
+    /// Load a first layer from the host, not started: the input into
+    /// `ACT0`, the host's mask (DRQ) into `MASK0`, weights, bias and the
+    /// layer registers. Returns whether the hardware must predict the
+    /// input mask (`MODE.predict_in`).
+    pub fn load_layer(&mut self, layer: &Layer, data: &LayerData) -> bool {
         self.act_sel = false;
         self.mask_sel = false;
         self.write_fmap(Buffer::Act0, &data.input);
-        let predict_in = data.mask.is_none() && self.cfg.pe == PeKind::Drq;
         if let (Some(m), PeKind::Drq) = (&data.mask, self.cfg.pe) {
             self.write_mask(Buffer::Mask0, m);
         }
-        Ok(self.run_loaded(layer, &data.weights, &data.bias, predict_in))
+        self.write_layer(layer, &data.weights, &data.bias);
+        data.mask.is_none() && self.cfg.pe == PeKind::Drq
+    }
+
+    /// Weights, bias and the layer registers.
+    fn write_layer(&mut self, layer: &Layer, weights: &Weights, bias: &[i32]) {
+        self.write_weights(weights);
+        self.write_bias(bias);
+        self.configure(layer);
     }
 
     /// Run the layer after the last one: its input and mask are the last
@@ -420,19 +436,12 @@ impl Accelerator {
         );
         self.act_sel = !self.act_sel;
         self.mask_sel = !self.mask_sel;
-        Ok(self.run_loaded(layer, weights, bias, false))
+        self.write_layer(layer, weights, bias);
+        Ok(self.run_loaded(layer, false))
     }
 
-    fn run_loaded(
-        &mut self,
-        layer: &Layer,
-        weights: &Weights,
-        bias: &[i32],
-        predict_in: bool,
-    ) -> HwRun {
-        self.write_weights(weights);
-        self.write_bias(bias);
-        self.configure(layer);
+    /// Start the loaded `layer`, wait for it and read back what it wrote.
+    fn run_loaded(&mut self, layer: &Layer, predict_in: bool) -> HwRun {
         let predict_out = layer.next_threshold.is_some();
         let status = self.start_and_wait(predict_in, predict_out);
         self.last = Some(*layer);

@@ -22,7 +22,7 @@ use crate::driver::{check_fits, Accelerator, HwRun};
 use crate::scoreboard::compare;
 use crate::sim::{SimError, SimOptions};
 use drq_arch::config::PeKind;
-use drq_arch::regs::{reg, Buffer};
+use drq_arch::regs::reg;
 use drq_arch::AccelConfig;
 use drq_golden::files::{save_layer_data, LayerFiles};
 use drq_golden::layer::{Layer, RawLayer};
@@ -502,16 +502,8 @@ fn drive(acc: &mut Accelerator, case: &Case, reset_cycle: Option<u64>, timeout: 
     let (layer, data) = (&case.layer, &case.data);
     if let Some(cut) = reset_cycle {
         // Load and start as run_layer would (irq off), then reset.
-        let drq = acc.cfg.pe == PeKind::Drq;
-        acc.write_fmap(Buffer::Act0, &data.input);
-        if let (Some(m), true) = (&data.mask, drq) {
-            acc.write_mask(Buffer::Mask0, m);
-        }
-        acc.write_weights(&data.weights);
-        acc.write_bias(&data.bias);
-        acc.configure(layer);
         let mut mode = 0;
-        if data.mask.is_none() && drq {
+        if acc.load_layer(layer, data) {
             mode |= reg::MODE_PREDICT_IN;
         }
         if layer.next_threshold.is_some() {

@@ -166,10 +166,7 @@ fn reset_in_the_middle_of_a_layer_leaves_it_idle_and_usable() {
         let (layer, data) = random_case(&mut rng, &cfg, Sensitivity::Some);
         let gold = run_layer(&cfg, &layer, &data).unwrap();
         // Load and start, then reset `cut` cycles into the run.
-        acc.write_fmap(Buffer::Act0, &data.input);
-        acc.write_weights(&data.weights);
-        acc.write_bias(&data.bias);
-        acc.configure(&layer);
+        acc.load_layer(&layer, &data);
         acc.write_reg(reg::MODE, reg::MODE_PREDICT_IN | reg::MODE_PREDICT_OUT);
         acc.write_reg(reg::CMD, reg::CMD_START);
         // Inside the run even for a small layer (the run is at least the
@@ -197,10 +194,7 @@ fn buffer_access_while_busy_is_flagged_and_start_while_busy_ignored() {
     let (mut rng, mut acc) = start(&cfg, test, Timing::FAST);
     let (layer, data) = random_case(&mut rng, &cfg, Sensitivity::All);
     let gold = run_layer(&cfg, &layer, &data).unwrap();
-    acc.write_fmap(Buffer::Act0, &data.input);
-    acc.write_weights(&data.weights);
-    acc.write_bias(&data.bias);
-    acc.configure(&layer);
+    acc.load_layer(&layer, &data);
     // The phases the golden model counts: the input mask predicted, the
     // output mask when the layer has a next threshold.
     let predict_out = if layer.next_threshold.is_some() {
