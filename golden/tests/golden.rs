@@ -21,11 +21,10 @@ fn floor_div_pow2(n: i64, s: u32) -> i64 {
 fn reference_conv(
     layer: &Layer,
     acc_bits: u32,
-    x: &FeatureMap,
-    wt: &Weights,
-    bias: &[i32],
+    data: &LayerData,
     eff: impl Fn(usize, usize, usize, i64, i64) -> (i64, i64),
 ) -> Vec<i64> {
+    let (x, wt, bias) = (&data.input, &data.weights, &data.bias);
     let (ho, wo) = (layer.ho() as i64, layer.wo() as i64);
     let (k, s, p) = (
         layer.kernel as i64,
@@ -66,14 +65,7 @@ fn reference_conv(
 
 /// Reference convolution at full precision: every activation sensitive.
 fn reference_int8_conv(layer: &Layer, acc_bits: u32, data: &LayerData) -> Vec<i64> {
-    reference_conv(
-        layer,
-        acc_bits,
-        &data.input,
-        &data.weights,
-        &data.bias,
-        |_, _, _, a, w| (a, w),
-    )
+    reference_conv(layer, acc_bits, data, |_, _, _, a, w| (a, w))
 }
 
 /// The spec's insensitive activation in division form.
@@ -216,14 +208,9 @@ fn threshold_above_max_is_a_low_precision_convolution() {
             let data = random_data(rng, &cfg, &l);
             let run = run_layer(&cfg, &l, &data).unwrap();
             let (s, sw) = (l.low_shift, l.w_low_shift);
-            let want = reference_conv(
-                &l,
-                cfg.acc_bits,
-                &data.input,
-                &data.weights,
-                &data.bias,
-                |_, _, _, a, w| (q_of(a, s, cfg.a_lo) << s, w_lo_of(w, sw, cfg.w_lo) << sw),
-            );
+            let want = reference_conv(&l, cfg.acc_bits, &data, |_, _, _, a, w| {
+                (q_of(a, s, cfg.a_lo) << s, w_lo_of(w, sw, cfg.w_lo) << sw)
+            });
             assert_eq!(run.acc, want, "case {case}: {cfg} {l:?}");
             assert_eq!(run.counters.steps_high, 0, "case {case}");
             assert_eq!(run.counters.token_cycles, run.counters.steps_low);
@@ -242,20 +229,13 @@ fn mixed_mask_is_conv_of_masked_high_plus_conv_of_rest_low() {
             let run = run_layer(&cfg, &l, &data).unwrap();
             let (s, sw, r) = (l.low_shift, l.w_low_shift, cfg.region as usize);
             // conv(x * mask, W) + conv(x * (1 - mask), W_lo): one of the two terms per input
-            let want = reference_conv(
-                &l,
-                cfg.acc_bits,
-                &data.input,
-                &data.weights,
-                &data.bias,
-                |c, y, x, a, w| {
-                    if mask.at(c, y / r, x / r) {
-                        (a, w)
-                    } else {
-                        (q_of(a, s, cfg.a_lo) << s, w_lo_of(w, sw, cfg.w_lo) << sw)
-                    }
-                },
-            );
+            let want = reference_conv(&l, cfg.acc_bits, &data, |c, y, x, a, w| {
+                if mask.at(c, y / r, x / r) {
+                    (a, w)
+                } else {
+                    (q_of(a, s, cfg.a_lo) << s, w_lo_of(w, sw, cfg.w_lo) << sw)
+                }
+            });
             assert_eq!(run.acc, want, "case {case}: {cfg} {l:?}");
             assert_eq!(run.mask_in, mask);
             // and the outputs are the requantised accumulators, clamped
