@@ -198,6 +198,36 @@ impl Default for AccelConfig {
     }
 }
 
+impl AccelConfig {
+    /// The small configuration of the tests: a 4 x 4 array, R = 2, lines
+    /// of at most 16 pixels, every other value the default.
+    pub fn small() -> AccelConfig {
+        AccelConfig {
+            rows: 4,
+            cols: 4,
+            region: 2,
+            max_width: 16,
+            ..AccelConfig::default()
+        }
+    }
+
+    /// This configuration as a 3 x 5 array with R = 4, A 6/3 and W 6/2:
+    /// six tokens a HIGH step, a signed top weight digit and two unsigned
+    /// ones (a shape the tests use next to [`AccelConfig::small`]).
+    pub fn six_tokens_3x5(self) -> AccelConfig {
+        AccelConfig {
+            rows: 3,
+            cols: 5,
+            region: 4,
+            a_hi: 6,
+            a_lo: 3,
+            w_hi: 6,
+            w_lo: 2,
+            ..self
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for AccelConfig {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let raw = RawAccelConfig::deserialize(d)?;
@@ -651,62 +681,19 @@ mod tests {
 
     #[test]
     fn edges_of_the_ranges_are_accepted() {
-        for (r, check) in [
-            (
-                raw(|r| {
-                    r.rows = Some(1);
-                    r.cols = Some(64)
-                }),
-                1,
-            ),
-            (
-                raw(|r| {
-                    r.rows = Some(64);
-                    r.cols = Some(1)
-                }),
-                2,
-            ),
-            (
-                raw(|r| {
-                    r.a_hi = Some(2);
-                    r.a_lo = Some(1)
-                }),
-                3,
-            ),
-            (
-                raw(|r| {
-                    r.w_hi = Some(2);
-                    r.w_lo = Some(2)
-                }),
-                4,
-            ),
-            (
-                raw(|r| {
-                    r.w_hi = Some(16);
-                    r.w_lo = Some(16);
-                    r.a_hi = Some(16);
-                    r.a_lo = Some(8)
-                }),
-                5,
-            ),
-            (
-                raw(|r| {
-                    r.acc_bits = Some(16);
-                    r.region = Some(1)
-                }),
-                6,
-            ),
-            (
-                raw(|r| {
-                    r.acc_bits = Some(64);
-                    r.region = Some(16)
-                }),
-                7,
-            ),
+        for text in [
+            "rows = 1\ncols = 64",
+            "rows = 64\ncols = 1",
+            "a_hi = 2\na_lo = 1",
+            "w_hi = 2\nw_lo = 2",
+            "w_hi = 16\nw_lo = 16\na_hi = 16\na_lo = 8",
+            "acc_bits = 16\nregion = 1",
+            "acc_bits = 64\nregion = 16",
         ] {
+            let r = parse_raw_toml(text, "t").unwrap();
             assert!(
                 AccelConfig::from_raw(&r).is_ok(),
-                "case {check}: {:?}",
+                "{text}: {:?}",
                 AccelConfig::from_raw(&r)
             );
         }

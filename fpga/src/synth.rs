@@ -1,6 +1,7 @@
 //! Yosys synthesis of emitted designs and the cell counts it reports.
 
 use drq_hdl::shell::Design;
+use drq_verif::tools;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -249,17 +250,12 @@ pub fn synthesize_families(
          flatten; opt_expr; opt_clean; check; opt -nodffe -nosdff; fsm; opt; \
          wreduce; peepopt; opt_clean; write_rtlil {top}.frontend.il"
     );
-    let out = Command::new("yosys")
-        .args(["-q", "-l", &format!("{top}.frontend.log"), "-p", &script])
-        .current_dir(workdir)
-        .output()
+    let run = tools::yosys(&script, Some(&format!("{top}.frontend.log")), workdir)
         .map_err(SynthError::Missing)?;
-    if !out.status.success() {
-        let text = String::from_utf8_lossy(&out.stderr).into_owned()
-            + &String::from_utf8_lossy(&out.stdout);
+    if !run.success {
         return Err(SynthError::Failed {
             top: top.clone(),
-            message: failure_message(&text),
+            message: failure_message(&run.output),
         });
     }
     std::thread::scope(|s| {
@@ -307,8 +303,7 @@ fn run_yosys(job: &SynthJob, front: &str, workdir: &Path) -> Result<CellStats, S
         family.synth_command(top, job.use_dsp)
     );
     let log = format!("{top}.{}.log", family.name());
-    let mut cmd = Command::new("yosys");
-    cmd.args(["-q", "-l", &log, "-p", &script]);
+    let mut cmd = tools::yosys_command(&script, Some(&log));
     let label = format!(
         "{}yosys {}",
         job.label,
@@ -378,8 +373,7 @@ fn is_xc7_bram_port_resize(line: &str) -> bool {
 
 /// `yosys -V`, e.g. "Yosys 0.23 (git sha1 7ce5011c24b)".
 pub fn yosys_version() -> Option<String> {
-    let out = Command::new("yosys").arg("-V").output().ok()?;
-    Some(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    tools::version("yosys", "-V")
 }
 
 /// The cell counts of a `<top>.<family>.stat` file left by a synthesis run.

@@ -17,9 +17,10 @@ use drq_fpga::uart::{Answer, Request, Status, UartRx, UartTx};
 use drq_hdl::shell::{Design, Dir, Port};
 use drq_hdl::top::top_design;
 use drq_verif::sim::{workspace_root, Model, SimOptions};
+use drq_verif::tools;
 use std::collections::HashMap;
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 struct Board {
     /// Folder under constraints/ (and `drq_<name>` the wrapper's module).
@@ -150,27 +151,26 @@ fn wrappers_bridge_and_core_lint_clean() {
         std::fs::create_dir_all(&sub).unwrap();
         std::fs::write(sub.join("drq_top.v"), &core.verilog).unwrap();
         std::fs::write(sub.join("drq_top.vlt"), &core.waivers).unwrap();
-        let out = Command::new("verilator")
-            .args(["--lint-only", "-Wall", "--top-module"])
-            .arg(format!("drq_{}", b.name))
-            .arg(sub.join("drq_top.vlt"))
-            .args(common_waiver_files())
-            .arg(wrapper_path(b))
-            .args(b.lint_models.iter().map(|m| board_dir(b).join(m)))
-            .arg(board_logic_path())
-            .arg(bridge_path())
-            .arg(sub.join("drq_top.v"))
-            .output()
+        let mut args: Vec<OsString> = vec![
+            "--lint-only".into(),
+            "-Wall".into(),
+            "--top-module".into(),
+            format!("drq_{}", b.name).into(),
+            sub.join("drq_top.vlt").into(),
+        ];
+        args.extend(common_waiver_files().into_iter().map(OsString::from));
+        args.push(wrapper_path(b).into());
+        args.extend(b.lint_models.iter().map(|m| board_dir(b).join(m).into()));
+        args.push(board_logic_path().into());
+        args.push(bridge_path().into());
+        args.push(sub.join("drq_top.v").into());
+        let run = tools::run("verilator", args, &sub)
             .expect("verilator runs (apt-get install -y verilator)");
-        let text = format!(
-            "{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
         assert!(
-            out.status.success() && !text.contains("%Warning") && !text.contains("%Error"),
-            "{}: verilator --lint-only -Wall:\n{text}",
-            b.name
+            run.clean(),
+            "{}: verilator --lint-only -Wall:\n{}",
+            b.name,
+            run.output
         );
     }
 }
@@ -356,10 +356,25 @@ fn smallest_board_answers_over_the_uart() {
 /// Port names (with an optional bit index, `None` for `[*]` or none) named
 /// by a constraint file, the ports it places on pins, and the clock
 /// frequencies it gives (port, MHz).
+#[derive(Default)]
 struct Constrained {
     named: Vec<(String, Option<Option<u32>>)>,
     placed: Vec<(String, Option<u32>)>,
     clocks: Vec<(String, f64)>,
+}
+
+impl Constrained {
+    /// `name` is placed on a pin.
+    fn place(&mut self, name: &str) {
+        let s = split_name(name);
+        self.placed.push(bit(&s));
+        self.named.push(s);
+    }
+}
+
+/// The lines of a constraint file, each without its `#` comment, trimmed.
+fn code_lines(text: &str) -> impl Iterator<Item = &str> {
+    text.lines().map(|l| l.split('#').next().unwrap().trim())
 }
 
 /// `led[3]` -> ("led", Some(Some(3))); `led[*]` -> ("led", Some(None));
@@ -390,17 +405,10 @@ fn quoted(line: &str, after: &str) -> Option<String> {
 }
 
 fn parse_lpf(text: &str) -> Constrained {
-    let mut c = Constrained {
-        named: vec![],
-        placed: vec![],
-        clocks: vec![],
-    };
-    for line in text.lines() {
-        let line = line.split('#').next().unwrap().trim();
+    let mut c = Constrained::default();
+    for line in code_lines(text) {
         if let Some(n) = quoted(line, "LOCATE COMP") {
-            let s = split_name(&n);
-            c.placed.push(bit(&s));
-            c.named.push(s);
+            c.place(&n);
         } else if let Some(n) = quoted(line, "IOBUF PORT") {
             c.named.push(split_name(&n));
         } else if let Some(n) = quoted(line, "FREQUENCY PORT") {
@@ -418,23 +426,14 @@ fn parse_lpf(text: &str) -> Constrained {
 }
 
 fn parse_pcf(text: &str) -> Constrained {
-    let mut c = Constrained {
-        named: vec![],
-        placed: vec![],
-        clocks: vec![],
-    };
-    for line in text.lines() {
-        let line = line.split('#').next().unwrap().trim();
+    let mut c = Constrained::default();
+    for line in code_lines(text) {
         let words: Vec<&str> = line
             .split_whitespace()
             .filter(|w| !w.starts_with('-'))
             .collect();
         match words.as_slice() {
-            ["set_io", name, _pin] => {
-                let s = split_name(name);
-                c.placed.push(bit(&s));
-                c.named.push(s);
-            }
+            ["set_io", name, _pin] => c.place(name),
             ["set_frequency", name, mhz] => {
                 c.clocks.push((name.to_string(), mhz.parse().unwrap()));
                 c.named.push(split_name(name));
@@ -447,13 +446,8 @@ fn parse_pcf(text: &str) -> Constrained {
 }
 
 fn parse_xdc(text: &str) -> Constrained {
-    let mut c = Constrained {
-        named: vec![],
-        placed: vec![],
-        clocks: vec![],
-    };
-    for line in text.lines() {
-        let line = line.split('#').next().unwrap().trim();
+    let mut c = Constrained::default();
+    for line in code_lines(text) {
         let mut names = Vec::new();
         let mut rest = line;
         while let Some(i) = rest.find("[get_ports") {

@@ -203,77 +203,68 @@ fn with_arg(c: &Case, flag: &str, value: &str) -> Vec<String> {
 fn bad_tensor_files_are_rejected_naming_file_and_shapes() {
     let c = setup();
     let p = |name: &str| c.root.join(name).display().to_string();
-    // wrong input shape
-    NpyArray::new(DType::U8, vec![3, 7, 9], vec![0; 189])
-        .save(&c.root.join("x_t.npy"))
-        .unwrap();
-    assert_rejected(
-        &c,
-        with_arg(&c, "--input", &p("x_t.npy")),
-        &["x_t.npy", "[3, 9, 7]", "[3, 7, 9]"],
-    );
-    // wrong input dtype
-    NpyArray::new(DType::U16, vec![3, 9, 7], vec![0; 189])
-        .save(&c.root.join("x16.npy"))
-        .unwrap();
-    assert_rejected(
-        &c,
-        with_arg(&c, "--input", &p("x16.npy")),
-        &["x16.npy", "uint8", "uint16"],
-    );
-    // wrong weight dtype and shape
-    NpyArray::new(DType::U8, vec![5, 3, 3, 3], vec![0; 135])
-        .save(&c.root.join("wu.npy"))
-        .unwrap();
-    assert_rejected(
-        &c,
-        with_arg(&c, "--weights", &p("wu.npy")),
-        &["wu.npy", "int8", "uint8"],
-    );
-    NpyArray::new(DType::I8, vec![5, 3, 1, 1], vec![0; 15])
-        .save(&c.root.join("w1.npy"))
-        .unwrap();
-    assert_rejected(
-        &c,
-        with_arg(&c, "--weights", &p("w1.npy")),
-        &["w1.npy", "[5, 3, 3, 3]", "[5, 3, 1, 1]"],
-    );
-    // bias of the wrong length and type
-    NpyArray::new(DType::I32, vec![4], vec![0; 4])
-        .save(&c.root.join("b4.npy"))
-        .unwrap();
-    assert_rejected(
-        &c,
-        with_arg(&c, "--bias", &p("b4.npy")),
-        &["b4.npy", "[5]", "[4]"],
-    );
-    NpyArray::new(DType::I64, vec![5], vec![0; 5])
-        .save(&c.root.join("b64.npy"))
-        .unwrap();
-    assert_rejected(
-        &c,
-        with_arg(&c, "--bias", &p("b64.npy")),
-        &["b64.npy", "int32", "int64"],
-    );
-    // a mask of the wrong shape, and one with a value that is not 0 or 1
-    NpyArray::new(DType::U8, vec![3, 3, 2], vec![0; 18])
-        .save(&c.root.join("m_s.npy"))
-        .unwrap();
-    assert_rejected(
-        &c,
-        with_arg(&c, "--mask", &p("m_s.npy")),
-        &["m_s.npy", "[3, 5, 4]", "[3, 3, 2]"],
-    );
-    let mut vals = vec![0; 60];
-    vals[7] = 2;
-    NpyArray::new(DType::U8, vec![3, 5, 4], vals)
-        .save(&c.root.join("m2.npy"))
-        .unwrap();
-    assert_rejected(
-        &c,
-        with_arg(&c, "--mask", &p("m2.npy")),
-        &["m2.npy", "value 2", "0..=1"],
-    );
+    let mut mask_of_2 = vec![0; 60];
+    mask_of_2[7] = 2;
+    // (flag, file, its array, what the error names besides the file)
+    let cases: [(&str, &str, NpyArray, &[&str]); 8] = [
+        // wrong input shape and dtype
+        (
+            "--input",
+            "x_t.npy",
+            NpyArray::new(DType::U8, vec![3, 7, 9], vec![0; 189]),
+            &["[3, 9, 7]", "[3, 7, 9]"],
+        ),
+        (
+            "--input",
+            "x16.npy",
+            NpyArray::new(DType::U16, vec![3, 9, 7], vec![0; 189]),
+            &["uint8", "uint16"],
+        ),
+        // wrong weight dtype and shape
+        (
+            "--weights",
+            "wu.npy",
+            NpyArray::new(DType::U8, vec![5, 3, 3, 3], vec![0; 135]),
+            &["int8", "uint8"],
+        ),
+        (
+            "--weights",
+            "w1.npy",
+            NpyArray::new(DType::I8, vec![5, 3, 1, 1], vec![0; 15]),
+            &["[5, 3, 3, 3]", "[5, 3, 1, 1]"],
+        ),
+        // bias of the wrong length and type
+        (
+            "--bias",
+            "b4.npy",
+            NpyArray::new(DType::I32, vec![4], vec![0; 4]),
+            &["[5]", "[4]"],
+        ),
+        (
+            "--bias",
+            "b64.npy",
+            NpyArray::new(DType::I64, vec![5], vec![0; 5]),
+            &["int32", "int64"],
+        ),
+        // a mask of the wrong shape, and one with a value that is not 0 or 1
+        (
+            "--mask",
+            "m_s.npy",
+            NpyArray::new(DType::U8, vec![3, 3, 2], vec![0; 18]),
+            &["[3, 5, 4]", "[3, 3, 2]"],
+        ),
+        (
+            "--mask",
+            "m2.npy",
+            NpyArray::new(DType::U8, vec![3, 5, 4], mask_of_2),
+            &["value 2", "0..=1"],
+        ),
+    ];
+    for (flag, file, array, names) in cases {
+        array.save(&c.root.join(file)).unwrap();
+        let must_mention: Vec<&str> = std::iter::once(file).chain(names.iter().copied()).collect();
+        assert_rejected(&c, with_arg(&c, flag, &p(file)), &must_mention);
+    }
     // not an npy file, and a missing file
     std::fs::write(c.root.join("junk.npy"), "not numpy").unwrap();
     assert_rejected(

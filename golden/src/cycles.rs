@@ -131,13 +131,7 @@ mod tests {
     use drq_arch::AccelConfig;
 
     fn cfg() -> AccelConfig {
-        AccelConfig {
-            rows: 4,
-            cols: 4,
-            region: 2,
-            max_width: 16,
-            ..AccelConfig::default()
-        }
+        AccelConfig::small()
     }
 
     fn cycles(raw: RawLayer) -> u64 {

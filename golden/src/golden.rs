@@ -155,20 +155,7 @@ pub fn run_layer(
     let lowering = Lowering::new(cfg, layer);
     let quant = Quantizer::new(cfg, layer.low_shift, layer.w_low_shift);
     let acc = accumulate(&lowering, &quant, data, &sens);
-    let (c_out, ho, wo) = (
-        layer.c_out as usize,
-        lowering.ho as usize,
-        lowering.wo as usize,
-    );
-    let y = FeatureMap {
-        c: c_out,
-        h: ho,
-        w: wo,
-        data: acc
-            .iter()
-            .map(|&a| requantize(a, layer.requant_mult, layer.requant_shift, cfg.a_hi))
-            .collect(),
-    };
+    let y = requantize_map(cfg, layer, &acc);
     let mask_out = layer.next_threshold.map(|t| predict_mask(&y, region, t));
     let phases = RunPhases {
         predict_in: data.mask.is_none() && cfg.pe == PeKind::Drq,
@@ -185,6 +172,21 @@ pub fn run_layer(
         mask_out,
         counters,
     })
+}
+
+/// The layer's output codes `[C_out, Ho, Wo]`: each accumulator of `acc`
+/// (in that order) requantised with the layer's M and SH and clamped to
+/// A_HI bits ([`requantize`]).
+pub fn requantize_map(cfg: &AccelConfig, layer: &Layer, acc: &[i64]) -> FeatureMap {
+    FeatureMap {
+        c: layer.c_out as usize,
+        h: layer.ho() as usize,
+        w: layer.wo() as usize,
+        data: acc
+            .iter()
+            .map(|&a| requantize(a, layer.requant_mult, layer.requant_shift, cfg.a_hi))
+            .collect(),
+    }
 }
 
 /// acc[oc][oh][ow] = bias + sum_k w_eff * a_eff, wrapped at ACC_BITS.

@@ -75,6 +75,15 @@ impl RawLayer {
             next_threshold: None,
         }
     }
+
+    /// The same layer with other activation and weight low shifts.
+    pub fn with_shifts(self, low_shift: i64, w_low_shift: i64) -> RawLayer {
+        RawLayer {
+            low_shift,
+            w_low_shift,
+            ..self
+        }
+    }
 }
 
 /// A checked layer description.
@@ -175,25 +184,17 @@ impl Layer {
                 Some(t) => Some(in_range("next_threshold", t, 0, MAX_U16)?),
             },
         };
-        if layer.h + 2 * layer.padding < layer.kernel {
-            return Err(reject(
-                "h",
-                layer.h,
-                format!(
-                    "h + 2*padding >= kernel (output height would be below 1 with kernel {} and padding {})",
-                    layer.kernel, layer.padding
-                ),
-            ));
-        }
-        if layer.w + 2 * layer.padding < layer.kernel {
-            return Err(reject(
-                "w",
-                layer.w,
-                format!(
-                    "w + 2*padding >= kernel (output width would be below 1 with kernel {} and padding {})",
-                    layer.kernel, layer.padding
-                ),
-            ));
+        for (name, side, what) in [("h", layer.h, "height"), ("w", layer.w, "width")] {
+            if side + 2 * layer.padding < layer.kernel {
+                return Err(reject(
+                    name,
+                    side,
+                    format!(
+                        "{name} + 2*padding >= kernel (output {what} would be below 1 with kernel {} and padding {})",
+                        layer.kernel, layer.padding
+                    ),
+                ));
+            }
         }
         Ok(layer)
     }

@@ -276,24 +276,15 @@ impl Lowering {
 mod tests {
     use super::*;
     use crate::layer::RawLayer;
-
-    fn layer(
-        c_in: i64,
-        c_out: i64,
-        h: i64,
-        w: i64,
-        k: i64,
-        s: i64,
-        p: i64,
-        th: i64,
-        tw: i64,
-    ) -> Layer {
-        Layer::from_raw(&RawLayer::conv(c_in, c_out, (h, w), k, s, p, (th, tw))).unwrap()
-    }
+    use crate::testdata::layer;
 
     #[test]
     fn taps_follow_the_spec_reduction_index() {
-        let low = Lowering::new(&AccelConfig::default(), &layer(3, 1, 5, 5, 3, 1, 1, 2, 2));
+        let cfg = AccelConfig::default();
+        let low = Lowering::new(
+            &cfg,
+            &layer(&cfg, &RawLayer::conv(3, 1, (5, 5), 3, 1, 1, (2, 2))),
+        );
         assert_eq!(low.tap(0), Tap { c: 0, ki: 0, kj: 0 });
         assert_eq!(low.tap(5), Tap { c: 0, ki: 1, kj: 2 });
         assert_eq!(low.tap(9), Tap { c: 1, ki: 0, kj: 0 });
@@ -310,7 +301,10 @@ mod tests {
             rows: 8,
             ..AccelConfig::default()
         };
-        let low = Lowering::new(&cfg, &layer(1, 1, 5, 7, 1, 1, 0, 2, 3));
+        let low = Lowering::new(
+            &cfg,
+            &layer(&cfg, &RawLayer::conv(1, 1, (5, 7), 1, 1, 0, (2, 3))),
+        );
         assert_eq!((low.tiles_y, low.tiles_x), (3, 3));
         let last = low.pixel_tile(8);
         assert_eq!(

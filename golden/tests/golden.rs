@@ -7,27 +7,8 @@ use drq_arch::AccelConfig;
 use drq_golden::layer::RawLayer;
 use drq_golden::rng::{test_seed, Rng};
 use drq_golden::tensor::{FeatureMap, Mask, Weights};
+use drq_golden::testdata::{layer, random_layer_data_with, random_mask, Odds};
 use drq_golden::{run_layer, Counters, Layer, LayerData};
-
-fn raw_layer(
-    c_in: i64,
-    c_out: i64,
-    h: i64,
-    w: i64,
-    k: i64,
-    s: i64,
-    p: i64,
-    th: i64,
-    tw: i64,
-) -> RawLayer {
-    RawLayer::conv(c_in, c_out, (h, w), k, s, p, (th, tw))
-}
-
-fn layer_of(raw: &RawLayer, cfg: &AccelConfig) -> Layer {
-    let l = Layer::from_raw(raw).unwrap();
-    l.check(cfg).unwrap();
-    l
-}
 
 /// floor(n / 2^s) for any sign, by division (not by shifting).
 fn floor_div_pow2(n: i64, s: u32) -> i64 {
@@ -40,11 +21,10 @@ fn floor_div_pow2(n: i64, s: u32) -> i64 {
 fn reference_conv(
     layer: &Layer,
     acc_bits: u32,
-    x: &FeatureMap,
-    wt: &Weights,
-    bias: &[i32],
+    data: &LayerData,
     eff: impl Fn(usize, usize, usize, i64, i64) -> (i64, i64),
 ) -> Vec<i64> {
+    let (x, wt, bias) = (&data.input, &data.weights, &data.bias);
     let (ho, wo) = (layer.ho() as i64, layer.wo() as i64);
     let (k, s, p) = (
         layer.kernel as i64,
@@ -85,14 +65,7 @@ fn reference_conv(
 
 /// Reference convolution at full precision: every activation sensitive.
 fn reference_int8_conv(layer: &Layer, acc_bits: u32, data: &LayerData) -> Vec<i64> {
-    reference_conv(
-        layer,
-        acc_bits,
-        &data.input,
-        &data.weights,
-        &data.bias,
-        |_, _, _, a, w| (a, w),
-    )
+    reference_conv(layer, acc_bits, data, |_, _, _, a, w| (a, w))
 }
 
 /// The spec's insensitive activation in division form.
@@ -107,37 +80,21 @@ fn w_lo_of(w: i64, sw: u32, w_lo: u32) -> i64 {
     floor_div_pow2(w + r, sw).clamp(-(1 << (w_lo - 1)), (1 << (w_lo - 1)) - 1)
 }
 
+/// Edge values one time in nine each, zeros often (post-ReLU), no mask.
 fn random_data(rng: &mut Rng, cfg: &AccelConfig, l: &Layer) -> LayerData {
-    let a_max = i64::from(cfg.a_max());
-    let (wmin, wmax) = cfg.w_range();
-    let input = FeatureMap::from_fn(l.c_in as usize, l.h as usize, l.w as usize, |_, _, _| {
-        // edge values often, zeros often (post-ReLU)
-        match rng.range(0, 9) {
-            0 => 0,
-            1 => a_max as u32,
-            2..=4 => 0,
-            _ => rng.range(0, a_max) as u32,
-        }
-    });
-    let weights = Weights::from_fn(
-        l.c_out as usize,
-        l.c_in as usize,
-        l.kernel as usize,
-        |_, _, _, _| match rng.range(0, 9) {
-            0 => wmin,
-            1 => wmax,
-            _ => rng.range(wmin.into(), wmax.into()) as i32,
-        },
-    );
-    let bias = (0..l.c_out)
-        .map(|_| rng.range(-5000, 5000) as i32)
-        .collect();
-    LayerData {
-        input,
-        weights,
-        bias,
-        mask: None,
-    }
+    let odds = Odds {
+        one_in: 9,
+        extra_zeros: 3,
+    };
+    random_layer_data_with(rng, cfg, l, odds, 5000, None)
+}
+
+/// [`random_data`] with a random mask, each region sensitive with
+/// probability `p`.
+fn masked_data(rng: &mut Rng, cfg: &AccelConfig, l: &Layer, p: f64) -> LayerData {
+    let mut data = random_data(rng, cfg, l);
+    data.mask = Some(random_mask(rng, cfg, l, p));
+    data
 }
 
 fn random_layer(rng: &mut Rng, cfg: &AccelConfig) -> Layer {
@@ -148,22 +105,35 @@ fn random_layer(rng: &mut Rng, cfg: &AccelConfig) -> Layer {
     let w = rng.range((k - 2 * p).max(1), 13);
     let th = rng.range(1, i64::from(cfg.rows).min(5));
     let tw = rng.range(1, i64::from(cfg.rows) / th);
-    let mut raw = raw_layer(
+    let mut raw = RawLayer::conv(
         rng.range(1, 7),
         rng.range(1, 2 * i64::from(cfg.cols) + 3),
-        h,
-        w,
+        (h, w),
         k,
         s,
         p,
-        th,
-        tw,
+        (th, tw),
     );
     raw.low_shift = rng.range(0, cfg.max_low_shift().into());
     raw.w_low_shift = rng.range(0, cfg.max_w_low_shift().into());
     raw.requant_mult = rng.range(0, 65535);
     raw.requant_shift = rng.range(0, 30);
-    layer_of(&raw, cfg)
+    layer(cfg, &raw)
+}
+
+/// `f(rng, case, cfg, layer)` for `cases` random configurations and layers
+/// drawn from the test's seed.
+fn for_random_layers(
+    test: &str,
+    cases: usize,
+    mut f: impl FnMut(&mut Rng, usize, AccelConfig, Layer),
+) {
+    let mut rng = Rng::new(test_seed(test));
+    for case in 0..cases {
+        let cfg = random_config(&mut rng);
+        let l = random_layer(&mut rng, &cfg);
+        f(&mut rng, case, cfg, l);
+    }
 }
 
 fn random_config(rng: &mut Rng) -> AccelConfig {
@@ -208,93 +178,78 @@ fn all_padding_steps(cfg: &AccelConfig, l: &Layer) -> u64 {
 
 #[test]
 fn threshold_zero_is_a_plain_high_precision_convolution() {
-    let seed = test_seed("threshold_zero_is_a_plain_high_precision_convolution");
-    let mut rng = Rng::new(seed);
-    for case in 0..60 {
-        let cfg = random_config(&mut rng);
-        let mut l = random_layer(&mut rng, &cfg);
-        l.threshold = 0;
-        let data = random_data(&mut rng, &cfg, &l);
-        let run = run_layer(&cfg, &l, &data).unwrap();
-        let want = reference_int8_conv(&l, cfg.acc_bits, &data);
-        assert_eq!(run.acc, want, "case {case}: {cfg} {l:?}");
-        assert!(run.mask_in.data.iter().all(|&b| b));
-        // Every step is HIGH except those where each valid pixel of the tile reads padding.
-        assert_eq!(
-            run.counters.steps_low,
-            all_padding_steps(&cfg, &l),
-            "case {case}: {cfg} {l:?}"
-        );
-    }
+    for_random_layers(
+        "threshold_zero_is_a_plain_high_precision_convolution",
+        60,
+        |rng, case, cfg, mut l| {
+            l.threshold = 0;
+            let data = random_data(rng, &cfg, &l);
+            let run = run_layer(&cfg, &l, &data).unwrap();
+            let want = reference_int8_conv(&l, cfg.acc_bits, &data);
+            assert_eq!(run.acc, want, "case {case}: {cfg} {l:?}");
+            assert!(run.mask_in.data.iter().all(|&b| b));
+            // Every step is HIGH except those where each valid pixel of the tile reads padding.
+            assert_eq!(
+                run.counters.steps_low,
+                all_padding_steps(&cfg, &l),
+                "case {case}: {cfg} {l:?}"
+            );
+        },
+    );
 }
 
 #[test]
 fn threshold_above_max_is_a_low_precision_convolution() {
-    let seed = test_seed("threshold_above_max_is_a_low_precision_convolution");
-    let mut rng = Rng::new(seed);
-    for case in 0..60 {
-        let cfg = random_config(&mut rng);
-        let mut l = random_layer(&mut rng, &cfg);
-        l.threshold = cfg.a_max() + 1 + rng.range(0, 100) as u32;
-        let data = random_data(&mut rng, &cfg, &l);
-        let run = run_layer(&cfg, &l, &data).unwrap();
-        let (s, sw) = (l.low_shift, l.w_low_shift);
-        let want = reference_conv(
-            &l,
-            cfg.acc_bits,
-            &data.input,
-            &data.weights,
-            &data.bias,
-            |_, _, _, a, w| (q_of(a, s, cfg.a_lo) << s, w_lo_of(w, sw, cfg.w_lo) << sw),
-        );
-        assert_eq!(run.acc, want, "case {case}: {cfg} {l:?}");
-        assert_eq!(run.counters.steps_high, 0, "case {case}");
-        assert_eq!(run.counters.token_cycles, run.counters.steps_low);
-    }
+    for_random_layers(
+        "threshold_above_max_is_a_low_precision_convolution",
+        60,
+        |rng, case, cfg, mut l| {
+            l.threshold = cfg.a_max() + 1 + rng.range(0, 100) as u32;
+            let data = random_data(rng, &cfg, &l);
+            let run = run_layer(&cfg, &l, &data).unwrap();
+            let (s, sw) = (l.low_shift, l.w_low_shift);
+            let want = reference_conv(&l, cfg.acc_bits, &data, |_, _, _, a, w| {
+                (q_of(a, s, cfg.a_lo) << s, w_lo_of(w, sw, cfg.w_lo) << sw)
+            });
+            assert_eq!(run.acc, want, "case {case}: {cfg} {l:?}");
+            assert_eq!(run.counters.steps_high, 0, "case {case}");
+            assert_eq!(run.counters.token_cycles, run.counters.steps_low);
+        },
+    );
 }
 
 #[test]
 fn mixed_mask_is_conv_of_masked_high_plus_conv_of_rest_low() {
-    let seed = test_seed("mixed_mask_is_conv_of_masked_high_plus_conv_of_rest_low");
-    let mut rng = Rng::new(seed);
-    for case in 0..60 {
-        let cfg = random_config(&mut rng);
-        let l = random_layer(&mut rng, &cfg);
-        let mut data = random_data(&mut rng, &cfg, &l);
-        let (rh, rw) = l.mask_in_dims(cfg.region);
-        let mut mask = Mask::filled(l.c_in as usize, rh as usize, rw as usize, false);
-        mask.data.iter_mut().for_each(|b| *b = rng.chance(0.4));
-        data.mask = Some(mask.clone());
-        let run = run_layer(&cfg, &l, &data).unwrap();
-        let (s, sw, r) = (l.low_shift, l.w_low_shift, cfg.region as usize);
-        // conv(x * mask, W) + conv(x * (1 - mask), W_lo): one of the two terms per input
-        let want = reference_conv(
-            &l,
-            cfg.acc_bits,
-            &data.input,
-            &data.weights,
-            &data.bias,
-            |c, y, x, a, w| {
+    for_random_layers(
+        "mixed_mask_is_conv_of_masked_high_plus_conv_of_rest_low",
+        60,
+        |rng, case, cfg, l| {
+            let data = masked_data(rng, &cfg, &l, 0.4);
+            let mask = data.mask.clone().unwrap();
+            let run = run_layer(&cfg, &l, &data).unwrap();
+            let (s, sw, r) = (l.low_shift, l.w_low_shift, cfg.region as usize);
+            // conv(x * mask, W) + conv(x * (1 - mask), W_lo): one of the two terms per input
+            let want = reference_conv(&l, cfg.acc_bits, &data, |c, y, x, a, w| {
                 if mask.at(c, y / r, x / r) {
                     (a, w)
                 } else {
                     (q_of(a, s, cfg.a_lo) << s, w_lo_of(w, sw, cfg.w_lo) << sw)
                 }
-            },
-        );
-        assert_eq!(run.acc, want, "case {case}: {cfg} {l:?}");
-        assert_eq!(run.mask_in, mask);
-        // and the outputs are the requantised accumulators, clamped
-        for (i, (&y, &a)) in run.y.data.iter().zip(&run.acc).enumerate() {
-            let m = i128::from(l.requant_mult);
-            let sh = l.requant_shift;
-            let r = if sh > 0 { 1i128 << (sh - 1) } else { 0 };
-            let v = (i128::from(a) * m + r)
-                .div_euclid(1i128 << sh)
-                .clamp(0, i128::from(cfg.a_max()));
-            assert_eq!(i128::from(y), v, "case {case}: y[{i}]");
-        }
-    }
+            });
+            assert_eq!(run.acc, want, "case {case}: {cfg} {l:?}");
+            assert_eq!(run.mask_in, mask);
+            // and the outputs are the requantised accumulators, clamped
+            for (i, (&y, &a)) in run.y.data.iter().zip(&run.acc).enumerate() {
+                let m = i128::from(l.requant_mult);
+                let sh = l.requant_shift;
+                let r = if sh > 0 { 1i128 << (sh - 1) } else { 0 };
+                let v = (i128::from(a) * m + r)
+                    .div_euclid(1i128 << sh)
+                    .clamp(0, i128::from(cfg.a_max()));
+                assert_eq!(i128::from(y), v, "case {case}: y[{i}]");
+            }
+        },
+    );
 }
 
 #[test]
@@ -304,7 +259,7 @@ fn accumulator_wraps_at_small_acc_bits() {
         ..AccelConfig::default()
     };
     // 16 channels of 255 * 127 = 518,160 (+bias) overflows 16 bits many times over.
-    let l = layer_of(&raw_layer(16, 2, 3, 3, 3, 1, 1, 3, 3), &cfg);
+    let l = layer(&cfg, &RawLayer::conv(16, 2, (3, 3), 3, 1, 1, (3, 3)));
     let data = LayerData {
         input: FeatureMap::from_fn(16, 3, 3, |_, _, _| 255),
         weights: Weights::from_fn(2, 16, 3, |oc, _, _, _| if oc == 0 { 127 } else { -128 }),
@@ -362,7 +317,7 @@ fn counters_of_a_one_by_one_layer_by_hand() {
     mask.set(0, 0, 0, true);
     let mut rng = Rng::new(7);
     let mut run_with = |th: i64, tw: i64| {
-        let l = layer_of(&raw_layer(1, 3, 4, 4, 1, 1, 0, th, tw), &cfg);
+        let l = layer(&cfg, &RawLayer::conv(1, 3, (4, 4), 1, 1, 0, (th, tw)));
         let mut data = random_data(&mut rng, &cfg, &l);
         data.input = FeatureMap::from_fn(1, 4, 4, |_, y, x| (y * 4 + x) as u32 * 9);
         data.weights = Weights::from_fn(3, 1, 1, |oc, _, _, _| 50 - 40 * oc as i32);
@@ -397,7 +352,7 @@ fn counters_of_a_padded_three_by_three_layer_by_hand() {
     mask.set(0, 0, 0, true);
     let run_with = |rows: u32, th: i64, tw: i64| {
         let cfg = AccelConfig { rows, ..base };
-        let l = layer_of(&raw_layer(2, 1, 3, 3, 3, 1, 1, th, tw), &cfg);
+        let l = layer(&cfg, &RawLayer::conv(2, 1, (3, 3), 3, 1, 1, (th, tw)));
         let data = LayerData {
             input: FeatureMap::from_fn(2, 3, 3, |c, y, x| (c * 100 + y * 10 + x) as u32),
             weights: Weights::from_fn(1, 2, 3, |_, c, ki, kj| {
@@ -426,41 +381,37 @@ fn counters_of_a_padded_three_by_three_layer_by_hand() {
 
 #[test]
 fn output_is_independent_of_tiles_and_array_size() {
-    let seed = test_seed("output_is_independent_of_tiles_and_array_size");
-    let mut rng = Rng::new(seed);
-    for case in 0..30 {
-        let cfg = random_config(&mut rng);
-        let l = random_layer(&mut rng, &cfg);
-        let mut data = random_data(&mut rng, &cfg, &l);
-        let (rh, rw) = l.mask_in_dims(cfg.region);
-        let mut mask = Mask::filled(l.c_in as usize, rh as usize, rw as usize, false);
-        mask.data.iter_mut().for_each(|b| *b = rng.chance(0.5));
-        data.mask = Some(mask);
-        let first = run_layer(&cfg, &l, &data).unwrap();
-        let other_cfg = AccelConfig {
-            rows: rng.range(1, 64) as u32,
-            cols: rng.range(1, 64) as u32,
-            ..cfg
-        };
-        let mut other = l;
-        other.tile_h = rng.range(1, other_cfg.rows.into()) as u32;
-        other.tile_w = rng.range(1, (other_cfg.rows / other.tile_h).into()) as u32;
-        let second = run_layer(&other_cfg, &other, &data).unwrap();
-        assert_eq!(first.acc, second.acc, "case {case}");
-        assert_eq!(first.y, second.y, "case {case}");
-        // steps always add up to tiles * reduction length
-        for (c, run, lay) in [(&cfg, &first, &l), (&other_cfg, &second, &other)] {
-            let k = u64::from(lay.reduction_len());
-            assert_eq!(
-                run.counters.steps_high + run.counters.steps_low,
-                run.counters.tiles * k
-            );
-            let tiles = u64::from(lay.c_out.div_ceil(c.cols))
-                * u64::from(lay.ho().div_ceil(lay.tile_h))
-                * u64::from(lay.wo().div_ceil(lay.tile_w));
-            assert_eq!(run.counters.tiles, tiles);
-        }
-    }
+    for_random_layers(
+        "output_is_independent_of_tiles_and_array_size",
+        30,
+        |rng, case, cfg, l| {
+            let data = masked_data(rng, &cfg, &l, 0.5);
+            let first = run_layer(&cfg, &l, &data).unwrap();
+            let other_cfg = AccelConfig {
+                rows: rng.range(1, 64) as u32,
+                cols: rng.range(1, 64) as u32,
+                ..cfg
+            };
+            let mut other = l;
+            other.tile_h = rng.range(1, other_cfg.rows.into()) as u32;
+            other.tile_w = rng.range(1, (other_cfg.rows / other.tile_h).into()) as u32;
+            let second = run_layer(&other_cfg, &other, &data).unwrap();
+            assert_eq!(first.acc, second.acc, "case {case}");
+            assert_eq!(first.y, second.y, "case {case}");
+            // steps always add up to tiles * reduction length
+            for (c, run, lay) in [(&cfg, &first, &l), (&other_cfg, &second, &other)] {
+                let k = u64::from(lay.reduction_len());
+                assert_eq!(
+                    run.counters.steps_high + run.counters.steps_low,
+                    run.counters.tiles * k
+                );
+                let tiles = u64::from(lay.c_out.div_ceil(c.cols))
+                    * u64::from(lay.ho().div_ceil(lay.tile_h))
+                    * u64::from(lay.wo().div_ceil(lay.tile_w));
+                assert_eq!(run.counters.tiles, tiles);
+            }
+        },
+    );
 }
 
 #[test]
@@ -469,9 +420,9 @@ fn next_mask_is_predicted_from_the_output() {
         region: 2,
         ..AccelConfig::default()
     };
-    let mut raw = raw_layer(1, 2, 5, 5, 1, 1, 0, 4, 4);
+    let mut raw = RawLayer::conv(1, 2, (5, 5), 1, 1, 0, (4, 4));
     raw.next_threshold = Some(100);
-    let l = layer_of(&raw, &cfg);
+    let l = layer(&cfg, &raw);
     let data = LayerData {
         input: FeatureMap::from_fn(1, 5, 5, |_, y, x| (y * 5 + x) as u32 * 10),
         weights: Weights::from_fn(2, 1, 1, |oc, _, _, _| [1, -1][oc]),

@@ -32,7 +32,7 @@
 //! kernel has no path through a sub-block (no UNOPTFLAT in Verilator).
 
 use crate::leaf::{low_mask as mask, word, Reg, Word, WordReg};
-use crate::shell::{clog2, design, scalar, Design, Dir, Lanes, ShellPort, Widen};
+use crate::shell::{clog2, design, scalar, Design, Dir, ShellPort, Widen};
 use drq_arch::config::{AccelConfig, PeKind};
 use drq_arch::token::TokenFormat;
 use rust_hdl::prelude::*;
@@ -1518,17 +1518,7 @@ pub fn controller_design(cfg: &AccelConfig) -> Design {
     use Dir::{Input, Output};
     use Widen::{Flag, Sign, Zero};
     let fmt = TokenFormat::new(cfg);
-    let p = |name: &str, core_name: &str, dir, lane_width, count: Option<u32>, extend| ShellPort {
-        name: name.into(),
-        core_name: core_name.into(),
-        dir,
-        lane_width,
-        lanes: match count {
-            None => Lanes::Scalar,
-            Some(count) => Lanes::Vector { count },
-        },
-        extend,
-    };
+    let p = ShellPort::new;
     let (rows, cols) = (Some(cfg.rows), Some(cfg.cols));
     let mut ports = vec![
         p("clk", "clock", Input, 1, None, Flag),

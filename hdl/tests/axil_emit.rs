@@ -8,15 +8,12 @@ use drq_arch::AccelConfig;
 use drq_hdl::axil::{axil_design, axil_test_design, ADDR_BITS, TEST_N_RO, TEST_N_RW};
 use drq_hdl::shell::Dir;
 mod common;
-use common::{lint, synthesize_without_latches, verilate_clean};
+use common::{lint, same_bytes_and_plain_ports, synthesize_inferring_memories, verilate_clean};
 
 #[test]
 fn same_bytes_and_plain_ports_of_the_documented_widths() {
     let cfg = AccelConfig::default();
-    let d = axil_design(&cfg);
-    assert_eq!(d.verilog, axil_design(&cfg).verilog);
-    assert_eq!(d.top, "drq_axil");
-    assert!(d.verilog.contains("module drq_axil ("));
+    let d = same_bytes_and_plain_ports(|| axil_design(&cfg), "drq_axil", "default");
     let port = |n: &str| {
         d.ports
             .iter()
@@ -78,10 +75,5 @@ fn verilator_cc_has_no_warnings() {
 #[test]
 fn yosys_synthesizes_without_latches_and_infers_the_window_memory() {
     let d = axil_test_design(&AccelConfig::default(), TEST_N_RW, TEST_N_RO, 64);
-    let pre = format!(
-        "read_verilog {top}.v; hierarchy -top {top}; proc; flatten; opt; memory -nomap; \
-         select -assert-count 1 t:$mem_v2; design -reset;",
-        top = d.top
-    );
-    synthesize_without_latches(&d, &pre, "default");
+    synthesize_inferring_memories(&d, 1, "default");
 }

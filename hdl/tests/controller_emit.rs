@@ -7,29 +7,17 @@
 use drq_arch::config::PeKind;
 use drq_arch::AccelConfig;
 use drq_hdl::controller::{controller_design, COUNTER_BITS};
+use drq_verif::waves::SPEC_SIGNALS;
 mod common;
-use common::{lint, synthesize_without_latches, verilate_clean};
+use common::{each, lint, same_bytes_and_plain_ports, synthesize, verilate_clean};
 
 fn configs() -> Vec<AccelConfig> {
     let d = AccelConfig::default();
     vec![
+        AccelConfig::small(),
         AccelConfig {
-            rows: 4,
-            cols: 4,
-            region: 2,
-            max_width: 16,
-            ..d
-        },
-        AccelConfig {
-            rows: 3,
-            cols: 5,
-            region: 4,
-            a_hi: 6,
-            a_lo: 3,
-            w_hi: 6,
-            w_lo: 2,
             max_width: 20,
-            ..d
+            ..d.six_tokens_3x5()
         },
         AccelConfig {
             rows: 1,
@@ -50,20 +38,12 @@ fn configs() -> Vec<AccelConfig> {
 #[test]
 fn same_configuration_same_bytes_and_plain_ports() {
     for cfg in configs() {
-        let d = controller_design(&cfg);
-        assert_eq!(d.verilog, controller_design(&cfg).verilog, "{cfg}");
-        assert_eq!(d.top, "drq_controller");
-        assert!(d.verilog.contains("module drq_controller ("));
-        for p in &d.ports {
-            assert!(
-                p.name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_'),
-                "{}",
-                p.name
-            );
-        }
-        let width = |n: &str| d.ports.iter().find(|p| p.name == n).unwrap().width;
+        let d = same_bytes_and_plain_ports(
+            || controller_design(&cfg),
+            "drq_controller",
+            &cfg.to_string(),
+        );
+        let width = |n: &str| common::width(&d, n);
         assert_eq!(width("act_addr"), cfg.rows * cfg.buffer_addr_bits());
         assert_eq!(width("act_data"), cfg.rows * cfg.a_hi);
         assert_eq!(width("w_data"), cfg.cols * cfg.w_hi);
@@ -71,15 +51,7 @@ fn same_configuration_same_bytes_and_plain_ports() {
         assert_eq!(width("in_sens"), cfg.rows);
         assert_eq!(width("steps_high"), COUNTER_BITS);
         assert_eq!(width("c_in"), 16);
-        for name in [
-            "drq_mode_high",
-            "drq_channel",
-            "drq_region_y",
-            "drq_region_x",
-            "drq_k_step",
-            "drq_tile",
-            "drq_token_shift",
-        ] {
+        for name in SPEC_SIGNALS {
             // Declared in the core (`output reg [63:0] drq_channel;`), so
             // every VCD dump of a design that contains the controller has it.
             assert!(
@@ -98,31 +70,27 @@ fn same_configuration_same_bytes_and_plain_ports() {
 
 #[test]
 fn verilator_lint_is_clean() {
-    for cfg in configs() {
-        lint(&controller_design(&cfg), &cfg.to_string());
-    }
+    each(configs(), controller_design, lint);
 }
 
 /// Verilate to C++ (no compile) with the default warnings: UNOPTFLAT and
 /// friends appear only here, not in `--lint-only`.
 #[test]
 fn verilator_cc_has_no_warnings() {
-    for cfg in [configs()[0], configs()[2]] {
-        verilate_clean(&controller_design(&cfg), &cfg.to_string());
-    }
-}
-
-fn synthesize(cfg: &AccelConfig) {
-    synthesize_without_latches(&controller_design(cfg), "", &cfg.to_string());
+    each(
+        [configs()[0], configs()[2]],
+        controller_design,
+        verilate_clean,
+    );
 }
 
 // Two tests so the two syntheses (about 20 s each) run in parallel.
 #[test]
 fn yosys_synthesizes_without_latches() {
-    synthesize(&configs()[0]);
+    each([configs()[0]], controller_design, synthesize);
 }
 
 #[test]
 fn yosys_synthesizes_the_int8_baseline_without_latches() {
-    synthesize(&configs()[3]);
+    each([configs()[3]], controller_design, synthesize);
 }

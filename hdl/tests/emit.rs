@@ -8,7 +8,7 @@ use drq_hdl::array::array_design;
 use drq_hdl::leaf::multiplier_design;
 use drq_hdl::pe::pe_design;
 mod common;
-use common::{lint, synthesize_without_latches, verilate_clean};
+use common::{each, lint, same_bytes_and_plain_ports, synthesize, verilate_clean};
 
 fn configs() -> Vec<AccelConfig> {
     let d = AccelConfig::default();
@@ -68,11 +68,7 @@ fn configs() -> Vec<AccelConfig> {
 #[test]
 fn same_configuration_same_bytes() {
     for cfg in configs() {
-        assert_eq!(
-            array_design(&cfg).verilog,
-            array_design(&cfg).verilog,
-            "{cfg}"
-        );
+        same_bytes_and_plain_ports(|| array_design(&cfg), "drq_array", &cfg.to_string());
     }
     let a = array_design(&AccelConfig {
         rows: 2,
@@ -96,19 +92,8 @@ fn top_ports_are_plain_and_sized_by_the_configuration() {
         acc_bits: 20,
         ..AccelConfig::default()
     };
-    let d = array_design(&cfg);
-    assert_eq!(d.top, "drq_array");
-    assert!(d.verilog.contains("module drq_array ("));
-    for p in &d.ports {
-        assert!(
-            p.name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_'),
-            "{}",
-            p.name
-        );
-    }
-    let width = |n: &str| d.ports.iter().find(|p| p.name == n).unwrap().width;
+    let d = same_bytes_and_plain_ports(|| array_design(&cfg), "drq_array", &cfg.to_string());
+    let width = |n: &str| common::width(&d, n);
     assert_eq!(width("in_digits"), 3 * 4);
     assert_eq!(width("in_w_digits"), 5 * 5);
     assert_eq!(width("out_acc"), 5 * 20);
@@ -117,25 +102,19 @@ fn top_ports_are_plain_and_sized_by_the_configuration() {
 
 #[test]
 fn verilator_lint_is_clean() {
-    for cfg in configs() {
-        let what = cfg.to_string();
-        lint(&array_design(&cfg), &what);
-        lint(&pe_design(&cfg), &what);
-        lint(&multiplier_design(&cfg), &what);
-    }
+    each(configs(), array_design, lint);
+    each(configs(), pe_design, lint);
+    each(configs(), multiplier_design, lint);
 }
 
 /// `--cc` warnings (UNOPTFLAT) appear only when verilating, not in lint.
 #[test]
 fn verilator_cc_has_no_warnings() {
-    for cfg in [configs()[0], configs()[6]] {
-        verilate_clean(&array_design(&cfg), &cfg.to_string());
-    }
+    each([configs()[0], configs()[6]], array_design, verilate_clean);
 }
 
 #[test]
 fn yosys_synthesizes_without_latches() {
-    for cfg in configs().into_iter().filter(|c| c.rows * c.cols <= 8) {
-        synthesize_without_latches(&array_design(&cfg), "", &cfg.to_string());
-    }
+    let small = configs().into_iter().filter(|c| c.rows * c.cols <= 8);
+    each(small, array_design, synthesize);
 }

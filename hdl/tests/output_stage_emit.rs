@@ -6,7 +6,7 @@
 use drq_arch::AccelConfig;
 use drq_hdl::output_stage::output_stage_design;
 mod common;
-use common::{lint, synthesize_without_latches, verilate_clean};
+use common::{each, lint, same_bytes_and_plain_ports, synthesize, verilate_clean};
 
 fn configs() -> Vec<AccelConfig> {
     let d = AccelConfig::default();
@@ -35,11 +35,12 @@ fn configs() -> Vec<AccelConfig> {
 #[test]
 fn same_configuration_same_bytes_and_plain_ports() {
     for cfg in configs() {
-        let d = output_stage_design(&cfg);
-        assert_eq!(d.verilog, output_stage_design(&cfg).verilog, "{cfg}");
-        assert_eq!(d.top, "drq_output_stage");
-        assert!(d.verilog.contains("module drq_output_stage ("));
-        let width = |n: &str| d.ports.iter().find(|p| p.name == n).unwrap().width;
+        let d = same_bytes_and_plain_ports(
+            || output_stage_design(&cfg),
+            "drq_output_stage",
+            &cfg.to_string(),
+        );
+        let width = |n: &str| common::width(&d, n);
         assert_eq!(width("in_acc"), cfg.cols * cfg.acc_bits);
         assert_eq!(width("out_acc"), cfg.acc_bits);
         assert_eq!(width("out_value"), cfg.a_hi);
@@ -47,15 +48,6 @@ fn same_configuration_same_bytes_and_plain_ports() {
         assert_eq!(width("requant_shift"), 6);
         for n in ["out_channel", "out_y", "out_x", "tile_w", "c_out"] {
             assert_eq!(width(n), 16, "{n}");
-        }
-        for p in &d.ports {
-            assert!(
-                p.name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_'),
-                "{}",
-                p.name
-            );
         }
     }
     assert_ne!(
@@ -66,22 +58,24 @@ fn same_configuration_same_bytes_and_plain_ports() {
 
 #[test]
 fn verilator_lint_is_clean() {
-    for cfg in configs() {
-        lint(&output_stage_design(&cfg), &cfg.to_string());
-    }
+    each(configs(), output_stage_design, lint);
 }
 
 /// `--cc` warnings (UNOPTFLAT) appear only when verilating, not in lint.
 #[test]
 fn verilator_cc_has_no_warnings() {
-    for cfg in [configs()[0], configs()[2]] {
-        verilate_clean(&output_stage_design(&cfg), &cfg.to_string());
-    }
+    each(
+        [configs()[0], configs()[2]],
+        output_stage_design,
+        verilate_clean,
+    );
 }
 
 #[test]
 fn yosys_synthesizes_without_latches() {
-    for cfg in [configs()[1], configs()[3]] {
-        synthesize_without_latches(&output_stage_design(&cfg), "", &cfg.to_string());
-    }
+    each(
+        [configs()[1], configs()[3]],
+        output_stage_design,
+        synthesize,
+    );
 }

@@ -8,7 +8,9 @@ use drq_arch::AccelConfig;
 use drq_hdl::predictor::predictor_design;
 use drq_hdl::ram::ram_design;
 mod common;
-use common::{lint, synthesize_without_latches, verilate_clean};
+use common::{
+    each, lint, same_bytes_and_plain_ports, synthesize_inferring_memories, verilate_clean,
+};
 
 fn configs() -> Vec<AccelConfig> {
     let d = AccelConfig::default();
@@ -40,11 +42,12 @@ fn configs() -> Vec<AccelConfig> {
 #[test]
 fn same_configuration_same_bytes_and_plain_ports() {
     for cfg in configs() {
-        let d = predictor_design(&cfg);
-        assert_eq!(d.verilog, predictor_design(&cfg).verilog, "{cfg}");
-        assert_eq!(d.top, "drq_predictor");
-        assert!(d.verilog.contains("module drq_predictor ("));
-        let width = |n: &str| d.ports.iter().find(|p| p.name == n).unwrap().width;
+        let d = same_bytes_and_plain_ports(
+            || predictor_design(&cfg),
+            "drq_predictor",
+            &cfg.to_string(),
+        );
+        let width = |n: &str| common::width(&d, n);
         assert_eq!(width("in_value"), cfg.a_hi);
         assert_eq!(width("in_channel"), 16);
         assert_eq!(width("threshold"), 16);
@@ -57,15 +60,6 @@ fn same_configuration_same_bytes_and_plain_ports() {
             .ports
             .iter()
             .any(|p| p.name == "mask_addr" || p.name == "mask_bit"));
-        for p in &d.ports {
-            assert!(
-                p.name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_'),
-                "{}",
-                p.name
-            );
-        }
     }
     let a = predictor_design(&configs()[0]);
     let b = predictor_design(&AccelConfig {
@@ -77,9 +71,7 @@ fn same_configuration_same_bytes_and_plain_ports() {
 
 #[test]
 fn verilator_lint_is_clean() {
-    for cfg in configs() {
-        lint(&predictor_design(&cfg), &cfg.to_string());
-    }
+    each(configs(), predictor_design, lint);
 }
 
 #[test]
@@ -91,18 +83,11 @@ fn ram_lint_is_clean_for_any_depth_and_width() {
 
 #[test]
 fn yosys_synthesizes_without_latches_and_infers_memories() {
-    for cfg in [configs()[0], configs()[2]] {
-        let d = predictor_design(&cfg);
-        // Before `synth` maps small memories to flip-flops: the region-sum
-        // RAM must be recognised as a memory with one write and one read
-        // port (the mask memory is the top's).
-        let pre = format!(
-            "read_verilog {top}.v; hierarchy -top {top}; proc; flatten; opt; memory -nomap; \
-             select -assert-count 1 t:$mem_v2; design -reset;",
-            top = d.top
-        );
-        synthesize_without_latches(&d, &pre, &cfg.to_string());
-    }
+    // The region-sum RAM recognised as a memory with one write and one
+    // read port (the mask memory is the top's).
+    each([configs()[0], configs()[2]], predictor_design, |d, what| {
+        synthesize_inferring_memories(d, 1, what)
+    });
 }
 
 /// `--cc` warnings (UNOPTFLAT) appear only when verilating, not in lint.

@@ -4,22 +4,18 @@
 
 mod common;
 
-use common::{elaborate_without_latches, lint, verilate_clean};
+use common::{elaborate_without_latches, lint, same_bytes_and_plain_ports, verilate_clean};
 use drq_arch::config::PeKind;
 use drq_arch::AccelConfig;
 use drq_hdl::top::top_design;
 
 fn small() -> AccelConfig {
     AccelConfig {
-        rows: 4,
-        cols: 4,
-        region: 2,
-        max_width: 16,
         act_words: 512,
         weight_words: 256,
         mask_words: 256,
         bias_words: 16,
-        ..AccelConfig::default()
+        ..AccelConfig::small()
     }
 }
 
@@ -28,15 +24,8 @@ fn configs() -> Vec<(AccelConfig, &'static str)> {
         (small(), "4x4 R2"),
         (
             AccelConfig {
-                rows: 3,
-                cols: 5,
-                region: 4,
-                a_hi: 6,
-                a_lo: 3,
-                w_hi: 6,
-                w_lo: 2,
                 acc_bits: 48,
-                ..small()
+                ..small().six_tokens_3x5()
             },
             "3x5 R4 A6/3 W6/2 ACC48",
         ),
@@ -52,8 +41,7 @@ fn configs() -> Vec<(AccelConfig, &'static str)> {
 
 #[test]
 fn same_configuration_same_bytes() {
-    let cfg = small();
-    assert_eq!(top_design(&cfg).verilog, top_design(&cfg).verilog);
+    same_bytes_and_plain_ports(|| top_design(&small()), "drq_top", "4x4 R2");
 }
 
 #[test]

@@ -218,6 +218,13 @@ struct ImageCache {
 
 /// Layer `l` of `net` with `choices` (the networks `evaluate` runs: the
 /// last layer has no next_threshold).
+/// Every layer of `net` with its choice ([`layer_of`]).
+fn layers_of(net: &Network, choices: &[LayerChoice]) -> Vec<Layer> {
+    (0..choices.len())
+        .map(|l| layer_of(net, choices, l))
+        .collect()
+}
+
 fn layer_of(net: &Network, choices: &[LayerChoice], l: usize) -> Layer {
     let mut layer = net.layers[l].layer;
     let c = choices[l];
@@ -285,33 +292,34 @@ fn score(
     choices: &[LayerChoice],
     from: usize,
 ) -> (usize, u64) {
-    let layers: Vec<Layer> = (0..choices.len())
-        .map(|l| layer_of(net, choices, l))
-        .collect();
+    let layers = layers_of(net, choices);
     let layers = &layers;
-    let parts: Vec<(usize, u64)> = std::thread::scope(|s| {
-        let hs: Vec<_> = chunks(data.len())
-            .into_iter()
-            .map(|(a, b)| {
-                s.spawn(move || {
-                    let (mut correct, mut cycles) = (0usize, 0u64);
-                    #[allow(clippy::needless_range_loop)]
-                    for i in a..b {
-                        let c = &cache[i];
-                        let (p, tail) = run_tail(cfg, net, layers, from, &c.inputs[from], false);
-                        correct += usize::from(p == usize::from(data.labels[i]));
-                        cycles += c.cycles[..from].iter().sum::<u64>()
-                            + tail.iter().map(|t| t.1).sum::<u64>();
-                    }
-                    (correct, cycles)
-                })
-            })
-            .collect();
+    sum_in_threads(chunks(data.len()).into_iter(), |(a, b)| {
+        let (mut correct, mut cycles) = (0usize, 0u64);
+        #[allow(clippy::needless_range_loop)]
+        for i in a..b {
+            let c = &cache[i];
+            let (p, tail) = run_tail(cfg, net, layers, from, &c.inputs[from], false);
+            correct += usize::from(p == usize::from(data.labels[i]));
+            cycles += c.cycles[..from].iter().sum::<u64>() + tail.iter().map(|t| t.1).sum::<u64>();
+        }
+        (correct, cycles)
+    })
+}
+
+/// `work` on each part in a thread of its own: the sum of their
+/// (correct, cycles).
+fn sum_in_threads<P: Send>(
+    parts: impl Iterator<Item = P>,
+    work: impl Fn(P) -> (usize, u64) + Sync,
+) -> (usize, u64) {
+    let work = &work;
+    std::thread::scope(|s| {
+        let hs: Vec<_> = parts.map(|p| s.spawn(move || work(p))).collect();
         hs.into_iter()
             .map(|h| h.join().expect("calibration thread"))
-            .collect()
-    });
-    parts.iter().fold((0, 0), |(a, b), &(c, d)| (a + c, b + d))
+            .fold((0, 0), |(a, b), (c, d)| (a + c, b + d))
+    })
 }
 
 /// Rerun layers `from..` for every image with `choices` and store the new
@@ -324,38 +332,24 @@ fn refresh(
     choices: &[LayerChoice],
     from: usize,
 ) -> (usize, u64) {
-    let layers: Vec<Layer> = (0..choices.len())
-        .map(|l| layer_of(net, choices, l))
-        .collect();
+    let layers = layers_of(net, choices);
     let layers = &layers;
     let n = data.len();
     let size = chunks(n).first().map_or(1, |c| c.1 - c.0).max(1);
-    let parts: Vec<(usize, u64)> = std::thread::scope(|s| {
-        let hs: Vec<_> = cache
-            .chunks_mut(size)
-            .enumerate()
-            .map(|(ci, part)| {
-                s.spawn(move || {
-                    let (mut correct, mut cycles) = (0usize, 0u64);
-                    for (j, c) in part.iter_mut().enumerate() {
-                        let i = ci * size + j;
-                        let (p, tail) = run_tail(cfg, net, layers, from, &c.inputs[from], true);
-                        for (k, (input, cyc)) in tail.into_iter().enumerate() {
-                            c.inputs[from + k] = input.expect("kept input");
-                            c.cycles[from + k] = cyc;
-                        }
-                        correct += usize::from(p == usize::from(data.labels[i]));
-                        cycles += c.cycles.iter().sum::<u64>();
-                    }
-                    (correct, cycles)
-                })
-            })
-            .collect();
-        hs.into_iter()
-            .map(|h| h.join().expect("calibration thread"))
-            .collect()
-    });
-    parts.iter().fold((0, 0), |(a, b), &(c, d)| (a + c, b + d))
+    sum_in_threads(cache.chunks_mut(size).enumerate(), |(ci, part)| {
+        let (mut correct, mut cycles) = (0usize, 0u64);
+        for (j, c) in part.iter_mut().enumerate() {
+            let i = ci * size + j;
+            let (p, tail) = run_tail(cfg, net, layers, from, &c.inputs[from], true);
+            for (k, (input, cyc)) in tail.into_iter().enumerate() {
+                c.inputs[from + k] = input.expect("kept input");
+                c.cycles[from + k] = cyc;
+            }
+            correct += usize::from(p == usize::from(data.labels[i]));
+            cycles += c.cycles.iter().sum::<u64>();
+        }
+        (correct, cycles)
+    })
 }
 
 fn pct(correct: usize, n: usize) -> f64 {

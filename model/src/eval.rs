@@ -19,8 +19,9 @@ use crate::data::Dataset;
 use crate::float::{argmax, FloatModel};
 use crate::quant::{conv_acc, image_map, thresholds, with_thresholds};
 use drq_arch::AccelConfig;
+use drq_golden::golden::requantize_map;
 use drq_golden::network::{run_network, Network};
-use drq_golden::numerics::{requantize, Quantizer};
+use drq_golden::numerics::Quantizer;
 use drq_golden::tensor::FeatureMap;
 use serde::Serialize;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -199,15 +200,7 @@ pub fn outlier_image(
             .map(|(&v, &h)| q.a_eff(v, h) as i32)
             .collect();
         let acc = conv_acc(l, &a, w, &nl.bias, cfg.acc_bits);
-        x = FeatureMap {
-            c: l.c_out as usize,
-            h: l.ho() as usize,
-            w: l.wo() as usize,
-            data: acc
-                .iter()
-                .map(|&v| requantize(v, l.requant_mult, l.requant_shift, cfg.a_hi))
-                .collect(),
-        };
+        x = requantize_map(cfg, l, &acc);
         logits = acc;
     }
     (argmax(&logits), fractions)

@@ -36,33 +36,9 @@ impl ConvSpec {
 /// (28 -> 14); conv3 3x3 stride 2 pad 1, 16->16 (14 -> 7); classifier conv
 /// 7x7, 16->10 (7 -> 1: the logits).
 pub const ARCH: [ConvSpec; 4] = [
-    ConvSpec {
-        c_in: 1,
-        c_out: 8,
-        side: 28,
-        kernel: 3,
-        stride: 1,
-        padding: 1,
-        relu: true,
-    },
-    ConvSpec {
-        c_in: 8,
-        c_out: 16,
-        side: 28,
-        kernel: 3,
-        stride: 2,
-        padding: 1,
-        relu: true,
-    },
-    ConvSpec {
-        c_in: 16,
-        c_out: 16,
-        side: 14,
-        kernel: 3,
-        stride: 2,
-        padding: 1,
-        relu: true,
-    },
+    conv3x3(1, 8, 28, 1),
+    conv3x3(8, 16, 28, 2),
+    conv3x3(16, 16, 14, 2),
     ConvSpec {
         c_in: 16,
         c_out: 10,
@@ -74,12 +50,47 @@ pub const ARCH: [ConvSpec; 4] = [
     },
 ];
 
+/// A 3 x 3 convolution, padding 1, followed by a ReLU.
+const fn conv3x3(c_in: usize, c_out: usize, side: usize, stride: usize) -> ConvSpec {
+    ConvSpec {
+        c_in,
+        c_out,
+        side,
+        kernel: 3,
+        stride,
+        padding: 1,
+        relu: true,
+    }
+}
+
 /// Weights `[C_out, C_in, K, K]` and bias `[C_out]` of one layer, f32.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FloatLayer {
     pub spec: ConvSpec,
     pub weight: Vec<f32>,
     pub bias: Vec<f32>,
+}
+
+impl FloatModel {
+    /// The layers of [`ARCH`], layer `i`'s (weight, bias) from
+    /// `params(i, spec)`.
+    pub fn from_params<E>(
+        mut params: impl FnMut(usize, &ConvSpec) -> Result<(Vec<f32>, Vec<f32>), E>,
+    ) -> Result<FloatModel, E> {
+        let layers = ARCH
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let (weight, bias) = params(i, s)?;
+                Ok(FloatLayer {
+                    spec: *s,
+                    weight,
+                    bias,
+                })
+            })
+            .collect::<Result<_, E>>()?;
+        Ok(FloatModel { layers })
+    }
 }
 
 /// The trained float network (layers of [`ARCH`]).
@@ -213,20 +224,14 @@ impl FloatModel {
                 .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
                 .collect())
         };
-        let layers = ARCH
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                Ok(FloatLayer {
-                    spec: *s,
-                    weight: get(
-                        &format!("conv{i}.weight"),
-                        vec![s.c_out, s.c_in, s.kernel, s.kernel],
-                    )?,
-                    bias: get(&format!("conv{i}.bias"), vec![s.c_out])?,
-                })
-            })
-            .collect::<anyhow::Result<_>>()?;
-        Ok(FloatModel { layers })
+        FloatModel::from_params(|i, s| {
+            Ok((
+                get(
+                    &format!("conv{i}.weight"),
+                    vec![s.c_out, s.c_in, s.kernel, s.kernel],
+                )?,
+                get(&format!("conv{i}.bias"), vec![s.c_out])?,
+            ))
+        })
     }
 }

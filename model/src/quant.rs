@@ -16,9 +16,10 @@
 use crate::data::Dataset;
 use crate::float::FloatModel;
 use drq_arch::AccelConfig;
+use drq_golden::golden::requantize_map;
 use drq_golden::layer::{Layer, RawLayer};
 use drq_golden::network::{Network, NetworkLayer};
-use drq_golden::numerics::{requantize, wrap_acc};
+use drq_golden::numerics::wrap_acc;
 use drq_golden::tensor::{FeatureMap, Weights};
 use serde::{Deserialize, Serialize};
 
@@ -152,15 +153,7 @@ pub fn run_int8(
         let l = &nl.layer;
         let a: Vec<i32> = x.data.iter().map(|&v| v as i32).collect();
         let acc = conv_acc(l, &a, &nl.weights.data, &nl.bias, cfg.acc_bits);
-        let y = FeatureMap {
-            c: l.c_out as usize,
-            h: l.ho() as usize,
-            w: l.wo() as usize,
-            data: acc
-                .iter()
-                .map(|&v| requantize(v, l.requant_mult, l.requant_shift, cfg.a_hi))
-                .collect(),
-        };
+        let y = requantize_map(cfg, l, &acc);
         outs.push((acc, y.clone()));
         x = y;
     }

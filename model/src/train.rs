@@ -174,20 +174,14 @@ pub fn train(
             t0.elapsed().as_secs_f64()
         ));
     }
-    let layers = ARCH
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            Ok(FloatLayer {
-                spec: *s,
-                weight: p.w[i]
-                    .as_tensor()
-                    .flatten_all()?
-                    .to_dtype(DType::F32)?
-                    .to_vec1()?,
-                bias: p.b[i].as_tensor().to_vec1()?,
-            })
-        })
-        .collect::<candle_core::Result<_>>()?;
-    Ok(FloatModel { layers })
+    FloatModel::from_params(|i, _| {
+        Ok((
+            p.w[i]
+                .as_tensor()
+                .flatten_all()?
+                .to_dtype(DType::F32)?
+                .to_vec1()?,
+            p.b[i].as_tensor().to_vec1()?,
+        ))
+    })
 }

@@ -18,6 +18,16 @@ pub struct Traffic {
     pub stall: f64,
 }
 
+impl Traffic {
+    /// Bubbles and stalls, each with probability `p`.
+    pub fn both(p: f64) -> Traffic {
+        Traffic {
+            bubble: p,
+            stall: p,
+        }
+    }
+}
+
 /// What a tile did in the array.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TileOutcome {

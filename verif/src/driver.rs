@@ -268,59 +268,50 @@ impl Accelerator {
         }
     }
 
+    /// The activation-buffer address of every element of a [C, H, W]
+    /// feature map (pitched rows), in the map's storage order.
+    fn fmap_addrs(&self, c: usize, h: usize, w: usize) -> Vec<u64> {
+        let u = |v: usize| v as u64;
+        cube(c, h, w)
+            .map(|(ci, y, x)| self.cfg.act_addr(u(ci), u(h), u(y), u(x)))
+            .collect()
+    }
+
+    /// The mask-buffer address of every region of a [C, RH, RW] mask
+    /// (pitched rows), in the mask's storage order.
+    fn mask_addrs(&self, c: usize, rh: usize, rw: usize) -> Vec<u64> {
+        let u = |v: usize| v as u64;
+        cube(c, rh, rw)
+            .map(|(ci, ry, rx)| self.cfg.mask_addr(u(ci), u(rh), u(ry), u(rx)))
+            .collect()
+    }
+
     /// Feature map [C, H, W] into an activation buffer (pitched rows).
     pub fn write_fmap(&mut self, b: Buffer, f: &FeatureMap) {
-        let u = |v: usize| v as u64;
-        for c in 0..f.c {
-            for y in 0..f.h {
-                for x in 0..f.w {
-                    let addr = self.cfg.act_addr(u(c), u(f.h), u(y), u(x));
-                    self.write_word(b, addr, f.at(c, y, x));
-                }
-            }
+        for (addr, &v) in self.fmap_addrs(f.c, f.h, f.w).into_iter().zip(&f.data) {
+            self.write_word(b, addr, v);
         }
     }
 
     pub fn read_fmap(&mut self, b: Buffer, c: usize, h: usize, w: usize) -> FeatureMap {
-        let u = |v: usize| v as u64;
-        let mut data = Vec::with_capacity(c * h * w);
-        for ci in 0..c {
-            for y in 0..h {
-                for x in 0..w {
-                    let v = self.read_word(b, self.cfg.act_addr(u(ci), u(h), u(y), u(x)));
-                    data.push(v);
-                }
-            }
-        }
+        let addrs = self.fmap_addrs(c, h, w);
+        let data = addrs.into_iter().map(|a| self.read_word(b, a)).collect();
         FeatureMap { c, h, w, data }
     }
 
     /// Mask [C, RH, RW] into a mask buffer (pitched rows).
     pub fn write_mask(&mut self, b: Buffer, m: &Mask) {
-        let u = |v: usize| v as u64;
-        let [c, rh, rw] = m.shape();
-        for ci in 0..c {
-            for ry in 0..rh {
-                for rx in 0..rw {
-                    let v = m.at(ci, ry, rx);
-                    let addr = self.cfg.mask_addr(u(ci), u(rh), u(ry), u(rx));
-                    self.write_word(b, addr, u32::from(v));
-                }
-            }
+        for (addr, &v) in self.mask_addrs(m.c, m.rh, m.rw).into_iter().zip(&m.data) {
+            self.write_word(b, addr, u32::from(v));
         }
     }
 
     pub fn read_mask(&mut self, b: Buffer, c: usize, rh: usize, rw: usize) -> Mask {
-        let u = |v: usize| v as u64;
-        let mut data = Vec::with_capacity(c * rh * rw);
-        for ci in 0..c {
-            for ry in 0..rh {
-                for rx in 0..rw {
-                    let v = self.read_word(b, self.cfg.mask_addr(u(ci), u(rh), u(ry), u(rx)));
-                    data.push(v & 1 == 1);
-                }
-            }
-        }
+        let addrs = self.mask_addrs(c, rh, rw);
+        let data = addrs
+            .into_iter()
+            .map(|a| self.read_word(b, a) & 1 == 1)
+            .collect();
         Mask { c, rh, rw, data }
     }
 
@@ -342,24 +333,18 @@ impl Accelerator {
     }
 
     pub fn read_acc(&mut self, c: usize, h: usize, w: usize) -> Vec<i64> {
-        let u = |v: usize| v as u64;
         let mut out = Vec::with_capacity(c * h * w);
-        for ci in 0..c {
-            for y in 0..h {
-                for x in 0..w {
-                    let e = self.cfg.act_addr(u(ci), u(h), u(y), u(x));
-                    let lo = u64::from(self.read_word(Buffer::Acc, e));
-                    let v = if self.map.acc_stride == 2 {
-                        let addr = self.map.byte_addr(Buffer::Acc, e) + 4;
-                        let (hi, r) = self.bus.read(addr);
-                        assert_eq!(r, Resp::Okay, "read of acc word {e} (high)");
-                        u64::from(hi) << 32 | lo
-                    } else {
-                        lo
-                    };
-                    out.push(wrap_acc(v as i64, self.cfg.acc_bits));
-                }
-            }
+        for e in self.fmap_addrs(c, h, w) {
+            let lo = u64::from(self.read_word(Buffer::Acc, e));
+            let v = if self.map.acc_stride == 2 {
+                let addr = self.map.byte_addr(Buffer::Acc, e) + 4;
+                let (hi, r) = self.bus.read(addr);
+                assert_eq!(r, Resp::Okay, "read of acc word {e} (high)");
+                u64::from(hi) << 32 | lo
+            } else {
+                lo
+            };
+            out.push(wrap_acc(v as i64, self.cfg.acc_bits));
         }
         out
     }
@@ -430,14 +415,30 @@ impl Accelerator {
     /// needs none and reports all-sensitive, as the golden model does).
     pub fn run_layer(&mut self, layer: &Layer, data: &LayerData) -> Result<HwRun, FitError> {
         check_fits(&self.cfg, layer)?;
+        let predict_in = self.load_layer(layer, data);
+        Ok(self.run_loaded(layer, predict_in))
+    }
+
+    /// Load a first layer from the host, not started: the input into
+    /// `ACT0`, the host's mask (DRQ) into `MASK0`, weights, bias and the
+    /// layer registers. Returns whether the hardware must predict the
+    /// input mask (`MODE.predict_in`).
+    pub fn load_layer(&mut self, layer: &Layer, data: &LayerData) -> bool {
         self.act_sel = false;
         self.mask_sel = false;
         self.write_fmap(Buffer::Act0, &data.input);
-        let predict_in = data.mask.is_none() && self.cfg.pe == PeKind::Drq;
         if let (Some(m), PeKind::Drq) = (&data.mask, self.cfg.pe) {
             self.write_mask(Buffer::Mask0, m);
         }
-        Ok(self.run_loaded(layer, &data.weights, &data.bias, predict_in))
+        self.write_layer(layer, &data.weights, &data.bias);
+        data.mask.is_none() && self.cfg.pe == PeKind::Drq
+    }
+
+    /// Weights, bias and the layer registers.
+    fn write_layer(&mut self, layer: &Layer, weights: &Weights, bias: &[i32]) {
+        self.write_weights(weights);
+        self.write_bias(bias);
+        self.configure(layer);
     }
 
     /// Run the layer after the last one: its input and mask are the last
@@ -456,19 +457,12 @@ impl Accelerator {
         );
         self.act_sel = !self.act_sel;
         self.mask_sel = !self.mask_sel;
-        Ok(self.run_loaded(layer, weights, bias, false))
+        self.write_layer(layer, weights, bias);
+        Ok(self.run_loaded(layer, false))
     }
 
-    fn run_loaded(
-        &mut self,
-        layer: &Layer,
-        weights: &Weights,
-        bias: &[i32],
-        predict_in: bool,
-    ) -> HwRun {
-        self.write_weights(weights);
-        self.write_bias(bias);
-        self.configure(layer);
+    /// Start the loaded `layer`, wait for it and read back what it wrote.
+    fn run_loaded(&mut self, layer: &Layer, predict_in: bool) -> HwRun {
         let predict_out = layer.next_threshold.is_some();
         let status = self.start_and_wait(predict_in, predict_out);
         self.last = Some(*layer);
@@ -505,4 +499,9 @@ impl Accelerator {
             status,
         }
     }
+}
+
+/// Every (c, y, x) of a [c, h, w] tensor, x fastest.
+fn cube(c: usize, h: usize, w: usize) -> impl Iterator<Item = (usize, usize, usize)> {
+    (0..c).flat_map(move |ci| (0..h).flat_map(move |y| (0..w).map(move |x| (ci, y, x))))
 }

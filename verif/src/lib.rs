@@ -10,6 +10,8 @@
 //! * [`icarus`]: one layer of `drq_top` in Icarus Verilog (generated testbench).
 //! * [`regress`]: the seeded co-simulation regression.
 //! * [`mutate`]: mutation analysis of the emitted `drq_top` against the regression.
+//! * [`scoreboard`]: a `drq_top` run against the golden model, every output.
+//! * [`tools`]: Verilator and Yosys launched, their output captured.
 //! * [`vcd`], [`waves`]: waveform dumps and the region-switching picture.
 
 pub mod array_tb;
@@ -21,6 +23,8 @@ pub mod mutate;
 pub mod output_stage_tb;
 pub mod predictor_tb;
 pub mod regress;
+pub mod scoreboard;
 pub mod sim;
+pub mod tools;
 pub mod vcd;
 pub mod waves;

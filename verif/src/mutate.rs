@@ -349,7 +349,7 @@ pub fn run_mutant(nc: &NamedConfig, design: &Design, cases: &[u64]) -> (Verdict,
             }
             Err(msg) => return (Verdict::Killed, format!("case {seed}: {msg}")),
             Ok(hw) => {
-                let diffs = crate::regress::compare(&hw, &gold);
+                let diffs = crate::scoreboard::compare(&hw, &gold);
                 if let Some(d) = diffs.first() {
                     return (Verdict::Killed, format!("case {seed}: {d}"));
                 }
@@ -373,7 +373,7 @@ pub fn run_mutant(nc: &NamedConfig, design: &Design, cases: &[u64]) -> (Verdict,
                 Err(msg) => return (Verdict::Killed, format!("chained after {seed}: {msg}")),
                 Ok(Err(_)) => {}
                 Ok(Ok(hw)) => {
-                    if let Some(d) = crate::regress::compare(&hw, &gold2).first() {
+                    if let Some(d) = crate::scoreboard::compare(&hw, &gold2).first() {
                         return (Verdict::Killed, format!("chained after {seed}: {d}"));
                     }
                 }

@@ -125,14 +125,7 @@ impl PredictorBench {
         m.eval();
         assert!(!m.get_bool("done"), "done right after start");
         // Wait for the clear sweep.
-        let mut start_to_ready = 1;
-        while !m.get_bool("in_ready") {
-            assert!(m.get_bool("busy"), "not ready and not busy after start");
-            clock(m, mem, writes);
-            m.eval();
-            start_to_ready += 1;
-            assert!(start_to_ready < limit, "never ready after start");
-        }
+        let start_to_ready = cycles_until(m, mem, writes, "in_ready", "start", limit);
         // Stream.
         let (mut next, mut stream_cycles) = (0usize, 0u64);
         while next < values.len() {
@@ -170,16 +163,9 @@ impl PredictorBench {
             clock(m, mem, writes);
         }
         // The finish cycle has been clocked.
-        let mut finish_to_done = 1;
         m.set_bool("finish", false);
         m.eval();
-        while !m.get_bool("done") {
-            assert!(m.get_bool("busy"), "neither done nor busy after finish");
-            clock(m, mem, writes);
-            m.eval();
-            finish_to_done += 1;
-            assert!(finish_to_done < limit, "never done after finish");
-        }
+        let finish_to_done = cycles_until(m, mem, writes, "done", "finish", limit);
         assert!(!m.get_bool("in_ready"), "in_ready while done");
         assert!(!m.get_bool("busy"), "busy while done");
         let oversize = m.get_bool("oversize");
@@ -298,4 +284,28 @@ pub fn shuffled(mut order: Vec<Pos>, rng: &mut Rng) -> Vec<Pos> {
         order.swap(i, j);
     }
     order
+}
+
+/// Cycles, counting the one just clocked, until `signal` is high, `busy`
+/// staying high meanwhile; panics after `limit`.
+fn cycles_until(
+    m: &mut Model,
+    mask_mem: &mut [bool],
+    writes: &mut usize,
+    signal: &str,
+    after: &str,
+    limit: u64,
+) -> u64 {
+    let mut n = 1;
+    while !m.get_bool(signal) {
+        assert!(
+            m.get_bool("busy"),
+            "neither {signal} nor busy after {after}"
+        );
+        clock(m, mask_mem, writes);
+        m.eval();
+        n += 1;
+        assert!(n < limit, "never {signal} after {after}");
+    }
+    n
 }

@@ -19,17 +19,17 @@
 
 use crate::axil_bfm::Timing;
 use crate::driver::{check_fits, Accelerator, HwRun};
+use crate::scoreboard::compare;
 use crate::sim::{SimError, SimOptions};
 use drq_arch::config::PeKind;
-use drq_arch::regs::{reg, Buffer};
+use drq_arch::regs::reg;
 use drq_arch::AccelConfig;
 use drq_golden::files::{save_layer_data, LayerFiles};
 use drq_golden::layer::{Layer, RawLayer};
 use drq_golden::rng::Rng;
 use drq_golden::schedule::Counters;
-use drq_golden::tensor::{FeatureMap, Mask};
-use drq_golden::testdata::{random_layer_data, random_mask};
-use drq_golden::{run_layer, LayerData, LayerRun};
+use drq_golden::testdata::{random_layer_data, random_mask, random_shape};
+use drq_golden::{run_layer, LayerData};
 use serde::{Deserialize, Serialize};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
@@ -74,15 +74,11 @@ impl NamedConfig {
 /// top-level tests.
 pub fn cfg_4x4() -> AccelConfig {
     AccelConfig {
-        rows: 4,
-        cols: 4,
-        region: 2,
-        max_width: 16,
         act_words: 2048,
         weight_words: 1024,
         mask_words: 512,
         bias_words: 64,
-        ..AccelConfig::default()
+        ..AccelConfig::small()
     }
 }
 
@@ -95,15 +91,8 @@ pub fn quick_configs() -> Vec<NamedConfig> {
         NamedConfig::new(
             "3x5-r4-a6w6-acc48",
             AccelConfig {
-                rows: 3,
-                cols: 5,
-                region: 4,
-                a_hi: 6,
-                a_lo: 3,
-                w_hi: 6,
-                w_lo: 2,
                 acc_bits: 48,
-                ..c4
+                ..c4.six_tokens_3x5()
             },
         ),
         NamedConfig::new(
@@ -263,15 +252,7 @@ pub fn case_seed(base: u64, config: &str, index: usize) -> u64 {
 /// `verif/tests/top_cosim.rs`).
 pub fn random_layer(rng: &mut Rng, cfg: &AccelConfig) -> Layer {
     loop {
-        let max_w = i64::from(cfg.max_width).min(13);
-        let k = rng.pick(&[1i64, 3, 5]);
-        let p = rng.range(((k - max_w + 1) / 2).max(0), k - 1);
-        let s = rng.pick(&[1i64, 2]);
-        let rows = i64::from(cfg.rows);
-        let th = rng.range(1, rows);
-        let tw = rng.range(1, rows / th);
-        let min_side = (k - 2 * p).max(1);
-        let (h, w) = (rng.range(min_side, 13), rng.range(min_side, max_w));
+        let shape = random_shape(rng, cfg, 13);
         let raw = RawLayer {
             low_shift: rng.range(0, cfg.max_low_shift().into()),
             w_low_shift: rng.range(0, cfg.max_w_low_shift().into()),
@@ -282,15 +263,7 @@ pub fn random_layer(rng: &mut Rng, cfg: &AccelConfig) -> Layer {
             } else {
                 None
             },
-            ..RawLayer::conv(
-                rng.range(1, 4),
-                rng.range(1, 2 * i64::from(cfg.cols) + 1),
-                (h, w),
-                k,
-                s,
-                p,
-                (th, tw),
-            )
+            ..shape.conv(rng.range(1, 4), rng.range(1, 2 * i64::from(cfg.cols) + 1))
         };
         let Ok(layer) = Layer::from_raw(&raw) else {
             continue;
@@ -541,16 +514,8 @@ pub(crate) fn drive(
     let (layer, data) = (&case.layer, &case.data);
     if let Some(cut) = reset_cycle {
         // Load and start as run_layer would (irq off), then reset.
-        let drq = acc.cfg.pe == PeKind::Drq;
-        acc.write_fmap(Buffer::Act0, &data.input);
-        if let (Some(m), true) = (&data.mask, drq) {
-            acc.write_mask(Buffer::Mask0, m);
-        }
-        acc.write_weights(&data.weights);
-        acc.write_bias(&data.bias);
-        acc.configure(layer);
         let mut mode = 0;
-        if data.mask.is_none() && drq {
+        if acc.load_layer(layer, data) {
             mode |= reg::MODE_PREDICT_IN;
         }
         if layer.next_threshold.is_some() {
@@ -575,122 +540,6 @@ pub(crate) fn drive(
         .unwrap_or_else(|e| panic!("the layer was refused: {e}"));
     acc.bus.assert_idle();
     hw
-}
-
-/// The first difference of two sequences: (index, hardware, golden).
-fn first_diff<T: PartialEq + Copy + ToString>(
-    hw: &[T],
-    gold: &[T],
-) -> Option<(usize, String, String)> {
-    if hw.len() != gold.len() {
-        return Some((
-            hw.len().min(gold.len()),
-            format!("{} values", hw.len()),
-            format!("{} values", gold.len()),
-        ));
-    }
-    hw.iter()
-        .zip(gold)
-        .position(|(a, b)| a != b)
-        .map(|i| (i, hw[i].to_string(), gold[i].to_string()))
-}
-
-fn fmap_where(f: &FeatureMap, i: usize) -> String {
-    if f.h == 0 || f.w == 0 {
-        return String::new();
-    }
-    format!(
-        " (c {}, y {}, x {})",
-        i / (f.h * f.w),
-        i / f.w % f.h,
-        i % f.w
-    )
-}
-
-fn mask_where(m: &Mask, i: usize) -> String {
-    if m.rh == 0 || m.rw == 0 {
-        return String::new();
-    }
-    format!(
-        " (c {}, ry {}, rx {})",
-        i / (m.rh * m.rw),
-        i / m.rw % m.rh,
-        i % m.rw
-    )
-}
-
-fn mask_diff(name: &str, hw: &Mask, gold: &Mask, out: &mut Vec<String>) {
-    if hw.shape() != gold.shape() {
-        out.push(format!(
-            "{name}: shape {:?} (hardware), {:?} (golden)",
-            hw.shape(),
-            gold.shape()
-        ));
-        return;
-    }
-    let h: Vec<u8> = hw.data.iter().map(|&b| u8::from(b)).collect();
-    let g: Vec<u8> = gold.data.iter().map(|&b| u8::from(b)).collect();
-    if let Some((i, a, b)) = first_diff(&h, &g) {
-        out.push(format!(
-            "{name} differs at index {i}{}: hardware {a}, golden {b}",
-            mask_where(gold, i)
-        ));
-    }
-}
-
-/// Every difference between the hardware's and the golden model's run, each
-/// naming the field and its first differing index and values.
-pub fn compare(hw: &HwRun, gold: &LayerRun) -> Vec<String> {
-    let mut out = Vec::new();
-    if hw.y.shape() != gold.y.shape() {
-        out.push(format!(
-            "y: shape {:?} (hardware), {:?} (golden)",
-            hw.y.shape(),
-            gold.y.shape()
-        ));
-    } else if let Some((i, a, b)) = first_diff(&hw.y.data, &gold.y.data) {
-        out.push(format!(
-            "y differs at index {i}{}: hardware {a}, golden {b}",
-            fmap_where(&gold.y, i)
-        ));
-    }
-    if let Some((i, a, b)) = first_diff(&hw.acc, &gold.acc) {
-        out.push(format!(
-            "acc differs at index {i}{}: hardware {a}, golden {b}",
-            fmap_where(&gold.y, i)
-        ));
-    }
-    mask_diff("mask_in", &hw.mask_in, &gold.mask_in, &mut out);
-    match (&hw.mask_out, &gold.mask_out) {
-        (Some(h), Some(g)) => mask_diff("mask_out", h, g, &mut out),
-        (None, None) => {}
-        (h, g) => out.push(format!(
-            "mask_out: {} (hardware), {} (golden)",
-            if h.is_some() { "present" } else { "absent" },
-            if g.is_some() { "present" } else { "absent" }
-        )),
-    }
-    let (h, g) = (&hw.counters, &gold.counters);
-    for (name, a, b) in [
-        ("steps_high", h.steps_high, g.steps_high),
-        ("steps_low", h.steps_low, g.steps_low),
-        ("token_cycles", h.token_cycles, g.token_cycles),
-        ("tiles", h.tiles, g.tiles),
-        ("cycles_total", h.cycles_total, g.cycles_total),
-        ("stall_cycles", h.stall_cycles, g.stall_cycles),
-    ] {
-        if a != b {
-            out.push(format!("counter {name}: hardware {a}, golden {b}"));
-        }
-    }
-    let flags = reg::STATUS_DONE | reg::STATUS_HOST_CONFLICT | reg::STATUS_OVERSIZE;
-    if hw.status & flags != reg::STATUS_DONE {
-        out.push(format!(
-            "STATUS {:#x} after the run (expected done, no host_conflict, no oversize)",
-            hw.status
-        ));
-    }
-    out
 }
 
 /// Write `bytes` to `path` under a temporary name, then rename it into place.

@@ -7,7 +7,7 @@ use drq_arch::AccelConfig;
 use drq_golden::layer::RawLayer;
 use drq_golden::replay::Replay;
 use drq_golden::rng::{test_seed, Rng};
-use drq_golden::testdata::{random_layer_data, random_mask};
+use drq_golden::testdata::{layer, random_layer_data, random_mask};
 use drq_golden::{Layer, LayerData};
 use drq_hdl::array::tile_cycles;
 use drq_verif::array_tb::{ArrayBench, Traffic};
@@ -21,26 +21,8 @@ fn cfg(rows: u32, cols: u32) -> AccelConfig {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn layer(
-    cfg: &AccelConfig,
-    c_in: i64,
-    c_out: i64,
-    hw: (i64, i64),
-    k: i64,
-    s: i64,
-    p: i64,
-    tile: (i64, i64),
-    shifts: (i64, i64),
-) -> Layer {
-    let raw = RawLayer {
-        low_shift: shifts.0,
-        w_low_shift: shifts.1,
-        ..RawLayer::conv(c_in, c_out, hw, k, s, p, tile)
-    };
-    let l = Layer::from_raw(&raw).unwrap();
-    l.check(cfg).unwrap();
-    l
+fn array_bench(c: &AccelConfig, name: &str) -> ArrayBench {
+    ArrayBench::new(c, &SimOptions::from_env("array_cosim", name)).unwrap()
 }
 
 /// Random data with edge values often; a random mask with `p_sensitive`.
@@ -91,9 +73,8 @@ fn two_by_two_mixed_tiles() {
     let seed = test_seed("two_by_two_mixed_tiles");
     let mut rng = Rng::new(seed);
     let c = cfg(2, 2);
-    let mut bench =
-        ArrayBench::new(&c, &SimOptions::from_env("array_cosim", "two_by_two")).unwrap();
-    let l = layer(&c, 3, 3, (5, 4), 3, 1, 1, (1, 2), (4, 4));
+    let mut bench = array_bench(&c, "two_by_two");
+    let l = layer(&c, &RawLayer::conv(3, 3, (5, 4), 3, 1, 1, (1, 2)));
     let mut d = data(&mut rng, &c, &l, 0.4);
     // Whatever the seed: channel 0's top region sensitive, channel 1
     // insensitive, so tiles hold both modes (the rest stays random).
@@ -118,11 +99,7 @@ fn square_arrays_random_layers_with_bubbles_and_backpressure() {
             region: rng.pick(&[1, 2, 4, 8]),
             ..cfg(n, n)
         };
-        let mut bench = ArrayBench::new(
-            &c,
-            &SimOptions::from_env("array_cosim", &format!("square_{n}")),
-        )
-        .unwrap();
+        let mut bench = array_bench(&c, &format!("square_{n}"));
         for round in 0..2 {
             let k = rng.pick(&[1i64, 3, 5]);
             let p = rng.range(0, k - 1);
@@ -135,23 +112,22 @@ fn square_arrays_random_layers_with_bubbles_and_backpressure() {
             );
             let l = layer(
                 &c,
-                rng.range(1, 4),
-                rng.range(1, 2 * i64::from(n) + 1),
-                hw,
-                k,
-                s,
-                p,
-                (th, tw),
-                (rng.range(0, 4), rng.range(0, 4)),
+                &RawLayer::conv(
+                    rng.range(1, 4),
+                    rng.range(1, 2 * i64::from(n) + 1),
+                    hw,
+                    k,
+                    s,
+                    p,
+                    (th, tw),
+                )
+                .with_shifts(rng.range(0, 4), rng.range(0, 4)),
             );
             let d = data(&mut rng, &c, &l, 0.35);
             let traffic = if round == 0 {
                 Traffic::default()
             } else {
-                Traffic {
-                    bubble: 0.3,
-                    stall: 0.3,
-                }
+                Traffic::both(0.3)
             };
             eprintln!("{c}: {l:?} traffic {traffic:?}");
             check_layer(&mut bench, &l, &d, traffic, &mut rng, tiles);
@@ -165,35 +141,22 @@ fn non_square_arrays() {
     let mut rng = Rng::new(seed);
     for (rows, cols) in [(3u32, 5u32), (8, 2), (1, 4)] {
         let c = cfg(rows, cols);
-        let mut bench = ArrayBench::new(
-            &c,
-            &SimOptions::from_env("array_cosim", &format!("array_{rows}x{cols}")),
-        )
-        .unwrap();
+        let mut bench = array_bench(&c, &format!("array_{rows}x{cols}"));
         let th = rng.range(1, i64::from(rows));
         let l = layer(
             &c,
-            2,
-            i64::from(cols) + 2,
-            (6, 5),
-            3,
-            1,
-            1,
-            (th, i64::from(rows) / th),
-            (4, 4),
+            &RawLayer::conv(
+                2,
+                i64::from(cols) + 2,
+                (6, 5),
+                3,
+                1,
+                1,
+                (th, i64::from(rows) / th),
+            ),
         );
         let d = data(&mut rng, &c, &l, 0.5);
-        check_layer(
-            &mut bench,
-            &l,
-            &d,
-            Traffic {
-                bubble: 0.2,
-                stall: 0.2,
-            },
-            &mut rng,
-            20,
-        );
+        check_layer(&mut bench, &l, &d, Traffic::both(0.2), &mut rng, 20);
     }
 }
 
@@ -205,8 +168,8 @@ fn all_high_all_low_and_rows_of_mixed_sensitivity_at_the_edges() {
         region: 1,
         ..cfg(4, 4)
     };
-    let mut bench = ArrayBench::new(&c, &SimOptions::from_env("array_cosim", "edges")).unwrap();
-    let l = layer(&c, 2, 4, (4, 4), 3, 1, 1, (2, 2), (4, 4));
+    let mut bench = array_bench(&c, "edges");
+    let l = layer(&c, &RawLayer::conv(2, 4, (4, 4), 3, 1, 1, (2, 2)));
     for (name, p_sens) in [
         ("all HIGH", 1.0f64),
         ("all LOW", 0.0),
@@ -254,17 +217,7 @@ fn all_high_all_low_and_rows_of_mixed_sensitivity_at_the_edges() {
                     assert!(split > 0, "HIGH steps with sensitive and insensitive rows");
                 }
             }
-            check_layer(
-                &mut bench,
-                &l,
-                &d,
-                Traffic {
-                    bubble: 0.1,
-                    stall: 0.1,
-                },
-                &mut rng,
-                usize::MAX,
-            );
+            check_layer(&mut bench, &l, &d, Traffic::both(0.1), &mut rng, usize::MAX);
         }
     }
 }
@@ -277,8 +230,8 @@ fn accumulator_wraps_at_sixteen_bits() {
         acc_bits: 16,
         ..cfg(4, 4)
     };
-    let mut bench = ArrayBench::new(&c, &SimOptions::from_env("array_cosim", "acc16")).unwrap();
-    let l = layer(&c, 8, 4, (4, 4), 3, 1, 1, (2, 2), (4, 4));
+    let mut bench = array_bench(&c, "acc16");
+    let l = layer(&c, &RawLayer::conv(8, 4, (4, 4), 3, 1, 1, (2, 2)));
     let mut d = data(&mut rng, &c, &l, 0.6);
     d.input.data.iter_mut().for_each(|v| *v = 255 - (*v % 7));
     d.weights
@@ -316,32 +269,14 @@ fn other_digit_widths_and_the_int8_baseline() {
             ..cfg(4, 4)
         },
     ] {
-        let mut bench =
-            ArrayBench::new(&c, &SimOptions::from_env("array_cosim", "widths")).unwrap();
+        let mut bench = array_bench(&c, "widths");
         let th = i64::from(c.rows).min(2);
         let l = layer(
             &c,
-            3,
-            5,
-            (5, 6),
-            3,
-            2,
-            1,
-            (th, i64::from(c.rows) / th),
-            (1, 0),
+            &RawLayer::conv(3, 5, (5, 6), 3, 2, 1, (th, i64::from(c.rows) / th)).with_shifts(1, 0),
         );
         let d = data(&mut rng, &c, &l, 0.5);
-        check_layer(
-            &mut bench,
-            &l,
-            &d,
-            Traffic {
-                bubble: 0.15,
-                stall: 0.15,
-            },
-            &mut rng,
-            12,
-        );
+        check_layer(&mut bench, &l, &d, Traffic::both(0.15), &mut rng, 12);
     }
 }
 
@@ -350,8 +285,8 @@ fn reset_mid_tile_leaves_the_array_idle_and_usable() {
     let seed = test_seed("reset_mid_tile_leaves_the_array_idle_and_usable");
     let mut rng = Rng::new(seed);
     let c = cfg(4, 4);
-    let mut bench = ArrayBench::new(&c, &SimOptions::from_env("array_cosim", "reset")).unwrap();
-    let l = layer(&c, 2, 4, (4, 4), 3, 1, 1, (2, 2), (4, 4));
+    let mut bench = array_bench(&c, "reset");
+    let l = layer(&c, &RawLayer::conv(2, 4, (4, 4), 3, 1, 1, (2, 2)));
     let d = data(&mut rng, &c, &l, 0.5);
     let replay = Replay::new(&c, &l, &d).unwrap();
     let tile = replay.tiles().next().unwrap();
@@ -390,7 +325,7 @@ fn waveforms_are_written_when_asked_for() {
         },
     )
     .unwrap();
-    let l = layer(&c, 1, 2, (2, 2), 1, 1, 0, (1, 2), (4, 4));
+    let l = layer(&c, &RawLayer::conv(1, 2, (2, 2), 1, 1, 0, (1, 2)));
     let d = data(&mut rng, &c, &l, 0.5);
     check_layer(&mut bench, &l, &d, Traffic::default(), &mut rng, usize::MAX);
     bench.model.flush_waves();

@@ -17,38 +17,26 @@ use drq_golden::layer::RawLayer;
 use drq_golden::replay::Replay;
 use drq_golden::rng::{test_seed, Rng};
 use drq_golden::tensor::Mask;
-use drq_golden::testdata::{random_layer_data, random_mask};
+use drq_golden::testdata::{self, random_layer_data, random_mask, random_shape};
 use drq_golden::{Layer, LayerData};
 use drq_hdl::controller::layer_cycles;
 use drq_verif::controller_tb::{
     expected_reads, expected_waves, Buffers, ControllerBench, LayerOutcome, Traffic,
 };
 use drq_verif::sim::SimOptions;
+use drq_verif::waves::SPEC_SIGNALS;
 
 /// 4 x 4 array, R = 2, INT8/INT4 tokens (4 per HIGH step).
 fn cfg_a() -> AccelConfig {
-    AccelConfig {
-        rows: 4,
-        cols: 4,
-        region: 2,
-        max_width: 16,
-        ..AccelConfig::default()
-    }
+    AccelConfig::small()
 }
 
 /// 3 x 5 array, R = 4, A 6/3 and W 6/2 (6 tokens per HIGH step, a signed
 /// top weight digit and two unsigned ones), row pitch 16 for W <= 12.
 fn cfg_b() -> AccelConfig {
     AccelConfig {
-        rows: 3,
-        cols: 5,
-        region: 4,
-        a_hi: 6,
-        a_lo: 3,
-        w_hi: 6,
-        w_lo: 2,
         max_width: 12,
-        ..AccelConfig::default()
+        ..AccelConfig::default().six_tokens_3x5()
     }
 }
 
@@ -88,38 +76,9 @@ fn bench(cfg: &AccelConfig, test: &str) -> ControllerBench {
     .unwrap()
 }
 
-#[allow(clippy::too_many_arguments)]
-fn layer(
-    cfg: &AccelConfig,
-    c_in: i64,
-    c_out: i64,
-    hw: (i64, i64),
-    k: i64,
-    s: i64,
-    p: i64,
-    tile: (i64, i64),
-    shifts: (i64, i64),
-    threshold: i64,
-) -> Layer {
-    let l = Layer::from_raw(&RawLayer {
-        c_in,
-        c_out,
-        h: hw.0,
-        w: hw.1,
-        kernel: k,
-        stride: s,
-        padding: p,
-        threshold,
-        low_shift: shifts.0,
-        w_low_shift: shifts.1,
-        requant_mult: 1,
-        requant_shift: 0,
-        tile_h: tile.0,
-        tile_w: tile.1,
-        next_threshold: None,
-    })
-    .unwrap();
-    l.check(cfg).unwrap();
+/// A checked layer no wider than the controller's line buffer.
+fn layer(cfg: &AccelConfig, raw: &RawLayer) -> Layer {
+    let l = testdata::layer(cfg, raw);
     assert!(l.w <= cfg.max_width, "W {} > max_width", l.w);
     l
 }
@@ -224,30 +183,15 @@ fn check(
 /// A random layer for `cfg`: sizes not multiples of R, ROWS or COLS (as
 /// often as not), every kernel, stride and padding, a random tile shape.
 fn random_layer(rng: &mut Rng, cfg: &AccelConfig) -> Layer {
-    let max_w = i64::from(cfg.max_width).min(14);
-    let k = rng.pick(&[1i64, 3, 5]);
-    // Enough padding that a kernel wider than the widest map still fits.
-    let p = rng.range(((k - max_w + 1) / 2).max(0), k - 1);
-    let s = rng.pick(&[1i64, 2]);
-    let rows = i64::from(cfg.rows);
-    let th = rng.range(1, rows);
-    let tw = rng.range(1, rows / th);
-    let min_side = (k - 2 * p).max(1);
-    let hw = (rng.range(min_side, 14), rng.range(min_side, max_w));
+    let shape = random_shape(rng, cfg, 14);
     layer(
         cfg,
-        rng.range(1, 4),
-        rng.range(1, 2 * i64::from(cfg.cols) + 1),
-        hw,
-        k,
-        s,
-        p,
-        (th, tw),
-        (
-            rng.range(0, cfg.max_low_shift().into()),
-            rng.range(0, cfg.max_w_low_shift().into()),
-        ),
-        0,
+        &shape
+            .conv(rng.range(1, 4), rng.range(1, 2 * i64::from(cfg.cols) + 1))
+            .with_shifts(
+                rng.range(0, cfg.max_low_shift().into()),
+                rng.range(0, cfg.max_w_low_shift().into()),
+            ),
     )
 }
 
@@ -305,7 +249,7 @@ fn directed_all_high_all_low_checkerboard() {
     let mut b = bench(&cfg, "directed");
     // No padding, so every step reads a sensitive input: all HIGH. The mask
     // comes from the golden predictor with T = 0 (everything sensitive).
-    let l = layer(&cfg, 2, 5, (7, 9), 3, 1, 0, (2, 2), (4, 4), 0);
+    let l = layer(&cfg, &RawLayer::conv(2, 5, (7, 9), 3, 1, 0, (2, 2)));
     let d = data(&mut rng, &cfg, &l, None);
     let out = check(
         &mut b,
@@ -322,7 +266,10 @@ fn directed_all_high_all_low_checkerboard() {
     );
 
     // All-zero mask: every step LOW, one token each, back to back.
-    let l = layer(&cfg, 3, 4, (9, 7), 5, 2, 2, (1, 3), (2, 1), 0);
+    let l = layer(
+        &cfg,
+        &RawLayer::conv(3, 4, (9, 7), 5, 2, 2, (1, 3)).with_shifts(2, 1),
+    );
     let (rh, rw) = l.mask_in_dims(cfg.region);
     let zero = Mask::filled(3, rh as usize, rw as usize, false);
     let d = data(&mut rng, &cfg, &l, Some(zero));
@@ -334,7 +281,10 @@ fn directed_all_high_all_low_checkerboard() {
     assert_eq!(out.counters.stall_cycles, u64::from(cfg.rows) + 4);
 
     // Checkerboard of sensitive regions, shifted by the channel.
-    let l = layer(&cfg, 2, 3, (10, 11), 3, 1, 1, (4, 1), (3, 2), 0);
+    let l = layer(
+        &cfg,
+        &RawLayer::conv(2, 3, (10, 11), 3, 1, 1, (4, 1)).with_shifts(3, 2),
+    );
     let (rh, rw) = l.mask_in_dims(cfg.region);
     let mut cb = Mask::filled(2, rh as usize, rw as usize, false);
     for c in 0..2 {
@@ -357,7 +307,10 @@ fn directed_all_high_all_low_checkerboard() {
 
     // One-step tiles (K = 1, C_in = 1): a new tile every token, the loop
     // nest wraps every cycle.
-    let l = layer(&cfg, 1, 9, (5, 6), 1, 2, 0, (1, 2), (1, 1), 0);
+    let l = layer(
+        &cfg,
+        &RawLayer::conv(1, 9, (5, 6), 1, 2, 0, (1, 2)).with_shifts(1, 1),
+    );
     let mask = random_mask(&mut rng, &cfg, &l, 0.5);
     let d = data(&mut rng, &cfg, &l, Some(mask));
     let out = check(
@@ -388,7 +341,7 @@ fn waveform_signals_are_in_the_dump() {
         },
     )
     .unwrap();
-    let l = layer(&cfg, 1, 2, (4, 5), 3, 1, 1, (2, 2), (4, 4), 0);
+    let l = layer(&cfg, &RawLayer::conv(1, 2, (4, 5), 3, 1, 1, (2, 2)));
     let mask = random_mask(&mut rng, &cfg, &l, 0.5);
     let d = data(&mut rng, &cfg, &l, Some(mask));
     check(&mut b, &l, &d, Traffic::default(), &mut rng, "waves");
@@ -398,15 +351,7 @@ fn waveform_signals_are_in_the_dump() {
     let core = text
         .find("$scope module core $end")
         .expect("the dump has the core's scope");
-    for name in [
-        "drq_mode_high",
-        "drq_channel",
-        "drq_region_y",
-        "drq_region_x",
-        "drq_k_step",
-        "drq_tile",
-        "drq_token_shift",
-    ] {
+    for name in SPEC_SIGNALS {
         assert!(
             text[core..].contains(&format!(" {name} ")),
             "the core's scope has {name}"
@@ -421,7 +366,10 @@ fn restart_in_the_middle_of_a_layer() {
     let mut rng = Rng::new(seed);
     let cfg = cfg_b();
     let mut b = bench(&cfg, "restart");
-    let first = layer(&cfg, 2, 7, (9, 10), 3, 2, 1, (1, 3), (1, 2), 0);
+    let first = layer(
+        &cfg,
+        &RawLayer::conv(2, 7, (9, 10), 3, 2, 1, (1, 3)).with_shifts(1, 2),
+    );
     let mask = random_mask(&mut rng, &cfg, &first, 0.5);
     let d1 = data(&mut rng, &cfg, &first, Some(mask));
     let replay = Replay::new(&cfg, &first, &d1).unwrap();
@@ -436,7 +384,10 @@ fn restart_in_the_middle_of_a_layer() {
     );
     assert_eq!(partial.busy_cycles, stop);
     // A new start aborts it; the second layer runs from a clean state.
-    let second = layer(&cfg, 1, 3, (6, 5), 5, 1, 3, (3, 1), (0, 0), 0);
+    let second = layer(
+        &cfg,
+        &RawLayer::conv(1, 3, (6, 5), 5, 1, 3, (3, 1)).with_shifts(0, 0),
+    );
     let mask = random_mask(&mut rng, &cfg, &second, 0.5);
     let d2 = data(&mut rng, &cfg, &second, Some(mask));
     check(
@@ -474,15 +425,7 @@ fn default_configuration_16x16() {
     ] {
         let l = layer(
             &cfg,
-            rng.range(1, 3),
-            rng.range(1, 40),
-            hw,
-            k,
-            s,
-            p,
-            tile,
-            (4, 4),
-            0,
+            &RawLayer::conv(rng.range(1, 3), rng.range(1, 40), hw, k, s, p, tile),
         );
         let mask = random_mask(&mut rng, &cfg, &l, 0.4);
         let d = data(&mut rng, &cfg, &l, Some(mask));

@@ -376,24 +376,17 @@ fn random_tiles(cfg: &AccelConfig, test: &str, layers: usize) {
     eprintln!("{test}: {n} elements checked");
 }
 
+/// Each configuration under its own name (its seed and model folder).
 #[test]
-fn random_tiles_default() {
-    random_tiles(&default_cfg(), "random_tiles_default", 40);
-}
-
-#[test]
-fn random_tiles_non_square() {
-    random_tiles(&non_square(), "random_tiles_non_square", 60);
-}
-
-#[test]
-fn random_tiles_acc64_uint16() {
-    random_tiles(&wide(), "random_tiles_acc64_uint16", 30);
-}
-
-#[test]
-fn random_tiles_acc16() {
-    random_tiles(&narrow(), "random_tiles_acc16", 60);
+fn random_tiles_every_configuration() {
+    for (cfg, test, layers) in [
+        (default_cfg(), "random_tiles_default", 40),
+        (non_square(), "random_tiles_non_square", 60),
+        (wide(), "random_tiles_acc64_uint16", 30),
+        (narrow(), "random_tiles_acc16", 60),
+    ] {
+        random_tiles(&cfg, test, layers);
+    }
 }
 
 /// Without bubbles or stalls: one element per cycle, rows back to back, the

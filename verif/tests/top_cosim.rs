@@ -11,10 +11,11 @@ use drq_golden::network::{random_network, run_network};
 use drq_golden::predictor::predict_mask;
 use drq_golden::rng::{test_seed, Rng};
 use drq_golden::testdata::random_layer_data;
-use drq_golden::{run_layer, Layer, LayerRun};
+use drq_golden::{run_layer, Layer};
 use drq_verif::axil_bfm::{Resp, Timing};
-use drq_verif::driver::{check_fits, Accelerator, HwRun};
+use drq_verif::driver::{check_fits, Accelerator};
 use drq_verif::regress::{cfg_4x4, named_config, random_case, Sensitivity};
+use drq_verif::scoreboard::assert_same;
 use drq_verif::sim::SimOptions;
 
 /// The small configurations shared with `drq regress` (`quick_configs`).
@@ -22,28 +23,18 @@ fn named(name: &str) -> AccelConfig {
     named_config(name).unwrap_or_else(|| panic!("no configuration {name}"))
 }
 
-fn accelerator(cfg: &AccelConfig, test: &str, seed: u64, timing: Timing) -> Accelerator {
-    Accelerator::new(cfg, &SimOptions::from_env("top_cosim", test), seed, timing).unwrap()
-}
-
-fn assert_same(hw: &HwRun, gold: &LayerRun, what: &str) {
-    assert_eq!(hw.mask_in, gold.mask_in, "{what}: input mask");
-    assert_eq!(hw.acc, gold.acc, "{what}: accumulators");
-    assert_eq!(hw.y, gold.y, "{what}: outputs");
-    assert_eq!(hw.mask_out, gold.mask_out, "{what}: output mask");
-    assert_eq!(hw.counters, gold.counters, "{what}: counters");
-    assert_eq!(
-        hw.status & (reg::STATUS_DONE | reg::STATUS_HOST_CONFLICT | reg::STATUS_OVERSIZE),
-        reg::STATUS_DONE,
-        "{what}: STATUS {:#x}",
-        hw.status
-    );
+/// The test's random numbers and accelerator, both seeded from its name.
+fn start(cfg: &AccelConfig, test: &str, timing: Timing) -> (Rng, Accelerator) {
+    let seed = test_seed(test);
+    let opts = SimOptions::from_env("top_cosim", test);
+    (
+        Rng::new(seed),
+        Accelerator::new(cfg, &opts, seed, timing).unwrap(),
+    )
 }
 
 fn random_layers(cfg: &AccelConfig, test: &str, layers: usize, timing: Timing) {
-    let seed = test_seed(test);
-    let mut rng = Rng::new(seed);
-    let mut acc = accelerator(cfg, test, seed, timing);
+    let (mut rng, mut acc) = start(cfg, test, timing);
     let kinds = [
         Sensitivity::Some,
         Sensitivity::All,
@@ -138,9 +129,7 @@ fn random_layers_int8_baseline_region_16() {
 fn three_layer_chain_stays_on_chip() {
     let cfg = cfg_4x4();
     let test = "three_layer_chain_stays_on_chip";
-    let seed = test_seed(test);
-    let mut rng = Rng::new(seed);
-    let mut acc = accelerator(&cfg, test, seed, Timing::RANDOM);
+    let (mut rng, mut acc) = start(&cfg, test, Timing::RANDOM);
     for round in 0..2 {
         let (net, input) = loop {
             let (net, input) = random_network(&cfg, &mut rng, 3);
@@ -172,17 +161,12 @@ fn three_layer_chain_stays_on_chip() {
 fn reset_in_the_middle_of_a_layer_leaves_it_idle_and_usable() {
     let cfg = cfg_4x4();
     let test = "reset_in_the_middle_of_a_layer_leaves_it_idle_and_usable";
-    let seed = test_seed(test);
-    let mut rng = Rng::new(seed);
-    let mut acc = accelerator(&cfg, test, seed, Timing::FAST);
+    let (mut rng, mut acc) = start(&cfg, test, Timing::FAST);
     for cut in [3u64, 40, 400] {
         let (layer, data) = random_case(&mut rng, &cfg, Sensitivity::Some);
         let gold = run_layer(&cfg, &layer, &data).unwrap();
         // Load and start, then reset `cut` cycles into the run.
-        acc.write_fmap(Buffer::Act0, &data.input);
-        acc.write_weights(&data.weights);
-        acc.write_bias(&data.bias);
-        acc.configure(&layer);
+        acc.load_layer(&layer, &data);
         acc.write_reg(reg::MODE, reg::MODE_PREDICT_IN | reg::MODE_PREDICT_OUT);
         acc.write_reg(reg::CMD, reg::CMD_START);
         // Inside the run even for a small layer (the run is at least the
@@ -207,15 +191,10 @@ fn reset_in_the_middle_of_a_layer_leaves_it_idle_and_usable() {
 fn buffer_access_while_busy_is_flagged_and_start_while_busy_ignored() {
     let cfg = cfg_4x4();
     let test = "buffer_access_while_busy_is_flagged_and_start_while_busy_ignored";
-    let seed = test_seed(test);
-    let mut rng = Rng::new(seed);
-    let mut acc = accelerator(&cfg, test, seed, Timing::FAST);
+    let (mut rng, mut acc) = start(&cfg, test, Timing::FAST);
     let (layer, data) = random_case(&mut rng, &cfg, Sensitivity::All);
     let gold = run_layer(&cfg, &layer, &data).unwrap();
-    acc.write_fmap(Buffer::Act0, &data.input);
-    acc.write_weights(&data.weights);
-    acc.write_bias(&data.bias);
-    acc.configure(&layer);
+    acc.load_layer(&layer, &data);
     // The phases the golden model counts: the input mask predicted, the
     // output mask when the layer has a next threshold.
     let predict_out = if layer.next_threshold.is_some() {
@@ -253,9 +232,7 @@ fn the_hardware_predicts_the_input_mask_like_the_golden_predictor() {
     // Directed: a checkerboard of bright and dark regions, T between.
     let cfg = cfg_4x4();
     let test = "the_hardware_predicts_the_input_mask_like_the_golden_predictor";
-    let seed = test_seed(test);
-    let mut rng = Rng::new(seed);
-    let mut acc = accelerator(&cfg, test, seed, Timing::FAST);
+    let (mut rng, mut acc) = start(&cfg, test, Timing::FAST);
     let layer = Layer::from_raw(&RawLayer {
         threshold: 100,
         next_threshold: Some(50),
@@ -284,9 +261,7 @@ fn the_hardware_predicts_the_input_mask_like_the_golden_predictor() {
 fn default_configuration_runs_a_layer() {
     let cfg = AccelConfig::default();
     let test = "default_configuration_runs_a_layer";
-    let seed = test_seed(test);
-    let mut rng = Rng::new(seed);
-    let mut acc = accelerator(&cfg, test, seed, Timing::FAST);
+    let (mut rng, mut acc) = start(&cfg, test, Timing::FAST);
     let layer = Layer::from_raw(&RawLayer {
         threshold: 120,
         next_threshold: Some(60),

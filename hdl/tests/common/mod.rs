@@ -1,9 +1,12 @@
-//! Checks every emitted design must pass, shared by the emission tests.
+//! Checks every emitted design must pass, shared by the emission tests:
+//! the same bytes every time with plain ports, Verilator lint, Yosys
+//! without latches. The tools are launched by `drq_verif::tools`.
 
 #![allow(dead_code)]
 
 use drq_hdl::shell::Design;
-use std::process::Command;
+use drq_verif::tools;
+use std::fmt::Display;
 
 /// The design's Verilog and waiver file in a fresh folder.
 pub fn write(design: &Design) -> tempfile::TempDir {
@@ -21,22 +24,64 @@ pub fn write(design: &Design) -> tempfile::TempDir {
     dir
 }
 
+/// `make` twice gives the same bytes; the design's top is `top`, declared
+/// as a module, and every port name is plain (letters, digits, `_`:
+/// Verilator renames `$`). Returns the design for further checks.
+#[track_caller]
+pub fn same_bytes_and_plain_ports(make: impl Fn() -> Design, top: &str, what: &str) -> Design {
+    let d = make();
+    assert_eq!(d.verilog, make().verilog, "{what}: not the same bytes");
+    assert_eq!(d.top, top, "{what}");
+    assert!(
+        d.verilog.contains(&format!("module {top} (")),
+        "{what}: no module {top}"
+    );
+    for p in &d.ports {
+        assert!(
+            p.name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_'),
+            "{what}: port {}",
+            p.name
+        );
+    }
+    d
+}
+
+/// The width of the design's port `name`.
+#[track_caller]
+pub fn width(d: &Design, name: &str) -> u32 {
+    d.ports
+        .iter()
+        .find(|p| p.name == name)
+        .unwrap_or_else(|| panic!("{}: no port {name}", d.top))
+        .width
+}
+
+/// `check(design(c), c)` for every configuration `c` (named by its `Display`).
+pub fn each<C: Display>(
+    configs: impl IntoIterator<Item = C>,
+    design: impl Fn(&C) -> Design,
+    check: impl Fn(&Design, &str),
+) {
+    for c in configs {
+        check(&design(&c), &c.to_string());
+    }
+}
+
 fn verilator(design: &Design, args: &[&str], what: &str) {
     let dir = write(design);
-    let out = Command::new("verilator")
-        .args(args)
-        .args(["--top-module", &design.top])
-        .arg(format!("{}.vlt", design.top))
-        .arg(format!("{}.v", design.top))
-        .current_dir(dir.path())
-        .output()
+    let vlt = format!("{}.vlt", design.top);
+    let v = format!("{}.v", design.top);
+    let top_args = [
+        "--top-module",
+        design.top.as_str(),
+        vlt.as_str(),
+        v.as_str(),
+    ];
+    let run = tools::run("verilator", args.iter().chain(&top_args), dir.path())
         .expect("verilator (apt-get install -y verilator)");
-    let text = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success() && !text.contains("%Warning"),
-        "{} ({what}): {text}",
-        design.top
-    );
+    assert!(run.clean(), "{} ({what}): {}", design.top, run.output);
 }
 
 /// `verilator --lint-only -Wall` with only the emitted waiver file: clean.
@@ -53,18 +98,8 @@ pub fn verilate_clean(design: &Design, what: &str) {
 /// Run a Yosys script on the design's Verilog; it must succeed.
 fn yosys(design: &Design, script: &str, what: &str) {
     let dir = write(design);
-    let out = Command::new("yosys")
-        .args(["-q", "-p", script])
-        .current_dir(dir.path())
-        .output()
-        .expect("yosys (apt-get install -y yosys)");
-    assert!(
-        out.status.success(),
-        "{} ({what}): {}{}",
-        design.top,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let run = tools::yosys(script, None, dir.path()).expect("yosys (apt-get install -y yosys)");
+    assert!(run.success, "{} ({what}): {}", design.top, run.output);
 }
 
 /// Yosys `synth -flatten` with no latch in the result; `pre` runs first on
@@ -75,6 +110,22 @@ pub fn synthesize_without_latches(design: &Design, pre: &str, what: &str) {
         top = design.top
     );
     yosys(design, &script, what);
+}
+
+/// [`synthesize_without_latches`] with nothing before.
+pub fn synthesize(design: &Design, what: &str) {
+    synthesize_without_latches(design, "", what);
+}
+
+/// [`synthesize_without_latches`], and before `synth` maps small memories
+/// to flip-flops, exactly `memories` recognised as memories (`$mem_v2`).
+pub fn synthesize_inferring_memories(design: &Design, memories: usize, what: &str) {
+    let pre = format!(
+        "read_verilog {top}.v; hierarchy -top {top}; proc; flatten; opt; memory -nomap; \
+         select -assert-count {memories} t:$mem_v2; design -reset;",
+        top = design.top
+    );
+    synthesize_without_latches(design, &pre, what);
 }
 
 /// Yosys elaboration only (`proc`, `flatten`): no latch inferred, and
