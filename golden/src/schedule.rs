@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 /// Counters of docs/spec.md §5. The first four follow from the schedule;
 /// `cycles_total` and `stall_cycles` from the cycle formula of `drq_top`
-/// (`crate::cycles`, `docs/top.md`).
+/// (the cycle formula, `cycles.rs`, and `docs/top.md`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counters {
     pub steps_high: u64,
@@ -276,7 +276,13 @@ impl Lowering {
 mod tests {
     use super::*;
     use crate::layer::RawLayer;
-    use crate::testdata::layer;
+
+    /// A layer that fits `cfg` (the lowering does not read the buffers).
+    fn layer(cfg: &AccelConfig, raw: &RawLayer) -> Layer {
+        let l = Layer::from_raw(raw).unwrap();
+        l.check(cfg).unwrap();
+        l
+    }
 
     #[test]
     fn taps_follow_the_spec_reduction_index() {

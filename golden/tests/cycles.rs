@@ -1,0 +1,56 @@
+//! `cycles_total` by hand (docs/spec.md §7): the formula of
+//! `drq_golden::cycles`, through a whole layer run, against cycle counts
+//! worked out on paper. (Here, not in `cycles.rs`, so that the formula's
+//! module does not import the layer run that imports it.)
+
+use drq_golden::golden::run_layer;
+use drq_golden::layer::{Layer, RawLayer};
+use drq_golden::rng::Rng;
+use drq_golden::testdata::random_layer_data;
+use drq_arch::AccelConfig;
+
+fn cfg() -> AccelConfig {
+    AccelConfig::small()
+}
+
+fn cycles(raw: RawLayer) -> u64 {
+    let cfg = cfg();
+    let layer = Layer::from_raw(&raw).unwrap();
+    let data = random_layer_data(&mut Rng::new(1), &cfg, &layer, 100, None);
+    run_layer(&cfg, &layer, &data)
+        .unwrap()
+        .counters
+        .cycles_total
+}
+
+#[test]
+fn one_output_channel_all_high_by_hand() {
+    // 1 x 2 x 2 input, 1 x 1 kernel, 1 x 1 tiles, T = 0 (all HIGH, 4
+    // tokens a step): 4 tiles of 1 step. Per tile: 4 tokens + flush
+    // (4 + 4 - 1 = 7) + drain (rows 3, 2, 1 idle, 1 cycle each; row 0
+    // valid: 4) = 15. Layer: 1 + ROWS 4 + 4 (controller fill) + 4
+    // (output stage) + 1 (write-back) + n_last 1 + 4 * 15 = 75.
+    // Input mask predicted: V 4 + 2 * N 1 + 12 = 18. Total 93.
+    let raw = RawLayer {
+        threshold: 0,
+        ..RawLayer::conv(1, 1, (2, 2), 1, 1, 0, (1, 1))
+    };
+    assert_eq!(cycles(raw), 93);
+}
+
+#[test]
+fn four_output_channels_all_low_with_both_masks_by_hand() {
+    // 1 x 4 x 4 input, 4 output channels, 1 x 1 kernel, 2 x 2 tiles,
+    // T = 300 (nothing sensitive: 1 token a step): 4 tiles of 1 step.
+    // Drain: 4 valid rows of 4 columns, 4 cycles each, the last one
+    // handshaken at cycle 12: 13. Per tile 1 + 7 + 13 = 21. Layer:
+    // 1 + 4 + 9 + 4 + 4 * 21 = 102. Input mask: 16 + 2 * 4 + 12 = 36.
+    // Output mask (N = 4 * 2 * 2 = 16): 16 + 6 before, 16 + 3 after.
+    // Total 102 + 36 + 22 + 19 = 179.
+    let raw = RawLayer {
+        threshold: 300,
+        next_threshold: Some(0),
+        ..RawLayer::conv(1, 4, (4, 4), 1, 1, 0, (2, 2))
+    };
+    assert_eq!(cycles(raw), 179);
+}
