@@ -3,11 +3,11 @@
 //! worked out on paper. (Here, not in `cycles.rs`, so that the formula's
 //! module does not import the layer run that imports it.)
 
+use drq_arch::AccelConfig;
 use drq_golden::golden::run_layer;
 use drq_golden::layer::{Layer, RawLayer};
 use drq_golden::rng::Rng;
 use drq_golden::testdata::random_layer_data;
-use drq_arch::AccelConfig;
 
 fn cfg() -> AccelConfig {
     AccelConfig::small()

@@ -357,8 +357,6 @@ pub struct RegionController {
     pub steps_low: Signal<Out, Word>,
     pub token_cycles: Signal<Out, Word>,
     pub tiles: Signal<Out, Word>,
-    pub stall_cycles: Signal<Out, Word>,
-    pub cycles: Signal<Out, Word>,
     // Waveform names of docs/spec.md §6 (the step whose tokens are offered).
     pub drq_mode_high: Signal<Out, Bit>,
     pub drq_channel: Signal<Out, Word>,
@@ -523,8 +521,6 @@ pub struct RegionController {
     n_low: Reg<Word>,
     n_tokens: Reg<Word>,
     n_tiles: Reg<Word>,
-    n_stall: Reg<Word>,
-    n_cycles: Reg<Word>,
     // Locals.
     /// TH << b and TW << b where stride bit b is set.
     th_term: Vec<Signal<Local, Word>>,
@@ -628,8 +624,6 @@ impl RegionController {
             steps_low: Default::default(),
             token_cycles: Default::default(),
             tiles: Default::default(),
-            stall_cycles: Default::default(),
-            cycles: Default::default(),
             drq_mode_high: Default::default(),
             drq_channel: Default::default(),
             drq_region_y: Default::default(),
@@ -767,8 +761,6 @@ impl RegionController {
             n_low: Default::default(),
             n_tokens: Default::default(),
             n_tiles: Default::default(),
-            n_stall: Default::default(),
-            n_cycles: Default::default(),
             th_term: vec_of(STRIDE_BITS as usize),
             tw_term: vec_of(STRIDE_BITS as usize),
             rdx: vec_of(rows),
@@ -910,9 +902,7 @@ impl Logic for RegionController {
             n_high,
             n_low,
             n_tokens,
-            n_tiles,
-            n_stall,
-            n_cycles
+            n_tiles
         );
         self.cin_q.reset.next = self.reset.val();
         self.cout_q.reset.next = self.reset.val();
@@ -995,8 +985,6 @@ impl Logic for RegionController {
         self.n_low.reset.next = self.reset.val();
         self.n_tokens.reset.next = self.reset.val();
         self.n_tiles.reset.next = self.reset.val();
-        self.n_stall.reset.next = self.reset.val();
-        self.n_cycles.reset.next = self.reset.val();
         self.rom.clock.next = self.clock.val();
         self.rom.reset.next = self.reset.val();
         // S0 holds its counters masked to their widths, so synthesis sees
@@ -1462,21 +1450,12 @@ impl Logic for RegionController {
                 }
             }
         }
-        if self.active.q.val() {
-            self.n_cycles.d.next = (self.n_cycles.q.val() + self.one.val()) & self.count_mask.val();
-            if !self.accept.val() {
-                self.n_stall.d.next =
-                    (self.n_stall.q.val() + self.one.val()) & self.count_mask.val();
-            }
-        }
         self.busy.next = self.active.q.val();
         self.done.next = self.done_q.q.val();
         self.steps_high.next = self.n_high.q.val();
         self.steps_low.next = self.n_low.q.val();
         self.token_cycles.next = self.n_tokens.q.val();
         self.tiles.next = self.n_tiles.q.val();
-        self.stall_cycles.next = self.n_stall.q.val();
-        self.cycles.next = self.n_cycles.q.val();
 
         // ---- `start` latches the layer and restarts everything.
         if self.start.val() {
@@ -1503,8 +1482,6 @@ impl Logic for RegionController {
             self.n_low.d.next = self.zero.val();
             self.n_tokens.d.next = self.zero.val();
             self.n_tiles.d.next = self.zero.val();
-            self.n_stall.d.next = self.zero.val();
-            self.n_cycles.d.next = self.zero.val();
         }
     }
 }
@@ -1594,14 +1571,7 @@ pub fn controller_design(cfg: &AccelConfig) -> Design {
         scalar("tile_oh0", Output, PIXEL_BITS, Zero),
         scalar("tile_ow0", Output, PIXEL_BITS, Zero),
     ]);
-    for name in [
-        "steps_high",
-        "steps_low",
-        "token_cycles",
-        "tiles",
-        "stall_cycles",
-        "cycles",
-    ] {
+    for name in ["steps_high", "steps_low", "token_cycles", "tiles"] {
         ports.push(scalar(name, Output, COUNTER_BITS, Zero));
     }
     ports.extend([

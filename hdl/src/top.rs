@@ -925,24 +925,16 @@ pub fn top_design(cfg: &AccelConfig) -> crate::shell::Design {
 }
 
 /// Outputs of the blocks that the top does not need: the controller's own
-/// status, cycle counters and waveform signals (they stay named signals of
-/// the controller core in every dump), the predictor's busy and its own
-/// mask read port (the top keeps masks in its buffers), and the write
-/// strobes of registers that are plain values.
+/// status and waveform signals (they stay named signals of the controller
+/// core in every dump), the predictor's busy, and the write strobes of
+/// registers that are plain values.
 fn unused_block_outputs_waivers(top: &str) -> String {
     let mut w = String::from(
-        "// Block outputs drq_top does not use (docs/top.md): the controller's own status,\n\
-         // counters and waveform signals, the predictor's busy, and\n\
+        "// Block outputs drq_top does not use (docs/top.md): the controller's own status\n\
+         // and waveform signals, the predictor's busy, and\n\
          // the write strobes of plain configuration registers (the register file reads only CMD's).\n",
     );
-    for name in [
-        "ctrl_busy",
-        "ctrl_cycles",
-        "ctrl_stall_cycles",
-        "ctrl_drq_*",
-        "pred_busy",
-        "write_strobe_*",
-    ] {
+    for name in ["ctrl_busy", "ctrl_drq_*", "pred_busy", "write_strobe_*"] {
         w.push_str(&format!(
             "lint_off -rule UNUSEDSIGNAL -file \"*{top}.v\" -match \"Signal is not used: '{name}'\"\n"
         ));

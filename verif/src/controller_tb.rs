@@ -145,8 +145,6 @@ pub struct HwCounters {
     pub steps_low: u64,
     pub token_cycles: u64,
     pub tiles: u64,
-    pub stall_cycles: u64,
-    pub cycles: u64,
 }
 
 /// Everything one layer did.
@@ -157,6 +155,9 @@ pub struct LayerOutcome {
     pub counters: HwCounters,
     /// Cycles from `start` (exclusive) to `done` (exclusive): `busy` cycles.
     pub busy_cycles: u64,
+    /// Busy cycles in which no token was taken (counted here: the
+    /// controller has no cycle counters of its own, the top counts).
+    pub stall_cycles: u64,
     /// Cycles a token was offered while `in_ready` was low.
     pub held: u64,
     /// Cycles between `start` and the first cycle a token is offered
@@ -276,8 +277,6 @@ impl ControllerBench {
             steps_low: m.get_u64("steps_low"),
             token_cycles: m.get_u64("token_cycles"),
             tiles: m.get_u64("tiles"),
-            stall_cycles: m.get_u64("stall_cycles"),
-            cycles: m.get_u64("cycles"),
         }
     }
 
@@ -317,6 +316,7 @@ impl ControllerBench {
             reads: Vec::new(),
             counters: HwCounters::default(),
             busy_cycles: 0,
+            stall_cycles: 0,
             held: 0,
             first_token: None,
         };
@@ -333,6 +333,7 @@ impl ControllerBench {
             let ready = !rng.chance(traffic.backpressure);
             m.set_bool("in_ready", ready);
             m.eval();
+            let taken = m.get_bool("in_valid") && ready;
             if m.get_bool("in_valid") {
                 out.first_token.get_or_insert(out.busy_cycles);
                 if ready {
@@ -341,6 +342,9 @@ impl ControllerBench {
                 } else {
                     out.held += 1;
                 }
+            }
+            if !taken {
+                out.stall_cycles += 1;
             }
             out.busy_cycles += 1;
             // Reads issued this cycle return their data after the edge.
