@@ -130,9 +130,9 @@ macro_rules! register_table {
                 $($( pub const $field: u32 = (((1u64 << $fwidth) - 1) << $lsb) as u32; )*)?
             )*
             /// Slots of the RW (and W) registers, `0 .. N_RW`.
-            pub const N_RW: usize = super::writable_slots(REGISTERS);
+            pub const N_RW: usize = super::count_slots(REGISTERS, true);
             /// Slots of the RO registers, `N_RW .. N_RW + N_RO`.
-            pub const N_RO: usize = super::total_slots(REGISTERS) - N_RW;
+            pub const N_RO: usize = super::count_slots(REGISTERS, false) - N_RW;
         }
     };
 }
@@ -235,21 +235,13 @@ const fn str_eq(a: &str, b: &str) -> bool {
     true
 }
 
-const fn total_slots(table: &[Register]) -> usize {
+/// Slots of the registers of `table`; with `writable_only`, of the RW
+/// and W ones alone.
+const fn count_slots(table: &[Register], writable_only: bool) -> usize {
     let mut slots = 0;
     let mut i = 0;
     while i < table.len() {
-        slots += table[i].width.slots();
-        i += 1;
-    }
-    slots
-}
-
-const fn writable_slots(table: &[Register]) -> usize {
-    let mut slots = 0;
-    let mut i = 0;
-    while i < table.len() {
-        if !matches!(table[i].access, Access::Ro) {
+        if !writable_only || !matches!(table[i].access, Access::Ro) {
             slots += table[i].width.slots();
         }
         i += 1;

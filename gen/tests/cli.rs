@@ -1,12 +1,14 @@
 //! `drq golden` end to end on files, and every bad-input case: one clear
 //! error naming what is wrong, a non-zero exit, and an untouched output folder.
 
+mod common;
+
 use drq_arch::AccelConfig;
 use drq_golden::files::{save_layer_data, LayerFiles};
 use drq_golden::network::{random_network, Network};
 use drq_golden::npy::{DType, NpyArray};
 use drq_golden::rng::{test_seed, Rng};
-use drq_golden::tensor::{FeatureMap, Mask, Weights};
+use drq_golden::tensor::Mask;
 use drq_golden::{run_layer, Layer, LayerData};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -25,22 +27,7 @@ struct Case {
 fn setup() -> Case {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().to_path_buf();
-    std::fs::write(root.join("layer.json"), LAYER).unwrap();
-    std::fs::write(root.join("accel.toml"), "rows = 8\ncols = 4\nregion = 2\n").unwrap();
-    let mut rng = Rng::new(11);
-    let data = LayerData {
-        input: FeatureMap::from_fn(3, 9, 7, |_, _, _| rng.range(0, 255) as u32),
-        weights: Weights::from_fn(5, 3, 3, |_, _, _, _| rng.range(-128, 127) as i32),
-        bias: (0..5).map(|_| rng.range(-1000, 1000) as i32).collect(),
-        mask: None,
-    };
-    let files = LayerFiles {
-        input: root.join("x.npy"),
-        weights: root.join("w.npy"),
-        bias: root.join("b.npy"),
-        mask: None,
-    };
-    save_layer_data(&AccelConfig::default(), &data, &files).unwrap();
+    let (files, data) = common::write_layer_inputs(&root, LAYER, 11);
     Case {
         _dir: dir,
         root,

@@ -11,12 +11,13 @@
 //! `ru_maxrss` from `wait4` (an upper bound: it includes what the forked
 //! test process held at the fork).
 
+mod common;
+
 use drq_arch::AccelConfig;
-use drq_golden::files::{save_layer_data, LayerFiles};
+use drq_golden::files::LayerFiles;
 use drq_golden::npy::NpyArray;
 use drq_golden::rng::Rng;
 use drq_golden::tensor::{FeatureMap, Mask, Weights};
-use drq_golden::LayerData;
 use std::io::{Read, Write};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -43,24 +44,8 @@ struct Inputs {
 }
 
 fn inputs(root: &Path, seed: u64, next_threshold: Option<u32>) -> Inputs {
-    std::fs::create_dir_all(root).unwrap();
+    let (files, _) = common::write_layer_inputs(root, &layer_json(next_threshold), seed);
     let layer = root.join("layer.json");
-    std::fs::write(&layer, layer_json(next_threshold)).unwrap();
-    std::fs::write(root.join("accel.toml"), "rows = 8\ncols = 4\nregion = 2\n").unwrap();
-    let mut rng = Rng::new(seed);
-    let data = LayerData {
-        input: FeatureMap::from_fn(3, 9, 7, |_, _, _| rng.range(0, 255) as u32),
-        weights: Weights::from_fn(5, 3, 3, |_, _, _, _| rng.range(-128, 127) as i32),
-        bias: (0..5).map(|_| rng.range(-1000, 1000) as i32).collect(),
-        mask: None,
-    };
-    let files = LayerFiles {
-        input: root.join("x.npy"),
-        weights: root.join("w.npy"),
-        bias: root.join("b.npy"),
-        mask: None,
-    };
-    save_layer_data(&AccelConfig::default(), &data, &files).unwrap();
     Inputs {
         root: root.to_path_buf(),
         layer,

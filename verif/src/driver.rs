@@ -169,7 +169,32 @@ pub struct Accelerator {
     pub run_timeout: u64,
 }
 
-fn bit(v: bool, mask: u32) -> u32 {
+/// The layer registers of `layer` and their values, in slot order: what
+/// the host writes before a run (HO and WO computed here: the hardware has
+/// no divider).
+pub fn layer_registers(layer: &Layer) -> [(usize, u32); 17] {
+    [
+        (reg::C_IN, layer.c_in),
+        (reg::C_OUT, layer.c_out),
+        (reg::H, layer.h),
+        (reg::W, layer.w),
+        (reg::KERNEL, layer.kernel),
+        (reg::STRIDE, layer.stride),
+        (reg::PADDING, layer.padding),
+        (reg::TILE_H, layer.tile_h),
+        (reg::TILE_W, layer.tile_w),
+        (reg::LOW_SHIFT, layer.low_shift),
+        (reg::W_LOW_SHIFT, layer.w_low_shift),
+        (reg::THRESHOLD, layer.threshold),
+        (reg::NEXT_THRESHOLD, layer.next_threshold.unwrap_or(0)),
+        (reg::REQUANT_MULT, layer.requant_mult),
+        (reg::REQUANT_SHIFT, layer.requant_shift),
+        (reg::HO, layer.ho()),
+        (reg::WO, layer.wo()),
+    ]
+}
+
+pub(crate) fn bit(v: bool, mask: u32) -> u32 {
     if v {
         mask
     } else {
@@ -351,26 +376,7 @@ impl Accelerator {
 
     /// The layer registers.
     pub fn configure(&mut self, layer: &Layer) {
-        let regs = [
-            (reg::C_IN, layer.c_in),
-            (reg::C_OUT, layer.c_out),
-            (reg::H, layer.h),
-            (reg::W, layer.w),
-            (reg::KERNEL, layer.kernel),
-            (reg::STRIDE, layer.stride),
-            (reg::PADDING, layer.padding),
-            (reg::TILE_H, layer.tile_h),
-            (reg::TILE_W, layer.tile_w),
-            (reg::LOW_SHIFT, layer.low_shift),
-            (reg::W_LOW_SHIFT, layer.w_low_shift),
-            (reg::THRESHOLD, layer.threshold),
-            (reg::NEXT_THRESHOLD, layer.next_threshold.unwrap_or(0)),
-            (reg::REQUANT_MULT, layer.requant_mult),
-            (reg::REQUANT_SHIFT, layer.requant_shift),
-            (reg::HO, layer.ho()),
-            (reg::WO, layer.wo()),
-        ];
-        for (i, v) in regs {
+        for (i, v) in layer_registers(layer) {
             self.write_reg(i, v);
         }
     }

@@ -10,6 +10,7 @@
 //! the golden model field by field. `iverilog` and `vvp` must be installed
 //! (`apt-get install -y iverilog`).
 
+use crate::driver::bit;
 use crate::driver::{check_fits, FitError, HwRun};
 use drq_arch::config::PeKind;
 use drq_arch::regs::{reg, Buffer, WindowMap, ID_VALUE};
@@ -82,14 +83,6 @@ impl Script {
     }
 }
 
-fn bit(v: bool, mask: u32) -> u32 {
-    if v {
-        mask
-    } else {
-        0
-    }
-}
-
 /// The host's operations for one first layer (as `Accelerator::run_layer`).
 fn layer_script(cfg: &AccelConfig, layer: &Layer, data: &LayerData) -> Script {
     let map = WindowMap::new(cfg);
@@ -130,26 +123,7 @@ fn layer_script(cfg: &AccelConfig, layer: &Layer, data: &LayerData) -> Script {
     for (oc, &b) in data.bias.iter().enumerate() {
         s.write(map.byte_addr(Buffer::Bias, oc as u64), b as u32);
     }
-    let regs = [
-        (reg::C_IN, layer.c_in),
-        (reg::C_OUT, layer.c_out),
-        (reg::H, layer.h),
-        (reg::W, layer.w),
-        (reg::KERNEL, layer.kernel),
-        (reg::STRIDE, layer.stride),
-        (reg::PADDING, layer.padding),
-        (reg::TILE_H, layer.tile_h),
-        (reg::TILE_W, layer.tile_w),
-        (reg::LOW_SHIFT, layer.low_shift),
-        (reg::W_LOW_SHIFT, layer.w_low_shift),
-        (reg::THRESHOLD, layer.threshold),
-        (reg::NEXT_THRESHOLD, layer.next_threshold.unwrap_or(0)),
-        (reg::REQUANT_MULT, layer.requant_mult),
-        (reg::REQUANT_SHIFT, layer.requant_shift),
-        (reg::HO, layer.ho()),
-        (reg::WO, layer.wo()),
-    ];
-    for (i, v) in regs {
+    for (i, v) in crate::driver::layer_registers(layer) {
         s.write(4 * i as u64, v);
     }
     let predict_out = layer.next_threshold.is_some();
