@@ -233,88 +233,90 @@ fn shim_source(design: &Design, trace: bool) -> String {
         let _ = writeln!(s, "    (void)p;");
     }
     let _ = writeln!(s, "}}");
-    let _ = writeln!(
-        s,
-        "API void drq_sim_set(void* p, int port, const uint32_t* w) {{"
+    let ports = || design.ports.iter().enumerate();
+    let inputs = || ports().filter(|(_, p)| p.dir == Dir::Input);
+    port_switch(
+        &mut s,
+        top,
+        "void drq_sim_set(void* p, int port, const uint32_t* w)",
+        inputs(),
+        |port| {
+            let n = &port.name;
+            match port.width {
+                0..=32 => format!("t->{n} = w[0]; break;"),
+                33..=64 => format!("t->{n} = (uint64_t)w[0] | ((uint64_t)w[1] << 32); break;"),
+                wide => format!(
+                    "for (int i = 0; i < {}; i++) t->{n}[i] = w[i]; break;",
+                    words(wide)
+                ),
+            }
+        },
+        "break;",
     );
-    let _ = writeln!(
-        s,
-        "    V{top}* t = static_cast<Sim*>(p)->top;\n    switch (port) {{"
-    );
-    for (i, port) in design
-        .ports
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| p.dir == Dir::Input)
-    {
-        let n = &port.name;
-        let body = match port.width {
-            0..=32 => format!("t->{n} = w[0];"),
-            33..=64 => format!("t->{n} = (uint64_t)w[0] | ((uint64_t)w[1] << 32);"),
-            wide => format!(
-                "for (int i = 0; i < {}; i++) t->{n}[i] = w[i];",
-                words(wide)
-            ),
-        };
-        let _ = writeln!(s, "    case {i}: {body} break;");
-    }
-    let _ = writeln!(s, "    default: break;\n    }}\n}}");
     // Ports of at most 64 bits, without the word array.
-    let _ = writeln!(
-        s,
-        "API void drq_sim_set64(void* p, int port, uint64_t v) {{"
+    port_switch(
+        &mut s,
+        top,
+        "void drq_sim_set64(void* p, int port, uint64_t v)",
+        inputs().filter(|(_, p)| p.width <= 64),
+        |port| format!("t->{} = v; break;", port.name),
+        "break;",
     );
-    let _ = writeln!(
-        s,
-        "    V{top}* t = static_cast<Sim*>(p)->top;\n    switch (port) {{"
+    port_switch(
+        &mut s,
+        top,
+        "uint64_t drq_sim_get64(void* p, int port)",
+        ports().filter(|(_, p)| p.width <= 64),
+        |port| format!("return (uint64_t)t->{};", port.name),
+        "return 0;",
     );
-    for (i, port) in design
-        .ports
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| p.dir == Dir::Input && p.width <= 64)
-    {
-        let _ = writeln!(s, "    case {i}: t->{} = v; break;", port.name);
-    }
-    let _ = writeln!(s, "    default: break;\n    }}\n}}");
-    let _ = writeln!(s, "API uint64_t drq_sim_get64(void* p, int port) {{");
-    let _ = writeln!(
-        s,
-        "    V{top}* t = static_cast<Sim*>(p)->top;\n    switch (port) {{"
+    port_switch(
+        &mut s,
+        top,
+        "void drq_sim_get(void* p, int port, uint32_t* w)",
+        ports(),
+        |port| {
+            let n = &port.name;
+            match port.width {
+                0..=32 => format!("w[0] = t->{n}; break;"),
+                33..=64 => {
+                    format!("w[0] = (uint32_t)t->{n}; w[1] = (uint32_t)(t->{n} >> 32); break;")
+                }
+                wide => format!(
+                    "for (int i = 0; i < {}; i++) w[i] = t->{n}[i]; break;",
+                    words(wide)
+                ),
+            }
+        },
+        "break;",
     );
-    for (i, port) in design
-        .ports
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| p.width <= 64)
-    {
-        let _ = writeln!(s, "    case {i}: return (uint64_t)t->{};", port.name);
-    }
-    let _ = writeln!(s, "    default: return 0;\n    }}\n}}");
-    let _ = writeln!(s, "API void drq_sim_get(void* p, int port, uint32_t* w) {{");
-    let _ = writeln!(
-        s,
-        "    V{top}* t = static_cast<Sim*>(p)->top;\n    switch (port) {{"
-    );
-    for (i, port) in design.ports.iter().enumerate() {
-        let n = &port.name;
-        let body = match port.width {
-            0..=32 => format!("w[0] = t->{n};"),
-            33..=64 => format!("w[0] = (uint32_t)t->{n}; w[1] = (uint32_t)(t->{n} >> 32);"),
-            wide => format!(
-                "for (int i = 0; i < {}; i++) w[i] = t->{n}[i];",
-                words(wide)
-            ),
-        };
-        let _ = writeln!(s, "    case {i}: {body} break;");
-    }
-    let _ = writeln!(s, "    default: break;\n    }}\n}}");
     s
+}
+
+/// One function of the shim: a `switch` over the port index, a case per
+/// port of `ports` with `body`'s statement, `default` otherwise.
+fn port_switch<'a>(
+    s: &mut String,
+    top: &str,
+    signature: &str,
+    ports: impl Iterator<Item = (usize, &'a Port)>,
+    body: impl Fn(&Port) -> String,
+    default: &str,
+) {
+    let _ = writeln!(s, "API {signature} {{");
+    let _ = writeln!(
+        s,
+        "    V{top}* t = static_cast<Sim*>(p)->top;\n    switch (port) {{"
+    );
+    for (i, port) in ports {
+        let _ = writeln!(s, "    case {i}: {}", body(port));
+    }
+    let _ = writeln!(s, "    default: {default}\n    }}\n}}");
 }
 
 const CXXFLAGS: &[&str] = &["-O2", "-fPIC", "-fvisibility=hidden", "-std=c++17"];
 
-/// Verilator's options for every model (measured: `docs/figures-verilog.md`).
+/// Verilator's options for every model (measured: `docs/figures.md` §6).
 const VERILATOR_FLAGS: &[&str] = &["-O3"];
 
 /// Extra Verilator options from `$DRQ_VERILATOR_FLAGS` (space-separated;
