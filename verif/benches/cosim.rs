@@ -56,12 +56,7 @@ fn main() {
     };
     let layer = Layer::from_raw(&layer_raw).unwrap();
     let mut rng = Rng::new(3);
-    let data = LayerData {
-        input: FeatureMap::from_fn(16, 16, 16, |_, _, _| rng.range(0, 255) as u32),
-        weights: Weights::from_fn(16, 16, 3, |_, _, _, _| rng.range(-128, 127) as i32),
-        bias: vec![0; 16],
-        mask: None,
-    };
+    let data = random_data(&mut rng, 16, 16);
     let replay = Replay::new(&cfg, &layer, &data).unwrap();
     let mut bench = ArrayBench::new(&cfg, &SimOptions::default()).unwrap();
     let t = Instant::now();
@@ -110,12 +105,7 @@ fn main() {
         })
         .unwrap();
         let mut rng = Rng::new(4);
-        let data = LayerData {
-            input: FeatureMap::from_fn(8, 8, 8, |_, _, _| rng.range(0, 255) as u32),
-            weights: Weights::from_fn(8, 8, 3, |_, _, _, _| rng.range(-128, 127) as i32),
-            bias: vec![0; 8],
-            mask: None,
-        };
+        let data = random_data(&mut rng, 8, 8);
         let gold = drq_golden::run_layer(&cfg, &small, &data).unwrap();
         let c0 = acc.bus.model.cycles();
         let t = Instant::now();
@@ -138,4 +128,15 @@ fn main() {
         );
     }
     let _ = std::fs::remove_dir_all(&cache);
+}
+
+/// Random codes and weights of a `c` -> `c` channel 3 x 3 layer on a
+/// `side` x `side` map, zero bias, no mask.
+fn random_data(rng: &mut Rng, c: usize, side: usize) -> LayerData {
+    LayerData {
+        input: FeatureMap::from_fn(c, side, side, |_, _, _| rng.range(0, 255) as u32),
+        weights: Weights::from_fn(c, c, 3, |_, _, _, _| rng.range(-128, 127) as i32),
+        bias: vec![0; c],
+        mask: None,
+    }
 }
