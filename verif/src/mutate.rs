@@ -356,7 +356,7 @@ pub fn run_mutant(nc: &NamedConfig, design: &Design, cases: &[u64]) -> (Verdict,
             }
         }
         // The layer's output, chained through the other ping-pong halves.
-        if let Some(next) = chained_layer(&case.layer, &gold) {
+        if let Some(next) = crate::regress::chained_layer(&nc.cfg, &case.layer, &gold) {
             let (layer, data) = next;
             let gold2 = match run_layer(&nc.cfg, &layer, &data) {
                 Ok(g) => g,
@@ -381,44 +381,6 @@ pub fn run_mutant(nc: &NamedConfig, design: &Design, cases: &[u64]) -> (Verdict,
         }
     }
     (Verdict::Survived, String::new())
-}
-
-/// A second layer reading `gold`'s output and predicted mask on chip: 1x1,
-/// as many output channels as inputs, when the first layer predicted a mask.
-fn chained_layer(
-    first: &drq_golden::Layer,
-    gold: &drq_golden::LayerRun,
-) -> Option<(drq_golden::Layer, drq_golden::LayerData)> {
-    let mask = gold.mask_out.clone()?;
-    let c = first.c_out;
-    let layer = drq_golden::Layer::from_raw(&drq_golden::layer::RawLayer {
-        threshold: first.next_threshold.unwrap_or(0).into(),
-        requant_shift: 6,
-        ..drq_golden::layer::RawLayer::conv(
-            c.into(),
-            c.into(),
-            (first.ho().into(), first.wo().into()),
-            1,
-            1,
-            0,
-            (first.tile_h.into(), first.tile_w.into()),
-        )
-    })
-    .ok()?;
-    let mut rng = Rng::new(u64::from(c) * 7919 + u64::from(first.ho()));
-    let weights = drq_golden::tensor::Weights {
-        c_out: c as usize,
-        c_in: c as usize,
-        k: 1,
-        data: (0..c * c).map(|_| rng.range(-128, 127) as i32).collect(),
-    };
-    let data = drq_golden::LayerData {
-        input: gold.y.clone(),
-        weights,
-        bias: (0..c).map(|_| rng.range(-500, 500) as i32).collect(),
-        mask: Some(mask),
-    };
-    Some((layer, data))
 }
 
 /// Try to prove a surviving mutant equivalent to the original with Yosys:

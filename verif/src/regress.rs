@@ -739,6 +739,81 @@ fn markdown(summary: &Summary, out: &Path) -> String {
     s
 }
 
+/// The layer chained after a case: it reads the case's output and
+/// predicted mask on chip, through the other ping-pong halves (ACT1,
+/// MASK1): 1x1, as many output channels as inputs, weights and bias drawn
+/// from the case's shape. `None` when the case predicted no mask.
+pub fn chained_layer(
+    cfg: &AccelConfig,
+    first: &drq_golden::Layer,
+    gold: &drq_golden::LayerRun,
+) -> Option<(drq_golden::Layer, drq_golden::LayerData)> {
+    let mask = gold.mask_out.clone()?;
+    let c = first.c_out;
+    let layer = drq_golden::Layer::from_raw(&drq_golden::layer::RawLayer {
+        threshold: first.next_threshold.unwrap_or(0).into(),
+        requant_shift: 6,
+        low_shift: (cfg.a_hi - cfg.a_lo).into(),
+        w_low_shift: (cfg.w_hi - cfg.w_lo).into(),
+        ..drq_golden::layer::RawLayer::conv(
+            c.into(),
+            c.into(),
+            (first.ho().into(), first.wo().into()),
+            1,
+            1,
+            0,
+            (first.tile_h.into(), first.tile_w.into()),
+        )
+    })
+    .ok()?;
+    let mut rng = Rng::new(u64::from(c) * 7919 + u64::from(first.ho()));
+    let (w_min, w_max) = cfg.w_range();
+    let weights = drq_golden::tensor::Weights {
+        c_out: c as usize,
+        c_in: c as usize,
+        k: 1,
+        data: (0..c * c)
+            .map(|_| rng.range(w_min.into(), w_max.into()) as i32)
+            .collect(),
+    };
+    let data = drq_golden::LayerData {
+        input: gold.y.clone(),
+        weights,
+        bias: (0..c).map(|_| rng.range(-500, 500) as i32).collect(),
+        mask: Some(mask),
+    };
+    Some((layer, data))
+}
+
+/// Run the chained layer of a case (if any) on the accelerator that just
+/// ran the case, against the golden model: its differences, prefixed.
+fn chained_diffs(
+    acc: &mut Accelerator,
+    cfg: &AccelConfig,
+    case: &Case,
+    gold: &drq_golden::LayerRun,
+    timeout: u64,
+) -> Vec<String> {
+    let Some((layer, data)) = chained_layer(cfg, &case.layer, gold) else {
+        return Vec::new();
+    };
+    let gold2 = match run_layer(cfg, &layer, &data) {
+        Ok(g) => g,
+        Err(e) => return vec![format!("chained layer: the golden model failed: {e}")],
+    };
+    acc.run_timeout = timeout + gold2.counters.cycles_total * 4;
+    match catch(|| acc.run_next_layer(&layer, &data.weights, &data.bias)) {
+        Err(msg) => vec![format!(
+            "chained layer (ACT1/MASK1): the hardware run failed: {msg}"
+        )],
+        Ok(Err(_)) => Vec::new(),
+        Ok(Ok(hw)) => compare(&hw, &gold2)
+            .into_iter()
+            .map(|d| format!("chained layer (ACT1/MASK1): {d}"))
+            .collect(),
+    }
+}
+
 pub(crate) fn catch<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     catch_unwind(AssertUnwindSafe(f)).map_err(|p| panic_message(&*p))
 }
@@ -811,7 +886,16 @@ pub fn run_regression(
                                 *v ^= 1;
                             }
                         }
-                        let diffs = compare(&hw, g);
+                        let mut diffs = compare(&hw, g);
+                        if diffs.is_empty() {
+                            diffs = chained_diffs(
+                                acc.as_mut().expect("built above"),
+                                cfg,
+                                &case,
+                                g,
+                                timeout,
+                            );
+                        }
                         if diffs.is_empty() {
                             None
                         } else {
@@ -1107,6 +1191,33 @@ mod tests {
         let a = std::fs::read(f.join("layer.json")).unwrap();
         let b = std::fs::read(out2.join("failures").join(&name).join("layer.json")).unwrap();
         assert_eq!(a, b);
+    }
+
+    /// Every case that predicts a mask has a chained layer reading that
+    /// output and mask, and the chained layer fits the configuration.
+    #[test]
+    fn cases_with_a_predicted_mask_get_a_chained_layer() {
+        let mut chained = 0;
+        for nc in quick_configs() {
+            for i in 0..12 {
+                let case = make_case(&nc, case_seed(3, &nc.name, i));
+                let gold = run_layer(&nc.cfg, &case.layer, &case.data).unwrap();
+                match chained_layer(&nc.cfg, &case.layer, &gold) {
+                    None => assert!(gold.mask_out.is_none(), "{} case {i}", nc.name),
+                    Some((layer, data)) => {
+                        chained += 1;
+                        assert_eq!(data.input, gold.y);
+                        assert_eq!(data.mask, gold.mask_out);
+                        assert_eq!(
+                            (layer.c_in, layer.h, layer.w),
+                            (case.layer.c_out, case.layer.ho(), case.layer.wo())
+                        );
+                        run_layer(&nc.cfg, &layer, &data).unwrap();
+                    }
+                }
+            }
+        }
+        assert!(chained > 10, "only {chained} chained layers");
     }
 
     #[test]
