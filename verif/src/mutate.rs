@@ -243,10 +243,10 @@ pub struct Mutant {
 /// each block in turn (so every block is sampled), a random mutation of it.
 pub fn sample(config: &str, verilog: &str, count: usize, seed: u64) -> Vec<Mutant> {
     let all = sites(verilog);
-    let mut by_block: BTreeMap<&str, Vec<&Site>> = BTreeMap::new();
-    for s in &all {
+    let mut by_block: BTreeMap<&str, Vec<(usize, &Site)>> = BTreeMap::new();
+    for (i, s) in all.iter().enumerate() {
         if s.block != "shell" {
-            by_block.entry(s.block.as_str()).or_default().push(s);
+            by_block.entry(s.block.as_str()).or_default().push((i, s));
         }
     }
     let mut rng = Rng::new(seed);
@@ -264,11 +264,11 @@ pub fn sample(config: &str, verilog: &str, count: usize, seed: u64) -> Vec<Mutan
             if out.len() == count {
                 break;
             }
-            if let Some(s) = v.get(round) {
+            if let Some(&(site, s)) = v.get(round) {
                 let m = &s.mutations[rng.range(0, s.mutations.len() as i64 - 1) as usize];
                 out.push(Mutant {
                     config: config.to_string(),
-                    site: all.iter().position(|x| x.line == s.line).unwrap(),
+                    site,
                     line: s.line,
                     module: s.module.clone(),
                     block: s.block.clone(),
@@ -343,41 +343,25 @@ pub fn run_mutant(nc: &NamedConfig, design: &Design, cases: &[u64]) -> (Verdict,
         };
         let timeout = gold.counters.cycles_total * 4 + 10_000;
         let reset = case.reset_cycle(gold.counters.cycles_total);
-        match catch(|| drive(&mut acc, &case, reset, timeout)) {
-            Err(msg) if msg.contains("no interrupt after") => {
-                return (Verdict::Timeout, format!("case {seed}: {msg}"))
-            }
-            Err(msg) => return (Verdict::Killed, format!("case {seed}: {msg}")),
+        let diffs = match catch(|| drive(&mut acc, &case, reset, timeout)) {
+            Err(msg) => vec![format!("the hardware run failed: {msg}")],
             Ok(hw) => {
-                let diffs = crate::scoreboard::compare(&hw, &gold);
-                if let Some(d) = diffs.first() {
-                    return (Verdict::Killed, format!("case {seed}: {d}"));
+                let d = crate::scoreboard::compare(&hw, &gold);
+                if d.is_empty() {
+                    // The layer's output, chained through the other halves.
+                    crate::regress::chained_diffs(&mut acc, &nc.cfg, &case, &gold, timeout)
+                } else {
+                    d
                 }
             }
-        }
-        // The layer's output, chained through the other ping-pong halves.
-        if let Some(next) = crate::regress::chained_layer(&nc.cfg, &case.layer, &gold) {
-            let (layer, data) = next;
-            let gold2 = match run_layer(&nc.cfg, &layer, &data) {
-                Ok(g) => g,
-                Err(_) => continue,
+        };
+        if let Some(d) = diffs.first() {
+            let verdict = if d.contains("no interrupt after") {
+                Verdict::Timeout
+            } else {
+                Verdict::Killed
             };
-            let timeout = gold2.counters.cycles_total * 4 + 10_000;
-            match catch(|| {
-                acc.run_timeout = timeout;
-                acc.run_next_layer(&layer, &data.weights, &data.bias)
-            }) {
-                Err(msg) if msg.contains("no interrupt after") => {
-                    return (Verdict::Timeout, format!("chained after {seed}: {msg}"))
-                }
-                Err(msg) => return (Verdict::Killed, format!("chained after {seed}: {msg}")),
-                Ok(Err(_)) => {}
-                Ok(Ok(hw)) => {
-                    if let Some(d) = crate::scoreboard::compare(&hw, &gold2).first() {
-                        return (Verdict::Killed, format!("chained after {seed}: {d}"));
-                    }
-                }
-            }
+            return (verdict, format!("case {seed}: {d}"));
         }
     }
     (Verdict::Survived, String::new())

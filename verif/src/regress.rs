@@ -787,7 +787,7 @@ pub fn chained_layer(
 
 /// Run the chained layer of a case (if any) on the accelerator that just
 /// ran the case, against the golden model: its differences, prefixed.
-fn chained_diffs(
+pub(crate) fn chained_diffs(
     acc: &mut Accelerator,
     cfg: &AccelConfig,
     case: &Case,
