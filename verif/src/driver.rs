@@ -12,7 +12,10 @@
 use crate::axil_bfm::{AxilMaster, Resp, Timing};
 use crate::sim::{Model, SimError, SimOptions};
 use drq_arch::config::PeKind;
-use drq_arch::regs::{reg, Buffer, WindowMap, ID_VALUE};
+use drq_arch::regs::{
+    reg, rw_bits, Buffer, WindowMap, ADDR_BITS, ID_VALUE, NUM_REGS, WINDOW_BASE,
+};
+use drq_golden::rng::Rng;
 use drq_arch::AccelConfig;
 use drq_golden::golden::{LayerData, LayerRun};
 use drq_golden::layer::Layer;
@@ -165,6 +168,8 @@ pub struct Accelerator {
     mask_sel: bool,
     /// The last layer run (for chaining).
     last: Option<Layer>,
+    /// The MODE the last run was started with.
+    last_mode: u32,
     /// A run not finished within this many cycles fails.
     pub run_timeout: u64,
 }
@@ -230,6 +235,7 @@ impl Accelerator {
             act_sel: false,
             mask_sel: false,
             last: None,
+            last_mode: 0,
             run_timeout: 50_000_000,
         };
         // The constant registers describe the configuration the host was
@@ -390,6 +396,7 @@ impl Accelerator {
             | bit(self.act_sel, reg::MODE_ACT_SEL)
             | bit(self.mask_sel, reg::MODE_MASK_SEL);
         self.write_reg(reg::MODE, mode);
+        self.last_mode = mode;
         self.write_reg(reg::CMD, reg::CMD_START);
         let mut n = 0u64;
         while !self.bus.model.get_bool("irq") {
@@ -504,6 +511,122 @@ impl Accelerator {
             counters,
             status,
         }
+    }
+}
+
+impl Accelerator {
+    /// Host accesses the driver never makes, drawn from `rng` and each
+    /// checked against the register table (docs/spec.md §8, docs/top.md),
+    /// with the accelerator idle after a run of `layer`:
+    /// - every layer register, MODE and CMD read back as written;
+    /// - a byte-strobed write to a layer register merges the strobed bytes
+    ///   (cut to the register's bits), then the value is restored;
+    /// - a write to a read-only register answers SLVERR and changes nothing;
+    /// - unmapped register slots, the gap below the window and the space
+    ///   past the last buffer answer SLVERR, reads with data 0;
+    /// - a window write with a partial strobe answers SLVERR and leaves the
+    ///   word as it was.
+    ///
+    /// Panics (a failed check) with what differed.
+    pub fn probe_host_interface(&mut self, rng: &mut Rng, layer: &Layer) {
+        let mode = self.last_mode;
+        let bits = rw_bits(&self.cfg);
+        let kept = |k: usize, v: u32| v & low_mask(bits[k]);
+        let regs = layer_registers(layer);
+        for &(k, v) in &regs {
+            let got = self.read_reg(k);
+            assert_eq!(got, kept(k, v), "layer register {k} read back after the run");
+        }
+        let got = self.read_reg(reg::MODE);
+        assert_eq!(got, kept(reg::MODE, mode), "MODE read back after the run");
+        // CMD stores its last write (the driver's clear after the run).
+        let got = self.read_reg(reg::CMD);
+        assert_eq!(got, kept(reg::CMD, reg::CMD_CLEAR), "CMD read back after the run");
+
+        // A byte-strobed write to a random layer register.
+        let (k, v) = regs[rng.range(0, regs.len() as i64 - 1) as usize];
+        let data = rng.next_u64() as u32;
+        let strb = rng.range(0, 15) as u8;
+        let addr = 4 * k as u64;
+        let lanes = (0..4)
+            .filter(|b| strb >> b & 1 == 1)
+            .fold(0u32, |m, b| m | 0xFF << (8 * b));
+        assert_eq!(
+            self.bus.write_strobed(addr, data, strb),
+            Resp::Okay,
+            "strobed write of register {k}"
+        );
+        let want = kept(k, (kept(k, v) & !lanes) | (data & lanes));
+        assert_eq!(
+            self.bus.read(addr),
+            (want, Resp::Okay),
+            "register {k} after writing {data:#x} with strobe {strb:#06b} over {v:#x}"
+        );
+        self.write_reg(k, v);
+
+        // A read-only register refuses a write and keeps its value.
+        let ro = rng.range(reg::N_RW as i64, (reg::N_RW + reg::N_RO) as i64 - 1) as u64;
+        let before = self.bus.read(4 * ro);
+        assert_eq!(before.1, Resp::Okay, "read of read-only slot {ro}");
+        assert_eq!(
+            self.bus.write(4 * ro, rng.next_u64() as u32),
+            Resp::SlvErr,
+            "write to read-only slot {ro}"
+        );
+        assert_eq!(self.bus.read(4 * ro), before, "read-only slot {ro} after a write");
+
+        // Unmapped addresses.
+        let first_free = 4 * (reg::N_RW + reg::N_RO) as u64;
+        let regs_end = 4 * u64::from(NUM_REGS);
+        let end = self.map.window_end();
+        let mut unmapped = vec![
+            rng.range(first_free as i64, regs_end as i64 - 1) as u64,
+            rng.range(regs_end as i64, WINDOW_BASE as i64 - 1) as u64,
+        ];
+        if end < 1 << ADDR_BITS {
+            unmapped.push(rng.range(end as i64, (1i64 << ADDR_BITS) - 1) as u64);
+        }
+        for a in unmapped {
+            assert_eq!(self.bus.read(a), (0, Resp::SlvErr), "read of unmapped {a:#x}");
+            assert_eq!(
+                self.bus.write(a, rng.next_u64() as u32),
+                Resp::SlvErr,
+                "write to unmapped {a:#x}"
+            );
+        }
+
+        // A partial window write changes nothing.
+        let b = Buffer::ALL[rng.range(0, Buffer::ALL.len() as i64 - 1) as usize];
+        let words = self.map.words(b);
+        if words == 0 {
+            return;
+        }
+        let index = rng.range(0, words as i64 - 1) as u64;
+        let addr = self.map.byte_addr(b, index);
+        let before = self.bus.read(addr);
+        assert_eq!(before.1, Resp::Okay, "read of {} word {index}", b.name());
+        let strb = rng.range(1, 14) as u8;
+        assert_eq!(
+            self.bus.write_strobed(addr, rng.next_u64() as u32, strb),
+            Resp::SlvErr,
+            "window write with strobe {strb:#06b} to {} word {index}",
+            b.name()
+        );
+        assert_eq!(
+            self.bus.read(addr),
+            before,
+            "{} word {index} after a partial write",
+            b.name()
+        );
+    }
+}
+
+/// The low `bits` bits.
+fn low_mask(bits: u32) -> u32 {
+    if bits >= 32 {
+        u32::MAX
+    } else {
+        (1u32 << bits) - 1
     }
 }
 

@@ -539,6 +539,11 @@ pub(crate) fn drive(
         .run_layer(layer, data)
         .unwrap_or_else(|e| panic!("the layer was refused: {e}"));
     acc.bus.assert_idle();
+    // Error responses and read-backs the driver never provokes, from the
+    // case's bus seed (reproducible, after the run so it is unchanged).
+    let mut probe_rng = Rng::new(case.bus_seed ^ 0x5052_4F42_4553);
+    acc.probe_host_interface(&mut probe_rng, layer);
+    acc.bus.assert_idle();
     hw
 }
 
