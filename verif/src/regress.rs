@@ -83,7 +83,8 @@ pub fn cfg_4x4() -> AccelConfig {
 }
 
 /// The small configurations of `verif/tests/top_cosim.rs`: every region
-/// size, non-square arrays, six tokens a HIGH step, ACC 48, INT8.
+/// size, non-square arrays, six tokens a HIGH step, ACC 48, INT8; each
+/// predictor memory (mask_words) small enough for a case to fill it.
 pub fn quick_configs() -> Vec<NamedConfig> {
     let c4 = cfg_4x4();
     vec![
@@ -92,6 +93,7 @@ pub fn quick_configs() -> Vec<NamedConfig> {
             "3x5-r4-a6w6-acc48",
             AccelConfig {
                 acc_bits: 48,
+                mask_words: 256,
                 ..c4.six_tokens_3x5()
             },
         ),
@@ -101,6 +103,7 @@ pub fn quick_configs() -> Vec<NamedConfig> {
                 rows: 5,
                 cols: 2,
                 region: 8,
+                mask_words: 64,
                 ..c4
             },
         ),
@@ -121,6 +124,7 @@ pub fn quick_configs() -> Vec<NamedConfig> {
                 cols: 2,
                 region: 16,
                 pe: PeKind::Int8,
+                mask_words: 16,
                 ..c4
             },
         ),
@@ -133,6 +137,7 @@ pub fn quick_configs() -> Vec<NamedConfig> {
                 cols: 1,
                 region: 2,
                 acc_bits: 16,
+                mask_words: 256,
                 ..c4
             },
         ),
@@ -285,7 +290,47 @@ pub fn random_case(
     cfg: &AccelConfig,
     sensitivity: Sensitivity,
 ) -> (Layer, LayerData) {
-    let mut layer = random_layer(rng, cfg);
+    let layer = random_layer(rng, cfg);
+    case_data(rng, cfg, layer, sensitivity)
+}
+
+/// The random layer, of [`LARGE_MAP_DRAWS`] drawn, whose predicted output
+/// map has the most regions (it predicts one): cases that fill the
+/// predictor's memory beyond its lower half (docs/verification.md).
+pub fn large_map_layer(rng: &mut Rng, cfg: &AccelConfig) -> Layer {
+    let mut best: Option<(u64, Layer)> = None;
+    for _ in 0..LARGE_MAP_DRAWS {
+        let mut l = random_layer(rng, cfg);
+        if l.next_threshold.is_none() {
+            l.next_threshold = Some(rng.range(0, cfg.a_max().into()) as u32);
+        }
+        // As many output channels as the buffers hold (up to 64).
+        for c_out in (l.c_out..=64).rev() {
+            let wider = Layer { c_out, ..l };
+            if wider.check(cfg).is_ok() && check_fits(cfg, &wider).is_ok() {
+                l = wider;
+                break;
+            }
+        }
+        let n = drq_golden::cycles::regions(cfg, l.c_out, l.ho(), l.wo());
+        if best.as_ref().is_none_or(|(m, _)| n > *m) {
+            best = Some((n, l));
+        }
+    }
+    best.expect("LARGE_MAP_DRAWS > 0").1
+}
+
+/// Layers drawn for one [`large_map_layer`].
+pub const LARGE_MAP_DRAWS: usize = 48;
+
+/// Data of `layer` and its threshold for the given sensitivity (see
+/// [`random_case`]).
+fn case_data(
+    rng: &mut Rng,
+    cfg: &AccelConfig,
+    mut layer: Layer,
+    sensitivity: Sensitivity,
+) -> (Layer, LayerData) {
     let mut data = random_layer_data(rng, cfg, &layer, 1 << 12, None);
     layer.threshold = match sensitivity {
         Sensitivity::All => 0,
@@ -311,7 +356,13 @@ pub fn make_case(config: &NamedConfig, case_seed: u64) -> Case {
         2 | 3 => Sensitivity::Some,
         _ => Sensitivity::HostMask,
     };
-    let (layer, data) = random_case(&mut rng, cfg, sensitivity);
+    // One case in four fills the predictor's memory as far as it can.
+    let layer = if rng.chance(0.25) {
+        large_map_layer(&mut rng, cfg)
+    } else {
+        random_layer(&mut rng, cfg)
+    };
+    let (layer, data) = case_data(&mut rng, cfg, layer, sensitivity);
     let timing = rng.pick(&[BusTiming::Fast, BusTiming::Random, BusTiming::Backpressure]);
     let reset = rng.chance(0.25);
     let draw = rng.range(1, 500) as u64;
@@ -1055,6 +1106,7 @@ fn describe_cfg(c: &AccelConfig) -> String {
 mod tests {
     use super::*;
     use drq_golden::rng::test_seed;
+    use drq_golden::cycles::regions;
 
     fn opts(out: &Path, seed: u64, configs: Vec<NamedConfig>, cases: usize) -> RegressOptions {
         RegressOptions {
@@ -1223,6 +1275,38 @@ mod tests {
             }
         }
         assert!(chained > 10, "only {chained} chained layers");
+    }
+
+    /// Within the first ten cases of every configuration (what `drq
+    /// mutate` runs by default), one predicts a map with more regions
+    /// than half the predictor's memory, so its upper addresses are used.
+    #[test]
+    fn cases_use_the_upper_half_of_the_predictor_memory() {
+        for nc in quick_configs() {
+            let cfg = &nc.cfg;
+            let most = (0..10)
+                .map(|i| {
+                    let case = make_case(&nc, case_seed(1, &nc.name, i));
+                    let l = &case.layer;
+                    let pin = case.data.mask.is_none() && cfg.pe == PeKind::Drq;
+                    let n_in = if pin { regions(cfg, l.c_in, l.h, l.w) } else { 0 };
+                    let n_out = if l.next_threshold.is_some() {
+                        regions(cfg, l.c_out, l.ho(), l.wo())
+                    } else {
+                        0
+                    };
+                    n_in.max(n_out)
+                })
+                .max()
+                .unwrap();
+            println!("{}: at most {most} regions of {}", nc.name, cfg.mask_words);
+            assert!(
+                2 * most > u64::from(cfg.mask_words),
+                "{}: at most {most} regions predicted, the memory has {}",
+                nc.name,
+                cfg.mask_words
+            );
+        }
     }
 
     #[test]
