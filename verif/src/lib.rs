@@ -7,6 +7,8 @@
 //! * [`array_tb`], [`controller_tb`], [`output_stage_tb`], [`predictor_tb`]:
 //!   block testbenches.
 //! * [`driver`]: runs layers and networks on `drq_top` over its host bus.
+//! * [`host_checks`]: directed checks of the host interface (error responses,
+//!   reads while busy, oversize maps).
 //! * [`icarus`]: one layer of `drq_top` in Icarus Verilog (generated testbench).
 //! * [`regress`]: the seeded co-simulation regression.
 //! * [`mutate`]: mutation analysis of the emitted `drq_top` against the regression.
@@ -18,6 +20,7 @@ pub mod array_tb;
 pub mod axil_bfm;
 pub mod controller_tb;
 pub mod driver;
+pub mod host_checks;
 pub mod icarus;
 pub mod mutate;
 pub mod output_stage_tb;

@@ -14,8 +14,10 @@
 //!    runs against it: `cases` regression cases of the configuration
 //!    (random layers, sensitivities, bus timings and mid-layer resets, as
 //!    `drq regress`) and a chained layer through the other ping-pong
-//!    halves. Killed: a case differs from the golden model, a check of the
-//!    bus or the driver fails, or the model does not build. Timeout: a run
+//!    halves, then the directed checks of [`crate::host_checks`] (error
+//!    responses, buffer reads while busy, an oversize output map).
+//!    Killed: a case differs from the golden model, a check of the bus,
+//!    the driver or the host checks fails, or the model does not build. Timeout: a run
 //!    exceeds its cycle budget. Survived: every case passes.
 //! 4. **Equivalence.** A survivor is given to Yosys: the mutated module
 //!    against the original (`equiv_make`, `equiv_simple`, `equiv_induct`);
@@ -363,6 +365,16 @@ pub fn run_mutant(nc: &NamedConfig, design: &Design, cases: &[u64]) -> (Verdict,
             };
             return (verdict, format!("case {seed}: {d}"));
         }
+    }
+    // The directed host-interface checks the layer runs never provoke.
+    let seed = cases.first().copied().unwrap_or(1);
+    if let Err(msg) = catch(|| crate::host_checks::all(&mut acc, seed)) {
+        let verdict = if msg.contains("no interrupt") {
+            Verdict::Timeout
+        } else {
+            Verdict::Killed
+        };
+        return (verdict, format!("host checks: {msg}"));
     }
     (Verdict::Survived, String::new())
 }
