@@ -12,6 +12,7 @@
 //! * [`icarus`]: one layer of `drq_top` in Icarus Verilog (generated testbench).
 //! * [`regress`]: the seeded co-simulation regression.
 //! * [`mutate`]: mutation analysis of the emitted `drq_top` against the regression.
+//! * [`liveness`]: the cone of influence of the top's outputs (dead logic).
 //! * [`scoreboard`]: a `drq_top` run against the golden model, every output.
 //! * [`tools`]: Verilator and Yosys launched, their output captured.
 //! * [`vcd`], [`waves`]: waveform dumps and the region-switching picture.
@@ -22,6 +23,7 @@ pub mod controller_tb;
 pub mod driver;
 pub mod host_checks;
 pub mod icarus;
+pub mod liveness;
 pub mod mutate;
 pub mod output_stage_tb;
 pub mod predictor_tb;

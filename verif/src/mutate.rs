@@ -21,12 +21,16 @@
 //!    exceeds its cycle budget. Survived: every case passes.
 //! 4. **Equivalence.** A survivor is given to Yosys: the mutated module
 //!    against the original (`equiv_make`, `equiv_simple`, `equiv_induct`);
-//!    proven equivalent mutants are not faults and leave the score.
+//!    failing that, a survivor whose assigned signal is outside the cone
+//!    of influence of the top's outputs in every instance
+//!    ([`crate::liveness`]) is equivalent too. Proven equivalent mutants
+//!    are not faults and leave the score.
 //!
 //! The report (`report.json`, `report.md`) gives the score per block and
 //! configuration and every survivor's site.
 
 use crate::driver::Accelerator;
+use crate::liveness::{assigned_signal, Liveness};
 use crate::regress::{catch, drive, make_case, NamedConfig};
 use crate::sim::{Model, SimOptions};
 use drq_golden::rng::Rng;
@@ -513,6 +517,10 @@ pub fn run_mutation(
     std::panic::set_hook(Box::new(|_| {}));
     let next = std::sync::atomic::AtomicUsize::new(0);
     let results = std::sync::Mutex::new(Vec::with_capacity(total));
+    // The cone of influence of each configuration's outputs, computed for
+    // its first survivor that a module-level proof leaves open.
+    let cones: std::sync::Mutex<BTreeMap<String, Result<Liveness, String>>> =
+        std::sync::Mutex::new(BTreeMap::new());
     std::thread::scope(|s| {
         for _ in 0..opts.jobs.max(1) {
             s.spawn(|| loop {
@@ -531,6 +539,25 @@ pub fn run_mutation(
                         Ok(true) => verdict = Verdict::Equivalent,
                         Ok(false) => detail = "not proven equivalent by Yosys".into(),
                         Err(e) => detail = e,
+                    }
+                    if verdict == Verdict::Survived {
+                        if let Some(sig) = assigned_signal(&m.original) {
+                            let mut c = cones.lock().unwrap();
+                            let cone = c.entry(m.config.clone()).or_insert_with(|| {
+                                Liveness::compute(
+                                    &design.verilog,
+                                    &design.top,
+                                    &scratch.join("cone").join(&m.config),
+                                )
+                            });
+                            if matches!(cone, Ok(l) if l.is_dead(&m.module, sig)) {
+                                verdict = Verdict::Equivalent;
+                                detail = format!(
+                                    "{sig} reaches no output of {} (cone of influence)",
+                                    design.top
+                                );
+                            }
+                        }
                     }
                 }
                 progress(&format!(
