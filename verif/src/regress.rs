@@ -84,7 +84,8 @@ pub fn cfg_4x4() -> AccelConfig {
 
 /// The small configurations of `verif/tests/top_cosim.rs`: every region
 /// size, non-square arrays, six tokens a HIGH step, ACC 48, INT8; each
-/// predictor memory (mask_words) small enough for a case to fill it.
+/// predictor memory (mask_words) small enough for a case to fill it and
+/// for a layer to outgrow it (`STATUS.oversize`).
 pub fn quick_configs() -> Vec<NamedConfig> {
     let c4 = cfg_4x4();
     vec![
@@ -93,7 +94,7 @@ pub fn quick_configs() -> Vec<NamedConfig> {
             "3x5-r4-a6w6-acc48",
             AccelConfig {
                 acc_bits: 48,
-                mask_words: 256,
+                mask_words: 128,
                 ..c4.six_tokens_3x5()
             },
         ),
@@ -113,7 +114,7 @@ pub fn quick_configs() -> Vec<NamedConfig> {
                 rows: 2,
                 cols: 3,
                 region: 1,
-                mask_words: 2048,
+                mask_words: 1024,
                 ..c4
             },
         ),

@@ -66,7 +66,9 @@ fn host_checks_pass_on_every_small_configuration() {
         host_checks::buffer_reads_while_busy(&mut acc, &mut rng);
         if host_checks::oversize_output_map(&mut acc, &mut rng) {
             oversize += 1;
+        } else {
+            println!("{}: no layer has an oversize output map", nc.name);
         }
     }
-    assert!(oversize >= 4, "only {oversize} configurations can be oversized");
+    assert_eq!(oversize, quick_configs().len(), "configurations without an oversize map");
 }
