@@ -40,16 +40,17 @@ pub fn instance_paths(verilog: &str, top: &str) -> BTreeMap<String, Vec<String>>
             modules.insert(current.clone());
             continue;
         }
-        let t = line.trim();
-        let mut words = t.split_whitespace();
+        // `<module> <instance>(` or `<module> <instance> (`.
+        let Some(head) = line.trim().strip_suffix('(') else {
+            continue;
+        };
+        let mut words = head.split_whitespace();
         if let (Some(m), Some(inst), None) = (words.next(), words.next(), words.next()) {
-            if let Some(inst) = inst.strip_suffix('(') {
-                if m.starts_with(top) && !inst.is_empty() {
-                    children
-                        .entry(current.clone())
-                        .or_default()
-                        .push((m.to_string(), inst.to_string()));
-                }
+            if m.starts_with(top) {
+                children
+                    .entry(current.clone())
+                    .or_default()
+                    .push((m.to_string(), inst.to_string()));
             }
         }
     }
@@ -146,7 +147,7 @@ mod tests {
     use super::*;
 
     const TWO_LEVELS: &str = "module top(a, y);\n    input wire a;\n    output wire y;\n    \
-        top_leaf u0(\n        .i(a),\n        .o(y)\n    );\n    top_leaf u1(\n        .i(a),\n        .o()\n    );\nendmodule\n\
+        top_leaf u0 (\n        .i(a),\n        .o(y)\n    );\n    top_leaf u1(\n        .i(a),\n        .o()\n    );\nendmodule\n\
         module top_leaf(i, o);\n    input wire i;\n    output reg o;\n    reg unused;\n    \
         always @(*) begin\n        o = i;\n        unused = ~i;\n    end\nendmodule\n";
 
@@ -157,6 +158,21 @@ mod tests {
         let mut leaf = p["top_leaf"].clone();
         leaf.sort();
         assert_eq!(leaf, vec!["u0".to_string(), "u1".to_string()]);
+    }
+
+    /// On an emitted top: the controller sits at `core.ctrl`, and a module
+    /// shared by many instances (a PE) has one path per instance.
+    #[test]
+    fn instance_paths_of_an_emitted_top() {
+        let cfg = crate::regress::cfg_4x4();
+        let design = drq_hdl::top::top_design(&cfg);
+        let p = instance_paths(&design.verilog, &design.top);
+        assert_eq!(p["drq_top_core_ctrl"], vec!["core.ctrl".to_string()]);
+        let pes = p
+            .iter()
+            .find(|(m, _)| m.ends_with("_mesh_pes"))
+            .expect("the PE module");
+        assert_eq!(pes.1.len(), (cfg.rows * cfg.cols) as usize);
     }
 
     #[test]
