@@ -221,17 +221,46 @@ struct ReadJob {
     resp: Option<(u32, Resp)>,
 }
 
-/// Transactions in flight (at most one write and one read).
+/// Transactions in flight: writes and reads in issue order. Each channel
+/// (AW, W, AR) presents its oldest job not yet handshaken, so the next
+/// write's AW and W may be offered while an earlier B is still pending
+/// (up to [`MAX_OUTSTANDING`] unanswered per direction); responses are
+/// matched to the oldest unanswered job.
 #[derive(Debug, Default)]
 pub struct Flight {
-    write: Option<WriteJob>,
-    read: Option<ReadJob>,
+    writes: Vec<WriteJob>,
+    reads: Vec<ReadJob>,
 }
+
+/// Unanswered writes (reads) the master lets be outstanding at once.
+pub const MAX_OUTSTANDING: usize = 4;
 
 impl Flight {
     fn done(&self) -> bool {
-        self.write.as_ref().is_none_or(|w| w.resp.is_some())
-            && self.read.as_ref().is_none_or(|r| r.resp.is_some())
+        self.writes.iter().all(|w| w.resp.is_some()) && self.reads.iter().all(|r| r.resp.is_some())
+    }
+    /// Index of the oldest write whose AW (W) is not handshaken yet, if
+    /// the outstanding limit lets it be offered.
+    fn next_aw(&self) -> Option<usize> {
+        let answered = self.writes.iter().filter(|w| w.resp.is_some()).count();
+        self.writes
+            .iter()
+            .position(|w| !w.aw_done)
+            .filter(|&k| k < answered + MAX_OUTSTANDING)
+    }
+    fn next_w(&self) -> Option<usize> {
+        let answered = self.writes.iter().filter(|w| w.resp.is_some()).count();
+        self.writes
+            .iter()
+            .position(|w| !w.w_done)
+            .filter(|&k| k < answered + MAX_OUTSTANDING)
+    }
+    fn next_ar(&self) -> Option<usize> {
+        let answered = self.reads.iter().filter(|r| r.resp.is_some()).count();
+        self.reads
+            .iter()
+            .position(|r| !r.ar_done)
+            .filter(|&k| k < answered + MAX_OUTSTANDING)
     }
 }
 
@@ -247,6 +276,9 @@ pub struct Coverage {
     pub r_stalls: u64,
     /// Cycles with a write and a read both in flight.
     pub overlapped: u64,
+    /// Cycles in which AWVALID, WVALID or ARVALID carried a transaction
+    /// while an earlier one of the same direction was unanswered.
+    pub pipelined: u64,
 }
 
 /// The AXI4-Lite master.
@@ -354,21 +386,33 @@ impl AxilMaster {
 
     /// Start a write and/or a read (nothing else may be in flight).
     pub fn start(&mut self, write: Option<WriteOp>, read: Option<u64>) -> Flight {
-        let write = write.map(|op| WriteJob {
-            op,
-            aw_wait: self.delay(),
-            w_wait: self.delay(),
-            aw_done: false,
-            w_done: false,
-            resp: None,
-        });
-        let read = read.map(|addr| ReadJob {
-            addr,
-            ar_wait: self.delay(),
-            ar_done: false,
-            resp: None,
-        });
-        Flight { write, read }
+        self.start_many(write.as_slice(), read.as_slice())
+    }
+
+    /// Start writes and reads, each direction in the given order, with up
+    /// to [`MAX_OUTSTANDING`] of each unanswered at a time.
+    pub fn start_many(&mut self, writes: &[WriteOp], reads: &[u64]) -> Flight {
+        let writes = writes
+            .iter()
+            .map(|&op| WriteJob {
+                op,
+                aw_wait: self.delay(),
+                w_wait: self.delay(),
+                aw_done: false,
+                w_done: false,
+                resp: None,
+            })
+            .collect();
+        let reads = reads
+            .iter()
+            .map(|&addr| ReadJob {
+                addr,
+                ar_wait: self.delay(),
+                ar_done: false,
+                resp: None,
+            })
+            .collect();
+        Flight { writes, reads }
     }
 
     /// One clock cycle of the transactions in `f`.
@@ -378,19 +422,22 @@ impl AxilMaster {
         let mut awaddr = garbage & ((1 << ADDR_BITS) - 1);
         let mut araddr = (garbage >> 24) & ((1 << ADDR_BITS) - 1);
         let (mut wdata, mut wstrb) = (garbage >> 32, (garbage >> 8) & 0xF);
-        if let Some(w) = &f.write {
-            if !w.aw_done && w.aw_wait == 0 {
+        let (aw_job, w_job, ar_job) = (f.next_aw(), f.next_w(), f.next_ar());
+        if let Some(w) = aw_job.map(|k| &f.writes[k]) {
+            if w.aw_wait == 0 {
                 awvalid = true;
                 awaddr = w.op.addr;
             }
-            if !w.w_done && w.w_wait == 0 {
+        }
+        if let Some(w) = w_job.map(|k| &f.writes[k]) {
+            if w.w_wait == 0 {
                 wvalid = true;
                 wdata = u64::from(w.op.data);
                 wstrb = u64::from(w.op.strb);
             }
         }
-        if let Some(r) = &f.read {
-            if !r.ar_done && r.ar_wait == 0 {
+        if let Some(r) = ar_job.map(|k| &f.reads[k]) {
+            if r.ar_wait == 0 {
                 arvalid = true;
                 araddr = r.addr;
             }
@@ -411,17 +458,19 @@ impl AxilMaster {
         let s = self.observe(false);
         if s.bvalid && s.bready {
             let w = f
-                .write
-                .as_mut()
-                .filter(|w| w.aw_done && w.w_done && w.resp.is_none())
+                .writes
+                .iter_mut()
+                .find(|w| w.resp.is_none())
+                .filter(|w| w.aw_done && w.w_done)
                 .unwrap_or_else(|| panic!("AXI protocol: B handshake without a write awaiting it"));
             w.resp = Some(Resp::from_bits(s.bresp));
         }
         if s.rvalid && s.rready {
             let r = f
-                .read
-                .as_mut()
-                .filter(|r| r.ar_done && r.resp.is_none())
+                .reads
+                .iter_mut()
+                .find(|r| r.resp.is_none())
+                .filter(|r| r.ar_done)
                 .unwrap_or_else(|| panic!("AXI protocol: R handshake without a read awaiting it"));
             r.resp = Some((s.rdata as u32, Resp::from_bits(s.rresp)));
         }
@@ -429,30 +478,38 @@ impl AxilMaster {
         cov.b_stalls += u64::from(s.bvalid && !s.bready);
         cov.r_stalls += u64::from(s.rvalid && !s.rready);
         cov.overlapped += u64::from(
-            f.write.as_ref().is_some_and(|w| w.resp.is_none())
-                && f.read.as_ref().is_some_and(|r| r.resp.is_none()),
+            f.writes.iter().any(|w| w.resp.is_none()) && f.reads.iter().any(|r| r.resp.is_none()),
         );
-        if let Some(w) = &mut f.write {
-            let (aw_hs, w_hs) = (awvalid && s.awready, wvalid && s.wready);
-            match (aw_hs, w_hs) {
-                (true, true) => cov.aw_w_together += 1,
-                (true, false) if !w.w_done => cov.aw_first += 1,
-                (false, true) if !w.aw_done => cov.w_first += 1,
-                _ => {}
-            }
-            if aw_hs {
-                w.aw_done = true;
-            }
-            if w_hs {
-                w.w_done = true;
-            }
+        let oldest_w = f.writes.iter().position(|w| w.resp.is_none());
+        let oldest_r = f.reads.iter().position(|r| r.resp.is_none());
+        let later = |job: Option<usize>, oldest: Option<usize>| {
+            matches!((job, oldest), (Some(j), Some(o)) if j > o)
+        };
+        cov.pipelined += u64::from(
+            (awvalid && later(aw_job, oldest_w))
+                || (wvalid && later(w_job, oldest_w))
+                || (arvalid && later(ar_job, oldest_r)),
+        );
+        let (aw_hs, w_hs) = (awvalid && s.awready, wvalid && s.wready);
+        match (aw_job, w_job) {
+            (Some(a), Some(b)) if a == b && aw_hs && w_hs => cov.aw_w_together += 1,
+            (Some(a), Some(b)) if a == b && aw_hs => cov.aw_first += 1,
+            (Some(a), Some(b)) if a == b && w_hs => cov.w_first += 1,
+            _ => {}
+        }
+        if let Some(k) = aw_job {
+            let w = &mut f.writes[k];
+            w.aw_done |= aw_hs;
             w.aw_wait = w.aw_wait.saturating_sub(1);
+        }
+        if let Some(k) = w_job {
+            let w = &mut f.writes[k];
+            w.w_done |= w_hs;
             w.w_wait = w.w_wait.saturating_sub(1);
         }
-        if let Some(r) = &mut f.read {
-            if arvalid && s.arready {
-                r.ar_done = true;
-            }
+        if let Some(k) = ar_job {
+            let r = &mut f.reads[k];
+            r.ar_done |= arvalid && s.arready;
             r.ar_wait = r.ar_wait.saturating_sub(1);
         }
         self.model.tick(1);
@@ -464,14 +521,47 @@ impl AxilMaster {
         write: Option<WriteOp>,
         read: Option<u64>,
     ) -> (Option<Resp>, Option<(u32, Resp)>) {
-        let mut f = self.start(write, read);
+        let (w, r) = self.transact_many(write.as_slice(), read.as_slice());
+        (w.first().copied(), r.first().copied())
+    }
+
+    /// Run writes and reads to completion, several outstanding at a time
+    /// ([`AxilMaster::start_many`]); their responses in order.
+    pub fn transact_many(
+        &mut self,
+        writes: &[WriteOp],
+        reads: &[u64],
+    ) -> (Vec<Resp>, Vec<(u32, Resp)>) {
+        let mut f = self.start_many(writes, reads);
         let mut n = 0;
+        let limit = self.timeout * (1 + (writes.len() + reads.len()) as u64);
         while !f.done() {
             self.cycle(&mut f);
             n += 1;
-            assert!(n < self.timeout, "AXI transaction not answered: {f:?}");
+            assert!(n < limit, "AXI transaction not answered: {f:?}");
         }
-        (f.write.and_then(|w| w.resp), f.read.and_then(|r| r.resp))
+        (
+            f.writes.iter().filter_map(|w| w.resp).collect(),
+            f.reads.iter().filter_map(|r| r.resp).collect(),
+        )
+    }
+
+    /// Full-word writes, pipelined.
+    pub fn write_burst(&mut self, words: &[(u64, u32)]) -> Vec<Resp> {
+        let ops: Vec<WriteOp> = words
+            .iter()
+            .map(|&(addr, data)| WriteOp {
+                addr,
+                data,
+                strb: 0xF,
+            })
+            .collect();
+        self.transact_many(&ops, &[]).0
+    }
+
+    /// Reads, pipelined.
+    pub fn read_burst(&mut self, addrs: &[u64]) -> Vec<(u32, Resp)> {
+        self.transact_many(&[], addrs).1
     }
 
     /// A full-word write.

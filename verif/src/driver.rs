@@ -317,31 +317,57 @@ impl Accelerator {
             .collect()
     }
 
-    /// Feature map [C, H, W] into an activation buffer (pitched rows).
-    pub fn write_fmap(&mut self, b: Buffer, f: &FeatureMap) {
-        for (addr, &v) in self.fmap_addrs(f.c, f.h, f.w).into_iter().zip(&f.data) {
-            self.write_word(b, addr, v);
+    /// Words `(index, value)` into buffer `b`, pipelined on the bus
+    /// (several writes outstanding, as a DMA engine or a CPU with posted
+    /// writes would issue them).
+    pub fn write_words(&mut self, b: Buffer, words: impl IntoIterator<Item = (u64, u32)>) {
+        let ops: Vec<(u64, u32)> = words
+            .into_iter()
+            .map(|(i, v)| (self.map.byte_addr(b, i), v))
+            .collect();
+        for (k, r) in self.bus.write_burst(&ops).into_iter().enumerate() {
+            assert_eq!(r, Resp::Okay, "write of {} at {:#x}", b.name(), ops[k].0);
         }
     }
 
+    /// Words of buffer `b` at `indices`, pipelined on the bus.
+    pub fn read_words(&mut self, b: Buffer, indices: impl IntoIterator<Item = u64>) -> Vec<u32> {
+        let addrs: Vec<u64> = indices
+            .into_iter()
+            .map(|i| self.map.byte_addr(b, i))
+            .collect();
+        let got = self.bus.read_burst(&addrs);
+        got.into_iter()
+            .zip(&addrs)
+            .map(|((v, r), a)| {
+                assert_eq!(r, Resp::Okay, "read of {} at {a:#x}", b.name());
+                v
+            })
+            .collect()
+    }
+
+    /// Feature map [C, H, W] into an activation buffer (pitched rows).
+    pub fn write_fmap(&mut self, b: Buffer, f: &FeatureMap) {
+        let addrs = self.fmap_addrs(f.c, f.h, f.w);
+        self.write_words(b, addrs.into_iter().zip(f.data.iter().copied()));
+    }
+
     pub fn read_fmap(&mut self, b: Buffer, c: usize, h: usize, w: usize) -> FeatureMap {
-        let addrs = self.fmap_addrs(c, h, w);
-        let data = addrs.into_iter().map(|a| self.read_word(b, a)).collect();
+        let data = self.read_words(b, self.fmap_addrs(c, h, w));
         FeatureMap { c, h, w, data }
     }
 
     /// Mask [C, RH, RW] into a mask buffer (pitched rows).
     pub fn write_mask(&mut self, b: Buffer, m: &Mask) {
-        for (addr, &v) in self.mask_addrs(m.c, m.rh, m.rw).into_iter().zip(&m.data) {
-            self.write_word(b, addr, u32::from(v));
-        }
+        let addrs = self.mask_addrs(m.c, m.rh, m.rw);
+        self.write_words(b, addrs.into_iter().zip(m.data.iter().map(|&v| u32::from(v))));
     }
 
     pub fn read_mask(&mut self, b: Buffer, c: usize, rh: usize, rw: usize) -> Mask {
-        let addrs = self.mask_addrs(c, rh, rw);
-        let data = addrs
+        let data = self
+            .read_words(b, self.mask_addrs(c, rh, rw))
             .into_iter()
-            .map(|a| self.read_word(b, a) & 1 == 1)
+            .map(|v| v & 1 == 1)
             .collect();
         Mask { c, rh, rw, data }
     }
@@ -349,35 +375,45 @@ impl Accelerator {
     /// Weights [C_out, C_in, K, K] in the k-major layout k * C_out + oc.
     pub fn write_weights(&mut self, wts: &Weights) {
         let kk = wts.c_in * wts.k * wts.k;
-        for k in 0..kk {
-            for oc in 0..wts.c_out {
-                let v = wts.at_k(oc, k) as u32;
-                self.write_word(Buffer::Weights, (k * wts.c_out + oc) as u64, v);
-            }
-        }
+        let words = (0..kk).flat_map(|k| {
+            (0..wts.c_out).map(move |oc| ((k * wts.c_out + oc) as u64, wts.at_k(oc, k) as u32))
+        });
+        let words: Vec<(u64, u32)> = words.collect();
+        self.write_words(Buffer::Weights, words);
     }
 
     pub fn write_bias(&mut self, bias: &[i32]) {
-        for (oc, &b) in bias.iter().enumerate() {
-            self.write_word(Buffer::Bias, oc as u64, b as u32);
-        }
+        let words: Vec<(u64, u32)> = bias
+            .iter()
+            .enumerate()
+            .map(|(oc, &b)| (oc as u64, b as u32))
+            .collect();
+        self.write_words(Buffer::Bias, words);
     }
 
+    /// Accumulators [C, H, W] (two words each when ACC_BITS > 32).
     pub fn read_acc(&mut self, c: usize, h: usize, w: usize) -> Vec<i64> {
-        let mut out = Vec::with_capacity(c * h * w);
-        for e in self.fmap_addrs(c, h, w) {
-            let lo = u64::from(self.read_word(Buffer::Acc, e));
-            let v = if self.map.acc_stride == 2 {
-                let addr = self.map.byte_addr(Buffer::Acc, e) + 4;
-                let (hi, r) = self.bus.read(addr);
-                assert_eq!(r, Resp::Okay, "read of acc word {e} (high)");
-                u64::from(hi) << 32 | lo
-            } else {
-                lo
-            };
-            out.push(wrap_acc(v as i64, self.cfg.acc_bits));
-        }
-        out
+        let elems = self.fmap_addrs(c, h, w);
+        let addrs: Vec<u64> = elems
+            .iter()
+            .flat_map(|&e| {
+                let a = self.map.byte_addr(Buffer::Acc, e);
+                (0..self.map.acc_stride).map(move |k| a + 4 * k)
+            })
+            .collect();
+        let got = self.bus.read_burst(&addrs);
+        let stride = self.map.acc_stride as usize;
+        got.chunks(stride)
+            .zip(&elems)
+            .map(|(words, e)| {
+                let mut v = 0u64;
+                for (k, &(word, r)) in words.iter().enumerate() {
+                    assert_eq!(r, Resp::Okay, "read of acc word {e} ({k})");
+                    v |= u64::from(word) << (32 * k);
+                }
+                wrap_acc(v as i64, self.cfg.acc_bits)
+            })
+            .collect()
     }
 
     /// The layer registers.
