@@ -510,6 +510,24 @@ pub fn run_mutation(
             ));
         }
     }
+    // The test must pass on the unmutated design, or every kill is void.
+    for nc in &opts.configs {
+        let design = top_design(&nc.cfg);
+        let cases: Vec<u64> = (0..opts.cases)
+            .map(|i| crate::regress::case_seed(opts.seed, &nc.name, i))
+            .collect();
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let (verdict, detail) = run_mutant(nc, &design, &cases);
+        std::panic::set_hook(hook);
+        if verdict != Verdict::Survived {
+            return Err(format!(
+                "the unmutated drq_top of {} fails the test ({verdict:?}): {detail}",
+                nc.name
+            ));
+        }
+        progress(&format!("{}: the unmutated design passes the test", nc.name));
+    }
     let total = work.len();
     // Mutants panic by design (a failed check is a kill): keep stderr for
     // the progress lines, not a backtrace per kill.
@@ -665,6 +683,22 @@ fn markdown(r: &MutateReport) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The unmutated top passes the mutants' test on the configurations
+    /// `drq mutate` uses by default (else every kill would be void), with
+    /// the driver's ping-pong state left by the chained layers.
+    #[test]
+    fn the_unmutated_top_passes_the_mutant_test() {
+        let seed = drq_golden::rng::test_seed("the_unmutated_top_passes_the_mutant_test");
+        for name in ["4x4-r2", "3x5-r4-a6w6-acc48", "int8-4x2-r16"] {
+            let nc = NamedConfig::new(name, crate::regress::named_config(name).unwrap());
+            let cases: Vec<u64> = (0..4)
+                .map(|i| crate::regress::case_seed(seed, name, i))
+                .collect();
+            let (verdict, detail) = run_mutant(&nc, &top_design(&nc.cfg), &cases);
+            assert_eq!(verdict, Verdict::Survived, "{name}: {detail}");
+        }
+    }
 
     #[test]
     fn assignments_and_conditions_are_sites_wiring_is_not() {
