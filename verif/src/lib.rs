@@ -10,6 +10,7 @@
 //! * [`icarus`]: one layer of `drq_top` in Icarus Verilog (generated testbench).
 //! * [`regress`]: the seeded co-simulation regression.
 //! * [`mutate`]: mutation analysis of the emitted `drq_top` against the regression.
+//! * [`coverage`]: line, toggle and functional coverage of `drq_top` over the regression.
 //! * [`scoreboard`]: a `drq_top` run against the golden model, every output.
 //! * [`tools`]: Verilator and Yosys launched, their output captured.
 //! * [`vcd`], [`waves`]: waveform dumps and the region-switching picture.
@@ -17,6 +18,7 @@
 pub mod array_tb;
 pub mod axil_bfm;
 pub mod controller_tb;
+pub mod coverage;
 pub mod driver;
 pub mod icarus;
 pub mod mutate;
