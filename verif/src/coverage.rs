@@ -8,10 +8,12 @@
 //!   the chained layer). Each model writes Verilator's `coverage.dat` when
 //!   it is dropped; the files of a configuration are merged (counts summed
 //!   per coverage point) into `dat/<config>.dat`, readable by
-//!   `verilator_coverage`. A line of `drq_top.v` counts when Verilator put
-//!   a line or branch coverage point on it (the point's `linescov` list, or
-//!   its own line); it is covered when every point on it was reached at
-//!   least once. A toggle point is one bit of one signal (Verilator's
+//!   `verilator_coverage`. A line of `drq_top.v` counts when it is in the
+//!   line list (`linescov`) of one of Verilator's line or branch coverage
+//!   points (a statement of a block, or of an `if` or `else` arm); it is
+//!   covered when such a point was reached at least once. Branch points
+//!   (both arms of every `if`, an implicit `else` included) are counted
+//!   too. A toggle point is one bit of one signal (Verilator's
 //!   `--coverage-max-width`, 256, leaves out wider arrays such as the
 //!   buffer memories); covered when it toggled. Both are given per block
 //!   ([`crate::mutate::block_of`] of the point's module), per configuration
@@ -452,6 +454,8 @@ pub struct UncoveredLine {
 pub struct CodeCoverage {
     pub lines: Ratio,
     pub toggles: Ratio,
+    /// Verilator's branch points (`if` and `else`, implicit ones too).
+    pub branches: Ratio,
     pub blocks: BTreeMap<String, BlockCoverage>,
     pub uncovered: Vec<UncoveredLine>,
 }
@@ -460,7 +464,7 @@ pub struct CodeCoverage {
 /// for the text of uncovered lines).
 pub fn code_coverage(config: &str, points: &[DatPoint], verilog: &str) -> CodeCoverage {
     let text: Vec<&str> = verilog.lines().collect();
-    // line -> (module, every point on it reached)
+    // line -> (module, a point listing it reached)
     let mut lines: BTreeMap<u64, (String, bool)> = BTreeMap::new();
     let mut c = CodeCoverage::default();
     for p in points {
@@ -472,6 +476,11 @@ pub fn code_coverage(config: &str, points: &[DatPoint], verilog: &str) -> CodeCo
         };
         match kind {
             "v_line" | "v_branch" => {
+                if kind == "v_branch" {
+                    c.branches.add(p.count > 0);
+                }
+                // The lines the point stands for; an implicit `else` has
+                // none (it is a branch, not a line).
                 let mut nums: Vec<u64> = Vec::new();
                 for part in p.field("S").unwrap_or("").split(',') {
                     match part.split_once('-') {
@@ -483,12 +492,9 @@ pub fn code_coverage(config: &str, points: &[DatPoint], verilog: &str) -> CodeCo
                         None => nums.extend(part.parse::<u64>().ok()),
                     }
                 }
-                if nums.is_empty() {
-                    nums.extend(p.field("l").and_then(|l| l.parse::<u64>().ok()));
-                }
                 for n in nums {
-                    let e = lines.entry(n).or_insert_with(|| (module.to_string(), true));
-                    e.1 &= p.count > 0;
+                    let e = lines.entry(n).or_insert_with(|| (module.to_string(), false));
+                    e.1 |= p.count > 0;
                 }
             }
             "v_toggle" => {
@@ -557,6 +563,7 @@ pub struct CoverageReport {
     /// Summed over the configurations.
     pub total_lines: Ratio,
     pub total_toggles: Ratio,
+    pub total_branches: Ratio,
     pub total_blocks: BTreeMap<String, BlockCoverage>,
     pub cover_points: Vec<CoverPoint>,
     pub cover_points_hit: usize,
@@ -757,10 +764,12 @@ pub fn run_coverage(
     let _ = std::fs::remove_dir_all(&raw);
     let mut total_lines = Ratio::default();
     let mut total_toggles = Ratio::default();
+    let mut total_branches = Ratio::default();
     let mut total_blocks: BTreeMap<String, BlockCoverage> = BTreeMap::new();
     for c in &configs {
         total_lines.sum(&c.code.lines);
         total_toggles.sum(&c.code.toggles);
+        total_branches.sum(&c.code.branches);
         for (b, v) in &c.code.blocks {
             let t = total_blocks.entry(b.clone()).or_default();
             t.lines.sum(&v.lines);
@@ -773,6 +782,7 @@ pub fn run_coverage(
         cases_per_config: opts.cases_per_config,
         total_lines,
         total_toggles,
+        total_branches,
         total_blocks,
         cover_points_hit: points.iter().filter(|p| p.hit).count(),
         cover_points: points,
@@ -802,7 +812,7 @@ fn markdown(r: &CoverageReport, out: &Path) -> String {
     let mut s = format!(
         "# Coverage of drq_top over the regression\n\n\
          Seed {}, {} cases per configuration ({} cases, {} failures), {:.0} s. Output folder `{}`.\n\n\
-         **Lines {}, toggles {}, cover points hit {} of {}.**\n\n",
+         **Lines {}, toggles {}, branches {}, cover points hit {} of {}.**\n\n",
         r.seed,
         r.cases_per_config,
         r.cases.len(),
@@ -811,12 +821,14 @@ fn markdown(r: &CoverageReport, out: &Path) -> String {
         out.display(),
         pct(&r.total_lines),
         pct(&r.total_toggles),
+        pct(&r.total_branches),
         r.cover_points_hit,
         r.cover_points.len()
     );
     s.push_str(
-        "A line counts when Verilator put a line or branch coverage point on it; it is \
-         covered when every point on it was reached. Toggles: every bit of every signal \
+        "A line counts when it is a statement of one of Verilator's line or branch \
+         coverage points (a block, an `if` or `else` arm); it is covered when that point \
+         was reached. Branches: both arms of every `if`, implicit `else` included. Toggles: every bit of every signal \
          (arrays deeper than 256 left out). Summed over the configurations below; \
          `docs/verification.md` has the details.\n\n",
     );
@@ -839,18 +851,19 @@ fn markdown(r: &CoverageReport, out: &Path) -> String {
         s.push_str(&format!("| {b} | {} | {} |\n", pct(&v.lines), pct(&v.toggles)));
     }
     s.push_str(&format!(
-        "| **all** | {} | {} |\n\n## Per configuration\n\n| configuration | cases | failures | lines | toggles |\n|---|---:|---:|---:|---:|\n",
+        "| **all** | {} | {} |\n\n## Per configuration\n\n| configuration | cases | failures | lines | toggles | branches |\n|---|---:|---:|---:|---:|---:|\n",
         pct(&r.total_lines),
         pct(&r.total_toggles)
     ));
     for c in &r.configs {
         s.push_str(&format!(
-            "| {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} |\n",
             c.config,
             c.cases,
             c.failures,
             pct(&c.code.lines),
-            pct(&c.code.toggles)
+            pct(&c.code.toggles),
+            pct(&c.code.branches)
         ));
     }
     s.push_str("\n## Functional cover points\n\n| point | count | hit | what |\n|---|---:|---|---|\n");
