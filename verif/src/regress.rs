@@ -623,7 +623,15 @@ pub fn drive(acc: &mut Accelerator, case: &Case, resets: &[ResetAt], timeout: u6
         }
         if *at != ResetAt::Idle {
             acc.write_reg(reg::MODE, mode);
+            // A reset aimed at a phase may fall in the run's first cycle:
+            // the start command goes at full speed, so the host is back
+            // from its write by then.
+            let timing = acc.bus.timing;
+            if matches!(at, ResetAt::InRun(_)) {
+                acc.bus.timing = Timing::FAST;
+            }
             acc.write_reg(reg::CMD, reg::CMD_START);
+            acc.bus.timing = timing;
         }
         let cut = match *at {
             ResetAt::Idle => 0,
