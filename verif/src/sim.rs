@@ -265,18 +265,17 @@ fn shim_source(design: &Design, kind: BuildKind) -> String {
         let _ = writeln!(s, "    (void)p;");
     }
     let _ = writeln!(s, "}}");
-    // Coverage: write this model's counts (its context's database) to a
-    // file; 0 when the model has none.
-    let _ = writeln!(s, "API int drq_sim_coverage(void* p, const char* path) {{");
+    // Coverage builds only (the shim of a normal build, and so its cache
+    // key, is what it was): write this model's counts (its context's
+    // database) to a file.
     if kind.coverage {
+        let _ = writeln!(s, "API int drq_sim_coverage(void* p, const char* path) {{");
         let _ = writeln!(
             s,
             "    static_cast<Sim*>(p)->ctx.coveragep()->write(path); return 1;"
         );
-    } else {
-        let _ = writeln!(s, "    (void)p; (void)path; return 0;");
+        let _ = writeln!(s, "}}");
     }
-    let _ = writeln!(s, "}}");
     let ports = || design.ports.iter().enumerate();
     let inputs = || ports().filter(|(_, p)| p.dir == Dir::Input);
     port_switch(
@@ -571,7 +570,8 @@ pub struct Model {
     get: GetFn,
     set64: Set64Fn,
     get64: Get64Fn,
-    coverage: CoverageFn,
+    /// The shim's coverage writer (coverage builds only).
+    coverage: Option<CoverageFn>,
     /// Where the coverage database goes when the model is dropped.
     coverage_path: Option<PathBuf>,
     ports: HashMap<String, (i32, Port)>,
@@ -606,7 +606,11 @@ impl Model {
             let get: GetFn = *lib.get(b"drq_sim_get").map_err(load_err)?;
             let set64: Set64Fn = *lib.get(b"drq_sim_set64").map_err(load_err)?;
             let get64: Get64Fn = *lib.get(b"drq_sim_get64").map_err(load_err)?;
-            let coverage: CoverageFn = *lib.get(b"drq_sim_coverage").map_err(load_err)?;
+            let coverage: Option<CoverageFn> = if opts.coverage.is_some() {
+                Some(*lib.get(b"drq_sim_coverage").map_err(load_err)?)
+            } else {
+                None
+            };
             let vcd = match &opts.vcd {
                 Some(p) => {
                     if let Some(dir) = p.parent() {
@@ -803,8 +807,11 @@ impl Model {
             std::fs::create_dir_all(dir).map_err(io_err(dir))?;
         }
         let c = CString::new(path.display().to_string()).expect("path without NUL");
-        // SAFETY: handle is live; the path is a NUL-terminated string.
-        let ok = unsafe { (self.coverage)(self.handle, c.as_ptr()) };
+        let ok = match self.coverage {
+            // SAFETY: handle is live; the path is a NUL-terminated string.
+            Some(write) => unsafe { write(self.handle, c.as_ptr()) },
+            None => 0,
+        };
         if ok == 0 {
             return Err(SimError::Io {
                 path: path.display().to_string(),
@@ -942,6 +949,32 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A normal build's shim (part of its cache key) has nothing of
+    /// coverage; a coverage build's has the writer.
+    #[test]
+    fn coverage_changes_only_the_coverage_builds_shim() {
+        let d = drq_hdl::top::top_design(&crate::regress::cfg_4x4());
+        let normal = shim_source(&d, BuildKind::default());
+        assert!(!normal.contains("coverage") && !normal.contains("verilated_cov"));
+        let traced = shim_source(
+            &d,
+            BuildKind {
+                trace: true,
+                coverage: false,
+            },
+        );
+        assert!(!traced.contains("coverage"));
+        let cov = shim_source(
+            &d,
+            BuildKind {
+                trace: false,
+                coverage: true,
+            },
+        );
+        assert!(cov.contains("API int drq_sim_coverage(") && cov.contains("verilated_cov.h"));
+        assert!(kind_defines(BuildKind::default()).is_empty());
     }
 
     #[test]
