@@ -8,7 +8,7 @@ DRQ     := target/release/drq
 CONFIG_FLAG := $(if $(CONFIG),--config $(CONFIG),)
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps deps-data build verilog test regress mutate waves model eval sweep calibrate synth synth-compare bench bench-golden bench-cosim area clean
+.PHONY: all deps deps-data build verilog test regress mutate coverage waves model eval sweep calibrate synth synth-compare bench bench-golden bench-cosim area clean
 
 all: verilog
 
@@ -52,6 +52,12 @@ MUTANTS ?= 70
 MUTATE_CASES ?= 10
 mutate: deps build
 	$(DRQ) mutate --out sim-out/mutate --mutants $(MUTANTS) --cases $(MUTATE_CASES) $(if $(SEED),--seed $(SEED),)
+
+# Line, toggle and functional coverage of drq_top over the regression's cases
+# on the quick configurations (docs/verification.md):
+# sim-out/coverage/{report.json, report.md, dat/}. SEED (1), CASES.
+coverage: deps build
+	$(DRQ) coverage --out sim-out/coverage --cases $(CASES) $(if $(SEED),--seed $(SEED),)
 
 # A layer whose precision switches region by region, through the Verilator
 # model of drq_top: sim-out/waves/{waves.vcd, waves.gtkw, regions.svg}.

@@ -69,6 +69,10 @@ enum Command {
     /// each run against regression cases; report.json and report.md with the
     /// score per block and every survivor.
     Mutate(verify_cmd::MutateArgs),
+    /// Line, toggle and functional coverage of drq_top over the regression's
+    /// cases (Verilator coverage models): report.json, report.md, the merged
+    /// coverage databases.
+    Coverage(verify_cmd::CoverageArgs),
     /// Print the register map of drq_top for a configuration: the docs
     /// table (--format markdown), drq_top_regs.json or drq_top_regs.h.
     Regs(RegsArgs),
@@ -410,6 +414,7 @@ impl Engine {
         );
         let opts = SimOptions {
             vcd: sim.waves.then(|| stage.path().join("waves.vcd")),
+            coverage: None,
         };
         sim.acc = Some(Box::new(Accelerator::new(cfg, &opts, 0, Timing::FAST)?));
         Ok(())
@@ -598,6 +603,7 @@ fn main() -> ExitCode {
         Command::Verilog(a) => verilog(a),
         Command::Regs(a) => regs(a),
         Command::Mutate(a) => verify_cmd::mutate(a),
+        Command::Coverage(a) => verify_cmd::coverage(a),
         Command::Synth(a) => synth_cmd::synth(a),
         Command::SynthCompare(a) => synth_cmd::synth_compare(a),
     };

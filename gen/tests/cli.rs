@@ -840,3 +840,26 @@ fn a_real_network_layer_runs_through_drq_sim_like_drq_golden() {
     let gold = run_layer(&cfg, &layer, &data).unwrap();
     assert_eq!(gold.y, runs[l].y);
 }
+
+/// `drq coverage` refuses bad options with one error line and a non-zero
+/// exit, before building anything, and writes nothing.
+#[test]
+fn coverage_rejects_bad_options_with_one_error_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("cov");
+    let out_s = out.display().to_string();
+    for (args, mention) in [
+        (vec!["--configs", "4x4-r2,nope"], "no configuration nope"),
+        (vec!["--cases", "0"], "--cases must be at least 1"),
+    ] {
+        let mut all = vec!["coverage", "--out", out_s.as_str()];
+        all.extend(args);
+        let o = drq(&all);
+        assert!(!o.status.success());
+        let err = String::from_utf8_lossy(&o.stderr);
+        let errors: Vec<&str> = err.lines().filter(|l| l.contains("error")).collect();
+        assert_eq!(errors.len(), 1, "{err}");
+        assert!(errors[0].contains(mention), "{err}");
+        assert!(!out.exists());
+    }
+}

@@ -281,8 +281,26 @@ pub struct Coverage {
     pub pipelined: u64,
 }
 
+/// When the master held a response back and when it reset the design, in
+/// model cycles ([`crate::sim::Model::cycles`] during the cycle): the
+/// record functional coverage maps onto the phases of a run
+/// (`crate::coverage`). Kept only when [`AxilMaster::log`] is `Some`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BusLog {
+    /// Maximal runs `[first, last]` of cycles with BVALID && !BREADY or
+    /// RVALID && !RREADY (the host back-pressuring the slave).
+    pub stalls: Vec<(u64, u64)>,
+    /// The first cycle of every reset the master drove.
+    pub resets: Vec<u64>,
+}
+
 /// The AXI4-Lite master.
 pub struct AxilMaster {
+    /// Stalls and resets, when recording (`None`: not kept).
+    pub log: Option<BusLog>,
+    /// The cycle of the last write's final AW/W handshake (the slave takes
+    /// the write at the end of this cycle).
+    pub last_write_cycle: u64,
     pub coverage: Coverage,
     /// The signals of the last cycle observed, and its `write_strobe` bits
     /// (the low 64).
@@ -303,6 +321,8 @@ impl AxilMaster {
     /// `write_strobes`: width of the design's `write_strobe` port (0: none).
     pub fn new(model: Model, seed: u64, timing: Timing, write_strobes: usize) -> AxilMaster {
         let mut m = AxilMaster {
+            log: None,
+            last_write_cycle: 0,
             coverage: Coverage::default(),
             last: Snapshot::default(),
             last_strobe: 0,
@@ -319,6 +339,9 @@ impl AxilMaster {
 
     /// Synchronous reset for `n` cycles with every master valid low.
     pub fn reset(&mut self, n: u64) {
+        if let Some(log) = &mut self.log {
+            log.resets.push(self.model.cycles());
+        }
         self.model.set_bool("rst", true);
         for _ in 0..n {
             self.drive_idle();
@@ -477,6 +500,15 @@ impl AxilMaster {
         let cov = &mut self.coverage;
         cov.b_stalls += u64::from(s.bvalid && !s.bready);
         cov.r_stalls += u64::from(s.rvalid && !s.rready);
+        if let Some(log) = &mut self.log {
+            if (s.bvalid && !s.bready) || (s.rvalid && !s.rready) {
+                let now = self.model.cycles();
+                match log.stalls.last_mut() {
+                    Some(last) if last.1 + 1 == now => last.1 = now,
+                    _ => log.stalls.push((now, now)),
+                }
+            }
+        }
         cov.overlapped += u64::from(
             f.writes.iter().any(|w| w.resp.is_none()) && f.reads.iter().any(|r| r.resp.is_none()),
         );
@@ -496,6 +528,16 @@ impl AxilMaster {
             (Some(a), Some(b)) if a == b && aw_hs => cov.aw_first += 1,
             (Some(a), Some(b)) if a == b && w_hs => cov.w_first += 1,
             _ => {}
+        }
+        // The cycle in which a write's last address or data handshake
+        // happens (the slave takes the write at its end).
+        let completes = |k: usize| {
+            let w = &f.writes[k];
+            (aw_hs && aw_job == Some(k) && (w.w_done || (w_hs && w_job == Some(k))))
+                || (w_hs && w_job == Some(k) && w.aw_done)
+        };
+        if aw_job.is_some_and(completes) || w_job.is_some_and(completes) {
+            self.last_write_cycle = self.model.cycles();
         }
         if let Some(k) = aw_job {
             let w = &mut f.writes[k];

@@ -158,8 +158,35 @@ impl From<HwRun> for LayerRun {
     }
 }
 
+/// Cycles from the cycle of the `CMD.start` write's handshake
+/// ([`crate::axil_bfm::AxilMaster::last_write_cycle`]) to the first cycle of
+/// the run (STATUS.phase no longer IDLE): the slave registers the write,
+/// the register file pulses `start`, the phase register takes it. Checked
+/// for every run of `drq coverage` (the interrupt comes exactly
+/// `cycles_total` cycles after the run's first cycle) and by
+/// `verif/tests/coverage.rs`.
+pub const START_LATENCY: u64 = 3;
+
+/// When the host started runs and saw them finish, in model cycles: with
+/// the bus's [`crate::axil_bfm::BusLog`], what functional coverage maps
+/// onto the phases of each run (`crate::coverage`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HostLog {
+    /// Every `CMD.start` written: the cycle of its write handshake
+    /// ([`crate::axil_bfm::AxilMaster::last_write_cycle`]).
+    pub starts: Vec<u64>,
+    /// Every run waited for: the first cycle the host saw `irq` high.
+    pub irqs: Vec<u64>,
+}
+
 /// The Verilator model of `drq_top` behind its AXI4-Lite bus.
 pub struct Accelerator {
+    /// Starts and interrupts, when recording (`None`: not kept).
+    pub host_log: Option<HostLog>,
+    /// Wait for a run by reading STATUS over the bus back to back (as a
+    /// polling CPU does) instead of watching the interrupt line only: the
+    /// bus then carries traffic, and back-pressure, in every phase.
+    pub poll_status: bool,
     pub cfg: AccelConfig,
     pub map: WindowMap,
     pub bus: AxilMaster,
@@ -229,6 +256,8 @@ impl Accelerator {
         timing: Timing,
     ) -> Result<Accelerator, SimError> {
         let mut a = Accelerator {
+            host_log: None,
+            poll_status: false,
             cfg: *cfg,
             map: WindowMap::new(cfg),
             bus: AxilMaster::new(model, seed, timing, 0),
@@ -256,6 +285,11 @@ impl Accelerator {
     pub fn write_reg(&mut self, index: usize, value: u32) {
         let r = self.bus.write(4 * index as u64, value);
         assert_eq!(r, Resp::Okay, "write of register {index}");
+        if index == reg::CMD && value & reg::CMD_START != 0 {
+            if let Some(log) = &mut self.host_log {
+                log.starts.push(self.bus.last_write_cycle);
+            }
+        }
     }
 
     pub fn read_reg(&mut self, index: usize) -> u32 {
@@ -434,14 +468,21 @@ impl Accelerator {
         self.write_reg(reg::MODE, mode);
         self.last_mode = mode;
         self.write_reg(reg::CMD, reg::CMD_START);
-        let mut n = 0u64;
+        let t0 = self.bus.model.cycles();
         while !self.bus.model.get_bool("irq") {
-            self.bus.idle(1);
-            n += 1;
+            if self.poll_status {
+                self.read_reg(reg::STATUS);
+            } else {
+                self.bus.idle(1);
+            }
+            let n = self.bus.model.cycles() - t0;
             assert!(
                 n < self.run_timeout,
                 "drq_top: no interrupt after {n} cycles"
             );
+        }
+        if let Some(log) = &mut self.host_log {
+            log.irqs.push(self.bus.model.cycles());
         }
         let status = self.read_reg(reg::STATUS);
         self.write_reg(reg::CMD, reg::CMD_CLEAR);

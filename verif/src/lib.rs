@@ -13,6 +13,7 @@
 //! * [`regress`]: the seeded co-simulation regression.
 //! * [`mutate`]: mutation analysis of the emitted `drq_top` against the regression.
 //! * [`liveness`]: the cone of influence of the top's outputs (dead logic).
+//! * [`coverage`]: line, toggle and functional coverage of `drq_top` over the regression.
 //! * [`scoreboard`]: a `drq_top` run against the golden model, every output.
 //! * [`tools`]: Verilator and Yosys launched, their output captured.
 //! * [`vcd`], [`waves`]: waveform dumps and the region-switching picture.
@@ -20,6 +21,7 @@
 pub mod array_tb;
 pub mod axil_bfm;
 pub mod controller_tb;
+pub mod coverage;
 pub mod driver;
 pub mod host_checks;
 pub mod icarus;

@@ -348,8 +348,8 @@ pub fn run_mutant(nc: &NamedConfig, design: &Design, cases: &[u64]) -> (Verdict,
             }
         };
         let timeout = gold.counters.cycles_total * 4 + 10_000;
-        let reset = case.reset_cycle(gold.counters.cycles_total);
-        let diffs = match catch(|| drive(&mut acc, &case, reset, timeout)) {
+        let resets = case.resets(gold.counters.cycles_total);
+        let diffs = match catch(|| drive(&mut acc, &case, &resets, timeout)) {
             Err(msg) => vec![format!("the hardware run failed: {msg}")],
             Ok(hw) => {
                 let d = crate::scoreboard::compare(&hw, &gold);

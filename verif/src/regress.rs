@@ -227,6 +227,27 @@ pub struct Case {
     pub reset_draw: Option<u64>,
     /// Seed of the bus master's random timing and payload garbage.
     pub bus_seed: u64,
+    /// The host waits for the run by reading STATUS back to back (with
+    /// the case's bus timing, so a back-pressured case stalls the bus in
+    /// every phase of the run) instead of watching `irq` alone.
+    pub poll_status: bool,
+    /// A resetting case resets the run once in each of its phases (at a
+    /// random cycle of the phase, phase by phase, restarting after each)
+    /// instead of once at `reset_draw` ([`Case::resets`]).
+    pub reset_every_phase: bool,
+}
+
+/// When the host resets a run before the real one ([`drive`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResetAt {
+    /// Loaded and configured, not started: a reset while idle.
+    Idle,
+    /// This many cycles after the start command's write returned.
+    AfterStart(u64),
+    /// At this cycle of the run (0: its first cycle), or as soon as the
+    /// start command's write has returned if that is later.
+    InRun(u64),
 }
 
 impl Case {
@@ -234,6 +255,65 @@ impl Case {
     pub fn reset_cycle(&self, cycles_total: u64) -> Option<u64> {
         self.reset_draw
             .map(|d| d.min(cycles_total.saturating_sub(1)).max(1))
+    }
+
+    /// Which phases of `drq_top` a run of the case has (as the golden
+    /// model counts them).
+    pub fn run_phases(&self) -> drq_golden::cycles::RunPhases {
+        drq_golden::cycles::RunPhases {
+            predict_in: self.data.mask.is_none() && self.config.cfg.pe == PeKind::Drq,
+            predict_out: self.layer.next_threshold.is_some(),
+        }
+    }
+
+    /// The resets before the real run, given its cycles_total: none, one at
+    /// [`Case::reset_cycle`], or (`reset_every_phase`) one in each phase
+    /// of the run, at a cycle drawn inside the phase
+    /// ([`crate::coverage::run_timeline`]) from the bus seed.
+    pub fn resets(&self, cycles_total: u64) -> Vec<ResetAt> {
+        if self.reset_draw.is_none() {
+            return Vec::new();
+        }
+        if !self.reset_every_phase {
+            return self
+                .reset_cycle(cycles_total)
+                .map(ResetAt::AfterStart)
+                .into_iter()
+                .collect();
+        }
+        let timeline = crate::coverage::run_timeline(
+            &self.config.cfg,
+            &self.layer,
+            self.run_phases(),
+            cycles_total,
+        );
+        let mut rng = Rng::new(self.bus_seed ^ 0x0052_E5E7_0F9A_5E00);
+        std::iter::once(ResetAt::Idle)
+            .chain(
+                timeline
+                    .iter()
+                    .map(|seg| ResetAt::InRun(seg.start + rng.range(0, seg.len as i64 - 1) as u64)),
+            )
+            .collect()
+    }
+}
+
+/// How a case's resets read in a progress line.
+pub fn describe_resets(resets: &[ResetAt]) -> Option<String> {
+    match resets {
+        [] => None,
+        [ResetAt::AfterStart(c)] => Some(format!("reset at cycle {c}")),
+        many => Some(format!(
+            "reset in each of {} phases (run cycles {})",
+            many.len(),
+            many.iter()
+                .map(|r| match r {
+                    ResetAt::Idle => "idle".to_string(),
+                    ResetAt::AfterStart(c) | ResetAt::InRun(c) => c.to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
     }
 }
 
@@ -368,6 +448,10 @@ pub fn make_case(config: &NamedConfig, case_seed: u64) -> Case {
     let reset = rng.chance(0.25);
     let draw = rng.range(1, 500) as u64;
     let bus_seed = rng.next_u64();
+    // Drawn after everything above, so a seed's layer, data, timing and
+    // single reset are what they were before these two existed.
+    let poll_status = rng.chance(0.5);
+    let reset_every_phase = rng.chance(0.5);
     Case {
         config: config.clone(),
         case_seed,
@@ -377,6 +461,8 @@ pub fn make_case(config: &NamedConfig, case_seed: u64) -> Case {
         timing,
         reset_draw: reset.then_some(draw),
         bus_seed,
+        poll_status,
+        reset_every_phase,
     }
 }
 
@@ -466,6 +552,12 @@ pub struct CaseResult {
     pub timing: BusTiming,
     /// Cycle (after the start) of the mid-layer reset, or null.
     pub reset_cycle: Option<u64>,
+    /// Resets aimed at each phase of the run (0: none).
+    #[serde(default)]
+    pub phase_resets: usize,
+    /// The host polled STATUS during the run.
+    #[serde(default)]
+    pub poll_status: bool,
     pub pass: bool,
     /// What went wrong, or null.
     pub failure: Option<String>,
@@ -552,29 +644,53 @@ fn build_accelerator(nc: &NamedConfig) -> Result<Accelerator, RegressError> {
     }
 }
 
-/// Drive one case through the hardware: the optional mid-layer reset, then
-/// the layer as `drq sim` runs it.
-pub(crate) fn drive(
-    acc: &mut Accelerator,
-    case: &Case,
-    reset_cycle: Option<u64>,
-    timeout: u64,
-) -> HwRun {
+/// Drive one case through the hardware: the mid-layer resets (each a
+/// started run cut short; the first loads the layer as run_layer would,
+/// the next ones rewrite the layer registers the reset cleared), then the
+/// layer as `drq sim` runs it.
+pub fn drive(acc: &mut Accelerator, case: &Case, resets: &[ResetAt], timeout: u64) -> HwRun {
     acc.bus.timing = case.timing.timing();
     acc.bus.rng = Rng::new(case.bus_seed);
     acc.run_timeout = timeout;
+    acc.poll_status = case.poll_status;
     let (layer, data) = (&case.layer, &case.data);
-    if let Some(cut) = reset_cycle {
-        // Load and start as run_layer would (irq off), then reset.
+    let mut predict_in = None;
+    for at in resets {
+        // Load (or reconfigure) and start as run_layer would (irq off),
+        // then reset.
         let mut mode = 0;
-        if acc.load_layer(layer, data) {
+        let p = match predict_in {
+            None => acc.load_layer(layer, data),
+            Some(p) => {
+                acc.configure(layer);
+                p
+            }
+        };
+        predict_in = Some(p);
+        if p {
             mode |= reg::MODE_PREDICT_IN;
         }
         if layer.next_threshold.is_some() {
             mode |= reg::MODE_PREDICT_OUT;
         }
-        acc.write_reg(reg::MODE, mode);
-        acc.write_reg(reg::CMD, reg::CMD_START);
+        if *at != ResetAt::Idle {
+            acc.write_reg(reg::MODE, mode);
+            // A reset aimed at a phase may fall in the run's first cycle:
+            // the start command goes at full speed, so the host is back
+            // from its write by then.
+            let timing = acc.bus.timing;
+            if matches!(at, ResetAt::InRun(_)) {
+                acc.bus.timing = Timing::FAST;
+            }
+            acc.write_reg(reg::CMD, reg::CMD_START);
+            acc.bus.timing = timing;
+        }
+        let cut = match *at {
+            ResetAt::Idle => 0,
+            ResetAt::AfterStart(c) => c,
+            ResetAt::InRun(c) => (acc.bus.last_write_cycle + crate::driver::START_LATENCY + c)
+                .saturating_sub(acc.bus.model.cycles()),
+        };
         acc.bus.idle(cut);
         acc.bus.reset(2);
         let status = acc.read_reg(reg::STATUS);
@@ -783,7 +899,11 @@ fn markdown(summary: &Summary, out: &Path) -> String {
             layer,
             c.sensitivity.describe(),
             c.timing.name(),
-            c.reset_cycle.map_or("-".into(), |v| v.to_string()),
+            if c.phase_resets > 0 {
+                format!("each of {} phases", c.phase_resets)
+            } else {
+                c.reset_cycle.map_or("-".into(), |v| v.to_string())
+            },
             if c.pass {
                 "ok".to_string()
             } else {
@@ -926,13 +1046,17 @@ pub fn run_regression(
                 .map(|b| b.counters.cycles_total as f64 / g.counters.cycles_total as f64)
         });
         let counters: Option<Counters> = gold.as_ref().ok().map(|g| g.counters);
-        let reset_cycle = counters.and_then(|c| case.reset_cycle(c.cycles_total));
+        let resets = counters.map_or(Vec::new(), |c| case.resets(c.cycles_total));
+        let reset_cycle = match resets[..] {
+            [ResetAt::AfterStart(c)] => Some(c),
+            _ => None,
+        };
         let failure: Option<String> = match &gold {
             Err(e) => Some(format!("the golden model failed: {e}")),
             Ok(g) => {
                 let timeout = g.counters.cycles_total.saturating_mul(4) + 100_000;
                 let a = acc.as_mut().expect("built above");
-                match catch(|| drive(a, &case, reset_cycle, timeout)) {
+                match catch(|| drive(a, &case, &resets, timeout)) {
                     Err(msg) => {
                         acc = None;
                         Some(format!("the hardware run failed: {msg}"))
@@ -975,7 +1099,7 @@ pub fn run_regression(
                     seed,
                     case.sensitivity.describe(),
                     case.timing.name(),
-                    reset_cycle.map_or("no reset".into(), |c| format!("reset at cycle {c}")),
+                    describe_resets(&resets).unwrap_or_else(|| "no reset".into()),
                     describe_layer(&case.layer)
                 );
                 Some(write_failure_folder(&failures_dir, &case, &full)?)
@@ -985,8 +1109,8 @@ pub fn run_regression(
         let wall = t0.elapsed().as_secs_f64();
         let how = {
             let mut s = format!("{} bus timing", case.timing.name());
-            if let Some(c) = reset_cycle {
-                s.push_str(&format!(", reset at cycle {c}"));
+            if let Some(r) = describe_resets(&resets) {
+                s.push_str(&format!(", {r}"));
             }
             s
         };
@@ -1018,6 +1142,11 @@ pub fn run_regression(
             sensitivity: case.sensitivity,
             timing: case.timing,
             reset_cycle,
+            phase_resets: resets
+                .iter()
+                .filter(|r| matches!(r, ResetAt::InRun(_) | ResetAt::Idle))
+                .count(),
+            poll_status: case.poll_status,
             pass: failure.is_none(),
             failure,
             cycles_total: counters.map(|c| c.cycles_total),
@@ -1327,8 +1456,22 @@ mod tests {
             assert_eq!(a.data.bias, b.data.bias);
             assert_eq!(a.data.mask, b.data.mask);
             assert_eq!(
-                (a.sensitivity, a.timing, a.reset_draw, a.bus_seed),
-                (b.sensitivity, b.timing, b.reset_draw, b.bus_seed)
+                (
+                    a.sensitivity,
+                    a.timing,
+                    a.reset_draw,
+                    a.bus_seed,
+                    a.poll_status,
+                    a.reset_every_phase
+                ),
+                (
+                    b.sensitivity,
+                    b.timing,
+                    b.reset_draw,
+                    b.bus_seed,
+                    b.poll_status,
+                    b.reset_every_phase
+                )
             );
             assert!(a.layer.check(&nc.cfg).is_ok() && check_fits(&nc.cfg, &a.layer).is_ok());
         }

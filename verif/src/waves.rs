@@ -303,6 +303,7 @@ pub fn run_demo(cfg: &AccelConfig, out: &Path) -> Result<DemoRun, WavesError> {
             cfg,
             &SimOptions {
                 vcd: Some(partial.clone()),
+                coverage: None,
             },
             0,
             Timing::FAST,
