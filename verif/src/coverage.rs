@@ -729,6 +729,27 @@ pub fn run_coverage(
                 failure,
             });
         }
+        // The directed host checks (what the driver never does: error
+        // responses, buffer reads while busy, an oversize map), as `drq
+        // mutate` runs them; counted with the cases' coverage.
+        if acc.is_none() {
+            acc = Some(new_model(&mut instance, &mut files)?);
+        }
+        let check_seed = mine.first().copied().unwrap_or(opts.seed);
+        let model = acc.as_mut().expect("built");
+        match catch(|| crate::host_checks::all(model, check_seed)) {
+            Ok(()) => progress(&format!("{}: host checks ok", nc.name)),
+            Err(e) => {
+                failures += 1;
+                progress(&format!("{}: host checks FAIL: {e}", nc.name));
+                lines.push(CaseLine {
+                    config: nc.name.clone(),
+                    case_seed: check_seed,
+                    pass: false,
+                    failure: Some(format!("host checks: {e}")),
+                });
+            }
+        }
         // Dropping the model writes its database.
         drop(acc);
         let mut parsed = Vec::new();
