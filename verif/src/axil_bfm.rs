@@ -514,9 +514,7 @@ impl AxilMaster {
         );
         let oldest_w = f.writes.iter().position(|w| w.resp.is_none());
         let oldest_r = f.reads.iter().position(|r| r.resp.is_none());
-        let later = |job: Option<usize>, oldest: Option<usize>| {
-            matches!((job, oldest), (Some(j), Some(o)) if j > o)
-        };
+        let later = |job: Option<usize>, oldest: Option<usize>| matches!((job, oldest), (Some(j), Some(o)) if j > o);
         cov.pipelined += u64::from(
             (awvalid && later(aw_job, oldest_w))
                 || (wvalid && later(w_job, oldest_w))

@@ -35,8 +35,8 @@ use crate::axil_bfm::{BusLog, Timing};
 use crate::driver::{Accelerator, HostLog, START_LATENCY};
 use crate::mutate::block_of;
 use crate::regress::{
-    catch, chained_diffs, chained_layer, drive, make_case, plan, Case, NamedConfig,
-    RegressOptions, ResetAt,
+    catch, chained_diffs, chained_layer, drive, make_case, plan, Case, NamedConfig, RegressOptions,
+    ResetAt,
 };
 use crate::scoreboard::compare;
 use crate::sim::SimOptions;
@@ -493,7 +493,9 @@ pub fn code_coverage(config: &str, points: &[DatPoint], verilog: &str) -> CodeCo
                     }
                 }
                 for n in nums {
-                    let e = lines.entry(n).or_insert_with(|| (module.to_string(), false));
+                    let e = lines
+                        .entry(n)
+                        .or_insert_with(|| (module.to_string(), false));
                     e.1 |= p.count > 0;
                 }
             }
@@ -586,7 +588,12 @@ impl CoverageReport {
 
 /// Run one case on a coverage model with the host's record on; the
 /// failure, if any, and adds what the run did to `f`.
-fn run_case(acc: &mut Accelerator, nc: &NamedConfig, seed: u64, f: &mut Functional) -> Option<String> {
+fn run_case(
+    acc: &mut Accelerator,
+    nc: &NamedConfig,
+    seed: u64,
+    f: &mut Functional,
+) -> Option<String> {
     let cfg = &nc.cfg;
     let case: Case = make_case(nc, seed);
     let gold = match catch(|| run_layer(cfg, &case.layer, &case.data)) {
@@ -692,7 +699,10 @@ pub fn run_coverage(
             match catch(|| Accelerator::new(&nc.cfg, &o, 0, Timing::FAST)) {
                 Ok(Ok(a)) => Ok(a),
                 Ok(Err(e)) => Err(format!("{}: cannot build the coverage model: {e}", nc.name)),
-                Err(e) => Err(format!("{}: the coverage model does not come up: {e}", nc.name)),
+                Err(e) => Err(format!(
+                    "{}: the coverage model does not come up: {e}",
+                    nc.name
+                )),
             }
         };
         let mut acc = Some(new_model(&mut instance, &mut files)?);
@@ -757,8 +767,7 @@ pub fn run_coverage(
             if !p.exists() {
                 continue;
             }
-            let text =
-                std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
+            let text = std::fs::read_to_string(p).map_err(|e| format!("{}: {e}", p.display()))?;
             parsed.push(parse_dat(&text).map_err(|e| format!("{}: {e}", p.display()))?);
         }
         if parsed.is_empty() {
@@ -860,16 +869,27 @@ fn markdown(r: &CoverageReport, out: &Path) -> String {
                 "- {} case {}: {} (replay: `drq regress --only {} --case-seed {}`)\n",
                 c.config,
                 c.case_seed,
-                c.failure.as_deref().unwrap_or("").lines().next().unwrap_or(""),
+                c.failure
+                    .as_deref()
+                    .unwrap_or("")
+                    .lines()
+                    .next()
+                    .unwrap_or(""),
                 c.config,
                 c.case_seed
             ));
         }
         s.push('\n');
     }
-    s.push_str("## Per block (all configurations)\n\n| block | lines | toggles |\n|---|---:|---:|\n");
+    s.push_str(
+        "## Per block (all configurations)\n\n| block | lines | toggles |\n|---|---:|---:|\n",
+    );
     for (b, v) in &r.total_blocks {
-        s.push_str(&format!("| {b} | {} | {} |\n", pct(&v.lines), pct(&v.toggles)));
+        s.push_str(&format!(
+            "| {b} | {} | {} |\n",
+            pct(&v.lines),
+            pct(&v.toggles)
+        ));
     }
     s.push_str(&format!(
         "| **all** | {} | {} |\n\n## Per configuration\n\n| configuration | cases | failures | lines | toggles | branches |\n|---|---:|---:|---:|---:|---:|\n",
@@ -887,7 +907,9 @@ fn markdown(r: &CoverageReport, out: &Path) -> String {
             pct(&c.code.branches)
         ));
     }
-    s.push_str("\n## Functional cover points\n\n| point | count | hit | what |\n|---|---:|---|---|\n");
+    s.push_str(
+        "\n## Functional cover points\n\n| point | count | hit | what |\n|---|---:|---|---|\n",
+    );
     for p in &r.cover_points {
         s.push_str(&format!(
             "| `{}` | {} | {} | {} |\n",
@@ -1018,13 +1040,7 @@ mod tests {
             starts: vec![200],
             irqs: vec![200 + START_LATENCY + 11],
         };
-        f.add_bus(
-            &[(vec![], 10)],
-            &host,
-            &BusLog::default(),
-            false,
-            "late",
-        );
+        f.add_bus(&[(vec![], 10)], &host, &BusLog::default(), false, "late");
         assert_eq!(f.anchor_mismatches.len(), 1, "{:?}", f.anchor_mismatches);
     }
 
@@ -1048,7 +1064,10 @@ mod tests {
         let m = merge_points(&[a.clone(), b]);
         assert_eq!(m.iter().map(|p| p.count).collect::<Vec<_>>(), vec![6, 2, 0]);
         assert_eq!(parse_dat(&write_dat(&m)).unwrap(), m);
-        let verilog = (1..=10).map(|i| format!("line {i}")).collect::<Vec<_>>().join("\n");
+        let verilog = (1..=10)
+            .map(|i| format!("line {i}"))
+            .collect::<Vec<_>>()
+            .join("\n");
         let c = code_coverage("x", &a, &verilog);
         assert_eq!((c.lines.covered, c.lines.total), (2, 4));
         assert_eq!((c.toggles.covered, c.toggles.total), (0, 1));

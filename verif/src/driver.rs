@@ -12,14 +12,12 @@
 use crate::axil_bfm::{AxilMaster, Resp, Timing};
 use crate::sim::{Model, SimError, SimOptions};
 use drq_arch::config::PeKind;
-use drq_arch::regs::{
-    reg, rw_bits, Buffer, WindowMap, ADDR_BITS, ID_VALUE, NUM_REGS, WINDOW_BASE,
-};
-use drq_golden::rng::Rng;
+use drq_arch::regs::{reg, rw_bits, Buffer, WindowMap, ADDR_BITS, ID_VALUE, NUM_REGS, WINDOW_BASE};
 use drq_arch::AccelConfig;
 use drq_golden::golden::{LayerData, LayerRun};
 use drq_golden::layer::Layer;
 use drq_golden::numerics::wrap_acc;
+use drq_golden::rng::Rng;
 use drq_golden::schedule::Counters;
 use drq_golden::tensor::{FeatureMap, Mask, Weights};
 use drq_hdl::top::top_design;
@@ -394,7 +392,10 @@ impl Accelerator {
     /// Mask [C, RH, RW] into a mask buffer (pitched rows).
     pub fn write_mask(&mut self, b: Buffer, m: &Mask) {
         let addrs = self.mask_addrs(m.c, m.rh, m.rw);
-        self.write_words(b, addrs.into_iter().zip(m.data.iter().map(|&v| u32::from(v))));
+        self.write_words(
+            b,
+            addrs.into_iter().zip(m.data.iter().map(|&v| u32::from(v))),
+        );
     }
 
     pub fn read_mask(&mut self, b: Buffer, c: usize, rh: usize, rw: usize) -> Mask {
@@ -612,13 +613,21 @@ impl Accelerator {
         let regs = layer_registers(layer);
         for &(k, v) in &regs {
             let got = self.read_reg(k);
-            assert_eq!(got, kept(k, v), "layer register {k} read back after the run");
+            assert_eq!(
+                got,
+                kept(k, v),
+                "layer register {k} read back after the run"
+            );
         }
         let got = self.read_reg(reg::MODE);
         assert_eq!(got, kept(reg::MODE, mode), "MODE read back after the run");
         // CMD stores its last write (the driver's clear after the run).
         let got = self.read_reg(reg::CMD);
-        assert_eq!(got, kept(reg::CMD, reg::CMD_CLEAR), "CMD read back after the run");
+        assert_eq!(
+            got,
+            kept(reg::CMD, reg::CMD_CLEAR),
+            "CMD read back after the run"
+        );
 
         // A byte-strobed write to a random layer register.
         let (k, v) = regs[rng.range(0, regs.len() as i64 - 1) as usize];
@@ -650,7 +659,11 @@ impl Accelerator {
             Resp::SlvErr,
             "write to read-only slot {ro}"
         );
-        assert_eq!(self.bus.read(4 * ro), before, "read-only slot {ro} after a write");
+        assert_eq!(
+            self.bus.read(4 * ro),
+            before,
+            "read-only slot {ro} after a write"
+        );
 
         // Unmapped addresses.
         let first_free = 4 * (reg::N_RW + reg::N_RO) as u64;
@@ -664,7 +677,11 @@ impl Accelerator {
             unmapped.push(rng.range(end as i64, (1i64 << ADDR_BITS) - 1) as u64);
         }
         for a in unmapped {
-            assert_eq!(self.bus.read(a), (0, Resp::SlvErr), "read of unmapped {a:#x}");
+            assert_eq!(
+                self.bus.read(a),
+                (0, Resp::SlvErr),
+                "read of unmapped {a:#x}"
+            );
             assert_eq!(
                 self.bus.write(a, rng.next_u64() as u32),
                 Resp::SlvErr,

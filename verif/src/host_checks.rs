@@ -67,7 +67,10 @@ fn small_layer(cfg: &AccelConfig) -> Layer {
     Layer::from_raw(&RawLayer {
         threshold: 0,
         requant_shift: 8,
-        ..shifts(cfg, RawLayer::conv(3, i64::from(cfg.cols.min(4)), (side, side), 3, 1, 1, tile))
+        ..shifts(
+            cfg,
+            RawLayer::conv(3, i64::from(cfg.cols.min(4)), (side, side), 3, 1, 1, tile),
+        )
     })
     .expect("a valid layer")
 }
@@ -172,15 +175,26 @@ pub fn oversize_output_map(acc: &mut Accelerator, rng: &mut Rng) -> bool {
     acc.load_layer(&layer, &data);
     // A pattern in the output mask buffer that the refused sweep must keep.
     let mask_words = acc.map.words(Buffer::Mask1);
-    acc.write_words(Buffer::Mask1, (0..mask_words).map(|i| (i, (i % 3 == 0) as u32)));
+    acc.write_words(
+        Buffer::Mask1,
+        (0..mask_words).map(|i| (i, (i % 3 == 0) as u32)),
+    );
     let status = acc.start_and_wait(false, true);
     assert_eq!(
         status & (reg::STATUS_DONE | reg::STATUS_OVERSIZE),
         reg::STATUS_DONE | reg::STATUS_OVERSIZE,
         "STATUS {status:#x} after an oversize output map"
     );
-    for (i, v) in acc.read_words(Buffer::Mask1, 0..mask_words).into_iter().enumerate() {
-        assert_eq!(v, (i % 3 == 0) as u32, "mask word {i} after a refused sweep");
+    for (i, v) in acc
+        .read_words(Buffer::Mask1, 0..mask_words)
+        .into_iter()
+        .enumerate()
+    {
+        assert_eq!(
+            v,
+            (i % 3 == 0) as u32,
+            "mask word {i} after a refused sweep"
+        );
     }
     // The layer itself ran: its outputs are the golden ones.
     let (c, h, w) = (

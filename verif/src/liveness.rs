@@ -134,9 +134,7 @@ pub fn assigned_signal(line: &str) -> Option<&str> {
     let (lhs, _) = t.split_once('=')?;
     let lhs = lhs.trim_end_matches('<').trim();
     let ok = !lhs.is_empty()
-        && lhs
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+        && lhs.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
         && !t.starts_with("if")
         && !t.starts_with("assign ");
     ok.then_some(lhs)

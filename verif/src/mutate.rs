@@ -526,7 +526,10 @@ pub fn run_mutation(
                 nc.name
             ));
         }
-        progress(&format!("{}: the unmutated design passes the test", nc.name));
+        progress(&format!(
+            "{}: the unmutated design passes the test",
+            nc.name
+        ));
     }
     let total = work.len();
     // Mutants panic by design (a failed check is a kill): keep stderr for

@@ -1235,8 +1235,8 @@ fn describe_cfg(c: &AccelConfig) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use drq_golden::rng::test_seed;
     use drq_golden::cycles::regions;
+    use drq_golden::rng::test_seed;
 
     fn opts(out: &Path, seed: u64, configs: Vec<NamedConfig>, cases: usize) -> RegressOptions {
         RegressOptions {
@@ -1419,7 +1419,11 @@ mod tests {
                     let case = make_case(&nc, case_seed(1, &nc.name, i));
                     let l = &case.layer;
                     let pin = case.data.mask.is_none() && cfg.pe == PeKind::Drq;
-                    let n_in = if pin { regions(cfg, l.c_in, l.h, l.w) } else { 0 };
+                    let n_in = if pin {
+                        regions(cfg, l.c_in, l.h, l.w)
+                    } else {
+                        0
+                    };
                     let n_out = if l.next_threshold.is_some() {
                         regions(cfg, l.c_out, l.ho(), l.wo())
                     } else {

@@ -451,7 +451,11 @@ fn pipelined_bursts_match_the_reference_model() {
                 .map(|_| WriteOp {
                     addr: addr(&mut m.rng),
                     data: m.rng.next_u64() as u32,
-                    strb: if m.rng.chance(0.8) { 0xF } else { m.rng.range(0, 15) as u8 },
+                    strb: if m.rng.chance(0.8) {
+                        0xF
+                    } else {
+                        m.rng.range(0, 15) as u8
+                    },
                 })
                 .collect();
             let want: Vec<Resp> = ops.iter().map(|&op| r.write(op)).collect();

@@ -86,14 +86,15 @@ fn coverage_tiny_run_reports_lines_toggles_and_cover_points() {
         r.cover_points.iter().filter(|p| p.hit).count()
     );
     assert!(r.timeline_checks >= 2, "{}", r.timeline_checks);
-    assert!(r.timeline_mismatches.is_empty(), "{:?}", r.timeline_mismatches);
+    assert!(
+        r.timeline_mismatches.is_empty(),
+        "{:?}",
+        r.timeline_mismatches
+    );
     // The files: the report, the merged database, the folder's other files kept.
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
-    assert_eq!(
-        json["configs"][0]["lines"]["covered"],
-        c.code.lines.covered
-    );
+    assert_eq!(json["configs"][0]["lines"]["covered"], c.code.lines.covered);
     assert!(json["cover_points"].as_array().unwrap().len() == 32);
     let md = std::fs::read_to_string(out.join("report.md")).unwrap();
     assert!(md.contains("## Per block") && md.contains("## Uncovered lines"));
@@ -102,7 +103,10 @@ fn coverage_tiny_run_reports_lines_toggles_and_cover_points() {
     let points = parse_dat(&dat).unwrap();
     assert!(points.iter().any(|p| p.count > 0));
     assert!(!out.join("raw").exists());
-    assert_eq!(std::fs::read_to_string(out.join("keep.txt")).unwrap(), "mine");
+    assert_eq!(
+        std::fs::read_to_string(out.join("keep.txt")).unwrap(),
+        "mine"
+    );
 }
 
 /// The phases `run_timeline` derives from the golden cycle formula, anchored
@@ -129,10 +133,7 @@ fn phase_timeline_matches_status_phase_of_the_hardware() {
         let tl = run_timeline(&nc.cfg, &case.layer, case.run_phases(), ct);
         let predict_in = acc.load_layer(&case.layer, &case.data);
         assert!(predict_in);
-        acc.write_reg(
-            reg::MODE,
-            reg::MODE_PREDICT_IN | reg::MODE_PREDICT_OUT,
-        );
+        acc.write_reg(reg::MODE, reg::MODE_PREDICT_IN | reg::MODE_PREDICT_OUT);
         // Idle cycles shift the reads against the phases from run to run.
         acc.bus.idle(runs);
         acc.write_reg(reg::CMD, reg::CMD_START);

@@ -70,5 +70,9 @@ fn host_checks_pass_on_every_small_configuration() {
             println!("{}: no layer has an oversize output map", nc.name);
         }
     }
-    assert_eq!(oversize, quick_configs().len(), "configurations without an oversize map");
+    assert_eq!(
+        oversize,
+        quick_configs().len(),
+        "configurations without an oversize map"
+    );
 }
