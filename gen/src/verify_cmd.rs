@@ -40,21 +40,7 @@ pub struct MutateArgs {
 }
 
 pub fn mutate(args: &MutateArgs) -> Result<()> {
-    let known = default_configs();
-    let mut configs: Vec<NamedConfig> = Vec::new();
-    for name in &args.configs {
-        match known.iter().find(|c| &c.name == name) {
-            Some(c) => configs.push(NamedConfig::new(&c.name, c.cfg)),
-            None => bail!(
-                "--configs: no configuration {name}; known: {}",
-                known
-                    .iter()
-                    .map(|c| c.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        }
-    }
+    let configs = named_configs(&args.configs)?;
     if args.mutants == 0 || args.cases == 0 {
         bail!("--mutants and --cases must be at least 1");
     }
@@ -121,25 +107,10 @@ pub struct CoverageArgs {
 pub fn coverage(args: &CoverageArgs) -> Result<()> {
     use drq_verif::coverage::{run_coverage, CoverageOptions};
     use drq_verif::regress::quick_configs;
-    let known = default_configs();
     let configs: Vec<NamedConfig> = if args.configs.is_empty() {
         quick_configs()
     } else {
-        let mut v = Vec::new();
-        for name in &args.configs {
-            match known.iter().find(|c| &c.name == name) {
-                Some(c) => v.push(c.clone()),
-                None => bail!(
-                    "--configs: no configuration {name}; known: {}",
-                    known
-                        .iter()
-                        .map(|c| c.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            }
-        }
-        v
+        named_configs(&args.configs)?
     };
     if args.cases == 0 {
         bail!("--cases must be at least 1");
@@ -195,4 +166,23 @@ pub fn coverage(args: &CoverageArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The configurations of `drq regress` named in `--configs`, in order.
+fn named_configs(names: &[String]) -> Result<Vec<NamedConfig>> {
+    let known = default_configs();
+    names
+        .iter()
+        .map(|name| match known.iter().find(|c| &c.name == name) {
+            Some(c) => Ok(c.clone()),
+            None => bail!(
+                "--configs: no configuration {name}; known: {}",
+                known
+                    .iter()
+                    .map(|c| c.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        })
+        .collect()
 }

@@ -232,6 +232,19 @@ pub struct Flight {
     reads: Vec<ReadJob>,
 }
 
+/// Index of the oldest of `jobs` that `waiting` selects (its handshake not
+/// done yet), if the outstanding limit lets it be offered.
+fn next_job<T>(
+    jobs: &[T],
+    waiting: impl Fn(&T) -> bool,
+    answered: impl Fn(&T) -> bool,
+) -> Option<usize> {
+    let n = jobs.iter().filter(|j| answered(j)).count();
+    jobs.iter()
+        .position(waiting)
+        .filter(|&k| k < n + MAX_OUTSTANDING)
+}
+
 /// Unanswered writes (reads) the master lets be outstanding at once.
 pub const MAX_OUTSTANDING: usize = 4;
 
@@ -239,28 +252,14 @@ impl Flight {
     fn done(&self) -> bool {
         self.writes.iter().all(|w| w.resp.is_some()) && self.reads.iter().all(|r| r.resp.is_some())
     }
-    /// Index of the oldest write whose AW (W) is not handshaken yet, if
-    /// the outstanding limit lets it be offered.
     fn next_aw(&self) -> Option<usize> {
-        let answered = self.writes.iter().filter(|w| w.resp.is_some()).count();
-        self.writes
-            .iter()
-            .position(|w| !w.aw_done)
-            .filter(|&k| k < answered + MAX_OUTSTANDING)
+        next_job(&self.writes, |w| !w.aw_done, |w| w.resp.is_some())
     }
     fn next_w(&self) -> Option<usize> {
-        let answered = self.writes.iter().filter(|w| w.resp.is_some()).count();
-        self.writes
-            .iter()
-            .position(|w| !w.w_done)
-            .filter(|&k| k < answered + MAX_OUTSTANDING)
+        next_job(&self.writes, |w| !w.w_done, |w| w.resp.is_some())
     }
     fn next_ar(&self) -> Option<usize> {
-        let answered = self.reads.iter().filter(|r| r.resp.is_some()).count();
-        self.reads
-            .iter()
-            .position(|r| !r.ar_done)
-            .filter(|&k| k < answered + MAX_OUTSTANDING)
+        next_job(&self.reads, |r| !r.ar_done, |r| r.resp.is_some())
     }
 }
 

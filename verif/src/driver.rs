@@ -413,16 +413,14 @@ impl Accelerator {
         let words = (0..kk).flat_map(|k| {
             (0..wts.c_out).map(move |oc| ((k * wts.c_out + oc) as u64, wts.at_k(oc, k) as u32))
         });
-        let words: Vec<(u64, u32)> = words.collect();
         self.write_words(Buffer::Weights, words);
     }
 
     pub fn write_bias(&mut self, bias: &[i32]) {
-        let words: Vec<(u64, u32)> = bias
+        let words = bias
             .iter()
             .enumerate()
-            .map(|(oc, &b)| (oc as u64, b as u32))
-            .collect();
+            .map(|(oc, &b)| (oc as u64, b as u32));
         self.write_words(Buffer::Bias, words);
     }
 

@@ -28,16 +28,10 @@ pub struct Liveness {
 /// instantiations (`<module> <instance>(` lines) of the emitted text.
 pub fn instance_paths(verilog: &str, top: &str) -> BTreeMap<String, Vec<String>> {
     let mut children: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
-    let mut modules = BTreeSet::new();
     let mut current = String::new();
     for line in verilog.lines() {
-        if let Some(rest) = line.strip_prefix("module ") {
-            current = rest
-                .split(|c: char| c == '(' || c.is_whitespace())
-                .next()
-                .unwrap_or("")
-                .to_string();
-            modules.insert(current.clone());
+        if let Some(name) = crate::mutate::module_name(line) {
+            current = name.to_string();
             continue;
         }
         // `<module> <instance>(` or `<module> <instance> (`.

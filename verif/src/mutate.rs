@@ -206,16 +206,21 @@ fn line_mutations(text: &str) -> Vec<Mutation> {
 }
 
 /// Every mutation site of a design's Verilog, in line order.
+/// The module a `module <name>(...` line of emitted Verilog declares.
+pub fn module_name(line: &str) -> Option<&str> {
+    line.strip_prefix("module ").map(|rest| {
+        rest.split(|c: char| c == '(' || c.is_whitespace())
+            .next()
+            .unwrap_or("")
+    })
+}
+
 pub fn sites(verilog: &str) -> Vec<Site> {
     let mut module = String::new();
     let mut out = Vec::new();
     for (i, text) in verilog.lines().enumerate() {
-        if let Some(rest) = text.strip_prefix("module ") {
-            module = rest
-                .split(|c: char| c == '(' || c.is_whitespace())
-                .next()
-                .unwrap_or("")
-                .to_string();
+        if let Some(name) = module_name(text) {
+            module = name.to_string();
             continue;
         }
         let mutations = line_mutations(text);
@@ -495,6 +500,7 @@ pub fn run_mutation(
     let mut stage = drq_golden::publish::Staging::new(&opts.out).map_err(|e| e.to_string())?;
     let scratch = stage.path().to_path_buf();
     let mut work: Vec<(NamedConfig, Design, Mutant, Vec<u64>)> = Vec::new();
+    let mut baselines: Vec<(NamedConfig, Design, Vec<u64>)> = Vec::new();
     for (ci, nc) in opts.configs.iter().enumerate() {
         let design = top_design(&nc.cfg);
         let seed = opts.seed ^ (ci as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
@@ -509,18 +515,18 @@ pub fn run_mutation(
                 cases.clone(),
             ));
         }
+        baselines.push((NamedConfig::new(&nc.name, nc.cfg), design, cases));
     }
+    let total = work.len();
+    // Mutants panic by design (a failed check is a kill): keep stderr for
+    // the progress lines, not a backtrace per kill.
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
     // The test must pass on the unmutated design, or every kill is void.
-    for nc in &opts.configs {
-        let design = top_design(&nc.cfg);
-        let cases: Vec<u64> = (0..opts.cases)
-            .map(|i| crate::regress::case_seed(opts.seed, &nc.name, i))
-            .collect();
-        let hook = std::panic::take_hook();
-        std::panic::set_hook(Box::new(|_| {}));
-        let (verdict, detail) = run_mutant(nc, &design, &cases);
-        std::panic::set_hook(hook);
+    for (nc, design, cases) in &baselines {
+        let (verdict, detail) = run_mutant(nc, design, cases);
         if verdict != Verdict::Survived {
+            std::panic::set_hook(hook);
             return Err(format!(
                 "the unmutated drq_top of {} fails the test ({verdict:?}): {detail}",
                 nc.name
@@ -531,11 +537,6 @@ pub fn run_mutation(
             nc.name
         ));
     }
-    let total = work.len();
-    // Mutants panic by design (a failed check is a kill): keep stderr for
-    // the progress lines, not a backtrace per kill.
-    let hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {}));
     let next = std::sync::atomic::AtomicUsize::new(0);
     let results = std::sync::Mutex::new(Vec::with_capacity(total));
     // The cone of influence of each configuration's outputs, computed for
