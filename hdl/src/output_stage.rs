@@ -18,7 +18,10 @@
 //!   gives 0 (proof in the doc). Every word is cut to the bits ACC_BITS
 //!   needs (P = ACC_BITS + 16 bits of product): for ACC_BITS <= 48 the high
 //!   word is the constant 0 and synthesis removes it. r' and the flag
-//!   SH >= P are layer constants, registered from SH.
+//!   SH >= P are layer constants, registered from SH. Logic that cannot
+//!   matter is not emitted: acc_hi * M only for ACC_BITS > 33 (acc_hi has
+//!   bits), the high word of N and its carries only for ACC_BITS > 48
+//!   (P > 64); below that N fits one word.
 //! * Backpressure: every stage advances when the stage after it is empty or
 //!   advances (`out_ready` ripples back combinationally); nothing is lost.
 
@@ -59,9 +62,8 @@ pub struct OutputStage {
     one: Constant<Word>,
     zero: Constant<Word>,
     cols_c: Constant<Word>,
-    c32: Constant<Word>,
-    c64: Constant<Word>,
-    c48: Constant<Word>,
+    /// 32, for acc_hi (ACC_BITS > 33 only).
+    c32: Vec<Constant<Word>>,
     shift_mask: Constant<Word>,
     max_pos: Constant<Word>,
     a_max: Constant<Word>,
@@ -69,10 +71,8 @@ pub struct OutputStage {
     rows_mask: Constant<Word>,
     /// acc_lo and acc_hi of a non-negative acc.
     acc_lo_mask: Constant<Word>,
-    acc_hi_mask: Constant<Word>,
-    /// The two words of N = acc * M + r' (P bits in all).
+    /// The low word of N = acc * M + r' (P bits in all).
     n_lo_mask: Constant<Word>,
-    n_hi_mask: Constant<Word>,
     /// P, and whether SH can reach it (P <= 63).
     p_bits: Constant<Word>,
     // Layer constants derived from SH, one cycle behind it.
@@ -100,7 +100,8 @@ pub struct OutputStage {
     s1_acc: WordReg,
     s1_neg: Reg<Bit>,
     s1_plo: Reg<Word>,
-    s1_phi: Reg<Word>,
+    /// acc_hi * M, for ACC_BITS > 33 (one register, or none).
+    s1_phi: Vec<Reg<Word>>,
     // S2: N in two words.
     s2_valid: Reg<Bit>,
     s2_ch: WordReg,
@@ -109,7 +110,14 @@ pub struct OutputStage {
     s2_acc: WordReg,
     s2_zero: Reg<Bit>,
     s2_lo: Reg<Word>,
-    s2_hi: Reg<Word>,
+    /// N's high word and its arithmetic, for P > 64 (one, or none).
+    s2_hi: Vec<Reg<Word>>,
+    c48: Vec<Constant<Word>>,
+    c64: Vec<Constant<Word>>,
+    n_hi_mask: Vec<Constant<Word>>,
+    ca: Vec<Signal<Local, Word>>,
+    cb: Vec<Signal<Local, Word>>,
+    hi_b: Vec<Signal<Local, Word>>,
     // S3: the output register.
     o_valid: Reg<Bit>,
     o_ch: WordReg,
@@ -121,7 +129,7 @@ pub struct OutputStage {
     mul_rows: SignedMul,
     /// acc_lo * M and acc_hi * M.
     mul_lo: SignedMul,
-    mul_hi: SignedMul,
+    mul_hi: Vec<SignedMul>,
     rows_in: Signal<Local, Word>,
     top_row: Signal<Local, Bit>,
     in_range: Signal<Local, Bit>,
@@ -138,14 +146,21 @@ pub struct OutputStage {
     sh: Signal<Local, Word>,
     sh_new: Signal<Local, Word>,
     lo_a: Signal<Local, Word>,
-    ca: Signal<Local, Word>,
     rnd: Signal<Local, Word>,
     lo_b: Signal<Local, Word>,
-    cb: Signal<Local, Word>,
-    hi_b: Signal<Local, Word>,
     quot: Signal<Local, Word>,
     sat: Signal<Local, Bit>,
     value: Signal<Local, Word>,
+}
+
+/// `[item]` when `present`, else no item: logic emitted only where it can
+/// matter (a loop bound of 0 or 1 in `update`).
+fn one_if<T>(present: bool, item: T) -> Vec<T> {
+    if present {
+        vec![item]
+    } else {
+        Vec::new()
+    }
 }
 
 fn ports<T: Default>(n: usize) -> Vec<T> {
@@ -168,6 +183,8 @@ impl OutputStage {
         let pos_bits = cfg.channel_bits();
         let pos = || WordReg::unsigned(pos_bits);
         let acc_reg = || WordReg::signed(acc);
+        // N's high word and what computes it exist for P > 64 only.
+        let wide_n = p > 64;
         OutputStage {
             clock: Default::default(),
             reset: Default::default(),
@@ -195,17 +212,13 @@ impl OutputStage {
             one: Constant::new(word(1)),
             zero: Constant::new(word(0)),
             cols_c: Constant::new(word(cols as i64)),
-            c32: Constant::new(word(32)),
-            c64: Constant::new(word(64)),
-            c48: Constant::new(word(48)),
+            c32: one_if(hi_bits > 0, Constant::new(word(32))),
             shift_mask: Constant::new(word(63)),
             max_pos: Constant::new(word(i64::MAX)),
             a_max: Constant::new(word(i64::from(cfg.a_max()))),
             rows_mask: Constant::new(word(mask(rows_bits) as i64)),
             acc_lo_mask: Constant::new(word(mask(lo_bits) as i64)),
-            acc_hi_mask: Constant::new(word(mask(hi_bits) as i64)),
             n_lo_mask: Constant::new(word(mask(p.min(64)) as i64)),
-            n_hi_mask: Constant::new(word(mask(p.saturating_sub(64)) as i64)),
             p_bits: Constant::new(word(i64::from(p))),
             sh_q: WordReg::unsigned(6),
             rnd_q: Default::default(),
@@ -226,7 +239,7 @@ impl OutputStage {
             s1_acc: acc_reg(),
             s1_neg: Default::default(),
             s1_plo: Default::default(),
-            s1_phi: Default::default(),
+            s1_phi: one_if(hi_bits > 0, Default::default()),
             s2_valid: Default::default(),
             s2_ch: pos(),
             s2_y: pos(),
@@ -234,7 +247,16 @@ impl OutputStage {
             s2_acc: acc_reg(),
             s2_zero: Default::default(),
             s2_lo: Default::default(),
-            s2_hi: Default::default(),
+            s2_hi: one_if(wide_n, Default::default()),
+            c48: one_if(wide_n, Constant::new(word(48))),
+            c64: one_if(wide_n, Constant::new(word(64))),
+            n_hi_mask: one_if(
+                wide_n,
+                Constant::new(word(mask(p.saturating_sub(64)) as i64)),
+            ),
+            ca: one_if(wide_n, Default::default()),
+            cb: one_if(wide_n, Default::default()),
+            hi_b: one_if(wide_n, Default::default()),
             o_valid: Default::default(),
             o_ch: pos(),
             o_y: pos(),
@@ -245,7 +267,7 @@ impl OutputStage {
             mul_rows: SignedMul::new(rows_bits + 1, rows_bits),
             // acc_lo, acc_hi: non-negative (one more bit for the signed a).
             mul_lo: SignedMul::new(lo_bits + 1, 16),
-            mul_hi: SignedMul::new(hi_bits.max(1) + 1, 16),
+            mul_hi: one_if(hi_bits > 0, SignedMul::new(hi_bits + 1, 16)),
             rows_in: Default::default(),
             top_row: Default::default(),
             in_range: Default::default(),
@@ -262,11 +284,8 @@ impl OutputStage {
             sh: Default::default(),
             sh_new: Default::default(),
             lo_a: Default::default(),
-            ca: Default::default(),
             rnd: Default::default(),
             lo_b: Default::default(),
-            cb: Default::default(),
-            hi_b: Default::default(),
             quot: Default::default(),
             sat: Default::default(),
             value: Default::default(),
@@ -275,6 +294,14 @@ impl OutputStage {
     fn cols(&self) -> usize {
         self.in_acc.len()
     }
+    /// 1 when acc_hi has bits (ACC_BITS > 33), else 0: a loop bound.
+    fn wide_product(&self) -> usize {
+        self.mul_hi.len()
+    }
+    /// 1 when N needs a second word (P > 64), else 0: a loop bound.
+    fn wide_n(&self) -> usize {
+        self.s2_hi.len()
+    }
 }
 
 impl Logic for OutputStage {
@@ -282,8 +309,8 @@ impl Logic for OutputStage {
     fn update(&mut self) {
         dff_setup!(
             self, clock, sh_q, rnd_q, sh_over_q, cnt_i, cnt_j, full, col, row_y, row_x, row_ch,
-            row_cout, s1_valid, s1_ch, s1_y, s1_x, s1_acc, s1_neg, s1_plo, s1_phi, s2_valid, s2_ch,
-            s2_y, s2_x, s2_acc, s2_zero, s2_lo, s2_hi, o_valid, o_ch, o_y, o_x, o_acc, o_value
+            row_cout, s1_valid, s1_ch, s1_y, s1_x, s1_acc, s1_neg, s1_plo, s2_valid, s2_ch, s2_y,
+            s2_x, s2_acc, s2_zero, s2_lo, o_valid, o_ch, o_y, o_x, o_acc, o_value
         );
         self.sh_q.reset.next = self.reset.val();
         self.rnd_q.reset.next = self.reset.val();
@@ -295,7 +322,6 @@ impl Logic for OutputStage {
         self.s2_acc.reset.next = self.reset.val();
         self.s2_zero.reset.next = self.reset.val();
         self.s2_lo.reset.next = self.reset.val();
-        self.s2_hi.reset.next = self.reset.val();
         self.cnt_i.reset.next = self.reset.val();
         self.cnt_j.reset.next = self.reset.val();
         self.full.reset.next = self.reset.val();
@@ -311,7 +337,16 @@ impl Logic for OutputStage {
         self.s1_acc.reset.next = self.reset.val();
         self.s1_neg.reset.next = self.reset.val();
         self.s1_plo.reset.next = self.reset.val();
-        self.s1_phi.reset.next = self.reset.val();
+        for k in 0..self.wide_product() {
+            self.s1_phi[k].clock.next = self.clock.val();
+            self.s1_phi[k].reset.next = self.reset.val();
+            self.s1_phi[k].d.next = self.s1_phi[k].q.val();
+        }
+        for k in 0..self.wide_n() {
+            self.s2_hi[k].clock.next = self.clock.val();
+            self.s2_hi[k].reset.next = self.reset.val();
+            self.s2_hi[k].d.next = self.s2_hi[k].q.val();
+        }
         self.o_valid.reset.next = self.reset.val();
         self.o_ch.reset.next = self.reset.val();
         self.o_y.reset.next = self.reset.val();
@@ -394,13 +429,15 @@ impl Logic for OutputStage {
         }
         self.sh_over_q.d.next = self.sh_new.val() >= self.p_bits.val();
 
-        // S1: the two partial products of lane 0.
-        for k in 0..1 {
-            self.mul_lo.a.next = self.buf[k].q.val() & self.acc_lo_mask.val();
-            self.mul_hi.a.next = (self.buf[k].q.val() >> self.c32.val()) & self.acc_hi_mask.val();
-        }
+        // S1: the two partial products of lane 0 (acc_hi * M only when
+        // acc_hi has bits; the multiplier reads its hi_bits + 1 low bits,
+        // and a negative acc gives 0 whatever the product).
+        self.mul_lo.a.next = self.buf[0].q.val() & self.acc_lo_mask.val();
         self.mul_lo.b.next = self.requant_mult.val();
-        self.mul_hi.b.next = self.requant_mult.val();
+        for k in 0..self.wide_product() {
+            self.mul_hi[k].a.next = self.buf[0].q.val() >> self.c32[k].val();
+            self.mul_hi[k].b.next = self.requant_mult.val();
+        }
         if self.en1.val() {
             self.s1_valid.d.next = self.emit.val();
             self.s1_ch.d.next = self.row_ch.q.val();
@@ -411,23 +448,31 @@ impl Logic for OutputStage {
                 self.s1_neg.d.next = self.buf[k].q.val() > self.max_pos.val();
             }
             self.s1_plo.d.next = self.mul_lo.p.val();
-            self.s1_phi.d.next = self.mul_hi.p.val();
+            for k in 0..self.wide_product() {
+                self.s1_phi[k].d.next = self.mul_hi[k].p.val();
+            }
         }
 
-        // S2: N = phi * 2^32 + plo + r' as two words (hi_b, lo_b), cut to
-        // the P bits it needs.
-        self.lo_a.next = (self.s1_phi.q.val() << self.c32.val()) + self.s1_plo.q.val();
-        self.ca.next = self.zero.val();
-        if self.lo_a.val() < self.s1_plo.q.val() {
-            self.ca.next = self.one.val();
+        // S2: N = phi * 2^32 + plo + r', cut to the P bits it needs: one
+        // word (lo_b) for P <= 64, else two (hi_b, lo_b) with the carries.
+        self.lo_a.next = self.s1_plo.q.val();
+        for k in 0..self.wide_product() {
+            self.lo_a.next = (self.s1_phi[k].q.val() << self.c32[k].val()) + self.s1_plo.q.val();
         }
         self.rnd.next = self.rnd_q.q.val();
         self.lo_b.next = self.lo_a.val() + self.rnd.val();
-        self.cb.next = self.zero.val();
-        if self.lo_b.val() < self.lo_a.val() {
-            self.cb.next = self.one.val();
+        for k in 0..self.wide_n() {
+            self.ca[k].next = self.zero.val();
+            if self.lo_a.val() < self.s1_plo.q.val() {
+                self.ca[k].next = self.one.val();
+            }
+            self.cb[k].next = self.zero.val();
+            if self.lo_b.val() < self.lo_a.val() {
+                self.cb[k].next = self.one.val();
+            }
+            self.hi_b[k].next =
+                (self.s1_phi[k].q.val() >> self.c32[k].val()) + self.ca[k].val() + self.cb[k].val();
         }
-        self.hi_b.next = (self.s1_phi.q.val() >> self.c32.val()) + self.ca.val() + self.cb.val();
         if self.en2.val() {
             self.s2_valid.d.next = self.s1_valid.q.val();
             self.s2_ch.d.next = self.s1_ch.q.val();
@@ -436,16 +481,22 @@ impl Logic for OutputStage {
             self.s2_acc.d.next = self.s1_acc.q.val();
             self.s2_zero.d.next = self.s1_neg.q.val() | self.sh_over_q.q.val();
             self.s2_lo.d.next = self.lo_b.val() & self.n_lo_mask.val();
-            self.s2_hi.d.next = self.hi_b.val() & self.n_hi_mask.val();
+            for k in 0..self.wide_n() {
+                self.s2_hi[k].d.next = self.hi_b[k].val() & self.n_hi_mask[k].val();
+            }
         }
 
         // S3: y = min(N >> SH, 2^A_HI - 1), or 0 for a negative acc or
         // SH >= P.
         self.sh.next = self.sh_q.q.val();
-        self.quot.next = (self.s2_hi.q.val() << (self.c64.val() - self.sh.val()))
-            + (self.s2_lo.q.val() >> self.sh.val());
-        self.sat.next = (self.s2_hi.q.val().any() & (self.sh.val() < self.c48.val()))
-            | (self.quot.val() > self.a_max.val());
+        self.quot.next = self.s2_lo.q.val() >> self.sh.val();
+        self.sat.next = self.quot.val() > self.a_max.val();
+        for k in 0..self.wide_n() {
+            self.quot.next = (self.s2_hi[k].q.val() << (self.c64[k].val() - self.sh.val()))
+                + (self.s2_lo.q.val() >> self.sh.val());
+            self.sat.next = (self.s2_hi[k].q.val().any() & (self.sh.val() < self.c48[k].val()))
+                | (self.quot.val() > self.a_max.val());
+        }
         self.value.next = self.quot.val();
         if self.sat.val() {
             self.value.next = self.a_max.val();

@@ -4,7 +4,8 @@
 //!
 //! * [`sim`]: Verilator models of emitted designs, built and loaded at run time.
 //! * [`axil_bfm`]: the AXI4-Lite master bus model.
-//! * [`array_tb`], [`controller_tb`], [`output_stage_tb`], [`predictor_tb`]:
+//! * [`array_tb`], [`controller_tb`], [`output_stage_tb`], [`predictor_tb`],
+//!   [`regfile_tb`] (the register file cut out of `drq_top`):
 //!   block testbenches.
 //! * [`driver`]: runs layers and networks on `drq_top` over its host bus.
 //! * [`host_checks`]: directed checks of the host interface (error responses,
@@ -29,6 +30,7 @@ pub mod liveness;
 pub mod mutate;
 pub mod output_stage_tb;
 pub mod predictor_tb;
+pub mod regfile_tb;
 pub mod regress;
 pub mod scoreboard;
 pub mod sim;

@@ -32,6 +32,16 @@ fn wide() -> AccelConfig {
         ..AccelConfig::default()
     }
 }
+/// acc_hi has bits but N fits one word (33 < ACC_BITS <= 48): the
+/// product's high half is emitted, N's high word is not.
+fn mid() -> AccelConfig {
+    AccelConfig {
+        rows: 3,
+        cols: 2,
+        acc_bits: 40,
+        ..AccelConfig::default()
+    }
+}
 fn narrow() -> AccelConfig {
     AccelConfig {
         rows: 4,
@@ -172,6 +182,11 @@ fn requantiser_extremes_acc32() {
 #[test]
 fn requantiser_extremes_acc64_uint16() {
     extremes(&wide(), "requantiser_extremes_acc64_uint16");
+}
+
+#[test]
+fn requantiser_extremes_acc40() {
+    extremes(&mid(), "requantiser_extremes_acc40");
 }
 
 #[test]
@@ -383,6 +398,7 @@ fn random_tiles_every_configuration() {
         (default_cfg(), "random_tiles_default", 40),
         (non_square(), "random_tiles_non_square", 60),
         (wide(), "random_tiles_acc64_uint16", 30),
+        (mid(), "random_tiles_acc40", 30),
         (narrow(), "random_tiles_acc16", 60),
     ] {
         random_tiles(&cfg, test, layers);
