@@ -552,7 +552,7 @@ pub fn run_mutation(
     let results = std::sync::Mutex::new(Vec::with_capacity(total));
     // The cone of influence of each configuration's outputs, computed for
     // its first survivor that a module-level proof leaves open.
-    let cones: std::sync::Mutex<BTreeMap<String, Result<Liveness, String>>> =
+    let cones: std::sync::Mutex<BTreeMap<String, Liveness>> =
         std::sync::Mutex::new(BTreeMap::new());
     std::thread::scope(|s| {
         for _ in 0..opts.jobs.max(1) {
@@ -576,14 +576,10 @@ pub fn run_mutation(
                     if verdict == Verdict::Survived {
                         if let Some(sig) = assigned_signal(&m.original) {
                             let mut c = cones.lock().unwrap();
-                            let cone = c.entry(m.config.clone()).or_insert_with(|| {
-                                Liveness::compute(
-                                    &design.verilog,
-                                    &design.top,
-                                    &scratch.join("cone").join(&m.config),
-                                )
-                            });
-                            if matches!(cone, Ok(l) if l.is_dead(&m.module, sig)) {
+                            let cone = c
+                                .entry(m.config.clone())
+                                .or_insert_with(|| Liveness::compute(&design.verilog, &design.top));
+                            if cone.is_dead(&m.module, sig) {
                                 verdict = Verdict::Equivalent;
                                 detail = format!(
                                     "{sig} reaches no output of {} (cone of influence)",
