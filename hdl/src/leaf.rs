@@ -415,3 +415,13 @@ pub fn multiplier_design(cfg: &AccelConfig) -> Design {
         &mut SignedMul::new(fmt.w_digit_bits, fmt.digit_bits),
     )
 }
+
+/// `[item]` when `present`, else no item: logic emitted only where it can
+/// matter, its statements in `update` under a loop of 0 or 1 rounds.
+pub fn one_if<T>(present: bool, item: T) -> Vec<T> {
+    if present {
+        vec![item]
+    } else {
+        Vec::new()
+    }
+}

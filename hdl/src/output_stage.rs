@@ -25,7 +25,7 @@
 //! * Backpressure: every stage advances when the stage after it is empty or
 //!   advances (`out_ready` ripples back combinationally); nothing is lost.
 
-use crate::leaf::{low_mask as mask, word, Reg, SignedMul, Word, WordReg};
+use crate::leaf::{low_mask as mask, one_if, word, Reg, SignedMul, Word, WordReg};
 use crate::shell::clog2;
 use drq_arch::config::AccelConfig;
 use rust_hdl::prelude::*;
@@ -151,16 +151,6 @@ pub struct OutputStage {
     quot: Signal<Local, Word>,
     sat: Signal<Local, Bit>,
     value: Signal<Local, Word>,
-}
-
-/// `[item]` when `present`, else no item: logic emitted only where it can
-/// matter (a loop bound of 0 or 1 in `update`).
-fn one_if<T>(present: bool, item: T) -> Vec<T> {
-    if present {
-        vec![item]
-    } else {
-        Vec::new()
-    }
 }
 
 fn ports<T: Default>(n: usize) -> Vec<T> {

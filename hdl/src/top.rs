@@ -22,7 +22,7 @@
 use crate::array::SystolicArray;
 use crate::axil::AxiLiteSlave;
 use crate::controller::{ControllerParams, RegionController};
-use crate::leaf::{low_mask as mask, Reg, SignedMul, Word, WordReg};
+use crate::leaf::{low_mask as mask, one_if, Reg, SignedMul, Word, WordReg};
 use crate::output_stage::OutputStage;
 use crate::predictor::{PredictorParams, SensitivityPredictor};
 use crate::ram::{ReplicatedRam, WordRam};
@@ -104,7 +104,8 @@ pub struct DrqTop {
     zero: Constant<Word>,
     one: Constant<Word>,
     low16: Constant<Word>,
-    c32: Constant<Word>,
+    /// 32, for the high word of an accumulator (ACC_BITS > 32 only).
+    c32: Vec<Constant<Word>>,
     c8: Constant<Word>,
     b0: Constant<Word>,
     b1: Constant<Word>,
@@ -114,7 +115,6 @@ pub struct DrqTop {
     cols_c: Constant<Word>,
     span_log2: Constant<Word>,
     span_m1: Constant<Word>,
-    acc_wide: Constant<Bit>,
     drq: Constant<Bit>,
     pitch_log2: Constant<Word>,
     pitch: Constant<Word>,
@@ -187,7 +187,8 @@ pub struct DrqTop {
     wb_acc: WordReg,
     // Host read in flight.
     hr_region: WordReg,
-    hr_half: Reg<Bit>,
+    /// The high word of an accumulator was read (ACC_BITS > 32 only).
+    hr_half: Vec<Reg<Bit>>,
     /// STATUS, registered (one cycle behind).
     status_q: WordReg,
     // Combinational.
@@ -264,7 +265,7 @@ impl DrqTop {
             zero: konst(0),
             one: konst(1),
             low16: konst(0xFFFF),
-            c32: konst(32),
+            c32: one_if(map.acc_stride == 2, konst(32)),
             c8: konst(8),
             b0: konst(1),
             b1: konst(2),
@@ -274,7 +275,6 @@ impl DrqTop {
             cols_c: konst(cols as u64),
             span_log2: konst(map.span.trailing_zeros().into()),
             span_m1: konst(map.span - 1),
-            acc_wide: Constant::new(map.acc_stride == 2),
             drq: Constant::new(cfg.pe == PeKind::Drq),
             pitch_log2: konst(cfg.act_row_pitch().trailing_zeros().into()),
             pitch: konst(cfg.act_row_pitch().into()),
@@ -336,7 +336,7 @@ impl DrqTop {
             wb_value: WordReg::unsigned(cfg.a_hi),
             wb_acc: WordReg::signed(cfg.acc_bits),
             hr_region: WordReg::unsigned(REGION_BITS),
-            hr_half: Default::default(),
+            hr_half: one_if(map.acc_stride == 2, Default::default()),
             status_q: WordReg::unsigned(STATUS_BITS),
             start: Default::default(),
             in_pin: Default::default(),
@@ -366,6 +366,11 @@ impl DrqTop {
     }
     fn cols(&self) -> usize {
         self.weights.ports()
+    }
+    /// 1 when an accumulator takes two words of the window (ACC_BITS > 32),
+    /// else 0: a loop bound.
+    fn wide_acc(&self) -> usize {
+        self.hr_half.len()
     }
 }
 
@@ -403,9 +408,13 @@ impl Logic for DrqTop {
             wb_value,
             wb_acc,
             hr_region,
-            hr_half,
             status_q
         );
+        for k in 0..self.wide_acc() {
+            self.hr_half[k].clock.next = self.clock.val();
+            self.hr_half[k].reset.next = self.reset.val();
+            self.hr_half[k].d.next = self.hr_half[k].q.val();
+        }
         self.state.reset.next = self.reset.val();
         self.done_flag.reset.next = self.reset.val();
         self.conflict.reset.next = self.reset.val();
@@ -434,7 +443,6 @@ impl Logic for DrqTop {
         self.wb_value.reset.next = self.reset.val();
         self.wb_acc.reset.next = self.reset.val();
         self.hr_region.reset.next = self.reset.val();
-        self.hr_half.reset.next = self.reset.val();
         self.status_q.reset.next = self.reset.val();
 
         // Clocks and resets of the blocks.
@@ -827,7 +835,7 @@ impl Logic for DrqTop {
         self.bias.wr_data.next = self.slave.mem_wdata.val();
         self.accs.rd_en.next = false;
         self.accs.rd_addr.next = self.offset.val();
-        if self.acc_wide.val() {
+        for _k in 0..self.wide_acc() {
             self.accs.rd_addr.next = self.offset.val() >> self.one.val();
         }
         if self.host_wr.val() {
@@ -856,7 +864,9 @@ impl Logic for DrqTop {
         }
         if self.host_rd.val() {
             self.hr_region.d.next = self.region.val();
-            self.hr_half.d.next = (self.offset.val() & self.b0.val()).any();
+            for k in 0..self.wide_acc() {
+                self.hr_half[k].d.next = (self.offset.val() & self.b0.val()).any();
+            }
             if self.region.val() == self.rg_act0.val() {
                 self.act0.rd_en[0].next = true;
                 self.act0.rd_addr[0].next = self.offset.val();
@@ -885,8 +895,10 @@ impl Logic for DrqTop {
         }
         // Host read data, selected by the region read in the cycle before.
         self.acc_word.next = self.accs.rd_data.val();
-        if self.acc_wide.val() & self.hr_half.q.val() {
-            self.acc_word.next = self.accs.rd_data.val() >> self.c32.val();
+        for k in 0..self.wide_acc() {
+            if self.hr_half[k].q.val() {
+                self.acc_word.next = self.accs.rd_data.val() >> self.c32[k].val();
+            }
         }
         self.slave.mem_rdata.next = self.zero.val();
         if self.hr_region.q.val() == self.rg_act0.val() {

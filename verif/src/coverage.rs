@@ -447,6 +447,30 @@ pub struct UncoveredLine {
     pub module: String,
     pub block: String,
     pub text: String,
+    /// Why no case reaches it ([`uncovered_reason`]).
+    pub reason: String,
+}
+
+/// Why a line of `drq_top.v` is not reached, from its block, its text and
+/// the configuration (`int8`: the PE kind), for the report; the last rule
+/// says that no reason is known, for a person to look at.
+pub fn uncovered_reason(int8: bool, block: &str, text: &str) -> &'static str {
+    let has = |p: &str| text.contains(p);
+    if has("rd_data <= 64'd0") {
+        "a read past the memory's depth (addresses carry one bit more): the top never issues one"
+    } else if has("stride_bit_") || has("stride_shift_") {
+        "a stride with this bit set (4, 8, 16, or 3/5/6/7 with bit 2): not drawn in these cases"
+    } else if has("default:") {
+        "the token ROM's default: an index past the ROM, never addressed"
+    } else if int8 && (block == "array" || block == "top") {
+        "INT8 baseline: DRQ-only logic under the constant drq = 0 (input-mask prediction, the PE's \
+         LOW path, sensitivities), emitted, never run"
+    } else if has("act1") || has("act_sel_q") {
+        "ACT1 from the host (a write, an input mask predicted from ACT1): the driver loads first \
+         layers into ACT0"
+    } else {
+        "no reason known: not reached by these cases"
+    }
 }
 
 /// Code coverage of one configuration's `drq_top`.
@@ -462,7 +486,7 @@ pub struct CodeCoverage {
 
 /// Line and toggle coverage of the points of one `drq_top.v` (`verilog`,
 /// for the text of uncovered lines).
-pub fn code_coverage(config: &str, points: &[DatPoint], verilog: &str) -> CodeCoverage {
+pub fn code_coverage(config: &str, int8: bool, points: &[DatPoint], verilog: &str) -> CodeCoverage {
     let text: Vec<&str> = verilog.lines().collect();
     // line -> (module, a point listing it reached)
     let mut lines: BTreeMap<u64, (String, bool)> = BTreeMap::new();
@@ -512,14 +536,16 @@ pub fn code_coverage(config: &str, points: &[DatPoint], verilog: &str) -> CodeCo
         c.lines.add(hit);
         c.blocks.entry(b.clone()).or_default().lines.add(hit);
         if !hit {
+            let source = text
+                .get(n as usize - 1)
+                .map_or(String::new(), |t| t.trim().to_string());
             c.uncovered.push(UncoveredLine {
                 config: config.to_string(),
                 line: n,
                 module,
+                reason: uncovered_reason(int8, &b, &source).to_string(),
                 block: b,
-                text: text
-                    .get(n as usize - 1)
-                    .map_or(String::new(), |t| t.trim().to_string()),
+                text: source,
             });
         }
     }
@@ -778,7 +804,8 @@ pub fn run_coverage(
         stage
             .write(&dat, write_dat(&merged).as_bytes())
             .map_err(|e| e.to_string())?;
-        let code = code_coverage(&nc.name, &merged, &top_design(&nc.cfg).verilog);
+        let int8 = nc.cfg.pe == drq_arch::config::PeKind::Int8;
+        let code = code_coverage(&nc.name, int8, &merged, &top_design(&nc.cfg).verilog);
         progress(&format!(
             "{}: lines {:.1} % ({} of {}), toggles {:.1} %",
             nc.name, code.lines.percent, code.lines.covered, code.lines.total, code.toggles.percent
@@ -928,7 +955,15 @@ fn markdown(r: &CoverageReport, out: &Path) -> String {
     for m in &r.timeline_mismatches {
         s.push_str(&format!("- {m}\n"));
     }
-    s.push_str("\n## Uncovered lines\n\n");
+    s.push_str("\n## Uncovered lines\n\nBy reason, over all configurations:\n\n| lines | reason |\n|---:|---|\n");
+    let mut reasons: BTreeMap<&str, usize> = BTreeMap::new();
+    for u in r.configs.iter().flat_map(|c| &c.code.uncovered) {
+        *reasons.entry(u.reason.as_str()).or_default() += 1;
+    }
+    for (reason, n) in &reasons {
+        s.push_str(&format!("| {n} | {reason} |\n"));
+    }
+    s.push('\n');
     for c in &r.configs {
         s.push_str(&format!(
             "### {} ({} lines, `{}`)\n\n",
@@ -940,14 +975,15 @@ fn markdown(r: &CoverageReport, out: &Path) -> String {
             s.push_str("None.\n\n");
             continue;
         }
-        s.push_str("| line | block | module | source |\n|---:|---|---|---|\n");
+        s.push_str("| line | block | module | source | reason |\n|---:|---|---|---|---|\n");
         for u in &c.code.uncovered {
             s.push_str(&format!(
-                "| {} | {} | `{}` | `{}` |\n",
+                "| {} | {} | `{}` | `{}` | {} |\n",
                 u.line,
                 u.block,
                 u.module,
-                u.text.replace('|', "\\|")
+                u.text.replace('|', "\\|"),
+                u.reason
             ));
         }
         s.push('\n');
@@ -1044,6 +1080,19 @@ mod tests {
         assert_eq!(f.anchor_mismatches.len(), 1, "{:?}", f.anchor_mismatches);
     }
 
+    /// Each uncovered line gets the reason of its kind; an unknown kind
+    /// says so instead of guessing.
+    #[test]
+    fn uncovered_lines_get_a_reason_each() {
+        let r = |int8, block, text| uncovered_reason(int8, block, text);
+        assert!(r(false, "buffers", "else rd_data <= 64'd0;").contains("past the memory's depth"));
+        assert!(r(false, "controller", "if (|(s_q_q & stride_bit_3)) begin").contains("stride"));
+        assert!(r(true, "array", "sens_q_d_calc = sens_in;").contains("INT8"));
+        assert!(r(false, "array", "sens_q_d_calc = sens_in;").contains("no reason known"));
+        assert!(r(false, "top", "act1_wr_en_calc = 1'b1;").contains("ACT1"));
+        assert!(r(false, "controller", "default: begin a_shift <= 64'd0; end").contains("ROM"));
+    }
+
     #[test]
     fn dat_files_parse_merge_and_round_trip() {
         let key = |l: u32, page: &str| {
@@ -1068,7 +1117,7 @@ mod tests {
             .map(|i| format!("line {i}"))
             .collect::<Vec<_>>()
             .join("\n");
-        let c = code_coverage("x", &a, &verilog);
+        let c = code_coverage("x", false, &a, &verilog);
         assert_eq!((c.lines.covered, c.lines.total), (2, 4));
         assert_eq!((c.toggles.covered, c.toggles.total), (0, 1));
         assert_eq!(c.blocks["controller"].lines.covered, 2);

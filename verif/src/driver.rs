@@ -503,8 +503,19 @@ impl Accelerator {
     /// None: the hardware predicts the input mask (DRQ; the INT8 baseline
     /// needs none and reports all-sensitive, as the golden model does).
     pub fn run_layer(&mut self, layer: &Layer, data: &LayerData) -> Result<HwRun, FitError> {
+        self.run_layer_from(layer, data, false)
+    }
+
+    /// [`Accelerator::run_layer`] with the input in ACT1 and the host's mask
+    /// in MASK1 when `from_act1` (outputs to ACT0 and MASK0).
+    pub fn run_layer_from(
+        &mut self,
+        layer: &Layer,
+        data: &LayerData,
+        from_act1: bool,
+    ) -> Result<HwRun, FitError> {
         check_fits(&self.cfg, layer)?;
-        let predict_in = self.load_layer(layer, data);
+        let predict_in = self.load_layer_into(layer, data, from_act1);
         Ok(self.run_loaded(layer, predict_in))
     }
 
@@ -513,11 +524,16 @@ impl Accelerator {
     /// layer registers. Returns whether the hardware must predict the
     /// input mask (`MODE.predict_in`).
     pub fn load_layer(&mut self, layer: &Layer, data: &LayerData) -> bool {
-        self.act_sel = false;
-        self.mask_sel = false;
-        self.write_fmap(Buffer::Act0, &data.input);
+        self.load_layer_into(layer, data, false)
+    }
+
+    /// [`Accelerator::load_layer`] into ACT1/MASK1 when `half1`.
+    fn load_layer_into(&mut self, layer: &Layer, data: &LayerData, half1: bool) -> bool {
+        self.act_sel = half1;
+        self.mask_sel = half1;
+        self.write_fmap(Self::act_buffer(half1), &data.input);
         if let (Some(m), PeKind::Drq) = (&data.mask, self.cfg.pe) {
-            self.write_mask(Buffer::Mask0, m);
+            self.write_mask(Self::mask_buffer(half1), m);
         }
         self.write_layer(layer, &data.weights, &data.bias);
         data.mask.is_none() && self.cfg.pe == PeKind::Drq

@@ -210,10 +210,44 @@ pub fn oversize_output_map(acc: &mut Accelerator, rng: &mut Rng) -> bool {
     true
 }
 
-/// All three, in order, from `seed`.
+/// A first layer loaded by the host into the second ping-pong halves
+/// (ACT1, MASK1), which the driver's first layers never use: once with the
+/// input mask predicted from ACT1 (DRQ), once with the host's mask in
+/// MASK1; every output, mask and counter equal to the golden model's.
+pub fn first_layer_from_act1(acc: &mut Accelerator, rng: &mut Rng) {
+    let cfg = acc.cfg;
+    let layer = crate::regress::random_layer(rng, &cfg);
+    let data = random_layer_data(rng, &cfg, &layer, 100, None);
+    let gold = run_layer(&cfg, &layer, &data).unwrap();
+    let mut given = data.clone();
+    given.mask = Some(gold.mask_in.clone());
+    for (what, d) in [("predicted", &data), ("host", &given)] {
+        // The golden run of the same inputs (without the prediction phase
+        // when the host gives the mask).
+        let gold = run_layer(&cfg, &layer, d).unwrap();
+        let hw = acc.run_layer_from(&layer, d, true).expect("the layer fits");
+        let diffs = crate::scoreboard::compare(&hw, &gold);
+        assert!(
+            diffs.is_empty(),
+            "a first layer from ACT1 ({what} mask), {}: {}",
+            layer_text(&layer),
+            diffs.join("; ")
+        );
+    }
+}
+
+fn layer_text(l: &Layer) -> String {
+    format!(
+        "{}x{}x{} -> {}, K {} S {} P {}",
+        l.c_in, l.h, l.w, l.c_out, l.kernel, l.stride, l.padding
+    )
+}
+
+/// All four, in order, from `seed`.
 pub fn all(acc: &mut Accelerator, seed: u64) {
     let mut rng = Rng::new(seed);
     error_responses(acc);
     buffer_reads_while_busy(acc, &mut rng);
     oversize_output_map(acc, &mut rng);
+    first_layer_from_act1(acc, &mut rng);
 }

@@ -333,12 +333,16 @@ pub fn case_seed(base: u64, config: &str, index: usize) -> u64 {
 }
 
 /// A random layer that fits `cfg`'s buffers: kernel 1, 3 or 5, stride 1 or
-/// 2, padding 0..K-1, sizes not multiples of R or the array, random tiles,
+/// 2 (one layer in 5: 3, 4, 5, 8 or 16, so every bit of the controller's
+/// stride arithmetic is used), padding 0..K-1, sizes not multiples of R or the array, random tiles,
 /// shifts, M, SH, next_threshold 60 % of the time (as in
 /// `verif/tests/top_cosim.rs`).
 pub fn random_layer(rng: &mut Rng, cfg: &AccelConfig) -> Layer {
     loop {
-        let shape = random_shape(rng, cfg, 13);
+        let mut shape = random_shape(rng, cfg, 13);
+        if rng.chance(0.2) {
+            shape.stride = rng.pick(&[3i64, 4, 5, 8, 16]);
+        }
         let raw = RawLayer {
             low_shift: rng.range(0, cfg.max_low_shift().into()),
             w_low_shift: rng.range(0, cfg.max_w_low_shift().into()),

@@ -24,6 +24,18 @@ fn accelerator(cfg: &AccelConfig, test: &str) -> Accelerator {
     .unwrap()
 }
 
+/// A first layer from ACT1/MASK1, the halves the driver's first layers
+/// never use: predicted and host-given input masks.
+#[test]
+fn a_first_layer_loaded_into_act1_runs_like_the_golden_model() {
+    let test = "a_first_layer_loaded_into_act1_runs_like_the_golden_model";
+    let mut rng = Rng::new(test_seed(test));
+    let mut acc = accelerator(&cfg_4x4(), test);
+    for _ in 0..3 {
+        host_checks::first_layer_from_act1(&mut acc, &mut rng);
+    }
+}
+
 #[test]
 fn error_responses_of_the_top_level_slave() {
     let mut acc = accelerator(&cfg_4x4(), "error_responses_of_the_top_level_slave");
@@ -69,6 +81,7 @@ fn host_checks_pass_on_every_small_configuration() {
         } else {
             println!("{}: no layer has an oversize output map", nc.name);
         }
+        host_checks::first_layer_from_act1(&mut acc, &mut rng);
     }
     assert_eq!(
         oversize,
