@@ -10,8 +10,10 @@
 //!   `if`, a `case`: the hand-written memories and flip-flops) makes every
 //!   signal it assigns depend on every identifier in the block;
 //! * an instance's input port depends on the parent's connected
-//!   expression, the parent's connected signals on an output port, per
-//!   module (any instance's use counts for all).
+//!   expression, the parent's connected signals on an output port; the
+//!   walk is per instance path (a register module shared by every
+//!   register of the design is live only where its instance is), and a
+//!   signal is dead when it is dead in every instance of its module.
 //!
 //! A signal that no top-level output depends on, transitively, cannot
 //! change any output, whatever the inputs: a fault there is equivalent to
@@ -25,15 +27,13 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-/// A signal of a module: (module, name).
-type Node = (String, String);
-
 /// The signals of an emitted design that may reach one of its top's
 /// outputs, and every signal it declares.
 #[derive(Debug, Clone, Default)]
 pub struct Liveness {
-    live: BTreeSet<Node>,
-    known: BTreeSet<Node>,
+    /// (module, signal) live in at least one instance.
+    live: BTreeSet<(String, String)>,
+    known: BTreeSet<(String, String)>,
 }
 
 /// Every instance path of every module of `verilog` under `top`, from the
@@ -138,8 +138,9 @@ struct ModuleGraph {
     declared: BTreeSet<String>,
     /// signal -> the signals of this module it depends on.
     deps: BTreeMap<String, BTreeSet<String>>,
-    /// (child module, port, the parent's identifiers connected to it).
-    connections: Vec<(String, String, Vec<String>)>,
+    /// (instance, port) -> the child module and the parent's identifiers
+    /// connected to the port.
+    connections: BTreeMap<(String, String), (String, Vec<String>)>,
 }
 
 impl ModuleGraph {
@@ -153,6 +154,9 @@ impl ModuleGraph {
 struct Block {
     depth: i32,
     conditions: Vec<BTreeSet<String>>,
+    /// The condition of the `if` the last `end` closed (an `else` on the
+    /// next line reopens it).
+    closed: Option<BTreeSet<String>>,
     precise: bool,
     assigned: BTreeSet<String>,
     all_ids: BTreeSet<String>,
@@ -216,7 +220,21 @@ fn block_line(b: &mut Block, t: &str) {
             b.precise = false;
         }
     } else if t == "end" {
-        b.conditions.pop();
+        b.closed = b.conditions.pop();
+    } else if t == "else begin" {
+        // `end` / `else begin` on two lines (rust-hdl's style).
+        match b.closed.take() {
+            Some(c) => b.conditions.push(c),
+            None => b.precise = false,
+        }
+    } else if let Some(rest) = t.strip_prefix("else if ") {
+        match (condition(rest), b.closed.take()) {
+            (Some(c), Some(mut prev)) => {
+                prev.extend(c);
+                b.conditions.push(prev);
+            }
+            _ => b.precise = false,
+        }
     } else if let Some((target, reads)) = assignment(t) {
         if begins + ends > 0 {
             b.precise = false;
@@ -259,8 +277,8 @@ fn module_graphs(verilog: &str) -> BTreeMap<String, ModuleGraph> {
     let mut module = String::new();
     let mut g = ModuleGraph::default();
     let mut block: Option<Block> = None;
-    // The instance being connected: (child module).
-    let mut instance: Option<String> = None;
+    // The instance being connected: (child module, instance name).
+    let mut instance: Option<(String, String)> = None;
     for line in verilog.lines() {
         let t = line.split("//").next().unwrap_or("").trim();
         if t.is_empty() {
@@ -285,15 +303,17 @@ fn module_graphs(verilog: &str) -> BTreeMap<String, ModuleGraph> {
             }
             continue;
         }
-        if let Some(child) = &instance {
+        if let Some((child, inst)) = &instance {
             if t.starts_with(");") {
                 instance = None;
             } else if let Some(rest) = t.strip_prefix('.') {
                 let (port, expr) = rest.split_once('(').unwrap_or((rest, ""));
                 let expr = expr.trim_end_matches(',').trim_end_matches(')');
                 let ids = identifiers(expr).iter().map(|s| s.to_string()).collect();
-                g.connections
-                    .push((child.clone(), port.trim().to_string(), ids));
+                g.connections.insert(
+                    (inst.clone(), port.trim().to_string()),
+                    (child.clone(), ids),
+                );
             }
             continue;
         }
@@ -302,6 +322,7 @@ fn module_graphs(verilog: &str) -> BTreeMap<String, ModuleGraph> {
             let mut b = Block {
                 depth: i32::from(opens),
                 conditions: Vec::new(),
+                closed: None,
                 precise: true,
                 assigned: BTreeSet::new(),
                 all_ids: BTreeSet::new(),
@@ -318,10 +339,12 @@ fn module_graphs(verilog: &str) -> BTreeMap<String, ModuleGraph> {
             }
             continue;
         }
-        let first = t.split_whitespace().next().unwrap_or("");
-        if names.contains(first) && t.ends_with('(') {
-            instance = Some(first.to_string());
-            continue;
+        let mut words = t.trim_end_matches('(').split_whitespace();
+        if let (Some(first), Some(inst)) = (words.next(), words.next()) {
+            if names.contains(first) && t.ends_with('(') {
+                instance = Some((first.to_string(), inst.to_string()));
+                continue;
+            }
         }
         let decl = t.trim_end_matches(';');
         if let Some(rest) = decl
@@ -381,58 +404,104 @@ impl Liveness {
     /// The cone of influence of `top`'s outputs in `verilog`.
     pub fn compute(verilog: &str, top: &str) -> Liveness {
         let graphs = module_graphs(verilog);
-        // Reverse the instance connections into dependencies between
-        // (module, signal) nodes.
-        let mut deps: BTreeMap<Node, BTreeSet<Node>> = BTreeMap::new();
-        let mut known = BTreeSet::new();
+        let paths = instance_paths(verilog, top);
+        let module_at: BTreeMap<&str, &str> = paths
+            .iter()
+            .flat_map(|(m, ps)| ps.iter().map(move |p| (p.as_str(), m.as_str())))
+            .collect();
+        // Per module: signal -> (instance, output port) it is connected to.
+        let mut from_outputs: BTreeMap<&str, BTreeMap<&str, Vec<(&str, &str)>>> = BTreeMap::new();
         for (m, g) in &graphs {
-            for name in &g.declared {
-                known.insert((m.clone(), name.clone()));
-            }
-            for (target, on) in &g.deps {
-                let e = deps.entry((m.clone(), target.clone())).or_default();
-                e.extend(on.iter().map(|o| (m.clone(), o.clone())));
-            }
-            for (child, port, ids) in &g.connections {
-                let Some(cg) = graphs.get(child) else {
-                    continue;
-                };
-                let port_node = (child.clone(), port.clone());
-                if cg.outputs.contains(port) {
+            for ((inst, port), (child, ids)) in &g.connections {
+                let is_output = graphs.get(child).is_some_and(|c| c.outputs.contains(port));
+                if is_output {
                     for id in ids {
-                        deps.entry((m.clone(), id.clone()))
+                        from_outputs
+                            .entry(m.as_str())
                             .or_default()
-                            .insert(port_node.clone());
+                            .entry(id.as_str())
+                            .or_default()
+                            .push((inst.as_str(), port.as_str()));
                     }
-                } else {
-                    deps.entry(port_node)
-                        .or_default()
-                        .extend(ids.iter().map(|id| (m.clone(), id.clone())));
                 }
             }
         }
-        let mut live = BTreeSet::new();
-        let mut stack: Vec<Node> = graphs
+        let join = |p: &str, n: &str| {
+            if p.is_empty() {
+                n.to_string()
+            } else {
+                format!("{p}.{n}")
+            }
+        };
+        // Walk back from the top's outputs over (instance path, signal).
+        let mut live: BTreeSet<(String, String)> = BTreeSet::new();
+        let mut stack: Vec<(String, String)> = graphs
             .get(top)
             .map(|g| {
                 g.outputs
                     .iter()
-                    .map(|o| (top.to_string(), o.clone()))
+                    .map(|o| (String::new(), o.clone()))
                     .collect()
             })
             .unwrap_or_default();
-        while let Some(n) = stack.pop() {
-            if live.insert(n.clone()) {
-                if let Some(on) = deps.get(&n) {
-                    stack.extend(on.iter().filter(|o| !live.contains(*o)).cloned());
+        while let Some((path, sig)) = stack.pop() {
+            if !live.insert((path.clone(), sig.clone())) {
+                continue;
+            }
+            let Some(&m) = module_at.get(path.as_str()) else {
+                continue;
+            };
+            let g = &graphs[m];
+            let mut push = |p: String, s: &str| {
+                if !live.contains(&(p.clone(), s.to_string())) {
+                    stack.push((p, s.to_string()));
+                }
+            };
+            for on in g.deps.get(&sig).into_iter().flatten() {
+                push(path.clone(), on);
+            }
+            for (inst, port) in from_outputs
+                .get(m)
+                .and_then(|f| f.get(sig.as_str()))
+                .into_iter()
+                .flatten()
+            {
+                push(join(&path, inst), port);
+            }
+            // An input port: the parent's expression connected to it.
+            if g.inputs.contains(&sig) && !path.is_empty() {
+                let (parent, inst) = path.rsplit_once('.').unwrap_or(("", path.as_str()));
+                let pm = module_at.get(parent).copied().unwrap_or(top);
+                if let Some((_, ids)) = graphs
+                    .get(pm)
+                    .and_then(|pg| pg.connections.get(&(inst.to_string(), sig.clone())))
+                {
+                    for id in ids {
+                        push(parent.to_string(), id);
+                    }
                 }
             }
         }
-        Liveness { live, known }
+        let mut known = BTreeSet::new();
+        let mut live_in_module = BTreeSet::new();
+        for (m, g) in &graphs {
+            for name in &g.declared {
+                known.insert((m.clone(), name.clone()));
+            }
+        }
+        for (path, sig) in &live {
+            if let Some(&m) = module_at.get(path.as_str()) {
+                live_in_module.insert((m.to_string(), sig.clone()));
+            }
+        }
+        Liveness {
+            live: live_in_module,
+            known,
+        }
     }
 
-    /// True when `module` declares `name` and no output of the top depends
-    /// on it in any instance of the module.
+    /// True when `module` declares `name`, is instantiated under the top,
+    /// and no output of the top depends on `name` in any of its instances.
     pub fn is_dead(&self, module: &str, name: &str) -> bool {
         let n = (module.to_string(), name.to_string());
         self.known.contains(&n) && !self.live.contains(&n)
@@ -514,6 +583,13 @@ mod tests {
             assert!(l.is_dead("drq_top_core", "regs_write_strobe_1"), "{name}");
             assert!(l.is_dead("drq_top_core_regs", "write_strobe_1"), "{name}");
             assert!(!l.is_dead("drq_top_core", "no_such_signal"), "{name}");
+            // The SPEC section 6 waveform signals of the controller and the
+            // pipeline that only feeds them: visible in waves, read by no
+            // output of the top.
+            assert!(l.is_dead("drq_top_core_ctrl", "drq_region_y"), "{name}");
+            assert!(l.is_dead("drq_top_core_ctrl", "s1_ry_d"), "{name}");
+            // A register module shared by live and dead registers is live.
+            assert!(!l.is_dead("drq_top_core_ctrl", "n_tiles_d"), "{name}");
         }
     }
 
