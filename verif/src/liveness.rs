@@ -6,6 +6,11 @@
 //! * an assignment `x = e;` / `x <= e;` (also `assign`, `wire x = e;`, an
 //!   indexed `mem[a] <= e;`) makes `x` depend on every identifier of `e`,
 //!   of its index and of the conditions of the `if`s around it;
+//! * one-bit constants (`localparam drq = 1'b0;`) are folded where
+//!   Verilog's width rules allow (`liveness/expr.rs`): a branch whose
+//!   condition is the constant 0 assigns nothing, an operand absorbed by a
+//!   constant is no dependency (`sens_in | ~drq` reads nothing in the INT8
+//!   baseline);
 //! * an `always` block with a statement of any other shape (a one-line
 //!   `if`, a `case`: the hand-written memories and flip-flops) makes every
 //!   signal it assigns depend on every identifier in the block;
@@ -26,6 +31,9 @@
 //! a constant loses its connection to the instance port it feeds.)
 
 use std::collections::{BTreeMap, BTreeSet};
+
+mod expr;
+use expr::{evaluate, Scope};
 
 /// The signals of an emitted design that may reach one of its top's
 /// outputs, and every signal it declares.
@@ -138,6 +146,8 @@ struct ModuleGraph {
     declared: BTreeSet<String>,
     /// signal -> the signals of this module it depends on.
     deps: BTreeMap<String, BTreeSet<String>>,
+    /// One-bit constants and one-bit signals, for folding.
+    scope: Scope,
     /// (instance, port) -> the child module and the parent's identifiers
     /// connected to the port.
     connections: BTreeMap<(String, String), (String, Vec<String>)>,
@@ -153,10 +163,10 @@ impl ModuleGraph {
 /// shape whose dependencies are read precisely.
 struct Block {
     depth: i32,
-    conditions: Vec<BTreeSet<String>>,
-    /// The condition of the `if` the last `end` closed (an `else` on the
-    /// next line reopens it).
-    closed: Option<BTreeSet<String>>,
+    conditions: Vec<Branch>,
+    /// The branch the last `end` closed (an `else` on the next line
+    /// continues its chain).
+    closed: Option<Branch>,
     precise: bool,
     assigned: BTreeSet<String>,
     all_ids: BTreeSet<String>,
@@ -164,9 +174,45 @@ struct Block {
     edges: Vec<(String, BTreeSet<String>)>,
 }
 
+/// One open branch of an `if` chain.
+#[derive(Clone)]
+struct Branch {
+    /// The identifiers of the chain's conditions so far.
+    ids: BTreeSet<String>,
+    /// This branch never runs (a constant condition).
+    dead: bool,
+    /// A branch of the chain so far always runs (so every later one never).
+    taken: bool,
+}
+
+impl Branch {
+    fn first(c: expr::Value) -> Branch {
+        Branch {
+            dead: c.konst == Some(false),
+            taken: c.konst == Some(true),
+            ids: c.ids,
+        }
+    }
+    /// `else if (c)` (`Some`) or `else` after this chain.
+    fn next(&self, c: Option<expr::Value>) -> Branch {
+        let mut ids = self.ids.clone();
+        let (dead, taken) = match &c {
+            Some(c) => (
+                self.taken || c.konst == Some(false),
+                self.taken || c.konst == Some(true),
+            ),
+            None => (self.taken, true),
+        };
+        if let Some(c) = c {
+            ids.extend(c.ids);
+        }
+        Branch { ids, dead, taken }
+    }
+}
+
 /// `x = e;`, `x <= e;` or `mem[a] <= e;`: the target and the identifiers
 /// it reads (index and right-hand side).
-fn assignment(line: &str) -> Option<(&str, Vec<&str>)> {
+fn assignment(line: &str) -> Option<(&str, Vec<&str>, &str)> {
     let t = line.trim().strip_suffix(';')?;
     let eq = t.find('=')?;
     let (lhs, rhs) = (t[..eq].trim_end_matches('<').trim(), &t[eq + 1..]);
@@ -178,9 +224,7 @@ fn assignment(line: &str) -> Option<(&str, Vec<&str>)> {
     if !lhs.starts_with(target) {
         return None;
     }
-    let mut reads: Vec<&str> = index.to_vec();
-    reads.extend(identifiers(rhs));
-    Some((target, reads))
+    Some((target, index.to_vec(), rhs.trim()))
 }
 
 fn strings(ids: &[&str]) -> BTreeSet<String> {
@@ -188,7 +232,7 @@ fn strings(ids: &[&str]) -> BTreeSet<String> {
 }
 
 /// Read a statement line of an `always` block into `b`.
-fn block_line(b: &mut Block, t: &str) {
+fn block_line(b: &mut Block, t: &str, scope: &Scope) {
     let ids = identifiers(t);
     b.all_ids.extend(strings(&ids));
     let words: Vec<&str> = t
@@ -196,55 +240,57 @@ fn block_line(b: &mut Block, t: &str) {
         .collect();
     let begins = words.iter().filter(|w| **w == "begin").count() as i32;
     let ends = words.iter().filter(|w| **w == "end").count() as i32;
-    let condition = |rest: &str| -> Option<BTreeSet<String>> {
+    let condition = |rest: &str| -> Option<expr::Value> {
         let c = rest
             .trim()
             .strip_prefix('(')?
             .strip_suffix("begin")?
             .trim_end();
         let c = c.strip_suffix(')')?;
-        Some(strings(&identifiers(c)))
+        Some(evaluate(c, scope))
     };
     if let Some(rest) = t.strip_prefix("if ") {
         match condition(rest) {
-            Some(c) => b.conditions.push(c),
+            Some(c) => b.conditions.push(Branch::first(c)),
             None => b.precise = false,
         }
     } else if let Some(rest) = t.strip_prefix("end else if ") {
-        match (condition(rest), b.conditions.last_mut()) {
-            (Some(c), Some(top)) => top.extend(c),
+        match (condition(rest), b.conditions.pop()) {
+            (Some(c), Some(prev)) => b.conditions.push(prev.next(Some(c))),
             _ => b.precise = false,
         }
     } else if t == "end else begin" {
-        if b.conditions.is_empty() {
-            b.precise = false;
+        match b.conditions.pop() {
+            Some(prev) => b.conditions.push(prev.next(None)),
+            None => b.precise = false,
         }
     } else if t == "end" {
         b.closed = b.conditions.pop();
     } else if t == "else begin" {
         // `end` / `else begin` on two lines (rust-hdl's style).
         match b.closed.take() {
-            Some(c) => b.conditions.push(c),
+            Some(prev) => b.conditions.push(prev.next(None)),
             None => b.precise = false,
         }
     } else if let Some(rest) = t.strip_prefix("else if ") {
         match (condition(rest), b.closed.take()) {
-            (Some(c), Some(mut prev)) => {
-                prev.extend(c);
-                b.conditions.push(prev);
-            }
+            (Some(c), Some(prev)) => b.conditions.push(prev.next(Some(c))),
             _ => b.precise = false,
         }
-    } else if let Some((target, reads)) = assignment(t) {
+    } else if let Some((target, index, rhs)) = assignment(t) {
         if begins + ends > 0 {
             b.precise = false;
         }
-        let mut on = strings(&reads);
-        for c in &b.conditions {
-            on.extend(c.iter().cloned());
-        }
+        // Assigned either way (the imprecise reading needs every target).
         b.assigned.insert(target.to_string());
-        b.edges.push((target.to_string(), on));
+        if b.conditions.iter().all(|c| !c.dead) {
+            let mut on = strings(&index);
+            on.extend(evaluate(rhs, scope).ids);
+            for c in &b.conditions {
+                on.extend(c.ids.iter().cloned());
+            }
+            b.edges.push((target.to_string(), on));
+        }
     } else {
         b.precise = false;
         for id in &ids {
@@ -297,7 +343,7 @@ fn module_graphs(verilog: &str) -> BTreeMap<String, ModuleGraph> {
             continue;
         }
         if let Some(b) = block.as_mut() {
-            block_line(b, t);
+            block_line(b, t, &g.scope);
             if b.depth <= 0 {
                 close_block(&mut g, block.take().expect("a block"));
             }
@@ -332,7 +378,7 @@ fn module_graphs(verilog: &str) -> BTreeMap<String, ModuleGraph> {
                 // `always @(...) x <= e;` on one line.
                 b.precise = false;
                 let stmt = t.split_once(')').map_or("", |(_, r)| r);
-                block_line(&mut b, stmt);
+                block_line(&mut b, stmt, &g.scope);
                 close_block(&mut g, b);
             } else {
                 block = Some(b);
@@ -352,6 +398,9 @@ fn module_graphs(verilog: &str) -> BTreeMap<String, ModuleGraph> {
             .or_else(|| decl.strip_prefix("output "))
         {
             if let Some(&name) = identifiers(rest).last() {
+                if !rest.contains('[') {
+                    g.scope.one_bit.insert(name.to_string());
+                }
                 if decl.starts_with("input") {
                     g.inputs.insert(name.to_string());
                 } else {
@@ -362,8 +411,23 @@ fn module_graphs(verilog: &str) -> BTreeMap<String, ModuleGraph> {
             continue;
         }
         if let Some(rest) = decl.strip_prefix("assign ") {
-            if let Some((target, reads)) = assignment(&format!("{rest};")) {
+            if let Some((target, mut reads, rhs)) = assignment(&format!("{rest};")) {
+                reads.extend(identifiers(rhs));
                 g.depend(target, strings(&reads));
+            }
+            continue;
+        }
+        if let Some(rest) = decl.strip_prefix("localparam ") {
+            // `localparam  drq = 1'b0;`: a one-bit constant folds.
+            if let Some((name, value)) = rest.split_once('=') {
+                let v = match value.trim() {
+                    "1'b0" | "1'h0" | "1'd0" => Some(false),
+                    "1'b1" | "1'h1" | "1'd1" => Some(true),
+                    _ => None,
+                };
+                if let Some(v) = v {
+                    g.scope.constants.insert(name.trim().to_string(), v);
+                }
             }
             continue;
         }
@@ -382,6 +446,9 @@ fn module_graphs(verilog: &str) -> BTreeMap<String, ModuleGraph> {
                 .join(" ");
             if let Some(&name) = identifiers(&outside).first() {
                 g.declared.insert(name.to_string());
+                if !names_part.contains('[') {
+                    g.scope.one_bit.insert(name.to_string());
+                }
                 if !init.is_empty() {
                     g.depend(name, strings(&identifiers(init)));
                 }
@@ -591,6 +658,32 @@ mod tests {
             // A register module shared by live and dead registers is live.
             assert!(!l.is_dead("drq_top_core_ctrl", "n_tiles_d"), "{name}");
         }
+    }
+
+    /// The INT8 baseline: the DRQ PE's sensitivity, Horner shift and LOW
+    /// accumulator path under the constant `drq = 0`, and the mask bits
+    /// the controller ignores there, are dead; the DRQ top's are live.
+    #[test]
+    fn constant_gated_drq_logic_is_dead_in_the_int8_baseline() {
+        let int8 = crate::regress::named_config("int8-4x2-r16").unwrap();
+        let design = drq_hdl::top::top_design(&int8);
+        let l = Liveness::compute(&design.verilog, &design.top);
+        let pe = "drq_top_core_array_mesh_pes";
+        for dead in ["sens_q_d_calc", "hshift_q_d_calc", "sens_out"] {
+            assert!(l.is_dead(pe, dead), "INT8 {dead}");
+        }
+        assert!(l.is_dead("drq_top_core", "ctrl_mask_bit_1"));
+        assert!(!l.is_dead(pe, "acc_hi_d_calc"), "INT8 acc_hi");
+        assert!(
+            !l.is_dead("drq_top_core", "mask0_rd_addr_0"),
+            "the host reads MASK0"
+        );
+        let drq = drq_hdl::top::top_design(&crate::regress::cfg_4x4());
+        let l = Liveness::compute(&drq.verilog, &drq.top);
+        for live in ["sens_q_d_calc", "hshift_q_d_calc", "acc_lo_d_calc"] {
+            assert!(!l.is_dead(pe, live), "DRQ {live}");
+        }
+        assert!(!l.is_dead("drq_top_core", "ctrl_mask_bit_1"));
     }
 
     /// The hand-written memory: a write reaches the read data through the
