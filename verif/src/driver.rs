@@ -173,8 +173,12 @@ pub struct HostLog {
     /// Every `CMD.start` written: the cycle of its write handshake
     /// ([`crate::axil_bfm::AxilMaster::last_write_cycle`]).
     pub starts: Vec<u64>,
-    /// Every run waited for: the first cycle the host saw `irq` high.
-    pub irqs: Vec<u64>,
+    /// Every run waited for: when `irq` rose, as the host saw it: after
+    /// the first cycle (the last cycle the host saw it low, or the start
+    /// handshake), at or before the second (the first cycle it saw it
+    /// high). Exact when the host watched every cycle; wider when a
+    /// register poll or a held-back write response kept it busy.
+    pub irqs: Vec<(u64, u64)>,
 }
 
 /// The Verilator model of `drq_top` behind its AXI4-Lite bus.
@@ -468,7 +472,10 @@ impl Accelerator {
         self.last_mode = mode;
         self.write_reg(reg::CMD, reg::CMD_START);
         let t0 = self.bus.model.cycles();
+        // irq was low at the start handshake at the latest.
+        let mut last_low = self.bus.last_write_cycle;
         while !self.bus.model.get_bool("irq") {
+            last_low = self.bus.model.cycles();
             if self.poll_status {
                 self.read_reg(reg::STATUS);
             } else {
@@ -481,7 +488,7 @@ impl Accelerator {
             );
         }
         if let Some(log) = &mut self.host_log {
-            log.irqs.push(self.bus.model.cycles());
+            log.irqs.push((last_low, self.bus.model.cycles()));
         }
         let status = self.read_reg(reg::STATUS);
         self.write_reg(reg::CMD, reg::CMD_CLEAR);
