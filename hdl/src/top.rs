@@ -147,8 +147,10 @@ pub struct DrqTop {
     sx_wl_sign: Constant<Word>,
     sx_acc: Constant<Word>,
     sx_acc_sign: Constant<Word>,
-    sx_b: Constant<Word>,
-    sx_b_sign: Constant<Word>,
+    /// The bias word's sign extension, for ACC_BITS > 32 only (below, the
+    /// array's accumulator mask drops the bits it would set).
+    sx_b: Vec<Constant<Word>>,
+    sx_b_sign: Vec<Constant<Word>>,
     // State.
     state: WordReg,
     done_flag: Reg<Bit>,
@@ -219,6 +221,7 @@ impl DrqTop {
         let wl = Sext::new(fmt.w_low_bits);
         let acc = Sext::new(cfg.acc_bits);
         let b = Sext::new(32);
+        let wide_bias = cfg.acc_bits > 32;
         let info = info_values(cfg);
         // Activation (and ACC) word addresses: one more bit than the buffer
         // needs, so the first address past it is not aliased.
@@ -306,8 +309,8 @@ impl DrqTop {
             sx_wl_sign: wl.sign,
             sx_acc: acc.mask,
             sx_acc_sign: acc.sign,
-            sx_b: b.mask,
-            sx_b_sign: b.sign,
+            sx_b: one_if(wide_bias, b.mask),
+            sx_b_sign: one_if(wide_bias, b.sign),
             state: WordReg::unsigned(PHASE_BITS),
             done_flag: Default::default(),
             conflict: Default::default(),
@@ -371,6 +374,10 @@ impl DrqTop {
     /// else 0: a loop bound.
     fn wide_acc(&self) -> usize {
         self.hr_half.len()
+    }
+    /// 1 when the bias must be sign-extended past 32 bits, else 0.
+    fn wide_bias(&self) -> usize {
+        self.sx_b.len()
     }
 }
 
@@ -681,9 +688,13 @@ impl Logic for DrqTop {
             if (self.ctrl.in_w_low[j].val() & self.sx_wl_sign.val()).any() {
                 self.array.in_w_low[j].next = self.ctrl.in_w_low[j].val() | !self.sx_wl.val();
             }
-            self.array.bias[j].next = self.bias.rd_data[j].val() & self.sx_b.val();
-            if (self.bias.rd_data[j].val() & self.sx_b_sign.val()).any() {
-                self.array.bias[j].next = self.bias.rd_data[j].val() | !self.sx_b.val();
+            // The bias RAM returns its 32 bits zero-extended.
+            self.array.bias[j].next = self.bias.rd_data[j].val();
+            for k in 0..self.wide_bias() {
+                self.array.bias[j].next = self.bias.rd_data[j].val() & self.sx_b[k].val();
+                if (self.bias.rd_data[j].val() & self.sx_b_sign[k].val()).any() {
+                    self.array.bias[j].next = self.bias.rd_data[j].val() | !self.sx_b[k].val();
+                }
             }
             self.weights.rd_en[j].next = self.ctrl.w_rd[j].val();
             self.weights.rd_addr[j].next = self.ctrl.w_addr[j].val();
