@@ -230,17 +230,10 @@ pub fn first_layer_from_act1(acc: &mut Accelerator, rng: &mut Rng) {
         assert!(
             diffs.is_empty(),
             "a first layer from ACT1 ({what} mask), {}: {}",
-            layer_text(&layer),
+            crate::regress::describe_layer(&layer),
             diffs.join("; ")
         );
     }
-}
-
-fn layer_text(l: &Layer) -> String {
-    format!(
-        "{}x{}x{} -> {}, K {} S {} P {}",
-        l.c_in, l.h, l.w, l.c_out, l.kernel, l.stride, l.padding
-    )
 }
 
 /// All four, in order, from `seed`.

@@ -45,43 +45,39 @@ pub struct Liveness {
 }
 
 /// Every instance path of every module of `verilog` under `top`, from the
-/// instantiations (`<module> <instance>(` lines) of the emitted text.
+/// instances the module graphs read from the emitted text.
 pub fn instance_paths(verilog: &str, top: &str) -> BTreeMap<String, Vec<String>> {
-    let mut children: BTreeMap<String, Vec<(String, String)>> = BTreeMap::new();
-    let mut current = String::new();
-    for line in verilog.lines() {
-        if let Some(name) = crate::mutate::module_name(line) {
-            current = name.to_string();
-            continue;
-        }
-        // `<module> <instance>(` or `<module> <instance> (`.
-        let Some(head) = line.trim().strip_suffix('(') else {
-            continue;
-        };
-        let mut words = head.split_whitespace();
-        if let (Some(m), Some(inst), None) = (words.next(), words.next(), words.next()) {
-            if m.starts_with(top) {
-                children
-                    .entry(current.clone())
-                    .or_default()
-                    .push((m.to_string(), inst.to_string()));
-            }
-        }
-    }
     let mut paths: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut stack = vec![(top.to_string(), String::new())];
-    while let Some((m, path)) = stack.pop() {
-        for (child, inst) in children.get(&m).into_iter().flatten() {
-            let p = if path.is_empty() {
-                inst.clone()
-            } else {
-                format!("{path}.{inst}")
-            };
-            stack.push((child.clone(), p));
-        }
+    for (path, m) in instance_modules(&module_graphs(verilog), top) {
         paths.entry(m).or_default().push(path);
     }
     paths
+}
+
+/// Instance path -> module, from `top` (the empty path) down, along the
+/// instances the module graphs read.
+fn instance_modules(graphs: &BTreeMap<String, ModuleGraph>, top: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![(String::new(), top.to_string())];
+    while let Some((path, m)) = stack.pop() {
+        if let Some(g) = graphs.get(&m) {
+            let children: BTreeSet<(&String, &String)> = g
+                .connections
+                .iter()
+                .map(|((inst, _), (child, _))| (inst, child))
+                .collect();
+            for (inst, child) in children {
+                let p = if path.is_empty() {
+                    inst.clone()
+                } else {
+                    format!("{path}.{inst}")
+                };
+                stack.push((p, child.clone()));
+            }
+        }
+        out.insert(path, m);
+    }
+    out
 }
 
 /// Verilog keywords the identifier scan meets (never signals).
@@ -471,11 +467,7 @@ impl Liveness {
     /// The cone of influence of `top`'s outputs in `verilog`.
     pub fn compute(verilog: &str, top: &str) -> Liveness {
         let graphs = module_graphs(verilog);
-        let paths = instance_paths(verilog, top);
-        let module_at: BTreeMap<&str, &str> = paths
-            .iter()
-            .flat_map(|(m, ps)| ps.iter().map(move |p| (p.as_str(), m.as_str())))
-            .collect();
+        let module_at = instance_modules(&graphs, top);
         // Per module: signal -> (instance, output port) it is connected to.
         let mut from_outputs: BTreeMap<&str, BTreeMap<&str, Vec<(&str, &str)>>> = BTreeMap::new();
         for (m, g) in &graphs {
@@ -515,7 +507,7 @@ impl Liveness {
             if !live.insert((path.clone(), sig.clone())) {
                 continue;
             }
-            let Some(&m) = module_at.get(path.as_str()) else {
+            let Some(m) = module_at.get(path.as_str()) else {
                 continue;
             };
             let g = &graphs[m];
@@ -528,7 +520,7 @@ impl Liveness {
                 push(path.clone(), on);
             }
             for (inst, port) in from_outputs
-                .get(m)
+                .get(m.as_str())
                 .and_then(|f| f.get(sig.as_str()))
                 .into_iter()
                 .flatten()
@@ -538,7 +530,7 @@ impl Liveness {
             // An input port: the parent's expression connected to it.
             if g.inputs.contains(&sig) && !path.is_empty() {
                 let (parent, inst) = path.rsplit_once('.').unwrap_or(("", path.as_str()));
-                let pm = module_at.get(parent).copied().unwrap_or(top);
+                let pm = module_at.get(parent).map_or(top, String::as_str);
                 if let Some((_, ids)) = graphs
                     .get(pm)
                     .and_then(|pg| pg.connections.get(&(inst.to_string(), sig.clone())))
@@ -557,8 +549,8 @@ impl Liveness {
             }
         }
         for (path, sig) in &live {
-            if let Some(&m) = module_at.get(path.as_str()) {
-                live_in_module.insert((m.to_string(), sig.clone()));
+            if let Some(m) = module_at.get(path.as_str()) {
+                live_in_module.insert((m.clone(), sig.clone()));
             }
         }
         Liveness {

@@ -206,6 +206,20 @@ fn line_mutations(text: &str) -> Vec<Mutation> {
 }
 
 /// Every mutation site of a design's Verilog, in line order.
+/// Every module of emitted Verilog: (name, text from `module` to
+/// `endmodule` inclusive), in file order.
+pub fn module_bodies(verilog: &str) -> Vec<(String, String)> {
+    verilog
+        .split("\nmodule ")
+        .skip(1)
+        .filter_map(|b| {
+            let text = format!("module {}", b.split("endmodule").next()?) + "endmodule\n";
+            let name = module_name(&text)?.to_string();
+            Some((name, text))
+        })
+        .collect()
+}
+
 /// The module a `module <name>(...` line of emitted Verilog declares.
 pub fn module_name(line: &str) -> Option<&str> {
     line.strip_prefix("module ").map(|rest| {
@@ -404,11 +418,11 @@ pub fn run_mutant(nc: &NamedConfig, design: &Design, cases: &[u64]) -> (Verdict,
 /// black box. `Ok(true)`: proven equivalent.
 pub fn prove_equivalent(design: &Design, m: &Mutant, dir: &Path) -> Result<bool, String> {
     let module_text = |verilog: &str| -> String {
-        let start = verilog
-            .find(&format!("module {}(", m.module))
-            .expect("the mutant's module");
-        let end = verilog[start..].find("endmodule").unwrap() + start + "endmodule".len();
-        verilog[start..end].to_string()
+        module_bodies(verilog)
+            .into_iter()
+            .find(|(name, _)| *name == m.module)
+            .expect("the mutant's module")
+            .1
     };
     let gold = module_text(&design.verilog);
     let gate = module_text(&apply(design, m).verilog).replacen(
@@ -417,12 +431,10 @@ pub fn prove_equivalent(design: &Design, m: &Mutant, dir: &Path) -> Result<bool,
         1,
     );
     std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
-    let others: String = design
-        .verilog
-        .split("\nmodule ")
-        .skip(1)
-        .filter(|b| !b.starts_with(&format!("{}(", m.module)))
-        .map(|b| format!("module {}", b.split("endmodule").next().unwrap_or("")) + "endmodule\n")
+    let others: String = module_bodies(&design.verilog)
+        .into_iter()
+        .filter(|(name, _)| *name != m.module)
+        .map(|(_, text)| text)
         .collect();
     std::fs::write(dir.join("others.v"), others).map_err(|e| e.to_string())?;
     std::fs::write(dir.join("gold.v"), gold).map_err(|e| e.to_string())?;

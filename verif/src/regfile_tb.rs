@@ -8,7 +8,7 @@
 //! of the block itself reads them. `drq mutate` runs this testbench too
 //! against every mutant of the register file (the mutated `drq_top.v`).
 
-use crate::mutate::module_name;
+use crate::mutate::module_bodies;
 use crate::sim::{Model, SimOptions};
 use drq_arch::regs::{index_of, reg, Access, Width, COUNTER_BITS, REGISTERS};
 use drq_golden::rng::Rng;
@@ -21,16 +21,7 @@ pub const REGFILE_MODULE: &str = "drq_top_core_regs";
 /// Verilog of `design`, as a design of its own with `module` as top and
 /// the ports its declarations name.
 pub fn submodule_design(design: &Design, module: &str) -> Result<Design, String> {
-    let bodies: Vec<(String, String)> = design
-        .verilog
-        .split("\nmodule ")
-        .skip(1)
-        .filter_map(|b| {
-            let text = format!("module {}", b.split("endmodule").next()?) + "endmodule\n";
-            let name = module_name(&text)?.to_string();
-            Some((name, text))
-        })
-        .collect();
+    let bodies = module_bodies(&design.verilog);
     let find = |name: &str| bodies.iter().find(|(n, _)| *n == name).map(|(_, t)| t);
     let top = find(module).ok_or_else(|| format!("{} has no module {module}", design.top))?;
     // The module and its instances, transitively (an instance line is

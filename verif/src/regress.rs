@@ -830,7 +830,8 @@ fn write_failure_folder(
     result.map(|()| format!("failures/{name}"))
 }
 
-fn describe_layer(l: &Layer) -> String {
+/// One line describing a layer's shape, tiles and thresholds.
+pub(crate) fn describe_layer(l: &Layer) -> String {
     let mut s = format!(
         "{}->{} {}x{} k{} s{} p{} tile {}x{} T {}",
         l.c_in, l.c_out, l.h, l.w, l.kernel, l.stride, l.padding, l.tile_h, l.tile_w, l.threshold
