@@ -14,8 +14,9 @@
 //!   systolic array, PE to top `drq_array`.
 //! * [`predictor`] (`drq_predictor`), [`controller`] (`drq_controller`),
 //!   [`output_stage`] (`drq_output_stage`), [`axil`] (the AXI4-Lite slave).
-//! * [`regfile`]: the register map as a block (generated from
-//!   `drq_arch::regs` by `build.rs`).
+//! * [`regfile`]: the host interface, the AXI4-Lite slave with the register
+//!   map as named ports (generated from `drq_arch::regs` by `build.rs`);
+//!   [`scan`]: the input-mask scan of the DRQ top.
 //! * [`top`]: the whole accelerator `drq_top`.
 //! * [`designs`]: the registry of every emitted design and `params.json`.
 
@@ -32,6 +33,7 @@ pub mod pe;
 pub mod predictor;
 pub mod ram;
 pub mod regfile;
+pub mod scan;
 pub mod shell;
 pub mod skew;
 pub mod top;

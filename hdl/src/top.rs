@@ -27,6 +27,7 @@ use crate::output_stage::OutputStage;
 use crate::predictor::{PredictorParams, SensitivityPredictor};
 use crate::ram::{ReplicatedRam, WordRam};
 use crate::regfile::HostRegisters;
+use crate::scan::InputScan;
 use crate::shell::clog2;
 use drq_arch::config::{AccelConfig, PeKind};
 use drq_arch::regs::{info_values, phase, reg, WindowMap, COUNTER_BITS};
@@ -85,7 +86,6 @@ pub struct DrqTop {
     /// Level interrupt: `done` and `MODE.irq_enable`.
     pub irq: Signal<Out, Bit>,
     // Blocks.
-    slave: AxiLiteSlave,
     regs: HostRegisters,
     ctrl: RegionController,
     array: SystolicArray,
@@ -117,7 +117,6 @@ pub struct DrqTop {
     span_m1: Constant<Word>,
     drq: Constant<Bit>,
     pitch_log2: Constant<Word>,
-    pitch: Constant<Word>,
     col_index: Vec<Constant<Word>>,
     info: Vec<Constant<Word>>,
     st_idle: Constant<Word>,
@@ -140,11 +139,15 @@ pub struct DrqTop {
     /// A region no buffer has: a host read while busy selects it, so its data is 0.
     rg_none: Constant<Word>,
     sx_w: Constant<Word>,
-    sx_w_sign: Constant<Word>,
+    /// The weight's sign extension to bit W_HI, which the controller's
+    /// w_lo rounding reads: DRQ only (the INT8 baseline takes its one
+    /// digit of W_HI bits and extends that).
+    sx_w_sign: Vec<Constant<Word>>,
     sx_wd: Constant<Word>,
     sx_wd_sign: Constant<Word>,
-    sx_wl: Constant<Word>,
-    sx_wl_sign: Constant<Word>,
+    /// The low-precision weight path into the array: DRQ only.
+    sx_wl: Vec<Constant<Word>>,
+    sx_wl_sign: Vec<Constant<Word>>,
     sx_acc: Constant<Word>,
     sx_acc_sign: Constant<Word>,
     /// The bias word's sign extension, for ACC_BITS > 32 only (below, the
@@ -162,11 +165,8 @@ pub struct DrqTop {
     p_used: Reg<Bit>,
     cycles_total: WordReg,
     stall_cycles: WordReg,
-    // Input-mask scan.
-    sc_c: WordReg,
-    sc_y: WordReg,
-    sc_x: WordReg,
-    sc_base: WordReg,
+    /// The input-mask scan: DRQ only.
+    scan: Vec<InputScan>,
     rd_valid: Reg<Bit>,
     rd_last: Reg<Bit>,
     rd_c: WordReg,
@@ -205,7 +205,6 @@ pub struct DrqTop {
     rem_h: Signal<Local, Word>,
     rem_w: Signal<Local, Word>,
     out_take: Signal<Local, Bit>,
-    scan_last: Signal<Local, Bit>,
     acc_word: Signal<Local, Word>,
     mask_wdata: Signal<Local, Word>,
     status: Signal<Local, Word>,
@@ -222,6 +221,7 @@ impl DrqTop {
         let acc = Sext::new(cfg.acc_bits);
         let b = Sext::new(32);
         let wide_bias = cfg.acc_bits > 32;
+        let drq = cfg.pe == PeKind::Drq;
         let info = info_values(cfg);
         // Activation (and ACC) word addresses: one more bit than the buffer
         // needs, so the first address past it is not aliased.
@@ -248,10 +248,11 @@ impl DrqTop {
             rdata: Default::default(),
             rresp: Default::default(),
             irq: Default::default(),
-            slave: AxiLiteSlave::new(reg::N_RW, reg::N_RO)
-                .with_window_words(map.window_words())
-                .with_rw_bits(&drq_arch::regs::rw_bits(cfg)),
-            regs: HostRegisters::new(),
+            regs: HostRegisters::new(
+                AxiLiteSlave::new(reg::N_RW, reg::N_RO)
+                    .with_window_words(map.window_words())
+                    .with_rw_bits(&drq_arch::regs::rw_bits(cfg)),
+            ),
             ctrl: RegionController::new(&ControllerParams::new(cfg)),
             array: SystolicArray::new(cfg),
             ostage: OutputStage::new(cfg),
@@ -280,7 +281,6 @@ impl DrqTop {
             span_m1: konst(map.span - 1),
             drq: Constant::new(cfg.pe == PeKind::Drq),
             pitch_log2: konst(cfg.act_row_pitch().trailing_zeros().into()),
-            pitch: konst(cfg.act_row_pitch().into()),
             col_index: (0..cols as u64).map(konst).collect(),
             info: info.into_iter().map(|v| konst(v.into())).collect(),
             st_idle: konst(phase::IDLE),
@@ -302,11 +302,11 @@ impl DrqTop {
             rg_acc: konst(6),
             rg_none: konst(7),
             sx_w: w.mask,
-            sx_w_sign: w.sign,
+            sx_w_sign: one_if(drq, w.sign),
             sx_wd: wd.mask,
             sx_wd_sign: wd.sign,
-            sx_wl: wl.mask,
-            sx_wl_sign: wl.sign,
+            sx_wl: one_if(drq, wl.mask),
+            sx_wl_sign: one_if(drq, wl.sign),
             sx_acc: acc.mask,
             sx_acc_sign: acc.sign,
             sx_b: one_if(wide_bias, b.mask),
@@ -320,10 +320,7 @@ impl DrqTop {
             p_used: Default::default(),
             cycles_total: WordReg::unsigned(COUNTER_BITS),
             stall_cycles: WordReg::unsigned(COUNTER_BITS),
-            sc_c: WordReg::unsigned(dim_bits),
-            sc_y: WordReg::unsigned(dim_bits),
-            sc_x: WordReg::unsigned(dim_bits),
-            sc_base: WordReg::unsigned(act_addr_bits),
+            scan: one_if(drq, InputScan::new(cfg)),
             rd_valid: Default::default(),
             rd_last: Default::default(),
             rd_c: WordReg::unsigned(dim_bits),
@@ -352,7 +349,6 @@ impl DrqTop {
             rem_h: Default::default(),
             rem_w: Default::default(),
             out_take: Default::default(),
-            scan_last: Default::default(),
             acc_word: Default::default(),
             mask_wdata: Default::default(),
             status: Default::default(),
@@ -361,12 +357,6 @@ impl DrqTop {
     fn rows(&self) -> usize {
         self.act0.ports()
     }
-    fn n_rw(&self) -> usize {
-        self.slave.n_rw()
-    }
-    fn n_ro(&self) -> usize {
-        self.slave.n_ro()
-    }
     fn cols(&self) -> usize {
         self.weights.ports()
     }
@@ -374,6 +364,11 @@ impl DrqTop {
     /// else 0: a loop bound.
     fn wide_acc(&self) -> usize {
         self.hr_half.len()
+    }
+    /// 1 for the DRQ array (its low-precision weight paths), 0 for the
+    /// INT8 baseline.
+    fn drq_paths(&self) -> usize {
+        self.sx_wl.len()
     }
     /// 1 when the bias must be sign-extended past 32 bits, else 0.
     fn wide_bias(&self) -> usize {
@@ -396,10 +391,6 @@ impl Logic for DrqTop {
             p_used,
             cycles_total,
             stall_cycles,
-            sc_c,
-            sc_y,
-            sc_x,
-            sc_base,
             rd_valid,
             rd_last,
             rd_c,
@@ -431,10 +422,6 @@ impl Logic for DrqTop {
         self.p_used.reset.next = self.reset.val();
         self.cycles_total.reset.next = self.reset.val();
         self.stall_cycles.reset.next = self.reset.val();
-        self.sc_c.reset.next = self.reset.val();
-        self.sc_y.reset.next = self.reset.val();
-        self.sc_x.reset.next = self.reset.val();
-        self.sc_base.reset.next = self.reset.val();
         self.rd_valid.reset.next = self.reset.val();
         self.rd_last.reset.next = self.reset.val();
         self.rd_c.reset.next = self.reset.val();
@@ -453,8 +440,8 @@ impl Logic for DrqTop {
         self.status_q.reset.next = self.reset.val();
 
         // Clocks and resets of the blocks.
-        self.slave.clock.next = self.clock.val();
-        self.slave.reset.next = self.reset.val();
+        self.regs.clock.next = self.clock.val();
+        self.regs.reset.next = self.reset.val();
         self.ctrl.clock.next = self.clock.val();
         self.ctrl.reset.next = self.reset.val();
         self.array.clock.next = self.clock.val();
@@ -471,31 +458,24 @@ impl Logic for DrqTop {
         self.bias.clock.next = self.clock.val();
         self.accs.clock.next = self.clock.val();
 
-        // ---- AXI4-Lite slave and its register file --------------------------
-        for i in 0..self.n_rw() {
-            self.regs.reg_out[i].next = self.slave.reg_out[i].val();
-            self.regs.write_strobe[i].next = self.slave.write_strobe[i].val();
-        }
-        for i in 0..self.n_ro() {
-            self.slave.reg_in[i].next = self.regs.reg_in[i].val();
-        }
-        self.slave.awvalid.next = self.awvalid.val();
-        self.slave.awaddr.next = self.awaddr.val();
-        self.slave.wvalid.next = self.wvalid.val();
-        self.slave.wdata.next = self.wdata.val();
-        self.slave.wstrb.next = self.wstrb.val();
-        self.slave.bready.next = self.bready.val();
-        self.slave.arvalid.next = self.arvalid.val();
-        self.slave.araddr.next = self.araddr.val();
-        self.slave.rready.next = self.rready.val();
-        self.awready.next = self.slave.awready.val();
-        self.wready.next = self.slave.wready.val();
-        self.bvalid.next = self.slave.bvalid.val();
-        self.bresp.next = self.slave.bresp.val();
-        self.arready.next = self.slave.arready.val();
-        self.rvalid.next = self.slave.rvalid.val();
-        self.rdata.next = self.slave.rdata.val();
-        self.rresp.next = self.slave.rresp.val();
+        // ---- Host interface: AXI4-Lite slave and register file ----------------
+        self.regs.awvalid.next = self.awvalid.val();
+        self.regs.awaddr.next = self.awaddr.val();
+        self.regs.wvalid.next = self.wvalid.val();
+        self.regs.wdata.next = self.wdata.val();
+        self.regs.wstrb.next = self.wstrb.val();
+        self.regs.bready.next = self.bready.val();
+        self.regs.arvalid.next = self.arvalid.val();
+        self.regs.araddr.next = self.araddr.val();
+        self.regs.rready.next = self.rready.val();
+        self.awready.next = self.regs.awready.val();
+        self.wready.next = self.regs.wready.val();
+        self.bvalid.next = self.regs.bvalid.val();
+        self.bresp.next = self.regs.bresp.val();
+        self.arready.next = self.regs.arready.val();
+        self.rvalid.next = self.regs.rvalid.val();
+        self.rdata.next = self.regs.rdata.val();
+        self.rresp.next = self.regs.rresp.val();
 
         self.irq.next = self.done_flag.q.val() & (self.regs.mode.val() & self.b2.val()).any();
 
@@ -572,54 +552,46 @@ impl Logic for DrqTop {
             if (self.regs.mode.val() & self.b1.val()).any() {
                 self.state.d.next = self.st_pout_start.val();
             }
-            if (self.regs.mode.val() & self.b0.val()).any() & self.drq.val() {
-                self.state.d.next = self.st_pin_start.val();
-            }
         }
-        if self.state.q.val() == self.st_pin_start.val() {
-            self.state.d.next = self.st_pin_clear.val();
-            self.sc_c.d.next = self.zero.val();
-            self.sc_y.d.next = self.zero.val();
-            self.sc_x.d.next = self.zero.val();
-            self.sc_base.d.next = self.zero.val();
-        }
-        if (self.state.q.val() == self.st_pin_clear.val()) & self.pred.in_ready.val() {
-            self.state.d.next = self.st_pin_scan.val();
-        }
-        // Scan the input buffer in raster order, one read per cycle.
-        self.scan_last.next = (self.sc_x.q.val() + self.one.val()
-            == (self.regs.w.val() & self.low16.val()))
-            & (self.sc_y.q.val() + self.one.val() == (self.regs.h.val() & self.low16.val()))
-            & (self.sc_c.q.val() + self.one.val() == (self.regs.c_in.val() & self.low16.val()));
+        // The input-mask phases (DRQ only): scan the input buffer in
+        // raster order, one read per cycle, into the predictor.
         self.rd_valid.d.next = false;
         self.rd_last.d.next = false;
-        if self.state.q.val() == self.st_pin_scan.val() {
-            self.rd_valid.d.next = true;
-            self.rd_last.d.next = self.scan_last.val();
-            self.rd_c.d.next = self.sc_c.q.val();
-            self.rd_y.d.next = self.sc_y.q.val();
-            self.rd_x.d.next = self.sc_x.q.val();
-            self.sc_x.d.next = self.sc_x.q.val() + self.one.val();
-            if self.sc_x.q.val() + self.one.val() == (self.regs.w.val() & self.low16.val()) {
-                self.sc_x.d.next = self.zero.val();
-                self.sc_y.d.next = self.sc_y.q.val() + self.one.val();
-                self.sc_base.d.next = self.sc_base.q.val() + self.pitch.val();
-                if self.sc_y.q.val() + self.one.val() == (self.regs.h.val() & self.low16.val()) {
-                    self.sc_y.d.next = self.zero.val();
-                    self.sc_c.d.next = self.sc_c.q.val() + self.one.val();
+        for k in 0..self.drq_paths() {
+            self.scan[k].clock.next = self.clock.val();
+            self.scan[k].reset.next = self.reset.val();
+            self.scan[k].restart.next = self.state.q.val() == self.st_pin_start.val();
+            self.scan[k].advance.next = self.state.q.val() == self.st_pin_scan.val();
+            self.scan[k].c_in.next = self.regs.c_in.val() & self.low16.val();
+            self.scan[k].h.next = self.regs.h.val() & self.low16.val();
+            self.scan[k].w.next = self.regs.w.val() & self.low16.val();
+            if self.start.val() & (self.regs.mode.val() & self.b0.val()).any() {
+                self.state.d.next = self.st_pin_start.val();
+            }
+            if self.state.q.val() == self.st_pin_start.val() {
+                self.state.d.next = self.st_pin_clear.val();
+            }
+            if (self.state.q.val() == self.st_pin_clear.val()) & self.pred.in_ready.val() {
+                self.state.d.next = self.st_pin_scan.val();
+            }
+            if self.state.q.val() == self.st_pin_scan.val() {
+                self.rd_valid.d.next = true;
+                self.rd_last.d.next = self.scan[k].last.val();
+                self.rd_c.d.next = self.scan[k].c.val();
+                self.rd_y.d.next = self.scan[k].y.val();
+                self.rd_x.d.next = self.scan[k].x.val();
+                if self.scan[k].last.val() {
+                    self.state.d.next = self.st_pin_wait.val();
                 }
             }
-            if self.scan_last.val() {
-                self.state.d.next = self.st_pin_wait.val();
-            }
-        }
-        if (self.state.q.val() == self.st_pin_wait.val())
-            & !self.rd_valid.q.val()
-            & self.pred.done.val()
-        {
-            self.state.d.next = self.st_conv_start.val();
-            if self.p_out.q.val() {
-                self.state.d.next = self.st_pout_start.val();
+            if (self.state.q.val() == self.st_pin_wait.val())
+                & !self.rd_valid.q.val()
+                & self.pred.done.val()
+            {
+                self.state.d.next = self.st_conv_start.val();
+                if self.p_out.q.val() {
+                    self.state.d.next = self.st_pout_start.val();
+                }
             }
         }
         if self.state.q.val() == self.st_pout_start.val() {
@@ -677,16 +649,22 @@ impl Logic for DrqTop {
         }
         for j in 0..self.cols() {
             self.ctrl.w_data[j].next = self.weights.rd_data[j].val() & self.sx_w.val();
-            if (self.weights.rd_data[j].val() & self.sx_w_sign.val()).any() {
-                self.ctrl.w_data[j].next = self.weights.rd_data[j].val() | !self.sx_w.val();
+            for k in 0..self.drq_paths() {
+                if (self.weights.rd_data[j].val() & self.sx_w_sign[k].val()).any() {
+                    self.ctrl.w_data[j].next = self.weights.rd_data[j].val() | !self.sx_w.val();
+                }
             }
             self.array.in_w_digit[j].next = self.ctrl.in_w_digit[j].val() & self.sx_wd.val();
             if (self.ctrl.in_w_digit[j].val() & self.sx_wd_sign.val()).any() {
                 self.array.in_w_digit[j].next = self.ctrl.in_w_digit[j].val() | !self.sx_wd.val();
             }
-            self.array.in_w_low[j].next = self.ctrl.in_w_low[j].val() & self.sx_wl.val();
-            if (self.ctrl.in_w_low[j].val() & self.sx_wl_sign.val()).any() {
-                self.array.in_w_low[j].next = self.ctrl.in_w_low[j].val() | !self.sx_wl.val();
+            self.array.in_w_low[j].next = self.zero.val();
+            for k in 0..self.drq_paths() {
+                self.array.in_w_low[j].next = self.ctrl.in_w_low[j].val() & self.sx_wl[k].val();
+                if (self.ctrl.in_w_low[j].val() & self.sx_wl_sign[k].val()).any() {
+                    self.array.in_w_low[j].next =
+                        self.ctrl.in_w_low[j].val() | !self.sx_wl[k].val();
+                }
             }
             // The bias RAM returns its 32 bits zero-extended.
             self.array.bias[j].next = self.bias.rd_data[j].val();
@@ -787,16 +765,16 @@ impl Logic for DrqTop {
         }
 
         // ---- Buffers: accelerator ports, then the host's when idle -----------
-        self.region.next = self.slave.mem_addr.val() >> self.span_log2.val();
-        self.offset.next = self.slave.mem_addr.val() & self.span_m1.val();
-        self.host_wr.next = self.slave.mem_wr.val() & !(self.state.q.val() != self.st_idle.val());
-        self.host_rd.next = self.slave.mem_rd.val() & !(self.state.q.val() != self.st_idle.val());
+        self.region.next = self.regs.mem_addr.val() >> self.span_log2.val();
+        self.offset.next = self.regs.mem_addr.val() & self.span_m1.val();
+        self.host_wr.next = self.regs.mem_wr.val() & !(self.state.q.val() != self.st_idle.val());
+        self.host_rd.next = self.regs.mem_rd.val() & !(self.state.q.val() != self.st_idle.val());
         if (self.state.q.val() != self.st_idle.val())
-            & (self.slave.mem_wr.val() | self.slave.mem_rd.val())
+            & (self.regs.mem_wr.val() | self.regs.mem_rd.val())
         {
             self.conflict.d.next = true;
         }
-        if self.slave.mem_rd.val() & (self.state.q.val() != self.st_idle.val()) {
+        if self.regs.mem_rd.val() & (self.state.q.val() != self.st_idle.val()) {
             self.hr_region.d.next = self.rg_none.val();
         }
         for r in 0..self.rows() {
@@ -809,11 +787,13 @@ impl Logic for DrqTop {
             self.mask1.rd_en[r].next = self.ctrl.act_rd[r].val() & self.mask_sel.q.val();
             self.mask1.rd_addr[r].next = self.ctrl.mask_addr[r].val();
         }
-        if self.state.q.val() == self.st_pin_scan.val() {
-            self.act0.rd_en[0].next = !self.act_sel.q.val();
-            self.act0.rd_addr[0].next = self.sc_base.q.val() | self.sc_x.q.val();
-            self.act1.rd_en[0].next = self.act_sel.q.val();
-            self.act1.rd_addr[0].next = self.sc_base.q.val() | self.sc_x.q.val();
+        for k in 0..self.drq_paths() {
+            if self.state.q.val() == self.st_pin_scan.val() {
+                self.act0.rd_en[0].next = !self.act_sel.q.val();
+                self.act0.rd_addr[0].next = self.scan[k].addr.val();
+                self.act1.rd_en[0].next = self.act_sel.q.val();
+                self.act1.rd_addr[0].next = self.scan[k].addr.val();
+            }
         }
         // Writes: outputs into the other activation buffer and ACC; the
         // predictor's mask into the input (PIN) or the other (POUT) buffer.
@@ -840,10 +820,10 @@ impl Logic for DrqTop {
             self.pred.mask_wr_en.val() & !(self.in_pin.val() ^ self.mask_sel.q.val());
         self.weights.wr_en.next = false;
         self.weights.wr_addr.next = self.offset.val();
-        self.weights.wr_data.next = self.slave.mem_wdata.val();
+        self.weights.wr_data.next = self.regs.mem_wdata.val();
         self.bias.wr_en.next = false;
         self.bias.wr_addr.next = self.offset.val();
-        self.bias.wr_data.next = self.slave.mem_wdata.val();
+        self.bias.wr_data.next = self.regs.mem_wdata.val();
         self.accs.rd_en.next = false;
         self.accs.rd_addr.next = self.offset.val();
         for _k in 0..self.wide_acc() {
@@ -853,22 +833,22 @@ impl Logic for DrqTop {
             if self.region.val() == self.rg_act0.val() {
                 self.act0.wr_en.next = true;
                 self.act0.wr_addr.next = self.offset.val();
-                self.act0.wr_data.next = self.slave.mem_wdata.val();
+                self.act0.wr_data.next = self.regs.mem_wdata.val();
             }
             if self.region.val() == self.rg_act1.val() {
                 self.act1.wr_en.next = true;
                 self.act1.wr_addr.next = self.offset.val();
-                self.act1.wr_data.next = self.slave.mem_wdata.val();
+                self.act1.wr_data.next = self.regs.mem_wdata.val();
             }
             if self.region.val() == self.rg_mask0.val() {
                 self.mask0.wr_en.next = true;
                 self.mask0.wr_addr.next = self.offset.val();
-                self.mask0.wr_data.next = self.slave.mem_wdata.val();
+                self.mask0.wr_data.next = self.regs.mem_wdata.val();
             }
             if self.region.val() == self.rg_mask1.val() {
                 self.mask1.wr_en.next = true;
                 self.mask1.wr_addr.next = self.offset.val();
-                self.mask1.wr_data.next = self.slave.mem_wdata.val();
+                self.mask1.wr_data.next = self.regs.mem_wdata.val();
             }
             self.weights.wr_en.next = self.region.val() == self.rg_weights.val();
             self.bias.wr_en.next = self.region.val() == self.rg_bias.val();
@@ -911,27 +891,27 @@ impl Logic for DrqTop {
                 self.acc_word.next = self.accs.rd_data.val() >> self.c32[k].val();
             }
         }
-        self.slave.mem_rdata.next = self.zero.val();
+        self.regs.mem_rdata.next = self.zero.val();
         if self.hr_region.q.val() == self.rg_act0.val() {
-            self.slave.mem_rdata.next = self.act0.rd_data[0].val();
+            self.regs.mem_rdata.next = self.act0.rd_data[0].val();
         }
         if self.hr_region.q.val() == self.rg_act1.val() {
-            self.slave.mem_rdata.next = self.act1.rd_data[0].val();
+            self.regs.mem_rdata.next = self.act1.rd_data[0].val();
         }
         if self.hr_region.q.val() == self.rg_mask0.val() {
-            self.slave.mem_rdata.next = self.mask0.rd_data[0].val();
+            self.regs.mem_rdata.next = self.mask0.rd_data[0].val();
         }
         if self.hr_region.q.val() == self.rg_mask1.val() {
-            self.slave.mem_rdata.next = self.mask1.rd_data[0].val();
+            self.regs.mem_rdata.next = self.mask1.rd_data[0].val();
         }
         if self.hr_region.q.val() == self.rg_weights.val() {
-            self.slave.mem_rdata.next = self.weights.rd_data[0].val();
+            self.regs.mem_rdata.next = self.weights.rd_data[0].val();
         }
         if self.hr_region.q.val() == self.rg_bias.val() {
-            self.slave.mem_rdata.next = self.bias.rd_data[0].val();
+            self.regs.mem_rdata.next = self.bias.rd_data[0].val();
         }
         if self.hr_region.q.val() == self.rg_acc.val() {
-            self.slave.mem_rdata.next = self.acc_word.val();
+            self.regs.mem_rdata.next = self.acc_word.val();
         }
     }
 }
@@ -943,21 +923,33 @@ pub fn top_design(cfg: &AccelConfig) -> crate::shell::Design {
     let mut ports = crate::axil::axil_shell_ports();
     ports.push(scalar("irq", Dir::Output, 1, Widen::Flag));
     let mut d = design("drq_top", "drq_top_core", cfg, ports, &mut DrqTop::new(cfg));
-    d.waivers.push_str(&unused_block_outputs_waivers(&d.top));
+    d.waivers
+        .push_str(&unused_block_outputs_waivers(&d.top, cfg.pe));
     d
 }
 
 /// Outputs of the blocks that the top does not need: the controller's own
 /// status and waveform signals (they stay named signals of the controller
 /// core in every dump), the predictor's busy, and the write strobes of
-/// registers that are plain values.
-fn unused_block_outputs_waivers(top: &str) -> String {
+/// registers that are plain values; in the INT8 baseline, the controller's
+/// low-precision weights.
+fn unused_block_outputs_waivers(top: &str, pe: PeKind) -> String {
     let mut w = String::from(
         "// Block outputs drq_top does not use (docs/top.md): the controller's own status\n\
          // and waveform signals, the predictor's busy, and\n\
          // the write strobes of plain configuration registers (the register file reads only CMD's).\n",
     );
-    for name in ["ctrl_busy", "ctrl_drq_*", "pred_busy", "write_strobe_*"] {
+    let mut names = vec![
+        "ctrl_busy",
+        "ctrl_drq_*",
+        "pred_busy",
+        "slave_write_strobe_*",
+    ];
+    if pe == PeKind::Int8 {
+        w.push_str("// The INT8 baseline's array takes no low-precision weight.\n");
+        names.push("ctrl_in_w_low_*");
+    }
+    for name in names {
         w.push_str(&format!(
             "lint_off -rule UNUSEDSIGNAL -file \"*{top}.v\" -match \"Signal is not used: '{name}'\"\n"
         ));

@@ -249,8 +249,17 @@ fn next_job<T>(
 pub const MAX_OUTSTANDING: usize = 4;
 
 impl Flight {
-    fn done(&self) -> bool {
+    /// Every transaction answered.
+    pub fn done(&self) -> bool {
         self.writes.iter().all(|w| w.resp.is_some()) && self.reads.iter().all(|r| r.resp.is_some())
+    }
+    /// The response to the first write, once answered.
+    pub fn write_resp(&self) -> Option<Resp> {
+        self.writes.first().and_then(|w| w.resp)
+    }
+    /// The response to the first read, once answered.
+    pub fn read_resp(&self) -> Option<(u32, Resp)> {
+        self.reads.first().and_then(|r| r.resp)
     }
     fn next_aw(&self) -> Option<usize> {
         next_job(&self.writes, |w| !w.aw_done, |w| w.resp.is_some())
@@ -313,12 +322,26 @@ pub struct AxilMaster {
     pub strobe_counts: Vec<u64>,
     /// A transaction not answered within this many cycles fails.
     pub timeout: u64,
+    /// The design's synchronous active-high reset input.
+    reset_port: &'static str,
 }
 
 impl AxilMaster {
     /// Wrap `model` (its AXI inputs idle) and reset it for 2 cycles.
     /// `write_strobes`: width of the design's `write_strobe` port (0: none).
     pub fn new(model: Model, seed: u64, timing: Timing, write_strobes: usize) -> AxilMaster {
+        AxilMaster::with_reset_port(model, seed, timing, write_strobes, "rst")
+    }
+
+    /// [`AxilMaster::new`] for a design whose reset input is `reset_port`
+    /// (a block cut out of a top: `reset`).
+    pub fn with_reset_port(
+        model: Model,
+        seed: u64,
+        timing: Timing,
+        write_strobes: usize,
+        reset_port: &'static str,
+    ) -> AxilMaster {
         let mut m = AxilMaster {
             log: None,
             last_write_cycle: 0,
@@ -331,6 +354,7 @@ impl AxilMaster {
             checker: Checker::default(),
             strobe_counts: vec![0; write_strobes],
             timeout: 10_000,
+            reset_port,
         };
         m.reset(2);
         m
@@ -341,14 +365,14 @@ impl AxilMaster {
         if let Some(log) = &mut self.log {
             log.resets.push(self.model.cycles());
         }
-        self.model.set_bool("rst", true);
+        self.model.set_bool(self.reset_port, true);
         for _ in 0..n {
             self.drive_idle();
             self.model.eval();
             self.observe(true);
             self.model.tick(1);
         }
-        self.model.set_bool("rst", false);
+        self.model.set_bool(self.reset_port, false);
         self.model.eval();
     }
 

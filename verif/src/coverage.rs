@@ -227,12 +227,20 @@ impl Functional {
         let mut windows: Vec<(u64, &[Segment], u64)> = Vec::new();
         for (i, (&hs, (timeline, ct))) in host.starts.iter().zip(runs).enumerate() {
             let first = hs + START_LATENCY;
+            let next_start = host.starts.get(i + 1).copied().unwrap_or(u64::MAX);
             let mut end = first + ct;
             if let Some(&r) = bus.resets.iter().find(|&&r| r >= first && r < end) {
                 end = r + 1;
                 self.resets[phase_at(timeline, r - first) as usize] += 1;
-            } else if let Some(&(low, high)) = host.irqs.iter().find(|&&(_, c)| c > first) {
-                // irq rose after `low` and at or before `high`.
+            } else if let Some(&(low, high)) = host
+                .irqs
+                .iter()
+                .find(|&&(low, high)| low >= hs && high <= next_start)
+            {
+                // The host waited for this run (not for a later one: a
+                // run started with the interrupt off and reset after it
+                // ended has none); irq rose after `low` and at or before
+                // `high`.
                 self.anchors_checked += 1;
                 let expect = first + ct;
                 if !(low < expect && expect <= high) {
@@ -1094,6 +1102,22 @@ mod tests {
         };
         f.add_bus(&[(vec![], 10)], &host, &BusLog::default(), "early");
         assert_eq!(f.anchor_mismatches.len(), 1, "{:?}", f.anchor_mismatches);
+        // A run started with the interrupt off and reset only after it
+        // ended (at 150) has no interrupt of its own: the next run's is
+        // not its anchor. The reset falls outside every run.
+        let mut f = Functional::default();
+        let host = HostLog {
+            starts: vec![100, 200],
+            irqs: vec![(200 + START_LATENCY + 9, 200 + START_LATENCY + 10)],
+        };
+        let bus = BusLog {
+            stalls: vec![],
+            resets: vec![150],
+        };
+        f.add_bus(&[(vec![], 10), (vec![], 10)], &host, &bus, "reset after done");
+        assert!(f.anchor_mismatches.is_empty(), "{:?}", f.anchor_mismatches);
+        assert_eq!(f.anchors_checked, 1);
+        assert_eq!(f.resets[phase::IDLE as usize], 1);
     }
 
     /// Each uncovered line gets the reason of its kind; an unknown kind

@@ -635,12 +635,21 @@ mod tests {
             let design = drq_hdl::top::top_design(&cfg);
             let l = Liveness::compute(&design.verilog, &design.top);
             for live in ["r_reg_val", "r_data_d_calc", "r_data_d"] {
-                assert!(!l.is_dead("drq_top_core_slave", live), "{name}: {live}");
+                assert!(
+                    !l.is_dead("drq_top_core_regs_slave", live),
+                    "{name}: {live}"
+                );
             }
             assert!(!l.is_dead("drq_top_core", "regs_info_array"), "{name}");
-            assert!(!l.is_dead("drq_top_core_regs", "reg_in_13"), "{name}");
-            assert!(l.is_dead("drq_top_core", "regs_write_strobe_1"), "{name}");
-            assert!(l.is_dead("drq_top_core_regs", "write_strobe_1"), "{name}");
+            assert!(!l.is_dead("drq_top_core_regs", "slave_reg_in_13"), "{name}");
+            assert!(
+                l.is_dead("drq_top_core_regs", "slave_write_strobe_1"),
+                "{name}"
+            );
+            assert!(
+                l.is_dead("drq_top_core_regs_slave", "write_strobe_1"),
+                "{name}"
+            );
             assert!(!l.is_dead("drq_top_core", "no_such_signal"), "{name}");
             // The SPEC section 6 waveform signals of the controller and the
             // pipeline that only feeds them: visible in waves, read by no

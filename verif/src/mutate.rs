@@ -64,16 +64,18 @@ pub struct Site {
 }
 
 /// The block a module of `drq_top` belongs to, from the instance path its
-/// name is made of (`drq_top_core_ctrl_...`: the controller). A module
-/// shared by instances of several blocks (a plain register, say) is named
-/// after its first instance; the top's own ones count as `top`.
+/// name is made of (`drq_top_core_ctrl_...`: the controller), by the
+/// longest instance-path prefix listed (the slave inside the host
+/// interface is its own block). A module shared by instances of several
+/// blocks (a plain register, say) is named after its first instance; the
+/// top's own ones count as `top`.
 pub fn block_of(module: &str) -> &'static str {
     const BLOCKS: [(&str, &str); 13] = [
         ("ctrl", "controller"),
         ("array", "array"),
         ("ostage", "output_stage"),
         ("pred", "predictor"),
-        ("slave", "axil"),
+        ("regs_slave", "axil"),
         ("regs", "regfile"),
         ("act0", "buffers"),
         ("act1", "buffers"),
@@ -90,14 +92,14 @@ pub fn block_of(module: &str) -> &'static str {
         .split(|c| c == '$' || c == '_')
         .filter(|s| !s.is_empty())
         .collect();
-    match path.first() {
-        None => "top",
-        Some(first) => BLOCKS
-            .iter()
-            .find(|(k, _)| first == k)
-            .map(|(_, b)| *b)
-            .unwrap_or("top"),
-    }
+    BLOCKS
+        .iter()
+        .filter(|(prefix, _)| {
+            let p: Vec<&str> = prefix.split('_').collect();
+            path.starts_with(&p)
+        })
+        .max_by_key(|(prefix, _)| prefix.len())
+        .map_or("top", |(_, b)| *b)
 }
 
 /// Swaps of binary operators: (operator, replacement). Longer operators
@@ -406,7 +408,8 @@ pub fn run_mutant(nc: &NamedConfig, design: &Design, cases: &[u64]) -> (Verdict,
     // The register file's own testbench: the counters' high words, which
     // no run through the top reaches (its build is cached unless the
     // mutant is in the register file).
-    let regfile = catch(|| crate::regfile_tb::check_register_file(design, seed, REGFILE_ROUNDS));
+    let regfile =
+        catch(|| crate::regfile_tb::check_register_file(design, &nc.cfg, seed, REGFILE_ROUNDS));
     match regfile {
         Ok(Ok(())) => (Verdict::Survived, String::new()),
         Ok(Err(msg)) | Err(msg) => (Verdict::Killed, format!("register file testbench: {msg}")),
@@ -752,6 +755,9 @@ mod tests {
         assert_eq!(block_of("drq_top_core_oc0_mul"), "top");
         assert_eq!(block_of("drq_top_core_p_out"), "top");
         assert_eq!(block_of("drq_top_core"), "top");
+        assert_eq!(block_of("drq_top_core_regs"), "regfile");
+        assert_eq!(block_of("drq_top_core_regs_slave"), "axil");
+        assert_eq!(block_of("drq_top_core_regs_slave_aw_full"), "axil");
         assert_eq!(block_of("drq_top"), "shell");
     }
 

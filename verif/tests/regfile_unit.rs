@@ -1,7 +1,7 @@
-//! The register file as `drq_top` emits it, alone (`drq_verif::regfile_tb`):
-//! every port against the register table, the counters up to 48 bits.
-//! Through the top their high words are always 0, so only this test reads
-//! them.
+//! The host interface (AXI4-Lite slave and register file) as `drq_top`
+//! emits it, alone (`drq_verif::regfile_tb`): every register over its own
+//! bus against the register table, the counters up to 48 bits. Through
+//! the top their high words are always 0, so only this test reads them.
 
 use drq_golden::rng::test_seed;
 use drq_hdl::top::top_design;
@@ -16,7 +16,8 @@ fn every_register_slot_of_the_emitted_register_file() {
     // widths the top drives into them; two configurations cover DRQ and INT8.
     for name in ["4x4-r2", "int8-4x2-r16"] {
         let cfg = named_config(name).expect("a regression configuration");
-        check_register_file(&top_design(&cfg), seed, 64).unwrap_or_else(|e| panic!("{name}: {e}"));
+        check_register_file(&top_design(&cfg), &cfg, seed, 16)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
     }
 }
 
@@ -26,22 +27,48 @@ fn every_register_slot_of_the_emitted_register_file() {
 fn a_broken_counter_high_word_is_caught() {
     let seed = test_seed("a_broken_counter_high_word_is_caught");
     eprintln!("seed {seed}");
-    let design = top_design(&cfg_4x4());
-    let good = "reg_in_6 = token_cycles >> c32;";
+    let cfg = cfg_4x4();
+    let design = top_design(&cfg);
+    let good = "slave_reg_in_6 = token_cycles >> c32;";
     assert!(
         design.verilog.contains(good),
         "the regfile's TOKEN_CYCLES high word"
     );
     for bad in [
-        "reg_in_6 = 64'h0;",
-        "reg_in_6 = token_cycles;",
-        "reg_in_6 = steps_low >> c32;",
+        "slave_reg_in_6 = 64'h0;",
+        "slave_reg_in_6 = token_cycles;",
+        "slave_reg_in_6 = steps_low >> c32;",
     ] {
         let mut mutant = design.clone();
         mutant.verilog = design.verilog.replacen(good, bad, 1);
-        let err = check_register_file(&mutant, seed, 16)
+        let err = check_register_file(&mutant, &cfg, seed, 4)
             .expect_err(&format!("`{bad}` must fail the register file testbench"));
-        assert!(err.contains("reg_in_6"), "{bad}: {err}");
+        // Slot 25: TOKEN_CYCLES' high word.
+        assert!(
+            err.contains("slot 25") || err.contains("0x64"),
+            "{bad}: {err}"
+        );
+    }
+}
+
+/// Faults in the slave's read mux of a counter's high word, in CMD's write
+/// pulse and in the window's address: each fails the testbench.
+#[test]
+fn faults_on_the_bus_side_are_caught() {
+    let seed = test_seed("faults_on_the_bus_side_are_caught");
+    eprintln!("seed {seed}");
+    let cfg = cfg_4x4();
+    let design = top_design(&cfg);
+    for (good, bad) in [
+        ("r_reg_val = reg_in_12 & data_mask;", "r_reg_val = 0;"),
+        ("cmd_written = slave_write_strobe_0;", "cmd_written = 1'b0;"),
+        ("mem_addr = slave_mem_addr;", "mem_addr = 64'h0;"),
+    ] {
+        assert!(design.verilog.contains(good), "`{good}` is emitted");
+        let mut mutant = design.clone();
+        mutant.verilog = design.verilog.replacen(good, bad, 1);
+        check_register_file(&mutant, &cfg, seed, 4)
+            .expect_err(&format!("`{bad}` must fail the host interface testbench"));
     }
 }
 
@@ -54,9 +81,13 @@ fn the_cut_out_module_has_the_register_ports() {
         .verilog
         .starts_with(&format!("module {REGFILE_MODULE}(")));
     let port = |n: &str| regs.ports.iter().find(|p| p.name == n).map(|p| p.width);
-    assert_eq!(port("reg_out_0"), Some(64));
+    assert_eq!(port("awaddr"), Some(64));
     assert_eq!(port("cycles_total"), Some(64));
     assert_eq!(port("cmd_written"), Some(1));
-    assert!(port("clock").is_none());
+    assert_eq!(port("clock"), Some(1));
+    assert!(
+        port("reg_out_0").is_none(),
+        "the slots stay inside the block"
+    );
     assert!(submodule_design(&design, "no_such_module").is_err());
 }
