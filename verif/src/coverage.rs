@@ -1114,7 +1114,12 @@ mod tests {
             stalls: vec![],
             resets: vec![150],
         };
-        f.add_bus(&[(vec![], 10), (vec![], 10)], &host, &bus, "reset after done");
+        f.add_bus(
+            &[(vec![], 10), (vec![], 10)],
+            &host,
+            &bus,
+            "reset after done",
+        );
         assert!(f.anchor_mismatches.is_empty(), "{:?}", f.anchor_mismatches);
         assert_eq!(f.anchors_checked, 1);
         assert_eq!(f.resets[phase::IDLE as usize], 1);
