@@ -6,7 +6,7 @@
 //! DRQ array predicts its input mask; the INT8 baseline's top has no
 //! scan.
 
-use crate::leaf::{Word, WordReg};
+use crate::leaf::{Reg, Word, WordReg};
 use drq_arch::config::AccelConfig;
 use rust_hdl::prelude::*;
 
@@ -22,19 +22,28 @@ pub struct InputScan {
     pub c_in: Signal<In, Word>,
     pub h: Signal<In, Word>,
     pub w: Signal<In, Word>,
-    /// The current value's channel, row and column.
-    pub c: Signal<Out, Word>,
-    pub y: Signal<Out, Word>,
-    pub x: Signal<Out, Word>,
-    /// Its word address in the activation buffer.
+    /// The current value's word address in the activation buffer.
     pub addr: Signal<Out, Word>,
-    /// It is the map's last value.
+    /// The current value is the map's last.
     pub last: Signal<Out, Bit>,
+    /// The value read in the previous cycle (an `advance`), whose data is
+    /// on the buffer's read port now: valid, and its position.
+    pub read_valid: Signal<Out, Bit>,
+    /// The value read is the map's last (never without `read_valid`).
+    pub read_last: Signal<Out, Bit>,
+    pub read_c: Signal<Out, Word>,
+    pub read_y: Signal<Out, Word>,
+    pub read_x: Signal<Out, Word>,
     sc_c: WordReg,
     sc_y: WordReg,
     sc_x: WordReg,
     /// The address of the current row's first value.
     sc_base: WordReg,
+    rd_valid: Reg<Bit>,
+    rd_last: Reg<Bit>,
+    rd_c: WordReg,
+    rd_y: WordReg,
+    rd_x: WordReg,
     row_end: Signal<Local, Bit>,
     map_end: Signal<Local, Bit>,
     zero: Constant<Word>,
@@ -54,15 +63,22 @@ impl InputScan {
             c_in: Default::default(),
             h: Default::default(),
             w: Default::default(),
-            c: Default::default(),
-            y: Default::default(),
-            x: Default::default(),
             addr: Default::default(),
             last: Default::default(),
+            read_valid: Default::default(),
+            read_last: Default::default(),
+            read_c: Default::default(),
+            read_y: Default::default(),
+            read_x: Default::default(),
             sc_c: WordReg::unsigned(dim_bits),
             sc_y: WordReg::unsigned(dim_bits),
             sc_x: WordReg::unsigned(dim_bits),
             sc_base: WordReg::unsigned(act_addr_bits),
+            rd_valid: Default::default(),
+            rd_last: Default::default(),
+            rd_c: WordReg::unsigned(dim_bits),
+            rd_y: WordReg::unsigned(dim_bits),
+            rd_x: WordReg::unsigned(dim_bits),
             row_end: Default::default(),
             map_end: Default::default(),
             zero: Constant::new(0u64.to_bits()),
@@ -75,21 +91,33 @@ impl InputScan {
 impl Logic for InputScan {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, sc_c, sc_y, sc_x, sc_base);
+        dff_setup!(self, clock, sc_c, sc_y, sc_x, sc_base, rd_valid, rd_last, rd_c, rd_y, rd_x);
         self.sc_c.reset.next = self.reset.val();
         self.sc_y.reset.next = self.reset.val();
         self.sc_x.reset.next = self.reset.val();
         self.sc_base.reset.next = self.reset.val();
-        self.c.next = self.sc_c.q.val();
-        self.y.next = self.sc_y.q.val();
-        self.x.next = self.sc_x.q.val();
+        self.rd_valid.reset.next = self.reset.val();
+        self.rd_last.reset.next = self.reset.val();
+        self.rd_c.reset.next = self.reset.val();
+        self.rd_y.reset.next = self.reset.val();
+        self.rd_x.reset.next = self.reset.val();
+        self.read_valid.next = self.rd_valid.q.val();
+        self.read_last.next = self.rd_last.q.val();
+        self.read_c.next = self.rd_c.q.val();
+        self.read_y.next = self.rd_y.q.val();
+        self.read_x.next = self.rd_x.q.val();
         self.addr.next = self.sc_base.q.val() | self.sc_x.q.val();
         self.row_end.next = self.sc_x.q.val() + self.one.val() == self.w.val();
         self.map_end.next = self.sc_y.q.val() + self.one.val() == self.h.val();
         self.last.next = self.row_end.val()
             & self.map_end.val()
             & (self.sc_c.q.val() + self.one.val() == self.c_in.val());
+        self.rd_valid.d.next = self.advance.val();
+        self.rd_last.d.next = self.advance.val() & self.last.val();
         if self.advance.val() {
+            self.rd_c.d.next = self.sc_c.q.val();
+            self.rd_y.d.next = self.sc_y.q.val();
+            self.rd_x.d.next = self.sc_x.q.val();
             self.sc_x.d.next = self.sc_x.q.val() + self.one.val();
             if self.row_end.val() {
                 self.sc_x.d.next = self.zero.val();

@@ -167,11 +167,6 @@ pub struct DrqTop {
     stall_cycles: WordReg,
     /// The input-mask scan: DRQ only.
     scan: Vec<InputScan>,
-    rd_valid: Reg<Bit>,
-    rd_last: Reg<Bit>,
-    rd_c: WordReg,
-    rd_y: WordReg,
-    rd_x: WordReg,
     // The tile being drained.
     t_oc0: WordReg,
     t_oh0: WordReg,
@@ -321,11 +316,6 @@ impl DrqTop {
             cycles_total: WordReg::unsigned(COUNTER_BITS),
             stall_cycles: WordReg::unsigned(COUNTER_BITS),
             scan: one_if(drq, InputScan::new(cfg)),
-            rd_valid: Default::default(),
-            rd_last: Default::default(),
-            rd_c: WordReg::unsigned(dim_bits),
-            rd_y: WordReg::unsigned(dim_bits),
-            rd_x: WordReg::unsigned(dim_bits),
             t_oc0: WordReg::unsigned(dim_bits),
             t_oh0: WordReg::unsigned(dim_bits),
             t_ow0: WordReg::unsigned(dim_bits),
@@ -391,11 +381,6 @@ impl Logic for DrqTop {
             p_used,
             cycles_total,
             stall_cycles,
-            rd_valid,
-            rd_last,
-            rd_c,
-            rd_y,
-            rd_x,
             t_oc0,
             t_oh0,
             t_ow0,
@@ -422,11 +407,6 @@ impl Logic for DrqTop {
         self.p_used.reset.next = self.reset.val();
         self.cycles_total.reset.next = self.reset.val();
         self.stall_cycles.reset.next = self.reset.val();
-        self.rd_valid.reset.next = self.reset.val();
-        self.rd_last.reset.next = self.reset.val();
-        self.rd_c.reset.next = self.reset.val();
-        self.rd_y.reset.next = self.reset.val();
-        self.rd_x.reset.next = self.reset.val();
         self.t_oc0.reset.next = self.reset.val();
         self.t_oh0.reset.next = self.reset.val();
         self.t_ow0.reset.next = self.reset.val();
@@ -555,8 +535,6 @@ impl Logic for DrqTop {
         }
         // The input-mask phases (DRQ only): scan the input buffer in
         // raster order, one read per cycle, into the predictor.
-        self.rd_valid.d.next = false;
-        self.rd_last.d.next = false;
         for k in 0..self.drq_paths() {
             self.scan[k].clock.next = self.clock.val();
             self.scan[k].reset.next = self.reset.val();
@@ -574,18 +552,11 @@ impl Logic for DrqTop {
             if (self.state.q.val() == self.st_pin_clear.val()) & self.pred.in_ready.val() {
                 self.state.d.next = self.st_pin_scan.val();
             }
-            if self.state.q.val() == self.st_pin_scan.val() {
-                self.rd_valid.d.next = true;
-                self.rd_last.d.next = self.scan[k].last.val();
-                self.rd_c.d.next = self.scan[k].c.val();
-                self.rd_y.d.next = self.scan[k].y.val();
-                self.rd_x.d.next = self.scan[k].x.val();
-                if self.scan[k].last.val() {
-                    self.state.d.next = self.st_pin_wait.val();
-                }
+            if (self.state.q.val() == self.st_pin_scan.val()) & self.scan[k].last.val() {
+                self.state.d.next = self.st_pin_wait.val();
             }
             if (self.state.q.val() == self.st_pin_wait.val())
-                & !self.rd_valid.q.val()
+                & !self.scan[k].read_valid.val()
                 & self.pred.done.val()
             {
                 self.state.d.next = self.st_conv_start.val();
@@ -748,20 +719,22 @@ impl Logic for DrqTop {
         self.pred.in_y.next = self.ostage.out_y.val();
         self.pred.in_x.next = self.ostage.out_x.val();
         self.pred.in_value.next = self.ostage.out_value.val();
-        if self.in_pin.val() {
-            self.pred.channels.next = self.regs.c_in.val() & self.low16.val();
-            self.pred.height.next = self.regs.h.val() & self.low16.val();
-            self.pred.width.next = self.regs.w.val() & self.low16.val();
-            self.pred.threshold.next = self.regs.threshold.val() & self.low16.val();
-            self.pred.in_valid.next = self.rd_valid.q.val();
-            self.pred.in_channel.next = self.rd_c.q.val();
-            self.pred.in_y.next = self.rd_y.q.val();
-            self.pred.in_x.next = self.rd_x.q.val();
-            self.pred.in_value.next = self.act0.rd_data[0].val();
-            if self.act_sel.q.val() {
-                self.pred.in_value.next = self.act1.rd_data[0].val();
+        for k in 0..self.drq_paths() {
+            if self.in_pin.val() {
+                self.pred.channels.next = self.regs.c_in.val() & self.low16.val();
+                self.pred.height.next = self.regs.h.val() & self.low16.val();
+                self.pred.width.next = self.regs.w.val() & self.low16.val();
+                self.pred.threshold.next = self.regs.threshold.val() & self.low16.val();
+                self.pred.in_valid.next = self.scan[k].read_valid.val();
+                self.pred.in_channel.next = self.scan[k].read_c.val();
+                self.pred.in_y.next = self.scan[k].read_y.val();
+                self.pred.in_x.next = self.scan[k].read_x.val();
+                self.pred.in_value.next = self.act0.rd_data[0].val();
+                if self.act_sel.q.val() {
+                    self.pred.in_value.next = self.act1.rd_data[0].val();
+                }
+                self.pred.finish.next = self.scan[k].read_last.val();
             }
-            self.pred.finish.next = self.rd_valid.q.val() & self.rd_last.q.val();
         }
 
         // ---- Buffers: accelerator ports, then the host's when idle -----------
@@ -946,8 +919,11 @@ fn unused_block_outputs_waivers(top: &str, pe: PeKind) -> String {
         "slave_write_strobe_*",
     ];
     if pe == PeKind::Int8 {
-        w.push_str("// The INT8 baseline's array takes no low-precision weight.\n");
-        names.push("ctrl_in_w_low_*");
+        w.push_str(
+            "// The INT8 baseline's array takes no low-precision weight, and it predicts no\n\
+             // input mask: THRESHOLD is stored and read back, and drives nothing.\n",
+        );
+        names.extend(["ctrl_in_w_low_*", "regs_threshold"]);
     }
     for name in names {
         w.push_str(&format!(
