@@ -30,6 +30,13 @@ impl Rng {
     pub fn pick<T: Copy>(&mut self, items: &[T]) -> T {
         items[self.range(0, items.len() as i64 - 1) as usize]
     }
+    /// Fisher-Yates: every order equally likely.
+    pub fn shuffle<T>(&mut self, items: &mut [T]) {
+        for i in (1..items.len()).rev() {
+            let j = self.range(0, i as i64) as usize;
+            items.swap(i, j);
+        }
+    }
 }
 
 /// The seed of a random test: `DRQ_SEED` if set, else one from the clock.

@@ -133,12 +133,36 @@ fn watch(
     (flight.write_resp(), flight.read_resp(), seen)
 }
 
+/// One random access of the traffic after a round's directed writes: a
+/// write of an RW or write-only slot (one time in three), of an unmapped
+/// address, the first read-only slot or the window, a read of any slot or
+/// of an unmapped address or the window, or a window write.
+fn random_access(rng: &mut Rng, window_words: u64) -> (Option<u64>, Option<u64>) {
+    let unmapped = slot_addr(rng.range((reg::N_RW + reg::N_RO) as i64, 63) as usize);
+    let window = WINDOW_BASE + 4 * rng.range(0, window_words as i64 - 1) as u64;
+    let any_slot = slot_addr(rng.range(0, 63) as usize);
+    match rng.range(0, 5) {
+        0 | 1 => (
+            Some(slot_addr(rng.range(0, reg::N_RW as i64 - 1) as usize)),
+            None,
+        ),
+        2 => (
+            Some(rng.pick(&[unmapped, slot_addr(reg::N_RW), window])),
+            None,
+        ),
+        3 => (None, Some(any_slot)),
+        4 => (None, Some(rng.pick(&[unmapped, window]))),
+        _ => (Some(window), None),
+    }
+}
+
 /// The host interface as `drq_top` emits it, against the register table
 /// and the address map (`docs/axil.md`), over its own AXI4-Lite bus:
 /// `rounds` rounds (from `seed`), each driving every read-only register's
 /// port with a random value (counters up to `COUNTER_BITS`, with the low
 /// word all ones or zeros now and then) and the window's read data, then
-/// random single transactions: full and byte-strobed writes of RW and
+/// writing every RW and write-only slot once, then random single
+/// transactions: full and byte-strobed writes of RW and
 /// write-only slots, writes of read-only slots and of unmapped addresses
 /// (SLVERR), reads of every slot and of unmapped ones, window writes and
 /// reads. After each, every RW register's port equals its slot's bytes
@@ -196,28 +220,21 @@ pub fn check_register_file(
         }
         let mem_rdata = rng.next_u64();
         bus.model.set_u64("mem_rdata", mem_rdata);
-        for _ in 0..OPS_PER_ROUND {
+        // Each round opens writing every RW and write-only slot once (in
+        // a random order), so every `_written` pulse and every stored bit is
+        // exercised whatever the seed; random traffic follows.
+        let mut directed: Vec<usize> = (0..reg::N_RW).collect();
+        rng.shuffle(&mut directed);
+        for op_index in 0..reg::N_RW + OPS_PER_ROUND {
             let data = rng.next_u64() as u32;
             let strb = if rng.chance(0.7) {
                 0xF
             } else {
                 rng.range(0, 15) as u8
             };
-            let unmapped = slot_addr(rng.range((reg::N_RW + reg::N_RO) as i64, 63) as usize);
-            let window = WINDOW_BASE + 4 * rng.range(0, window_words as i64 - 1) as u64;
-            let any_slot = slot_addr(rng.range(0, 63) as usize);
-            let (write, read) = match rng.range(0, 5) {
-                0 | 1 => (
-                    Some(slot_addr(rng.range(0, reg::N_RW as i64 - 1) as usize)),
-                    None,
-                ),
-                2 => (
-                    Some(rng.pick(&[unmapped, slot_addr(reg::N_RW), window])),
-                    None,
-                ),
-                3 => (None, Some(any_slot)),
-                4 => (None, Some(rng.pick(&[unmapped, window]))),
-                _ => (Some(window), None),
+            let (write, read) = match directed.get(op_index) {
+                Some(&slot) => (Some(slot_addr(slot)), None),
+                None => random_access(&mut rng, window_words),
             };
             let op = write.map(|addr| WriteOp { addr, data, strb });
             let (wresp, rresp, seen) = watch(&mut bus, op, read, &w_names);
