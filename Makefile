@@ -40,11 +40,13 @@ test: deps deps-data
 
 # Seeded co-simulation regression of drq_top against the golden model:
 # sim-out/regress/{summary.json, summary.md, failures/}. SEED=<n> replays a
-# run, CASES=<n> layers per configuration, QUICK=1 skips the 16x16 build.
+# run, CASES=<n> layers per configuration, QUICK=1 skips the 16x16 build,
+# JOBS=<n> cases at once (default: one per core).
 SEED  ?=
 CASES ?= 8
+JOBS  ?=
 regress: deps build
-	$(DRQ) regress --out sim-out/regress --cases $(CASES) $(if $(SEED),--seed $(SEED),) $(if $(QUICK),--quick,)
+	$(DRQ) regress --out sim-out/regress --cases $(CASES) $(if $(SEED),--seed $(SEED),) $(if $(QUICK),--quick,) $(if $(JOBS),--jobs $(JOBS),)
 
 # Mutation analysis of drq_top against the regression (docs/verification.md):
 # sim-out/mutate/report.{json,md}. SEED, MUTANTS (per configuration), CASES.

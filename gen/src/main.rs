@@ -137,6 +137,9 @@ struct RegressArgs {
     /// The case seed of --only (from summary.md or the progress line).
     #[arg(long, requires = "only")]
     case_seed: Option<u64>,
+    /// Cases run at once (default: the number of cores).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=256))]
+    jobs: Option<u32>,
 }
 
 fn regress(args: &RegressArgs) -> Result<()> {
@@ -155,6 +158,10 @@ fn regress(args: &RegressArgs) -> Result<()> {
         },
         only_case: args.only.clone().zip(args.case_seed),
         inject_fault: false,
+        jobs: args.jobs.map_or_else(
+            || std::thread::available_parallelism().map_or(1, |n| n.get()),
+            |j| j as usize,
+        ),
     };
     eprintln!("drq regress: seed {seed} (replay the whole run with --seed {seed})");
     let summary = run_regression(&opts, &mut |line| eprintln!("{line}"))?;

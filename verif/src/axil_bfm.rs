@@ -18,7 +18,7 @@
 //! BVALID/RVALID low after a reset edge; and (at [`AxilMaster::assert_idle`])
 //! exactly one response per request.
 
-use crate::sim::Model;
+use crate::sim::{Model, PortId};
 use drq_golden::rng::Rng;
 use drq_hdl::axil::{ADDR_BITS, NUM_REGS, WINDOW_BASE};
 
@@ -230,28 +230,36 @@ struct ReadJob {
 pub struct Flight {
     writes: Vec<WriteJob>,
     reads: Vec<ReadJob>,
-}
-
-/// Index of the oldest of `jobs` that `waiting` selects (its handshake not
-/// done yet), if the outstanding limit lets it be offered.
-fn next_job<T>(
-    jobs: &[T],
-    waiting: impl Fn(&T) -> bool,
-    answered: impl Fn(&T) -> bool,
-) -> Option<usize> {
-    let n = jobs.iter().filter(|j| answered(j)).count();
-    jobs.iter()
-        .position(waiting)
-        .filter(|&k| k < n + MAX_OUTSTANDING)
+    /// Each channel handshakes its jobs in issue order, and responses come
+    /// in issue order, so a count per channel is the index of its next job
+    /// (the master's per-cycle work does not grow with the burst).
+    aw_sent: usize,
+    w_sent: usize,
+    b_got: usize,
+    ar_sent: usize,
+    r_got: usize,
 }
 
 /// Unanswered writes (reads) the master lets be outstanding at once.
 pub const MAX_OUTSTANDING: usize = 4;
 
+/// The job a channel offers next: its oldest not yet handshaken
+/// (`sent`), if the outstanding limit over the answered ones lets it.
+fn next_job(len: usize, sent: usize, answered: usize) -> Option<usize> {
+    (sent < len && sent < answered + MAX_OUTSTANDING).then_some(sent)
+}
+
 impl Flight {
+    fn new(writes: Vec<WriteJob>, reads: Vec<ReadJob>) -> Flight {
+        Flight {
+            writes,
+            reads,
+            ..Flight::default()
+        }
+    }
     /// Every transaction answered.
     pub fn done(&self) -> bool {
-        self.writes.iter().all(|w| w.resp.is_some()) && self.reads.iter().all(|r| r.resp.is_some())
+        self.b_got == self.writes.len() && self.r_got == self.reads.len()
     }
     /// The response to the first write, once answered.
     pub fn write_resp(&self) -> Option<Resp> {
@@ -262,13 +270,20 @@ impl Flight {
         self.reads.first().and_then(|r| r.resp)
     }
     fn next_aw(&self) -> Option<usize> {
-        next_job(&self.writes, |w| !w.aw_done, |w| w.resp.is_some())
+        next_job(self.writes.len(), self.aw_sent, self.b_got)
     }
     fn next_w(&self) -> Option<usize> {
-        next_job(&self.writes, |w| !w.w_done, |w| w.resp.is_some())
+        next_job(self.writes.len(), self.w_sent, self.b_got)
     }
     fn next_ar(&self) -> Option<usize> {
-        next_job(&self.reads, |r| !r.ar_done, |r| r.resp.is_some())
+        next_job(self.reads.len(), self.ar_sent, self.r_got)
+    }
+    /// The oldest unanswered write (read).
+    fn oldest_write(&self) -> Option<usize> {
+        (self.b_got < self.writes.len()).then_some(self.b_got)
+    }
+    fn oldest_read(&self) -> Option<usize> {
+        (self.r_got < self.reads.len()).then_some(self.r_got)
     }
 }
 
@@ -302,6 +317,53 @@ pub struct BusLog {
     pub resets: Vec<u64>,
 }
 
+/// The AXI4-Lite ports of the design, resolved once (the master touches
+/// each of them every cycle).
+#[derive(Debug, Clone, Copy)]
+struct BusPorts {
+    awvalid: PortId,
+    awready: PortId,
+    awaddr: PortId,
+    wvalid: PortId,
+    wready: PortId,
+    wdata: PortId,
+    wstrb: PortId,
+    bvalid: PortId,
+    bready: PortId,
+    bresp: PortId,
+    arvalid: PortId,
+    arready: PortId,
+    araddr: PortId,
+    rvalid: PortId,
+    rready: PortId,
+    rdata: PortId,
+    rresp: PortId,
+}
+
+impl BusPorts {
+    fn of(m: &Model) -> BusPorts {
+        BusPorts {
+            awvalid: m.port_id("awvalid"),
+            awready: m.port_id("awready"),
+            awaddr: m.port_id("awaddr"),
+            wvalid: m.port_id("wvalid"),
+            wready: m.port_id("wready"),
+            wdata: m.port_id("wdata"),
+            wstrb: m.port_id("wstrb"),
+            bvalid: m.port_id("bvalid"),
+            bready: m.port_id("bready"),
+            bresp: m.port_id("bresp"),
+            arvalid: m.port_id("arvalid"),
+            arready: m.port_id("arready"),
+            araddr: m.port_id("araddr"),
+            rvalid: m.port_id("rvalid"),
+            rready: m.port_id("rready"),
+            rdata: m.port_id("rdata"),
+            rresp: m.port_id("rresp"),
+        }
+    }
+}
+
 /// The AXI4-Lite master.
 pub struct AxilMaster {
     /// Stalls and resets, when recording (`None`: not kept).
@@ -324,6 +386,7 @@ pub struct AxilMaster {
     pub timeout: u64,
     /// The design's synchronous active-high reset input.
     reset_port: &'static str,
+    ports: BusPorts,
 }
 
 impl AxilMaster {
@@ -342,6 +405,7 @@ impl AxilMaster {
         write_strobes: usize,
         reset_port: &'static str,
     ) -> AxilMaster {
+        let ports = BusPorts::of(&model);
         let mut m = AxilMaster {
             log: None,
             last_write_cycle: 0,
@@ -355,6 +419,7 @@ impl AxilMaster {
             strobe_counts: vec![0; write_strobes],
             timeout: 10_000,
             reset_port,
+            ports,
         };
         m.reset(2);
         m
@@ -377,33 +442,33 @@ impl AxilMaster {
     }
 
     fn drive_idle(&mut self) {
-        let m = &mut self.model;
-        for p in ["awvalid", "wvalid", "arvalid", "bready", "rready"] {
-            m.set_bool(p, false);
+        let (m, p) = (&mut self.model, self.ports);
+        for port in [p.awvalid, p.wvalid, p.arvalid, p.bready, p.rready] {
+            m.set_u64_at(port, 0);
         }
     }
 
     fn snapshot(&mut self, rst: bool) -> Snapshot {
-        let m = &mut self.model;
+        let (m, p) = (&mut self.model, self.ports);
         Snapshot {
             rst,
-            awvalid: m.get_bool("awvalid"),
-            awready: m.get_bool("awready"),
-            awaddr: m.get_u64("awaddr"),
-            wvalid: m.get_bool("wvalid"),
-            wready: m.get_bool("wready"),
-            wdata: m.get_u64("wdata"),
-            wstrb: m.get_u64("wstrb"),
-            bvalid: m.get_bool("bvalid"),
-            bready: m.get_bool("bready"),
-            bresp: m.get_u64("bresp"),
-            arvalid: m.get_bool("arvalid"),
-            arready: m.get_bool("arready"),
-            araddr: m.get_u64("araddr"),
-            rvalid: m.get_bool("rvalid"),
-            rready: m.get_bool("rready"),
-            rdata: m.get_u64("rdata"),
-            rresp: m.get_u64("rresp"),
+            awvalid: m.get_u64_at(p.awvalid) & 1 == 1,
+            awready: m.get_u64_at(p.awready) & 1 == 1,
+            awaddr: m.get_u64_at(p.awaddr),
+            wvalid: m.get_u64_at(p.wvalid) & 1 == 1,
+            wready: m.get_u64_at(p.wready) & 1 == 1,
+            wdata: m.get_u64_at(p.wdata),
+            wstrb: m.get_u64_at(p.wstrb),
+            bvalid: m.get_u64_at(p.bvalid) & 1 == 1,
+            bready: m.get_u64_at(p.bready) & 1 == 1,
+            bresp: m.get_u64_at(p.bresp),
+            arvalid: m.get_u64_at(p.arvalid) & 1 == 1,
+            arready: m.get_u64_at(p.arready) & 1 == 1,
+            araddr: m.get_u64_at(p.araddr),
+            rvalid: m.get_u64_at(p.rvalid) & 1 == 1,
+            rready: m.get_u64_at(p.rready) & 1 == 1,
+            rdata: m.get_u64_at(p.rdata),
+            rresp: m.get_u64_at(p.rresp),
         }
     }
 
@@ -458,7 +523,7 @@ impl AxilMaster {
                 resp: None,
             })
             .collect();
-        Flight { writes, reads }
+        Flight::new(writes, reads)
     }
 
     /// One clock cycle of the transactions in `f`.
@@ -490,35 +555,35 @@ impl AxilMaster {
         }
         let bready = self.rng.chance(self.timing.ready_prob);
         let rready = self.rng.chance(self.timing.ready_prob);
-        let m = &mut self.model;
-        m.set_bool("awvalid", awvalid);
-        m.set_u64("awaddr", awaddr);
-        m.set_bool("wvalid", wvalid);
-        m.set_u64("wdata", wdata);
-        m.set_u64("wstrb", wstrb);
-        m.set_bool("bready", bready);
-        m.set_bool("arvalid", arvalid);
-        m.set_u64("araddr", araddr);
-        m.set_bool("rready", rready);
+        let (m, p) = (&mut self.model, self.ports);
+        m.set_u64_at(p.awvalid, u64::from(awvalid));
+        m.set_u64_at(p.awaddr, awaddr);
+        m.set_u64_at(p.wvalid, u64::from(wvalid));
+        m.set_u64_at(p.wdata, wdata);
+        m.set_u64_at(p.wstrb, wstrb);
+        m.set_u64_at(p.bready, u64::from(bready));
+        m.set_u64_at(p.arvalid, u64::from(arvalid));
+        m.set_u64_at(p.araddr, araddr);
+        m.set_u64_at(p.rready, u64::from(rready));
         m.eval();
         let s = self.observe(false);
         if s.bvalid && s.bready {
             let w = f
                 .writes
-                .iter_mut()
-                .find(|w| w.resp.is_none())
+                .get_mut(f.b_got)
                 .filter(|w| w.aw_done && w.w_done)
                 .unwrap_or_else(|| panic!("AXI protocol: B handshake without a write awaiting it"));
             w.resp = Some(Resp::from_bits(s.bresp));
+            f.b_got += 1;
         }
         if s.rvalid && s.rready {
             let r = f
                 .reads
-                .iter_mut()
-                .find(|r| r.resp.is_none())
+                .get_mut(f.r_got)
                 .filter(|r| r.ar_done)
                 .unwrap_or_else(|| panic!("AXI protocol: R handshake without a read awaiting it"));
             r.resp = Some((s.rdata as u32, Resp::from_bits(s.rresp)));
+            f.r_got += 1;
         }
         let cov = &mut self.coverage;
         cov.b_stalls += u64::from(s.bvalid && !s.bready);
@@ -532,11 +597,8 @@ impl AxilMaster {
                 }
             }
         }
-        cov.overlapped += u64::from(
-            f.writes.iter().any(|w| w.resp.is_none()) && f.reads.iter().any(|r| r.resp.is_none()),
-        );
-        let oldest_w = f.writes.iter().position(|w| w.resp.is_none());
-        let oldest_r = f.reads.iter().position(|r| r.resp.is_none());
+        let (oldest_w, oldest_r) = (f.oldest_write(), f.oldest_read());
+        cov.overlapped += u64::from(oldest_w.is_some() && oldest_r.is_some());
         let later = |job: Option<usize>, oldest: Option<usize>| matches!((job, oldest), (Some(j), Some(o)) if j > o);
         cov.pipelined += u64::from(
             (awvalid && later(aw_job, oldest_w))
@@ -564,16 +626,20 @@ impl AxilMaster {
             let w = &mut f.writes[k];
             w.aw_done |= aw_hs;
             w.aw_wait = w.aw_wait.saturating_sub(1);
+            f.aw_sent += usize::from(aw_hs);
         }
         if let Some(k) = w_job {
             let w = &mut f.writes[k];
             w.w_done |= w_hs;
             w.w_wait = w.w_wait.saturating_sub(1);
+            f.w_sent += usize::from(w_hs);
         }
         if let Some(k) = ar_job {
             let r = &mut f.reads[k];
-            r.ar_done |= arvalid && s.arready;
+            let ar_hs = arvalid && s.arready;
+            r.ar_done |= ar_hs;
             r.ar_wait = r.ar_wait.saturating_sub(1);
+            f.ar_sent += usize::from(ar_hs);
         }
         self.model.tick(1);
     }

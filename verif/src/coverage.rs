@@ -699,6 +699,7 @@ pub fn run_coverage(
         configs: opts.configs.clone(),
         only_case: None,
         inject_fault: false,
+        jobs: 1,
     };
     let cases = plan(&ropts).map_err(|e| e.to_string())?;
     let mut stage = drq_golden::publish::Staging::new(&opts.out).map_err(|e| e.to_string())?;

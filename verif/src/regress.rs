@@ -33,6 +33,8 @@ use drq_golden::{run_layer, LayerData};
 use serde::{Deserialize, Serialize};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
 use std::time::Instant;
 
 /// What a regression runs and where it writes.
@@ -52,6 +54,8 @@ pub struct RegressOptions {
     /// Test hook: corrupt the hardware's result of every case (one output
     /// code flipped), to exercise the failure path.
     pub inject_fault: bool,
+    /// Cases run at once, each worker with its own models (at least 1).
+    pub jobs: usize,
 }
 
 /// A configuration with the short name used in case names and folders.
@@ -592,6 +596,9 @@ pub struct ConfigTotals {
     pub failures: usize,
     /// Arithmetic mean of the cases' speedups (null without any).
     pub mean_speedup: Option<f64>,
+    /// The cases' wall-clock seconds, summed (over all workers).
+    #[serde(default)]
+    pub case_seconds: f64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -600,6 +607,20 @@ pub struct Totals {
     pub failures: usize,
     pub per_config: Vec<ConfigTotals>,
     pub wall_seconds: f64,
+    /// Cases run at once.
+    #[serde(default = "one")]
+    pub jobs: usize,
+}
+
+fn one() -> usize {
+    1
+}
+
+impl Totals {
+    /// Cases finished per minute of wall-clock time.
+    pub fn cases_per_minute(&self) -> f64 {
+        self.cases as f64 * 60.0 / self.wall_seconds.max(1e-9)
+    }
 }
 
 /// What `summary.json` holds.
@@ -862,10 +883,13 @@ fn markdown(summary: &Summary, out: &Path) -> String {
         s.push_str(" (fault injected into every hardware result)");
     }
     s.push_str(&format!(
-        ".\n\n**{} cases, {} failures**, {:.1} s. Output folder `{}`.\n\n",
+        ".\n\n**{} cases, {} failures**, {:.1} s with {} worker{} ({:.0} cases per minute). Output folder `{}`.\n\n",
         t.cases,
         t.failures,
         t.wall_seconds,
+        t.jobs,
+        if t.jobs == 1 { "" } else { "s" },
+        t.cases_per_minute(),
         out.display()
     ));
     if t.failures > 0 {
@@ -886,19 +910,24 @@ fn markdown(summary: &Summary, out: &Path) -> String {
             s.push('\n');
         }
     }
-    s.push_str("## Configurations\n\n| configuration | cases | failures | mean speedup |\n|---|---:|---:|---:|\n");
+    s.push_str("## Configurations\n\n| configuration | cases | failures | mean speedup | seconds per case |\n|---|---:|---:|---:|---:|\n");
     for p in &t.per_config {
         s.push_str(&format!(
-            "| {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {:.3} |\n",
             p.config,
             p.cases,
             p.failures,
-            p.mean_speedup.map_or("-".into(), |v| format!("{v:.2}x"))
+            p.mean_speedup.map_or("-".into(), |v| format!("{v:.2}x")),
+            p.case_seconds / p.cases.max(1) as f64
         ));
     }
     s.push_str("\n## Cases\n\n| # | configuration | case seed | layer | sensitivity | bus | reset at | result | cycles | speedup |\n|---:|---|---:|---|---|---|---:|---|---:|---:|\n");
+    // Every failure, then passing cases up to MD_CASE_ROWS rows; the
+    // rest are in summary.json.
     let mut order: Vec<&CaseResult> = summary.failures().collect();
-    order.extend(summary.cases.iter().filter(|c| c.pass));
+    let passing_rows = MD_CASE_ROWS.saturating_sub(order.len());
+    order.extend(summary.cases.iter().filter(|c| c.pass).take(passing_rows));
+    let left_out = summary.cases.len() - order.len();
     for c in order {
         let layer = describe_layer(&c.layer);
         s.push_str(&format!(
@@ -923,8 +952,17 @@ fn markdown(summary: &Summary, out: &Path) -> String {
             c.speedup.map_or("-".into(), |v| format!("{v:.2}x")),
         ));
     }
+    if left_out > 0 {
+        s.push_str(&format!(
+            "\n{left_out} more passing cases are listed in `summary.json`.\n"
+        ));
+    }
     s
 }
+
+/// Rows of the case table in `summary.md` (every failure is listed even
+/// beyond it).
+const MD_CASE_ROWS: usize = 2_000;
 
 /// The layer chained after a case: it reads the case's output and
 /// predicted mask on chip, through the other ping-pong halves (ACT1,
@@ -1007,7 +1045,10 @@ pub(crate) fn catch<T>(f: impl FnOnce() -> T) -> Result<T, String> {
 
 /// Run the regression. Failing cases are reported in the returned summary
 /// (and in `opts.out`); `Err` only when a file cannot be written or a model
-/// cannot be built.
+/// cannot be built. `opts.jobs` workers take the cases in plan order, each
+/// with its own Verilator models; `progress` gets one line per finished
+/// case, counted in the order they finish. The summary lists the cases in
+/// plan order, so it does not depend on the number of workers.
 pub fn run_regression(
     opts: &RegressOptions,
     progress: &mut dyn FnMut(&str),
@@ -1020,156 +1061,55 @@ pub fn run_regression(
     let stage = drq_golden::publish::Staging::new(&opts.out)?;
     let failures_dir = stage.path().join("failures");
     let n = cases.len();
+    let next_case = AtomicUsize::new(0);
     let mut results: Vec<CaseResult> = Vec::with_capacity(n);
-    let mut acc: Option<Accelerator> = None;
-    let mut acc_config: Option<String> = None;
-    for (i, (nc, seed)) in cases.iter().enumerate() {
-        let t0 = Instant::now();
-        let case = make_case(nc, *seed);
-        let cfg = &nc.cfg;
-        // One accelerator per configuration, rebuilt after a panic.
-        if acc_config.as_deref() != Some(nc.name.as_str()) {
-            acc = None;
-            acc_config = Some(nc.name.clone());
-        }
-        if acc.is_none() {
-            progress(&format!(
-                "{}: building or loading the Verilator model of drq_top",
-                nc.name
-            ));
-            acc = Some(build_accelerator(nc)?);
-        }
-        let gold = catch(|| run_layer(cfg, &case.layer, &case.data))
-            .and_then(|r| r.map_err(|e| format!("golden model: {e}")));
-        let speedup = gold.as_ref().ok().and_then(|g| {
-            let base_layer = Layer {
-                threshold: 0,
-                ..case.layer
-            };
-            let base_data = LayerData {
-                mask: None,
-                ..case.data.clone()
-            };
-            catch(|| run_layer(cfg, &base_layer, &base_data))
-                .ok()
-                .and_then(|r| r.ok())
-                .map(|b| b.counters.cycles_total as f64 / g.counters.cycles_total as f64)
-        });
-        let counters: Option<Counters> = gold.as_ref().ok().map(|g| g.counters);
-        let resets = counters.map_or(Vec::new(), |c| case.resets(c.cycles_total));
-        let reset_cycle = match resets[..] {
-            [ResetAt::AfterStart(c)] => Some(c),
-            _ => None,
-        };
-        let failure: Option<String> = match &gold {
-            Err(e) => Some(format!("the golden model failed: {e}")),
-            Ok(g) => {
-                let timeout = g.counters.cycles_total.saturating_mul(4) + 100_000;
-                let a = acc.as_mut().expect("built above");
-                match catch(|| drive(a, &case, &resets, timeout)) {
-                    Err(msg) => {
-                        acc = None;
-                        Some(format!("the hardware run failed: {msg}"))
-                    }
-                    Ok(mut hw) => {
-                        if opts.inject_fault {
-                            if let Some(v) = hw.y.data.first_mut() {
-                                *v ^= 1;
-                            }
-                        }
-                        let mut diffs = compare(&hw, g);
-                        if diffs.is_empty() {
-                            diffs = chained_diffs(
-                                acc.as_mut().expect("built above"),
-                                cfg,
-                                &case,
-                                g,
-                                timeout,
-                            );
-                        }
-                        if diffs.is_empty() {
-                            None
-                        } else {
-                            let mut text = diffs.join("\n");
-                            if opts.inject_fault {
-                                text.push_str("\n(fault injected: y[0] of the hardware flipped)");
-                            }
-                            Some(text)
-                        }
+    let mut first_error: Option<RegressError> = None;
+    std::thread::scope(|scope| {
+        let (tx, rx) = mpsc::channel::<WorkerMessage>();
+        for _ in 0..opts.jobs.clamp(1, n.max(1)) {
+            let tx = tx.clone();
+            let (cases, next_case, failures_dir) = (&cases, &next_case, &failures_dir);
+            scope.spawn(move || {
+                // One accelerator per configuration and worker, rebuilt
+                // after a panic.
+                let mut acc: Option<(String, Accelerator)> = None;
+                loop {
+                    let i = next_case.fetch_add(1, Ordering::Relaxed);
+                    let Some((nc, seed)) = cases.get(i) else {
+                        break;
+                    };
+                    let note = |line: String| {
+                        let _ = tx.send(WorkerMessage::Note(line));
+                    };
+                    let r = run_case(opts, nc, *seed, i + 1, &mut acc, failures_dir, &note);
+                    let failed = r.is_err();
+                    if tx.send(WorkerMessage::Case(r)).is_err() || failed {
+                        break;
                     }
                 }
+            });
+        }
+        drop(tx);
+        for message in rx {
+            match message {
+                WorkerMessage::Note(line) => progress(&line),
+                WorkerMessage::Case(Ok((result, line))) => {
+                    progress(&format!("[{}/{n}] {line}", results.len() + 1));
+                    results.push(result);
+                }
+                WorkerMessage::Case(Err(e)) => {
+                    // Stop handing out cases; the workers finish the ones
+                    // they hold.
+                    next_case.store(n, Ordering::Relaxed);
+                    first_error.get_or_insert(e);
+                }
             }
-        };
-        let failure_dir = match &failure {
-            Some(f) => {
-                let full = format!(
-                    "configuration {} ({}), case seed {}, {}, {} bus timing, {}\nlayer {}\n{f}",
-                    nc.name,
-                    describe_cfg(cfg),
-                    seed,
-                    case.sensitivity.describe(),
-                    case.timing.name(),
-                    describe_resets(&resets).unwrap_or_else(|| "no reset".into()),
-                    describe_layer(&case.layer)
-                );
-                Some(write_failure_folder(&failures_dir, &case, &full)?)
-            }
-            None => None,
-        };
-        let wall = t0.elapsed().as_secs_f64();
-        let how = {
-            let mut s = format!("{} bus timing", case.timing.name());
-            if let Some(r) = describe_resets(&resets) {
-                s.push_str(&format!(", {r}"));
-            }
-            s
-        };
-        let line = match &failure {
-            None => format!(
-                "[{}/{n}] {} case {seed}: ok, {} cycles, speedup {:.2}x ({how})",
-                i + 1,
-                nc.name,
-                counters.map_or(0, |c| c.cycles_total),
-                speedup.unwrap_or(f64::NAN),
-            ),
-            Some(f) => format!(
-                "[{}/{n}] {} case {seed}: FAIL: {} ({how}); files in {}; replay: {}",
-                i + 1,
-                nc.name,
-                f.lines().next().unwrap_or(""),
-                opts.out
-                    .join(failure_dir.as_deref().unwrap_or(""))
-                    .display(),
-                repro_command(&nc.name, *seed)
-            ),
-        };
-        progress(&line);
-        results.push(CaseResult {
-            index: i + 1,
-            config: nc.name.clone(),
-            case_seed: *seed,
-            layer: case.layer,
-            sensitivity: case.sensitivity,
-            timing: case.timing,
-            reset_cycle,
-            phase_resets: resets
-                .iter()
-                .filter(|r| matches!(r, ResetAt::InRun(_) | ResetAt::Idle))
-                .count(),
-            poll_status: case.poll_status,
-            pass: failure.is_none(),
-            failure,
-            cycles_total: counters.map(|c| c.cycles_total),
-            token_cycles: counters.map(|c| c.token_cycles),
-            steps_high: counters.map(|c| c.steps_high),
-            steps_low: counters.map(|c| c.steps_low),
-            speedup,
-            repro: repro_command(&nc.name, *seed),
-            failure_dir,
-            wall_seconds: wall,
-        });
+        }
+    });
+    if let Some(e) = first_error {
+        return Err(e);
     }
-    drop(acc);
+    results.sort_by_key(|r| r.index);
     let mut per_config: Vec<ConfigTotals> = Vec::new();
     for (nc, _) in &cases {
         if per_config.iter().any(|p| p.config == nc.name) {
@@ -1182,6 +1122,7 @@ pub fn run_regression(
             cases: mine.len(),
             failures: mine.iter().filter(|r| !r.pass).count(),
             mean_speedup: (!sp.is_empty()).then(|| sp.iter().sum::<f64>() / sp.len() as f64),
+            case_seconds: mine.iter().map(|r| r.wall_seconds).sum(),
         });
     }
     let failures = results.iter().filter(|r| !r.pass).count();
@@ -1195,6 +1136,7 @@ pub fn run_regression(
             failures,
             per_config,
             wall_seconds: start.elapsed().as_secs_f64(),
+            jobs: opts.jobs.clamp(1, n.max(1)),
         },
         cases: results,
     };
@@ -1213,10 +1155,12 @@ pub fn run_regression(
         .filter_map(|p| p.mean_speedup.map(|m| format!("{} {m:.2}x", p.config)))
         .collect();
     progress(&format!(
-        "regression: {} cases, {} failures, {:.1} s; mean speedup {}; summary in {}",
+        "regression: {} cases, {} failures, {:.1} s ({:.0} cases per minute, {} workers); mean speedup {}; summary in {}",
         summary.totals.cases,
         summary.totals.failures,
         summary.totals.wall_seconds,
+        summary.totals.cases_per_minute(),
+        summary.totals.jobs,
         if means.is_empty() {
             "-".into()
         } else {
@@ -1225,6 +1169,173 @@ pub fn run_regression(
         opts.out.join("summary.md").display()
     ));
     Ok(summary)
+}
+
+/// What a regression worker tells the thread that reports progress.
+enum WorkerMessage {
+    /// A line to show now (a model being built).
+    Note(String),
+    /// A finished case and its progress line, or why the run must stop.
+    Case(Result<(CaseResult, String), RegressError>),
+}
+
+/// One case of the regression: the golden model, the hardware run (with its
+/// resets and bus timing) and the chained layer, compared; a failing case's
+/// folder written under `failures_dir`. `acc` is the worker's accelerator,
+/// kept while the configuration stays the same. Returns the case's result
+/// and its progress line (without the count).
+fn run_case(
+    opts: &RegressOptions,
+    nc: &NamedConfig,
+    seed: u64,
+    index: usize,
+    acc_slot: &mut Option<(String, Accelerator)>,
+    failures_dir: &Path,
+    note: &dyn Fn(String),
+) -> Result<(CaseResult, String), RegressError> {
+    let seed = &seed;
+    let t0 = Instant::now();
+    let case = make_case(nc, *seed);
+    let cfg = &nc.cfg;
+    if acc_slot.as_ref().map(|(name, _)| name) != Some(&nc.name) {
+        *acc_slot = None;
+        note(format!(
+            "{}: building or loading the Verilator model of drq_top",
+            nc.name
+        ));
+        *acc_slot = Some((nc.name.clone(), build_accelerator(nc)?));
+    }
+    let mut acc = acc_slot.take().map(|(_, a)| a);
+    let gold = catch(|| run_layer(cfg, &case.layer, &case.data))
+        .and_then(|r| r.map_err(|e| format!("golden model: {e}")));
+    let speedup = gold.as_ref().ok().and_then(|g| {
+        let base_layer = Layer {
+            threshold: 0,
+            ..case.layer
+        };
+        let base_data = LayerData {
+            mask: None,
+            ..case.data.clone()
+        };
+        catch(|| run_layer(cfg, &base_layer, &base_data))
+            .ok()
+            .and_then(|r| r.ok())
+            .map(|b| b.counters.cycles_total as f64 / g.counters.cycles_total as f64)
+    });
+    let counters: Option<Counters> = gold.as_ref().ok().map(|g| g.counters);
+    let resets = counters.map_or(Vec::new(), |c| case.resets(c.cycles_total));
+    let reset_cycle = match resets[..] {
+        [ResetAt::AfterStart(c)] => Some(c),
+        _ => None,
+    };
+    let failure: Option<String> = match &gold {
+        Err(e) => Some(format!("the golden model failed: {e}")),
+        Ok(g) => {
+            let timeout = g.counters.cycles_total.saturating_mul(4) + 100_000;
+            let a = acc.as_mut().expect("built above");
+            match catch(|| drive(a, &case, &resets, timeout)) {
+                Err(msg) => {
+                    acc = None;
+                    Some(format!("the hardware run failed: {msg}"))
+                }
+                Ok(mut hw) => {
+                    if opts.inject_fault {
+                        if let Some(v) = hw.y.data.first_mut() {
+                            *v ^= 1;
+                        }
+                    }
+                    let mut diffs = compare(&hw, g);
+                    if diffs.is_empty() {
+                        diffs = chained_diffs(
+                            acc.as_mut().expect("built above"),
+                            cfg,
+                            &case,
+                            g,
+                            timeout,
+                        );
+                    }
+                    if diffs.is_empty() {
+                        None
+                    } else {
+                        let mut text = diffs.join("\n");
+                        if opts.inject_fault {
+                            text.push_str("\n(fault injected: y[0] of the hardware flipped)");
+                        }
+                        Some(text)
+                    }
+                }
+            }
+        }
+    };
+    let failure_dir = match &failure {
+        Some(f) => {
+            let full = format!(
+                "configuration {} ({}), case seed {}, {}, {} bus timing, {}\nlayer {}\n{f}",
+                nc.name,
+                describe_cfg(cfg),
+                seed,
+                case.sensitivity.describe(),
+                case.timing.name(),
+                describe_resets(&resets).unwrap_or_else(|| "no reset".into()),
+                describe_layer(&case.layer)
+            );
+            Some(write_failure_folder(failures_dir, &case, &full)?)
+        }
+        None => None,
+    };
+    let wall = t0.elapsed().as_secs_f64();
+    let how = {
+        let mut s = format!("{} bus timing", case.timing.name());
+        if let Some(r) = describe_resets(&resets) {
+            s.push_str(&format!(", {r}"));
+        }
+        s
+    };
+    let line = match &failure {
+        None => format!(
+            "{} case {seed}: ok, {} cycles, speedup {:.2}x ({how})",
+            nc.name,
+            counters.map_or(0, |c| c.cycles_total),
+            speedup.unwrap_or(f64::NAN),
+        ),
+        Some(f) => format!(
+            "{} case {seed}: FAIL: {} ({how}); files in {}; replay: {}",
+            nc.name,
+            f.lines().next().unwrap_or(""),
+            opts.out
+                .join(failure_dir.as_deref().unwrap_or(""))
+                .display(),
+            repro_command(&nc.name, *seed)
+        ),
+    };
+    if let Some(a) = acc {
+        *acc_slot = Some((nc.name.clone(), a));
+    }
+    let result = CaseResult {
+        index,
+        config: nc.name.clone(),
+        case_seed: *seed,
+        layer: case.layer,
+        sensitivity: case.sensitivity,
+        timing: case.timing,
+        reset_cycle,
+        phase_resets: resets
+            .iter()
+            .filter(|r| matches!(r, ResetAt::InRun(_) | ResetAt::Idle))
+            .count(),
+        poll_status: case.poll_status,
+        pass: failure.is_none(),
+        failure,
+        cycles_total: counters.map(|c| c.cycles_total),
+        token_cycles: counters.map(|c| c.token_cycles),
+        steps_high: counters.map(|c| c.steps_high),
+        steps_low: counters.map(|c| c.steps_low),
+        speedup,
+        repro: repro_command(&nc.name, *seed),
+        failure_dir,
+        wall_seconds: wall,
+    };
+    Ok((result, line))
 }
 
 fn describe_cfg(c: &AccelConfig) -> String {
@@ -1256,6 +1367,7 @@ mod tests {
             configs,
             only_case: None,
             inject_fault: false,
+            jobs: 1,
         }
     }
 
@@ -1308,6 +1420,57 @@ mod tests {
         assert!(md.contains("4x4-r2") && md.contains("3x5-r4-a6w6-acc48"));
         assert_eq!(lines.iter().filter(|l| l.starts_with('[')).count(), 4);
         assert!(lines.last().unwrap().contains("4 cases, 0 failures"));
+    }
+
+    /// Two workers run the same cases as one and report them in the same
+    /// (plan) order with the same results; a failing case is still
+    /// reported as such with its folder.
+    #[test]
+    fn regress_workers_do_not_change_the_summary() {
+        let seed = test_seed("regress_workers_do_not_change_the_summary");
+        let dir = tempfile::tempdir().unwrap();
+        let configs = quick_configs()[..3].to_vec();
+        let run = |jobs: usize, inject_fault: bool| {
+            let out = dir.path().join(format!("j{jobs}-{inject_fault}"));
+            let mut o = opts(&out, seed, configs.clone(), 3);
+            o.jobs = jobs;
+            o.inject_fault = inject_fault;
+            let mut lines = Vec::new();
+            let s = run_regression(&o, &mut |l: &str| lines.push(l.to_string())).unwrap();
+            (s, lines, out)
+        };
+        let (one, _, _) = run(1, false);
+        let (two, lines, _) = run(2, false);
+        assert_eq!(two.totals.jobs, 2);
+        assert_eq!(one.totals.jobs, 1);
+        let key = |s: &Summary| {
+            s.cases
+                .iter()
+                .map(|c| {
+                    (
+                        c.index,
+                        c.config.clone(),
+                        c.case_seed,
+                        c.pass,
+                        c.cycles_total,
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(key(&one), key(&two));
+        assert!(key(&two).iter().enumerate().all(|(i, k)| k.0 == i + 1));
+        // One progress line per case, counted 1..=n in finishing order.
+        let counted: Vec<&String> = lines.iter().filter(|l| l.starts_with('[')).collect();
+        assert_eq!(counted.len(), 9);
+        for (k, l) in counted.iter().enumerate() {
+            assert!(l.starts_with(&format!("[{}/9] ", k + 1)), "{l}");
+        }
+        let (bad, _, out) = run(2, true);
+        assert_eq!(bad.totals.failures, 9);
+        for c in &bad.cases {
+            let d = c.failure_dir.as_deref().expect("a failure folder");
+            assert!(out.join(d).join("failure.txt").is_file(), "{d}");
+        }
     }
 
     #[test]

@@ -558,6 +558,20 @@ type Set64Fn = unsafe extern "C" fn(*mut c_void, i32, u64);
 type Get64Fn = unsafe extern "C" fn(*mut c_void, i32) -> u64;
 type CoverageFn = unsafe extern "C" fn(*mut c_void, *const std::ffi::c_char) -> i32;
 
+/// A port of a loaded [`Model`], resolved once by [`Model::port_id`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PortId {
+    index: i32,
+    width: u32,
+    dir: Dir,
+}
+
+impl PortId {
+    pub fn width(&self) -> u32 {
+        self.width
+    }
+}
+
 /// A running Verilator model of a design.
 pub struct Model {
     _lib: libloading::Library,
@@ -654,11 +668,54 @@ impl Model {
     }
 
     fn port(&self, name: &str) -> (i32, u32, Dir) {
+        let p = self.port_id(name);
+        (p.index, p.width, p.dir)
+    }
+
+    /// The handle of port `name`, for the per-cycle accessors
+    /// [`Model::set_u64_at`] and [`Model::get_u64_at`], which skip the
+    /// lookup by name. Panics if the design has no such port.
+    pub fn port_id(&self, name: &str) -> PortId {
         let (i, p) = self
             .ports
             .get(name)
             .unwrap_or_else(|| panic!("the design has no port {name}"));
-        (*i, p.width, p.dir)
+        PortId {
+            index: *i,
+            width: p.width,
+            dir: p.dir,
+        }
+    }
+
+    /// Drive an input port from a `u64` (truncated to its width).
+    pub fn set_u64_at(&mut self, port: PortId, value: u64) {
+        assert_eq!(port.dir, Dir::Input, "port {} is not an input", port.index);
+        if port.width <= 64 {
+            let v = if port.width == 64 {
+                value
+            } else {
+                value & ((1u64 << port.width) - 1)
+            };
+            // SAFETY: handle is live; the port index is an input of the design.
+            unsafe { (self.set64)(self.handle, port.index, v) }
+        } else {
+            self.set_words(
+                port.index,
+                port.width,
+                &[value as u32, (value >> 32) as u32],
+            );
+        }
+    }
+
+    /// Read a port's low 64 bits (after `eval` for combinational outputs).
+    pub fn get_u64_at(&mut self, port: PortId) -> u64 {
+        if port.width <= 64 {
+            // SAFETY: handle is live; the port index belongs to the design.
+            unsafe { (self.get64)(self.handle, port.index) }
+        } else {
+            self.get_words(port.index, port.width);
+            u64::from(self.buf[0]) | u64::from(self.buf[1]) << 32
+        }
     }
 
     /// Drive an input port (value truncated to its width).
@@ -671,19 +728,9 @@ impl Model {
     /// Drive an input port from a `u64` (truncated to its width); ports of
     /// at most 64 bits go straight to the model, without big integers.
     pub fn set_u64(&mut self, name: &str, value: u64) {
-        let (i, width, dir) = self.port(name);
-        assert_eq!(dir, Dir::Input, "{name} is not an input");
-        if width <= 64 {
-            let v = if width == 64 {
-                value
-            } else {
-                value & ((1u64 << width) - 1)
-            };
-            // SAFETY: handle is live; the port index is an input of the design.
-            unsafe { (self.set64)(self.handle, i, v) }
-        } else {
-            self.set_words(i, width, &[value as u32, (value >> 32) as u32]);
-        }
+        let p = self.port_id(name);
+        assert_eq!(p.dir, Dir::Input, "{name} is not an input");
+        self.set_u64_at(p, value);
     }
 
     /// Drive input port `i` from little-endian 32-bit words (missing words
@@ -727,14 +774,8 @@ impl Model {
     /// Read a port's low 64 bits; ports of at most 64 bits come straight
     /// from the model, without big integers.
     pub fn get_u64(&mut self, name: &str) -> u64 {
-        let (i, width, _) = self.port(name);
-        if width <= 64 {
-            // SAFETY: handle is live; the port index belongs to the design.
-            unsafe { (self.get64)(self.handle, i) }
-        } else {
-            self.get_words(i, width);
-            u64::from(self.buf[0]) | u64::from(self.buf[1]) << 32
-        }
+        let p = self.port_id(name);
+        self.get_u64_at(p)
     }
 
     /// Port `i` into `buf` as little-endian 32-bit words.
