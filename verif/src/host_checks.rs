@@ -7,6 +7,7 @@
 
 use crate::axil_bfm::Resp;
 use crate::driver::{check_fits, Accelerator};
+use crate::regress::run_timeout;
 use drq_arch::config::PeKind;
 use drq_arch::regs::{reg, Buffer, ID_VALUE, NUM_REGS};
 use drq_arch::AccelConfig;
@@ -83,6 +84,7 @@ pub fn buffer_reads_while_busy(acc: &mut Accelerator, rng: &mut Rng) {
     check_fits(&cfg, &layer).expect("the small layer fits");
     let data = random_layer_data(rng, &cfg, &layer, 100, None);
     let gold = run_layer(&cfg, &layer, &data).unwrap();
+    acc.run_timeout = run_timeout(gold.counters.cycles_total);
     acc.write_fmap(Buffer::Act0, &data.input);
     acc.write_weights(&data.weights);
     acc.write_bias(&data.bias);
@@ -169,6 +171,7 @@ pub fn oversize_output_map(acc: &mut Accelerator, rng: &mut Rng) -> bool {
     };
     let mut data = random_layer_data(rng, &cfg, &layer, 100, None);
     let gold = run_layer(&cfg, &layer, &data).unwrap();
+    acc.run_timeout = run_timeout(gold.counters.cycles_total);
     // The host gives the input mask; inputs in ACT0/MASK0 whatever the
     // driver ran before (load_layer resets the ping-pong selection).
     data.mask = Some(gold.mask_in.clone());
@@ -225,6 +228,8 @@ pub fn first_layer_from_act1(acc: &mut Accelerator, rng: &mut Rng) {
         // The golden run of the same inputs (without the prediction phase
         // when the host gives the mask).
         let gold = run_layer(&cfg, &layer, d).unwrap();
+        // Whatever limit the driver's last layer left: this layer's own.
+        acc.run_timeout = run_timeout(gold.counters.cycles_total);
         let hw = acc.run_layer_from(&layer, d, true).expect("the layer fits");
         let diffs = crate::scoreboard::compare(&hw, &gold);
         assert!(

@@ -674,6 +674,14 @@ fn build_accelerator(nc: &NamedConfig) -> Result<Accelerator, RegressError> {
     }
 }
 
+/// How many cycles the testbench waits for a run's interrupt, from the
+/// golden model's cycles_total: four times as many (a bus that polls STATUS
+/// or stalls slows the host, not the run) plus a margin for the host's own
+/// accesses. A run past it is reported as a hang.
+pub fn run_timeout(cycles_total: u64) -> u64 {
+    cycles_total.saturating_mul(4) + 100_000
+}
+
 /// Drive one case through the hardware: the mid-layer resets (each a
 /// started run cut short; the first loads the layer as run_layer would,
 /// the next ones rewrite the layer registers the reset cleared), then the
