@@ -208,8 +208,6 @@ struct WriteJob {
     op: WriteOp,
     aw_wait: u32,
     w_wait: u32,
-    aw_done: bool,
-    w_done: bool,
     resp: Option<Resp>,
 }
 
@@ -217,7 +215,6 @@ struct WriteJob {
 struct ReadJob {
     addr: u64,
     ar_wait: u32,
-    ar_done: bool,
     resp: Option<(u32, Resp)>,
 }
 
@@ -444,7 +441,7 @@ impl AxilMaster {
     fn drive_idle(&mut self) {
         let (m, p) = (&mut self.model, self.ports);
         for port in [p.awvalid, p.wvalid, p.arvalid, p.bready, p.rready] {
-            m.set_u64_at(port, 0);
+            m.set_bool_at(port, false);
         }
     }
 
@@ -452,21 +449,21 @@ impl AxilMaster {
         let (m, p) = (&mut self.model, self.ports);
         Snapshot {
             rst,
-            awvalid: m.get_u64_at(p.awvalid) & 1 == 1,
-            awready: m.get_u64_at(p.awready) & 1 == 1,
+            awvalid: m.get_bool_at(p.awvalid),
+            awready: m.get_bool_at(p.awready),
             awaddr: m.get_u64_at(p.awaddr),
-            wvalid: m.get_u64_at(p.wvalid) & 1 == 1,
-            wready: m.get_u64_at(p.wready) & 1 == 1,
+            wvalid: m.get_bool_at(p.wvalid),
+            wready: m.get_bool_at(p.wready),
             wdata: m.get_u64_at(p.wdata),
             wstrb: m.get_u64_at(p.wstrb),
-            bvalid: m.get_u64_at(p.bvalid) & 1 == 1,
-            bready: m.get_u64_at(p.bready) & 1 == 1,
+            bvalid: m.get_bool_at(p.bvalid),
+            bready: m.get_bool_at(p.bready),
             bresp: m.get_u64_at(p.bresp),
-            arvalid: m.get_u64_at(p.arvalid) & 1 == 1,
-            arready: m.get_u64_at(p.arready) & 1 == 1,
+            arvalid: m.get_bool_at(p.arvalid),
+            arready: m.get_bool_at(p.arready),
             araddr: m.get_u64_at(p.araddr),
-            rvalid: m.get_u64_at(p.rvalid) & 1 == 1,
-            rready: m.get_u64_at(p.rready) & 1 == 1,
+            rvalid: m.get_bool_at(p.rvalid),
+            rready: m.get_bool_at(p.rready),
             rdata: m.get_u64_at(p.rdata),
             rresp: m.get_u64_at(p.rresp),
         }
@@ -509,8 +506,6 @@ impl AxilMaster {
                 op,
                 aw_wait: self.delay(),
                 w_wait: self.delay(),
-                aw_done: false,
-                w_done: false,
                 resp: None,
             })
             .collect();
@@ -519,7 +514,6 @@ impl AxilMaster {
             .map(|&addr| ReadJob {
                 addr,
                 ar_wait: self.delay(),
-                ar_done: false,
                 resp: None,
             })
             .collect();
@@ -556,33 +550,31 @@ impl AxilMaster {
         let bready = self.rng.chance(self.timing.ready_prob);
         let rready = self.rng.chance(self.timing.ready_prob);
         let (m, p) = (&mut self.model, self.ports);
-        m.set_u64_at(p.awvalid, u64::from(awvalid));
+        m.set_bool_at(p.awvalid, awvalid);
         m.set_u64_at(p.awaddr, awaddr);
-        m.set_u64_at(p.wvalid, u64::from(wvalid));
+        m.set_bool_at(p.wvalid, wvalid);
         m.set_u64_at(p.wdata, wdata);
         m.set_u64_at(p.wstrb, wstrb);
-        m.set_u64_at(p.bready, u64::from(bready));
-        m.set_u64_at(p.arvalid, u64::from(arvalid));
+        m.set_bool_at(p.bready, bready);
+        m.set_bool_at(p.arvalid, arvalid);
         m.set_u64_at(p.araddr, araddr);
-        m.set_u64_at(p.rready, u64::from(rready));
+        m.set_bool_at(p.rready, rready);
         m.eval();
         let s = self.observe(false);
         if s.bvalid && s.bready {
-            let w = f
-                .writes
-                .get_mut(f.b_got)
-                .filter(|w| w.aw_done && w.w_done)
-                .unwrap_or_else(|| panic!("AXI protocol: B handshake without a write awaiting it"));
-            w.resp = Some(Resp::from_bits(s.bresp));
+            assert!(
+                f.b_got < f.aw_sent.min(f.w_sent),
+                "AXI protocol: B handshake without a write awaiting it"
+            );
+            f.writes[f.b_got].resp = Some(Resp::from_bits(s.bresp));
             f.b_got += 1;
         }
         if s.rvalid && s.rready {
-            let r = f
-                .reads
-                .get_mut(f.r_got)
-                .filter(|r| r.ar_done)
-                .unwrap_or_else(|| panic!("AXI protocol: R handshake without a read awaiting it"));
-            r.resp = Some((s.rdata as u32, Resp::from_bits(s.rresp)));
+            assert!(
+                f.r_got < f.ar_sent,
+                "AXI protocol: R handshake without a read awaiting it"
+            );
+            f.reads[f.r_got].resp = Some((s.rdata as u32, Resp::from_bits(s.rresp)));
             f.r_got += 1;
         }
         let cov = &mut self.coverage;
@@ -615,31 +607,26 @@ impl AxilMaster {
         // The cycle in which a write's last address or data handshake
         // happens (the slave takes the write at its end).
         let completes = |k: usize| {
-            let w = &f.writes[k];
-            (aw_hs && aw_job == Some(k) && (w.w_done || (w_hs && w_job == Some(k))))
-                || (w_hs && w_job == Some(k) && w.aw_done)
+            (aw_hs && aw_job == Some(k) && (k < f.w_sent || (w_hs && w_job == Some(k))))
+                || (w_hs && w_job == Some(k) && k < f.aw_sent)
         };
         if aw_job.is_some_and(completes) || w_job.is_some_and(completes) {
             self.last_write_cycle = self.model.cycles();
         }
         if let Some(k) = aw_job {
             let w = &mut f.writes[k];
-            w.aw_done |= aw_hs;
             w.aw_wait = w.aw_wait.saturating_sub(1);
             f.aw_sent += usize::from(aw_hs);
         }
         if let Some(k) = w_job {
             let w = &mut f.writes[k];
-            w.w_done |= w_hs;
             w.w_wait = w.w_wait.saturating_sub(1);
             f.w_sent += usize::from(w_hs);
         }
         if let Some(k) = ar_job {
             let r = &mut f.reads[k];
-            let ar_hs = arvalid && s.arready;
-            r.ar_done |= ar_hs;
             r.ar_wait = r.ar_wait.saturating_sub(1);
-            f.ar_sent += usize::from(ar_hs);
+            f.ar_sent += usize::from(arvalid && s.arready);
         }
         self.model.tick(1);
     }

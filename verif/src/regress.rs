@@ -1201,9 +1201,8 @@ fn run_case(
     failures_dir: &Path,
     note: &dyn Fn(String),
 ) -> Result<(CaseResult, String), RegressError> {
-    let seed = &seed;
     let t0 = Instant::now();
-    let case = make_case(nc, *seed);
+    let case = make_case(nc, seed);
     let cfg = &nc.cfg;
     if acc_slot.as_ref().map(|(name, _)| name) != Some(&nc.name) {
         *acc_slot = None;
@@ -1213,7 +1212,6 @@ fn run_case(
         ));
         *acc_slot = Some((nc.name.clone(), build_accelerator(nc)?));
     }
-    let mut acc = acc_slot.take().map(|(_, a)| a);
     let gold = catch(|| run_layer(cfg, &case.layer, &case.data))
         .and_then(|r| r.map_err(|e| format!("golden model: {e}")));
     let speedup = gold.as_ref().ok().and_then(|g| {
@@ -1239,11 +1237,12 @@ fn run_case(
     let failure: Option<String> = match &gold {
         Err(e) => Some(format!("the golden model failed: {e}")),
         Ok(g) => {
-            let timeout = g.counters.cycles_total.saturating_mul(4) + 100_000;
-            let a = acc.as_mut().expect("built above");
-            match catch(|| drive(a, &case, &resets, timeout)) {
+            let timeout = run_timeout(g.counters.cycles_total);
+            let (_, acc) = acc_slot.as_mut().expect("built above");
+            match catch(|| drive(acc, &case, &resets, timeout)) {
                 Err(msg) => {
-                    acc = None;
+                    // Rebuilt by the next case: a panic may leave it anywhere.
+                    *acc_slot = None;
                     Some(format!("the hardware run failed: {msg}"))
                 }
                 Ok(mut hw) => {
@@ -1254,13 +1253,7 @@ fn run_case(
                     }
                     let mut diffs = compare(&hw, g);
                     if diffs.is_empty() {
-                        diffs = chained_diffs(
-                            acc.as_mut().expect("built above"),
-                            cfg,
-                            &case,
-                            g,
-                            timeout,
-                        );
+                        diffs = chained_diffs(acc, cfg, &case, g, timeout);
                     }
                     if diffs.is_empty() {
                         None
@@ -1313,16 +1306,13 @@ fn run_case(
             opts.out
                 .join(failure_dir.as_deref().unwrap_or(""))
                 .display(),
-            repro_command(&nc.name, *seed)
+            repro_command(&nc.name, seed)
         ),
     };
-    if let Some(a) = acc {
-        *acc_slot = Some((nc.name.clone(), a));
-    }
     let result = CaseResult {
         index,
         config: nc.name.clone(),
-        case_seed: *seed,
+        case_seed: seed,
         layer: case.layer,
         sensitivity: case.sensitivity,
         timing: case.timing,
@@ -1339,7 +1329,7 @@ fn run_case(
         steps_high: counters.map(|c| c.steps_high),
         steps_low: counters.map(|c| c.steps_low),
         speedup,
-        repro: repro_command(&nc.name, *seed),
+        repro: repro_command(&nc.name, seed),
         failure_dir,
         wall_seconds: wall,
     };

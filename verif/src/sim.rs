@@ -566,12 +566,6 @@ pub struct PortId {
     dir: Dir,
 }
 
-impl PortId {
-    pub fn width(&self) -> u32 {
-        self.width
-    }
-}
-
 /// A running Verilator model of a design.
 pub struct Model {
     _lib: libloading::Library,
@@ -718,6 +712,14 @@ impl Model {
         }
     }
 
+    pub fn set_bool_at(&mut self, port: PortId, value: bool) {
+        self.set_u64_at(port, u64::from(value));
+    }
+
+    pub fn get_bool_at(&mut self, port: PortId) -> bool {
+        self.get_u64_at(port) & 1 == 1
+    }
+
     /// Drive an input port (value truncated to its width).
     pub fn set(&mut self, name: &str, value: &BigUint) {
         let (i, width, dir) = self.port(name);
@@ -786,7 +788,8 @@ impl Model {
     }
 
     pub fn get_bool(&mut self, name: &str) -> bool {
-        self.get_u64(name) & 1 == 1
+        let p = self.port_id(name);
+        self.get_bool_at(p)
     }
 
     /// Read a packed bus as `count` lanes, sign-extended if `signed`.
