@@ -162,7 +162,7 @@ register_table! {
     TILE_W: Rw, Dim, "pixel tile width TW (TH * TW <= ROWS)";
     LOW_SHIFT: Rw, Bits(4), "activation low shift s";
     W_LOW_SHIFT: Rw, Bits(4), "weight low shift sw";
-    THRESHOLD: Rw, Bits(16), "threshold T of the input mask (predict_in)";
+    THRESHOLD: Rw, Bits(16), "threshold T of the input mask (predict_in; 0 and values above a_max skip the prediction: every region sensitive, or none)";
     NEXT_THRESHOLD: Rw, Bits(16), "threshold of the output mask (predict_out)";
     REQUANT_MULT: Rw, Bits(16), "requantisation multiplier M";
     REQUANT_SHIFT: Rw, Bits(6), "requantisation shift SH";

@@ -8,7 +8,7 @@
 //!
 //! | phase | cycles |
 //! |---|---|
-//! | predict the input mask (`MODE.predict_in`, DRQ only) | V_in + 2 N_in + 12 |
+//! | predict the input mask (`MODE.predict_in`, DRQ only, 0 < T <= a_max) | V_in + 2 N_in + 12 |
 //! | prepare the predictor for the output (`MODE.predict_out`) | N_out + 6 |
 //! | the layer: controller setup, tiles, last output written | 1 + ROWS + 9 + n_last + sum over tiles of (T_t + F + D_t) |
 //! | sweep the output mask (`MODE.predict_out`) | N_out + 3 |
@@ -33,13 +33,36 @@ pub const FILL_AFTER_SETUP: u64 = 4;
 /// element on the stage's output (the formula's output-stage latency).
 pub const OUTPUT_LATENCY: u64 = 4;
 
-/// Which optional phases a run has.
+/// Which optional phases a run asks for (the two MODE bits).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RunPhases {
     /// The hardware predicts the input mask from the input buffer first.
     pub predict_in: bool,
     /// The predictor computes the next layer's mask from the outputs.
     pub predict_out: bool,
+}
+
+impl RunPhases {
+    /// The input-mask phases run: `predict_in` with 0 < T <= a_max. At
+    /// T = 0 every region is sensitive (a mean is never below 0), above
+    /// a_max none is (a mean is never above it), so the hardware skips them
+    /// and reads every mask bit of the run as that constant
+    /// ([`forced_input_mask`]).
+    pub fn input_mask_phases(&self, cfg: &AccelConfig, layer: &Layer) -> bool {
+        self.predict_in && forced_input_mask(cfg, layer).is_none()
+    }
+}
+
+/// The input mask a threshold decides without looking at the map: every
+/// region sensitive at T = 0, none above a_max (docs/spec.md §3.3).
+pub fn forced_input_mask(cfg: &AccelConfig, layer: &Layer) -> Option<bool> {
+    if layer.threshold == 0 {
+        Some(true)
+    } else if layer.threshold > cfg.a_max() {
+        Some(false)
+    } else {
+        None
+    }
 }
 
 /// Predictor regions of a C x H x W map: C * ceil(H/R) * ceil(W/R).
@@ -112,7 +135,7 @@ pub fn cycles_total(
     // (LATENCY + 1).
     let setup = 1 + u64::from(cfg.rows) + FILL_AFTER_SETUP;
     let mut total = setup + OUTPUT_LATENCY + 1 + n_last + tiles;
-    if phases.predict_in {
+    if phases.input_mask_phases(cfg, layer) {
         total += predict_in_cycles(cfg, layer);
     }
     if phases.predict_out {

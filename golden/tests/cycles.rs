@@ -30,12 +30,52 @@ fn one_output_channel_all_high_by_hand() {
     // (4 + 4 - 1 = 7) + drain (rows 3, 2, 1 idle, 1 cycle each; row 0
     // valid: 4) = 15. Layer: 1 + ROWS 4 + 4 (controller fill) + 4
     // (output stage) + 1 (write-back) + n_last 1 + 4 * 15 = 75.
-    // Input mask predicted: V 4 + 2 * N 1 + 12 = 18. Total 93.
+    // The input mask is predicted at T = 0, so every region is sensitive
+    // and its phases are skipped. Total 75.
     let raw = RawLayer {
         threshold: 0,
         ..RawLayer::conv(1, 1, (2, 2), 1, 1, 0, (1, 1))
     };
-    assert_eq!(cycles(raw), 93);
+    assert_eq!(cycles(raw), 75);
+}
+
+#[test]
+fn a_nonzero_threshold_pays_the_input_mask_phases_by_hand() {
+    // The layer above at T = 1, once with the mask predicted and once with
+    // the same mask given: the predicted run adds the input-mask phases,
+    // V 4 + 2 * N 1 + 12 = 18 cycles.
+    let cfg = cfg();
+    let raw = RawLayer {
+        threshold: 1,
+        ..RawLayer::conv(1, 1, (2, 2), 1, 1, 0, (1, 1))
+    };
+    let layer = Layer::from_raw(&raw).unwrap();
+    let mut data = random_layer_data(&mut Rng::new(1), &cfg, &layer, 100, None);
+    let predicted = run_layer(&cfg, &layer, &data).unwrap();
+    data.mask = Some(predicted.mask_in.clone());
+    let given = run_layer(&cfg, &layer, &data).unwrap();
+    assert_eq!(
+        predicted.counters.cycles_total - given.counters.cycles_total,
+        18
+    );
+    // T = 0 (every region sensitive) and T > a_max (none) decide the mask
+    // without the map: no phases.
+    for threshold in [0, cfg.a_max() + 1, u32::from(u16::MAX)] {
+        let decided = Layer { threshold, ..layer };
+        data.mask = None;
+        let predicted = run_layer(&cfg, &decided, &data).unwrap();
+        assert!(predicted
+            .mask_in
+            .data
+            .iter()
+            .all(|&b| b == (threshold == 0)));
+        data.mask = Some(predicted.mask_in.clone());
+        let given = run_layer(&cfg, &decided, &data).unwrap();
+        assert_eq!(
+            predicted.counters.cycles_total, given.counters.cycles_total,
+            "T = {threshold}"
+        );
+    }
 }
 
 #[test]
@@ -44,13 +84,13 @@ fn four_output_channels_all_low_with_both_masks_by_hand() {
     // T = 300 (nothing sensitive: 1 token a step): 4 tiles of 1 step.
     // Drain: 4 valid rows of 4 columns, 4 cycles each, the last one
     // handshaken at cycle 12: 13. Per tile 1 + 7 + 13 = 21. Layer:
-    // 1 + 4 + 9 + 4 + 4 * 21 = 102. Input mask: 16 + 2 * 4 + 12 = 36.
-    // Output mask (N = 4 * 2 * 2 = 16): 16 + 6 before, 16 + 3 after.
-    // Total 102 + 36 + 22 + 19 = 179.
+    // 1 + 4 + 9 + 4 + 4 * 21 = 102. Input mask: T > a_max decides it
+    // (nothing sensitive), no phases. Output mask (N = 4 * 2 * 2 = 16):
+    // 16 + 6 before, 16 + 3 after. Total 102 + 22 + 19 = 143.
     let raw = RawLayer {
         threshold: 300,
         next_threshold: Some(0),
         ..RawLayer::conv(1, 4, (4, 4), 1, 1, 0, (2, 2))
     };
-    assert_eq!(cycles(raw), 179);
+    assert_eq!(cycles(raw), 143);
 }

@@ -14,7 +14,9 @@
 //!   The accumulator buffer (ACC) keeps every output's accumulator for the
 //!   host. All are `WordRam`s: block RAM on FPGAs.
 //! * Phases of a run (`CMD.start`): optionally the input mask is predicted
-//!   from the input buffer (`MODE.predict_in`, DRQ only); optionally the
+//!   from the input buffer (`MODE.predict_in`, DRQ only; skipped when
+//!   THRESHOLD is 0 or above a_max, as every region is then sensitive, or
+//!   none is); optionally the
 //!   predictor is prepared for the output (`MODE.predict_out`); the layer
 //!   runs through controller, array and output stage; the predictor sweeps
 //!   its sums into the other mask buffer. `done` and the interrupt follow.
@@ -104,6 +106,8 @@ pub struct DrqTop {
     zero: Constant<Word>,
     one: Constant<Word>,
     low16: Constant<Word>,
+    /// The largest activation code, 2^A_HI - 1.
+    a_max: Constant<Word>,
     /// 32, for the high word of an accumulator (ACC_BITS > 32 only).
     c32: Vec<Constant<Word>>,
     c8: Constant<Word>,
@@ -163,6 +167,12 @@ pub struct DrqTop {
     p_out: Reg<Bit>,
     /// The run uses the predictor (so its `oversize` is this run's).
     p_used: Reg<Bit>,
+    /// The run predicts its input mask with T = 0 (every region
+    /// sensitive) or T > a_max (none): the input-mask phases are skipped
+    /// and the controller reads every mask bit as `mask_forced_bit`
+    /// (docs/spec.md §7.3).
+    mask_forced: Reg<Bit>,
+    mask_forced_bit: Reg<Bit>,
     cycles_total: WordReg,
     stall_cycles: WordReg,
     /// The input-mask scan: DRQ only.
@@ -191,6 +201,10 @@ pub struct DrqTop {
     // Combinational.
     start: Signal<Local, Bit>,
     in_pin: Signal<Local, Bit>,
+    /// THRESHOLD is 0: a predicted input mask would be all ones.
+    threshold_zero: Signal<Local, Bit>,
+    /// THRESHOLD is above a_max: a predicted input mask would be all zeros.
+    threshold_above: Signal<Local, Bit>,
     token_taken: Signal<Local, Bit>,
     tile_end: Signal<Local, Bit>,
     region: Signal<Local, Word>,
@@ -264,6 +278,7 @@ impl DrqTop {
             zero: konst(0),
             one: konst(1),
             low16: konst(0xFFFF),
+            a_max: konst(u64::from(cfg.a_max())),
             c32: one_if(map.acc_stride == 2, konst(32)),
             c8: konst(8),
             b0: konst(1),
@@ -313,6 +328,8 @@ impl DrqTop {
             mask_sel: Default::default(),
             p_out: Default::default(),
             p_used: Default::default(),
+            mask_forced: Default::default(),
+            mask_forced_bit: Default::default(),
             cycles_total: WordReg::unsigned(COUNTER_BITS),
             stall_cycles: WordReg::unsigned(COUNTER_BITS),
             scan: one_if(drq, InputScan::new(cfg)),
@@ -330,6 +347,8 @@ impl DrqTop {
             status_q: WordReg::unsigned(STATUS_BITS),
             start: Default::default(),
             in_pin: Default::default(),
+            threshold_zero: Default::default(),
+            threshold_above: Default::default(),
             token_taken: Default::default(),
             tile_end: Default::default(),
             region: Default::default(),
@@ -379,6 +398,8 @@ impl Logic for DrqTop {
             mask_sel,
             p_out,
             p_used,
+            mask_forced,
+            mask_forced_bit,
             cycles_total,
             stall_cycles,
             t_oc0,
@@ -405,6 +426,8 @@ impl Logic for DrqTop {
         self.mask_sel.reset.next = self.reset.val();
         self.p_out.reset.next = self.reset.val();
         self.p_used.reset.next = self.reset.val();
+        self.mask_forced.reset.next = self.reset.val();
+        self.mask_forced_bit.reset.next = self.reset.val();
         self.cycles_total.reset.next = self.reset.val();
         self.stall_cycles.reset.next = self.reset.val();
         self.t_oc0.reset.next = self.reset.val();
@@ -501,6 +524,10 @@ impl Logic for DrqTop {
             | (self.state.q.val() == self.st_pin_clear.val())
             | (self.state.q.val() == self.st_pin_scan.val())
             | (self.state.q.val() == self.st_pin_wait.val());
+        self.threshold_zero.next =
+            (self.regs.threshold.val() & self.low16.val()) == self.zero.val();
+        self.threshold_above.next =
+            (self.regs.threshold.val() & self.low16.val()) > self.a_max.val();
         self.token_taken.next = self.ctrl.in_valid.val() & self.array.in_ready.val();
         self.tile_end.next = self.token_taken.val() & self.ctrl.in_last.val();
 
@@ -527,7 +554,14 @@ impl Logic for DrqTop {
             self.mask_sel.d.next = (self.regs.mode.val() & self.b4.val()).any();
             self.p_out.d.next = (self.regs.mode.val() & self.b1.val()).any();
             self.p_used.d.next = (self.regs.mode.val() & self.b1.val()).any()
-                | ((self.regs.mode.val() & self.b0.val()).any() & self.drq.val());
+                | ((self.regs.mode.val() & self.b0.val()).any()
+                    & self.drq.val()
+                    & !self.threshold_zero.val()
+                    & !self.threshold_above.val());
+            self.mask_forced.d.next = (self.regs.mode.val() & self.b0.val()).any()
+                & self.drq.val()
+                & (self.threshold_zero.val() | self.threshold_above.val());
+            self.mask_forced_bit.d.next = self.threshold_zero.val();
             self.state.d.next = self.st_conv_start.val();
             if (self.regs.mode.val() & self.b1.val()).any() {
                 self.state.d.next = self.st_pout_start.val();
@@ -543,7 +577,11 @@ impl Logic for DrqTop {
             self.scan[k].c_in.next = self.regs.c_in.val() & self.low16.val();
             self.scan[k].h.next = self.regs.h.val() & self.low16.val();
             self.scan[k].w.next = self.regs.w.val() & self.low16.val();
-            if self.start.val() & (self.regs.mode.val() & self.b0.val()).any() {
+            if self.start.val()
+                & (self.regs.mode.val() & self.b0.val()).any()
+                & !self.threshold_zero.val()
+                & !self.threshold_above.val()
+            {
                 self.state.d.next = self.st_pin_start.val();
             }
             if self.state.q.val() == self.st_pin_start.val() {
@@ -614,6 +652,9 @@ impl Logic for DrqTop {
             }
             if self.mask_sel.q.val() {
                 self.ctrl.mask_bit[r].next = self.mask1.rd_data[r].val().any();
+            }
+            if self.mask_forced.q.val() {
+                self.ctrl.mask_bit[r].next = self.mask_forced_bit.q.val();
             }
             self.array.in_digit[r].next = self.ctrl.in_digit[r].val();
             self.array.in_sens[r].next = self.ctrl.in_sens[r].val();

@@ -93,7 +93,7 @@ pub fn run_timeline(
             v.push(Segment { phase, start, len });
         }
     };
-    if phases.predict_in {
+    if phases.input_mask_phases(cfg, layer) {
         let n = regions(cfg, layer.c_in, layer.h, layer.w);
         let values = u64::from(layer.c_in) * u64::from(layer.h) * u64::from(layer.w);
         push(phase::PIN_START, 1);
@@ -1010,6 +1010,7 @@ mod tests {
     fn timeline_adds_up_to_cycles_total_and_orders_the_phases() {
         let cfg = cfg_4x4();
         let layer = Layer::from_raw(&drq_golden::layer::RawLayer {
+            threshold: 5,
             next_threshold: Some(3),
             ..drq_golden::layer::RawLayer::conv(2, 3, (5, 6), 3, 1, 1, (2, 2))
         })

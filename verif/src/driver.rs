@@ -14,6 +14,7 @@ use crate::sim::{Model, SimError, SimOptions};
 use drq_arch::config::PeKind;
 use drq_arch::regs::{reg, rw_bits, Buffer, WindowMap, ADDR_BITS, ID_VALUE, NUM_REGS, WINDOW_BASE};
 use drq_arch::AccelConfig;
+use drq_golden::cycles::forced_input_mask;
 use drq_golden::golden::{LayerData, LayerRun};
 use drq_golden::layer::Layer;
 use drq_golden::numerics::wrap_acc;
@@ -226,6 +227,22 @@ pub fn layer_registers(layer: &Layer) -> [(usize, u32); 17] {
         (reg::HO, layer.ho()),
         (reg::WO, layer.wo()),
     ]
+}
+
+/// The input mask a run used, when it is not in the input mask buffer
+/// afterwards: all ones for the INT8 baseline (it reads no mask), and the
+/// constant mask of a threshold that decides it (T = 0 or T > a_max), which
+/// the hardware does not predict and does not write (docs/spec.md §8.6).
+pub(crate) fn input_mask_not_in_buffer(
+    cfg: &AccelConfig,
+    layer: &Layer,
+    predict_in: bool,
+) -> Option<bool> {
+    match cfg.pe {
+        PeKind::Int8 => Some(true),
+        PeKind::Drq if predict_in => forced_input_mask(cfg, layer),
+        PeKind::Drq => None,
+    }
 }
 
 pub(crate) fn bit(v: bool, mask: u32) -> u32 {
@@ -585,9 +602,9 @@ impl Accelerator {
             layer.wo() as usize,
         );
         let (rh, rw) = layer.mask_in_dims(self.cfg.region);
-        let mask_in = match self.cfg.pe {
-            PeKind::Int8 => Mask::filled(c_in, rh as usize, rw as usize, true),
-            PeKind::Drq => {
+        let mask_in = match input_mask_not_in_buffer(&self.cfg, layer, predict_in) {
+            Some(bit) => Mask::filled(c_in, rh as usize, rw as usize, bit),
+            None => {
                 let b = Self::mask_buffer(self.mask_sel);
                 self.read_mask(b, c_in, rh as usize, rw as usize)
             }

@@ -10,8 +10,7 @@
 //! the golden model field by field. `iverilog` and `vvp` must be installed
 //! (`apt-get install -y iverilog`).
 
-use crate::driver::bit;
-use crate::driver::{check_fits, FitError, HwRun};
+use crate::driver::{bit, check_fits, input_mask_not_in_buffer, FitError, HwRun};
 use drq_arch::config::PeKind;
 use drq_arch::regs::{reg, Buffer, WindowMap, ID_VALUE};
 use drq_arch::AccelConfig;
@@ -141,7 +140,7 @@ fn layer_script(cfg: &AccelConfig, layer: &Layer, data: &LayerData) -> Script {
         layer.ho() as usize,
         layer.wo() as usize,
     );
-    if cfg.pe == PeKind::Drq {
+    if input_mask_not_in_buffer(cfg, layer, predict_in).is_none() {
         let (rh, rw) = layer.mask_in_dims(cfg.region);
         mask_reads(
             &mut s,
@@ -430,12 +429,13 @@ pub fn run_layer(
         let data = it.take(c * rh * rw).map(|v| v & 1 == 1).collect();
         Mask { c, rh, rw, data }
     };
-    let mask_in = match cfg.pe {
-        PeKind::Drq => mask(&mut it, c_in, layer.mask_in_dims(cfg.region)),
-        PeKind::Int8 => {
+    let predict_in = data.mask.is_none() && cfg.pe == PeKind::Drq;
+    let mask_in = match input_mask_not_in_buffer(cfg, layer, predict_in) {
+        Some(bit) => {
             let (rh, rw) = layer.mask_in_dims(cfg.region);
-            Mask::filled(c_in, rh as usize, rw as usize, true)
+            Mask::filled(c_in, rh as usize, rw as usize, bit)
         }
+        None => mask(&mut it, c_in, layer.mask_in_dims(cfg.region)),
     };
     let mask_out = layer
         .next_threshold

@@ -1409,8 +1409,14 @@ mod tests {
             assert_eq!(c["pass"], true);
             assert!(c["failure"].is_null());
             assert!(c["cycles_total"].as_u64().unwrap() > 0);
-            // T = 0 without a host mask is never faster than the case.
-            assert!(c["speedup"].as_f64().unwrap() >= 1.0, "{c}");
+            // T = 0 (no input-mask phase) is never faster than a case
+            // without one either: a host mask, or a threshold that decides
+            // the mask. A mask predicted at 0 < T <= a_max costs its phase,
+            // so such a case may be slower than the baseline.
+            if c["sensitivity"] != "some" {
+                assert!(c["speedup"].as_f64().unwrap() >= 1.0, "{c}");
+            }
+            assert!(c["speedup"].as_f64().unwrap() > 0.0, "{c}");
             assert!(c["layer"]["c_in"].as_u64().is_some());
         }
         let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
