@@ -23,6 +23,7 @@
 //! act_words = 4096     # each activation buffer (and the acc buffer)
 //! weight_words = 4096  # weight buffer
 //! bias_words = 256     # bias buffer (output channels)
+//! out_rows = 1         # rows the output stage holds (1: no row queue)
 //! ```
 //!
 //! A missing key takes the spec default; an unknown key is an error.
@@ -89,6 +90,9 @@ pub struct RawAccelConfig {
     pub weight_words: Option<i64>,
     /// Words of the bias buffer (output channels of a layer).
     pub bias_words: Option<i64>,
+    /// Array rows the output stage holds: its row buffer and a queue of
+    /// out_rows - 1 rows in front of it.
+    pub out_rows: Option<i64>,
 }
 
 impl RawAccelConfig {
@@ -109,6 +113,7 @@ impl RawAccelConfig {
             act_words: over.act_words.or(self.act_words),
             weight_words: over.weight_words.or(self.weight_words),
             bias_words: over.bias_words.or(self.bias_words),
+            out_rows: over.out_rows.or(self.out_rows),
         }
     }
 }
@@ -175,6 +180,12 @@ pub struct AccelConfig {
     pub weight_words: u32,
     /// Words of the bias buffer: C_out (16..=65536).
     pub bias_words: u32,
+    /// Array rows the output stage holds (1..=64; not a spec parameter):
+    /// its row buffer and, above 1, a queue of out_rows - 1 rows in front
+    /// of it, so the array can hand over a tile's rows faster than they
+    /// are requantised and start the next tile (docs/spec.md §7.4). 1 is
+    /// the machine without a queue.
+    pub out_rows: u32,
 }
 
 impl Default for AccelConfig {
@@ -194,6 +205,7 @@ impl Default for AccelConfig {
             act_words: 4096,
             weight_words: 4096,
             bias_words: 256,
+            out_rows: 1,
         }
     }
 }
@@ -376,6 +388,7 @@ impl AccelConfig {
                 16,
                 1 << 16,
             )?,
+            out_rows: in_range("out_rows", raw.out_rows.unwrap_or(d.out_rows.into()), 1, 64)?,
         })
     }
 
@@ -630,6 +643,7 @@ mod tests {
                 act_words: 4096,
                 weight_words: 4096,
                 bias_words: 256,
+                out_rows: 1,
             }
         );
         assert_eq!(c.tokens_per_high_step(), 4);

@@ -301,6 +301,10 @@ struct ConfigArgs {
     /// Words of the bias buffer.
     #[arg(long, allow_negative_numbers = true)]
     bias_words: Option<i64>,
+    /// Array rows the output stage holds (1: no row queue; more let the
+    /// next tile start while the last one is requantised).
+    #[arg(long, allow_negative_numbers = true)]
+    out_rows: Option<i64>,
 }
 
 impl ConfigArgs {
@@ -320,6 +324,7 @@ impl ConfigArgs {
             act_words: self.act_words,
             weight_words: self.weight_words,
             bias_words: self.bias_words,
+            out_rows: self.out_rows,
         };
         Ok(AccelConfig::load(self.config.as_deref(), &flags)?)
     }

@@ -7,8 +7,12 @@ use drq_arch::config::RawAccelConfig;
 use drq_arch::AccelConfig;
 use drq_golden::network::Network;
 use drq_model::data::{Dataset, Split};
-use drq_model::eval::{eprint_progress, evaluate, report_json, Scheme, SchemeResult};
+use drq_model::eval::{
+    eprint_progress, evaluate, evaluate_scaled, match_outlier, report_json, Scheme, SchemeResult,
+    MATCH_IMAGES,
+};
 use drq_model::float::{FloatModel, FLOAT_FILE};
+use drq_model::report::EvalReport;
 use std::path::{Path, PathBuf};
 
 #[derive(Args, Debug)]
@@ -26,15 +30,28 @@ pub struct EvalArgs {
     /// Schemes (default: float, int8, int4, drq, outlier).
     #[arg(long, value_delimiter = ',')]
     pub schemes: Vec<Scheme>,
-    /// Output folder: report.json and report.md.
+    /// DRQ is also run with every threshold scaled by each of these (at
+    /// the first region size; points of accuracy_speedup.svg). Give the
+    /// flag with no value for none.
+    #[arg(long, value_delimiter = ',', num_args = 0.., default_value = "0.5,1.5,2")]
+    pub threshold_scales: Vec<f64>,
+    /// Rows the output stage holds (the configuration key `out_rows`;
+    /// default 1): the cycles of the machine with a row queue.
+    #[arg(long)]
+    pub out_rows: Option<u32>,
+    /// Output folder: report.json, report.md, regions.svg and
+    /// accuracy_speedup.svg.
     #[arg(long, value_name = "DIR", default_value = "sim-out/eval")]
     pub out: PathBuf,
 }
 
 /// The default array with region size `region`.
-pub fn config_with_region(region: u32) -> Result<AccelConfig> {
+/// The default accelerator with region size `region` (and `out_rows`
+/// rows held by the output stage, when given).
+pub fn config_with_region(region: u32, out_rows: Option<u32>) -> Result<AccelConfig> {
     Ok(AccelConfig::from_raw(&RawAccelConfig {
         region: Some(region.into()),
+        out_rows: out_rows.map(i64::from),
         ..Default::default()
     })?)
 }
@@ -44,7 +61,9 @@ pub fn load_float(model: &Path) -> Result<FloatModel> {
     FloatModel::load(&path).with_context(|| format!("loading {}", path.display()))
 }
 
-/// Every scheme on the test set, for each region size.
+/// Every scheme on the test set, for each region size; at the first
+/// region size also the outlier scheme matched to DRQ's share of
+/// high-precision MACs and DRQ at scaled thresholds.
 pub fn eval(args: &EvalArgs) -> Result<()> {
     let test = Dataset::load(Split::Test)?.take(args.images);
     let float = load_float(&args.model)?;
@@ -57,11 +76,11 @@ pub fn eval(args: &EvalArgs) -> Result<()> {
         !args.regions.is_empty(),
         "--regions: at least one region size"
     );
-    let mut main: Vec<SchemeResult> = Vec::new();
+    let mut main: Option<EvalReport> = None;
     let mut maps = String::new();
     let mut per_region = Vec::new();
     for (i, &region) in args.regions.iter().enumerate() {
-        let cfg = config_with_region(region)?;
+        let cfg = config_with_region(region, args.out_rows)?;
         let net = Network::load(&args.model.join("network.json"), &cfg)?;
         let mut results = Vec::new();
         for &s in &schemes {
@@ -80,54 +99,89 @@ pub fn eval(args: &EvalArgs) -> Result<()> {
         }
         per_region.push(report_json(&results, region));
         if i == 0 {
-            main = results;
             // The sensitive-region maps of the first test image.
             maps = drq_model::report::region_maps_svg(&net, &test.images[0], &cfg)?;
+            main = Some(main_report(args, &net, &float, &test, &cfg, results));
         }
     }
-    let mut report = report_json(&main, args.regions[0]);
-    report["regions"] = serde_json::Value::Array(per_region);
-    let mut json = serde_json::to_string_pretty(&report)?;
+    let mut report = main.expect("at least one region size");
+    report.per_region = per_region;
+    let mut json = serde_json::to_string_pretty(&report.json())?;
     json.push('\n');
-    let md = eval_markdown(&main, args.regions[0], &report);
-    drq_golden::files::write_outputs(
-        &args.out,
-        &[
-            ("report.json", json.into_bytes()),
-            ("report.md", md.into_bytes()),
-            ("regions.svg", maps.into_bytes()),
-        ],
-    )?;
+    let mut files = vec![
+        ("report.json", json.into_bytes()),
+        ("report.md", report.markdown().into_bytes()),
+        ("regions.svg", maps.into_bytes()),
+    ];
+    if let Some(svg) = report.accuracy_speedup_svg() {
+        files.push(("accuracy_speedup.svg", svg.into_bytes()));
+    }
+    drq_golden::files::write_outputs(&args.out, &files)?;
+    let names: Vec<&str> = files.iter().map(|f| f.0).collect();
     eprintln!(
-        "drq eval: {} images; report in {}/report.json, report.md, regions.svg",
+        "drq eval: {} images; {} in {}",
         test.len(),
+        names.join(", "),
         args.out.display()
     );
     Ok(())
 }
 
-fn eval_markdown(results: &[SchemeResult], region: u32, report: &serde_json::Value) -> String {
-    let mut s = format!(
-        "# DRQ on Fashion-MNIST\n\n{} test images, default 16x16 array, region R = {region}.\n\n",
-        results.first().map_or(0, |r| r.images)
-    );
-    s.push_str(&drq_model::report::markdown_table(results, region));
-    if let Some(regions) = report["regions"].as_array() {
-        s.push_str("\n| R | int8 top-1 | drq top-1 | drq speedup |\n|---|---|---|---|\n");
-        for r in regions {
-            let f = |v: &serde_json::Value, d: usize| {
-                v.as_f64().map_or("-".into(), |x| format!("{x:.d$}"))
-            };
-            s.push_str(&format!(
-                "| {} | {} | {} | {} |\n",
-                r["region"],
-                f(&r["int8"]["accuracy"], 2),
-                f(&r["drq"]["accuracy"], 2),
-                f(&r["drq_speedup"], 3)
-            ));
+/// The report of the main region size: `results`, plus the matched outlier
+/// (with drq and outlier among the schemes) and DRQ at the
+/// `--threshold-scales` (with drq).
+fn main_report(
+    args: &EvalArgs,
+    net: &Network,
+    float: &FloatModel,
+    test: &Dataset,
+    cfg: &AccelConfig,
+    results: Vec<SchemeResult>,
+) -> EvalReport {
+    let has = |s: Scheme| results.iter().find(|r| r.scheme == s);
+    let matched = match (has(Scheme::Drq), has(Scheme::Outlier)) {
+        (Some(drq), Some(_)) => {
+            let target = drq.high_mac_share.unwrap_or(0.0);
+            let m = match_outlier(net, test, cfg, target, MATCH_IMAGES, &|line| {
+                eprintln!("drq eval: outlier match: {line}")
+            });
+            eprintln!(
+                "drq eval: outlier matched at {:.5}: share {:.5} (drq {target:.5}), top-1 {:.2} %",
+                m.result.outlier_fraction.unwrap_or(0.0),
+                m.result.high_mac_share.unwrap_or(0.0),
+                m.result.accuracy
+            );
+            Some(m)
         }
+        _ => None,
+    };
+    let quiet = |_: usize, _: usize| {};
+    let scaled = match has(Scheme::Drq) {
+        Some(_) => args
+            .threshold_scales
+            .iter()
+            .map(|&k| {
+                let d = evaluate_scaled(net, float, test, cfg, k, &quiet);
+                eprintln!(
+                    "drq eval: drq, T x {k} {:?}: top-1 {:.2} %, cycles {}",
+                    d.thresholds,
+                    d.result.accuracy,
+                    d.result.cycles.unwrap_or(0)
+                );
+                d
+            })
+            .collect(),
+        None => vec![],
+    };
+    EvalReport {
+        results,
+        region: cfg.region,
+        out_rows: cfg.out_rows,
+        layers: net.layers.iter().map(|nl| nl.layer).collect(),
+        matched,
+        scaled,
+        per_region: vec![],
     }
-    s
 }
 
 #[derive(Args, Debug)]
@@ -193,7 +247,7 @@ fn calibrate_once(
 /// `drq calibrate`: per-layer T, s and sw on the held-out training images.
 pub fn calibrate_cmd(args: &CalibrateArgs) -> Result<()> {
     use drq_model::calibrate::apply;
-    let cfg = config_with_region(args.region)?;
+    let cfg = config_with_region(args.region, None)?;
     let net = Network::load(&args.model.join("network.json"), &cfg)?;
     let data = Dataset::load(Split::Calibration)?.take(args.images);
     if !args.sweep.is_empty() {

@@ -78,26 +78,85 @@ pub fn predict_in_cycles(cfg: &AccelConfig, layer: &Layer) -> u64 {
     v + 2 * regions(cfg, layer.c_in, layer.h, layer.w) + 12
 }
 
-/// Cycles from the first read-out row of a tile to its last row's
-/// handshake, inclusive. The array offers rows ROWS-1 down to 0, one per
-/// cycle; the output stage takes an idle row (outside the valid part of the
-/// tile) at once, and a valid row when the previous valid row's `n` columns
-/// have left its row buffer (one element per cycle).
-pub fn drain_cycles(cfg: &AccelConfig, layer: &Layer, tile: &PixelTile, n: u64) -> u64 {
-    let mut t = 0u64;
-    let mut free = 0u64;
-    let mut last = 0u64;
+/// The output stage's hold on the array's valid rows (docs/spec.md §7.4):
+/// it holds `out_rows` rows (its row buffer and a queue in front of it)
+/// and serialises them one element per cycle in the order taken. A valid
+/// row offered in cycle `t` is taken in the first cycle at or after `t` in
+/// which fewer than `out_rows` earlier rows are still held past it; its
+/// elements enter the requantiser from the cycle after both its handshake
+/// and the previous row's last element, and it is released in the cycle
+/// of its last element.
+#[derive(Debug, Clone)]
+pub struct RowHold {
+    out_rows: usize,
+    /// Release cycles of the last `out_rows` valid rows, oldest first.
+    releases: std::collections::VecDeque<u64>,
+    /// Release cycle of the last valid row (0: none yet).
+    last_release: u64,
+}
+
+impl RowHold {
+    pub fn new(cfg: &AccelConfig) -> RowHold {
+        RowHold {
+            out_rows: cfg.out_rows as usize,
+            releases: std::collections::VecDeque::new(),
+            last_release: 0,
+        }
+    }
+
+    /// Take a valid row of `n` elements offered in cycle `t`: its
+    /// handshake cycle.
+    pub fn take(&mut self, t: u64, n: u64) -> u64 {
+        let handshake = match self.releases.front() {
+            Some(&oldest) if self.releases.len() == self.out_rows => t.max(oldest),
+            _ => t,
+        };
+        let release = handshake.max(self.last_release) + n;
+        self.releases.push_back(release);
+        if self.releases.len() > self.out_rows {
+            self.releases.pop_front();
+        }
+        self.last_release = release;
+        handshake
+    }
+
+    /// The cycle in which the last valid row's last element entered the
+    /// requantiser.
+    pub fn last_release(&self) -> u64 {
+        self.last_release
+    }
+}
+
+/// The array's read-out of one tile whose first row is offered in cycle
+/// `first_offer`: rows ROWS-1 down to 0, one per cycle at the earliest; a
+/// row outside the tile's valid part is taken in the cycle it is offered, a
+/// valid row when `hold` takes it. Returns row 0's handshake cycle (row 0
+/// is always valid).
+pub fn drain(
+    cfg: &AccelConfig,
+    layer: &Layer,
+    tile: &PixelTile,
+    n: u64,
+    first_offer: u64,
+    hold: &mut RowHold,
+) -> u64 {
+    let mut t = first_offer;
+    let mut last = first_offer;
     for r in (0..cfg.rows).rev() {
         let (i, j) = (r / layer.tile_w, r % layer.tile_w);
         let valid = i < tile.valid_h && j < tile.valid_w;
-        let hs = if valid { t.max(free) } else { t };
-        if valid {
-            free = hs + n;
-        }
-        last = hs;
-        t = hs + 1;
+        last = if valid { hold.take(t, n) } else { t };
+        t = last + 1;
     }
-    last + 1
+    last
+}
+
+/// Cycles from the first read-out row of a tile to its last row's
+/// handshake, inclusive, when the output stage holds nothing of an earlier
+/// tile (with `out_rows` = 1 always the case: the last row's elements are
+/// gone before the next tile's first row is offered).
+pub fn drain_cycles(cfg: &AccelConfig, layer: &Layer, tile: &PixelTile, n: u64) -> u64 {
+    drain(cfg, layer, tile, n, 0, &mut RowHold::new(cfg)) + 1
 }
 
 /// `cycles_total` of one run of `layer` (the layer must fit the buffers).
@@ -121,20 +180,20 @@ pub fn cycles_total(
             )
         })
         .collect();
-    let mut tiles = 0u64;
-    let mut n_last = 0u64;
+    // Controller start and setup until its first token (1 + ROWS + 4);
+    // each tile's tokens, the flush and the read-out; the next tile's first
+    // token is taken in the cycle after row 0's handshake. After the last
+    // element enters the requantiser: its latency and the write-back
+    // (LATENCY + 1), and the cycle in which the top sees every block idle.
+    let mut cycle = 1 + u64::from(cfg.rows) + FILL_AFTER_SETUP;
+    let mut hold = RowHold::new(cfg);
     for ct in 0..lowering.channel_tiles() {
         let n = u64::from(lowering.channel_range(ct).1);
         for (t, tokens) in &pixel {
-            tiles += tokens + flush + drain_cycles(cfg, layer, t, n);
-            n_last = n;
+            cycle = drain(cfg, layer, t, n, cycle + tokens + flush, &mut hold) + 1;
         }
     }
-    // Controller start and setup until its first token (1 + ROWS + 4),
-    // then the last elements through the output stage and the write-back
-    // (LATENCY + 1).
-    let setup = 1 + u64::from(cfg.rows) + FILL_AFTER_SETUP;
-    let mut total = setup + OUTPUT_LATENCY + 1 + n_last + tiles;
+    let mut total = hold.last_release() + OUTPUT_LATENCY + 2;
     if phases.input_mask_phases(cfg, layer) {
         total += predict_in_cycles(cfg, layer);
     }

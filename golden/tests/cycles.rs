@@ -4,6 +4,7 @@
 //! module does not import the layer run that imports it.)
 
 use drq_arch::AccelConfig;
+use drq_golden::cycles::RowHold;
 use drq_golden::golden::run_layer;
 use drq_golden::layer::{Layer, RawLayer};
 use drq_golden::rng::Rng;
@@ -93,4 +94,81 @@ fn four_output_channels_all_low_with_both_masks_by_hand() {
         ..RawLayer::conv(1, 4, (4, 4), 1, 1, 0, (2, 2))
     };
     assert_eq!(cycles(raw), 143);
+}
+
+#[test]
+fn the_row_hold_of_a_queue_by_hand() {
+    // Q = 2 rows held, rows of 3 elements offered in cycles 0, 1, 2, ...:
+    // row 0 taken at 0 (elements 1..3, released at 3); row 1 at 1 (buffer
+    // busy, queue free; elements 4..6, released at 6); row 2 waits for
+    // row 0's release: taken at 3, elements 7..9.
+    let queued = AccelConfig {
+        out_rows: 2,
+        ..cfg()
+    };
+    let mut hold = RowHold::new(&queued);
+    assert_eq!(hold.take(0, 3), 0);
+    assert_eq!(hold.take(1, 3), 1);
+    assert_eq!(hold.take(2, 3), 3);
+    assert_eq!(hold.last_release(), 9);
+    // Without a queue each row waits for the one before.
+    let mut hold = RowHold::new(&cfg());
+    assert_eq!(hold.take(0, 3), 0);
+    assert_eq!(hold.take(1, 3), 3);
+    assert_eq!(hold.take(4, 3), 6);
+    assert_eq!(hold.last_release(), 9);
+}
+
+#[test]
+fn a_queue_as_deep_as_the_tile_takes_its_rows_back_to_back_by_hand() {
+    // The first example's layer with 4 output channels (n = 4): per tile
+    // 4 tokens + flush 7, then rows 3, 2, 1 idle and row 0 valid. With
+    // out_rows 1, each tile waits only for itself (the layer is small), so
+    // the queue changes nothing here...
+    let raw = RawLayer {
+        threshold: 0,
+        ..RawLayer::conv(1, 4, (2, 2), 1, 1, 0, (1, 1))
+    };
+    let layer = Layer::from_raw(&raw).unwrap();
+    let data = random_layer_data(&mut Rng::new(1), &cfg(), &layer, 100, None);
+    let at = |out_rows| {
+        let cfg = AccelConfig { out_rows, ..cfg() };
+        run_layer(&cfg, &layer, &data)
+            .unwrap()
+            .counters
+            .cycles_total
+    };
+    // Per tile 4 + 7 + D, D = 4 (rows 3, 2, 1 idle, row 0 at h = 3): 15;
+    // the tiles' rows are 15 cycles apart, more than n = 4, so no tile
+    // waits: 1 + 4 + 4 + 4 * 15 + 4 + 1 + 4 = 78 whatever out_rows.
+    assert_eq!(at(1), 78);
+    assert_eq!(at(4), 78);
+    // ...while 2 x 2 tiles of 4 valid rows of 4 columns wait: with Q = 1
+    // row k is taken at 4k (D = 13, per tile 4 + 7 + 13 = 24); with Q = 4
+    // the rows are taken in 4 cycles (D = 4, per tile 15) and the last
+    // tile's last element enters the requantiser at its row 0 handshake +
+    // the queue's backlog.
+    let raw = RawLayer {
+        threshold: 0,
+        ..RawLayer::conv(1, 4, (4, 4), 1, 1, 0, (2, 2))
+    };
+    let layer = Layer::from_raw(&raw).unwrap();
+    let data = random_layer_data(&mut Rng::new(1), &cfg(), &layer, 100, None);
+    let at = |out_rows| {
+        let cfg = AccelConfig { out_rows, ..cfg() };
+        run_layer(&cfg, &layer, &data)
+            .unwrap()
+            .counters
+            .cycles_total
+    };
+    // Q = 1: 9 + 4 * 24 + 4 + 1 + 4 = 114.
+    assert_eq!(at(1), 114);
+    // Q = 4: tile 0's first token at 9, rows offered at 20..23, taken at
+    // once (releases 24, 28, 32, 36: each row 4 elements after the last);
+    // tile 1 from 24: rows offered 35..38, the queue holds 4 rows released
+    // at 24..36, so row k waits for the release 4 rows back: taken at 35,
+    // 36, 37, 38 (rel 40, 44, 48, 52); tile 2 from 39: offered 50..53,
+    // taken 50, 51, 52, 53 (rel 56 .. 68); tile 3 from 54: offered
+    // 65..68, taken 65..68 (rel 72 .. 84). E = 84; total 84 + 4 + 2 = 90.
+    assert_eq!(at(4), 90);
 }

@@ -33,6 +33,7 @@ pub mod pe;
 pub mod predictor;
 pub mod ram;
 pub mod regfile;
+pub mod row_queue;
 pub mod scan;
 pub mod shell;
 pub mod skew;

@@ -26,6 +26,8 @@
 //!   advances (`out_ready` ripples back combinationally); nothing is lost.
 
 use crate::leaf::{low_mask as mask, one_if, word, Reg, SignedMul, Word, WordReg};
+use crate::ram::LutRam;
+use crate::row_queue::RowQueue;
 use crate::shell::clog2;
 use drq_arch::config::AccelConfig;
 use rust_hdl::prelude::*;
@@ -92,6 +94,10 @@ pub struct OutputStage {
     row_ch: WordReg,
     row_cout: WordReg,
     buf: Vec<WordReg>,
+    /// Rows waiting for the row buffer (`out_rows` > 1 only): the queue
+    /// and its accumulators, one lane RAM per column.
+    queue: Vec<RowQueue>,
+    queue_lanes: Vec<LutRam>,
     // S1: products.
     s1_valid: Reg<Bit>,
     s1_ch: WordReg,
@@ -143,6 +149,15 @@ pub struct OutputStage {
     elem_last: Signal<Local, Bit>,
     ready: Signal<Local, Bit>,
     accept: Signal<Local, Bit>,
+    /// A valid row is taken.
+    take_row: Signal<Local, Bit>,
+    /// The row buffer is free for a row in the next cycle (empty, or its
+    /// last element leaves now).
+    frees: Signal<Local, Bit>,
+    /// The row buffer loads a row: the one taken, or the queue's head.
+    load: Signal<Local, Bit>,
+    /// The queue's head moves into the row buffer (`out_rows` > 1 only).
+    pop: Vec<Signal<Local, Bit>>,
     sh: Signal<Local, Word>,
     sh_new: Signal<Local, Word>,
     lo_a: Signal<Local, Word>,
@@ -222,6 +237,12 @@ impl OutputStage {
             row_ch: pos(),
             row_cout: pos(),
             buf: (0..cols).map(|_| acc_reg()).collect(),
+            queue: (0..usize::from(cfg.out_rows > 1))
+                .map(|_| RowQueue::new(cfg))
+                .collect(),
+            queue_lanes: (0..if cfg.out_rows > 1 { cols } else { 0 })
+                .map(|_| RowQueue::lane_ram(cfg))
+                .collect(),
             s1_valid: Default::default(),
             s1_ch: pos(),
             s1_y: pos(),
@@ -271,6 +292,10 @@ impl OutputStage {
             elem_last: Default::default(),
             ready: Default::default(),
             accept: Default::default(),
+            take_row: Default::default(),
+            frees: Default::default(),
+            load: Default::default(),
+            pop: one_if(cfg.out_rows > 1, Default::default()),
             sh: Default::default(),
             sh_new: Default::default(),
             lo_a: Default::default(),
@@ -291,6 +316,14 @@ impl OutputStage {
     /// 1 when N needs a second word (P > 64), else 0: a loop bound.
     fn wide_n(&self) -> usize {
         self.s2_hi.len()
+    }
+    /// 1 when rows queue for the row buffer (`out_rows` > 1), else 0.
+    fn queued(&self) -> usize {
+        self.queue.len()
+    }
+    /// COLS when rows queue for the row buffer, else 0.
+    fn queued_lanes(&self) -> usize {
+        self.queue_lanes.len()
     }
 }
 
@@ -372,11 +405,40 @@ impl Logic for OutputStage {
         self.row_ok.next = self.in_range.val()
             & (self.cur_j.val() < self.valid_w.val())
             & (self.tile_oc0.val() < self.c_out.val());
-        // An idle row is taken at once; a valid one when the buffer frees.
-        self.ready.next =
-            !self.full.q.val() | (self.emit.val() & self.elem_last.val()) | !self.row_ok.val();
+        // An idle row is taken at once; a valid one when the buffer frees
+        // (or, with a queue, while the queue has room).
+        self.frees.next = !self.full.q.val() | (self.emit.val() & self.elem_last.val());
+        self.ready.next = self.frees.val() | !self.row_ok.val();
+        for z in 0..self.queued() {
+            self.queue[z].clock.next = self.clock.val();
+            self.queue[z].reset.next = self.reset.val();
+            if self.queue[z].space.val() {
+                self.ready.next = true;
+            }
+        }
         self.in_ready.next = self.ready.val();
         self.accept.next = self.in_valid.val() & self.ready.val();
+        self.take_row.next = self.accept.val() & self.row_ok.val();
+        // The buffer loads the row taken; with a queue, the queue's head
+        // when there is one (the row taken then joins the queue's tail).
+        self.load.next = self.take_row.val();
+        for z in 0..self.queued() {
+            self.pop[z].next = self.frees.val() & self.queue[z].nonempty.val();
+            self.queue[z].pop.next = self.pop[z].val();
+            self.queue[z].push.next =
+                self.take_row.val() & !(self.frees.val() & !self.queue[z].nonempty.val());
+            self.queue[z].in_y.next = self.tile_oh0.val() + self.cur_i.val();
+            self.queue[z].in_x.next = self.tile_ow0.val() + self.cur_j.val();
+            self.queue[z].in_ch.next = self.tile_oc0.val();
+            self.load.next = self.pop[z].val() | (self.take_row.val() & !self.queue[z].push.val());
+            for k in 0..self.queued_lanes() {
+                self.queue_lanes[k].clock.next = self.clock.val();
+                self.queue_lanes[k].wr_en.next = self.queue[z].push.val();
+                self.queue_lanes[k].wr_addr.next = self.queue[z].tail_addr.val();
+                self.queue_lanes[k].wr_data.next = self.in_acc[k].val();
+                self.queue_lanes[k].rd_addr.next = self.queue[z].head_addr.val();
+            }
+        }
 
         // Row buffer: emit lane 0, shift the others down.
         if self.emit.val() {
@@ -397,7 +459,7 @@ impl Logic for OutputStage {
                 self.cnt_j.d.next = self.tile_w.val() - self.one.val();
             }
         }
-        if self.accept.val() & self.row_ok.val() {
+        if self.load.val() {
             self.full.d.next = true;
             self.col.d.next = self.zero.val();
             self.row_ch.d.next = self.tile_oc0.val();
@@ -406,6 +468,16 @@ impl Logic for OutputStage {
             self.row_x.d.next = self.tile_ow0.val() + self.cur_j.val();
             for k in 0..self.cols() {
                 self.buf[k].d.next = self.in_acc[k].val();
+            }
+            for z in 0..self.queued() {
+                if self.pop[z].val() {
+                    self.row_ch.d.next = self.queue[z].head_ch.val();
+                    self.row_y.d.next = self.queue[z].head_y.val();
+                    self.row_x.d.next = self.queue[z].head_x.val();
+                    for k in 0..self.queued_lanes() {
+                        self.buf[k].d.next = self.queue_lanes[k].rd_data.val();
+                    }
+                }
             }
         }
 
@@ -513,6 +585,11 @@ impl Logic for OutputStage {
             | self.s1_valid.q.val()
             | self.s2_valid.q.val()
             | self.o_valid.q.val();
+        for z in 0..self.queued() {
+            if self.queue[z].nonempty.val() {
+                self.busy.next = true;
+            }
+        }
     }
 }
 

@@ -340,3 +340,98 @@ mod tests {
         );
     }
 }
+
+/// A small RAM of `depth` words of `width` bits with one synchronous write
+/// port and one asynchronous read port (`rd_data` shows the word at
+/// `rd_addr` in the same cycle; a write takes effect at the rising edge):
+/// distributed (LUT) RAM on FPGAs. Addresses at or above `depth` write
+/// nothing and read zero. The contents are not reset.
+#[derive(LogicBlock)]
+pub struct LutRam {
+    pub clock: Signal<In, Clock>,
+    pub wr_en: Signal<In, Bit>,
+    pub wr_addr: Signal<In, Word>,
+    pub wr_data: Signal<In, Word>,
+    pub rd_addr: Signal<In, Word>,
+    pub rd_data: Signal<Out, Word>,
+    _mem: Vec<u64>,
+    _width: u32,
+}
+
+impl LutRam {
+    /// A RAM of `depth` (>= 2) words of `width` (1..=64) bits.
+    pub fn new(depth: usize, width: u32) -> LutRam {
+        assert!(depth >= 2, "LutRam depth {depth}: at least 2 words");
+        assert!((1..=64).contains(&width), "LutRam width {width}: 1..=64");
+        LutRam {
+            clock: Default::default(),
+            wr_en: Default::default(),
+            wr_addr: Default::default(),
+            wr_data: Default::default(),
+            rd_addr: Default::default(),
+            rd_data: Default::default(),
+            _mem: vec![0; depth],
+            _width: width,
+        }
+    }
+    fn word_at(&self, a: u64) -> u64 {
+        self._mem.get(a as usize).copied().unwrap_or(0)
+    }
+}
+
+impl Logic for LutRam {
+    fn update(&mut self) {
+        if self.clock.pos_edge() && self.wr_en.val() {
+            let a = self.wr_addr.val().to_u64() as usize;
+            let mask = if self._width == 64 {
+                u64::MAX
+            } else {
+                (1u64 << self._width) - 1
+            };
+            if let Some(w) = self._mem.get_mut(a) {
+                *w = self.wr_data.val().to_u64() & mask;
+            }
+        }
+        self.rd_data.next = self.word_at(self.rd_addr.val().to_u64()).to_bits();
+    }
+    fn connect(&mut self) {
+        self.rd_data.connect();
+    }
+    fn hdl(&self) -> Verilog {
+        let (depth, width) = (self._mem.len(), self._width);
+        let aw = crate::shell::clog2(depth as u32);
+        let mut v = format!(
+            "// RAM, {depth} x {width} bits, synchronous write, asynchronous read:\n\
+             // distributed (LUT) RAM.\n\
+             (* ram_style = \"distributed\" *)\n\
+             reg [{w1}:0] mem [0:{d1}];\n",
+            w1 = width - 1,
+            d1 = depth - 1
+        );
+        if width < 64 {
+            v.push_str(&format!(
+                "// Data bits above the RAM's width are not stored.\n\
+                 wire unused_wr_data = &{{1'b0, wr_data[63:{width}], 1'b0}};\n"
+            ));
+        }
+        let read = if width == 64 {
+            format!("mem[rd_addr[{}:0]]", aw - 1)
+        } else {
+            format!("{{{}'d0, mem[rd_addr[{}:0]]}}", 64 - width, aw - 1)
+        };
+        v.push_str(&format!(
+            "always @(posedge clock) begin\n\
+             \x20   if (wr_en && {wr_in}) mem[wr_addr[{a1}:0]] <= wr_data[{w1}:0];\n\
+             end\n\
+             always @(*) begin\n\
+             \x20   if ({rd_in}) rd_data = {read};\n\
+             \x20   else rd_data = 64'd0;\n\
+             end",
+            wr_in = in_range("wr_addr", depth, aw),
+            rd_in = in_range("rd_addr", depth, aw),
+            a1 = aw - 1,
+            w1 = width - 1,
+        ));
+        Verilog::Custom(v)
+    }
+}

@@ -1,11 +1,16 @@
-//! The report: a Markdown table of the schemes, and two hand-written SVG
-//! figures (accuracy against speedup over a sweep of calibration budgets;
-//! the sensitive-region maps of one image through the layers).
+//! The report: a Markdown table of the schemes, `drq eval`'s whole report
+//! ([`EvalReport`]: report.json, report.md), and three hand-written SVG
+//! figures (accuracy against speedup of the schemes with cycles, with the
+//! paper's point; the same over a sweep of calibration budgets; the
+//! sensitive-region maps of one image through the layers).
 
 use crate::data::PIXELS;
-use crate::eval::{Scheme, SchemeResult};
+use crate::eval::{
+    report_json, scheme_json, LayerTally, MatchedOutlier, ScaledDrq, Scheme, SchemeResult,
+};
 use crate::quant::image_map;
 use drq_arch::AccelConfig;
+use drq_golden::layer::Layer;
 use drq_golden::network::{run_network, Network};
 use std::fmt::Write;
 
@@ -46,8 +51,9 @@ pub fn markdown_table(results: &[SchemeResult], region: u32) -> String {
 
 /// A Markdown table with one row per result, in order: name, top-1 %,
 /// cycles (golden schemes, "-" otherwise), speedup against the first
-/// `int8` result's cycles ("-" without cycles or without an int8 row), and
-/// the sensitive fraction per layer (sensitive regions for int8 / int4 /
+/// `int8` result's cycles ("-" without cycles or without an int8 row), the
+/// share of high-precision MACs ("-" for float), and the sensitive
+/// fraction per layer (sensitive regions for int8 / int4 /
 /// drq: all 1 for int8, all 0 for int4; activations kept at INT8 for
 /// outlier; "-" for float). `region` goes into the cycles header.
 pub fn markdown_table_rows(rows: &[(String, &SchemeResult)], region: u32) -> String {
@@ -56,7 +62,7 @@ pub fn markdown_table_rows(rows: &[(String, &SchemeResult)], region: u32) -> Str
         .find(|(_, r)| r.scheme == Scheme::Int8)
         .and_then(|(_, r)| r.cycles);
     let mut s = format!(
-        "| scheme | top-1 % | cycles (R = {region}) | speedup vs int8 | sensitive fraction per layer |\n|---|---|---|---|---|\n"
+        "| scheme | top-1 % | cycles (R = {region}) | speedup vs int8 | high-precision MACs | sensitive fraction per layer |\n|---|---|---|---|---|---|\n"
     );
     for (name, r) in rows {
         let cycles = r.cycles.map_or("-".into(), grouped);
@@ -64,6 +70,7 @@ pub fn markdown_table_rows(rows: &[(String, &SchemeResult)], region: u32) -> Str
             (Some(a), Some(b)) if b > 0 => format!("{:.3}", a as f64 / b as f64),
             _ => "-".into(),
         };
+        let macs = r.high_mac_share.map_or("-".into(), percent);
         let frac = if r.sensitive_fraction_per_layer.is_empty() {
             "-".to_string()
         } else {
@@ -81,7 +88,7 @@ pub fn markdown_table_rows(rows: &[(String, &SchemeResult)], region: u32) -> Str
         };
         let _ = writeln!(
             s,
-            "| {name} | {:.2} | {cycles} | {speedup} | {frac} |",
+            "| {name} | {:.2} | {cycles} | {speedup} | {macs} | {frac} |",
             r.accuracy
         );
     }
@@ -119,6 +126,180 @@ fn tick_label(v: f64, lo: f64, hi: f64) -> String {
     }
 }
 
+/// The plot area of an accuracy (y) against speedup (x) figure: size,
+/// margins, data ranges and the mapping from data to pixels.
+struct Frame {
+    w: f64,
+    h: f64,
+    ml: f64,
+    mr: f64,
+    mt: f64,
+    mb: f64,
+    x0: f64,
+    x1: f64,
+    y0: f64,
+    y1: f64,
+}
+
+/// lo..hi of `v`, at least `min_span` wide (centred), widened by `pad` of
+/// the span on each side.
+fn padded_range(v: &[f64], pad: f64, min_span: f64) -> (f64, f64) {
+    let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+    let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let (lo, hi) = if hi - lo < min_span {
+        let m = (lo + hi) / 2.0;
+        (m - min_span / 2.0, m + min_span / 2.0)
+    } else {
+        (lo, hi)
+    };
+    let p = (hi - lo) * pad;
+    (lo - p, hi + p)
+}
+
+impl Frame {
+    /// A `size` (width, height) figure with `margins` (left, right, top,
+    /// bottom) whose ranges cover `xs` and `ys` (8 % padding; at least 0.1
+    /// wide in x and 1 point in y).
+    fn covering(size: (f64, f64), margins: [f64; 4], xs: &[f64], ys: &[f64]) -> Frame {
+        let (x0, x1) = padded_range(xs, 0.08, 0.1);
+        let (y0, y1) = padded_range(ys, 0.08, 1.0);
+        let [ml, mr, mt, mb] = margins;
+        Frame {
+            w: size.0,
+            h: size.1,
+            ml,
+            mr,
+            mt,
+            mb,
+            x0,
+            x1,
+            y0,
+            y1,
+        }
+    }
+    fn px(&self, x: f64) -> f64 {
+        self.ml + (x - self.x0) / (self.x1 - self.x0) * (self.w - self.ml - self.mr)
+    }
+    fn py(&self, y: f64) -> f64 {
+        self.h - self.mb - (y - self.y0) / (self.y1 - self.y0) * (self.h - self.mt - self.mb)
+    }
+    /// Left, right, bottom and top of the plot area in pixels.
+    fn area(&self) -> (f64, f64, f64, f64) {
+        (self.ml, self.w - self.mr, self.h - self.mb, self.mt)
+    }
+    /// The opening of the figure: `<svg>`, white background, `title`, axes
+    /// with ticks and grid lines, and the axis labels (top-1 %, speedup
+    /// over INT8).
+    fn open(&self, title: &str) -> String {
+        let (w, h) = (self.w, self.h);
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12">"#
+        );
+        let _ = writeln!(
+            s,
+            r#"<rect x="0" y="0" width="{w}" height="{h}" fill="white"/>"#
+        );
+        let _ = writeln!(
+            s,
+            r#"<text x="{}" y="22" text-anchor="middle" font-size="15">{}</text>"#,
+            w / 2.0,
+            esc(title)
+        );
+        let (ax0, ax1, ay0, ay1) = self.area();
+        let _ = writeln!(
+            s,
+            r#"<g stroke="black" stroke-width="1"><line x1="{ax0}" y1="{ay0}" x2="{ax1}" y2="{ay0}"/><line x1="{ax0}" y1="{ay0}" x2="{ax0}" y2="{ay1}"/></g>"#
+        );
+        let xt = ticks(self.x0, self.x1, 6);
+        let xstep = if xt.len() > 1 { xt[1] - xt[0] } else { 1.0 };
+        let _ = writeln!(s, r#"<g class="xticks">"#);
+        for &t in &xt {
+            let x = self.px(t);
+            let _ = writeln!(
+                s,
+                r##"<line x1="{x:.1}" y1="{ay0}" x2="{x:.1}" y2="{:.1}" stroke="black"/><line x1="{x:.1}" y1="{ay0}" x2="{x:.1}" y2="{ay1}" stroke="#dddddd"/><text x="{x:.1}" y="{:.1}" text-anchor="middle">{}</text>"##,
+                ay0 + 5.0,
+                ay0 + 18.0,
+                tick_label(t, 0.0, xstep)
+            );
+        }
+        let _ = writeln!(s, "</g>");
+        let yt = ticks(self.y0, self.y1, 6);
+        let ystep = if yt.len() > 1 { yt[1] - yt[0] } else { 1.0 };
+        let _ = writeln!(s, r#"<g class="yticks">"#);
+        for &t in &yt {
+            let y = self.py(t);
+            let _ = writeln!(
+                s,
+                r##"<line x1="{:.1}" y1="{y:.1}" x2="{ax0}" y2="{y:.1}" stroke="black"/><line x1="{ax0}" y1="{y:.1}" x2="{ax1}" y2="{y:.1}" stroke="#dddddd"/><text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"##,
+                ax0 - 5.0,
+                ax0 - 8.0,
+                y + 4.0,
+                tick_label(t, 0.0, ystep)
+            );
+        }
+        let _ = writeln!(s, "</g>");
+        let _ = writeln!(
+            s,
+            r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">speedup over uniform INT8 (cycles_total)</text>"#,
+            (ax0 + ax1) / 2.0,
+            ay0 + 42.0
+        );
+        let _ = writeln!(
+            s,
+            r#"<text x="18" y="{:.1}" text-anchor="middle" transform="rotate(-90 18 {:.1})">top-1 accuracy (%)</text>"#,
+            (ay0 + ay1) / 2.0,
+            (ay0 + ay1) / 2.0
+        );
+        s
+    }
+    /// A line through `points` (x, y), sorted as given.
+    fn polyline(&self, points: &[(f64, f64)], colour: &str) -> String {
+        let path: Vec<String> = points
+            .iter()
+            .map(|&(x, y)| format!("{:.1},{:.1}", self.px(x), self.py(y)))
+            .collect();
+        format!(
+            r#"<polyline points="{}" fill="none" stroke="{colour}" stroke-width="1.5"/>"#,
+            path.join(" ")
+        ) + "\n"
+    }
+    /// A 9 x 9 square at (x, y) with a tooltip and a label below right.
+    fn square(&self, (x, y): (f64, f64), colour: &str, tip: &str, label: &str) -> String {
+        let (cx, cy) = (self.px(x), self.py(y));
+        format!(
+            r#"<rect x="{:.1}" y="{:.1}" width="9" height="9" fill="{colour}"><title>{}</title></rect><text x="{:.1}" y="{:.1}" font-size="11">{}</text>"#,
+            cx - 4.5,
+            cy - 4.5,
+            esc(tip),
+            cx + 7.0,
+            cy + 14.0,
+            esc(label)
+        ) + "\n"
+    }
+    /// A circle of radius `r` at (x, y) (`paint`: its fill and stroke
+    /// attributes) with a tooltip and a label above right.
+    fn circle(&self, (x, y): (f64, f64), r: f64, paint: &str, tip: &str, label: &str) -> String {
+        let (cx, cy) = (self.px(x), self.py(y));
+        format!(
+            r#"<circle cx="{cx:.1}" cy="{cy:.1}" r="{r}" {paint}><title>{}</title></circle><text x="{:.1}" y="{:.1}" font-size="11">{}</text>"#,
+            esc(tip),
+            cx + 6.0,
+            cy - 6.0,
+            esc(label)
+        ) + "\n"
+    }
+}
+
+/// Blue of the DRQ points.
+const DRQ_COLOUR: &str = "#1f77b4";
+/// Green of the INT8 reference.
+const INT8_COLOUR: &str = "#2ca02c";
+/// Orange of the INT4 reference.
+const INT4_COLOUR: &str = "#ff7f0e";
+
 /// Accuracy (y, %) against speedup over INT8 (x) of the calibrated networks
 /// of a sweep of budgets, `points` = (budget in pp, top-1 %, speedup), drawn
 /// as a line through the points sorted by speedup, each labelled by its
@@ -126,126 +307,35 @@ fn tick_label(v: f64, lo: f64, hi: f64) -> String {
 /// speedup) as reference squares. Hand-written SVG with axes, ticks and
 /// labels.
 pub fn budget_sweep_svg(points: &[(f64, f64, f64)], int8: (f64, f64), int4: (f64, f64)) -> String {
-    let (w, h) = (640.0, 440.0);
-    let (ml, mr, mt, mb) = (70.0, 30.0, 40.0, 60.0);
     let xs: Vec<f64> = points.iter().map(|p| p.2).chain([int8.1, int4.1]).collect();
     let ys: Vec<f64> = points.iter().map(|p| p.1).chain([int8.0, int4.0]).collect();
-    let range = |v: &[f64], pad: f64, min_span: f64| {
-        let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
-        let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        let (lo, hi) = if hi - lo < min_span {
-            let m = (lo + hi) / 2.0;
-            (m - min_span / 2.0, m + min_span / 2.0)
-        } else {
-            (lo, hi)
-        };
-        let p = (hi - lo) * pad;
-        (lo - p, hi + p)
-    };
-    let (x0, x1) = range(&xs, 0.08, 0.1);
-    let (y0, y1) = range(&ys, 0.08, 1.0);
-    let px = |x: f64| ml + (x - x0) / (x1 - x0) * (w - ml - mr);
-    let py = |y: f64| h - mb - (y - y0) / (y1 - y0) * (h - mt - mb);
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" font-family="sans-serif" font-size="12">"#
-    );
-    let _ = writeln!(
-        s,
-        r#"<rect x="0" y="0" width="{w}" height="{h}" fill="white"/>"#
-    );
-    let _ = writeln!(
-        s,
-        r#"<text x="{}" y="22" text-anchor="middle" font-size="15">DRQ calibration: top-1 against speedup over INT8, per accuracy budget</text>"#,
-        w / 2.0
-    );
-    // Axes.
-    let (ax0, ax1, ay0, ay1) = (ml, w - mr, h - mb, mt);
-    let _ = writeln!(
-        s,
-        r#"<g stroke="black" stroke-width="1"><line x1="{ax0}" y1="{ay0}" x2="{ax1}" y2="{ay0}"/><line x1="{ax0}" y1="{ay0}" x2="{ax0}" y2="{ay1}"/></g>"#
-    );
-    let xt = ticks(x0, x1, 6);
-    let xstep = if xt.len() > 1 { xt[1] - xt[0] } else { 1.0 };
-    let _ = writeln!(s, r#"<g class="xticks">"#);
-    for &t in &xt {
-        let x = px(t);
-        let _ = writeln!(
-            s,
-            r##"<line x1="{x:.1}" y1="{ay0}" x2="{x:.1}" y2="{:.1}" stroke="black"/><line x1="{x:.1}" y1="{ay0}" x2="{x:.1}" y2="{ay1}" stroke="#dddddd"/><text x="{x:.1}" y="{:.1}" text-anchor="middle">{}</text>"##,
-            ay0 + 5.0,
-            ay0 + 18.0,
-            tick_label(t, 0.0, xstep)
-        );
-    }
-    let _ = writeln!(s, "</g>");
-    let yt = ticks(y0, y1, 6);
-    let ystep = if yt.len() > 1 { yt[1] - yt[0] } else { 1.0 };
-    let _ = writeln!(s, r#"<g class="yticks">"#);
-    for &t in &yt {
-        let y = py(t);
-        let _ = writeln!(
-            s,
-            r##"<line x1="{:.1}" y1="{y:.1}" x2="{ax0}" y2="{y:.1}" stroke="black"/><line x1="{ax0}" y1="{y:.1}" x2="{ax1}" y2="{y:.1}" stroke="#dddddd"/><text x="{:.1}" y="{:.1}" text-anchor="end">{}</text>"##,
-            ax0 - 5.0,
-            ax0 - 8.0,
-            y + 4.0,
-            tick_label(t, 0.0, ystep)
-        );
-    }
-    let _ = writeln!(s, "</g>");
-    let _ = writeln!(
-        s,
-        r#"<text x="{:.1}" y="{:.1}" text-anchor="middle">speedup over uniform INT8 (cycles_total)</text>"#,
-        (ax0 + ax1) / 2.0,
-        h - 18.0
-    );
-    let _ = writeln!(
-        s,
-        r#"<text x="18" y="{:.1}" text-anchor="middle" transform="rotate(-90 18 {:.1})">top-1 accuracy (%)</text>"#,
-        (ay0 + ay1) / 2.0,
-        (ay0 + ay1) / 2.0
-    );
+    let f = Frame::covering((640.0, 440.0), [70.0, 30.0, 40.0, 60.0], &xs, &ys);
+    let mut s = f.open("DRQ calibration: top-1 against speedup over INT8, per accuracy budget");
     // DRQ points.
     let mut sorted: Vec<(f64, f64, f64)> = points.to_vec();
     sorted.sort_by(|a, b| a.2.total_cmp(&b.2).then(a.0.total_cmp(&b.0)));
     if sorted.len() > 1 {
-        let path: Vec<String> = sorted
-            .iter()
-            .map(|p| format!("{:.1},{:.1}", px(p.2), py(p.1)))
-            .collect();
-        let _ = writeln!(
-            s,
-            r##"<polyline points="{}" fill="none" stroke="#1f77b4" stroke-width="1.5"/>"##,
-            path.join(" ")
-        );
+        let line: Vec<(f64, f64)> = sorted.iter().map(|p| (p.2, p.1)).collect();
+        s += &f.polyline(&line, DRQ_COLOUR);
     }
     let _ = writeln!(s, r#"<g class="drq">"#);
     for &(b, acc, sp) in &sorted {
-        let _ = writeln!(
-            s,
-            r##"<circle cx="{:.1}" cy="{:.1}" r="4" fill="#1f77b4"><title>budget {b} pp: {acc:.2} %, {sp:.3}x</title></circle><text x="{:.1}" y="{:.1}" font-size="11">{}</text>"##,
-            px(sp),
-            py(acc),
-            px(sp) + 6.0,
-            py(acc) - 6.0,
-            esc(&format!("{b} pp"))
-        );
+        let paint = format!(r#"fill="{DRQ_COLOUR}""#);
+        let tip = format!("budget {b} pp: {acc:.2} %, {sp:.3}x");
+        s += &f.circle((sp, acc), 4.0, &paint, &tip, &format!("{b} pp"));
     }
     let _ = writeln!(s, "</g>");
     // References.
-    for (name, (acc, sp), colour) in [("INT8", int8, "#2ca02c"), ("INT4", int4, "#ff7f0e")] {
-        let _ = writeln!(
-            s,
-            r#"<rect x="{:.1}" y="{:.1}" width="9" height="9" fill="{colour}"><title>{name}: {acc:.2} %, {sp:.3}x</title></rect><text x="{:.1}" y="{:.1}" font-size="11">{name}</text>"#,
-            px(sp) - 4.5,
-            py(acc) - 4.5,
-            px(sp) + 7.0,
-            py(acc) + 14.0
+    for (name, (acc, sp), colour) in [("INT8", int8, INT8_COLOUR), ("INT4", int4, INT4_COLOUR)] {
+        s += &f.square(
+            (sp, acc),
+            colour,
+            &format!("{name}: {acc:.2} %, {sp:.3}x"),
+            name,
         );
     }
     // Legend.
+    let (_, ax1, _, ay1) = f.area();
     let lx = ax1 - 170.0;
     let _ = writeln!(
         s,
@@ -265,6 +355,394 @@ pub fn budget_sweep_svg(points: &[(f64, f64, f64)], int8: (f64, f64), int4: (f64
     );
     s.push_str("</svg>\n");
     s
+}
+
+/// The paper's speedup over INT8 at under 1 % accuracy loss (DRQ, ISCA
+/// 2020).
+pub const PAPER_SPEEDUP: f64 = 1.92;
+/// Red of the paper's reference.
+const PAPER_COLOUR: &str = "#d62728";
+
+/// One scheme with cycles in the accuracy-against-speedup figure.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SpeedupPoint {
+    pub label: String,
+    /// Top-1 in percent.
+    pub accuracy: f64,
+    /// int8 cycles_total / the scheme's cycles_total.
+    pub speedup: f64,
+    pub kind: PointKind,
+}
+
+/// How a [`SpeedupPoint`] is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PointKind {
+    Int8,
+    Int4,
+    /// DRQ at the network's thresholds.
+    Drq,
+    /// DRQ at scaled thresholds.
+    DrqScaled,
+}
+
+/// The caption of [`accuracy_speedup_svg`], one SVG line each (joined by
+/// spaces under the figure in report.md): how x and y are measured and
+/// where the paper's point is drawn.
+pub fn accuracy_speedup_caption(images: usize, region: u32) -> Vec<String> {
+    vec![
+        format!("One point per scheme with cycles, on the same {images} test images, R = {region}: x = int8 cycles_total /"),
+        "the scheme's cycles_total (golden model), y = top-1. Hollow circles: DRQ with every threshold T scaled.".into(),
+        format!("DRQ paper ({PAPER_SPEEDUP}x at < 1 % loss): red diamond at x = {PAPER_SPEEDUP}, drawn at y = this network's INT8 top-1"),
+        format!("- 1 point (the paper's loss bound, not an accuracy measured here); dashed red line: x = {PAPER_SPEEDUP}."),
+        "Dashed grey line: INT8 top-1 - 1 point. Outlier rows have no cycle model and are not drawn.".into(),
+    ]
+}
+
+/// Top-1 (y, %) against speedup over INT8 (x) of every scheme with cycles
+/// (`points`; DRQ at its own and scaled thresholds joined by a line in
+/// speedup order), with the paper's point (1.92x at < 1 % loss) drawn at
+/// y = `int8_accuracy` - 1 and as a dashed vertical line at x = 1.92, the
+/// 1-point line, and [`accuracy_speedup_caption`] under the plot. The
+/// same inputs give the same bytes.
+pub fn accuracy_speedup_svg(
+    points: &[SpeedupPoint],
+    int8_accuracy: f64,
+    images: usize,
+    region: u32,
+) -> String {
+    let budget = int8_accuracy - 1.0;
+    let xs: Vec<f64> = points
+        .iter()
+        .map(|p| p.speedup)
+        .chain([1.0, PAPER_SPEEDUP])
+        .collect();
+    let ys: Vec<f64> = points.iter().map(|p| p.accuracy).chain([budget]).collect();
+    let f = Frame::covering((760.0, 580.0), [70.0, 30.0, 40.0, 150.0], &xs, &ys);
+    let mut s = f.open("DRQ on Fashion-MNIST: top-1 against speedup over INT8");
+    s += &paper_reference(&f, budget);
+    let mut drq: Vec<&SpeedupPoint> = points
+        .iter()
+        .filter(|p| matches!(p.kind, PointKind::Drq | PointKind::DrqScaled))
+        .collect();
+    drq.sort_by(|a, b| a.speedup.total_cmp(&b.speedup).then(a.label.cmp(&b.label)));
+    if drq.len() > 1 {
+        let line: Vec<(f64, f64)> = drq.iter().map(|p| (p.speedup, p.accuracy)).collect();
+        s += &f.polyline(&line, DRQ_COLOUR);
+    }
+    let _ = writeln!(s, r#"<g class="schemes">"#);
+    for p in points {
+        s += &scheme_marker(&f, p);
+    }
+    let _ = writeln!(s, "</g>");
+    let (ax0, _, ay0, _) = f.area();
+    let _ = writeln!(s, r#"<g class="caption" font-size="11">"#);
+    for (i, line) in accuracy_speedup_caption(images, region).iter().enumerate() {
+        let _ = writeln!(
+            s,
+            r#"<text x="{ax0}" y="{:.1}">{}</text>"#,
+            ay0 + 66.0 + 15.0 * i as f64,
+            esc(line)
+        );
+    }
+    let _ = writeln!(s, "</g>");
+    s.push_str("</svg>\n");
+    s
+}
+
+/// The paper's point and the two dashed reference lines.
+fn paper_reference(f: &Frame, budget: f64) -> String {
+    let (ax0, ax1, ay0, ay1) = f.area();
+    let (x, y) = (f.px(PAPER_SPEEDUP), f.py(budget));
+    let label = format!("DRQ paper, {PAPER_SPEEDUP}x at < 1 % loss");
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        r##"<g class="paper"><line x1="{ax0}" y1="{y:.1}" x2="{ax1}" y2="{y:.1}" stroke="#888888" stroke-dasharray="4 3"/><text x="{:.1}" y="{:.1}" font-size="11" fill="#666666">INT8 top-1 - 1 point</text><line x1="{x:.1}" y1="{ay0}" x2="{x:.1}" y2="{ay1}" stroke="{PAPER_COLOUR}" stroke-dasharray="6 4"/><polygon points="{x:.1},{:.1} {:.1},{y:.1} {x:.1},{:.1} {:.1},{y:.1}" fill="{PAPER_COLOUR}"><title>{}</title></polygon><text x="{:.1}" y="{:.1}" font-size="11" text-anchor="end" fill="{PAPER_COLOUR}">{}</text></g>"##,
+        ax0 + 4.0,
+        y - 4.0,
+        y - 7.0,
+        x + 7.0,
+        y + 7.0,
+        x - 7.0,
+        esc(&format!(
+            "{label}: drawn at this network's INT8 top-1 - 1 point"
+        )),
+        x - 10.0,
+        y + 18.0,
+        esc(&label)
+    );
+    s
+}
+
+/// One scheme's marker: INT8 and INT4 squares, DRQ a filled circle, DRQ
+/// at scaled thresholds hollow circles.
+fn scheme_marker(f: &Frame, p: &SpeedupPoint) -> String {
+    let at = (p.speedup, p.accuracy);
+    let tip = format!("{}: {:.2} %, {:.3}x", p.label, p.accuracy, p.speedup);
+    match p.kind {
+        PointKind::Int8 => f.square(at, INT8_COLOUR, &tip, &p.label),
+        PointKind::Int4 => f.square(at, INT4_COLOUR, &tip, &p.label),
+        PointKind::Drq => f.circle(at, 5.0, &format!(r#"fill="{DRQ_COLOUR}""#), &tip, &p.label),
+        PointKind::DrqScaled => f.circle(
+            at,
+            4.0,
+            &format!(r#"fill="white" stroke="{DRQ_COLOUR}" stroke-width="1.5""#),
+            &tip,
+            &p.label,
+        ),
+    }
+}
+
+/// Everything `drq eval` reports at its main region size (report.json,
+/// report.md, accuracy_speedup.svg).
+#[derive(Debug, Clone)]
+pub struct EvalReport {
+    /// Every scheme run at the main region size, in order.
+    pub results: Vec<SchemeResult>,
+    pub region: u32,
+    /// Rows the output stage holds (the configuration's `out_rows`).
+    pub out_rows: u32,
+    /// The evaluated network's layers (shapes, T, s, sw).
+    pub layers: Vec<Layer>,
+    /// The outlier scheme matched to DRQ's share of high-precision MACs.
+    pub matched: Option<MatchedOutlier>,
+    /// DRQ with scaled thresholds.
+    pub scaled: Vec<ScaledDrq>,
+    /// `eval::report_json` of every region size (the first is the main one).
+    pub per_region: Vec<serde_json::Value>,
+}
+
+/// "3 %", "12.35 %": a fraction as a percentage, two decimals at most.
+fn percent(f: f64) -> String {
+    let s = format!("{:.2}", 100.0 * f);
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    format!("{s} %")
+}
+
+impl EvalReport {
+    fn find(&self, scheme: Scheme) -> Option<&SchemeResult> {
+        self.results.iter().find(|r| r.scheme == scheme)
+    }
+
+    /// int8 cycles / `r`'s cycles.
+    fn speedup(&self, r: &SchemeResult) -> Option<f64> {
+        match (self.find(Scheme::Int8)?.cycles, r.cycles) {
+            (Some(a), Some(b)) if b > 0 => Some(a as f64 / b as f64),
+            _ => None,
+        }
+    }
+
+    fn images(&self) -> usize {
+        self.results.first().map_or(0, |r| r.images)
+    }
+
+    /// The name of a scaled DRQ row: "drq, T x 0.5 (T = 0, 24, 8, 64)".
+    fn scaled_name(d: &ScaledDrq) -> String {
+        let t: Vec<String> = d.thresholds.iter().map(|t| t.to_string()).collect();
+        format!("drq, T x {} (T = {})", d.scale, t.join(", "))
+    }
+
+    /// Every row of the main table: the schemes (outlier named with its
+    /// fraction), the matched outlier, DRQ at scaled thresholds.
+    fn rows(&self) -> Vec<(String, &SchemeResult)> {
+        let name = |r: &SchemeResult| match r.outlier_fraction {
+            Some(f) => format!("outlier ({})", percent(f)),
+            None => r.scheme.name().to_string(),
+        };
+        let mut rows: Vec<(String, &SchemeResult)> =
+            self.results.iter().map(|r| (name(r), r)).collect();
+        if let Some(m) = &self.matched {
+            let f = m.result.outlier_fraction.unwrap_or(0.0);
+            rows.push((format!("outlier, matched ({})", percent(f)), &m.result));
+        }
+        for d in &self.scaled {
+            rows.push((Self::scaled_name(d), &d.result));
+        }
+        rows
+    }
+
+    /// Every scheme with cycles (int8, int4, drq, drq at scaled
+    /// thresholds) as a point of the accuracy-against-speedup figure.
+    pub fn speedup_points(&self) -> Vec<SpeedupPoint> {
+        let kind = |s: Scheme| match s {
+            Scheme::Int8 => Some(PointKind::Int8),
+            Scheme::Int4 => Some(PointKind::Int4),
+            Scheme::Drq => Some(PointKind::Drq),
+            _ => None,
+        };
+        let base = self
+            .results
+            .iter()
+            .filter_map(|r| Some((r.scheme.name().to_string(), r, kind(r.scheme)?)));
+        let scaled = self
+            .scaled
+            .iter()
+            .map(|d| (format!("T x {}", d.scale), &d.result, PointKind::DrqScaled));
+        base.chain(scaled)
+            .filter_map(|(label, r, kind)| {
+                Some(SpeedupPoint {
+                    label,
+                    accuracy: r.accuracy,
+                    speedup: self.speedup(r)?,
+                    kind,
+                })
+            })
+            .collect()
+    }
+
+    /// The figure, when there is an int8 row with cycles.
+    pub fn accuracy_speedup_svg(&self) -> Option<String> {
+        let int8 = self.find(Scheme::Int8)?;
+        int8.cycles?;
+        Some(accuracy_speedup_svg(
+            &self.speedup_points(),
+            int8.accuracy,
+            self.images(),
+            self.region,
+        ))
+    }
+
+    /// report.json: `eval::report_json` of the main region, `regions`
+    /// (every region's), `outlier_matched` (the matched row's
+    /// `eval::scheme_json` with `target_share`, `search_images`,
+    /// `tolerance`, `tried` [[fraction, share], ...]) and
+    /// `drq_threshold_scales` ([{ `scale`, `thresholds`, `speedup`, and
+    /// `eval::scheme_json` }]).
+    pub fn json(&self) -> serde_json::Value {
+        let mut v = report_json(&self.results, self.region);
+        v["regions"] = serde_json::Value::Array(self.per_region.clone());
+        v["out_rows"] = self.out_rows.into();
+        if let Some(m) = &self.matched {
+            let mut e = scheme_json(&m.result);
+            e["target_share"] = m.target_share.into();
+            e["search_images"] = m.search_images.into();
+            e["tolerance"] = m.tolerance.into();
+            e["tried"] = serde_json::json!(m.tried);
+            v["outlier_matched"] = e;
+        }
+        let scaled: Vec<serde_json::Value> = self
+            .scaled
+            .iter()
+            .map(|d| {
+                let mut e = scheme_json(&d.result);
+                e["scale"] = d.scale.into();
+                e["thresholds"] = serde_json::json!(d.thresholds);
+                e["speedup"] = serde_json::json!(self.speedup(&d.result));
+                e
+            })
+            .collect();
+        v["drq_threshold_scales"] = serde_json::Value::Array(scaled);
+        v
+    }
+
+    /// report.md: the scheme table, DRQ per layer, the outlier at equal
+    /// work, the region sizes, and the figure with its caption.
+    pub fn markdown(&self) -> String {
+        let mut s = format!(
+            "# DRQ on Fashion-MNIST\n\n{} test images, default 16x16 array, region R = {}, output stage holding {} row{}.\n\n",
+            self.images(),
+            self.region,
+            self.out_rows,
+            if self.out_rows == 1 { "" } else { "s" }
+        );
+        s += &markdown_table_rows(&self.rows(), self.region);
+        s += "\nHigh-precision MACs: the share of multiply-accumulates that are not an INT4 x INT4 product (docs/model.md): for drq, those whose activation lies in a sensitive region; for outlier, those whose activation or weight is kept at INT8.\n";
+        if let Some(drq) = self.find(Scheme::Drq) {
+            s += &self.drq_layers_markdown(drq);
+        }
+        if let Some(m) = &self.matched {
+            s += &self.matched_markdown(m);
+        }
+        s += &self.regions_markdown();
+        if self.accuracy_speedup_svg().is_some() {
+            s += "\n## Accuracy against speedup\n\n![top-1 against speedup over INT8](accuracy_speedup.svg)\n\n";
+            s += &accuracy_speedup_caption(self.images(), self.region).join(" ");
+            s.push('\n');
+        }
+        s
+    }
+
+    /// Per layer of the drq scheme: regions sensitive, inputs in sensitive
+    /// regions, high-precision MACs, HIGH steps, and the counters per
+    /// image; then all layers together.
+    fn drq_layers_markdown(&self, drq: &SchemeResult) -> String {
+        let n = drq.images.max(1) as f64;
+        let mut s = format!(
+            "\n## DRQ per layer\n\nThresholds of the network; fractions over the {} images, counts per image (mean). A step is HIGH when any valid pixel of its tile reads a sensitive input (docs/spec.md §4.4).\n\n",
+            drq.images
+        );
+        s += "| layer | input | T | regions sensitive | inputs in sensitive regions | high-precision MACs | HIGH steps | HIGH steps / image | LOW steps / image | token cycles / image | cycles_total / image |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
+        let row = |name: &str, shape: &str, t: &str, x: &LayerTally| {
+            format!(
+                "| {name} | {shape} | {t} | {} | {} | {} | {} | {:.1} | {:.1} | {:.1} | {:.1} |\n",
+                percent(x.region_fraction()),
+                percent(x.input_fraction()),
+                percent(x.mac_share()),
+                percent(x.high_step_fraction()),
+                x.steps_high as f64 / n,
+                x.steps_low as f64 / n,
+                x.token_cycles as f64 / n,
+                x.cycles_total as f64 / n
+            )
+        };
+        for (i, (t, l)) in drq.layers.iter().zip(&self.layers).enumerate() {
+            let shape = format!("{} x {} x {}", l.c_in, l.h, l.w);
+            s += &row(&i.to_string(), &shape, &l.threshold.to_string(), t);
+        }
+        s += &row("all", "", "", &LayerTally::sum(&drq.layers));
+        s
+    }
+
+    /// How the matched outlier row was chosen, and what it gives.
+    fn matched_markdown(&self, m: &MatchedOutlier) -> String {
+        let r = &m.result;
+        let f = r.outlier_fraction.unwrap_or(0.0);
+        let share = r.high_mac_share.unwrap_or(0.0);
+        let search_share = m.search_share();
+        let mut s = format!(
+            "\n## OLAccel-style outlier at equal work\n\nThe matched row keeps the largest {} of every layer's input activations (per image) and, independently, of its weights at INT8, the rest at INT4. The fraction was chosen so that its share of high-precision MACs equals DRQ's on the same images, {}: a bracketing search on the fraction (Illinois method from 0 % kept, share 0, and 100 % kept, share 1) on the first {} of the {} images, to within {} points of the target: {} fractions tried, the closest giving {} there. On all {} images the matched row's share is {}.",
+            percent(f),
+            percent(m.target_share),
+            m.search_images,
+            r.images,
+            100.0 * m.tolerance,
+            m.tried.len(),
+            percent(search_share),
+            r.images,
+            percent(share)
+        );
+        if let Some(drq) = self.find(Scheme::Drq) {
+            let _ = write!(
+                s,
+                " At equal work: outlier {:.2} % top-1 against drq {:.2} % ({:+.2} points for drq).",
+                r.accuracy,
+                drq.accuracy,
+                drq.accuracy - r.accuracy
+            );
+        }
+        s.push('\n');
+        s
+    }
+
+    /// The drq top-1 and speedup at every region size.
+    fn regions_markdown(&self) -> String {
+        let mut s = String::from(
+            "\n## Region size\n\n| R | int8 top-1 | drq top-1 | drq speedup |\n|---|---|---|---|\n",
+        );
+        let f =
+            |v: &serde_json::Value, d: usize| v.as_f64().map_or("-".into(), |x| format!("{x:.d$}"));
+        for r in &self.per_region {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {} | {} |",
+                r["region"],
+                f(&r["int8"]["accuracy"], 2),
+                f(&r["drq"]["accuracy"], 2),
+                f(&r["drq_speedup"], 3)
+            );
+        }
+        s
+    }
 }
 
 /// The sensitive-region maps of one image through the network: the image

@@ -8,9 +8,13 @@ use drq_arch::AccelConfig;
 use drq_golden::network::Network;
 use drq_model::calibrate::{apply, calibrate, CalibrateOptions, Calibration};
 use drq_model::data::{Dataset, Split};
-use drq_model::eval::{evaluate, Scheme};
+use drq_model::eval::{
+    evaluate, evaluate_scaled, match_outlier, report_json, Scheme, SchemeResult,
+};
 use drq_model::float::{FloatModel, FLOAT_FILE};
-use drq_model::report::{budget_sweep_svg, markdown_table, region_maps_svg};
+use drq_model::report::{
+    budget_sweep_svg, markdown_table, region_maps_svg, EvalReport, PointKind, PAPER_SPEEDUP,
+};
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -229,11 +233,173 @@ fn markdown_table_has_a_row_per_scheme() {
     let lines: Vec<&str> = t.lines().collect();
     assert_eq!(lines.len(), 2 + 5);
     assert!(lines[0].contains("speedup vs int8") && lines[0].contains("R = 4"));
+    assert!(lines[0].contains("high-precision MACs"));
     for (line, s) in lines[2..].iter().zip(Scheme::ALL) {
         assert!(line.starts_with(&format!("| {} |", s.name())), "{line}");
-        assert_eq!(line.matches('|').count(), 6, "{line}");
+        assert_eq!(line.matches('|').count(), 7, "{line}");
     }
-    assert!(lines[3].contains("| 1.000 |") && lines[3].ends_with("| 1, 1, 1, 1 |"));
-    assert!(lines[4].ends_with("| 0, 0, 0, 0 |"));
-    assert!(lines[2].contains("| - | - | - |"), "{}", lines[2]);
+    assert!(lines[3].contains("| 1.000 | 100 % |") && lines[3].ends_with("| 1, 1, 1, 1 |"));
+    assert!(lines[4].ends_with("| 0 % | 0, 0, 0, 0 |"));
+    assert!(lines[2].contains("| - | - | - | - |"), "{}", lines[2]);
+}
+
+/// `drq eval`'s report on the first `n` test images: every scheme, the
+/// outlier matched to DRQ (searched on all `n`), DRQ at T x 0.5 and x 2.
+fn eval_report(n: usize) -> EvalReport {
+    let cfg = AccelConfig::default();
+    let (network, f) = (net(&cfg), float());
+    let test = Dataset::load(Split::Test).unwrap().take(n);
+    let quiet = |_: usize, _: usize| {};
+    let results: Vec<SchemeResult> = Scheme::ALL
+        .iter()
+        .map(|&s| evaluate(&network, &f, &test, s, &cfg, &quiet))
+        .collect();
+    let drq = results.iter().find(|r| r.scheme == Scheme::Drq).unwrap();
+    let target = drq.high_mac_share.unwrap();
+    let matched = match_outlier(&network, &test, &cfg, target, n, &|_| {});
+    let scaled = [0.5, 2.0]
+        .iter()
+        .map(|&k| evaluate_scaled(&network, &f, &test, &cfg, k, &quiet))
+        .collect();
+    EvalReport {
+        per_region: vec![report_json(&results, cfg.region)],
+        results,
+        region: cfg.region,
+        out_rows: cfg.out_rows,
+        layers: network.layers.iter().map(|nl| nl.layer).collect(),
+        matched: Some(matched),
+        scaled,
+    }
+}
+
+fn report100() -> &'static EvalReport {
+    static R: OnceLock<EvalReport> = OnceLock::new();
+    R.get_or_init(|| eval_report(100))
+}
+
+/// The text of the first `<g class="{class}">` group.
+fn group<'a>(svg: &'a str, class: &str) -> &'a str {
+    let start = svg
+        .find(&format!(r#"<g class="{class}""#))
+        .unwrap_or_else(|| panic!("group {class}"));
+    let end = svg[start..].find("</g>").unwrap() + start;
+    &svg[start..end]
+}
+
+#[test]
+fn accuracy_speedup_svg_is_deterministic_with_a_point_per_scheme_with_cycles() {
+    let a = report100();
+    let svg = a.accuracy_speedup_svg().unwrap();
+    // A second, independent evaluation gives the same bytes.
+    let b = eval_report(100).accuracy_speedup_svg().unwrap();
+    assert!(svg.as_bytes() == b.as_bytes(), "two runs differ");
+    assert_balanced(&svg);
+    // int8, int4, drq and the two scaled thresholds; not float or outlier.
+    let points = group(&svg, "schemes");
+    assert_eq!(points.matches("<title>").count(), 5);
+    for label in ["int8", "int4", "drq", "T x 0.5", "T x 2"] {
+        assert!(points.contains(&format!(">{label}</text>")), "{label}");
+    }
+    assert!(!points.contains("outlier") && !points.contains("float"));
+    // Speedups are int8 cycles over the scheme's.
+    let cycles = |s: Scheme| {
+        a.results
+            .iter()
+            .find(|r| r.scheme == s)
+            .unwrap()
+            .cycles
+            .unwrap() as f64
+    };
+    let pts = a.speedup_points();
+    let drq = pts.iter().find(|p| p.kind == PointKind::Drq).unwrap();
+    assert_eq!(drq.speedup, cycles(Scheme::Int8) / cycles(Scheme::Drq));
+    assert_eq!(
+        pts.iter()
+            .find(|p| p.kind == PointKind::Int8)
+            .unwrap()
+            .speedup,
+        1.0
+    );
+    // The paper's diamond lies on the INT8 - 1 point line, and is labelled.
+    let paper = group(&svg, "paper");
+    let y = paper
+        .split(r#"y1=""#)
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    let diamond = paper.split(r#"<polygon points=""#).nth(1).unwrap();
+    assert_eq!(diamond.matches(&format!(",{y} ")).count(), 1, "{diamond}");
+    assert!(diamond.contains(&format!(",{y}\"")), "{diamond}");
+    assert!(paper.contains(&format!("DRQ paper, {PAPER_SPEEDUP}x at &lt; 1 % loss")));
+    assert!(svg.contains("y = this network's INT8 top-1"));
+    // Drawn from the data: one point less, another picture.
+    let mut fewer = a.clone();
+    fewer.scaled.pop();
+    assert_ne!(fewer.accuracy_speedup_svg().unwrap(), svg);
+}
+
+#[test]
+fn eval_report_has_drq_per_layer_and_the_matched_outlier() {
+    let r = report100();
+    let md = r.markdown();
+    eprint!("{md}");
+    let m = r.matched.as_ref().unwrap();
+    let f = m.result.outlier_fraction.unwrap();
+    // The main table: five schemes, the matched outlier, two scaled rows.
+    let main: Vec<&str> = md
+        .lines()
+        .skip_while(|l| !l.starts_with("| scheme |"))
+        .take_while(|l| l.starts_with('|'))
+        .collect();
+    assert_eq!(main.len(), 2 + 5 + 1 + 2, "{main:?}");
+    assert!(main[6].starts_with("| outlier (3 %) |"), "{}", main[6]);
+    assert!(main[7].starts_with("| outlier, matched ("), "{}", main[7]);
+    assert!(
+        main[8].starts_with("| drq, T x 0.5 (T = 0, "),
+        "{}",
+        main[8]
+    );
+    // DRQ per layer: one row per layer and the total.
+    let layers: Vec<&str> = md
+        .lines()
+        .skip_while(|l| !l.starts_with("| layer |"))
+        .take_while(|l| l.starts_with('|'))
+        .collect();
+    assert_eq!(layers.len(), 2 + r.layers.len() + 1, "{layers:?}");
+    assert!(layers.last().unwrap().starts_with("| all |"));
+    assert!(layers[0].contains("regions sensitive") && layers[0].contains("HIGH steps"));
+    // The matched section says which fraction and how.
+    assert!(md.contains("## OLAccel-style outlier at equal work"));
+    assert!(md.contains("Illinois method") && md.contains("equals DRQ's"));
+    let shown: f64 = main[7]
+        .split("matched (")
+        .nth(1)
+        .and_then(|t| t.split(" %)").next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((shown - 100.0 * f).abs() <= 0.005, "{} vs {f}", main[7]);
+    assert!(md.contains("accuracy_speedup.svg") && md.contains("y = this network's INT8 top-1"));
+    // report.json carries the same.
+    let json = r.json();
+    let drq = &json["drq"];
+    assert_eq!(drq["per_layer"].as_array().unwrap().len(), r.layers.len());
+    for l in drq["per_layer"].as_array().unwrap() {
+        for k in [
+            "regions_sensitive",
+            "inputs_high",
+            "high_steps",
+            "high_mac_share",
+        ] {
+            let v = l[k].as_f64().unwrap();
+            assert!((0.0..=1.0).contains(&v), "{k} {v}");
+        }
+    }
+    let jm = &json["outlier_matched"];
+    assert_eq!(jm["outlier_fraction"].as_f64(), Some(f));
+    assert_eq!(jm["target_share"].as_f64(), drq["high_mac_share"].as_f64());
+    assert_eq!(json["drq_threshold_scales"].as_array().unwrap().len(), 2);
+    assert_eq!(json["regions"].as_array().unwrap().len(), 1);
 }

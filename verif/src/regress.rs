@@ -102,23 +102,29 @@ pub fn quick_configs() -> Vec<NamedConfig> {
                 ..c4.six_tokens_3x5()
             },
         ),
+        // A row queue shorter than a tile (3 of 5 rows): the array waits
+        // for room in it.
         NamedConfig::new(
-            "5x2-r8",
+            "5x2-r8-out3",
             AccelConfig {
                 rows: 5,
                 cols: 2,
                 region: 8,
                 mask_words: 64,
+                out_rows: 3,
                 ..c4
             },
         ),
+        // A row queue longer than a tile (5 rows of 2): rows of several
+        // tiles wait in it at once.
         NamedConfig::new(
-            "2x3-r1",
+            "2x3-r1-out5",
             AccelConfig {
                 rows: 2,
                 cols: 3,
                 region: 1,
                 mask_words: 1024,
+                out_rows: 5,
                 ..c4
             },
         ),
@@ -1595,8 +1601,7 @@ mod tests {
                 .map(|i| {
                     let case = make_case(&nc, case_seed(1, &nc.name, i));
                     let l = &case.layer;
-                    let pin = case.data.mask.is_none() && cfg.pe == PeKind::Drq;
-                    let n_in = if pin {
+                    let n_in = if case.run_phases().input_mask_phases(cfg, l) {
                         regions(cfg, l.c_in, l.h, l.w)
                     } else {
                         0

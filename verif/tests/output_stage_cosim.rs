@@ -7,6 +7,7 @@
 //! partial tiles, idle rows and columns; and one element per cycle.
 
 use drq_arch::AccelConfig;
+use drq_golden::cycles::RowHold;
 use drq_golden::rng::{test_seed, Rng};
 use drq_hdl::output_stage::LATENCY;
 use drq_verif::output_stage_tb::{
@@ -51,6 +52,12 @@ fn narrow() -> AccelConfig {
     }
 }
 
+/// `cfg` whose output stage holds `out_rows` rows (a queue of
+/// out_rows - 1 in front of its row buffer).
+fn queue(cfg: AccelConfig, out_rows: u32) -> AccelConfig {
+    AccelConfig { out_rows, ..cfg }
+}
+
 /// Uniform in lo..=hi, also for the whole i64 range.
 fn uniform(rng: &mut Rng, lo: i64, hi: i64) -> i64 {
     if lo == i64::MIN && hi == i64::MAX {
@@ -62,8 +69,8 @@ fn uniform(rng: &mut Rng, lo: i64, hi: i64) -> i64 {
 
 fn bench(cfg: &AccelConfig, test: &str) -> OutputStageBench {
     let name = format!(
-        "{}x{}_acc{}_a{}",
-        cfg.rows, cfg.cols, cfg.acc_bits, cfg.a_hi
+        "{}x{}_acc{}_a{}_q{}",
+        cfg.rows, cfg.cols, cfg.acc_bits, cfg.a_hi, cfg.out_rows
     );
     OutputStageBench::new(cfg, &SimOptions::from_env(test, &name)).unwrap()
 }
@@ -400,8 +407,60 @@ fn random_tiles_every_configuration() {
         (wide(), "random_tiles_acc64_uint16", 30),
         (mid(), "random_tiles_acc40", 30),
         (narrow(), "random_tiles_acc16", 60),
+        (queue(non_square(), 4), "random_tiles_row_queue_4", 40),
+        (queue(narrow(), 9), "random_tiles_row_queue_9", 40),
     ] {
         random_tiles(&cfg, test, layers);
+    }
+}
+
+/// With a row queue, rows are taken as fast as the queue has room: two
+/// full tiles offered back to back wait exactly as long as the documented
+/// recurrence (`drq_golden::cycles::RowHold`, docs/spec.md §7.4) says, and
+/// the elements still leave one per cycle.
+#[test]
+fn row_queue_takes_rows_as_the_formula_says() {
+    for cfg in [
+        queue(default_cfg(), 17),
+        queue(default_cfg(), 3),
+        queue(non_square(), 6),
+        default_cfg(),
+    ] {
+        let mut b = bench(&cfg, "row_queue_takes_rows_as_the_formula_says");
+        let mut rng = Rng::new(11);
+        let layer = LayerRegs {
+            mult: 3,
+            shift: 2,
+            c_out: cfg.cols,
+        };
+        let mut k = 0i64;
+        let tiles = vec![
+            full_tile(&cfg, &mut || {
+                k += 3;
+                k
+            }),
+            full_tile(&cfg, &mut || {
+                k += 5;
+                k
+            }),
+        ];
+        let out = b.run(&layer, &tiles, Drive::default(), &mut rng);
+        check(&cfg, &layer, &tiles, &out, "row queue");
+        // The bench offers the next row in the cycle after a handshake.
+        let mut hold = RowHold::new(&cfg);
+        let (mut t, mut waits) = (0u64, 0u64);
+        for _ in 0..2 * cfg.rows {
+            let h = hold.take(t, u64::from(cfg.cols));
+            waits += h - t;
+            t = h + 1;
+        }
+        assert_eq!(out.row_waits, waits, "{cfg}, out_rows {}", cfg.out_rows);
+        assert_eq!(
+            out.last_element - out.first_row,
+            hold.last_release() - 1 + LATENCY,
+            "{cfg}, out_rows {}",
+            cfg.out_rows
+        );
     }
 }
 

@@ -71,10 +71,10 @@ fn random_layers_3x5_region_4_six_tokens_acc48_with_bus_backpressure() {
 }
 
 #[test]
-fn random_layers_5x2_region_8() {
+fn random_layers_5x2_region_8_row_queue_3() {
     random_layers(
-        &named("5x2-r8"),
-        "random_layers_5x2_region_8",
+        &named("5x2-r8-out3"),
+        "random_layers_5x2_region_8_row_queue_3",
         8,
         Timing::FAST,
     );
@@ -106,10 +106,10 @@ fn random_layers_on_the_icebreaker_board_configuration() {
 }
 
 #[test]
-fn random_layers_2x3_region_1_with_heavy_bus_backpressure() {
+fn random_layers_2x3_region_1_row_queue_5_with_heavy_bus_backpressure() {
     random_layers(
-        &named("2x3-r1"),
-        "random_layers_2x3_region_1_with_heavy_bus_backpressure",
+        &named("2x3-r1-out5"),
+        "random_layers_2x3_region_1_row_queue_5_with_heavy_bus_backpressure",
         4,
         Timing::BACKPRESSURE,
     );
