@@ -118,10 +118,15 @@ pub struct DemoRun {
     pub svg: PathBuf,
     pub hw: HwRun,
     pub tokens: Vec<TokenEvent>,
+    /// Cycles in which the output stage handed an element to the
+    /// write-back (`out_take` of the top).
+    pub writes: Vec<u64>,
 }
 
-/// Every token handshake of the controller in a dump of `drq_top`.
-pub fn token_events(vcd_text: &str) -> Result<Vec<TokenEvent>, VcdError> {
+/// Every token handshake of the controller in a dump of `drq_top`, and
+/// every cycle in which the output stage handed an element on (in dump
+/// cycles, like the tokens).
+pub fn timeline_events(vcd_text: &str) -> Result<(Vec<TokenEvent>, Vec<u64>), VcdError> {
     let sig = |n: &str| format!("{CTRL_SCOPE}.{n}");
     let names = [
         "drq_top.drq_top.clk".to_string(),
@@ -130,12 +135,14 @@ pub fn token_events(vcd_text: &str) -> Result<Vec<TokenEvent>, VcdError> {
         sig("drq_tile"),
         sig("drq_k_step"),
         sig("drq_mode_high"),
+        "drq_top.drq_top.core.out_take".to_string(),
     ];
     let watch: Vec<&str> = names.iter().map(String::as_str).collect();
     let v = Vcd::parse(vcd_text, &watch)?;
     let get = |n: &str| v.changes.get(n).map(Vec::as_slice).unwrap_or(&[]);
     let clk = get(&names[0]);
     let mut out = Vec::new();
+    let mut writes = Vec::new();
     let mut cycle = 0;
     for w in clk.windows(2) {
         let (t, rising) = (w[1].0, w[0].1 == 0 && w[1].1 == 1);
@@ -153,8 +160,11 @@ pub fn token_events(vcd_text: &str) -> Result<Vec<TokenEvent>, VcdError> {
                 high: at(&names[5]) == 1,
             });
         }
+        if at(&names[6]) == 1 {
+            writes.push(cycle);
+        }
     }
-    Ok(out)
+    Ok((out, writes))
 }
 
 /// A GTKWave save file for `vcd_name`: the docs/spec.md §6 signals in one
@@ -193,6 +203,7 @@ pub fn gtkw_save_file(vcd_name: &str) -> String {
 
 const HIGH_COLOUR: &str = "#d9480f";
 const LOW_COLOUR: &str = "#4dabf7";
+const WRITE_COLOUR: &str = "#495057";
 
 fn mask_panel(s: &mut String, m: &Mask, title: &str, x0: f64, y0: f64, cell: f64) -> f64 {
     let _ = writeln!(
@@ -231,14 +242,21 @@ fn mask_panel(s: &mut String, m: &Mask, title: &str, x0: f64, y0: f64, cell: f64
 
 /// The picture: region maps (input mask used, output mask predicted) and
 /// the timeline of tokens per tile.
-pub fn render_svg(cfg: &AccelConfig, layer: &Layer, hw: &HwRun, tokens: &[TokenEvent]) -> String {
+pub fn render_svg(
+    cfg: &AccelConfig,
+    layer: &Layer,
+    hw: &HwRun,
+    tokens: &[TokenEvent],
+    writes: &[u64],
+) -> String {
     let width = 1100.0;
     let cell = (160.0 / hw.mask_in.rh.max(hw.mask_in.rw) as f64).clamp(6.0, 28.0);
     let tiles = tokens.iter().map(|t| t.tile).max().map_or(0, |t| t + 1);
     let lane = 14.0;
     let maps_h = hw.mask_in.rh as f64 * cell + 60.0;
     let timeline_y = 60.0 + maps_h + 50.0;
-    let height = timeline_y + tiles as f64 * lane + 60.0;
+    let writes_y = timeline_y + tiles as f64 * lane + 8.0;
+    let height = writes_y + lane + 60.0;
     let mut s = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height:.0}\" font-family=\"sans-serif\">\n\
          <rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n\
@@ -259,13 +277,17 @@ pub fn render_svg(cfg: &AccelConfig, layer: &Layer, hw: &HwRun, tokens: &[TokenE
         mask_panel(&mut s, m, "output mask (next layer)", x + 30.0, 80.0, cell);
     }
     let first = tokens.first().map_or(0, |t| t.cycle);
-    let last = tokens.last().map_or(1, |t| t.cycle + 1);
+    let last = tokens
+        .last()
+        .map_or(1, |t| t.cycle + 1)
+        .max(writes.last().map_or(0, |&w| w + 1));
     let span = (last - first).max(1) as f64;
     let (left, plot_w) = (70.0, width - 90.0);
     let _ = writeln!(
         s,
-        "<text x=\"20\" y=\"{:.0}\" font-size=\"13\">tokens taken by the array, one row per tile, cycles {first} to {last} of the dump (gaps: flush, drain, output stage)</text>",
-        timeline_y - 10.0
+        "<text x=\"20\" y=\"{:.0}\" font-size=\"13\">tokens taken by the array, one row per tile, and the elements the output stage writes (bottom row), cycles {first} to {last} of the dump; out_rows {}</text>",
+        timeline_y - 10.0,
+        cfg.out_rows
     );
     for t in 0..tiles {
         let _ = writeln!(
@@ -286,6 +308,19 @@ pub fn render_svg(cfg: &AccelConfig, layer: &Layer, hw: &HwRun, tokens: &[TokenE
             if e.high { HIGH_COLOUR } else { LOW_COLOUR }
         );
     }
+    let _ = writeln!(
+        s,
+        "<text x=\"20\" y=\"{:.1}\" font-size=\"10\">writes</text>",
+        writes_y + 10.0
+    );
+    for &c in writes.iter().filter(|&&c| c >= first) {
+        let _ = writeln!(
+            s,
+            "<rect class=\"write\" x=\"{:.2}\" y=\"{writes_y:.1}\" width=\"{w:.2}\" height=\"{:.1}\" fill=\"{WRITE_COLOUR}\"/>",
+            left + (c - first) as f64 / span * plot_w,
+            lane - 3.0,
+        );
+    }
     s.push_str("</svg>\n");
     s
 }
@@ -298,7 +333,7 @@ pub fn run_demo(cfg: &AccelConfig, out: &Path) -> Result<DemoRun, WavesError> {
     crate::driver::check_fits(cfg, &layer)?;
     let stage = drq_golden::publish::Staging::new(out)?;
     let partial = stage.path().join("waves.vcd");
-    let (hw, tokens) = {
+    let (hw, (tokens, writes)) = {
         let mut acc = Accelerator::new(
             cfg,
             &SimOptions {
@@ -319,15 +354,15 @@ pub fn run_demo(cfg: &AccelConfig, out: &Path) -> Result<DemoRun, WavesError> {
             )));
         }
         let text = std::fs::read_to_string(&partial).map_err(io(&partial))?;
-        let tokens = token_events(&text)?;
-        (hw, tokens)
+        let events = timeline_events(&text)?;
+        (hw, events)
     };
     let (gtkw, svg) = (
         stage.path().join("waves.gtkw"),
         stage.path().join("regions.svg"),
     );
     std::fs::write(&gtkw, gtkw_save_file("waves.vcd")).map_err(io(&gtkw))?;
-    std::fs::write(&svg, render_svg(cfg, &layer, &hw, &tokens)).map_err(io(&svg))?;
+    std::fs::write(&svg, render_svg(cfg, &layer, &hw, &tokens, &writes)).map_err(io(&svg))?;
     stage.publish(&waves_owns)?;
     let (vcd, gtkw, svg) = (
         out.join("waves.vcd"),
@@ -340,5 +375,6 @@ pub fn run_demo(cfg: &AccelConfig, out: &Path) -> Result<DemoRun, WavesError> {
         svg,
         hw,
         tokens,
+        writes,
     })
 }
