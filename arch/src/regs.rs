@@ -198,6 +198,7 @@ register_table! {
         INFO_LAYOUT_ACC_BITS @ 0 : 8 "ACC_BITS",
         INFO_LAYOUT_ACT_PITCH_LOG2 @ 8 : 8 "log2 of the activation row pitch",
         INFO_LAYOUT_MASK_PITCH_LOG2 @ 16 : 8 "log2 of the mask row pitch",
+        INFO_LAYOUT_OUT_ROWS @ 24 : 8 "out_rows: array rows the output stage holds (the cycle formula's Q)",
     };
     ACT_WORDS: Ro, Bits(32), "entries of each activation buffer and of ACC";
     WEIGHT_WORDS: Ro, Bits(32), "entries of the weight buffer";
@@ -269,7 +270,8 @@ pub fn info_values(cfg: &AccelConfig) -> Vec<u32> {
         cfg.a_hi | cfg.a_lo << 8 | cfg.w_hi << 16 | cfg.w_lo << 24,
         cfg.acc_bits
             | cfg.act_row_pitch().trailing_zeros() << 8
-            | cfg.mask_row_pitch().trailing_zeros() << 16,
+            | cfg.mask_row_pitch().trailing_zeros() << 16
+            | cfg.out_rows << 24,
         cfg.act_words,
         cfg.weight_words,
         cfg.mask_words,
