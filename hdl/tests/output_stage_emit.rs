@@ -29,6 +29,13 @@ fn configs() -> Vec<AccelConfig> {
             acc_bits: 16,
             ..d
         },
+        // A row queue of 5 rows (a distributed RAM per lane).
+        AccelConfig {
+            rows: 6,
+            cols: 3,
+            out_rows: 6,
+            ..d
+        },
     ]
 }
 
@@ -65,7 +72,7 @@ fn verilator_lint_is_clean() {
 #[test]
 fn verilator_cc_has_no_warnings() {
     each(
-        [configs()[0], configs()[2]],
+        [configs()[0], configs()[2], configs()[4]],
         output_stage_design,
         verilate_clean,
     );
@@ -74,7 +81,7 @@ fn verilator_cc_has_no_warnings() {
 #[test]
 fn yosys_synthesizes_without_latches() {
     each(
-        [configs()[1], configs()[3]],
+        [configs()[1], configs()[3], configs()[4]],
         output_stage_design,
         synthesize,
     );
