@@ -16,7 +16,7 @@
 //! V_in = C_in H W values scanned; N_in, N_out the predictor's region
 //! counts C * ceil(H/R) * ceil(W/R) of input and output; T_t a tile's
 //! tokens; F = ROWS + COLS - 1 the array's flush; D_t the drain of the
-//! tile through the output stage (`drain_cycles`); n_last the valid
+//! tile through the output stage (`drain`, `RowHold`); n_last the valid
 //! columns of the last tile.
 
 use crate::layer::Layer;
@@ -149,14 +149,6 @@ pub fn drain(
         t = last + 1;
     }
     last
-}
-
-/// Cycles from the first read-out row of a tile to its last row's
-/// handshake, inclusive, when the output stage holds nothing of an earlier
-/// tile (with `out_rows` = 1 always the case: the last row's elements are
-/// gone before the next tile's first row is offered).
-pub fn drain_cycles(cfg: &AccelConfig, layer: &Layer, tile: &PixelTile, n: u64) -> u64 {
-    drain(cfg, layer, tile, n, 0, &mut RowHold::new(cfg)) + 1
 }
 
 /// `cycles_total` of one run of `layer` (the layer must fit the buffers).

@@ -99,6 +99,16 @@ fn check_shape(tensor: &'static str, expected: &[usize], found: &[usize]) -> Res
 }
 
 impl LayerData {
+    /// The MODE bits a run of `layer` on this data sets: the input mask is
+    /// predicted on chip when none is given (DRQ only), the output mask
+    /// when the layer has T_next.
+    pub fn run_phases(&self, cfg: &AccelConfig, layer: &Layer) -> RunPhases {
+        RunPhases {
+            predict_in: self.mask.is_none() && cfg.pe == PeKind::Drq,
+            predict_out: layer.next_threshold.is_some(),
+        }
+    }
+
     /// Shapes and value ranges against the layer and configuration.
     pub fn validate(&self, cfg: &AccelConfig, layer: &Layer) -> Result<(), DataError> {
         let (c_in, c_out, h, w, k) = (
@@ -157,10 +167,7 @@ pub fn run_layer(
     let acc = accumulate(&lowering, &quant, data, &sens);
     let y = requantize_map(cfg, layer, &acc);
     let mask_out = layer.next_threshold.map(|t| predict_mask(&y, region, t));
-    let phases = RunPhases {
-        predict_in: data.mask.is_none() && cfg.pe == PeKind::Drq,
-        predict_out: layer.next_threshold.is_some(),
-    };
+    let phases = data.run_phases(cfg, layer);
     let high_steps = lowering.high_steps(&sens);
     let mut counters = lowering.counters(&high_steps);
     counters.cycles_total = cycles_total(cfg, &lowering, &high_steps, phases);

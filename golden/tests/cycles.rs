@@ -15,7 +15,11 @@ fn cfg() -> AccelConfig {
 }
 
 fn cycles(raw: RawLayer) -> u64 {
-    let cfg = cfg();
+    cycles_on(cfg(), raw)
+}
+
+/// `cycles_total` of `raw` on `cfg`, with the data of seed 1.
+fn cycles_on(cfg: AccelConfig, raw: RawLayer) -> u64 {
     let layer = Layer::from_raw(&raw).unwrap();
     let data = random_layer_data(&mut Rng::new(1), &cfg, &layer, 100, None);
     run_layer(&cfg, &layer, &data)
@@ -129,15 +133,7 @@ fn a_queue_as_deep_as_the_tile_takes_its_rows_back_to_back_by_hand() {
         threshold: 0,
         ..RawLayer::conv(1, 4, (2, 2), 1, 1, 0, (1, 1))
     };
-    let layer = Layer::from_raw(&raw).unwrap();
-    let data = random_layer_data(&mut Rng::new(1), &cfg(), &layer, 100, None);
-    let at = |out_rows| {
-        let cfg = AccelConfig { out_rows, ..cfg() };
-        run_layer(&cfg, &layer, &data)
-            .unwrap()
-            .counters
-            .cycles_total
-    };
+    let at = |out_rows| cycles_on(AccelConfig { out_rows, ..cfg() }, raw.clone());
     // Per tile 4 + 7 + D, D = 4 (rows 3, 2, 1 idle, row 0 at h = 3): 15;
     // the tiles' rows are 15 cycles apart, more than n = 4, so no tile
     // waits: 1 + 4 + 4 + 4 * 15 + 4 + 1 + 4 = 78 whatever out_rows.
@@ -152,15 +148,7 @@ fn a_queue_as_deep_as_the_tile_takes_its_rows_back_to_back_by_hand() {
         threshold: 0,
         ..RawLayer::conv(1, 4, (4, 4), 1, 1, 0, (2, 2))
     };
-    let layer = Layer::from_raw(&raw).unwrap();
-    let data = random_layer_data(&mut Rng::new(1), &cfg(), &layer, 100, None);
-    let at = |out_rows| {
-        let cfg = AccelConfig { out_rows, ..cfg() };
-        run_layer(&cfg, &layer, &data)
-            .unwrap()
-            .counters
-            .cycles_total
-    };
+    let at = |out_rows| cycles_on(AccelConfig { out_rows, ..cfg() }, raw.clone());
     // Q = 1: 9 + 4 * 24 + 4 + 1 + 4 = 114.
     assert_eq!(at(1), 114);
     // Q = 4: tile 0's first token at 9, rows offered at 20..23, taken at

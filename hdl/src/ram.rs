@@ -21,7 +21,7 @@
 //! wire named `unused_*` (Verilator's default `--unused-regexp`), so the lint
 //! needs no waiver. The contents and `rd_data` are not reset.
 
-use crate::leaf::Word;
+use crate::leaf::{low_mask, Word};
 use rust_hdl::prelude::*;
 
 #[derive(LogicBlock)]
@@ -64,17 +64,6 @@ impl WordRam {
     pub fn width(&self) -> u32 {
         self._width
     }
-    /// Address bits that index the memory array.
-    fn index_bits(&self) -> u32 {
-        crate::shell::clog2(self._depth as u32)
-    }
-    fn data_mask(&self) -> u64 {
-        if self._width == 64 {
-            u64::MAX
-        } else {
-            (1u64 << self._width) - 1
-        }
-    }
 }
 
 impl Logic for WordRam {
@@ -93,7 +82,7 @@ impl Logic for WordRam {
             if self.wr_en.val() {
                 let a = self.wr_addr.val().to_u64();
                 if a < self._depth as u64 {
-                    self._mem[a as usize] = self.wr_data.val().to_u64() & self.data_mask();
+                    self._mem[a as usize] = self.wr_data.val().to_u64() & low_mask(self._width);
                 }
             }
         }
@@ -102,41 +91,25 @@ impl Logic for WordRam {
         self.rd_data.connect();
     }
     fn hdl(&self) -> Verilog {
-        let (depth, width, aw) = (self._depth, self._width, self.index_bits());
-        let mut v = format!(
+        let (depth, width) = (self._depth, self._width);
+        let m = MemoryText::new(depth, width);
+        Verilog::Custom(format!(
             "// Simple dual-port RAM, {depth} x {width} bits: block RAM inference\n\
              // (registered read, read-first, no reset of the contents), asked\n\
              // for even where a tool would build a small one from flip-flops.\n\
-             (* ram_style = \"block\" *)\n\
-             reg [{w1}:0] mem [0:{d1}];\n",
-            w1 = width - 1,
-            d1 = depth - 1
-        );
-        let read = if width == 64 {
-            format!("mem[rd_addr[{}:0]]", aw - 1)
-        } else {
-            format!("{{{}'d0, mem[rd_addr[{}:0]]}}", 64 - width, aw - 1)
-        };
-        if width < 64 {
-            v.push_str(&format!(
-                "// Data bits above the RAM's width are not stored.\n\
-                 wire unused_wr_data = &{{1'b0, wr_data[63:{width}], 1'b0}};\n"
-            ));
-        }
-        v.push_str(&format!(
-            "always @(posedge clock) begin\n\
-             \x20   if (wr_en && {wr_in}) mem[wr_addr[{a1}:0]] <= wr_data[{w1}:0];\n\
+             {decl}\
+             always @(posedge clock) begin\n\
+             \x20   {write}\n\
              \x20   if (rd_en) begin\n\
              \x20       if ({rd_in}) rd_data <= {read};\n\
              \x20       else rd_data <= 64'd0;\n\
              \x20   end\n\
              end",
-            wr_in = in_range("wr_addr", depth, aw),
-            rd_in = in_range("rd_addr", depth, aw),
-            a1 = aw - 1,
-            w1 = width - 1,
-        ));
-        Verilog::Custom(v)
+            decl = m.declaration("block"),
+            write = m.write,
+            rd_in = m.read_in_range,
+            read = m.read,
+        ))
     }
     fn timing(&self) -> Vec<TimingInfo> {
         vec![
@@ -153,6 +126,59 @@ impl Logic for WordRam {
                 outputs: vec![],
             },
         ]
+    }
+}
+
+/// The Verilog the RAMs share, for `depth` words of `width` bits behind
+/// 64-bit ports: the memory array, the write statement, and the word at
+/// `rd_addr` zero-extended to 64 bits with its range check.
+struct MemoryText {
+    depth: usize,
+    width: u32,
+    write: String,
+    read_in_range: String,
+    read: String,
+}
+
+impl MemoryText {
+    fn new(depth: usize, width: u32) -> MemoryText {
+        let aw = crate::shell::clog2(depth as u32);
+        let word = format!("mem[rd_addr[{}:0]]", aw - 1);
+        MemoryText {
+            depth,
+            width,
+            write: format!(
+                "if (wr_en && {}) mem[wr_addr[{}:0]] <= wr_data[{}:0];",
+                in_range("wr_addr", depth, aw),
+                aw - 1,
+                width - 1
+            ),
+            read_in_range: in_range("rd_addr", depth, aw),
+            read: if width == 64 {
+                word
+            } else {
+                format!("{{{}'d0, {word}}}", 64 - width)
+            },
+        }
+    }
+
+    /// The memory array with its `ram_style`, and the fold of the data
+    /// bits above the width (which the RAM cannot store).
+    fn declaration(&self, style: &str) -> String {
+        let mut v = format!(
+            "(* ram_style = \"{style}\" *)\n\
+             reg [{}:0] mem [0:{}];\n",
+            self.width - 1,
+            self.depth - 1
+        );
+        if self.width < 64 {
+            v += &format!(
+                "// Data bits above the RAM's width are not stored.\n\
+                 wire unused_wr_data = &{{1'b0, wr_data[63:{}], 1'b0}};\n",
+                self.width
+            );
+        }
+        v
     }
 }
 
@@ -374,64 +400,40 @@ impl LutRam {
             _width: width,
         }
     }
-    fn word_at(&self, a: u64) -> u64 {
-        self._mem.get(a as usize).copied().unwrap_or(0)
-    }
 }
 
 impl Logic for LutRam {
     fn update(&mut self) {
         if self.clock.pos_edge() && self.wr_en.val() {
             let a = self.wr_addr.val().to_u64() as usize;
-            let mask = if self._width == 64 {
-                u64::MAX
-            } else {
-                (1u64 << self._width) - 1
-            };
             if let Some(w) = self._mem.get_mut(a) {
-                *w = self.wr_data.val().to_u64() & mask;
+                *w = self.wr_data.val().to_u64() & low_mask(self._width);
             }
         }
-        self.rd_data.next = self.word_at(self.rd_addr.val().to_u64()).to_bits();
+        let a = self.rd_addr.val().to_u64() as usize;
+        self.rd_data.next = self._mem.get(a).copied().unwrap_or(0).to_bits();
     }
     fn connect(&mut self) {
         self.rd_data.connect();
     }
     fn hdl(&self) -> Verilog {
         let (depth, width) = (self._mem.len(), self._width);
-        let aw = crate::shell::clog2(depth as u32);
-        let mut v = format!(
+        let m = MemoryText::new(depth, width);
+        Verilog::Custom(format!(
             "// RAM, {depth} x {width} bits, synchronous write, asynchronous read:\n\
              // distributed (LUT) RAM.\n\
-             (* ram_style = \"distributed\" *)\n\
-             reg [{w1}:0] mem [0:{d1}];\n",
-            w1 = width - 1,
-            d1 = depth - 1
-        );
-        if width < 64 {
-            v.push_str(&format!(
-                "// Data bits above the RAM's width are not stored.\n\
-                 wire unused_wr_data = &{{1'b0, wr_data[63:{width}], 1'b0}};\n"
-            ));
-        }
-        let read = if width == 64 {
-            format!("mem[rd_addr[{}:0]]", aw - 1)
-        } else {
-            format!("{{{}'d0, mem[rd_addr[{}:0]]}}", 64 - width, aw - 1)
-        };
-        v.push_str(&format!(
-            "always @(posedge clock) begin\n\
-             \x20   if (wr_en && {wr_in}) mem[wr_addr[{a1}:0]] <= wr_data[{w1}:0];\n\
+             {decl}\
+             always @(posedge clock) begin\n\
+             \x20   {write}\n\
              end\n\
              always @(*) begin\n\
              \x20   if ({rd_in}) rd_data = {read};\n\
              \x20   else rd_data = 64'd0;\n\
              end",
-            wr_in = in_range("wr_addr", depth, aw),
-            rd_in = in_range("rd_addr", depth, aw),
-            a1 = aw - 1,
-            w1 = width - 1,
-        ));
-        Verilog::Custom(v)
+            decl = m.declaration("distributed"),
+            write = m.write,
+            rd_in = m.read_in_range,
+            read = m.read,
+        ))
     }
 }

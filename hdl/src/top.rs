@@ -203,8 +203,9 @@ pub struct DrqTop {
     in_pin: Signal<Local, Bit>,
     /// THRESHOLD is 0: a predicted input mask would be all ones.
     threshold_zero: Signal<Local, Bit>,
-    /// THRESHOLD is above a_max: a predicted input mask would be all zeros.
-    threshold_above: Signal<Local, Bit>,
+    /// THRESHOLD is 0 or above a_max: it decides the input mask (all ones,
+    /// or all zeros) without the map.
+    threshold_decides: Signal<Local, Bit>,
     token_taken: Signal<Local, Bit>,
     tile_end: Signal<Local, Bit>,
     region: Signal<Local, Word>,
@@ -348,7 +349,7 @@ impl DrqTop {
             start: Default::default(),
             in_pin: Default::default(),
             threshold_zero: Default::default(),
-            threshold_above: Default::default(),
+            threshold_decides: Default::default(),
             token_taken: Default::default(),
             tile_end: Default::default(),
             region: Default::default(),
@@ -526,8 +527,8 @@ impl Logic for DrqTop {
             | (self.state.q.val() == self.st_pin_wait.val());
         self.threshold_zero.next =
             (self.regs.threshold.val() & self.low16.val()) == self.zero.val();
-        self.threshold_above.next =
-            (self.regs.threshold.val() & self.low16.val()) > self.a_max.val();
+        self.threshold_decides.next = self.threshold_zero.val()
+            | ((self.regs.threshold.val() & self.low16.val()) > self.a_max.val());
         self.token_taken.next = self.ctrl.in_valid.val() & self.array.in_ready.val();
         self.tile_end.next = self.token_taken.val() & self.ctrl.in_last.val();
 
@@ -556,11 +557,10 @@ impl Logic for DrqTop {
             self.p_used.d.next = (self.regs.mode.val() & self.b1.val()).any()
                 | ((self.regs.mode.val() & self.b0.val()).any()
                     & self.drq.val()
-                    & !self.threshold_zero.val()
-                    & !self.threshold_above.val());
+                    & !self.threshold_decides.val());
             self.mask_forced.d.next = (self.regs.mode.val() & self.b0.val()).any()
                 & self.drq.val()
-                & (self.threshold_zero.val() | self.threshold_above.val());
+                & self.threshold_decides.val();
             self.mask_forced_bit.d.next = self.threshold_zero.val();
             self.state.d.next = self.st_conv_start.val();
             if (self.regs.mode.val() & self.b1.val()).any() {
@@ -579,8 +579,7 @@ impl Logic for DrqTop {
             self.scan[k].w.next = self.regs.w.val() & self.low16.val();
             if self.start.val()
                 & (self.regs.mode.val() & self.b0.val()).any()
-                & !self.threshold_zero.val()
-                & !self.threshold_above.val()
+                & !self.threshold_decides.val()
             {
                 self.state.d.next = self.st_pin_start.val();
             }

@@ -560,7 +560,7 @@ impl Accelerator {
             self.write_mask(Self::mask_buffer(half1), m);
         }
         self.write_layer(layer, &data.weights, &data.bias);
-        data.mask.is_none() && self.cfg.pe == PeKind::Drq
+        data.run_phases(&self.cfg, layer).predict_in
     }
 
     /// Weights, bias and the layer registers.

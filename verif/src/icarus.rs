@@ -100,7 +100,7 @@ fn layer_script(cfg: &AccelConfig, layer: &Layer, data: &LayerData) -> Script {
             }
         }
     }
-    let predict_in = data.mask.is_none() && cfg.pe == PeKind::Drq;
+    let predict_in = data.run_phases(cfg, layer).predict_in;
     if let (Some(m), PeKind::Drq) = (&data.mask, cfg.pe) {
         let [c, rh, rw] = m.shape();
         for ci in 0..c {
@@ -429,7 +429,7 @@ pub fn run_layer(
         let data = it.take(c * rh * rw).map(|v| v & 1 == 1).collect();
         Mask { c, rh, rw, data }
     };
-    let predict_in = data.mask.is_none() && cfg.pe == PeKind::Drq;
+    let predict_in = data.run_phases(cfg, layer).predict_in;
     let mask_in = match input_mask_not_in_buffer(cfg, layer, predict_in) {
         Some(bit) => {
             let (rh, rw) = layer.mask_in_dims(cfg.region);

@@ -271,10 +271,7 @@ impl Case {
     /// Which phases of `drq_top` a run of the case has (as the golden
     /// model counts them).
     pub fn run_phases(&self) -> drq_golden::cycles::RunPhases {
-        drq_golden::cycles::RunPhases {
-            predict_in: self.data.mask.is_none() && self.config.cfg.pe == PeKind::Drq,
-            predict_out: self.layer.next_threshold.is_some(),
-        }
+        self.data.run_phases(&self.config.cfg, &self.layer)
     }
 
     /// The resets before the real run, given its cycles_total: none, one at

@@ -102,6 +102,11 @@ fn full_tile(cfg: &AccelConfig, accs: &mut dyn FnMut() -> i64) -> Tile {
     }
 }
 
+/// Two full tiles back to back, tile t's accumulators from `accs(t)`.
+fn two_full_tiles(cfg: &AccelConfig, mut accs: impl FnMut(usize) -> i64) -> Vec<Tile> {
+    (0..2).map(|t| full_tile(cfg, &mut || accs(t))).collect()
+}
+
 /// Accumulators that hit the requantiser's edges for (M, SH): both ends of
 /// the range, 0 and +-1, and for each target y in -2..=2 and around the
 /// clamp the smallest acc with floor((acc M + r') / 2^SH) >= y and its
@@ -434,16 +439,10 @@ fn row_queue_takes_rows_as_the_formula_says() {
             c_out: cfg.cols,
         };
         let mut k = 0i64;
-        let tiles = vec![
-            full_tile(&cfg, &mut || {
-                k += 3;
-                k
-            }),
-            full_tile(&cfg, &mut || {
-                k += 5;
-                k
-            }),
-        ];
+        let tiles = two_full_tiles(&cfg, |tile| {
+            k += [3, 5][tile];
+            k
+        });
         let out = b.run(&layer, &tiles, Drive::default(), &mut rng);
         check(&cfg, &layer, &tiles, &out, "row queue");
         // The bench offers the next row in the cycle after a handshake.
@@ -478,16 +477,10 @@ fn one_element_per_cycle() {
             c_out: cfg.cols,
         };
         let mut k = 0i64;
-        let tiles = vec![
-            full_tile(&cfg, &mut || {
-                k += 1;
-                k
-            }),
-            full_tile(&cfg, &mut || {
-                k += 1;
-                -k
-            }),
-        ];
+        let tiles = two_full_tiles(&cfg, |tile| {
+            k += 1;
+            [k, -k][tile]
+        });
         let out = b.run(&layer, &tiles, Drive::default(), &mut rng);
         check(&cfg, &layer, &tiles, &out, "full rate");
         let n = out.elements.len() as u64;
