@@ -24,6 +24,7 @@
 //! weight_words = 4096  # weight buffer
 //! bias_words = 256     # bias buffer (output channels)
 //! out_rows = 1         # rows the output stage holds (1: no row queue)
+//! out_lanes = 1        # output pixels requantised and written per cycle
 //! ```
 //!
 //! A missing key takes the spec default; an unknown key is an error.
@@ -93,6 +94,9 @@ pub struct RawAccelConfig {
     /// Array rows the output stage holds: its row buffer and a queue of
     /// out_rows - 1 rows in front of it.
     pub out_rows: Option<i64>,
+    /// Output pixels of one row and channel the output stage requantises
+    /// and writes per cycle (lanes of an activation-buffer word).
+    pub out_lanes: Option<i64>,
 }
 
 impl RawAccelConfig {
@@ -114,6 +118,7 @@ impl RawAccelConfig {
             weight_words: over.weight_words.or(self.weight_words),
             bias_words: over.bias_words.or(self.bias_words),
             out_rows: over.out_rows.or(self.out_rows),
+            out_lanes: over.out_lanes.or(self.out_lanes),
         }
     }
 }
@@ -186,6 +191,14 @@ pub struct AccelConfig {
     /// are requantised and start the next tile (docs/spec.md §7.4). 1 is
     /// the machine without a queue.
     pub out_rows: u32,
+    /// Output lanes L (1, 2, 4, 8 or 16; at most REGION and the activation
+    /// row pitch, L * A_HI <= 64, a divisor of act_words; not a spec
+    /// parameter): the output stage gathers up to L pixels of one output
+    /// row and channel that share an activation-buffer word and
+    /// requantises and writes them in one cycle; the activation and
+    /// accumulator buffers store L values per word (docs/spec.md §6.4,
+    /// §7.4, §8.1). 1 is the machine that writes one value per cycle.
+    pub out_lanes: u32,
 }
 
 impl Default for AccelConfig {
@@ -206,6 +219,7 @@ impl Default for AccelConfig {
             weight_words: 4096,
             bias_words: 256,
             out_rows: 1,
+            out_lanes: 1,
         }
     }
 }
@@ -348,7 +362,7 @@ impl AccelConfig {
                 })
             }
         };
-        Ok(AccelConfig {
+        AccelConfig {
             rows,
             cols,
             a_hi,
@@ -389,7 +403,35 @@ impl AccelConfig {
                 1 << 16,
             )?,
             out_rows: in_range("out_rows", raw.out_rows.unwrap_or(d.out_rows.into()), 1, 64)?,
-        })
+            out_lanes: 1,
+        }
+        .with_out_lanes(raw.out_lanes.unwrap_or(d.out_lanes.into()))
+    }
+
+    /// `self` with `out_lanes` set to `lanes` once it passes its rules,
+    /// which depend on keys validated before it.
+    fn with_out_lanes(mut self, lanes: i64) -> Result<AccelConfig, ParamError> {
+        let pitch = i64::from(self.act_row_pitch());
+        let most = i64::from(self.region)
+            .min(pitch)
+            .min(64 / i64::from(self.a_hi));
+        let fits = [1, 2, 4, 8, 16].contains(&lanes)
+            && lanes <= most
+            && i64::from(self.act_words) % lanes == 0;
+        if !fits {
+            return Err(reject(
+                "out_lanes",
+                lanes,
+                format!(
+                    "a power of two at most {most} (region = {}, activation row pitch {pitch}, 64 / a_hi = {}) dividing act_words = {}",
+                    self.region,
+                    64 / self.a_hi,
+                    self.act_words
+                ),
+            ));
+        }
+        self.out_lanes = lanes as u32;
+        Ok(self)
     }
 
     /// Parse and validate TOML text. `origin` names the source in errors.
@@ -644,6 +686,7 @@ mod tests {
                 weight_words: 4096,
                 bias_words: 256,
                 out_rows: 1,
+                out_lanes: 1,
             }
         );
         assert_eq!(c.tokens_per_high_step(), 4);
@@ -677,6 +720,36 @@ mod tests {
             (raw(|r| r.acc_bits = Some(65)), "acc_bits", "16..=64"),
             (raw(|r| r.region = Some(3)), "region", "1, 2, 4, 8, 16"),
             (raw(|r| r.region = Some(32)), "region", "1, 2, 4, 8, 16"),
+            (raw(|r| r.out_lanes = Some(3)), "out_lanes", "power of two"),
+            (raw(|r| r.out_lanes = Some(0)), "out_lanes", "at most 4"),
+            // R = 4 by default: a lane group must lie in one region.
+            (raw(|r| r.out_lanes = Some(8)), "out_lanes", "region = 4"),
+            (
+                raw(|r| {
+                    r.region = Some(16);
+                    r.a_hi = Some(16);
+                    r.a_lo = Some(8);
+                    r.out_lanes = Some(8)
+                }),
+                "out_lanes",
+                "64 / a_hi = 4",
+            ),
+            (
+                raw(|r| {
+                    r.max_width = Some(2);
+                    r.out_lanes = Some(4)
+                }),
+                "out_lanes",
+                "pitch 2",
+            ),
+            (
+                raw(|r| {
+                    r.act_words = Some(18);
+                    r.out_lanes = Some(4)
+                }),
+                "out_lanes",
+                "act_words = 18",
+            ),
             (
                 raw(|r| r.pe = Some("int4".into())),
                 "pe",
@@ -703,6 +776,9 @@ mod tests {
             "w_hi = 16\nw_lo = 16\na_hi = 16\na_lo = 8",
             "acc_bits = 16\nregion = 1",
             "acc_bits = 64\nregion = 16",
+            "out_lanes = 4",
+            "region = 16\nout_lanes = 8",
+            "region = 16\nout_lanes = 16\na_hi = 4\na_lo = 2",
         ] {
             let r = parse_raw_toml(text, "t").unwrap();
             assert!(

@@ -305,6 +305,10 @@ struct ConfigArgs {
     /// next tile start while the last one is requantised).
     #[arg(long, allow_negative_numbers = true)]
     out_rows: Option<i64>,
+    /// Output pixels of one row and channel requantised and written per
+    /// cycle (1: one value per cycle; at most REGION).
+    #[arg(long, allow_negative_numbers = true)]
+    out_lanes: Option<i64>,
 }
 
 impl ConfigArgs {
@@ -325,6 +329,7 @@ impl ConfigArgs {
             weight_words: self.weight_words,
             bias_words: self.bias_words,
             out_rows: self.out_rows,
+            out_lanes: self.out_lanes,
         };
         Ok(AccelConfig::load(self.config.as_deref(), &flags)?)
     }

@@ -39,6 +39,11 @@ pub struct EvalArgs {
     /// default 1): the cycles of the machine with a row queue.
     #[arg(long)]
     pub out_rows: Option<u32>,
+    /// Pixels the output stage writes per cycle (the configuration key
+    /// `out_lanes`; default 1). It may not exceed a region size: with
+    /// `--regions` below it, that region's runs use R lanes.
+    #[arg(long)]
+    pub out_lanes: Option<u32>,
     /// Output folder: report.json, report.md, regions.svg and
     /// accuracy_speedup.svg.
     #[arg(long, value_name = "DIR", default_value = "sim-out/eval")]
@@ -47,11 +52,17 @@ pub struct EvalArgs {
 
 /// The default array with region size `region`.
 /// The default accelerator with region size `region` (and `out_rows`
-/// rows held by the output stage, when given).
-pub fn config_with_region(region: u32, out_rows: Option<u32>) -> Result<AccelConfig> {
+/// rows held by the output stage, `out_lanes` pixels written per cycle
+/// but at most `region`, when given).
+pub fn config_with_region(
+    region: u32,
+    out_rows: Option<u32>,
+    out_lanes: Option<u32>,
+) -> Result<AccelConfig> {
     Ok(AccelConfig::from_raw(&RawAccelConfig {
         region: Some(region.into()),
         out_rows: out_rows.map(i64::from),
+        out_lanes: out_lanes.map(|l| i64::from(l.min(region))),
         ..Default::default()
     })?)
 }
@@ -80,7 +91,7 @@ pub fn eval(args: &EvalArgs) -> Result<()> {
     let mut maps = String::new();
     let mut per_region = Vec::new();
     for (i, &region) in args.regions.iter().enumerate() {
-        let cfg = config_with_region(region, args.out_rows)?;
+        let cfg = config_with_region(region, args.out_rows, args.out_lanes)?;
         let net = Network::load(&args.model.join("network.json"), &cfg)?;
         let mut results = Vec::new();
         for &s in &schemes {
@@ -177,6 +188,7 @@ fn main_report(
         results,
         region: cfg.region,
         out_rows: cfg.out_rows,
+        out_lanes: cfg.out_lanes,
         layers: net.layers.iter().map(|nl| nl.layer).collect(),
         matched,
         scaled,
@@ -247,7 +259,7 @@ fn calibrate_once(
 /// `drq calibrate`: per-layer T, s and sw on the held-out training images.
 pub fn calibrate_cmd(args: &CalibrateArgs) -> Result<()> {
     use drq_model::calibrate::apply;
-    let cfg = config_with_region(args.region, None)?;
+    let cfg = config_with_region(args.region, None, None)?;
     let net = Network::load(&args.model.join("network.json"), &cfg)?;
     let data = Dataset::load(Split::Calibration)?.take(args.images);
     if !args.sweep.is_empty() {

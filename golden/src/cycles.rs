@@ -78,20 +78,25 @@ pub fn predict_in_cycles(cfg: &AccelConfig, layer: &Layer) -> u64 {
     v + 2 * regions(cfg, layer.c_in, layer.h, layer.w) + 12
 }
 
-/// The output stage's hold on the array's valid rows (docs/spec.md §7.4):
-/// it holds `out_rows` rows (its row buffer and a queue in front of it)
-/// and serialises them one element per cycle in the order taken. A valid
-/// row offered in cycle `t` is taken in the first cycle at or after `t` in
-/// which fewer than `out_rows` earlier rows are still held past it; its
-/// elements enter the requantiser from the cycle after both its handshake
-/// and the previous row's last element, and it is released in the cycle
-/// of its last element.
+/// The output stage's hold on the array's valid rows (docs/spec.md §7.4),
+/// counted in lane groups: the valid rows of one tile row whose pixels
+/// share an activation-buffer word (`out_lanes` = L consecutive x; with
+/// L = 1 every valid row is its own group). The stage holds `out_rows`
+/// groups (its row buffer and a queue in front of it) and moves each
+/// group's n elements per lane into the requantisers one column per
+/// cycle, groups in the order taken. The first row of a group offered in
+/// cycle `t` is taken in the first cycle at or after `t` in which fewer
+/// than `out_rows` earlier groups are still held past it; the group's
+/// further rows are taken as offered. Its elements enter the requantisers
+/// from the cycle after both its last row's handshake and the previous
+/// group's last element, and it is released in the cycle of its last
+/// element.
 #[derive(Debug, Clone)]
 pub struct RowHold {
     out_rows: usize,
-    /// Release cycles of the last `out_rows` valid rows, oldest first.
+    /// Release cycles of the last `out_rows` groups, oldest first.
     releases: std::collections::VecDeque<u64>,
-    /// Release cycle of the last valid row (0: none yet).
+    /// Release cycle of the last group (0: none yet).
     last_release: u64,
 }
 
@@ -104,24 +109,35 @@ impl RowHold {
         }
     }
 
-    /// Take a valid row of `n` elements offered in cycle `t`: its
-    /// handshake cycle.
-    pub fn take(&mut self, t: u64, n: u64) -> u64 {
-        let handshake = match self.releases.front() {
+    /// The handshake cycle of a group's first row offered in cycle `t`.
+    pub fn open(&self, t: u64) -> u64 {
+        match self.releases.front() {
             Some(&oldest) if self.releases.len() == self.out_rows => t.max(oldest),
             _ => t,
-        };
-        let release = handshake.max(self.last_release) + n;
+        }
+    }
+
+    /// The group whose last row's handshake is in cycle `complete`, of `n`
+    /// elements per lane, is held until its release.
+    pub fn close(&mut self, complete: u64, n: u64) {
+        let release = complete.max(self.last_release) + n;
         self.releases.push_back(release);
         if self.releases.len() > self.out_rows {
             self.releases.pop_front();
         }
         self.last_release = release;
+    }
+
+    /// Take a group of one valid row of `n` elements offered in cycle
+    /// `t`: its handshake cycle.
+    pub fn take(&mut self, t: u64, n: u64) -> u64 {
+        let handshake = self.open(t);
+        self.close(handshake, n);
         handshake
     }
 
-    /// The cycle in which the last valid row's last element entered the
-    /// requantiser.
+    /// The cycle in which the last group's last element entered the
+    /// requantisers.
     pub fn last_release(&self) -> u64 {
         self.last_release
     }
@@ -130,8 +146,10 @@ impl RowHold {
 /// The array's read-out of one tile whose first row is offered in cycle
 /// `first_offer`: rows ROWS-1 down to 0, one per cycle at the earliest; a
 /// row outside the tile's valid part is taken in the cycle it is offered, a
-/// valid row when `hold` takes it. Returns row 0's handshake cycle (row 0
-/// is always valid).
+/// valid row when `hold` takes it. A tile row's valid rows arrive with x
+/// descending, so a lane group closes with the row at x = 0 mod L or the
+/// tile row's first pixel. Returns row 0's handshake cycle (row 0 is
+/// always valid).
 pub fn drain(
     cfg: &AccelConfig,
     layer: &Layer,
@@ -142,10 +160,20 @@ pub fn drain(
 ) -> u64 {
     let mut t = first_offer;
     let mut last = first_offer;
+    let mut open = false;
     for r in (0..cfg.rows).rev() {
         let (i, j) = (r / layer.tile_w, r % layer.tile_w);
         let valid = i < tile.valid_h && j < tile.valid_w;
-        last = if valid { hold.take(t, n) } else { t };
+        last = t;
+        if valid {
+            if !open {
+                last = hold.open(t);
+            }
+            open = !(j == 0 || (tile.ow0 + j) % cfg.out_lanes == 0);
+            if !open {
+                hold.close(last, n);
+            }
+        }
         t = last + 1;
     }
     last

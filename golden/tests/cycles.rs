@@ -160,3 +160,45 @@ fn a_queue_as_deep_as_the_tile_takes_its_rows_back_to_back_by_hand() {
     // 65..68, taken 65..68 (rel 72 .. 84). E = 84; total 84 + 4 + 2 = 90.
     assert_eq!(at(4), 90);
 }
+
+#[test]
+fn lane_groups_drain_a_tile_row_at_once_by_hand() {
+    // The 2 x 2 tiles of the test above with out_lanes 2: each tile row's
+    // two pixels (x = ow0 + 1 offered first, then x = ow0, even) share a
+    // buffer word, so they form one group of 4 columns.
+    let raw = RawLayer {
+        threshold: 0,
+        ..RawLayer::conv(1, 4, (4, 4), 1, 1, 0, (2, 2))
+    };
+    let at = |out_rows, out_lanes| {
+        cycles_on(
+            AccelConfig {
+                out_rows,
+                out_lanes,
+                ..cfg()
+            },
+            raw.clone(),
+        )
+    };
+    // Q = 1: tile 0 offers rows at 20; row 3 opens the group at 20, row 2
+    // closes it at 21 (released 21 + 4 = 25); row 1 opens the next group
+    // when the first is released, at 25; row 0 closes it at 26 (released
+    // 30). The next tile's first token at 27: 18 cycles a tile (4 tokens,
+    // flush 7, drain 7), tiles from 9, 27, 45, 63; the last releases at
+    // 84: total 84 + 4 + 2 = 90 (114 with one pixel a cycle).
+    assert_eq!(at(1, 2), 90);
+    // Q = 4: groups wait only for the release 4 groups back. Tile 0: rows
+    // at 20..23, releases 25, 29; tile 1 from 24: rows at 35..38, releases
+    // 40, 44; tile 2 from 39: rows at 50..53 (the oldest held release, 25,
+    // is past), releases 55, 59; tile 3 from 54: rows at 65..68, releases
+    // 70, 74. Total 74 + 6 = 80 (90 with one pixel a cycle).
+    assert_eq!(at(4, 2), 80);
+    // 1 x 1 tiles: every group is one row, so lanes change nothing.
+    let raw = RawLayer {
+        threshold: 0,
+        ..RawLayer::conv(1, 4, (2, 2), 1, 1, 0, (1, 1))
+    };
+    let one = |out_lanes| cycles_on(AccelConfig { out_lanes, ..cfg() }, raw.clone());
+    assert_eq!(one(2), one(1));
+    assert_eq!(one(2), 78);
+}

@@ -502,6 +502,9 @@ pub struct EvalReport {
     pub region: u32,
     /// Rows the output stage holds (the configuration's `out_rows`).
     pub out_rows: u32,
+    /// Pixels the output stage writes per cycle (the main region's
+    /// configuration `out_lanes`).
+    pub out_lanes: u32,
     /// The evaluated network's layers (shapes, T, s, sw).
     pub layers: Vec<Layer>,
     /// The outlier scheme matched to DRQ's share of high-precision MACs.
@@ -612,6 +615,7 @@ impl EvalReport {
         let mut v = report_json(&self.results, self.region);
         v["regions"] = serde_json::Value::Array(self.per_region.clone());
         v["out_rows"] = self.out_rows.into();
+        v["out_lanes"] = self.out_lanes.into();
         if let Some(m) = &self.matched {
             let mut e = scheme_json(&m.result);
             e["target_share"] = m.target_share.into();
@@ -639,11 +643,13 @@ impl EvalReport {
     /// work, the region sizes, and the figure with its caption.
     pub fn markdown(&self) -> String {
         let mut s = format!(
-            "# DRQ on Fashion-MNIST\n\n{} test images, default 16x16 array, region R = {}, output stage holding {} row{}.\n\n",
+            "# DRQ on Fashion-MNIST\n\n{} test images, default 16x16 array, region R = {}, output stage holding {} row{} and writing {} pixel{} per cycle.\n\n",
             self.images(),
             self.region,
             self.out_rows,
-            if self.out_rows == 1 { "" } else { "s" }
+            if self.out_rows == 1 { "" } else { "s" },
+            self.out_lanes,
+            if self.out_lanes == 1 { "" } else { "s" }
         );
         s += &markdown_table_rows(&self.rows(), self.region);
         s += "\nHigh-precision MACs: the share of multiply-accumulates that are not an INT4 x INT4 product (docs/model.md): for drq, those whose activation lies in a sensitive region; for outlier, those whose activation or weight is kept at INT8.\n";

@@ -266,6 +266,7 @@ fn eval_report(n: usize) -> EvalReport {
         results,
         region: cfg.region,
         out_rows: cfg.out_rows,
+        out_lanes: cfg.out_lanes,
         layers: network.layers.iter().map(|nl| nl.layer).collect(),
         matched: Some(matched),
         scaled,
