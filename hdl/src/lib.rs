@@ -13,7 +13,8 @@
 //! * [`pe`], [`mesh`], [`skew`], [`array`]: the variable-precision
 //!   systolic array, PE to top `drq_array`.
 //! * [`predictor`] (`drq_predictor`), [`controller`] (`drq_controller`),
-//!   [`output_stage`] (`drq_output_stage`), [`axil`] (the AXI4-Lite slave).
+//!   [`output_stage`] (`drq_output_stage`, with its [`requant`] lanes and
+//!   [`row_queue`]), [`axil`] (the AXI4-Lite slave).
 //! * [`regfile`]: the host interface, the AXI4-Lite slave with the register
 //!   map as named ports (generated from `drq_arch::regs` by `build.rs`);
 //!   [`scan`]: the input-mask scan of the DRQ top.
@@ -33,6 +34,7 @@ pub mod pe;
 pub mod predictor;
 pub mod ram;
 pub mod regfile;
+pub mod requant;
 pub mod row_queue;
 pub mod scan;
 pub mod shell;

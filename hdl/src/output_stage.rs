@@ -1,32 +1,39 @@
-//! The output stage (issue 5): takes the array's read-out rows, requantises
-//! every valid element with one shared requantiser and streams
-//! (channel, y, x, value, acc) to the predictor and the host, one element per
-//! cycle. Interface, mapping, arithmetic proof and cycle behaviour:
-//! `docs/output-stage.md`.
+//! The output stage (issue 5, lanes issue 16): takes the array's read-out
+//! rows, requantises every valid element and streams (channel, y, x,
+//! values, accs) to the predictor and the host, one column of up to
+//! L = `out_lanes` pixels per cycle. Interface, mapping, arithmetic proof
+//! and cycle behaviour: `docs/output-stage.md`.
 //!
-//! * Row buffer: a row is accepted into COLS registers that shift one lane
-//!   down per emitted element, so the element is always lane 0 (no COLS-way
-//!   mux). Columns are valid as a prefix, k < c_out - tile_oc0.
+//! * Lane groups: the valid rows of one tile row whose pixels x share an
+//!   activation-buffer word (x / L) form a group; pixel x sits in lane
+//!   x mod L. The rows of a tile row arrive with x descending, so a group
+//!   closes with its row at x mod L = 0 or j = 0. With L = 1 every row is a
+//!   group of one.
+//! * Row buffer: one register per lane and column; a group is gathered
+//!   into it (or into the queue), then its columns leave one per cycle,
+//!   every lane shifting one column down, so the element is always column
+//!   0 (no COLS-way mux). Columns are valid as a prefix,
+//!   k < c_out - tile_oc0; lanes as the group's mask says.
 //! * Row to pixel without a divider: the array reads rows out from ROWS-1
 //!   down to 0, so (i, j) = (r / tile_w, r % tile_w) is a down-counter. Rows
 //!   r >= valid_h * tile_w are out of range (idle) and skipped; the top
 //!   in-range row r = valid_h * tile_w - 1 reloads the counter with
 //!   (valid_h - 1, tile_w - 1); every further in-range row decrements it.
-//! * Requantiser, three pipeline stages: S1 registers acc_lo * M and
-//!   acc_hi * M (acc = acc_hi * 2^32 + acc_lo), S2 adds them and r' exactly
-//!   as a two-word number, S3 shifts by SH and clamps. A negative acc always
-//!   gives 0 (proof in the doc). Every word is cut to the bits ACC_BITS
-//!   needs (P = ACC_BITS + 16 bits of product): for ACC_BITS <= 48 the high
-//!   word is the constant 0 and synthesis removes it. r' and the flag
-//!   SH >= P are layer constants, registered from SH. Logic that cannot
-//!   matter is not emitted: acc_hi * M only for ACC_BITS > 33 (acc_hi has
-//!   bits), the high word of N and its carries only for ACC_BITS > 48
-//!   (P > 64); below that N fits one word.
+//! * Requantisers: one `RequantLane` per lane (three pipeline stages, exact;
+//!   `requant.rs`), sharing the layer constants r' and SH >= P, registered
+//!   from SH.
+//! * Queue (`out_rows` = Q > 1): Q - 1 groups wait in lane RAMs in front of
+//!   the row buffer. A group's first row is taken while fewer than Q groups
+//!   are held (the buffer frees, or the queue has room); its further rows
+//!   as they come. A group gathered in the queue moves into the buffer
+//!   when the buffer frees, in its closing cycle at the earliest (its last
+//!   row then comes straight from the array).
 //! * Backpressure: every stage advances when the stage after it is empty or
 //!   advances (`out_ready` ripples back combinationally); nothing is lost.
 
-use crate::leaf::{low_mask as mask, one_if, word, Reg, SignedMul, Word, WordReg};
+use crate::leaf::{low_mask as mask, word, Reg, SignedMul, Word, WordReg};
 use crate::ram::LutRam;
+use crate::requant::RequantLane;
 use crate::row_queue::RowQueue;
 use crate::shell::clog2;
 use drq_arch::config::AccelConfig;
@@ -51,28 +58,29 @@ pub struct OutputStage {
     pub in_ready: Signal<Out, Bit>,
     pub in_row: Signal<In, Word>,
     pub in_acc: Vec<Signal<In, Word>>,
-    // Elements.
+    // Elements: one channel of a lane group.
     pub out_valid: Signal<Out, Bit>,
     pub out_ready: Signal<In, Bit>,
     pub out_channel: Signal<Out, Word>,
     pub out_y: Signal<Out, Word>,
+    /// The x of lane 0 (a multiple of L): lane l is pixel out_x + l.
     pub out_x: Signal<Out, Word>,
-    pub out_value: Signal<Out, Word>,
-    pub out_acc: Signal<Out, Word>,
+    /// Bit l: lane l holds a pixel.
+    pub out_lanes: Signal<Out, Word>,
+    pub out_value: Vec<Signal<Out, Word>>,
+    pub out_acc: Vec<Signal<Out, Word>>,
     /// A row or an element is inside the stage.
     pub busy: Signal<Out, Bit>,
     one: Constant<Word>,
     zero: Constant<Word>,
     cols_c: Constant<Word>,
-    /// 32, for acc_hi (ACC_BITS > 33 only).
-    c32: Vec<Constant<Word>>,
+    /// L - 1: a pixel's lane is x & lane_m.
+    lane_m: Constant<Word>,
+    /// l, for lane l.
+    lane_c: Vec<Constant<Word>>,
     shift_mask: Constant<Word>,
-    max_pos: Constant<Word>,
-    a_max: Constant<Word>,
     /// Row-count fields (valid_h, tile_w <= ROWS): clog2(ROWS + 1) bits.
     rows_mask: Constant<Word>,
-    /// acc_lo and acc_hi of a non-negative acc.
-    acc_lo_mask: Constant<Word>,
     /// The low word of N = acc * M + r' (P bits in all).
     n_lo_mask: Constant<Word>,
     /// P, and whether SH can reach it (P <= 63).
@@ -85,63 +93,61 @@ pub struct OutputStage {
     // Row counter (i, j) of the next in-range row.
     cnt_i: WordReg,
     cnt_j: WordReg,
-    // Row buffer.
+    /// A group's first row is taken and its last is not.
+    open: Reg<Bit>,
+    /// ...and it is gathered in the queue (else in the row buffer).
+    open_q: Reg<Bit>,
+    /// The lanes of the open group so far.
+    open_lanes: WordReg,
+    // Row buffer: `full` a whole group, `gather` part of one.
     full: Reg<Bit>,
+    gather: Reg<Bit>,
     col: WordReg,
     row_y: WordReg,
     row_x: WordReg,
-    /// Channel of lane 0 and the layer's c_out, latched with the row.
+    /// Channel of column 0 and the layer's c_out, latched with the group.
     row_ch: WordReg,
     row_cout: WordReg,
+    row_lanes: WordReg,
+    /// Lane l, column k at l * COLS + k.
     buf: Vec<WordReg>,
-    /// Rows waiting for the row buffer (`out_rows` > 1 only): the queue
-    /// and its accumulators, one lane RAM per column.
+    /// Groups waiting for the row buffer (`out_rows` > 1 only): the queue
+    /// and its accumulators, one lane RAM per lane and column.
     queue: Vec<RowQueue>,
     queue_lanes: Vec<LutRam>,
-    // S1: products.
+    // The pipeline's element positions (the requantisers hold the data).
     s1_valid: Reg<Bit>,
     s1_ch: WordReg,
     s1_y: WordReg,
     s1_x: WordReg,
-    s1_acc: WordReg,
-    s1_neg: Reg<Bit>,
-    s1_plo: Reg<Word>,
-    /// acc_hi * M, for ACC_BITS > 33 (one register, or none).
-    s1_phi: Vec<Reg<Word>>,
-    // S2: N in two words.
+    s1_lanes: WordReg,
     s2_valid: Reg<Bit>,
     s2_ch: WordReg,
     s2_y: WordReg,
     s2_x: WordReg,
-    s2_acc: WordReg,
-    s2_zero: Reg<Bit>,
-    s2_lo: Reg<Word>,
-    /// N's high word and its arithmetic, for P > 64 (one, or none).
-    s2_hi: Vec<Reg<Word>>,
-    c48: Vec<Constant<Word>>,
-    c64: Vec<Constant<Word>>,
-    n_hi_mask: Vec<Constant<Word>>,
-    ca: Vec<Signal<Local, Word>>,
-    cb: Vec<Signal<Local, Word>>,
-    hi_b: Vec<Signal<Local, Word>>,
-    // S3: the output register.
+    s2_lanes: WordReg,
     o_valid: Reg<Bit>,
     o_ch: WordReg,
     o_y: WordReg,
     o_x: WordReg,
-    o_acc: WordReg,
-    o_value: WordReg,
+    o_lanes: WordReg,
+    requant: Vec<RequantLane>,
     /// valid_h * tile_w: rows in range.
     mul_rows: SignedMul,
-    /// acc_lo * M and acc_hi * M.
-    mul_lo: SignedMul,
-    mul_hi: Vec<SignedMul>,
     rows_in: Signal<Local, Word>,
     top_row: Signal<Local, Bit>,
     in_range: Signal<Local, Bit>,
     cur_i: Signal<Local, Word>,
     cur_j: Signal<Local, Word>,
     row_ok: Signal<Local, Bit>,
+    /// The offered row's x, lane, lane bit and group base x.
+    x_now: Signal<Local, Word>,
+    lane_now: Signal<Local, Word>,
+    lane_bit: Signal<Local, Word>,
+    base_now: Signal<Local, Word>,
+    /// The offered row closes its group; the group's lanes with it.
+    closes: Signal<Local, Bit>,
+    lanes_now: Signal<Local, Word>,
     en3: Signal<Local, Bit>,
     en2: Signal<Local, Bit>,
     en1: Signal<Local, Bit>,
@@ -151,21 +157,17 @@ pub struct OutputStage {
     accept: Signal<Local, Bit>,
     /// A valid row is taken.
     take_row: Signal<Local, Bit>,
-    /// The row buffer is free for a row in the next cycle (empty, or its
+    /// ...into the row buffer (else into the queue's tail).
+    to_buf: Signal<Local, Bit>,
+    /// The row buffer is free for a group in the next cycle (empty, or its
     /// last element leaves now).
     frees: Signal<Local, Bit>,
-    /// The row buffer loads a row: the one taken, or the queue's head.
-    load: Signal<Local, Bit>,
     /// The queue's head moves into the row buffer (`out_rows` > 1 only).
     pop: Vec<Signal<Local, Bit>>,
-    sh: Signal<Local, Word>,
+    /// A group gathered in the queue closes and moves straight into the
+    /// free row buffer (`out_rows` > 1 only).
+    bypass: Vec<Signal<Local, Bit>>,
     sh_new: Signal<Local, Word>,
-    lo_a: Signal<Local, Word>,
-    rnd: Signal<Local, Word>,
-    lo_b: Signal<Local, Word>,
-    quot: Signal<Local, Word>,
-    sat: Signal<Local, Bit>,
-    value: Signal<Local, Word>,
 }
 
 fn ports<T: Default>(n: usize) -> Vec<T> {
@@ -175,21 +177,15 @@ fn ports<T: Default>(n: usize) -> Vec<T> {
 impl OutputStage {
     pub fn new(cfg: &AccelConfig) -> OutputStage {
         let cols = cfg.cols as usize;
-        let acc = cfg.acc_bits;
-        // A non-negative acc has ACC_BITS - 1 magnitude bits: acc_lo the low
-        // (at most 32) of them, acc_hi the rest.
-        let lo_bits = (acc - 1).min(32);
-        let hi_bits = (acc - 1).saturating_sub(32);
-        // N = acc * M + r' < 2^P for every SH < P (proof in the doc).
-        let p = acc + 16;
+        let lanes = cfg.out_lanes as usize;
+        let p = RequantLane::product_bits(cfg);
         let rows_bits = clog2(cfg.rows + 1);
         // Channels, rows and columns of a layer that fits the buffers; a
         // channel up to C_out + COLS while a row is emitted.
         let pos_bits = cfg.channel_bits();
         let pos = || WordReg::unsigned(pos_bits);
-        let acc_reg = || WordReg::signed(acc);
-        // N's high word and what computes it exist for P > 64 only.
-        let wide_n = p > 64;
+        let lane_bits = || WordReg::unsigned(cfg.out_lanes);
+        let queued = cfg.out_rows > 1;
         OutputStage {
             clock: Default::default(),
             reset: Default::default(),
@@ -211,18 +207,17 @@ impl OutputStage {
             out_channel: Default::default(),
             out_y: Default::default(),
             out_x: Default::default(),
-            out_value: Default::default(),
-            out_acc: Default::default(),
+            out_lanes: Default::default(),
+            out_value: ports(lanes),
+            out_acc: ports(lanes),
             busy: Default::default(),
             one: Constant::new(word(1)),
             zero: Constant::new(word(0)),
             cols_c: Constant::new(word(cols as i64)),
-            c32: one_if(hi_bits > 0, Constant::new(word(32))),
+            lane_m: Constant::new(word(lanes as i64 - 1)),
+            lane_c: (0..lanes).map(|l| Constant::new(word(l as i64))).collect(),
             shift_mask: Constant::new(word(63)),
-            max_pos: Constant::new(word(i64::MAX)),
-            a_max: Constant::new(word(i64::from(cfg.a_max()))),
             rows_mask: Constant::new(word(mask(rows_bits) as i64)),
-            acc_lo_mask: Constant::new(word(mask(lo_bits) as i64)),
             n_lo_mask: Constant::new(word(mask(p.min(64)) as i64)),
             p_bits: Constant::new(word(i64::from(p))),
             sh_q: WordReg::unsigned(6),
@@ -230,61 +225,56 @@ impl OutputStage {
             sh_over_q: Default::default(),
             cnt_i: pos(),
             cnt_j: pos(),
+            open: Default::default(),
+            open_q: Default::default(),
+            open_lanes: lane_bits(),
             full: Default::default(),
+            gather: Default::default(),
             col: WordReg::unsigned(clog2(cfg.cols + 1)),
             row_y: pos(),
             row_x: pos(),
             row_ch: pos(),
             row_cout: pos(),
-            buf: (0..cols).map(|_| acc_reg()).collect(),
-            queue: (0..usize::from(cfg.out_rows > 1))
+            row_lanes: lane_bits(),
+            buf: (0..lanes * cols)
+                .map(|_| WordReg::signed(cfg.acc_bits))
+                .collect(),
+            queue: (0..usize::from(queued))
                 .map(|_| RowQueue::new(cfg))
                 .collect(),
-            queue_lanes: (0..if cfg.out_rows > 1 { cols } else { 0 })
+            queue_lanes: (0..if queued { lanes * cols } else { 0 })
                 .map(|_| RowQueue::lane_ram(cfg))
                 .collect(),
             s1_valid: Default::default(),
             s1_ch: pos(),
             s1_y: pos(),
             s1_x: pos(),
-            s1_acc: acc_reg(),
-            s1_neg: Default::default(),
-            s1_plo: Default::default(),
-            s1_phi: one_if(hi_bits > 0, Default::default()),
+            s1_lanes: lane_bits(),
             s2_valid: Default::default(),
             s2_ch: pos(),
             s2_y: pos(),
             s2_x: pos(),
-            s2_acc: acc_reg(),
-            s2_zero: Default::default(),
-            s2_lo: Default::default(),
-            s2_hi: one_if(wide_n, Default::default()),
-            c48: one_if(wide_n, Constant::new(word(48))),
-            c64: one_if(wide_n, Constant::new(word(64))),
-            n_hi_mask: one_if(
-                wide_n,
-                Constant::new(word(mask(p.saturating_sub(64)) as i64)),
-            ),
-            ca: one_if(wide_n, Default::default()),
-            cb: one_if(wide_n, Default::default()),
-            hi_b: one_if(wide_n, Default::default()),
+            s2_lanes: lane_bits(),
             o_valid: Default::default(),
             o_ch: pos(),
             o_y: pos(),
             o_x: pos(),
-            o_acc: acc_reg(),
-            o_value: WordReg::unsigned(cfg.a_hi),
+            o_lanes: lane_bits(),
+            requant: (0..lanes).map(|_| RequantLane::new(cfg)).collect(),
             // valid_h, tile_w <= ROWS (one more bit for the signed a).
             mul_rows: SignedMul::new(rows_bits + 1, rows_bits),
-            // acc_lo, acc_hi: non-negative (one more bit for the signed a).
-            mul_lo: SignedMul::new(lo_bits + 1, 16),
-            mul_hi: one_if(hi_bits > 0, SignedMul::new(hi_bits + 1, 16)),
             rows_in: Default::default(),
             top_row: Default::default(),
             in_range: Default::default(),
             cur_i: Default::default(),
             cur_j: Default::default(),
             row_ok: Default::default(),
+            x_now: Default::default(),
+            lane_now: Default::default(),
+            lane_bit: Default::default(),
+            base_now: Default::default(),
+            closes: Default::default(),
+            lanes_now: Default::default(),
             en3: Default::default(),
             en2: Default::default(),
             en1: Default::default(),
@@ -293,37 +283,27 @@ impl OutputStage {
             ready: Default::default(),
             accept: Default::default(),
             take_row: Default::default(),
+            to_buf: Default::default(),
             frees: Default::default(),
-            load: Default::default(),
-            pop: one_if(cfg.out_rows > 1, Default::default()),
-            sh: Default::default(),
+            pop: ports(usize::from(queued)),
+            bypass: ports(usize::from(queued)),
             sh_new: Default::default(),
-            lo_a: Default::default(),
-            rnd: Default::default(),
-            lo_b: Default::default(),
-            quot: Default::default(),
-            sat: Default::default(),
-            value: Default::default(),
         }
     }
     fn cols(&self) -> usize {
         self.in_acc.len()
     }
-    /// 1 when acc_hi has bits (ACC_BITS > 33), else 0: a loop bound.
-    fn wide_product(&self) -> usize {
-        self.mul_hi.len()
+    /// L, the pixels of a lane group.
+    fn lanes(&self) -> usize {
+        self.requant.len()
     }
-    /// 1 when N needs a second word (P > 64), else 0: a loop bound.
-    fn wide_n(&self) -> usize {
-        self.s2_hi.len()
+    /// COLS .. COLS + 1: a loop that binds COLS for index arithmetic.
+    fn cols_end(&self) -> usize {
+        self.cols() + 1
     }
-    /// 1 when rows queue for the row buffer (`out_rows` > 1), else 0.
+    /// 1 when groups queue for the row buffer (`out_rows` > 1), else 0.
     fn queued(&self) -> usize {
         self.queue.len()
-    }
-    /// COLS when rows queue for the row buffer, else 0.
-    fn queued_lanes(&self) -> usize {
-        self.queue_lanes.len()
     }
 }
 
@@ -331,52 +311,42 @@ impl Logic for OutputStage {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, sh_q, rnd_q, sh_over_q, cnt_i, cnt_j, full, col, row_y, row_x, row_ch,
-            row_cout, s1_valid, s1_ch, s1_y, s1_x, s1_acc, s1_neg, s1_plo, s2_valid, s2_ch, s2_y,
-            s2_x, s2_acc, s2_zero, s2_lo, o_valid, o_ch, o_y, o_x, o_acc, o_value
+            self, clock, sh_q, rnd_q, sh_over_q, cnt_i, cnt_j, open, open_q, open_lanes, full,
+            gather, col, row_y, row_x, row_ch, row_cout, row_lanes, s1_valid, s1_ch, s1_y, s1_x,
+            s1_lanes, s2_valid, s2_ch, s2_y, s2_x, s2_lanes, o_valid, o_ch, o_y, o_x, o_lanes
         );
         self.sh_q.reset.next = self.reset.val();
         self.rnd_q.reset.next = self.reset.val();
         self.sh_over_q.reset.next = self.reset.val();
-        self.s2_valid.reset.next = self.reset.val();
-        self.s2_ch.reset.next = self.reset.val();
-        self.s2_y.reset.next = self.reset.val();
-        self.s2_x.reset.next = self.reset.val();
-        self.s2_acc.reset.next = self.reset.val();
-        self.s2_zero.reset.next = self.reset.val();
-        self.s2_lo.reset.next = self.reset.val();
         self.cnt_i.reset.next = self.reset.val();
         self.cnt_j.reset.next = self.reset.val();
+        self.open.reset.next = self.reset.val();
+        self.open_q.reset.next = self.reset.val();
+        self.open_lanes.reset.next = self.reset.val();
         self.full.reset.next = self.reset.val();
+        self.gather.reset.next = self.reset.val();
         self.col.reset.next = self.reset.val();
         self.row_y.reset.next = self.reset.val();
         self.row_x.reset.next = self.reset.val();
         self.row_ch.reset.next = self.reset.val();
         self.row_cout.reset.next = self.reset.val();
+        self.row_lanes.reset.next = self.reset.val();
         self.s1_valid.reset.next = self.reset.val();
         self.s1_ch.reset.next = self.reset.val();
         self.s1_y.reset.next = self.reset.val();
         self.s1_x.reset.next = self.reset.val();
-        self.s1_acc.reset.next = self.reset.val();
-        self.s1_neg.reset.next = self.reset.val();
-        self.s1_plo.reset.next = self.reset.val();
-        for k in 0..self.wide_product() {
-            self.s1_phi[k].clock.next = self.clock.val();
-            self.s1_phi[k].reset.next = self.reset.val();
-            self.s1_phi[k].d.next = self.s1_phi[k].q.val();
-        }
-        for k in 0..self.wide_n() {
-            self.s2_hi[k].clock.next = self.clock.val();
-            self.s2_hi[k].reset.next = self.reset.val();
-            self.s2_hi[k].d.next = self.s2_hi[k].q.val();
-        }
+        self.s1_lanes.reset.next = self.reset.val();
+        self.s2_valid.reset.next = self.reset.val();
+        self.s2_ch.reset.next = self.reset.val();
+        self.s2_y.reset.next = self.reset.val();
+        self.s2_x.reset.next = self.reset.val();
+        self.s2_lanes.reset.next = self.reset.val();
         self.o_valid.reset.next = self.reset.val();
         self.o_ch.reset.next = self.reset.val();
         self.o_y.reset.next = self.reset.val();
         self.o_x.reset.next = self.reset.val();
-        self.o_acc.reset.next = self.reset.val();
-        self.o_value.reset.next = self.reset.val();
-        for k in 0..self.cols() {
+        self.o_lanes.reset.next = self.reset.val();
+        for k in 0..self.buf.len() {
             self.buf[k].clock.next = self.clock.val();
             self.buf[k].reset.next = self.reset.val();
             self.buf[k].d.next = self.buf[k].q.val();
@@ -405,51 +375,43 @@ impl Logic for OutputStage {
         self.row_ok.next = self.in_range.val()
             & (self.cur_j.val() < self.valid_w.val())
             & (self.tile_oc0.val() < self.c_out.val());
-        // An idle row is taken at once; a valid one when the buffer frees
-        // (or, with a queue, while the queue has room).
-        self.frees.next = !self.full.q.val() | (self.emit.val() & self.elem_last.val());
-        self.ready.next = self.frees.val() | !self.row_ok.val();
+        // The row's lane, and whether it closes its group.
+        self.x_now.next = self.tile_ow0.val() + self.cur_j.val();
+        self.lane_now.next = self.x_now.val() & self.lane_m.val();
+        self.lane_bit.next = self.one.val() << self.lane_now.val();
+        self.base_now.next = self.x_now.val() - self.lane_now.val();
+        self.closes.next =
+            (self.cur_j.val() == self.zero.val()) | (self.lane_now.val() == self.zero.val());
+        self.lanes_now.next = self.lane_bit.val();
+        if self.open.q.val() {
+            self.lanes_now.next = self.open_lanes.q.val() | self.lane_bit.val();
+        }
+
+        // An idle row, or a further row of the open group, is taken at once;
+        // a group's first row when the buffer frees (or, with a queue,
+        // while the queue has room).
+        self.frees.next =
+            !(self.full.q.val() | self.gather.q.val()) | (self.emit.val() & self.elem_last.val());
+        self.ready.next = self.frees.val() | self.open.q.val() | !self.row_ok.val();
+        self.to_buf.next = true;
         for z in 0..self.queued() {
             self.queue[z].clock.next = self.clock.val();
             self.queue[z].reset.next = self.reset.val();
             if self.queue[z].space.val() {
                 self.ready.next = true;
             }
+            self.to_buf.next = self.frees.val() & !self.queue[z].nonempty.val();
+            if self.open.q.val() {
+                self.to_buf.next = !self.open_q.q.val();
+            }
         }
         self.in_ready.next = self.ready.val();
         self.accept.next = self.in_valid.val() & self.ready.val();
         self.take_row.next = self.accept.val() & self.row_ok.val();
-        // The buffer loads the row taken; with a queue, the queue's head
-        // when there is one (the row taken then joins the queue's tail).
-        self.load.next = self.take_row.val();
-        for z in 0..self.queued() {
-            self.pop[z].next = self.frees.val() & self.queue[z].nonempty.val();
-            self.queue[z].pop.next = self.pop[z].val();
-            self.queue[z].push.next =
-                self.take_row.val() & !(self.frees.val() & !self.queue[z].nonempty.val());
-            self.queue[z].in_y.next = self.tile_oh0.val() + self.cur_i.val();
-            self.queue[z].in_x.next = self.tile_ow0.val() + self.cur_j.val();
-            self.queue[z].in_ch.next = self.tile_oc0.val();
-            self.load.next = self.pop[z].val() | (self.take_row.val() & !self.queue[z].push.val());
-            for k in 0..self.queued_lanes() {
-                self.queue_lanes[k].clock.next = self.clock.val();
-                self.queue_lanes[k].wr_en.next = self.queue[z].push.val();
-                self.queue_lanes[k].wr_addr.next = self.queue[z].tail_addr.val();
-                self.queue_lanes[k].wr_data.next = self.in_acc[k].val();
-                self.queue_lanes[k].rd_addr.next = self.queue[z].head_addr.val();
-            }
-        }
-
-        // Row buffer: emit lane 0, shift the others down.
-        if self.emit.val() {
-            self.col.d.next = self.col.q.val() + self.one.val();
-            self.row_ch.d.next = self.row_ch.q.val() + self.one.val();
-            for k in 1..self.cols() {
-                self.buf[k - 1].d.next = self.buf[k].q.val();
-            }
-            if self.elem_last.val() {
-                self.full.d.next = false;
-            }
+        if self.take_row.val() {
+            self.open.d.next = !self.closes.val();
+            self.open_q.d.next = !self.to_buf.val();
+            self.open_lanes.d.next = self.lanes_now.val();
         }
         if self.accept.val() & self.in_range.val() {
             self.cnt_i.d.next = self.cur_i.val();
@@ -459,23 +421,106 @@ impl Logic for OutputStage {
                 self.cnt_j.d.next = self.tile_w.val() - self.one.val();
             }
         }
-        if self.load.val() {
-            self.full.d.next = true;
+
+        // Row buffer: emit column 0 of every lane, shift the others down.
+        if self.emit.val() {
+            self.col.d.next = self.col.q.val() + self.one.val();
+            self.row_ch.d.next = self.row_ch.q.val() + self.one.val();
+            for cols in self.cols()..self.cols_end() {
+                for l in 0..self.lanes() {
+                    for k in 1..self.cols() {
+                        self.buf[l * cols + k - 1].d.next = self.buf[l * cols + k].q.val();
+                    }
+                }
+            }
+            if self.elem_last.val() {
+                self.full.d.next = false;
+            }
+        }
+        // A row taken into the buffer: its lane loads, the group's position
+        // is latched; the closing row makes the group whole.
+        if self.take_row.val() & self.to_buf.val() {
+            for cols in self.cols()..self.cols_end() {
+                for l in 0..self.lanes() {
+                    if self.lane_now.val() == self.lane_c[l].val() {
+                        for k in 0..self.cols() {
+                            self.buf[l * cols + k].d.next = self.in_acc[k].val();
+                        }
+                    }
+                }
+            }
+            self.gather.d.next = !self.closes.val();
+            self.full.d.next = self.closes.val();
             self.col.d.next = self.zero.val();
             self.row_ch.d.next = self.tile_oc0.val();
             self.row_cout.d.next = self.c_out.val();
             self.row_y.d.next = self.tile_oh0.val() + self.cur_i.val();
-            self.row_x.d.next = self.tile_ow0.val() + self.cur_j.val();
-            for k in 0..self.cols() {
-                self.buf[k].d.next = self.in_acc[k].val();
+            self.row_x.d.next = self.base_now.val();
+            self.row_lanes.d.next = self.lanes_now.val();
+        }
+        for z in 0..self.queued() {
+            // The queue: a row taken into it writes its lane at the tail; the
+            // closing row pushes the group, or hands it straight to the free
+            // buffer when nothing is queued before it.
+            self.bypass[z].next = self.take_row.val()
+                & !self.to_buf.val()
+                & self.closes.val()
+                & self.frees.val()
+                & !self.queue[z].nonempty.val();
+            self.pop[z].next = self.frees.val() & self.queue[z].nonempty.val();
+            self.queue[z].pop.next = self.pop[z].val();
+            self.queue[z].push.next = self.take_row.val()
+                & !self.to_buf.val()
+                & self.closes.val()
+                & !self.bypass[z].val();
+            self.queue[z].in_y.next = self.tile_oh0.val() + self.cur_i.val();
+            self.queue[z].in_x.next = self.base_now.val();
+            self.queue[z].in_ch.next = self.tile_oc0.val();
+            self.queue[z].in_lanes.next = self.lanes_now.val();
+            for cols in self.cols()..self.cols_end() {
+                for l in 0..self.lanes() {
+                    for k in 0..self.cols() {
+                        self.queue_lanes[l * cols + k].clock.next = self.clock.val();
+                        self.queue_lanes[l * cols + k].wr_en.next = self.take_row.val()
+                            & !self.to_buf.val()
+                            & (self.lane_now.val() == self.lane_c[l].val());
+                        self.queue_lanes[l * cols + k].wr_addr.next = self.queue[z].tail_addr.val();
+                        self.queue_lanes[l * cols + k].wr_data.next = self.in_acc[k].val();
+                        self.queue_lanes[l * cols + k].rd_addr.next = self.queue[z].head_addr.val();
+                    }
+                }
             }
-            for z in 0..self.queued() {
-                if self.pop[z].val() {
-                    self.row_ch.d.next = self.queue[z].head_ch.val();
-                    self.row_y.d.next = self.queue[z].head_y.val();
-                    self.row_x.d.next = self.queue[z].head_x.val();
-                    for k in 0..self.queued_lanes() {
-                        self.buf[k].d.next = self.queue_lanes[k].rd_data.val();
+            if self.pop[z].val() | self.bypass[z].val() {
+                self.full.d.next = true;
+                self.col.d.next = self.zero.val();
+                self.row_cout.d.next = self.c_out.val();
+                for cols in self.cols()..self.cols_end() {
+                    for l in 0..self.lanes() {
+                        for k in 0..self.cols() {
+                            self.buf[l * cols + k].d.next =
+                                self.queue_lanes[l * cols + k].rd_data.val();
+                        }
+                    }
+                }
+            }
+            if self.pop[z].val() {
+                self.row_ch.d.next = self.queue[z].head_ch.val();
+                self.row_y.d.next = self.queue[z].head_y.val();
+                self.row_x.d.next = self.queue[z].head_x.val();
+                self.row_lanes.d.next = self.queue[z].head_lanes.val();
+            }
+            if self.bypass[z].val() {
+                self.row_ch.d.next = self.tile_oc0.val();
+                self.row_y.d.next = self.tile_oh0.val() + self.cur_i.val();
+                self.row_x.d.next = self.base_now.val();
+                self.row_lanes.d.next = self.lanes_now.val();
+                for cols in self.cols()..self.cols_end() {
+                    for l in 0..self.lanes() {
+                        if self.lane_now.val() == self.lane_c[l].val() {
+                            for k in 0..self.cols() {
+                                self.buf[l * cols + k].d.next = self.in_acc[k].val();
+                            }
+                        }
                     }
                 }
             }
@@ -491,97 +536,53 @@ impl Logic for OutputStage {
         }
         self.sh_over_q.d.next = self.sh_new.val() >= self.p_bits.val();
 
-        // S1: the two partial products of lane 0 (acc_hi * M only when
-        // acc_hi has bits; the multiplier reads its hi_bits + 1 low bits,
-        // and a negative acc gives 0 whatever the product).
-        self.mul_lo.a.next = self.buf[0].q.val() & self.acc_lo_mask.val();
-        self.mul_lo.b.next = self.requant_mult.val();
-        for k in 0..self.wide_product() {
-            self.mul_hi[k].a.next = self.buf[0].q.val() >> self.c32[k].val();
-            self.mul_hi[k].b.next = self.requant_mult.val();
+        // The requantisers take column 0 of their lane.
+        for cols in self.cols()..self.cols_end() {
+            for l in 0..self.lanes() {
+                self.requant[l].clock.next = self.clock.val();
+                self.requant[l].reset.next = self.reset.val();
+                self.requant[l].en1.next = self.en1.val();
+                self.requant[l].en2.next = self.en2.val();
+                self.requant[l].en3.next = self.en3.val();
+                self.requant[l].acc.next = self.buf[l * cols].q.val();
+                self.requant[l].requant_mult.next = self.requant_mult.val();
+                self.requant[l].rnd.next = self.rnd_q.q.val();
+                self.requant[l].sh.next = self.sh_q.q.val();
+                self.requant[l].sh_over.next = self.sh_over_q.q.val();
+                self.out_value[l].next = self.requant[l].value.val();
+                self.out_acc[l].next = self.requant[l].acc_out.val();
+            }
         }
         if self.en1.val() {
             self.s1_valid.d.next = self.emit.val();
             self.s1_ch.d.next = self.row_ch.q.val();
             self.s1_y.d.next = self.row_y.q.val();
             self.s1_x.d.next = self.row_x.q.val();
-            for k in 0..1 {
-                self.s1_acc.d.next = self.buf[k].q.val();
-                self.s1_neg.d.next = self.buf[k].q.val() > self.max_pos.val();
-            }
-            self.s1_plo.d.next = self.mul_lo.p.val();
-            for k in 0..self.wide_product() {
-                self.s1_phi[k].d.next = self.mul_hi[k].p.val();
-            }
-        }
-
-        // S2: N = phi * 2^32 + plo + r', cut to the P bits it needs: one
-        // word (lo_b) for P <= 64, else two (hi_b, lo_b) with the carries.
-        self.lo_a.next = self.s1_plo.q.val();
-        for k in 0..self.wide_product() {
-            self.lo_a.next = (self.s1_phi[k].q.val() << self.c32[k].val()) + self.s1_plo.q.val();
-        }
-        self.rnd.next = self.rnd_q.q.val();
-        self.lo_b.next = self.lo_a.val() + self.rnd.val();
-        for k in 0..self.wide_n() {
-            self.ca[k].next = self.zero.val();
-            if self.lo_a.val() < self.s1_plo.q.val() {
-                self.ca[k].next = self.one.val();
-            }
-            self.cb[k].next = self.zero.val();
-            if self.lo_b.val() < self.lo_a.val() {
-                self.cb[k].next = self.one.val();
-            }
-            self.hi_b[k].next =
-                (self.s1_phi[k].q.val() >> self.c32[k].val()) + self.ca[k].val() + self.cb[k].val();
+            self.s1_lanes.d.next = self.row_lanes.q.val();
         }
         if self.en2.val() {
             self.s2_valid.d.next = self.s1_valid.q.val();
             self.s2_ch.d.next = self.s1_ch.q.val();
             self.s2_y.d.next = self.s1_y.q.val();
             self.s2_x.d.next = self.s1_x.q.val();
-            self.s2_acc.d.next = self.s1_acc.q.val();
-            self.s2_zero.d.next = self.s1_neg.q.val() | self.sh_over_q.q.val();
-            self.s2_lo.d.next = self.lo_b.val() & self.n_lo_mask.val();
-            for k in 0..self.wide_n() {
-                self.s2_hi[k].d.next = self.hi_b[k].val() & self.n_hi_mask[k].val();
-            }
-        }
-
-        // S3: y = min(N >> SH, 2^A_HI - 1), or 0 for a negative acc or
-        // SH >= P.
-        self.sh.next = self.sh_q.q.val();
-        self.quot.next = self.s2_lo.q.val() >> self.sh.val();
-        self.sat.next = self.quot.val() > self.a_max.val();
-        for k in 0..self.wide_n() {
-            self.quot.next = (self.s2_hi[k].q.val() << (self.c64[k].val() - self.sh.val()))
-                + (self.s2_lo.q.val() >> self.sh.val());
-            self.sat.next = (self.s2_hi[k].q.val().any() & (self.sh.val() < self.c48[k].val()))
-                | (self.quot.val() > self.a_max.val());
-        }
-        self.value.next = self.quot.val();
-        if self.sat.val() {
-            self.value.next = self.a_max.val();
-        }
-        if self.s2_zero.q.val() {
-            self.value.next = self.zero.val();
+            self.s2_lanes.d.next = self.s1_lanes.q.val();
         }
         if self.en3.val() {
             self.o_valid.d.next = self.s2_valid.q.val();
             self.o_ch.d.next = self.s2_ch.q.val();
             self.o_y.d.next = self.s2_y.q.val();
             self.o_x.d.next = self.s2_x.q.val();
-            self.o_acc.d.next = self.s2_acc.q.val();
-            self.o_value.d.next = self.value.val();
+            self.o_lanes.d.next = self.s2_lanes.q.val();
         }
 
         self.out_valid.next = self.o_valid.q.val();
         self.out_channel.next = self.o_ch.q.val();
         self.out_y.next = self.o_y.q.val();
         self.out_x.next = self.o_x.q.val();
-        self.out_acc.next = self.o_acc.q.val();
-        self.out_value.next = self.o_value.q.val();
+        self.out_lanes.next = self.o_lanes.q.val();
         self.busy.next = self.full.q.val()
+            | self.gather.q.val()
+            | self.open.q.val()
             | self.s1_valid.q.val()
             | self.s2_valid.q.val()
             | self.o_valid.q.val();
@@ -599,7 +600,8 @@ pub const LATENCY: u64 = 4;
 /// The output stage alone (top `drq_output_stage`), with plain ports:
 /// `in_row` clog2(ROWS) bits, `in_acc` COLS lanes of ACC_BITS (signed),
 /// `requant_mult` 16, `requant_shift` 6, tile and layer fields and the
-/// element position 16 bits, `out_value` A_HI, `out_acc` ACC_BITS.
+/// element position 16 bits, `out_lanes` L bits, `out_value` L lanes of
+/// A_HI, `out_acc` L lanes of ACC_BITS.
 pub fn output_stage_design(cfg: &AccelConfig) -> crate::shell::Design {
     use crate::shell::{clock_and_reset, design, scalar, Dir, Lanes, ShellPort, Widen};
     use Dir::{Input, Output};
@@ -631,8 +633,27 @@ pub fn output_stage_design(cfg: &AccelConfig) -> crate::shell::Design {
         scalar("out_channel", Output, 16, Zero),
         scalar("out_y", Output, 16, Zero),
         scalar("out_x", Output, 16, Zero),
-        scalar("out_value", Output, cfg.a_hi, Zero),
-        scalar("out_acc", Output, cfg.acc_bits, Zero),
+        scalar("out_lanes", Output, cfg.out_lanes, Zero),
+        ShellPort {
+            name: "out_value".into(),
+            core_name: "out_value".into(),
+            dir: Output,
+            lane_width: cfg.a_hi,
+            lanes: Lanes::Vector {
+                count: cfg.out_lanes,
+            },
+            extend: Zero,
+        },
+        ShellPort {
+            name: "out_acc".into(),
+            core_name: "out_acc".into(),
+            dir: Output,
+            lane_width: cfg.acc_bits,
+            lanes: Lanes::Vector {
+                count: cfg.out_lanes,
+            },
+            extend: Zero,
+        },
         scalar("busy", Output, 1, Flag),
     ]);
     design(

@@ -57,6 +57,9 @@ pub struct PredictorParams {
     pub mask_pitch_log2: u32,
     /// Bits of a region sum: R * R * (2^A_HI - 1) < 2^sum_bits.
     pub sum_bits: u32,
+    /// Bits of an input value: one code, or the sum of the `out_lanes`
+    /// codes of a lane group (L <= R, so the sum lies in one region).
+    pub value_bits: u32,
     /// Bits of a value up to mask_words: the multiplier operands of a layer
     /// that fits.
     pub operand_bits: u32,
@@ -78,6 +81,7 @@ impl PredictorParams {
             max_width: cfg.max_width,
             mask_pitch_log2: cfg.mask_row_pitch().trailing_zeros(),
             sum_bits,
+            value_bits: cfg.a_hi + cfg.out_lanes.trailing_zeros(),
             operand_bits: clog2(cfg.mask_words + 1),
         }
     }
@@ -267,10 +271,10 @@ impl SensitivityPredictor {
             s0_c: WordReg::unsigned(ob),
             s0_ry: WordReg::unsigned(ob),
             s0_rx: WordReg::unsigned(ob),
-            s0_v: WordReg::unsigned(p.a_hi),
+            s0_v: WordReg::unsigned(p.value_bits),
             s1_valid: Default::default(),
             s1_addr: WordReg::unsigned(ob),
-            s1_v: WordReg::unsigned(p.a_hi),
+            s1_v: WordReg::unsigned(p.value_bits),
             fw_valid: Default::default(),
             fw_addr: WordReg::unsigned(ob),
             fw_data: WordReg::unsigned(p.sum_bits),
@@ -591,7 +595,7 @@ impl Logic for SensitivityPredictor {
 
 /// The predictor alone (top `drq_predictor`), with plain ports:
 /// `channels`, `height`, `width`, `threshold`, `in_channel`, `in_y`, `in_x`
-/// 16 bits, `in_value` A_HI bits; the mask leaves through `mask_wr_en`,
+/// 16 bits, `in_value` A_HI + log2(out_lanes) bits; the mask leaves through `mask_wr_en`,
 /// `mask_wr_addr` (clog2(mask_words) bits) and `mask_wr_bit`.
 pub fn predictor_design(cfg: &AccelConfig) -> crate::shell::Design {
     use crate::shell::{clock_and_reset, design, scalar, Dir, Widen};
@@ -610,7 +614,12 @@ pub fn predictor_design(cfg: &AccelConfig) -> crate::shell::Design {
         scalar("in_channel", Input, 16, Zero),
         scalar("in_y", Input, 16, Zero),
         scalar("in_x", Input, 16, Zero),
-        scalar("in_value", Input, cfg.a_hi, Zero),
+        scalar(
+            "in_value",
+            Input,
+            PredictorParams::new(cfg).value_bits,
+            Zero,
+        ),
         scalar("busy", Output, 1, Flag),
         scalar("done", Output, 1, Flag),
         scalar("oversize", Output, 1, Flag),

@@ -20,8 +20,15 @@
 //! the data bits above `width`, which the RAM cannot store, are folded into a
 //! wire named `unused_*` (Verilator's default `--unused-regexp`), so the lint
 //! needs no waiver. The contents and `rd_data` are not reset.
+//!
+//! A laned `WordRam` (`WordRam::laned(depth, lane_width, lanes)`) has
+//! words of `lanes` lanes of `lane_width` bits, lane k at bits
+//! [k*lane_width, (k+1)*lane_width), and a write enable per lane
+//! (`wr_lanes`): FPGA tools map it to block RAM with byte (lane) enables.
+//! [`LanedRam`] builds on it a value-addressed RAM whose word holds
+//! `lanes` values, written up to `lanes` at a time.
 
-use crate::leaf::{low_mask, Word};
+use crate::leaf::{low_mask, one_if, Word, WordReg};
 use rust_hdl::prelude::*;
 
 #[derive(LogicBlock)]
@@ -30,6 +37,10 @@ pub struct WordRam {
     pub wr_en: Signal<In, Bit>,
     pub wr_addr: Signal<In, Word>,
     pub wr_data: Signal<In, Word>,
+    /// Lane enables of a laned RAM (one port when it has more than one
+    /// lane, else none): bit k of `wr_lanes[0]` lets the write store lane k;
+    /// the bits above the lanes are ignored.
+    pub wr_lanes: Vec<Signal<In, Word>>,
     pub rd_en: Signal<In, Bit>,
     pub rd_addr: Signal<In, Word>,
     pub rd_data: Signal<Out, Word>,
@@ -38,31 +49,58 @@ pub struct WordRam {
     _mem: Vec<u64>,
     _depth: usize,
     _width: u32,
+    _lanes: u32,
 }
 
 impl WordRam {
     /// A RAM of `depth` (>= 2) words of `width` (1..=64) bits.
     pub fn new(depth: usize, width: u32) -> WordRam {
+        WordRam::laned(depth, width, 1)
+    }
+    /// A RAM of `depth` (>= 2) words of `lanes` (>= 1) lanes of
+    /// `lane_width` (>= 1) bits, at most 64 bits a word; `wr_lanes` enables
+    /// the lanes of a write (with one lane there is no `wr_lanes`: `new`).
+    pub fn laned(depth: usize, lane_width: u32, lanes: u32) -> WordRam {
+        let width = lanes * lane_width;
         assert!(depth >= 2, "WordRam depth {depth}: at least 2 words");
-        assert!((1..=64).contains(&width), "WordRam width {width}: 1..=64");
+        assert!(
+            lanes >= 1 && lane_width >= 1 && width <= 64,
+            "WordRam of {lanes} lanes of {lane_width} bits: 1..=64 bits a word"
+        );
         WordRam {
             clock: Default::default(),
             wr_en: Default::default(),
             wr_addr: Default::default(),
             wr_data: Default::default(),
+            wr_lanes: one_if(lanes > 1, Default::default()),
             rd_en: Default::default(),
             rd_addr: Default::default(),
             rd_data: Default::default(),
             _mem: vec![0; depth],
             _depth: depth,
             _width: width,
+            _lanes: lanes,
         }
     }
     pub fn depth(&self) -> usize {
         self._depth
     }
+    /// Bits of a word, all lanes.
     pub fn width(&self) -> u32 {
         self._width
+    }
+    pub fn lanes(&self) -> u32 {
+        self._lanes
+    }
+    /// The word bits a write stores: every lane enabled by `wr_lanes`.
+    fn written_bits(&self) -> u64 {
+        let lane_width = self._width / self._lanes;
+        match self.wr_lanes.first() {
+            None => low_mask(self._width),
+            Some(enables) => (0..self._lanes)
+                .filter(|k| enables.val().get_bit(*k as usize))
+                .fold(0, |m, k| m | low_mask(lane_width) << (k * lane_width)),
+        }
     }
 }
 
@@ -82,7 +120,9 @@ impl Logic for WordRam {
             if self.wr_en.val() {
                 let a = self.wr_addr.val().to_u64();
                 if a < self._depth as u64 {
-                    self._mem[a as usize] = self.wr_data.val().to_u64() & low_mask(self._width);
+                    let bits = self.written_bits();
+                    let w = &mut self._mem[a as usize];
+                    *w = (*w & !bits) | (self.wr_data.val().to_u64() & bits);
                 }
             }
         }
@@ -91,12 +131,21 @@ impl Logic for WordRam {
         self.rd_data.connect();
     }
     fn hdl(&self) -> Verilog {
-        let (depth, width) = (self._depth, self._width);
-        let m = MemoryText::new(depth, width);
+        let (depth, width, lanes) = (self._depth, self._width, self._lanes);
+        let m = MemoryText::laned(depth, width / lanes, lanes);
+        let lane_enables = if lanes == 1 {
+            String::new()
+        } else {
+            format!(
+                "// {lanes} lanes of {} bits, each with its write enable in wr_lanes.\n",
+                width / lanes
+            )
+        };
         Verilog::Custom(format!(
             "// Simple dual-port RAM, {depth} x {width} bits: block RAM inference\n\
              // (registered read, read-first, no reset of the contents), asked\n\
              // for even where a tool would build a small one from flip-flops.\n\
+             {lane_enables}\
              {decl}\
              always @(posedge clock) begin\n\
              \x20   {write}\n\
@@ -122,7 +171,11 @@ impl Logic for WordRam {
             TimingInfo {
                 name: "ram_write".into(),
                 clock: "clock".into(),
-                inputs: vec!["wr_en".into(), "wr_addr".into(), "wr_data".into()],
+                inputs: ["wr_en", "wr_addr", "wr_data"]
+                    .into_iter()
+                    .map(String::from)
+                    .chain((0..self.wr_lanes.len()).map(|k| format!("wr_lanes${k}")))
+                    .collect(),
                 outputs: vec![],
             },
         ]
@@ -130,11 +183,13 @@ impl Logic for WordRam {
 }
 
 /// The Verilog the RAMs share, for `depth` words of `width` bits behind
-/// 64-bit ports: the memory array, the write statement, and the word at
-/// `rd_addr` zero-extended to 64 bits with its range check.
+/// 64-bit ports: the memory array, the write statement (one per lane of a
+/// laned RAM), and the word at `rd_addr` zero-extended to 64 bits with its
+/// range check.
 struct MemoryText {
     depth: usize,
     width: u32,
+    lanes: u32,
     write: String,
     read_in_range: String,
     read: String,
@@ -142,17 +197,40 @@ struct MemoryText {
 
 impl MemoryText {
     fn new(depth: usize, width: u32) -> MemoryText {
+        MemoryText::laned(depth, width, 1)
+    }
+
+    /// Words of `lanes` lanes of `lane_width` bits; with more than one
+    /// lane, lane k is written only when bit k of the port `wr_lanes$0`
+    /// (a `WordRam`'s `wr_lanes[0]`) is set.
+    fn laned(depth: usize, lane_width: u32, lanes: u32) -> MemoryText {
+        let width = lanes * lane_width;
         let aw = crate::shell::clog2(depth as u32);
         let word = format!("mem[rd_addr[{}:0]]", aw - 1);
+        let wr_in = in_range("wr_addr", depth, aw);
+        let write = if lanes == 1 {
+            format!(
+                "if (wr_en && {wr_in}) mem[wr_addr[{}:0]] <= wr_data[{}:0];",
+                aw - 1,
+                width - 1
+            )
+        } else {
+            (0..lanes)
+                .map(|k| {
+                    let bits = format!("[{}:{}]", (k + 1) * lane_width - 1, k * lane_width);
+                    format!(
+                        "if (wr_en && {wr_in} && wr_lanes$0[{k}]) mem[wr_addr[{}:0]]{bits} <= wr_data{bits};",
+                        aw - 1
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n    ")
+        };
         MemoryText {
             depth,
             width,
-            write: format!(
-                "if (wr_en && {}) mem[wr_addr[{}:0]] <= wr_data[{}:0];",
-                in_range("wr_addr", depth, aw),
-                aw - 1,
-                width - 1
-            ),
+            lanes,
+            write,
             read_in_range: in_range("rd_addr", depth, aw),
             read: if width == 64 {
                 word
@@ -163,7 +241,8 @@ impl MemoryText {
     }
 
     /// The memory array with its `ram_style`, and the fold of the data
-    /// bits above the width (which the RAM cannot store).
+    /// bits above the width (which the RAM cannot store) and of the lane
+    /// enables above the lanes.
     fn declaration(&self, style: &str) -> String {
         let mut v = format!(
             "(* ram_style = \"{style}\" *)\n\
@@ -176,6 +255,13 @@ impl MemoryText {
                 "// Data bits above the RAM's width are not stored.\n\
                  wire unused_wr_data = &{{1'b0, wr_data[63:{}], 1'b0}};\n",
                 self.width
+            );
+        }
+        if self.lanes > 1 {
+            v += &format!(
+                "// Only the low {lanes} lane enables have lanes.\n\
+                 wire unused_wr_lanes = &{{1'b0, wr_lanes$0[63:{lanes}], 1'b0}};\n",
+                lanes = self.lanes
             );
         }
         v
@@ -250,6 +336,263 @@ impl Logic for ReplicatedRam {
     }
 }
 
+/// A RAM of `depth` values of `width` bits, addressed by value, whose
+/// words hold `lanes` values each (a power of two): value v is lane
+/// v & (lanes - 1) of word v >> log2(lanes). The write port writes any
+/// lanes of one word in one cycle; `ports` read ports read one value each,
+/// with the timing of `WordRam`'s read port (registered, read-first,
+/// holding without `rd_en`, zero at or above `depth`). Built like
+/// `ReplicatedRam` from one copy per read port that every write updates.
+///
+/// A copy is one laned `WordRam` when a word of `lanes` values fits 64
+/// bits ("packed"), else a `WordRam` per lane ("split", all read at the
+/// word address); with one lane it is exactly `WordRam::new(depth,
+/// width)`. With more than one lane, a read port registers the lane of
+/// its address with `rd_en` and selects that lane of what its copy reads.
+#[derive(LogicBlock)]
+pub struct LanedRam {
+    pub clock: Signal<In, Clock>,
+    /// Write the lanes of the word holding value `wr_addr` (a value index,
+    /// whose low log2(lanes) bits do not choose the word) that `wr_lanes`
+    /// enables.
+    pub wr_en: Signal<In, Bit>,
+    pub wr_addr: Signal<In, Word>,
+    /// Lane enables (one port when there is more than one lane, else
+    /// none): bit k writes lane k; the bits above the lanes are ignored.
+    pub wr_lanes: Vec<Signal<In, Word>>,
+    /// Lane k's value, one port per lane; its low `width` bits are stored.
+    pub wr_data: Vec<Signal<In, Word>>,
+    /// Read port p: with `rd_en[p]`, the value at index `rd_addr[p]`
+    /// appears on `rd_data[p]` (zero-extended) after the rising edge.
+    pub rd_en: Vec<Signal<In, Bit>>,
+    pub rd_addr: Vec<Signal<In, Word>>,
+    pub rd_data: Vec<Signal<Out, Word>>,
+    /// log2(lanes): a value index shifted right by it is a word address.
+    lane_bits: Constant<Word>,
+    /// Split storage (and one lane): lane j of copy p is
+    /// `lane_rams[p * lanes + j]`.
+    lane_rams: Vec<WordRam>,
+    /// Packed storage (more than one lane): one per copy.
+    packed: Vec<PackedCopy>,
+    /// Packed storage: the word written, its lanes 0..=k in `pack[k]`.
+    pack: Vec<Signal<Local, Word>>,
+    /// Packed storage: lane j's offset in the word, j * width.
+    lane_shift: Vec<Constant<Word>>,
+    /// Packed storage: the low `width` bits.
+    value_mask: Vec<Constant<Word>>,
+    /// Split storage of more than one lane: lane j's enable, 1 << j.
+    lane_bit: Vec<Constant<Word>>,
+    /// The lanes below the last, j: a read port selects the last lane
+    /// unless its registered lane is one of these.
+    lane_index: Vec<Constant<Word>>,
+    /// More than one lane: read port p's lane, registered with `rd_en[p]`.
+    lane_q: Vec<WordReg>,
+}
+
+impl LanedRam {
+    /// `ports` (>= 1) read ports onto `depth` values of `width` (1..=64)
+    /// bits in words of `lanes` values; `depth` a multiple of `lanes` and
+    /// at least two words.
+    pub fn new(depth: usize, width: u32, ports: usize, lanes: usize) -> LanedRam {
+        assert!(ports >= 1, "LanedRam needs a read port");
+        assert!(
+            lanes.is_power_of_two() && depth % lanes == 0,
+            "LanedRam of {depth} values in words of {lanes}: lanes a power of two dividing depth"
+        );
+        let words = depth / lanes;
+        let packed = lanes > 1 && lanes as u32 * width <= 64;
+        // Counts of the parts only one storage (or more than one lane) has.
+        let if_packed = |n: usize| if packed { n } else { 0 };
+        let if_split = |n: usize| if packed { 0 } else { n };
+        let if_laned = |n: usize| if lanes > 1 { n } else { 0 };
+        let konst = |v: u64| Constant::new(v.to_bits());
+        LanedRam {
+            clock: Default::default(),
+            wr_en: Default::default(),
+            wr_addr: Default::default(),
+            wr_lanes: one_if(lanes > 1, Default::default()),
+            wr_data: (0..lanes).map(|_| Default::default()).collect(),
+            rd_en: (0..ports).map(|_| Default::default()).collect(),
+            rd_addr: (0..ports).map(|_| Default::default()).collect(),
+            rd_data: (0..ports).map(|_| Default::default()).collect(),
+            lane_bits: konst(u64::from(lanes.trailing_zeros())),
+            lane_rams: (0..if_split(ports * lanes))
+                .map(|_| WordRam::new(words, width))
+                .collect(),
+            packed: (0..if_packed(ports))
+                .map(|_| PackedCopy::new(words, width, lanes as u32))
+                .collect(),
+            pack: (0..if_packed(lanes)).map(|_| Default::default()).collect(),
+            lane_shift: (0..if_packed(lanes))
+                .map(|j| konst(j as u64 * u64::from(width)))
+                .collect(),
+            value_mask: one_if(packed, konst(low_mask(width))),
+            lane_bit: (0..if_split(if_laned(lanes)))
+                .map(|j| konst(1 << j))
+                .collect(),
+            lane_index: (0..lanes - 1).map(|j| konst(j as u64)).collect(),
+            lane_q: (0..if_laned(ports))
+                .map(|_| WordReg::unsigned(lanes.trailing_zeros()))
+                .collect(),
+        }
+    }
+    pub fn ports(&self) -> usize {
+        self.rd_data.len()
+    }
+    pub fn lanes(&self) -> usize {
+        self.wr_data.len()
+    }
+    /// A copy is one laned `WordRam` (else a `WordRam` per lane).
+    pub fn packed(&self) -> bool {
+        !self.packed.is_empty()
+    }
+    /// 1 with more than one lane (the lane enables exist), else 0.
+    fn laned(&self) -> usize {
+        self.wr_lanes.len()
+    }
+    fn lanes_end(&self) -> usize {
+        self.lanes() + 1
+    }
+    fn last_lane(&self) -> usize {
+        self.lanes() - 1
+    }
+    /// Copies in split storage: `ports`, or 0 when packed.
+    fn split_ports(&self) -> usize {
+        self.lane_rams.len() / self.lanes()
+    }
+    /// Read ports with a lane register: `ports`, or 0 with one lane.
+    fn lane_ports(&self) -> usize {
+        self.lane_q.len()
+    }
+    /// The packed storage's loop `last_lane()..packed_end()`: one round
+    /// (the last lane) when packed, none when split.
+    fn packed_end(&self) -> usize {
+        self.pack.len()
+    }
+}
+
+impl Logic for LanedRam {
+    #[hdl_gen]
+    fn update(&mut self) {
+        // The lane of each read, held like the RAMs' read data.
+        for p in 0..self.lane_ports() {
+            self.lane_q[p].clock.next = self.clock.val();
+            self.lane_q[p].reset.next = false;
+            self.lane_q[p].d.next = self.lane_q[p].q.val();
+            if self.rd_en[p].val() {
+                self.lane_q[p].d.next = self.rd_addr[p].val();
+            }
+        }
+        // Split storage: lane j of every copy is a RAM of its own, written
+        // when its lane is enabled; a read port picks its lane's RAM.
+        for nl in self.lanes()..self.lanes_end() {
+            for p in 0..self.split_ports() {
+                for j in 0..self.lanes() {
+                    self.lane_rams[p * nl + j].clock.next = self.clock.val();
+                    self.lane_rams[p * nl + j].wr_en.next = self.wr_en.val();
+                    for z in 0..self.laned() {
+                        self.lane_rams[p * nl + j].wr_en.next = self.wr_en.val()
+                            & (self.wr_lanes[z].val() & self.lane_bit[j].val()).any();
+                    }
+                    self.lane_rams[p * nl + j].wr_addr.next =
+                        self.wr_addr.val() >> self.lane_bits.val();
+                    self.lane_rams[p * nl + j].wr_data.next = self.wr_data[j].val();
+                    self.lane_rams[p * nl + j].rd_en.next = self.rd_en[p].val();
+                    self.lane_rams[p * nl + j].rd_addr.next =
+                        self.rd_addr[p].val() >> self.lane_bits.val();
+                }
+                for last in self.last_lane()..self.lanes() {
+                    self.rd_data[p].next = self.lane_rams[p * nl + last].rd_data.val();
+                }
+                for j in 0..self.last_lane() {
+                    if self.lane_q[p].q.val() == self.lane_index[j].val() {
+                        self.rd_data[p].next = self.lane_rams[p * nl + j].rd_data.val();
+                    }
+                }
+            }
+        }
+        // Packed storage: the lanes' values packed into one word, written
+        // under the lane enables; a read port shifts its lane down.
+        for last in self.last_lane()..self.packed_end() {
+            self.pack[0].next = self.wr_data[0].val() & self.value_mask[0].val();
+            for k in 1..self.lanes() {
+                self.pack[k].next = self.pack[k - 1].val()
+                    | ((self.wr_data[k].val() & self.value_mask[0].val())
+                        << self.lane_shift[k].val());
+            }
+            for p in 0..self.ports() {
+                self.packed[p].clock.next = self.clock.val();
+                self.packed[p].wr_en.next = self.wr_en.val();
+                self.packed[p].wr_addr.next = self.wr_addr.val() >> self.lane_bits.val();
+                self.packed[p].wr_lanes.next = self.wr_lanes[0].val();
+                self.packed[p].wr_data.next = self.pack[last].val();
+                self.packed[p].rd_en.next = self.rd_en[p].val();
+                self.packed[p].rd_addr.next = self.rd_addr[p].val() >> self.lane_bits.val();
+                self.rd_data[p].next = (self.packed[p].rd_data.val()
+                    >> self.lane_shift[last].val())
+                    & self.value_mask[0].val();
+                for j in 0..self.last_lane() {
+                    if self.lane_q[p].q.val() == self.lane_index[j].val() {
+                        self.rd_data[p].next = (self.packed[p].rd_data.val()
+                            >> self.lane_shift[j].val())
+                            & self.value_mask[0].val();
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One copy of a packed `LanedRam`: a laned `WordRam` whose lane enables
+/// come in on a plain port. rust-hdl's Verilog resolves only the first
+/// index of a name (`packed[p].wr_lanes[0]` would become
+/// `packed$0$wr_lanes[0]`), so a block held in a `Vec` cannot have its
+/// `Vec` ports driven: each copy wraps its RAM.
+#[derive(LogicBlock)]
+struct PackedCopy {
+    pub clock: Signal<In, Clock>,
+    pub wr_en: Signal<In, Bit>,
+    /// A word address.
+    pub wr_addr: Signal<In, Word>,
+    pub wr_lanes: Signal<In, Word>,
+    pub wr_data: Signal<In, Word>,
+    pub rd_en: Signal<In, Bit>,
+    /// A word address.
+    pub rd_addr: Signal<In, Word>,
+    pub rd_data: Signal<Out, Word>,
+    ram: WordRam,
+}
+
+impl PackedCopy {
+    fn new(words: usize, lane_width: u32, lanes: u32) -> PackedCopy {
+        PackedCopy {
+            clock: Default::default(),
+            wr_en: Default::default(),
+            wr_addr: Default::default(),
+            wr_lanes: Default::default(),
+            wr_data: Default::default(),
+            rd_en: Default::default(),
+            rd_addr: Default::default(),
+            rd_data: Default::default(),
+            ram: WordRam::laned(words, lane_width, lanes),
+        }
+    }
+}
+
+impl Logic for PackedCopy {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.ram.clock.next = self.clock.val();
+        self.ram.wr_en.next = self.wr_en.val();
+        self.ram.wr_addr.next = self.wr_addr.val();
+        self.ram.wr_lanes[0].next = self.wr_lanes.val();
+        self.ram.wr_data.next = self.wr_data.val();
+        self.ram.rd_en.next = self.rd_en.val();
+        self.ram.rd_addr.next = self.rd_addr.val();
+        self.rd_data.next = self.ram.rd_data.val();
+    }
+}
+
 /// One `WordRam` alone (top `drq_ram`), for its own lint and co-simulation:
 /// addresses 16 bits (so out-of-range ones can be driven), `wr_data` a full
 /// 64-bit word (so the bits above `width` can be), `rd_data` `width` bits.
@@ -280,6 +623,47 @@ pub fn ram_design(depth: usize, width: u32) -> crate::shell::Design {
         &cfg,
         ports,
         &mut WordRam::new(depth, width),
+    )
+}
+
+/// One `LanedRam` alone (top `drq_laned_ram`), for its lint and
+/// synthesis: addresses 16 bits (so out-of-range ones can be driven),
+/// `wr_lanes` `lanes` bits (none with one lane), `wr_data` and `rd_data`
+/// `lanes` and `ports` lanes of `width` bits, `rd_en` and `rd_addr` one
+/// lane per read port.
+pub fn laned_ram_design(
+    depth: usize,
+    width: u32,
+    ports: usize,
+    lanes: usize,
+) -> crate::shell::Design {
+    use crate::shell::{design, scalar, Dir, ShellPort, Widen};
+    use Dir::{Input, Output};
+    use Widen::{Flag, Zero};
+    let vector = |name: &str, dir, lane_width, count: usize, extend| {
+        ShellPort::new(name, name, dir, lane_width, Some(count as u32), extend)
+    };
+    let mut shell_ports = vec![
+        ShellPort::new("clk", "clock", Input, 1, None, Flag),
+        scalar("wr_en", Input, 1, Flag),
+        scalar("wr_addr", Input, 16, Zero),
+    ];
+    if lanes > 1 {
+        shell_ports.push(vector("wr_lanes", Input, lanes as u32, 1, Zero));
+    }
+    shell_ports.extend([
+        vector("wr_data", Input, width, lanes, Zero),
+        vector("rd_en", Input, 1, ports, Flag),
+        vector("rd_addr", Input, 16, ports, Zero),
+        vector("rd_data", Output, width, ports, Zero),
+    ]);
+    let cfg = drq_arch::AccelConfig::default();
+    design(
+        "drq_laned_ram",
+        "drq_laned_ram_core",
+        &cfg,
+        shell_ports,
+        &mut LanedRam::new(depth, width, ports, lanes),
     )
 }
 
@@ -364,6 +748,212 @@ mod tests {
             v.contains("~|wr_addr[63:2] && (wr_addr[1:0] < 2'd3)"),
             "{v}"
         );
+    }
+
+    #[test]
+    fn laned_ram_writes_only_the_enabled_lanes() {
+        // 5 words of 4 lanes of 8 bits
+        let mut r = WordRam::laned(5, 8, 4);
+        r.connect_all();
+        assert_eq!((r.width(), r.lanes(), r.wr_lanes.len()), (32, 4, 1));
+        r.rd_en.next = true;
+        r.rd_addr.next = word(2);
+        let write = |r: &mut WordRam, addr: i64, lanes: u64, data: u64| {
+            r.wr_en.next = true;
+            r.wr_addr.next = word(addr);
+            r.wr_lanes[0].next = lanes.to_bits();
+            r.wr_data.next = data.to_bits();
+            tick(r);
+            r.wr_en.next = false;
+        };
+        // lanes 0 and 2; the data bits above the word are not stored
+        write(&mut r, 2, 0b0101, 0xffff_ffff_4433_2211);
+        assert_eq!(r.rd_data.val(), word(0), "read first: old contents");
+        tick(&mut r);
+        assert_eq!(r.rd_data.val(), word(0x0033_0011));
+        // lanes 1 and 3 keep lanes 0 and 2; enables above the lanes do nothing
+        write(&mut r, 2, 0xf0 | 0b1010, 0x8877_6655);
+        assert_eq!(r.rd_data.val(), word(0x0033_0011), "read first");
+        tick(&mut r);
+        assert_eq!(r.rd_data.val(), word(0x8833_6611));
+        write(&mut r, 2, 0xf0, 0);
+        write(&mut r, 2, 0b0100, 0x00aa_0000);
+        tick(&mut r);
+        assert_eq!(r.rd_data.val(), word(0x88aa_6611));
+        // out of range: no write, reads zero
+        write(&mut r, 5, 0b1111, 0xffff_ffff);
+        r.rd_addr.next = word(5);
+        tick(&mut r);
+        assert_eq!(r.rd_data.val(), word(0));
+        for a in [0, 1, 3, 4] {
+            r.rd_addr.next = word(a);
+            tick(&mut r);
+            assert_eq!(r.rd_data.val(), word(0), "{a}");
+        }
+        // without rd_en the output holds
+        r.rd_addr.next = word(2);
+        tick(&mut r);
+        r.rd_en.next = false;
+        r.rd_addr.next = word(0);
+        tick(&mut r);
+        assert_eq!(r.rd_data.val(), word(0x88aa_6611));
+    }
+
+    #[test]
+    fn laned_verilog_writes_each_lane_under_its_enable() {
+        let v = match WordRam::laned(1024, 8, 4).hdl() {
+            Verilog::Custom(s) => s,
+            _ => unreachable!(),
+        };
+        assert!(
+            v.contains("(* ram_style = \"block\" *)\nreg [31:0] mem [0:1023];"),
+            "{v}"
+        );
+        for (k, bits) in ["[7:0]", "[15:8]", "[23:16]", "[31:24]"].iter().enumerate() {
+            let line = format!(
+                "if (wr_en && ~|wr_addr[63:10] && wr_lanes$0[{k}]) mem[wr_addr[9:0]]{bits} <= wr_data{bits};"
+            );
+            assert!(v.contains(&line), "{line}\n{v}");
+        }
+        assert!(
+            v.contains("wire unused_wr_data = &{1'b0, wr_data[63:32], 1'b0};"),
+            "{v}"
+        );
+        assert!(
+            v.contains("wire unused_wr_lanes = &{1'b0, wr_lanes$0[63:4], 1'b0};"),
+            "{v}"
+        );
+        assert!(v.contains("rd_data <= {32'd0, mem[rd_addr[9:0]]};"), "{v}");
+        // A whole-word RAM has no lane enables.
+        let v = match WordRam::new(1024, 32).hdl() {
+            Verilog::Custom(s) => s,
+            _ => unreachable!(),
+        };
+        assert!(!v.contains("wr_lanes") && !v.contains("lanes of"), "{v}");
+    }
+
+    /// xorshift64: the random sequences of the `LanedRam` tests.
+    struct XorShift(u64);
+
+    impl XorShift {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        /// One in `n`.
+        fn one_in(&mut self, n: u64) -> bool {
+            self.next() % n == 0
+        }
+        /// An address: mostly below `depth`, else up to twice it, else far.
+        fn addr(&mut self, depth: usize) -> u64 {
+            let depth = depth as u64;
+            match self.next() % 8 {
+                0 => depth + self.next() % depth,
+                1 => (self.next() % depth) | 1 << (16 + self.next() % 48),
+                _ => self.next() % depth,
+            }
+        }
+    }
+
+    fn tick_laned(r: &mut LanedRam) {
+        r.clock.next = Clock::from(false);
+        settle(r);
+        r.clock.next = Clock::from(true);
+        settle(r);
+    }
+
+    /// Random writes (random lane enables, data and addresses, out of
+    /// range included) and reads on every port, each cycle checked against
+    /// a `Vec` of values: 4000 cycles from `seed` (printed).
+    fn laned_ram_matches_a_vec(
+        depth: usize,
+        width: u32,
+        ports: usize,
+        lanes: usize,
+        packed: bool,
+        seed: u64,
+    ) {
+        println!("LanedRam {depth} x {width}, {ports} ports, {lanes} lanes: seed {seed:#x}");
+        let mut r = LanedRam::new(depth, width, ports, lanes);
+        assert_eq!(r.packed(), packed);
+        assert_eq!(
+            (r.wr_lanes.len(), r.wr_data.len(), r.rd_data.len()),
+            (usize::from(lanes > 1), lanes, ports)
+        );
+        r.connect_all();
+        let mut rng = XorShift(seed);
+        let mut values = vec![0u64; depth];
+        let mut out = vec![0u64; ports];
+        for cycle in 0..4000 {
+            let wr_en = !rng.one_in(3);
+            let wr_addr = rng.addr(depth);
+            // All lanes, one lane, or any (bits above the lanes too).
+            let enables = match rng.next() % 4 {
+                0 => u64::MAX,
+                1 => 1 << (rng.next() % lanes as u64),
+                _ => rng.next(),
+            };
+            let data: Vec<u64> = (0..lanes).map(|_| rng.next()).collect();
+            let reads: Vec<(bool, u64)> = (0..ports)
+                .map(|_| (!rng.one_in(4), rng.addr(depth)))
+                .collect();
+            r.wr_en.next = wr_en;
+            r.wr_addr.next = wr_addr.to_bits();
+            for e in &mut r.wr_lanes {
+                e.next = enables.to_bits();
+            }
+            for (k, d) in data.iter().enumerate() {
+                r.wr_data[k].next = d.to_bits();
+            }
+            for (p, &(en, a)) in reads.iter().enumerate() {
+                r.rd_en[p].next = en;
+                r.rd_addr[p].next = a.to_bits();
+            }
+            tick_laned(&mut r);
+            // The reference: reads first, then the write.
+            for (p, &(en, a)) in reads.iter().enumerate() {
+                if en {
+                    out[p] = values.get(a as usize).copied().unwrap_or(0);
+                }
+            }
+            if wr_en {
+                let first = (wr_addr as usize & !(lanes - 1)) as u64;
+                for (k, d) in data.iter().enumerate() {
+                    let v = first + k as u64;
+                    if (lanes == 1 || enables >> k & 1 == 1) && v < depth as u64 {
+                        values[v as usize] = d & low_mask(width);
+                    }
+                }
+            }
+            for (p, want) in out.iter().enumerate() {
+                assert_eq!(
+                    r.rd_data[p].val().to_u64(),
+                    *want,
+                    "seed {seed:#x}, cycle {cycle}, port {p}, reads {reads:x?}, write {wr_en} at {wr_addr:#x} lanes {enables:#x}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn packed_laned_ram_matches_a_vec() {
+        laned_ram_matches_a_vec(16, 8, 3, 4, true, 0x1a4e_d5ee_d001);
+        laned_ram_matches_a_vec(24, 16, 2, 2, true, 0x1a4e_d5ee_d002);
+        laned_ram_matches_a_vec(32, 4, 1, 16, true, 0x1a4e_d5ee_d003);
+    }
+
+    #[test]
+    fn split_laned_ram_matches_a_vec() {
+        laned_ram_matches_a_vec(16, 40, 1, 4, false, 0x5b11_75ee_d001);
+        laned_ram_matches_a_vec(16, 64, 2, 2, false, 0x5b11_75ee_d002);
+    }
+
+    #[test]
+    fn one_lane_ram_matches_a_vec() {
+        laned_ram_matches_a_vec(10, 8, 3, 1, false, 0x0e1a_e5ee_d001);
+        laned_ram_matches_a_vec(16, 64, 1, 1, false, 0x0e1a_e5ee_d002);
     }
 }
 

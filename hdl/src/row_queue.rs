@@ -1,17 +1,18 @@
-//! The output stage's row queue (`AccelConfig::out_rows` > 1): up to
-//! `out_rows - 1` array rows waiting, in the order they were taken, for the
-//! stage's row buffer, so the array can hand a tile's rows over faster than
-//! they are requantised and start the next tile (docs/output-stage.md,
-//! docs/spec.md §7.4).
+//! The output stage's queue (`AccelConfig::out_rows` > 1): up to
+//! `out_rows - 1` lane groups (array rows, `out_lanes` of them at most)
+//! waiting, in the order they were taken, for the stage's row buffer, so
+//! the array can hand a tile's rows over faster than they are requantised
+//! and start the next tile (docs/output-stage.md, docs/spec.md §7.4).
 //!
-//! The queue keeps the pointers and each row's pixel (y, x) and channel in
-//! `LutRam`s; the row's accumulators go into the caller's lane RAMs
-//! ([`RowQueue::lane_ram`], one per column), written at `tail` with `push`
-//! and read at `head`. A write at the tail with `push`, the head's row
-//! readable in the same cycle (asynchronous read), dropped with `pop`. A
-//! push and a pop in the same cycle keep the count. `space` says a push is
-//! allowed (count < out_rows - 1); `nonempty` that the head is a row.
-//! Pushing into a full queue or popping an empty one is the caller's error.
+//! The queue keeps the pointers and each group's pixel (y, x of lane 0),
+//! channel and lanes in `LutRam`s; the rows' accumulators go into the
+//! caller's lane RAMs ([`RowQueue::lane_ram`], one per lane and column),
+//! written at `tail` and read at `head`. A write at the tail with `push`,
+//! the head's group readable in the same cycle (asynchronous read),
+//! dropped with `pop`. A push and a pop in the same cycle keep the count.
+//! `space` says a push is allowed (count < out_rows - 1); `nonempty` that
+//! the head is a group. Pushing into a full queue or popping an empty one
+//! is the caller's error.
 
 use crate::leaf::{word, Word, WordReg};
 use crate::ram::LutRam;
@@ -28,12 +29,14 @@ pub struct RowQueue {
     pub in_y: Signal<In, Word>,
     pub in_x: Signal<In, Word>,
     pub in_ch: Signal<In, Word>,
+    pub in_lanes: Signal<In, Word>,
     /// Where the lane RAMs write (with `push`) and read.
     pub tail_addr: Signal<Out, Word>,
     pub head_addr: Signal<Out, Word>,
     pub head_y: Signal<Out, Word>,
     pub head_x: Signal<Out, Word>,
     pub head_ch: Signal<Out, Word>,
+    pub head_lanes: Signal<Out, Word>,
     pub nonempty: Signal<Out, Bit>,
     pub space: Signal<Out, Bit>,
     one: Constant<Word>,
@@ -48,6 +51,7 @@ pub struct RowQueue {
     ys: LutRam,
     xs: LutRam,
     chs: LutRam,
+    lane_sets: LutRam,
 }
 
 impl RowQueue {
@@ -67,11 +71,13 @@ impl RowQueue {
             in_y: Default::default(),
             in_x: Default::default(),
             in_ch: Default::default(),
+            in_lanes: Default::default(),
             tail_addr: Default::default(),
             head_addr: Default::default(),
             head_y: Default::default(),
             head_x: Default::default(),
             head_ch: Default::default(),
+            head_lanes: Default::default(),
             nonempty: Default::default(),
             space: Default::default(),
             one: Constant::new(word(1)),
@@ -84,6 +90,7 @@ impl RowQueue {
             ys: ram(pos_bits),
             xs: ram(pos_bits),
             chs: ram(pos_bits),
+            lane_sets: ram(cfg.out_lanes),
         }
     }
     /// A lane RAM for one column of the queued rows: the queue's depth,
@@ -106,21 +113,27 @@ impl Logic for RowQueue {
         self.ys.clock.next = self.clock.val();
         self.xs.clock.next = self.clock.val();
         self.chs.clock.next = self.clock.val();
+        self.lane_sets.clock.next = self.clock.val();
         self.ys.wr_en.next = self.push.val();
         self.xs.wr_en.next = self.push.val();
         self.chs.wr_en.next = self.push.val();
+        self.lane_sets.wr_en.next = self.push.val();
         self.ys.wr_addr.next = self.tail.q.val();
         self.xs.wr_addr.next = self.tail.q.val();
         self.chs.wr_addr.next = self.tail.q.val();
+        self.lane_sets.wr_addr.next = self.tail.q.val();
         self.ys.wr_data.next = self.in_y.val();
         self.xs.wr_data.next = self.in_x.val();
         self.chs.wr_data.next = self.in_ch.val();
+        self.lane_sets.wr_data.next = self.in_lanes.val();
         self.ys.rd_addr.next = self.head.q.val();
         self.xs.rd_addr.next = self.head.q.val();
         self.chs.rd_addr.next = self.head.q.val();
+        self.lane_sets.rd_addr.next = self.head.q.val();
         self.head_y.next = self.ys.rd_data.val();
         self.head_x.next = self.xs.rd_data.val();
         self.head_ch.next = self.chs.rd_data.val();
+        self.head_lanes.next = self.lane_sets.rd_data.val();
         self.tail_addr.next = self.tail.q.val();
         self.head_addr.next = self.head.q.val();
         self.nonempty.next = self.count.q.val() != self.zero.val();

@@ -27,7 +27,7 @@ use crate::controller::{ControllerParams, RegionController};
 use crate::leaf::{low_mask as mask, one_if, Reg, SignedMul, Word, WordReg};
 use crate::output_stage::OutputStage;
 use crate::predictor::{PredictorParams, SensitivityPredictor};
-use crate::ram::{ReplicatedRam, WordRam};
+use crate::ram::{LanedRam, ReplicatedRam};
 use crate::regfile::HostRegisters;
 use crate::scan::InputScan;
 use crate::shell::clog2;
@@ -93,13 +93,13 @@ pub struct DrqTop {
     array: SystolicArray,
     ostage: OutputStage,
     pred: SensitivityPredictor,
-    act0: ReplicatedRam,
-    act1: ReplicatedRam,
+    act0: LanedRam,
+    act1: LanedRam,
     mask0: ReplicatedRam,
     mask1: ReplicatedRam,
     weights: ReplicatedRam,
     bias: ReplicatedRam,
-    accs: WordRam,
+    accs: LanedRam,
     oc0_mul: SignedMul,
     addr_mul: SignedMul,
     // Constants.
@@ -190,8 +190,11 @@ pub struct DrqTop {
     // Output write-back.
     wb_valid: Reg<Bit>,
     wb_addr: WordReg,
-    wb_value: WordReg,
-    wb_acc: WordReg,
+    /// The lane group written: lanes (bit l: lane l holds a pixel), and
+    /// each lane's code and accumulator.
+    wb_lanes: WordReg,
+    wb_value: Vec<WordReg>,
+    wb_acc: Vec<WordReg>,
     // Host read in flight.
     hr_region: WordReg,
     /// The high word of an accumulator was read (ACC_BITS > 32 only).
@@ -216,6 +219,15 @@ pub struct DrqTop {
     rem_w: Signal<Local, Word>,
     out_take: Signal<Local, Bit>,
     acc_word: Signal<Local, Word>,
+    /// The sum of the written group's codes (the predictor's input), and
+    /// its partial sums over lanes 0..=l.
+    lane_sum: Signal<Local, Word>,
+    lane_part: Vec<Signal<Local, Word>>,
+    /// The host's entry's lane bit in a buffer word (`out_lanes` > 1).
+    host_lane: Signal<Local, Word>,
+    /// L - 1 and 2^l (bit l of a lane set).
+    lane_m: Constant<Word>,
+    lane_bit: Vec<Constant<Word>>,
     mask_wdata: Signal<Local, Word>,
     status: Signal<Local, Word>,
 }
@@ -225,6 +237,7 @@ impl DrqTop {
         let fmt = TokenFormat::new(cfg);
         let map = WindowMap::new(cfg);
         let (rows, cols) = (cfg.rows as usize, cfg.cols as usize);
+        let lanes = cfg.out_lanes as usize;
         let w = Sext::new(cfg.w_hi);
         let wd = Sext::new(fmt.w_digit_bits);
         let wl = Sext::new(fmt.w_low_bits);
@@ -267,13 +280,13 @@ impl DrqTop {
             array: SystolicArray::new(cfg),
             ostage: OutputStage::new(cfg),
             pred: SensitivityPredictor::new(&PredictorParams::new(cfg)),
-            act0: ReplicatedRam::new(cfg.act_words as usize, cfg.a_hi, rows),
-            act1: ReplicatedRam::new(cfg.act_words as usize, cfg.a_hi, rows),
+            act0: LanedRam::new(cfg.act_words as usize, cfg.a_hi, rows, lanes),
+            act1: LanedRam::new(cfg.act_words as usize, cfg.a_hi, rows, lanes),
             mask0: ReplicatedRam::new(cfg.mask_words as usize, 1, rows),
             mask1: ReplicatedRam::new(cfg.mask_words as usize, 1, rows),
             weights: ReplicatedRam::new(cfg.weight_words as usize, cfg.w_hi, cols),
             bias: ReplicatedRam::new(cfg.bias_words as usize, 32, cols),
-            accs: WordRam::new(cfg.act_words as usize, cfg.acc_bits),
+            accs: LanedRam::new(cfg.act_words as usize, cfg.acc_bits, 1, lanes),
             oc0_mul: SignedMul::new(17, 7),
             addr_mul: SignedMul::new(17, 16),
             zero: konst(0),
@@ -341,8 +354,9 @@ impl DrqTop {
             t_valid_w: WordReg::unsigned(dim_bits),
             wb_valid: Default::default(),
             wb_addr: WordReg::unsigned(act_addr_bits),
-            wb_value: WordReg::unsigned(cfg.a_hi),
-            wb_acc: WordReg::signed(cfg.acc_bits),
+            wb_lanes: WordReg::unsigned(cfg.out_lanes),
+            wb_value: (0..lanes).map(|_| WordReg::unsigned(cfg.a_hi)).collect(),
+            wb_acc: (0..lanes).map(|_| WordReg::signed(cfg.acc_bits)).collect(),
             hr_region: WordReg::unsigned(REGION_BITS),
             hr_half: one_if(map.acc_stride == 2, Default::default()),
             status_q: WordReg::unsigned(STATUS_BITS),
@@ -360,6 +374,11 @@ impl DrqTop {
             rem_w: Default::default(),
             out_take: Default::default(),
             acc_word: Default::default(),
+            lane_sum: Default::default(),
+            lane_part: (0..cfg.out_lanes).map(|_| Default::default()).collect(),
+            host_lane: Default::default(),
+            lane_m: konst(u64::from(cfg.out_lanes) - 1),
+            lane_bit: (0..cfg.out_lanes).map(|l| konst(1 << l)).collect(),
             mask_wdata: Default::default(),
             status: Default::default(),
         }
@@ -372,6 +391,19 @@ impl DrqTop {
     }
     /// 1 when an accumulator takes two words of the window (ACC_BITS > 32),
     /// else 0: a loop bound.
+    /// L = `out_lanes`: the pixels of a written group.
+    fn lanes(&self) -> usize {
+        self.wb_value.len()
+    }
+    /// L - 1: a loop that binds the last lane.
+    fn last_lane(&self) -> usize {
+        self.lanes() - 1
+    }
+    /// 1 when a buffer word holds several lanes (its writes carry a lane
+    /// set), else 0.
+    fn lane_masked(&self) -> usize {
+        self.act0.wr_lanes.len()
+    }
     fn wide_acc(&self) -> usize {
         self.hr_half.len()
     }
@@ -410,8 +442,7 @@ impl Logic for DrqTop {
             t_valid_w,
             wb_valid,
             wb_addr,
-            wb_value,
-            wb_acc,
+            wb_lanes,
             hr_region,
             status_q
         );
@@ -438,8 +469,15 @@ impl Logic for DrqTop {
         self.t_valid_w.reset.next = self.reset.val();
         self.wb_valid.reset.next = self.reset.val();
         self.wb_addr.reset.next = self.reset.val();
-        self.wb_value.reset.next = self.reset.val();
-        self.wb_acc.reset.next = self.reset.val();
+        self.wb_lanes.reset.next = self.reset.val();
+        for l in 0..self.lanes() {
+            self.wb_value[l].clock.next = self.clock.val();
+            self.wb_value[l].reset.next = self.reset.val();
+            self.wb_value[l].d.next = self.wb_value[l].q.val();
+            self.wb_acc[l].clock.next = self.clock.val();
+            self.wb_acc[l].reset.next = self.reset.val();
+            self.wb_acc[l].d.next = self.wb_acc[l].q.val();
+        }
         self.hr_region.reset.next = self.reset.val();
         self.status_q.reset.next = self.reset.val();
 
@@ -737,7 +775,8 @@ impl Logic for DrqTop {
         }
         self.ostage.out_ready.next = !self.p_out.q.val() | self.pred.in_ready.val();
         self.out_take.next = self.ostage.out_valid.val() & self.ostage.out_ready.val();
-        // Write-back address (c * Ho + y) * pitch + x, one register stage.
+        // Write-back address (c * Ho + y) * pitch + x of lane 0, one
+        // register stage; the group's lanes in one buffer word.
         self.addr_mul.a.next = self.ostage.out_channel.val();
         self.addr_mul.b.next = self.regs.ho.val() & self.low16.val();
         self.wb_valid.d.next = self.out_take.val();
@@ -745,8 +784,28 @@ impl Logic for DrqTop {
             self.wb_addr.d.next = ((self.addr_mul.p.val() + self.ostage.out_y.val())
                 << self.pitch_log2.val())
                 | self.ostage.out_x.val();
-            self.wb_value.d.next = self.ostage.out_value.val();
-            self.wb_acc.d.next = self.ostage.out_acc.val();
+            self.wb_lanes.d.next = self.ostage.out_lanes.val();
+            for l in 0..self.lanes() {
+                self.wb_value[l].d.next = self.ostage.out_value[l].val();
+                self.wb_acc[l].d.next = self.ostage.out_acc[l].val();
+            }
+        }
+        // The sum of the group's codes: a chain of partial sums over lanes.
+        for l in 0..self.lanes() {
+            self.lane_part[l].next = self.zero.val();
+            if (self.ostage.out_lanes.val() & self.lane_bit[l].val()).any() {
+                self.lane_part[l].next = self.ostage.out_value[l].val();
+            }
+        }
+        for l in 1..self.lanes() {
+            self.lane_part[l].next = self.lane_part[l - 1].val();
+            if (self.ostage.out_lanes.val() & self.lane_bit[l].val()).any() {
+                self.lane_part[l].next =
+                    self.lane_part[l - 1].val() + self.ostage.out_value[l].val();
+            }
+        }
+        for last in self.last_lane()..self.lanes() {
+            self.lane_sum.next = self.lane_part[last].val();
         }
 
         // ---- Predictor --------------------------------------------------------
@@ -758,7 +817,7 @@ impl Logic for DrqTop {
         self.pred.in_channel.next = self.ostage.out_channel.val();
         self.pred.in_y.next = self.ostage.out_y.val();
         self.pred.in_x.next = self.ostage.out_x.val();
-        self.pred.in_value.next = self.ostage.out_value.val();
+        self.pred.in_value.next = self.lane_sum.val();
         for k in 0..self.drq_paths() {
             if self.in_pin.val() {
                 self.pred.channels.next = self.regs.c_in.val() & self.low16.val();
@@ -812,13 +871,20 @@ impl Logic for DrqTop {
         // predictor's mask into the input (PIN) or the other (POUT) buffer.
         self.act0.wr_en.next = self.wb_valid.q.val() & self.act_sel.q.val();
         self.act0.wr_addr.next = self.wb_addr.q.val();
-        self.act0.wr_data.next = self.wb_value.q.val();
         self.act1.wr_en.next = self.wb_valid.q.val() & !self.act_sel.q.val();
         self.act1.wr_addr.next = self.wb_addr.q.val();
-        self.act1.wr_data.next = self.wb_value.q.val();
         self.accs.wr_en.next = self.wb_valid.q.val();
         self.accs.wr_addr.next = self.wb_addr.q.val();
-        self.accs.wr_data.next = self.wb_acc.q.val();
+        for l in 0..self.lanes() {
+            self.act0.wr_data[l].next = self.wb_value[l].q.val();
+            self.act1.wr_data[l].next = self.wb_value[l].q.val();
+            self.accs.wr_data[l].next = self.wb_acc[l].q.val();
+        }
+        for k in 0..self.lane_masked() {
+            self.act0.wr_lanes[k].next = self.wb_lanes.q.val();
+            self.act1.wr_lanes[k].next = self.wb_lanes.q.val();
+            self.accs.wr_lanes[k].next = self.wb_lanes.q.val();
+        }
         self.mask0.wr_addr.next = self.pred.mask_wr_addr.val();
         self.mask_wdata.next = self.zero.val();
         if self.pred.mask_wr_bit.val() {
@@ -837,21 +903,33 @@ impl Logic for DrqTop {
         self.bias.wr_en.next = false;
         self.bias.wr_addr.next = self.offset.val();
         self.bias.wr_data.next = self.regs.mem_wdata.val();
-        self.accs.rd_en.next = false;
-        self.accs.rd_addr.next = self.offset.val();
+        self.accs.rd_en[0].next = false;
+        self.accs.rd_addr[0].next = self.offset.val();
         for _k in 0..self.wide_acc() {
-            self.accs.rd_addr.next = self.offset.val() >> self.one.val();
+            self.accs.rd_addr[0].next = self.offset.val() >> self.one.val();
         }
+        // A host write stores one entry: its lane of the buffer word.
+        self.host_lane.next = self.one.val() << (self.offset.val() & self.lane_m.val());
         if self.host_wr.val() {
             if self.region.val() == self.rg_act0.val() {
                 self.act0.wr_en.next = true;
                 self.act0.wr_addr.next = self.offset.val();
-                self.act0.wr_data.next = self.regs.mem_wdata.val();
+                for l in 0..self.lanes() {
+                    self.act0.wr_data[l].next = self.regs.mem_wdata.val();
+                }
+                for k in 0..self.lane_masked() {
+                    self.act0.wr_lanes[k].next = self.host_lane.val();
+                }
             }
             if self.region.val() == self.rg_act1.val() {
                 self.act1.wr_en.next = true;
                 self.act1.wr_addr.next = self.offset.val();
-                self.act1.wr_data.next = self.regs.mem_wdata.val();
+                for l in 0..self.lanes() {
+                    self.act1.wr_data[l].next = self.regs.mem_wdata.val();
+                }
+                for k in 0..self.lane_masked() {
+                    self.act1.wr_lanes[k].next = self.host_lane.val();
+                }
             }
             if self.region.val() == self.rg_mask0.val() {
                 self.mask0.wr_en.next = true;
@@ -895,13 +973,13 @@ impl Logic for DrqTop {
                 self.bias.rd_en[0].next = true;
                 self.bias.rd_addr[0].next = self.offset.val();
             }
-            self.accs.rd_en.next = self.region.val() == self.rg_acc.val();
+            self.accs.rd_en[0].next = self.region.val() == self.rg_acc.val();
         }
         // Host read data, selected by the region read in the cycle before.
-        self.acc_word.next = self.accs.rd_data.val();
+        self.acc_word.next = self.accs.rd_data[0].val();
         for k in 0..self.wide_acc() {
             if self.hr_half[k].q.val() {
-                self.acc_word.next = self.accs.rd_data.val() >> self.c32[k].val();
+                self.acc_word.next = self.accs.rd_data[0].val() >> self.c32[k].val();
             }
         }
         self.regs.mem_rdata.next = self.zero.val();

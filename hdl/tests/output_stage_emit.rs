@@ -36,6 +36,14 @@ fn configs() -> Vec<AccelConfig> {
             out_rows: 6,
             ..d
         },
+        // Four lanes (four requantisers) with a queue of two groups.
+        AccelConfig {
+            rows: 8,
+            cols: 4,
+            out_rows: 3,
+            out_lanes: 4,
+            ..d
+        },
     ]
 }
 
@@ -49,8 +57,9 @@ fn same_configuration_same_bytes_and_plain_ports() {
         );
         let width = |n: &str| common::width(&d, n);
         assert_eq!(width("in_acc"), cfg.cols * cfg.acc_bits);
-        assert_eq!(width("out_acc"), cfg.acc_bits);
-        assert_eq!(width("out_value"), cfg.a_hi);
+        assert_eq!(width("out_acc"), cfg.out_lanes * cfg.acc_bits);
+        assert_eq!(width("out_value"), cfg.out_lanes * cfg.a_hi);
+        assert_eq!(width("out_lanes"), cfg.out_lanes);
         assert_eq!(width("requant_mult"), 16);
         assert_eq!(width("requant_shift"), 6);
         for n in ["out_channel", "out_y", "out_x", "tile_w", "c_out"] {

@@ -1,9 +1,9 @@
 //! Testbench of the output stage (`drq_output_stage`): offers a tile's
 //! read-out rows in the array's order (row ROWS-1 first, down to 0) with
 //! optional random bubbles, applies random downstream backpressure, and
-//! collects every element that leaves. [`expected`] is the reference: the
-//! docs/spec.md §2 `requantize` and the row/column mapping of
-//! `docs/output-stage.md`.
+//! collects every element that leaves (one per lane of each beat).
+//! [`expected`] is the reference: the docs/spec.md §2 `requantize` and the
+//! row/column mapping and lane groups of `docs/output-stage.md`.
 
 use crate::sim::{Model, SimError, SimOptions};
 use drq_arch::AccelConfig;
@@ -57,10 +57,12 @@ pub struct Tile {
     pub rows: Vec<Vec<i64>>,
 }
 
-/// The elements a tile must produce, in row-read-out order.
-pub fn expected(cfg: &AccelConfig, layer: &LayerRegs, tile: &Tile) -> Vec<Element> {
-    let t = &tile.regs;
-    let mut v = Vec::new();
+/// The valid rows of a tile in read-out order, gathered into lane groups
+/// (`out_lanes` = L): the rows of one tile row whose x share x / L; each
+/// row as (r, i, j).
+pub fn lane_groups(cfg: &AccelConfig, t: &TileRegs) -> Vec<Vec<(u32, u32, u32)>> {
+    let mut groups: Vec<Vec<(u32, u32, u32)>> = Vec::new();
+    let mut open = false;
     for r in (0..cfg.rows).rev() {
         if t.tile_w == 0 {
             continue;
@@ -69,19 +71,36 @@ pub fn expected(cfg: &AccelConfig, layer: &LayerRegs, tile: &Tile) -> Vec<Elemen
         if i >= t.valid_h || j >= t.valid_w {
             continue;
         }
+        if !open {
+            groups.push(Vec::new());
+        }
+        groups.last_mut().unwrap().push((r, i, j));
+        open = !(j == 0 || (t.ow0 + j) % cfg.out_lanes == 0);
+    }
+    groups
+}
+
+/// The elements a tile must produce, in the stage's order: lane groups in
+/// read-out order, each channel by channel, lanes (x) ascending.
+pub fn expected(cfg: &AccelConfig, layer: &LayerRegs, tile: &Tile) -> Vec<Element> {
+    let t = &tile.regs;
+    let mut v = Vec::new();
+    for group in lane_groups(cfg, t) {
         for c in 0..cfg.cols {
             let channel = t.oc0 + c;
             if channel >= layer.c_out {
                 continue;
             }
-            let acc = tile.rows[r as usize][c as usize];
-            v.push(Element {
-                channel,
-                y: t.oh0 + i,
-                x: t.ow0 + j,
-                value: requantize(acc, layer.mult, layer.shift, cfg.a_hi),
-                acc,
-            });
+            for &(r, i, j) in group.iter().rev() {
+                let acc = tile.rows[r as usize][c as usize];
+                v.push(Element {
+                    channel,
+                    y: t.oh0 + i,
+                    x: t.ow0 + j,
+                    value: requantize(acc, layer.mult, layer.shift, cfg.a_hi),
+                    acc,
+                });
+            }
         }
     }
     v
@@ -96,6 +115,8 @@ pub struct Outcome {
     pub first_row: u64,
     /// Cycle of the last element handshake.
     pub last_element: u64,
+    /// Beats (cycles with an element handshake).
+    pub beats: u64,
     /// Cycles in which a row was offered and not taken.
     pub row_waits: u64,
 }
@@ -153,10 +174,13 @@ impl OutputStageBench {
             elements: Vec::new(),
             first_row: 0,
             last_element: 0,
+            beats: 0,
             row_waits: 0,
         };
         let (mut sent, mut cycle) = (0usize, 0u64);
-        let mut held: Option<Element> = None;
+        let mut held: Option<Vec<Element>> = None;
+        let lanes = self.cfg.out_lanes;
+        let a_hi = self.cfg.a_hi;
         loop {
             let offer = sent < total_rows && !rng.chance(drive.bubble);
             let ready = !rng.chance(drive.stall);
@@ -177,22 +201,39 @@ impl OutputStageBench {
             m.set_bool("out_ready", ready);
             m.eval();
             if m.get_bool("out_valid") {
-                let e = Element {
-                    channel: m.get_u64("out_channel") as u32,
-                    y: m.get_u64("out_y") as u32,
-                    x: m.get_u64("out_x") as u32,
-                    value: m.get_u64("out_value") as u32,
-                    acc: m.get_lanes("out_acc", acc_bits, 1, true)[0],
-                };
-                if let Some(h) = held {
-                    assert_eq!(e, h, "a stalled element changed (cycle {cycle})");
+                let (channel, y, x) = (
+                    m.get_u64("out_channel") as u32,
+                    m.get_u64("out_y") as u32,
+                    m.get_u64("out_x") as u32,
+                );
+                let set = m.get_u64("out_lanes");
+                let values = m.get_lanes("out_value", a_hi, lanes as usize, false);
+                let accs = m.get_lanes("out_acc", acc_bits, lanes as usize, true);
+                assert!(
+                    set != 0 && set < 1 << lanes,
+                    "lane set {set:#b} (cycle {cycle})"
+                );
+                assert_eq!(x % lanes, 0, "out_x {x} is not lane 0's (cycle {cycle})");
+                let beat: Vec<Element> = (0..lanes)
+                    .filter(|l| set >> l & 1 == 1)
+                    .map(|l| Element {
+                        channel,
+                        y,
+                        x: x + l,
+                        value: values[l as usize] as u32,
+                        acc: accs[l as usize],
+                    })
+                    .collect();
+                if let Some(h) = &held {
+                    assert_eq!(&beat, h, "a stalled beat changed (cycle {cycle})");
                 }
                 if ready {
-                    out.elements.push(e);
+                    out.elements.extend(beat);
                     out.last_element = cycle;
+                    out.beats += 1;
                     held = None;
                 } else {
-                    held = Some(e);
+                    held = Some(beat);
                 }
             } else {
                 assert!(held.is_none(), "a stalled element vanished (cycle {cycle})");

@@ -102,16 +102,18 @@ pub fn quick_configs() -> Vec<NamedConfig> {
                 ..c4.six_tokens_3x5()
             },
         ),
-        // A row queue shorter than a tile (3 of 5 rows): the array waits
-        // for room in it.
+        // A queue shorter than a tile (3 groups of up to 4 of 5 rows): the
+        // array waits for room in it; lane groups of up to 4 pixels,
+        // aligned or not to the tiles.
         NamedConfig::new(
-            "5x2-r8-out3",
+            "5x2-r8-out3-l4",
             AccelConfig {
                 rows: 5,
                 cols: 2,
                 region: 8,
                 mask_words: 64,
                 out_rows: 3,
+                out_lanes: 4,
                 ..c4
             },
         ),

@@ -58,6 +58,12 @@ fn queue(cfg: AccelConfig, out_rows: u32) -> AccelConfig {
     AccelConfig { out_rows, ..cfg }
 }
 
+/// `cfg` whose output stage requantises and writes `out_lanes` pixels of a
+/// row per cycle.
+fn lanes(cfg: AccelConfig, out_lanes: u32) -> AccelConfig {
+    AccelConfig { out_lanes, ..cfg }
+}
+
 /// Uniform in lo..=hi, also for the whole i64 range.
 fn uniform(rng: &mut Rng, lo: i64, hi: i64) -> i64 {
     if lo == i64::MIN && hi == i64::MAX {
@@ -69,8 +75,8 @@ fn uniform(rng: &mut Rng, lo: i64, hi: i64) -> i64 {
 
 fn bench(cfg: &AccelConfig, test: &str) -> OutputStageBench {
     let name = format!(
-        "{}x{}_acc{}_a{}_q{}",
-        cfg.rows, cfg.cols, cfg.acc_bits, cfg.a_hi, cfg.out_rows
+        "{}x{}_acc{}_a{}_q{}_l{}",
+        cfg.rows, cfg.cols, cfg.acc_bits, cfg.a_hi, cfg.out_rows, cfg.out_lanes
     );
     OutputStageBench::new(cfg, &SimOptions::from_env(test, &name)).unwrap()
 }
@@ -414,6 +420,17 @@ fn random_tiles_every_configuration() {
         (narrow(), "random_tiles_acc16", 60),
         (queue(non_square(), 4), "random_tiles_row_queue_4", 40),
         (queue(narrow(), 9), "random_tiles_row_queue_9", 40),
+        (lanes(default_cfg(), 4), "random_tiles_lanes_4", 40),
+        (
+            lanes(queue(non_square(), 4), 2),
+            "random_tiles_lanes_2_queue_4",
+            40,
+        ),
+        (
+            lanes(queue(wide(), 3), 4),
+            "random_tiles_lanes_4_acc64_queue_3",
+            30,
+        ),
     ] {
         random_tiles(&cfg, test, layers);
     }
@@ -422,7 +439,8 @@ fn random_tiles_every_configuration() {
 /// With a row queue, rows are taken as fast as the queue has room: two
 /// full tiles offered back to back wait exactly as long as the documented
 /// recurrence (`drq_golden::cycles::RowHold`, docs/spec.md §7.4) says, and
-/// the elements still leave one per cycle.
+/// the elements still leave one beat per cycle; with lanes, a beat holds
+/// the group's pixels.
 #[test]
 fn row_queue_takes_rows_as_the_formula_says() {
     for cfg in [
@@ -430,6 +448,9 @@ fn row_queue_takes_rows_as_the_formula_says() {
         queue(default_cfg(), 3),
         queue(non_square(), 6),
         default_cfg(),
+        lanes(default_cfg(), 4),
+        lanes(queue(default_cfg(), 3), 4),
+        lanes(queue(non_square(), 5), 2),
     ] {
         let mut b = bench(&cfg, "row_queue_takes_rows_as_the_formula_says");
         let mut rng = Rng::new(11);
@@ -446,20 +467,32 @@ fn row_queue_takes_rows_as_the_formula_says() {
         let out = b.run(&layer, &tiles, Drive::default(), &mut rng);
         check(&cfg, &layer, &tiles, &out, "row queue");
         // The bench offers the next row in the cycle after a handshake.
+        // One tile row of ROWS pixels from x = 0: groups of L rows, each
+        // closed by its row at x = 0 mod L.
         let mut hold = RowHold::new(&cfg);
-        let (mut t, mut waits) = (0u64, 0u64);
-        for _ in 0..2 * cfg.rows {
-            let h = hold.take(t, u64::from(cfg.cols));
+        let (mut t, mut waits, mut open) = (0u64, 0u64, false);
+        for k in 0..2 * cfg.rows {
+            let x = cfg.rows - 1 - k % cfg.rows;
+            let h = if open { t } else { hold.open(t) };
+            open = x % cfg.out_lanes != 0;
+            if !open {
+                hold.close(h, u64::from(cfg.cols));
+            }
             waits += h - t;
             t = h + 1;
         }
-        assert_eq!(out.row_waits, waits, "{cfg}, out_rows {}", cfg.out_rows);
+        let what = format!(
+            "{cfg}, out_rows {}, out_lanes {}",
+            cfg.out_rows, cfg.out_lanes
+        );
+        assert_eq!(out.row_waits, waits, "{what}");
         assert_eq!(
             out.last_element - out.first_row,
             hold.last_release() - 1 + LATENCY,
-            "{cfg}, out_rows {}",
-            cfg.out_rows
+            "{what}"
         );
+        let groups = 2 * u64::from(cfg.rows.div_ceil(cfg.out_lanes));
+        assert_eq!(out.beats, groups * u64::from(cfg.cols), "{what}");
     }
 }
 

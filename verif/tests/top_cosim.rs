@@ -71,10 +71,10 @@ fn random_layers_3x5_region_4_six_tokens_acc48_with_bus_backpressure() {
 }
 
 #[test]
-fn random_layers_5x2_region_8_row_queue_3() {
+fn random_layers_5x2_region_8_row_queue_3_lanes_4() {
     random_layers(
-        &named("5x2-r8-out3"),
-        "random_layers_5x2_region_8_row_queue_3",
+        &named("5x2-r8-out3-l4"),
+        "random_layers_5x2_region_8_row_queue_3_lanes_4",
         8,
         Timing::FAST,
     );
