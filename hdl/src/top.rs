@@ -223,10 +223,11 @@ pub struct DrqTop {
     /// its partial sums over lanes 0..=l.
     lane_sum: Signal<Local, Word>,
     lane_part: Vec<Signal<Local, Word>>,
-    /// The host's entry's lane bit in a buffer word (`out_lanes` > 1).
-    host_lane: Signal<Local, Word>,
-    /// L - 1 and 2^l (bit l of a lane set).
-    lane_m: Constant<Word>,
+    /// The host's entry's lane bit in a buffer word, and L - 1
+    /// (`out_lanes` > 1 only).
+    host_lane: Vec<Signal<Local, Word>>,
+    lane_m: Vec<Constant<Word>>,
+    /// 2^l: bit l of a lane set.
     lane_bit: Vec<Constant<Word>>,
     mask_wdata: Signal<Local, Word>,
     status: Signal<Local, Word>,
@@ -376,8 +377,8 @@ impl DrqTop {
             acc_word: Default::default(),
             lane_sum: Default::default(),
             lane_part: (0..cfg.out_lanes).map(|_| Default::default()).collect(),
-            host_lane: Default::default(),
-            lane_m: konst(u64::from(cfg.out_lanes) - 1),
+            host_lane: one_if(lanes > 1, Default::default()),
+            lane_m: one_if(lanes > 1, konst(u64::from(cfg.out_lanes) - 1)),
             lane_bit: (0..cfg.out_lanes).map(|l| konst(1 << l)).collect(),
             mask_wdata: Default::default(),
             status: Default::default(),
@@ -909,7 +910,9 @@ impl Logic for DrqTop {
             self.accs.rd_addr[0].next = self.offset.val() >> self.one.val();
         }
         // A host write stores one entry: its lane of the buffer word.
-        self.host_lane.next = self.one.val() << (self.offset.val() & self.lane_m.val());
+        for k in 0..self.lane_masked() {
+            self.host_lane[k].next = self.one.val() << (self.offset.val() & self.lane_m[k].val());
+        }
         if self.host_wr.val() {
             if self.region.val() == self.rg_act0.val() {
                 self.act0.wr_en.next = true;
@@ -918,7 +921,7 @@ impl Logic for DrqTop {
                     self.act0.wr_data[l].next = self.regs.mem_wdata.val();
                 }
                 for k in 0..self.lane_masked() {
-                    self.act0.wr_lanes[k].next = self.host_lane.val();
+                    self.act0.wr_lanes[k].next = self.host_lane[k].val();
                 }
             }
             if self.region.val() == self.rg_act1.val() {
@@ -928,7 +931,7 @@ impl Logic for DrqTop {
                     self.act1.wr_data[l].next = self.regs.mem_wdata.val();
                 }
                 for k in 0..self.lane_masked() {
-                    self.act1.wr_lanes[k].next = self.host_lane.val();
+                    self.act1.wr_lanes[k].next = self.host_lane[k].val();
                 }
             }
             if self.region.val() == self.rg_mask0.val() {

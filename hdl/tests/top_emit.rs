@@ -36,6 +36,14 @@ fn configs() -> Vec<(AccelConfig, &'static str)> {
             },
             "4x4 INT8",
         ),
+        (
+            AccelConfig {
+                out_rows: 3,
+                out_lanes: 2,
+                ..small()
+            },
+            "4x4 R2 out_rows 3 out_lanes 2",
+        ),
     ]
 }
 
