@@ -285,9 +285,10 @@ pub fn render_svg(
     let (left, plot_w) = (70.0, width - 90.0);
     let _ = writeln!(
         s,
-        "<text x=\"20\" y=\"{:.0}\" font-size=\"13\">tokens taken by the array, one row per tile, and the elements the output stage writes (bottom row), cycles {first} to {last} of the dump; out_rows {}</text>",
+        "<text x=\"20\" y=\"{:.0}\" font-size=\"13\">tokens taken by the array, one row per tile, and the writes of the output stage (bottom row; each up to out_lanes pixels), cycles {first} to {last} of the dump; out_rows {}, out_lanes {}</text>",
         timeline_y - 10.0,
-        cfg.out_rows
+        cfg.out_rows,
+        cfg.out_lanes
     );
     for t in 0..tiles {
         let _ = writeln!(
