@@ -17,7 +17,8 @@
 //!   [`row_queue`]), [`axil`] (the AXI4-Lite slave).
 //! * [`regfile`]: the host interface, the AXI4-Lite slave with the register
 //!   map as named ports (generated from `drq_arch::regs` by `build.rs`);
-//!   [`scan`]: the input-mask scan of the DRQ top.
+//!   [`scan`]: the input-mask scan of the DRQ top; [`sequencer`]: the
+//!   top's phases and run counters.
 //! * [`top`]: the whole accelerator `drq_top`.
 //! * [`designs`]: the registry of every emitted design and `params.json`.
 
@@ -37,6 +38,7 @@ pub mod regfile;
 pub mod requant;
 pub mod row_queue;
 pub mod scan;
+pub mod sequencer;
 pub mod shell;
 pub mod skew;
 pub mod top;

@@ -95,13 +95,13 @@ pub struct OutputStage {
     cnt_j: WordReg,
     /// A group's first row is taken and its last is not.
     open: Reg<Bit>,
-    /// ...and it is gathered in the queue (else in the row buffer).
+    /// ...and it is gathered in the queue (else in the row buffer, which
+    /// then holds part of a group).
     open_q: Reg<Bit>,
     /// The lanes of the open group so far.
     open_lanes: WordReg,
-    // Row buffer: `full` a whole group, `gather` part of one.
+    // Row buffer: `full` a whole group.
     full: Reg<Bit>,
-    gather: Reg<Bit>,
     col: WordReg,
     row_y: WordReg,
     row_x: WordReg,
@@ -229,7 +229,6 @@ impl OutputStage {
             open_q: Default::default(),
             open_lanes: lane_bits(),
             full: Default::default(),
-            gather: Default::default(),
             col: WordReg::unsigned(clog2(cfg.cols + 1)),
             row_y: pos(),
             row_x: pos(),
@@ -311,9 +310,9 @@ impl Logic for OutputStage {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, sh_q, rnd_q, sh_over_q, cnt_i, cnt_j, open, open_q, open_lanes, full,
-            gather, col, row_y, row_x, row_ch, row_cout, row_lanes, s1_valid, s1_ch, s1_y, s1_x,
-            s1_lanes, s2_valid, s2_ch, s2_y, s2_x, s2_lanes, o_valid, o_ch, o_y, o_x, o_lanes
+            self, clock, sh_q, rnd_q, sh_over_q, cnt_i, cnt_j, open, open_q, open_lanes, full, col,
+            row_y, row_x, row_ch, row_cout, row_lanes, s1_valid, s1_ch, s1_y, s1_x, s1_lanes,
+            s2_valid, s2_ch, s2_y, s2_x, s2_lanes, o_valid, o_ch, o_y, o_x, o_lanes
         );
         self.sh_q.reset.next = self.reset.val();
         self.rnd_q.reset.next = self.reset.val();
@@ -324,7 +323,6 @@ impl Logic for OutputStage {
         self.open_q.reset.next = self.reset.val();
         self.open_lanes.reset.next = self.reset.val();
         self.full.reset.next = self.reset.val();
-        self.gather.reset.next = self.reset.val();
         self.col.reset.next = self.reset.val();
         self.row_y.reset.next = self.reset.val();
         self.row_x.reset.next = self.reset.val();
@@ -390,8 +388,8 @@ impl Logic for OutputStage {
         // An idle row, or a further row of the open group, is taken at once;
         // a group's first row when the buffer frees (or, with a queue,
         // while the queue has room).
-        self.frees.next =
-            !(self.full.q.val() | self.gather.q.val()) | (self.emit.val() & self.elem_last.val());
+        self.frees.next = !(self.full.q.val() | (self.open.q.val() & !self.open_q.q.val()))
+            | (self.emit.val() & self.elem_last.val());
         self.ready.next = self.frees.val() | self.open.q.val() | !self.row_ok.val();
         self.to_buf.next = true;
         for z in 0..self.queued() {
@@ -449,7 +447,6 @@ impl Logic for OutputStage {
                     }
                 }
             }
-            self.gather.d.next = !self.closes.val();
             self.full.d.next = self.closes.val();
             self.col.d.next = self.zero.val();
             self.row_ch.d.next = self.tile_oc0.val();
@@ -581,7 +578,6 @@ impl Logic for OutputStage {
         self.out_x.next = self.o_x.q.val();
         self.out_lanes.next = self.o_lanes.q.val();
         self.busy.next = self.full.q.val()
-            | self.gather.q.val()
             | self.open.q.val()
             | self.s1_valid.q.val()
             | self.s2_valid.q.val()

@@ -20,6 +20,8 @@
 //!   predictor is prepared for the output (`MODE.predict_out`); the layer
 //!   runs through controller, array and output stage; the predictor sweeps
 //!   its sums into the other mask buffer. `done` and the interrupt follow.
+//!   The phases, what a start latches and the run's counters are the
+//!   `PhaseSequencer` (`sequencer.rs`); the top wires it to the blocks.
 
 use crate::array::SystolicArray;
 use crate::axil::AxiLiteSlave;
@@ -30,16 +32,15 @@ use crate::predictor::{PredictorParams, SensitivityPredictor};
 use crate::ram::{LanedRam, ReplicatedRam};
 use crate::regfile::HostRegisters;
 use crate::scan::InputScan;
+use crate::sequencer::PhaseSequencer;
 use crate::shell::clog2;
 use drq_arch::config::{AccelConfig, PeKind};
-use drq_arch::regs::{info_values, phase, reg, WindowMap, COUNTER_BITS};
+use drq_arch::regs::{info_values, reg, WindowMap};
 use drq_arch::token::TokenFormat;
 use rust_hdl::prelude::*;
 
 /// Bits of STATUS (flags 0..4, the phase in 8..11).
 const STATUS_BITS: u32 = 12;
-/// Bits of the phase register (phases 0..=9).
-const PHASE_BITS: u32 = 4;
 /// Bits of a buffer region index of the window (7 buffers).
 const REGION_BITS: u32 = 3;
 
@@ -106,8 +107,6 @@ pub struct DrqTop {
     zero: Constant<Word>,
     one: Constant<Word>,
     low16: Constant<Word>,
-    /// The largest activation code, 2^A_HI - 1.
-    a_max: Constant<Word>,
     /// 32, for the high word of an accumulator (ACC_BITS > 32 only).
     c32: Vec<Constant<Word>>,
     c8: Constant<Word>,
@@ -119,20 +118,9 @@ pub struct DrqTop {
     cols_c: Constant<Word>,
     span_log2: Constant<Word>,
     span_m1: Constant<Word>,
-    drq: Constant<Bit>,
     pitch_log2: Constant<Word>,
     col_index: Vec<Constant<Word>>,
     info: Vec<Constant<Word>>,
-    st_idle: Constant<Word>,
-    st_pin_start: Constant<Word>,
-    st_pin_clear: Constant<Word>,
-    st_pin_scan: Constant<Word>,
-    st_pin_wait: Constant<Word>,
-    st_pout_start: Constant<Word>,
-    st_pout_clear: Constant<Word>,
-    st_conv_start: Constant<Word>,
-    st_conv: Constant<Word>,
-    st_pout_wait: Constant<Word>,
     rg_act0: Constant<Word>,
     rg_act1: Constant<Word>,
     rg_mask0: Constant<Word>,
@@ -159,22 +147,9 @@ pub struct DrqTop {
     sx_b: Vec<Constant<Word>>,
     sx_b_sign: Vec<Constant<Word>>,
     // State.
-    state: WordReg,
-    done_flag: Reg<Bit>,
+    /// Phases, what a start latches, the run's counters.
+    seq: PhaseSequencer,
     conflict: Reg<Bit>,
-    act_sel: Reg<Bit>,
-    mask_sel: Reg<Bit>,
-    p_out: Reg<Bit>,
-    /// The run uses the predictor (so its `oversize` is this run's).
-    p_used: Reg<Bit>,
-    /// The run predicts its input mask with T = 0 (every region
-    /// sensitive) or T > a_max (none): the input-mask phases are skipped
-    /// and the controller reads every mask bit as `mask_forced_bit`
-    /// (docs/spec.md §7.3).
-    mask_forced: Reg<Bit>,
-    mask_forced_bit: Reg<Bit>,
-    cycles_total: WordReg,
-    stall_cycles: WordReg,
     /// The input-mask scan: DRQ only.
     scan: Vec<InputScan>,
     // The tile being drained.
@@ -202,13 +177,6 @@ pub struct DrqTop {
     /// STATUS, registered (one cycle behind).
     status_q: WordReg,
     // Combinational.
-    start: Signal<Local, Bit>,
-    in_pin: Signal<Local, Bit>,
-    /// THRESHOLD is 0: a predicted input mask would be all ones.
-    threshold_zero: Signal<Local, Bit>,
-    /// THRESHOLD is 0 or above a_max: it decides the input mask (all ones,
-    /// or all zeros) without the map.
-    threshold_decides: Signal<Local, Bit>,
     token_taken: Signal<Local, Bit>,
     tile_end: Signal<Local, Bit>,
     region: Signal<Local, Word>,
@@ -293,7 +261,6 @@ impl DrqTop {
             zero: konst(0),
             one: konst(1),
             low16: konst(0xFFFF),
-            a_max: konst(u64::from(cfg.a_max())),
             c32: one_if(map.acc_stride == 2, konst(32)),
             c8: konst(8),
             b0: konst(1),
@@ -304,20 +271,9 @@ impl DrqTop {
             cols_c: konst(cols as u64),
             span_log2: konst(map.span.trailing_zeros().into()),
             span_m1: konst(map.span - 1),
-            drq: Constant::new(cfg.pe == PeKind::Drq),
             pitch_log2: konst(cfg.act_row_pitch().trailing_zeros().into()),
             col_index: (0..cols as u64).map(konst).collect(),
             info: info.into_iter().map(|v| konst(v.into())).collect(),
-            st_idle: konst(phase::IDLE),
-            st_pin_start: konst(phase::PIN_START),
-            st_pin_clear: konst(phase::PIN_CLEAR),
-            st_pin_scan: konst(phase::PIN_SCAN),
-            st_pin_wait: konst(phase::PIN_WAIT),
-            st_pout_start: konst(phase::POUT_START),
-            st_pout_clear: konst(phase::POUT_CLEAR),
-            st_conv_start: konst(phase::CONV_START),
-            st_conv: konst(phase::CONV),
-            st_pout_wait: konst(phase::POUT_WAIT),
             rg_act0: konst(0),
             rg_act1: konst(1),
             rg_mask0: konst(2),
@@ -336,17 +292,8 @@ impl DrqTop {
             sx_acc_sign: acc.sign,
             sx_b: one_if(wide_bias, b.mask),
             sx_b_sign: one_if(wide_bias, b.sign),
-            state: WordReg::unsigned(PHASE_BITS),
-            done_flag: Default::default(),
+            seq: PhaseSequencer::new(cfg),
             conflict: Default::default(),
-            act_sel: Default::default(),
-            mask_sel: Default::default(),
-            p_out: Default::default(),
-            p_used: Default::default(),
-            mask_forced: Default::default(),
-            mask_forced_bit: Default::default(),
-            cycles_total: WordReg::unsigned(COUNTER_BITS),
-            stall_cycles: WordReg::unsigned(COUNTER_BITS),
             scan: one_if(drq, InputScan::new(cfg)),
             t_oc0: WordReg::unsigned(dim_bits),
             t_oh0: WordReg::unsigned(dim_bits),
@@ -361,10 +308,6 @@ impl DrqTop {
             hr_region: WordReg::unsigned(REGION_BITS),
             hr_half: one_if(map.acc_stride == 2, Default::default()),
             status_q: WordReg::unsigned(STATUS_BITS),
-            start: Default::default(),
-            in_pin: Default::default(),
-            threshold_zero: Default::default(),
-            threshold_decides: Default::default(),
             token_taken: Default::default(),
             tile_end: Default::default(),
             region: Default::default(),
@@ -423,46 +366,15 @@ impl Logic for DrqTop {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self,
-            clock,
-            state,
-            done_flag,
-            conflict,
-            act_sel,
-            mask_sel,
-            p_out,
-            p_used,
-            mask_forced,
-            mask_forced_bit,
-            cycles_total,
-            stall_cycles,
-            t_oc0,
-            t_oh0,
-            t_ow0,
-            t_valid_h,
-            t_valid_w,
-            wb_valid,
-            wb_addr,
-            wb_lanes,
-            hr_region,
-            status_q
+            self, clock, conflict, t_oc0, t_oh0, t_ow0, t_valid_h, t_valid_w, wb_valid, wb_addr,
+            wb_lanes, hr_region, status_q
         );
         for k in 0..self.wide_acc() {
             self.hr_half[k].clock.next = self.clock.val();
             self.hr_half[k].reset.next = self.reset.val();
             self.hr_half[k].d.next = self.hr_half[k].q.val();
         }
-        self.state.reset.next = self.reset.val();
-        self.done_flag.reset.next = self.reset.val();
         self.conflict.reset.next = self.reset.val();
-        self.act_sel.reset.next = self.reset.val();
-        self.mask_sel.reset.next = self.reset.val();
-        self.p_out.reset.next = self.reset.val();
-        self.p_used.reset.next = self.reset.val();
-        self.mask_forced.reset.next = self.reset.val();
-        self.mask_forced_bit.reset.next = self.reset.val();
-        self.cycles_total.reset.next = self.reset.val();
-        self.stall_cycles.reset.next = self.reset.val();
         self.t_oc0.reset.next = self.reset.val();
         self.t_oh0.reset.next = self.reset.val();
         self.t_ow0.reset.next = self.reset.val();
@@ -520,23 +432,23 @@ impl Logic for DrqTop {
         self.rdata.next = self.regs.rdata.val();
         self.rresp.next = self.regs.rresp.val();
 
-        self.irq.next = self.done_flag.q.val() & (self.regs.mode.val() & self.b2.val()).any();
+        self.irq.next = self.seq.done.val() & (self.regs.mode.val() & self.b2.val()).any();
 
         // Read-only registers.
-        self.status.next = self.state.q.val() << self.c8.val();
-        if self.state.q.val() != self.st_idle.val() {
+        self.status.next = self.seq.phase.val() << self.c8.val();
+        if self.seq.busy.val() {
             self.status.next = self.status.val() | self.b0.val();
         }
-        if self.done_flag.q.val() {
+        if self.seq.done.val() {
             self.status.next = self.status.val() | self.b1.val();
         }
-        if self.pred.oversize.val() & self.p_used.q.val() {
+        if self.pred.oversize.val() & self.seq.p_used.val() {
             self.status.next = self.status.val() | self.b2.val();
         }
         if self.conflict.q.val() {
             self.status.next = self.status.val() | self.b3.val();
         }
-        if self.done_flag.q.val() & (self.regs.mode.val() & self.b2.val()).any() {
+        if self.seq.done.val() & (self.regs.mode.val() & self.b2.val()).any() {
             self.status.next = self.status.val() | self.b4.val();
         }
         self.status_q.d.next = self.status.val();
@@ -545,8 +457,8 @@ impl Logic for DrqTop {
         self.regs.steps_low.next = self.ctrl.steps_low.val();
         self.regs.token_cycles.next = self.ctrl.token_cycles.val();
         self.regs.tiles.next = self.ctrl.tiles.val();
-        self.regs.cycles_total.next = self.cycles_total.q.val();
-        self.regs.stall_cycles.next = self.stall_cycles.q.val();
+        self.regs.cycles_total.next = self.seq.cycles_total.val();
+        self.regs.stall_cycles.next = self.seq.stall_cycles.val();
         self.regs.info_array.next = self.info[0].val();
         self.regs.info_bits.next = self.info[1].val();
         self.regs.info_layout.next = self.info[2].val();
@@ -557,116 +469,42 @@ impl Logic for DrqTop {
         self.regs.id.next = self.info[7].val();
 
         // ---- Phases ----------------------------------------------------------
-        self.start.next = self.regs.cmd_written.val()
-            & (self.regs.cmd.val() & self.b0.val()).any()
-            & !(self.state.q.val() != self.st_idle.val());
-        self.in_pin.next = (self.state.q.val() == self.st_pin_start.val())
-            | (self.state.q.val() == self.st_pin_clear.val())
-            | (self.state.q.val() == self.st_pin_scan.val())
-            | (self.state.q.val() == self.st_pin_wait.val());
-        self.threshold_zero.next =
-            (self.regs.threshold.val() & self.low16.val()) == self.zero.val();
-        self.threshold_decides.next = self.threshold_zero.val()
-            | ((self.regs.threshold.val() & self.low16.val()) > self.a_max.val());
+        self.seq.clock.next = self.clock.val();
+        self.seq.reset.next = self.reset.val();
+        self.seq.start_req.next =
+            self.regs.cmd_written.val() & (self.regs.cmd.val() & self.b0.val()).any();
+        self.seq.clear_req.next =
+            self.regs.cmd_written.val() & (self.regs.cmd.val() & self.b1.val()).any();
+        self.seq.mode.next = self.regs.mode.val();
+        self.seq.threshold.next = self.regs.threshold.val();
+        self.seq.pred_ready.next = self.pred.in_ready.val();
+        self.seq.pred_done.next = self.pred.done.val();
+        self.seq.conv_idle.next = self.ctrl.done.val()
+            & !self.array.busy.val()
+            & !self.ostage.busy.val()
+            & !self.wb_valid.q.val();
         self.token_taken.next = self.ctrl.in_valid.val() & self.array.in_ready.val();
         self.tile_end.next = self.token_taken.val() & self.ctrl.in_last.val();
-
-        if self.state.q.val() != self.st_idle.val() {
-            self.cycles_total.d.next = self.cycles_total.q.val() + self.one.val();
-            if !self.token_taken.val() {
-                self.stall_cycles.d.next = self.stall_cycles.q.val() + self.one.val();
-            }
-        }
-        if self.regs.cmd_written.val() & (self.regs.cmd.val() & self.b1.val()).any() {
-            self.done_flag.d.next = false;
+        self.seq.token_taken.next = self.token_taken.val();
+        // A start (taken only while idle) or `clear` drops the conflict.
+        if self.seq.clear_req.val() | (self.seq.start_req.val() & !self.seq.busy.val()) {
             self.conflict.d.next = false;
         }
-        self.ctrl.start.next = self.state.q.val() == self.st_conv_start.val();
-        self.pred.start.next = (self.state.q.val() == self.st_pin_start.val())
-            | (self.state.q.val() == self.st_pout_start.val());
-        self.pred.finish.next = false;
-        if self.start.val() {
-            self.done_flag.d.next = false;
-            self.conflict.d.next = false;
-            self.cycles_total.d.next = self.zero.val();
-            self.stall_cycles.d.next = self.zero.val();
-            self.act_sel.d.next = (self.regs.mode.val() & self.b3.val()).any();
-            self.mask_sel.d.next = (self.regs.mode.val() & self.b4.val()).any();
-            self.p_out.d.next = (self.regs.mode.val() & self.b1.val()).any();
-            self.p_used.d.next = (self.regs.mode.val() & self.b1.val()).any()
-                | ((self.regs.mode.val() & self.b0.val()).any()
-                    & self.drq.val()
-                    & !self.threshold_decides.val());
-            self.mask_forced.d.next = (self.regs.mode.val() & self.b0.val()).any()
-                & self.drq.val()
-                & self.threshold_decides.val();
-            self.mask_forced_bit.d.next = self.threshold_zero.val();
-            self.state.d.next = self.st_conv_start.val();
-            if (self.regs.mode.val() & self.b1.val()).any() {
-                self.state.d.next = self.st_pout_start.val();
-            }
-        }
-        // The input-mask phases (DRQ only): scan the input buffer in
-        // raster order, one read per cycle, into the predictor.
+        self.ctrl.start.next = self.seq.ctrl_start.val();
+        self.pred.start.next = self.seq.pred_start.val();
+        self.pred.finish.next = self.seq.finish_armed.val() & self.seq.conv_idle.val();
+        // The input-mask scan (DRQ only): the input buffer in raster order,
+        // one read per cycle, into the predictor.
         for k in 0..self.drq_paths() {
             self.scan[k].clock.next = self.clock.val();
             self.scan[k].reset.next = self.reset.val();
-            self.scan[k].restart.next = self.state.q.val() == self.st_pin_start.val();
-            self.scan[k].advance.next = self.state.q.val() == self.st_pin_scan.val();
+            self.scan[k].restart.next = self.seq.scan_restart[k].val();
+            self.scan[k].advance.next = self.seq.scan_advance[k].val();
             self.scan[k].c_in.next = self.regs.c_in.val() & self.low16.val();
             self.scan[k].h.next = self.regs.h.val() & self.low16.val();
             self.scan[k].w.next = self.regs.w.val() & self.low16.val();
-            if self.start.val()
-                & (self.regs.mode.val() & self.b0.val()).any()
-                & !self.threshold_decides.val()
-            {
-                self.state.d.next = self.st_pin_start.val();
-            }
-            if self.state.q.val() == self.st_pin_start.val() {
-                self.state.d.next = self.st_pin_clear.val();
-            }
-            if (self.state.q.val() == self.st_pin_clear.val()) & self.pred.in_ready.val() {
-                self.state.d.next = self.st_pin_scan.val();
-            }
-            if (self.state.q.val() == self.st_pin_scan.val()) & self.scan[k].last.val() {
-                self.state.d.next = self.st_pin_wait.val();
-            }
-            if (self.state.q.val() == self.st_pin_wait.val())
-                & !self.scan[k].read_valid.val()
-                & self.pred.done.val()
-            {
-                self.state.d.next = self.st_conv_start.val();
-                if self.p_out.q.val() {
-                    self.state.d.next = self.st_pout_start.val();
-                }
-            }
-        }
-        if self.state.q.val() == self.st_pout_start.val() {
-            self.state.d.next = self.st_pout_clear.val();
-        }
-        if (self.state.q.val() == self.st_pout_clear.val()) & self.pred.in_ready.val() {
-            self.state.d.next = self.st_conv_start.val();
-        }
-        if self.state.q.val() == self.st_conv_start.val() {
-            self.state.d.next = self.st_conv.val();
-        }
-        if (self.state.q.val() == self.st_conv.val())
-            & self.ctrl.done.val()
-            & !self.array.busy.val()
-            & !self.ostage.busy.val()
-            & !self.wb_valid.q.val()
-        {
-            self.state.d.next = self.st_idle.val();
-            self.done_flag.d.next = true;
-            if self.p_out.q.val() {
-                self.pred.finish.next = true;
-                self.state.d.next = self.st_pout_wait.val();
-                self.done_flag.d.next = false;
-            }
-        }
-        if (self.state.q.val() == self.st_pout_wait.val()) & self.pred.done.val() {
-            self.state.d.next = self.st_idle.val();
-            self.done_flag.d.next = true;
+            self.seq.scan_last[k].next = self.scan[k].last.val();
+            self.seq.scan_read_valid[k].next = self.scan[k].read_valid.val();
         }
 
         // ---- Controller and array ---------------------------------------------
@@ -685,14 +523,14 @@ impl Logic for DrqTop {
         for r in 0..self.rows() {
             self.ctrl.act_data[r].next = self.act0.rd_data[r].val();
             self.ctrl.mask_bit[r].next = self.mask0.rd_data[r].val().any();
-            if self.act_sel.q.val() {
+            if self.seq.act_sel.val() {
                 self.ctrl.act_data[r].next = self.act1.rd_data[r].val();
             }
-            if self.mask_sel.q.val() {
+            if self.seq.mask_sel.val() {
                 self.ctrl.mask_bit[r].next = self.mask1.rd_data[r].val().any();
             }
-            if self.mask_forced.q.val() {
-                self.ctrl.mask_bit[r].next = self.mask_forced_bit.q.val();
+            if self.seq.mask_forced.val() {
+                self.ctrl.mask_bit[r].next = self.seq.mask_forced_bit.val();
             }
             self.array.in_digit[r].next = self.ctrl.in_digit[r].val();
             self.array.in_sens[r].next = self.ctrl.in_sens[r].val();
@@ -774,7 +612,7 @@ impl Logic for DrqTop {
                 self.ostage.in_acc[j].next = self.array.out_acc[j].val() | !self.sx_acc.val();
             }
         }
-        self.ostage.out_ready.next = !self.p_out.q.val() | self.pred.in_ready.val();
+        self.ostage.out_ready.next = !self.seq.p_out.val() | self.pred.in_ready.val();
         self.out_take.next = self.ostage.out_valid.val() & self.ostage.out_ready.val();
         // Write-back address (c * Ho + y) * pitch + x of lane 0, one
         // register stage; the group's lanes in one buffer word.
@@ -814,13 +652,13 @@ impl Logic for DrqTop {
         self.pred.height.next = self.regs.ho.val() & self.low16.val();
         self.pred.width.next = self.regs.wo.val() & self.low16.val();
         self.pred.threshold.next = self.regs.next_threshold.val() & self.low16.val();
-        self.pred.in_valid.next = self.ostage.out_valid.val() & self.p_out.q.val();
+        self.pred.in_valid.next = self.ostage.out_valid.val() & self.seq.p_out.val();
         self.pred.in_channel.next = self.ostage.out_channel.val();
         self.pred.in_y.next = self.ostage.out_y.val();
         self.pred.in_x.next = self.ostage.out_x.val();
         self.pred.in_value.next = self.lane_sum.val();
         for k in 0..self.drq_paths() {
-            if self.in_pin.val() {
+            if self.seq.in_pin.val() {
                 self.pred.channels.next = self.regs.c_in.val() & self.low16.val();
                 self.pred.height.next = self.regs.h.val() & self.low16.val();
                 self.pred.width.next = self.regs.w.val() & self.low16.val();
@@ -830,7 +668,7 @@ impl Logic for DrqTop {
                 self.pred.in_y.next = self.scan[k].read_y.val();
                 self.pred.in_x.next = self.scan[k].read_x.val();
                 self.pred.in_value.next = self.act0.rd_data[0].val();
-                if self.act_sel.q.val() {
+                if self.seq.act_sel.val() {
                     self.pred.in_value.next = self.act1.rd_data[0].val();
                 }
                 self.pred.finish.next = self.scan[k].read_last.val();
@@ -840,39 +678,37 @@ impl Logic for DrqTop {
         // ---- Buffers: accelerator ports, then the host's when idle -----------
         self.region.next = self.regs.mem_addr.val() >> self.span_log2.val();
         self.offset.next = self.regs.mem_addr.val() & self.span_m1.val();
-        self.host_wr.next = self.regs.mem_wr.val() & !(self.state.q.val() != self.st_idle.val());
-        self.host_rd.next = self.regs.mem_rd.val() & !(self.state.q.val() != self.st_idle.val());
-        if (self.state.q.val() != self.st_idle.val())
-            & (self.regs.mem_wr.val() | self.regs.mem_rd.val())
-        {
+        self.host_wr.next = self.regs.mem_wr.val() & !self.seq.busy.val();
+        self.host_rd.next = self.regs.mem_rd.val() & !self.seq.busy.val();
+        if self.seq.busy.val() & (self.regs.mem_wr.val() | self.regs.mem_rd.val()) {
             self.conflict.d.next = true;
         }
-        if self.regs.mem_rd.val() & (self.state.q.val() != self.st_idle.val()) {
+        if self.regs.mem_rd.val() & self.seq.busy.val() {
             self.hr_region.d.next = self.rg_none.val();
         }
         for r in 0..self.rows() {
-            self.act0.rd_en[r].next = self.ctrl.act_rd[r].val() & !self.act_sel.q.val();
+            self.act0.rd_en[r].next = self.ctrl.act_rd[r].val() & !self.seq.act_sel.val();
             self.act0.rd_addr[r].next = self.ctrl.act_addr[r].val();
-            self.act1.rd_en[r].next = self.ctrl.act_rd[r].val() & self.act_sel.q.val();
+            self.act1.rd_en[r].next = self.ctrl.act_rd[r].val() & self.seq.act_sel.val();
             self.act1.rd_addr[r].next = self.ctrl.act_addr[r].val();
-            self.mask0.rd_en[r].next = self.ctrl.act_rd[r].val() & !self.mask_sel.q.val();
+            self.mask0.rd_en[r].next = self.ctrl.act_rd[r].val() & !self.seq.mask_sel.val();
             self.mask0.rd_addr[r].next = self.ctrl.mask_addr[r].val();
-            self.mask1.rd_en[r].next = self.ctrl.act_rd[r].val() & self.mask_sel.q.val();
+            self.mask1.rd_en[r].next = self.ctrl.act_rd[r].val() & self.seq.mask_sel.val();
             self.mask1.rd_addr[r].next = self.ctrl.mask_addr[r].val();
         }
         for k in 0..self.drq_paths() {
-            if self.state.q.val() == self.st_pin_scan.val() {
-                self.act0.rd_en[0].next = !self.act_sel.q.val();
+            if self.seq.scan_advance[k].val() {
+                self.act0.rd_en[0].next = !self.seq.act_sel.val();
                 self.act0.rd_addr[0].next = self.scan[k].addr.val();
-                self.act1.rd_en[0].next = self.act_sel.q.val();
+                self.act1.rd_en[0].next = self.seq.act_sel.val();
                 self.act1.rd_addr[0].next = self.scan[k].addr.val();
             }
         }
         // Writes: outputs into the other activation buffer and ACC; the
         // predictor's mask into the input (PIN) or the other (POUT) buffer.
-        self.act0.wr_en.next = self.wb_valid.q.val() & self.act_sel.q.val();
+        self.act0.wr_en.next = self.wb_valid.q.val() & self.seq.act_sel.val();
         self.act0.wr_addr.next = self.wb_addr.q.val();
-        self.act1.wr_en.next = self.wb_valid.q.val() & !self.act_sel.q.val();
+        self.act1.wr_en.next = self.wb_valid.q.val() & !self.seq.act_sel.val();
         self.act1.wr_addr.next = self.wb_addr.q.val();
         self.accs.wr_en.next = self.wb_valid.q.val();
         self.accs.wr_addr.next = self.wb_addr.q.val();
@@ -895,9 +731,9 @@ impl Logic for DrqTop {
         self.mask1.wr_addr.next = self.pred.mask_wr_addr.val();
         self.mask1.wr_data.next = self.mask_wdata.val();
         self.mask0.wr_en.next =
-            self.pred.mask_wr_en.val() & (self.in_pin.val() ^ self.mask_sel.q.val());
+            self.pred.mask_wr_en.val() & (self.seq.in_pin.val() ^ self.seq.mask_sel.val());
         self.mask1.wr_en.next =
-            self.pred.mask_wr_en.val() & !(self.in_pin.val() ^ self.mask_sel.q.val());
+            self.pred.mask_wr_en.val() & !(self.seq.in_pin.val() ^ self.seq.mask_sel.val());
         self.weights.wr_en.next = false;
         self.weights.wr_addr.next = self.offset.val();
         self.weights.wr_data.next = self.regs.mem_wdata.val();

@@ -70,8 +70,9 @@ pub struct Site {
 /// blocks (a plain register, say) is named after its first instance; the
 /// top's own ones count as `top`.
 pub fn block_of(module: &str) -> &'static str {
-    const BLOCKS: [(&str, &str); 13] = [
+    const BLOCKS: [(&str, &str); 14] = [
         ("ctrl", "controller"),
+        ("seq", "sequencer"),
         ("array", "array"),
         ("ostage", "output_stage"),
         ("pred", "predictor"),
@@ -754,6 +755,7 @@ mod tests {
         assert_eq!(block_of("drq_top_core_pred_sums"), "predictor");
         assert_eq!(block_of("drq_top_core_oc0_mul"), "top");
         assert_eq!(block_of("drq_top_core_p_out"), "top");
+        assert_eq!(block_of("drq_top_core_seq_state"), "sequencer");
         assert_eq!(block_of("drq_top_core"), "top");
         assert_eq!(block_of("drq_top_core_regs"), "regfile");
         assert_eq!(block_of("drq_top_core_regs_slave"), "axil");
