@@ -187,7 +187,7 @@ register_table! {
         INFO_ARRAY_COLS @ 8 : 8 "COLS",
         INFO_ARRAY_REGION @ 16 : 8 "REGION",
         INFO_ARRAY_PE @ 24 : 3 "PE kind: 0 drq, 1 int8",
-        INFO_ARRAY_OVERLAP @ 27 : 1 "overlap: shadow accumulators, a tile read out under the next one's tokens",
+        INFO_ARRAY_OVERLAP @ 27 : 1 "1: shadow accumulators, a tile read out under the next one's tokens",
         INFO_ARRAY_OUT_LANES_LOG2 @ 28 : 4 "log2 of out_lanes: output pixels written per cycle",
     };
     INFO_BITS: Ro, Bits(32), "number widths" {
