@@ -74,7 +74,8 @@ impl PeParams {
 pub struct ProcessingElement {
     pub clock: Signal<In, Clock>,
     pub reset: Signal<In, Bit>,
-    /// Shift the accumulators down the column (read-out) this cycle.
+    /// Shift the accumulators down the column (read-out) this cycle; with
+    /// shadow accumulators, the swap cycle (restart from the chain input).
     pub drain: Signal<In, Bit>,
     // Activation token from the left, and its registered copy to the right.
     pub valid_in: Signal<In, Bit>,
