@@ -25,6 +25,7 @@
 //! bias_words = 256     # bias buffer (output channels)
 //! out_rows = 1         # rows the output stage holds (1: no row queue)
 //! out_lanes = 1        # output pixels requantised and written per cycle
+//! overlap = false      # shadow accumulators: read a tile out under the next one
 //! ```
 //!
 //! A missing key takes the spec default; an unknown key is an error.
@@ -97,6 +98,9 @@ pub struct RawAccelConfig {
     /// Output pixels of one row and channel the output stage requantises
     /// and writes per cycle (lanes of an activation-buffer word).
     pub out_lanes: Option<i64>,
+    /// Shadow accumulators: the array reads a tile out while it takes the
+    /// next tile's tokens.
+    pub overlap: Option<bool>,
 }
 
 impl RawAccelConfig {
@@ -119,6 +123,7 @@ impl RawAccelConfig {
             bias_words: over.bias_words.or(self.bias_words),
             out_rows: over.out_rows.or(self.out_rows),
             out_lanes: over.out_lanes.or(self.out_lanes),
+            overlap: over.overlap.or(self.overlap),
         }
     }
 }
@@ -199,6 +204,12 @@ pub struct AccelConfig {
     /// accumulator buffers store L values per word (docs/spec.md §6.4,
     /// §7.4, §8.1). 1 is the machine that writes one value per cycle.
     pub out_lanes: u32,
+    /// Shadow accumulators (not a spec parameter): each PE moves its
+    /// finished accumulators into a read-out register chain after the
+    /// tile's last token, so the array reads a tile out while it takes the
+    /// next tile's tokens (docs/spec.md §6.2, §7.4). false is the machine
+    /// that reads out before it takes the next tile.
+    pub overlap: bool,
 }
 
 impl Default for AccelConfig {
@@ -220,6 +231,7 @@ impl Default for AccelConfig {
             bias_words: 256,
             out_rows: 1,
             out_lanes: 1,
+            overlap: false,
         }
     }
 }
@@ -404,6 +416,7 @@ impl AccelConfig {
             )?,
             out_rows: in_range("out_rows", raw.out_rows.unwrap_or(d.out_rows.into()), 1, 64)?,
             out_lanes: 1,
+            overlap: raw.overlap.unwrap_or(d.overlap),
         }
         .with_out_lanes(raw.out_lanes.unwrap_or(d.out_lanes.into()))
     }
@@ -615,7 +628,11 @@ impl fmt::Display for AccelConfig {
             self.w_lo,
             self.acc_bits,
             self.region
-        )
+        )?;
+        if self.overlap {
+            write!(f, ", overlap")?;
+        }
+        Ok(())
     }
 }
 
@@ -687,6 +704,7 @@ mod tests {
                 bias_words: 256,
                 out_rows: 1,
                 out_lanes: 1,
+                overlap: false,
             }
         );
         assert_eq!(c.tokens_per_high_step(), 4);
@@ -779,6 +797,7 @@ mod tests {
             "out_lanes = 4",
             "region = 16\nout_lanes = 8",
             "region = 16\nout_lanes = 16\na_hi = 4\na_lo = 2",
+            "overlap = true",
         ] {
             let r = parse_raw_toml(text, "t").unwrap();
             assert!(
@@ -787,6 +806,18 @@ mod tests {
                 AccelConfig::from_raw(&r)
             );
         }
+    }
+
+    #[test]
+    fn overlap_round_trips_through_toml_and_json() {
+        let c = AccelConfig::from_toml_str("overlap = true\n", "t").unwrap();
+        assert!(c.overlap);
+        assert!(!AccelConfig::default().overlap);
+        assert_eq!(AccelConfig::from_toml_str(&c.to_toml(), "t").unwrap(), c);
+        let back: AccelConfig = serde_json::from_str(&c.to_json()).unwrap();
+        assert_eq!(back, c);
+        let e = AccelConfig::from_toml_str("overlap = 1\n", "x.toml").unwrap_err();
+        assert!(e.to_string().contains("x.toml"), "{e}");
     }
 
     #[test]

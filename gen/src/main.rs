@@ -309,6 +309,10 @@ struct ConfigArgs {
     /// cycle (1: one value per cycle; at most REGION).
     #[arg(long, allow_negative_numbers = true)]
     out_lanes: Option<i64>,
+    /// Shadow accumulators: the array reads a tile out while it takes the
+    /// next tile's tokens.
+    #[arg(long)]
+    overlap: bool,
 }
 
 impl ConfigArgs {
@@ -330,6 +334,7 @@ impl ConfigArgs {
             bias_words: self.bias_words,
             out_rows: self.out_rows,
             out_lanes: self.out_lanes,
+            overlap: self.overlap.then_some(true),
         };
         Ok(AccelConfig::load(self.config.as_deref(), &flags)?)
     }

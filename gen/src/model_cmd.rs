@@ -44,6 +44,10 @@ pub struct EvalArgs {
     /// `--regions` below it, that region's runs use R lanes.
     #[arg(long)]
     pub out_lanes: Option<u32>,
+    /// Shadow accumulators (the configuration key `overlap`): the array
+    /// reads a tile out while it takes the next tile's tokens.
+    #[arg(long)]
+    pub overlap: bool,
     /// Output folder: report.json, report.md, regions.svg and
     /// accuracy_speedup.svg.
     #[arg(long, value_name = "DIR", default_value = "sim-out/eval")]
@@ -53,16 +57,18 @@ pub struct EvalArgs {
 /// The default array with region size `region`.
 /// The default accelerator with region size `region` (and `out_rows`
 /// rows held by the output stage, `out_lanes` pixels written per cycle
-/// but at most `region`, when given).
+/// but at most `region`, when given; shadow accumulators with `overlap`).
 pub fn config_with_region(
     region: u32,
     out_rows: Option<u32>,
     out_lanes: Option<u32>,
+    overlap: bool,
 ) -> Result<AccelConfig> {
     Ok(AccelConfig::from_raw(&RawAccelConfig {
         region: Some(region.into()),
         out_rows: out_rows.map(i64::from),
         out_lanes: out_lanes.map(|l| i64::from(l.min(region))),
+        overlap: Some(overlap),
         ..Default::default()
     })?)
 }
@@ -91,7 +97,7 @@ pub fn eval(args: &EvalArgs) -> Result<()> {
     let mut maps = String::new();
     let mut per_region = Vec::new();
     for (i, &region) in args.regions.iter().enumerate() {
-        let cfg = config_with_region(region, args.out_rows, args.out_lanes)?;
+        let cfg = config_with_region(region, args.out_rows, args.out_lanes, args.overlap)?;
         let net = Network::load(&args.model.join("network.json"), &cfg)?;
         let mut results = Vec::new();
         for &s in &schemes {
@@ -189,6 +195,7 @@ fn main_report(
         region: cfg.region,
         out_rows: cfg.out_rows,
         out_lanes: cfg.out_lanes,
+        overlap: cfg.overlap,
         layers: net.layers.iter().map(|nl| nl.layer).collect(),
         matched,
         scaled,
@@ -259,7 +266,7 @@ fn calibrate_once(
 /// `drq calibrate`: per-layer T, s and sw on the held-out training images.
 pub fn calibrate_cmd(args: &CalibrateArgs) -> Result<()> {
     use drq_model::calibrate::apply;
-    let cfg = config_with_region(args.region, None, None)?;
+    let cfg = config_with_region(args.region, None, None, false)?;
     let net = Network::load(&args.model.join("network.json"), &cfg)?;
     let data = Dataset::load(Split::Calibration)?.take(args.images);
     if !args.sweep.is_empty() {

@@ -10,7 +10,7 @@
 //! |---|---|
 //! | predict the input mask (`MODE.predict_in`, DRQ only, 0 < T <= a_max) | V_in + 2 N_in + 12 |
 //! | prepare the predictor for the output (`MODE.predict_out`) | N_out + 6 |
-//! | the layer: controller setup, tiles, last output written | 1 + ROWS + 9 + n_last + sum over tiles of (T_t + F + D_t) |
+//! | the layer: controller setup, tiles, last output written | 1 + ROWS + 9 + n_last + sum over tiles of (T_t + F + D_t) (with `overlap`: the tiles' tokens stream, each tile's last token after the previous tile's read-out) |
 //! | sweep the output mask (`MODE.predict_out`) | N_out + 3 |
 //!
 //! V_in = C_in H W values scanned; N_in, N_out the predictor's region
@@ -179,6 +179,19 @@ pub fn drain(
     last
 }
 
+/// The cycle in which the array takes a tile's last token, the first one
+/// offered in cycle `first`, the tokens one per cycle. With shadow
+/// accumulators (`overlap`) it waits for the cycle after `prev_row0`, the
+/// previous tile's row 0 handshake (none for the first tile); without them
+/// the tile starts only after that handshake anyway.
+pub fn last_token_cycle(cfg: &AccelConfig, first: u64, tokens: u64, prev_row0: Option<u64>) -> u64 {
+    let streamed = first + tokens - 1;
+    match prev_row0 {
+        Some(h0) if cfg.overlap => streamed.max(h0 + 1),
+        _ => streamed,
+    }
+}
+
 /// `cycles_total` of one run of `layer` (the layer must fit the buffers).
 pub fn cycles_total(
     cfg: &AccelConfig,
@@ -205,12 +218,19 @@ pub fn cycles_total(
     // token is taken in the cycle after row 0's handshake. After the last
     // element enters the requantiser: its latency and the write-back
     // (LATENCY + 1), and the cycle in which the top sees every block idle.
+    // With shadow accumulators (`overlap`) the next tile's tokens follow
+    // at once; only its last token waits for the cycle after the previous
+    // tile's row 0 handshake.
     let mut cycle = 1 + u64::from(cfg.rows) + FILL_AFTER_SETUP;
     let mut hold = RowHold::new(cfg);
+    let mut row0: Option<u64> = None;
     for ct in 0..lowering.channel_tiles() {
         let n = u64::from(lowering.channel_range(ct).1);
         for (t, tokens) in &pixel {
-            cycle = drain(cfg, layer, t, n, cycle + tokens + flush, &mut hold) + 1;
+            let last = last_token_cycle(cfg, cycle, *tokens, row0);
+            let h0 = drain(cfg, layer, t, n, last + 1 + flush, &mut hold);
+            row0 = Some(h0);
+            cycle = if cfg.overlap { last + 1 } else { h0 + 1 };
         }
     }
     let mut total = hold.last_release() + OUTPUT_LATENCY + 2;

@@ -45,6 +45,36 @@ fn one_output_channel_all_high_by_hand() {
 }
 
 #[test]
+fn shadow_accumulators_overlap_the_read_out_with_the_next_tile_by_hand() {
+    // The layer above with `overlap`: 4 tiles of 4 tokens, the first token
+    // in cycle 1 + 4 + 4 = 9. Tile 0: last token e = 12, rows offered from
+    // e + 1 + F 7 = 20, row 0 (valid) taken at 23 and released at 24. The
+    // next tile's tokens follow at once (13..15), its last token waits for
+    // the cycle after row 0's handshake: e = 24, row 0 at 35, released 36;
+    // then e = 36, row 0 at 47; e = 48, row 0 at 59, released 60. Total
+    // 60 + OUTPUT_LATENCY 4 + 2 = 66 (75 without).
+    let ov = AccelConfig {
+        overlap: true,
+        ..cfg()
+    };
+    let short = RawLayer {
+        threshold: 0,
+        ..RawLayer::conv(1, 1, (2, 2), 1, 1, 0, (1, 1))
+    };
+    assert_eq!(cycles_on(ov, short), 66);
+    // Four input channels: tiles of 16 tokens, longer than the flush and
+    // read-out (7 + 4), so no last token waits. e = 9 + 15 = 24, row 0 at
+    // 24 + 8 + 3 = 35; e = 40, 56, 72 (16 cycles a tile), the last row 0
+    // at 83, released 84. Total 84 + 6 = 90 (4 * 27 + 15 = 123 without).
+    let long = RawLayer {
+        threshold: 0,
+        ..RawLayer::conv(4, 1, (2, 2), 1, 1, 0, (1, 1))
+    };
+    assert_eq!(cycles_on(ov, long.clone()), 90);
+    assert_eq!(cycles_on(cfg(), long), 123);
+}
+
+#[test]
 fn a_nonzero_threshold_pays_the_input_mask_phases_by_hand() {
     // The layer above at T = 1, once with the mask predicted and once with
     // the same mask given: the predicted run adds the input-mask phases,

@@ -12,6 +12,13 @@
 //! stalled read-out (`out_ready` low) holds the drain. Nothing is lost.
 //! Cycles of a tile without bubbles or stalls: tokens + 2*ROWS + COLS - 1
 //! (`docs/array.md`).
+//!
+//! With shadow accumulators (`overlap`) the PEs hand a finished tile to
+//! their shadow cells (`shadow.rs`) and the array keeps taking tokens
+//! through the flush and the read-out, which run from the shadows. Only the
+//! next tile's last token waits: it is not taken while a tile flushes or
+//! reads out, so a tile's read-out has finished (its row 0 handshake in an
+//! earlier cycle) before the next tile swaps into the shadows.
 
 use crate::leaf::{word, Reg, Word, WordReg};
 use crate::mesh::Mesh;
@@ -30,6 +37,27 @@ pub fn flush_cycles(cfg: &AccelConfig) -> u64 {
 /// Cycles of one tile of `tokens` tokens with no bubbles and no read-out stalls.
 pub fn tile_cycles(cfg: &AccelConfig, tokens: u64) -> u64 {
     tokens + flush_cycles(cfg) + u64::from(cfg.rows)
+}
+
+/// Cycles of tiles of `tokens[t]` tokens offered back to back (each token
+/// in the first cycle the array takes it), with no bubbles and no read-out
+/// stalls, from the first token offered to the last row's handshake,
+/// inclusive. Without shadow accumulators the sum of [`tile_cycles`]; with
+/// them a tile's last token is taken in cycle
+/// e = max(s + T - 1, h0 + 1) (s its first token's cycle, h0 the previous
+/// tile's row 0 handshake), its rows offered from e + 1 + F on, the next
+/// tile's first token in cycle e + 1.
+pub fn stream_cycles(cfg: &AccelConfig, tokens: &[u64]) -> u64 {
+    if !cfg.overlap {
+        return tokens.iter().map(|&t| tile_cycles(cfg, t)).sum();
+    }
+    let (mut first, mut row0) = (0u64, None::<u64>);
+    for &t in tokens {
+        let last = row0.map_or(first + t - 1, |h0| (first + t - 1).max(h0 + 1));
+        row0 = Some(last + flush_cycles(cfg) + u64::from(cfg.rows));
+        first = last + 1;
+    }
+    row0.map_or(0, |h0| h0 + 1)
 }
 
 #[derive(LogicBlock)]
@@ -78,6 +106,8 @@ pub struct SystolicArray {
     row_hshift: Vec<Delay<Word>>,
     row_digit: Vec<Delay<Word>>,
     row_sens: Vec<Delay<Bit>>,
+    /// `last` of row r >= 1 (shadow accumulators only, else none).
+    row_last: Vec<Delay<Bit>>,
     col_w_digit: Vec<Delay<Word>>,
     col_w_low: Vec<Delay<Word>>,
     mesh: Mesh,
@@ -128,6 +158,9 @@ impl SystolicArray {
             row_hshift: (1..rows).map(Delay::new).collect(),
             row_digit: (1..rows).map(Delay::new).collect(),
             row_sens: (1..rows).map(Delay::new).collect(),
+            row_last: (1..if cfg.overlap { rows } else { 1 })
+                .map(Delay::new)
+                .collect(),
             col_w_digit: (1..cols).map(Delay::new).collect(),
             col_w_low: (1..cols).map(Delay::new).collect(),
             mesh: Mesh::new(rows, cols, &p),
@@ -138,6 +171,13 @@ impl SystolicArray {
     }
     fn cols(&self) -> usize {
         self.in_w_digit.len()
+    }
+    /// With shadow accumulators: 1 and ROWS; else 0 and 0.
+    fn overlap(&self) -> usize {
+        self.mesh.row_last.len().min(1)
+    }
+    fn shadow_rows(&self) -> usize {
+        self.mesh.row_last.len()
     }
 }
 
@@ -156,6 +196,21 @@ impl Logic for SystolicArray {
         self.in_ready.next = !self.flushing.q.val() & !self.draining.q.val();
         self.accept.next = self.in_valid.val() & !self.flushing.q.val() & !self.draining.q.val();
         self.busy.next = self.holding.q.val() | self.flushing.q.val() | self.draining.q.val();
+        // With shadow accumulators only a tile's last token waits for the
+        // flush and read-out of the tile before.
+        for _k in 0..self.overlap() {
+            self.in_ready.next =
+                !(self.in_last.val() & (self.flushing.q.val() | self.draining.q.val()));
+            self.accept.next = self.in_valid.val()
+                & !(self.in_last.val() & (self.flushing.q.val() | self.draining.q.val()));
+            self.mesh.row_last[0].next = self.in_last.val();
+        }
+        for r in 1..self.shadow_rows() {
+            self.row_last[r - 1].clock.next = self.clock.val();
+            self.row_last[r - 1].reset.next = self.reset.val();
+            self.row_last[r - 1].data_in.next = self.in_last.val();
+            self.mesh.row_last[r].next = self.row_last[r - 1].data_out.val();
+        }
 
         // Skew: row r's token is delayed by r cycles (row 0 enters directly).
         self.mesh.row_valid[0].next = self.accept.val();
@@ -235,6 +290,15 @@ impl Logic for SystolicArray {
             if self.count.q.val() == self.zero.val() {
                 self.draining.d.next = false;
                 self.holding.d.next = false;
+            }
+        }
+        // With shadow accumulators `holding` means tokens of a tile whose
+        // last token is still to come (flushing and draining cover the
+        // rest), so the end of a read-out leaves it alone.
+        for _k in 0..self.overlap() {
+            self.holding.d.next = self.holding.q.val();
+            if self.accept.val() {
+                self.holding.d.next = !self.in_last.val();
             }
         }
     }

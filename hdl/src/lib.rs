@@ -10,8 +10,8 @@
 //!   waivers, `clog2`.
 //! * [`leaf`], [`ram`]: multipliers, registers, shifters; `WordRam`, the
 //!   generic on-chip buffer (block RAM inference).
-//! * [`pe`], [`mesh`], [`skew`], [`array`]: the variable-precision
-//!   systolic array, PE to top `drq_array`.
+//! * [`pe`], [`shadow`], [`mesh`], [`skew`], [`array`]: the variable-precision
+//!   systolic array, PE (and its shadow accumulators) to top `drq_array`.
 //! * [`predictor`] (`drq_predictor`), [`controller`] (`drq_controller`),
 //!   [`output_stage`] (`drq_output_stage`, with its [`requant`] lanes and
 //!   [`row_queue`]), [`axil`] (the AXI4-Lite slave).
@@ -39,6 +39,7 @@ pub mod requant;
 pub mod row_queue;
 pub mod scan;
 pub mod sequencer;
+pub mod shadow;
 pub mod shell;
 pub mod skew;
 pub mod top;

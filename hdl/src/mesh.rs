@@ -1,7 +1,10 @@
 //! The ROWS x COLS grid of processing elements: a plain grid, no skew.
 //! Activation tokens enter each row from the left and move right; weight
 //! tokens enter each column from the top and move down; during read-out the
-//! accumulators shift down each column and leave at the bottom.
+//! accumulators shift down each column and leave at the bottom. With shadow
+//! accumulators (`overlap`) a `ShadowCell` beside each PE carries the
+//! token's `last` bit along the row and the read-out chain down the column
+//! (`shadow.rs`), and the bottom cells' shadows leave instead.
 //!
 //! The PEs are one flat row-major `Vec` (rust-hdl cannot emit 2-D arrays of
 //! blocks); kernel loops bind the column count as a loop variable so index
@@ -9,6 +12,7 @@
 
 use crate::leaf::{word, Word};
 use crate::pe::{PeParams, ProcessingElement};
+use crate::shadow::ShadowCell;
 use rust_hdl::prelude::*;
 
 #[derive(LogicBlock)]
@@ -23,6 +27,8 @@ pub struct Mesh {
     pub row_sens: Vec<Signal<In, Bit>>,
     pub row_digit: Vec<Signal<In, Word>>,
     pub row_hshift: Vec<Signal<In, Word>>,
+    /// `last` of each row's token (shadow accumulators only, else none).
+    pub row_last: Vec<Signal<In, Bit>>,
     // Top edge, one per column.
     pub col_w_digit: Vec<Signal<In, Word>>,
     pub col_w_low: Vec<Signal<In, Word>>,
@@ -31,6 +37,8 @@ pub struct Mesh {
     pub col_acc_lo: Vec<Signal<Out, Word>>,
     zero: Constant<Word>,
     pes: Vec<ProcessingElement>,
+    /// One per PE, same order (shadow accumulators only, else none).
+    shadows: Vec<ShadowCell>,
 }
 
 fn ports<T: Default>(n: usize) -> Vec<T> {
@@ -49,6 +57,7 @@ impl Mesh {
             row_sens: ports(rows),
             row_digit: ports(rows),
             row_hshift: ports(rows),
+            row_last: ports(if p.overlap { rows } else { 0 }),
             col_w_digit: ports(cols),
             col_w_low: ports(cols),
             col_acc_hi: ports(cols),
@@ -56,6 +65,9 @@ impl Mesh {
             zero: Constant::new(word(0)),
             pes: (0..rows * cols)
                 .map(|_| ProcessingElement::new(p))
+                .collect(),
+            shadows: (0..if p.overlap { rows * cols } else { 0 })
+                .map(|_| ShadowCell::new(p.drq))
                 .collect(),
         }
     }
@@ -73,6 +85,19 @@ impl Mesh {
     }
     fn last_row(&self) -> usize {
         self.rows() - 1
+    }
+    /// With shadow accumulators: the shadow cells, rows and columns; else 0.
+    fn shadow_count(&self) -> usize {
+        self.shadows.len()
+    }
+    fn shadow_rows(&self) -> usize {
+        self.row_last.len()
+    }
+    fn shadow_cols(&self) -> usize {
+        self.shadows.len().min(1) * self.cols()
+    }
+    fn shadow_last_row(&self) -> usize {
+        self.row_last.len().saturating_sub(1)
     }
 }
 
@@ -130,6 +155,47 @@ impl Logic for Mesh {
                 for c in 0..self.cols() {
                     self.col_acc_hi[c].next = self.pes[last * ncols + c].acc_hi_out.val();
                     self.col_acc_lo[c].next = self.pes[last * ncols + c].acc_lo_out.val();
+                }
+            }
+        }
+        // Shadow accumulators: each cell watches its PE and swaps it.
+        for k in 0..self.shadow_count() {
+            self.shadows[k].clock.next = self.clock.val();
+            self.shadows[k].reset.next = self.reset.val();
+            self.shadows[k].drain.next = self.drain.val();
+            self.shadows[k].valid.next = self.pes[k].valid_out.val();
+            self.shadows[k].acc_hi.next = self.pes[k].acc_hi_out.val();
+            self.shadows[k].acc_lo.next = self.pes[k].acc_lo_out.val();
+            self.pes[k].drain.next = self.shadows[k].swap.val();
+        }
+        for ncols in self.cols()..self.cols_end() {
+            // `last` moves right with the token.
+            for r in 0..self.shadow_rows() {
+                self.shadows[r * ncols].last_in.next = self.row_last[r].val();
+                for c in 1..self.cols() {
+                    self.shadows[r * ncols + c].last_in.next =
+                        self.shadows[r * ncols + c - 1].last_out.val();
+                }
+            }
+            // The shadows move down; the PEs restart from zero.
+            for c in 0..self.shadow_cols() {
+                self.shadows[c].sh_hi_in.next = self.zero.val();
+                self.shadows[c].sh_lo_in.next = self.zero.val();
+                for r in 1..self.shadow_rows() {
+                    self.shadows[r * ncols + c].sh_hi_in.next =
+                        self.shadows[(r - 1) * ncols + c].sh_hi_out.val();
+                    self.shadows[r * ncols + c].sh_lo_in.next =
+                        self.shadows[(r - 1) * ncols + c].sh_lo_out.val();
+                }
+                for r in 0..self.shadow_rows() {
+                    self.pes[r * ncols + c].acc_hi_in.next = self.zero.val();
+                    self.pes[r * ncols + c].acc_lo_in.next = self.zero.val();
+                }
+            }
+            for last in self.shadow_last_row()..self.shadow_rows() {
+                for c in 0..self.cols() {
+                    self.col_acc_hi[c].next = self.shadows[last * ncols + c].sh_hi_out.val();
+                    self.col_acc_lo[c].next = self.shadows[last * ncols + c].sh_lo_out.val();
                 }
             }
         }

@@ -15,8 +15,17 @@
 //! Both accumulators wrap at ACC_BITS (their upper bits are masked to zero),
 //! so `acc_hi + (acc_lo << (s + sw))` at the drain is the spec's wrapped sum.
 //! While `drain` is high the accumulators shift down the column instead.
+//!
+//! With shadow accumulators (`overlap`, `shadow.rs`) the read-out chain
+//! belongs to the shadow cell beside the PE: `acc_hi_out` carries the
+//! finished `acc_hi` (with the add of a completed step product this cycle),
+//! and `drain` is the swap cycle, the cycle after the PE took the tile's
+//! last token: the accumulators restart from the chain input (zero), and a
+//! LOW first token of the next tile arriving in that very cycle goes into
+//! the new `acc_lo`. A HIGH token only builds P, whose add comes one cycle
+//! after its commit, so it never meets the swap.
 
-use crate::leaf::{word, Reg, SignedMul, Word};
+use crate::leaf::{one_if, word, Reg, SignedMul, Word};
 use crate::shell::{scalar, Design, Dir, Widen};
 use drq_arch::config::{AccelConfig, PeKind};
 use drq_arch::token::TokenFormat;
@@ -31,6 +40,8 @@ pub struct PeParams {
     pub hshift_unit_log2: u64,
     /// The DRQ PE has Horner steps and the LOW path; the INT8 baseline neither.
     pub drq: bool,
+    /// Shadow accumulators (`overlap`): the swap behaviour above.
+    pub overlap: bool,
     /// Multiplier operands: signed weight digit and unsigned activation digit.
     pub w_digit_bits: u32,
     pub digit_bits: u32,
@@ -52,6 +63,7 @@ impl PeParams {
             product_sign: 1u64 << (fmt.product_bits - 1),
             hshift_unit_log2: fmt.hshift_unit_log2.into(),
             drq: cfg.pe == PeKind::Drq,
+            overlap: cfg.overlap,
             w_digit_bits: fmt.w_digit_bits,
             digit_bits: fmt.digit_bits,
         }
@@ -62,7 +74,8 @@ impl PeParams {
 pub struct ProcessingElement {
     pub clock: Signal<In, Clock>,
     pub reset: Signal<In, Bit>,
-    /// Shift the accumulators down the column (read-out) this cycle.
+    /// Shift the accumulators down the column (read-out) this cycle; with
+    /// shadow accumulators, the swap cycle (restart from the chain input).
     pub drain: Signal<In, Bit>,
     // Activation token from the left, and its registered copy to the right.
     pub valid_in: Signal<In, Bit>,
@@ -92,6 +105,9 @@ pub struct ProcessingElement {
     product_sign: Constant<Word>,
     hshift_unit_log2: Constant<Word>,
     drq: Constant<Bit>,
+    /// With shadow accumulators (`overlap`) one entry, the accumulator
+    /// mask of the swap's adds; none otherwise.
+    swap_mask: Vec<Constant<Word>>,
     valid_q: Reg<Bit>,
     first_q: Reg<Bit>,
     commit_q: Reg<Bit>,
@@ -143,6 +159,7 @@ impl ProcessingElement {
             product_sign: Constant::new(word(p.product_sign as i64)),
             hshift_unit_log2: Constant::new(word(p.hshift_unit_log2 as i64)),
             drq: Constant::new(p.drq),
+            swap_mask: one_if(p.overlap, Constant::new(word(p.acc_mask as i64))),
             valid_q: Default::default(),
             first_q: Default::default(),
             commit_q: Default::default(),
@@ -160,6 +177,10 @@ impl ProcessingElement {
             zero: Constant::new(word(0)),
             step_product_ext: Default::default(),
         }
+    }
+    /// 1 with shadow accumulators, else 0.
+    fn overlap(&self) -> usize {
+        self.swap_mask.len()
     }
 }
 
@@ -255,6 +276,22 @@ impl Logic for ProcessingElement {
             self.acc_hi.d.next = self.acc_hi_in.val();
             if self.drq.val() {
                 self.acc_lo.d.next = self.acc_lo_in.val();
+            }
+        }
+        // Shadow accumulators: the finished acc_hi includes this cycle's
+        // add; in the swap cycle a LOW first token starts the new acc_lo.
+        for k in 0..self.overlap() {
+            if self.pending.q.val() {
+                self.acc_hi_out.next =
+                    (self.acc_hi.q.val() + self.step_product_ext.val()) & self.swap_mask[k].val();
+            }
+            if self.drain.val()
+                & self.valid_in.val()
+                & !(self.sens_in.val() | !self.drq.val())
+                & self.first_in.val()
+            {
+                self.acc_lo.d.next =
+                    (self.acc_lo_in.val() + self.mul.p.val()) & self.swap_mask[k].val();
             }
         }
     }

@@ -62,6 +62,25 @@ fn configs() -> Vec<AccelConfig> {
             pe: PeKind::Int8,
             ..d
         },
+        AccelConfig {
+            rows: 3,
+            cols: 5,
+            overlap: true,
+            ..d
+        },
+        AccelConfig {
+            rows: 1,
+            cols: 1,
+            overlap: true,
+            ..d
+        },
+        AccelConfig {
+            rows: 2,
+            cols: 3,
+            pe: PeKind::Int8,
+            overlap: true,
+            ..d
+        },
     ]
 }
 

@@ -44,6 +44,21 @@ fn configs() -> Vec<(AccelConfig, &'static str)> {
             },
             "4x4 R2 out_rows 3 out_lanes 2",
         ),
+        (
+            AccelConfig {
+                overlap: true,
+                ..small()
+            },
+            "4x4 R2 overlap",
+        ),
+        (
+            AccelConfig {
+                pe: PeKind::Int8,
+                overlap: true,
+                ..small().six_tokens_3x5()
+            },
+            "3x5 INT8 overlap",
+        ),
     ]
 }
 

@@ -505,6 +505,9 @@ pub struct EvalReport {
     /// Pixels the output stage writes per cycle (the main region's
     /// configuration `out_lanes`).
     pub out_lanes: u32,
+    /// Shadow accumulators: a tile read out under the next one's tokens
+    /// (the configuration's `overlap`).
+    pub overlap: bool,
     /// The evaluated network's layers (shapes, T, s, sw).
     pub layers: Vec<Layer>,
     /// The outlier scheme matched to DRQ's share of high-precision MACs.
@@ -616,6 +619,7 @@ impl EvalReport {
         v["regions"] = serde_json::Value::Array(self.per_region.clone());
         v["out_rows"] = self.out_rows.into();
         v["out_lanes"] = self.out_lanes.into();
+        v["overlap"] = self.overlap.into();
         if let Some(m) = &self.matched {
             let mut e = scheme_json(&m.result);
             e["target_share"] = m.target_share.into();
@@ -643,13 +647,18 @@ impl EvalReport {
     /// work, the region sizes, and the figure with its caption.
     pub fn markdown(&self) -> String {
         let mut s = format!(
-            "# DRQ on Fashion-MNIST\n\n{} test images, default 16x16 array, region R = {}, output stage holding {} row{} and writing {} pixel{} per cycle.\n\n",
+            "# DRQ on Fashion-MNIST\n\n{} test images, default 16x16 array, region R = {}, output stage holding {} row{} and writing {} pixel{} per cycle{}.\n\n",
             self.images(),
             self.region,
             self.out_rows,
             if self.out_rows == 1 { "" } else { "s" },
             self.out_lanes,
-            if self.out_lanes == 1 { "" } else { "s" }
+            if self.out_lanes == 1 { "" } else { "s" },
+            if self.overlap {
+                ", shadow accumulators (a tile read out under the next one's tokens)"
+            } else {
+                ""
+            }
         );
         s += &markdown_table_rows(&self.rows(), self.region);
         s += "\nHigh-precision MACs: the share of multiply-accumulates that are not an INT4 x INT4 product (docs/model.md): for drq, those whose activation lies in a sensitive region; for outlier, those whose activation or weight is kept at INT8.\n";

@@ -267,6 +267,7 @@ fn eval_report(n: usize) -> EvalReport {
         region: cfg.region,
         out_rows: cfg.out_rows,
         out_lanes: cfg.out_lanes,
+        overlap: cfg.overlap,
         layers: network.layers.iter().map(|nl| nl.layer).collect(),
         matched: Some(matched),
         scaled,

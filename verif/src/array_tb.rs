@@ -163,3 +163,131 @@ impl ArrayBench {
         }
     }
 }
+
+/// What a stream of tiles did in the array (shadow accumulators).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamOutcome {
+    /// Per tile, acc[row][col], sign-extended from ACC_BITS.
+    pub acc: Vec<Vec<Vec<i64>>>,
+    /// Cycles from the first offered token to the last read-out, inclusive.
+    pub cycles: u64,
+    /// Cycles a tile's last token was offered but refused (the tile before
+    /// still flushing or reading out).
+    pub waits: u64,
+}
+
+impl ArrayBench {
+    /// Run `tiles` back to back: each token offered as soon as the one
+    /// before is taken, the read-out collected tile by tile (the bias of
+    /// the tile being read out on `bias`). Checks the array's contract
+    /// with shadow accumulators on the way: only a tile's last token is
+    /// refused, exactly while the tile before has not finished its
+    /// read-out; a tile's first row is offered F + 1 cycles after its last
+    /// token is taken.
+    pub fn run_stream(
+        &mut self,
+        tiles: &[TileReplay],
+        low_shift: u32,
+        traffic: Traffic,
+        rng: &mut Rng,
+    ) -> StreamOutcome {
+        let (rows, cols) = (self.cfg.rows as usize, self.cfg.cols as usize);
+        let flush = drq_hdl::array::flush_cycles(&self.cfg);
+        self.model.set_u64("low_shift", low_shift.into());
+        let mut acc: Vec<Vec<Option<Vec<i64>>>> = vec![vec![None; rows]; tiles.len()];
+        // Next token (tile, index); tile being read out and its rows so far.
+        let (mut tile, mut tok, mut reading, mut got) = (0usize, 0usize, 0usize, 0usize);
+        // Per tile: cycle its last token was taken; cycle of its row 0 handshake.
+        let mut last_taken: Vec<Option<u64>> = vec![None; tiles.len()];
+        let mut row0: Vec<Option<u64>> = vec![None; tiles.len()];
+        let mut offered = vec![false; tiles.len()];
+        let (mut cycles, mut waits) = (0u64, 0u64);
+        let tokens: u64 = tiles.iter().map(|t| t.tokens.len() as u64).sum();
+        let limit = 100
+            + 10 * (tokens + tiles.len() as u64 * (2 * rows + cols) as u64)
+                * (1 + (traffic.bubble + traffic.stall > 0.0) as u64 * 20);
+        while reading < tiles.len() {
+            let offer = tile < tiles.len() && !rng.chance(traffic.bubble);
+            if offer {
+                self.drive(&tiles[tile].tokens[tok]);
+            }
+            let take = !rng.chance(traffic.stall);
+            self.model.set_lanes(
+                "bias",
+                32,
+                &tiles[reading]
+                    .bias
+                    .iter()
+                    .map(|&b| i64::from(b))
+                    .collect::<Vec<_>>(),
+            );
+            self.model.set_bool("in_valid", offer);
+            self.model.set_bool("out_ready", take);
+            self.model.eval();
+            let in_ready = self.model.get_bool("in_ready");
+            if offer {
+                let is_last = tok + 1 == tiles[tile].tokens.len();
+                // The tile before has finished its read-out in an earlier cycle.
+                let free = tile == 0 || row0[tile - 1].is_some_and(|h| h < cycles);
+                assert_eq!(
+                    in_ready,
+                    !is_last || free,
+                    "cycle {cycles}: tile {tile} token {tok} (last: {is_last}) refused or taken wrongly"
+                );
+                if in_ready {
+                    tok += 1;
+                    if is_last {
+                        last_taken[tile] = Some(cycles);
+                        tile += 1;
+                        tok = 0;
+                    }
+                } else {
+                    waits += 1;
+                }
+            }
+            if self.model.get_bool("out_valid") {
+                let e = last_taken[reading].expect("rows only after the last token");
+                if !offered[reading] {
+                    assert_eq!(cycles, e + flush + 1, "tile {reading}: first row offered");
+                    offered[reading] = true;
+                }
+                if take {
+                    let row = self.model.get_u64("out_row") as usize;
+                    assert!(
+                        row < rows && acc[reading][row].is_none(),
+                        "tile {reading}: row {row} read out twice or out of range"
+                    );
+                    acc[reading][row] =
+                        Some(
+                            self.model
+                                .get_lanes("out_acc", self.cfg.acc_bits, cols, true),
+                        );
+                    got += 1;
+                    if got == rows {
+                        row0[reading] = Some(cycles);
+                        reading += 1;
+                        got = 0;
+                    }
+                }
+            }
+            self.model.tick(1);
+            cycles += 1;
+            assert!(cycles < limit, "stream did not finish in {limit} cycles");
+        }
+        self.model.set_bool("in_valid", false);
+        self.model.set_bool("out_ready", true);
+        self.model.eval();
+        StreamOutcome {
+            acc: acc
+                .into_iter()
+                .map(|t| {
+                    t.into_iter()
+                        .map(|r| r.expect("every row read out"))
+                        .collect()
+                })
+                .collect(),
+            cycles,
+            waits,
+        }
+    }
+}

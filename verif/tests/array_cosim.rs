@@ -9,7 +9,7 @@ use drq_golden::replay::Replay;
 use drq_golden::rng::{test_seed, Rng};
 use drq_golden::testdata::{layer, random_layer_data, random_mask};
 use drq_golden::{Layer, LayerData};
-use drq_hdl::array::tile_cycles;
+use drq_hdl::array::{stream_cycles, tile_cycles};
 use drq_verif::array_tb::{ArrayBench, Traffic};
 use drq_verif::sim::SimOptions;
 
@@ -338,4 +338,134 @@ fn waveforms_are_written_when_asked_for() {
         text.lines().filter(|l| l.starts_with('#')).count() > 20,
         "many time steps"
     );
+}
+
+/// `c` with shadow accumulators.
+fn overlap(c: AccelConfig) -> AccelConfig {
+    AccelConfig { overlap: true, ..c }
+}
+
+/// Stream every tile of `l` (or at most `max_tiles`) back to back through
+/// an array with shadow accumulators: every tile's accumulators against
+/// the golden model; without traffic the cycles against `stream_cycles`.
+/// Returns the cycles the tiles' last tokens waited.
+fn check_stream(
+    bench: &mut ArrayBench,
+    l: &Layer,
+    d: &LayerData,
+    traffic: Traffic,
+    rng: &mut Rng,
+    max_tiles: usize,
+) -> u64 {
+    let cfg = bench.cfg;
+    let replay = Replay::new(&cfg, l, d).unwrap();
+    let tiles: Vec<_> = replay.tiles().take(max_tiles).collect();
+    let out = bench.run_stream(&tiles, replay.low_shift(), traffic, rng);
+    for (k, tile) in tiles.iter().enumerate() {
+        assert_eq!(
+            out.acc[k], tile.expected,
+            "{cfg}: tile {k} (channel tile {} pixel tile {:?}): accumulators differ",
+            tile.channel_tile, tile.pixel_tile
+        );
+    }
+    if traffic.bubble == 0.0 && traffic.stall == 0.0 {
+        let tokens: Vec<u64> = tiles.iter().map(|t| t.tokens.len() as u64).collect();
+        assert_eq!(
+            out.cycles,
+            stream_cycles(&cfg, &tokens),
+            "{cfg}: {tokens:?}"
+        );
+    }
+    out.waits
+}
+
+#[test]
+fn overlap_back_to_back_tiles_match_the_golden_model() {
+    let seed = test_seed("overlap_back_to_back_tiles_match_the_golden_model");
+    let mut rng = Rng::new(seed);
+    for (c, name) in [
+        (overlap(cfg(4, 4)), "ov_4x4"),
+        (overlap(cfg(3, 5).six_tokens_3x5()), "ov_3x5"),
+        (
+            overlap(AccelConfig {
+                pe: PeKind::Int8,
+                ..cfg(4, 4)
+            }),
+            "ov_int8",
+        ),
+        (overlap(cfg(1, 1)), "ov_1x1"),
+    ] {
+        let mut bench = array_bench(&c, name);
+        // Many input channels: tiles longer than the flush and read-out,
+        // so no last token waits; then single tiles alone, as without
+        // shadows.
+        let l = layer(
+            &c,
+            &RawLayer::conv(6, 2 * c.cols as i64, (5, 5), 3, 1, 1, (1, c.rows as i64))
+                .with_shifts(1, 2),
+        );
+        let d = data(&mut rng, &c, &l, 0.4);
+        eprintln!("{c}: {l:?}");
+        check_stream(&mut bench, &l, &d, Traffic::default(), &mut rng, usize::MAX);
+        check_layer(&mut bench, &l, &d, Traffic::default(), &mut rng, 3);
+    }
+}
+
+#[test]
+fn overlap_short_tiles_wait_for_the_read_out() {
+    let seed = test_seed("overlap_short_tiles_wait_for_the_read_out");
+    let mut rng = Rng::new(seed);
+    let c = overlap(cfg(4, 4));
+    let mut bench = array_bench(&c, "ov_short");
+    // One input channel, 1 x 1 and 3 x 3 kernels, all LOW or mixed: tiles
+    // of 1 to 36 tokens, most shorter than the flush and read-out (11).
+    for (k, p, threshold) in [(1i64, 0i64, 300i64), (3, 1, 300), (3, 1, 40), (1, 0, 0)] {
+        let raw = RawLayer {
+            threshold,
+            ..RawLayer::conv(1, 6, (4, 4), k, 1, p, (2, 2))
+        };
+        let l = layer(&c, &raw);
+        let d = random_layer_data(&mut rng, &c, &l, 100_000, None);
+        let waits = check_stream(&mut bench, &l, &d, Traffic::default(), &mut rng, usize::MAX);
+        eprintln!("{l:?}: {waits} cycles waited");
+        if k == 1 {
+            assert!(waits > 0, "short tiles wait for the read-out");
+        }
+    }
+}
+
+#[test]
+fn overlap_with_bubbles_and_read_out_stalls() {
+    let seed = test_seed("overlap_with_bubbles_and_read_out_stalls");
+    let mut rng = Rng::new(seed);
+    for (n, tiles) in [(2u32, 40usize), (4, 24), (8, 8)] {
+        let c = overlap(AccelConfig {
+            region: rng.pick(&[1, 2, 4]),
+            ..cfg(n, n)
+        });
+        let mut bench = array_bench(&c, &format!("ov_traffic_{n}"));
+        for p in [0.1, 0.4] {
+            let k = rng.pick(&[1i64, 3]);
+            let l = layer(
+                &c,
+                &RawLayer::conv(
+                    rng.range(1, 4),
+                    rng.range(1, 2 * i64::from(n) + 1),
+                    (6, 6),
+                    k,
+                    1,
+                    k / 2,
+                    (1, i64::from(n)),
+                )
+                .with_shifts(rng.range(0, 4), rng.range(0, 4)),
+            );
+            let d = data(&mut rng, &c, &l, 0.35);
+            let traffic = Traffic {
+                bubble: p,
+                stall: rng.pick(&[0.0, p, 0.7]),
+            };
+            eprintln!("{c}: {l:?} traffic {traffic:?}");
+            check_stream(&mut bench, &l, &d, traffic, &mut rng, tiles);
+        }
+    }
 }

@@ -87,3 +87,18 @@ fn a_2x2_top_with_a_row_queue_and_lanes_runs_layers_in_icarus_like_the_golden_mo
         &[Sensitivity::Some, Sensitivity::All],
     );
 }
+
+/// Shadow accumulators settle in an event-driven simulator too: the
+/// array's `in_ready` depends on the controller's `in_last` (from
+/// registers) in the same cycle.
+#[test]
+fn a_2x2_top_with_shadow_accumulators_runs_layers_in_icarus_like_the_golden_model() {
+    layers_in_icarus(
+        &AccelConfig {
+            overlap: true,
+            ..cfg_2x2()
+        },
+        "a_2x2_top_with_shadow_accumulators_runs_layers_in_icarus_like_the_golden_model",
+        &[Sensitivity::Some, Sensitivity::None],
+    );
+}

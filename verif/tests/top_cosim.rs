@@ -51,10 +51,10 @@ fn random_layers(cfg: &AccelConfig, test: &str, layers: usize, timing: Timing) {
 }
 
 #[test]
-fn random_layers_4x4_region_2() {
+fn random_layers_4x4_region_2_overlap() {
     random_layers(
-        &named("4x4-r2"),
-        "random_layers_4x4_region_2",
+        &named("4x4-r2-ov"),
+        "random_layers_4x4_region_2_overlap",
         12,
         Timing::FAST,
     );
@@ -75,6 +75,19 @@ fn random_layers_5x2_region_8_row_queue_3_lanes_4() {
     random_layers(
         &named("5x2-r8-out3-l4"),
         "random_layers_5x2_region_8_row_queue_3_lanes_4",
+        8,
+        Timing::FAST,
+    );
+}
+
+#[test]
+fn random_layers_5x2_region_8_row_queue_3_lanes_4_overlap() {
+    random_layers(
+        &AccelConfig {
+            overlap: true,
+            ..named("5x2-r8-out3-l4")
+        },
+        "random_layers_5x2_region_8_row_queue_3_lanes_4_overlap",
         8,
         Timing::FAST,
     );
