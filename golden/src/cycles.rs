@@ -143,6 +143,14 @@ impl RowHold {
     }
 }
 
+/// Whether the valid row at column j of a tile row starting at x = ow0
+/// closes its lane group: the tile row's rows arrive with x descending, so
+/// a group closes with its row at x = 0 mod `out_lanes` or the tile row's
+/// first pixel (docs/spec.md §7.4).
+pub fn closes_lane_group(cfg: &AccelConfig, ow0: u32, j: u32) -> bool {
+    j == 0 || (ow0 + j) % cfg.out_lanes == 0
+}
+
 /// The array's read-out of one tile whose first row is offered in cycle
 /// `first_offer`: rows ROWS-1 down to 0, one per cycle at the earliest; a
 /// row outside the tile's valid part is taken in the cycle it is offered, a
@@ -169,7 +177,7 @@ pub fn drain(
             if !open {
                 last = hold.open(t);
             }
-            open = !(j == 0 || (tile.ow0 + j) % cfg.out_lanes == 0);
+            open = !closes_lane_group(cfg, tile.ow0, j);
             if !open {
                 hold.close(last, n);
             }

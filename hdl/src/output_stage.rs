@@ -159,6 +159,9 @@ pub struct OutputStage {
     take_row: Signal<Local, Bit>,
     /// ...into the row buffer (else into the queue's tail).
     to_buf: Signal<Local, Bit>,
+    /// The row taken now loads its lane of the row buffer: taken into it,
+    /// or closing a group gathered in the queue (`bypass`).
+    direct: Signal<Local, Bit>,
     /// The row buffer is free for a group in the next cycle (empty, or its
     /// last element leaves now).
     frees: Signal<Local, Bit>,
@@ -283,6 +286,7 @@ impl OutputStage {
             accept: Default::default(),
             take_row: Default::default(),
             to_buf: Default::default(),
+            direct: Default::default(),
             frees: Default::default(),
             pop: ports(usize::from(queued)),
             bypass: ports(usize::from(queued)),
@@ -435,26 +439,9 @@ impl Logic for OutputStage {
                 self.full.d.next = false;
             }
         }
-        // A row taken into the buffer: its lane loads, the group's position
-        // is latched; the closing row makes the group whole.
-        if self.take_row.val() & self.to_buf.val() {
-            for cols in self.cols()..self.cols_end() {
-                for l in 0..self.lanes() {
-                    if self.lane_now.val() == self.lane_c[l].val() {
-                        for k in 0..self.cols() {
-                            self.buf[l * cols + k].d.next = self.in_acc[k].val();
-                        }
-                    }
-                }
-            }
-            self.full.d.next = self.closes.val();
-            self.col.d.next = self.zero.val();
-            self.row_ch.d.next = self.tile_oc0.val();
-            self.row_cout.d.next = self.c_out.val();
-            self.row_y.d.next = self.tile_oh0.val() + self.cur_i.val();
-            self.row_x.d.next = self.base_now.val();
-            self.row_lanes.d.next = self.lanes_now.val();
-        }
+        // A row goes straight into the buffer when it is taken into it, or
+        // (below) when it closes a group gathered in the queue.
+        self.direct.next = self.take_row.val() & self.to_buf.val();
         for z in 0..self.queued() {
             // The queue: a row taken into it writes its lane at the tail; the
             // closing row pushes the group, or hands it straight to the free
@@ -487,10 +474,12 @@ impl Logic for OutputStage {
                     }
                 }
             }
+            if self.bypass[z].val() {
+                self.direct.next = true;
+            }
+            // The buffer loads the queue's head, or the group gathered at
+            // the tail that the row taken now closes.
             if self.pop[z].val() | self.bypass[z].val() {
-                self.full.d.next = true;
-                self.col.d.next = self.zero.val();
-                self.row_cout.d.next = self.c_out.val();
                 for cols in self.cols()..self.cols_end() {
                     for l in 0..self.lanes() {
                         for k in 0..self.cols() {
@@ -501,26 +490,34 @@ impl Logic for OutputStage {
                 }
             }
             if self.pop[z].val() {
+                self.full.d.next = true;
+                self.col.d.next = self.zero.val();
+                self.row_cout.d.next = self.c_out.val();
                 self.row_ch.d.next = self.queue[z].head_ch.val();
                 self.row_y.d.next = self.queue[z].head_y.val();
                 self.row_x.d.next = self.queue[z].head_x.val();
                 self.row_lanes.d.next = self.queue[z].head_lanes.val();
             }
-            if self.bypass[z].val() {
-                self.row_ch.d.next = self.tile_oc0.val();
-                self.row_y.d.next = self.tile_oh0.val() + self.cur_i.val();
-                self.row_x.d.next = self.base_now.val();
-                self.row_lanes.d.next = self.lanes_now.val();
-                for cols in self.cols()..self.cols_end() {
-                    for l in 0..self.lanes() {
-                        if self.lane_now.val() == self.lane_c[l].val() {
-                            for k in 0..self.cols() {
-                                self.buf[l * cols + k].d.next = self.in_acc[k].val();
-                            }
+        }
+        // The row taken into the buffer loads its lane, the group's position
+        // is latched; the closing row makes the group whole.
+        if self.direct.val() {
+            for cols in self.cols()..self.cols_end() {
+                for l in 0..self.lanes() {
+                    if self.lane_now.val() == self.lane_c[l].val() {
+                        for k in 0..self.cols() {
+                            self.buf[l * cols + k].d.next = self.in_acc[k].val();
                         }
                     }
                 }
             }
+            self.full.d.next = self.closes.val();
+            self.col.d.next = self.zero.val();
+            self.row_ch.d.next = self.tile_oc0.val();
+            self.row_cout.d.next = self.c_out.val();
+            self.row_y.d.next = self.tile_oh0.val() + self.cur_i.val();
+            self.row_x.d.next = self.base_now.val();
+            self.row_lanes.d.next = self.lanes_now.val();
         }
 
         // Layer constants from SH: r' = 2^(SH-1) (0 for SH = 0) and SH >= P.

@@ -46,7 +46,6 @@ use rust_hdl::prelude::*;
 pub struct PredictorParams {
     pub region: u32,
     pub region_log2: u32,
-    pub a_hi: u32,
     /// Entries of the sum memory and of the mask memory.
     pub mask_words: u32,
     /// Widest feature map a layer may have.
@@ -76,7 +75,6 @@ impl PredictorParams {
         PredictorParams {
             region: cfg.region,
             region_log2,
-            a_hi: cfg.a_hi,
             mask_words: cfg.mask_words,
             max_width: cfg.max_width,
             mask_pitch_log2: cfg.mask_row_pitch().trailing_zeros(),

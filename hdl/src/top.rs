@@ -630,11 +630,9 @@ impl Logic for DrqTop {
             }
         }
         // The sum of the group's codes: a chain of partial sums over lanes.
-        for l in 0..self.lanes() {
-            self.lane_part[l].next = self.zero.val();
-            if (self.ostage.out_lanes.val() & self.lane_bit[l].val()).any() {
-                self.lane_part[l].next = self.ostage.out_value[l].val();
-            }
+        self.lane_part[0].next = self.zero.val();
+        if (self.ostage.out_lanes.val() & self.lane_bit[0].val()).any() {
+            self.lane_part[0].next = self.ostage.out_value[0].val();
         }
         for l in 1..self.lanes() {
             self.lane_part[l].next = self.lane_part[l - 1].val();
@@ -750,25 +748,23 @@ impl Logic for DrqTop {
             self.host_lane[k].next = self.one.val() << (self.offset.val() & self.lane_m[k].val());
         }
         if self.host_wr.val() {
+            // Both activation buffers see the entry's value in every lane
+            // and its lane bit; the region enables one of them.
+            for l in 0..self.lanes() {
+                self.act0.wr_data[l].next = self.regs.mem_wdata.val();
+                self.act1.wr_data[l].next = self.regs.mem_wdata.val();
+            }
+            for k in 0..self.lane_masked() {
+                self.act0.wr_lanes[k].next = self.host_lane[k].val();
+                self.act1.wr_lanes[k].next = self.host_lane[k].val();
+            }
             if self.region.val() == self.rg_act0.val() {
                 self.act0.wr_en.next = true;
                 self.act0.wr_addr.next = self.offset.val();
-                for l in 0..self.lanes() {
-                    self.act0.wr_data[l].next = self.regs.mem_wdata.val();
-                }
-                for k in 0..self.lane_masked() {
-                    self.act0.wr_lanes[k].next = self.host_lane[k].val();
-                }
             }
             if self.region.val() == self.rg_act1.val() {
                 self.act1.wr_en.next = true;
                 self.act1.wr_addr.next = self.offset.val();
-                for l in 0..self.lanes() {
-                    self.act1.wr_data[l].next = self.regs.mem_wdata.val();
-                }
-                for k in 0..self.lane_masked() {
-                    self.act1.wr_lanes[k].next = self.host_lane[k].val();
-                }
             }
             if self.region.val() == self.rg_mask0.val() {
                 self.mask0.wr_en.next = true;

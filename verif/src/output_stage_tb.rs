@@ -7,6 +7,7 @@
 
 use crate::sim::{Model, SimError, SimOptions};
 use drq_arch::AccelConfig;
+use drq_golden::cycles::closes_lane_group;
 use drq_golden::numerics::requantize;
 use drq_golden::rng::Rng;
 use drq_hdl::output_stage::output_stage_design;
@@ -75,7 +76,7 @@ pub fn lane_groups(cfg: &AccelConfig, t: &TileRegs) -> Vec<Vec<(u32, u32, u32)>>
             groups.push(Vec::new());
         }
         groups.last_mut().unwrap().push((r, i, j));
-        open = !(j == 0 || (t.ow0 + j) % cfg.out_lanes == 0);
+        open = !closes_lane_group(cfg, t.ow0, j);
     }
     groups
 }

@@ -7,7 +7,7 @@
 //! partial tiles, idle rows and columns; and one element per cycle.
 
 use drq_arch::AccelConfig;
-use drq_golden::cycles::RowHold;
+use drq_golden::cycles::{closes_lane_group, RowHold};
 use drq_golden::rng::{test_seed, Rng};
 use drq_hdl::output_stage::LATENCY;
 use drq_verif::output_stage_tb::{
@@ -474,7 +474,7 @@ fn row_queue_takes_rows_as_the_formula_says() {
         for k in 0..2 * cfg.rows {
             let x = cfg.rows - 1 - k % cfg.rows;
             let h = if open { t } else { hold.open(t) };
-            open = x % cfg.out_lanes != 0;
+            open = !closes_lane_group(&cfg, 0, x);
             if !open {
                 hold.close(h, u64::from(cfg.cols));
             }
