@@ -26,6 +26,7 @@
 //! out_rows = 1         # rows the output stage holds (1: no row queue)
 //! out_lanes = 1        # output pixels requantised and written per cycle
 //! overlap = false      # shadow accumulators: read a tile out under the next one
+//! stream_predictor = false  # mask bits written as regions complete (no clear, no sweep)
 //! ```
 //!
 //! A missing key takes the spec default; an unknown key is an error.
@@ -101,6 +102,9 @@ pub struct RawAccelConfig {
     /// Shadow accumulators: the array reads a tile out while it takes the
     /// next tile's tokens.
     pub overlap: Option<bool>,
+    /// The predictor writes a region's mask bit when its last value
+    /// arrives (no CLEAR or SWEEP phase in a run).
+    pub stream_predictor: Option<bool>,
 }
 
 impl RawAccelConfig {
@@ -124,6 +128,7 @@ impl RawAccelConfig {
             out_rows: over.out_rows.or(self.out_rows),
             out_lanes: over.out_lanes.or(self.out_lanes),
             overlap: over.overlap.or(self.overlap),
+            stream_predictor: over.stream_predictor.or(self.stream_predictor),
         }
     }
 }
@@ -210,6 +215,12 @@ pub struct AccelConfig {
     /// next tile's tokens (docs/spec.md §6.2, §7.4). false is the machine
     /// that reads out before it takes the next tile.
     pub overlap: bool,
+    /// Streaming predictor (not a spec parameter): a count of pixels beside
+    /// each region sum; the region's mask bit is written when its last
+    /// pixel arrives and its entry is zeroed, so a run has no CLEAR and no
+    /// SWEEP phase; the sums are cleared once after reset (docs/spec.md
+    /// §6.5, §7.2). false is the machine that clears and sweeps per map.
+    pub stream_predictor: bool,
 }
 
 impl Default for AccelConfig {
@@ -232,6 +243,7 @@ impl Default for AccelConfig {
             out_rows: 1,
             out_lanes: 1,
             overlap: false,
+            stream_predictor: false,
         }
     }
 }
@@ -417,6 +429,7 @@ impl AccelConfig {
             out_rows: in_range("out_rows", raw.out_rows.unwrap_or(d.out_rows.into()), 1, 64)?,
             out_lanes: 1,
             overlap: raw.overlap.unwrap_or(d.overlap),
+            stream_predictor: raw.stream_predictor.unwrap_or(d.stream_predictor),
         }
         .with_out_lanes(raw.out_lanes.unwrap_or(d.out_lanes.into()))
     }
@@ -632,6 +645,9 @@ impl fmt::Display for AccelConfig {
         if self.overlap {
             write!(f, ", overlap")?;
         }
+        if self.stream_predictor {
+            write!(f, ", stream predictor")?;
+        }
         Ok(())
     }
 }
@@ -705,6 +721,7 @@ mod tests {
                 out_rows: 1,
                 out_lanes: 1,
                 overlap: false,
+                stream_predictor: false,
             }
         );
         assert_eq!(c.tokens_per_high_step(), 4);
@@ -798,6 +815,7 @@ mod tests {
             "region = 16\nout_lanes = 8",
             "region = 16\nout_lanes = 16\na_hi = 4\na_lo = 2",
             "overlap = true",
+            "stream_predictor = true",
         ] {
             let r = parse_raw_toml(text, "t").unwrap();
             assert!(
@@ -818,6 +836,18 @@ mod tests {
         assert_eq!(back, c);
         let e = AccelConfig::from_toml_str("overlap = 1\n", "x.toml").unwrap_err();
         assert!(e.to_string().contains("x.toml"), "{e}");
+    }
+
+    #[test]
+    fn stream_predictor_round_trips_through_toml_and_json() {
+        let c = AccelConfig::from_toml_str("stream_predictor = true\n", "t").unwrap();
+        assert!(c.stream_predictor);
+        assert!(!AccelConfig::default().stream_predictor);
+        assert_eq!(AccelConfig::from_toml_str(&c.to_toml(), "t").unwrap(), c);
+        let back: AccelConfig = serde_json::from_str(&c.to_json()).unwrap();
+        assert_eq!(back, c);
+        let e = AccelConfig::from_toml_str("stream_predictor = \"yes\"\n", "x.toml").unwrap_err();
+        assert!(e.to_string().contains("stream_predictor"), "{e}");
     }
 
     #[test]

@@ -186,7 +186,8 @@ register_table! {
         INFO_ARRAY_ROWS @ 0 : 8 "ROWS",
         INFO_ARRAY_COLS @ 8 : 8 "COLS",
         INFO_ARRAY_REGION @ 16 : 8 "REGION",
-        INFO_ARRAY_PE @ 24 : 3 "PE kind: 0 drq, 1 int8",
+        INFO_ARRAY_PE @ 24 : 2 "PE kind: 0 drq, 1 int8",
+        INFO_ARRAY_STREAM_PREDICTOR @ 26 : 1 "1: mask bits written as regions complete (no CLEAR, no SWEEP)",
         INFO_ARRAY_OVERLAP @ 27 : 1 "1: shadow accumulators, a tile read out under the next one's tokens",
         INFO_ARRAY_OUT_LANES_LOG2 @ 28 : 4 "log2 of out_lanes: output pixels written per cycle",
     };
@@ -272,6 +273,7 @@ pub fn info_values(cfg: &AccelConfig) -> Vec<u32> {
             | cfg.cols << 8
             | cfg.region << 16
             | pe << 24
+            | u32::from(cfg.stream_predictor) << 26
             | u32::from(cfg.overlap) << 27
             | cfg.out_lanes.trailing_zeros() << 28,
         cfg.a_hi | cfg.a_lo << 8 | cfg.w_hi << 16 | cfg.w_lo << 24,

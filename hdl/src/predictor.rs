@@ -62,6 +62,11 @@ pub struct PredictorParams {
     /// Bits of a value up to mask_words: the multiplier operands of a layer
     /// that fits.
     pub operand_bits: u32,
+    /// Streaming (`stream_predictor`): a pixel count beside each sum, the
+    /// mask bit written when the region's last pixel arrives.
+    pub stream: bool,
+    /// Bits of a region's pixel count (up to R * R): 2 log2 R + 1.
+    pub count_bits: u32,
 }
 
 impl PredictorParams {
@@ -81,6 +86,8 @@ impl PredictorParams {
             sum_bits,
             value_bits: cfg.a_hi + cfg.out_lanes.trailing_zeros(),
             operand_bits: clog2(cfg.mask_words + 1),
+            stream: cfg.stream_predictor,
+            count_bits: 2 * region_log2 + 1,
         }
     }
 }
@@ -107,10 +114,17 @@ pub struct SensitivityPredictor {
     pub in_y: Signal<In, Word>,
     pub in_x: Signal<In, Word>,
     pub in_value: Signal<In, Word>,
+    /// Streaming only: the pixels `in_value` sums (1 ..= out_lanes).
+    pub in_pixels: Vec<Signal<In, Word>>,
     // Status.
     pub busy: Signal<Out, Bit>,
     pub done: Signal<Out, Bit>,
     pub oversize: Signal<Out, Bit>,
+    /// The sum memory is clean (always, without streaming): a streaming
+    /// predictor clears it after reset, after a run that left regions
+    /// incomplete and after a `start` that cut a run short, and takes no
+    /// value meanwhile.
+    pub clean: Signal<Out, Bit>,
     // Mask read port (one cycle of latency).
     // Every write of the mask memory, mirrored (for a top that keeps the
     // mask in its own buffers): enable, pitched address, bit.
@@ -129,6 +143,11 @@ pub struct SensitivityPredictor {
     sum_mask: Constant<Word>,
     one: Constant<Word>,
     zero: Constant<Word>,
+    stream: Constant<Bit>,
+    sum_bits: Constant<Word>,
+    count_mask: Constant<Word>,
+    /// R * R, the pixels of a region away from the bottom and right edges.
+    region_pixels: Constant<Word>,
     // Latched layer.
     c_q: WordReg,
     h_q: WordReg,
@@ -153,6 +172,8 @@ pub struct SensitivityPredictor {
     tlr_q: WordReg,
     tlc_q: WordReg,
     tcorner_q: WordReg,
+    /// lr * lc, the pixels of the bottom-right region (streaming).
+    ncorner_q: WordReg,
     big_q: Reg<Bit>,
     oversize_q: Reg<Bit>,
     // Phases after SETUP.
@@ -168,9 +189,13 @@ pub struct SensitivityPredictor {
     s0_ry: WordReg,
     s0_rx: WordReg,
     s0_v: WordReg,
+    s0_k: WordReg,
     s1_valid: Reg<Bit>,
     s1_addr: WordReg,
     s1_v: WordReg,
+    s1_k: WordReg,
+    s1_last_row: Reg<Bit>,
+    s1_last_col: Reg<Bit>,
     /// The sum memory's last write, forwarded to a read on the same edge.
     fw_valid: Reg<Bit>,
     fw_addr: WordReg,
@@ -186,6 +211,11 @@ pub struct SensitivityPredictor {
     p_last_row: Reg<Bit>,
     p_last_col: Reg<Bit>,
     p_last: Reg<Bit>,
+    /// Streaming: the completed region's sum, compared one cycle later.
+    p_sum: WordReg,
+    /// Streaming: regions completed in this run; the memory is clean.
+    completed_q: WordReg,
+    clean_q: Reg<Bit>,
     sums: WordRam,
     /// c * (RH * RW) in ACCUM; C * (RH * RW) in SETUP.
     mul_c: SignedMul,
@@ -201,9 +231,22 @@ pub struct SensitivityPredictor {
     too_big: Signal<Local, Bit>,
     drained: Signal<Local, Bit>,
     t_n: Signal<Local, Word>,
+    old_count: Signal<Local, Word>,
+    new_count: Signal<Local, Word>,
+    /// Streaming: the pixels of the region in the write-back stage.
+    n_target: Signal<Local, Word>,
+    complete: Signal<Local, Bit>,
+    clean_now: Signal<Local, Bit>,
+    /// A run is under way (SETUP, ACCUM or the drain after `finish`).
+    running: Signal<Local, Bit>,
 }
 
 impl SensitivityPredictor {
+    /// 1 when streaming (the `in_pixels` port exists), else 0.
+    fn streams(&self) -> usize {
+        self.in_pixels.len()
+    }
+
     pub fn new(p: &PredictorParams) -> SensitivityPredictor {
         let words = p.mask_words as usize;
         let (ob, rl) = (p.operand_bits, p.region_log2);
@@ -222,9 +265,11 @@ impl SensitivityPredictor {
             in_y: Default::default(),
             in_x: Default::default(),
             in_value: Default::default(),
+            in_pixels: crate::leaf::one_if(p.stream, Default::default()),
             busy: Default::default(),
             done: Default::default(),
             oversize: Default::default(),
+            clean: Default::default(),
             mask_wr_en: Default::default(),
             mask_wr_addr: Default::default(),
             mask_wr_bit: Default::default(),
@@ -239,6 +284,10 @@ impl SensitivityPredictor {
             sum_mask: Constant::new(word(low_mask(p.sum_bits) as i64)),
             one: Constant::new(word(1)),
             zero: Constant::new(word(0)),
+            stream: Constant::new(p.stream),
+            sum_bits: Constant::new(word(p.sum_bits.into())),
+            count_mask: Constant::new(word(low_mask(p.count_bits) as i64)),
+            region_pixels: Constant::new(word(i64::from(p.region) * i64::from(p.region))),
             c_q: WordReg::unsigned(PORT_BITS),
             h_q: WordReg::unsigned(PORT_BITS),
             w_q: WordReg::unsigned(PORT_BITS),
@@ -257,6 +306,7 @@ impl SensitivityPredictor {
             tlr_q: WordReg::unsigned(PORT_BITS + rl),
             tlc_q: WordReg::unsigned(PORT_BITS + rl),
             tcorner_q: WordReg::unsigned(PORT_BITS + 2 * rl),
+            ncorner_q: WordReg::unsigned(p.count_bits),
             big_q: Default::default(),
             oversize_q: Default::default(),
             clearing: Default::default(),
@@ -270,12 +320,16 @@ impl SensitivityPredictor {
             s0_ry: WordReg::unsigned(ob),
             s0_rx: WordReg::unsigned(ob),
             s0_v: WordReg::unsigned(p.value_bits),
+            s0_k: WordReg::unsigned(p.count_bits),
             s1_valid: Default::default(),
             s1_addr: WordReg::unsigned(ob),
             s1_v: WordReg::unsigned(p.value_bits),
+            s1_k: WordReg::unsigned(p.count_bits),
+            s1_last_row: Default::default(),
+            s1_last_col: Default::default(),
             fw_valid: Default::default(),
             fw_addr: WordReg::unsigned(ob),
-            fw_data: WordReg::unsigned(p.sum_bits),
+            fw_data: WordReg::unsigned(p.sum_bits + if p.stream { p.count_bits } else { 0 }),
             sw_addr: WordReg::unsigned(ob),
             sw_ry: WordReg::unsigned(ob),
             sw_rx: WordReg::unsigned(ob),
@@ -285,7 +339,11 @@ impl SensitivityPredictor {
             p_last_row: Default::default(),
             p_last_col: Default::default(),
             p_last: Default::default(),
-            sums: WordRam::new(words, p.sum_bits),
+            p_sum: WordReg::unsigned(p.sum_bits),
+            completed_q: WordReg::unsigned(ob),
+            clean_q: Default::default(),
+            // Streaming: {count, sum} per entry.
+            sums: WordRam::new(words, p.sum_bits + if p.stream { p.count_bits } else { 0 }),
             // Operands are non-negative: one more bit for the signed `a`.
             mul_c: SignedMul::new(p.operand_bits + 1, p.operand_bits),
             mul_y: SignedMul::new(p.operand_bits + 1, p.operand_bits),
@@ -300,6 +358,12 @@ impl SensitivityPredictor {
             too_big: Default::default(),
             drained: Default::default(),
             t_n: Default::default(),
+            old_count: Default::default(),
+            new_count: Default::default(),
+            n_target: Default::default(),
+            complete: Default::default(),
+            clean_now: Default::default(),
+            running: Default::default(),
         }
     }
 }
@@ -308,11 +372,62 @@ impl Logic for SensitivityPredictor {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, c_q, h_q, w_q, t_q, setup1, setup2, setup3, setup4, rh_q, rw_q, lr_q,
-            lc_q, rhw_q, total_q, crh_q, tlr_q, tlc_q, tcorner_q, big_q, oversize_q, clearing,
-            clear_addr, accum, finishing, sweeping, done_q, s0_valid, s0_c, s0_ry, s0_rx, s0_v,
-            s1_valid, s1_addr, s1_v, fw_valid, fw_addr, fw_data, sw_addr, sw_ry, sw_rx, sw_mrow,
-            p_valid, p_addr, p_last_row, p_last_col, p_last
+            self,
+            clock,
+            c_q,
+            h_q,
+            w_q,
+            t_q,
+            setup1,
+            setup2,
+            setup3,
+            setup4,
+            rh_q,
+            rw_q,
+            lr_q,
+            lc_q,
+            rhw_q,
+            total_q,
+            crh_q,
+            tlr_q,
+            tlc_q,
+            tcorner_q,
+            big_q,
+            oversize_q,
+            clearing,
+            clear_addr,
+            accum,
+            finishing,
+            sweeping,
+            done_q,
+            s0_valid,
+            s0_c,
+            s0_ry,
+            s0_rx,
+            s0_v,
+            s1_valid,
+            s1_addr,
+            s1_v,
+            fw_valid,
+            fw_addr,
+            fw_data,
+            sw_addr,
+            sw_ry,
+            sw_rx,
+            sw_mrow,
+            p_valid,
+            p_addr,
+            p_last_row,
+            p_last_col,
+            p_last,
+            ncorner_q,
+            s0_k,
+            s1_k,
+            s1_last_row,
+            s1_last_col,
+            p_sum,
+            completed_q,
+            clean_q
         );
         self.c_q.reset.next = self.reset.val();
         self.h_q.reset.next = self.reset.val();
@@ -360,9 +475,19 @@ impl Logic for SensitivityPredictor {
         self.p_last_row.reset.next = self.reset.val();
         self.p_last_col.reset.next = self.reset.val();
         self.p_last.reset.next = self.reset.val();
+        self.ncorner_q.reset.next = self.reset.val();
+        self.s0_k.reset.next = self.reset.val();
+        self.s1_k.reset.next = self.reset.val();
+        self.s1_last_row.reset.next = self.reset.val();
+        self.s1_last_col.reset.next = self.reset.val();
+        self.p_sum.reset.next = self.reset.val();
+        self.completed_q.reset.next = self.reset.val();
+        // Cleared by reset: a streaming predictor starts by clearing its sums.
+        self.clean_q.reset.next = self.reset.val();
         self.sums.clock.next = self.clock.val();
 
         // Status and the input handshake (`start` wins over a value).
+        self.clean_now.next = self.clean_q.q.val() | !self.stream.val();
         self.busy.next = self.setup1.q.val()
             | self.setup2.q.val()
             | self.setup3.q.val()
@@ -370,12 +495,24 @@ impl Logic for SensitivityPredictor {
             | self.clearing.q.val()
             | self.finishing.q.val()
             | self.sweeping.q.val()
-            | self.p_valid.q.val();
+            | self.p_valid.q.val()
+            | !self.clean_now.val();
         self.done.next = self.done_q.q.val();
         self.oversize.next = self.oversize_q.q.val();
-        self.in_ready.next = self.accum.q.val() & !self.finishing.q.val() & !self.start.val();
-        self.accept.next =
-            self.in_valid.val() & self.accum.q.val() & !self.finishing.q.val() & !self.start.val();
+        self.clean.next = self.clean_now.val();
+        self.in_ready.next =
+            self.accum.q.val() & !self.finishing.q.val() & !self.start.val() & self.clean_now.val();
+        self.accept.next = self.in_valid.val()
+            & self.accum.q.val()
+            & !self.finishing.q.val()
+            & !self.start.val()
+            & self.clean_now.val();
+        self.running.next = self.setup1.q.val()
+            | self.setup2.q.val()
+            | self.setup3.q.val()
+            | self.setup4.q.val()
+            | self.accum.q.val()
+            | self.finishing.q.val();
 
         // Multipliers: their inputs are plain muxes of registers, so the
         // kernel splits into acyclic parts (no UNOPTFLAT).
@@ -384,7 +521,8 @@ impl Logic for SensitivityPredictor {
             self.mul_c.a.next = self.c_q.q.val() & self.operand_mask.val();
         }
         self.mul_c.b.next = self.rhw_q.q.val() & self.operand_mask.val();
-        if self.setup2.q.val() {
+        // Streaming addresses the sums like the mask: c * RH.
+        if self.setup2.q.val() | (self.stream.val() & !self.setup3.q.val()) {
             self.mul_c.b.next = self.rh_q.q.val() & self.operand_mask.val();
         }
         self.mul_y.a.next = self.s0_ry.q.val() & self.operand_mask.val();
@@ -392,6 +530,10 @@ impl Logic for SensitivityPredictor {
             self.mul_y.a.next = self.rh_q.q.val() & self.operand_mask.val();
         }
         self.mul_y.b.next = self.rw_q.q.val() & self.operand_mask.val();
+        if self.stream.val() & self.setup3.q.val() {
+            self.mul_y.a.next = self.lr_q.q.val();
+            self.mul_y.b.next = self.lc_q.q.val();
+        }
         self.mul_t.a.next = self.t_q.q.val();
         if self.setup4.q.val() {
             self.mul_t.a.next = self.tlr_q.q.val();
@@ -424,6 +566,7 @@ impl Logic for SensitivityPredictor {
                 | (self.w_q.q.val() > self.max_width.val());
         }
         if self.setup3.q.val() {
+            self.ncorner_q.d.next = self.mul_y.p.val();
             self.total_q.d.next = self.mul_c.p.val();
             self.tlc_q.d.next = self.mul_t.p.val();
             // C * RH * P_M mask entries (C, RH <= mask_words here, so the
@@ -436,8 +579,10 @@ impl Logic for SensitivityPredictor {
         if self.setup4.q.val() {
             self.tcorner_q.d.next = self.mul_t.p.val();
             self.oversize_q.d.next = self.too_big.val();
-            self.clear_addr.d.next = self.zero.val();
-            if self.too_big.val() | (self.total_q.q.val() == self.zero.val()) {
+            if !self.stream.val() {
+                self.clear_addr.d.next = self.zero.val();
+            }
+            if self.too_big.val() | (self.total_q.q.val() == self.zero.val()) | self.stream.val() {
                 self.accum.d.next = true;
             } else {
                 self.clearing.d.next = true;
@@ -454,6 +599,16 @@ impl Logic for SensitivityPredictor {
             }
         }
 
+        // Streaming: the whole memory cleared, one entry per cycle, whenever
+        // it may hold anything (after reset, an incomplete run, a cut run).
+        if !self.clean_now.val() {
+            self.clear_addr.d.next =
+                (self.clear_addr.q.val() + self.one.val()) & self.operand_mask.val();
+            if self.clear_addr.q.val() + self.one.val() == self.mask_words.val() {
+                self.clean_q.d.next = true;
+            }
+        }
+
         // ACCUM, S0: the accepted value and its region.
         self.in_layer.next = (self.in_channel.val() < self.c_q.q.val())
             & (self.in_y.val() < self.h_q.q.val())
@@ -463,13 +618,26 @@ impl Logic for SensitivityPredictor {
         self.s0_ry.d.next = self.in_y.val() >> self.region_log2.val();
         self.s0_rx.d.next = self.in_x.val() >> self.region_log2.val();
         self.s0_v.d.next = self.in_value.val();
+        for k in 0..self.streams() {
+            self.s0_k.d.next = self.in_pixels[k].val();
+        }
 
         // S1: address (c * RH + ry) * RW + rx, and the sum's read.
         self.addr.next = (self.mul_c.p.val() + self.mul_y.p.val() + self.s0_rx.q.val())
             & self.operand_mask.val();
+        // Streaming: the mask's own address (c * RH + ry) * P_M + rx.
+        if self.stream.val() {
+            self.addr.next = (((self.mul_c.p.val() + self.s0_ry.q.val())
+                << self.mask_pitch_log2.val())
+                + self.s0_rx.q.val())
+                & self.operand_mask.val();
+        }
         self.s1_valid.d.next = self.s0_valid.q.val();
         self.s1_addr.d.next = self.addr.val();
         self.s1_v.d.next = self.s0_v.q.val();
+        self.s1_k.d.next = self.s0_k.q.val();
+        self.s1_last_row.d.next = self.s0_ry.q.val() + self.one.val() == self.rh_q.q.val();
+        self.s1_last_col.d.next = self.s0_rx.q.val() + self.one.val() == self.rw_q.q.val();
         self.sums.rd_en.next = true;
         self.sums.rd_addr.next = self.addr.val();
         if self.sweeping.q.val() {
@@ -483,13 +651,45 @@ impl Logic for SensitivityPredictor {
             self.old_sum.next = self.fw_data.q.val();
         }
         self.new_sum.next = (self.old_sum.val() + self.s1_v.q.val()) & self.sum_mask.val();
-        self.sums.wr_en.next = self.s1_valid.q.val() | self.clearing.q.val();
+        // Streaming: the entry is {count, sum}; the region is complete when
+        // its count reaches its pixels (R * R, fewer at the bottom and right
+        // edges), and then its entry goes back to zero.
+        self.old_count.next = (self.old_sum.val() >> self.sum_bits.val()) & self.count_mask.val();
+        self.new_count.next = (self.old_count.val() + self.s1_k.q.val()) & self.count_mask.val();
+        self.n_target.next = self.region_pixels.val();
+        if self.s1_last_row.q.val() {
+            self.n_target.next = self.lr_q.q.val() << self.region_log2.val();
+        }
+        if self.s1_last_col.q.val() {
+            self.n_target.next = self.lc_q.q.val() << self.region_log2.val();
+        }
+        if self.s1_last_row.q.val() & self.s1_last_col.q.val() {
+            self.n_target.next = self.ncorner_q.q.val();
+        }
+        self.complete.next = self.new_count.val() == self.n_target.val();
+        self.sums.wr_en.next =
+            self.s1_valid.q.val() | self.clearing.q.val() | !self.clean_now.val();
         self.sums.wr_addr.next = self.s1_addr.q.val();
         self.sums.wr_data.next = self.new_sum.val();
-        self.fw_valid.d.next = self.s1_valid.q.val() | self.clearing.q.val();
+        self.fw_valid.d.next =
+            self.s1_valid.q.val() | self.clearing.q.val() | !self.clean_now.val();
         self.fw_addr.d.next = self.s1_addr.q.val();
         self.fw_data.d.next = self.new_sum.val();
-        if self.clearing.q.val() {
+        if self.stream.val() {
+            self.sums.wr_data.next =
+                self.new_sum.val() | (self.new_count.val() << self.sum_bits.val());
+            self.fw_data.d.next =
+                self.new_sum.val() | (self.new_count.val() << self.sum_bits.val());
+            if self.complete.val() {
+                self.sums.wr_data.next = self.zero.val();
+                self.fw_data.d.next = self.zero.val();
+            }
+            if self.s1_valid.q.val() & self.complete.val() {
+                self.completed_q.d.next =
+                    (self.completed_q.q.val() + self.one.val()) & self.operand_mask.val();
+            }
+        }
+        if self.clearing.q.val() | !self.clean_now.val() {
             self.sums.wr_addr.next = self.clear_addr.q.val();
             self.sums.wr_data.next = self.zero.val();
             self.fw_addr.d.next = self.clear_addr.q.val();
@@ -514,13 +714,22 @@ impl Logic for SensitivityPredictor {
         if self.drained.val() {
             self.accum.d.next = false;
             self.finishing.d.next = false;
+            // Streaming: every mask bit is written by now; a run that left
+            // regions incomplete leaves sums behind, cleared before the next.
+            if self.stream.val() {
+                self.done_q.d.next = true;
+                if !self.oversize_q.q.val() & (self.completed_q.q.val() != self.total_q.q.val()) {
+                    self.clean_q.d.next = false;
+                    self.clear_addr.d.next = self.zero.val();
+                }
+            }
             self.sw_addr.d.next = self.zero.val();
             self.sw_ry.d.next = self.zero.val();
             self.sw_rx.d.next = self.zero.val();
             self.sw_mrow.d.next = self.zero.val();
             if self.oversize_q.q.val() | (self.total_q.q.val() == self.zero.val()) {
                 self.done_q.d.next = true;
-            } else {
+            } else if !self.stream.val() {
                 self.sweeping.d.next = true;
             }
         }
@@ -559,15 +768,30 @@ impl Logic for SensitivityPredictor {
         if self.p_last_row.q.val() & self.p_last_col.q.val() {
             self.t_n.next = self.tcorner_q.q.val();
         }
+        if self.stream.val() {
+            self.p_valid.d.next = self.s1_valid.q.val() & self.complete.val();
+            self.p_addr.d.next = self.s1_addr.q.val();
+            self.p_last_row.d.next = self.s1_last_row.q.val();
+            self.p_last_col.d.next = self.s1_last_col.q.val();
+        }
+        self.p_sum.d.next = self.new_sum.val();
         self.mask_wr_en.next = self.p_valid.q.val();
         self.mask_wr_addr.next = self.p_addr.q.val();
         self.mask_wr_bit.next = self.sums.rd_data.val() >= self.t_n.val();
-        if self.p_valid.q.val() & self.p_last.q.val() {
+        if self.stream.val() {
+            self.mask_wr_bit.next = self.p_sum.q.val() >= self.t_n.val();
+        }
+        if self.p_valid.q.val() & self.p_last.q.val() & !self.stream.val() {
             self.done_q.d.next = true;
         }
 
         // `start` restarts everything and latches the layer.
         if self.start.val() {
+            if self.stream.val() & self.running.val() {
+                self.clean_q.d.next = false;
+                self.clear_addr.d.next = self.zero.val();
+            }
+            self.completed_q.d.next = self.zero.val();
             self.c_q.d.next = self.channels.val();
             self.h_q.d.next = self.height.val();
             self.w_q.d.next = self.width.val();
@@ -621,11 +845,24 @@ pub fn predictor_design(cfg: &AccelConfig) -> crate::shell::Design {
         scalar("busy", Output, 1, Flag),
         scalar("done", Output, 1, Flag),
         scalar("oversize", Output, 1, Flag),
+        scalar("clean", Output, 1, Flag),
         scalar("mask_wr_en", Output, 1, Flag),
         scalar("mask_wr_addr", Output, clog2(cfg.mask_words), Zero),
         scalar("mask_wr_bit", Output, 1, Flag),
     ]);
-    let mut block = SensitivityPredictor::new(&PredictorParams::new(cfg));
+    let params = PredictorParams::new(cfg);
+    if params.stream {
+        // One lane: the core's port is `in_pixels$0`.
+        ports.push(crate::shell::ShellPort::new(
+            "in_pixels",
+            "in_pixels",
+            Input,
+            params.count_bits,
+            Some(1),
+            Zero,
+        ));
+    }
+    let mut block = SensitivityPredictor::new(&params);
     design(
         "drq_predictor",
         "drq_predictor_core",

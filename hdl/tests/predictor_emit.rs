@@ -36,6 +36,14 @@ fn configs() -> Vec<AccelConfig> {
             mask_words: 16,
             ..d
         },
+        // The streaming predictor, with four-pixel lane groups.
+        AccelConfig {
+            region: 4,
+            mask_words: 512,
+            out_lanes: 4,
+            stream_predictor: true,
+            ..d
+        },
     ]
 }
 
@@ -48,7 +56,14 @@ fn same_configuration_same_bytes_and_plain_ports() {
             &cfg.to_string(),
         );
         let width = |n: &str| common::width(&d, n);
-        assert_eq!(width("in_value"), cfg.a_hi);
+        assert_eq!(width("in_value"), cfg.a_hi + cfg.out_lanes.trailing_zeros());
+        if cfg.stream_predictor {
+            // A count up to R * R pixels beside each value.
+            assert_eq!(width("in_pixels"), 2 * cfg.region.trailing_zeros() + 1);
+            assert_eq!(width("clean"), 1);
+        } else {
+            assert!(d.ports.iter().all(|p| p.name != "in_pixels"));
+        }
         assert_eq!(width("in_channel"), 16);
         assert_eq!(width("threshold"), 16);
         assert_eq!(width("mask_wr_bit"), 1);

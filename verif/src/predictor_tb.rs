@@ -105,6 +105,26 @@ impl PredictorBench {
         drive: Drive,
         rng: &mut Rng,
     ) -> LayerOutcome {
+        let groups: Vec<(Pos, u32, u32)> = values.iter().map(|&(p, v)| (p, v, 1)).collect();
+        self.run_groups(dims, threshold, &groups, drive, rng)
+    }
+
+    /// `run` with values that each sum `pixels` codes of one region (an
+    /// output lane group; `in_pixels` of a streaming predictor, which must
+    /// exist when any count is not 1).
+    pub fn run_groups(
+        &mut self,
+        dims: (usize, usize, usize),
+        threshold: u32,
+        values: &[(Pos, u32, u32)],
+        drive: Drive,
+        rng: &mut Rng,
+    ) -> LayerOutcome {
+        let counted = self.cfg.stream_predictor;
+        assert!(
+            counted || values.iter().all(|v| v.2 == 1),
+            "pixel counts need a streaming predictor"
+        );
         let (c, h, w) = dims;
         let r = self.cfg.region as usize;
         let limit = 1000 + 4 * u64::from(self.cfg.mask_words) + 100 * values.len() as u64;
@@ -131,17 +151,23 @@ impl PredictorBench {
         while next < values.len() {
             let offer = !rng.chance(drive.bubble);
             if offer {
-                let ((vc, vy, vx), v) = values[next];
+                let ((vc, vy, vx), v, pixels) = values[next];
                 m.set_u64("in_channel", vc as u64);
                 m.set_u64("in_y", vy as u64);
                 m.set_u64("in_x", vx as u64);
                 m.set_u64("in_value", v.into());
+                if counted {
+                    m.set_u64("in_pixels", pixels.into());
+                }
             } else {
                 // Garbage on the bus while not valid must be ignored.
                 m.set_u64("in_channel", rng.range(0, 3) as u64);
                 m.set_u64("in_y", 0);
                 m.set_u64("in_x", 0);
                 m.set_u64("in_value", rng.range(0, 255) as u64);
+                if counted {
+                    m.set_u64("in_pixels", rng.range(0, 3) as u64);
+                }
             }
             m.set_bool("in_valid", offer);
             let last = offer && next + 1 == values.len();
@@ -167,7 +193,12 @@ impl PredictorBench {
         m.eval();
         let finish_to_done = cycles_until(m, mem, writes, "done", "finish", limit);
         assert!(!m.get_bool("in_ready"), "in_ready while done");
-        assert!(!m.get_bool("busy"), "busy while done");
+        // Busy after done only while a streaming predictor clears sums an
+        // incomplete run left.
+        assert!(
+            !m.get_bool("busy") || !m.get_bool("clean"),
+            "busy while done"
+        );
         let oversize = m.get_bool("oversize");
         let mask = if oversize {
             Mask::filled(c, 0, 0, false)
@@ -181,6 +212,22 @@ impl PredictorBench {
             finish_to_done,
             oversize,
         }
+    }
+
+    /// Clock until the predictor reports its sum memory clean (a
+    /// streaming predictor clears it after reset): the cycles it took.
+    pub fn wait_clean(&mut self) -> u64 {
+        let limit = 100 + 2 * u64::from(self.cfg.mask_words);
+        self.model.eval();
+        let mut n = 0;
+        while !self.model.get_bool("clean") {
+            assert!(self.model.get_bool("busy"), "not clean and not busy");
+            self.step();
+            self.model.eval();
+            n += 1;
+            assert!(n < limit, "never clean");
+        }
+        n
     }
 
     /// One clock edge driven by a test, recording the predictor's mask write.

@@ -637,3 +637,222 @@ fn mask_is_read_at_the_pitched_address_of_every_region() {
         }
     }
 }
+
+// ---- The streaming predictor (`stream_predictor`, docs/predictor.md) ----
+
+/// `cfg(region)` with the streaming predictor.
+fn streaming(region: u32) -> AccelConfig {
+    AccelConfig {
+        stream_predictor: true,
+        ..cfg(region)
+    }
+}
+
+fn stream_bench(cfg: &AccelConfig, test: &str) -> PredictorBench {
+    let mut b = PredictorBench::new(
+        cfg,
+        &SimOptions::from_env(test, &format!("r{}-stream", cfg.region)),
+    )
+    .unwrap();
+    // After reset the sums are cleared, one entry per cycle, busy meanwhile.
+    let cycles = b.wait_clean();
+    assert!(
+        (u64::from(cfg.mask_words)..=u64::from(cfg.mask_words) + 2).contains(&cycles),
+        "clean {cycles} cycles after reset, mask_words = {}",
+        cfg.mask_words
+    );
+    b
+}
+
+/// Counting pixels makes the order irrelevant: every order of `orders`,
+/// edge regions of every size, bubbles, and a region's entry reused by the
+/// next layer without a CLEAR.
+#[test]
+fn streaming_every_order_and_region_size_gives_the_golden_mask() {
+    let seed = test_seed("streaming_every_order_and_region_size");
+    let mut rng = Rng::new(seed);
+    // (region, C, H, W): bottom and right regions of every size.
+    for (region, shapes) in [
+        (2u32, &[(3usize, 9usize, 11usize), (1, 1, 1)][..]),
+        (4, &[(3, 11, 13), (2, 16, 16)][..]),
+        (16, &[(3, 37, 21), (2, 17, 16)][..]),
+    ] {
+        let cfg = streaming(region);
+        let mut b = stream_bench(&cfg, "streaming_every_order");
+        for &(c, h, w) in shapes {
+            assert!(fits(&cfg, c, h, w));
+            let f = fmap(&mut rng, &cfg, c, h, w);
+            let regions = c * h.div_ceil(region as usize) * w.div_ceil(region as usize);
+            let t = if regions > 1 {
+                mixed_threshold(&mut rng, &cfg, &f)
+            } else {
+                rng.range(0, cfg.a_max().into()) as u32
+            };
+            for (name, order) in orders(c, h, w, region as usize, &mut rng) {
+                let drive = Drive {
+                    bubble: rng.pick(&[0.0, 0.3]),
+                    finish_with_last: rng.chance(0.5),
+                };
+                let what = format!("R={region} {name}");
+                let out = check(&mut b, &f, t, &order, drive, &mut rng, &what);
+                // No CLEAR before and no SWEEP after (docs/predictor.md).
+                assert_eq!(out.start_to_ready, 5, "{what}: SETUP 4");
+                assert_eq!(
+                    out.finish_to_done,
+                    3 + u64::from(drive.finish_with_last),
+                    "{what}: the drain alone"
+                );
+                assert_eq!(b.mask_writes, regions, "{what}: one write per region");
+            }
+        }
+    }
+}
+
+/// Values that sum several pixels of one region (an output lane group,
+/// split anywhere as at a tile boundary) count as that many pixels.
+#[test]
+fn streaming_lane_groups_count_their_pixels() {
+    let seed = test_seed("streaming_lane_groups_count_their_pixels");
+    let mut rng = Rng::new(seed);
+    // Four lanes: `in_value` holds a sum of up to four codes.
+    let cfg = AccelConfig {
+        out_lanes: 4,
+        ..streaming(4)
+    };
+    let mut b = stream_bench(&cfg, "streaming_lane_groups");
+    for lanes in [2usize, 4] {
+        let (c, h, w) = (2, 10, 15);
+        let f = fmap(&mut rng, &cfg, c, h, w);
+        let t = mixed_threshold(&mut rng, &cfg, &f);
+        // Pixels sharing x div L form a group; each group leaves in one to
+        // three pieces, pieces in a random order.
+        let mut pieces: Vec<(Pos, u32, u32)> = Vec::new();
+        for (ci, y, x0) in raster(c, h, w.div_ceil(lanes)) {
+            let xs: Vec<usize> = (x0 * lanes..w.min(x0 * lanes + lanes)).collect();
+            let mut rest = &xs[..];
+            while !rest.is_empty() {
+                let k = rng.range(1, rest.len() as i64) as usize;
+                let (piece, tail) = rest.split_at(k);
+                let sum = piece.iter().map(|&x| f.at(ci, y, x)).sum();
+                pieces.push(((ci, y, piece[k - 1]), sum, k as u32));
+                rest = tail;
+            }
+        }
+        let order = shuffled((0..pieces.len()).map(|i| (i, 0, 0)).collect(), &mut rng);
+        let values: Vec<(Pos, u32, u32)> = order.iter().map(|&(i, _, _)| pieces[i]).collect();
+        let out = b.run_groups((c, h, w), t, &values, Drive::default(), &mut rng);
+        assert_eq!(
+            out.mask,
+            predict_mask(&f, 4, t),
+            "L = {lanes}: {} pieces",
+            values.len()
+        );
+    }
+}
+
+/// A run that leaves regions incomplete (values missing, or cut short by a
+/// new `start`) leaves sums behind: the predictor clears its memory before
+/// it takes the next layer's values, so that layer is still exact. Values
+/// outside the layer do not count; oversize and empty layers write nothing.
+#[test]
+fn streaming_incomplete_and_cut_runs_are_cleared_before_the_next() {
+    let seed = test_seed("streaming_incomplete_and_cut_runs");
+    let mut rng = Rng::new(seed);
+    let cfg = streaming(2);
+    let mut b = stream_bench(&cfg, "streaming_incomplete_runs");
+    let (c, h, w) = (3, 9, 7);
+    let bright = FeatureMap::from_fn(c, h, w, |_, _, _| cfg.a_max());
+    let dark = fmap(&mut rng, &cfg, c, h, w);
+    let t = mixed_threshold(&mut rng, &cfg, &dark);
+    let mut all = raster(c, h, w);
+    // Values missing: a third of the bright map, then `finish`.
+    all.truncate(c * h * w / 3);
+    let partial: Vec<(Pos, u32)> = all.iter().map(|&p| (p, cfg.a_max())).collect();
+    let out = b.run((c, h, w), 1, &partial, Drive::default(), &mut rng);
+    assert!(!out.oversize && out.finish_to_done == 3);
+    let order = shuffled(raster(c, h, w), &mut rng);
+    let out = check(
+        &mut b,
+        &dark,
+        t,
+        &order,
+        Drive::default(),
+        &mut rng,
+        "after a partial run",
+    );
+    let words = u64::from(cfg.mask_words);
+    assert!(
+        (words..=words + 8).contains(&out.start_to_ready),
+        "the clear ({}) before the values",
+        out.start_to_ready
+    );
+    // Out-of-layer values (dropped, not counted) among the layer's own.
+    let mut values: Vec<(Pos, u32)> = raster(c, h, w)
+        .into_iter()
+        .map(|p| (p, dark.at(p.0, p.1, p.2)))
+        .collect();
+    values.extend([((c, 0, 0), 9), ((0, h, 0), 9), ((0, 0, w), 9)]);
+    let out = b.run((c, h, w), t, &values, Drive::default(), &mut rng);
+    assert_eq!(out.mask, predict_mask(&dark, 2, t), "out-of-layer values");
+    assert_eq!(
+        out.start_to_ready, 5,
+        "a complete run leaves the memory clean"
+    );
+    // Cut short: `start` while the bright layer streams.
+    let m = &mut b.model;
+    for (port, v) in [
+        ("channels", c),
+        ("height", h),
+        ("width", w),
+        ("threshold", 1),
+    ] {
+        m.set_u64(port, v as u64);
+    }
+    m.set_bool("start", true);
+    b.step();
+    b.model.set_bool("start", false);
+    let mut sent = 0;
+    while sent < 40 {
+        let m = &mut b.model;
+        let (ci, y, x) = raster(c, h, w)[sent];
+        m.set_u64("in_channel", ci as u64);
+        m.set_u64("in_y", y as u64);
+        m.set_u64("in_x", x as u64);
+        m.set_u64("in_value", bright.at(ci, y, x).into());
+        m.set_u64("in_pixels", 1);
+        m.set_bool("in_valid", true);
+        m.eval();
+        sent += usize::from(m.get_bool("in_ready"));
+        b.step();
+    }
+    b.model.set_bool("in_valid", false);
+    let out = check(
+        &mut b,
+        &dark,
+        t,
+        &order,
+        Drive::default(),
+        &mut rng,
+        "after a cut run",
+    );
+    assert!(out.start_to_ready >= words, "cleared after the cut run");
+    // Oversize (33 rows of pitch 16 > 512 words) and empty layers: no write.
+    let some: Vec<(Pos, u32)> = (0..20).map(|i| ((0, i % 11, i % 11), 7)).collect();
+    let out = b.run((3, 22, 11), 0, &some, Drive::default(), &mut rng);
+    assert!(out.oversize && b.mask_writes == 0 && out.finish_to_done == 2);
+    let out = b.run((0, 4, 4), 0, &[], Drive::default(), &mut rng);
+    assert!(!out.oversize && b.mask_writes == 0);
+    let out = check(
+        &mut b,
+        &dark,
+        t,
+        &order,
+        Drive::default(),
+        &mut rng,
+        "after oversize",
+    );
+    assert_eq!(
+        out.start_to_ready, 5,
+        "oversize and empty runs leave it clean"
+    );
+}
