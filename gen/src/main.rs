@@ -313,6 +313,10 @@ struct ConfigArgs {
     /// next tile's tokens.
     #[arg(long)]
     overlap: bool,
+    /// The streaming predictor: mask bits written as regions complete (no
+    /// CLEAR or SWEEP phase).
+    #[arg(long)]
+    stream_predictor: bool,
 }
 
 impl ConfigArgs {
@@ -335,6 +339,7 @@ impl ConfigArgs {
             out_rows: self.out_rows,
             out_lanes: self.out_lanes,
             overlap: self.overlap.then_some(true),
+            stream_predictor: self.stream_predictor.then_some(true),
         };
         Ok(AccelConfig::load(self.config.as_deref(), &flags)?)
     }

@@ -35,6 +35,20 @@ pub struct EvalArgs {
     /// flag with no value for none.
     #[arg(long, value_delimiter = ',', num_args = 0.., default_value = "0.5,1.5,2")]
     pub threshold_scales: Vec<f64>,
+    /// The machine around the array (configuration keys beside the
+    /// default accelerator's).
+    #[command(flatten)]
+    pub machine: MachineArgs,
+    /// Output folder: report.json, report.md, regions.svg and
+    /// accuracy_speedup.svg.
+    #[arg(long, value_name = "DIR", default_value = "sim-out/eval")]
+    pub out: PathBuf,
+}
+
+/// The keys of the machine around the array that `drq eval` varies; the
+/// rest of the accelerator is the default one.
+#[derive(Args, Debug, Default, Clone)]
+pub struct MachineArgs {
     /// Rows the output stage holds (the configuration key `out_rows`;
     /// default 1): the cycles of the machine with a row queue.
     #[arg(long)]
@@ -48,29 +62,26 @@ pub struct EvalArgs {
     /// reads a tile out while it takes the next tile's tokens.
     #[arg(long)]
     pub overlap: bool,
-    /// Output folder: report.json, report.md, regions.svg and
-    /// accuracy_speedup.svg.
-    #[arg(long, value_name = "DIR", default_value = "sim-out/eval")]
-    pub out: PathBuf,
+    /// The streaming predictor (the configuration key
+    /// `stream_predictor`): mask bits written as regions complete, no
+    /// CLEAR or SWEEP phase.
+    #[arg(long)]
+    pub stream_predictor: bool,
 }
 
-/// The default array with region size `region`.
-/// The default accelerator with region size `region` (and `out_rows`
-/// rows held by the output stage, `out_lanes` pixels written per cycle
-/// but at most `region`, when given; shadow accumulators with `overlap`).
-pub fn config_with_region(
-    region: u32,
-    out_rows: Option<u32>,
-    out_lanes: Option<u32>,
-    overlap: bool,
-) -> Result<AccelConfig> {
-    Ok(AccelConfig::from_raw(&RawAccelConfig {
-        region: Some(region.into()),
-        out_rows: out_rows.map(i64::from),
-        out_lanes: out_lanes.map(|l| i64::from(l.min(region))),
-        overlap: Some(overlap),
-        ..Default::default()
-    })?)
+impl MachineArgs {
+    /// The default accelerator with region size `region` and these keys
+    /// (`out_lanes` at most `region`).
+    pub fn config(&self, region: u32) -> Result<AccelConfig> {
+        Ok(AccelConfig::from_raw(&RawAccelConfig {
+            region: Some(region.into()),
+            out_rows: self.out_rows.map(i64::from),
+            out_lanes: self.out_lanes.map(|l| i64::from(l.min(region))),
+            overlap: Some(self.overlap),
+            stream_predictor: Some(self.stream_predictor),
+            ..Default::default()
+        })?)
+    }
 }
 
 pub fn load_float(model: &Path) -> Result<FloatModel> {
@@ -97,7 +108,7 @@ pub fn eval(args: &EvalArgs) -> Result<()> {
     let mut maps = String::new();
     let mut per_region = Vec::new();
     for (i, &region) in args.regions.iter().enumerate() {
-        let cfg = config_with_region(region, args.out_rows, args.out_lanes, args.overlap)?;
+        let cfg = args.machine.config(region)?;
         let net = Network::load(&args.model.join("network.json"), &cfg)?;
         let mut results = Vec::new();
         for &s in &schemes {
@@ -196,6 +207,7 @@ fn main_report(
         out_rows: cfg.out_rows,
         out_lanes: cfg.out_lanes,
         overlap: cfg.overlap,
+        stream_predictor: cfg.stream_predictor,
         layers: net.layers.iter().map(|nl| nl.layer).collect(),
         matched,
         scaled,
@@ -266,7 +278,7 @@ fn calibrate_once(
 /// `drq calibrate`: per-layer T, s and sw on the held-out training images.
 pub fn calibrate_cmd(args: &CalibrateArgs) -> Result<()> {
     use drq_model::calibrate::apply;
-    let cfg = config_with_region(args.region, None, None, false)?;
+    let cfg = MachineArgs::default().config(args.region)?;
     let net = Network::load(&args.model.join("network.json"), &cfg)?;
     let data = Dataset::load(Split::Calibration)?.take(args.images);
     if !args.sweep.is_empty() {

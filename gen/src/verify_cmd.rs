@@ -14,7 +14,7 @@ pub struct MutateArgs {
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "4x4-r2-ov,3x5-r4-a6w6-acc48,int8-4x2-r16"
+        default_value = "4x4-r2-ov-sp,3x5-r4-a6w6-acc48,int8-4x2-r16"
     )]
     configs: Vec<String>,
     /// Mutants sampled per configuration.

@@ -757,7 +757,7 @@ fn regress_rejects_an_unknown_configuration_naming_the_known_ones() {
     assert!(!o.status.success());
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(
-        err.contains("no-such-config") && err.contains("4x4-r2-ov"),
+        err.contains("no-such-config") && err.contains("4x4-r2-ov-sp"),
         "{err}"
     );
 }
@@ -849,7 +849,10 @@ fn coverage_rejects_bad_options_with_one_error_and_writes_nothing() {
     let out = dir.path().join("cov");
     let out_s = out.display().to_string();
     for (args, mention) in [
-        (vec!["--configs", "4x4-r2-ov,nope"], "no configuration nope"),
+        (
+            vec!["--configs", "4x4-r2-ov-sp,nope"],
+            "no configuration nope",
+        ),
         (vec!["--cases", "0"], "--cases must be at least 1"),
     ] {
         let mut all = vec!["coverage", "--out", out_s.as_str()];

@@ -71,11 +71,67 @@ pub fn regions(cfg: &AccelConfig, c: u32, h: u32, w: u32) -> u64 {
     u64::from(c) * u64::from(h.div_ceil(r)) * u64::from(w.div_ceil(r))
 }
 
-/// Cycles of the input-mask phase: one start cycle, the predictor's CLEAR
-/// (N + 5), one value per cycle, and its SWEEP after `finish` (N + 6).
-pub fn predict_in_cycles(cfg: &AccelConfig, layer: &Layer) -> u64 {
-    let v = u64::from(layer.c_in) * u64::from(layer.h) * u64::from(layer.w);
-    v + 2 * regions(cfg, layer.c_in, layer.h, layer.w) + 12
+/// The lengths of a run's mask phases (docs/spec.md §7.3), each 0 when
+/// the run does not have it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MaskPhases {
+    pub pin_start: u64,
+    pub pin_clear: u64,
+    pub pin_scan: u64,
+    pub pin_wait: u64,
+    pub pout_start: u64,
+    pub pout_clear: u64,
+    pub pout_wait: u64,
+}
+
+impl MaskPhases {
+    /// The input mask: one start cycle, the predictor's SETUP and CLEAR
+    /// (N_in + 5), one value per cycle, its drain and SWEEP after `finish`
+    /// (N_in + 6). The output mask: a start cycle and the CLEAR (N_out + 5)
+    /// before the layer, the SWEEP after `finish` (N_out + 3). The
+    /// streaming predictor has no CLEAR and no SWEEP (N = 0 above), its
+    /// `done` rises with the drain (one cycle sooner than the compare stage
+    /// after a SWEEP: PIN_WAIT 5, POUT_WAIT 2), and it starts on the output
+    /// map with the controller: no POUT_START, no POUT_CLEAR.
+    pub fn of(cfg: &AccelConfig, layer: &Layer, phases: RunPhases) -> MaskPhases {
+        let stream = cfg.stream_predictor;
+        let swept = |n: u64| if stream { 0 } else { n };
+        let mut m = MaskPhases::default();
+        if phases.input_mask_phases(cfg, layer) {
+            let n_in = swept(regions(cfg, layer.c_in, layer.h, layer.w));
+            m.pin_start = 1;
+            m.pin_clear = n_in + 5;
+            m.pin_scan = u64::from(layer.c_in) * u64::from(layer.h) * u64::from(layer.w);
+            // Streaming: `done` with the drain, no compare stage after it.
+            m.pin_wait = if stream { 5 } else { n_in + 6 };
+        }
+        if phases.predict_out {
+            let n_out = regions(cfg, layer.c_out, layer.ho(), layer.wo());
+            if stream {
+                m.pout_wait = 2;
+            } else {
+                m.pout_start = 1;
+                m.pout_clear = n_out + 5;
+                m.pout_wait = n_out + 3;
+            }
+        }
+        m
+    }
+
+    /// The cycles before CONV_START.
+    pub fn before_conv(&self) -> u64 {
+        self.pin_start
+            + self.pin_clear
+            + self.pin_scan
+            + self.pin_wait
+            + self.pout_start
+            + self.pout_clear
+    }
+
+    /// All of them.
+    pub fn total(&self) -> u64 {
+        self.before_conv() + self.pout_wait
+    }
 }
 
 /// The output stage's hold on the array's valid rows (docs/spec.md §7.4),
@@ -241,13 +297,5 @@ pub fn cycles_total(
             cycle = if cfg.overlap { last + 1 } else { h0 + 1 };
         }
     }
-    let mut total = hold.last_release() + OUTPUT_LATENCY + 2;
-    if phases.input_mask_phases(cfg, layer) {
-        total += predict_in_cycles(cfg, layer);
-    }
-    if phases.predict_out {
-        let n_out = regions(cfg, layer.c_out, layer.ho(), layer.wo());
-        total += (n_out + 6) + (n_out + 3);
-    }
-    total
+    hold.last_release() + OUTPUT_LATENCY + 2 + MaskPhases::of(cfg, layer, phases).total()
 }

@@ -13,6 +13,13 @@
 //! array, the output stage and the write-back are empty); with
 //! `predict_out` POUT_WAIT (until the predictor is done); IDLE with `done`.
 //! A start while a run is busy is ignored.
+//!
+//! With the streaming predictor (`stream_predictor`) there is no
+//! POUT_START or POUT_CLEAR: the predictor starts with the controller, in
+//! CONV_START, and its SETUP runs under the controller's. A start that
+//! comes while the predictor clears its sums after reset waits for the
+//! clear (`busy` high, phase IDLE, counters still): the run begins when
+//! the memory is clean, so the run's cycles never depend on history.
 
 use crate::leaf::{one_if, Reg, Word, WordReg};
 use drq_arch::config::{AccelConfig, PeKind};
@@ -39,6 +46,8 @@ pub struct PhaseSequencer {
     /// The predictor takes values / has written its mask.
     pub pred_ready: Signal<In, Bit>,
     pub pred_done: Signal<In, Bit>,
+    /// The predictor's sum memory is clean (always, without streaming).
+    pub pred_clean: Signal<In, Bit>,
     /// The input scan's last read is issued / a read is in flight (DRQ
     /// only).
     pub scan_last: Vec<Signal<In, Bit>>,
@@ -81,6 +90,8 @@ pub struct PhaseSequencer {
     pub stall_cycles: Signal<Out, Word>,
     state: WordReg,
     done_flag: Reg<Bit>,
+    /// A start waiting for the predictor's memory to be clean.
+    held: Reg<Bit>,
     act_sel_q: Reg<Bit>,
     mask_sel_q: Reg<Bit>,
     p_out_q: Reg<Bit>,
@@ -90,6 +101,8 @@ pub struct PhaseSequencer {
     cycles_q: WordReg,
     stalls_q: WordReg,
     drq: Constant<Bit>,
+    /// The streaming predictor: no POUT_START or POUT_CLEAR.
+    stream: Constant<Bit>,
     zero: Constant<Word>,
     one: Constant<Word>,
     low16: Constant<Word>,
@@ -110,6 +123,8 @@ pub struct PhaseSequencer {
     st_conv: Constant<Word>,
     st_pout_wait: Constant<Word>,
     idle: Signal<Local, Bit>,
+    /// A start asked for (now or held) while idle.
+    asked: Signal<Local, Bit>,
     start: Signal<Local, Bit>,
     /// THRESHOLD is 0: a predicted input mask would be all ones.
     threshold_zero: Signal<Local, Bit>,
@@ -130,6 +145,7 @@ impl PhaseSequencer {
             threshold: Default::default(),
             pred_ready: Default::default(),
             pred_done: Default::default(),
+            pred_clean: Default::default(),
             scan_last: one_if(drq, Default::default()),
             scan_read_valid: one_if(drq, Default::default()),
             conv_idle: Default::default(),
@@ -153,6 +169,7 @@ impl PhaseSequencer {
             stall_cycles: Default::default(),
             state: WordReg::unsigned(PHASE_BITS),
             done_flag: Default::default(),
+            held: Default::default(),
             act_sel_q: Default::default(),
             mask_sel_q: Default::default(),
             p_out_q: Default::default(),
@@ -162,6 +179,7 @@ impl PhaseSequencer {
             cycles_q: WordReg::unsigned(COUNTER_BITS),
             stalls_q: WordReg::unsigned(COUNTER_BITS),
             drq: Constant::new(drq),
+            stream: Constant::new(cfg.stream_predictor),
             zero: konst(0),
             one: konst(1),
             low16: konst(0xFFFF),
@@ -181,6 +199,7 @@ impl PhaseSequencer {
             st_conv: konst(phase::CONV),
             st_pout_wait: konst(phase::POUT_WAIT),
             idle: Default::default(),
+            asked: Default::default(),
             start: Default::default(),
             threshold_zero: Default::default(),
             threshold_decides: Default::default(),
@@ -200,6 +219,7 @@ impl Logic for PhaseSequencer {
             clock,
             state,
             done_flag,
+            held,
             act_sel_q,
             mask_sel_q,
             p_out_q,
@@ -211,6 +231,7 @@ impl Logic for PhaseSequencer {
         );
         self.state.reset.next = self.reset.val();
         self.done_flag.reset.next = self.reset.val();
+        self.held.reset.next = self.reset.val();
         self.act_sel_q.reset.next = self.reset.val();
         self.mask_sel_q.reset.next = self.reset.val();
         self.p_out_q.reset.next = self.reset.val();
@@ -221,7 +242,9 @@ impl Logic for PhaseSequencer {
         self.stalls_q.reset.next = self.reset.val();
 
         self.idle.next = self.state.q.val() == self.st_idle.val();
-        self.start.next = self.start_req.val() & self.idle.val();
+        self.asked.next = (self.start_req.val() | self.held.q.val()) & self.idle.val();
+        self.start.next = self.asked.val() & self.pred_clean.val();
+        self.held.d.next = self.asked.val() & !self.pred_clean.val();
         self.threshold_zero.next = (self.threshold.val() & self.low16.val()) == self.zero.val();
         self.threshold_decides.next = self.threshold_zero.val()
             | ((self.threshold.val() & self.low16.val()) > self.a_max.val());
@@ -236,8 +259,10 @@ impl Logic for PhaseSequencer {
         if self.clear_req.val() {
             self.done_flag.d.next = false;
         }
-        if self.start.val() {
+        if self.asked.val() {
             self.done_flag.d.next = false;
+        }
+        if self.start.val() {
             self.cycles_q.d.next = self.zero.val();
             self.stalls_q.d.next = self.zero.val();
             self.act_sel_q.d.next = (self.mode.val() & self.m_act.val()).any();
@@ -252,7 +277,7 @@ impl Logic for PhaseSequencer {
                 & self.threshold_decides.val();
             self.mask_forced_bit_q.d.next = self.threshold_zero.val();
             self.state.d.next = self.st_conv_start.val();
-            if (self.mode.val() & self.m_pout.val()).any() {
+            if (self.mode.val() & self.m_pout.val()).any() & !self.stream.val() {
                 self.state.d.next = self.st_pout_start.val();
             }
         }
@@ -278,7 +303,7 @@ impl Logic for PhaseSequencer {
                 & self.pred_done.val()
             {
                 self.state.d.next = self.st_conv_start.val();
-                if self.p_out_q.q.val() {
+                if self.p_out_q.q.val() & !self.stream.val() {
                     self.state.d.next = self.st_pout_start.val();
                 }
             }
@@ -307,12 +332,15 @@ impl Logic for PhaseSequencer {
 
         // Outputs: functions of the registers alone.
         self.phase.next = self.state.q.val();
-        self.busy.next = self.state.q.val() != self.st_idle.val();
+        self.busy.next = (self.state.q.val() != self.st_idle.val()) | self.held.q.val();
         self.finish_armed.next = (self.state.q.val() == self.st_conv.val()) & self.p_out_q.q.val();
         self.done.next = self.done_flag.q.val();
         self.ctrl_start.next = self.state.q.val() == self.st_conv_start.val();
         self.pred_start.next = (self.state.q.val() == self.st_pin_start.val())
-            | (self.state.q.val() == self.st_pout_start.val());
+            | (self.state.q.val() == self.st_pout_start.val())
+            | ((self.state.q.val() == self.st_conv_start.val())
+                & self.p_out_q.q.val()
+                & self.stream.val());
         for k in 0..self.pin_paths() {
             self.scan_restart[k].next = self.state.q.val() == self.st_pin_start.val();
             self.scan_advance[k].next = self.state.q.val() == self.st_pin_scan.val();
@@ -370,6 +398,9 @@ mod tests {
         closed_age: Option<u64>,
         /// Cycles of a run (phase not IDLE) in which a token was taken.
         tokens: u64,
+        /// Cycles the predictor's memory stays unclean (its clear after
+        /// reset).
+        unclean: u64,
     }
 
     impl Bench {
@@ -383,6 +414,7 @@ mod tests {
                 conv_age: None,
                 closed_age: None,
                 tokens: 0,
+                unclean: 0,
             };
             b.seq.reset.next = true;
             b.cycle(WORLD, false, false, 0, 0);
@@ -400,6 +432,8 @@ mod tests {
             s.threshold.next = threshold.to_bits();
             s.pred_ready.next = self.pred_age.is_some_and(|a| a >= w.clear);
             s.pred_done.next = self.closed_age.is_some_and(|a| a >= w.sweep);
+            s.pred_clean.next = self.unclean == 0;
+            self.unclean = self.unclean.saturating_sub(1);
             for k in 0..s.scan_last.len() {
                 s.scan_last[k].next = self.scanned + 1 == w.values;
                 s.scan_read_valid[k].next = false;
@@ -508,6 +542,69 @@ mod tests {
         assert_eq!(s.stall_cycles.val().to_u64(), trace.len() as u64 - b.tokens);
         assert!(s.act_sel.val() && !s.mask_sel.val() && s.p_out.val() && s.p_used.val());
         assert!(!s.mask_forced.val());
+    }
+
+    #[test]
+    fn the_streaming_predictor_starts_with_the_controller() {
+        let cfg = AccelConfig {
+            stream_predictor: true,
+            ..AccelConfig::small()
+        };
+        let mut b = Bench::new(&cfg);
+        let trace = b.run(WORLD, PREDICT_IN | PREDICT_OUT, 5);
+        use phase::*;
+        assert_eq!(
+            runs(&trace),
+            vec![
+                (PIN_START, 1),
+                (PIN_CLEAR, WORLD.clear),
+                (PIN_SCAN, WORLD.values),
+                (PIN_WAIT, WORLD.sweep),
+                // No POUT_START, POUT_CLEAR: the predictor's start pulse
+                // comes with the controller's.
+                (CONV_START, 1),
+                (CONV, WORLD.conv),
+                (POUT_WAIT, WORLD.sweep),
+            ]
+        );
+        assert_eq!(b.pred_age, b.conv_age, "one start for both");
+        assert!(b.seq.done.val());
+        // Without `predict_out` the predictor is not started at all.
+        let trace = b.run(WORLD, 0, 5);
+        assert_eq!(runs(&trace), vec![(CONV_START, 1), (CONV, WORLD.conv)]);
+        assert_ne!(b.pred_age, b.conv_age);
+    }
+
+    #[test]
+    fn a_start_waits_for_the_clean_predictor_and_counts_from_the_run() {
+        let cfg = AccelConfig {
+            stream_predictor: true,
+            ..AccelConfig::small()
+        };
+        let mut b = Bench::new(&cfg);
+        let base = b.run(WORLD, PREDICT_OUT, 5);
+        // A finished run (done), then a clear after reset of 9 cycles: the
+        // start is held, busy, in phase IDLE, done dropped.
+        b.unclean = 9;
+        assert_eq!(b.cycle(WORLD, true, false, PREDICT_OUT, 5), phase::IDLE);
+        let mut held = 0;
+        while b.cycle(WORLD, false, false, PREDICT_OUT, 5) == phase::IDLE {
+            assert!(b.seq.busy.val() && !b.seq.done.val(), "held {held}");
+            held += 1;
+            assert!(held < 50);
+        }
+        assert_eq!(held, 9, "held until clean");
+        let mut trace = vec![phase::CONV_START];
+        loop {
+            let p = b.cycle(WORLD, false, false, PREDICT_OUT, 5);
+            if p == phase::IDLE {
+                break;
+            }
+            trace.push(p);
+        }
+        assert_eq!(trace, base, "the same run");
+        assert_eq!(b.seq.cycles_total.val().to_u64(), base.len() as u64);
+        assert!(b.seq.done.val() && !b.seq.busy.val());
     }
 
     #[test]

@@ -191,6 +191,9 @@ pub struct DrqTop {
     /// its partial sums over lanes 0..=l.
     lane_sum: Signal<Local, Word>,
     lane_part: Vec<Signal<Local, Word>>,
+    /// The streaming predictor's pixel count of the written group
+    /// (`stream_predictor` only, else no signal).
+    lane_pixels: Vec<Signal<Local, Word>>,
     /// The host's entry's lane bit in a buffer word, and L - 1
     /// (`out_lanes` > 1 only).
     host_lane: Vec<Signal<Local, Word>>,
@@ -320,6 +323,7 @@ impl DrqTop {
             acc_word: Default::default(),
             lane_sum: Default::default(),
             lane_part: (0..cfg.out_lanes).map(|_| Default::default()).collect(),
+            lane_pixels: one_if(cfg.stream_predictor, Default::default()),
             host_lane: one_if(lanes > 1, Default::default()),
             lane_m: one_if(lanes > 1, konst(u64::from(cfg.out_lanes) - 1)),
             lane_bit: (0..cfg.out_lanes).map(|l| konst(1 << l)).collect(),
@@ -338,6 +342,10 @@ impl DrqTop {
     /// L = `out_lanes`: the pixels of a written group.
     fn lanes(&self) -> usize {
         self.wb_value.len()
+    }
+    /// 1 with the streaming predictor (it counts pixels), else 0.
+    fn stream_paths(&self) -> usize {
+        self.lane_pixels.len()
     }
     /// L - 1: a loop that binds the last lane.
     fn last_lane(&self) -> usize {
@@ -479,6 +487,7 @@ impl Logic for DrqTop {
         self.seq.threshold.next = self.regs.threshold.val();
         self.seq.pred_ready.next = self.pred.in_ready.val();
         self.seq.pred_done.next = self.pred.done.val();
+        self.seq.pred_clean.next = self.pred.clean.val();
         self.seq.conv_idle.next = self.ctrl.done.val()
             & !self.array.busy.val()
             & !self.ostage.busy.val()
@@ -644,6 +653,15 @@ impl Logic for DrqTop {
         for last in self.last_lane()..self.lanes() {
             self.lane_sum.next = self.lane_part[last].val();
         }
+        // Its pixels, for the streaming predictor.
+        for k in 0..self.stream_paths() {
+            self.lane_pixels[k].next = self.zero.val();
+            for l in 0..self.lanes() {
+                if (self.ostage.out_lanes.val() & self.lane_bit[l].val()).any() {
+                    self.lane_pixels[k].next = self.lane_pixels[k].val() + self.one.val();
+                }
+            }
+        }
 
         // ---- Predictor --------------------------------------------------------
         self.pred.channels.next = self.regs.c_out.val() & self.low16.val();
@@ -655,6 +673,9 @@ impl Logic for DrqTop {
         self.pred.in_y.next = self.ostage.out_y.val();
         self.pred.in_x.next = self.ostage.out_x.val();
         self.pred.in_value.next = self.lane_sum.val();
+        for k in 0..self.stream_paths() {
+            self.pred.in_pixels[k].next = self.lane_pixels[k].val();
+        }
         for k in 0..self.drq_paths() {
             if self.seq.in_pin.val() {
                 self.pred.channels.next = self.regs.c_in.val() & self.low16.val();
@@ -670,6 +691,9 @@ impl Logic for DrqTop {
                     self.pred.in_value.next = self.act1.rd_data[0].val();
                 }
                 self.pred.finish.next = self.scan[k].read_last.val();
+                for p in 0..self.stream_paths() {
+                    self.pred.in_pixels[p].next = self.one.val();
+                }
             }
         }
 

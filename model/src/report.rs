@@ -508,6 +508,8 @@ pub struct EvalReport {
     /// Shadow accumulators: a tile read out under the next one's tokens
     /// (the configuration's `overlap`).
     pub overlap: bool,
+    /// The streaming predictor (the configuration's `stream_predictor`).
+    pub stream_predictor: bool,
     /// The evaluated network's layers (shapes, T, s, sw).
     pub layers: Vec<Layer>,
     /// The outlier scheme matched to DRQ's share of high-precision MACs.
@@ -620,6 +622,7 @@ impl EvalReport {
         v["out_rows"] = self.out_rows.into();
         v["out_lanes"] = self.out_lanes.into();
         v["overlap"] = self.overlap.into();
+        v["stream_predictor"] = self.stream_predictor.into();
         if let Some(m) = &self.matched {
             let mut e = scheme_json(&m.result);
             e["target_share"] = m.target_share.into();
@@ -647,7 +650,7 @@ impl EvalReport {
     /// work, the region sizes, and the figure with its caption.
     pub fn markdown(&self) -> String {
         let mut s = format!(
-            "# DRQ on Fashion-MNIST\n\n{} test images, default 16x16 array, region R = {}, output stage holding {} row{} and writing {} pixel{} per cycle{}.\n\n",
+            "# DRQ on Fashion-MNIST\n\n{} test images, default 16x16 array, region R = {}, output stage holding {} row{} and writing {} pixel{} per cycle{}{}.\n\n",
             self.images(),
             self.region,
             self.out_rows,
@@ -656,6 +659,11 @@ impl EvalReport {
             if self.out_lanes == 1 { "" } else { "s" },
             if self.overlap {
                 ", shadow accumulators (a tile read out under the next one's tokens)"
+            } else {
+                ""
+            },
+            if self.stream_predictor {
+                ", streaming predictor (mask bits written as regions complete)"
             } else {
                 ""
             }

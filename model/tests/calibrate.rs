@@ -268,6 +268,7 @@ fn eval_report(n: usize) -> EvalReport {
         out_rows: cfg.out_rows,
         out_lanes: cfg.out_lanes,
         overlap: cfg.overlap,
+        stream_predictor: cfg.stream_predictor,
         layers: network.layers.iter().map(|nl| nl.layer).collect(),
         matched: Some(matched),
         scaled,

@@ -42,7 +42,7 @@ use crate::scoreboard::compare;
 use crate::sim::SimOptions;
 use drq_arch::regs::phase;
 use drq_arch::AccelConfig;
-use drq_golden::cycles::{regions, RunPhases};
+use drq_golden::cycles::{MaskPhases, RunPhases};
 use drq_golden::schedule::{InputSensitivity, Lowering};
 use drq_golden::tensor::Mask;
 use drq_golden::{run_layer, Layer};
@@ -76,10 +76,8 @@ pub struct Segment {
 }
 
 /// The phases of a run of `layer` in order, from the golden cycle formula
-/// (`drq_golden::cycles`, `docs/top.md`): PIN_START 1 cycle, PIN_CLEAR the
-/// predictor's clear (N_in + 5), PIN_SCAN one cycle per input value,
-/// PIN_WAIT the predictor's sweep (N_in + 6); POUT_START 1, POUT_CLEAR
-/// N_out + 5; CONV_START 1, CONV the rest; POUT_WAIT N_out + 3.
+/// (`drq_golden::cycles::MaskPhases`, docs/spec.md §7.3): the mask phases
+/// before the layer, CONV_START 1, CONV the rest, POUT_WAIT.
 pub fn run_timeline(
     cfg: &AccelConfig,
     layer: &Layer,
@@ -93,22 +91,14 @@ pub fn run_timeline(
             v.push(Segment { phase, start, len });
         }
     };
-    if phases.input_mask_phases(cfg, layer) {
-        let n = regions(cfg, layer.c_in, layer.h, layer.w);
-        let values = u64::from(layer.c_in) * u64::from(layer.h) * u64::from(layer.w);
-        push(phase::PIN_START, 1);
-        push(phase::PIN_CLEAR, n + 5);
-        push(phase::PIN_SCAN, values);
-        push(phase::PIN_WAIT, n + 6);
-    }
-    let n_out = regions(cfg, layer.c_out, layer.ho(), layer.wo());
-    if phases.predict_out {
-        push(phase::POUT_START, 1);
-        push(phase::POUT_CLEAR, n_out + 5);
-    }
-    let tail = if phases.predict_out { n_out + 3 } else { 0 };
-    let before = v.last().map_or(0, |s| s.start + s.len);
-    let conv = cycles_total.saturating_sub(before + tail);
+    let m = MaskPhases::of(cfg, layer, phases);
+    push(phase::PIN_START, m.pin_start);
+    push(phase::PIN_CLEAR, m.pin_clear);
+    push(phase::PIN_SCAN, m.pin_scan);
+    push(phase::PIN_WAIT, m.pin_wait);
+    push(phase::POUT_START, m.pout_start);
+    push(phase::POUT_CLEAR, m.pout_clear);
+    let conv = cycles_total.saturating_sub(m.before_conv() + m.pout_wait);
     let mut push = |phase: u64, len: u64| {
         let start = v.last().map_or(0, |s| s.start + s.len);
         if len > 0 {
@@ -117,9 +107,7 @@ pub fn run_timeline(
     };
     push(phase::CONV_START, 1);
     push(phase::CONV, conv.saturating_sub(1));
-    if phases.predict_out {
-        push(phase::POUT_WAIT, tail);
-    }
+    push(phase::POUT_WAIT, m.pout_wait);
     v
 }
 

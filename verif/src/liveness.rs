@@ -630,7 +630,7 @@ mod tests {
     /// register file does not read (docs/top.md), are dead.
     #[test]
     fn live_and_dead_signals_of_emitted_tops() {
-        for name in ["4x4-r2-ov", "int8-4x2-r16"] {
+        for name in ["4x4-r2-ov-sp", "int8-4x2-r16"] {
             let cfg = crate::regress::named_config(name).unwrap();
             let design = drq_hdl::top::top_design(&cfg);
             let l = Liveness::compute(&design.verilog, &design.top);

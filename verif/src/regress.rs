@@ -93,11 +93,14 @@ pub fn cfg_4x4() -> AccelConfig {
 pub fn quick_configs() -> Vec<NamedConfig> {
     let c4 = cfg_4x4();
     vec![
-        // Shadow accumulators: tiles read out under the next tile's tokens.
+        // Shadow accumulators (tiles read out under the next tile's
+        // tokens) and the streaming predictor (mask bits written as
+        // regions complete): the pipelined machine.
         NamedConfig::new(
-            "4x4-r2-ov",
+            "4x4-r2-ov-sp",
             AccelConfig {
                 overlap: true,
+                stream_predictor: true,
                 ..c4
             },
         ),
@@ -1433,7 +1436,7 @@ mod tests {
         }
         let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
         assert!(md.contains("4 cases, 0 failures"), "{md}");
-        assert!(md.contains("4x4-r2-ov") && md.contains("3x5-r4-a6w6-acc48"));
+        assert!(md.contains("4x4-r2-ov-sp") && md.contains("3x5-r4-a6w6-acc48"));
         assert_eq!(lines.iter().filter(|l| l.starts_with('[')).count(), 4);
         assert!(lines.last().unwrap().contains("4 cases, 0 failures"));
     }
@@ -1539,7 +1542,7 @@ mod tests {
         assert_eq!(found, want);
         let script = std::fs::read_to_string(f.join("repro.sh")).unwrap();
         assert!(script.contains(&format!(
-            "\ndrq regress --only 4x4-r2-ov --case-seed {} ",
+            "\ndrq regress --only 4x4-r2-ov-sp --case-seed {} ",
             c.case_seed
         )));
         assert!(script.contains("\ndrq sim --config config.toml --layer layer.json"));
@@ -1692,6 +1695,6 @@ mod tests {
         })
         .unwrap_err()
         .to_string();
-        assert!(e.contains("nope") && e.contains("4x4-r2-ov"), "{e}");
+        assert!(e.contains("nope") && e.contains("4x4-r2-ov-sp"), "{e}");
     }
 }

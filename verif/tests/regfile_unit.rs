@@ -14,7 +14,7 @@ fn every_register_slot_of_the_emitted_register_file() {
     eprintln!("seed {seed}");
     // The register file's ports differ by configuration only in the
     // widths the top drives into them; two configurations cover DRQ and INT8.
-    for name in ["4x4-r2-ov", "int8-4x2-r16"] {
+    for name in ["4x4-r2-ov-sp", "int8-4x2-r16"] {
         let cfg = named_config(name).expect("a regression configuration");
         check_register_file(&top_design(&cfg), &cfg, seed, 16)
             .unwrap_or_else(|e| panic!("{name}: {e}"));

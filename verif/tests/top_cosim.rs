@@ -51,10 +51,10 @@ fn random_layers(cfg: &AccelConfig, test: &str, layers: usize, timing: Timing) {
 }
 
 #[test]
-fn random_layers_4x4_region_2_overlap() {
+fn random_layers_4x4_region_2_overlap_streaming_predictor() {
     random_layers(
-        &named("4x4-r2-ov"),
-        "random_layers_4x4_region_2_overlap",
+        &named("4x4-r2-ov-sp"),
+        "random_layers_4x4_region_2_overlap_streaming_predictor",
         12,
         Timing::FAST,
     );
@@ -81,13 +81,15 @@ fn random_layers_5x2_region_8_row_queue_3_lanes_4() {
 }
 
 #[test]
-fn random_layers_5x2_region_8_row_queue_3_lanes_4_overlap() {
+fn random_layers_5x2_region_8_row_queue_3_lanes_4_overlap_streaming_predictor() {
+    // Lane groups of up to four pixels into the streaming predictor.
     random_layers(
         &AccelConfig {
             overlap: true,
+            stream_predictor: true,
             ..named("5x2-r8-out3-l4")
         },
-        "random_layers_5x2_region_8_row_queue_3_lanes_4_overlap",
+        "random_layers_5x2_region_8_row_queue_3_lanes_4_overlap_streaming_predictor",
         8,
         Timing::FAST,
     );
