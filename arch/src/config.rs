@@ -609,6 +609,18 @@ impl AccelConfig {
     pub fn mask_row_pitch(&self) -> u32 {
         (self.act_row_pitch() / self.region).max(1)
     }
+    /// G: input values the input-mask scan reads per cycle. With the
+    /// streaming predictor, the largest power of two at most REGION and
+    /// ROWS (G consecutive values of a row, aligned to G, lie in one
+    /// region, and the activation buffer has ROWS read copies); else 1.
+    pub fn scan_group(&self) -> u32 {
+        if self.stream_predictor {
+            let rows_pow2 = 1 << (31 - self.rows.leading_zeros());
+            self.region.min(rows_pow2)
+        } else {
+            1
+        }
+    }
     /// Bytes per element of an activation tensor file (1 for A_HI <= 8, else 2).
     pub fn activation_bytes(&self) -> u32 {
         if self.a_hi <= 8 {

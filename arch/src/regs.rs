@@ -174,6 +174,7 @@ register_table! {
         STATUS_OVERSIZE @ 2 : 1 "the predictor of this run refused a map larger than its memory (cleared by start)",
         STATUS_HOST_CONFLICT @ 3 : 1 "a buffer was accessed while busy (sticky until clear or start)",
         STATUS_IRQ @ 4 : 1 "the interrupt line",
+        STATUS_CLEARING @ 5 : 1 "the streaming predictor clears its sums (after reset): a start written now waits for the clear",
         STATUS_PHASE @ 8 : 4 "phase of the run (docs/top.md)",
     };
     STEPS_HIGH: Ro, Counter, "steps run in HIGH mode";

@@ -92,7 +92,9 @@ impl MaskPhases {
     /// streaming predictor has no CLEAR and no SWEEP (N = 0 above), its
     /// `done` rises with the drain (one cycle sooner than the compare stage
     /// after a SWEEP: PIN_WAIT 5, POUT_WAIT 2), and it starts on the output
-    /// map with the controller: no POUT_START, no POUT_CLEAR.
+    /// map with the controller: no POUT_START, no POUT_CLEAR; its input
+    /// scan reads G = `cfg.scan_group()` values of a row per cycle
+    /// (C_in * H * ceil(W / G) cycles).
     pub fn of(cfg: &AccelConfig, layer: &Layer, phases: RunPhases) -> MaskPhases {
         let stream = cfg.stream_predictor;
         let swept = |n: u64| if stream { 0 } else { n };
@@ -101,7 +103,9 @@ impl MaskPhases {
             let n_in = swept(regions(cfg, layer.c_in, layer.h, layer.w));
             m.pin_start = 1;
             m.pin_clear = n_in + 5;
-            m.pin_scan = u64::from(layer.c_in) * u64::from(layer.h) * u64::from(layer.w);
+            // G = `scan_group()` values of a row per cycle (1 without streaming).
+            let groups_per_row = layer.w.div_ceil(cfg.scan_group());
+            m.pin_scan = u64::from(layer.c_in) * u64::from(layer.h) * u64::from(groups_per_row);
             // Streaming: `done` with the drain, no compare stage after it.
             m.pin_wait = if stream { 5 } else { n_in + 6 };
         }

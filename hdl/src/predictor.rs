@@ -56,8 +56,9 @@ pub struct PredictorParams {
     pub mask_pitch_log2: u32,
     /// Bits of a region sum: R * R * (2^A_HI - 1) < 2^sum_bits.
     pub sum_bits: u32,
-    /// Bits of an input value: one code, or the sum of the `out_lanes`
-    /// codes of a lane group (L <= R, so the sum lies in one region).
+    /// Bits of an input value: one code, or the sum of the codes of a lane
+    /// group (up to `out_lanes` = L) or of a scan group (up to G =
+    /// `cfg.scan_group()`); L, G <= R, so a sum lies in one region.
     pub value_bits: u32,
     /// Bits of a value up to mask_words: the multiplier operands of a layer
     /// that fits.
@@ -67,9 +68,23 @@ pub struct PredictorParams {
     pub stream: bool,
     /// Bits of a region's pixel count (up to R * R): 2 log2 R + 1.
     pub count_bits: u32,
+    /// Bits of a count kept in the sum memory: 2 log2 R. An entry holds
+    /// fewer than its region's n <= R * R pixels (it goes back to 0 when
+    /// the count reaches n), so the stored count is at most R * R - 1.
+    pub stored_count_bits: u32,
 }
 
 impl PredictorParams {
+    /// Bits of a sum-memory entry: the sum, and streaming its count above.
+    pub fn entry_bits(&self) -> u32 {
+        self.sum_bits
+            + if self.stream {
+                self.stored_count_bits
+            } else {
+                0
+            }
+    }
+
     pub fn new(cfg: &AccelConfig) -> PredictorParams {
         assert!(cfg.region.is_power_of_two() && cfg.region <= 16);
         let region_log2 = cfg.region.trailing_zeros();
@@ -84,10 +99,11 @@ impl PredictorParams {
             max_width: cfg.max_width,
             mask_pitch_log2: cfg.mask_row_pitch().trailing_zeros(),
             sum_bits,
-            value_bits: cfg.a_hi + cfg.out_lanes.trailing_zeros(),
+            value_bits: cfg.a_hi + cfg.out_lanes.max(cfg.scan_group()).trailing_zeros(),
             operand_bits: clog2(cfg.mask_words + 1),
             stream: cfg.stream_predictor,
             count_bits: 2 * region_log2 + 1,
+            stored_count_bits: 2 * region_log2,
         }
     }
 }
@@ -145,6 +161,7 @@ pub struct SensitivityPredictor {
     zero: Constant<Word>,
     stream: Constant<Bit>,
     sum_bits: Constant<Word>,
+    /// The stored count's bits.
     count_mask: Constant<Word>,
     /// R * R, the pixels of a region away from the bottom and right edges.
     region_pixels: Constant<Word>,
@@ -286,7 +303,7 @@ impl SensitivityPredictor {
             zero: Constant::new(word(0)),
             stream: Constant::new(p.stream),
             sum_bits: Constant::new(word(p.sum_bits.into())),
-            count_mask: Constant::new(word(low_mask(p.count_bits) as i64)),
+            count_mask: Constant::new(word(low_mask(p.stored_count_bits) as i64)),
             region_pixels: Constant::new(word(i64::from(p.region) * i64::from(p.region))),
             c_q: WordReg::unsigned(PORT_BITS),
             h_q: WordReg::unsigned(PORT_BITS),
@@ -329,7 +346,7 @@ impl SensitivityPredictor {
             s1_last_col: Default::default(),
             fw_valid: Default::default(),
             fw_addr: WordReg::unsigned(ob),
-            fw_data: WordReg::unsigned(p.sum_bits + if p.stream { p.count_bits } else { 0 }),
+            fw_data: WordReg::unsigned(p.entry_bits()),
             sw_addr: WordReg::unsigned(ob),
             sw_ry: WordReg::unsigned(ob),
             sw_rx: WordReg::unsigned(ob),
@@ -343,7 +360,7 @@ impl SensitivityPredictor {
             completed_q: WordReg::unsigned(ob),
             clean_q: Default::default(),
             // Streaming: {count, sum} per entry.
-            sums: WordRam::new(words, p.sum_bits + if p.stream { p.count_bits } else { 0 }),
+            sums: WordRam::new(words, p.entry_bits()),
             // Operands are non-negative: one more bit for the signed `a`.
             mul_c: SignedMul::new(p.operand_bits + 1, p.operand_bits),
             mul_y: SignedMul::new(p.operand_bits + 1, p.operand_bits),
@@ -655,7 +672,7 @@ impl Logic for SensitivityPredictor {
         // its count reaches its pixels (R * R, fewer at the bottom and right
         // edges), and then its entry goes back to zero.
         self.old_count.next = (self.old_sum.val() >> self.sum_bits.val()) & self.count_mask.val();
-        self.new_count.next = (self.old_count.val() + self.s1_k.q.val()) & self.count_mask.val();
+        self.new_count.next = self.old_count.val() + self.s1_k.q.val();
         self.n_target.next = self.region_pixels.val();
         if self.s1_last_row.q.val() {
             self.n_target.next = self.lr_q.q.val() << self.region_log2.val();

@@ -1,10 +1,13 @@
 //! `InputScan`: the raster walk of `drq_top`'s input-mask phase (PIN,
 //! `docs/top.md`). It steps through an input feature map of `c_in`
-//! channels of `h` x `w` one value per cycle, channel by channel and row
-//! by row, and gives the position and the activation buffer's word
-//! address of each value (rows at the configuration's pitch). Only the
-//! DRQ array predicts its input mask; the INT8 baseline's top has no
-//! scan.
+//! channels of `h` x `w` one group of G = `cfg.scan_group()` values per
+//! cycle (1 without the streaming predictor; the G values of a row from
+//! x = a multiple of G, fewer at the row's end), channel by channel and
+//! row by row, and gives the position and the activation buffer's word
+//! address of the group's first value (rows at the configuration's
+//! pitch; value g is at address + g) and how many of its values are in
+//! the map. Only the DRQ array predicts its input mask; the INT8
+//! baseline's top has no scan.
 
 use crate::leaf::{Reg, Word, WordReg};
 use drq_arch::config::AccelConfig;
@@ -34,6 +37,8 @@ pub struct InputScan {
     pub read_c: Signal<Out, Word>,
     pub read_y: Signal<Out, Word>,
     pub read_x: Signal<Out, Word>,
+    /// The values of the group read that are in the map (1 ..= G).
+    pub read_pixels: Signal<Out, Word>,
     sc_c: WordReg,
     sc_y: WordReg,
     sc_x: WordReg,
@@ -44,11 +49,16 @@ pub struct InputScan {
     rd_c: WordReg,
     rd_y: WordReg,
     rd_x: WordReg,
+    rd_n: WordReg,
+    /// Values of the map from the current column on: w - x.
+    row_left: Signal<Local, Word>,
     row_end: Signal<Local, Bit>,
     map_end: Signal<Local, Bit>,
     zero: Constant<Word>,
     one: Constant<Word>,
     pitch: Constant<Word>,
+    /// G, the values of a group.
+    group: Constant<Word>,
 }
 
 impl InputScan {
@@ -70,6 +80,7 @@ impl InputScan {
             read_c: Default::default(),
             read_y: Default::default(),
             read_x: Default::default(),
+            read_pixels: Default::default(),
             sc_c: WordReg::unsigned(dim_bits),
             sc_y: WordReg::unsigned(dim_bits),
             sc_x: WordReg::unsigned(dim_bits),
@@ -79,11 +90,14 @@ impl InputScan {
             rd_c: WordReg::unsigned(dim_bits),
             rd_y: WordReg::unsigned(dim_bits),
             rd_x: WordReg::unsigned(dim_bits),
+            rd_n: WordReg::unsigned(cfg.scan_group().trailing_zeros() + 1),
+            row_left: Default::default(),
             row_end: Default::default(),
             map_end: Default::default(),
             zero: Constant::new(0u64.to_bits()),
             one: Constant::new(1u64.to_bits()),
             pitch: Constant::new(u64::from(cfg.act_row_pitch()).to_bits()),
+            group: Constant::new(u64::from(cfg.scan_group()).to_bits()),
         }
     }
 }
@@ -91,7 +105,10 @@ impl InputScan {
 impl Logic for InputScan {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, sc_c, sc_y, sc_x, sc_base, rd_valid, rd_last, rd_c, rd_y, rd_x);
+        dff_setup!(
+            self, clock, sc_c, sc_y, sc_x, sc_base, rd_valid, rd_last, rd_c, rd_y, rd_x, rd_n
+        );
+        self.rd_n.reset.next = self.reset.val();
         self.sc_c.reset.next = self.reset.val();
         self.sc_y.reset.next = self.reset.val();
         self.sc_x.reset.next = self.reset.val();
@@ -106,8 +123,10 @@ impl Logic for InputScan {
         self.read_c.next = self.rd_c.q.val();
         self.read_y.next = self.rd_y.q.val();
         self.read_x.next = self.rd_x.q.val();
+        self.read_pixels.next = self.rd_n.q.val();
         self.addr.next = self.sc_base.q.val() | self.sc_x.q.val();
-        self.row_end.next = self.sc_x.q.val() + self.one.val() == self.w.val();
+        self.row_left.next = self.w.val() - self.sc_x.q.val();
+        self.row_end.next = self.row_left.val() <= self.group.val();
         self.map_end.next = self.sc_y.q.val() + self.one.val() == self.h.val();
         self.last.next = self.row_end.val()
             & self.map_end.val()
@@ -118,7 +137,11 @@ impl Logic for InputScan {
             self.rd_c.d.next = self.sc_c.q.val();
             self.rd_y.d.next = self.sc_y.q.val();
             self.rd_x.d.next = self.sc_x.q.val();
-            self.sc_x.d.next = self.sc_x.q.val() + self.one.val();
+            self.rd_n.d.next = self.group.val();
+            if self.row_end.val() {
+                self.rd_n.d.next = self.row_left.val();
+            }
+            self.sc_x.d.next = self.sc_x.q.val() + self.group.val();
             if self.row_end.val() {
                 self.sc_x.d.next = self.zero.val();
                 self.sc_y.d.next = self.sc_y.q.val() + self.one.val();
@@ -134,6 +157,85 @@ impl Logic for InputScan {
             self.sc_y.d.next = self.zero.val();
             self.sc_x.d.next = self.zero.val();
             self.sc_base.d.next = self.zero.val();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The scan alone in rust-hdl's simulator: every group of a few maps,
+    //! its address, position and count, against a walk written here.
+    use super::*;
+    use crate::leaf::settle;
+
+    /// One clock cycle with `advance` (and `restart`) as given.
+    fn cycle(s: &mut InputScan, restart: bool, advance: bool) {
+        s.restart.next = restart;
+        s.advance.next = advance;
+        s.clock.next = Clock::from(false);
+        settle(s);
+        s.clock.next = Clock::from(true);
+        settle(s);
+    }
+
+    /// (address, c, y, x, values in the map) of every group, in order.
+    fn walk(cfg: &AccelConfig, c: u64, h: u64, w: u64) -> Vec<(u64, u64, u64, u64, u64)> {
+        let (g, pitch) = (u64::from(cfg.scan_group()), u64::from(cfg.act_row_pitch()));
+        let mut v = Vec::new();
+        for ci in 0..c {
+            for y in 0..h {
+                for x in (0..w).step_by(g as usize) {
+                    v.push(((ci * h + y) * pitch + x, ci, y, x, g.min(w - x)));
+                }
+            }
+        }
+        v
+    }
+
+    #[test]
+    fn groups_of_a_row_with_their_addresses_positions_and_counts() {
+        let small = AccelConfig::small();
+        let streaming = AccelConfig {
+            stream_predictor: true,
+            ..AccelConfig::default()
+        };
+        let rows_3 = AccelConfig {
+            rows: 3,
+            ..streaming
+        };
+        assert_eq!(small.scan_group(), 1);
+        assert_eq!(streaming.scan_group(), 4, "R = 4, 16 rows");
+        assert_eq!(rows_3.scan_group(), 2, "at most the read copies");
+        for cfg in [small, streaming, rows_3] {
+            for (c, h, w) in [(2u64, 3u64, 10u64), (1, 1, 1), (3, 2, 4), (1, 2, 7)] {
+                let mut s = InputScan::new(&cfg);
+                s.connect_all();
+                s.c_in.next = c.to_bits();
+                s.h.next = h.to_bits();
+                s.w.next = w.to_bits();
+                s.reset.next = true;
+                cycle(&mut s, false, false);
+                s.reset.next = false;
+                cycle(&mut s, true, false);
+                let want = walk(&cfg, c, h, w);
+                for (i, &(addr, ci, y, x, n)) in want.iter().enumerate() {
+                    settle(&mut s);
+                    assert_eq!(s.addr.val().to_u64(), addr, "{cfg} {c}x{h}x{w} group {i}");
+                    assert_eq!(s.last.val(), i + 1 == want.len(), "last at {i}");
+                    cycle(&mut s, false, true);
+                    assert!(s.read_valid.val());
+                    let got = (
+                        s.read_c.val().to_u64(),
+                        s.read_y.val().to_u64(),
+                        s.read_x.val().to_u64(),
+                        s.read_pixels.val().to_u64(),
+                    );
+                    assert_eq!(got, (ci, y, x, n), "{cfg} {c}x{h}x{w} group {i}");
+                    assert_eq!(s.read_last.val(), i + 1 == want.len());
+                }
+                cycle(&mut s, false, false);
+                assert!(!s.read_valid.val());
+            }
         }
     }
 }

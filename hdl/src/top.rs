@@ -115,6 +115,7 @@ pub struct DrqTop {
     b2: Constant<Word>,
     b3: Constant<Word>,
     b4: Constant<Word>,
+    b5: Constant<Word>,
     cols_c: Constant<Word>,
     span_log2: Constant<Word>,
     span_m1: Constant<Word>,
@@ -194,6 +195,10 @@ pub struct DrqTop {
     /// The streaming predictor's pixel count of the written group
     /// (`stream_predictor` only, else no signal).
     lane_pixels: Vec<Signal<Local, Word>>,
+    /// The input scan's group (DRQ only): value g's offset from the
+    /// group's address, and the partial sums of its values over 0..=g.
+    scan_offset: Vec<Constant<Word>>,
+    scan_part: Vec<Signal<Local, Word>>,
     /// The host's entry's lane bit in a buffer word, and L - 1
     /// (`out_lanes` > 1 only).
     host_lane: Vec<Signal<Local, Word>>,
@@ -271,6 +276,7 @@ impl DrqTop {
             b2: konst(4),
             b3: konst(8),
             b4: konst(16),
+            b5: konst(32),
             cols_c: konst(cols as u64),
             span_log2: konst(map.span.trailing_zeros().into()),
             span_m1: konst(map.span - 1),
@@ -324,6 +330,12 @@ impl DrqTop {
             lane_sum: Default::default(),
             lane_part: (0..cfg.out_lanes).map(|_| Default::default()).collect(),
             lane_pixels: one_if(cfg.stream_predictor, Default::default()),
+            scan_offset: (0..if drq { cfg.scan_group() } else { 0 })
+                .map(|g| konst(u64::from(g)))
+                .collect(),
+            scan_part: (0..if drq { cfg.scan_group() } else { 0 })
+                .map(|_| Default::default())
+                .collect(),
             host_lane: one_if(lanes > 1, Default::default()),
             lane_m: one_if(lanes > 1, konst(u64::from(cfg.out_lanes) - 1)),
             lane_bit: (0..cfg.out_lanes).map(|l| konst(1 << l)).collect(),
@@ -342,6 +354,18 @@ impl DrqTop {
     /// L = `out_lanes`: the pixels of a written group.
     fn lanes(&self) -> usize {
         self.wb_value.len()
+    }
+    /// G, the input scan's values per cycle (0 without a scan).
+    fn scan_group(&self) -> usize {
+        self.scan_offset.len()
+    }
+    /// 1 with a scan, else 0: a loop that binds the group's first value.
+    fn scan_first(&self) -> usize {
+        self.scan_offset.len().min(1)
+    }
+    /// G - 1 (0 without a scan): a loop that binds the group's last value.
+    fn scan_last(&self) -> usize {
+        self.scan_offset.len().saturating_sub(1)
     }
     /// 1 with the streaming predictor (it counts pixels), else 0.
     fn stream_paths(&self) -> usize {
@@ -458,6 +482,9 @@ impl Logic for DrqTop {
         }
         if self.seq.done.val() & (self.regs.mode.val() & self.b2.val()).any() {
             self.status.next = self.status.val() | self.b4.val();
+        }
+        if !self.pred.clean.val() {
+            self.status.next = self.status.val() | self.b5.val();
         }
         self.status_q.d.next = self.status.val();
         self.regs.status.next = self.status_q.q.val();
@@ -663,6 +690,27 @@ impl Logic for DrqTop {
             }
         }
 
+        // The input scan's group: the sum of its values in the map (the
+        // predictor's input in PIN), a chain of partial sums.
+        for k in 0..self.drq_paths() {
+            for g in 0..self.scan_first() {
+                self.scan_part[g].next = self.act0.rd_data[g].val();
+                if self.seq.act_sel.val() {
+                    self.scan_part[g].next = self.act1.rd_data[g].val();
+                }
+            }
+            for g in 1..self.scan_group() {
+                self.scan_part[g].next = self.scan_part[g - 1].val();
+                if self.scan_offset[g].val() < self.scan[k].read_pixels.val() {
+                    self.scan_part[g].next =
+                        self.scan_part[g - 1].val() + self.act0.rd_data[g].val();
+                    if self.seq.act_sel.val() {
+                        self.scan_part[g].next =
+                            self.scan_part[g - 1].val() + self.act1.rd_data[g].val();
+                    }
+                }
+            }
+        }
         // ---- Predictor --------------------------------------------------------
         self.pred.channels.next = self.regs.c_out.val() & self.low16.val();
         self.pred.height.next = self.regs.ho.val() & self.low16.val();
@@ -686,13 +734,12 @@ impl Logic for DrqTop {
                 self.pred.in_channel.next = self.scan[k].read_c.val();
                 self.pred.in_y.next = self.scan[k].read_y.val();
                 self.pred.in_x.next = self.scan[k].read_x.val();
-                self.pred.in_value.next = self.act0.rd_data[0].val();
-                if self.seq.act_sel.val() {
-                    self.pred.in_value.next = self.act1.rd_data[0].val();
+                for last in self.scan_last()..self.scan_group() {
+                    self.pred.in_value.next = self.scan_part[last].val();
                 }
                 self.pred.finish.next = self.scan[k].read_last.val();
                 for p in 0..self.stream_paths() {
-                    self.pred.in_pixels[p].next = self.one.val();
+                    self.pred.in_pixels[p].next = self.scan[k].read_pixels.val();
                 }
             }
         }
@@ -718,12 +765,15 @@ impl Logic for DrqTop {
             self.mask1.rd_en[r].next = self.ctrl.act_rd[r].val() & self.seq.mask_sel.val();
             self.mask1.rd_addr[r].next = self.ctrl.mask_addr[r].val();
         }
+        // The input scan reads its group through the first G read copies.
         for k in 0..self.drq_paths() {
             if self.seq.scan_advance[k].val() {
-                self.act0.rd_en[0].next = !self.seq.act_sel.val();
-                self.act0.rd_addr[0].next = self.scan[k].addr.val();
-                self.act1.rd_en[0].next = self.seq.act_sel.val();
-                self.act1.rd_addr[0].next = self.scan[k].addr.val();
+                for g in 0..self.scan_group() {
+                    self.act0.rd_en[g].next = !self.seq.act_sel.val();
+                    self.act0.rd_addr[g].next = self.scan[k].addr.val() + self.scan_offset[g].val();
+                    self.act1.rd_en[g].next = self.seq.act_sel.val();
+                    self.act1.rd_addr[g].next = self.scan[k].addr.val() + self.scan_offset[g].val();
+                }
             }
         }
         // Writes: outputs into the other activation buffer and ACC; the

@@ -302,6 +302,12 @@ impl Accelerator {
     }
 
     pub fn write_reg(&mut self, index: usize, value: u32) {
+        if index == reg::CMD && value & reg::CMD_START != 0 && self.cfg.stream_predictor {
+            // The streaming predictor clears its sums after reset; a start
+            // written meanwhile would wait for it, so the host waits first
+            // (the run then starts START_LATENCY cycles after the write).
+            while self.read_reg(reg::STATUS) & reg::STATUS_CLEARING != 0 {}
+        }
         let r = self.bus.write(4 * index as u64, value);
         assert_eq!(r, Resp::Okay, "write of register {index}");
         if index == reg::CMD && value & reg::CMD_START != 0 {

@@ -90,15 +90,17 @@ fn a_2x2_top_with_a_row_queue_and_lanes_runs_layers_in_icarus_like_the_golden_mo
 
 /// Shadow accumulators settle in an event-driven simulator too: the
 /// array's `in_ready` depends on the controller's `in_last` (from
-/// registers) in the same cycle.
+/// registers) in the same cycle. With the streaming predictor: its clear
+/// after reset, the held start and the two-value input scan.
 #[test]
-fn a_2x2_top_with_shadow_accumulators_runs_layers_in_icarus_like_the_golden_model() {
+fn a_2x2_top_with_shadow_accumulators_and_the_streaming_predictor_runs_layers_in_icarus() {
     layers_in_icarus(
         &AccelConfig {
             overlap: true,
+            stream_predictor: true,
             ..cfg_2x2()
         },
-        "a_2x2_top_with_shadow_accumulators_runs_layers_in_icarus_like_the_golden_model",
+        "a_2x2_top_with_shadow_accumulators_and_the_streaming_predictor_runs_layers_in_icarus",
         &[Sensitivity::Some, Sensitivity::None],
     );
 }

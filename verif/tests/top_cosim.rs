@@ -13,7 +13,7 @@ use drq_golden::rng::{test_seed, Rng};
 use drq_golden::testdata::random_layer_data;
 use drq_golden::{run_layer, Layer};
 use drq_verif::axil_bfm::{Resp, Timing};
-use drq_verif::driver::{check_fits, Accelerator};
+use drq_verif::driver::{check_fits, layer_registers, Accelerator};
 use drq_verif::regress::{cfg_4x4, named_config, random_case, Sensitivity};
 use drq_verif::scoreboard::assert_same;
 use drq_verif::sim::SimOptions;
@@ -200,6 +200,60 @@ fn reset_in_the_middle_of_a_layer_leaves_it_idle_and_usable() {
         let hw = acc.run_layer(&layer, &data).unwrap();
         assert_same(&hw, &gold, &format!("after a reset at cycle {cut}"));
     }
+}
+
+/// The streaming predictor clears its sums after reset; a start written
+/// meanwhile (straight on the bus: the driver would wait for the clear)
+/// is held, busy in phase IDLE, and the run then counts exactly the
+/// golden model's cycles.
+#[test]
+fn a_start_during_the_streaming_predictors_clear_is_held_and_counts_from_the_run() {
+    let cfg = named("4x4-r2-ov-sp");
+    let test = "a_start_during_the_streaming_predictors_clear_is_held_and_counts_from_the_run";
+    let (mut rng, mut acc) = start(&cfg, test, Timing::FAST);
+    let (layer, data) = random_case(&mut rng, &cfg, Sensitivity::Some);
+    let gold = run_layer(&cfg, &layer, &data).unwrap();
+    let predict_in = acc.load_layer(&layer, &data);
+    // The buffers keep their contents through a reset; the registers not.
+    acc.bus.reset(2);
+    let reset_at = acc.bus.model.cycles();
+    for (i, v) in layer_registers(&layer) {
+        acc.write_reg(i, v);
+    }
+    let mode = if predict_in { reg::MODE_PREDICT_IN } else { 0 }
+        | if layer.next_threshold.is_some() {
+            reg::MODE_PREDICT_OUT
+        } else {
+            0
+        }
+        | reg::MODE_IRQ_ENABLE;
+    acc.write_reg(reg::MODE, mode);
+    assert_eq!(
+        acc.bus.write(4 * reg::CMD as u64, reg::CMD_START),
+        Resp::Okay
+    );
+    let status = acc.read_reg(reg::STATUS);
+    assert!(
+        acc.bus.model.cycles() - reset_at < u64::from(cfg.mask_words),
+        "the start came during the clear"
+    );
+    assert_eq!(
+        status & (reg::STATUS_BUSY | reg::STATUS_CLEARING | reg::STATUS_PHASE),
+        reg::STATUS_BUSY | reg::STATUS_CLEARING,
+        "held: busy, clearing, phase IDLE ({status:#x})"
+    );
+    while !acc.bus.model.get_bool("irq") {
+        acc.bus.idle(1);
+    }
+    assert!(
+        acc.bus.model.cycles() - reset_at > u64::from(cfg.mask_words),
+        "done only after the clear"
+    );
+    assert_eq!(acc.counters(), gold.counters, "counted from the run");
+    acc.write_reg(reg::CMD, reg::CMD_CLEAR);
+    // And a whole layer afterwards, outputs and masks included.
+    let hw = acc.run_layer(&layer, &data).unwrap();
+    assert_same(&hw, &gold, "after the held start");
 }
 
 #[test]
