@@ -5,8 +5,8 @@
 //! x = a multiple of G, fewer at the row's end), channel by channel and
 //! row by row, and gives the position and the activation buffer's word
 //! address of the group's first value (rows at the configuration's
-//! pitch; value g is at address + g) and how many of its values are in
-//! the map. Only the DRQ array predicts its input mask; the INT8
+//! pitch; value g is at address + g; the values at x >= w are not part of
+//! the map). Only the DRQ array predicts its input mask; the INT8
 //! baseline's top has no scan.
 
 use crate::leaf::{Reg, Word, WordReg};
@@ -37,8 +37,6 @@ pub struct InputScan {
     pub read_c: Signal<Out, Word>,
     pub read_y: Signal<Out, Word>,
     pub read_x: Signal<Out, Word>,
-    /// The values of the group read that are in the map (1 ..= G).
-    pub read_pixels: Signal<Out, Word>,
     sc_c: WordReg,
     sc_y: WordReg,
     sc_x: WordReg,
@@ -49,7 +47,6 @@ pub struct InputScan {
     rd_c: WordReg,
     rd_y: WordReg,
     rd_x: WordReg,
-    rd_n: WordReg,
     /// Values of the map from the current column on: w - x.
     row_left: Signal<Local, Word>,
     row_end: Signal<Local, Bit>,
@@ -80,7 +77,6 @@ impl InputScan {
             read_c: Default::default(),
             read_y: Default::default(),
             read_x: Default::default(),
-            read_pixels: Default::default(),
             sc_c: WordReg::unsigned(dim_bits),
             sc_y: WordReg::unsigned(dim_bits),
             sc_x: WordReg::unsigned(dim_bits),
@@ -90,7 +86,6 @@ impl InputScan {
             rd_c: WordReg::unsigned(dim_bits),
             rd_y: WordReg::unsigned(dim_bits),
             rd_x: WordReg::unsigned(dim_bits),
-            rd_n: WordReg::unsigned(cfg.scan_group().trailing_zeros() + 1),
             row_left: Default::default(),
             row_end: Default::default(),
             map_end: Default::default(),
@@ -105,10 +100,7 @@ impl InputScan {
 impl Logic for InputScan {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(
-            self, clock, sc_c, sc_y, sc_x, sc_base, rd_valid, rd_last, rd_c, rd_y, rd_x, rd_n
-        );
-        self.rd_n.reset.next = self.reset.val();
+        dff_setup!(self, clock, sc_c, sc_y, sc_x, sc_base, rd_valid, rd_last, rd_c, rd_y, rd_x);
         self.sc_c.reset.next = self.reset.val();
         self.sc_y.reset.next = self.reset.val();
         self.sc_x.reset.next = self.reset.val();
@@ -123,7 +115,6 @@ impl Logic for InputScan {
         self.read_c.next = self.rd_c.q.val();
         self.read_y.next = self.rd_y.q.val();
         self.read_x.next = self.rd_x.q.val();
-        self.read_pixels.next = self.rd_n.q.val();
         self.addr.next = self.sc_base.q.val() | self.sc_x.q.val();
         self.row_left.next = self.w.val() - self.sc_x.q.val();
         self.row_end.next = self.row_left.val() <= self.group.val();
@@ -137,10 +128,6 @@ impl Logic for InputScan {
             self.rd_c.d.next = self.sc_c.q.val();
             self.rd_y.d.next = self.sc_y.q.val();
             self.rd_x.d.next = self.sc_x.q.val();
-            self.rd_n.d.next = self.group.val();
-            if self.row_end.val() {
-                self.rd_n.d.next = self.row_left.val();
-            }
             self.sc_x.d.next = self.sc_x.q.val() + self.group.val();
             if self.row_end.val() {
                 self.sc_x.d.next = self.zero.val();
@@ -164,7 +151,7 @@ impl Logic for InputScan {
 #[cfg(test)]
 mod tests {
     //! The scan alone in rust-hdl's simulator: every group of a few maps,
-    //! its address, position and count, against a walk written here.
+    //! its address and position, against a walk written here.
     use super::*;
     use crate::leaf::settle;
 
@@ -178,14 +165,14 @@ mod tests {
         settle(s);
     }
 
-    /// (address, c, y, x, values in the map) of every group, in order.
-    fn walk(cfg: &AccelConfig, c: u64, h: u64, w: u64) -> Vec<(u64, u64, u64, u64, u64)> {
+    /// (address, c, y, x) of every group, in order.
+    fn walk(cfg: &AccelConfig, c: u64, h: u64, w: u64) -> Vec<(u64, u64, u64, u64)> {
         let (g, pitch) = (u64::from(cfg.scan_group()), u64::from(cfg.act_row_pitch()));
         let mut v = Vec::new();
         for ci in 0..c {
             for y in 0..h {
                 for x in (0..w).step_by(g as usize) {
-                    v.push(((ci * h + y) * pitch + x, ci, y, x, g.min(w - x)));
+                    v.push(((ci * h + y) * pitch + x, ci, y, x));
                 }
             }
         }
@@ -218,7 +205,7 @@ mod tests {
                 s.reset.next = false;
                 cycle(&mut s, true, false);
                 let want = walk(&cfg, c, h, w);
-                for (i, &(addr, ci, y, x, n)) in want.iter().enumerate() {
+                for (i, &(addr, ci, y, x)) in want.iter().enumerate() {
                     settle(&mut s);
                     assert_eq!(s.addr.val().to_u64(), addr, "{cfg} {c}x{h}x{w} group {i}");
                     assert_eq!(s.last.val(), i + 1 == want.len(), "last at {i}");
@@ -228,9 +215,8 @@ mod tests {
                         s.read_c.val().to_u64(),
                         s.read_y.val().to_u64(),
                         s.read_x.val().to_u64(),
-                        s.read_pixels.val().to_u64(),
                     );
-                    assert_eq!(got, (ci, y, x, n), "{cfg} {c}x{h}x{w} group {i}");
+                    assert_eq!(got, (ci, y, x), "{cfg} {c}x{h}x{w} group {i}");
                     assert_eq!(s.read_last.val(), i + 1 == want.len());
                 }
                 cycle(&mut s, false, false);

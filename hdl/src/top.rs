@@ -199,6 +199,10 @@ pub struct DrqTop {
     /// group's address, and the partial sums of its values over 0..=g.
     scan_offset: Vec<Constant<Word>>,
     scan_part: Vec<Signal<Local, Word>>,
+    /// With the streaming predictor: G, and the group's values in the
+    /// map, min(G, W - x) (else no signal).
+    scan_size: Vec<Constant<Word>>,
+    scan_pixels: Vec<Signal<Local, Word>>,
     /// The host's entry's lane bit in a buffer word, and L - 1
     /// (`out_lanes` > 1 only).
     host_lane: Vec<Signal<Local, Word>>,
@@ -336,6 +340,11 @@ impl DrqTop {
             scan_part: (0..if drq { cfg.scan_group() } else { 0 })
                 .map(|_| Default::default())
                 .collect(),
+            scan_size: one_if(
+                drq && cfg.stream_predictor,
+                konst(u64::from(cfg.scan_group())),
+            ),
+            scan_pixels: one_if(drq && cfg.stream_predictor, Default::default()),
             host_lane: one_if(lanes > 1, Default::default()),
             lane_m: one_if(lanes > 1, konst(u64::from(cfg.out_lanes) - 1)),
             lane_bit: (0..cfg.out_lanes).map(|l| konst(1 << l)).collect(),
@@ -366,6 +375,10 @@ impl DrqTop {
     /// G - 1 (0 without a scan): a loop that binds the group's last value.
     fn scan_last(&self) -> usize {
         self.scan_offset.len().saturating_sub(1)
+    }
+    /// 1 when the input scan counts its group's values (DRQ, streaming).
+    fn scan_counts(&self) -> usize {
+        self.scan_pixels.len()
     }
     /// 1 with the streaming predictor (it counts pixels), else 0.
     fn stream_paths(&self) -> usize {
@@ -693,6 +706,13 @@ impl Logic for DrqTop {
         // The input scan's group: the sum of its values in the map (the
         // predictor's input in PIN), a chain of partial sums.
         for k in 0..self.drq_paths() {
+            for n in 0..self.scan_counts() {
+                self.scan_pixels[n].next =
+                    (self.regs.w.val() & self.low16.val()) - self.scan[k].read_x.val();
+                if self.scan_pixels[n].val() > self.scan_size[n].val() {
+                    self.scan_pixels[n].next = self.scan_size[n].val();
+                }
+            }
             for g in 0..self.scan_first() {
                 self.scan_part[g].next = self.act0.rd_data[g].val();
                 if self.seq.act_sel.val() {
@@ -701,7 +721,7 @@ impl Logic for DrqTop {
             }
             for g in 1..self.scan_group() {
                 self.scan_part[g].next = self.scan_part[g - 1].val();
-                if self.scan_offset[g].val() < self.scan[k].read_pixels.val() {
+                if self.scan_offset[g].val() < self.scan_pixels[0].val() {
                     self.scan_part[g].next =
                         self.scan_part[g - 1].val() + self.act0.rd_data[g].val();
                     if self.seq.act_sel.val() {
@@ -738,8 +758,8 @@ impl Logic for DrqTop {
                     self.pred.in_value.next = self.scan_part[last].val();
                 }
                 self.pred.finish.next = self.scan[k].read_last.val();
-                for p in 0..self.stream_paths() {
-                    self.pred.in_pixels[p].next = self.scan[k].read_pixels.val();
+                for p in 0..self.scan_counts() {
+                    self.pred.in_pixels[p].next = self.scan_pixels[p].val();
                 }
             }
         }

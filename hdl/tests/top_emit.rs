@@ -47,9 +47,19 @@ fn configs() -> Vec<(AccelConfig, &'static str)> {
         (
             AccelConfig {
                 overlap: true,
+                stream_predictor: true,
                 ..small()
             },
-            "4x4 R2 overlap",
+            "4x4 R2 overlap streaming predictor",
+        ),
+        (
+            AccelConfig {
+                pe: PeKind::Int8,
+                out_lanes: 2,
+                stream_predictor: true,
+                ..small()
+            },
+            "4x4 INT8 out_lanes 2 streaming predictor",
         ),
         (
             AccelConfig {
