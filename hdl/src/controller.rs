@@ -316,6 +316,9 @@ pub fn layer_cycles(cfg: &AccelConfig, token_cycles: u64) -> u64 {
     u64::from(cfg.rows) + FILL_AFTER_SETUP + token_cycles
 }
 
+/// The region controller: connects its sub-blocks (the loop nest, the token
+/// issue, the run counters) to its ports and to each other; no logic of its
+/// own.
 #[derive(LogicBlock)]
 pub struct RegionController {
     pub clock: Signal<In, Clock>,
