@@ -27,12 +27,20 @@
 //!   row and column; a HIGH step walks the token ROM (`TokenRom`, the HIGH
 //!   token order of `TokenFormat`), a LOW step is one token.
 //!
-//! Everything is held while `in_ready` is low. All state is in `leaf::Reg`s
-//! (synchronous reset) and the registered token ROM, so the combinational
-//! kernel has no path through a sub-block (no UNOPTFLAT in Verilator).
+//! Everything is held while `in_ready` is low. `RegionController` composes
+//! three sub-blocks, one job each: [`LoopNest`] (S0 and S1: layer
+//! geometry, SETUP, loop counters, addresses and reads), [`TokenIssue`]
+//! (S2 and S3: mode, q, w_lo, the token ROM walk, the handshake with the
+//! array) and [`RunCounters`] (`busy`, `done` and the four counters, from
+//! the token stream). All state is in `leaf::Reg`s (synchronous reset) and
+//! the registered token ROM; each sub-block's outputs are registers except
+//! the handshake (`advance`, the read enables), which follows `in_ready`.
 
-use crate::leaf::{low_mask as mask, word, Reg, Word, WordReg};
+use crate::leaf::{low_mask as mask, word, Word};
+use crate::loop_nest::LoopNest;
+use crate::run_counters::RunCounters;
 use crate::shell::{clog2, design, scalar, Design, Dir, ShellPort, Widen};
+use crate::token_issue::TokenIssue;
 use drq_arch::config::{AccelConfig, PeKind};
 use drq_arch::token::TokenFormat;
 use rust_hdl::prelude::*;
@@ -49,7 +57,7 @@ pub const PIXEL_BITS: u32 = 17;
 pub const K_BITS: u32 = 24;
 /// Largest stride the TH*S, TW*S shift-and-add handles (`Layer::check`).
 pub const MAX_STRIDE: u32 = 16;
-const STRIDE_BITS: u32 = 5;
+pub(crate) const STRIDE_BITS: u32 = 5;
 
 /// One HIGH token as the controller needs it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -308,6 +316,9 @@ pub fn layer_cycles(cfg: &AccelConfig, token_cycles: u64) -> u64 {
     u64::from(cfg.rows) + FILL_AFTER_SETUP + token_cycles
 }
 
+/// The region controller: connects its sub-blocks (the loop nest, the token
+/// issue, the run counters) to its ports and to each other; no logic of its
+/// own.
 #[derive(LogicBlock)]
 pub struct RegionController {
     pub clock: Signal<In, Clock>,
@@ -365,222 +376,23 @@ pub struct RegionController {
     pub drq_k_step: Signal<Out, Word>,
     pub drq_tile: Signal<Out, Word>,
     pub drq_token_shift: Signal<Out, Word>,
-    // Constants.
-    zero: Constant<Word>,
-    one: Constant<Word>,
-    drq: Constant<Bit>,
-    coord_mask: Constant<Word>,
-    /// Word addresses: `AccelConfig::buffer_addr_bits`.
-    addr_mask: Constant<Word>,
-    /// Output channels (oc0 + COLS may pass 2^16).
-    chan_mask: Constant<Word>,
-    count_mask: Constant<Word>,
-    reg_mask: Constant<Word>,
-    k_mask: Constant<Word>,
-    shift_mask: Constant<Word>,
-    small_mask: Constant<Word>,
-    a_mask: Constant<Word>,
-    act_col_mask: Constant<Word>,
-    mask_col_mask: Constant<Word>,
-    a_sum_mask: Constant<Word>,
-    region_log2: Constant<Word>,
-    region_m1: Constant<Word>,
-    act_pitch_log2: Constant<Word>,
-    mask_pitch_log2: Constant<Word>,
-    cols_n: Constant<Word>,
-    col_index: Vec<Constant<Word>>,
-    stride_bit: Vec<Constant<Word>>,
-    stride_shift: Vec<Constant<Word>>,
-    setup_last: Constant<Word>,
-    q_max: Constant<Word>,
-    q_over: Constant<Word>,
-    digit_mask: Constant<Word>,
-    w_top_mask: Constant<Word>,
-    w_low_mask: Constant<Word>,
-    wb_mask: Constant<Word>,
-    wb_sign: Constant<Word>,
-    w_lo_min: Constant<Word>,
-    w_lo_max: Constant<Word>,
-    // Latched layer.
-    cin_q: Reg<Word>,
-    cout_q: Reg<Word>,
-    h_q: Reg<Word>,
-    w_q: Reg<Word>,
-    k_q: Reg<Word>,
-    s_q: Reg<Word>,
-    p_q: Reg<Word>,
-    th_q: Reg<Word>,
-    tw_q: Reg<Word>,
-    ls_q: Reg<Word>,
-    wls_q: Reg<Word>,
-    // Status and SETUP.
-    active: Reg<Bit>,
-    done_q: Reg<Bit>,
-    setup: Reg<Bit>,
-    setup_n: Reg<Word>,
-    /// H + 2P - K and W + 2P - K: a pixel row oh exists iff oh*S <= hlim.
-    hlim_q: Reg<Word>,
-    wlim_q: Reg<Word>,
-    /// -P (`coord_bits` two's complement).
-    neg_p_q: Reg<Word>,
-    /// ceil(H/R).
-    rh_q: Reg<Word>,
-    /// TH * S, TW * S.
-    ths_q: Reg<Word>,
-    tws_q: Reg<Word>,
-    /// Rounding terms 2^(s-1), 2^(sw-1) (0 for a zero shift).
-    rnd_a_q: Reg<Word>,
-    rnd_w_q: Reg<Word>,
-    /// Sign fill of an arithmetic shift right by sw in W_HI + 1 bits.
-    w_fill_q: Reg<Word>,
-    /// s + sw.
-    lsum_q: Reg<Word>,
-    /// Per row r >= 1 (index r - 1): j*S, i*S and r < TH*TW, a register
-    /// chain from row 0 (0, 0, used) that settles in ROWS - 1 cycles.
-    row_dx: Vec<Reg<Word>>,
-    row_dy: Vec<Reg<Word>>,
-    row_used: Vec<Reg<Bit>>,
-    // S0: the loop counters of the next step.
-    s0_valid: Reg<Bit>,
-    c0: Reg<Word>,
-    ki0: Reg<Word>,
-    kj0: Reg<Word>,
-    k0: Reg<Word>,
-    ch0: Reg<Word>,
-    crh0: Reg<Word>,
-    kc0: Reg<Word>,
-    ct0: Reg<Word>,
-    oc0: Reg<Word>,
-    tile0: Reg<Word>,
-    oh0: Reg<Word>,
-    ow0: Reg<Word>,
-    /// oh0*S - P, ow0*S - P.
-    iyp0: Reg<Word>,
-    ixp0: Reg<Word>,
-    /// hlim - oh0*S, wlim - ow0*S.
-    hrem0: Reg<Word>,
-    wrem0: Reg<Word>,
-    // S1: addresses of the step whose reads are issued next.
-    s1_valid: Reg<Bit>,
-    s1_act_addr: Vec<Reg<Word>>,
-    s1_mask_addr: Vec<Reg<Word>>,
-    s1_rd: Vec<Reg<Bit>>,
-    s1_w_addr: Vec<Reg<Word>>,
-    s1_w_rd: Vec<Reg<Bit>>,
-    s1_tile_last: Reg<Bit>,
-    s1_layer_last: Reg<Bit>,
-    s1_c: Reg<Word>,
-    s1_k: Reg<Word>,
-    s1_tile: Reg<Word>,
-    s1_ct: Reg<Word>,
-    s1_oh0: Reg<Word>,
-    s1_ow0: Reg<Word>,
-    s1_ry: Reg<Word>,
-    s1_rx: Reg<Word>,
-    // S2: the step whose tokens are offered (its data on the read ports).
-    s2_valid: Reg<Bit>,
-    s2_rd: Vec<Reg<Bit>>,
-    s2_w_rd: Vec<Reg<Bit>>,
-    s2_tile_last: Reg<Bit>,
-    s2_layer_last: Reg<Bit>,
-    s2_c: Reg<Word>,
-    s2_k: Reg<Word>,
-    s2_tile: Reg<Word>,
-    s2_ct: Reg<Word>,
-    s2_oh0: Reg<Word>,
-    s2_ow0: Reg<Word>,
-    s2_ry: Reg<Word>,
-    s2_rx: Reg<Word>,
-    // S3: the step whose tokens are offered, its buffer data registered
-    // (so no path runs from a block RAM's output into the array).
-    s3_valid: Reg<Bit>,
-    s3_tile_last: Reg<Bit>,
-    s3_layer_last: Reg<Bit>,
-    s3_c: Reg<Word>,
-    s3_k: Reg<Word>,
-    s3_tile: Reg<Word>,
-    s3_ct: Reg<Word>,
-    s3_oh0: Reg<Word>,
-    s3_ow0: Reg<Word>,
-    s3_ry: Reg<Word>,
-    s3_rx: Reg<Word>,
-    /// Some row of the step is sensitive: a HIGH step.
-    s3_high: Reg<Bit>,
-    /// Per row: the activation (0 unless read), its low-precision code q,
-    /// its sensitivity.
-    s3_a: Vec<WordReg>,
-    s3_q: Vec<WordReg>,
-    s3_sens: Vec<Reg<Bit>>,
-    /// Per column: the weight in W_HI + 1 bits and w_lo.
-    s3_w: Vec<WordReg>,
-    s3_wlo: Vec<WordReg>,
-    tok: Reg<Word>,
-    rom: TokenRom,
-    // Counters.
-    n_high: Reg<Word>,
-    n_low: Reg<Word>,
-    n_tokens: Reg<Word>,
-    n_tiles: Reg<Word>,
-    // Locals.
-    /// TH << b and TW << b where stride bit b is set.
-    th_term: Vec<Signal<Local, Word>>,
-    tw_term: Vec<Signal<Local, Word>>,
-    rdx: Vec<Signal<Local, Word>>,
-    rdy: Vec<Signal<Local, Word>>,
-    rused: Vec<Signal<Local, Bit>>,
-    chain_x: Vec<Signal<Local, Word>>,
-    chain_y: Vec<Signal<Local, Word>>,
-    /// k*C_out + oc0, and C_out - oc0 (output channels left).
-    w_base: Signal<Local, Word>,
-    oc_left: Signal<Local, Word>,
-    yb: Signal<Local, Word>,
-    xb: Signal<Local, Word>,
-    ry: Vec<Signal<Local, Word>>,
-    rx: Vec<Signal<Local, Word>>,
-    rd: Vec<Signal<Local, Bit>>,
-    last_kj: Signal<Local, Bit>,
-    last_ki: Signal<Local, Bit>,
-    last_c: Signal<Local, Bit>,
-    tile_end: Signal<Local, Bit>,
-    last_tx: Signal<Local, Bit>,
-    last_ty: Signal<Local, Bit>,
-    last_ct: Signal<Local, Bit>,
-    high: Signal<Local, Bit>,
-    any_sens: Signal<Local, Bit>,
-    adv3: Signal<Local, Bit>,
-    step_end: Signal<Local, Bit>,
-    accept: Signal<Local, Bit>,
-    adv2: Signal<Local, Bit>,
-    issue: Signal<Local, Bit>,
-    load1: Signal<Local, Bit>,
-    next_tok: Signal<Local, Word>,
-    a: Vec<Signal<Local, Word>>,
-    sens: Vec<Signal<Local, Bit>>,
-    q_raw: Vec<Signal<Local, Word>>,
-    q: Vec<Signal<Local, Word>>,
-    wv: Vec<Signal<Local, Word>>,
-    w_sum: Vec<Signal<Local, Word>>,
-    w_neg: Vec<Signal<Local, Bit>>,
-    w_sh: Vec<Signal<Local, Word>>,
-    w_ext: Vec<Signal<Local, Word>>,
-    w_top_bits: Vec<Signal<Local, Word>>,
-    w_lo: Vec<Signal<Local, Word>>,
-    w_digit_mask: Signal<Local, Word>,
+    // The sub-blocks: S0 and S1, S2 and S3, status and counters.
+    nest: LoopNest,
+    issue: TokenIssue,
+    counters: RunCounters,
 }
 
-fn vec_of<T: Default>(n: usize) -> Vec<T> {
+pub(crate) fn vec_of<T: Default>(n: usize) -> Vec<T> {
     (0..n).map(|_| T::default()).collect()
 }
 
-fn konst(v: u64) -> Constant<Word> {
+pub(crate) fn konst(v: u64) -> Constant<Word> {
     Constant::new(word(v as i64))
 }
 
 impl RegionController {
     pub fn new(p: &ControllerParams) -> RegionController {
         let (rows, cols) = (p.rows, p.cols);
-        assert!((1..=64).contains(&rows) && (1..=64).contains(&cols));
-        let wb = p.w_hi + 1; // w + rw fits in W_HI + 1 signed bits
         RegionController {
             clock: Default::default(),
             reset: Default::default(),
@@ -631,178 +443,9 @@ impl RegionController {
             drq_k_step: Default::default(),
             drq_tile: Default::default(),
             drq_token_shift: Default::default(),
-            zero: konst(0),
-            one: konst(1),
-            drq: Constant::new(p.drq),
-            coord_mask: konst(mask(p.coord_bits)),
-            addr_mask: konst(mask(p.addr_bits)),
-            chan_mask: konst(mask(p.chan_bits)),
-            count_mask: konst(mask(COUNTER_BITS)),
-            reg_mask: konst(mask(p.dim_bits)),
-            k_mask: konst(mask(p.k_bits)),
-            shift_mask: konst(mask(p.shift_bits)),
-            small_mask: konst(mask(8)),
-            a_mask: konst(mask(p.a_hi)),
-            act_col_mask: konst(mask(p.act_pitch_log2)),
-            mask_col_mask: konst(mask(p.mask_pitch_log2)),
-            a_sum_mask: konst(mask(p.a_hi + 1)),
-            region_log2: konst(p.region_log2.into()),
-            region_m1: konst((1u64 << p.region_log2) - 1),
-            act_pitch_log2: konst(p.act_pitch_log2.into()),
-            mask_pitch_log2: konst(p.mask_pitch_log2.into()),
-            cols_n: konst(cols as u64),
-            col_index: (0..cols as u64).map(konst).collect(),
-            stride_bit: (0..STRIDE_BITS).map(|b| konst(1 << b)).collect(),
-            stride_shift: (0..STRIDE_BITS).map(|b| konst(b.into())).collect(),
-            setup_last: konst(rows as u64),
-            q_max: konst(mask(p.a_lo)),
-            q_over: konst(mask(p.a_hi + 1) & !mask(p.a_lo)),
-            digit_mask: konst(mask(p.digit_bits)),
-            w_top_mask: konst(mask(p.w_digit_bits)),
-            w_low_mask: konst(mask(p.w_lo)),
-            wb_mask: konst(mask(wb)),
-            wb_sign: konst(1 << p.w_hi),
-            w_lo_min: konst(mask(wb) & !mask(p.w_lo - 1)),
-            w_lo_max: konst(mask(p.w_lo - 1)),
-            cin_q: Default::default(),
-            cout_q: Default::default(),
-            h_q: Default::default(),
-            w_q: Default::default(),
-            k_q: Default::default(),
-            s_q: Default::default(),
-            p_q: Default::default(),
-            th_q: Default::default(),
-            tw_q: Default::default(),
-            ls_q: Default::default(),
-            wls_q: Default::default(),
-            active: Default::default(),
-            done_q: Default::default(),
-            setup: Default::default(),
-            setup_n: Default::default(),
-            hlim_q: Default::default(),
-            wlim_q: Default::default(),
-            neg_p_q: Default::default(),
-            rh_q: Default::default(),
-            ths_q: Default::default(),
-            tws_q: Default::default(),
-            rnd_a_q: Default::default(),
-            rnd_w_q: Default::default(),
-            w_fill_q: Default::default(),
-            lsum_q: Default::default(),
-            row_dx: vec_of(rows - 1),
-            row_dy: vec_of(rows - 1),
-            row_used: vec_of(rows - 1),
-            s0_valid: Default::default(),
-            c0: Default::default(),
-            ki0: Default::default(),
-            kj0: Default::default(),
-            k0: Default::default(),
-            ch0: Default::default(),
-            crh0: Default::default(),
-            kc0: Default::default(),
-            ct0: Default::default(),
-            oc0: Default::default(),
-            tile0: Default::default(),
-            oh0: Default::default(),
-            ow0: Default::default(),
-            iyp0: Default::default(),
-            ixp0: Default::default(),
-            hrem0: Default::default(),
-            wrem0: Default::default(),
-            s1_valid: Default::default(),
-            s1_act_addr: vec_of(rows),
-            s1_mask_addr: vec_of(rows),
-            s1_rd: vec_of(rows),
-            s1_w_addr: vec_of(cols),
-            s1_w_rd: vec_of(cols),
-            s1_tile_last: Default::default(),
-            s1_layer_last: Default::default(),
-            s1_c: Default::default(),
-            s1_k: Default::default(),
-            s1_tile: Default::default(),
-            s1_ct: Default::default(),
-            s1_oh0: Default::default(),
-            s1_ow0: Default::default(),
-            s1_ry: Default::default(),
-            s1_rx: Default::default(),
-            s2_valid: Default::default(),
-            s2_rd: vec_of(rows),
-            s2_w_rd: vec_of(cols),
-            s2_tile_last: Default::default(),
-            s2_layer_last: Default::default(),
-            s2_c: Default::default(),
-            s2_k: Default::default(),
-            s2_tile: Default::default(),
-            s2_ct: Default::default(),
-            s2_oh0: Default::default(),
-            s2_ow0: Default::default(),
-            s2_ry: Default::default(),
-            s2_rx: Default::default(),
-            s3_valid: Default::default(),
-            s3_tile_last: Default::default(),
-            s3_layer_last: Default::default(),
-            s3_c: Default::default(),
-            s3_k: Default::default(),
-            s3_tile: Default::default(),
-            s3_ct: Default::default(),
-            s3_oh0: Default::default(),
-            s3_ow0: Default::default(),
-            s3_ry: Default::default(),
-            s3_rx: Default::default(),
-            s3_high: Default::default(),
-            s3_a: (0..rows).map(|_| WordReg::unsigned(p.a_hi)).collect(),
-            s3_q: (0..rows).map(|_| WordReg::unsigned(p.a_hi)).collect(),
-            s3_sens: vec_of(rows),
-            s3_w: (0..cols).map(|_| WordReg::unsigned(wb)).collect(),
-            s3_wlo: (0..cols).map(|_| WordReg::unsigned(wb)).collect(),
-            tok: Default::default(),
-            rom: TokenRom::new(p.tokens.clone()),
-            n_high: Default::default(),
-            n_low: Default::default(),
-            n_tokens: Default::default(),
-            n_tiles: Default::default(),
-            th_term: vec_of(STRIDE_BITS as usize),
-            tw_term: vec_of(STRIDE_BITS as usize),
-            rdx: vec_of(rows),
-            rdy: vec_of(rows),
-            rused: vec_of(rows),
-            chain_x: vec_of(rows - 1),
-            chain_y: vec_of(rows - 1),
-            w_base: Default::default(),
-            oc_left: Default::default(),
-            yb: Default::default(),
-            xb: Default::default(),
-            ry: vec_of(rows),
-            rx: vec_of(rows),
-            rd: vec_of(rows),
-            last_kj: Default::default(),
-            last_ki: Default::default(),
-            last_c: Default::default(),
-            tile_end: Default::default(),
-            last_tx: Default::default(),
-            last_ty: Default::default(),
-            last_ct: Default::default(),
-            high: Default::default(),
-            any_sens: Default::default(),
-            adv3: Default::default(),
-            step_end: Default::default(),
-            accept: Default::default(),
-            adv2: Default::default(),
-            issue: Default::default(),
-            load1: Default::default(),
-            next_tok: Default::default(),
-            a: vec_of(rows),
-            sens: vec_of(rows),
-            q_raw: vec_of(rows),
-            q: vec_of(rows),
-            wv: vec_of(cols),
-            w_sum: vec_of(cols),
-            w_neg: vec_of(cols),
-            w_sh: vec_of(cols),
-            w_ext: vec_of(cols),
-            w_top_bits: vec_of(cols),
-            w_lo: vec_of(cols),
-            w_digit_mask: Default::default(),
+            nest: LoopNest::new(p),
+            issue: TokenIssue::new(p),
+            counters: RunCounters::default(),
         }
     }
     fn rows(&self) -> usize {
@@ -811,678 +454,98 @@ impl RegionController {
     fn cols(&self) -> usize {
         self.w_addr.len()
     }
-    fn stride_terms(&self) -> usize {
-        self.stride_bit.len()
-    }
 }
 
 impl Logic for RegionController {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(
-            self,
-            clock,
-            cin_q,
-            cout_q,
-            h_q,
-            w_q,
-            k_q,
-            s_q,
-            p_q,
-            th_q,
-            tw_q,
-            ls_q,
-            wls_q,
-            active,
-            done_q,
-            setup,
-            setup_n,
-            hlim_q,
-            wlim_q,
-            neg_p_q,
-            rh_q,
-            ths_q,
-            tws_q,
-            rnd_a_q,
-            rnd_w_q,
-            w_fill_q,
-            lsum_q,
-            s0_valid,
-            c0,
-            ki0,
-            kj0,
-            k0,
-            ch0,
-            crh0,
-            kc0,
-            ct0,
-            oc0,
-            tile0,
-            oh0,
-            ow0,
-            iyp0,
-            ixp0,
-            hrem0,
-            wrem0,
-            s1_valid,
-            s1_tile_last,
-            s1_layer_last,
-            s1_c,
-            s1_k,
-            s1_tile,
-            s1_ct,
-            s1_oh0,
-            s1_ow0,
-            s1_ry,
-            s1_rx,
-            s2_valid,
-            s2_tile_last,
-            s2_layer_last,
-            s2_c,
-            s2_k,
-            s2_tile,
-            s2_ct,
-            s2_oh0,
-            s2_ow0,
-            s2_ry,
-            s2_rx,
-            s3_valid,
-            s3_tile_last,
-            s3_layer_last,
-            s3_c,
-            s3_k,
-            s3_tile,
-            s3_ct,
-            s3_oh0,
-            s3_ow0,
-            s3_ry,
-            s3_rx,
-            s3_high,
-            tok,
-            n_high,
-            n_low,
-            n_tokens,
-            n_tiles
-        );
-        self.cin_q.reset.next = self.reset.val();
-        self.cout_q.reset.next = self.reset.val();
-        self.h_q.reset.next = self.reset.val();
-        self.w_q.reset.next = self.reset.val();
-        self.k_q.reset.next = self.reset.val();
-        self.s_q.reset.next = self.reset.val();
-        self.p_q.reset.next = self.reset.val();
-        self.th_q.reset.next = self.reset.val();
-        self.tw_q.reset.next = self.reset.val();
-        self.ls_q.reset.next = self.reset.val();
-        self.wls_q.reset.next = self.reset.val();
-        self.active.reset.next = self.reset.val();
-        self.done_q.reset.next = self.reset.val();
-        self.setup.reset.next = self.reset.val();
-        self.setup_n.reset.next = self.reset.val();
-        self.hlim_q.reset.next = self.reset.val();
-        self.wlim_q.reset.next = self.reset.val();
-        self.neg_p_q.reset.next = self.reset.val();
-        self.rh_q.reset.next = self.reset.val();
-        self.ths_q.reset.next = self.reset.val();
-        self.tws_q.reset.next = self.reset.val();
-        self.rnd_a_q.reset.next = self.reset.val();
-        self.rnd_w_q.reset.next = self.reset.val();
-        self.w_fill_q.reset.next = self.reset.val();
-        self.lsum_q.reset.next = self.reset.val();
-        self.s0_valid.reset.next = self.reset.val();
-        self.c0.reset.next = self.reset.val();
-        self.ki0.reset.next = self.reset.val();
-        self.kj0.reset.next = self.reset.val();
-        self.k0.reset.next = self.reset.val();
-        self.ch0.reset.next = self.reset.val();
-        self.crh0.reset.next = self.reset.val();
-        self.kc0.reset.next = self.reset.val();
-        self.ct0.reset.next = self.reset.val();
-        self.oc0.reset.next = self.reset.val();
-        self.tile0.reset.next = self.reset.val();
-        self.oh0.reset.next = self.reset.val();
-        self.ow0.reset.next = self.reset.val();
-        self.iyp0.reset.next = self.reset.val();
-        self.ixp0.reset.next = self.reset.val();
-        self.hrem0.reset.next = self.reset.val();
-        self.wrem0.reset.next = self.reset.val();
-        self.s1_valid.reset.next = self.reset.val();
-        self.s1_tile_last.reset.next = self.reset.val();
-        self.s1_layer_last.reset.next = self.reset.val();
-        self.s1_c.reset.next = self.reset.val();
-        self.s1_k.reset.next = self.reset.val();
-        self.s1_tile.reset.next = self.reset.val();
-        self.s1_ct.reset.next = self.reset.val();
-        self.s1_oh0.reset.next = self.reset.val();
-        self.s1_ow0.reset.next = self.reset.val();
-        self.s1_ry.reset.next = self.reset.val();
-        self.s1_rx.reset.next = self.reset.val();
-        self.s2_valid.reset.next = self.reset.val();
-        self.s3_valid.reset.next = self.reset.val();
-        self.s3_tile_last.reset.next = self.reset.val();
-        self.s3_layer_last.reset.next = self.reset.val();
-        self.s3_c.reset.next = self.reset.val();
-        self.s3_k.reset.next = self.reset.val();
-        self.s3_tile.reset.next = self.reset.val();
-        self.s3_ct.reset.next = self.reset.val();
-        self.s3_oh0.reset.next = self.reset.val();
-        self.s3_ow0.reset.next = self.reset.val();
-        self.s3_ry.reset.next = self.reset.val();
-        self.s3_rx.reset.next = self.reset.val();
-        self.s3_high.reset.next = self.reset.val();
-        self.s2_tile_last.reset.next = self.reset.val();
-        self.s2_layer_last.reset.next = self.reset.val();
-        self.s2_c.reset.next = self.reset.val();
-        self.s2_k.reset.next = self.reset.val();
-        self.s2_tile.reset.next = self.reset.val();
-        self.s2_ct.reset.next = self.reset.val();
-        self.s2_oh0.reset.next = self.reset.val();
-        self.s2_ow0.reset.next = self.reset.val();
-        self.s2_ry.reset.next = self.reset.val();
-        self.s2_rx.reset.next = self.reset.val();
-        self.tok.reset.next = self.reset.val();
-        self.n_high.reset.next = self.reset.val();
-        self.n_low.reset.next = self.reset.val();
-        self.n_tokens.reset.next = self.reset.val();
-        self.n_tiles.reset.next = self.reset.val();
-        self.rom.clock.next = self.clock.val();
-        self.rom.reset.next = self.reset.val();
-        // S0 holds its counters masked to their widths, so synthesis sees
-        // constant upper bits on every path into them.
-        self.c0.d.next = self.c0.q.val() & self.reg_mask.val();
-        self.ki0.d.next = self.ki0.q.val() & self.reg_mask.val();
-        self.kj0.d.next = self.kj0.q.val() & self.reg_mask.val();
-        self.k0.d.next = self.k0.q.val() & self.k_mask.val();
-        self.ch0.d.next = self.ch0.q.val() & self.addr_mask.val();
-        self.crh0.d.next = self.crh0.q.val() & self.addr_mask.val();
-        self.kc0.d.next = self.kc0.q.val() & self.addr_mask.val();
-        self.ct0.d.next = self.ct0.q.val() & self.reg_mask.val();
-        self.oc0.d.next = self.oc0.q.val() & self.chan_mask.val();
-        self.tile0.d.next = self.tile0.q.val() & self.count_mask.val();
-        self.oh0.d.next = self.oh0.q.val() & self.coord_mask.val();
-        self.ow0.d.next = self.ow0.q.val() & self.coord_mask.val();
-        self.iyp0.d.next = self.iyp0.q.val() & self.coord_mask.val();
-        self.ixp0.d.next = self.ixp0.q.val() & self.coord_mask.val();
-        self.hrem0.d.next = self.hrem0.q.val() & self.coord_mask.val();
-        self.wrem0.d.next = self.wrem0.q.val() & self.coord_mask.val();
-        self.tok.d.next = self.tok.q.val() & self.small_mask.val();
-        self.setup_n.d.next = self.setup_n.q.val() & self.small_mask.val();
+        self.nest.clock.next = self.clock.val();
+        self.nest.reset.next = self.reset.val();
+        self.issue.clock.next = self.clock.val();
+        self.issue.reset.next = self.reset.val();
+        self.counters.clock.next = self.clock.val();
+        self.counters.reset.next = self.reset.val();
+        self.nest.start.next = self.start.val();
+        self.issue.start.next = self.start.val();
+        self.counters.start.next = self.start.val();
+        // The layer: geometry to the loop nest, shifts to the token issue.
+        self.nest.c_in.next = self.c_in.val();
+        self.nest.c_out.next = self.c_out.val();
+        self.nest.h.next = self.h.val();
+        self.nest.w.next = self.w.val();
+        self.nest.kernel.next = self.kernel.val();
+        self.nest.stride.next = self.stride.val();
+        self.nest.padding.next = self.padding.val();
+        self.nest.tile_h.next = self.tile_h.val();
+        self.nest.tile_w.next = self.tile_w.val();
+        self.issue.low_shift.next = self.low_shift.val();
+        self.issue.w_low_shift.next = self.w_low_shift.val();
+        // The loop nest's reads and next step; S2 takes it with `advance`.
+        self.nest.advance.next = self.issue.advance.val();
         for r in 0..self.rows() {
-            self.s1_act_addr[r].clock.next = self.clock.val();
-            self.s1_act_addr[r].reset.next = self.reset.val();
-            self.s1_act_addr[r].d.next = self.s1_act_addr[r].q.val();
-            self.s1_mask_addr[r].clock.next = self.clock.val();
-            self.s1_mask_addr[r].reset.next = self.reset.val();
-            self.s1_mask_addr[r].d.next = self.s1_mask_addr[r].q.val();
-            self.s1_rd[r].clock.next = self.clock.val();
-            self.s1_rd[r].reset.next = self.reset.val();
-            self.s1_rd[r].d.next = self.s1_rd[r].q.val();
-            self.s2_rd[r].clock.next = self.clock.val();
-            self.s2_rd[r].reset.next = self.reset.val();
-            self.s2_rd[r].d.next = self.s2_rd[r].q.val();
-            self.s3_a[r].clock.next = self.clock.val();
-            self.s3_a[r].reset.next = self.reset.val();
-            self.s3_a[r].d.next = self.s3_a[r].q.val();
-            self.s3_q[r].clock.next = self.clock.val();
-            self.s3_q[r].reset.next = self.reset.val();
-            self.s3_q[r].d.next = self.s3_q[r].q.val();
-            self.s3_sens[r].clock.next = self.clock.val();
-            self.s3_sens[r].reset.next = self.reset.val();
-            self.s3_sens[r].d.next = self.s3_sens[r].q.val();
-        }
-        for r in 1..self.rows() {
-            self.row_dx[r - 1].clock.next = self.clock.val();
-            self.row_dx[r - 1].reset.next = self.reset.val();
-            self.row_dy[r - 1].clock.next = self.clock.val();
-            self.row_dy[r - 1].reset.next = self.reset.val();
-            self.row_used[r - 1].clock.next = self.clock.val();
-            self.row_used[r - 1].reset.next = self.reset.val();
+            self.act_addr[r].next = self.nest.act_addr[r].val();
+            self.mask_addr[r].next = self.nest.mask_addr[r].val();
+            self.act_rd[r].next = self.nest.act_rd[r].val();
+            self.issue.step_row_read[r].next = self.nest.step_row_read[r].val();
+            self.issue.act_data[r].next = self.act_data[r].val();
+            self.issue.mask_bit[r].next = self.mask_bit[r].val();
         }
         for j in 0..self.cols() {
-            self.s1_w_addr[j].clock.next = self.clock.val();
-            self.s1_w_addr[j].reset.next = self.reset.val();
-            self.s1_w_addr[j].d.next = self.s1_w_addr[j].q.val();
-            self.s1_w_rd[j].clock.next = self.clock.val();
-            self.s1_w_rd[j].reset.next = self.reset.val();
-            self.s1_w_rd[j].d.next = self.s1_w_rd[j].q.val();
-            self.s2_w_rd[j].clock.next = self.clock.val();
-            self.s2_w_rd[j].reset.next = self.reset.val();
-            self.s2_w_rd[j].d.next = self.s2_w_rd[j].q.val();
-            self.s3_w[j].clock.next = self.clock.val();
-            self.s3_w[j].reset.next = self.reset.val();
-            self.s3_w[j].d.next = self.s3_w[j].q.val();
-            self.s3_wlo[j].clock.next = self.clock.val();
-            self.s3_wlo[j].reset.next = self.reset.val();
-            self.s3_wlo[j].d.next = self.s3_wlo[j].q.val();
+            self.w_addr[j].next = self.nest.w_addr[j].val();
+            self.w_rd[j].next = self.nest.w_rd[j].val();
+            self.issue.step_col_read[j].next = self.nest.step_col_read[j].val();
+            self.issue.w_data[j].next = self.w_data[j].val();
         }
-
-        // ---- Layer constants, recomputed every cycle from the latched
-        // registers (settled from the second SETUP cycle on).
-        self.hlim_q.d.next = (self.h_q.q.val() + self.p_q.q.val() + self.p_q.q.val()
-            - self.k_q.q.val())
-            & self.coord_mask.val();
-        self.wlim_q.d.next = (self.w_q.q.val() + self.p_q.q.val() + self.p_q.q.val()
-            - self.k_q.q.val())
-            & self.coord_mask.val();
-        self.neg_p_q.d.next = (self.zero.val() - self.p_q.q.val()) & self.coord_mask.val();
-        self.rh_q.d.next = (self.h_q.q.val() + self.region_m1.val()) >> self.region_log2.val();
-        // TH * S and TW * S by shift-and-add over the stride's five bits.
-        for b in 0..self.stride_terms() {
-            self.th_term[b].next = self.zero.val();
-            self.tw_term[b].next = self.zero.val();
-            if (self.s_q.q.val() & self.stride_bit[b].val()).any() {
-                self.th_term[b].next = self.th_q.q.val() << self.stride_shift[b].val();
-                self.tw_term[b].next = self.tw_q.q.val() << self.stride_shift[b].val();
-            }
-        }
-        self.ths_q.d.next = (self.th_term[0].val()
-            + self.th_term[1].val()
-            + self.th_term[2].val()
-            + self.th_term[3].val()
-            + self.th_term[4].val())
-            & self.coord_mask.val();
-        self.tws_q.d.next = (self.tw_term[0].val()
-            + self.tw_term[1].val()
-            + self.tw_term[2].val()
-            + self.tw_term[3].val()
-            + self.tw_term[4].val())
-            & self.coord_mask.val();
-        self.rnd_a_q.d.next =
-            ((self.one.val() << self.ls_q.q.val()) >> self.one.val()) & self.a_mask.val();
-        self.rnd_w_q.d.next =
-            ((self.one.val() << self.wls_q.q.val()) >> self.one.val()) & self.wb_mask.val();
-        self.w_fill_q.d.next = self.wb_mask.val() & !(self.wb_mask.val() >> self.wls_q.q.val());
-        self.lsum_q.d.next = self.ls_q.q.val() + self.wls_q.q.val();
-
-        // ---- Row offsets: row r holds pixel (i, j) = (r / TW, r % TW) of
-        // the tile; (j*S, i*S) and r < TH*TW follow from row r - 1.
-        self.rdx[0].next = self.zero.val();
-        self.rdy[0].next = self.zero.val();
-        self.rused[0].next = true;
-        for r in 1..self.rows() {
-            self.rdx[r].next = self.row_dx[r - 1].q.val();
-            self.rdy[r].next = self.row_dy[r - 1].q.val();
-            self.rused[r].next = self.row_used[r - 1].q.val();
-            self.chain_x[r - 1].next = self.rdx[r - 1].val() + self.s_q.q.val();
-            self.chain_y[r - 1].next = self.rdy[r - 1].val() + self.s_q.q.val();
-            self.row_dx[r - 1].d.next = self.chain_x[r - 1].val() & self.coord_mask.val();
-            self.row_dy[r - 1].d.next = self.rdy[r - 1].val();
-            self.row_used[r - 1].d.next = self.rused[r - 1].val();
-            if self.chain_x[r - 1].val() == self.tws_q.q.val() {
-                self.row_dx[r - 1].d.next = self.zero.val();
-                self.row_dy[r - 1].d.next = self.chain_y[r - 1].val() & self.coord_mask.val();
-                if self.chain_y[r - 1].val() == self.ths_q.q.val() {
-                    self.row_used[r - 1].d.next = false;
-                }
-            }
-        }
-
-        // ---- S2: the step whose buffer data is on the read ports; what
-        // S3 registers from it.
-        self.any_sens.next = false;
+        self.issue.step_valid.next = self.nest.step_valid.val();
+        self.issue.step_tile_last.next = self.nest.step_tile_last.val();
+        self.issue.step_layer_last.next = self.nest.step_layer_last.val();
+        self.issue.step_c.next = self.nest.step_c.val();
+        self.issue.step_k.next = self.nest.step_k.val();
+        self.issue.step_tile.next = self.nest.step_tile.val();
+        self.issue.step_ct.next = self.nest.step_ct.val();
+        self.issue.step_oh0.next = self.nest.step_oh0.val();
+        self.issue.step_ow0.next = self.nest.step_ow0.val();
+        self.issue.step_ry.next = self.nest.step_ry.val();
+        self.issue.step_rx.next = self.nest.step_rx.val();
+        // Tokens to the array.
+        self.issue.in_ready.next = self.in_ready.val();
+        self.in_valid.next = self.issue.in_valid.val();
+        self.in_first.next = self.issue.in_first.val();
+        self.in_commit.next = self.issue.in_commit.val();
+        self.in_last.next = self.issue.in_last.val();
+        self.in_hshift.next = self.issue.in_hshift.val();
         for r in 0..self.rows() {
-            self.a[r].next = self.zero.val();
-            if self.s2_rd[r].q.val() {
-                self.a[r].next = self.act_data[r].val();
-            }
-            self.sens[r].next = self.s2_rd[r].q.val() & (self.mask_bit[r].val() | !self.drq.val());
-            if self.sens[r].val() {
-                self.any_sens.next = true;
-            }
-            self.q_raw[r].next = ((self.a[r].val() + self.rnd_a_q.q.val()) & self.a_sum_mask.val())
-                >> self.ls_q.q.val();
-            // Saturate: any bit above A_LO set means q_raw > 2^A_LO - 1.
-            self.q[r].next = self.q_raw[r].val();
-            if (self.q_raw[r].val() & self.q_over.val()).any() {
-                self.q[r].next = self.q_max.val();
-            }
-        }
-        // ---- S3: the current step's tokens, from registers.
-        self.high.next = self.s3_high.q.val();
-        for r in 0..self.rows() {
-            self.in_digit[r].next = self.s3_q[r].q.val();
-            if self.s3_sens[r].q.val() {
-                self.in_digit[r].next =
-                    (self.s3_a[r].q.val() >> self.rom.a_shift.val()) & self.digit_mask.val();
-            }
-            self.in_sens[r].next = self.s3_sens[r].q.val();
-        }
-        self.w_digit_mask.next = self.w_low_mask.val();
-        if self.rom.w_top.val() {
-            self.w_digit_mask.next = self.w_top_mask.val();
+            self.in_digit[r].next = self.issue.in_digit[r].val();
+            self.in_sens[r].next = self.issue.in_sens[r].val();
         }
         for j in 0..self.cols() {
-            self.wv[j].next = self.zero.val();
-            if self.s2_w_rd[j].q.val() {
-                self.wv[j].next = self.w_data[j].val();
-            }
-            // w_lo = clamp((w + rw) >> sw) in W_HI + 1 bits, arithmetic shift.
-            self.w_sum[j].next = (self.wv[j].val() + self.rnd_w_q.q.val()) & self.wb_mask.val();
-            self.w_neg[j].next = (self.w_sum[j].val() & self.wb_sign.val()).any();
-            self.w_sh[j].next = (self.w_sum[j].val() >> self.wls_q.q.val()) & self.wb_mask.val();
-            self.w_ext[j].next = self.w_sh[j].val();
-            if self.w_neg[j].val() {
-                self.w_ext[j].next = self.w_sh[j].val() | self.w_fill_q.q.val();
-            }
-            // Clamp to W_LO signed bits: the bits from W_LO - 1 up must be
-            // all ones (negative) or all zeros (non-negative).
-            self.w_top_bits[j].next = self.w_ext[j].val() & self.w_lo_min.val();
-            self.w_lo[j].next = self.w_ext[j].val();
-            if self.w_neg[j].val() & (self.w_top_bits[j].val() != self.w_lo_min.val()) {
-                self.w_lo[j].next = self.w_lo_min.val();
-            }
-            if !self.w_neg[j].val() & self.w_top_bits[j].val().any() {
-                self.w_lo[j].next = self.w_lo_max.val();
-            }
+            self.in_w_digit[j].next = self.issue.in_w_digit[j].val();
+            self.in_w_low[j].next = self.issue.in_w_low[j].val();
         }
-        for j in 0..self.cols() {
-            self.in_w_low[j].next = self.s3_wlo[j].q.val();
-            self.in_w_digit[j].next = self.zero.val();
-            if self.high.val() {
-                // W_HI + 1 bits of w hold every digit, the top one's sign too.
-                self.in_w_digit[j].next =
-                    (self.s3_w[j].q.val() >> self.rom.w_shift.val()) & self.w_digit_mask.val();
-            }
-        }
-        self.step_end.next = !self.high.val() | self.rom.last.val();
-        self.accept.next = self.s3_valid.q.val() & self.in_ready.val();
-        self.in_valid.next = self.s3_valid.q.val();
-        self.in_first.next = self.tok.q.val() == self.zero.val();
-        self.in_commit.next = self.high.val() & self.rom.last.val();
-        self.in_last.next = self.step_end.val() & self.s3_tile_last.q.val();
-        self.in_hshift.next = self.zero.val();
-        if self.high.val() {
-            self.in_hshift.next = self.rom.hshift.val();
-        }
-        self.low_shift_out.next = self.lsum_q.q.val();
-        self.tile_channel.next = self.s3_ct.q.val();
-        self.tile_oh0.next = self.s3_oh0.q.val();
-        self.tile_ow0.next = self.s3_ow0.q.val();
-        self.drq_mode_high.next = self.high.val() & self.s3_valid.q.val();
-        self.drq_channel.next = self.s3_c.q.val();
-        self.drq_region_y.next = self.s3_ry.q.val();
-        self.drq_region_x.next = self.s3_rx.q.val();
-        self.drq_k_step.next = self.s3_k.q.val();
-        self.drq_tile.next = self.s3_tile.q.val();
-        self.drq_token_shift.next = self.lsum_q.q.val();
-        if self.high.val() {
-            self.drq_token_shift.next = self.rom.shift.val();
-        }
-
-        // Token index within the step; the ROM registers the next token.
-        self.next_tok.next = self.tok.q.val();
-        if self.accept.val() {
-            self.next_tok.next = (self.tok.q.val() + self.one.val()) & self.small_mask.val();
-            if self.step_end.val() {
-                self.next_tok.next = self.zero.val();
-            }
-        }
-        if self.start.val() {
-            self.next_tok.next = self.zero.val();
-        }
-        self.tok.d.next = self.next_tok.val();
-        self.rom.next_index.next = self.next_tok.val();
-
-        // ---- Handshakes between the stages: S3 frees up when its last
-        // token is taken; S2 moves into it, registering its data (held on
-        // the read ports until the next read, which is issued in the same
-        // cycle); S1's reads are issued then; S1 refills from S0.
-        self.adv3.next = !self.s3_valid.q.val() | (self.in_ready.val() & self.step_end.val());
-        self.adv2.next = !self.s2_valid.q.val() | self.adv3.val();
-        if self.adv3.val() {
-            self.s3_valid.d.next = self.s2_valid.q.val();
-            self.s3_tile_last.d.next = self.s2_tile_last.q.val();
-            self.s3_layer_last.d.next = self.s2_layer_last.q.val();
-            self.s3_c.d.next = self.s2_c.q.val();
-            self.s3_k.d.next = self.s2_k.q.val();
-            self.s3_tile.d.next = self.s2_tile.q.val();
-            self.s3_ct.d.next = self.s2_ct.q.val();
-            self.s3_oh0.d.next = self.s2_oh0.q.val();
-            self.s3_ow0.d.next = self.s2_ow0.q.val();
-            self.s3_ry.d.next = self.s2_ry.q.val();
-            self.s3_rx.d.next = self.s2_rx.q.val();
-            self.s3_high.d.next = self.any_sens.val();
-            for r in 0..self.rows() {
-                self.s3_a[r].d.next = self.a[r].val();
-                self.s3_q[r].d.next = self.q[r].val();
-                self.s3_sens[r].d.next = self.sens[r].val();
-            }
-            for j in 0..self.cols() {
-                self.s3_w[j].d.next = self.wv[j].val() & self.wb_mask.val();
-                self.s3_wlo[j].d.next = self.w_lo[j].val();
-            }
-        }
-        self.issue.next = self.s1_valid.q.val() & self.adv2.val();
-        self.load1.next = !self.s1_valid.q.val() | self.adv2.val();
-        for r in 0..self.rows() {
-            self.act_addr[r].next = self.s1_act_addr[r].q.val();
-            self.mask_addr[r].next = self.s1_mask_addr[r].q.val();
-            self.act_rd[r].next = self.issue.val() & self.s1_rd[r].q.val();
-        }
-        for j in 0..self.cols() {
-            self.w_addr[j].next = self.s1_w_addr[j].q.val();
-            self.w_rd[j].next = self.issue.val() & self.s1_w_rd[j].q.val();
-        }
-        if self.adv2.val() {
-            self.s2_valid.d.next = self.s1_valid.q.val();
-            for r in 0..self.rows() {
-                self.s2_rd[r].d.next = self.s1_rd[r].q.val();
-            }
-            for j in 0..self.cols() {
-                self.s2_w_rd[j].d.next = self.s1_w_rd[j].q.val();
-            }
-            self.s2_tile_last.d.next = self.s1_tile_last.q.val();
-            self.s2_layer_last.d.next = self.s1_layer_last.q.val();
-            self.s2_c.d.next = self.s1_c.q.val();
-            self.s2_k.d.next = self.s1_k.q.val();
-            self.s2_tile.d.next = self.s1_tile.q.val();
-            self.s2_ct.d.next = self.s1_ct.q.val();
-            self.s2_oh0.d.next = self.s1_oh0.q.val();
-            self.s2_ow0.d.next = self.s1_ow0.q.val();
-            self.s2_ry.d.next = self.s1_ry.q.val();
-            self.s2_rx.d.next = self.s1_rx.q.val();
-        }
-
-        // ---- S0 -> S1: the addresses of the step S0 describes.
-        self.last_kj.next = (self.kj0.q.val() + self.one.val()) == self.k_q.q.val();
-        self.last_ki.next = (self.ki0.q.val() + self.one.val()) == self.k_q.q.val();
-        self.last_c.next = (self.c0.q.val() + self.one.val()) == self.cin_q.q.val();
-        self.tile_end.next = self.last_kj.val() & self.last_ki.val() & self.last_c.val();
-        self.last_tx.next = self.wrem0.q.val() < self.tws_q.q.val();
-        self.last_ty.next = self.hrem0.q.val() < self.ths_q.q.val();
-        self.last_ct.next = (self.oc0.q.val() + self.cols_n.val()) >= self.cout_q.q.val();
-        self.w_base.next = (self.kc0.q.val() + self.oc0.q.val()) & self.addr_mask.val();
-        self.oc_left.next = (self.cout_q.q.val() - self.oc0.q.val()) & self.reg_mask.val();
-        self.yb.next = (self.iyp0.q.val() + self.ki0.q.val()) & self.coord_mask.val();
-        self.xb.next = (self.ixp0.q.val() + self.kj0.q.val()) & self.coord_mask.val();
-        for r in 0..self.rows() {
-            self.ry[r].next = (self.yb.val() + self.rdy[r].val()) & self.coord_mask.val();
-            self.rx[r].next = (self.xb.val() + self.rdx[r].val()) & self.coord_mask.val();
-            // The row's pixel is in the tile and the output; its input is
-            // not padding (negative coordinates are large unsigned).
-            self.rd[r].next = self.rused[r].val()
-                & (self.rdy[r].val() <= self.hrem0.q.val())
-                & (self.rdx[r].val() <= self.wrem0.q.val())
-                & (self.ry[r].val() < self.h_q.q.val())
-                & (self.rx[r].val() < self.w_q.q.val());
-        }
-        if self.load1.val() {
-            self.s1_valid.d.next = self.s0_valid.q.val();
-            for r in 0..self.rows() {
-                self.s1_rd[r].d.next = self.rd[r].val();
-                // x < W <= P_A (and x / R < P_M): the column fills the
-                // row's low address bits, an OR instead of an adder.
-                self.s1_act_addr[r].d.next = (((self.ch0.q.val() + self.ry[r].val())
-                    << self.act_pitch_log2.val())
-                    | (self.rx[r].val() & self.act_col_mask.val()))
-                    & self.addr_mask.val();
-                self.s1_mask_addr[r].d.next = (((self.crh0.q.val()
-                    + (self.ry[r].val() >> self.region_log2.val()))
-                    << self.mask_pitch_log2.val())
-                    | ((self.rx[r].val() >> self.region_log2.val()) & self.mask_col_mask.val()))
-                    & self.addr_mask.val();
-            }
-            for j in 0..self.cols() {
-                self.s1_w_rd[j].d.next = self.col_index[j].val() < self.oc_left.val();
-                self.s1_w_addr[j].d.next =
-                    (self.w_base.val() + self.col_index[j].val()) & self.addr_mask.val();
-            }
-            self.s1_tile_last.d.next = self.tile_end.val();
-            self.s1_layer_last.d.next =
-                self.tile_end.val() & self.last_tx.val() & self.last_ty.val() & self.last_ct.val();
-            self.s1_c.d.next = self.c0.q.val();
-            self.s1_k.d.next = self.k0.q.val();
-            self.s1_tile.d.next = self.tile0.q.val();
-            self.s1_ct.d.next = self.ct0.q.val();
-            self.s1_oh0.d.next = self.oh0.q.val();
-            self.s1_ow0.d.next = self.ow0.q.val();
-            // Region of row 0's input; all ones when row 0 reads padding.
-            self.s1_ry.d.next = self.reg_mask.val();
-            self.s1_rx.d.next = self.reg_mask.val();
-            if self.rd[0].val() {
-                self.s1_ry.d.next =
-                    (self.ry[0].val() >> self.region_log2.val()) & self.reg_mask.val();
-                self.s1_rx.d.next =
-                    (self.rx[0].val() >> self.region_log2.val()) & self.reg_mask.val();
-            }
-        }
-
-        // ---- S0: advance the loop nest (kj fastest, then ki, c, pixel
-        // tile left to right and top to bottom, channel tile).
-        if self.load1.val() & self.s0_valid.q.val() {
-            self.k0.d.next = (self.k0.q.val() + self.one.val()) & self.k_mask.val();
-            self.kc0.d.next = (self.kc0.q.val() + self.cout_q.q.val()) & self.addr_mask.val();
-            self.kj0.d.next = (self.kj0.q.val() + self.one.val()) & self.reg_mask.val();
-            if self.last_kj.val() {
-                self.kj0.d.next = self.zero.val();
-                self.ki0.d.next = (self.ki0.q.val() + self.one.val()) & self.reg_mask.val();
-                if self.last_ki.val() {
-                    self.ki0.d.next = self.zero.val();
-                    self.c0.d.next = (self.c0.q.val() + self.one.val()) & self.reg_mask.val();
-                    self.ch0.d.next = (self.ch0.q.val() + self.h_q.q.val()) & self.addr_mask.val();
-                    self.crh0.d.next =
-                        (self.crh0.q.val() + self.rh_q.q.val()) & self.addr_mask.val();
-                    if self.last_c.val() {
-                        self.c0.d.next = self.zero.val();
-                        self.ch0.d.next = self.zero.val();
-                        self.crh0.d.next = self.zero.val();
-                        self.k0.d.next = self.zero.val();
-                        self.kc0.d.next = self.zero.val();
-                        self.tile0.d.next =
-                            (self.tile0.q.val() + self.one.val()) & self.count_mask.val();
-                        self.ow0.d.next =
-                            (self.ow0.q.val() + self.tw_q.q.val()) & self.coord_mask.val();
-                        self.ixp0.d.next =
-                            (self.ixp0.q.val() + self.tws_q.q.val()) & self.coord_mask.val();
-                        self.wrem0.d.next =
-                            (self.wrem0.q.val() - self.tws_q.q.val()) & self.coord_mask.val();
-                        if self.last_tx.val() {
-                            self.ow0.d.next = self.zero.val();
-                            self.ixp0.d.next = self.neg_p_q.q.val();
-                            self.wrem0.d.next = self.wlim_q.q.val();
-                            self.oh0.d.next =
-                                (self.oh0.q.val() + self.th_q.q.val()) & self.coord_mask.val();
-                            self.iyp0.d.next =
-                                (self.iyp0.q.val() + self.ths_q.q.val()) & self.coord_mask.val();
-                            self.hrem0.d.next =
-                                (self.hrem0.q.val() - self.ths_q.q.val()) & self.coord_mask.val();
-                            if self.last_ty.val() {
-                                self.oh0.d.next = self.zero.val();
-                                self.iyp0.d.next = self.neg_p_q.q.val();
-                                self.hrem0.d.next = self.hlim_q.q.val();
-                                self.ct0.d.next =
-                                    (self.ct0.q.val() + self.one.val()) & self.reg_mask.val();
-                                self.oc0.d.next =
-                                    (self.oc0.q.val() + self.cols_n.val()) & self.chan_mask.val();
-                                if self.last_ct.val() {
-                                    self.s0_valid.d.next = false;
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-
-        // ---- SETUP: ROWS + 1 cycles for the row chain, then the first step.
-        if self.setup.q.val() {
-            self.setup_n.d.next = (self.setup_n.q.val() + self.one.val()) & self.small_mask.val();
-            if self.setup_n.q.val() == self.setup_last.val() {
-                self.setup.d.next = false;
-                self.s0_valid.d.next = true;
-                self.c0.d.next = self.zero.val();
-                self.ki0.d.next = self.zero.val();
-                self.kj0.d.next = self.zero.val();
-                self.k0.d.next = self.zero.val();
-                self.ch0.d.next = self.zero.val();
-                self.crh0.d.next = self.zero.val();
-                self.kc0.d.next = self.zero.val();
-                self.ct0.d.next = self.zero.val();
-                self.oc0.d.next = self.zero.val();
-                self.tile0.d.next = self.zero.val();
-                self.oh0.d.next = self.zero.val();
-                self.ow0.d.next = self.zero.val();
-                self.iyp0.d.next = self.neg_p_q.q.val();
-                self.ixp0.d.next = self.neg_p_q.q.val();
-                self.hrem0.d.next = self.hlim_q.q.val();
-                self.wrem0.d.next = self.wlim_q.q.val();
-            }
-        }
-
-        // ---- Counters and status.
-        if self.accept.val() {
-            self.n_tokens.d.next = (self.n_tokens.q.val() + self.one.val()) & self.count_mask.val();
-            if self.step_end.val() {
-                if self.high.val() {
-                    self.n_high.d.next =
-                        (self.n_high.q.val() + self.one.val()) & self.count_mask.val();
-                } else {
-                    self.n_low.d.next =
-                        (self.n_low.q.val() + self.one.val()) & self.count_mask.val();
-                }
-                if self.s3_tile_last.q.val() {
-                    self.n_tiles.d.next =
-                        (self.n_tiles.q.val() + self.one.val()) & self.count_mask.val();
-                }
-                if self.s3_layer_last.q.val() {
-                    self.active.d.next = false;
-                    self.done_q.d.next = true;
-                }
-            }
-        }
-        self.busy.next = self.active.q.val();
-        self.done.next = self.done_q.q.val();
-        self.steps_high.next = self.n_high.q.val();
-        self.steps_low.next = self.n_low.q.val();
-        self.token_cycles.next = self.n_tokens.q.val();
-        self.tiles.next = self.n_tiles.q.val();
-
-        // ---- `start` latches the layer and restarts everything.
-        if self.start.val() {
-            self.cin_q.d.next = self.c_in.val() & self.reg_mask.val();
-            self.cout_q.d.next = self.c_out.val() & self.reg_mask.val();
-            self.h_q.d.next = self.h.val() & self.reg_mask.val();
-            self.w_q.d.next = self.w.val() & self.reg_mask.val();
-            self.k_q.d.next = self.kernel.val() & self.reg_mask.val();
-            self.s_q.d.next = self.stride.val() & self.reg_mask.val();
-            self.p_q.d.next = self.padding.val() & self.reg_mask.val();
-            self.th_q.d.next = self.tile_h.val() & self.reg_mask.val();
-            self.tw_q.d.next = self.tile_w.val() & self.reg_mask.val();
-            self.ls_q.d.next = self.low_shift.val() & self.shift_mask.val();
-            self.wls_q.d.next = self.w_low_shift.val() & self.shift_mask.val();
-            self.active.d.next = true;
-            self.done_q.d.next = false;
-            self.setup.d.next = true;
-            self.setup_n.d.next = self.zero.val();
-            self.s0_valid.d.next = false;
-            self.s1_valid.d.next = false;
-            self.s2_valid.d.next = false;
-            self.s3_valid.d.next = false;
-            self.n_high.d.next = self.zero.val();
-            self.n_low.d.next = self.zero.val();
-            self.n_tokens.d.next = self.zero.val();
-            self.n_tiles.d.next = self.zero.val();
-        }
+        self.low_shift_out.next = self.issue.low_shift_out.val();
+        self.tile_channel.next = self.issue.tile_channel.val();
+        self.tile_oh0.next = self.issue.tile_oh0.val();
+        self.tile_ow0.next = self.issue.tile_ow0.val();
+        self.drq_mode_high.next = self.issue.drq_mode_high.val();
+        self.drq_channel.next = self.issue.drq_channel.val();
+        self.drq_region_y.next = self.issue.drq_region_y.val();
+        self.drq_region_x.next = self.issue.drq_region_x.val();
+        self.drq_k_step.next = self.issue.drq_k_step.val();
+        self.drq_tile.next = self.issue.drq_tile.val();
+        self.drq_token_shift.next = self.issue.drq_token_shift.val();
+        // Counters of the tokens taken.
+        self.counters.in_valid.next = self.issue.in_valid.val();
+        self.counters.in_ready.next = self.in_ready.val();
+        self.counters.in_commit.next = self.issue.in_commit.val();
+        self.counters.in_last.next = self.issue.in_last.val();
+        self.counters.mode_high.next = self.issue.drq_mode_high.val();
+        self.counters.layer_last.next = self.issue.layer_last.val();
+        self.busy.next = self.counters.busy.val();
+        self.done.next = self.counters.done.val();
+        self.steps_high.next = self.counters.steps_high.val();
+        self.steps_low.next = self.counters.steps_low.val();
+        self.token_cycles.next = self.counters.token_cycles.val();
+        self.tiles.next = self.counters.tiles.val();
     }
 }
 

@@ -12,7 +12,8 @@
 //!   generic on-chip buffer (block RAM inference).
 //! * [`pe`], [`shadow`], [`mesh`], [`skew`], [`array`]: the variable-precision
 //!   systolic array, PE (and its shadow accumulators) to top `drq_array`.
-//! * [`predictor`] (`drq_predictor`), [`controller`] (`drq_controller`),
+//! * [`predictor`] (`drq_predictor`), [`controller`] (`drq_controller`,
+//!   composed of [`loop_nest`], [`token_issue`] and [`run_counters`]),
 //!   [`output_stage`] (`drq_output_stage`, with its [`requant`] lanes and
 //!   [`row_queue`]), [`axil`] (the AXI4-Lite slave).
 //! * [`regfile`]: the host interface, the AXI4-Lite slave with the register
@@ -29,6 +30,7 @@ pub mod controller;
 pub mod dedup;
 pub mod designs;
 pub mod leaf;
+pub mod loop_nest;
 pub mod mesh;
 pub mod output_stage;
 pub mod pe;
@@ -37,9 +39,11 @@ pub mod ram;
 pub mod regfile;
 pub mod requant;
 pub mod row_queue;
+pub mod run_counters;
 pub mod scan;
 pub mod sequencer;
 pub mod shadow;
 pub mod shell;
 pub mod skew;
+pub mod token_issue;
 pub mod top;

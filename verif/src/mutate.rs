@@ -64,7 +64,8 @@ pub struct Site {
 }
 
 /// The block a module of `drq_top` belongs to, from the instance path its
-/// name is made of (`drq_top_core_ctrl_...`: the controller), by the
+/// name is made of (`drq_top_core_ctrl_...`: the controller, its
+/// sub-blocks `nest`, `issue` and `counters` included), by the
 /// longest instance-path prefix listed (the slave inside the host
 /// interface is its own block). A module shared by instances of several
 /// blocks (a plain register, say) is named after its first instance; the
@@ -750,6 +751,10 @@ mod tests {
     #[test]
     fn blocks_come_from_the_instance_path() {
         assert_eq!(block_of("drq_top_core_ctrl_s3_w"), "controller");
+        // The controller's sub-blocks count as the controller.
+        assert_eq!(block_of("drq_top_core_ctrl_nest"), "controller");
+        assert_eq!(block_of("drq_top_core_ctrl_issue_rom"), "controller");
+        assert_eq!(block_of("drq_top_core_ctrl_counters"), "controller");
         assert_eq!(block_of("drq_top_core_array_mesh_pes"), "array");
         assert_eq!(block_of("drq_top_core_act0_copies"), "buffers");
         assert_eq!(block_of("drq_top_core_pred_sums"), "predictor");

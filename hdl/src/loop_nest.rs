@@ -1,0 +1,953 @@
+//! The controller's loop nest and address generation (stages S0 and S1 of
+//! `docs/controller.md`): latches the layer's geometry at `start`, makes
+//! its constants and the per-row offsets during SETUP, walks the loop nest
+//! (channel tile, pixel tile, c, ki, kj) with incremental products, and
+//! registers the activation, mask and weight addresses of each step (S1)
+//! with the step's fields. The reads of S1's step are issued in the cycle
+//! the next stage takes it (`advance`).
+
+use crate::controller::{konst, vec_of, ControllerParams, STRIDE_BITS};
+use crate::leaf::{low_mask as mask, Reg, Word};
+use rust_hdl::prelude::*;
+
+/// S0 and S1 of the region controller: one step per cycle in which
+/// `advance` is high, from SETUP's end to the layer's last step. Outputs
+/// are registers, except the read enables (`advance` and S1's read flags).
+#[derive(LogicBlock)]
+pub struct LoopNest {
+    pub clock: Signal<In, Clock>,
+    pub reset: Signal<In, Bit>,
+    /// Latch the layer and restart (SETUP).
+    pub start: Signal<In, Bit>,
+    // The layer's geometry, latched at `start`.
+    pub c_in: Signal<In, Word>,
+    pub c_out: Signal<In, Word>,
+    pub h: Signal<In, Word>,
+    pub w: Signal<In, Word>,
+    pub kernel: Signal<In, Word>,
+    pub stride: Signal<In, Word>,
+    pub padding: Signal<In, Word>,
+    pub tile_h: Signal<In, Word>,
+    pub tile_w: Signal<In, Word>,
+    /// The next stage takes S1's step in this cycle: its reads are issued.
+    pub advance: Signal<In, Bit>,
+    // Buffer read ports.
+    pub act_addr: Vec<Signal<Out, Word>>,
+    pub act_rd: Vec<Signal<Out, Bit>>,
+    pub mask_addr: Vec<Signal<Out, Word>>,
+    pub w_addr: Vec<Signal<Out, Word>>,
+    pub w_rd: Vec<Signal<Out, Bit>>,
+    // S1's step: whether it exists, which rows and columns read, its
+    // fields (tile ends, c, k, tile index, channel tile, pixel tile, region
+    // of row 0).
+    pub step_valid: Signal<Out, Bit>,
+    pub step_row_read: Vec<Signal<Out, Bit>>,
+    pub step_col_read: Vec<Signal<Out, Bit>>,
+    pub step_tile_last: Signal<Out, Bit>,
+    pub step_layer_last: Signal<Out, Bit>,
+    pub step_c: Signal<Out, Word>,
+    pub step_k: Signal<Out, Word>,
+    pub step_tile: Signal<Out, Word>,
+    pub step_ct: Signal<Out, Word>,
+    pub step_oh0: Signal<Out, Word>,
+    pub step_ow0: Signal<Out, Word>,
+    pub step_ry: Signal<Out, Word>,
+    pub step_rx: Signal<Out, Word>,
+    // Constants.
+    zero: Constant<Word>,
+    one: Constant<Word>,
+    coord_mask: Constant<Word>,
+    /// Word addresses: `AccelConfig::buffer_addr_bits`.
+    addr_mask: Constant<Word>,
+    /// Output channels (oc0 + COLS may pass 2^16).
+    chan_mask: Constant<Word>,
+    count_mask: Constant<Word>,
+    reg_mask: Constant<Word>,
+    k_mask: Constant<Word>,
+    small_mask: Constant<Word>,
+    act_col_mask: Constant<Word>,
+    mask_col_mask: Constant<Word>,
+    region_log2: Constant<Word>,
+    region_m1: Constant<Word>,
+    act_pitch_log2: Constant<Word>,
+    mask_pitch_log2: Constant<Word>,
+    cols_n: Constant<Word>,
+    col_index: Vec<Constant<Word>>,
+    stride_bit: Vec<Constant<Word>>,
+    stride_shift: Vec<Constant<Word>>,
+    setup_last: Constant<Word>,
+    // Latched layer.
+    cin_q: Reg<Word>,
+    cout_q: Reg<Word>,
+    h_q: Reg<Word>,
+    w_q: Reg<Word>,
+    k_q: Reg<Word>,
+    s_q: Reg<Word>,
+    p_q: Reg<Word>,
+    th_q: Reg<Word>,
+    tw_q: Reg<Word>,
+    // SETUP and the layer's constants.
+    setup: Reg<Bit>,
+    setup_n: Reg<Word>,
+    /// H + 2P - K and W + 2P - K: a pixel row oh exists iff oh*S <= hlim.
+    hlim_q: Reg<Word>,
+    wlim_q: Reg<Word>,
+    /// -P (`coord_bits` two's complement).
+    neg_p_q: Reg<Word>,
+    /// ceil(H/R).
+    rh_q: Reg<Word>,
+    /// TH * S, TW * S.
+    ths_q: Reg<Word>,
+    tws_q: Reg<Word>,
+    /// Per row r >= 1 (index r - 1): j*S, i*S and r < TH*TW, a register
+    /// chain from row 0 (0, 0, used) that settles in ROWS - 1 cycles.
+    row_dx: Vec<Reg<Word>>,
+    row_dy: Vec<Reg<Word>>,
+    row_used: Vec<Reg<Bit>>,
+    // S0: the loop counters of the next step.
+    s0_valid: Reg<Bit>,
+    c0: Reg<Word>,
+    ki0: Reg<Word>,
+    kj0: Reg<Word>,
+    k0: Reg<Word>,
+    ch0: Reg<Word>,
+    crh0: Reg<Word>,
+    kc0: Reg<Word>,
+    ct0: Reg<Word>,
+    oc0: Reg<Word>,
+    tile0: Reg<Word>,
+    oh0: Reg<Word>,
+    ow0: Reg<Word>,
+    /// oh0*S - P, ow0*S - P.
+    iyp0: Reg<Word>,
+    ixp0: Reg<Word>,
+    /// hlim - oh0*S, wlim - ow0*S.
+    hrem0: Reg<Word>,
+    wrem0: Reg<Word>,
+    // S1: addresses of the step whose reads are issued next.
+    s1_valid: Reg<Bit>,
+    s1_act_addr: Vec<Reg<Word>>,
+    s1_mask_addr: Vec<Reg<Word>>,
+    s1_rd: Vec<Reg<Bit>>,
+    s1_w_addr: Vec<Reg<Word>>,
+    s1_w_rd: Vec<Reg<Bit>>,
+    s1_tile_last: Reg<Bit>,
+    s1_layer_last: Reg<Bit>,
+    s1_c: Reg<Word>,
+    s1_k: Reg<Word>,
+    s1_tile: Reg<Word>,
+    s1_ct: Reg<Word>,
+    s1_oh0: Reg<Word>,
+    s1_ow0: Reg<Word>,
+    s1_ry: Reg<Word>,
+    s1_rx: Reg<Word>,
+    // Locals.
+    /// TH << b and TW << b where stride bit b is set.
+    th_term: Vec<Signal<Local, Word>>,
+    tw_term: Vec<Signal<Local, Word>>,
+    rdx: Vec<Signal<Local, Word>>,
+    rdy: Vec<Signal<Local, Word>>,
+    rused: Vec<Signal<Local, Bit>>,
+    chain_x: Vec<Signal<Local, Word>>,
+    chain_y: Vec<Signal<Local, Word>>,
+    /// k*C_out + oc0, and C_out - oc0 (output channels left).
+    w_base: Signal<Local, Word>,
+    oc_left: Signal<Local, Word>,
+    yb: Signal<Local, Word>,
+    xb: Signal<Local, Word>,
+    ry: Vec<Signal<Local, Word>>,
+    rx: Vec<Signal<Local, Word>>,
+    rd: Vec<Signal<Local, Bit>>,
+    last_kj: Signal<Local, Bit>,
+    last_ki: Signal<Local, Bit>,
+    last_c: Signal<Local, Bit>,
+    tile_end: Signal<Local, Bit>,
+    last_tx: Signal<Local, Bit>,
+    last_ty: Signal<Local, Bit>,
+    last_ct: Signal<Local, Bit>,
+    issue: Signal<Local, Bit>,
+    load1: Signal<Local, Bit>,
+}
+
+impl LoopNest {
+    pub fn new(p: &ControllerParams) -> LoopNest {
+        let (rows, cols) = (p.rows, p.cols);
+        assert!((1..=64).contains(&rows) && (1..=64).contains(&cols));
+        LoopNest {
+            clock: Default::default(),
+            reset: Default::default(),
+            start: Default::default(),
+            c_in: Default::default(),
+            c_out: Default::default(),
+            h: Default::default(),
+            w: Default::default(),
+            kernel: Default::default(),
+            stride: Default::default(),
+            padding: Default::default(),
+            tile_h: Default::default(),
+            tile_w: Default::default(),
+            advance: Default::default(),
+            act_addr: vec_of(rows),
+            act_rd: vec_of(rows),
+            mask_addr: vec_of(rows),
+            w_addr: vec_of(cols),
+            w_rd: vec_of(cols),
+            step_valid: Default::default(),
+            step_row_read: vec_of(rows),
+            step_col_read: vec_of(cols),
+            step_tile_last: Default::default(),
+            step_layer_last: Default::default(),
+            step_c: Default::default(),
+            step_k: Default::default(),
+            step_tile: Default::default(),
+            step_ct: Default::default(),
+            step_oh0: Default::default(),
+            step_ow0: Default::default(),
+            step_ry: Default::default(),
+            step_rx: Default::default(),
+            zero: konst(0),
+            one: konst(1),
+            coord_mask: konst(mask(p.coord_bits)),
+            addr_mask: konst(mask(p.addr_bits)),
+            chan_mask: konst(mask(p.chan_bits)),
+            count_mask: konst(mask(crate::controller::COUNTER_BITS)),
+            reg_mask: konst(mask(p.dim_bits)),
+            k_mask: konst(mask(p.k_bits)),
+            small_mask: konst(mask(8)),
+            act_col_mask: konst(mask(p.act_pitch_log2)),
+            mask_col_mask: konst(mask(p.mask_pitch_log2)),
+            region_log2: konst(p.region_log2.into()),
+            region_m1: konst((1u64 << p.region_log2) - 1),
+            act_pitch_log2: konst(p.act_pitch_log2.into()),
+            mask_pitch_log2: konst(p.mask_pitch_log2.into()),
+            cols_n: konst(cols as u64),
+            col_index: (0..cols as u64).map(konst).collect(),
+            stride_bit: (0..STRIDE_BITS).map(|b| konst(1 << b)).collect(),
+            stride_shift: (0..STRIDE_BITS).map(|b| konst(b.into())).collect(),
+            setup_last: konst(rows as u64),
+            cin_q: Default::default(),
+            cout_q: Default::default(),
+            h_q: Default::default(),
+            w_q: Default::default(),
+            k_q: Default::default(),
+            s_q: Default::default(),
+            p_q: Default::default(),
+            th_q: Default::default(),
+            tw_q: Default::default(),
+            setup: Default::default(),
+            setup_n: Default::default(),
+            hlim_q: Default::default(),
+            wlim_q: Default::default(),
+            neg_p_q: Default::default(),
+            rh_q: Default::default(),
+            ths_q: Default::default(),
+            tws_q: Default::default(),
+            row_dx: vec_of(rows - 1),
+            row_dy: vec_of(rows - 1),
+            row_used: vec_of(rows - 1),
+            s0_valid: Default::default(),
+            c0: Default::default(),
+            ki0: Default::default(),
+            kj0: Default::default(),
+            k0: Default::default(),
+            ch0: Default::default(),
+            crh0: Default::default(),
+            kc0: Default::default(),
+            ct0: Default::default(),
+            oc0: Default::default(),
+            tile0: Default::default(),
+            oh0: Default::default(),
+            ow0: Default::default(),
+            iyp0: Default::default(),
+            ixp0: Default::default(),
+            hrem0: Default::default(),
+            wrem0: Default::default(),
+            s1_valid: Default::default(),
+            s1_act_addr: vec_of(rows),
+            s1_mask_addr: vec_of(rows),
+            s1_rd: vec_of(rows),
+            s1_w_addr: vec_of(cols),
+            s1_w_rd: vec_of(cols),
+            s1_tile_last: Default::default(),
+            s1_layer_last: Default::default(),
+            s1_c: Default::default(),
+            s1_k: Default::default(),
+            s1_tile: Default::default(),
+            s1_ct: Default::default(),
+            s1_oh0: Default::default(),
+            s1_ow0: Default::default(),
+            s1_ry: Default::default(),
+            s1_rx: Default::default(),
+            th_term: vec_of(STRIDE_BITS as usize),
+            tw_term: vec_of(STRIDE_BITS as usize),
+            rdx: vec_of(rows),
+            rdy: vec_of(rows),
+            rused: vec_of(rows),
+            chain_x: vec_of(rows - 1),
+            chain_y: vec_of(rows - 1),
+            w_base: Default::default(),
+            oc_left: Default::default(),
+            yb: Default::default(),
+            xb: Default::default(),
+            ry: vec_of(rows),
+            rx: vec_of(rows),
+            rd: vec_of(rows),
+            last_kj: Default::default(),
+            last_ki: Default::default(),
+            last_c: Default::default(),
+            tile_end: Default::default(),
+            last_tx: Default::default(),
+            last_ty: Default::default(),
+            last_ct: Default::default(),
+            issue: Default::default(),
+            load1: Default::default(),
+        }
+    }
+    fn rows(&self) -> usize {
+        self.act_addr.len()
+    }
+    fn cols(&self) -> usize {
+        self.w_addr.len()
+    }
+    fn stride_terms(&self) -> usize {
+        self.stride_bit.len()
+    }
+}
+
+impl Logic for LoopNest {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(
+            self,
+            clock,
+            cin_q,
+            cout_q,
+            h_q,
+            w_q,
+            k_q,
+            s_q,
+            p_q,
+            th_q,
+            tw_q,
+            setup,
+            setup_n,
+            hlim_q,
+            wlim_q,
+            neg_p_q,
+            rh_q,
+            ths_q,
+            tws_q,
+            s0_valid,
+            c0,
+            ki0,
+            kj0,
+            k0,
+            ch0,
+            crh0,
+            kc0,
+            ct0,
+            oc0,
+            tile0,
+            oh0,
+            ow0,
+            iyp0,
+            ixp0,
+            hrem0,
+            wrem0,
+            s1_valid,
+            s1_tile_last,
+            s1_layer_last,
+            s1_c,
+            s1_k,
+            s1_tile,
+            s1_ct,
+            s1_oh0,
+            s1_ow0,
+            s1_ry,
+            s1_rx
+        );
+        self.cin_q.reset.next = self.reset.val();
+        self.cout_q.reset.next = self.reset.val();
+        self.h_q.reset.next = self.reset.val();
+        self.w_q.reset.next = self.reset.val();
+        self.k_q.reset.next = self.reset.val();
+        self.s_q.reset.next = self.reset.val();
+        self.p_q.reset.next = self.reset.val();
+        self.th_q.reset.next = self.reset.val();
+        self.tw_q.reset.next = self.reset.val();
+        self.setup.reset.next = self.reset.val();
+        self.setup_n.reset.next = self.reset.val();
+        self.hlim_q.reset.next = self.reset.val();
+        self.wlim_q.reset.next = self.reset.val();
+        self.neg_p_q.reset.next = self.reset.val();
+        self.rh_q.reset.next = self.reset.val();
+        self.ths_q.reset.next = self.reset.val();
+        self.tws_q.reset.next = self.reset.val();
+        self.s0_valid.reset.next = self.reset.val();
+        self.c0.reset.next = self.reset.val();
+        self.ki0.reset.next = self.reset.val();
+        self.kj0.reset.next = self.reset.val();
+        self.k0.reset.next = self.reset.val();
+        self.ch0.reset.next = self.reset.val();
+        self.crh0.reset.next = self.reset.val();
+        self.kc0.reset.next = self.reset.val();
+        self.ct0.reset.next = self.reset.val();
+        self.oc0.reset.next = self.reset.val();
+        self.tile0.reset.next = self.reset.val();
+        self.oh0.reset.next = self.reset.val();
+        self.ow0.reset.next = self.reset.val();
+        self.iyp0.reset.next = self.reset.val();
+        self.ixp0.reset.next = self.reset.val();
+        self.hrem0.reset.next = self.reset.val();
+        self.wrem0.reset.next = self.reset.val();
+        self.s1_valid.reset.next = self.reset.val();
+        self.s1_tile_last.reset.next = self.reset.val();
+        self.s1_layer_last.reset.next = self.reset.val();
+        self.s1_c.reset.next = self.reset.val();
+        self.s1_k.reset.next = self.reset.val();
+        self.s1_tile.reset.next = self.reset.val();
+        self.s1_ct.reset.next = self.reset.val();
+        self.s1_oh0.reset.next = self.reset.val();
+        self.s1_ow0.reset.next = self.reset.val();
+        self.s1_ry.reset.next = self.reset.val();
+        self.s1_rx.reset.next = self.reset.val();
+        // S0 holds its counters masked to their widths, so synthesis sees
+        // constant upper bits on every path into them.
+        self.c0.d.next = self.c0.q.val() & self.reg_mask.val();
+        self.ki0.d.next = self.ki0.q.val() & self.reg_mask.val();
+        self.kj0.d.next = self.kj0.q.val() & self.reg_mask.val();
+        self.k0.d.next = self.k0.q.val() & self.k_mask.val();
+        self.ch0.d.next = self.ch0.q.val() & self.addr_mask.val();
+        self.crh0.d.next = self.crh0.q.val() & self.addr_mask.val();
+        self.kc0.d.next = self.kc0.q.val() & self.addr_mask.val();
+        self.ct0.d.next = self.ct0.q.val() & self.reg_mask.val();
+        self.oc0.d.next = self.oc0.q.val() & self.chan_mask.val();
+        self.tile0.d.next = self.tile0.q.val() & self.count_mask.val();
+        self.oh0.d.next = self.oh0.q.val() & self.coord_mask.val();
+        self.ow0.d.next = self.ow0.q.val() & self.coord_mask.val();
+        self.iyp0.d.next = self.iyp0.q.val() & self.coord_mask.val();
+        self.ixp0.d.next = self.ixp0.q.val() & self.coord_mask.val();
+        self.hrem0.d.next = self.hrem0.q.val() & self.coord_mask.val();
+        self.wrem0.d.next = self.wrem0.q.val() & self.coord_mask.val();
+        self.setup_n.d.next = self.setup_n.q.val() & self.small_mask.val();
+        for r in 0..self.rows() {
+            self.s1_act_addr[r].clock.next = self.clock.val();
+            self.s1_act_addr[r].reset.next = self.reset.val();
+            self.s1_act_addr[r].d.next = self.s1_act_addr[r].q.val();
+            self.s1_mask_addr[r].clock.next = self.clock.val();
+            self.s1_mask_addr[r].reset.next = self.reset.val();
+            self.s1_mask_addr[r].d.next = self.s1_mask_addr[r].q.val();
+            self.s1_rd[r].clock.next = self.clock.val();
+            self.s1_rd[r].reset.next = self.reset.val();
+            self.s1_rd[r].d.next = self.s1_rd[r].q.val();
+        }
+        for r in 1..self.rows() {
+            self.row_dx[r - 1].clock.next = self.clock.val();
+            self.row_dx[r - 1].reset.next = self.reset.val();
+            self.row_dy[r - 1].clock.next = self.clock.val();
+            self.row_dy[r - 1].reset.next = self.reset.val();
+            self.row_used[r - 1].clock.next = self.clock.val();
+            self.row_used[r - 1].reset.next = self.reset.val();
+        }
+        for j in 0..self.cols() {
+            self.s1_w_addr[j].clock.next = self.clock.val();
+            self.s1_w_addr[j].reset.next = self.reset.val();
+            self.s1_w_addr[j].d.next = self.s1_w_addr[j].q.val();
+            self.s1_w_rd[j].clock.next = self.clock.val();
+            self.s1_w_rd[j].reset.next = self.reset.val();
+            self.s1_w_rd[j].d.next = self.s1_w_rd[j].q.val();
+        }
+
+        // ---- Layer constants, recomputed every cycle from the latched
+        // registers (settled from the second SETUP cycle on).
+        self.hlim_q.d.next = (self.h_q.q.val() + self.p_q.q.val() + self.p_q.q.val()
+            - self.k_q.q.val())
+            & self.coord_mask.val();
+        self.wlim_q.d.next = (self.w_q.q.val() + self.p_q.q.val() + self.p_q.q.val()
+            - self.k_q.q.val())
+            & self.coord_mask.val();
+        self.neg_p_q.d.next = (self.zero.val() - self.p_q.q.val()) & self.coord_mask.val();
+        self.rh_q.d.next = (self.h_q.q.val() + self.region_m1.val()) >> self.region_log2.val();
+        // TH * S and TW * S by shift-and-add over the stride's five bits.
+        for b in 0..self.stride_terms() {
+            self.th_term[b].next = self.zero.val();
+            self.tw_term[b].next = self.zero.val();
+            if (self.s_q.q.val() & self.stride_bit[b].val()).any() {
+                self.th_term[b].next = self.th_q.q.val() << self.stride_shift[b].val();
+                self.tw_term[b].next = self.tw_q.q.val() << self.stride_shift[b].val();
+            }
+        }
+        self.ths_q.d.next = (self.th_term[0].val()
+            + self.th_term[1].val()
+            + self.th_term[2].val()
+            + self.th_term[3].val()
+            + self.th_term[4].val())
+            & self.coord_mask.val();
+        self.tws_q.d.next = (self.tw_term[0].val()
+            + self.tw_term[1].val()
+            + self.tw_term[2].val()
+            + self.tw_term[3].val()
+            + self.tw_term[4].val())
+            & self.coord_mask.val();
+
+        // ---- Row offsets: row r holds pixel (i, j) = (r / TW, r % TW) of
+        // the tile; (j*S, i*S) and r < TH*TW follow from row r - 1.
+        self.rdx[0].next = self.zero.val();
+        self.rdy[0].next = self.zero.val();
+        self.rused[0].next = true;
+        for r in 1..self.rows() {
+            self.rdx[r].next = self.row_dx[r - 1].q.val();
+            self.rdy[r].next = self.row_dy[r - 1].q.val();
+            self.rused[r].next = self.row_used[r - 1].q.val();
+            self.chain_x[r - 1].next = self.rdx[r - 1].val() + self.s_q.q.val();
+            self.chain_y[r - 1].next = self.rdy[r - 1].val() + self.s_q.q.val();
+            self.row_dx[r - 1].d.next = self.chain_x[r - 1].val() & self.coord_mask.val();
+            self.row_dy[r - 1].d.next = self.rdy[r - 1].val();
+            self.row_used[r - 1].d.next = self.rused[r - 1].val();
+            if self.chain_x[r - 1].val() == self.tws_q.q.val() {
+                self.row_dx[r - 1].d.next = self.zero.val();
+                self.row_dy[r - 1].d.next = self.chain_y[r - 1].val() & self.coord_mask.val();
+                if self.chain_y[r - 1].val() == self.ths_q.q.val() {
+                    self.row_used[r - 1].d.next = false;
+                }
+            }
+        }
+
+        // ---- S1's reads are issued in the cycle the next stage takes its
+        // step; S1 refills from S0 then (or while it is empty).
+        self.issue.next = self.s1_valid.q.val() & self.advance.val();
+        self.load1.next = !self.s1_valid.q.val() | self.advance.val();
+        for r in 0..self.rows() {
+            self.act_addr[r].next = self.s1_act_addr[r].q.val();
+            self.mask_addr[r].next = self.s1_mask_addr[r].q.val();
+            self.act_rd[r].next = self.issue.val() & self.s1_rd[r].q.val();
+            self.step_row_read[r].next = self.s1_rd[r].q.val();
+        }
+        for j in 0..self.cols() {
+            self.w_addr[j].next = self.s1_w_addr[j].q.val();
+            self.w_rd[j].next = self.issue.val() & self.s1_w_rd[j].q.val();
+            self.step_col_read[j].next = self.s1_w_rd[j].q.val();
+        }
+        self.step_valid.next = self.s1_valid.q.val();
+        self.step_tile_last.next = self.s1_tile_last.q.val();
+        self.step_layer_last.next = self.s1_layer_last.q.val();
+        self.step_c.next = self.s1_c.q.val();
+        self.step_k.next = self.s1_k.q.val();
+        self.step_tile.next = self.s1_tile.q.val();
+        self.step_ct.next = self.s1_ct.q.val();
+        self.step_oh0.next = self.s1_oh0.q.val();
+        self.step_ow0.next = self.s1_ow0.q.val();
+        self.step_ry.next = self.s1_ry.q.val();
+        self.step_rx.next = self.s1_rx.q.val();
+
+        // ---- S0 -> S1: the addresses of the step S0 describes.
+        self.last_kj.next = (self.kj0.q.val() + self.one.val()) == self.k_q.q.val();
+        self.last_ki.next = (self.ki0.q.val() + self.one.val()) == self.k_q.q.val();
+        self.last_c.next = (self.c0.q.val() + self.one.val()) == self.cin_q.q.val();
+        self.tile_end.next = self.last_kj.val() & self.last_ki.val() & self.last_c.val();
+        self.last_tx.next = self.wrem0.q.val() < self.tws_q.q.val();
+        self.last_ty.next = self.hrem0.q.val() < self.ths_q.q.val();
+        self.last_ct.next = (self.oc0.q.val() + self.cols_n.val()) >= self.cout_q.q.val();
+        self.w_base.next = (self.kc0.q.val() + self.oc0.q.val()) & self.addr_mask.val();
+        self.oc_left.next = (self.cout_q.q.val() - self.oc0.q.val()) & self.reg_mask.val();
+        self.yb.next = (self.iyp0.q.val() + self.ki0.q.val()) & self.coord_mask.val();
+        self.xb.next = (self.ixp0.q.val() + self.kj0.q.val()) & self.coord_mask.val();
+        for r in 0..self.rows() {
+            self.ry[r].next = (self.yb.val() + self.rdy[r].val()) & self.coord_mask.val();
+            self.rx[r].next = (self.xb.val() + self.rdx[r].val()) & self.coord_mask.val();
+            // The row's pixel is in the tile and the output; its input is
+            // not padding (negative coordinates are large unsigned).
+            self.rd[r].next = self.rused[r].val()
+                & (self.rdy[r].val() <= self.hrem0.q.val())
+                & (self.rdx[r].val() <= self.wrem0.q.val())
+                & (self.ry[r].val() < self.h_q.q.val())
+                & (self.rx[r].val() < self.w_q.q.val());
+        }
+        if self.load1.val() {
+            self.s1_valid.d.next = self.s0_valid.q.val();
+            for r in 0..self.rows() {
+                self.s1_rd[r].d.next = self.rd[r].val();
+                // x < W <= P_A (and x / R < P_M): the column fills the
+                // row's low address bits, an OR instead of an adder.
+                self.s1_act_addr[r].d.next = (((self.ch0.q.val() + self.ry[r].val())
+                    << self.act_pitch_log2.val())
+                    | (self.rx[r].val() & self.act_col_mask.val()))
+                    & self.addr_mask.val();
+                self.s1_mask_addr[r].d.next = (((self.crh0.q.val()
+                    + (self.ry[r].val() >> self.region_log2.val()))
+                    << self.mask_pitch_log2.val())
+                    | ((self.rx[r].val() >> self.region_log2.val()) & self.mask_col_mask.val()))
+                    & self.addr_mask.val();
+            }
+            for j in 0..self.cols() {
+                self.s1_w_rd[j].d.next = self.col_index[j].val() < self.oc_left.val();
+                self.s1_w_addr[j].d.next =
+                    (self.w_base.val() + self.col_index[j].val()) & self.addr_mask.val();
+            }
+            self.s1_tile_last.d.next = self.tile_end.val();
+            self.s1_layer_last.d.next =
+                self.tile_end.val() & self.last_tx.val() & self.last_ty.val() & self.last_ct.val();
+            self.s1_c.d.next = self.c0.q.val();
+            self.s1_k.d.next = self.k0.q.val();
+            self.s1_tile.d.next = self.tile0.q.val();
+            self.s1_ct.d.next = self.ct0.q.val();
+            self.s1_oh0.d.next = self.oh0.q.val();
+            self.s1_ow0.d.next = self.ow0.q.val();
+            // Region of row 0's input; all ones when row 0 reads padding.
+            self.s1_ry.d.next = self.reg_mask.val();
+            self.s1_rx.d.next = self.reg_mask.val();
+            if self.rd[0].val() {
+                self.s1_ry.d.next =
+                    (self.ry[0].val() >> self.region_log2.val()) & self.reg_mask.val();
+                self.s1_rx.d.next =
+                    (self.rx[0].val() >> self.region_log2.val()) & self.reg_mask.val();
+            }
+        }
+
+        // ---- S0: advance the loop nest (kj fastest, then ki, c, pixel
+        // tile left to right and top to bottom, channel tile).
+        if self.load1.val() & self.s0_valid.q.val() {
+            self.k0.d.next = (self.k0.q.val() + self.one.val()) & self.k_mask.val();
+            self.kc0.d.next = (self.kc0.q.val() + self.cout_q.q.val()) & self.addr_mask.val();
+            self.kj0.d.next = (self.kj0.q.val() + self.one.val()) & self.reg_mask.val();
+            if self.last_kj.val() {
+                self.kj0.d.next = self.zero.val();
+                self.ki0.d.next = (self.ki0.q.val() + self.one.val()) & self.reg_mask.val();
+                if self.last_ki.val() {
+                    self.ki0.d.next = self.zero.val();
+                    self.c0.d.next = (self.c0.q.val() + self.one.val()) & self.reg_mask.val();
+                    self.ch0.d.next = (self.ch0.q.val() + self.h_q.q.val()) & self.addr_mask.val();
+                    self.crh0.d.next =
+                        (self.crh0.q.val() + self.rh_q.q.val()) & self.addr_mask.val();
+                    if self.last_c.val() {
+                        self.c0.d.next = self.zero.val();
+                        self.ch0.d.next = self.zero.val();
+                        self.crh0.d.next = self.zero.val();
+                        self.k0.d.next = self.zero.val();
+                        self.kc0.d.next = self.zero.val();
+                        self.tile0.d.next =
+                            (self.tile0.q.val() + self.one.val()) & self.count_mask.val();
+                        self.ow0.d.next =
+                            (self.ow0.q.val() + self.tw_q.q.val()) & self.coord_mask.val();
+                        self.ixp0.d.next =
+                            (self.ixp0.q.val() + self.tws_q.q.val()) & self.coord_mask.val();
+                        self.wrem0.d.next =
+                            (self.wrem0.q.val() - self.tws_q.q.val()) & self.coord_mask.val();
+                        if self.last_tx.val() {
+                            self.ow0.d.next = self.zero.val();
+                            self.ixp0.d.next = self.neg_p_q.q.val();
+                            self.wrem0.d.next = self.wlim_q.q.val();
+                            self.oh0.d.next =
+                                (self.oh0.q.val() + self.th_q.q.val()) & self.coord_mask.val();
+                            self.iyp0.d.next =
+                                (self.iyp0.q.val() + self.ths_q.q.val()) & self.coord_mask.val();
+                            self.hrem0.d.next =
+                                (self.hrem0.q.val() - self.ths_q.q.val()) & self.coord_mask.val();
+                            if self.last_ty.val() {
+                                self.oh0.d.next = self.zero.val();
+                                self.iyp0.d.next = self.neg_p_q.q.val();
+                                self.hrem0.d.next = self.hlim_q.q.val();
+                                self.ct0.d.next =
+                                    (self.ct0.q.val() + self.one.val()) & self.reg_mask.val();
+                                self.oc0.d.next =
+                                    (self.oc0.q.val() + self.cols_n.val()) & self.chan_mask.val();
+                                if self.last_ct.val() {
+                                    self.s0_valid.d.next = false;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        // ---- SETUP: ROWS + 1 cycles for the row chain, then the first step.
+        if self.setup.q.val() {
+            self.setup_n.d.next = (self.setup_n.q.val() + self.one.val()) & self.small_mask.val();
+            if self.setup_n.q.val() == self.setup_last.val() {
+                self.setup.d.next = false;
+                self.s0_valid.d.next = true;
+                self.c0.d.next = self.zero.val();
+                self.ki0.d.next = self.zero.val();
+                self.kj0.d.next = self.zero.val();
+                self.k0.d.next = self.zero.val();
+                self.ch0.d.next = self.zero.val();
+                self.crh0.d.next = self.zero.val();
+                self.kc0.d.next = self.zero.val();
+                self.ct0.d.next = self.zero.val();
+                self.oc0.d.next = self.zero.val();
+                self.tile0.d.next = self.zero.val();
+                self.oh0.d.next = self.zero.val();
+                self.ow0.d.next = self.zero.val();
+                self.iyp0.d.next = self.neg_p_q.q.val();
+                self.ixp0.d.next = self.neg_p_q.q.val();
+                self.hrem0.d.next = self.hlim_q.q.val();
+                self.wrem0.d.next = self.wlim_q.q.val();
+            }
+        }
+
+        // ---- `start` latches the layer and restarts SETUP.
+        if self.start.val() {
+            self.cin_q.d.next = self.c_in.val() & self.reg_mask.val();
+            self.cout_q.d.next = self.c_out.val() & self.reg_mask.val();
+            self.h_q.d.next = self.h.val() & self.reg_mask.val();
+            self.w_q.d.next = self.w.val() & self.reg_mask.val();
+            self.k_q.d.next = self.kernel.val() & self.reg_mask.val();
+            self.s_q.d.next = self.stride.val() & self.reg_mask.val();
+            self.p_q.d.next = self.padding.val() & self.reg_mask.val();
+            self.th_q.d.next = self.tile_h.val() & self.reg_mask.val();
+            self.tw_q.d.next = self.tile_w.val() & self.reg_mask.val();
+            self.setup.d.next = true;
+            self.setup_n.d.next = self.zero.val();
+            self.s0_valid.d.next = false;
+            self.s1_valid.d.next = false;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::leaf::settle;
+    use drq_arch::AccelConfig;
+
+    /// A layer's geometry as the controller's ports take it.
+    #[derive(Debug, Clone, Copy)]
+    struct Geometry {
+        c_in: u64,
+        c_out: u64,
+        h: u64,
+        w: u64,
+        kernel: u64,
+        stride: u64,
+        padding: u64,
+        tile_h: u64,
+        tile_w: u64,
+    }
+
+    /// What one step reads and is: per row the activation and mask word
+    /// (None: no read), per column the weight word, and its fields.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    struct Step {
+        rows: Vec<Option<(u64, u64)>>,
+        cols: Vec<Option<u64>>,
+        c: u64,
+        k: u64,
+        channel_tile: u64,
+        oh0: u64,
+        ow0: u64,
+        tile_last: bool,
+        layer_last: bool,
+    }
+
+    /// The loop nest of docs/spec.md §4 written out: channel tile, pixel
+    /// tile (rows of tiles top to bottom, left to right), c, ki, kj; row r
+    /// holds tile pixel (r / TW, r % TW); a row reads if its pixel is in
+    /// the output and its input is not padding, a column if its output
+    /// channel exists.
+    fn walk(cfg: &AccelConfig, g: Geometry) -> Vec<Step> {
+        let (rows, cols) = (u64::from(cfg.rows), u64::from(cfg.cols));
+        let region = u64::from(cfg.region);
+        let out_h = (g.h + 2 * g.padding - g.kernel) / g.stride + 1;
+        let out_w = (g.w + 2 * g.padding - g.kernel) / g.stride + 1;
+        let region_rows = g.h.div_ceil(region);
+        let mut steps = Vec::new();
+        for ct in 0..g.c_out.div_ceil(cols) {
+            for oh0 in (0..out_h).step_by(g.tile_h as usize) {
+                for ow0 in (0..out_w).step_by(g.tile_w as usize) {
+                    for c in 0..g.c_in {
+                        for ki in 0..g.kernel {
+                            for kj in 0..g.kernel {
+                                let k = (c * g.kernel + ki) * g.kernel + kj;
+                                let read_row = |r: u64| {
+                                    let (oh, ow) = (oh0 + r / g.tile_w, ow0 + r % g.tile_w);
+                                    let y = (oh * g.stride + ki) as i64 - g.padding as i64;
+                                    let x = (ow * g.stride + kj) as i64 - g.padding as i64;
+                                    let inside =
+                                        r < g.tile_h * g.tile_w && oh < out_h && ow < out_w;
+                                    let input = (0..g.h as i64).contains(&y)
+                                        && (0..g.w as i64).contains(&x);
+                                    (inside && input).then(|| {
+                                        let (y, x) = (y as u64, x as u64);
+                                        (
+                                            cfg.act_addr(c, g.h, y, x),
+                                            cfg.mask_addr(c, region_rows, y / region, x / region),
+                                        )
+                                    })
+                                };
+                                let read_col = |j: u64| {
+                                    let oc = ct * cols + j;
+                                    (oc < g.c_out).then_some(k * g.c_out + oc)
+                                };
+                                let tile_last =
+                                    c + 1 == g.c_in && ki + 1 == g.kernel && kj + 1 == g.kernel;
+                                steps.push(Step {
+                                    rows: (0..rows).map(read_row).collect(),
+                                    cols: (0..cols).map(read_col).collect(),
+                                    c,
+                                    k,
+                                    channel_tile: ct,
+                                    oh0,
+                                    ow0,
+                                    tile_last,
+                                    layer_last: false,
+                                });
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        steps.last_mut().unwrap().layer_last = true;
+        steps
+    }
+
+    fn tick(nest: &mut LoopNest) {
+        nest.clock.next = Clock::from(false);
+        settle(nest);
+        nest.clock.next = Clock::from(true);
+        settle(nest);
+    }
+
+    /// Starts the layer and takes its steps, `advance` high in the cycles
+    /// `take` allows: the steps in the order taken, each with the reads
+    /// issued as it was taken, and the cycle (after `start`'s) of the first.
+    fn run(cfg: &AccelConfig, g: Geometry, take: impl Fn(u64) -> bool) -> (Vec<Step>, u64) {
+        let mut nest = LoopNest::new(&ControllerParams::new(cfg));
+        nest.connect_all();
+        nest.reset.next = true;
+        tick(&mut nest);
+        nest.reset.next = false;
+        for (port, v) in [
+            (&mut nest.c_in, g.c_in),
+            (&mut nest.c_out, g.c_out),
+            (&mut nest.h, g.h),
+            (&mut nest.w, g.w),
+            (&mut nest.kernel, g.kernel),
+            (&mut nest.stride, g.stride),
+            (&mut nest.padding, g.padding),
+            (&mut nest.tile_h, g.tile_h),
+            (&mut nest.tile_w, g.tile_w),
+        ] {
+            port.next = v.to_bits();
+        }
+        nest.start.next = true;
+        tick(&mut nest);
+        nest.start.next = false;
+        let mut steps = Vec::new();
+        let mut first = None;
+        for cycle in 1..20_000 {
+            nest.advance.next = take(cycle);
+            nest.clock.next = Clock::from(false);
+            settle(&mut nest);
+            if nest.step_valid.val() {
+                first.get_or_insert(cycle);
+            }
+            for r in 0..nest.rows() {
+                assert!(!nest.act_rd[r].val() || (nest.step_valid.val() && take(cycle)));
+            }
+            if nest.step_valid.val() && nest.advance.val() {
+                let word = |s: &Signal<Out, Word>| s.val().to_u64();
+                steps.push(Step {
+                    rows: (0..nest.rows())
+                        .map(|r| {
+                            nest.act_rd[r]
+                                .val()
+                                .then(|| (word(&nest.act_addr[r]), word(&nest.mask_addr[r])))
+                        })
+                        .collect(),
+                    cols: (0..nest.cols())
+                        .map(|j| nest.w_rd[j].val().then(|| word(&nest.w_addr[j])))
+                        .collect(),
+                    c: word(&nest.step_c),
+                    k: word(&nest.step_k),
+                    channel_tile: word(&nest.step_ct),
+                    oh0: word(&nest.step_oh0),
+                    ow0: word(&nest.step_ow0),
+                    tile_last: nest.step_tile_last.val(),
+                    layer_last: nest.step_layer_last.val(),
+                });
+            }
+            nest.clock.next = Clock::from(true);
+            settle(&mut nest);
+            if steps.last().is_some_and(|s| s.layer_last) {
+                nest.advance.next = true;
+                tick(&mut nest);
+                assert!(!nest.step_valid.val(), "a step after the layer's last");
+                return (steps, first.unwrap());
+            }
+        }
+        panic!("the layer does not end: {} steps", steps.len());
+    }
+
+    #[test]
+    fn the_loop_nest_reads_what_the_walk_reads() {
+        let cfg = AccelConfig::small();
+        // Padding, stride 2, partial pixel tiles and a partial channel tile.
+        let strided = Geometry {
+            c_in: 3,
+            c_out: 6,
+            h: 5,
+            w: 6,
+            kernel: 3,
+            stride: 2,
+            padding: 1,
+            tile_h: 2,
+            tile_w: 2,
+        };
+        // A row of pixels per tile (the row chain wraps at TW = 3).
+        let wide = Geometry {
+            c_in: 2,
+            c_out: 3,
+            h: 4,
+            w: 7,
+            kernel: 1,
+            stride: 1,
+            padding: 0,
+            tile_h: 1,
+            tile_w: 3,
+        };
+        // Partial pixel tiles whose missing pixels have inputs inside the
+        // map: only the output bounds keep those rows from reading.
+        let partial = Geometry {
+            c_in: 2,
+            c_out: 3,
+            h: 5,
+            w: 7,
+            kernel: 3,
+            stride: 1,
+            padding: 0,
+            tile_h: 2,
+            tile_w: 2,
+        };
+        for (g, every) in [(strided, 1), (strided, 3), (wide, 2), (partial, 1)] {
+            let (steps, first) = run(&cfg, g, |cycle| cycle % every == 0);
+            let expected = walk(&cfg, g);
+            assert_eq!(steps.len(), expected.len(), "{g:?}");
+            for (n, (got, want)) in steps.iter().zip(&expected).enumerate() {
+                assert_eq!(got, want, "{g:?}: step {n}");
+            }
+            // SETUP (ROWS + 1 cycles), then S0, then S1 holds step 0.
+            assert_eq!(first, u64::from(cfg.rows) + 3, "{g:?}");
+        }
+    }
+
+    #[test]
+    fn the_three_by_five_array_reads_what_the_walk_reads() {
+        // Three rows, R = 4, and a 3 x 1 tile: the row chain steps in y.
+        let cfg = AccelConfig::small().six_tokens_3x5();
+        let g = Geometry {
+            c_in: 2,
+            c_out: 7,
+            h: 9,
+            w: 5,
+            kernel: 3,
+            stride: 1,
+            padding: 2,
+            tile_h: 3,
+            tile_w: 1,
+        };
+        let (steps, _) = run(&cfg, g, |cycle| cycle % 5 != 0);
+        assert_eq!(steps, walk(&cfg, g));
+    }
+}
