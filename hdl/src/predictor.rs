@@ -688,18 +688,11 @@ impl Logic for SensitivityPredictor {
             self.s1_valid.q.val() | self.clearing.q.val() | !self.clean_now.val();
         self.sums.wr_addr.next = self.s1_addr.q.val();
         self.sums.wr_data.next = self.new_sum.val();
-        self.fw_valid.d.next =
-            self.s1_valid.q.val() | self.clearing.q.val() | !self.clean_now.val();
-        self.fw_addr.d.next = self.s1_addr.q.val();
-        self.fw_data.d.next = self.new_sum.val();
         if self.stream.val() {
             self.sums.wr_data.next =
                 self.new_sum.val() | (self.new_count.val() << self.sum_bits.val());
-            self.fw_data.d.next =
-                self.new_sum.val() | (self.new_count.val() << self.sum_bits.val());
             if self.complete.val() {
                 self.sums.wr_data.next = self.zero.val();
-                self.fw_data.d.next = self.zero.val();
             }
             if self.s1_valid.q.val() & self.complete.val() {
                 self.completed_q.d.next =
@@ -709,9 +702,11 @@ impl Logic for SensitivityPredictor {
         if self.clearing.q.val() | !self.clean_now.val() {
             self.sums.wr_addr.next = self.clear_addr.q.val();
             self.sums.wr_data.next = self.zero.val();
-            self.fw_addr.d.next = self.clear_addr.q.val();
-            self.fw_data.d.next = self.zero.val();
         }
+        // The write, kept for the next read (`fw_*`).
+        self.fw_valid.d.next = self.sums.wr_en.val();
+        self.fw_addr.d.next = self.sums.wr_addr.val();
+        self.fw_data.d.next = self.sums.wr_data.val();
 
         // `finish` closes the input; SWEEP starts once the pipeline is empty.
         if self.finish.val()

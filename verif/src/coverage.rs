@@ -84,6 +84,8 @@ pub fn run_timeline(
     phases: RunPhases,
     cycles_total: u64,
 ) -> Vec<Segment> {
+    let m = MaskPhases::of(cfg, layer, phases);
+    let conv = cycles_total.saturating_sub(m.before_conv() + m.pout_wait);
     let mut v: Vec<Segment> = Vec::new();
     let mut push = |phase: u64, len: u64| {
         let start = v.last().map_or(0, |s| s.start + s.len);
@@ -91,20 +93,12 @@ pub fn run_timeline(
             v.push(Segment { phase, start, len });
         }
     };
-    let m = MaskPhases::of(cfg, layer, phases);
     push(phase::PIN_START, m.pin_start);
     push(phase::PIN_CLEAR, m.pin_clear);
     push(phase::PIN_SCAN, m.pin_scan);
     push(phase::PIN_WAIT, m.pin_wait);
     push(phase::POUT_START, m.pout_start);
     push(phase::POUT_CLEAR, m.pout_clear);
-    let conv = cycles_total.saturating_sub(m.before_conv() + m.pout_wait);
-    let mut push = |phase: u64, len: u64| {
-        let start = v.last().map_or(0, |s| s.start + s.len);
-        if len > 0 {
-            v.push(Segment { phase, start, len });
-        }
-    };
     push(phase::CONV_START, 1);
     push(phase::CONV, conv.saturating_sub(1));
     push(phase::POUT_WAIT, m.pout_wait);
