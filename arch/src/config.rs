@@ -27,6 +27,7 @@
 //! out_lanes = 1        # output pixels requantised and written per cycle
 //! overlap = false      # shadow accumulators: read a tile out under the next one
 //! stream_predictor = false  # mask bits written as regions complete (no clear, no sweep)
+//! row_taps = false     # read a tile's rows from the shadows row 0 first, as each completes
 //! ```
 //!
 //! A missing key takes the spec default; an unknown key is an error.
@@ -105,6 +106,9 @@ pub struct RawAccelConfig {
     /// The predictor writes a region's mask bit when its last value
     /// arrives (no CLEAR or SWEEP phase in a run).
     pub stream_predictor: Option<bool>,
+    /// The read-out taps each shadow row, row 0 first, as soon as the
+    /// row is complete (needs `overlap`).
+    pub row_taps: Option<bool>,
 }
 
 impl RawAccelConfig {
@@ -129,6 +133,7 @@ impl RawAccelConfig {
             out_lanes: over.out_lanes.or(self.out_lanes),
             overlap: over.overlap.or(self.overlap),
             stream_predictor: over.stream_predictor.or(self.stream_predictor),
+            row_taps: over.row_taps.or(self.row_taps),
         }
     }
 }
@@ -221,6 +226,12 @@ pub struct AccelConfig {
     /// SWEEP phase; the sums are cleared once after reset (docs/spec.md
     /// §6.5, §7.2). false is the machine that clears and sweeps per map.
     pub stream_predictor: bool,
+    /// Row taps (not a spec parameter; needs `overlap`): the read-out
+    /// selects each shadow row by a multiplexer, row 0 first, as soon as
+    /// the row's last column has its accumulators, so the flush before the
+    /// read-out is COLS cycles instead of ROWS + COLS - 1 (docs/spec.md
+    /// §6.2, §7.4). false is the shadow chain that leaves bottom row first.
+    pub row_taps: bool,
 }
 
 impl Default for AccelConfig {
@@ -244,6 +255,7 @@ impl Default for AccelConfig {
             out_lanes: 1,
             overlap: false,
             stream_predictor: false,
+            row_taps: false,
         }
     }
 }
@@ -430,8 +442,24 @@ impl AccelConfig {
             out_lanes: 1,
             overlap: raw.overlap.unwrap_or(d.overlap),
             stream_predictor: raw.stream_predictor.unwrap_or(d.stream_predictor),
+            row_taps: false,
         }
-        .with_out_lanes(raw.out_lanes.unwrap_or(d.out_lanes.into()))
+        .with_out_lanes(raw.out_lanes.unwrap_or(d.out_lanes.into()))?
+        .with_row_taps(raw.row_taps.unwrap_or(d.row_taps))
+    }
+
+    /// `self` with `row_taps` set once `overlap` allows it: the taps read
+    /// the shadow accumulators.
+    fn with_row_taps(mut self, taps: bool) -> Result<AccelConfig, ParamError> {
+        if taps && !self.overlap {
+            return Err(reject(
+                "row_taps",
+                1,
+                "false unless overlap = true (the taps read the shadow accumulators)",
+            ));
+        }
+        self.row_taps = taps;
+        Ok(self)
     }
 
     /// `self` with `out_lanes` set to `lanes` once it passes its rules,
@@ -621,6 +649,19 @@ impl AccelConfig {
             1
         }
     }
+    /// F: cycles from the cycle after a tile's last token until the array
+    /// offers its first read-out row. The shadow chain (and the array
+    /// without shadows) reads row ROWS-1 first, which holds the last token
+    /// after ROWS + COLS - 2 cycles: F = ROWS + COLS - 1. Row taps read
+    /// row 0 first, complete after COLS - 1: F = COLS (row r is offered
+    /// r cycles later still, just as it completes).
+    pub fn flush_cycles(&self) -> u32 {
+        if self.row_taps {
+            self.cols
+        } else {
+            self.rows + self.cols - 1
+        }
+    }
     /// Bytes per element of an activation tensor file (1 for A_HI <= 8, else 2).
     pub fn activation_bytes(&self) -> u32 {
         if self.a_hi <= 8 {
@@ -659,6 +700,9 @@ impl fmt::Display for AccelConfig {
         }
         if self.stream_predictor {
             write!(f, ", stream predictor")?;
+        }
+        if self.row_taps {
+            write!(f, ", row taps")?;
         }
         Ok(())
     }
@@ -734,6 +778,7 @@ mod tests {
                 out_lanes: 1,
                 overlap: false,
                 stream_predictor: false,
+                row_taps: false,
             }
         );
         assert_eq!(c.tokens_per_high_step(), 4);
@@ -828,6 +873,7 @@ mod tests {
             "region = 16\nout_lanes = 16\na_hi = 4\na_lo = 2",
             "overlap = true",
             "stream_predictor = true",
+            "overlap = true\nrow_taps = true",
         ] {
             let r = parse_raw_toml(text, "t").unwrap();
             assert!(
@@ -860,6 +906,23 @@ mod tests {
         assert_eq!(back, c);
         let e = AccelConfig::from_toml_str("stream_predictor = \"yes\"\n", "x.toml").unwrap_err();
         assert!(e.to_string().contains("stream_predictor"), "{e}");
+    }
+
+    #[test]
+    fn row_taps_need_overlap_and_shorten_the_flush() {
+        let c = AccelConfig::from_toml_str("overlap = true\nrow_taps = true\n", "t").unwrap();
+        assert!(c.row_taps);
+        assert!(!AccelConfig::default().row_taps);
+        assert_eq!(AccelConfig::from_toml_str(&c.to_toml(), "t").unwrap(), c);
+        let back: AccelConfig = serde_json::from_str(&c.to_json()).unwrap();
+        assert_eq!(back, c);
+        // The flush: until the last row's (chain) or row 0's (taps) last
+        // column holds the tile's last token.
+        assert_eq!(c.flush_cycles(), 16);
+        assert_eq!(AccelConfig::default().flush_cycles(), 31);
+        let e = AccelConfig::from_toml_str("row_taps = true\n", "x.toml").unwrap_err();
+        assert!(e.to_string().contains("row_taps"), "{e}");
+        assert!(e.to_string().contains("overlap"), "{e}");
     }
 
     #[test]

@@ -190,7 +190,8 @@ register_table! {
         INFO_ARRAY_PE @ 24 : 2 "PE kind: 0 drq, 1 int8",
         INFO_ARRAY_STREAM_PREDICTOR @ 26 : 1 "1: mask bits written as regions complete (no CLEAR, no SWEEP)",
         INFO_ARRAY_OVERLAP @ 27 : 1 "1: shadow accumulators, a tile read out under the next one's tokens",
-        INFO_ARRAY_OUT_LANES_LOG2 @ 28 : 4 "log2 of out_lanes: output pixels written per cycle",
+        INFO_ARRAY_OUT_LANES_LOG2 @ 28 : 3 "log2 of out_lanes: output pixels written per cycle",
+        INFO_ARRAY_ROW_TAPS @ 31 : 1 "1: row taps, a tile's rows read out row 0 first as each completes",
     };
     INFO_BITS: Ro, Bits(32), "number widths" {
         INFO_BITS_A_HI @ 0 : 8 "A_HI",
@@ -276,7 +277,8 @@ pub fn info_values(cfg: &AccelConfig) -> Vec<u32> {
             | pe << 24
             | u32::from(cfg.stream_predictor) << 26
             | u32::from(cfg.overlap) << 27
-            | cfg.out_lanes.trailing_zeros() << 28,
+            | cfg.out_lanes.trailing_zeros() << 28
+            | u32::from(cfg.row_taps) << 31,
         cfg.a_hi | cfg.a_lo << 8 | cfg.w_hi << 16 | cfg.w_lo << 24,
         cfg.acc_bits
             | cfg.act_row_pitch().trailing_zeros() << 8

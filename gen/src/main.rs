@@ -317,6 +317,10 @@ struct ConfigArgs {
     /// CLEAR or SWEEP phase).
     #[arg(long)]
     stream_predictor: bool,
+    /// Row taps (needs --overlap): the read-out takes a tile's rows from
+    /// the shadows row 0 first, each as soon as it is complete.
+    #[arg(long)]
+    row_taps: bool,
 }
 
 impl ConfigArgs {
@@ -340,6 +344,7 @@ impl ConfigArgs {
             out_lanes: self.out_lanes,
             overlap: self.overlap.then_some(true),
             stream_predictor: self.stream_predictor.then_some(true),
+            row_taps: self.row_taps.then_some(true),
         };
         Ok(AccelConfig::load(self.config.as_deref(), &flags)?)
     }

@@ -67,6 +67,10 @@ pub struct MachineArgs {
     /// CLEAR or SWEEP phase.
     #[arg(long)]
     pub stream_predictor: bool,
+    /// Row taps (the configuration key `row_taps`; needs --overlap): the
+    /// read-out takes a tile's rows row 0 first, each as it completes.
+    #[arg(long)]
+    pub row_taps: bool,
 }
 
 impl MachineArgs {
@@ -79,6 +83,7 @@ impl MachineArgs {
             out_lanes: self.out_lanes.map(|l| i64::from(l.min(region))),
             overlap: Some(self.overlap),
             stream_predictor: Some(self.stream_predictor),
+            row_taps: Some(self.row_taps),
             ..Default::default()
         })?)
     }
@@ -208,6 +213,7 @@ fn main_report(
         out_lanes: cfg.out_lanes,
         overlap: cfg.overlap,
         stream_predictor: cfg.stream_predictor,
+        row_taps: cfg.row_taps,
         layers: net.layers.iter().map(|nl| nl.layer).collect(),
         matched,
         scaled,

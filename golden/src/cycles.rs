@@ -15,7 +15,8 @@
 //!
 //! V_in = C_in H W values scanned; N_in, N_out the predictor's region
 //! counts C * ceil(H/R) * ceil(W/R) of input and output; T_t a tile's
-//! tokens; F = ROWS + COLS - 1 the array's flush; D_t the drain of the
+//! tokens; F = ROWS + COLS - 1 the array's flush (COLS with `row_taps`:
+//! `AccelConfig::flush_cycles`); D_t the drain of the
 //! tile through the output stage (`drain`, `RowHold`); n_last the valid
 //! columns of the last tile.
 
@@ -203,21 +204,36 @@ impl RowHold {
     }
 }
 
-/// Whether the valid row at column j of a tile row starting at x = ow0
-/// closes its lane group: the tile row's rows arrive with x descending, so
-/// a group closes with its row at x = 0 mod `out_lanes` or the tile row's
-/// first pixel (docs/spec.md §7.4).
-pub fn closes_lane_group(cfg: &AccelConfig, ow0: u32, j: u32) -> bool {
-    j == 0 || (ow0 + j) % cfg.out_lanes == 0
+/// Whether the valid row at column j of a tile row starting at x = ow0,
+/// of `valid_w` valid pixels, closes its lane group (docs/spec.md §7.4).
+/// The shadow chain reads rows out with x descending, so a group closes
+/// with its row at x = 0 mod `out_lanes` or the tile row's first pixel;
+/// row taps (`row_taps`) read them with x ascending, so a group closes
+/// with its row at x = L - 1 mod L or the tile row's last valid pixel.
+pub fn closes_lane_group(cfg: &AccelConfig, ow0: u32, j: u32, valid_w: u32) -> bool {
+    let lanes = cfg.out_lanes;
+    if cfg.row_taps {
+        j + 1 == valid_w || (ow0 + j + 1) % lanes == 0
+    } else {
+        j == 0 || (ow0 + j) % lanes == 0
+    }
+}
+
+/// The array rows of a tile in read-out order: ROWS-1 down to 0 from the
+/// shadow chain (and without shadows), 0 up to ROWS-1 with row taps.
+pub fn readout_order(cfg: &AccelConfig) -> Vec<u32> {
+    if cfg.row_taps {
+        (0..cfg.rows).collect()
+    } else {
+        (0..cfg.rows).rev().collect()
+    }
 }
 
 /// The array's read-out of one tile whose first row is offered in cycle
-/// `first_offer`: rows ROWS-1 down to 0, one per cycle at the earliest; a
-/// row outside the tile's valid part is taken in the cycle it is offered, a
-/// valid row when `hold` takes it. A tile row's valid rows arrive with x
-/// descending, so a lane group closes with the row at x = 0 mod L or the
-/// tile row's first pixel. Returns row 0's handshake cycle (row 0 is
-/// always valid).
+/// `first_offer`: rows in [`readout_order`], one per cycle at the
+/// earliest; a row outside the tile's valid part is taken in the cycle it
+/// is offered, a valid row when `hold` takes it; a lane group closes as
+/// [`closes_lane_group`] says. Returns the last row's handshake cycle.
 pub fn drain(
     cfg: &AccelConfig,
     layer: &Layer,
@@ -229,7 +245,7 @@ pub fn drain(
     let mut t = first_offer;
     let mut last = first_offer;
     let mut open = false;
-    for r in (0..cfg.rows).rev() {
+    for r in readout_order(cfg) {
         let (i, j) = (r / layer.tile_w, r % layer.tile_w);
         let valid = i < tile.valid_h && j < tile.valid_w;
         last = t;
@@ -237,7 +253,7 @@ pub fn drain(
             if !open {
                 last = hold.open(t);
             }
-            open = !closes_lane_group(cfg, tile.ow0, j);
+            open = !closes_lane_group(cfg, tile.ow0, j, tile.valid_w);
             if !open {
                 hold.close(last, n);
             }
@@ -249,13 +265,13 @@ pub fn drain(
 
 /// The cycle in which the array takes a tile's last token, the first one
 /// offered in cycle `first`, the tokens one per cycle. With shadow
-/// accumulators (`overlap`) it waits for the cycle after `prev_row0`, the
-/// previous tile's row 0 handshake (none for the first tile); without them
-/// the tile starts only after that handshake anyway.
-pub fn last_token_cycle(cfg: &AccelConfig, first: u64, tokens: u64, prev_row0: Option<u64>) -> u64 {
+/// accumulators (`overlap`) it waits for the cycle after `prev_done`, the
+/// previous tile's last read-out handshake (none for the first tile);
+/// without them the tile starts only after that handshake anyway.
+pub fn last_token_cycle(cfg: &AccelConfig, first: u64, tokens: u64, prev_done: Option<u64>) -> u64 {
     let streamed = first + tokens - 1;
-    match prev_row0 {
-        Some(h0) if cfg.overlap => streamed.max(h0 + 1),
+    match prev_done {
+        Some(h) if cfg.overlap => streamed.max(h + 1),
         _ => streamed,
     }
 }
@@ -268,7 +284,7 @@ pub fn cycles_total(
     phases: RunPhases,
 ) -> u64 {
     let layer = &lowering.layer;
-    let flush = u64::from(cfg.rows + cfg.cols - 1);
+    let flush = u64::from(cfg.flush_cycles());
     // Tokens per pixel tile; the drain also depends on the channel tile's
     // valid columns.
     let steps = u64::from(layer.reduction_len());
@@ -283,22 +299,22 @@ pub fn cycles_total(
         .collect();
     // Controller start and setup until its first token (1 + ROWS + 4);
     // each tile's tokens, the flush and the read-out; the next tile's first
-    // token is taken in the cycle after row 0's handshake. After the last
+    // token is taken in the cycle after the read-out's last handshake. After the last
     // element enters the requantiser: its latency and the write-back
     // (LATENCY + 1), and the cycle in which the top sees every block idle.
     // With shadow accumulators (`overlap`) the next tile's tokens follow
     // at once; only its last token waits for the cycle after the previous
-    // tile's row 0 handshake.
+    // tile's last read-out handshake.
     let mut cycle = 1 + u64::from(cfg.rows) + FILL_AFTER_SETUP;
     let mut hold = RowHold::new(cfg);
-    let mut row0: Option<u64> = None;
+    let mut read_out: Option<u64> = None;
     for ct in 0..lowering.channel_tiles() {
         let n = u64::from(lowering.channel_range(ct).1);
         for (t, tokens) in &pixel {
-            let last = last_token_cycle(cfg, cycle, *tokens, row0);
-            let h0 = drain(cfg, layer, t, n, last + 1 + flush, &mut hold);
-            row0 = Some(h0);
-            cycle = if cfg.overlap { last + 1 } else { h0 + 1 };
+            let last = last_token_cycle(cfg, cycle, *tokens, read_out);
+            let done = drain(cfg, layer, t, n, last + 1 + flush, &mut hold);
+            read_out = Some(done);
+            cycle = if cfg.overlap { last + 1 } else { done + 1 };
         }
     }
     hold.last_release() + OUTPUT_LATENCY + 2 + MaskPhases::of(cfg, layer, phases).total()

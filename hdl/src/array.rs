@@ -29,9 +29,10 @@ use drq_arch::config::AccelConfig;
 use drq_arch::token::TokenFormat;
 use rust_hdl::prelude::*;
 
-/// Cycles from the cycle after the last token is accepted until read-out.
+/// Cycles from the cycle after the last token is accepted until read-out
+/// (`AccelConfig::flush_cycles`: ROWS + COLS - 1, COLS with row taps).
 pub fn flush_cycles(cfg: &AccelConfig) -> u64 {
-    u64::from(cfg.rows + cfg.cols - 1)
+    u64::from(cfg.flush_cycles())
 }
 
 /// Cycles of one tile of `tokens` tokens with no bubbles and no read-out stalls.
@@ -44,8 +45,8 @@ pub fn tile_cycles(cfg: &AccelConfig, tokens: u64) -> u64 {
 /// stalls, from the first token offered to the last row's handshake,
 /// inclusive. Without shadow accumulators the sum of [`tile_cycles`]; with
 /// them a tile's last token is taken in cycle
-/// e = max(s + T - 1, h0 + 1) (s its first token's cycle, h0 the previous
-/// tile's row 0 handshake), its rows offered from e + 1 + F on, the next
+/// e = max(s + T - 1, h + 1) (s its first token's cycle, h the previous
+/// tile's last row handshake), its rows offered from e + 1 + F on, the next
 /// tile's first token in cycle e + 1.
 pub fn stream_cycles(cfg: &AccelConfig, tokens: &[u64]) -> u64 {
     if !cfg.overlap {
@@ -88,6 +89,8 @@ pub struct SystolicArray {
     acc_mask: Constant<Word>,
     flush_start: Constant<Word>,
     drain_start: Constant<Word>,
+    /// ROWS - 1, the last row of an ascending read-out (row taps only).
+    drain_end: Vec<Constant<Word>>,
     one: Constant<Word>,
     zero: Constant<Word>,
     /// FLUSH phase.
@@ -144,6 +147,7 @@ impl SystolicArray {
             acc_mask: Constant::new(word(p.acc_mask as i64)),
             flush_start: Constant::new(word(flush_cycles(cfg) as i64 - 1)),
             drain_start: Constant::new(word(rows as i64 - 1)),
+            drain_end: crate::leaf::one_if(cfg.row_taps, Constant::new(word(rows as i64 - 1))),
             one: Constant::new(word(1)),
             zero: Constant::new(word(0)),
             flushing: Default::default(),
@@ -163,7 +167,7 @@ impl SystolicArray {
                 .collect(),
             col_w_digit: (1..cols).map(Delay::new).collect(),
             col_w_low: (1..cols).map(Delay::new).collect(),
-            mesh: Mesh::new(rows, cols, &p),
+            mesh: Mesh::new(rows, cols, &p, cfg.row_taps),
         }
     }
     fn rows(&self) -> usize {
@@ -178,6 +182,10 @@ impl SystolicArray {
     }
     fn shadow_rows(&self) -> usize {
         self.mesh.row_last.len()
+    }
+    /// 1 with row taps (the read-out counts rows up), else 0.
+    fn taps(&self) -> usize {
+        self.drain_end.len()
     }
 }
 
@@ -268,6 +276,9 @@ impl Logic for SystolicArray {
         self.out_valid.next = self.draining.q.val();
         self.out_row.next = self.count.q.val();
         self.mesh.drain.next = self.draining.q.val() & self.out_ready.val();
+        for k in 0..self.taps() {
+            self.mesh.tap_row[k].next = self.count.q.val();
+        }
 
         // Phases: accept -> (last token) FLUSH -> DRAIN -> accept.
         if self.accept.val() {
@@ -290,6 +301,19 @@ impl Logic for SystolicArray {
             if self.count.q.val() == self.zero.val() {
                 self.draining.d.next = false;
                 self.holding.d.next = false;
+            }
+        }
+        // Row taps: the read-out counts from row 0 up to ROWS-1.
+        for k in 0..self.taps() {
+            if self.flushing.q.val() & (self.count.q.val() == self.zero.val()) {
+                self.count.d.next = self.zero.val();
+            }
+            if self.draining.q.val() & self.out_ready.val() {
+                self.count.d.next = self.count.q.val() + self.one.val();
+                self.draining.d.next = true;
+                if self.count.q.val() == self.drain_end[k].val() {
+                    self.draining.d.next = false;
+                }
             }
         }
         // With shadow accumulators `holding` means tokens of a tile whose

@@ -4,7 +4,9 @@
 //! accumulators shift down each column and leave at the bottom. With shadow
 //! accumulators (`overlap`) a `ShadowCell` beside each PE carries the
 //! token's `last` bit along the row and the read-out chain down the column
-//! (`shadow.rs`), and the bottom cells' shadows leave instead.
+//! (`shadow.rs`), and the bottom cells' shadows leave instead. With row
+//! taps (`row_taps`) the shadows stay put until the next swap and the
+//! bottom edge is a multiplexer: the shadows of row `tap_row`.
 //!
 //! The PEs are one flat row-major `Vec` (rust-hdl cannot emit 2-D arrays of
 //! blocks); kernel loops bind the column count as a loop variable so index
@@ -32,10 +34,14 @@ pub struct Mesh {
     // Top edge, one per column.
     pub col_w_digit: Vec<Signal<In, Word>>,
     pub col_w_low: Vec<Signal<In, Word>>,
+    /// The row the read-out takes (row taps only, else none).
+    pub tap_row: Vec<Signal<In, Word>>,
     // Bottom edge, one per column: the bottom PE's accumulators.
     pub col_acc_hi: Vec<Signal<Out, Word>>,
     pub col_acc_lo: Vec<Signal<Out, Word>>,
     zero: Constant<Word>,
+    /// r, for row r (row taps only, else none).
+    row_index: Vec<Constant<Word>>,
     pes: Vec<ProcessingElement>,
     /// One per PE, same order (shadow accumulators only, else none).
     shadows: Vec<ShadowCell>,
@@ -46,7 +52,10 @@ fn ports<T: Default>(n: usize) -> Vec<T> {
 }
 
 impl Mesh {
-    pub fn new(rows: usize, cols: usize, p: &PeParams) -> Mesh {
+    /// The mesh of `rows` x `cols` PEs; `taps` (with `p.overlap` only):
+    /// the read-out selects a shadow row instead of shifting the shadows.
+    pub fn new(rows: usize, cols: usize, p: &PeParams, taps: bool) -> Mesh {
+        assert!(!taps || p.overlap, "row taps read the shadow accumulators");
         Mesh {
             clock: Default::default(),
             reset: Default::default(),
@@ -61,8 +70,12 @@ impl Mesh {
             col_w_digit: ports(cols),
             col_w_low: ports(cols),
             col_acc_hi: ports(cols),
+            tap_row: ports(usize::from(taps)),
             col_acc_lo: ports(cols),
             zero: Constant::new(word(0)),
+            row_index: (0..if taps { rows } else { 0 })
+                .map(|r| Constant::new(word(r as i64)))
+                .collect(),
             pes: (0..rows * cols)
                 .map(|_| ProcessingElement::new(p))
                 .collect(),
@@ -96,8 +109,21 @@ impl Mesh {
     fn shadow_cols(&self) -> usize {
         self.shadows.len().min(1) * self.cols()
     }
-    fn shadow_last_row(&self) -> usize {
-        self.row_last.len().saturating_sub(1)
+    /// The bottom row of the shadow chain, read out (no row with taps).
+    fn chain_last_row(&self) -> usize {
+        if self.row_index.is_empty() {
+            self.row_last.len().saturating_sub(1)
+        } else {
+            self.row_last.len()
+        }
+    }
+    /// ROWS with row taps, else 0.
+    fn tap_rows(&self) -> usize {
+        self.row_index.len()
+    }
+    /// 1 with row taps, else 0.
+    fn taps(&self) -> usize {
+        self.tap_row.len()
     }
 }
 
@@ -163,6 +189,10 @@ impl Logic for Mesh {
             self.shadows[k].clock.next = self.clock.val();
             self.shadows[k].reset.next = self.reset.val();
             self.shadows[k].drain.next = self.drain.val();
+            for _t in 0..self.taps() {
+                // Taps: a shadow holds until the next swap overwrites it.
+                self.shadows[k].drain.next = false;
+            }
             self.shadows[k].valid.next = self.pes[k].valid_out.val();
             self.shadows[k].acc_hi.next = self.pes[k].acc_hi_out.val();
             self.shadows[k].acc_lo.next = self.pes[k].acc_lo_out.val();
@@ -192,10 +222,23 @@ impl Logic for Mesh {
                     self.pes[r * ncols + c].acc_lo_in.next = self.zero.val();
                 }
             }
-            for last in self.shadow_last_row()..self.shadow_rows() {
+            for last in self.chain_last_row()..self.shadow_rows() {
                 for c in 0..self.cols() {
                     self.col_acc_hi[c].next = self.shadows[last * ncols + c].sh_hi_out.val();
                     self.col_acc_lo[c].next = self.shadows[last * ncols + c].sh_lo_out.val();
+                }
+            }
+            // Row taps: the selected row's shadows.
+            for k in 0..self.taps() {
+                for c in 0..self.cols() {
+                    self.col_acc_hi[c].next = self.zero.val();
+                    self.col_acc_lo[c].next = self.zero.val();
+                    for r in 0..self.tap_rows() {
+                        if self.tap_row[k].val() == self.row_index[r].val() {
+                            self.col_acc_hi[c].next = self.shadows[r * ncols + c].sh_hi_out.val();
+                            self.col_acc_lo[c].next = self.shadows[r * ncols + c].sh_lo_out.val();
+                        }
+                    }
                 }
             }
         }

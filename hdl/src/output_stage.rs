@@ -7,8 +7,9 @@
 //! * Lane groups: the valid rows of one tile row whose pixels x share an
 //!   activation-buffer word (x / L) form a group; pixel x sits in lane
 //!   x mod L. The rows of a tile row arrive with x descending, so a group
-//!   closes with its row at x mod L = 0 or j = 0. With L = 1 every row is a
-//!   group of one.
+//!   closes with its row at x mod L = 0 or j = 0; with row taps
+//!   (`row_taps`) with x ascending, so it closes at x mod L = L - 1 or
+//!   j = valid_w - 1. With L = 1 every row is a group of one.
 //! * Row buffer: one register per lane and column; a group is gathered
 //!   into it (or into the queue), then its columns leave one per cycle,
 //!   every lane shifting one column down, so the element is always column
@@ -19,6 +20,8 @@
 //!   r >= valid_h * tile_w are out of range (idle) and skipped; the top
 //!   in-range row r = valid_h * tile_w - 1 reloads the counter with
 //!   (valid_h - 1, tile_w - 1); every further in-range row decrements it.
+//!   With row taps the rows come from 0 up: row 0 loads (0, 0) and every
+//!   further in-range row increments the counter.
 //! * Requantisers: one `RequantLane` per lane (three pipeline stages, exact;
 //!   `requant.rs`), sharing the layer constants r' and SH >= P, registered
 //!   from SH.
@@ -31,7 +34,7 @@
 //! * Backpressure: every stage advances when the stage after it is empty or
 //!   advances (`out_ready` ripples back combinationally); nothing is lost.
 
-use crate::leaf::{low_mask as mask, word, Reg, SignedMul, Word, WordReg};
+use crate::leaf::{low_mask as mask, one_if, word, Reg, SignedMul, Word, WordReg};
 use crate::ram::LutRam;
 use crate::requant::RequantLane;
 use crate::row_queue::RowQueue;
@@ -78,6 +81,8 @@ pub struct OutputStage {
     lane_m: Constant<Word>,
     /// l, for lane l.
     lane_c: Vec<Constant<Word>>,
+    /// Rows arrive from row 0 up (`row_taps`; else none: from ROWS-1 down).
+    ascending: Vec<Constant<Bit>>,
     shift_mask: Constant<Word>,
     /// Row-count fields (valid_h, tile_w <= ROWS): clog2(ROWS + 1) bits.
     rows_mask: Constant<Word>,
@@ -218,6 +223,7 @@ impl OutputStage {
             zero: Constant::new(word(0)),
             cols_c: Constant::new(word(cols as i64)),
             lane_m: Constant::new(word(lanes as i64 - 1)),
+            ascending: one_if(cfg.row_taps, Constant::new(true)),
             lane_c: (0..lanes).map(|l| Constant::new(word(l as i64))).collect(),
             shift_mask: Constant::new(word(63)),
             rows_mask: Constant::new(word(mask(rows_bits) as i64)),
@@ -305,6 +311,10 @@ impl OutputStage {
         self.cols() + 1
     }
     /// 1 when groups queue for the row buffer (`out_rows` > 1), else 0.
+    /// 1 when the rows arrive from row 0 up (`row_taps`), else 0.
+    fn ascending(&self) -> usize {
+        self.ascending.len()
+    }
     fn queued(&self) -> usize {
         self.queue.len()
     }
@@ -374,6 +384,15 @@ impl Logic for OutputStage {
             self.cur_i.next = self.valid_h.val() - self.one.val();
             self.cur_j.next = self.tile_w.val() - self.one.val();
         }
+        for _k in 0..self.ascending() {
+            // Row taps: an up-counter from row 0.
+            self.cur_i.next = self.cnt_i.q.val();
+            self.cur_j.next = self.cnt_j.q.val();
+            if self.in_row.val() == self.zero.val() {
+                self.cur_i.next = self.zero.val();
+                self.cur_j.next = self.zero.val();
+            }
+        }
         self.row_ok.next = self.in_range.val()
             & (self.cur_j.val() < self.valid_w.val())
             & (self.tile_oc0.val() < self.c_out.val());
@@ -384,6 +403,10 @@ impl Logic for OutputStage {
         self.base_now.next = self.x_now.val() - self.lane_now.val();
         self.closes.next =
             (self.cur_j.val() == self.zero.val()) | (self.lane_now.val() == self.zero.val());
+        for _k in 0..self.ascending() {
+            self.closes.next = (self.cur_j.val() + self.one.val() == self.valid_w.val())
+                | (self.lane_now.val() == self.lane_m.val());
+        }
         self.lanes_now.next = self.lane_bit.val();
         if self.open.q.val() {
             self.lanes_now.next = self.open_lanes.q.val() | self.lane_bit.val();
@@ -421,6 +444,14 @@ impl Logic for OutputStage {
             if self.cur_j.val() == self.zero.val() {
                 self.cnt_i.d.next = self.cur_i.val() - self.one.val();
                 self.cnt_j.d.next = self.tile_w.val() - self.one.val();
+            }
+            for _k in 0..self.ascending() {
+                self.cnt_i.d.next = self.cur_i.val();
+                self.cnt_j.d.next = self.cur_j.val() + self.one.val();
+                if self.cur_j.val() + self.one.val() == self.tile_w.val() {
+                    self.cnt_i.d.next = self.cur_i.val() + self.one.val();
+                    self.cnt_j.d.next = self.zero.val();
+                }
             }
         }
 

@@ -510,6 +510,9 @@ pub struct EvalReport {
     pub overlap: bool,
     /// The streaming predictor (the configuration's `stream_predictor`).
     pub stream_predictor: bool,
+    /// Row taps: rows read out row 0 first as each completes (the
+    /// configuration's `row_taps`).
+    pub row_taps: bool,
     /// The evaluated network's layers (shapes, T, s, sw).
     pub layers: Vec<Layer>,
     /// The outlier scheme matched to DRQ's share of high-precision MACs.
@@ -623,6 +626,7 @@ impl EvalReport {
         v["out_lanes"] = self.out_lanes.into();
         v["overlap"] = self.overlap.into();
         v["stream_predictor"] = self.stream_predictor.into();
+        v["row_taps"] = self.row_taps.into();
         if let Some(m) = &self.matched {
             let mut e = scheme_json(&m.result);
             e["target_share"] = m.target_share.into();
@@ -650,7 +654,7 @@ impl EvalReport {
     /// work, the region sizes, and the figure with its caption.
     pub fn markdown(&self) -> String {
         let mut s = format!(
-            "# DRQ on Fashion-MNIST\n\n{} test images, default 16x16 array, region R = {}, output stage holding {} row{} and writing {} pixel{} per cycle{}{}.\n\n",
+            "# DRQ on Fashion-MNIST\n\n{} test images, default 16x16 array, region R = {}, output stage holding {} row{} and writing {} pixel{} per cycle{}{}{}.\n\n",
             self.images(),
             self.region,
             self.out_rows,
@@ -664,6 +668,11 @@ impl EvalReport {
             },
             if self.stream_predictor {
                 ", streaming predictor (mask bits written as regions complete)"
+            } else {
+                ""
+            },
+            if self.row_taps {
+                ", row taps (rows read out row 0 first as each completes)"
             } else {
                 ""
             }

@@ -269,6 +269,7 @@ fn eval_report(n: usize) -> EvalReport {
         out_lanes: cfg.out_lanes,
         overlap: cfg.overlap,
         stream_predictor: cfg.stream_predictor,
+        row_taps: cfg.row_taps,
         layers: network.layers.iter().map(|nl| nl.layer).collect(),
         matched: Some(matched),
         scaled,

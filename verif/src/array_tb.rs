@@ -105,6 +105,7 @@ impl ArrayBench {
             &tile.bias.iter().map(|&b| i64::from(b)).collect::<Vec<_>>(),
         );
         let mut acc: Vec<Option<Vec<i64>>> = vec![None; rows];
+        let order = drq_golden::cycles::readout_order(&self.cfg);
         let (mut next, mut got, mut cycles, mut bubbles, mut stalls) =
             (0usize, 0usize, 0u64, 0u64, 0u64);
         let limit = 100
@@ -128,6 +129,10 @@ impl ArrayBench {
             if self.model.get_bool("out_valid") {
                 if take {
                     let row = self.model.get_u64("out_row") as usize;
+                    assert_eq!(
+                        row, order[got] as usize,
+                        "read-out order (docs/spec.md §6.2)"
+                    );
                     assert!(
                         row < rows && acc[row].is_none(),
                         "row {row} read out twice or out of range"
@@ -183,7 +188,7 @@ impl ArrayBench {
     /// with shadow accumulators on the way: only a tile's last token is
     /// refused, exactly while the tile before has not finished its
     /// read-out; a tile's first row is offered F + 1 cycles after its last
-    /// token is taken.
+    /// token is taken; rows leave in `cycles::readout_order`.
     pub fn run_stream(
         &mut self,
         tiles: &[TileReplay],
@@ -193,6 +198,7 @@ impl ArrayBench {
     ) -> StreamOutcome {
         let (rows, cols) = (self.cfg.rows as usize, self.cfg.cols as usize);
         let flush = drq_hdl::array::flush_cycles(&self.cfg);
+        let order = drq_golden::cycles::readout_order(&self.cfg);
         self.model.set_u64("low_shift", low_shift.into());
         let mut acc: Vec<Vec<Option<Vec<i64>>>> = vec![vec![None; rows]; tiles.len()];
         // Next token (tile, index); tile being read out and its rows so far.
@@ -253,6 +259,10 @@ impl ArrayBench {
                 }
                 if take {
                     let row = self.model.get_u64("out_row") as usize;
+                    assert_eq!(
+                        row, order[got] as usize,
+                        "tile {reading}: read-out order (docs/spec.md §6.2)"
+                    );
                     assert!(
                         row < rows && acc[reading][row].is_none(),
                         "tile {reading}: row {row} read out twice or out of range"

@@ -1,5 +1,6 @@
 //! Testbench of the output stage (`drq_output_stage`): offers a tile's
-//! read-out rows in the array's order (row ROWS-1 first, down to 0) with
+//! read-out rows in the array's order (row ROWS-1 first, down to 0; with
+//! `row_taps` row 0 first, up to ROWS-1: `cycles::readout_order`) with
 //! optional random bubbles, applies random downstream backpressure, and
 //! collects every element that leaves (one per lane of each beat).
 //! [`expected`] is the reference: the docs/spec.md §2 `requantize` and the
@@ -7,7 +8,7 @@
 
 use crate::sim::{Model, SimError, SimOptions};
 use drq_arch::AccelConfig;
-use drq_golden::cycles::closes_lane_group;
+use drq_golden::cycles::{closes_lane_group, readout_order};
 use drq_golden::numerics::requantize;
 use drq_golden::rng::Rng;
 use drq_hdl::output_stage::output_stage_design;
@@ -64,7 +65,7 @@ pub struct Tile {
 pub fn lane_groups(cfg: &AccelConfig, t: &TileRegs) -> Vec<Vec<(u32, u32, u32)>> {
     let mut groups: Vec<Vec<(u32, u32, u32)>> = Vec::new();
     let mut open = false;
-    for r in (0..cfg.rows).rev() {
+    for r in readout_order(cfg) {
         if t.tile_w == 0 {
             continue;
         }
@@ -76,7 +77,7 @@ pub fn lane_groups(cfg: &AccelConfig, t: &TileRegs) -> Vec<Vec<(u32, u32, u32)>>
             groups.push(Vec::new());
         }
         groups.last_mut().unwrap().push((r, i, j));
-        open = !closes_lane_group(cfg, t.ow0, j);
+        open = !closes_lane_group(cfg, t.ow0, j, t.valid_w);
     }
     groups
 }
@@ -92,7 +93,9 @@ pub fn expected(cfg: &AccelConfig, layer: &LayerRegs, tile: &Tile) -> Vec<Elemen
             if channel >= layer.c_out {
                 continue;
             }
-            for &(r, i, j) in group.iter().rev() {
+            let mut by_x = group.clone();
+            by_x.sort_by_key(|&(_, _, j)| j);
+            for &(r, i, j) in &by_x {
                 let acc = tile.rows[r as usize][c as usize];
                 v.push(Element {
                     channel,
@@ -182,13 +185,14 @@ impl OutputStageBench {
         let mut held: Option<Vec<Element>> = None;
         let lanes = self.cfg.out_lanes;
         let a_hi = self.cfg.a_hi;
+        let order = readout_order(&self.cfg);
         loop {
             let offer = sent < total_rows && !rng.chance(drive.bubble);
             let ready = !rng.chance(drive.stall);
             let m = &mut self.model;
             if sent < total_rows {
                 let (ti, k) = (sent / rows, sent % rows);
-                let r = rows - 1 - k; // the array's order
+                let r = order[k] as usize; // the array's order
                 m.set_u64("in_row", r as u64);
                 m.set_lanes("in_acc", acc_bits, &tiles[ti].rows[r]);
             }

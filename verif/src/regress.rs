@@ -127,6 +127,24 @@ pub fn quick_configs() -> Vec<NamedConfig> {
                 ..c4
             },
         ),
+        // The same with the pipelined read-out: shadow accumulators read
+        // by row taps (row 0 first, so lane groups close at x = L - 1 mod
+        // L) and the streaming predictor fed lane groups of up to four.
+        NamedConfig::new(
+            "5x2-r8-out3-l4-tp",
+            AccelConfig {
+                rows: 5,
+                cols: 2,
+                region: 8,
+                mask_words: 64,
+                out_rows: 3,
+                out_lanes: 4,
+                overlap: true,
+                stream_predictor: true,
+                row_taps: true,
+                ..c4
+            },
+        ),
         // A row queue longer than a tile (5 rows of 2): rows of several
         // tiles wait in it at once.
         NamedConfig::new(

@@ -345,6 +345,14 @@ fn overlap(c: AccelConfig) -> AccelConfig {
     AccelConfig { overlap: true, ..c }
 }
 
+/// `c` with shadow accumulators read out by row taps (row 0 first).
+fn taps(c: AccelConfig) -> AccelConfig {
+    AccelConfig {
+        row_taps: true,
+        ..overlap(c)
+    }
+}
+
 /// Stream every tile of `l` (or at most `max_tiles`) back to back through
 /// an array with shadow accumulators: every tile's accumulators against
 /// the golden model; without traffic the cycles against `stream_cycles`.
@@ -394,6 +402,9 @@ fn overlap_back_to_back_tiles_match_the_golden_model() {
             "ov_int8",
         ),
         (overlap(cfg(1, 1)), "ov_1x1"),
+        (taps(cfg(4, 4)), "tp_4x4"),
+        (taps(cfg(3, 5).six_tokens_3x5()), "tp_3x5"),
+        (taps(cfg(1, 1)), "tp_1x1"),
     ] {
         let mut bench = array_bench(&c, name);
         // Many input channels: tiles longer than the flush and read-out,
@@ -415,21 +426,26 @@ fn overlap_back_to_back_tiles_match_the_golden_model() {
 fn overlap_short_tiles_wait_for_the_read_out() {
     let seed = test_seed("overlap_short_tiles_wait_for_the_read_out");
     let mut rng = Rng::new(seed);
-    let c = overlap(cfg(4, 4));
-    let mut bench = array_bench(&c, "ov_short");
-    // One input channel, 1 x 1 and 3 x 3 kernels, all LOW or mixed: tiles
-    // of 1 to 36 tokens, most shorter than the flush and read-out (11).
-    for (k, p, threshold) in [(1i64, 0i64, 300i64), (3, 1, 300), (3, 1, 40), (1, 0, 0)] {
-        let raw = RawLayer {
-            threshold,
-            ..RawLayer::conv(1, 6, (4, 4), k, 1, p, (2, 2))
-        };
-        let l = layer(&c, &raw);
-        let d = random_layer_data(&mut rng, &c, &l, 100_000, None);
-        let waits = check_stream(&mut bench, &l, &d, Traffic::default(), &mut rng, usize::MAX);
-        eprintln!("{l:?}: {waits} cycles waited");
-        if k == 1 {
-            assert!(waits > 0, "short tiles wait for the read-out");
+    for (c, name) in [
+        (overlap(cfg(4, 4)), "ov_short"),
+        (taps(cfg(4, 4)), "tp_4x4"),
+    ] {
+        let mut bench = array_bench(&c, name);
+        // One input channel, 1 x 1 and 3 x 3 kernels, all LOW or mixed: tiles
+        // of 1 to 36 tokens, most shorter than the flush and read-out (11;
+        // 8 with row taps).
+        for (k, p, threshold) in [(1i64, 0i64, 300i64), (3, 1, 300), (3, 1, 40), (1, 0, 0)] {
+            let raw = RawLayer {
+                threshold,
+                ..RawLayer::conv(1, 6, (4, 4), k, 1, p, (2, 2))
+            };
+            let l = layer(&c, &raw);
+            let d = random_layer_data(&mut rng, &c, &l, 100_000, None);
+            let waits = check_stream(&mut bench, &l, &d, Traffic::default(), &mut rng, usize::MAX);
+            eprintln!("{l:?}: {waits} cycles waited");
+            if k == 1 {
+                assert!(waits > 0, "short tiles wait for the read-out");
+            }
         }
     }
 }
@@ -441,6 +457,7 @@ fn overlap_with_bubbles_and_read_out_stalls() {
     for (n, tiles) in [(2u32, 40usize), (4, 24), (8, 8)] {
         let c = overlap(AccelConfig {
             region: rng.pick(&[1, 2, 4]),
+            row_taps: n == 4 || rng.chance(0.5),
             ..cfg(n, n)
         });
         let mut bench = array_bench(&c, &format!("ov_traffic_{n}"));

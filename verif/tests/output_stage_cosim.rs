@@ -7,7 +7,7 @@
 //! partial tiles, idle rows and columns; and one element per cycle.
 
 use drq_arch::AccelConfig;
-use drq_golden::cycles::{closes_lane_group, RowHold};
+use drq_golden::cycles::{closes_lane_group, readout_order, RowHold};
 use drq_golden::rng::{test_seed, Rng};
 use drq_hdl::output_stage::LATENCY;
 use drq_verif::output_stage_tb::{
@@ -73,10 +73,25 @@ fn uniform(rng: &mut Rng, lo: i64, hi: i64) -> i64 {
     }
 }
 
+/// `cfg` whose array reads rows out by row taps: row 0 first, up.
+fn taps(cfg: AccelConfig) -> AccelConfig {
+    AccelConfig {
+        overlap: true,
+        row_taps: true,
+        ..cfg
+    }
+}
+
 fn bench(cfg: &AccelConfig, test: &str) -> OutputStageBench {
     let name = format!(
-        "{}x{}_acc{}_a{}_q{}_l{}",
-        cfg.rows, cfg.cols, cfg.acc_bits, cfg.a_hi, cfg.out_rows, cfg.out_lanes
+        "{}x{}_acc{}_a{}_q{}_l{}{}",
+        cfg.rows,
+        cfg.cols,
+        cfg.acc_bits,
+        cfg.a_hi,
+        cfg.out_rows,
+        cfg.out_lanes,
+        if cfg.row_taps { "_taps" } else { "" }
     );
     OutputStageBench::new(cfg, &SimOptions::from_env(test, &name)).unwrap()
 }
@@ -431,6 +446,17 @@ fn random_tiles_every_configuration() {
             "random_tiles_lanes_4_acc64_queue_3",
             30,
         ),
+        (taps(non_square()), "random_tiles_taps", 40),
+        (
+            taps(lanes(queue(non_square(), 4), 2)),
+            "random_tiles_taps_lanes_2_queue_4",
+            40,
+        ),
+        (
+            taps(lanes(default_cfg(), 4)),
+            "random_tiles_taps_lanes_4",
+            30,
+        ),
     ] {
         random_tiles(&cfg, test, layers);
     }
@@ -451,6 +477,8 @@ fn row_queue_takes_rows_as_the_formula_says() {
         lanes(default_cfg(), 4),
         lanes(queue(default_cfg(), 3), 4),
         lanes(queue(non_square(), 5), 2),
+        taps(lanes(queue(default_cfg(), 3), 4)),
+        taps(lanes(queue(non_square(), 5), 2)),
     ] {
         let mut b = bench(&cfg, "row_queue_takes_rows_as_the_formula_says");
         let mut rng = Rng::new(11);
@@ -467,14 +495,15 @@ fn row_queue_takes_rows_as_the_formula_says() {
         let out = b.run(&layer, &tiles, Drive::default(), &mut rng);
         check(&cfg, &layer, &tiles, &out, "row queue");
         // The bench offers the next row in the cycle after a handshake.
-        // One tile row of ROWS pixels from x = 0: groups of L rows, each
-        // closed by its row at x = 0 mod L.
+        // One tile row of ROWS pixels from x = 0 in read-out order: groups
+        // of L rows, each closed by its row at x = 0 mod L (descending) or
+        // x = L - 1 mod L (row taps, ascending).
         let mut hold = RowHold::new(&cfg);
         let (mut t, mut waits, mut open) = (0u64, 0u64, false);
         for k in 0..2 * cfg.rows {
-            let x = cfg.rows - 1 - k % cfg.rows;
+            let x = readout_order(&cfg)[(k % cfg.rows) as usize];
             let h = if open { t } else { hold.open(t) };
-            open = !closes_lane_group(&cfg, 0, x);
+            open = !closes_lane_group(&cfg, 0, x, cfg.rows);
             if !open {
                 hold.close(h, u64::from(cfg.cols));
             }

@@ -81,15 +81,12 @@ fn random_layers_5x2_region_8_row_queue_3_lanes_4() {
 }
 
 #[test]
-fn random_layers_5x2_region_8_row_queue_3_lanes_4_overlap_streaming_predictor() {
-    // Lane groups of up to four pixels into the streaming predictor.
+fn random_layers_5x2_region_8_row_queue_3_lanes_4_row_taps_streaming_predictor() {
+    // Rows read out row 0 first; lane groups of up to four pixels into
+    // the streaming predictor.
     random_layers(
-        &AccelConfig {
-            overlap: true,
-            stream_predictor: true,
-            ..named("5x2-r8-out3-l4")
-        },
-        "random_layers_5x2_region_8_row_queue_3_lanes_4_overlap_streaming_predictor",
+        &named("5x2-r8-out3-l4-tp"),
+        "random_layers_5x2_region_8_row_queue_3_lanes_4_row_taps_streaming_predictor",
         8,
         Timing::FAST,
     );
