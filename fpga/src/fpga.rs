@@ -1643,6 +1643,39 @@ mod tests {
         }
     }
 
+    /// Issue 16's reference-layer target: DRQ with every step LOW (T above
+    /// a_max: no input prediction, one token a step) takes at most 1.10x
+    /// the INT8 array's cycles, on the default machine and on the
+    /// pipelined one (shadow accumulators, row taps, streaming predictor,
+    /// lanes and a row queue).
+    #[test]
+    fn an_all_low_drq_run_of_the_reference_layer_keeps_up_with_int8() {
+        let pipelined = AccelConfig {
+            out_rows: 4,
+            out_lanes: 4,
+            overlap: true,
+            row_taps: true,
+            stream_predictor: true,
+            ..AccelConfig::default()
+        };
+        for base in [AccelConfig::default(), pipelined] {
+            let data = reference_data(&base, &reference_layer(&base, 0));
+            let cycles = |cfg: &AccelConfig, t: u32| {
+                run_layer(cfg, &reference_layer(cfg, t), &data)
+                    .unwrap()
+                    .counters
+                    .cycles_total
+            };
+            let int8 = AccelConfig {
+                pe: PeKind::Int8,
+                ..base
+            };
+            let (low, eight) = (cycles(&base, base.a_max() + 1), cycles(&int8, 0));
+            eprintln!("{base}: DRQ all LOW {low} cycles, INT8 {eight}");
+            assert!(low * 10 <= eight * 11, "{base}: {low} against {eight}");
+        }
+    }
+
     #[test]
     fn crossover_interpolates() {
         let pts = [

@@ -75,6 +75,36 @@ fn shadow_accumulators_overlap_the_read_out_with_the_next_tile_by_hand() {
 }
 
 #[test]
+fn row_taps_read_row_0_first_after_a_flush_of_cols_by_hand() {
+    // The two layers above with row taps: F = COLS = 4, rows offered 0, 1,
+    // 2, 3. Short tiles (4 tokens): tile 0's last token e = 12, row 0
+    // (valid) offered and taken at 12 + 1 + 4 = 17, released 18; rows 1
+    // to 3 (idle) at 18, 19, 20. The next last token waits for the cycle
+    // after row 3's handshake: e = 21, row 0 at 26 (released 27), row 3
+    // at 29; e = 30, row 0 at 35, row 3 at 38; e = 39, row 0 at 44,
+    // released 45. Total 45 + OUTPUT_LATENCY 4 + 2 = 51 (66 with the
+    // shadow chain).
+    let taps = AccelConfig {
+        overlap: true,
+        row_taps: true,
+        ..cfg()
+    };
+    let short = RawLayer {
+        threshold: 0,
+        ..RawLayer::conv(1, 1, (2, 2), 1, 1, 0, (1, 1))
+    };
+    assert_eq!(cycles_on(taps, short), 51);
+    // Tiles of 16 tokens: e = 24, row 0 at 29, row 3 at 32; e = 40, 56, 72
+    // (no wait), the last row 0 at 72 + 5 = 77, released 78. Total 84
+    // (90 with the chain).
+    let long = RawLayer {
+        threshold: 0,
+        ..RawLayer::conv(4, 1, (2, 2), 1, 1, 0, (1, 1))
+    };
+    assert_eq!(cycles_on(taps, long), 84);
+}
+
+#[test]
 fn a_nonzero_threshold_pays_the_input_mask_phases_by_hand() {
     // The layer above at T = 1, once with the mask predicted and once with
     // the same mask given: the predicted run adds the input-mask phases,

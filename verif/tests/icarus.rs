@@ -72,18 +72,21 @@ fn a_2x2_top_runs_layers_in_icarus_like_the_golden_model() {
     );
 }
 
-/// The output queue (distributed RAM read asynchronously) and the lane
-/// groups (buffer words of two lanes with lane enables) settle in an
+/// The output queue (distributed RAM read asynchronously), the lane
+/// groups (buffer words of two lanes with lane enables) and the row taps
+/// (a multiplexer over the shadow rows, rows counted up) settle in an
 /// event-driven simulator too: a 2x2 top holding 3 groups of 2 pixels.
 #[test]
-fn a_2x2_top_with_a_row_queue_and_lanes_runs_layers_in_icarus_like_the_golden_model() {
+fn a_2x2_top_with_a_row_queue_lanes_and_row_taps_runs_layers_in_icarus_like_the_golden_model() {
     layers_in_icarus(
         &AccelConfig {
             out_rows: 3,
             out_lanes: 2,
+            overlap: true,
+            row_taps: true,
             ..cfg_2x2()
         },
-        "a_2x2_top_with_a_row_queue_and_lanes_runs_layers_in_icarus_like_the_golden_model",
+        "a_2x2_top_with_a_row_queue_lanes_and_row_taps_runs_layers_in_icarus_like_the_golden_model",
         &[Sensitivity::Some, Sensitivity::All],
     );
 }
