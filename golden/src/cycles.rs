@@ -317,5 +317,12 @@ pub fn cycles_total(
             cycle = if cfg.overlap { last + 1 } else { done + 1 };
         }
     }
-    hold.last_release() + OUTPUT_LATENCY + 2 + MaskPhases::of(cfg, layer, phases).total()
+    // The layer ends in the cycle after every block is idle: the last
+    // element written (LATENCY + 1 after it entered the requantiser), and
+    // the array's last read-out handshake. The shadow chain's last row is
+    // row 0, valid and at least n cycles before its release, so the first
+    // term always decides; with row taps idle rows may come last.
+    let written = hold.last_release() + OUTPUT_LATENCY + 2;
+    let read_out_end = read_out.map_or(0, |h| h + 2);
+    written.max(read_out_end) + MaskPhases::of(cfg, layer, phases).total()
 }

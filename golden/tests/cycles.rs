@@ -105,6 +105,33 @@ fn row_taps_read_row_0_first_after_a_flush_of_cols_by_hand() {
 }
 
 #[test]
+fn row_taps_end_after_the_last_idle_row_by_hand() {
+    // 8 x 1 array, one 1 x 1 output (C_in 1, K 1, tile 1 x 1, T = 0): one
+    // tile of 4 tokens, the first in cycle 1 + 8 + 4 = 13, the last e = 16.
+    // Row taps: F = COLS = 1, row 0 (valid) offered and taken at 18 and
+    // released at 19 (n = 1), written by 19 + 4 + 2 = 25; but rows 1 to 7
+    // (idle) are taken at 19 .. 25 and the array is idle only from 26, so
+    // the layer ends at 25 + 2 = 27. The shadow chain: F = 8, rows 7 .. 1
+    // at 25 .. 31, row 0 at 32, released 33: 33 + 6 = 39.
+    let narrow = AccelConfig {
+        rows: 8,
+        cols: 1,
+        overlap: true,
+        ..cfg()
+    };
+    let one_pixel = RawLayer {
+        threshold: 0,
+        ..RawLayer::conv(1, 1, (1, 1), 1, 1, 0, (1, 1))
+    };
+    assert_eq!(cycles_on(narrow, one_pixel.clone()), 39);
+    let taps = AccelConfig {
+        row_taps: true,
+        ..narrow
+    };
+    assert_eq!(cycles_on(taps, one_pixel), 27);
+}
+
+#[test]
 fn a_nonzero_threshold_pays_the_input_mask_phases_by_hand() {
     // The layer above at T = 1, once with the mask predicted and once with
     // the same mask given: the predicted run adds the input-mask phases,

@@ -25,6 +25,7 @@
 
 pub mod array;
 pub mod axil;
+pub mod buffers;
 pub mod comb;
 pub mod controller;
 pub mod dedup;

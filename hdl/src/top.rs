@@ -4,15 +4,16 @@
 //! layer's mask. Register map, buffer window, phases and the cycle formula:
 //! `docs/top.md`.
 //!
-//! * Buffers. Two activation buffers (ACT0, ACT1) and two mask buffers
-//!   (MASK0, MASK1) form ping-pong pairs: `MODE.act_sel` / `MODE.mask_sel`
-//!   name the layer's input buffer, the other one receives the output (and
-//!   the predicted next mask), so layer L's output stays on chip as layer
-//!   L+1's input. The controller reads one activation and one mask bit per
-//!   array row per step, and one weight and one bias per column, so those
-//!   buffers are `ReplicatedRam`s with a read port per row (per column).
-//!   The accumulator buffer (ACC) keeps every output's accumulator for the
-//!   host. All are `WordRam`s: block RAM on FPGAs.
+//! * Buffers (`Buffers`, `buffers.rs`). Two activation buffers (ACT0,
+//!   ACT1) and two mask buffers (MASK0, MASK1) form ping-pong pairs:
+//!   `MODE.act_sel` / `MODE.mask_sel` name the layer's input buffer, the
+//!   other one receives the output (and the predicted next mask), so layer
+//!   L's output stays on chip as layer L+1's input. The controller reads
+//!   one activation and one mask bit per array row per step, and one weight
+//!   and one bias per column, so those buffers have a read copy per row
+//!   (per column). The accumulator buffer (ACC) keeps every output's
+//!   accumulator for the host. All are block RAM on FPGAs. The block
+//!   routes the run's reads and writes and, while idle, the host window's.
 //! * Phases of a run (`CMD.start`): optionally the input mask is predicted
 //!   from the input buffer (`MODE.predict_in`, DRQ only; skipped when
 //!   THRESHOLD is 0 or above a_max, as every region is then sensitive, or
@@ -25,11 +26,11 @@
 
 use crate::array::SystolicArray;
 use crate::axil::AxiLiteSlave;
+use crate::buffers::Buffers;
 use crate::controller::{ControllerParams, RegionController};
 use crate::leaf::{low_mask as mask, one_if, Reg, SignedMul, Word, WordReg};
 use crate::output_stage::OutputStage;
 use crate::predictor::{PredictorParams, SensitivityPredictor};
-use crate::ram::{LanedRam, ReplicatedRam};
 use crate::regfile::HostRegisters;
 use crate::scan::InputScan;
 use crate::sequencer::PhaseSequencer;
@@ -41,8 +42,6 @@ use rust_hdl::prelude::*;
 
 /// Bits of STATUS (flags 0..4, the phase in 8..11).
 const STATUS_BITS: u32 = 12;
-/// Bits of a buffer region index of the window (7 buffers).
-const REGION_BITS: u32 = 3;
 
 fn konst(v: u64) -> Constant<Word> {
     Constant::new(v.to_bits())
@@ -94,21 +93,14 @@ pub struct DrqTop {
     array: SystolicArray,
     ostage: OutputStage,
     pred: SensitivityPredictor,
-    act0: LanedRam,
-    act1: LanedRam,
-    mask0: ReplicatedRam,
-    mask1: ReplicatedRam,
-    weights: ReplicatedRam,
-    bias: ReplicatedRam,
-    accs: LanedRam,
+    /// The buffers and their ports (run and host window).
+    bufs: Buffers,
     oc0_mul: SignedMul,
     addr_mul: SignedMul,
     // Constants.
     zero: Constant<Word>,
     one: Constant<Word>,
     low16: Constant<Word>,
-    /// 32, for the high word of an accumulator (ACC_BITS > 32 only).
-    c32: Vec<Constant<Word>>,
     c8: Constant<Word>,
     b0: Constant<Word>,
     b1: Constant<Word>,
@@ -117,20 +109,8 @@ pub struct DrqTop {
     b4: Constant<Word>,
     b5: Constant<Word>,
     cols_c: Constant<Word>,
-    span_log2: Constant<Word>,
-    span_m1: Constant<Word>,
     pitch_log2: Constant<Word>,
-    col_index: Vec<Constant<Word>>,
     info: Vec<Constant<Word>>,
-    rg_act0: Constant<Word>,
-    rg_act1: Constant<Word>,
-    rg_mask0: Constant<Word>,
-    rg_mask1: Constant<Word>,
-    rg_weights: Constant<Word>,
-    rg_bias: Constant<Word>,
-    rg_acc: Constant<Word>,
-    /// A region no buffer has: a host read while busy selects it, so its data is 0.
-    rg_none: Constant<Word>,
     sx_w: Constant<Word>,
     /// The weight's sign extension to bit W_HI, which the controller's
     /// w_lo rounding reads: DRQ only (the INT8 baseline takes its one
@@ -171,23 +151,14 @@ pub struct DrqTop {
     wb_lanes: WordReg,
     wb_value: Vec<WordReg>,
     wb_acc: Vec<WordReg>,
-    // Host read in flight.
-    hr_region: WordReg,
-    /// The high word of an accumulator was read (ACC_BITS > 32 only).
-    hr_half: Vec<Reg<Bit>>,
     /// STATUS, registered (one cycle behind).
     status_q: WordReg,
     // Combinational.
     token_taken: Signal<Local, Bit>,
     tile_end: Signal<Local, Bit>,
-    region: Signal<Local, Word>,
-    offset: Signal<Local, Word>,
-    host_wr: Signal<Local, Bit>,
-    host_rd: Signal<Local, Bit>,
     rem_h: Signal<Local, Word>,
     rem_w: Signal<Local, Word>,
     out_take: Signal<Local, Bit>,
-    acc_word: Signal<Local, Word>,
     /// The sum of the written group's codes (the predictor's input), and
     /// its partial sums over lanes 0..=l.
     lane_sum: Signal<Local, Word>,
@@ -203,13 +174,8 @@ pub struct DrqTop {
     /// map, min(G, W - x) (else no signal).
     scan_size: Vec<Constant<Word>>,
     scan_pixels: Vec<Signal<Local, Word>>,
-    /// The host's entry's lane bit in a buffer word, and L - 1
-    /// (`out_lanes` > 1 only).
-    host_lane: Vec<Signal<Local, Word>>,
-    lane_m: Vec<Constant<Word>>,
     /// 2^l: bit l of a lane set.
     lane_bit: Vec<Constant<Word>>,
-    mask_wdata: Signal<Local, Word>,
     status: Signal<Local, Word>,
 }
 
@@ -217,7 +183,7 @@ impl DrqTop {
     pub fn new(cfg: &AccelConfig) -> DrqTop {
         let fmt = TokenFormat::new(cfg);
         let map = WindowMap::new(cfg);
-        let (rows, cols) = (cfg.rows as usize, cfg.cols as usize);
+        let cols = cfg.cols as usize;
         let lanes = cfg.out_lanes as usize;
         let w = Sext::new(cfg.w_hi);
         let wd = Sext::new(fmt.w_digit_bits);
@@ -261,19 +227,12 @@ impl DrqTop {
             array: SystolicArray::new(cfg),
             ostage: OutputStage::new(cfg),
             pred: SensitivityPredictor::new(&PredictorParams::new(cfg)),
-            act0: LanedRam::new(cfg.act_words as usize, cfg.a_hi, rows, lanes),
-            act1: LanedRam::new(cfg.act_words as usize, cfg.a_hi, rows, lanes),
-            mask0: ReplicatedRam::new(cfg.mask_words as usize, 1, rows),
-            mask1: ReplicatedRam::new(cfg.mask_words as usize, 1, rows),
-            weights: ReplicatedRam::new(cfg.weight_words as usize, cfg.w_hi, cols),
-            bias: ReplicatedRam::new(cfg.bias_words as usize, 32, cols),
-            accs: LanedRam::new(cfg.act_words as usize, cfg.acc_bits, 1, lanes),
+            bufs: Buffers::new(cfg),
             oc0_mul: SignedMul::new(17, 7),
             addr_mul: SignedMul::new(17, 16),
             zero: konst(0),
             one: konst(1),
             low16: konst(0xFFFF),
-            c32: one_if(map.acc_stride == 2, konst(32)),
             c8: konst(8),
             b0: konst(1),
             b1: konst(2),
@@ -282,19 +241,8 @@ impl DrqTop {
             b4: konst(16),
             b5: konst(32),
             cols_c: konst(cols as u64),
-            span_log2: konst(map.span.trailing_zeros().into()),
-            span_m1: konst(map.span - 1),
             pitch_log2: konst(cfg.act_row_pitch().trailing_zeros().into()),
-            col_index: (0..cols as u64).map(konst).collect(),
             info: info.into_iter().map(|v| konst(v.into())).collect(),
-            rg_act0: konst(0),
-            rg_act1: konst(1),
-            rg_mask0: konst(2),
-            rg_mask1: konst(3),
-            rg_weights: konst(4),
-            rg_bias: konst(5),
-            rg_acc: konst(6),
-            rg_none: konst(7),
             sx_w: w.mask,
             sx_w_sign: one_if(drq, w.sign),
             sx_wd: wd.mask,
@@ -318,19 +266,12 @@ impl DrqTop {
             wb_lanes: WordReg::unsigned(cfg.out_lanes),
             wb_value: (0..lanes).map(|_| WordReg::unsigned(cfg.a_hi)).collect(),
             wb_acc: (0..lanes).map(|_| WordReg::signed(cfg.acc_bits)).collect(),
-            hr_region: WordReg::unsigned(REGION_BITS),
-            hr_half: one_if(map.acc_stride == 2, Default::default()),
             status_q: WordReg::unsigned(STATUS_BITS),
             token_taken: Default::default(),
             tile_end: Default::default(),
-            region: Default::default(),
-            offset: Default::default(),
-            host_wr: Default::default(),
-            host_rd: Default::default(),
             rem_h: Default::default(),
             rem_w: Default::default(),
             out_take: Default::default(),
-            acc_word: Default::default(),
             lane_sum: Default::default(),
             lane_part: (0..cfg.out_lanes).map(|_| Default::default()).collect(),
             lane_pixels: one_if(cfg.stream_predictor, Default::default()),
@@ -345,21 +286,16 @@ impl DrqTop {
                 konst(u64::from(cfg.scan_group())),
             ),
             scan_pixels: one_if(drq && cfg.stream_predictor, Default::default()),
-            host_lane: one_if(lanes > 1, Default::default()),
-            lane_m: one_if(lanes > 1, konst(u64::from(cfg.out_lanes) - 1)),
             lane_bit: (0..cfg.out_lanes).map(|l| konst(1 << l)).collect(),
-            mask_wdata: Default::default(),
             status: Default::default(),
         }
     }
     fn rows(&self) -> usize {
-        self.act0.ports()
+        self.array.in_digit.len()
     }
     fn cols(&self) -> usize {
-        self.weights.ports()
+        self.array.in_w_digit.len()
     }
-    /// 1 when an accumulator takes two words of the window (ACC_BITS > 32),
-    /// else 0: a loop bound.
     /// L = `out_lanes`: the pixels of a written group.
     fn lanes(&self) -> usize {
         self.wb_value.len()
@@ -388,14 +324,6 @@ impl DrqTop {
     fn last_lane(&self) -> usize {
         self.lanes() - 1
     }
-    /// 1 when a buffer word holds several lanes (its writes carry a lane
-    /// set), else 0.
-    fn lane_masked(&self) -> usize {
-        self.act0.wr_lanes.len()
-    }
-    fn wide_acc(&self) -> usize {
-        self.hr_half.len()
-    }
     /// 1 for the DRQ array (its low-precision weight paths), 0 for the
     /// INT8 baseline.
     fn drq_paths(&self) -> usize {
@@ -412,13 +340,8 @@ impl Logic for DrqTop {
     fn update(&mut self) {
         dff_setup!(
             self, clock, conflict, t_oc0, t_oh0, t_ow0, t_valid_h, t_valid_w, wb_valid, wb_addr,
-            wb_lanes, hr_region, status_q
+            wb_lanes, status_q
         );
-        for k in 0..self.wide_acc() {
-            self.hr_half[k].clock.next = self.clock.val();
-            self.hr_half[k].reset.next = self.reset.val();
-            self.hr_half[k].d.next = self.hr_half[k].q.val();
-        }
         self.conflict.reset.next = self.reset.val();
         self.t_oc0.reset.next = self.reset.val();
         self.t_oh0.reset.next = self.reset.val();
@@ -436,7 +359,6 @@ impl Logic for DrqTop {
             self.wb_acc[l].reset.next = self.reset.val();
             self.wb_acc[l].d.next = self.wb_acc[l].q.val();
         }
-        self.hr_region.reset.next = self.reset.val();
         self.status_q.reset.next = self.reset.val();
 
         // Clocks and resets of the blocks.
@@ -450,13 +372,8 @@ impl Logic for DrqTop {
         self.ostage.reset.next = self.reset.val();
         self.pred.clock.next = self.clock.val();
         self.pred.reset.next = self.reset.val();
-        self.act0.clock.next = self.clock.val();
-        self.act1.clock.next = self.clock.val();
-        self.mask0.clock.next = self.clock.val();
-        self.mask1.clock.next = self.clock.val();
-        self.weights.clock.next = self.clock.val();
-        self.bias.clock.next = self.clock.val();
-        self.accs.clock.next = self.clock.val();
+        self.bufs.clock.next = self.clock.val();
+        self.bufs.reset.next = self.reset.val();
 
         // ---- Host interface: AXI4-Lite slave and register file ----------------
         self.regs.awvalid.next = self.awvalid.val();
@@ -570,14 +487,8 @@ impl Logic for DrqTop {
         self.ctrl.w_low_shift.next = self.regs.w_low_shift.val() & self.low16.val();
         self.ctrl.in_ready.next = self.array.in_ready.val();
         for r in 0..self.rows() {
-            self.ctrl.act_data[r].next = self.act0.rd_data[r].val();
-            self.ctrl.mask_bit[r].next = self.mask0.rd_data[r].val().any();
-            if self.seq.act_sel.val() {
-                self.ctrl.act_data[r].next = self.act1.rd_data[r].val();
-            }
-            if self.seq.mask_sel.val() {
-                self.ctrl.mask_bit[r].next = self.mask1.rd_data[r].val().any();
-            }
+            self.ctrl.act_data[r].next = self.bufs.act_data[r].val();
+            self.ctrl.mask_bit[r].next = self.bufs.mask_data[r].val();
             if self.seq.mask_forced.val() {
                 self.ctrl.mask_bit[r].next = self.seq.mask_forced_bit.val();
             }
@@ -585,10 +496,10 @@ impl Logic for DrqTop {
             self.array.in_sens[r].next = self.ctrl.in_sens[r].val();
         }
         for j in 0..self.cols() {
-            self.ctrl.w_data[j].next = self.weights.rd_data[j].val() & self.sx_w.val();
+            self.ctrl.w_data[j].next = self.bufs.w_data[j].val() & self.sx_w.val();
             for k in 0..self.drq_paths() {
-                if (self.weights.rd_data[j].val() & self.sx_w_sign[k].val()).any() {
-                    self.ctrl.w_data[j].next = self.weights.rd_data[j].val() | !self.sx_w.val();
+                if (self.bufs.w_data[j].val() & self.sx_w_sign[k].val()).any() {
+                    self.ctrl.w_data[j].next = self.bufs.w_data[j].val() | !self.sx_w.val();
                 }
             }
             self.array.in_w_digit[j].next = self.ctrl.in_w_digit[j].val() & self.sx_wd.val();
@@ -604,20 +515,20 @@ impl Logic for DrqTop {
                 }
             }
             // The bias RAM returns its 32 bits zero-extended.
-            self.array.bias[j].next = self.bias.rd_data[j].val();
+            self.array.bias[j].next = self.bufs.bias_data[j].val();
             for k in 0..self.wide_bias() {
-                self.array.bias[j].next = self.bias.rd_data[j].val() & self.sx_b[k].val();
-                if (self.bias.rd_data[j].val() & self.sx_b_sign[k].val()).any() {
-                    self.array.bias[j].next = self.bias.rd_data[j].val() | !self.sx_b[k].val();
+                self.array.bias[j].next = self.bufs.bias_data[j].val() & self.sx_b[k].val();
+                if (self.bufs.bias_data[j].val() & self.sx_b_sign[k].val()).any() {
+                    self.array.bias[j].next = self.bufs.bias_data[j].val() | !self.sx_b[k].val();
                 }
             }
-            self.weights.rd_en[j].next = self.ctrl.w_rd[j].val();
-            self.weights.rd_addr[j].next = self.ctrl.w_addr[j].val();
-            // The bias of a tile's columns is read with its last token and
-            // held through the drain.
-            self.bias.rd_en[j].next = self.tile_end.val();
-            self.bias.rd_addr[j].next = self.oc0_mul.p.val() + self.col_index[j].val();
+            self.bufs.w_rd[j].next = self.ctrl.w_rd[j].val();
+            self.bufs.w_addr[j].next = self.ctrl.w_addr[j].val();
         }
+        // The bias of a tile's columns is read with its last token and
+        // held through the drain.
+        self.bufs.bias_rd.next = self.tile_end.val();
+        self.bufs.bias_base.next = self.oc0_mul.p.val();
         self.array.in_valid.next = self.ctrl.in_valid.val();
         self.array.in_first.next = self.ctrl.in_first.val();
         self.array.in_commit.next = self.ctrl.in_commit.val();
@@ -714,20 +625,13 @@ impl Logic for DrqTop {
                 }
             }
             for g in 0..self.scan_first() {
-                self.scan_part[g].next = self.act0.rd_data[g].val();
-                if self.seq.act_sel.val() {
-                    self.scan_part[g].next = self.act1.rd_data[g].val();
-                }
+                self.scan_part[g].next = self.bufs.act_data[g].val();
             }
             for g in 1..self.scan_group() {
                 self.scan_part[g].next = self.scan_part[g - 1].val();
                 if self.scan_offset[g].val() < self.scan_pixels[0].val() {
                     self.scan_part[g].next =
-                        self.scan_part[g - 1].val() + self.act0.rd_data[g].val();
-                    if self.seq.act_sel.val() {
-                        self.scan_part[g].next =
-                            self.scan_part[g - 1].val() + self.act1.rd_data[g].val();
-                    }
+                        self.scan_part[g - 1].val() + self.bufs.act_data[g].val();
                 }
             }
         }
@@ -764,174 +668,37 @@ impl Logic for DrqTop {
             }
         }
 
-        // ---- Buffers: accelerator ports, then the host's when idle -----------
-        self.region.next = self.regs.mem_addr.val() >> self.span_log2.val();
-        self.offset.next = self.regs.mem_addr.val() & self.span_m1.val();
-        self.host_wr.next = self.regs.mem_wr.val() & !self.seq.busy.val();
-        self.host_rd.next = self.regs.mem_rd.val() & !self.seq.busy.val();
-        if self.seq.busy.val() & (self.regs.mem_wr.val() | self.regs.mem_rd.val()) {
-            self.conflict.d.next = true;
-        }
-        if self.regs.mem_rd.val() & self.seq.busy.val() {
-            self.hr_region.d.next = self.rg_none.val();
-        }
+        // ---- Buffers: the run's ports, the host window's when idle ----------
+        self.bufs.busy.next = self.seq.busy.val();
+        self.bufs.act_sel.next = self.seq.act_sel.val();
+        self.bufs.mask_sel.next = self.seq.mask_sel.val();
+        self.bufs.in_pin.next = self.seq.in_pin.val();
         for r in 0..self.rows() {
-            self.act0.rd_en[r].next = self.ctrl.act_rd[r].val() & !self.seq.act_sel.val();
-            self.act0.rd_addr[r].next = self.ctrl.act_addr[r].val();
-            self.act1.rd_en[r].next = self.ctrl.act_rd[r].val() & self.seq.act_sel.val();
-            self.act1.rd_addr[r].next = self.ctrl.act_addr[r].val();
-            self.mask0.rd_en[r].next = self.ctrl.act_rd[r].val() & !self.seq.mask_sel.val();
-            self.mask0.rd_addr[r].next = self.ctrl.mask_addr[r].val();
-            self.mask1.rd_en[r].next = self.ctrl.act_rd[r].val() & self.seq.mask_sel.val();
-            self.mask1.rd_addr[r].next = self.ctrl.mask_addr[r].val();
+            self.bufs.act_rd[r].next = self.ctrl.act_rd[r].val();
+            self.bufs.act_addr[r].next = self.ctrl.act_addr[r].val();
+            self.bufs.mask_addr[r].next = self.ctrl.mask_addr[r].val();
         }
-        // The input scan reads its group through the first G read copies.
         for k in 0..self.drq_paths() {
-            if self.seq.scan_advance[k].val() {
-                for g in 0..self.scan_group() {
-                    self.act0.rd_en[g].next = !self.seq.act_sel.val();
-                    self.act0.rd_addr[g].next = self.scan[k].addr.val() + self.scan_offset[g].val();
-                    self.act1.rd_en[g].next = self.seq.act_sel.val();
-                    self.act1.rd_addr[g].next = self.scan[k].addr.val() + self.scan_offset[g].val();
-                }
-            }
+            self.bufs.scan_rd[k].next = self.seq.scan_advance[k].val();
+            self.bufs.scan_addr[k].next = self.scan[k].addr.val();
         }
-        // Writes: outputs into the other activation buffer and ACC; the
-        // predictor's mask into the input (PIN) or the other (POUT) buffer.
-        self.act0.wr_en.next = self.wb_valid.q.val() & self.seq.act_sel.val();
-        self.act0.wr_addr.next = self.wb_addr.q.val();
-        self.act1.wr_en.next = self.wb_valid.q.val() & !self.seq.act_sel.val();
-        self.act1.wr_addr.next = self.wb_addr.q.val();
-        self.accs.wr_en.next = self.wb_valid.q.val();
-        self.accs.wr_addr.next = self.wb_addr.q.val();
+        self.bufs.wb_valid.next = self.wb_valid.q.val();
+        self.bufs.wb_addr.next = self.wb_addr.q.val();
+        self.bufs.wb_lanes.next = self.wb_lanes.q.val();
         for l in 0..self.lanes() {
-            self.act0.wr_data[l].next = self.wb_value[l].q.val();
-            self.act1.wr_data[l].next = self.wb_value[l].q.val();
-            self.accs.wr_data[l].next = self.wb_acc[l].q.val();
+            self.bufs.wb_value[l].next = self.wb_value[l].q.val();
+            self.bufs.wb_acc[l].next = self.wb_acc[l].q.val();
         }
-        for k in 0..self.lane_masked() {
-            self.act0.wr_lanes[k].next = self.wb_lanes.q.val();
-            self.act1.wr_lanes[k].next = self.wb_lanes.q.val();
-            self.accs.wr_lanes[k].next = self.wb_lanes.q.val();
-        }
-        self.mask0.wr_addr.next = self.pred.mask_wr_addr.val();
-        self.mask_wdata.next = self.zero.val();
-        if self.pred.mask_wr_bit.val() {
-            self.mask_wdata.next = self.one.val();
-        }
-        self.mask0.wr_data.next = self.mask_wdata.val();
-        self.mask1.wr_addr.next = self.pred.mask_wr_addr.val();
-        self.mask1.wr_data.next = self.mask_wdata.val();
-        self.mask0.wr_en.next =
-            self.pred.mask_wr_en.val() & (self.seq.in_pin.val() ^ self.seq.mask_sel.val());
-        self.mask1.wr_en.next =
-            self.pred.mask_wr_en.val() & !(self.seq.in_pin.val() ^ self.seq.mask_sel.val());
-        self.weights.wr_en.next = false;
-        self.weights.wr_addr.next = self.offset.val();
-        self.weights.wr_data.next = self.regs.mem_wdata.val();
-        self.bias.wr_en.next = false;
-        self.bias.wr_addr.next = self.offset.val();
-        self.bias.wr_data.next = self.regs.mem_wdata.val();
-        self.accs.rd_en[0].next = false;
-        self.accs.rd_addr[0].next = self.offset.val();
-        for _k in 0..self.wide_acc() {
-            self.accs.rd_addr[0].next = self.offset.val() >> self.one.val();
-        }
-        // A host write stores one entry: its lane of the buffer word.
-        for k in 0..self.lane_masked() {
-            self.host_lane[k].next = self.one.val() << (self.offset.val() & self.lane_m[k].val());
-        }
-        if self.host_wr.val() {
-            // Both activation buffers see the entry's value in every lane
-            // and its lane bit; the region enables one of them.
-            for l in 0..self.lanes() {
-                self.act0.wr_data[l].next = self.regs.mem_wdata.val();
-                self.act1.wr_data[l].next = self.regs.mem_wdata.val();
-            }
-            for k in 0..self.lane_masked() {
-                self.act0.wr_lanes[k].next = self.host_lane[k].val();
-                self.act1.wr_lanes[k].next = self.host_lane[k].val();
-            }
-            if self.region.val() == self.rg_act0.val() {
-                self.act0.wr_en.next = true;
-                self.act0.wr_addr.next = self.offset.val();
-            }
-            if self.region.val() == self.rg_act1.val() {
-                self.act1.wr_en.next = true;
-                self.act1.wr_addr.next = self.offset.val();
-            }
-            if self.region.val() == self.rg_mask0.val() {
-                self.mask0.wr_en.next = true;
-                self.mask0.wr_addr.next = self.offset.val();
-                self.mask0.wr_data.next = self.regs.mem_wdata.val();
-            }
-            if self.region.val() == self.rg_mask1.val() {
-                self.mask1.wr_en.next = true;
-                self.mask1.wr_addr.next = self.offset.val();
-                self.mask1.wr_data.next = self.regs.mem_wdata.val();
-            }
-            self.weights.wr_en.next = self.region.val() == self.rg_weights.val();
-            self.bias.wr_en.next = self.region.val() == self.rg_bias.val();
-        }
-        if self.host_rd.val() {
-            self.hr_region.d.next = self.region.val();
-            for k in 0..self.wide_acc() {
-                self.hr_half[k].d.next = (self.offset.val() & self.b0.val()).any();
-            }
-            if self.region.val() == self.rg_act0.val() {
-                self.act0.rd_en[0].next = true;
-                self.act0.rd_addr[0].next = self.offset.val();
-            }
-            if self.region.val() == self.rg_act1.val() {
-                self.act1.rd_en[0].next = true;
-                self.act1.rd_addr[0].next = self.offset.val();
-            }
-            if self.region.val() == self.rg_mask0.val() {
-                self.mask0.rd_en[0].next = true;
-                self.mask0.rd_addr[0].next = self.offset.val();
-            }
-            if self.region.val() == self.rg_mask1.val() {
-                self.mask1.rd_en[0].next = true;
-                self.mask1.rd_addr[0].next = self.offset.val();
-            }
-            if self.region.val() == self.rg_weights.val() {
-                self.weights.rd_en[0].next = true;
-                self.weights.rd_addr[0].next = self.offset.val();
-            }
-            if self.region.val() == self.rg_bias.val() {
-                self.bias.rd_en[0].next = true;
-                self.bias.rd_addr[0].next = self.offset.val();
-            }
-            self.accs.rd_en[0].next = self.region.val() == self.rg_acc.val();
-        }
-        // Host read data, selected by the region read in the cycle before.
-        self.acc_word.next = self.accs.rd_data[0].val();
-        for k in 0..self.wide_acc() {
-            if self.hr_half[k].q.val() {
-                self.acc_word.next = self.accs.rd_data[0].val() >> self.c32[k].val();
-            }
-        }
-        self.regs.mem_rdata.next = self.zero.val();
-        if self.hr_region.q.val() == self.rg_act0.val() {
-            self.regs.mem_rdata.next = self.act0.rd_data[0].val();
-        }
-        if self.hr_region.q.val() == self.rg_act1.val() {
-            self.regs.mem_rdata.next = self.act1.rd_data[0].val();
-        }
-        if self.hr_region.q.val() == self.rg_mask0.val() {
-            self.regs.mem_rdata.next = self.mask0.rd_data[0].val();
-        }
-        if self.hr_region.q.val() == self.rg_mask1.val() {
-            self.regs.mem_rdata.next = self.mask1.rd_data[0].val();
-        }
-        if self.hr_region.q.val() == self.rg_weights.val() {
-            self.regs.mem_rdata.next = self.weights.rd_data[0].val();
-        }
-        if self.hr_region.q.val() == self.rg_bias.val() {
-            self.regs.mem_rdata.next = self.bias.rd_data[0].val();
-        }
-        if self.hr_region.q.val() == self.rg_acc.val() {
-            self.regs.mem_rdata.next = self.acc_word.val();
+        self.bufs.mask_wr_en.next = self.pred.mask_wr_en.val();
+        self.bufs.mask_wr_addr.next = self.pred.mask_wr_addr.val();
+        self.bufs.mask_wr_bit.next = self.pred.mask_wr_bit.val();
+        self.bufs.mem_addr.next = self.regs.mem_addr.val();
+        self.bufs.mem_wr.next = self.regs.mem_wr.val();
+        self.bufs.mem_rd.next = self.regs.mem_rd.val();
+        self.bufs.mem_wdata.next = self.regs.mem_wdata.val();
+        self.regs.mem_rdata.next = self.bufs.mem_rdata.val();
+        if self.bufs.host_conflict.val() {
+            self.conflict.d.next = true;
         }
     }
 }

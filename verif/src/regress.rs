@@ -127,13 +127,15 @@ pub fn quick_configs() -> Vec<NamedConfig> {
                 ..c4
             },
         ),
-        // The same with the pipelined read-out: shadow accumulators read
-        // by row taps (row 0 first, so lane groups close at x = L - 1 mod
-        // L) and the streaming predictor fed lane groups of up to four.
+        // The pipelined read-out: shadow accumulators read by row taps
+        // (row 0 first, so lane groups close at x = L - 1 mod L; eight
+        // rows and two columns, so a tile's trailing idle rows can outlast
+        // its writes) and the streaming predictor fed lane groups of up to
+        // four.
         NamedConfig::new(
-            "5x2-r8-out3-l4-tp",
+            "8x2-r8-out3-l4-tp",
             AccelConfig {
-                rows: 5,
+                rows: 8,
                 cols: 2,
                 region: 8,
                 mask_words: 64,

@@ -81,12 +81,12 @@ fn random_layers_5x2_region_8_row_queue_3_lanes_4() {
 }
 
 #[test]
-fn random_layers_5x2_region_8_row_queue_3_lanes_4_row_taps_streaming_predictor() {
+fn random_layers_8x2_region_8_row_queue_3_lanes_4_row_taps_streaming_predictor() {
     // Rows read out row 0 first; lane groups of up to four pixels into
     // the streaming predictor.
     random_layers(
-        &named("5x2-r8-out3-l4-tp"),
-        "random_layers_5x2_region_8_row_queue_3_lanes_4_row_taps_streaming_predictor",
+        &named("8x2-r8-out3-l4-tp"),
+        "random_layers_8x2_region_8_row_queue_3_lanes_4_row_taps_streaming_predictor",
         8,
         Timing::FAST,
     );

@@ -1,0 +1,676 @@
+//! The on-chip buffers of `drq_top` and who drives their ports: the run's
+//! reads and writes while busy, the host's buffer window while idle
+//! (docs/top.md, docs/spec.md §8).
+//!
+//! * ACT0 / ACT1 (`LanedRam`, a read copy per array row) and MASK0 / MASK1
+//!   (`ReplicatedRam`, a copy per row) are ping-pong pairs: `act_sel` /
+//!   `mask_sel` name the layer's input, the other one takes the output.
+//!   WEIGHTS and BIAS have a read copy per column; ACC keeps every output's
+//!   accumulator for the host.
+//! * Run reads: the controller's activation and mask bit per row from the
+//!   input buffers (`act_data`, `mask_data`), its weight per column
+//!   (`w_data`), the tile's bias per column (read with the tile's last
+//!   token, column j at `bias_base + j`), and the input scan's group of G
+//!   values through read copies 0..G (on `act_data[0..G]`).
+//! * Run writes: the output stage's lane group (`wb_*`) into the other
+//!   activation buffer and ACC; the predictor's mask bits into the input
+//!   mask buffer during the input-mask phases (`in_pin`), else the other.
+//! * Host window: `mem_addr` is a region (buffer) and an offset; a write
+//!   stores one entry (its lane of a laned word), a read returns the entry
+//!   one cycle later (`mem_rdata`, the high word of a wide accumulator at
+//!   an odd offset). While `busy` no host access reaches a buffer: a read
+//!   returns 0 and `host_conflict` pulses for the top's sticky flag.
+
+use crate::leaf::{one_if, Reg, Word, WordReg};
+use crate::ram::{LanedRam, ReplicatedRam};
+use drq_arch::config::{AccelConfig, PeKind};
+use drq_arch::regs::WindowMap;
+use rust_hdl::prelude::*;
+
+/// Bits of a buffer region index of the window (7 buffers and "none").
+const REGION_BITS: u32 = 3;
+
+fn konst(v: u64) -> Constant<Word> {
+    Constant::new(v.to_bits())
+}
+
+fn ports<T: Default>(n: usize) -> Vec<T> {
+    (0..n).map(|_| T::default()).collect()
+}
+
+#[derive(LogicBlock)]
+pub struct Buffers {
+    pub clock: Signal<In, Clock>,
+    pub reset: Signal<In, Bit>,
+    /// A run is in progress: the host is locked out.
+    pub busy: Signal<In, Bit>,
+    /// The layer's input activation buffer (0 ACT0, 1 ACT1) and input mask
+    /// buffer (0 MASK0, 1 MASK1).
+    pub act_sel: Signal<In, Bit>,
+    pub mask_sel: Signal<In, Bit>,
+    /// The input-mask phases: the predictor writes the input mask buffer.
+    pub in_pin: Signal<In, Bit>,
+    // The controller's reads, one per array row and column.
+    pub act_rd: Vec<Signal<In, Bit>>,
+    pub act_addr: Vec<Signal<In, Word>>,
+    pub mask_addr: Vec<Signal<In, Word>>,
+    pub act_data: Vec<Signal<Out, Word>>,
+    pub mask_data: Vec<Signal<Out, Bit>>,
+    pub w_rd: Vec<Signal<In, Bit>>,
+    pub w_addr: Vec<Signal<In, Word>>,
+    pub w_data: Vec<Signal<Out, Word>>,
+    // The tile's bias.
+    pub bias_rd: Signal<In, Bit>,
+    pub bias_base: Signal<In, Word>,
+    pub bias_data: Vec<Signal<Out, Word>>,
+    /// The input scan (DRQ only, else none): read G values from `scan_addr`.
+    pub scan_rd: Vec<Signal<In, Bit>>,
+    pub scan_addr: Vec<Signal<In, Word>>,
+    // Output write-back: a lane group (lane set, values, accumulators).
+    pub wb_valid: Signal<In, Bit>,
+    pub wb_addr: Signal<In, Word>,
+    pub wb_lanes: Signal<In, Word>,
+    pub wb_value: Vec<Signal<In, Word>>,
+    pub wb_acc: Vec<Signal<In, Word>>,
+    // The predictor's mask writes.
+    pub mask_wr_en: Signal<In, Bit>,
+    pub mask_wr_addr: Signal<In, Word>,
+    pub mask_wr_bit: Signal<In, Bit>,
+    // The host's buffer window.
+    pub mem_addr: Signal<In, Word>,
+    pub mem_wr: Signal<In, Bit>,
+    pub mem_rd: Signal<In, Bit>,
+    pub mem_wdata: Signal<In, Word>,
+    pub mem_rdata: Signal<Out, Word>,
+    /// A host access while busy (dropped; the top keeps the sticky flag).
+    pub host_conflict: Signal<Out, Bit>,
+    act0: LanedRam,
+    act1: LanedRam,
+    mask0: ReplicatedRam,
+    mask1: ReplicatedRam,
+    weights: ReplicatedRam,
+    bias: ReplicatedRam,
+    accs: LanedRam,
+    zero: Constant<Word>,
+    one: Constant<Word>,
+    span_log2: Constant<Word>,
+    span_m1: Constant<Word>,
+    /// 32, for the high word of an accumulator (ACC_BITS > 32 only).
+    c32: Vec<Constant<Word>>,
+    col_index: Vec<Constant<Word>>,
+    /// The input scan's value g at `scan_addr + g` (DRQ only).
+    scan_offset: Vec<Constant<Word>>,
+    /// L - 1 (`out_lanes` > 1 only): an entry's lane in a buffer word.
+    lane_m: Vec<Constant<Word>>,
+    rg_act0: Constant<Word>,
+    rg_act1: Constant<Word>,
+    rg_mask0: Constant<Word>,
+    rg_mask1: Constant<Word>,
+    rg_weights: Constant<Word>,
+    rg_bias: Constant<Word>,
+    rg_acc: Constant<Word>,
+    /// A region no buffer has: a host read while busy selects it, so its data is 0.
+    rg_none: Constant<Word>,
+    /// The region of the host read in flight.
+    hr_region: WordReg,
+    /// The high word of an accumulator was read (ACC_BITS > 32 only).
+    hr_half: Vec<Reg<Bit>>,
+    region: Signal<Local, Word>,
+    offset: Signal<Local, Word>,
+    host_wr: Signal<Local, Bit>,
+    host_rd: Signal<Local, Bit>,
+    /// The host's entry's lane bit in a buffer word (`out_lanes` > 1 only).
+    host_lane: Vec<Signal<Local, Word>>,
+    acc_word: Signal<Local, Word>,
+    mask_wdata: Signal<Local, Word>,
+}
+
+impl Buffers {
+    pub fn new(cfg: &AccelConfig) -> Buffers {
+        let map = WindowMap::new(cfg);
+        let (rows, cols) = (cfg.rows as usize, cfg.cols as usize);
+        let lanes = cfg.out_lanes as usize;
+        let scan = cfg.pe == PeKind::Drq;
+        Buffers {
+            clock: Default::default(),
+            reset: Default::default(),
+            busy: Default::default(),
+            act_sel: Default::default(),
+            mask_sel: Default::default(),
+            in_pin: Default::default(),
+            act_rd: ports(rows),
+            act_addr: ports(rows),
+            mask_addr: ports(rows),
+            act_data: ports(rows),
+            mask_data: ports(rows),
+            w_rd: ports(cols),
+            w_addr: ports(cols),
+            w_data: ports(cols),
+            bias_rd: Default::default(),
+            bias_base: Default::default(),
+            bias_data: ports(cols),
+            scan_rd: one_if(scan, Default::default()),
+            scan_addr: one_if(scan, Default::default()),
+            wb_valid: Default::default(),
+            wb_addr: Default::default(),
+            wb_lanes: Default::default(),
+            wb_value: ports(lanes),
+            wb_acc: ports(lanes),
+            mask_wr_en: Default::default(),
+            mask_wr_addr: Default::default(),
+            mask_wr_bit: Default::default(),
+            mem_addr: Default::default(),
+            mem_wr: Default::default(),
+            mem_rd: Default::default(),
+            mem_wdata: Default::default(),
+            mem_rdata: Default::default(),
+            host_conflict: Default::default(),
+            act0: LanedRam::new(cfg.act_words as usize, cfg.a_hi, rows, lanes),
+            act1: LanedRam::new(cfg.act_words as usize, cfg.a_hi, rows, lanes),
+            mask0: ReplicatedRam::new(cfg.mask_words as usize, 1, rows),
+            mask1: ReplicatedRam::new(cfg.mask_words as usize, 1, rows),
+            weights: ReplicatedRam::new(cfg.weight_words as usize, cfg.w_hi, cols),
+            bias: ReplicatedRam::new(cfg.bias_words as usize, 32, cols),
+            accs: LanedRam::new(cfg.act_words as usize, cfg.acc_bits, 1, lanes),
+            zero: konst(0),
+            one: konst(1),
+            span_log2: konst(map.span.trailing_zeros().into()),
+            span_m1: konst(map.span - 1),
+            c32: one_if(map.acc_stride == 2, konst(32)),
+            col_index: (0..cols as u64).map(konst).collect(),
+            scan_offset: (0..if scan { cfg.scan_group() } else { 0 })
+                .map(|g| konst(u64::from(g)))
+                .collect(),
+            lane_m: one_if(lanes > 1, konst(u64::from(cfg.out_lanes) - 1)),
+            rg_act0: konst(0),
+            rg_act1: konst(1),
+            rg_mask0: konst(2),
+            rg_mask1: konst(3),
+            rg_weights: konst(4),
+            rg_bias: konst(5),
+            rg_acc: konst(6),
+            rg_none: konst(7),
+            hr_region: WordReg::unsigned(REGION_BITS),
+            hr_half: one_if(map.acc_stride == 2, Default::default()),
+            region: Default::default(),
+            offset: Default::default(),
+            host_wr: Default::default(),
+            host_rd: Default::default(),
+            host_lane: one_if(lanes > 1, Default::default()),
+            acc_word: Default::default(),
+            mask_wdata: Default::default(),
+        }
+    }
+    fn rows(&self) -> usize {
+        self.act_rd.len()
+    }
+    fn cols(&self) -> usize {
+        self.w_rd.len()
+    }
+    fn lanes(&self) -> usize {
+        self.wb_value.len()
+    }
+    /// 1 when a buffer word holds several lanes (its writes carry a lane
+    /// set), else 0.
+    fn lane_masked(&self) -> usize {
+        self.host_lane.len()
+    }
+    /// 1 when an accumulator takes two window words (ACC_BITS > 32), else 0.
+    fn wide_acc(&self) -> usize {
+        self.hr_half.len()
+    }
+    /// 1 with an input scan (DRQ), else 0.
+    fn scans(&self) -> usize {
+        self.scan_rd.len()
+    }
+    /// G, the scan's values per read (0 without a scan).
+    fn scan_group(&self) -> usize {
+        self.scan_offset.len()
+    }
+}
+
+impl Logic for Buffers {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(self, clock, hr_region);
+        self.hr_region.reset.next = self.reset.val();
+        for k in 0..self.wide_acc() {
+            self.hr_half[k].clock.next = self.clock.val();
+            self.hr_half[k].reset.next = self.reset.val();
+            self.hr_half[k].d.next = self.hr_half[k].q.val();
+        }
+        self.act0.clock.next = self.clock.val();
+        self.act1.clock.next = self.clock.val();
+        self.mask0.clock.next = self.clock.val();
+        self.mask1.clock.next = self.clock.val();
+        self.weights.clock.next = self.clock.val();
+        self.bias.clock.next = self.clock.val();
+        self.accs.clock.next = self.clock.val();
+
+        // The host's region and offset; its accesses reach a buffer only while idle.
+        self.region.next = self.mem_addr.val() >> self.span_log2.val();
+        self.offset.next = self.mem_addr.val() & self.span_m1.val();
+        self.host_wr.next = self.mem_wr.val() & !self.busy.val();
+        self.host_rd.next = self.mem_rd.val() & !self.busy.val();
+        self.host_conflict.next = self.busy.val() & (self.mem_wr.val() | self.mem_rd.val());
+        if self.mem_rd.val() & self.busy.val() {
+            self.hr_region.d.next = self.rg_none.val();
+        }
+
+        // ---- Run reads -------------------------------------------------------
+        for r in 0..self.rows() {
+            self.act0.rd_en[r].next = self.act_rd[r].val() & !self.act_sel.val();
+            self.act0.rd_addr[r].next = self.act_addr[r].val();
+            self.act1.rd_en[r].next = self.act_rd[r].val() & self.act_sel.val();
+            self.act1.rd_addr[r].next = self.act_addr[r].val();
+            self.mask0.rd_en[r].next = self.act_rd[r].val() & !self.mask_sel.val();
+            self.mask0.rd_addr[r].next = self.mask_addr[r].val();
+            self.mask1.rd_en[r].next = self.act_rd[r].val() & self.mask_sel.val();
+            self.mask1.rd_addr[r].next = self.mask_addr[r].val();
+            self.act_data[r].next = self.act0.rd_data[r].val();
+            self.mask_data[r].next = self.mask0.rd_data[r].val().any();
+            if self.act_sel.val() {
+                self.act_data[r].next = self.act1.rd_data[r].val();
+            }
+            if self.mask_sel.val() {
+                self.mask_data[r].next = self.mask1.rd_data[r].val().any();
+            }
+        }
+        // The input scan reads its group through the first G read copies.
+        for k in 0..self.scans() {
+            if self.scan_rd[k].val() {
+                for g in 0..self.scan_group() {
+                    self.act0.rd_en[g].next = !self.act_sel.val();
+                    self.act0.rd_addr[g].next = self.scan_addr[k].val() + self.scan_offset[g].val();
+                    self.act1.rd_en[g].next = self.act_sel.val();
+                    self.act1.rd_addr[g].next = self.scan_addr[k].val() + self.scan_offset[g].val();
+                }
+            }
+        }
+        for j in 0..self.cols() {
+            self.weights.rd_en[j].next = self.w_rd[j].val();
+            self.weights.rd_addr[j].next = self.w_addr[j].val();
+            self.w_data[j].next = self.weights.rd_data[j].val();
+            self.bias.rd_en[j].next = self.bias_rd.val();
+            self.bias.rd_addr[j].next = self.bias_base.val() + self.col_index[j].val();
+            self.bias_data[j].next = self.bias.rd_data[j].val();
+        }
+
+        // ---- Run writes ------------------------------------------------------
+        // Outputs into the other activation buffer and ACC; the predictor's
+        // mask into the input (PIN) or the other (POUT) buffer.
+        self.act0.wr_en.next = self.wb_valid.val() & self.act_sel.val();
+        self.act0.wr_addr.next = self.wb_addr.val();
+        self.act1.wr_en.next = self.wb_valid.val() & !self.act_sel.val();
+        self.act1.wr_addr.next = self.wb_addr.val();
+        self.accs.wr_en.next = self.wb_valid.val();
+        self.accs.wr_addr.next = self.wb_addr.val();
+        for l in 0..self.lanes() {
+            self.act0.wr_data[l].next = self.wb_value[l].val();
+            self.act1.wr_data[l].next = self.wb_value[l].val();
+            self.accs.wr_data[l].next = self.wb_acc[l].val();
+        }
+        for k in 0..self.lane_masked() {
+            self.act0.wr_lanes[k].next = self.wb_lanes.val();
+            self.act1.wr_lanes[k].next = self.wb_lanes.val();
+            self.accs.wr_lanes[k].next = self.wb_lanes.val();
+        }
+        self.mask0.wr_addr.next = self.mask_wr_addr.val();
+        self.mask_wdata.next = self.zero.val();
+        if self.mask_wr_bit.val() {
+            self.mask_wdata.next = self.one.val();
+        }
+        self.mask0.wr_data.next = self.mask_wdata.val();
+        self.mask1.wr_addr.next = self.mask_wr_addr.val();
+        self.mask1.wr_data.next = self.mask_wdata.val();
+        self.mask0.wr_en.next = self.mask_wr_en.val() & (self.in_pin.val() ^ self.mask_sel.val());
+        self.mask1.wr_en.next = self.mask_wr_en.val() & !(self.in_pin.val() ^ self.mask_sel.val());
+        self.weights.wr_en.next = false;
+        self.weights.wr_addr.next = self.offset.val();
+        self.weights.wr_data.next = self.mem_wdata.val();
+        self.bias.wr_en.next = false;
+        self.bias.wr_addr.next = self.offset.val();
+        self.bias.wr_data.next = self.mem_wdata.val();
+        self.accs.rd_en[0].next = false;
+        self.accs.rd_addr[0].next = self.offset.val();
+        for _k in 0..self.wide_acc() {
+            self.accs.rd_addr[0].next = self.offset.val() >> self.one.val();
+        }
+
+        // ---- Host window -----------------------------------------------------
+        // A host write stores one entry: its lane of the buffer word.
+        for k in 0..self.lane_masked() {
+            self.host_lane[k].next = self.one.val() << (self.offset.val() & self.lane_m[k].val());
+        }
+        if self.host_wr.val() {
+            // Both activation buffers see the entry's value in every lane
+            // and its lane bit; the region enables one of them.
+            for l in 0..self.lanes() {
+                self.act0.wr_data[l].next = self.mem_wdata.val();
+                self.act1.wr_data[l].next = self.mem_wdata.val();
+            }
+            for k in 0..self.lane_masked() {
+                self.act0.wr_lanes[k].next = self.host_lane[k].val();
+                self.act1.wr_lanes[k].next = self.host_lane[k].val();
+            }
+            if self.region.val() == self.rg_act0.val() {
+                self.act0.wr_en.next = true;
+                self.act0.wr_addr.next = self.offset.val();
+            }
+            if self.region.val() == self.rg_act1.val() {
+                self.act1.wr_en.next = true;
+                self.act1.wr_addr.next = self.offset.val();
+            }
+            if self.region.val() == self.rg_mask0.val() {
+                self.mask0.wr_en.next = true;
+                self.mask0.wr_addr.next = self.offset.val();
+                self.mask0.wr_data.next = self.mem_wdata.val();
+            }
+            if self.region.val() == self.rg_mask1.val() {
+                self.mask1.wr_en.next = true;
+                self.mask1.wr_addr.next = self.offset.val();
+                self.mask1.wr_data.next = self.mem_wdata.val();
+            }
+            self.weights.wr_en.next = self.region.val() == self.rg_weights.val();
+            self.bias.wr_en.next = self.region.val() == self.rg_bias.val();
+        }
+        if self.host_rd.val() {
+            self.hr_region.d.next = self.region.val();
+            for k in 0..self.wide_acc() {
+                self.hr_half[k].d.next = (self.offset.val() & self.one.val()).any();
+            }
+            if self.region.val() == self.rg_act0.val() {
+                self.act0.rd_en[0].next = true;
+                self.act0.rd_addr[0].next = self.offset.val();
+            }
+            if self.region.val() == self.rg_act1.val() {
+                self.act1.rd_en[0].next = true;
+                self.act1.rd_addr[0].next = self.offset.val();
+            }
+            if self.region.val() == self.rg_mask0.val() {
+                self.mask0.rd_en[0].next = true;
+                self.mask0.rd_addr[0].next = self.offset.val();
+            }
+            if self.region.val() == self.rg_mask1.val() {
+                self.mask1.rd_en[0].next = true;
+                self.mask1.rd_addr[0].next = self.offset.val();
+            }
+            if self.region.val() == self.rg_weights.val() {
+                self.weights.rd_en[0].next = true;
+                self.weights.rd_addr[0].next = self.offset.val();
+            }
+            if self.region.val() == self.rg_bias.val() {
+                self.bias.rd_en[0].next = true;
+                self.bias.rd_addr[0].next = self.offset.val();
+            }
+            self.accs.rd_en[0].next = self.region.val() == self.rg_acc.val();
+        }
+        // Host read data, selected by the region read in the cycle before.
+        self.acc_word.next = self.accs.rd_data[0].val();
+        for k in 0..self.wide_acc() {
+            if self.hr_half[k].q.val() {
+                self.acc_word.next = self.accs.rd_data[0].val() >> self.c32[k].val();
+            }
+        }
+        self.mem_rdata.next = self.zero.val();
+        if self.hr_region.q.val() == self.rg_act0.val() {
+            self.mem_rdata.next = self.act0.rd_data[0].val();
+        }
+        if self.hr_region.q.val() == self.rg_act1.val() {
+            self.mem_rdata.next = self.act1.rd_data[0].val();
+        }
+        if self.hr_region.q.val() == self.rg_mask0.val() {
+            self.mem_rdata.next = self.mask0.rd_data[0].val();
+        }
+        if self.hr_region.q.val() == self.rg_mask1.val() {
+            self.mem_rdata.next = self.mask1.rd_data[0].val();
+        }
+        if self.hr_region.q.val() == self.rg_weights.val() {
+            self.mem_rdata.next = self.weights.rd_data[0].val();
+        }
+        if self.hr_region.q.val() == self.rg_bias.val() {
+            self.mem_rdata.next = self.bias.rd_data[0].val();
+        }
+        if self.hr_region.q.val() == self.rg_acc.val() {
+            self.mem_rdata.next = self.acc_word.val();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::leaf::{settle, word};
+    use drq_arch::regs::Buffer;
+
+    /// 3 rows, 2 columns, two lanes a word, ACC 40 bits (two window words
+    /// an entry), the streaming predictor's two-value input scan.
+    fn cfg() -> AccelConfig {
+        AccelConfig {
+            rows: 3,
+            cols: 2,
+            out_lanes: 2,
+            acc_bits: 40,
+            act_words: 64,
+            mask_words: 32,
+            weight_words: 32,
+            bias_words: 16,
+            stream_predictor: true,
+            ..AccelConfig::small()
+        }
+    }
+
+    struct Bench {
+        b: Buffers,
+        map: WindowMap,
+    }
+
+    impl Bench {
+        fn new() -> Bench {
+            let cfg = cfg();
+            assert_eq!(cfg.scan_group(), 2);
+            let mut b = Buffers::new(&cfg);
+            b.connect_all();
+            let mut bench = Bench {
+                b,
+                map: WindowMap::new(&cfg),
+            };
+            bench.b.reset.next = true;
+            bench.tick();
+            bench.b.reset.next = false;
+            bench
+        }
+        fn tick(&mut self) {
+            self.b.clock.next = Clock::from(false);
+            settle(&mut self.b);
+            self.b.clock.next = Clock::from(true);
+            settle(&mut self.b);
+        }
+        /// Window word of entry `index` of `buf` (its low word for ACC).
+        fn addr(&self, buf: Buffer, index: u64) -> Word {
+            let stride = if buf == Buffer::Acc {
+                self.map.acc_stride
+            } else {
+                1
+            };
+            (self.map.base_word(buf) + index * stride).to_bits()
+        }
+        fn host_write(&mut self, buf: Buffer, index: u64, value: u64) {
+            self.b.mem_addr.next = self.addr(buf, index);
+            self.b.mem_wdata.next = value.to_bits();
+            self.b.mem_wr.next = true;
+            self.tick();
+            self.b.mem_wr.next = false;
+        }
+        /// A window read of word `addr`: its data one cycle later.
+        fn host_read_word(&mut self, addr: Word) -> u64 {
+            self.b.mem_addr.next = addr;
+            self.b.mem_rd.next = true;
+            self.tick();
+            self.b.mem_rd.next = false;
+            settle(&mut self.b);
+            self.b.mem_rdata.val().to_u64()
+        }
+        fn host_read(&mut self, buf: Buffer, index: u64) -> u64 {
+            self.host_read_word(self.addr(buf, index))
+        }
+        /// An accumulator from its two window words, sign-extended.
+        fn host_read_acc(&mut self, index: u64) -> i64 {
+            let lo = self.host_read(Buffer::Acc, index);
+            let hi = self.host_read_word(self.addr(Buffer::Acc, index) + word(1));
+            ((hi << 32 | lo) << 24) as i64 >> 24
+        }
+    }
+
+    #[test]
+    fn the_host_window_writes_and_reads_each_entry_of_each_buffer() {
+        let mut t = Bench::new();
+        let entries = [
+            (Buffer::Act0, 0xFF),
+            (Buffer::Act1, 0xFF),
+            (Buffer::Mask0, 1),
+            (Buffer::Mask1, 1),
+            (Buffer::Weights, 0xFF),
+            (Buffer::Bias, 0xFFFF_FFFF),
+        ];
+        for (k, &(buf, mask)) in entries.iter().enumerate() {
+            // Both lanes of a word: entries 4 and 5 share word 2.
+            for index in [4, 5, 9] {
+                t.host_write(buf, index, (k as u64 * 37 + index * 11 + 1) | 0x100);
+            }
+        }
+        for (k, &(buf, mask)) in entries.iter().enumerate() {
+            for index in [3, 4, 5, 9] {
+                let want = if index == 3 {
+                    0
+                } else {
+                    ((k as u64 * 37 + index * 11 + 1) | 0x100) & mask
+                };
+                assert_eq!(t.host_read(buf, index), want, "{} [{index}]", buf.name());
+            }
+        }
+    }
+
+    #[test]
+    fn the_run_reads_and_writes_the_buffers_the_selects_name() {
+        let mut t = Bench::new();
+        for i in 0..8 {
+            t.host_write(Buffer::Act0, i, 10 + i);
+            t.host_write(Buffer::Act1, i, 50 + i);
+            t.host_write(Buffer::Mask0, i, i % 2);
+            t.host_write(Buffer::Mask1, i, 1 - i % 2);
+            t.host_write(Buffer::Weights, i, 90 + i);
+            t.host_write(Buffer::Bias, i, 1000 + i);
+        }
+        t.b.busy.next = true;
+        for (act_sel, mask_sel) in [(false, false), (true, false), (false, true), (true, true)] {
+            t.b.act_sel.next = act_sel;
+            t.b.mask_sel.next = mask_sel;
+            for r in 0..3 {
+                t.b.act_rd[r].next = true;
+                t.b.act_addr[r].next = word(r as i64 + 1);
+                t.b.mask_addr[r].next = word(r as i64 + 2);
+            }
+            for j in 0..2 {
+                t.b.w_rd[j].next = true;
+                t.b.w_addr[j].next = word(6 - j as i64);
+            }
+            t.b.bias_rd.next = true;
+            t.b.bias_base.next = word(3);
+            t.tick();
+            for r in 0..3u64 {
+                let act = if act_sel { 50 } else { 10 } + r + 1;
+                assert_eq!(t.b.act_data[r as usize].val().to_u64(), act, "row {r}");
+                let bit = ((r + 2) % 2 == 1) ^ mask_sel;
+                assert_eq!(t.b.mask_data[r as usize].val(), bit, "row {r}");
+            }
+            for j in 0..2u64 {
+                assert_eq!(t.b.w_data[j as usize].val().to_u64(), 96 - j);
+                assert_eq!(t.b.bias_data[j as usize].val().to_u64(), 1003 + j);
+            }
+            // The input scan's group through read copies 0 and 1; row 2
+            // keeps the controller's read.
+            t.b.scan_rd[0].next = true;
+            t.b.scan_addr[0].next = word(4);
+            t.tick();
+            t.b.scan_rd[0].next = false;
+            let base = if act_sel { 50 } else { 10 };
+            let got: Vec<u64> = (0..3).map(|r| t.b.act_data[r].val().to_u64()).collect();
+            assert_eq!(got, vec![base + 4, base + 5, base + 3], "act_sel {act_sel}");
+        }
+        for r in 0..3 {
+            t.b.act_rd[r].next = false;
+        }
+        // Write-back into the other activation buffer and ACC, lane 1 of
+        // word 3 only; a mask bit into the other (POUT) and the input (PIN)
+        // mask buffer.
+        t.b.act_sel.next = false;
+        t.b.mask_sel.next = false;
+        t.b.wb_valid.next = true;
+        t.b.wb_addr.next = word(6);
+        t.b.wb_lanes.next = word(0b10);
+        t.b.wb_value[0].next = word(66);
+        t.b.wb_value[1].next = word(77);
+        t.b.wb_acc[0].next = word(-6);
+        t.b.wb_acc[1].next = word(-5);
+        t.b.mask_wr_en.next = true;
+        t.b.mask_wr_addr.next = word(20);
+        t.b.mask_wr_bit.next = true;
+        t.tick();
+        t.b.wb_valid.next = false;
+        t.b.in_pin.next = true;
+        t.b.mask_wr_addr.next = word(21);
+        t.tick();
+        // The same with MASK1 the input: POUT writes MASK0, PIN MASK1.
+        t.b.mask_sel.next = true;
+        t.b.in_pin.next = false;
+        t.b.mask_wr_addr.next = word(22);
+        t.tick();
+        t.b.in_pin.next = true;
+        t.b.mask_wr_addr.next = word(23);
+        t.tick();
+        t.b.mask_wr_en.next = false;
+        t.b.in_pin.next = false;
+        t.b.busy.next = false;
+        assert_eq!(t.host_read(Buffer::Act1, 7), 77);
+        assert_eq!(t.host_read(Buffer::Act1, 6), 56, "lane 0 not written");
+        assert_eq!(
+            t.host_read(Buffer::Act0, 7),
+            17,
+            "the input buffer untouched"
+        );
+        assert_eq!(t.host_read_acc(7), -5);
+        assert_eq!(t.host_read_acc(6), 0);
+        assert_eq!(t.host_read(Buffer::Mask1, 20), 1);
+        assert_eq!(t.host_read(Buffer::Mask0, 20), 0);
+        assert_eq!(t.host_read(Buffer::Mask0, 21), 1);
+        assert_eq!(t.host_read(Buffer::Mask1, 21), 0);
+        assert_eq!(t.host_read(Buffer::Mask0, 22), 1);
+        assert_eq!(t.host_read(Buffer::Mask1, 22), 0);
+        assert_eq!(t.host_read(Buffer::Mask1, 23), 1);
+        assert_eq!(t.host_read(Buffer::Mask0, 23), 0);
+    }
+
+    #[test]
+    fn host_accesses_while_busy_are_dropped_and_flagged() {
+        let mut t = Bench::new();
+        t.host_write(Buffer::Weights, 2, 42);
+        t.b.busy.next = true;
+        t.b.mem_addr.next = t.addr(Buffer::Weights, 2);
+        t.b.mem_wdata.next = word(7);
+        t.b.mem_wr.next = true;
+        settle(&mut t.b);
+        assert!(t.b.host_conflict.val(), "a write while busy");
+        t.tick();
+        t.b.mem_wr.next = false;
+        settle(&mut t.b);
+        assert!(!t.b.host_conflict.val());
+        assert_eq!(
+            t.host_read(Buffer::Weights, 2),
+            0,
+            "a read while busy returns 0"
+        );
+        t.b.busy.next = false;
+        assert_eq!(t.host_read(Buffer::Weights, 2), 42, "the write was dropped");
+    }
+}
