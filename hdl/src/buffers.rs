@@ -69,7 +69,8 @@ pub struct Buffers {
     // Output write-back: a lane group (lane set, values, accumulators).
     pub wb_valid: Signal<In, Bit>,
     pub wb_addr: Signal<In, Word>,
-    pub wb_lanes: Signal<In, Word>,
+    /// The group's lanes (`out_lanes` > 1 only: else one lane, always written).
+    pub wb_lanes: Vec<Signal<In, Word>>,
     pub wb_value: Vec<Signal<In, Word>>,
     pub wb_acc: Vec<Signal<In, Word>>,
     // The predictor's mask writes.
@@ -153,7 +154,7 @@ impl Buffers {
             scan_addr: one_if(scan, Default::default()),
             wb_valid: Default::default(),
             wb_addr: Default::default(),
-            wb_lanes: Default::default(),
+            wb_lanes: one_if(lanes > 1, Default::default()),
             wb_value: ports(lanes),
             wb_acc: ports(lanes),
             mask_wr_en: Default::default(),
@@ -311,9 +312,9 @@ impl Logic for Buffers {
             self.accs.wr_data[l].next = self.wb_acc[l].val();
         }
         for k in 0..self.lane_masked() {
-            self.act0.wr_lanes[k].next = self.wb_lanes.val();
-            self.act1.wr_lanes[k].next = self.wb_lanes.val();
-            self.accs.wr_lanes[k].next = self.wb_lanes.val();
+            self.act0.wr_lanes[k].next = self.wb_lanes[k].val();
+            self.act1.wr_lanes[k].next = self.wb_lanes[k].val();
+            self.accs.wr_lanes[k].next = self.wb_lanes[k].val();
         }
         self.mask0.wr_addr.next = self.mask_wr_addr.val();
         self.mask_wdata.next = self.zero.val();
@@ -533,7 +534,7 @@ mod tests {
             (Buffer::Weights, 0xFF),
             (Buffer::Bias, 0xFFFF_FFFF),
         ];
-        for (k, &(buf, mask)) in entries.iter().enumerate() {
+        for (k, &(buf, _)) in entries.iter().enumerate() {
             // Both lanes of a word: entries 4 and 5 share word 2.
             for index in [4, 5, 9] {
                 t.host_write(buf, index, (k as u64 * 37 + index * 11 + 1) | 0x100);
@@ -608,7 +609,7 @@ mod tests {
         t.b.mask_sel.next = false;
         t.b.wb_valid.next = true;
         t.b.wb_addr.next = word(6);
-        t.b.wb_lanes.next = word(0b10);
+        t.b.wb_lanes[0].next = word(0b10);
         t.b.wb_value[0].next = word(66);
         t.b.wb_value[1].next = word(77);
         t.b.wb_acc[0].next = word(-6);

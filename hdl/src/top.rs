@@ -99,7 +99,8 @@ pub struct DrqTop {
     addr_mul: SignedMul,
     // Constants.
     zero: Constant<Word>,
-    one: Constant<Word>,
+    /// 1, for the streaming predictor's pixel count (else none).
+    one: Vec<Constant<Word>>,
     low16: Constant<Word>,
     c8: Constant<Word>,
     b0: Constant<Word>,
@@ -167,7 +168,8 @@ pub struct DrqTop {
     /// (`stream_predictor` only, else no signal).
     lane_pixels: Vec<Signal<Local, Word>>,
     /// The input scan's group (DRQ only): value g's offset from the
-    /// group's address, and the partial sums of its values over 0..=g.
+    /// group's address (g >= 1, at g - 1), and the partial sums of its
+    /// values over 0..=g.
     scan_offset: Vec<Constant<Word>>,
     scan_part: Vec<Signal<Local, Word>>,
     /// With the streaming predictor: G, and the group's values in the
@@ -231,7 +233,7 @@ impl DrqTop {
             oc0_mul: SignedMul::new(17, 7),
             addr_mul: SignedMul::new(17, 16),
             zero: konst(0),
-            one: konst(1),
+            one: one_if(cfg.stream_predictor, konst(1)),
             low16: konst(0xFFFF),
             c8: konst(8),
             b0: konst(1),
@@ -275,7 +277,7 @@ impl DrqTop {
             lane_sum: Default::default(),
             lane_part: (0..cfg.out_lanes).map(|_| Default::default()).collect(),
             lane_pixels: one_if(cfg.stream_predictor, Default::default()),
-            scan_offset: (0..if drq { cfg.scan_group() } else { 0 })
+            scan_offset: (1..if drq { cfg.scan_group() } else { 1 })
                 .map(|g| konst(u64::from(g)))
                 .collect(),
             scan_part: (0..if drq { cfg.scan_group() } else { 0 })
@@ -302,15 +304,15 @@ impl DrqTop {
     }
     /// G, the input scan's values per cycle (0 without a scan).
     fn scan_group(&self) -> usize {
-        self.scan_offset.len()
+        self.scan_part.len()
     }
     /// 1 with a scan, else 0: a loop that binds the group's first value.
     fn scan_first(&self) -> usize {
-        self.scan_offset.len().min(1)
+        self.scan_part.len().min(1)
     }
     /// G - 1 (0 without a scan): a loop that binds the group's last value.
     fn scan_last(&self) -> usize {
-        self.scan_offset.len().saturating_sub(1)
+        self.scan_part.len().saturating_sub(1)
     }
     /// 1 when the input scan counts its group's values (DRQ, streaming).
     fn scan_counts(&self) -> usize {
@@ -609,7 +611,7 @@ impl Logic for DrqTop {
             self.lane_pixels[k].next = self.zero.val();
             for l in 0..self.lanes() {
                 if (self.ostage.out_lanes.val() & self.lane_bit[l].val()).any() {
-                    self.lane_pixels[k].next = self.lane_pixels[k].val() + self.one.val();
+                    self.lane_pixels[k].next = self.lane_pixels[k].val() + self.one[k].val();
                 }
             }
         }
@@ -629,7 +631,7 @@ impl Logic for DrqTop {
             }
             for g in 1..self.scan_group() {
                 self.scan_part[g].next = self.scan_part[g - 1].val();
-                if self.scan_offset[g].val() < self.scan_pixels[0].val() {
+                if self.scan_offset[g - 1].val() < self.scan_pixels[0].val() {
                     self.scan_part[g].next =
                         self.scan_part[g - 1].val() + self.bufs.act_data[g].val();
                 }
@@ -684,7 +686,9 @@ impl Logic for DrqTop {
         }
         self.bufs.wb_valid.next = self.wb_valid.q.val();
         self.bufs.wb_addr.next = self.wb_addr.q.val();
-        self.bufs.wb_lanes.next = self.wb_lanes.q.val();
+        for k in 0..self.bufs.wb_lanes.len() {
+            self.bufs.wb_lanes[k].next = self.wb_lanes.q.val();
+        }
         for l in 0..self.lanes() {
             self.bufs.wb_value[l].next = self.wb_value[l].q.val();
             self.bufs.wb_acc[l].next = self.wb_acc[l].q.val();
