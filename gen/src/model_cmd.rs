@@ -256,6 +256,10 @@ pub struct CalibrateArgs {
     /// Report folder of --sweep.
     #[arg(long, value_name = "DIR", default_value = "sim-out/eval")]
     pub report: PathBuf,
+    /// The machine whose cycles the search minimises (as `drq eval`'s
+    /// flags; default: the default accelerator).
+    #[command(flatten)]
+    pub machine: MachineArgs,
 }
 
 fn calibrate_once(
@@ -284,7 +288,7 @@ fn calibrate_once(
 /// `drq calibrate`: per-layer T, s and sw on the held-out training images.
 pub fn calibrate_cmd(args: &CalibrateArgs) -> Result<()> {
     use drq_model::calibrate::apply;
-    let cfg = MachineArgs::default().config(args.region)?;
+    let cfg = args.machine.config(args.region)?;
     let net = Network::load(&args.model.join("network.json"), &cfg)?;
     let data = Dataset::load(Split::Calibration)?.take(args.images);
     if !args.sweep.is_empty() {

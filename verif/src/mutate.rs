@@ -71,7 +71,7 @@ pub struct Site {
 /// blocks (a plain register, say) is named after its first instance; the
 /// top's own ones count as `top`.
 pub fn block_of(module: &str) -> &'static str {
-    const BLOCKS: [(&str, &str); 14] = [
+    const BLOCKS: [(&str, &str); 8] = [
         ("ctrl", "controller"),
         ("seq", "sequencer"),
         ("array", "array"),
@@ -79,13 +79,7 @@ pub fn block_of(module: &str) -> &'static str {
         ("pred", "predictor"),
         ("regs_slave", "axil"),
         ("regs", "regfile"),
-        ("act0", "buffers"),
-        ("act1", "buffers"),
-        ("mask0", "buffers"),
-        ("mask1", "buffers"),
-        ("weights", "buffers"),
-        ("bias", "buffers"),
-        ("accs", "buffers"),
+        ("bufs", "buffers"),
     ];
     let Some(rest) = module.strip_prefix("drq_top_core") else {
         return "shell";
@@ -756,7 +750,8 @@ mod tests {
         assert_eq!(block_of("drq_top_core_ctrl_issue_rom"), "controller");
         assert_eq!(block_of("drq_top_core_ctrl_counters"), "controller");
         assert_eq!(block_of("drq_top_core_array_mesh_pes"), "array");
-        assert_eq!(block_of("drq_top_core_act0_copies"), "buffers");
+        assert_eq!(block_of("drq_top_core_bufs_act0_copies"), "buffers");
+        assert_eq!(block_of("drq_top_core_bufs"), "buffers");
         assert_eq!(block_of("drq_top_core_pred_sums"), "predictor");
         assert_eq!(block_of("drq_top_core_oc0_mul"), "top");
         assert_eq!(block_of("drq_top_core_p_out"), "top");
