@@ -452,9 +452,10 @@ impl AccelConfig {
     /// the shadow accumulators.
     fn with_row_taps(mut self, taps: bool) -> Result<AccelConfig, ParamError> {
         if taps && !self.overlap {
-            return Err(reject(
+            return Err(ParamError::new(
+                SCOPE,
                 "row_taps",
-                1,
+                true,
                 "false unless overlap = true (the taps read the shadow accumulators)",
             ));
         }
@@ -921,8 +922,8 @@ mod tests {
         assert_eq!(c.flush_cycles(), 16);
         assert_eq!(AccelConfig::default().flush_cycles(), 31);
         let e = AccelConfig::from_toml_str("row_taps = true\n", "x.toml").unwrap_err();
-        assert!(e.to_string().contains("row_taps"), "{e}");
-        assert!(e.to_string().contains("overlap"), "{e}");
+        assert!(e.to_string().contains("row_taps = true"), "{e}");
+        assert!(e.to_string().contains("overlap = true"), "{e}");
     }
 
     #[test]
