@@ -20,7 +20,7 @@
 //! reads out, so a tile's read-out has finished (its row 0 handshake in an
 //! earlier cycle) before the next tile swaps into the shadows.
 
-use crate::leaf::{word, Reg, Word, WordReg};
+use crate::leaf::{vec_of, word, Reg, Word, WordReg};
 use crate::mesh::Mesh;
 use crate::pe::PeParams;
 use crate::shell::{clog2, Design, Dir, ShellPort, Widen};
@@ -116,10 +116,6 @@ pub struct SystolicArray {
     mesh: Mesh,
 }
 
-fn ports<T: Default>(n: usize) -> Vec<T> {
-    (0..n).map(|_| T::default()).collect()
-}
-
 impl SystolicArray {
     pub fn new(cfg: &AccelConfig) -> SystolicArray {
         let (rows, cols) = (cfg.rows as usize, cfg.cols as usize);
@@ -133,16 +129,16 @@ impl SystolicArray {
             in_commit: Default::default(),
             in_last: Default::default(),
             in_hshift: Default::default(),
-            in_digit: ports(rows),
-            in_sens: ports(rows),
-            in_w_digit: ports(cols),
-            in_w_low: ports(cols),
+            in_digit: vec_of(rows),
+            in_sens: vec_of(rows),
+            in_w_digit: vec_of(cols),
+            in_w_low: vec_of(cols),
             low_shift: Default::default(),
-            bias: ports(cols),
+            bias: vec_of(cols),
             out_valid: Default::default(),
             out_ready: Default::default(),
             out_row: Default::default(),
-            out_acc: ports(cols),
+            out_acc: vec_of(cols),
             busy: Default::default(),
             acc_mask: Constant::new(word(p.acc_mask as i64)),
             flush_start: Constant::new(word(flush_cycles(cfg) as i64 - 1)),

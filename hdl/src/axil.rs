@@ -23,7 +23,7 @@
 //! and R is raised until `rready`. Every output is a register or a function
 //! of registers only (no combinational path from an input to an output).
 
-use crate::leaf::{Reg, Word};
+use crate::leaf::{konst, vec_of, Reg, Word};
 use crate::ram::WordRam;
 use drq_arch::config::AccelConfig;
 use rust_hdl::prelude::*;
@@ -38,14 +38,6 @@ pub const RESP_SLVERR: u64 = 2;
 pub const TEST_N_RW: usize = 16;
 pub const TEST_N_RO: usize = 16;
 pub const TEST_WINDOW_WORDS: u64 = 1024;
-
-fn konst(v: u64) -> Constant<Word> {
-    Constant::new(v.to_bits())
-}
-
-fn ports<T: Default>(n: usize) -> Vec<T> {
-    (0..n).map(|_| T::default()).collect()
-}
 
 #[derive(LogicBlock)]
 pub struct AxiLiteSlave {
@@ -171,9 +163,9 @@ impl AxiLiteSlave {
             rready: Default::default(),
             rdata: Default::default(),
             rresp: Default::default(),
-            reg_out: ports(n_rw),
-            write_strobe: ports(n_rw),
-            reg_in: ports(n_ro),
+            reg_out: vec_of(n_rw),
+            write_strobe: vec_of(n_rw),
+            reg_in: vec_of(n_ro),
             mem_addr: Default::default(),
             mem_wr: Default::default(),
             mem_wdata: Default::default(),
@@ -214,8 +206,8 @@ impl AxiLiteSlave {
             r_valid: Default::default(),
             r_data: Default::default(),
             r_resp: Default::default(),
-            regs: ports(n_rw),
-            strobes: ports(n_rw),
+            regs: vec_of(n_rw),
+            strobes: vec_of(n_rw),
             aw_take: Default::default(),
             w_take: Default::default(),
             ar_take: Default::default(),
@@ -474,9 +466,9 @@ impl AxilTestTop {
             rready: Default::default(),
             rdata: Default::default(),
             rresp: Default::default(),
-            reg_out: ports(n_rw),
-            write_strobe: ports(n_rw),
-            reg_in: ports(n_ro),
+            reg_out: vec_of(n_rw),
+            write_strobe: vec_of(n_rw),
+            reg_in: vec_of(n_ro),
             slave: AxiLiteSlave::new(n_rw, n_ro).with_window_words(words),
             ram: WordRam::new(words as usize, 32),
         }

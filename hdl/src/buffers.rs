@@ -21,7 +21,7 @@
 //!   an odd offset). While `busy` no host access reaches a buffer: a read
 //!   returns 0 and `host_conflict` pulses for the top's sticky flag.
 
-use crate::leaf::{one_if, Reg, Word, WordReg};
+use crate::leaf::{konst, one_if, vec_of, Reg, Word, WordReg};
 use crate::ram::{LanedRam, ReplicatedRam};
 use drq_arch::config::{AccelConfig, PeKind};
 use drq_arch::regs::WindowMap;
@@ -29,14 +29,6 @@ use rust_hdl::prelude::*;
 
 /// Bits of a buffer region index of the window (7 buffers and "none").
 const REGION_BITS: u32 = 3;
-
-fn konst(v: u64) -> Constant<Word> {
-    Constant::new(v.to_bits())
-}
-
-fn ports<T: Default>(n: usize) -> Vec<T> {
-    (0..n).map(|_| T::default()).collect()
-}
 
 #[derive(LogicBlock)]
 pub struct Buffers {
@@ -139,24 +131,24 @@ impl Buffers {
             act_sel: Default::default(),
             mask_sel: Default::default(),
             in_pin: Default::default(),
-            act_rd: ports(rows),
-            act_addr: ports(rows),
-            mask_addr: ports(rows),
-            act_data: ports(rows),
-            mask_data: ports(rows),
-            w_rd: ports(cols),
-            w_addr: ports(cols),
-            w_data: ports(cols),
+            act_rd: vec_of(rows),
+            act_addr: vec_of(rows),
+            mask_addr: vec_of(rows),
+            act_data: vec_of(rows),
+            mask_data: vec_of(rows),
+            w_rd: vec_of(cols),
+            w_addr: vec_of(cols),
+            w_data: vec_of(cols),
             bias_rd: Default::default(),
             bias_base: Default::default(),
-            bias_data: ports(cols),
+            bias_data: vec_of(cols),
             scan_rd: one_if(scan, Default::default()),
             scan_addr: one_if(scan, Default::default()),
             wb_valid: Default::default(),
             wb_addr: Default::default(),
             wb_lanes: one_if(lanes > 1, Default::default()),
-            wb_value: ports(lanes),
-            wb_acc: ports(lanes),
+            wb_value: vec_of(lanes),
+            wb_acc: vec_of(lanes),
             mask_wr_en: Default::default(),
             mask_wr_addr: Default::default(),
             mask_wr_bit: Default::default(),

@@ -36,7 +36,7 @@
 //! the registered token ROM; each sub-block's outputs are registers except
 //! the handshake (`advance`, the read enables), which follows `in_ready`.
 
-use crate::leaf::{low_mask as mask, word, Word};
+use crate::leaf::{low_mask as mask, vec_of, Word};
 use crate::loop_nest::LoopNest;
 use crate::run_counters::RunCounters;
 use crate::shell::{clog2, design, scalar, Design, Dir, ShellPort, Widen};
@@ -380,14 +380,6 @@ pub struct RegionController {
     nest: LoopNest,
     issue: TokenIssue,
     counters: RunCounters,
-}
-
-pub(crate) fn vec_of<T: Default>(n: usize) -> Vec<T> {
-    (0..n).map(|_| T::default()).collect()
-}
-
-pub(crate) fn konst(v: u64) -> Constant<Word> {
-    Constant::new(word(v as i64))
 }
 
 impl RegionController {

@@ -416,6 +416,17 @@ pub fn multiplier_design(cfg: &AccelConfig) -> Design {
     )
 }
 
+/// A 64-bit constant of value `v` (every block's literal).
+pub fn konst(v: u64) -> Constant<Word> {
+    Constant::new(v.to_bits())
+}
+
+/// `n` default signals, blocks or registers: a port or block per row,
+/// column or lane.
+pub fn vec_of<T: Default>(n: usize) -> Vec<T> {
+    (0..n).map(|_| T::default()).collect()
+}
+
 /// `[item]` when `present`, else no item: logic emitted only where it can
 /// matter, its statements in `update` under a loop of 0 or 1 rounds.
 pub fn one_if<T>(present: bool, item: T) -> Vec<T> {

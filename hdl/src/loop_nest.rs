@@ -6,7 +6,8 @@
 //! with the step's fields. The reads of S1's step are issued in the cycle
 //! the next stage takes it (`advance`).
 
-use crate::controller::{konst, vec_of, ControllerParams, STRIDE_BITS};
+use crate::controller::{ControllerParams, STRIDE_BITS};
+use crate::leaf::{konst, vec_of};
 use crate::leaf::{low_mask as mask, Reg, Word};
 use rust_hdl::prelude::*;
 

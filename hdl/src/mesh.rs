@@ -12,7 +12,7 @@
 //! blocks); kernel loops bind the column count as a loop variable so index
 //! expressions like `r * ncols + c` can be evaluated by the generator.
 
-use crate::leaf::{word, Word};
+use crate::leaf::{vec_of, word, Word};
 use crate::pe::{PeParams, ProcessingElement};
 use crate::shadow::ShadowCell;
 use rust_hdl::prelude::*;
@@ -47,10 +47,6 @@ pub struct Mesh {
     shadows: Vec<ShadowCell>,
 }
 
-fn ports<T: Default>(n: usize) -> Vec<T> {
-    (0..n).map(|_| T::default()).collect()
-}
-
 impl Mesh {
     /// The mesh of `rows` x `cols` PEs; `taps` (with `p.overlap` only):
     /// the read-out selects a shadow row instead of shifting the shadows.
@@ -60,18 +56,18 @@ impl Mesh {
             clock: Default::default(),
             reset: Default::default(),
             drain: Default::default(),
-            row_valid: ports(rows),
-            row_first: ports(rows),
-            row_commit: ports(rows),
-            row_sens: ports(rows),
-            row_digit: ports(rows),
-            row_hshift: ports(rows),
-            row_last: ports(if p.overlap { rows } else { 0 }),
-            col_w_digit: ports(cols),
-            col_w_low: ports(cols),
-            col_acc_hi: ports(cols),
-            tap_row: ports(usize::from(taps)),
-            col_acc_lo: ports(cols),
+            row_valid: vec_of(rows),
+            row_first: vec_of(rows),
+            row_commit: vec_of(rows),
+            row_sens: vec_of(rows),
+            row_digit: vec_of(rows),
+            row_hshift: vec_of(rows),
+            row_last: vec_of(if p.overlap { rows } else { 0 }),
+            col_w_digit: vec_of(cols),
+            col_w_low: vec_of(cols),
+            col_acc_hi: vec_of(cols),
+            tap_row: vec_of(usize::from(taps)),
+            col_acc_lo: vec_of(cols),
             zero: Constant::new(word(0)),
             row_index: (0..if taps { rows } else { 0 })
                 .map(|r| Constant::new(word(r as i64)))

@@ -34,7 +34,7 @@
 //! * Backpressure: every stage advances when the stage after it is empty or
 //!   advances (`out_ready` ripples back combinationally); nothing is lost.
 
-use crate::leaf::{low_mask as mask, one_if, word, Reg, SignedMul, Word, WordReg};
+use crate::leaf::{low_mask as mask, one_if, vec_of, word, Reg, SignedMul, Word, WordReg};
 use crate::ram::LutRam;
 use crate::requant::RequantLane;
 use crate::row_queue::RowQueue;
@@ -178,10 +178,6 @@ pub struct OutputStage {
     sh_new: Signal<Local, Word>,
 }
 
-fn ports<T: Default>(n: usize) -> Vec<T> {
-    (0..n).map(|_| T::default()).collect()
-}
-
 impl OutputStage {
     pub fn new(cfg: &AccelConfig) -> OutputStage {
         let cols = cfg.cols as usize;
@@ -209,15 +205,15 @@ impl OutputStage {
             in_valid: Default::default(),
             in_ready: Default::default(),
             in_row: Default::default(),
-            in_acc: ports(cols),
+            in_acc: vec_of(cols),
             out_valid: Default::default(),
             out_ready: Default::default(),
             out_channel: Default::default(),
             out_y: Default::default(),
             out_x: Default::default(),
             out_lanes: Default::default(),
-            out_value: ports(lanes),
-            out_acc: ports(lanes),
+            out_value: vec_of(lanes),
+            out_acc: vec_of(lanes),
             busy: Default::default(),
             one: Constant::new(word(1)),
             zero: Constant::new(word(0)),
@@ -294,8 +290,8 @@ impl OutputStage {
             to_buf: Default::default(),
             direct: Default::default(),
             frees: Default::default(),
-            pop: ports(usize::from(queued)),
-            bypass: ports(usize::from(queued)),
+            pop: vec_of(usize::from(queued)),
+            bypass: vec_of(usize::from(queued)),
             sh_new: Default::default(),
         }
     }

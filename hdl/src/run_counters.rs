@@ -4,7 +4,8 @@
 //! offers to the array and the array's `in_ready` (`docs/controller.md`,
 //! Counters).
 
-use crate::controller::{konst, COUNTER_BITS};
+use crate::controller::COUNTER_BITS;
+use crate::leaf::konst;
 use crate::leaf::{low_mask as mask, Reg, Word};
 use rust_hdl::prelude::*;
 

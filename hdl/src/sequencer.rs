@@ -21,17 +21,13 @@
 //! clear (`busy` high, phase IDLE, counters still): the run begins when
 //! the memory is clean, so the run's cycles never depend on history.
 
-use crate::leaf::{one_if, Reg, Word, WordReg};
+use crate::leaf::{konst, one_if, Reg, Word, WordReg};
 use drq_arch::config::{AccelConfig, PeKind};
 use drq_arch::regs::{phase, COUNTER_BITS};
 use rust_hdl::prelude::*;
 
 /// Bits of the phase register (phases 0..=9).
 pub const PHASE_BITS: u32 = 4;
-
-fn konst(v: u64) -> Constant<Word> {
-    Constant::new(v.to_bits())
-}
 
 #[derive(LogicBlock)]
 pub struct PhaseSequencer {

@@ -6,7 +6,8 @@
 //! `TokenFormat`'s HIGH tokens), a LOW step as one token. Everything holds
 //! while `in_ready` is low.
 
-use crate::controller::{konst, vec_of, ControllerParams, TokenRom};
+use crate::controller::{ControllerParams, TokenRom};
+use crate::leaf::{konst, vec_of};
 use crate::leaf::{low_mask as mask, Reg, Word, WordReg};
 use rust_hdl::prelude::*;
 

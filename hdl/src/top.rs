@@ -28,7 +28,7 @@ use crate::array::SystolicArray;
 use crate::axil::AxiLiteSlave;
 use crate::buffers::Buffers;
 use crate::controller::{ControllerParams, RegionController};
-use crate::leaf::{low_mask as mask, one_if, Reg, SignedMul, Word, WordReg};
+use crate::leaf::{konst, low_mask as mask, one_if, Reg, SignedMul, Word, WordReg};
 use crate::output_stage::OutputStage;
 use crate::predictor::{PredictorParams, SensitivityPredictor};
 use crate::regfile::HostRegisters;
@@ -42,10 +42,6 @@ use rust_hdl::prelude::*;
 
 /// Bits of STATUS (flags 0..4, the phase in 8..11).
 const STATUS_BITS: u32 = 12;
-
-fn konst(v: u64) -> Constant<Word> {
-    Constant::new(v.to_bits())
-}
 
 /// Constants for sign-extending a `bits`-wide value held in a word: the low
 /// `bits` bits, and all ones above them when the sign bit is set (a mux of
