@@ -219,14 +219,19 @@ pub fn closes_lane_group(cfg: &AccelConfig, ow0: u32, j: u32, valid_w: u32) -> b
     }
 }
 
-/// The array rows of a tile in read-out order: ROWS-1 down to 0 from the
+/// The array row read out k-th (k in 0..ROWS): ROWS-1 down to 0 from the
 /// shadow chain (and without shadows), 0 up to ROWS-1 with row taps.
-pub fn readout_order(cfg: &AccelConfig) -> Vec<u32> {
+pub fn readout_row(cfg: &AccelConfig, k: u32) -> u32 {
     if cfg.row_taps {
-        (0..cfg.rows).collect()
+        k
     } else {
-        (0..cfg.rows).rev().collect()
+        cfg.rows - 1 - k
     }
+}
+
+/// The array rows of a tile in read-out order ([`readout_row`]).
+pub fn readout_order(cfg: &AccelConfig) -> impl Iterator<Item = u32> + '_ {
+    (0..cfg.rows).map(move |k| readout_row(cfg, k))
 }
 
 /// The array's read-out of one tile whose first row is offered in cycle

@@ -88,9 +88,11 @@ pub struct SystolicArray {
     pub busy: Signal<Out, Bit>,
     acc_mask: Constant<Word>,
     flush_start: Constant<Word>,
+    /// The read-out's first and last row and the count's step per row:
+    /// ROWS-1, 0, -1 (the chain), or 0, ROWS-1, +1 (row taps).
     drain_start: Constant<Word>,
-    /// ROWS - 1, the last row of an ascending read-out (row taps only).
-    drain_end: Vec<Constant<Word>>,
+    drain_last: Constant<Word>,
+    drain_step: Constant<Word>,
     one: Constant<Word>,
     zero: Constant<Word>,
     /// FLUSH phase.
@@ -142,8 +144,9 @@ impl SystolicArray {
             busy: Default::default(),
             acc_mask: Constant::new(word(p.acc_mask as i64)),
             flush_start: Constant::new(word(flush_cycles(cfg) as i64 - 1)),
-            drain_start: Constant::new(word(rows as i64 - 1)),
-            drain_end: crate::leaf::one_if(cfg.row_taps, Constant::new(word(rows as i64 - 1))),
+            drain_start: Constant::new(word(if cfg.row_taps { 0 } else { rows as i64 - 1 })),
+            drain_last: Constant::new(word(if cfg.row_taps { rows as i64 - 1 } else { 0 })),
+            drain_step: Constant::new(word(if cfg.row_taps { 1 } else { -1 })),
             one: Constant::new(word(1)),
             zero: Constant::new(word(0)),
             flushing: Default::default(),
@@ -179,9 +182,9 @@ impl SystolicArray {
     fn shadow_rows(&self) -> usize {
         self.mesh.row_last.len()
     }
-    /// 1 with row taps (the read-out counts rows up), else 0.
+    /// 1 with row taps (the read-out selects a shadow row), else 0.
     fn taps(&self) -> usize {
-        self.drain_end.len()
+        self.mesh.tap_row.len()
     }
 }
 
@@ -273,6 +276,8 @@ impl Logic for SystolicArray {
         self.out_row.next = self.count.q.val();
         self.mesh.drain.next = self.draining.q.val() & self.out_ready.val();
         for k in 0..self.taps() {
+            // The shadows stay put; the read-out selects a row.
+            self.mesh.drain.next = false;
             self.mesh.tap_row[k].next = self.count.q.val();
         }
 
@@ -293,23 +298,10 @@ impl Logic for SystolicArray {
             }
         }
         if self.draining.q.val() & self.out_ready.val() {
-            self.count.d.next = self.count.q.val() - self.one.val();
-            if self.count.q.val() == self.zero.val() {
+            self.count.d.next = self.count.q.val() + self.drain_step.val();
+            if self.count.q.val() == self.drain_last.val() {
                 self.draining.d.next = false;
                 self.holding.d.next = false;
-            }
-        }
-        // Row taps: the read-out counts from row 0 up to ROWS-1.
-        for k in 0..self.taps() {
-            if self.flushing.q.val() & (self.count.q.val() == self.zero.val()) {
-                self.count.d.next = self.zero.val();
-            }
-            if self.draining.q.val() & self.out_ready.val() {
-                self.count.d.next = self.count.q.val() + self.one.val();
-                self.draining.d.next = true;
-                if self.count.q.val() == self.drain_end[k].val() {
-                    self.draining.d.next = false;
-                }
             }
         }
         // With shadow accumulators `holding` means tokens of a tile whose

@@ -65,8 +65,8 @@ impl Mesh {
             row_last: vec_of(if p.overlap { rows } else { 0 }),
             col_w_digit: vec_of(cols),
             col_w_low: vec_of(cols),
-            col_acc_hi: vec_of(cols),
             tap_row: vec_of(usize::from(taps)),
+            col_acc_hi: vec_of(cols),
             col_acc_lo: vec_of(cols),
             zero: Constant::new(word(0)),
             row_index: (0..if taps { rows } else { 0 })
@@ -105,13 +105,8 @@ impl Mesh {
     fn shadow_cols(&self) -> usize {
         self.shadows.len().min(1) * self.cols()
     }
-    /// The bottom row of the shadow chain, read out (no row with taps).
-    fn chain_last_row(&self) -> usize {
-        if self.row_index.is_empty() {
-            self.row_last.len().saturating_sub(1)
-        } else {
-            self.row_last.len()
-        }
+    fn shadow_last_row(&self) -> usize {
+        self.row_last.len().saturating_sub(1)
     }
     /// ROWS with row taps, else 0.
     fn tap_rows(&self) -> usize {
@@ -185,10 +180,6 @@ impl Logic for Mesh {
             self.shadows[k].clock.next = self.clock.val();
             self.shadows[k].reset.next = self.reset.val();
             self.shadows[k].drain.next = self.drain.val();
-            for _t in 0..self.taps() {
-                // Taps: a shadow holds until the next swap overwrites it.
-                self.shadows[k].drain.next = false;
-            }
             self.shadows[k].valid.next = self.pes[k].valid_out.val();
             self.shadows[k].acc_hi.next = self.pes[k].acc_hi_out.val();
             self.shadows[k].acc_lo.next = self.pes[k].acc_lo_out.val();
@@ -218,13 +209,14 @@ impl Logic for Mesh {
                     self.pes[r * ncols + c].acc_lo_in.next = self.zero.val();
                 }
             }
-            for last in self.chain_last_row()..self.shadow_rows() {
+            for last in self.shadow_last_row()..self.shadow_rows() {
                 for c in 0..self.cols() {
                     self.col_acc_hi[c].next = self.shadows[last * ncols + c].sh_hi_out.val();
                     self.col_acc_lo[c].next = self.shadows[last * ncols + c].sh_lo_out.val();
                 }
             }
-            // Row taps: the selected row's shadows.
+            // Row taps (the array holds `drain` low, so the shadows stay
+            // put): the selected row's shadows instead of the bottom row's.
             for k in 0..self.taps() {
                 for c in 0..self.cols() {
                     self.col_acc_hi[c].next = self.zero.val();

@@ -306,11 +306,11 @@ impl OutputStage {
     fn cols_end(&self) -> usize {
         self.cols() + 1
     }
-    /// 1 when groups queue for the row buffer (`out_rows` > 1), else 0.
     /// 1 when the rows arrive from row 0 up (`row_taps`), else 0.
     fn ascending(&self) -> usize {
         self.ascending.len()
     }
+    /// 1 when groups queue for the row buffer (`out_rows` > 1), else 0.
     fn queued(&self) -> usize {
         self.queue.len()
     }

@@ -5,6 +5,7 @@
 use crate::sim::{Model, SimError, SimOptions};
 use drq_arch::token::TokenFormat;
 use drq_arch::AccelConfig;
+use drq_golden::cycles::readout_row;
 use drq_golden::replay::{TileReplay, TokenSlice};
 use drq_golden::rng::Rng;
 use drq_hdl::array::array_design;
@@ -105,7 +106,6 @@ impl ArrayBench {
             &tile.bias.iter().map(|&b| i64::from(b)).collect::<Vec<_>>(),
         );
         let mut acc: Vec<Option<Vec<i64>>> = vec![None; rows];
-        let order = drq_golden::cycles::readout_order(&self.cfg);
         let (mut next, mut got, mut cycles, mut bubbles, mut stalls) =
             (0usize, 0usize, 0u64, 0u64, 0u64);
         let limit = 100
@@ -130,7 +130,8 @@ impl ArrayBench {
                 if take {
                     let row = self.model.get_u64("out_row") as usize;
                     assert_eq!(
-                        row, order[got] as usize,
+                        row,
+                        readout_row(&self.cfg, got as u32) as usize,
                         "read-out order (docs/spec.md §6.2)"
                     );
                     assert!(
@@ -198,7 +199,6 @@ impl ArrayBench {
     ) -> StreamOutcome {
         let (rows, cols) = (self.cfg.rows as usize, self.cfg.cols as usize);
         let flush = drq_hdl::array::flush_cycles(&self.cfg);
-        let order = drq_golden::cycles::readout_order(&self.cfg);
         self.model.set_u64("low_shift", low_shift.into());
         let mut acc: Vec<Vec<Option<Vec<i64>>>> = vec![vec![None; rows]; tiles.len()];
         // Next token (tile, index); tile being read out and its rows so far.
@@ -260,7 +260,8 @@ impl ArrayBench {
                 if take {
                     let row = self.model.get_u64("out_row") as usize;
                     assert_eq!(
-                        row, order[got] as usize,
+                        row,
+                        readout_row(&self.cfg, got as u32) as usize,
                         "tile {reading}: read-out order (docs/spec.md §6.2)"
                     );
                     assert!(

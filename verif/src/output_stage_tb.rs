@@ -8,7 +8,7 @@
 
 use crate::sim::{Model, SimError, SimOptions};
 use drq_arch::AccelConfig;
-use drq_golden::cycles::{closes_lane_group, readout_order};
+use drq_golden::cycles::{closes_lane_group, readout_order, readout_row};
 use drq_golden::numerics::requantize;
 use drq_golden::rng::Rng;
 use drq_hdl::output_stage::output_stage_design;
@@ -185,14 +185,13 @@ impl OutputStageBench {
         let mut held: Option<Vec<Element>> = None;
         let lanes = self.cfg.out_lanes;
         let a_hi = self.cfg.a_hi;
-        let order = readout_order(&self.cfg);
         loop {
             let offer = sent < total_rows && !rng.chance(drive.bubble);
             let ready = !rng.chance(drive.stall);
             let m = &mut self.model;
             if sent < total_rows {
                 let (ti, k) = (sent / rows, sent % rows);
-                let r = order[k] as usize; // the array's order
+                let r = readout_row(&self.cfg, k as u32) as usize; // the array's order
                 m.set_u64("in_row", r as u64);
                 m.set_lanes("in_acc", acc_bits, &tiles[ti].rows[r]);
             }

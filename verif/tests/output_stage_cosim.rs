@@ -7,7 +7,7 @@
 //! partial tiles, idle rows and columns; and one element per cycle.
 
 use drq_arch::AccelConfig;
-use drq_golden::cycles::{closes_lane_group, readout_order, RowHold};
+use drq_golden::cycles::{closes_lane_group, readout_row, RowHold};
 use drq_golden::rng::{test_seed, Rng};
 use drq_hdl::output_stage::LATENCY;
 use drq_verif::output_stage_tb::{
@@ -501,7 +501,7 @@ fn row_queue_takes_rows_as_the_formula_says() {
         let mut hold = RowHold::new(&cfg);
         let (mut t, mut waits, mut open) = (0u64, 0u64, false);
         for k in 0..2 * cfg.rows {
-            let x = readout_order(&cfg)[(k % cfg.rows) as usize];
+            let x = readout_row(&cfg, k % cfg.rows);
             let h = if open { t } else { hold.open(t) };
             open = !closes_lane_group(&cfg, 0, x, cfg.rows);
             if !open {
