@@ -446,7 +446,7 @@ impl Engine {
         );
         let opts = SimOptions {
             vcd: sim.waves.then(|| stage.path().join("waves.vcd")),
-            coverage: None,
+            ..Default::default()
         };
         sim.acc = Some(Box::new(Accelerator::new(cfg, &opts, 0, Timing::FAST)?));
         Ok(())

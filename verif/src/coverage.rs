@@ -549,6 +549,9 @@ pub struct CoverageOptions {
     pub seed: u64,
     pub cases_per_config: usize,
     pub configs: Vec<NamedConfig>,
+    /// Toggle coverage only of signals at most this many bits wide
+    /// (`None`: every signal, the emitted Verilog's 64-bit words included).
+    pub toggle_max_width: Option<u32>,
 }
 
 /// One case of the run.
@@ -581,6 +584,9 @@ pub struct CoverageReport {
     /// Summed over the configurations.
     pub total_lines: Ratio,
     pub total_toggles: Ratio,
+    /// Toggles were counted only on signals at most this wide (`None`:
+    /// every signal).
+    pub toggle_max_width: Option<u32>,
     pub total_branches: Ratio,
     pub total_blocks: BTreeMap<String, BlockCoverage>,
     pub cover_points: Vec<CoverPoint>,
@@ -712,6 +718,7 @@ pub fn run_coverage(
             let o = SimOptions {
                 vcd: None,
                 coverage: Some(path),
+                toggle_max_width: opts.toggle_max_width,
             };
             match catch(|| Accelerator::new(&nc.cfg, &o, 0, Timing::FAST)) {
                 Ok(Ok(a)) => Ok(a),
@@ -830,6 +837,7 @@ pub fn run_coverage(
         cases_per_config: opts.cases_per_config,
         total_lines,
         total_toggles,
+        toggle_max_width: opts.toggle_max_width,
         total_branches,
         total_blocks,
         cover_points_hit: points.iter().filter(|p| p.hit).count(),
@@ -873,13 +881,18 @@ fn markdown(r: &CoverageReport, out: &Path) -> String {
         r.cover_points_hit,
         r.cover_points.len()
     );
-    s.push_str(
+    let toggled = match r.toggle_max_width {
+        None => "every bit of every signal (arrays deeper than 256 left out)".to_string(),
+        Some(w) => {
+            format!("every bit of every signal at most {w} bits wide (`--toggle-max-width`)")
+        }
+    };
+    s.push_str(&format!(
         "A line counts when it is a statement of one of Verilator's line or branch \
          coverage points (a block, an `if` or `else` arm); it is covered when that point \
-         was reached. Branches: both arms of every `if`, implicit `else` included. Toggles: every bit of every signal \
-         (arrays deeper than 256 left out). Summed over the configurations below; \
-         `docs/verification.md` has the details.\n\n",
-    );
+         was reached. Branches: both arms of every `if`, implicit `else` included. Toggles: {toggled}. \
+         Summed over the configurations below; `docs/verification.md` has the details.\n\n",
+    ));
     if r.failures() > 0 {
         s.push_str("## Failures\n\n");
         for c in r.cases.iter().filter(|c| !c.pass) {

@@ -55,6 +55,9 @@ pub struct SimOptions {
     /// [`Model::write_coverage`]); the model is built with
     /// `--coverage-line --coverage-toggle`, a separate cache entry.
     pub coverage: Option<PathBuf>,
+    /// With `coverage`: toggle coverage only of signals at most this many
+    /// bits wide (see [`BuildKind::toggle_max_width`]).
+    pub toggle_max_width: Option<u32>,
 }
 
 impl SimOptions {
@@ -69,7 +72,7 @@ impl SimOptions {
                     .join(test)
                     .join(format!("{name}.vcd"))
             }),
-            coverage: None,
+            ..Default::default()
         }
     }
 }
@@ -158,18 +161,23 @@ pub struct BuildKind {
     /// `--coverage-line --coverage-toggle`: the shim can write the coverage
     /// database (`drq_sim_coverage`).
     pub coverage: bool,
+    /// Coverage builds: toggle coverage only of signals at most this wide
+    /// (Verilator's `--coverage-max-width`; `None`: its default, 256, so
+    /// every signal of the emitted Verilog, the 64-bit words included).
+    pub toggle_max_width: Option<u32>,
 }
 
 /// Verilator's options of a coverage build.
 const COVERAGE_FLAGS: &[&str] = &["--coverage-line", "--coverage-toggle"];
 
-/// The coverage points make a model's generated C++ several times larger
-/// (a 4x4 `drq_top`: 170 MB, 100 MB of it Verilator's run-once "slow"
-/// files, mostly the tables that register the points), so a coverage
-/// build compiles the slow files at -O0 (`OPT_SLOW` of `verilated.mk`;
-/// they run once, at construction): minutes instead of tens of minutes.
-/// The evaluation code keeps Verilator's default (`OPT_FAST`).
-const COVERAGE_MAKEFLAGS: &str = "OPT_SLOW=-O0";
+/// Optimisation of the model's C++ (the variables of `verilated.mk`, one
+/// `-MAKEFLAGS` each): the evaluation code (`OPT_FAST`) at -O1, which
+/// compiles the 16x16 array in 37 s against 59 s at Verilator's default
+/// -Os and simulates as fast (about 100 k cycles/s either way; measured
+/// in `docs/figures.md` §6.3); the run-once construction code (`OPT_SLOW`,
+/// in a coverage build mostly the tables that register the points:
+/// 100 MB of C++ for a 4x4 `drq_top` with every toggle) at -O0.
+const OPT_MAKEFLAGS: &[&str] = &["OPT_FAST=-O1", "OPT_SLOW=-O0", "OPT_GLOBAL=-O1"];
 
 /// The C shim: create/free a model, evaluate, tick the clock, and set/get
 /// ports by index as little-endian 32-bit words; with coverage, write the
@@ -449,7 +457,7 @@ pub fn build(design: &Design, trace: bool) -> Result<PathBuf, SimError> {
         design,
         BuildKind {
             trace,
-            coverage: false,
+            ..BuildKind::default()
         },
     )
 }
@@ -473,11 +481,14 @@ pub fn build_kind(design: &Design, kind: BuildKind) -> Result<PathBuf, SimError>
         h.update([0u8]);
     }
     h.update(format!(
-        "{CXXFLAGS:?}{trace}{VERILATOR_FLAGS:?}{:?}",
+        "{CXXFLAGS:?}{trace}{VERILATOR_FLAGS:?}{:?}{OPT_MAKEFLAGS:?}",
         extra_verilator_flags()
     ));
     if kind.coverage {
-        h.update(format!("{COVERAGE_FLAGS:?}{COVERAGE_MAKEFLAGS}"));
+        h.update(format!("{COVERAGE_FLAGS:?}"));
+        if let Some(w) = kind.toggle_max_width {
+            h.update(format!("--coverage-max-width {w}"));
+        }
     }
     let key = hex(&h.finalize());
     let dir = root.join(&key[..24]);
@@ -508,15 +519,18 @@ pub fn build_kind(design: &Design, kind: BuildKind) -> Result<PathBuf, SimError>
         ])
         .args(VERILATOR_FLAGS)
         .args(extra_verilator_flags())
-        .args(["-CFLAGS", "-O2 -fPIC -fvisibility=hidden"]);
-    if kind.coverage {
-        verilate.args(["-MAKEFLAGS", COVERAGE_MAKEFLAGS]);
+        .args(["-CFLAGS", "-fPIC -fvisibility=hidden"]);
+    for flag in OPT_MAKEFLAGS {
+        verilate.args(["-MAKEFLAGS", flag]);
     }
     if trace {
         verilate.arg("--trace");
     }
     if kind.coverage {
         verilate.args(COVERAGE_FLAGS);
+        if let Some(w) = kind.toggle_max_width {
+            verilate.args(["--coverage-max-width", &w.to_string()]);
+        }
     }
     run(
         verilate.arg(format!("{top}.vlt")).arg(format!("{top}.v")),
@@ -595,6 +609,7 @@ impl Model {
             BuildKind {
                 trace: opts.vcd.is_some(),
                 coverage: opts.coverage.is_some(),
+                toggle_max_width: opts.toggle_max_width,
             },
         )?;
         let load_err = |e: libloading::Error| SimError::Load {
@@ -1006,15 +1021,15 @@ mod tests {
             &d,
             BuildKind {
                 trace: true,
-                coverage: false,
+                ..BuildKind::default()
             },
         );
         assert!(!traced.contains("coverage"));
         let cov = shim_source(
             &d,
             BuildKind {
-                trace: false,
                 coverage: true,
+                ..BuildKind::default()
             },
         );
         assert!(cov.contains("API int drq_sim_coverage(") && cov.contains("verilated_cov.h"));

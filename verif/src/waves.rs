@@ -339,7 +339,7 @@ pub fn run_demo(cfg: &AccelConfig, out: &Path) -> Result<DemoRun, WavesError> {
             cfg,
             &SimOptions {
                 vcd: Some(partial.clone()),
-                coverage: None,
+                ..Default::default()
             },
             0,
             Timing::FAST,

@@ -322,7 +322,7 @@ fn waveforms_are_written_when_asked_for() {
         &c,
         &SimOptions {
             vcd: Some(vcd.clone()),
-            coverage: None,
+            ..Default::default()
         },
     )
     .unwrap();

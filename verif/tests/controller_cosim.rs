@@ -341,7 +341,7 @@ fn waveform_signals_are_in_the_dump() {
         &cfg,
         &SimOptions {
             vcd: Some(vcd.clone()),
-            coverage: None,
+            ..Default::default()
         },
     )
     .unwrap();
