@@ -858,6 +858,7 @@ fn coverage_rejects_bad_options_with_one_error_and_writes_nothing() {
             "no configuration nope",
         ),
         (vec!["--cases", "0"], "--cases must be at least 1"),
+        (vec!["--toggle-max-width", "0"], "--toggle-max-width"),
     ] {
         let mut all = vec!["coverage", "--out", out_s.as_str()];
         all.extend(args);
