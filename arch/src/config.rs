@@ -467,19 +467,35 @@ impl AccelConfig {
     /// which depend on keys validated before it.
     fn with_out_lanes(mut self, lanes: i64) -> Result<AccelConfig, ParamError> {
         let pitch = i64::from(self.act_row_pitch());
-        let most = i64::from(self.region)
-            .min(pitch)
-            .min(64 / i64::from(self.a_hi));
+        let region = i64::from(self.region);
+        let most = pitch.min(64 / i64::from(self.a_hi));
+        // Without the streaming predictor a lane group lies in one region;
+        // with it a group may span several, one predictor bank each, whose
+        // mask bits share a word of the mask buffers.
+        let most = if self.stream_predictor {
+            most
+        } else {
+            most.min(region)
+        };
+        let banks = (lanes / region).max(1);
         let fits = [1, 2, 4, 8, 16].contains(&lanes)
             && lanes <= most
-            && i64::from(self.act_words) % lanes == 0;
+            && i64::from(self.act_words) % lanes == 0
+            && i64::from(self.mask_words) % banks == 0;
         if !fits {
+            let region_rule = if self.stream_predictor {
+                format!(
+                    "; above region = {region} a divisor of R * mask_words = {}",
+                    region * i64::from(self.mask_words)
+                )
+            } else {
+                format!(", region = {region} (above it: stream_predictor = true)")
+            };
             return Err(reject(
                 "out_lanes",
                 lanes,
                 format!(
-                    "a power of two at most {most} (region = {}, activation row pitch {pitch}, 64 / a_hi = {}) dividing act_words = {}",
-                    self.region,
+                    "a power of two at most {most} (activation row pitch {pitch}, 64 / a_hi = {}{region_rule}) dividing act_words = {}",
                     64 / self.a_hi,
                     self.act_words
                 ),
@@ -642,6 +658,14 @@ impl AccelConfig {
     /// streaming predictor, the largest power of two at most REGION and
     /// ROWS (G consecutive values of a row, aligned to G, lie in one
     /// region, and the activation buffer has ROWS read copies); else 1.
+    /// K: banks of the sensitivity predictor, out_lanes / REGION when an
+    /// output lane group spans several regions (only with
+    /// `stream_predictor`), else 1. Bank b keeps the regions whose column
+    /// rx has rx mod K = b, so a group's K regions go to K banks at once,
+    /// and the mask buffers keep K mask bits per word.
+    pub fn predictor_banks(&self) -> u32 {
+        (self.out_lanes / self.region).max(1)
+    }
     pub fn scan_group(&self) -> u32 {
         if self.stream_predictor {
             let rows_pow2 = 1 << (31 - self.rows.leading_zeros());
@@ -848,6 +872,26 @@ mod tests {
                 "pe",
                 "\"drq\" or \"int8\"",
             ),
+            // With the streaming predictor a group may span regions, up to
+            // 64 / a_hi lanes, K = L / R banks dividing mask_words.
+            (
+                raw(|r| {
+                    r.stream_predictor = Some(true);
+                    r.out_lanes = Some(16)
+                }),
+                "out_lanes",
+                "at most 8",
+            ),
+            (
+                raw(|r| {
+                    r.stream_predictor = Some(true);
+                    r.region = Some(1);
+                    r.mask_words = Some(20);
+                    r.out_lanes = Some(8)
+                }),
+                "out_lanes",
+                "R * mask_words = 20",
+            ),
         ];
         for (r, param, allowed) in cases {
             let e = AccelConfig::from_raw(&r).unwrap_err();
@@ -875,6 +919,8 @@ mod tests {
             "overlap = true",
             "stream_predictor = true",
             "overlap = true\nrow_taps = true",
+            "stream_predictor = true\nout_lanes = 8",
+            "stream_predictor = true\nregion = 1\nout_lanes = 8",
         ] {
             let r = parse_raw_toml(text, "t").unwrap();
             assert!(
@@ -883,6 +929,31 @@ mod tests {
                 AccelConfig::from_raw(&r)
             );
         }
+    }
+
+    #[test]
+    fn predictor_banks_are_the_regions_a_lane_group_spans() {
+        let banks = |text: &str| {
+            AccelConfig::from_toml_str(text, "t")
+                .unwrap()
+                .predictor_banks()
+        };
+        assert_eq!(banks(""), 1);
+        assert_eq!(banks("out_lanes = 4"), 1);
+        assert_eq!(banks("stream_predictor = true\nout_lanes = 4"), 1);
+        assert_eq!(banks("stream_predictor = true\nout_lanes = 8"), 2);
+        assert_eq!(
+            banks("stream_predictor = true\nregion = 2\nout_lanes = 8"),
+            4
+        );
+        assert_eq!(
+            banks("stream_predictor = true\nregion = 1\nout_lanes = 2"),
+            2
+        );
+        assert_eq!(
+            banks("stream_predictor = true\nregion = 16\nout_lanes = 8"),
+            1
+        );
     }
 
     #[test]

@@ -306,7 +306,8 @@ struct ConfigArgs {
     #[arg(long, allow_negative_numbers = true)]
     out_rows: Option<i64>,
     /// Output pixels of one row and channel requantised and written per
-    /// cycle (1: one value per cycle; at most REGION).
+    /// cycle (1: one value per cycle; at most REGION without the
+    /// streaming predictor).
     #[arg(long, allow_negative_numbers = true)]
     out_lanes: Option<i64>,
     /// Shadow accumulators: the array reads a tile out while it takes the

@@ -54,8 +54,9 @@ pub struct MachineArgs {
     #[arg(long)]
     pub out_rows: Option<u32>,
     /// Pixels the output stage writes per cycle (the configuration key
-    /// `out_lanes`; default 1). It may not exceed a region size: with
-    /// `--regions` below it, that region's runs use R lanes.
+    /// `out_lanes`; default 1). Without --stream-predictor it may not
+    /// exceed a region size: with `--regions` below it, that region's runs
+    /// use R lanes.
     #[arg(long)]
     pub out_lanes: Option<u32>,
     /// Shadow accumulators (the configuration key `overlap`): the array
@@ -75,12 +76,18 @@ pub struct MachineArgs {
 
 impl MachineArgs {
     /// The default accelerator with region size `region` and these keys
-    /// (`out_lanes` at most `region`).
+    /// (`out_lanes` at most `region` without the streaming predictor).
     pub fn config(&self, region: u32) -> Result<AccelConfig> {
         Ok(AccelConfig::from_raw(&RawAccelConfig {
             region: Some(region.into()),
             out_rows: self.out_rows.map(i64::from),
-            out_lanes: self.out_lanes.map(|l| i64::from(l.min(region))),
+            out_lanes: self.out_lanes.map(|l| {
+                i64::from(if self.stream_predictor {
+                    l
+                } else {
+                    l.min(region)
+                })
+            }),
             overlap: Some(self.overlap),
             stream_predictor: Some(self.stream_predictor),
             row_taps: Some(self.row_taps),

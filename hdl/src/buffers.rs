@@ -65,10 +65,13 @@ pub struct Buffers {
     pub wb_lanes: Vec<Signal<In, Word>>,
     pub wb_value: Vec<Signal<In, Word>>,
     pub wb_acc: Vec<Signal<In, Word>>,
-    // The predictor's mask writes.
+    // The predictor's mask writes: lanes of one word of K =
+    // `predictor_banks` mask bits (value index of lane 0; bit k of
+    // `mask_wr_lanes` writes lane k with bit k of `mask_wr_bits`).
     pub mask_wr_en: Signal<In, Bit>,
     pub mask_wr_addr: Signal<In, Word>,
-    pub mask_wr_bit: Signal<In, Bit>,
+    pub mask_wr_lanes: Vec<Signal<In, Word>>,
+    pub mask_wr_bits: Signal<In, Word>,
     // The host's buffer window.
     pub mem_addr: Signal<In, Word>,
     pub mem_wr: Signal<In, Bit>,
@@ -79,8 +82,8 @@ pub struct Buffers {
     pub host_conflict: Signal<Out, Bit>,
     act0: LanedRam,
     act1: LanedRam,
-    mask0: ReplicatedRam,
-    mask1: ReplicatedRam,
+    mask0: LanedRam,
+    mask1: LanedRam,
     weights: ReplicatedRam,
     bias: ReplicatedRam,
     accs: LanedRam,
@@ -95,6 +98,10 @@ pub struct Buffers {
     scan_offset: Vec<Constant<Word>>,
     /// L - 1 (`out_lanes` > 1 only): an entry's lane in a buffer word.
     lane_m: Vec<Constant<Word>>,
+    /// Mask lane k (K lanes): k, the bit of `mask_wr_bits` it stores.
+    mask_lane: Vec<Constant<Word>>,
+    /// K - 1 (K > 1 only): a mask entry's lane in a mask word.
+    mask_lane_m: Vec<Constant<Word>>,
     rg_act0: Constant<Word>,
     rg_act1: Constant<Word>,
     rg_mask0: Constant<Word>,
@@ -114,8 +121,9 @@ pub struct Buffers {
     host_rd: Signal<Local, Bit>,
     /// The host's entry's lane bit in a buffer word (`out_lanes` > 1 only).
     host_lane: Vec<Signal<Local, Word>>,
+    /// The host's entry's lane bit in a mask word (K > 1 only).
+    host_mask_lane: Vec<Signal<Local, Word>>,
     acc_word: Signal<Local, Word>,
-    mask_wdata: Signal<Local, Word>,
 }
 
 impl Buffers {
@@ -123,6 +131,7 @@ impl Buffers {
         let map = WindowMap::new(cfg);
         let (rows, cols) = (cfg.rows as usize, cfg.cols as usize);
         let lanes = cfg.out_lanes as usize;
+        let mask_lanes = cfg.predictor_banks() as usize;
         let scan = cfg.pe == PeKind::Drq;
         Buffers {
             clock: Default::default(),
@@ -151,7 +160,8 @@ impl Buffers {
             wb_acc: vec_of(lanes),
             mask_wr_en: Default::default(),
             mask_wr_addr: Default::default(),
-            mask_wr_bit: Default::default(),
+            mask_wr_lanes: one_if(mask_lanes > 1, Default::default()),
+            mask_wr_bits: Default::default(),
             mem_addr: Default::default(),
             mem_wr: Default::default(),
             mem_rd: Default::default(),
@@ -160,8 +170,8 @@ impl Buffers {
             host_conflict: Default::default(),
             act0: LanedRam::new(cfg.act_words as usize, cfg.a_hi, rows, lanes),
             act1: LanedRam::new(cfg.act_words as usize, cfg.a_hi, rows, lanes),
-            mask0: ReplicatedRam::new(cfg.mask_words as usize, 1, rows),
-            mask1: ReplicatedRam::new(cfg.mask_words as usize, 1, rows),
+            mask0: LanedRam::new(cfg.mask_words as usize, 1, rows, mask_lanes),
+            mask1: LanedRam::new(cfg.mask_words as usize, 1, rows, mask_lanes),
             weights: ReplicatedRam::new(cfg.weight_words as usize, cfg.w_hi, cols),
             bias: ReplicatedRam::new(cfg.bias_words as usize, 32, cols),
             accs: LanedRam::new(cfg.act_words as usize, cfg.acc_bits, 1, lanes),
@@ -175,6 +185,8 @@ impl Buffers {
                 .map(|g| konst(u64::from(g)))
                 .collect(),
             lane_m: one_if(lanes > 1, konst(u64::from(cfg.out_lanes) - 1)),
+            mask_lane: (0..mask_lanes as u64).map(konst).collect(),
+            mask_lane_m: one_if(mask_lanes > 1, konst(mask_lanes as u64 - 1)),
             rg_act0: konst(0),
             rg_act1: konst(1),
             rg_mask0: konst(2),
@@ -190,8 +202,8 @@ impl Buffers {
             host_wr: Default::default(),
             host_rd: Default::default(),
             host_lane: one_if(lanes > 1, Default::default()),
+            host_mask_lane: one_if(mask_lanes > 1, Default::default()),
             acc_word: Default::default(),
-            mask_wdata: Default::default(),
         }
     }
     fn rows(&self) -> usize {
@@ -207,6 +219,14 @@ impl Buffers {
     /// set), else 0.
     fn lane_masked(&self) -> usize {
         self.host_lane.len()
+    }
+    /// K, the mask bits of a mask-buffer word.
+    fn mask_lanes(&self) -> usize {
+        self.mask_lane.len()
+    }
+    /// 1 when a mask word holds several bits (K > 1), else 0.
+    fn mask_laned(&self) -> usize {
+        self.host_mask_lane.len()
     }
     /// 1 when an accumulator takes two window words (ACC_BITS > 32), else 0.
     fn wide_acc(&self) -> usize {
@@ -309,13 +329,17 @@ impl Logic for Buffers {
             self.accs.wr_lanes[k].next = self.wb_lanes[k].val();
         }
         self.mask0.wr_addr.next = self.mask_wr_addr.val();
-        self.mask_wdata.next = self.zero.val();
-        if self.mask_wr_bit.val() {
-            self.mask_wdata.next = self.one.val();
-        }
-        self.mask0.wr_data.next = self.mask_wdata.val();
         self.mask1.wr_addr.next = self.mask_wr_addr.val();
-        self.mask1.wr_data.next = self.mask_wdata.val();
+        for k in 0..self.mask_lanes() {
+            self.mask0.wr_data[k].next =
+                (self.mask_wr_bits.val() >> self.mask_lane[k].val()) & self.one.val();
+            self.mask1.wr_data[k].next =
+                (self.mask_wr_bits.val() >> self.mask_lane[k].val()) & self.one.val();
+        }
+        for k in 0..self.mask_laned() {
+            self.mask0.wr_lanes[k].next = self.mask_wr_lanes[k].val();
+            self.mask1.wr_lanes[k].next = self.mask_wr_lanes[k].val();
+        }
         self.mask0.wr_en.next = self.mask_wr_en.val() & (self.in_pin.val() ^ self.mask_sel.val());
         self.mask1.wr_en.next = self.mask_wr_en.val() & !(self.in_pin.val() ^ self.mask_sel.val());
         self.weights.wr_en.next = false;
@@ -334,6 +358,10 @@ impl Logic for Buffers {
         // A host write stores one entry: its lane of the buffer word.
         for k in 0..self.lane_masked() {
             self.host_lane[k].next = self.one.val() << (self.offset.val() & self.lane_m[k].val());
+        }
+        for k in 0..self.mask_laned() {
+            self.host_mask_lane[k].next =
+                self.one.val() << (self.offset.val() & self.mask_lane_m[k].val());
         }
         if self.host_wr.val() {
             // Both activation buffers see the entry's value in every lane
@@ -354,15 +382,22 @@ impl Logic for Buffers {
                 self.act1.wr_en.next = true;
                 self.act1.wr_addr.next = self.offset.val();
             }
+            // The mask buffers likewise, with K lanes a word.
+            for k in 0..self.mask_lanes() {
+                self.mask0.wr_data[k].next = self.mem_wdata.val();
+                self.mask1.wr_data[k].next = self.mem_wdata.val();
+            }
+            for k in 0..self.mask_laned() {
+                self.mask0.wr_lanes[k].next = self.host_mask_lane[k].val();
+                self.mask1.wr_lanes[k].next = self.host_mask_lane[k].val();
+            }
             if self.region.val() == self.rg_mask0.val() {
                 self.mask0.wr_en.next = true;
                 self.mask0.wr_addr.next = self.offset.val();
-                self.mask0.wr_data.next = self.mem_wdata.val();
             }
             if self.region.val() == self.rg_mask1.val() {
                 self.mask1.wr_en.next = true;
                 self.mask1.wr_addr.next = self.offset.val();
-                self.mask1.wr_data.next = self.mem_wdata.val();
             }
             self.weights.wr_en.next = self.region.val() == self.rg_weights.val();
             self.bias.wr_en.next = self.region.val() == self.rg_bias.val();
@@ -462,11 +497,14 @@ mod tests {
         fn new() -> Bench {
             let cfg = cfg();
             assert_eq!(cfg.scan_group(), 2);
-            let mut b = Buffers::new(&cfg);
+            Bench::of(&cfg)
+        }
+        fn of(cfg: &AccelConfig) -> Bench {
+            let mut b = Buffers::new(cfg);
             b.connect_all();
             let mut bench = Bench {
                 b,
-                map: WindowMap::new(&cfg),
+                map: WindowMap::new(cfg),
             };
             bench.b.reset.next = true;
             bench.tick();
@@ -608,7 +646,7 @@ mod tests {
         t.b.wb_acc[1].next = word(-5);
         t.b.mask_wr_en.next = true;
         t.b.mask_wr_addr.next = word(20);
-        t.b.mask_wr_bit.next = true;
+        t.b.mask_wr_bits.next = word(1);
         t.tick();
         t.b.wb_valid.next = false;
         t.b.in_pin.next = true;
@@ -642,6 +680,55 @@ mod tests {
         assert_eq!(t.host_read(Buffer::Mask1, 22), 0);
         assert_eq!(t.host_read(Buffer::Mask1, 23), 1);
         assert_eq!(t.host_read(Buffer::Mask0, 23), 0);
+    }
+
+    /// Two predictor banks (L = 2 lanes over regions of one pixel): the
+    /// mask buffers keep two bits a word; the predictor writes any lanes of
+    /// a word, the host and the run's reads see single entries.
+    #[test]
+    fn mask_words_of_two_banks_take_lane_writes_and_read_by_entry() {
+        let cfg = AccelConfig { region: 1, ..cfg() };
+        assert_eq!(cfg.predictor_banks(), 2);
+        let mut t = Bench::of(&cfg);
+        // The host sets entries 20, 21 and 23 of MASK1 (entry by entry).
+        for e in [20, 21, 23] {
+            t.host_write(Buffer::Mask1, e, 1);
+        }
+        assert_eq!(t.host_read(Buffer::Mask1, 22), 0);
+        assert_eq!(t.host_read(Buffer::Mask1, 23), 1);
+        // POUT (MASK1 the output): word 20-21, lane 1 cleared only; word
+        // 22-23, both lanes: 22 set, 23 cleared.
+        t.b.busy.next = true;
+        t.b.mask_sel.next = false;
+        t.b.in_pin.next = false;
+        t.b.mask_wr_en.next = true;
+        t.b.mask_wr_addr.next = word(20);
+        t.b.mask_wr_lanes[0].next = word(0b10);
+        t.b.mask_wr_bits.next = word(0b01);
+        t.tick();
+        t.b.mask_wr_addr.next = word(22);
+        t.b.mask_wr_lanes[0].next = word(0b11);
+        t.b.mask_wr_bits.next = word(0b01);
+        t.tick();
+        t.b.mask_wr_en.next = false;
+        // The run reads entries 20 .. 23 of MASK1 through rows 0 .. 2 and 0.
+        t.b.mask_sel.next = true;
+        let want = [(20, true), (21, false), (22, true)];
+        for (r, (e, _)) in want.iter().enumerate() {
+            t.b.act_rd[r].next = true;
+            t.b.mask_addr[r].next = word(*e);
+        }
+        t.tick();
+        settle(&mut t.b);
+        for (r, (e, bit)) in want.iter().enumerate() {
+            assert_eq!(t.b.mask_data[r].val(), *bit, "entry {e} through row {r}");
+            t.b.act_rd[r].next = false;
+        }
+        t.b.busy.next = false;
+        for (e, bit) in [(20, 1), (21, 0), (22, 1), (23, 0)] {
+            assert_eq!(t.host_read(Buffer::Mask1, e), bit, "entry {e}");
+            assert_eq!(t.host_read(Buffer::Mask0, e), 0, "MASK0 entry {e}");
+        }
     }
 
     #[test]

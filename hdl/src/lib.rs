@@ -15,7 +15,8 @@
 //! * [`predictor`] (`drq_predictor`), [`controller`] (`drq_controller`,
 //!   composed of [`loop_nest`], [`token_issue`] and [`run_counters`]),
 //!   [`output_stage`] (`drq_output_stage`, with its [`requant`] lanes and
-//!   [`row_queue`]), [`axil`] (the AXI4-Lite slave).
+//!   [`row_queue`]), [`axil`] (the AXI4-Lite slave); [`predictor_banks`]:
+//!   the top's predictor, one bank per region column a lane group spans.
 //! * [`regfile`]: the host interface, the AXI4-Lite slave with the register
 //!   map as named ports (generated from `drq_arch::regs` by `build.rs`);
 //!   [`scan`]: the input-mask scan of the DRQ top; [`sequencer`]: the
@@ -36,6 +37,7 @@ pub mod mesh;
 pub mod output_stage;
 pub mod pe;
 pub mod predictor;
+pub mod predictor_banks;
 pub mod ram;
 pub mod regfile;
 pub mod requant;

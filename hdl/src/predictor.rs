@@ -58,7 +58,8 @@ pub struct PredictorParams {
     pub sum_bits: u32,
     /// Bits of an input value: one code, or the sum of the codes of a lane
     /// group (up to `out_lanes` = L) or of a scan group (up to G =
-    /// `cfg.scan_group()`); L, G <= R, so a sum lies in one region.
+    /// `cfg.scan_group()`) in one region (G <= R; L <= R, or a bank's
+    /// share of a group that spans L / R regions).
     pub value_bits: u32,
     /// Bits of a value up to mask_words: the multiplier operands of a layer
     /// that fits.
@@ -106,6 +107,32 @@ impl PredictorParams {
             stored_count_bits: 2 * region_log2,
         }
     }
+
+    /// One of the K = `cfg.predictor_banks()` banks of the top
+    /// (`predictor_banks.rs`): bank b sees the map squeezed to the region
+    /// columns rx with rx mod K = b, so it keeps mask_words / K sums, its
+    /// map is at most ceil(max_width / (K R)) * R wide, its mask row pitch
+    /// is P_M / K (a bank's pitched address is the mask buffer's word
+    /// address), and a value sums at most min(L, R) lanes. With K = 1 it is
+    /// [`PredictorParams::new`].
+    pub fn bank(cfg: &AccelConfig) -> PredictorParams {
+        let banks = cfg.predictor_banks();
+        let whole = PredictorParams::new(cfg);
+        if banks == 1 {
+            return whole;
+        }
+        assert!(cfg.stream_predictor && cfg.mask_words % banks == 0);
+        let span = banks * cfg.region;
+        let lanes = cfg.out_lanes / banks;
+        PredictorParams {
+            mask_words: cfg.mask_words / banks,
+            max_width: cfg.max_width.div_ceil(span) * cfg.region,
+            mask_pitch_log2: whole.mask_pitch_log2 - banks.trailing_zeros(),
+            value_bits: cfg.a_hi + lanes.max(cfg.scan_group()).trailing_zeros(),
+            operand_bits: clog2(cfg.mask_words / banks + 1),
+            ..whole
+        }
+    }
 }
 
 /// Bits of the layer inputs `channels`, `height`, `width`, `threshold` (the
@@ -130,8 +157,10 @@ pub struct SensitivityPredictor {
     pub in_y: Signal<In, Word>,
     pub in_x: Signal<In, Word>,
     pub in_value: Signal<In, Word>,
-    /// Streaming only: the pixels `in_value` sums (1 ..= out_lanes).
-    pub in_pixels: Vec<Signal<In, Word>>,
+    /// The pixels `in_value` sums (1 ..= out_lanes); read only when
+    /// streaming (a port in every configuration, so that a block holding
+    /// several predictors can drive it through one index).
+    pub in_pixels: Signal<In, Word>,
     // Status.
     pub busy: Signal<Out, Bit>,
     pub done: Signal<Out, Bit>,
@@ -259,11 +288,6 @@ pub struct SensitivityPredictor {
 }
 
 impl SensitivityPredictor {
-    /// 1 when streaming (the `in_pixels` port exists), else 0.
-    fn streams(&self) -> usize {
-        self.in_pixels.len()
-    }
-
     pub fn new(p: &PredictorParams) -> SensitivityPredictor {
         let words = p.mask_words as usize;
         let (ob, rl) = (p.operand_bits, p.region_log2);
@@ -282,7 +306,7 @@ impl SensitivityPredictor {
             in_y: Default::default(),
             in_x: Default::default(),
             in_value: Default::default(),
-            in_pixels: crate::leaf::one_if(p.stream, Default::default()),
+            in_pixels: Default::default(),
             busy: Default::default(),
             done: Default::default(),
             oversize: Default::default(),
@@ -635,9 +659,7 @@ impl Logic for SensitivityPredictor {
         self.s0_ry.d.next = self.in_y.val() >> self.region_log2.val();
         self.s0_rx.d.next = self.in_x.val() >> self.region_log2.val();
         self.s0_v.d.next = self.in_value.val();
-        for k in 0..self.streams() {
-            self.s0_k.d.next = self.in_pixels[k].val();
-        }
+        self.s0_k.d.next = self.in_pixels.val();
 
         // S1: address (c * RH + ry) * RW + rx, and the sum's read.
         self.addr.next = (self.mul_c.p.val() + self.mul_y.p.val() + self.s0_rx.q.val())
@@ -830,7 +852,8 @@ impl Logic for SensitivityPredictor {
 /// The predictor alone (top `drq_predictor`), with plain ports:
 /// `channels`, `height`, `width`, `threshold`, `in_channel`, `in_y`, `in_x`
 /// 16 bits, `in_value` A_HI + log2(out_lanes) bits; the mask leaves through `mask_wr_en`,
-/// `mask_wr_addr` (clog2(mask_words) bits) and `mask_wr_bit`.
+/// `mask_wr_addr` (clog2(mask_words) bits) and `mask_wr_bit`; `in_pixels`
+/// (2 log2 R + 1 bits) counts the pixels of a value (streaming only).
 pub fn predictor_design(cfg: &AccelConfig) -> crate::shell::Design {
     use crate::shell::{clock_and_reset, design, scalar, Dir, Widen};
     use Dir::{Input, Output};
@@ -863,17 +886,8 @@ pub fn predictor_design(cfg: &AccelConfig) -> crate::shell::Design {
         scalar("mask_wr_bit", Output, 1, Flag),
     ]);
     let params = PredictorParams::new(cfg);
-    if params.stream {
-        // One lane: the core's port is `in_pixels$0`.
-        ports.push(crate::shell::ShellPort::new(
-            "in_pixels",
-            "in_pixels",
-            Input,
-            params.count_bits,
-            Some(1),
-            Zero,
-        ));
-    }
+    // The pixels of a value: read only by the streaming predictor.
+    ports.push(scalar("in_pixels", Input, params.count_bits, Zero));
     let mut block = SensitivityPredictor::new(&params);
     design(
         "drq_predictor",

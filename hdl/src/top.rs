@@ -28,9 +28,9 @@ use crate::array::SystolicArray;
 use crate::axil::AxiLiteSlave;
 use crate::buffers::Buffers;
 use crate::controller::{ControllerParams, RegionController};
-use crate::leaf::{konst, low_mask as mask, one_if, Reg, SignedMul, Word, WordReg};
+use crate::leaf::{konst, low_mask as mask, one_if, vec_of, Reg, SignedMul, Word, WordReg};
 use crate::output_stage::OutputStage;
-use crate::predictor::{PredictorParams, SensitivityPredictor};
+use crate::predictor_banks::PredictorBanks;
 use crate::regfile::HostRegisters;
 use crate::scan::InputScan;
 use crate::sequencer::PhaseSequencer;
@@ -88,7 +88,7 @@ pub struct DrqTop {
     ctrl: RegionController,
     array: SystolicArray,
     ostage: OutputStage,
-    pred: SensitivityPredictor,
+    pred: PredictorBanks,
     /// The buffers and their ports (run and host window).
     bufs: Buffers,
     oc0_mul: SignedMul,
@@ -156,13 +156,14 @@ pub struct DrqTop {
     rem_h: Signal<Local, Word>,
     rem_w: Signal<Local, Word>,
     out_take: Signal<Local, Bit>,
-    /// The sum of the written group's codes (the predictor's input), and
-    /// its partial sums over lanes 0..=l.
-    lane_sum: Signal<Local, Word>,
+    /// The written group's codes summed per predictor bank (the
+    /// predictor's input, slot b: lanes b L/K .. (b+1) L/K - 1), and the
+    /// partial sums over the lanes of a bank up to lane l.
+    bank_sum: Vec<Signal<Local, Word>>,
     lane_part: Vec<Signal<Local, Word>>,
-    /// The streaming predictor's pixel count of the written group
-    /// (`stream_predictor` only, else no signal).
-    lane_pixels: Vec<Signal<Local, Word>>,
+    /// The streaming predictor's pixel count of each bank's share of the
+    /// written group (`stream_predictor` only, else no signal).
+    bank_pixels: Vec<Signal<Local, Word>>,
     /// The input scan's group (DRQ only): value g's offset from the
     /// group's address (g >= 1, at g - 1), and the partial sums of its
     /// values over 0..=g.
@@ -183,6 +184,7 @@ impl DrqTop {
         let map = WindowMap::new(cfg);
         let cols = cfg.cols as usize;
         let lanes = cfg.out_lanes as usize;
+        let banks = cfg.predictor_banks() as usize;
         let w = Sext::new(cfg.w_hi);
         let wd = Sext::new(fmt.w_digit_bits);
         let wl = Sext::new(fmt.w_low_bits);
@@ -224,7 +226,7 @@ impl DrqTop {
             ctrl: RegionController::new(&ControllerParams::new(cfg)),
             array: SystolicArray::new(cfg),
             ostage: OutputStage::new(cfg),
-            pred: SensitivityPredictor::new(&PredictorParams::new(cfg)),
+            pred: PredictorBanks::new(cfg),
             bufs: Buffers::new(cfg),
             oc0_mul: SignedMul::new(17, 7),
             addr_mul: SignedMul::new(17, 16),
@@ -270,9 +272,13 @@ impl DrqTop {
             rem_h: Default::default(),
             rem_w: Default::default(),
             out_take: Default::default(),
-            lane_sum: Default::default(),
+            bank_sum: vec_of(banks),
             lane_part: (0..cfg.out_lanes).map(|_| Default::default()).collect(),
-            lane_pixels: one_if(cfg.stream_predictor, Default::default()),
+            bank_pixels: if cfg.stream_predictor {
+                vec_of(banks)
+            } else {
+                Vec::new()
+            },
             scan_offset: (1..if drq { cfg.scan_group() } else { 1 })
                 .map(|g| konst(u64::from(g)))
                 .collect(),
@@ -316,11 +322,19 @@ impl DrqTop {
     }
     /// 1 with the streaming predictor (it counts pixels), else 0.
     fn stream_paths(&self) -> usize {
-        self.lane_pixels.len()
+        self.bank_pixels.len().min(1)
     }
-    /// L - 1: a loop that binds the last lane.
-    fn last_lane(&self) -> usize {
-        self.lanes() - 1
+    /// K, the predictor's banks.
+    fn banks(&self) -> usize {
+        self.bank_sum.len()
+    }
+    /// L / K: the lanes of a group that go to one bank.
+    fn bank_lanes(&self) -> usize {
+        self.lanes() / self.banks()
+    }
+    /// L / K + 1: a loop that binds L / K.
+    fn bank_lanes_end(&self) -> usize {
+        self.bank_lanes() + 1
     }
     /// 1 for the DRQ array (its low-precision weight paths), 0 for the
     /// INT8 baseline.
@@ -587,27 +601,31 @@ impl Logic for DrqTop {
                 self.wb_acc[l].d.next = self.ostage.out_acc[l].val();
             }
         }
-        // The sum of the group's codes: a chain of partial sums over lanes.
-        self.lane_part[0].next = self.zero.val();
-        if (self.ostage.out_lanes.val() & self.lane_bit[0].val()).any() {
-            self.lane_part[0].next = self.ostage.out_value[0].val();
-        }
-        for l in 1..self.lanes() {
-            self.lane_part[l].next = self.lane_part[l - 1].val();
-            if (self.ostage.out_lanes.val() & self.lane_bit[l].val()).any() {
-                self.lane_part[l].next =
-                    self.lane_part[l - 1].val() + self.ostage.out_value[l].val();
-            }
-        }
-        for last in self.last_lane()..self.lanes() {
-            self.lane_sum.next = self.lane_part[last].val();
-        }
-        // Its pixels, for the streaming predictor.
-        for k in 0..self.stream_paths() {
-            self.lane_pixels[k].next = self.zero.val();
-            for l in 0..self.lanes() {
-                if (self.ostage.out_lanes.val() & self.lane_bit[l].val()).any() {
-                    self.lane_pixels[k].next = self.lane_pixels[k].val() + self.one[k].val();
+        // The sum of the group's codes per predictor bank: a chain of
+        // partial sums over each bank's lanes (`bl` = L / K lanes).
+        for bl in self.bank_lanes()..self.bank_lanes_end() {
+            for b in 0..self.banks() {
+                self.lane_part[b * bl].next = self.zero.val();
+                if (self.ostage.out_lanes.val() & self.lane_bit[b * bl].val()).any() {
+                    self.lane_part[b * bl].next = self.ostage.out_value[b * bl].val();
+                }
+                for i in 1..self.bank_lanes() {
+                    self.lane_part[b * bl + i].next = self.lane_part[b * bl + i - 1].val();
+                    if (self.ostage.out_lanes.val() & self.lane_bit[b * bl + i].val()).any() {
+                        self.lane_part[b * bl + i].next = self.lane_part[b * bl + i - 1].val()
+                            + self.ostage.out_value[b * bl + i].val();
+                    }
+                }
+                self.bank_sum[b].next = self.lane_part[b * bl + bl - 1].val();
+                // Its pixels, for the streaming predictor.
+                for k in 0..self.stream_paths() {
+                    self.bank_pixels[b].next = self.zero.val();
+                    for i in 0..self.bank_lanes() {
+                        if (self.ostage.out_lanes.val() & self.lane_bit[b * bl + i].val()).any() {
+                            self.bank_pixels[b].next =
+                                self.bank_pixels[b].val() + self.one[k].val();
+                        }
+                    }
                 }
             }
         }
@@ -642,9 +660,11 @@ impl Logic for DrqTop {
         self.pred.in_channel.next = self.ostage.out_channel.val();
         self.pred.in_y.next = self.ostage.out_y.val();
         self.pred.in_x.next = self.ostage.out_x.val();
-        self.pred.in_value.next = self.lane_sum.val();
-        for k in 0..self.stream_paths() {
-            self.pred.in_pixels[k].next = self.lane_pixels[k].val();
+        for b in 0..self.banks() {
+            self.pred.in_value[b].next = self.bank_sum[b].val();
+            for _k in 0..self.stream_paths() {
+                self.pred.in_pixels[b].next = self.bank_pixels[b].val();
+            }
         }
         for k in 0..self.drq_paths() {
             if self.seq.in_pin.val() {
@@ -656,12 +676,19 @@ impl Logic for DrqTop {
                 self.pred.in_channel.next = self.scan[k].read_c.val();
                 self.pred.in_y.next = self.scan[k].read_y.val();
                 self.pred.in_x.next = self.scan[k].read_x.val();
+                // The scan's group lies in one region: slot 0.
+                for b in 0..self.banks() {
+                    self.pred.in_value[b].next = self.zero.val();
+                    for _p in 0..self.scan_counts() {
+                        self.pred.in_pixels[b].next = self.zero.val();
+                    }
+                }
                 for last in self.scan_last()..self.scan_group() {
-                    self.pred.in_value.next = self.scan_part[last].val();
+                    self.pred.in_value[0].next = self.scan_part[last].val();
                 }
                 self.pred.finish.next = self.scan[k].read_last.val();
                 for p in 0..self.scan_counts() {
-                    self.pred.in_pixels[p].next = self.scan_pixels[p].val();
+                    self.pred.in_pixels[0].next = self.scan_pixels[p].val();
                 }
             }
         }
@@ -691,7 +718,10 @@ impl Logic for DrqTop {
         }
         self.bufs.mask_wr_en.next = self.pred.mask_wr_en.val();
         self.bufs.mask_wr_addr.next = self.pred.mask_wr_addr.val();
-        self.bufs.mask_wr_bit.next = self.pred.mask_wr_bit.val();
+        for k in 0..self.pred.mask_wr_lanes.len() {
+            self.bufs.mask_wr_lanes[k].next = self.pred.mask_wr_lanes[k].val();
+        }
+        self.bufs.mask_wr_bits.next = self.pred.mask_wr_bits.val();
         self.bufs.mem_addr.next = self.regs.mem_addr.val();
         self.bufs.mem_wr.next = self.regs.mem_wr.val();
         self.bufs.mem_rd.next = self.regs.mem_rd.val();

@@ -57,12 +57,11 @@ fn same_configuration_same_bytes_and_plain_ports() {
         );
         let width = |n: &str| common::width(&d, n);
         assert_eq!(width("in_value"), cfg.a_hi + cfg.out_lanes.trailing_zeros());
+        // A count up to R * R pixels beside each value (read only when
+        // streaming).
+        assert_eq!(width("in_pixels"), 2 * cfg.region.trailing_zeros() + 1);
         if cfg.stream_predictor {
-            // A count up to R * R pixels beside each value.
-            assert_eq!(width("in_pixels"), 2 * cfg.region.trailing_zeros() + 1);
             assert_eq!(width("clean"), 1);
-        } else {
-            assert!(d.ports.iter().all(|p| p.name != "in_pixels"));
         }
         assert_eq!(width("in_channel"), 16);
         assert_eq!(width("threshold"), 16);

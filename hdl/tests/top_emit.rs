@@ -55,11 +55,11 @@ fn configs() -> Vec<(AccelConfig, &'static str)> {
         (
             AccelConfig {
                 pe: PeKind::Int8,
-                out_lanes: 2,
+                out_lanes: 4,
                 stream_predictor: true,
                 ..small()
             },
-            "4x4 INT8 out_lanes 2 streaming predictor",
+            "4x4 INT8 out_lanes 4 (two predictor banks) streaming predictor",
         ),
         (
             AccelConfig {

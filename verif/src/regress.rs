@@ -147,6 +147,23 @@ pub fn quick_configs() -> Vec<NamedConfig> {
                 ..c4
             },
         ),
+        // Lane groups wider than a region: four lanes over regions of one
+        // pixel, so the streaming predictor keeps its sums in four banks
+        // and the mask buffers four bits a word; the input scan's
+        // one-value groups reach every bank. Read out by row taps.
+        NamedConfig::new(
+            "4x4-r1-out2-l4-tp-sp",
+            AccelConfig {
+                region: 1,
+                mask_words: 1024,
+                out_rows: 2,
+                out_lanes: 4,
+                overlap: true,
+                stream_predictor: true,
+                row_taps: true,
+                ..c4
+            },
+        ),
         // A row queue longer than a tile (5 rows of 2): rows of several
         // tiles wait in it at once.
         NamedConfig::new(

@@ -93,6 +93,20 @@ fn random_layers_8x2_region_8_row_queue_3_lanes_4_row_taps_streaming_predictor()
 }
 
 #[test]
+fn random_layers_4x4_region_1_lanes_4_predictor_banks_row_taps() {
+    // Groups of four pixels span four regions of one pixel: four
+    // predictor banks, four mask bits a mask word.
+    let cfg = named("4x4-r1-out2-l4-tp-sp");
+    assert_eq!(cfg.predictor_banks(), 4);
+    random_layers(
+        &cfg,
+        "random_layers_4x4_region_1_lanes_4_predictor_banks_row_taps",
+        12,
+        Timing::FAST,
+    );
+}
+
+#[test]
 fn random_layers_1x1_acc16() {
     random_layers(
         &named("1x1-r2-acc16"),
