@@ -19,7 +19,7 @@ use std::ffi::{c_void, CString};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Mutex;
+use std::sync::{Condvar, Mutex};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SimError {
@@ -447,8 +447,53 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// One build at a time per process (Verilator already uses both cores).
-static BUILD_LOCK: Mutex<()> = Mutex::new(());
+/// Builds a process runs at once. Most models are a few C++ files, which
+/// leave one of `-j 2`'s two jobs idle, so two builds share the cores
+/// (a 16x16 `drq_top` needs well under 2 GB a compiler).
+const MAX_BUILDS: usize = 2;
+
+/// The builds running in this process, by cache key: at most
+/// [`MAX_BUILDS`], never two of one key (the second waits and finds the
+/// first's result).
+struct BuildSlots {
+    running: Vec<String>,
+}
+
+static BUILD_SLOTS: Mutex<BuildSlots> = Mutex::new(BuildSlots {
+    running: Vec::new(),
+});
+static BUILD_SLOT_FREED: Condvar = Condvar::new();
+
+/// The Verilator runtime is compiled by one build at a time.
+static RUNTIME_LOCK: Mutex<()> = Mutex::new(());
+
+/// A build slot, given back when dropped (also when the build fails).
+struct BuildSlot {
+    key: String,
+}
+
+impl BuildSlot {
+    fn take(key: &str) -> BuildSlot {
+        let mut slots = BUILD_SLOTS.lock().unwrap_or_else(|e| e.into_inner());
+        while slots.running.len() >= MAX_BUILDS || slots.running.iter().any(|k| k == key) {
+            slots = BUILD_SLOT_FREED
+                .wait(slots)
+                .unwrap_or_else(|e| e.into_inner());
+        }
+        slots.running.push(key.to_string());
+        BuildSlot {
+            key: key.to_string(),
+        }
+    }
+}
+
+impl Drop for BuildSlot {
+    fn drop(&mut self) {
+        let mut slots = BUILD_SLOTS.lock().unwrap_or_else(|e| e.into_inner());
+        slots.running.retain(|k| *k != self.key);
+        BUILD_SLOT_FREED.notify_all();
+    }
+}
 
 /// Verilate and compile a design (or find it in the cache); the path of its
 /// shared library.
@@ -466,7 +511,6 @@ pub fn build(design: &Design, trace: bool) -> Result<PathBuf, SimError> {
 /// (the key of a build without coverage is unchanged).
 pub fn build_kind(design: &Design, kind: BuildKind) -> Result<PathBuf, SimError> {
     let trace = kind.trace;
-    let _guard = BUILD_LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let root = cache_root();
     std::fs::create_dir_all(&root).map_err(io_err(&root))?;
     let shim = shim_source(design, kind);
@@ -496,7 +540,15 @@ pub fn build_kind(design: &Design, kind: BuildKind) -> Result<PathBuf, SimError>
     if lib.exists() {
         return Ok(lib);
     }
-    let runtime = runtime_objects(&root, kind)?;
+    let _slot = BuildSlot::take(&key);
+    // Another thread of this process may have built it meanwhile.
+    if lib.exists() {
+        return Ok(lib);
+    }
+    let runtime = {
+        let _runtime = RUNTIME_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        runtime_objects(&root, kind)?
+    };
     let tmp = root.join(format!("{}.tmp-{}", &key[..24], std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp).map_err(io_err(&tmp))?;
