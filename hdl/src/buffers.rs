@@ -2,8 +2,9 @@
 //! reads and writes while busy, the host's buffer window while idle
 //! (docs/top.md, docs/spec.md §8).
 //!
-//! * ACT0 / ACT1 (`LanedRam`, a read copy per array row) and MASK0 / MASK1
-//!   (`ReplicatedRam`, a copy per row) are ping-pong pairs: `act_sel` /
+//! * ACT0 / ACT1 (`LanedRam`, a read copy per array row, L entries a word)
+//!   and MASK0 / MASK1 (`LanedRam`, a copy per row, K = `predictor_banks`
+//!   bits a word) are ping-pong pairs: `act_sel` /
 //!   `mask_sel` name the layer's input, the other one takes the output.
 //!   WEIGHTS and BIAS have a read copy per column; ACC keeps every output's
 //!   accumulator for the host.
