@@ -260,6 +260,12 @@ impl Default for AccelConfig {
     }
 }
 
+/// K: the predictor banks `lanes` output lanes need over regions of
+/// `region` pixels ([`AccelConfig::predictor_banks`]).
+fn banks_of(lanes: u32, region: u32) -> u32 {
+    (lanes / region).max(1)
+}
+
 impl AccelConfig {
     /// The small configuration of the tests: a 4 x 4 array, R = 2, lines
     /// of at most 16 pixels, every other value the default.
@@ -477,7 +483,7 @@ impl AccelConfig {
         } else {
             most.min(region)
         };
-        let banks = (lanes / region).max(1);
+        let banks = i64::from(banks_of(u32::try_from(lanes).unwrap_or(0), self.region));
         let fits = [1, 2, 4, 8, 16].contains(&lanes)
             && lanes <= most
             && i64::from(self.act_words) % lanes == 0
@@ -664,7 +670,7 @@ impl AccelConfig {
     /// rx has rx mod K = b, so a group's K regions go to K banks at once,
     /// and the mask buffers keep K mask bits per word.
     pub fn predictor_banks(&self) -> u32 {
-        (self.out_lanes / self.region).max(1)
+        banks_of(self.out_lanes, self.region)
     }
     pub fn scan_group(&self) -> u32 {
         if self.stream_predictor {

@@ -102,6 +102,8 @@ impl PredictorBanks {
         let r = u64::from(cfg.region);
         let span = k as u64 * r;
         let banked = k > 1;
+        // The squeezing logic's per-bank parts exist only with several banks.
+        let squeezed = if banked { k } else { 0 };
         PredictorBanks {
             clock: Default::default(),
             reset: Default::default(),
@@ -136,21 +138,13 @@ impl PredictorBanks {
             span_m1: one_if(banked, konst(span - 1)),
             banks_m1: one_if(banked, konst(k as u64 - 1)),
             region_n: one_if(banked, konst(r)),
-            bank_index: if banked {
-                (0..k).map(|b| konst(b as u64)).collect()
-            } else {
-                Vec::new()
-            },
-            bank_offset: if banked {
-                (0..k).map(|b| konst(b as u64 * r)).collect()
-            } else {
-                Vec::new()
-            },
+            bank_index: (0..squeezed).map(|b| konst(b as u64)).collect(),
+            bank_offset: (0..squeezed).map(|b| konst(b as u64 * r)).collect(),
             rx_mod: one_if(banked, Default::default()),
             width_rem: one_if(banked, Default::default()),
-            slot: if banked { vec_of(k) } else { Vec::new() },
-            tail: if banked { vec_of(k) } else { Vec::new() },
-            slot_x: if banked { vec_of(k) } else { Vec::new() },
+            slot: vec_of(squeezed),
+            tail: vec_of(squeezed),
+            slot_x: vec_of(squeezed),
             lanes_written: Default::default(),
         }
     }

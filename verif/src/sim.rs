@@ -452,16 +452,10 @@ fn hex(bytes: &[u8]) -> String {
 /// (a 16x16 `drq_top` needs well under 2 GB a compiler).
 const MAX_BUILDS: usize = 2;
 
-/// The builds running in this process, by cache key: at most
+/// The cache keys of the builds running in this process: at most
 /// [`MAX_BUILDS`], never two of one key (the second waits and finds the
 /// first's result).
-struct BuildSlots {
-    running: Vec<String>,
-}
-
-static BUILD_SLOTS: Mutex<BuildSlots> = Mutex::new(BuildSlots {
-    running: Vec::new(),
-});
+static BUILDS_RUNNING: Mutex<Vec<String>> = Mutex::new(Vec::new());
 static BUILD_SLOT_FREED: Condvar = Condvar::new();
 
 /// The Verilator runtime is compiled by one build at a time.
@@ -474,13 +468,13 @@ struct BuildSlot {
 
 impl BuildSlot {
     fn take(key: &str) -> BuildSlot {
-        let mut slots = BUILD_SLOTS.lock().unwrap_or_else(|e| e.into_inner());
-        while slots.running.len() >= MAX_BUILDS || slots.running.iter().any(|k| k == key) {
-            slots = BUILD_SLOT_FREED
-                .wait(slots)
+        let mut running = BUILDS_RUNNING.lock().unwrap_or_else(|e| e.into_inner());
+        while running.len() >= MAX_BUILDS || running.iter().any(|k| k == key) {
+            running = BUILD_SLOT_FREED
+                .wait(running)
                 .unwrap_or_else(|e| e.into_inner());
         }
-        slots.running.push(key.to_string());
+        running.push(key.to_string());
         BuildSlot {
             key: key.to_string(),
         }
@@ -489,8 +483,8 @@ impl BuildSlot {
 
 impl Drop for BuildSlot {
     fn drop(&mut self) {
-        let mut slots = BUILD_SLOTS.lock().unwrap_or_else(|e| e.into_inner());
-        slots.running.retain(|k| *k != self.key);
+        let mut running = BUILDS_RUNNING.lock().unwrap_or_else(|e| e.into_inner());
+        running.retain(|k| *k != self.key);
         BUILD_SLOT_FREED.notify_all();
     }
 }
