@@ -69,7 +69,7 @@ waves: deps build
 # Train the Fashion-MNIST CNN from seed 1 and quantise it into model/fashion/
 # (committed; evaluation and tests do not retrain).
 model: deps deps-data
-	$(CARGO) run --release -p drq-model --bin train -- --seed 1 --out model/fashion
+	$(CARGO) run --release -p drq-model --features train --bin train -- --seed 1 --out model/fashion
 
 # Accuracy and cycles of float, INT8, INT4, DRQ and the outlier baseline on
 # the test set: sim-out/eval/report.json and report.md.

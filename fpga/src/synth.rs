@@ -1,7 +1,7 @@
 //! Yosys synthesis of emitted designs and the cell counts it reports.
 
 use drq_hdl::shell::Design;
-use drq_verif::tools;
+use drq_verif::tools::{self, YOSYS_FLATTEN_PURGE as FLATTEN_PURGE};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -223,7 +223,7 @@ pub fn synthesize_job(job: &SynthJob, workdir: &Path) -> Result<CellStats, Synth
         .map(|s| format!("read_verilog {};", s.display()))
         .collect();
     let front = format!(
-        "{} hierarchy -top {top}; proc; {LATCH_RTL}",
+        "{} hierarchy -top {top}; proc; {LATCH_RTL} {FLATTEN_PURGE}",
         reads.join(" ")
     );
     run_yosys(job, &front, workdir)
@@ -247,8 +247,8 @@ pub fn synthesize_families(
     std::fs::write(workdir.join(format!("{top}.v")), &design.verilog)?;
     let script = format!(
         "read_verilog {top}.v; hierarchy -top {top}; proc; {LATCH_RTL} \
-         flatten; opt_expr; opt_clean; check; opt -nodffe -nosdff; fsm; opt; \
-         wreduce; peepopt; opt_clean; write_rtlil {top}.frontend.il"
+         {FLATTEN_PURGE} check; opt -nodffe -nosdff; fsm; opt; \
+         wreduce; peepopt; opt_clean -purge; write_rtlil {top}.frontend.il"
     );
     let run = tools::yosys(&script, Some(&format!("{top}.frontend.log")), workdir)
         .map_err(SynthError::Missing)?;

@@ -1,7 +1,7 @@
 //! `drq golden` end to end on files, and every bad-input case: one clear
 //! error naming what is wrong, a non-zero exit, and an untouched output folder.
 
-mod common;
+use crate::common;
 
 use drq_arch::AccelConfig;
 use drq_golden::files::{save_layer_data, LayerFiles};

@@ -11,7 +11,7 @@
 //! `ru_maxrss` from `wait4` (an upper bound: it includes what the forked
 //! test process held at the fork).
 
-mod common;
+use crate::common;
 
 use drq_arch::AccelConfig;
 use drq_golden::files::LayerFiles;

@@ -4,11 +4,11 @@
 //! waiver file and under `verilator --cc`, synthesizable by Yosys without
 //! latches, the window RAM inferred as a memory.
 
+use crate::common;
+use common::{lint, same_bytes_and_plain_ports, synthesize_inferring_memories, verilate_clean};
 use drq_arch::AccelConfig;
 use drq_hdl::axil::{axil_design, axil_test_design, ADDR_BITS, TEST_N_RO, TEST_N_RW};
 use drq_hdl::shell::Dir;
-mod common;
-use common::{lint, same_bytes_and_plain_ports, synthesize_inferring_memories, verilate_clean};
 
 #[test]
 fn same_bytes_and_plain_ports_of_the_documented_widths() {

@@ -4,12 +4,12 @@
 //! a single warning (no UNOPTFLAT), and Yosys `synth -flatten` without
 //! latches.
 
+use crate::common;
+use common::{each, lint, same_bytes_and_plain_ports, synthesize, verilate_clean};
 use drq_arch::config::PeKind;
 use drq_arch::AccelConfig;
 use drq_hdl::controller::{controller_design, COUNTER_BITS};
 use drq_verif::waves::SPEC_SIGNALS;
-mod common;
-use common::{each, lint, same_bytes_and_plain_ports, synthesize, verilate_clean};
 
 fn configs() -> Vec<AccelConfig> {
     let d = AccelConfig::default();

@@ -2,13 +2,13 @@
 //! `verilator --lint-only -Wall` (with only the commented waiver file), and
 //! synthesizable by Yosys without latches.
 
+use crate::common;
+use common::{each, lint, same_bytes_and_plain_ports, synthesize, verilate_clean};
 use drq_arch::config::PeKind;
 use drq_arch::AccelConfig;
 use drq_hdl::array::array_design;
 use drq_hdl::leaf::multiplier_design;
 use drq_hdl::pe::pe_design;
-mod common;
-use common::{each, lint, same_bytes_and_plain_ports, synthesize, verilate_clean};
 
 fn configs() -> Vec<AccelConfig> {
     let d = AccelConfig::default();

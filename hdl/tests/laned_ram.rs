@@ -4,11 +4,11 @@
 //! latches with one memory per copy (packed) or per copy and lane (split),
 //! and mapped to ECP5 block RAM (DP16KD) with its lane enables.
 
+use crate::common;
+use common::{lint, same_bytes_and_plain_ports, synthesize_inferring_memories};
 use drq_hdl::ram::laned_ram_design;
 use drq_hdl::shell::Design;
 use drq_verif::tools;
-mod common;
-use common::{lint, same_bytes_and_plain_ports, synthesize_inferring_memories};
 
 /// (values, width, read ports, lanes, memories): packed, split (the
 /// accumulator buffer's 4 lanes of 32 bits), one lane, and words a depth

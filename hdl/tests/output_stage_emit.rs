@@ -3,10 +3,10 @@
 //! with only the emitted waiver file and under `verilator --cc`, and
 //! synthesizable by Yosys without latches.
 
+use crate::common;
+use common::{each, lint, same_bytes_and_plain_ports, synthesize, verilate_clean};
 use drq_arch::AccelConfig;
 use drq_hdl::output_stage::output_stage_design;
-mod common;
-use common::{each, lint, same_bytes_and_plain_ports, synthesize, verilate_clean};
 
 fn configs() -> Vec<AccelConfig> {
     let d = AccelConfig::default();

@@ -4,13 +4,13 @@
 //! as memories (not flip-flops), and plain ports of the configured widths.
 //! Likewise its generic RAM leaf alone (top `drq_ram`).
 
-use drq_arch::AccelConfig;
-use drq_hdl::predictor::predictor_design;
-use drq_hdl::ram::ram_design;
-mod common;
+use crate::common;
 use common::{
     each, lint, same_bytes_and_plain_ports, synthesize_inferring_memories, verilate_clean,
 };
+use drq_arch::AccelConfig;
+use drq_hdl::predictor::predictor_design;
+use drq_hdl::ram::ram_design;
 
 fn configs() -> Vec<AccelConfig> {
     let d = AccelConfig::default();

@@ -2,7 +2,7 @@
 //! waiver file, verilates without warnings, elaborates in Yosys without
 //! latches, loops or multiple drivers.
 
-mod common;
+use crate::common;
 
 use common::{elaborate_without_latches, lint, same_bytes_and_plain_ports, verilate_clean};
 use drq_arch::config::PeKind;

@@ -5,7 +5,7 @@
 //!
 //! * [`data`]: the Fashion-MNIST IDX files and the train / calibration / test splits.
 //! * [`float`]: the architecture and the float model.
-//! * `train`: seeded training with candle (feature `train`, default).
+//! * `train`: seeded training with candle (feature `train`, off by default; `make model` turns it on).
 //! * [`quant`]: quantisation to activation codes, int8 weights, int32 bias, M / SH, thresholds.
 //! * [`eval`]: accuracy and cycles under the float, int8, int4, drq and outlier schemes.
 //! * [`calibrate`]: per-layer T, s, sw chosen on the calibration set under an accuracy budget.

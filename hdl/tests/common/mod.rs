@@ -106,8 +106,9 @@ fn yosys(design: &Design, script: &str, what: &str) {
 /// the same file (for example checks before memories are mapped).
 pub fn synthesize_without_latches(design: &Design, pre: &str, what: &str) {
     let script = format!(
-        "{pre} read_verilog {top}.v; synth -flatten -top {top}; select -assert-none t:*dlatch* t:*DLATCH*; stat",
-        top = design.top
+        "{pre} read_verilog {top}.v; hierarchy -top {top}; proc; {purge} synth -flatten -top {top}; select -assert-none t:*dlatch* t:*DLATCH*; stat",
+        top = design.top,
+        purge = tools::YOSYS_FLATTEN_PURGE
     );
     yosys(design, &script, what);
 }

@@ -1,0 +1,7 @@
+//! The integration tests of `drq-gen` as one test binary (one link, and
+//! one process whose test threads overlap the suites); each module is
+//! the file of the same name beside this one.
+
+mod cli;
+mod common;
+mod reliability;
