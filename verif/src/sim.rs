@@ -419,6 +419,10 @@ fn runtime_objects(root: &Path, kind: BuildKind) -> Result<Vec<PathBuf>, SimErro
     if objs.iter().all(|o| o.exists()) {
         return Ok(objs);
     }
+    let _lock = CacheLock::take(root, &format!("runtime-{}", &key[..16]))?;
+    if objs.iter().all(|o| o.exists()) {
+        return Ok(objs);
+    }
     let tmp = root.join(format!("runtime-{}.tmp-{}", &key[..16], std::process::id()));
     std::fs::create_dir_all(&tmp).map_err(io_err(&tmp))?;
     let inc = vroot.join("include");
@@ -460,6 +464,29 @@ static BUILD_SLOT_FREED: Condvar = Condvar::new();
 
 /// The Verilator runtime is compiled by one build at a time.
 static RUNTIME_LOCK: Mutex<()> = Mutex::new(());
+
+/// An exclusive lock on one cache entry across processes (`flock` of
+/// `<cache>/<entry>.lock`), held while the entry is built and released
+/// when dropped, also when the build fails or the process dies. Without it
+/// two processes building one model both compiled it (the second's result
+/// was thrown away at the rename).
+struct CacheLock {
+    _file: std::fs::File,
+}
+
+impl CacheLock {
+    fn take(root: &Path, entry: &str) -> Result<CacheLock, SimError> {
+        let path = root.join(format!("{entry}.lock"));
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(io_err(&path))?;
+        file.lock().map_err(io_err(&path))?;
+        Ok(CacheLock { _file: file })
+    }
+}
 
 /// A build slot, given back when dropped (also when the build fails).
 struct BuildSlot {
@@ -535,7 +562,10 @@ pub fn build_kind(design: &Design, kind: BuildKind) -> Result<PathBuf, SimError>
         return Ok(lib);
     }
     let _slot = BuildSlot::take(&key);
-    // Another thread of this process may have built it meanwhile.
+    // Another process sharing the cache (a second `drq sim`, the test
+    // binaries' `drq` children) builds one key at a time with us.
+    let _lock = CacheLock::take(&root, &key[..24])?;
+    // Another thread or process may have built it meanwhile.
     if lib.exists() {
         return Ok(lib);
     }
@@ -1028,6 +1058,35 @@ pub fn unpack_lanes_words(w: &[u32], lane_width: u32, count: usize, signed: bool
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A second holder of one entry's lock (another process, or here
+    /// another open of the file) waits until the first lets go; other
+    /// entries do not wait.
+    #[test]
+    fn a_cache_entry_is_locked_until_its_holder_lets_go() {
+        let dir = std::env::temp_dir().join(format!("drq-cache-lock-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let first = CacheLock::take(&dir, "entry").unwrap();
+        let other = CacheLock::take(&dir, "other entry").unwrap();
+        let taken = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let waiter = {
+            let (dir, taken) = (dir.clone(), taken.clone());
+            std::thread::spawn(move || {
+                let _second = CacheLock::take(&dir, "entry").unwrap();
+                taken.store(true, std::sync::atomic::Ordering::SeqCst);
+            })
+        };
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        assert!(
+            !taken.load(std::sync::atomic::Ordering::SeqCst),
+            "the lock was taken twice"
+        );
+        drop(first);
+        waiter.join().unwrap();
+        assert!(taken.load(std::sync::atomic::Ordering::SeqCst));
+        drop(other);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 
     #[test]
     fn word_lanes_agree_with_big_integer_lanes() {
