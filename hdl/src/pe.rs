@@ -45,6 +45,14 @@ pub struct PeParams {
     /// Multiplier operands: signed weight digit and unsigned activation digit.
     pub w_digit_bits: u32,
     pub digit_bits: u32,
+    /// The bits of each 64-bit input word the PE reads: the activation
+    /// digit, a multiplier weight operand (HIGH digit or LOW weight, signed
+    /// in w_digit_bits), the Horner shift. Masking the inputs at the PE
+    /// makes the PE narrow by itself, without constants from its
+    /// neighbours (docs/figures.md §6.4.C).
+    pub digit_mask: u64,
+    pub w_digit_mask: u64,
+    pub hshift_mask: u64,
 }
 
 impl PeParams {
@@ -66,6 +74,9 @@ impl PeParams {
             overlap: cfg.overlap,
             w_digit_bits: fmt.w_digit_bits,
             digit_bits: fmt.digit_bits,
+            digit_mask: mask(fmt.digit_bits),
+            w_digit_mask: mask(fmt.w_digit_bits),
+            hshift_mask: mask(fmt.hshift_bits),
         }
     }
 }
@@ -104,6 +115,9 @@ pub struct ProcessingElement {
     product_mask: Constant<Word>,
     product_sign: Constant<Word>,
     hshift_unit_log2: Constant<Word>,
+    digit_mask: Constant<Word>,
+    w_digit_mask: Constant<Word>,
+    hshift_mask: Constant<Word>,
     drq: Constant<Bit>,
     /// With shadow accumulators (`overlap`) one entry, the accumulator
     /// mask of the swap's adds; none otherwise.
@@ -158,6 +172,9 @@ impl ProcessingElement {
             product_mask: Constant::new(word(p.product_mask as i64)),
             product_sign: Constant::new(word(p.product_sign as i64)),
             hshift_unit_log2: Constant::new(word(p.hshift_unit_log2 as i64)),
+            digit_mask: Constant::new(word(p.digit_mask as i64)),
+            w_digit_mask: Constant::new(word(p.w_digit_mask as i64)),
+            hshift_mask: Constant::new(word(p.hshift_mask as i64)),
             drq: Constant::new(p.drq),
             swap_mask: one_if(p.overlap, Constant::new(word(p.acc_mask as i64))),
             valid_q: Default::default(),
@@ -219,13 +236,14 @@ impl Logic for ProcessingElement {
         self.valid_q.d.next = self.valid_in.val();
         self.first_q.d.next = self.first_in.val();
         self.commit_q.d.next = self.commit_in.val();
-        self.digit_q.d.next = self.digit_in.val();
-        self.w_digit_q.d.next = self.w_digit_in.val();
+        // Each input word is cut to the bits the PE reads.
+        self.digit_q.d.next = self.digit_in.val() & self.digit_mask.val();
+        self.w_digit_q.d.next = self.w_digit_in.val() & self.w_digit_mask.val();
         // Fields only the DRQ PE uses stay zero in the INT8 baseline.
         if self.drq.val() {
             self.sens_q.d.next = self.sens_in.val();
-            self.hshift_q.d.next = self.hshift_in.val();
-            self.w_low_q.d.next = self.w_low_in.val();
+            self.hshift_q.d.next = self.hshift_in.val() & self.hshift_mask.val();
+            self.w_low_q.d.next = self.w_low_in.val() & self.w_digit_mask.val();
         }
         self.valid_out.next = self.valid_q.q.val();
         self.first_out.next = self.first_q.q.val();
@@ -240,18 +258,18 @@ impl Logic for ProcessingElement {
 
         // One multiplier: weight digit x activation digit (sensitive), or
         // w_lo x q (insensitive). The INT8 baseline is always sensitive.
-        self.mul.a.next = self.w_low_in.val();
+        self.mul.a.next = self.w_low_in.val() & self.w_digit_mask.val();
         if self.sens_in.val() | !self.drq.val() {
-            self.mul.a.next = self.w_digit_in.val();
+            self.mul.a.next = self.w_digit_in.val() & self.w_digit_mask.val();
         }
-        self.mul.b.next = self.digit_in.val();
+        self.mul.b.next = self.digit_in.val() & self.digit_mask.val();
 
         // Horner step register: P = (first ? 0 : P << hshift) + prod. The
         // zero goes in before the adder, so it folds into the shift's LUTs.
         self.horner_base.next = self.zero.val();
         if !self.first_in.val() & self.drq.val() {
-            self.horner_base.next =
-                self.step_product.q.val() << (self.hshift_in.val() << self.hshift_unit_log2.val());
+            self.horner_base.next = self.step_product.q.val()
+                << ((self.hshift_in.val() & self.hshift_mask.val()) << self.hshift_unit_log2.val());
         }
         if self.valid_in.val() & (self.sens_in.val() | !self.drq.val()) {
             self.step_product.d.next =
@@ -273,9 +291,9 @@ impl Logic for ProcessingElement {
             self.acc_lo.d.next = (self.acc_lo.q.val() + self.mul.p.val()) & self.acc_mask.val();
         }
         if self.drain.val() {
-            self.acc_hi.d.next = self.acc_hi_in.val();
+            self.acc_hi.d.next = self.acc_hi_in.val() & self.acc_mask.val();
             if self.drq.val() {
-                self.acc_lo.d.next = self.acc_lo_in.val();
+                self.acc_lo.d.next = self.acc_lo_in.val() & self.acc_mask.val();
             }
         }
         // Shadow accumulators: the finished acc_hi includes this cycle's
