@@ -138,6 +138,11 @@ pub struct ProcessingElement {
     acc_lo: Reg<Word>,
     mul: SignedMul,
     horner_base: Signal<Local, Word>,
+    /// The input words cut to the bits the PE reads.
+    digit: Signal<Local, Word>,
+    w_digit: Signal<Local, Word>,
+    w_low: Signal<Local, Word>,
+    hshift: Signal<Local, Word>,
     zero: Constant<Word>,
     step_product_ext: Signal<Local, Word>,
 }
@@ -191,6 +196,10 @@ impl ProcessingElement {
             acc_lo: Default::default(),
             mul: SignedMul::new(p.w_digit_bits, p.digit_bits),
             horner_base: Default::default(),
+            digit: Default::default(),
+            w_digit: Default::default(),
+            w_low: Default::default(),
+            hshift: Default::default(),
             zero: Constant::new(word(0)),
             step_product_ext: Default::default(),
         }
@@ -237,13 +246,17 @@ impl Logic for ProcessingElement {
         self.first_q.d.next = self.first_in.val();
         self.commit_q.d.next = self.commit_in.val();
         // Each input word is cut to the bits the PE reads.
-        self.digit_q.d.next = self.digit_in.val() & self.digit_mask.val();
-        self.w_digit_q.d.next = self.w_digit_in.val() & self.w_digit_mask.val();
+        self.digit.next = self.digit_in.val() & self.digit_mask.val();
+        self.w_digit.next = self.w_digit_in.val() & self.w_digit_mask.val();
+        self.w_low.next = self.w_low_in.val() & self.w_digit_mask.val();
+        self.hshift.next = self.hshift_in.val() & self.hshift_mask.val();
+        self.digit_q.d.next = self.digit.val();
+        self.w_digit_q.d.next = self.w_digit.val();
         // Fields only the DRQ PE uses stay zero in the INT8 baseline.
         if self.drq.val() {
             self.sens_q.d.next = self.sens_in.val();
-            self.hshift_q.d.next = self.hshift_in.val() & self.hshift_mask.val();
-            self.w_low_q.d.next = self.w_low_in.val() & self.w_digit_mask.val();
+            self.hshift_q.d.next = self.hshift.val();
+            self.w_low_q.d.next = self.w_low.val();
         }
         self.valid_out.next = self.valid_q.q.val();
         self.first_out.next = self.first_q.q.val();
@@ -258,18 +271,18 @@ impl Logic for ProcessingElement {
 
         // One multiplier: weight digit x activation digit (sensitive), or
         // w_lo x q (insensitive). The INT8 baseline is always sensitive.
-        self.mul.a.next = self.w_low_in.val() & self.w_digit_mask.val();
+        self.mul.a.next = self.w_low.val();
         if self.sens_in.val() | !self.drq.val() {
-            self.mul.a.next = self.w_digit_in.val() & self.w_digit_mask.val();
+            self.mul.a.next = self.w_digit.val();
         }
-        self.mul.b.next = self.digit_in.val() & self.digit_mask.val();
+        self.mul.b.next = self.digit.val();
 
         // Horner step register: P = (first ? 0 : P << hshift) + prod. The
         // zero goes in before the adder, so it folds into the shift's LUTs.
         self.horner_base.next = self.zero.val();
         if !self.first_in.val() & self.drq.val() {
-            self.horner_base.next = self.step_product.q.val()
-                << ((self.hshift_in.val() & self.hshift_mask.val()) << self.hshift_unit_log2.val());
+            self.horner_base.next =
+                self.step_product.q.val() << (self.hshift.val() << self.hshift_unit_log2.val());
         }
         if self.valid_in.val() & (self.sens_in.val() | !self.drq.val()) {
             self.step_product.d.next =

@@ -419,6 +419,7 @@ fn runtime_objects(root: &Path, kind: BuildKind) -> Result<Vec<PathBuf>, SimErro
     if objs.iter().all(|o| o.exists()) {
         return Ok(objs);
     }
+    // One build of the runtime at a time, across threads and processes.
     let _lock = CacheLock::take(root, &format!("runtime-{}", &key[..16]))?;
     if objs.iter().all(|o| o.exists()) {
         return Ok(objs);
@@ -461,9 +462,6 @@ const MAX_BUILDS: usize = 2;
 /// first's result).
 static BUILDS_RUNNING: Mutex<Vec<String>> = Mutex::new(Vec::new());
 static BUILD_SLOT_FREED: Condvar = Condvar::new();
-
-/// The Verilator runtime is compiled by one build at a time.
-static RUNTIME_LOCK: Mutex<()> = Mutex::new(());
 
 /// An exclusive lock on one cache entry across processes (`flock` of
 /// `<cache>/<entry>.lock`), held while the entry is built and released
@@ -569,10 +567,7 @@ pub fn build_kind(design: &Design, kind: BuildKind) -> Result<PathBuf, SimError>
     if lib.exists() {
         return Ok(lib);
     }
-    let runtime = {
-        let _runtime = RUNTIME_LOCK.lock().unwrap_or_else(|e| e.into_inner());
-        runtime_objects(&root, kind)?
-    };
+    let runtime = runtime_objects(&root, kind)?;
     let tmp = root.join(format!("{}.tmp-{}", &key[..24], std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp).map_err(io_err(&tmp))?;
