@@ -710,9 +710,11 @@ pub fn run(target: &Target, cfg: &AccelConfig, out: &Path) -> Result<Report, Flo
         Ok(same)
     };
     let unchanged;
+    let keep;
     let (top, wrapper) = match target.part {
         Part::Top => {
             let d = drq_hdl::top::top_design(cfg);
+            keep = d.kept_modules();
             unchanged = write_core("drq_top.v", &d.verilog)?;
             sources.push(PathBuf::from("drq_top.v"));
             match target.wrapper() {
@@ -734,6 +736,7 @@ pub fn run(target: &Target, cfg: &AccelConfig, out: &Path) -> Result<Report, Flo
         }
         Part::Array => {
             let d = ooc_wrapper(&array_design(cfg));
+            keep = d.kept_modules();
             unchanged = write_core(&format!("{}.v", d.top), &d.verilog)?;
             sources.push(PathBuf::from(format!("{}.v", d.top)));
             (d.top, None)
@@ -777,6 +780,7 @@ pub fn run(target: &Target, cfg: &AccelConfig, out: &Path) -> Result<Report, Flo
                 json: Some(json.clone()),
                 progress_every: 30,
                 label: format!("{}: ", target.name),
+                keep,
             },
             out,
         )?,

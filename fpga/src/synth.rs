@@ -184,6 +184,9 @@ pub struct SynthJob {
     pub progress_every: u64,
     /// Name of the run in progress lines.
     pub label: String,
+    /// Modules synthesized as blocks of their own, not flattened into
+    /// their parents (`Design::kept_modules`: the PE).
+    pub keep: Vec<String>,
 }
 
 /// Synthesize `design` for `family` in `workdir` (the Verilog and the Yosys
@@ -207,6 +210,7 @@ pub fn synthesize(
             json: None,
             progress_every: 0,
             label: String::new(),
+            keep: design.kept_modules(),
         },
         workdir,
     )
@@ -223,8 +227,9 @@ pub fn synthesize_job(job: &SynthJob, workdir: &Path) -> Result<CellStats, Synth
         .map(|s| format!("read_verilog {};", s.display()))
         .collect();
     let front = format!(
-        "{} hierarchy -top {top}; proc; {LATCH_RTL} {FLATTEN_PURGE}",
-        reads.join(" ")
+        "{} hierarchy -top {top}; proc; {LATCH_RTL} {}{FLATTEN_PURGE}",
+        reads.join(" "),
+        keep_hierarchy(&job.keep)
     );
     run_yosys(job, &front, workdir)
 }
@@ -247,8 +252,9 @@ pub fn synthesize_families(
     std::fs::write(workdir.join(format!("{top}.v")), &design.verilog)?;
     let script = format!(
         "read_verilog {top}.v; hierarchy -top {top}; proc; {LATCH_RTL} \
-         {FLATTEN_PURGE} check; opt -nodffe -nosdff; fsm; opt; \
-         wreduce; peepopt; opt_clean -purge; write_rtlil {top}.frontend.il"
+         {}{FLATTEN_PURGE} check; opt -nodffe -nosdff; fsm; opt; \
+         wreduce; peepopt; opt_clean -purge; write_rtlil {top}.frontend.il",
+        keep_hierarchy(&design.kept_modules())
     );
     let run = tools::yosys(&script, Some(&format!("{top}.frontend.log")), workdir)
         .map_err(SynthError::Missing)?;
@@ -271,6 +277,7 @@ pub fn synthesize_families(
                         json: None,
                         progress_every: 0,
                         label: String::new(),
+                        keep: Vec::new(),
                     };
                     (
                         family,
@@ -286,6 +293,17 @@ pub fn synthesize_families(
     })
 }
 
+/// The Yosys command that keeps `modules` whole through `flatten` (none:
+/// nothing). The families' scripts synthesize a kept module once, and
+/// `stat` then reports the hierarchy's total, each instance counted.
+fn keep_hierarchy(modules: &[String]) -> String {
+    if modules.is_empty() {
+        String::new()
+    } else {
+        format!("setattr -mod -set keep_hierarchy 1 {}; ", modules.join(" "))
+    }
+}
+
 /// Yosys fails the script when the design has a latch (RTL latch cells).
 const LATCH_RTL: &str = "select -assert-none t:$dlatch t:$adlatch t:$dlatchsr;";
 
@@ -296,7 +314,9 @@ fn run_yosys(job: &SynthJob, front: &str, workdir: &Path) -> Result<CellStats, S
     let json = job
         .json
         .as_ref()
-        .map(|j| format!(" write_json {j};"))
+        // nextpnr places one flat netlist: kept modules are flattened
+        // once mapped (after `stat`).
+        .map(|j| format!(" flatten; write_json {j};"))
         .unwrap_or_default();
     let script = format!(
         "{front} {}; select -assert-none t:*dlatch* t:*DLATCH* t:*LDCE* t:*LDPE*; tee -q -o {stat} stat;{json}",

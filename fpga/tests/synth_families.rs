@@ -8,6 +8,7 @@
 use drq_arch::AccelConfig;
 use drq_fpga::synth::{synthesize, synthesize_families, yosys_warnings, Family};
 use drq_hdl::array::array_design;
+use drq_hdl::pe::pe_design;
 use drq_hdl::top::top_design;
 
 fn small() -> AccelConfig {
@@ -44,6 +45,18 @@ fn check(family: Family) {
     );
     assert!(stats.lut_equivalents > 100, "{}: {stats:?}", family.name());
     assert!(stats.flip_flops > 100, "{}: {stats:?}", family.name());
+    // The PE is synthesized as a module of its own and the counts are the
+    // hierarchy's total: each of the four instances counted, none of its
+    // flip-flops lost at the array's edges.
+    assert_eq!(design.kept_modules().len(), 1, "{}", design.top);
+    let pe_dir = tempfile::tempdir().unwrap();
+    let pe = synthesize(&pe_design(&small()), family, true, pe_dir.path())
+        .unwrap_or_else(|e| panic!("{} PE: {e}", family.name()));
+    assert!(
+        stats.flip_flops >= 4 * pe.flip_flops && stats.lut_equivalents >= 4 * pe.lut_equivalents,
+        "{}: array {stats:?}, PE {pe:?}",
+        family.name()
+    );
 }
 
 /// The small accelerator of the top check: a 2x2 array, small buffers.

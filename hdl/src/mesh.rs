@@ -40,6 +40,17 @@ pub struct Mesh {
     pub col_acc_hi: Vec<Signal<Out, Word>>,
     pub col_acc_lo: Vec<Signal<Out, Word>>,
     zero: Constant<Word>,
+    /// The fields of the edge words the PEs read (`PeParams`), and the
+    /// accumulator bits the read-out carries (none of `acc_lo` in the INT8
+    /// baseline). The PE masks its inputs itself; masking here too tells
+    /// the drivers outside the mesh (skew, delay and edge registers) which
+    /// bits are read, and the readers which are driven, when synthesis
+    /// keeps the PE as a module of its own (`Design::kept_modules`).
+    digit_mask: Constant<Word>,
+    hshift_mask: Constant<Word>,
+    w_digit_mask: Constant<Word>,
+    acc_hi_mask: Constant<Word>,
+    acc_lo_mask: Constant<Word>,
     /// r, for row r (row taps only, else none).
     row_index: Vec<Constant<Word>>,
     pes: Vec<ProcessingElement>,
@@ -69,6 +80,11 @@ impl Mesh {
             col_acc_hi: vec_of(cols),
             col_acc_lo: vec_of(cols),
             zero: Constant::new(word(0)),
+            digit_mask: Constant::new(word(p.digit_mask as i64)),
+            hshift_mask: Constant::new(word(p.hshift_mask as i64)),
+            w_digit_mask: Constant::new(word(p.w_digit_mask as i64)),
+            acc_hi_mask: Constant::new(word(p.acc_mask as i64)),
+            acc_lo_mask: Constant::new(word(if p.drq { p.acc_mask as i64 } else { 0 })),
             row_index: (0..if taps { rows } else { 0 })
                 .map(|r| Constant::new(word(r as i64)))
                 .collect(),
@@ -133,8 +149,9 @@ impl Logic for Mesh {
                 self.pes[r * ncols].first_in.next = self.row_first[r].val();
                 self.pes[r * ncols].commit_in.next = self.row_commit[r].val();
                 self.pes[r * ncols].sens_in.next = self.row_sens[r].val();
-                self.pes[r * ncols].digit_in.next = self.row_digit[r].val();
-                self.pes[r * ncols].hshift_in.next = self.row_hshift[r].val();
+                self.pes[r * ncols].digit_in.next = self.row_digit[r].val() & self.digit_mask.val();
+                self.pes[r * ncols].hshift_in.next =
+                    self.row_hshift[r].val() & self.hshift_mask.val();
                 for c in 1..self.cols() {
                     self.pes[r * ncols + c].valid_in.next =
                         self.pes[r * ncols + c - 1].valid_out.val();
@@ -152,8 +169,8 @@ impl Logic for Mesh {
             }
             // Top edge and vertical links (weights down, read-out down).
             for c in 0..self.cols() {
-                self.pes[c].w_digit_in.next = self.col_w_digit[c].val();
-                self.pes[c].w_low_in.next = self.col_w_low[c].val();
+                self.pes[c].w_digit_in.next = self.col_w_digit[c].val() & self.w_digit_mask.val();
+                self.pes[c].w_low_in.next = self.col_w_low[c].val() & self.w_digit_mask.val();
                 self.pes[c].acc_hi_in.next = self.zero.val();
                 self.pes[c].acc_lo_in.next = self.zero.val();
                 for r in 1..self.rows() {
@@ -170,8 +187,10 @@ impl Logic for Mesh {
             // Bottom edge.
             for last in self.last_row()..self.rows() {
                 for c in 0..self.cols() {
-                    self.col_acc_hi[c].next = self.pes[last * ncols + c].acc_hi_out.val();
-                    self.col_acc_lo[c].next = self.pes[last * ncols + c].acc_lo_out.val();
+                    self.col_acc_hi[c].next =
+                        self.pes[last * ncols + c].acc_hi_out.val() & self.acc_hi_mask.val();
+                    self.col_acc_lo[c].next =
+                        self.pes[last * ncols + c].acc_lo_out.val() & self.acc_lo_mask.val();
                 }
             }
         }
@@ -181,8 +200,8 @@ impl Logic for Mesh {
             self.shadows[k].reset.next = self.reset.val();
             self.shadows[k].drain.next = self.drain.val();
             self.shadows[k].valid.next = self.pes[k].valid_out.val();
-            self.shadows[k].acc_hi.next = self.pes[k].acc_hi_out.val();
-            self.shadows[k].acc_lo.next = self.pes[k].acc_lo_out.val();
+            self.shadows[k].acc_hi.next = self.pes[k].acc_hi_out.val() & self.acc_hi_mask.val();
+            self.shadows[k].acc_lo.next = self.pes[k].acc_lo_out.val() & self.acc_lo_mask.val();
             self.pes[k].drain.next = self.shadows[k].swap.val();
         }
         for ncols in self.cols()..self.cols_end() {

@@ -40,6 +40,27 @@ pub struct Design {
     pub waivers: String,
 }
 
+impl Design {
+    /// The modules synthesis keeps as blocks of their own (Yosys
+    /// `keep_hierarchy`), in emission order: the processing element, whose
+    /// one module the emitted Verilog instantiates ROWS x COLS times
+    /// (`dedup.rs` names it `<top>_..._mesh_pes`). The PE masks every input
+    /// it reads and the mesh every PE output it passes on (`pe.rs`,
+    /// `mesh.rs`), so the PE is as narrow kept as flattened; the
+    /// synthesis passes then walk one PE instead of all of them
+    /// (docs/figures.md §6.4.C). Empty for a design without a mesh, or
+    /// whose top is the PE itself.
+    pub fn kept_modules(&self) -> Vec<String> {
+        self.verilog
+            .lines()
+            .filter_map(|line| line.strip_prefix("module "))
+            .filter_map(|rest| rest.split(|c: char| c == '(' || c.is_whitespace()).next())
+            .filter(|name| name.ends_with("_mesh_pes") && *name != self.top)
+            .map(str::to_string)
+            .collect()
+    }
+}
+
 /// How a shell port maps onto core ports.
 pub(crate) enum Lanes {
     /// One core port `core_name`.

@@ -137,3 +137,31 @@ fn yosys_synthesizes_without_latches() {
     let small = configs().into_iter().filter(|c| c.rows * c.cols <= 8);
     each(small, array_design, synthesize);
 }
+
+/// Synthesis keeps exactly the PE whole: one module, instantiated once per
+/// PE of the array (and of the whole accelerator); the PE alone keeps
+/// nothing.
+#[test]
+fn synthesis_keeps_the_pe_module_instantiated_per_pe() {
+    for cfg in configs() {
+        let top = drq_hdl::top::top_design(&AccelConfig {
+            act_words: 256,
+            weight_words: 64,
+            mask_words: 64,
+            bias_words: 16,
+            max_width: 8,
+            ..cfg
+        });
+        for d in [array_design(&cfg), top] {
+            let kept = d.kept_modules();
+            assert_eq!(kept.len(), 1, "{} ({cfg}): {kept:?}", d.top);
+            let instances = d
+                .verilog
+                .lines()
+                .filter(|l| l.trim_start().starts_with(&format!("{} ", kept[0])))
+                .count();
+            assert_eq!(instances as u32, cfg.rows * cfg.cols, "{} ({cfg})", d.top);
+        }
+        assert!(pe_design(&cfg).kept_modules().is_empty(), "{cfg}");
+    }
+}
