@@ -28,6 +28,7 @@
 //! overlap = false      # shadow accumulators: read a tile out under the next one
 //! stream_predictor = false  # mask bits written as regions complete (no clear, no sweep)
 //! row_taps = false     # read a tile's rows from the shadows row 0 first, as each completes
+//! burst_readout = false  # a tile's rows leave back to back once the output stage has room
 //! ```
 //!
 //! A missing key takes the spec default; an unknown key is an error.
@@ -109,6 +110,10 @@ pub struct RawAccelConfig {
     /// The read-out taps each shadow row, row 0 first, as soon as the
     /// row is complete (needs `overlap`).
     pub row_taps: Option<bool>,
+    /// The read-out waits until the output stage has room for the whole
+    /// tile, then reads its rows back to back, and the next tile's last
+    /// token may enter from its first row on (needs `row_taps`).
+    pub burst_readout: Option<bool>,
 }
 
 impl RawAccelConfig {
@@ -134,6 +139,7 @@ impl RawAccelConfig {
             overlap: over.overlap.or(self.overlap),
             stream_predictor: over.stream_predictor.or(self.stream_predictor),
             row_taps: over.row_taps.or(self.row_taps),
+            burst_readout: over.burst_readout.or(self.burst_readout),
         }
     }
 }
@@ -232,6 +238,13 @@ pub struct AccelConfig {
     /// read-out is COLS cycles instead of ROWS + COLS - 1 (docs/spec.md
     /// §6.2, §7.4). false is the shadow chain that leaves bottom row first.
     pub row_taps: bool,
+    /// Burst read-out (not a spec parameter; needs `row_taps`): a tile's
+    /// read-out starts only when the output stage has room for all of its
+    /// lane groups, so its rows leave in ROWS consecutive cycles, and the
+    /// next tile's last token may enter from the first of them on instead
+    /// of after the last (docs/spec.md §6.2, §7.2). false waits for the
+    /// whole read-out.
+    pub burst_readout: bool,
 }
 
 impl Default for AccelConfig {
@@ -256,6 +269,7 @@ impl Default for AccelConfig {
             overlap: false,
             stream_predictor: false,
             row_taps: false,
+            burst_readout: false,
         }
     }
 }
@@ -449,9 +463,26 @@ impl AccelConfig {
             overlap: raw.overlap.unwrap_or(d.overlap),
             stream_predictor: raw.stream_predictor.unwrap_or(d.stream_predictor),
             row_taps: false,
+            burst_readout: false,
         }
         .with_out_lanes(raw.out_lanes.unwrap_or(d.out_lanes.into()))?
-        .with_row_taps(raw.row_taps.unwrap_or(d.row_taps))
+        .with_row_taps(raw.row_taps.unwrap_or(d.row_taps))?
+        .with_burst_readout(raw.burst_readout.unwrap_or(d.burst_readout))
+    }
+
+    /// `self` with `burst_readout` set once `row_taps` allows it: the
+    /// burst reads the shadow rows through the taps.
+    fn with_burst_readout(mut self, burst: bool) -> Result<AccelConfig, ParamError> {
+        if burst && !self.row_taps {
+            return Err(ParamError::new(
+                SCOPE,
+                "burst_readout",
+                true,
+                "false unless row_taps = true (the burst reads the shadow rows through the taps)",
+            ));
+        }
+        self.burst_readout = burst;
+        Ok(self)
     }
 
     /// `self` with `row_taps` set once `overlap` allows it: the taps read
@@ -735,6 +766,9 @@ impl fmt::Display for AccelConfig {
         if self.row_taps {
             write!(f, ", row taps")?;
         }
+        if self.burst_readout {
+            write!(f, ", burst read-out")?;
+        }
         Ok(())
     }
 }
@@ -810,6 +844,7 @@ mod tests {
                 overlap: false,
                 stream_predictor: false,
                 row_taps: false,
+                burst_readout: false,
             }
         );
         assert_eq!(c.tokens_per_high_step(), 4);
@@ -1001,6 +1036,22 @@ mod tests {
         let e = AccelConfig::from_toml_str("row_taps = true\n", "x.toml").unwrap_err();
         assert!(e.to_string().contains("row_taps = true"), "{e}");
         assert!(e.to_string().contains("overlap = true"), "{e}");
+    }
+
+    #[test]
+    fn burst_read_out_needs_row_taps() {
+        let c = AccelConfig::from_toml_str(
+            "overlap = true\nrow_taps = true\nburst_readout = true\n",
+            "t",
+        )
+        .unwrap();
+        assert!(c.burst_readout && !AccelConfig::default().burst_readout);
+        assert_eq!(AccelConfig::from_toml_str(&c.to_toml(), "t").unwrap(), c);
+        assert!(c.to_string().ends_with("burst read-out"), "{c}");
+        let e = AccelConfig::from_toml_str("overlap = true\nburst_readout = true\n", "x.toml")
+            .unwrap_err();
+        assert!(e.to_string().contains("burst_readout = true"), "{e}");
+        assert!(e.to_string().contains("row_taps = true"), "{e}");
     }
 
     #[test]

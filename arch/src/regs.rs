@@ -203,7 +203,8 @@ register_table! {
         INFO_LAYOUT_ACC_BITS @ 0 : 8 "ACC_BITS",
         INFO_LAYOUT_ACT_PITCH_LOG2 @ 8 : 8 "log2 of the activation row pitch",
         INFO_LAYOUT_MASK_PITCH_LOG2 @ 16 : 8 "log2 of the mask row pitch",
-        INFO_LAYOUT_OUT_ROWS @ 24 : 8 "out_rows: array rows the output stage holds (the cycle formula's Q)",
+        INFO_LAYOUT_OUT_ROWS @ 24 : 7 "out_rows: array rows the output stage holds (the cycle formula's Q)",
+        INFO_LAYOUT_BURST_READOUT @ 31 : 1 "1: burst read-out, a tile's rows leave back to back once the output stage has room for it",
     };
     ACT_WORDS: Ro, Bits(32), "entries of each activation buffer and of ACC";
     WEIGHT_WORDS: Ro, Bits(32), "entries of the weight buffer";
@@ -283,7 +284,8 @@ pub fn info_values(cfg: &AccelConfig) -> Vec<u32> {
         cfg.acc_bits
             | cfg.act_row_pitch().trailing_zeros() << 8
             | cfg.mask_row_pitch().trailing_zeros() << 16
-            | cfg.out_rows << 24,
+            | cfg.out_rows << 24
+            | u32::from(cfg.burst_readout) << 31,
         cfg.act_words,
         cfg.weight_words,
         cfg.mask_words,

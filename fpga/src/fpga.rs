@@ -168,6 +168,10 @@ pub struct Target {
     pub place_and_route: bool,
     /// nextpnr's seed.
     pub seed: u64,
+    /// Flatten everything before synthesis, the PE included (the flow
+    /// before the PE was kept: several times slower at 16x16, and for some
+    /// designs smaller, docs/fpga.md).
+    pub flat: bool,
 }
 
 impl Target {
@@ -183,6 +187,7 @@ impl Target {
             use_dsp: true,
             place_and_route: true,
             seed: 1,
+            flat: false,
         }
     }
     /// A family's default device, no board files (`drq_top`'s ports are the pins).
@@ -201,6 +206,7 @@ impl Target {
             use_dsp: true,
             place_and_route: true,
             seed: 1,
+            flat: false,
         }
     }
     /// The board's `accel.toml`, when its folder has one.
@@ -297,6 +303,9 @@ pub struct Report {
     pub commit: String,
     pub config: AccelConfig,
     pub use_dsp: bool,
+    /// Synthesized fully flattened (`Target::flat`), else with the PE kept.
+    #[serde(default)]
+    pub flat: bool,
     pub seconds: std::collections::BTreeMap<String, f64>,
 }
 
@@ -320,7 +329,7 @@ impl Report {
         let c = &self.capacity;
         let mut s = format!(
             "# FPGA flow: {} ({} {} {})\n\n\
-             Top `{}` ({}), configuration {}, DSPs {}. Commit {}.\n\n\
+             Top `{}` ({}), configuration {}, DSPs {}, {}. Commit {}.\n\n\
              | resource | used | device | share |\n|---|---|---|---|\n\
              | LUTs | {} | {} | {} |\n| FFs | {} | {} | {} |\n| DSPs | {} | {} | {} |\n| BRAMs | {} | {} | {} |\n\n\
              Figures from {}. Fmax: {} (target {} MHz).\n\n",
@@ -335,6 +344,11 @@ impl Report {
             },
             cfg_line(&self.config),
             if self.use_dsp { "used" } else { "not used (-nodsp)" },
+            if self.flat {
+                "synthesized fully flattened (--flat)"
+            } else {
+                "the PE synthesized once as a module of its own"
+            },
             self.commit,
             self.luts,
             c.luts,
@@ -658,21 +672,29 @@ pub fn over_capacity(stats: &CellStats, capacity: &Capacity) -> Option<String> {
 /// The cell counts of a netlist that an earlier run left in `out` with the
 /// same synthesis command (its log names it) and finished (the log's "End
 /// of script"), if its JSON and stat are there.
-fn earlier_netlist(family: Family, top: &str, use_dsp: bool, out: &Path) -> Option<CellStats> {
-    let (log, stats) = logged_synthesis(family, top, use_dsp, out)?;
+fn earlier_netlist(
+    family: Family,
+    top: &str,
+    use_dsp: bool,
+    kept: bool,
+    out: &Path,
+) -> Option<CellStats> {
+    let (log, stats) = logged_synthesis(family, top, use_dsp, kept, out)?;
     (log.contains("End of script.") && out.join(format!("{top}.json")).is_file()).then_some(stats)
 }
 
 /// The Yosys log and cell counts that a run with this synthesis command
-/// left in `dir` (its log names the command).
+/// (and a kept PE, or none) left in `dir` (its log names the commands).
 fn logged_synthesis(
     family: Family,
     top: &str,
     use_dsp: bool,
+    kept: bool,
     dir: &Path,
 ) -> Option<(String, CellStats)> {
     let log = std::fs::read_to_string(dir.join(format!("{top}.{}.log", family.name()))).ok()?;
-    if !log.contains(&family.synth_command(top, use_dsp)) {
+    if !log.contains(&family.synth_command(top, use_dsp)) || log.contains("keep_hierarchy") != kept
+    {
         return None;
     }
     let stats =
@@ -714,7 +736,11 @@ pub fn run(target: &Target, cfg: &AccelConfig, out: &Path) -> Result<Report, Flo
     let (top, wrapper) = match target.part {
         Part::Top => {
             let d = drq_hdl::top::top_design(cfg);
-            keep = d.kept_modules();
+            keep = if target.flat {
+                vec![]
+            } else {
+                d.kept_modules()
+            };
             unchanged = write_core("drq_top.v", &d.verilog)?;
             sources.push(PathBuf::from("drq_top.v"));
             match target.wrapper() {
@@ -736,7 +762,11 @@ pub fn run(target: &Target, cfg: &AccelConfig, out: &Path) -> Result<Report, Flo
         }
         Part::Array => {
             let d = ooc_wrapper(&array_design(cfg));
-            keep = d.kept_modules();
+            keep = if target.flat {
+                vec![]
+            } else {
+                d.kept_modules()
+            };
             unchanged = write_core(&format!("{}.v", d.top), &d.verilog)?;
             sources.push(PathBuf::from(format!("{}.v", d.top)));
             (d.top, None)
@@ -760,7 +790,7 @@ pub fn run(target: &Target, cfg: &AccelConfig, out: &Path) -> Result<Report, Flo
     let t = Instant::now();
     let json = format!("{top}.json");
     let earlier = (unchanged && wrapper.is_none())
-        .then(|| earlier_netlist(family, &top, target.use_dsp, out))
+        .then(|| earlier_netlist(family, &top, target.use_dsp, !keep.is_empty(), out))
         .flatten();
     let stats = match earlier {
         Some(stats) => {
@@ -896,6 +926,7 @@ pub fn run(target: &Target, cfg: &AccelConfig, out: &Path) -> Result<Report, Flo
         commit: commit(),
         config: *cfg,
         use_dsp: target.use_dsp,
+        flat: target.flat,
         seconds,
     };
     write_report(&report, out)?;
@@ -1198,6 +1229,8 @@ pub struct CompareOptions {
     /// configuration, part, device and options (e.g. from `drq synth --family
     /// ecp5 --no-dsp` runs made in parallel) instead of running it again.
     pub reuse: bool,
+    /// Synthesize every variant fully flattened (`Target::flat`).
+    pub flat: bool,
 }
 
 /// An existing report in `dir` of the same target and configuration; for a
@@ -1216,7 +1249,8 @@ fn reusable(target: &Target, cfg: &AccelConfig, dir: &Path) -> Option<Report> {
             return None;
         }
         let family = target.device.family;
-        let (_, stats) = logged_synthesis(family, "drq_top", target.use_dsp, dir)?;
+        let kept = !target.flat && !drq_hdl::top::top_design(cfg).kept_modules().is_empty();
+        let (_, stats) = logged_synthesis(family, "drq_top", target.use_dsp, kept, dir)?;
         let mut tools = std::collections::BTreeMap::new();
         tools.insert("yosys".into(), yosys_version().unwrap_or_default());
         return Some(Report {
@@ -1255,6 +1289,7 @@ fn reusable(target: &Target, cfg: &AccelConfig, dir: &Path) -> Option<Report> {
             },
             config: *cfg,
             use_dsp: target.use_dsp,
+            flat: target.flat,
             seconds: Default::default(),
         });
     }
@@ -1264,6 +1299,7 @@ fn reusable(target: &Target, cfg: &AccelConfig, dir: &Path) -> Option<Report> {
     (r.config == *cfg
         && r.part == target.part
         && r.use_dsp == target.use_dsp
+        && r.flat == target.flat
         && r.device == target.device.name
         && pnr_done == target.place_and_route)
         .then_some(r)
@@ -1313,6 +1349,7 @@ pub fn compare(
             };
             target.use_dsp = false;
             target.place_and_route = place;
+            target.flat = opts.flat;
             let dir = out.join(&target.name);
             if place {
                 run(&target, cfg, &dir)
@@ -1494,6 +1531,7 @@ pub fn compare(
             "commit": commit(),
             "seconds": t0.elapsed().as_secs_f64(),
             "untimed_reason": untimed_reason,
+            "flat": opts.flat,
             "sweep": sweeps,
         }),
     );
@@ -1506,6 +1544,7 @@ pub fn compare(
         out.join("compare.md"),
         compare_markdown(
             base,
+            opts.flat,
             threshold,
             sens,
             &md_rows,
@@ -1523,6 +1562,7 @@ pub fn compare(
 
 fn compare_markdown(
     base: &AccelConfig,
+    flat: bool,
     threshold: u32,
     sens: f64,
     rows: &[(String, VariantFigures)],
@@ -1531,7 +1571,7 @@ fn compare_markdown(
 ) -> String {
     let mut s = format!(
         "# DRQ vs INT8 vs drq_w8 on the ECP5-85F\n\n\
-         {}x{} array, LFE5U-85F CABGA381, `synth_ecp5 -nodsp` (multipliers in LUTs), nextpnr at 25 MHz target. \
+         {}x{} array, LFE5U-85F CABGA381, `synth_ecp5 -nodsp` (multipliers in LUTs), {}, nextpnr at 25 MHz target. \
          Commit {}. {:.0} s.\n\n\
          Reference layer: 8 -> 16 channels, 4x32, 3x3, padding 1; a smoothed random input, threshold {threshold} \
          ({:.0}% of the regions sensitive).\n\n\
@@ -1539,6 +1579,11 @@ fn compare_markdown(
          |---|---|---|---|---|---|---|---|---|---|---|---|\n",
         base.rows,
         base.cols,
+        if flat {
+            "every variant fully flattened (--flat)"
+        } else {
+            "the PE synthesized once as a module of its own"
+        },
         commit(),
         secs,
         100.0 * sens

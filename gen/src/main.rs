@@ -322,6 +322,11 @@ struct ConfigArgs {
     /// the shadows row 0 first, each as soon as it is complete.
     #[arg(long)]
     row_taps: bool,
+    /// Burst read-out (needs --row-taps): a tile's rows leave back to back
+    /// once the output stage has room for the whole tile, and the next
+    /// tile's last token enters from the first of them on.
+    #[arg(long)]
+    burst_readout: bool,
 }
 
 impl ConfigArgs {
@@ -346,6 +351,7 @@ impl ConfigArgs {
             overlap: self.overlap.then_some(true),
             stream_predictor: self.stream_predictor.then_some(true),
             row_taps: self.row_taps.then_some(true),
+            burst_readout: self.burst_readout.then_some(true),
         };
         Ok(AccelConfig::load(self.config.as_deref(), &flags)?)
     }

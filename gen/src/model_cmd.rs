@@ -39,6 +39,12 @@ pub struct EvalArgs {
     /// default accelerator's).
     #[command(flatten)]
     pub machine: MachineArgs,
+    /// Tile shapes per layer, in order: HxW (tile_h x tile_w) or - for
+    /// network.json's (e.g. 2x8 for a first layer whose rows of eight
+    /// pixels fill eight output lanes). Shapes change cycles only, never
+    /// results.
+    #[arg(long, value_delimiter = ',', value_name = "HxW|-")]
+    pub tiles: Vec<String>,
     /// Output folder: report.json, report.md, regions.svg and
     /// accuracy_speedup.svg.
     #[arg(long, value_name = "DIR", default_value = "sim-out/eval")]
@@ -72,6 +78,12 @@ pub struct MachineArgs {
     /// read-out takes a tile's rows row 0 first, each as it completes.
     #[arg(long)]
     pub row_taps: bool,
+    /// Burst read-out (the configuration key `burst_readout`; needs
+    /// --row-taps): a tile's rows leave back to back once the output
+    /// stage has room for it; the next tile's last token does not wait
+    /// for the rest.
+    #[arg(long)]
+    pub burst_readout: bool,
 }
 
 impl MachineArgs {
@@ -91,9 +103,40 @@ impl MachineArgs {
             overlap: Some(self.overlap),
             stream_predictor: Some(self.stream_predictor),
             row_taps: Some(self.row_taps),
+            burst_readout: Some(self.burst_readout),
             ..Default::default()
         })?)
     }
+}
+
+/// `net` with the tile shapes of `--tiles` (HxW or - per layer, in order),
+/// each checked against `cfg` (tile_h * tile_w <= ROWS).
+pub fn with_tiles(mut net: Network, tiles: &[String], cfg: &AccelConfig) -> Result<Network> {
+    anyhow::ensure!(
+        tiles.len() <= net.layers.len(),
+        "--tiles: {} shapes for a network of {} layers",
+        tiles.len(),
+        net.layers.len()
+    );
+    for (i, t) in tiles.iter().enumerate() {
+        if t == "-" {
+            continue;
+        }
+        let shape = t
+            .split_once('x')
+            .and_then(|(h, w)| Some((h.parse::<u32>().ok()?, w.parse::<u32>().ok()?)))
+            .filter(|&(h, w)| (1..=64).contains(&h) && (1..=64).contains(&w));
+        let (h, w) = shape.with_context(|| {
+            format!("--tiles: layer {i}: {t:?} is not HxW (tile_h x tile_w, 1..=64 each) or -")
+        })?;
+        let layer = &mut net.layers[i].layer;
+        layer.tile_h = h;
+        layer.tile_w = w;
+        layer
+            .check(cfg)
+            .with_context(|| format!("--tiles: layer {i}: {t}"))?;
+    }
+    Ok(net)
 }
 
 pub fn load_float(model: &Path) -> Result<FloatModel> {
@@ -121,7 +164,11 @@ pub fn eval(args: &EvalArgs) -> Result<()> {
     let mut per_region = Vec::new();
     for (i, &region) in args.regions.iter().enumerate() {
         let cfg = args.machine.config(region)?;
-        let net = Network::load(&args.model.join("network.json"), &cfg)?;
+        let net = with_tiles(
+            Network::load(&args.model.join("network.json"), &cfg)?,
+            &args.tiles,
+            &cfg,
+        )?;
         let mut results = Vec::new();
         for &s in &schemes {
             if i > 0 && !s.has_cycles() {
@@ -221,6 +268,7 @@ fn main_report(
         overlap: cfg.overlap,
         stream_predictor: cfg.stream_predictor,
         row_taps: cfg.row_taps,
+        burst_readout: cfg.burst_readout,
         layers: net.layers.iter().map(|nl| nl.layer).collect(),
         matched,
         scaled,

@@ -31,6 +31,11 @@ pub struct SynthArgs {
     /// Synthesis only: skip place and route.
     #[arg(long)]
     no_pnr: bool,
+    /// Flatten everything before synthesis, the PE included (default: the
+    /// PE is synthesized once as a module of its own; flat takes several
+    /// times longer at 16x16 and is smaller for some designs, docs/fpga.md).
+    #[arg(long)]
+    flat: bool,
     /// Target clock in MHz (default: the board's).
     #[arg(long)]
     freq: Option<f64>,
@@ -70,6 +75,7 @@ pub fn synth(args: &SynthArgs) -> Result<()> {
     }
     target.use_dsp = !args.no_dsp;
     target.place_and_route = !args.no_pnr;
+    target.flat = args.flat;
     target.seed = args.seed;
     if let Some(f) = args.freq {
         target.freq_mhz = f;
@@ -129,6 +135,10 @@ pub struct SynthCompareArgs {
     /// Synthesis only (no Fmax; the per-LUT comparison then assumes equal clocks).
     #[arg(long)]
     no_pnr: bool,
+    /// Synthesize every variant fully flattened, the PE included (see
+    /// `drq synth --flat`).
+    #[arg(long)]
+    flat: bool,
     /// Fraction of sensitive regions the reference layer's threshold aims at.
     #[arg(long, default_value_t = 0.3)]
     sensitive: f64,
@@ -157,6 +167,7 @@ pub fn synth_compare(args: &SynthCompareArgs) -> Result<()> {
             sensitive_target: args.sensitive,
             jobs: args.jobs,
             reuse: args.reuse,
+            flat: args.flat,
         },
     )?;
     stage.publish(&fpga::compare_owns)?;

@@ -197,6 +197,26 @@ impl RowHold {
         handshake
     }
 
+    /// Burst read-out (`burst_readout`): the first cycle at or after `t` in
+    /// which at most Q - `groups` groups are held past it, so that a tile of
+    /// `groups` lane groups offered from the next cycle on is taken row
+    /// after row without a wait; `None` when `groups` > Q (the tile never
+    /// fits whole and is read out with the stage's backpressure). The
+    /// releases only grow, so the answer is t or the release of the
+    /// (Q - groups + 1)-th latest group.
+    pub fn room(&self, t: u64, groups: u64) -> Option<u64> {
+        let q = self.out_rows as u64;
+        if groups > q {
+            return None;
+        }
+        let may_stay = (q - groups) as usize;
+        let held = self.releases.len();
+        if held <= may_stay {
+            return Some(t);
+        }
+        Some(t.max(self.releases[held - 1 - may_stay]))
+    }
+
     /// The cycle in which the last group's last element entered the
     /// requantisers.
     pub fn last_release(&self) -> u64 {
@@ -217,6 +237,18 @@ pub fn closes_lane_group(cfg: &AccelConfig, ow0: u32, j: u32, valid_w: u32) -> b
     } else {
         j == 0 || (ow0 + j) % lanes == 0
     }
+}
+
+/// The lane groups of a tile (docs/spec.md §7.4): `valid_h` tile rows of
+/// the groups one tile row's valid pixels x = ow0 .. ow0 + valid_w - 1
+/// span, one per value of x div L.
+pub fn tile_groups(cfg: &AccelConfig, tile: &PixelTile) -> u64 {
+    if tile.valid_h == 0 || tile.valid_w == 0 {
+        return 0;
+    }
+    let lanes = cfg.out_lanes;
+    let per_row = (tile.ow0 + tile.valid_w - 1) / lanes - tile.ow0 / lanes + 1;
+    u64::from(tile.valid_h) * u64::from(per_row)
 }
 
 /// The array row read out k-th (k in 0..ROWS): ROWS-1 down to 0 from the
@@ -268,16 +300,62 @@ pub fn drain(
     last
 }
 
-/// The cycle in which the array takes a tile's last token, the first one
-/// offered in cycle `first`, the tokens one per cycle. With shadow
-/// accumulators (`overlap`) it waits for the cycle after `prev_done`, the
-/// previous tile's last read-out handshake (none for the first tile);
-/// without them the tile starts only after that handshake anyway.
-pub fn last_token_cycle(cfg: &AccelConfig, first: u64, tokens: u64, prev_done: Option<u64>) -> u64 {
-    let streamed = first + tokens - 1;
-    match prev_done {
-        Some(h) if cfg.overlap => streamed.max(h + 1),
-        _ => streamed,
+/// A tile's read-out (docs/spec.md §7.2): the cycle its first row is
+/// offered, its last row's handshake, and whether it was a burst (rows
+/// back to back, started with room for the whole tile).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadOut {
+    pub first_offer: u64,
+    pub last: u64,
+    pub burst: bool,
+}
+
+impl ReadOut {
+    /// The earliest cycle of the next tile's last token: the cycle after
+    /// the last handshake, or with a burst its first row's cycle (a shadow
+    /// row is read before the next tile's swap reaches it).
+    pub fn next_last_token(&self) -> u64 {
+        if self.burst {
+            self.first_offer
+        } else {
+            self.last + 1
+        }
+    }
+}
+
+/// The read-out of a tile whose last token the array took in cycle
+/// `last_token`, the previous tile's read-out `prev`. The array decides to
+/// start in a cycle x, at the earliest the flush's last (last_token + F),
+/// with no read-out in progress (after the previous one's last handshake),
+/// and with `burst_readout` in the first such cycle with room for the
+/// tile's lane groups ([`RowHold::room`]); its first row is offered in
+/// x + 1. A tile of more groups than the stage holds is read out with
+/// backpressure, as without bursts.
+pub fn read_out(
+    cfg: &AccelConfig,
+    layer: &Layer,
+    tile: &PixelTile,
+    n: u64,
+    last_token: u64,
+    prev: Option<ReadOut>,
+    hold: &mut RowHold,
+) -> ReadOut {
+    let flushed = last_token + u64::from(cfg.flush_cycles());
+    let free = prev.map_or(flushed, |p| flushed.max(p.last + 1));
+    let (start, burst) = match cfg.burst_readout {
+        true => match hold.room(free, tile_groups(cfg, tile)) {
+            Some(x) => (x, true),
+            None => (free, false),
+        },
+        false => (free, false),
+    };
+    let first_offer = start + 1;
+    let last = drain(cfg, layer, tile, n, first_offer, hold);
+    debug_assert!(!burst || last == first_offer + u64::from(cfg.rows) - 1);
+    ReadOut {
+        first_offer,
+        last,
+        burst,
     }
 }
 
@@ -289,7 +367,6 @@ pub fn cycles_total(
     phases: RunPhases,
 ) -> u64 {
     let layer = &lowering.layer;
-    let flush = u64::from(cfg.flush_cycles());
     // Tokens per pixel tile; the drain also depends on the channel tile's
     // valid columns.
     let steps = u64::from(layer.reduction_len());
@@ -310,18 +387,25 @@ pub fn cycles_total(
     // With shadow accumulators (`overlap`) the next tile's tokens follow
     // at once; only its last token waits for the cycle after the previous
     // tile's last read-out handshake.
+    // With `burst_readout` a tile's read-out may wait for room, and the
+    // next tile's last token only for its first row ([`read_out`]).
     let mut cycle = 1 + u64::from(cfg.rows) + FILL_AFTER_SETUP;
     let mut hold = RowHold::new(cfg);
-    let mut read_out: Option<u64> = None;
+    let mut prev: Option<ReadOut> = None;
     for ct in 0..lowering.channel_tiles() {
         let n = u64::from(lowering.channel_range(ct).1);
         for (t, tokens) in &pixel {
-            let last = last_token_cycle(cfg, cycle, *tokens, read_out);
-            let done = drain(cfg, layer, t, n, last + 1 + flush, &mut hold);
-            read_out = Some(done);
-            cycle = if cfg.overlap { last + 1 } else { done + 1 };
+            let streamed = cycle + tokens - 1;
+            let last = match prev {
+                Some(p) if cfg.overlap => streamed.max(p.next_last_token()),
+                _ => streamed,
+            };
+            let r = read_out(cfg, layer, t, n, last, prev, &mut hold);
+            prev = Some(r);
+            cycle = if cfg.overlap { last + 1 } else { r.last + 1 };
         }
     }
+    let read_out = prev.map(|p| p.last);
     // The layer ends in the cycle after every block is idle: the last
     // element written (LATENCY + 1 after it entered the requantiser), and
     // the array's last read-out handshake. The shadow chain's last row is

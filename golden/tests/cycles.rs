@@ -105,6 +105,47 @@ fn row_taps_read_row_0_first_after_a_flush_of_cols_by_hand() {
 }
 
 #[test]
+fn a_burst_read_out_lets_the_next_last_token_in_under_it_by_hand() {
+    // The short layer above with a burst read-out (Q = 1, L = 1, one valid
+    // row a tile: G = 1). Tile 0: e = 12, the read-out starts at x = e + F
+    // = 16 (the stage is empty), row 0 at 17 (released 18), rows 1..3 at
+    // 18..20. Tile 1's tokens 13..16 stream; its last token waits only for
+    // x + 1 = 17: e = 17, x = max(e + 4, 20 + 1) = 21, row 0 at 22 (23),
+    // rows to 25. Tile 2: tokens 18..21, e = 22, x = 26, row 0 at 27 (28).
+    // Tile 3: tokens 23..26, e = 27, x = 31, row 0 at 32, released 33,
+    // row 3 at 35. Total max(33 + 4 + 2, 35 + 2) = 39 (51 with row taps
+    // alone).
+    let burst = AccelConfig {
+        overlap: true,
+        row_taps: true,
+        burst_readout: true,
+        ..cfg()
+    };
+    let short = RawLayer {
+        threshold: 0,
+        ..RawLayer::conv(1, 1, (2, 2), 1, 1, 0, (1, 1))
+    };
+    assert_eq!(cycles_on(burst, short), 39);
+    // Tiles of 16 tokens: the tokens bound, as with row taps alone (84).
+    let long = RawLayer {
+        threshold: 0,
+        ..RawLayer::conv(4, 1, (2, 2), 1, 1, 0, (1, 1))
+    };
+    assert_eq!(cycles_on(burst, long), 84);
+    // Tiles of two valid rows (1 x 2) have two groups, more than Q = 1
+    // holds: read out with backpressure, exactly as without bursts.
+    let wide = RawLayer {
+        threshold: 0,
+        ..RawLayer::conv(1, 1, (2, 2), 1, 1, 0, (1, 2))
+    };
+    let taps = AccelConfig {
+        burst_readout: false,
+        ..burst
+    };
+    assert_eq!(cycles_on(burst, wide.clone()), cycles_on(taps, wide));
+}
+
+#[test]
 fn row_taps_end_after_the_last_idle_row_by_hand() {
     // 8 x 1 array, one 1 x 1 output (C_in 1, K 1, tile 1 x 1, T = 0): one
     // tile of 4 tokens, the first in cycle 1 + 8 + 4 = 13, the last e = 16.
@@ -208,6 +249,34 @@ fn the_row_hold_of_a_queue_by_hand() {
     assert_eq!(hold.take(1, 3), 3);
     assert_eq!(hold.take(4, 3), 6);
     assert_eq!(hold.last_release(), 9);
+}
+
+#[test]
+fn room_for_a_whole_tile_by_hand() {
+    // Q = 3; groups of 10 elements taken at 0, 1, 2: released at 10, 20,
+    // 30 (each waits for the one before). Room for one more group once
+    // at most two are held past the cycle: from 10 (20 and 30 still
+    // held); for two from 20; for three from 30; for four never.
+    let cfg3 = AccelConfig {
+        out_rows: 3,
+        ..cfg()
+    };
+    let mut hold = RowHold::new(&cfg3);
+    for t in 0..3 {
+        assert_eq!(hold.take(t, 10), t);
+    }
+    assert_eq!(hold.last_release(), 30);
+    assert_eq!(hold.room(5, 1), Some(10));
+    assert_eq!(hold.room(5, 2), Some(20));
+    assert_eq!(hold.room(25, 2), Some(25));
+    assert_eq!(hold.room(5, 3), Some(30));
+    assert_eq!(hold.room(5, 4), None);
+    // A tile without a valid pixel needs no room.
+    assert_eq!(hold.room(5, 0), Some(5));
+    // The same answers as groups taken one by one: a group offered at
+    // room(5, 1) = 10 is taken then.
+    assert_eq!(hold.open(10), 10);
+    assert_eq!(hold.open(9), 10);
 }
 
 #[test]

@@ -19,6 +19,18 @@
 //! next tile's last token waits: it is not taken while a tile flushes or
 //! reads out, so a tile's read-out has finished (its row 0 handshake in an
 //! earlier cycle) before the next tile swaps into the shadows.
+//!
+//! With a burst read-out (`burst_readout`, with row taps) a flushed tile's
+//! read-out starts (`out_start`) only when the output stage says it can
+//! take the whole tile now (`out_room`), so its rows leave in ROWS
+//! consecutive cycles, and the next tile's last token may enter from the
+//! first of them on: its swap of row r comes after row r was read. Two
+//! tiles are then in the read-out machinery, one reading out and the next
+//! flushing (or flushed and waiting), with a flush counter of its own. A
+//! tile the stage can never take whole (`out_oversize`) is read out with
+//! backpressure, and the next last token waits for its end, as without
+//! bursts. The bias is latched at the start, since the next tile's last
+//! token reads the next bias while this tile's rows still leave.
 
 use crate::leaf::{vec_of, word, Reg, Word, WordReg};
 use crate::mesh::Mesh;
@@ -48,9 +60,27 @@ pub fn tile_cycles(cfg: &AccelConfig, tokens: u64) -> u64 {
 /// e = max(s + T - 1, h + 1) (s its first token's cycle, h the previous
 /// tile's last row handshake), its rows offered from e + 1 + F on, the next
 /// tile's first token in cycle e + 1.
+///
+/// With `burst_readout` (and a stage always with room) the read-out starts
+/// in the cycle x = max(e + F, h + 1) (h the previous tile's last row
+/// handshake), its rows in x + 1 .. x + ROWS, and the next tile's last
+/// token waits only for x + 1.
 pub fn stream_cycles(cfg: &AccelConfig, tokens: &[u64]) -> u64 {
     if !cfg.overlap {
         return tokens.iter().map(|&t| tile_cycles(cfg, t)).sum();
+    }
+    if cfg.burst_readout {
+        let rows = u64::from(cfg.rows);
+        let (mut first, mut prev) = (0u64, None::<(u64, u64)>);
+        for &t in tokens {
+            let last = prev.map_or(first + t - 1, |(h0, _)| (first + t - 1).max(h0));
+            let start = prev.map_or(last + flush_cycles(cfg), |(_, h)| {
+                (last + flush_cycles(cfg)).max(h + 1)
+            });
+            prev = Some((start + 1, start + rows));
+            first = last + 1;
+        }
+        return prev.map_or(0, |(_, h)| h + 1);
     }
     let (mut first, mut row0) = (0u64, None::<u64>);
     for &t in tokens {
@@ -86,6 +116,12 @@ pub struct SystolicArray {
     pub out_acc: Vec<Signal<Out, Word>>,
     /// A tile is in the array (accepted tokens not yet read out).
     pub busy: Signal<Out, Bit>,
+    /// Burst read-out only (else none): the output stage can take the
+    /// flushed tile whole now, or never can; the read-out starts (a pulse
+    /// in the cycle before its first row).
+    pub out_room: Vec<Signal<In, Bit>>,
+    pub out_oversize: Vec<Signal<In, Bit>>,
+    pub out_start: Vec<Signal<Out, Bit>>,
     acc_mask: Constant<Word>,
     flush_start: Constant<Word>,
     /// The read-out's first and last row and the count's step per row:
@@ -104,6 +140,17 @@ pub struct SystolicArray {
     /// Cycles left in FLUSH / row being read out in DRAIN.
     count: WordReg,
     accept: Signal<Local, Bit>,
+    /// The bias the read-out adds: `bias`, or with a burst read-out the
+    /// bias latched at its start.
+    bias_now: Vec<Signal<Local, Word>>,
+    /// Burst read-out only (else none): the latched bias; the tile after
+    /// the one reading out is flushed and waits; its flush counter; the
+    /// read-out in progress is a burst; the read-out may start now.
+    bias_q: Vec<WordReg>,
+    flushed: Vec<Reg<Bit>>,
+    flush_count: Vec<WordReg>,
+    sure: Vec<Reg<Bit>>,
+    start: Vec<Signal<Local, Bit>>,
     /// Row r >= 1 is delayed by r cycles (row 0 enters directly); likewise columns.
     row_valid: Vec<Delay<Bit>>,
     row_first: Vec<Delay<Bit>>,
@@ -122,6 +169,7 @@ impl SystolicArray {
     pub fn new(cfg: &AccelConfig) -> SystolicArray {
         let (rows, cols) = (cfg.rows as usize, cfg.cols as usize);
         let p = PeParams::new(cfg);
+        let burst = usize::from(cfg.burst_readout);
         SystolicArray {
             clock: Default::default(),
             reset: Default::default(),
@@ -142,6 +190,19 @@ impl SystolicArray {
             out_row: Default::default(),
             out_acc: vec_of(cols),
             busy: Default::default(),
+            out_room: vec_of(burst),
+            out_oversize: vec_of(burst),
+            out_start: vec_of(burst),
+            bias_now: vec_of(cols),
+            bias_q: (0..if cfg.burst_readout { cols } else { 0 })
+                .map(|_| WordReg::unsigned(cfg.acc_bits))
+                .collect(),
+            flushed: vec_of(burst),
+            flush_count: (0..burst)
+                .map(|_| WordReg::unsigned(clog2(cfg.cols + 1)))
+                .collect(),
+            sure: vec_of(burst),
+            start: vec_of(burst),
             acc_mask: Constant::new(word(p.acc_mask as i64)),
             flush_start: Constant::new(word(flush_cycles(cfg) as i64 - 1)),
             drain_start: Constant::new(word(if cfg.row_taps { 0 } else { rows as i64 - 1 })),
@@ -186,12 +247,22 @@ impl SystolicArray {
     fn taps(&self) -> usize {
         self.mesh.tap_row.len()
     }
+    /// 1 with a burst read-out, else 0; COLS with it, else 0.
+    fn burst(&self) -> usize {
+        self.out_start.len()
+    }
+    fn burst_cols(&self) -> usize {
+        self.bias_q.len()
+    }
 }
 
 impl Logic for SystolicArray {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(self, clock, flushing, draining, holding, count);
+        for k in 0..self.burst() {
+            self.start[k].next = false;
+        }
         self.flushing.reset.next = self.reset.val();
         self.draining.reset.next = self.reset.val();
         self.holding.reset.next = self.reset.val();
@@ -211,6 +282,25 @@ impl Logic for SystolicArray {
             self.accept.next = self.in_valid.val()
                 & !(self.in_last.val() & (self.flushing.q.val() | self.draining.q.val()));
             self.mesh.row_last[0].next = self.in_last.val();
+        }
+        // Burst read-out: the last token waits while a tile flushes or
+        // waits, and while a read-out that is no burst goes on.
+        for k in 0..self.burst() {
+            self.in_ready.next = !(self.in_last.val()
+                & (self.flushing.q.val()
+                    | self.flushed[k].q.val()
+                    | (self.draining.q.val() & !self.sure[k].q.val())));
+            self.accept.next = self.in_valid.val() & self.in_ready.val();
+            self.busy.next = self.holding.q.val()
+                | self.flushing.q.val()
+                | self.flushed[k].q.val()
+                | self.draining.q.val();
+            self.start[k].next = ((self.flushing.q.val()
+                & (self.flush_count[k].q.val() == self.zero.val()))
+                | self.flushed[k].q.val())
+                & !self.draining.q.val()
+                & (self.out_room[k].val() | self.out_oversize[k].val());
+            self.out_start[k].next = self.start[k].val();
         }
         for r in 1..self.shadow_rows() {
             self.row_last[r - 1].clock.next = self.clock.val();
@@ -267,9 +357,17 @@ impl Logic for SystolicArray {
 
         // Read-out: combine the bottom row's accumulators with the bias.
         for c in 0..self.cols() {
+            self.bias_now[c].next = self.bias[c].val();
+        }
+        for c in 0..self.burst_cols() {
+            self.bias_q[c].clock.next = self.clock.val();
+            self.bias_q[c].reset.next = self.reset.val();
+            self.bias_now[c].next = self.bias_q[c].q.val();
+        }
+        for c in 0..self.cols() {
             self.out_acc[c].next = (self.mesh.col_acc_hi[c].val()
                 + (self.mesh.col_acc_lo[c].val() << self.low_shift.val())
-                + self.bias[c].val())
+                + self.bias_now[c].val())
                 & self.acc_mask.val();
         }
         self.out_valid.next = self.draining.q.val();
@@ -313,6 +411,54 @@ impl Logic for SystolicArray {
                 self.holding.d.next = !self.in_last.val();
             }
         }
+        // Burst read-out: the flush (`flushing`, then `flushed` while the
+        // read-out cannot start) and the read-out (`draining`) each their
+        // own counter, so the next tile flushes while this one leaves.
+        for k in 0..self.burst() {
+            self.flushed[k].clock.next = self.clock.val();
+            self.flushed[k].reset.next = self.reset.val();
+            self.flush_count[k].clock.next = self.clock.val();
+            self.flush_count[k].reset.next = self.reset.val();
+            self.sure[k].clock.next = self.clock.val();
+            self.sure[k].reset.next = self.reset.val();
+            // Every register of the phases from here on (the rules above
+            // share `count` between flush and read-out).
+            self.flushing.d.next = self.flushing.q.val();
+            self.draining.d.next = self.draining.q.val();
+            self.count.d.next = self.count.q.val();
+            self.flushed[k].d.next = self.flushed[k].q.val();
+            self.flush_count[k].d.next = self.flush_count[k].q.val();
+            self.sure[k].d.next = self.sure[k].q.val();
+            for c in 0..self.burst_cols() {
+                self.bias_q[c].d.next = self.bias_q[c].q.val();
+            }
+            if self.accept.val() & self.in_last.val() {
+                self.flushing.d.next = true;
+                self.flush_count[k].d.next = self.flush_start.val();
+            }
+            if self.flushing.q.val() {
+                self.flush_count[k].d.next = self.flush_count[k].q.val() - self.one.val();
+                if self.flush_count[k].q.val() == self.zero.val() {
+                    self.flushing.d.next = false;
+                    self.flushed[k].d.next = !self.start[k].val();
+                }
+            }
+            if self.draining.q.val() & self.out_ready.val() {
+                self.count.d.next = self.count.q.val() + self.one.val();
+                if self.count.q.val() == self.drain_last.val() {
+                    self.draining.d.next = false;
+                }
+            }
+            if self.start[k].val() {
+                self.flushed[k].d.next = false;
+                self.draining.d.next = true;
+                self.count.d.next = self.zero.val();
+                self.sure[k].d.next = self.out_room[k].val();
+                for c in 0..self.burst_cols() {
+                    self.bias_q[c].d.next = self.bias[c].val();
+                }
+            }
+        }
     }
 }
 
@@ -322,7 +468,7 @@ fn array_ports(cfg: &AccelConfig, fmt: &TokenFormat) -> Vec<ShellPort> {
     let p = ShellPort::new;
     let rows = Some(cfg.rows);
     let cols = || Some(cfg.cols);
-    vec![
+    let mut ports = vec![
         p("clk", "clock", Input, 1, None, Flag),
         p("rst", "reset", Input, 1, None, Flag),
         p("in_valid", "in_valid", Input, 1, None, Flag),
@@ -356,7 +502,15 @@ fn array_ports(cfg: &AccelConfig, fmt: &TokenFormat) -> Vec<ShellPort> {
         p("out_row", "out_row", Output, clog2(cfg.rows), None, Zero),
         p("out_acc", "out_acc", Output, cfg.acc_bits, cols(), Zero),
         p("busy", "busy", Output, 1, None, Flag),
-    ]
+    ];
+    if cfg.burst_readout {
+        ports.extend([
+            p("out_room", "out_room", Input, 1, Some(1), Flag),
+            p("out_oversize", "out_oversize", Input, 1, Some(1), Flag),
+            p("out_start", "out_start", Output, 1, Some(1), Flag),
+        ]);
+    }
+    ports
 }
 
 /// The systolic array of a configuration: top module `drq_array`.

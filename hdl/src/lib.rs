@@ -48,5 +48,6 @@ pub mod sequencer;
 pub mod shadow;
 pub mod shell;
 pub mod skew;
+pub mod tile_room;
 pub mod token_issue;
 pub mod top;

@@ -39,6 +39,7 @@ use crate::ram::LutRam;
 use crate::requant::RequantLane;
 use crate::row_queue::RowQueue;
 use crate::shell::clog2;
+use crate::tile_room::TileRoom;
 use drq_arch::config::AccelConfig;
 use rust_hdl::prelude::*;
 
@@ -74,9 +75,23 @@ pub struct OutputStage {
     pub out_acc: Vec<Signal<Out, Word>>,
     /// A row or an element is inside the stage.
     pub busy: Signal<Out, Bit>,
+    /// Burst read-out only (else none): the next tile's first pixel column
+    /// and valid rows and columns, and whether the stage can take it whole
+    /// now, or never can (`tile_room.rs`).
+    pub next_ow0: Vec<Signal<In, Word>>,
+    pub next_valid_h: Vec<Signal<In, Word>>,
+    pub next_valid_w: Vec<Signal<In, Word>>,
+    pub room: Vec<Signal<Out, Bit>>,
+    pub oversize: Vec<Signal<Out, Bit>>,
+    tile_room: Vec<TileRoom>,
+    /// Groups held past this cycle: the row buffer's (unless its last
+    /// element leaves now) and the queue's.
+    held: Vec<Signal<Local, Word>>,
     one: Constant<Word>,
     zero: Constant<Word>,
     cols_c: Constant<Word>,
+    /// out_rows - 1: the groups the queue holds (with a queue, else none).
+    queue_limit: Vec<Constant<Word>>,
     /// L - 1: a pixel's lane is x & lane_m.
     lane_m: Constant<Word>,
     /// l, for lane l.
@@ -190,7 +205,15 @@ impl OutputStage {
         let pos = || WordReg::unsigned(pos_bits);
         let lane_bits = || WordReg::unsigned(cfg.out_lanes);
         let queued = cfg.out_rows > 1;
+        let burst = usize::from(cfg.burst_readout);
         OutputStage {
+            next_ow0: vec_of(burst),
+            next_valid_h: vec_of(burst),
+            next_valid_w: vec_of(burst),
+            room: vec_of(burst),
+            oversize: vec_of(burst),
+            tile_room: (0..burst).map(|_| TileRoom::new(cfg)).collect(),
+            held: vec_of(burst),
             clock: Default::default(),
             reset: Default::default(),
             requant_mult: Default::default(),
@@ -218,6 +241,9 @@ impl OutputStage {
             one: Constant::new(word(1)),
             zero: Constant::new(word(0)),
             cols_c: Constant::new(word(cols as i64)),
+            queue_limit: (0..usize::from(cfg.out_rows > 1))
+                .map(|_| Constant::new(word(i64::from(cfg.out_rows) - 1)))
+                .collect(),
             lane_m: Constant::new(word(lanes as i64 - 1)),
             ascending: one_if(cfg.row_taps, Constant::new(true)),
             lane_c: (0..lanes).map(|l| Constant::new(word(l as i64))).collect(),
@@ -380,11 +406,11 @@ impl Logic for OutputStage {
             self.cur_i.next = self.valid_h.val() - self.one.val();
             self.cur_j.next = self.tile_w.val() - self.one.val();
         }
-        for _k in 0..self.ascending() {
+        for k in 0..self.ascending() {
             // Row taps: an up-counter from row 0.
             self.cur_i.next = self.cnt_i.q.val();
             self.cur_j.next = self.cnt_j.q.val();
-            if self.in_row.val() == self.zero.val() {
+            if self.ascending[k].val() & (self.in_row.val() == self.zero.val()) {
                 self.cur_i.next = self.zero.val();
                 self.cur_j.next = self.zero.val();
             }
@@ -418,7 +444,7 @@ impl Logic for OutputStage {
         for z in 0..self.queued() {
             self.queue[z].clock.next = self.clock.val();
             self.queue[z].reset.next = self.reset.val();
-            if self.queue[z].space.val() {
+            if self.queue[z].queued.val() < self.queue_limit[z].val() {
                 self.ready.next = true;
             }
             self.to_buf.next = self.frees.val() & !self.queue[z].nonempty.val();
@@ -427,6 +453,23 @@ impl Logic for OutputStage {
             }
         }
         self.in_ready.next = self.ready.val();
+        // Burst read-out: the groups held past this cycle, against the
+        // next tile's.
+        for k in 0..self.tile_room.len() {
+            self.held[k].next = self.zero.val();
+            if self.full.q.val() & !(self.emit.val() & self.elem_last.val()) {
+                self.held[k].next = self.one.val();
+            }
+            for z in 0..self.queued() {
+                self.held[k].next = self.held[k].val() + self.queue[z].queued.val();
+            }
+            self.tile_room[k].ow0.next = self.next_ow0[k].val();
+            self.tile_room[k].valid_h.next = self.next_valid_h[k].val();
+            self.tile_room[k].valid_w.next = self.next_valid_w[k].val();
+            self.tile_room[k].held.next = self.held[k].val();
+            self.room[k].next = self.tile_room[k].room.val();
+            self.oversize[k].next = self.tile_room[k].oversize.val();
+        }
         self.accept.next = self.in_valid.val() & self.ready.val();
         self.take_row.next = self.accept.val() & self.row_ok.val();
         if self.take_row.val() {
@@ -676,6 +719,29 @@ pub fn output_stage_design(cfg: &AccelConfig) -> crate::shell::Design {
         },
         scalar("busy", Output, 1, Flag),
     ]);
+    if cfg.burst_readout {
+        let one = |name: &str, dir, width| ShellPort {
+            name: name.into(),
+            core_name: name.into(),
+            dir,
+            lane_width: width,
+            lanes: Lanes::Vector { count: 1 },
+            extend: Zero,
+        };
+        ports.extend([
+            one("next_ow0", Input, 16),
+            one("next_valid_h", Input, 16),
+            one("next_valid_w", Input, 16),
+            ShellPort {
+                extend: Flag,
+                ..one("room", Output, 1)
+            },
+            ShellPort {
+                extend: Flag,
+                ..one("oversize", Output, 1)
+            },
+        ]);
+    }
     design(
         "drq_output_stage",
         "drq_output_stage_core",

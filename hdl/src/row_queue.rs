@@ -10,9 +10,9 @@
 //! written at `tail` and read at `head`. A write at the tail with `push`,
 //! the head's group readable in the same cycle (asynchronous read),
 //! dropped with `pop`. A push and a pop in the same cycle keep the count.
-//! `space` says a push is allowed (count < out_rows - 1); `nonempty` that
-//! the head is a group. Pushing into a full queue or popping an empty one
-//! is the caller's error.
+//! `queued` is the count of groups (a push is allowed below out_rows - 1);
+//! `nonempty` says the head is a group. Pushing into a full queue or
+//! popping an empty one is the caller's error.
 
 use crate::leaf::{word, Word, WordReg};
 use crate::ram::LutRam;
@@ -38,11 +38,10 @@ pub struct RowQueue {
     pub head_ch: Signal<Out, Word>,
     pub head_lanes: Signal<Out, Word>,
     pub nonempty: Signal<Out, Bit>,
-    pub space: Signal<Out, Bit>,
+    /// Groups in the queue.
+    pub queued: Signal<Out, Word>,
     one: Constant<Word>,
     zero: Constant<Word>,
-    /// out_rows - 1: the rows the queue holds.
-    limit: Constant<Word>,
     /// The RAMs' depth (a power of two >= limit) - 1: the pointers wrap.
     wrap: Constant<Word>,
     head: WordReg,
@@ -58,7 +57,6 @@ impl RowQueue {
     /// The queue of `cfg` (out_rows >= 2).
     pub fn new(cfg: &AccelConfig) -> RowQueue {
         assert!(cfg.out_rows >= 2, "a row queue needs out_rows >= 2");
-        let limit = cfg.out_rows - 1;
         let depth = Self::depth(cfg);
         let pointer = || WordReg::unsigned(clog2(depth));
         let pos_bits = cfg.channel_bits();
@@ -79,10 +77,9 @@ impl RowQueue {
             head_ch: Default::default(),
             head_lanes: Default::default(),
             nonempty: Default::default(),
-            space: Default::default(),
+            queued: Default::default(),
             one: Constant::new(word(1)),
             zero: Constant::new(word(0)),
-            limit: Constant::new(word(i64::from(limit))),
             wrap: Constant::new(word(i64::from(depth - 1))),
             head: pointer(),
             tail: pointer(),
@@ -137,7 +134,7 @@ impl Logic for RowQueue {
         self.tail_addr.next = self.tail.q.val();
         self.head_addr.next = self.head.q.val();
         self.nonempty.next = self.count.q.val() != self.zero.val();
-        self.space.next = self.count.q.val() < self.limit.val();
+        self.queued.next = self.count.q.val();
         if self.push.val() {
             self.tail.d.next = (self.tail.q.val() + self.one.val()) & self.wrap.val();
             self.count.d.next = self.count.q.val() + self.one.val();

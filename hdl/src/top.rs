@@ -140,6 +140,23 @@ pub struct DrqTop {
     /// token), so the output stage's row handshake does not wait for them.
     t_valid_h: WordReg,
     t_valid_w: WordReg,
+    /// Burst read-out only (else none): the tile whose last token was
+    /// taken and whose read-out has not started, latched with its last
+    /// token; the drained tile's fields take them when its read-out starts
+    /// (`array.out_start`), since the next tile's last token may come
+    /// while the tile before still leaves.
+    p_oc0: Vec<WordReg>,
+    p_oh0: Vec<WordReg>,
+    p_ow0: Vec<WordReg>,
+    p_valid_h: Vec<WordReg>,
+    p_valid_w: Vec<WordReg>,
+    /// The origin the valid height and width are computed from: the
+    /// drained tile's, or with a burst read-out the one whose last token
+    /// is taken now (the controller's).
+    src_oh0: Signal<Local, Word>,
+    src_ow0: Signal<Local, Word>,
+    valid_h_now: Signal<Local, Word>,
+    valid_w_now: Signal<Local, Word>,
     // Output write-back.
     wb_valid: Reg<Bit>,
     wb_addr: WordReg,
@@ -197,6 +214,7 @@ impl DrqTop {
         // needs, so the first address past it is not aliased.
         let act_addr_bits = clog2(cfg.act_words) + 1;
         let dim_bits = cfg.dim_bits();
+        let burst = usize::from(cfg.burst_readout);
         DrqTop {
             clock: Default::default(),
             reset: Default::default(),
@@ -261,6 +279,15 @@ impl DrqTop {
             t_ow0: WordReg::unsigned(dim_bits),
             t_valid_h: WordReg::unsigned(dim_bits),
             t_valid_w: WordReg::unsigned(dim_bits),
+            p_oc0: (0..burst).map(|_| WordReg::unsigned(dim_bits)).collect(),
+            p_oh0: (0..burst).map(|_| WordReg::unsigned(dim_bits)).collect(),
+            p_ow0: (0..burst).map(|_| WordReg::unsigned(dim_bits)).collect(),
+            p_valid_h: (0..burst).map(|_| WordReg::unsigned(dim_bits)).collect(),
+            p_valid_w: (0..burst).map(|_| WordReg::unsigned(dim_bits)).collect(),
+            src_oh0: Default::default(),
+            src_ow0: Default::default(),
+            valid_h_now: Default::default(),
+            valid_w_now: Default::default(),
             wb_valid: Default::default(),
             wb_addr: WordReg::unsigned(act_addr_bits),
             wb_lanes: WordReg::unsigned(cfg.out_lanes),
@@ -344,6 +371,10 @@ impl DrqTop {
     /// 1 when the bias must be sign-extended past 32 bits, else 0.
     fn wide_bias(&self) -> usize {
         self.sx_b.len()
+    }
+    /// 1 with a burst read-out, else 0.
+    fn burst(&self) -> usize {
+        self.p_oc0.len()
     }
 }
 
@@ -563,15 +594,69 @@ impl Logic for DrqTop {
         self.ostage.tile_oc0.next = self.t_oc0.q.val();
         self.ostage.tile_oh0.next = self.t_oh0.q.val();
         self.ostage.tile_ow0.next = self.t_ow0.q.val();
-        self.rem_h.next = (self.regs.ho.val() & self.low16.val()) - self.t_oh0.q.val();
-        self.rem_w.next = (self.regs.wo.val() & self.low16.val()) - self.t_ow0.q.val();
-        self.t_valid_h.d.next = self.regs.tile_h.val() & self.low16.val();
-        if self.rem_h.val() < (self.regs.tile_h.val() & self.low16.val()) {
-            self.t_valid_h.d.next = self.rem_h.val();
+        self.src_oh0.next = self.t_oh0.q.val();
+        self.src_ow0.next = self.t_ow0.q.val();
+        for _k in 0..self.burst() {
+            self.src_oh0.next = self.ctrl.tile_oh0.val();
+            self.src_ow0.next = self.ctrl.tile_ow0.val();
         }
-        self.t_valid_w.d.next = self.regs.tile_w.val() & self.low16.val();
+        self.rem_h.next = (self.regs.ho.val() & self.low16.val()) - self.src_oh0.val();
+        self.rem_w.next = (self.regs.wo.val() & self.low16.val()) - self.src_ow0.val();
+        self.valid_h_now.next = self.regs.tile_h.val() & self.low16.val();
+        if self.rem_h.val() < (self.regs.tile_h.val() & self.low16.val()) {
+            self.valid_h_now.next = self.rem_h.val();
+        }
+        self.valid_w_now.next = self.regs.tile_w.val() & self.low16.val();
         if self.rem_w.val() < (self.regs.tile_w.val() & self.low16.val()) {
-            self.t_valid_w.d.next = self.rem_w.val();
+            self.valid_w_now.next = self.rem_w.val();
+        }
+        self.t_valid_h.d.next = self.valid_h_now.val();
+        self.t_valid_w.d.next = self.valid_w_now.val();
+        // Burst read-out: the next tile's fields wait beside the drained
+        // tile's and replace them when its read-out starts; the output
+        // stage says whether it has room for it. (Only registers cross
+        // from the start to the stage's inputs, so no combinational path
+        // runs from `out_start` back to `out_room`, even per block.)
+        for k in 0..self.burst() {
+            self.p_oc0[k].clock.next = self.clock.val();
+            self.p_oc0[k].reset.next = self.reset.val();
+            self.p_oh0[k].clock.next = self.clock.val();
+            self.p_oh0[k].reset.next = self.reset.val();
+            self.p_ow0[k].clock.next = self.clock.val();
+            self.p_ow0[k].reset.next = self.reset.val();
+            self.p_valid_h[k].clock.next = self.clock.val();
+            self.p_valid_h[k].reset.next = self.reset.val();
+            self.p_valid_w[k].clock.next = self.clock.val();
+            self.p_valid_w[k].reset.next = self.reset.val();
+            self.p_oc0[k].d.next = self.p_oc0[k].q.val();
+            self.p_oh0[k].d.next = self.p_oh0[k].q.val();
+            self.p_ow0[k].d.next = self.p_ow0[k].q.val();
+            self.p_valid_h[k].d.next = self.p_valid_h[k].q.val();
+            self.p_valid_w[k].d.next = self.p_valid_w[k].q.val();
+            if self.tile_end.val() {
+                self.p_oc0[k].d.next = self.oc0_mul.p.val();
+                self.p_oh0[k].d.next = self.ctrl.tile_oh0.val();
+                self.p_ow0[k].d.next = self.ctrl.tile_ow0.val();
+                self.p_valid_h[k].d.next = self.valid_h_now.val();
+                self.p_valid_w[k].d.next = self.valid_w_now.val();
+            }
+            self.t_oc0.d.next = self.t_oc0.q.val();
+            self.t_oh0.d.next = self.t_oh0.q.val();
+            self.t_ow0.d.next = self.t_ow0.q.val();
+            self.t_valid_h.d.next = self.t_valid_h.q.val();
+            self.t_valid_w.d.next = self.t_valid_w.q.val();
+            if self.array.out_start[k].val() {
+                self.t_oc0.d.next = self.p_oc0[k].q.val();
+                self.t_oh0.d.next = self.p_oh0[k].q.val();
+                self.t_ow0.d.next = self.p_ow0[k].q.val();
+                self.t_valid_h.d.next = self.p_valid_h[k].q.val();
+                self.t_valid_w.d.next = self.p_valid_w[k].q.val();
+            }
+            self.ostage.next_ow0[k].next = self.p_ow0[k].q.val();
+            self.ostage.next_valid_h[k].next = self.p_valid_h[k].q.val();
+            self.ostage.next_valid_w[k].next = self.p_valid_w[k].q.val();
+            self.array.out_room[k].next = self.ostage.room[k].val();
+            self.array.out_oversize[k].next = self.ostage.oversize[k].val();
         }
         self.ostage.valid_h.next = self.t_valid_h.q.val();
         self.ostage.valid_w.next = self.t_valid_w.q.val();

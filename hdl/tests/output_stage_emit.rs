@@ -44,6 +44,17 @@ fn configs() -> Vec<AccelConfig> {
             out_lanes: 4,
             ..d
         },
+        // The burst read-out's room check beside a queue of three groups.
+        AccelConfig {
+            rows: 8,
+            cols: 4,
+            out_rows: 4,
+            out_lanes: 2,
+            overlap: true,
+            row_taps: true,
+            burst_readout: true,
+            ..d
+        },
     ]
 }
 

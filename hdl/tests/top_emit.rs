@@ -69,6 +69,17 @@ fn configs() -> Vec<(AccelConfig, &'static str)> {
             },
             "3x5 INT8 overlap",
         ),
+        (
+            AccelConfig {
+                overlap: true,
+                row_taps: true,
+                burst_readout: true,
+                out_rows: 2,
+                out_lanes: 2,
+                ..small()
+            },
+            "4x4 R2 row taps burst read-out out_rows 2 out_lanes 2",
+        ),
     ]
 }
 

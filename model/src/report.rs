@@ -513,6 +513,9 @@ pub struct EvalReport {
     /// Row taps: rows read out row 0 first as each completes (the
     /// configuration's `row_taps`).
     pub row_taps: bool,
+    /// Burst read-out: a tile's rows leave back to back once the output
+    /// stage has room for it (the configuration's `burst_readout`).
+    pub burst_readout: bool,
     /// The evaluated network's layers (shapes, T, s, sw).
     pub layers: Vec<Layer>,
     /// The outlier scheme matched to DRQ's share of high-precision MACs.
@@ -627,6 +630,7 @@ impl EvalReport {
         v["overlap"] = self.overlap.into();
         v["stream_predictor"] = self.stream_predictor.into();
         v["row_taps"] = self.row_taps.into();
+        v["burst_readout"] = self.burst_readout.into();
         if let Some(m) = &self.matched {
             let mut e = scheme_json(&m.result);
             e["target_share"] = m.target_share.into();
@@ -654,7 +658,7 @@ impl EvalReport {
     /// work, the region sizes, and the figure with its caption.
     pub fn markdown(&self) -> String {
         let mut s = format!(
-            "# DRQ on Fashion-MNIST\n\n{} test images, default 16x16 array, region R = {}, output stage holding {} row{} and writing {} pixel{} per cycle{}{}{}.\n\n",
+            "# DRQ on Fashion-MNIST\n\n{} test images, default 16x16 array, region R = {}, output stage holding {} row{} and writing {} pixel{} per cycle{}{}{}{}.\n\n",
             self.images(),
             self.region,
             self.out_rows,
@@ -673,6 +677,11 @@ impl EvalReport {
             },
             if self.row_taps {
                 ", row taps (rows read out row 0 first as each completes)"
+            } else {
+                ""
+            },
+            if self.burst_readout {
+                ", burst read-out (a tile's rows back to back once the stage has room)"
             } else {
                 ""
             }

@@ -270,6 +270,7 @@ fn eval_report(n: usize) -> EvalReport {
         overlap: cfg.overlap,
         stream_predictor: cfg.stream_predictor,
         row_taps: cfg.row_taps,
+        burst_readout: cfg.burst_readout,
         layers: network.layers.iter().map(|nl| nl.layer).collect(),
         matched: Some(matched),
         scaled,

@@ -53,6 +53,11 @@ impl ArrayBench {
     pub fn new(cfg: &AccelConfig, opts: &SimOptions) -> Result<ArrayBench, SimError> {
         let mut model = Model::new(&array_design(cfg), opts)?;
         model.set_bool("out_ready", true);
+        if cfg.burst_readout {
+            // A read-out sink that always has room.
+            model.set_bool("out_room", true);
+            model.set_bool("out_oversize", false);
+        }
         model.reset(2);
         Ok(ArrayBench {
             cfg: *cfg,
@@ -190,6 +195,15 @@ impl ArrayBench {
     /// refused, exactly while the tile before has not finished its
     /// read-out; a tile's first row is offered F + 1 cycles after its last
     /// token is taken; rows leave in `cycles::readout_order`.
+    ///
+    /// With a burst read-out the bench plays the output stage's side:
+    /// `out_room` low with the stall probability, and a tile in five (with
+    /// traffic) `out_oversize` (never room). It checks that a read-out
+    /// starts (`out_start`) exactly in the first cycle it may (flushed, no
+    /// read-out in progress, room or oversize); that it never stalls a
+    /// burst (ready held high); and that a last token is refused exactly
+    /// while a tile flushes or waits, or a read-out that is no burst goes
+    /// on. The bias on the bus is that of the next tile to start.
     pub fn run_stream(
         &mut self,
         tiles: &[TileReplay],
@@ -208,6 +222,12 @@ impl ArrayBench {
         let mut row0: Vec<Option<u64>> = vec![None; tiles.len()];
         let mut offered = vec![false; tiles.len()];
         let (mut cycles, mut waits) = (0u64, 0u64);
+        let burst = self.cfg.burst_readout;
+        let noisy = traffic.bubble + traffic.stall > 0.0;
+        let oversize: Vec<bool> = tiles.iter().map(|_| noisy && rng.chance(0.2)).collect();
+        // Burst read-out: tiles started; the start cycle and kind of each.
+        let mut started = 0usize;
+        let mut start_cycle: Vec<Option<(u64, bool)>> = vec![None; tiles.len()];
         let tokens: u64 = tiles.iter().map(|t| t.tokens.len() as u64).sum();
         let limit = 100
             + 10 * (tokens + tiles.len() as u64 * (2 * rows + cols) as u64)
@@ -217,11 +237,27 @@ impl ArrayBench {
             if offer {
                 self.drive(&tiles[tile].tokens[tok]);
             }
-            let take = !rng.chance(traffic.stall);
+            let mut take = !rng.chance(traffic.stall);
+            // The tile whose bias the read-out adds (the next to start).
+            let biased = if burst {
+                started.min(tiles.len() - 1)
+            } else {
+                reading
+            };
+            let pending_oversize = started < tiles.len() && oversize[started];
+            let room = burst && !pending_oversize && !rng.chance(traffic.stall);
+            if burst {
+                self.model.set_bool("out_room", room);
+                self.model.set_bool("out_oversize", pending_oversize);
+                // A burst is never held up.
+                if start_cycle[reading].is_some_and(|(_, sure)| sure) {
+                    take = true;
+                }
+            }
             self.model.set_lanes(
                 "bias",
                 32,
-                &tiles[reading]
+                &tiles[biased]
                     .bias
                     .iter()
                     .map(|&b| i64::from(b))
@@ -233,8 +269,11 @@ impl ArrayBench {
             let in_ready = self.model.get_bool("in_ready");
             if offer {
                 let is_last = tok + 1 == tiles[tile].tokens.len();
-                // The tile before has finished its read-out in an earlier cycle.
-                let free = tile == 0 || row0[tile - 1].is_some_and(|h| h < cycles);
+                // The tile before has finished its read-out in an earlier
+                // cycle; with a burst, started it.
+                let free = tile == 0
+                    || row0[tile - 1].is_some_and(|h| h < cycles)
+                    || start_cycle[tile - 1].is_some_and(|(x, sure)| sure && x < cycles);
                 assert_eq!(
                     in_ready,
                     !is_last || free,
@@ -251,10 +290,30 @@ impl ArrayBench {
                     waits += 1;
                 }
             }
+            if burst {
+                // The read-out starts in the first cycle it may.
+                let may = started < tiles.len()
+                    && last_taken[started].is_some_and(|e| e + flush <= cycles)
+                    && (started == 0 || row0[started - 1].is_some_and(|h| h < cycles))
+                    && (room || pending_oversize);
+                assert_eq!(
+                    self.model.get_bool("out_start"),
+                    may,
+                    "cycle {cycles}: tile {started}'s read-out start"
+                );
+                if may {
+                    start_cycle[started] = Some((cycles, room));
+                    started += 1;
+                }
+            }
             if self.model.get_bool("out_valid") {
                 let e = last_taken[reading].expect("rows only after the last token");
                 if !offered[reading] {
-                    assert_eq!(cycles, e + flush + 1, "tile {reading}: first row offered");
+                    let first = match start_cycle[reading] {
+                        Some((x, _)) if burst => x + 1,
+                        _ => e + flush + 1,
+                    };
+                    assert_eq!(cycles, first, "tile {reading}: first row offered");
                     offered[reading] = true;
                 }
                 if take {

@@ -164,6 +164,24 @@ pub fn quick_configs() -> Vec<NamedConfig> {
                 ..c4
             },
         ),
+        // The burst read-out: a tile's read-out starts when the stage has
+        // room for all of its lane groups (two at most here, so tiles of
+        // more groups are read out with backpressure), and the next
+        // tile's last token enters under it.
+        NamedConfig::new(
+            "4x4-r2-out2-l2-tp-bu",
+            AccelConfig {
+                region: 2,
+                mask_words: 256,
+                out_rows: 2,
+                out_lanes: 2,
+                overlap: true,
+                stream_predictor: true,
+                row_taps: true,
+                burst_readout: true,
+                ..c4
+            },
+        ),
         // A row queue longer than a tile (5 rows of 2): rows of several
         // tiles wait in it at once.
         NamedConfig::new(

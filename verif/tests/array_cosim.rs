@@ -353,6 +353,14 @@ fn taps(c: AccelConfig) -> AccelConfig {
     }
 }
 
+/// `c` with a burst read-out through the row taps.
+fn burst(c: AccelConfig) -> AccelConfig {
+    AccelConfig {
+        burst_readout: true,
+        ..taps(c)
+    }
+}
+
 /// Stream every tile of `l` (or at most `max_tiles`) back to back through
 /// an array with shadow accumulators: every tile's accumulators against
 /// the golden model; without traffic the cycles against `stream_cycles`.
@@ -405,6 +413,10 @@ fn overlap_back_to_back_tiles_match_the_golden_model() {
         (taps(cfg(4, 4)), "tp_4x4"),
         (taps(cfg(3, 5).six_tokens_3x5()), "tp_3x5"),
         (taps(cfg(1, 1)), "tp_1x1"),
+        (burst(cfg(4, 4)), "bu_4x4"),
+        (burst(cfg(3, 5).six_tokens_3x5()), "bu_3x5"),
+        (burst(cfg(5, 3)), "bu_5x3"),
+        (burst(cfg(1, 1)), "bu_1x1"),
     ] {
         let mut bench = array_bench(&c, name);
         // Many input channels: tiles longer than the flush and read-out,
@@ -429,6 +441,7 @@ fn overlap_short_tiles_wait_for_the_read_out() {
     for (c, name) in [
         (overlap(cfg(4, 4)), "ov_short"),
         (taps(cfg(4, 4)), "tp_4x4"),
+        (burst(cfg(4, 4)), "bu_4x4"),
     ] {
         let mut bench = array_bench(&c, name);
         // One input channel, 1 x 1 and 3 x 3 kernels, all LOW or mixed: tiles
@@ -455,9 +468,11 @@ fn overlap_with_bubbles_and_read_out_stalls() {
     let seed = test_seed("overlap_with_bubbles_and_read_out_stalls");
     let mut rng = Rng::new(seed);
     for (n, tiles) in [(2u32, 40usize), (4, 24), (8, 8)] {
+        let row_taps = n == 4 || rng.chance(0.5);
         let c = overlap(AccelConfig {
             region: rng.pick(&[1, 2, 4]),
-            row_taps: n == 4 || rng.chance(0.5),
+            row_taps,
+            burst_readout: row_taps && (n == 2 || rng.chance(0.5)),
             ..cfg(n, n)
         });
         let mut bench = array_bench(&c, &format!("ov_traffic_{n}"));

@@ -107,6 +107,18 @@ fn random_layers_4x4_region_1_lanes_4_predictor_banks_row_taps() {
 }
 
 #[test]
+fn random_layers_4x4_burst_read_out() {
+    // Tiles of up to two lane groups start their read-out when the stage
+    // has room for both; larger ones are read out with backpressure.
+    random_layers(
+        &named("4x4-r2-out2-l2-tp-bu"),
+        "random_layers_4x4_burst_read_out",
+        12,
+        Timing::FAST,
+    );
+}
+
+#[test]
 fn random_layers_1x1_acc16() {
     random_layers(
         &named("1x1-r2-acc16"),
