@@ -1707,7 +1707,12 @@ mod tests {
             stream_predictor: true,
             ..AccelConfig::default()
         };
-        for base in [AccelConfig::default(), pipelined] {
+        let burst = AccelConfig {
+            out_lanes: 8,
+            burst_readout: true,
+            ..pipelined
+        };
+        for base in [AccelConfig::default(), pipelined, burst] {
             let data = reference_data(&base, &reference_layer(&base, 0));
             let cycles = |cfg: &AccelConfig, t: u32| {
                 run_layer(cfg, &reference_layer(cfg, t), &data)

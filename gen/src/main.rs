@@ -372,6 +372,10 @@ struct GoldenArgs {
         conflicts_with_all = ["layer", "weights", "bias"]
     )]
     network: Option<PathBuf>,
+    /// With --network: tile shapes per layer, in order, HxW (tile_h x
+    /// tile_w) or - for network.json's (as `drq eval --tiles`).
+    #[arg(long, value_delimiter = ',', value_name = "HxW|-", requires = "network")]
+    tiles: Vec<String>,
     /// Input activation codes [C_in, H, W], uint8 (uint16 if a_hi > 8); the
     /// first layer's with --network.
     #[arg(long, value_name = "NPY")]
@@ -567,7 +571,7 @@ fn run_network_command(
     args: &GoldenArgs,
     engine: &mut Engine,
 ) -> Result<()> {
-    let net = Network::load(path, cfg)?;
+    let net = model_cmd::with_tiles(Network::load(path, cfg)?, &args.tiles, cfg)?;
     engine.check(
         cfg,
         net.layers
