@@ -77,3 +77,53 @@ impl Logic for TileRoom {
             !self.oversize.val() & (self.held.val() + self.groups.val() <= self.out_rows.val());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! The block alone in rust-hdl's simulator against groups counted here
+    //! pixel by pixel.
+    use super::*;
+    use crate::leaf::settle;
+
+    /// Lane groups of a tile: distinct x div L over one tile row's valid
+    /// pixels, times the valid rows.
+    fn groups(lanes: u64, ow0: u64, valid_h: u64, valid_w: u64) -> u64 {
+        let mut words: Vec<u64> = (ow0..ow0 + valid_w).map(|x| x / lanes).collect();
+        words.dedup();
+        valid_h * words.len() as u64
+    }
+
+    #[test]
+    fn room_and_oversize_for_every_small_tile() {
+        for (lanes, out_rows) in [(1u32, 1u32), (2, 2), (4, 4), (8, 3), (2, 16)] {
+            let cfg = AccelConfig {
+                rows: 16,
+                out_lanes: lanes,
+                out_rows,
+                ..AccelConfig::default()
+            };
+            let mut t = TileRoom::new(&cfg);
+            t.connect_all();
+            let q = u64::from(out_rows);
+            for ow0 in 0..10u64 {
+                for valid_w in 0..=5u64 {
+                    for valid_h in 0..=3u64 {
+                        for held in 0..=q {
+                            t.ow0.next = ow0.to_bits();
+                            t.valid_w.next = valid_w.to_bits();
+                            t.valid_h.next = valid_h.to_bits();
+                            t.held.next = held.to_bits();
+                            settle(&mut t);
+                            let g = groups(u64::from(lanes), ow0, valid_h, valid_w);
+                            let what = format!(
+                                "L {lanes} Q {q}: ow0 {ow0} {valid_h}x{valid_w} held {held} (G {g})"
+                            );
+                            assert_eq!(t.oversize.val(), g > q, "{what}");
+                            assert_eq!(t.room.val(), g <= q && held + g <= q, "{what}");
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
