@@ -374,7 +374,12 @@ struct GoldenArgs {
     network: Option<PathBuf>,
     /// With --network: tile shapes per layer, in order, HxW (tile_h x
     /// tile_w) or - for network.json's (as `drq eval --tiles`).
-    #[arg(long, value_delimiter = ',', value_name = "HxW|-", requires = "network")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "HxW|-",
+        requires = "network"
+    )]
     tiles: Vec<String>,
     /// Input activation codes [C_in, H, W], uint8 (uint16 if a_hi > 8); the
     /// first layer's with --network.

@@ -91,6 +91,26 @@ fn a_2x2_top_with_a_row_queue_lanes_and_row_taps_runs_layers_in_icarus_like_the_
     );
 }
 
+/// The burst read-out settles in an event-driven simulator too: the
+/// output stage's room check feeds the array's start, which moves the
+/// next tile's fields (registers) into the stage.
+#[test]
+fn a_2x2_top_with_the_burst_read_out_runs_layers_in_icarus_like_the_golden_model() {
+    layers_in_icarus(
+        &AccelConfig {
+            out_rows: 2,
+            out_lanes: 2,
+            overlap: true,
+            row_taps: true,
+            burst_readout: true,
+            stream_predictor: true,
+            ..cfg_2x2()
+        },
+        "a_2x2_top_with_the_burst_read_out_runs_layers_in_icarus_like_the_golden_model",
+        &[Sensitivity::Some, Sensitivity::None],
+    );
+}
+
 /// Shadow accumulators settle in an event-driven simulator too: the
 /// array's `in_ready` depends on the controller's `in_last` (from
 /// registers) in the same cycle. With the streaming predictor: its clear
