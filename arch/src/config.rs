@@ -280,6 +280,20 @@ fn banks_of(lanes: u32, region: u32) -> u32 {
     (lanes / region).max(1)
 }
 
+/// An option `key` that only works with another: `on` unless it is set
+/// without `prerequisite`, which `allowed` explains.
+fn needs(
+    key: &'static str,
+    on: bool,
+    prerequisite: bool,
+    allowed: &str,
+) -> Result<bool, ParamError> {
+    if on && !prerequisite {
+        return Err(ParamError::new(SCOPE, key, true, allowed));
+    }
+    Ok(on)
+}
+
 impl AccelConfig {
     /// The small configuration of the tests: a 4 x 4 array, R = 2, lines
     /// of at most 16 pixels, every other value the default.
@@ -473,30 +487,24 @@ impl AccelConfig {
     /// `self` with `burst_readout` set once `row_taps` allows it: the
     /// burst reads the shadow rows through the taps.
     fn with_burst_readout(mut self, burst: bool) -> Result<AccelConfig, ParamError> {
-        if burst && !self.row_taps {
-            return Err(ParamError::new(
-                SCOPE,
-                "burst_readout",
-                true,
-                "false unless row_taps = true (the burst reads the shadow rows through the taps)",
-            ));
-        }
-        self.burst_readout = burst;
+        self.burst_readout = needs(
+            "burst_readout",
+            burst,
+            self.row_taps,
+            "false unless row_taps = true (the burst reads the shadow rows through the taps)",
+        )?;
         Ok(self)
     }
 
     /// `self` with `row_taps` set once `overlap` allows it: the taps read
     /// the shadow accumulators.
     fn with_row_taps(mut self, taps: bool) -> Result<AccelConfig, ParamError> {
-        if taps && !self.overlap {
-            return Err(ParamError::new(
-                SCOPE,
-                "row_taps",
-                true,
-                "false unless overlap = true (the taps read the shadow accumulators)",
-            ));
-        }
-        self.row_taps = taps;
+        self.row_taps = needs(
+            "row_taps",
+            taps,
+            self.overlap,
+            "false unless overlap = true (the taps read the shadow accumulators)",
+        )?;
         Ok(self)
     }
 

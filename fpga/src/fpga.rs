@@ -209,6 +209,15 @@ impl Target {
             flat: false,
         }
     }
+    /// The modules this target's synthesis keeps whole: the design's
+    /// (`Design::kept_modules`), none when flat.
+    fn kept_modules(&self, design: &drq_hdl::shell::Design) -> Vec<String> {
+        if self.flat {
+            vec![]
+        } else {
+            design.kept_modules()
+        }
+    }
     /// The board's `accel.toml`, when its folder has one.
     pub fn accel_toml(&self) -> Option<PathBuf> {
         let p = self.constraints.as_ref()?.join("accel.toml");
@@ -736,11 +745,7 @@ pub fn run(target: &Target, cfg: &AccelConfig, out: &Path) -> Result<Report, Flo
     let (top, wrapper) = match target.part {
         Part::Top => {
             let d = drq_hdl::top::top_design(cfg);
-            keep = if target.flat {
-                vec![]
-            } else {
-                d.kept_modules()
-            };
+            keep = target.kept_modules(&d);
             unchanged = write_core("drq_top.v", &d.verilog)?;
             sources.push(PathBuf::from("drq_top.v"));
             match target.wrapper() {
@@ -762,11 +767,7 @@ pub fn run(target: &Target, cfg: &AccelConfig, out: &Path) -> Result<Report, Flo
         }
         Part::Array => {
             let d = ooc_wrapper(&array_design(cfg));
-            keep = if target.flat {
-                vec![]
-            } else {
-                d.kept_modules()
-            };
+            keep = target.kept_modules(&d);
             unchanged = write_core(&format!("{}.v", d.top), &d.verilog)?;
             sources.push(PathBuf::from(format!("{}.v", d.top)));
             (d.top, None)
@@ -1243,13 +1244,14 @@ fn reusable(target: &Target, cfg: &AccelConfig, dir: &Path) -> Option<Report> {
         // build of the generator) at least its header line naming the
         // configuration; the report then says the Verilog was reused.
         let v = std::fs::read_to_string(dir.join("drq_top.v")).ok()?;
-        let now = drq_hdl::top::top_design(cfg).verilog;
-        let same = v == now;
+        let design = drq_hdl::top::top_design(cfg);
+        let now = &design.verilog;
+        let same = v == *now;
         if !same && v.lines().next() != now.lines().next() {
             return None;
         }
         let family = target.device.family;
-        let kept = !target.flat && !drq_hdl::top::top_design(cfg).kept_modules().is_empty();
+        let kept = !target.kept_modules(&design).is_empty();
         let (_, stats) = logged_synthesis(family, "drq_top", target.use_dsp, kept, dir)?;
         let mut tools = std::collections::BTreeMap::new();
         tools.insert("yosys".into(), yosys_version().unwrap_or_default());

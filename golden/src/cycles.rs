@@ -342,13 +342,11 @@ pub fn read_out(
 ) -> ReadOut {
     let flushed = last_token + u64::from(cfg.flush_cycles());
     let free = prev.map_or(flushed, |p| flushed.max(p.last + 1));
-    let (start, burst) = match cfg.burst_readout {
-        true => match hold.room(free, tile_groups(cfg, tile)) {
-            Some(x) => (x, true),
-            None => (free, false),
-        },
-        false => (free, false),
-    };
+    let room = cfg
+        .burst_readout
+        .then(|| hold.room(free, tile_groups(cfg, tile)))
+        .flatten();
+    let (start, burst) = room.map_or((free, false), |x| (x, true));
     let first_offer = start + 1;
     let last = drain(cfg, layer, tile, n, first_offer, hold);
     debug_assert!(!burst || last == first_offer + u64::from(cfg.rows) - 1);

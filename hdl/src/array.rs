@@ -73,10 +73,8 @@ pub fn stream_cycles(cfg: &AccelConfig, tokens: &[u64]) -> u64 {
         let rows = u64::from(cfg.rows);
         let (mut first, mut prev) = (0u64, None::<(u64, u64)>);
         for &t in tokens {
-            let last = prev.map_or(first + t - 1, |(h0, _)| (first + t - 1).max(h0));
-            let start = prev.map_or(last + flush_cycles(cfg), |(_, h)| {
-                (last + flush_cycles(cfg)).max(h + 1)
-            });
+            let last = (first + t - 1).max(prev.map_or(0, |(h0, _)| h0));
+            let start = (last + flush_cycles(cfg)).max(prev.map_or(0, |(_, h)| h + 1));
             prev = Some((start + 1, start + rows));
             first = last + 1;
         }
@@ -260,9 +258,6 @@ impl Logic for SystolicArray {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(self, clock, flushing, draining, holding, count);
-        for k in 0..self.burst() {
-            self.start[k].next = false;
-        }
         self.flushing.reset.next = self.reset.val();
         self.draining.reset.next = self.reset.val();
         self.holding.reset.next = self.reset.val();
