@@ -29,6 +29,8 @@
 //! stream_predictor = false  # mask bits written as regions complete (no clear, no sweep)
 //! row_taps = false     # read a tile's rows from the shadows row 0 first, as each completes
 //! burst_readout = false  # a tile's rows leave back to back once the output stage has room
+//! ram_read_ports = 2   # read ports a buffer copy serves (2: both ports of a true dual-port
+//!                      # block RAM, for a buffer with an even number of read ports)
 //! ```
 //!
 //! A missing key takes the spec default; an unknown key is an error.
@@ -114,6 +116,9 @@ pub struct RawAccelConfig {
     /// tile, then reads its rows back to back, and the next tile's last
     /// token may enter from its first row on (needs `row_taps`).
     pub burst_readout: Option<bool>,
+    /// Read ports each copy of a replicated buffer serves: 1, or 2 (a
+    /// true dual-port block RAM, half the copies).
+    pub ram_read_ports: Option<i64>,
 }
 
 impl RawAccelConfig {
@@ -140,6 +145,7 @@ impl RawAccelConfig {
             stream_predictor: over.stream_predictor.or(self.stream_predictor),
             row_taps: over.row_taps.or(self.row_taps),
             burst_readout: over.burst_readout.or(self.burst_readout),
+            ram_read_ports: over.ram_read_ports.or(self.ram_read_ports),
         }
     }
 }
@@ -245,6 +251,14 @@ pub struct AccelConfig {
     /// of after the last (docs/spec.md §6.2, §7.2). false waits for the
     /// whole read-out.
     pub burst_readout: bool,
+    /// Read ports a copy of ACT0/ACT1, MASK0/MASK1 and WEIGHTS serves
+    /// (not a spec parameter): 1, one copy per array row or column; 2
+    /// (the default), a true dual-port block RAM whose first port also
+    /// takes the writes, so half the copies, for each of those buffers
+    /// with an even number of read ports ([`AccelConfig::copy_reads`]).
+    /// The buffers are never read and written in one cycle, so the
+    /// machine is the same cycle for cycle (docs/top.md, "Buffer copies").
+    pub ram_read_ports: u32,
 }
 
 impl Default for AccelConfig {
@@ -270,6 +284,7 @@ impl Default for AccelConfig {
             stream_predictor: false,
             row_taps: false,
             burst_readout: false,
+            ram_read_ports: 2,
         }
     }
 }
@@ -478,10 +493,22 @@ impl AccelConfig {
             stream_predictor: raw.stream_predictor.unwrap_or(d.stream_predictor),
             row_taps: false,
             burst_readout: false,
+            ram_read_ports: 1,
         }
         .with_out_lanes(raw.out_lanes.unwrap_or(d.out_lanes.into()))?
         .with_row_taps(raw.row_taps.unwrap_or(d.row_taps))?
-        .with_burst_readout(raw.burst_readout.unwrap_or(d.burst_readout))
+        .with_burst_readout(raw.burst_readout.unwrap_or(d.burst_readout))?
+        .with_ram_read_ports(raw.ram_read_ports)
+    }
+
+    /// `self` with `ram_read_ports` 1 or 2 (unset: 2).
+    fn with_ram_read_ports(mut self, ports: Option<i64>) -> Result<AccelConfig, ParamError> {
+        let ports = ports.unwrap_or(2);
+        if ports != 1 && ports != 2 {
+            return Err(reject("ram_read_ports", ports, "1 or 2"));
+        }
+        self.ram_read_ports = ports as u32;
+        Ok(self)
     }
 
     /// `self` with `burst_readout` set once `row_taps` allows it: the
@@ -603,6 +630,16 @@ impl AccelConfig {
     }
 
     // ---- derived quantities, computed in one place -------------------------
+
+    /// Read ports a copy serves in a replicated buffer of `ports` read
+    /// ports: 2 with `ram_read_ports` = 2 and an even `ports`, else 1.
+    pub fn copy_reads(&self, ports: u32) -> usize {
+        if self.ram_read_ports == 2 && ports % 2 == 0 {
+            2
+        } else {
+            1
+        }
+    }
 
     /// Largest activation code, 2^A_HI - 1.
     pub fn a_max(&self) -> u32 {
@@ -777,6 +814,9 @@ impl fmt::Display for AccelConfig {
         if self.burst_readout {
             write!(f, ", burst read-out")?;
         }
+        if self.ram_read_ports == 1 {
+            write!(f, ", a RAM copy per read")?;
+        }
         Ok(())
     }
 }
@@ -853,6 +893,7 @@ mod tests {
                 stream_predictor: false,
                 row_taps: false,
                 burst_readout: false,
+                ram_read_ports: 2,
             }
         );
         assert_eq!(c.tokens_per_high_step(), 4);
@@ -1044,6 +1085,33 @@ mod tests {
         let e = AccelConfig::from_toml_str("row_taps = true\n", "x.toml").unwrap_err();
         assert!(e.to_string().contains("row_taps = true"), "{e}");
         assert!(e.to_string().contains("overlap = true"), "{e}");
+    }
+
+    #[test]
+    fn two_reads_a_ram_copy_where_a_buffer_has_an_even_number_of_read_ports() {
+        let c = AccelConfig::from_toml_str("rows = 4\ncols = 3\n", "t").unwrap();
+        assert_eq!(
+            (c.ram_read_ports, AccelConfig::default().ram_read_ports),
+            (2, 2)
+        );
+        assert_eq!((c.copy_reads(c.rows), c.copy_reads(c.cols)), (2, 1));
+        assert!(!c.to_string().contains("RAM copy"), "{c}");
+        let one = AccelConfig::from_toml_str("ram_read_ports = 1\n", "t").unwrap();
+        assert_eq!(one.copy_reads(16), 1);
+        assert!(one.to_string().ends_with("a RAM copy per read"), "{one}");
+        assert_eq!(
+            AccelConfig::from_toml_str(&one.to_toml(), "t").unwrap(),
+            one
+        );
+        for bad in ["ram_read_ports = 3\n", "ram_read_ports = 0\n"] {
+            let e = AccelConfig::from_toml_str(bad, "x.toml")
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("ram_read_ports") && e.contains("1 or 2"),
+                "{bad}: {e}"
+            );
+        }
     }
 
     #[test]

@@ -327,6 +327,12 @@ struct ConfigArgs {
     /// tile's last token enters from the first of them on.
     #[arg(long)]
     burst_readout: bool,
+    /// Read ports a copy of the activation, mask and weight buffers serves:
+    /// 1 (a copy per array row or column), or 2 (the default: both ports of
+    /// a true dual-port block RAM, half the block RAMs, for a buffer with
+    /// an even number of read ports).
+    #[arg(long, allow_negative_numbers = true)]
+    ram_read_ports: Option<i64>,
 }
 
 impl ConfigArgs {
@@ -352,6 +358,7 @@ impl ConfigArgs {
             stream_predictor: self.stream_predictor.then_some(true),
             row_taps: self.row_taps.then_some(true),
             burst_readout: self.burst_readout.then_some(true),
+            ram_read_ports: self.ram_read_ports,
         };
         Ok(AccelConfig::load(self.config.as_deref(), &flags)?)
     }

@@ -23,7 +23,7 @@
 //!   returns 0 and `host_conflict` pulses for the top's sticky flag.
 
 use crate::leaf::{konst, one_if, vec_of, Reg, Word, WordReg};
-use crate::ram::{LanedRam, ReplicatedRam};
+use crate::ram::LanedRam;
 use drq_arch::config::{AccelConfig, PeKind};
 use drq_arch::regs::WindowMap;
 use rust_hdl::prelude::*;
@@ -85,8 +85,8 @@ pub struct Buffers {
     act1: LanedRam,
     mask0: LanedRam,
     mask1: LanedRam,
-    weights: ReplicatedRam,
-    bias: ReplicatedRam,
+    weights: LanedRam,
+    bias: LanedRam,
     accs: LanedRam,
     zero: Constant<Word>,
     one: Constant<Word>,
@@ -133,6 +133,8 @@ impl Buffers {
         let (rows, cols) = (cfg.rows as usize, cfg.cols as usize);
         let lanes = cfg.out_lanes as usize;
         let mask_lanes = cfg.predictor_banks() as usize;
+        // Read ports a copy: ACT and MASK have ROWS read ports, WEIGHTS COLS.
+        let (reads, w_reads) = (cfg.copy_reads(cfg.rows), cfg.copy_reads(cfg.cols));
         let scan = cfg.pe == PeKind::Drq;
         Buffers {
             clock: Default::default(),
@@ -169,13 +171,15 @@ impl Buffers {
             mem_wdata: Default::default(),
             mem_rdata: Default::default(),
             host_conflict: Default::default(),
-            act0: LanedRam::new(cfg.act_words as usize, cfg.a_hi, rows, lanes),
-            act1: LanedRam::new(cfg.act_words as usize, cfg.a_hi, rows, lanes),
-            mask0: LanedRam::new(cfg.mask_words as usize, 1, rows, mask_lanes),
-            mask1: LanedRam::new(cfg.mask_words as usize, 1, rows, mask_lanes),
-            weights: ReplicatedRam::new(cfg.weight_words as usize, cfg.w_hi, cols),
-            bias: ReplicatedRam::new(cfg.bias_words as usize, 32, cols),
-            accs: LanedRam::new(cfg.act_words as usize, cfg.acc_bits, 1, lanes),
+            act0: LanedRam::new(cfg.act_words as usize, cfg.a_hi, rows, lanes, reads),
+            act1: LanedRam::new(cfg.act_words as usize, cfg.a_hi, rows, lanes, reads),
+            mask0: LanedRam::new(cfg.mask_words as usize, 1, rows, mask_lanes, reads),
+            mask1: LanedRam::new(cfg.mask_words as usize, 1, rows, mask_lanes, reads),
+            weights: LanedRam::new(cfg.weight_words as usize, cfg.w_hi, cols, 1, w_reads),
+            // The bias is 32 bits wide: a true dual-port block RAM's ports
+            // are at most 18 bits on the ECP5, so pairs would save nothing.
+            bias: LanedRam::new(cfg.bias_words as usize, 32, cols, 1, 1),
+            accs: LanedRam::new(cfg.act_words as usize, cfg.acc_bits, 1, lanes, 1),
             zero: konst(0),
             one: konst(1),
             span_log2: konst(map.span.trailing_zeros().into()),
@@ -345,10 +349,10 @@ impl Logic for Buffers {
         self.mask1.wr_en.next = self.mask_wr_en.val() & !(self.in_pin.val() ^ self.mask_sel.val());
         self.weights.wr_en.next = false;
         self.weights.wr_addr.next = self.offset.val();
-        self.weights.wr_data.next = self.mem_wdata.val();
+        self.weights.wr_data[0].next = self.mem_wdata.val();
         self.bias.wr_en.next = false;
         self.bias.wr_addr.next = self.offset.val();
-        self.bias.wr_data.next = self.mem_wdata.val();
+        self.bias.wr_data[0].next = self.mem_wdata.val();
         self.accs.rd_en[0].next = false;
         self.accs.rd_addr[0].next = self.offset.val();
         for _k in 0..self.wide_acc() {

@@ -154,10 +154,10 @@ impl Logic for WordRam {
              \x20       else rd_data <= 64'd0;\n\
              \x20   end\n\
              end",
-            decl = m.declaration("block"),
-            write = m.write,
-            rd_in = m.read_in_range,
-            read = m.read,
+            decl = m.declaration("block", "", "wr_lanes$0"),
+            write = m.write("wr_addr", "wr_lanes$0"),
+            rd_in = m.read_in_range("rd_addr"),
+            read = m.read("rd_addr"),
         ))
     }
     fn timing(&self) -> Vec<TimingInfo> {
@@ -182,17 +182,180 @@ impl Logic for WordRam {
     }
 }
 
-/// The Verilog the RAMs share, for `depth` words of `width` bits behind
-/// 64-bit ports: the memory array, the write statement (one per lane of a
-/// laned RAM), and the word at `rd_addr` zero-extended to 64 bits with its
-/// range check.
+/// A RAM with one write port and two read ports on one memory: a true
+/// dual-port block RAM whose port A takes the write and read port A,
+/// and whose port B is read port B. Read port A shares the write's
+/// address: in a write cycle it reads the word written, before the write
+/// (so a user reads through port A only in cycles without a write);
+/// read port B has `WordRam`'s read timing at its own address. Words,
+/// lanes, ranges and holding as `WordRam`; the lane enables are the
+/// plain port `wr_lanes` (ignored with one lane), so a `Vec` of these
+/// can be driven without a wrapper. The memory carries `no_rw_check`:
+/// what port B reads at the address being written in the same cycle is
+/// not defined on the block RAM (the simulation reads the old word), and
+/// nothing in this design reads a buffer while it is being written.
+#[derive(LogicBlock)]
+pub struct DualReadRam {
+    pub clock: Signal<In, Clock>,
+    pub wr_en: Signal<In, Bit>,
+    pub wr_addr: Signal<In, Word>,
+    pub wr_data: Signal<In, Word>,
+    pub wr_lanes: Signal<In, Word>,
+    /// Read port A (the write's port).
+    pub rd_en: Signal<In, Bit>,
+    pub rd_addr: Signal<In, Word>,
+    pub rd_data: Signal<Out, Word>,
+    /// Read port B.
+    pub rd_en_b: Signal<In, Bit>,
+    pub rd_addr_b: Signal<In, Word>,
+    pub rd_data_b: Signal<Out, Word>,
+    _mem: Vec<u64>,
+    _lane_width: u32,
+    _lanes: u32,
+}
+
+impl DualReadRam {
+    /// `depth` (>= 2) words of `lanes` (>= 1) lanes of `lane_width` bits,
+    /// at most 64 bits a word.
+    pub fn laned(depth: usize, lane_width: u32, lanes: u32) -> DualReadRam {
+        assert!(depth >= 2, "DualReadRam depth {depth}: at least 2 words");
+        assert!(
+            lanes >= 1 && lane_width >= 1 && lanes * lane_width <= 64,
+            "DualReadRam of {lanes} lanes of {lane_width} bits: 1..=64 bits a word"
+        );
+        DualReadRam {
+            clock: Default::default(),
+            wr_en: Default::default(),
+            wr_addr: Default::default(),
+            wr_data: Default::default(),
+            wr_lanes: Default::default(),
+            rd_en: Default::default(),
+            rd_addr: Default::default(),
+            rd_data: Default::default(),
+            rd_en_b: Default::default(),
+            rd_addr_b: Default::default(),
+            rd_data_b: Default::default(),
+            _mem: vec![0; depth],
+            _lane_width: lane_width,
+            _lanes: lanes,
+        }
+    }
+
+    fn word_at(&self, addr: u64) -> u64 {
+        self._mem.get(addr as usize).copied().unwrap_or(0)
+    }
+}
+
+impl Logic for DualReadRam {
+    fn update(&mut self) {
+        if self.clock.pos_edge() {
+            let addr_a = if self.wr_en.val() {
+                self.wr_addr.val()
+            } else {
+                self.rd_addr.val()
+            }
+            .to_u64();
+            if self.rd_en.val() {
+                self.rd_data.next = self.word_at(addr_a).to_bits();
+            }
+            if self.rd_en_b.val() {
+                self.rd_data_b.next = self.word_at(self.rd_addr_b.val().to_u64()).to_bits();
+            }
+            if self.wr_en.val() {
+                let enables = self.wr_lanes.val().to_u64();
+                let (lw, lanes) = (self._lane_width, self._lanes);
+                let bits = (0..lanes)
+                    .filter(|k| lanes == 1 || enables >> k & 1 == 1)
+                    .fold(0, |m, k| m | low_mask(lw) << (k * lw));
+                if let Some(w) = self._mem.get_mut(addr_a as usize) {
+                    *w = (*w & !bits) | (self.wr_data.val().to_u64() & bits);
+                }
+            }
+        }
+    }
+    fn connect(&mut self) {
+        self.rd_data.connect();
+        self.rd_data_b.connect();
+    }
+    fn hdl(&self) -> Verilog {
+        let (depth, lw, lanes) = (self._mem.len(), self._lane_width, self._lanes);
+        let m = MemoryText::laned(depth, lw, lanes);
+        let one_lane = if lanes == 1 {
+            "// One lane: no lane enables.\nwire unused_wr_lanes = &{1'b0, wr_lanes, 1'b0};\n"
+        } else {
+            ""
+        };
+        let read = |addr: &str, data: &str| {
+            format!(
+                "    if ({data_en}) begin\n\
+                 \x20       if ({rd_in}) {data} <= {word};\n\
+                 \x20       else {data} <= 64'd0;\n\
+                 \x20   end",
+                data_en = if data == "rd_data" {
+                    "rd_en"
+                } else {
+                    "rd_en_b"
+                },
+                rd_in = m.read_in_range(addr),
+                word = m.read(addr),
+            )
+        };
+        Verilog::Custom(format!(
+            "// True dual-port RAM, {depth} x {width} bits ({lanes} lane(s) of {lw}): port A\n\
+             // writes, or reads at rd_addr when not writing (in a write cycle it\n\
+             // reads the written word, before the write); port B reads at\n\
+             // rd_addr_b. Registered reads, no reset of the contents.\n\
+             {decl}\
+             {one_lane}\
+             wire [63:0] addr_a = wr_en ? wr_addr : rd_addr;\n\
+             always @(posedge clock) begin\n\
+             \x20   {write}\n\
+             {read_a}\n\
+             end\n\
+             always @(posedge clock) begin\n\
+             {read_b}\n\
+             end",
+            width = lanes * lw,
+            decl = m.declaration("block", ", no_rw_check", "wr_lanes"),
+            write = m.write("addr_a", "wr_lanes"),
+            read_a = read("addr_a", "rd_data"),
+            read_b = read("rd_addr_b", "rd_data_b"),
+        ))
+    }
+    fn timing(&self) -> Vec<TimingInfo> {
+        vec![
+            TimingInfo {
+                name: "ram_port_a".into(),
+                clock: "clock".into(),
+                inputs: [
+                    "wr_en", "wr_addr", "wr_data", "wr_lanes", "rd_en", "rd_addr",
+                ]
+                .into_iter()
+                .map(String::from)
+                .collect(),
+                outputs: vec!["rd_data".into()],
+            },
+            TimingInfo {
+                name: "ram_port_b".into(),
+                clock: "clock".into(),
+                inputs: vec!["rd_en_b".into(), "rd_addr_b".into()],
+                outputs: vec!["rd_data_b".into()],
+            },
+        ]
+    }
+}
+
+/// The Verilog the RAMs share, for `depth` words of `lanes` lanes of
+/// `lane_width` bits behind 64-bit ports: the memory array, the write
+/// statement (one per lane of a laned RAM) and the word at an address
+/// zero-extended to 64 bits with its range check, each at the address
+/// signal it is given.
 struct MemoryText {
     depth: usize,
-    width: u32,
+    lane_width: u32,
     lanes: u32,
-    write: String,
-    read_in_range: String,
-    read: String,
+    /// Bits of a word index.
+    index_bits: u32,
 }
 
 impl MemoryText {
@@ -200,67 +363,80 @@ impl MemoryText {
         MemoryText::laned(depth, width, 1)
     }
 
-    /// Words of `lanes` lanes of `lane_width` bits; with more than one
-    /// lane, lane k is written only when bit k of the port `wr_lanes$0`
-    /// (a `WordRam`'s `wr_lanes[0]`) is set.
     fn laned(depth: usize, lane_width: u32, lanes: u32) -> MemoryText {
-        let width = lanes * lane_width;
-        let aw = crate::shell::clog2(depth as u32);
-        let word = format!("mem[rd_addr[{}:0]]", aw - 1);
-        let wr_in = in_range("wr_addr", depth, aw);
-        let write = if lanes == 1 {
-            format!(
-                "if (wr_en && {wr_in}) mem[wr_addr[{}:0]] <= wr_data[{}:0];",
-                aw - 1,
-                width - 1
-            )
-        } else {
-            (0..lanes)
-                .map(|k| {
-                    let bits = format!("[{}:{}]", (k + 1) * lane_width - 1, k * lane_width);
-                    format!(
-                        "if (wr_en && {wr_in} && wr_lanes$0[{k}]) mem[wr_addr[{}:0]]{bits} <= wr_data{bits};",
-                        aw - 1
-                    )
-                })
-                .collect::<Vec<_>>()
-                .join("\n    ")
-        };
         MemoryText {
             depth,
-            width,
+            lane_width,
             lanes,
-            write,
-            read_in_range: in_range("rd_addr", depth, aw),
-            read: if width == 64 {
-                word
-            } else {
-                format!("{{{}'d0, {word}}}", 64 - width)
-            },
+            index_bits: crate::shell::clog2(depth as u32),
         }
     }
 
-    /// The memory array with its `ram_style`, and the fold of the data
-    /// bits above the width (which the RAM cannot store) and of the lane
-    /// enables above the lanes.
-    fn declaration(&self, style: &str) -> String {
+    fn width(&self) -> u32 {
+        self.lanes * self.lane_width
+    }
+
+    /// The write of `wr_data` at `addr` under `wr_en`; with more than one
+    /// lane, lane k only when bit k of `lane_enables` is set.
+    fn write(&self, addr: &str, lane_enables: &str) -> String {
+        let (aw, lw) = (self.index_bits, self.lane_width);
+        let wr_in = in_range(addr, self.depth, aw);
+        if self.lanes == 1 {
+            return format!(
+                "if (wr_en && {wr_in}) mem[{addr}[{}:0]] <= wr_data[{}:0];",
+                aw - 1,
+                self.width() - 1
+            );
+        }
+        (0..self.lanes)
+            .map(|k| {
+                let bits = format!("[{}:{}]", (k + 1) * lw - 1, k * lw);
+                format!(
+                    "if (wr_en && {wr_in} && {lane_enables}[{k}]) mem[{addr}[{}:0]]{bits} <= wr_data{bits};",
+                    aw - 1
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n    ")
+    }
+
+    /// `addr < depth`.
+    fn read_in_range(&self, addr: &str) -> String {
+        in_range(addr, self.depth, self.index_bits)
+    }
+
+    /// The word at `addr`, zero-extended to 64 bits.
+    fn read(&self, addr: &str) -> String {
+        let word = format!("mem[{addr}[{}:0]]", self.index_bits - 1);
+        if self.width() == 64 {
+            word
+        } else {
+            format!("{{{}'d0, {word}}}", 64 - self.width())
+        }
+    }
+
+    /// The memory array with its attributes (`ram_style` and `extra`),
+    /// and the fold of the data bits above the width (which the RAM
+    /// cannot store) and of the lane enables (`lane_enables`) above the
+    /// lanes.
+    fn declaration(&self, style: &str, extra: &str, lane_enables: &str) -> String {
+        let width = self.width();
         let mut v = format!(
-            "(* ram_style = \"{style}\" *)\n\
+            "(* ram_style = \"{style}\"{extra} *)\n\
              reg [{}:0] mem [0:{}];\n",
-            self.width - 1,
+            width - 1,
             self.depth - 1
         );
-        if self.width < 64 {
+        if width < 64 {
             v += &format!(
                 "// Data bits above the RAM's width are not stored.\n\
-                 wire unused_wr_data = &{{1'b0, wr_data[63:{}], 1'b0}};\n",
-                self.width
+                 wire unused_wr_data = &{{1'b0, wr_data[63:{width}], 1'b0}};\n"
             );
         }
         if self.lanes > 1 {
             v += &format!(
                 "// Only the low {lanes} lane enables have lanes.\n\
-                 wire unused_wr_lanes = &{{1'b0, wr_lanes$0[63:{lanes}], 1'b0}};\n",
+                 wire unused_wr_lanes = &{{1'b0, {lane_enables}[63:{lanes}], 1'b0}};\n",
                 lanes = self.lanes
             );
         }
@@ -284,71 +460,24 @@ fn in_range(addr: &str, depth: usize, index_bits: u32) -> String {
     }
 }
 
-/// A RAM with one write port and `ports` independent read ports, built
-/// from `ports` identical `WordRam` copies that every write updates
-/// together (replication: the portable way to get more read ports than a
-/// block RAM has, inferred by every FPGA tool as `ports` block RAMs).
-/// Read port `k` has the timing of `WordRam`'s read port.
-#[derive(LogicBlock)]
-pub struct ReplicatedRam {
-    pub clock: Signal<In, Clock>,
-    pub wr_en: Signal<In, Bit>,
-    pub wr_addr: Signal<In, Word>,
-    pub wr_data: Signal<In, Word>,
-    pub rd_en: Vec<Signal<In, Bit>>,
-    pub rd_addr: Vec<Signal<In, Word>>,
-    pub rd_data: Vec<Signal<Out, Word>>,
-    copies: Vec<WordRam>,
-}
-
-impl ReplicatedRam {
-    /// `ports` (>= 1) read ports onto `depth` words of `width` bits.
-    pub fn new(depth: usize, width: u32, ports: usize) -> ReplicatedRam {
-        assert!(ports >= 1, "ReplicatedRam needs a read port");
-        ReplicatedRam {
-            clock: Default::default(),
-            wr_en: Default::default(),
-            wr_addr: Default::default(),
-            wr_data: Default::default(),
-            rd_en: (0..ports).map(|_| Default::default()).collect(),
-            rd_addr: (0..ports).map(|_| Default::default()).collect(),
-            rd_data: (0..ports).map(|_| Default::default()).collect(),
-            copies: (0..ports).map(|_| WordRam::new(depth, width)).collect(),
-        }
-    }
-    pub fn ports(&self) -> usize {
-        self.copies.len()
-    }
-}
-
-impl Logic for ReplicatedRam {
-    #[hdl_gen]
-    fn update(&mut self) {
-        for k in 0..self.ports() {
-            self.copies[k].clock.next = self.clock.val();
-            self.copies[k].wr_en.next = self.wr_en.val();
-            self.copies[k].wr_addr.next = self.wr_addr.val();
-            self.copies[k].wr_data.next = self.wr_data.val();
-            self.copies[k].rd_en.next = self.rd_en[k].val();
-            self.copies[k].rd_addr.next = self.rd_addr[k].val();
-            self.rd_data[k].next = self.copies[k].rd_data.val();
-        }
-    }
-}
-
 /// A RAM of `depth` values of `width` bits, addressed by value, whose
 /// words hold `lanes` values each (a power of two): value v is lane
 /// v & (lanes - 1) of word v >> log2(lanes). The write port writes any
 /// lanes of one word in one cycle; `ports` read ports read one value each,
 /// with the timing of `WordRam`'s read port (registered, read-first,
-/// holding without `rd_en`, zero at or above `depth`). Built like
-/// `ReplicatedRam` from one copy per read port that every write updates.
+/// holding without `rd_en`, zero at or above `depth`). Built
+/// from copies that every write updates (replication: the portable way
+/// to get more read ports than a block RAM has): one copy per read
+/// port (`copy_reads` 1), or one per two read ports (`copy_reads` 2, a
+/// `DualReadRam`: port 2c reads through the write's port of copy c, so
+/// it must not read in a write cycle; port 2c + 1 through its port B).
 ///
-/// A copy is one laned `WordRam` when a word of `lanes` values fits 64
-/// bits ("packed"), else a `WordRam` per lane ("split", all read at the
-/// word address); with one lane it is exactly `WordRam::new(depth,
-/// width)`. With more than one lane, a read port registers the lane of
-/// its address with `rd_en` and selects that lane of what its copy reads.
+/// A copy is one laned RAM when a word of `lanes` values fits 64 bits
+/// ("packed"), else a RAM per lane ("split", all read at the word
+/// address); with one lane and one read a copy it is exactly
+/// `WordRam::new(depth, width)`. With more than one lane, a read port
+/// registers the lane of its address with `rd_en` and selects that lane
+/// of what its copy reads.
 #[derive(LogicBlock)]
 pub struct LanedRam {
     pub clock: Signal<In, Clock>,
@@ -369,11 +498,20 @@ pub struct LanedRam {
     pub rd_data: Vec<Signal<Out, Word>>,
     /// log2(lanes): a value index shifted right by it is a word address.
     lane_bits: Constant<Word>,
-    /// Split storage (and one lane): lane j of copy p is
+    /// Split storage, one read a copy (and one lane): lane j of copy p is
     /// `lane_rams[p * lanes + j]`.
     lane_rams: Vec<WordRam>,
-    /// Packed storage (more than one lane): one per copy.
+    /// Packed storage, one read a copy: one per copy.
     packed: Vec<PackedCopy>,
+    /// Two reads a copy: lane j of copy c is `pair_rams[c * lanes + j]`
+    /// (split storage), copy c is `pair_rams[c]` (packed storage).
+    pair_rams: Vec<DualReadRam>,
+    /// Two reads a copy, split storage: the lane enables of a lane's RAM.
+    no_lanes: Vec<Constant<Word>>,
+    /// What read port p's copy reads: lane j's RAM's word at
+    /// `port_word[p * lanes + j]` (split storage), the copy's word at
+    /// `port_word[p]` (packed storage).
+    port_word: Vec<Signal<Local, Word>>,
     /// Packed storage: the word written, its lanes 0..=k in `pack[k]`.
     pack: Vec<Signal<Local, Word>>,
     /// Packed storage: lane j's offset in the word, j * width.
@@ -392,20 +530,35 @@ pub struct LanedRam {
 impl LanedRam {
     /// `ports` (>= 1) read ports onto `depth` values of `width` (1..=64)
     /// bits in words of `lanes` values; `depth` a multiple of `lanes` and
-    /// at least two words.
-    pub fn new(depth: usize, width: u32, ports: usize, lanes: usize) -> LanedRam {
+    /// at least two words; `copy_reads` (1 or 2, 2 only with an even
+    /// number of ports) read ports a copy.
+    pub fn new(
+        depth: usize,
+        width: u32,
+        ports: usize,
+        lanes: usize,
+        copy_reads: usize,
+    ) -> LanedRam {
         assert!(ports >= 1, "LanedRam needs a read port");
         assert!(
             lanes.is_power_of_two() && depth % lanes == 0,
             "LanedRam of {depth} values in words of {lanes}: lanes a power of two dividing depth"
         );
+        assert!(
+            copy_reads == 1 || (copy_reads == 2 && ports % 2 == 0),
+            "LanedRam of {ports} read ports: {copy_reads} reads a copy (1, or 2 with an even number of ports)"
+        );
         let words = depth / lanes;
         let packed = lanes > 1 && lanes as u32 * width <= 64;
-        // Counts of the parts only one storage (or more than one lane) has.
+        let paired = copy_reads == 2;
+        // Counts of the parts only one storage, one pairing (or more than
+        // one lane) has.
         let if_packed = |n: usize| if packed { n } else { 0 };
         let if_split = |n: usize| if packed { 0 } else { n };
+        let if_single = |n: usize| if paired { 0 } else { n };
         let if_laned = |n: usize| if lanes > 1 { n } else { 0 };
         let konst = |v: u64| Constant::new(v.to_bits());
+        let copies = ports / copy_reads;
         LanedRam {
             clock: Default::default(),
             wr_en: Default::default(),
@@ -416,11 +569,25 @@ impl LanedRam {
             rd_addr: (0..ports).map(|_| Default::default()).collect(),
             rd_data: (0..ports).map(|_| Default::default()).collect(),
             lane_bits: konst(u64::from(lanes.trailing_zeros())),
-            lane_rams: (0..if_split(ports * lanes))
+            lane_rams: (0..if_single(if_split(ports * lanes)))
                 .map(|_| WordRam::new(words, width))
                 .collect(),
-            packed: (0..if_packed(ports))
+            packed: (0..if_single(if_packed(ports)))
                 .map(|_| PackedCopy::new(words, width, lanes as u32))
+                .collect(),
+            pair_rams: (0..copies * if_split(lanes) + copies * if_packed(1))
+                .filter(|_| paired)
+                .map(|_| {
+                    if packed {
+                        DualReadRam::laned(words, width, lanes as u32)
+                    } else {
+                        DualReadRam::laned(words, width, 1)
+                    }
+                })
+                .collect(),
+            no_lanes: one_if(paired && !packed, konst(0)),
+            port_word: (0..ports * if_split(lanes) + if_packed(ports))
+                .map(|_| Default::default())
                 .collect(),
             pack: (0..if_packed(lanes)).map(|_| Default::default()).collect(),
             lane_shift: (0..if_packed(lanes))
@@ -442,9 +609,17 @@ impl LanedRam {
     pub fn lanes(&self) -> usize {
         self.wr_data.len()
     }
-    /// A copy is one laned `WordRam` (else a `WordRam` per lane).
+    /// A copy is one laned RAM (else a RAM per lane).
     pub fn packed(&self) -> bool {
-        !self.packed.is_empty()
+        !self.pack.is_empty()
+    }
+    /// Read ports a copy.
+    pub fn copy_reads(&self) -> usize {
+        if self.pair_rams.is_empty() {
+            1
+        } else {
+            2
+        }
     }
     /// 1 with more than one lane (the lane enables exist), else 0.
     fn laned(&self) -> usize {
@@ -456,9 +631,33 @@ impl LanedRam {
     fn last_lane(&self) -> usize {
         self.lanes() - 1
     }
-    /// Copies in split storage: `ports`, or 0 when packed.
+    /// Split storage: read ports (else 0).
+    fn split_read_ports(&self) -> usize {
+        if self.packed() {
+            0
+        } else {
+            self.ports()
+        }
+    }
+    /// Split storage, one read a copy: copies (else 0).
     fn split_ports(&self) -> usize {
         self.lane_rams.len() / self.lanes()
+    }
+    /// Packed storage, one read a copy: copies (else 0).
+    fn packed_ports(&self) -> usize {
+        self.packed.len()
+    }
+    /// Split storage, two reads a copy: copies (else 0).
+    fn split_pairs(&self) -> usize {
+        self.no_lanes.len() * self.ports() / 2
+    }
+    /// Packed storage, two reads a copy: copies (else 0).
+    fn packed_pairs(&self) -> usize {
+        if self.packed() {
+            self.pair_rams.len()
+        } else {
+            0
+        }
     }
     /// Read ports with a lane register: `ports`, or 0 with one lane.
     fn lane_ports(&self) -> usize {
@@ -500,13 +699,39 @@ impl Logic for LanedRam {
                     self.lane_rams[p * nl + j].rd_en.next = self.rd_en[p].val();
                     self.lane_rams[p * nl + j].rd_addr.next =
                         self.rd_addr[p].val() >> self.lane_bits.val();
+                    self.port_word[p * nl + j].next = self.lane_rams[p * nl + j].rd_data.val();
                 }
+            }
+            for c in 0..self.split_pairs() {
+                for j in 0..self.lanes() {
+                    self.pair_rams[c * nl + j].clock.next = self.clock.val();
+                    self.pair_rams[c * nl + j].wr_en.next = self.wr_en.val();
+                    for z in 0..self.laned() {
+                        self.pair_rams[c * nl + j].wr_en.next = self.wr_en.val()
+                            & (self.wr_lanes[z].val() & self.lane_bit[j].val()).any();
+                    }
+                    self.pair_rams[c * nl + j].wr_addr.next =
+                        self.wr_addr.val() >> self.lane_bits.val();
+                    self.pair_rams[c * nl + j].wr_data.next = self.wr_data[j].val();
+                    self.pair_rams[c * nl + j].wr_lanes.next = self.no_lanes[0].val();
+                    self.pair_rams[c * nl + j].rd_en.next = self.rd_en[2 * c].val();
+                    self.pair_rams[c * nl + j].rd_addr.next =
+                        self.rd_addr[2 * c].val() >> self.lane_bits.val();
+                    self.pair_rams[c * nl + j].rd_en_b.next = self.rd_en[2 * c + 1].val();
+                    self.pair_rams[c * nl + j].rd_addr_b.next =
+                        self.rd_addr[2 * c + 1].val() >> self.lane_bits.val();
+                    self.port_word[2 * c * nl + j].next = self.pair_rams[c * nl + j].rd_data.val();
+                    self.port_word[(2 * c + 1) * nl + j].next =
+                        self.pair_rams[c * nl + j].rd_data_b.val();
+                }
+            }
+            for p in 0..self.split_read_ports() {
                 for last in self.last_lane()..self.lanes() {
-                    self.rd_data[p].next = self.lane_rams[p * nl + last].rd_data.val();
+                    self.rd_data[p].next = self.port_word[p * nl + last].val();
                 }
                 for j in 0..self.last_lane() {
                     if self.lane_q[p].q.val() == self.lane_index[j].val() {
-                        self.rd_data[p].next = self.lane_rams[p * nl + j].rd_data.val();
+                        self.rd_data[p].next = self.port_word[p * nl + j].val();
                     }
                 }
             }
@@ -520,7 +745,7 @@ impl Logic for LanedRam {
                     | ((self.wr_data[k].val() & self.value_mask[0].val())
                         << self.lane_shift[k].val());
             }
-            for p in 0..self.ports() {
+            for p in 0..self.packed_ports() {
                 self.packed[p].clock.next = self.clock.val();
                 self.packed[p].wr_en.next = self.wr_en.val();
                 self.packed[p].wr_addr.next = self.wr_addr.val() >> self.lane_bits.val();
@@ -528,12 +753,28 @@ impl Logic for LanedRam {
                 self.packed[p].wr_data.next = self.pack[last].val();
                 self.packed[p].rd_en.next = self.rd_en[p].val();
                 self.packed[p].rd_addr.next = self.rd_addr[p].val() >> self.lane_bits.val();
-                self.rd_data[p].next = (self.packed[p].rd_data.val()
-                    >> self.lane_shift[last].val())
+                self.port_word[p].next = self.packed[p].rd_data.val();
+            }
+            for c in 0..self.packed_pairs() {
+                self.pair_rams[c].clock.next = self.clock.val();
+                self.pair_rams[c].wr_en.next = self.wr_en.val();
+                self.pair_rams[c].wr_addr.next = self.wr_addr.val() >> self.lane_bits.val();
+                self.pair_rams[c].wr_lanes.next = self.wr_lanes[0].val();
+                self.pair_rams[c].wr_data.next = self.pack[last].val();
+                self.pair_rams[c].rd_en.next = self.rd_en[2 * c].val();
+                self.pair_rams[c].rd_addr.next = self.rd_addr[2 * c].val() >> self.lane_bits.val();
+                self.pair_rams[c].rd_en_b.next = self.rd_en[2 * c + 1].val();
+                self.pair_rams[c].rd_addr_b.next =
+                    self.rd_addr[2 * c + 1].val() >> self.lane_bits.val();
+                self.port_word[2 * c].next = self.pair_rams[c].rd_data.val();
+                self.port_word[2 * c + 1].next = self.pair_rams[c].rd_data_b.val();
+            }
+            for p in 0..self.ports() {
+                self.rd_data[p].next = (self.port_word[p].val() >> self.lane_shift[last].val())
                     & self.value_mask[0].val();
                 for j in 0..self.last_lane() {
                     if self.lane_q[p].q.val() == self.lane_index[j].val() {
-                        self.rd_data[p].next = (self.packed[p].rd_data.val()
+                        self.rd_data[p].next = (self.port_word[p].val()
                             >> self.lane_shift[j].val())
                             & self.value_mask[0].val();
                     }
@@ -663,7 +904,7 @@ pub fn laned_ram_design(
         "drq_laned_ram_core",
         &cfg,
         shell_ports,
-        &mut LanedRam::new(depth, width, ports, lanes),
+        &mut LanedRam::new(depth, width, ports, lanes, 1),
     )
 }
 
@@ -873,11 +1114,14 @@ mod tests {
         ports: usize,
         lanes: usize,
         packed: bool,
+        copy_reads: usize,
         seed: u64,
     ) {
-        println!("LanedRam {depth} x {width}, {ports} ports, {lanes} lanes: seed {seed:#x}");
-        let mut r = LanedRam::new(depth, width, ports, lanes);
-        assert_eq!(r.packed(), packed);
+        println!(
+            "LanedRam {depth} x {width}, {ports} ports, {lanes} lanes, {copy_reads} reads a copy: seed {seed:#x}"
+        );
+        let mut r = LanedRam::new(depth, width, ports, lanes, copy_reads);
+        assert_eq!((r.packed(), r.copy_reads()), (packed, copy_reads));
         assert_eq!(
             (r.wr_lanes.len(), r.wr_data.len(), r.rd_data.len()),
             (usize::from(lanes > 1), lanes, ports)
@@ -896,8 +1140,13 @@ mod tests {
                 _ => rng.next(),
             };
             let data: Vec<u64> = (0..lanes).map(|_| rng.next()).collect();
+            // Two reads a copy: port 2c shares the write's port, so it
+            // reads only in cycles without a write (the contract).
             let reads: Vec<(bool, u64)> = (0..ports)
-                .map(|_| (!rng.one_in(4), rng.addr(depth)))
+                .map(|p| {
+                    let shares_write = copy_reads == 2 && p % 2 == 0 && wr_en;
+                    (!rng.one_in(4) && !shares_write, rng.addr(depth))
+                })
                 .collect();
             r.wr_en.next = wr_en;
             r.wr_addr.next = wr_addr.to_bits();
@@ -939,21 +1188,111 @@ mod tests {
 
     #[test]
     fn packed_laned_ram_matches_a_vec() {
-        laned_ram_matches_a_vec(16, 8, 3, 4, true, 0x1a4e_d5ee_d001);
-        laned_ram_matches_a_vec(24, 16, 2, 2, true, 0x1a4e_d5ee_d002);
-        laned_ram_matches_a_vec(32, 4, 1, 16, true, 0x1a4e_d5ee_d003);
+        laned_ram_matches_a_vec(16, 8, 3, 4, true, 1, 0x1a4e_d5ee_d001);
+        laned_ram_matches_a_vec(24, 16, 2, 2, true, 1, 0x1a4e_d5ee_d002);
+        laned_ram_matches_a_vec(32, 4, 1, 16, true, 1, 0x1a4e_d5ee_d003);
+        laned_ram_matches_a_vec(16, 8, 4, 4, true, 2, 0x1a4e_d5ee_d004);
+        laned_ram_matches_a_vec(32, 1, 2, 8, true, 2, 0x1a4e_d5ee_d005);
     }
 
     #[test]
     fn split_laned_ram_matches_a_vec() {
-        laned_ram_matches_a_vec(16, 40, 1, 4, false, 0x5b11_75ee_d001);
-        laned_ram_matches_a_vec(16, 64, 2, 2, false, 0x5b11_75ee_d002);
+        laned_ram_matches_a_vec(16, 40, 1, 4, false, 1, 0x5b11_75ee_d001);
+        laned_ram_matches_a_vec(16, 64, 2, 2, false, 1, 0x5b11_75ee_d002);
+        laned_ram_matches_a_vec(16, 40, 4, 4, false, 2, 0x5b11_75ee_d003);
     }
 
     #[test]
     fn one_lane_ram_matches_a_vec() {
-        laned_ram_matches_a_vec(10, 8, 3, 1, false, 0x0e1a_e5ee_d001);
-        laned_ram_matches_a_vec(16, 64, 1, 1, false, 0x0e1a_e5ee_d002);
+        laned_ram_matches_a_vec(10, 8, 3, 1, false, 1, 0x0e1a_e5ee_d001);
+        laned_ram_matches_a_vec(16, 64, 1, 1, false, 1, 0x0e1a_e5ee_d002);
+        laned_ram_matches_a_vec(10, 8, 6, 1, false, 2, 0x0e1a_e5ee_d003);
+    }
+
+    fn tick_dual(r: &mut DualReadRam) {
+        r.clock.next = Clock::from(false);
+        settle(r);
+        r.clock.next = Clock::from(true);
+        settle(r);
+    }
+
+    #[test]
+    fn dual_read_ram_port_a_reads_the_written_word_in_a_write_cycle() {
+        // 6 words of 2 lanes of 4 bits
+        let mut r = DualReadRam::laned(6, 4, 2);
+        r.connect_all();
+        let write = |r: &mut DualReadRam, addr: i64, lanes: u64, data: u64| {
+            r.wr_en.next = true;
+            r.wr_addr.next = word(addr);
+            r.wr_lanes.next = lanes.to_bits();
+            r.wr_data.next = data.to_bits();
+        };
+        // Port A reads 1 and port B reads 2 while the write stores 0x5a at 2:
+        // A reads the written address (before the write), B the old word.
+        write(&mut r, 2, 0b11, 0xf5a);
+        r.rd_en.next = true;
+        r.rd_addr.next = word(1);
+        r.rd_en_b.next = true;
+        r.rd_addr_b.next = word(2);
+        tick_dual(&mut r);
+        assert_eq!((r.rd_data.val(), r.rd_data_b.val()), (word(0), word(0)));
+        // Lane 1 alone at 1: port A reads 1 (old: 0), B the word at 2.
+        write(&mut r, 1, 0b10, 0x70);
+        r.rd_addr.next = word(2);
+        tick_dual(&mut r);
+        assert_eq!((r.rd_data.val(), r.rd_data_b.val()), (word(0), word(0x5a)));
+        // Without the write port A reads its own address.
+        r.wr_en.next = false;
+        tick_dual(&mut r);
+        assert_eq!(r.rd_data.val(), word(0x5a));
+        write(&mut r, 2, 0b10, 0x30);
+        r.rd_addr.next = word(4);
+        r.rd_en_b.next = false;
+        tick_dual(&mut r);
+        assert_eq!(
+            r.rd_data.val(),
+            word(0x5a),
+            "port A at the written word, old"
+        );
+        assert_eq!(
+            r.rd_data_b.val(),
+            word(0x5a),
+            "port B holds without rd_en_b"
+        );
+        r.wr_en.next = false;
+        r.rd_en_b.next = true;
+        r.rd_addr_b.next = word(6);
+        tick_dual(&mut r);
+        assert_eq!(
+            (r.rd_data.val(), r.rd_data_b.val()),
+            (word(0), word(0)),
+            "4 unwritten, 6 out of range"
+        );
+        r.rd_addr.next = word(2);
+        r.rd_addr_b.next = word(1);
+        tick_dual(&mut r);
+        assert_eq!(
+            (r.rd_data.val(), r.rd_data_b.val()),
+            (word(0x3a), word(0x70))
+        );
+    }
+
+    #[test]
+    fn dual_read_verilog_shares_port_a_with_the_write() {
+        let v = match DualReadRam::laned(1024, 8, 2).hdl() {
+            Verilog::Custom(s) => s,
+            _ => unreachable!(),
+        };
+        for line in [
+            "(* ram_style = \"block\", no_rw_check *)\nreg [15:0] mem [0:1023];",
+            "wire [63:0] addr_a = wr_en ? wr_addr : rd_addr;",
+            "if (wr_en && ~|addr_a[63:10] && wr_lanes[1]) mem[addr_a[9:0]][15:8] <= wr_data[15:8];",
+            "if (~|addr_a[63:10]) rd_data <= {48'd0, mem[addr_a[9:0]]};",
+            "if (~|rd_addr_b[63:10]) rd_data_b <= {48'd0, mem[rd_addr_b[9:0]]};",
+            "wire unused_wr_lanes = &{1'b0, wr_lanes[63:2], 1'b0};",
+        ] {
+            assert!(v.contains(line), "{line}\n{v}");
+        }
     }
 }
 
@@ -1020,10 +1359,10 @@ impl Logic for LutRam {
              \x20   if ({rd_in}) rd_data = {read};\n\
              \x20   else rd_data = 64'd0;\n\
              end",
-            decl = m.declaration("distributed"),
-            write = m.write,
-            rd_in = m.read_in_range,
-            read = m.read,
+            decl = m.declaration("distributed", "", ""),
+            write = m.write("wr_addr", ""),
+            rd_in = m.read_in_range("rd_addr"),
+            read = m.read("rd_addr"),
         ))
     }
 }

@@ -118,6 +118,17 @@ fn random_layers_4x4_burst_read_out() {
     );
 }
 
+/// One RAM copy per read port (`ram_read_ports` = 1, the layout before the
+/// default paired the ports of each copy) still runs like the golden model.
+#[test]
+fn random_layers_4x4_a_ram_copy_per_read() {
+    let cfg = AccelConfig {
+        ram_read_ports: 1,
+        ..AccelConfig::small()
+    };
+    random_layers(&cfg, "random_layers_4x4_a_ram_copy_per_read", 8, Timing::FAST);
+}
+
 #[test]
 fn random_layers_1x1_acc16() {
     random_layers(
