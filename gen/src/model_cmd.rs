@@ -51,10 +51,22 @@ pub struct EvalArgs {
     pub out: PathBuf,
 }
 
-/// The keys of the machine around the array that `drq eval` varies; the
-/// rest of the accelerator is the default one.
+/// The keys of the machine that `drq eval` varies; the rest of the
+/// accelerator is the default one.
 #[derive(Args, Debug, Default, Clone)]
 pub struct MachineArgs {
+    /// Array rows (the configuration key `rows`; default 16), e.g. a board
+    /// design's: every tile shape must have at most this many pixels.
+    #[arg(long)]
+    pub rows: Option<u32>,
+    /// Array columns (the configuration key `cols`; default 16).
+    #[arg(long)]
+    pub cols: Option<u32>,
+    /// Processing element (the configuration key `pe`): drq (default), or
+    /// int8, the plain baseline array (one token a step; only the float and
+    /// int8 schemes then).
+    #[arg(long)]
+    pub pe: Option<String>,
     /// Rows the output stage holds (the configuration key `out_rows`;
     /// default 1): the cycles of the machine with a row queue.
     #[arg(long)]
@@ -91,6 +103,9 @@ impl MachineArgs {
     /// (`out_lanes` at most `region` without the streaming predictor).
     pub fn config(&self, region: u32) -> Result<AccelConfig> {
         Ok(AccelConfig::from_raw(&RawAccelConfig {
+            rows: self.rows.map(i64::from),
+            cols: self.cols.map(i64::from),
+            pe: self.pe.clone(),
             region: Some(region.into()),
             out_rows: self.out_rows.map(i64::from),
             out_lanes: self.out_lanes.map(|l| {
@@ -159,6 +174,17 @@ pub fn eval(args: &EvalArgs) -> Result<()> {
         !args.regions.is_empty(),
         "--regions: at least one region size"
     );
+    if args.machine.pe.as_deref() == Some("int8") {
+        if let Some(s) = schemes
+            .iter()
+            .find(|s| !matches!(s, Scheme::Float | Scheme::Int8))
+        {
+            anyhow::bail!(
+                "--schemes {}: the int8 array (--pe int8) runs every step at INT8; only the float and int8 schemes",
+                s.name()
+            );
+        }
+    }
     let mut main: Option<EvalReport> = None;
     let mut maps = String::new();
     let mut per_region = Vec::new();
@@ -263,6 +289,9 @@ fn main_report(
     EvalReport {
         results,
         region: cfg.region,
+        array_rows: cfg.rows,
+        array_cols: cfg.cols,
+        pe: cfg.pe,
         out_rows: cfg.out_rows,
         out_lanes: cfg.out_lanes,
         overlap: cfg.overlap,

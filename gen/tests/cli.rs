@@ -871,3 +871,88 @@ fn coverage_rejects_bad_options_with_one_error_and_writes_nothing() {
         assert!(!out.exists());
     }
 }
+
+/// `drq eval` on another array: `--rows`/`--cols` change the cycles (fewer
+/// columns, more channel tiles) and are recorded in report.json; the INT8
+/// array (`--pe int8`) takes one token a step, so its INT8 run is faster
+/// than the DRQ array's; a DRQ scheme on it is one clear error.
+#[test]
+fn eval_runs_on_the_array_it_is_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let model = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../model/fashion")
+        .display()
+        .to_string();
+    let cycles = |name: &str, extra: &[&str]| -> serde_json::Value {
+        let out = dir.path().join(name);
+        let out_s = out.display().to_string();
+        let mut args = vec![
+            "eval",
+            "--model",
+            &model,
+            "--images",
+            "20",
+            "--regions",
+            "4",
+            "--schemes",
+            "int8",
+            "--out",
+        ];
+        args.push(&out_s);
+        args.extend(extra);
+        let o = drq(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let text = std::fs::read_to_string(out.join("report.json")).unwrap();
+        serde_json::from_str(&text).unwrap()
+    };
+    let full = cycles("16x16", &[]);
+    let narrow = cycles("16x12", &["--rows", "16", "--cols", "12"]);
+    let int8 = cycles("int8", &["--rows", "16", "--cols", "12", "--pe", "int8"]);
+    let c = |v: &serde_json::Value| v["int8"]["cycles"].as_u64().unwrap();
+    assert_eq!(
+        (narrow["rows"].as_u64(), narrow["cols"].as_u64()),
+        (Some(16), Some(12))
+    );
+    assert_eq!(
+        (full["cols"].as_u64(), int8["pe"].as_str()),
+        (Some(16), Some("int8"))
+    );
+    assert!(
+        c(&narrow) > c(&full),
+        "16x12 {} vs 16x16 {}",
+        c(&narrow),
+        c(&full)
+    );
+    assert!(
+        c(&int8) < c(&narrow),
+        "int8 array {} vs drq array {}",
+        c(&int8),
+        c(&narrow)
+    );
+    assert_eq!(full["int8"]["accuracy"], int8["int8"]["accuracy"]);
+
+    let out = dir.path().join("bad");
+    let out_s = out.display().to_string();
+    let o = drq(&[
+        "eval",
+        "--model",
+        &model,
+        "--images",
+        "5",
+        "--pe",
+        "int8",
+        "--schemes",
+        "drq",
+        "--out",
+        &out_s,
+    ]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    let errors: Vec<&str> = err.lines().filter(|l| l.contains("error")).collect();
+    assert_eq!(errors.len(), 1, "{err}");
+    assert!(
+        errors[0].contains("--schemes drq") && errors[0].contains("--pe int8"),
+        "{err}"
+    );
+    assert!(!out.exists());
+}

@@ -9,6 +9,7 @@ use crate::eval::{
     report_json, scheme_json, LayerTally, MatchedOutlier, ScaledDrq, Scheme, SchemeResult,
 };
 use crate::quant::image_map;
+use drq_arch::config::PeKind;
 use drq_arch::AccelConfig;
 use drq_golden::layer::Layer;
 use drq_golden::network::{run_network, Network};
@@ -500,6 +501,11 @@ pub struct EvalReport {
     /// Every scheme run at the main region size, in order.
     pub results: Vec<SchemeResult>,
     pub region: u32,
+    /// The array: rows, columns and processing element (the
+    /// configuration's `rows`, `cols`, `pe`).
+    pub array_rows: u32,
+    pub array_cols: u32,
+    pub pe: PeKind,
     /// Rows the output stage holds (the configuration's `out_rows`).
     pub out_rows: u32,
     /// Pixels the output stage writes per cycle (the main region's
@@ -625,6 +631,9 @@ impl EvalReport {
     pub fn json(&self) -> serde_json::Value {
         let mut v = report_json(&self.results, self.region);
         v["regions"] = serde_json::Value::Array(self.per_region.clone());
+        v["rows"] = self.array_rows.into();
+        v["cols"] = self.array_cols.into();
+        v["pe"] = self.pe.name().into();
         v["out_rows"] = self.out_rows.into();
         v["out_lanes"] = self.out_lanes.into();
         v["overlap"] = self.overlap.into();
@@ -658,8 +667,11 @@ impl EvalReport {
     /// work, the region sizes, and the figure with its caption.
     pub fn markdown(&self) -> String {
         let mut s = format!(
-            "# DRQ on Fashion-MNIST\n\n{} test images, default 16x16 array, region R = {}, output stage holding {} row{} and writing {} pixel{} per cycle{}{}{}{}.\n\n",
+            "# DRQ on Fashion-MNIST\n\n{} test images, {}x{} {} array, region R = {}, output stage holding {} row{} and writing {} pixel{} per cycle{}{}{}{}.\n\n",
             self.images(),
+            self.array_rows,
+            self.array_cols,
+            self.pe.name(),
             self.region,
             self.out_rows,
             if self.out_rows == 1 { "" } else { "s" },

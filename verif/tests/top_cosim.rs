@@ -126,7 +126,12 @@ fn random_layers_4x4_a_ram_copy_per_read() {
         ram_read_ports: 1,
         ..AccelConfig::small()
     };
-    random_layers(&cfg, "random_layers_4x4_a_ram_copy_per_read", 8, Timing::FAST);
+    random_layers(
+        &cfg,
+        "random_layers_4x4_a_ram_copy_per_read",
+        8,
+        Timing::FAST,
+    );
 }
 
 #[test]
