@@ -7,7 +7,7 @@ use drq_golden::budget;
 use drq_golden::files::{
     load_input, load_layer_data, output_files, read_mask, run_owns, write_outputs, LayerFiles,
 };
-use drq_golden::network::{layer_dir, network_output_files, run_network_with, Network};
+use drq_golden::network::{layer_dir, network_output_files, run_network_with};
 use drq_golden::publish::{self, Staging};
 use drq_golden::{run_layer, Counters, Layer, LayerData, LayerRun};
 use drq_verif::axil_bfm::Timing;
@@ -583,7 +583,7 @@ fn run_network_command(
     args: &GoldenArgs,
     engine: &mut Engine,
 ) -> Result<()> {
-    let net = model_cmd::with_tiles(Network::load(path, cfg)?, &args.tiles, cfg)?;
+    let net = model_cmd::load_network(path, &args.tiles, cfg)?;
     engine.check(
         cfg,
         net.layers

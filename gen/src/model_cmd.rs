@@ -124,8 +124,18 @@ impl MachineArgs {
     }
 }
 
+/// The network at `path` with the tile shapes of `--tiles`, every layer
+/// checked against `cfg`. With `--tiles` the file is read against the
+/// widest array first, so a file whose shapes need more rows than `cfg`
+/// has (network.json's 4x4 tiles on a 12-row board array) can be retiled.
+pub fn load_network(path: &Path, tiles: &[String], cfg: &AccelConfig) -> Result<Network> {
+    let widest = AccelConfig { rows: 64, ..*cfg };
+    let net = Network::load(path, if tiles.is_empty() { cfg } else { &widest })?;
+    with_tiles(net, tiles, cfg)
+}
+
 /// `net` with the tile shapes of `--tiles` (HxW or - per layer, in order),
-/// each checked against `cfg` (tile_h * tile_w <= ROWS).
+/// every layer then checked against `cfg` (tile_h * tile_w <= ROWS).
 pub fn with_tiles(mut net: Network, tiles: &[String], cfg: &AccelConfig) -> Result<Network> {
     anyhow::ensure!(
         tiles.len() <= net.layers.len(),
@@ -150,6 +160,11 @@ pub fn with_tiles(mut net: Network, tiles: &[String], cfg: &AccelConfig) -> Resu
         layer
             .check(cfg)
             .with_context(|| format!("--tiles: layer {i}: {t}"))?;
+    }
+    for (i, nl) in net.layers.iter().enumerate() {
+        nl.layer.check(cfg).with_context(|| {
+            format!("layer {i}: its tile shape from the network file (replace it with --tiles)")
+        })?;
     }
     Ok(net)
 }
@@ -190,11 +205,7 @@ pub fn eval(args: &EvalArgs) -> Result<()> {
     let mut per_region = Vec::new();
     for (i, &region) in args.regions.iter().enumerate() {
         let cfg = args.machine.config(region)?;
-        let net = with_tiles(
-            Network::load(&args.model.join("network.json"), &cfg)?,
-            &args.tiles,
-            &cfg,
-        )?;
+        let net = load_network(&args.model.join("network.json"), &args.tiles, &cfg)?;
         let mut results = Vec::new();
         for &s in &schemes {
             if i > 0 && !s.has_cycles() {

@@ -931,28 +931,40 @@ fn eval_runs_on_the_array_it_is_given() {
     );
     assert_eq!(full["int8"]["accuracy"], int8["int8"]["accuracy"]);
 
-    let out = dir.path().join("bad");
-    let out_s = out.display().to_string();
-    let o = drq(&[
-        "eval",
-        "--model",
-        &model,
-        "--images",
-        "5",
-        "--pe",
-        "int8",
-        "--schemes",
-        "drq",
-        "--out",
-        &out_s,
-    ]);
-    assert!(!o.status.success());
-    let err = String::from_utf8_lossy(&o.stderr);
-    let errors: Vec<&str> = err.lines().filter(|l| l.contains("error")).collect();
-    assert_eq!(errors.len(), 1, "{err}");
-    assert!(
-        errors[0].contains("--schemes drq") && errors[0].contains("--pe int8"),
-        "{err}"
+    // A 12-row array needs tiles of at most 12 pixels: network.json's 4x4
+    // tiles are refused, 3x4 ones replace them.
+    let twelve = cycles(
+        "12x12",
+        &["--rows", "12", "--cols", "12", "--tiles", "3x4,3x4,3x4,3x4"],
     );
-    assert!(!out.exists());
+    assert_eq!(twelve["rows"].as_u64(), Some(12));
+    assert!(
+        c(&twelve) > c(&full),
+        "12x12 {} vs 16x16 {}",
+        c(&twelve),
+        c(&full)
+    );
+    let bad = |name: &str, extra: &[&str], mention: &[&str]| {
+        let out = dir.path().join(name);
+        let out_s = out.display().to_string();
+        let mut args = vec!["eval", "--model", &model, "--images", "5", "--out", &out_s];
+        args.extend(extra);
+        let o = drq(&args);
+        assert!(!o.status.success());
+        let err = String::from_utf8_lossy(&o.stderr);
+        let errors: Vec<&str> = err.lines().filter(|l| l.contains("error")).collect();
+        assert_eq!(errors.len(), 1, "{err}");
+        assert!(mention.iter().all(|m| errors[0].contains(m)), "{err}");
+        assert!(!out.exists());
+    };
+    bad(
+        "int8_drq",
+        &["--pe", "int8", "--schemes", "drq"],
+        &["--schemes drq", "--pe int8"],
+    );
+    bad(
+        "twelve_rows",
+        &["--rows", "12", "--schemes", "int8"],
+        &["layer 0", "tile_h * tile_w = 4 * 4 = 16", "rows = 12"],
+    );
 }
