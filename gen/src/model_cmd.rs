@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result};
 use clap::Args;
-use drq_arch::config::RawAccelConfig;
+use drq_arch::config::{PeKind, RawAccelConfig};
 use drq_arch::AccelConfig;
 use drq_golden::network::Network;
 use drq_model::data::{Dataset, Split};
@@ -157,13 +157,14 @@ pub fn with_tiles(mut net: Network, tiles: &[String], cfg: &AccelConfig) -> Resu
         let layer = &mut net.layers[i].layer;
         layer.tile_h = h;
         layer.tile_w = w;
-        layer
-            .check(cfg)
-            .with_context(|| format!("--tiles: layer {i}: {t}"))?;
     }
     for (i, nl) in net.layers.iter().enumerate() {
-        nl.layer.check(cfg).with_context(|| {
-            format!("layer {i}: its tile shape from the network file (replace it with --tiles)")
+        let given = tiles.get(i).filter(|t| *t != "-");
+        nl.layer.check(cfg).with_context(|| match given {
+            Some(t) => format!("--tiles: layer {i}: {t}"),
+            None => {
+                format!("layer {i}: its tile shape from the network file (replace it with --tiles)")
+            }
         })?;
     }
     Ok(net)
@@ -189,7 +190,7 @@ pub fn eval(args: &EvalArgs) -> Result<()> {
         !args.regions.is_empty(),
         "--regions: at least one region size"
     );
-    if args.machine.pe.as_deref() == Some("int8") {
+    if args.machine.config(args.regions[0])?.pe == PeKind::Int8 {
         if let Some(s) = schemes
             .iter()
             .find(|s| !matches!(s, Scheme::Float | Scheme::Int8))

@@ -862,14 +862,19 @@ fn coverage_rejects_bad_options_with_one_error_and_writes_nothing() {
     ] {
         let mut all = vec!["coverage", "--out", out_s.as_str()];
         all.extend(args);
-        let o = drq(&all);
-        assert!(!o.status.success());
-        let err = String::from_utf8_lossy(&o.stderr);
-        let errors: Vec<&str> = err.lines().filter(|l| l.contains("error")).collect();
-        assert_eq!(errors.len(), 1, "{err}");
-        assert!(errors[0].contains(mention), "{err}");
-        assert!(!out.exists());
+        assert_one_error_nothing_written(&drq(&all), &[mention], &out);
     }
+}
+
+/// `o` failed with one error line mentioning every one of `mention`, and
+/// `out` was not created.
+fn assert_one_error_nothing_written(o: &Output, mention: &[&str], out: &Path) {
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    let errors: Vec<&str> = err.lines().filter(|l| l.contains("error")).collect();
+    assert_eq!(errors.len(), 1, "{err}");
+    assert!(mention.iter().all(|m| errors[0].contains(m)), "{err}");
+    assert!(!out.exists());
 }
 
 /// `drq eval` on another array: `--rows`/`--cols` change the cycles (fewer
@@ -949,13 +954,7 @@ fn eval_runs_on_the_array_it_is_given() {
         let out_s = out.display().to_string();
         let mut args = vec!["eval", "--model", &model, "--images", "5", "--out", &out_s];
         args.extend(extra);
-        let o = drq(&args);
-        assert!(!o.status.success());
-        let err = String::from_utf8_lossy(&o.stderr);
-        let errors: Vec<&str> = err.lines().filter(|l| l.contains("error")).collect();
-        assert_eq!(errors.len(), 1, "{err}");
-        assert!(mention.iter().all(|m| errors[0].contains(m)), "{err}");
-        assert!(!out.exists());
+        assert_one_error_nothing_written(&drq(&args), mention, &out);
     };
     bad(
         "int8_drq",

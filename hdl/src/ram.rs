@@ -94,13 +94,29 @@ impl WordRam {
     }
     /// The word bits a write stores: every lane enabled by `wr_lanes`.
     fn written_bits(&self) -> u64 {
-        let lane_width = self._width / self._lanes;
-        match self.wr_lanes.first() {
-            None => low_mask(self._width),
-            Some(enables) => (0..self._lanes)
-                .filter(|k| enables.val().get_bit(*k as usize))
-                .fold(0, |m, k| m | low_mask(lane_width) << (k * lane_width)),
-        }
+        let enables = self.wr_lanes.first().map(|e| e.val().to_u64());
+        lane_bits(self._width / self._lanes, self._lanes, enables)
+    }
+}
+
+/// The word bits a write of `lanes` lanes of `lane_width` bits stores:
+/// lane k where bit k of `enables` is set, every lane without enables.
+fn lane_bits(lane_width: u32, lanes: u32, enables: Option<u64>) -> u64 {
+    (0..lanes)
+        .filter(|k| enables.map_or(true, |e| e >> k & 1 == 1))
+        .fold(0, |m, k| m | low_mask(lane_width) << (k * lane_width))
+}
+
+/// The word at `addr` of a RAM's contents: zero at or above its depth.
+fn word_at(mem: &[u64], addr: u64) -> u64 {
+    mem.get(addr as usize).copied().unwrap_or(0)
+}
+
+/// Store the `bits` of `data` in the word at `addr`; nothing at or above
+/// the depth.
+fn store(mem: &mut [u64], addr: u64, bits: u64, data: u64) {
+    if let Some(w) = mem.get_mut(addr as usize) {
+        *w = (*w & !bits) | (data & bits);
     }
 }
 
@@ -109,21 +125,12 @@ impl Logic for WordRam {
         if self.clock.pos_edge() {
             // Read first: the read sees the contents before this edge's write.
             if self.rd_en.val() {
-                let a = self.rd_addr.val().to_u64();
-                let v = if a < self._depth as u64 {
-                    self._mem[a as usize]
-                } else {
-                    0
-                };
-                self.rd_data.next = v.to_bits();
+                self.rd_data.next = word_at(&self._mem, self.rd_addr.val().to_u64()).to_bits();
             }
             if self.wr_en.val() {
-                let a = self.wr_addr.val().to_u64();
-                if a < self._depth as u64 {
-                    let bits = self.written_bits();
-                    let w = &mut self._mem[a as usize];
-                    *w = (*w & !bits) | (self.wr_data.val().to_u64() & bits);
-                }
+                let bits = self.written_bits();
+                let (a, data) = (self.wr_addr.val().to_u64(), self.wr_data.val().to_u64());
+                store(&mut self._mem, a, bits, data);
             }
         }
     }
@@ -240,10 +247,6 @@ impl DualReadRam {
             _lanes: lanes,
         }
     }
-
-    fn word_at(&self, addr: u64) -> u64 {
-        self._mem.get(addr as usize).copied().unwrap_or(0)
-    }
 }
 
 impl Logic for DualReadRam {
@@ -256,20 +259,17 @@ impl Logic for DualReadRam {
             }
             .to_u64();
             if self.rd_en.val() {
-                self.rd_data.next = self.word_at(addr_a).to_bits();
+                self.rd_data.next = word_at(&self._mem, addr_a).to_bits();
             }
             if self.rd_en_b.val() {
-                self.rd_data_b.next = self.word_at(self.rd_addr_b.val().to_u64()).to_bits();
+                let b = self.rd_addr_b.val().to_u64();
+                self.rd_data_b.next = word_at(&self._mem, b).to_bits();
             }
             if self.wr_en.val() {
-                let enables = self.wr_lanes.val().to_u64();
-                let (lw, lanes) = (self._lane_width, self._lanes);
-                let bits = (0..lanes)
-                    .filter(|k| lanes == 1 || enables >> k & 1 == 1)
-                    .fold(0, |m, k| m | low_mask(lw) << (k * lw));
-                if let Some(w) = self._mem.get_mut(addr_a as usize) {
-                    *w = (*w & !bits) | (self.wr_data.val().to_u64() & bits);
-                }
+                let lanes = self._lanes;
+                let enables = (lanes > 1).then(|| self.wr_lanes.val().to_u64());
+                let bits = lane_bits(self._lane_width, lanes, enables);
+                store(&mut self._mem, addr_a, bits, self.wr_data.val().to_u64());
             }
         }
     }
@@ -285,17 +285,12 @@ impl Logic for DualReadRam {
         } else {
             ""
         };
-        let read = |addr: &str, data: &str| {
+        let read = |enable: &str, addr: &str, data: &str| {
             format!(
-                "    if ({data_en}) begin\n\
+                "    if ({enable}) begin\n\
                  \x20       if ({rd_in}) {data} <= {word};\n\
                  \x20       else {data} <= 64'd0;\n\
                  \x20   end",
-                data_en = if data == "rd_data" {
-                    "rd_en"
-                } else {
-                    "rd_en_b"
-                },
                 rd_in = m.read_in_range(addr),
                 word = m.read(addr),
             )
@@ -318,8 +313,8 @@ impl Logic for DualReadRam {
             width = lanes * lw,
             decl = m.declaration("block", ", no_rw_check", "wr_lanes"),
             write = m.write("addr_a", "wr_lanes"),
-            read_a = read("addr_a", "rd_data"),
-            read_b = read("rd_addr_b", "rd_data_b"),
+            read_a = read("rd_en", "addr_a", "rd_data"),
+            read_b = read("rd_en_b", "rd_addr_b", "rd_data_b"),
         ))
     }
     fn timing(&self) -> Vec<TimingInfo> {
@@ -649,7 +644,11 @@ impl LanedRam {
     }
     /// Split storage, two reads a copy: copies (else 0).
     fn split_pairs(&self) -> usize {
-        self.no_lanes.len() * self.ports() / 2
+        if self.packed() {
+            0
+        } else {
+            self.pair_rams.len() / self.lanes()
+        }
     }
     /// Packed storage, two reads a copy: copies (else 0).
     fn packed_pairs(&self) -> usize {
@@ -1334,13 +1333,10 @@ impl LutRam {
 impl Logic for LutRam {
     fn update(&mut self) {
         if self.clock.pos_edge() && self.wr_en.val() {
-            let a = self.wr_addr.val().to_u64() as usize;
-            if let Some(w) = self._mem.get_mut(a) {
-                *w = self.wr_data.val().to_u64() & low_mask(self._width);
-            }
+            let (a, data) = (self.wr_addr.val().to_u64(), self.wr_data.val().to_u64());
+            store(&mut self._mem, a, low_mask(self._width), data);
         }
-        let a = self.rd_addr.val().to_u64() as usize;
-        self.rd_data.next = self._mem.get(a).copied().unwrap_or(0).to_bits();
+        self.rd_data.next = word_at(&self._mem, self.rd_addr.val().to_u64()).to_bits();
     }
     fn connect(&mut self) {
         self.rd_data.connect();
