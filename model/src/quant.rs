@@ -229,8 +229,31 @@ pub fn quantize(
     opts: &QuantOptions,
 ) -> anyhow::Result<(Network, QuantInfo)> {
     let a_max = f64::from(cfg.a_max());
+    let s_out: Vec<f64> = output_percentiles(float, calib, opts.percentile)
+        .iter()
+        .map(|p| p / a_max)
+        .collect();
+    quantize_at(float, calib, cfg, opts, &s_out)
+}
+
+/// [`quantize`] with every layer's output scale given (`s_out[l]`, the
+/// float value of code 1; layer l + 1's input scale) instead of taken from
+/// the percentile: a model fine-tuned against fixed scales keeps them.
+pub fn quantize_at(
+    float: &FloatModel,
+    calib: &Dataset,
+    cfg: &AccelConfig,
+    opts: &QuantOptions,
+    s_out: &[f64],
+) -> anyhow::Result<(Network, QuantInfo)> {
+    anyhow::ensure!(
+        s_out.len() == float.layers.len() && s_out.iter().all(|&s| s > 0.0 && s.is_finite()),
+        "one positive output scale per layer: {} for {} layers",
+        s_out.len(),
+        float.layers.len()
+    );
+    let a_max = f64::from(cfg.a_max());
     let w_max = f64::from(cfg.w_range().1);
-    let pct = output_percentiles(float, calib, opts.percentile);
     let mut s_in = 1.0 / a_max;
     let mut layers = Vec::new();
     let mut scales = Vec::new();
@@ -242,7 +265,7 @@ pub fn quantize(
         } else {
             1.0
         };
-        let s_out = pct[i] / a_max;
+        let s_out = s_out[i];
         let wq: Vec<i32> = fl
             .weight
             .iter()

@@ -4,9 +4,13 @@
 
 use crate::data::{Dataset, PIXELS};
 use crate::float::{FloatLayer, FloatModel, ARCH};
+use crate::quant::QuantInfo;
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
+use drq_arch::AccelConfig;
+use drq_golden::network::Network;
 use drq_golden::rng::Rng;
+use std::path::Path;
 
 /// Training hyper-parameters.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -114,33 +118,65 @@ fn batch_tensor(
     Ok((x, y))
 }
 
-/// Train on `data` with Adam (cross-entropy). `log` gets one line per
-/// epoch. Threads: candle's CPU kernels use `RAYON_NUM_THREADS` (the train
-/// binary sets it before any work).
-pub fn train(
-    data: &Dataset,
-    opts: &TrainOptions,
-    mut log: impl FnMut(&str),
-) -> candle_core::Result<FloatModel> {
-    let dev = Device::Cpu;
-    let init = init_model(opts.seed);
+/// The trainable parameters of a model, one weight and one bias per layer.
+fn params_of(model: &FloatModel, dev: &Device) -> candle_core::Result<Params> {
     let mut p = Params {
         w: vec![],
         b: vec![],
     };
-    for l in &init.layers {
+    for l in &model.layers {
         let s = l.spec;
         p.w.push(Var::from_tensor(&Tensor::from_vec(
             l.weight.clone(),
             (s.c_out, s.c_in, s.kernel, s.kernel),
-            &dev,
+            dev,
         )?)?);
         p.b.push(Var::from_tensor(&Tensor::from_vec(
             l.bias.clone(),
             s.c_out,
-            &dev,
+            dev,
         )?)?);
     }
+    Ok(p)
+}
+
+/// Train on `data` with Adam (cross-entropy) from the seed's initial
+/// weights. `log` gets one line per epoch. Threads: candle's CPU kernels
+/// use `RAYON_NUM_THREADS` (the train binary sets it before any work).
+pub fn train(
+    data: &Dataset,
+    opts: &TrainOptions,
+    log: impl FnMut(&str),
+) -> candle_core::Result<FloatModel> {
+    fit(&init_model(opts.seed), data, opts, &forward, log)
+}
+
+/// Fine-tune `start` on `data` with DRQ's quantisation in the forward pass
+/// (`drq`: every layer's scales, threshold and shifts; straight-through
+/// gradients, docs/model.md "DRQ-aware fine-tuning"). Same optimiser,
+/// shuffling and logging as [`train`].
+pub fn finetune(
+    start: &FloatModel,
+    data: &Dataset,
+    drq: &DrqForward,
+    opts: &TrainOptions,
+    log: impl FnMut(&str),
+) -> candle_core::Result<FloatModel> {
+    fit(start, data, opts, &|p, x| drq.forward(p, x), log)
+}
+
+type Forward<'a> = dyn Fn(&Params, &Tensor) -> candle_core::Result<Tensor> + 'a;
+
+/// Adam on `forward`'s cross-entropy, from `start`'s parameters.
+fn fit(
+    start: &FloatModel,
+    data: &Dataset,
+    opts: &TrainOptions,
+    forward: &Forward,
+    mut log: impl FnMut(&str),
+) -> candle_core::Result<FloatModel> {
+    let dev = Device::Cpu;
+    let p = params_of(start, &dev)?;
     let vars: Vec<Var> = p.w.iter().chain(&p.b).cloned().collect();
     let mut opt = AdamW::new(
         vars,
@@ -184,4 +220,230 @@ pub fn train(
             p.b[i].as_tensor().to_vec1()?,
         ))
     })
+}
+
+/// DRQ's numbers for one layer of the fine-tuning forward pass.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DrqLayerQuant {
+    /// Input scale: code a = clamp(round(x / s_in), 0, A_MAX).
+    pub s_in: f64,
+    /// Sensitivity threshold T on the region mean of the input codes.
+    pub threshold: u32,
+    /// Low shifts s (activations) and sw (weights).
+    pub low_shift: u32,
+    pub w_low_shift: u32,
+}
+
+/// The forward pass of DRQ in floats: each layer's input quantised to its
+/// codes, the region mask predicted from them (region sum >= T x region
+/// pixels, edge regions smaller), sensitive inputs at INT8 against INT8
+/// weights, the others at q << s against w_lo << sw (spec §2, §3); the
+/// rounding is skipped by the gradient (straight-through estimator).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DrqForward {
+    pub layers: Vec<DrqLayerQuant>,
+    /// Region size R.
+    pub region: usize,
+    /// Every layer's output scale (the next layer's s_in; the last one's is
+    /// kept for the quantisation after fine-tuning).
+    pub s_out: Vec<f64>,
+    /// Largest activation code (A_MAX) and weight magnitude (W_MAX).
+    pub a_max: f64,
+    pub w_max: f64,
+}
+
+/// `value` in the forward pass, the identity (of `x`) in the backward pass.
+fn straight_through(x: &Tensor, value: &Tensor) -> candle_core::Result<Tensor> {
+    x + (value - x)?.detach()
+}
+
+impl DrqForward {
+    /// The DRQ forward pass of the model folder `dir`: its quant.json's
+    /// scales, its network.json's thresholds (or `thresholds`, one per
+    /// layer) and shifts, regions of `region` pixels a side.
+    pub fn of_model(
+        dir: &Path,
+        thresholds: &[u32],
+        region: usize,
+        cfg: &AccelConfig,
+    ) -> anyhow::Result<DrqForward> {
+        let net = Network::load(&dir.join("network.json"), cfg)?;
+        let qpath = dir.join("quant.json");
+        let text = std::fs::read_to_string(&qpath)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", qpath.display()))?;
+        let json: serde_json::Value =
+            serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{}: {e}", qpath.display()))?;
+        let info: QuantInfo = serde_json::from_value(json["quantisation"].clone())
+            .map_err(|e| anyhow::anyhow!("{}: quantisation: {e}", qpath.display()))?;
+        anyhow::ensure!(
+            info.layers.len() == net.layers.len(),
+            "{}: {} layers of scales for a network of {}",
+            qpath.display(),
+            info.layers.len(),
+            net.layers.len()
+        );
+        anyhow::ensure!(
+            thresholds.is_empty() || thresholds.len() == net.layers.len(),
+            "--thresholds: {} values for a network of {} layers",
+            thresholds.len(),
+            net.layers.len()
+        );
+        anyhow::ensure!(region >= 1, "--region must be at least 1");
+        Ok(DrqForward {
+            layers: net
+                .layers
+                .iter()
+                .zip(&info.layers)
+                .enumerate()
+                .map(|(i, (nl, sc))| DrqLayerQuant {
+                    s_in: sc.s_in,
+                    threshold: thresholds.get(i).copied().unwrap_or(nl.layer.threshold),
+                    low_shift: nl.layer.low_shift,
+                    w_low_shift: nl.layer.w_low_shift,
+                })
+                .collect(),
+            region,
+            s_out: info.layers.iter().map(|sc| sc.s_out).collect(),
+            a_max: f64::from(cfg.a_max()),
+            w_max: f64::from(cfg.w_range().1),
+        })
+    }
+
+    /// The mask of a batch of input codes `a` `[N, C, H, W]`: 1.0 where the
+    /// pixel's region is sensitive.
+    fn mask(&self, a: &Tensor, threshold: u32) -> candle_core::Result<Tensor> {
+        let (_, _, h, w) = a.dims4()?;
+        let r = self.region;
+        let (rh, rw) = (h.div_ceil(r), w.div_ceil(r));
+        let padded = a
+            .pad_with_zeros(2, 0, rh * r - h)?
+            .pad_with_zeros(3, 0, rw * r - w)?;
+        let sums = (padded.avg_pool2d(r)? * (r * r) as f64)?;
+        // T x (pixels of the region), edge regions cut by the map.
+        let mut bound = Vec::with_capacity(rh * rw);
+        for i in 0..rh {
+            for j in 0..rw {
+                let n = (r.min(h - i * r) * r.min(w - j * r)) as f32;
+                bound.push(threshold as f32 * n);
+            }
+        }
+        let bound = Tensor::from_vec(bound, (1, 1, rh, rw), a.device())?;
+        sums.broadcast_ge(&bound)?
+            .to_dtype(DType::F32)?
+            .upsample_nearest2d(rh * r, rw * r)?
+            .narrow(2, 0, h)?
+            .narrow(3, 0, w)
+    }
+
+    fn forward(&self, p: &Params, x: &Tensor) -> candle_core::Result<Tensor> {
+        let mut x = x.clone();
+        for (i, s) in ARCH.iter().enumerate() {
+            let q = self.layers[i];
+            let a = (x.detach() / q.s_in)?.round()?.clamp(0.0, self.a_max)?;
+            let mask = self.mask(&a, q.threshold)?;
+            let step = f64::from(1u32 << q.low_shift);
+            let half = if q.low_shift > 0 { step / 2.0 } else { 0.0 };
+            let a_lo = ((((&a + half)? / step)?.floor()?.clamp(0.0, 15.0)? * step)? * q.s_in)?;
+            let x_hi = straight_through(&x, &(a * q.s_in)?)?;
+            let x_lo = straight_through(&x, &a_lo)?;
+            let w = p.w[i].as_tensor();
+            let w_abs_max = w
+                .detach()
+                .abs()?
+                .flatten_all()?
+                .max(0)?
+                .to_scalar::<f32>()?;
+            let s_w = if w_abs_max > 0.0 {
+                f64::from(w_abs_max) / self.w_max
+            } else {
+                1.0
+            };
+            let wq = (w.detach() / s_w)?
+                .round()?
+                .clamp(-self.w_max, self.w_max)?;
+            let wstep = f64::from(1u32 << q.w_low_shift);
+            let whalf = if q.w_low_shift > 0 { wstep / 2.0 } else { 0.0 };
+            let w_lo = ((((&wq + whalf)? / wstep)?.floor()?.clamp(-8.0, 7.0)? * wstep)? * s_w)?;
+            let w_hi = straight_through(w, &(wq * s_w)?)?;
+            let w_lo = straight_through(w, &w_lo)?;
+            let high = x_hi.broadcast_mul(&mask)?;
+            let low = x_lo.broadcast_mul(&(1.0 - &mask)?)?;
+            x = (high.conv2d(&w_hi, s.padding, s.stride, 1, 1)?
+                + low.conv2d(&w_lo, s.padding, s.stride, 1, 1)?)?;
+            x = x.broadcast_add(&p.b[i].as_tensor().reshape((1, s.c_out, 1, 1))?)?;
+            if s.relu {
+                x = x.relu()?;
+            }
+        }
+        let n = x.dim(0)?;
+        x.reshape((n, ARCH[ARCH.len() - 1].c_out))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::Split;
+    use crate::float::{argmax, FLOAT_FILE};
+    use crate::quant::{image_map, with_thresholds};
+    use drq_golden::network::run_network;
+
+    /// The fine-tuning forward pass computes what the golden model does:
+    /// layer 0's mask bit for bit (its input codes are the pixels), every
+    /// layer's mask in the same regions for nearly every image, and the
+    /// same class for nearly every image (the forward pass rounds floats
+    /// where the golden model requantises integers).
+    #[test]
+    fn drq_forward_agrees_with_the_golden_model() {
+        let cfg = AccelConfig::default();
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fashion");
+        let t = [64, 48, 16, 128];
+        let float = FloatModel::load(&dir.join(FLOAT_FILE)).unwrap();
+        let fwd = DrqForward::of_model(&dir, &t, 4, &cfg).unwrap();
+        let net = with_thresholds(&Network::load(&dir.join("network.json"), &cfg).unwrap(), &t);
+        let test = Dataset::load(Split::Test).unwrap();
+        let dev = Device::Cpu;
+        let p = params_of(&float, &dev).unwrap();
+        let n = 200;
+        let idx: Vec<usize> = (0..n).collect();
+        let (x, _) = batch_tensor(&test, &idx, &dev).unwrap();
+        let logits: Vec<Vec<f32>> = fwd.forward(&p, &x).unwrap().to_vec2().unwrap();
+        let a = (x / fwd.layers[0].s_in)
+            .unwrap()
+            .round()
+            .unwrap()
+            .clamp(0.0, fwd.a_max)
+            .unwrap();
+        let mask: Vec<f32> = fwd
+            .mask(&a, t[0])
+            .unwrap()
+            .flatten_all()
+            .unwrap()
+            .to_vec1()
+            .unwrap();
+        let (mut agree, mut high) = (0, 0);
+        for i in 0..n {
+            let runs = run_network(&cfg, &net, &image_map(&test.images[i]), None).unwrap();
+            for y in 0..28 {
+                for x in 0..28 {
+                    let golden = runs[0].mask_in.at(0, y / 4, x / 4);
+                    assert_eq!(
+                        mask[(i * 28 + y) * 28 + x] == 1.0,
+                        golden,
+                        "image {i} pixel ({y}, {x})"
+                    );
+                    high += usize::from(golden);
+                }
+            }
+            agree += usize::from(argmax(&logits[i]) == argmax(&runs[3].acc));
+        }
+        assert!(
+            high > 0 && high < n * 28 * 28,
+            "T = 64 splits the images' regions"
+        );
+        assert!(
+            agree * 100 >= n * 97,
+            "the same class for {agree} of {n} images"
+        );
+    }
 }
