@@ -8,7 +8,7 @@ DRQ     := target/release/drq
 CONFIG_FLAG := $(if $(CONFIG),--config $(CONFIG),)
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps deps-data build verilog test regress mutate coverage waves model eval sweep calibrate synth synth-compare bench bench-golden bench-cosim area clean
+.PHONY: all deps deps-data build verilog test regress mutate coverage waves model model-drq model-wide eval sweep calibrate synth synth-compare bench bench-golden bench-cosim area clean
 
 all: verilog
 
@@ -70,6 +70,28 @@ waves: deps build
 # (committed; evaluation and tests do not retrain).
 model: deps deps-data
 	$(CARGO) run --release -p drq-model --features train --bin train -- --seed 1 --out model/fashion
+
+# The pipelined machine DRQ's speedup is measured on (docs/performance.md).
+PIPELINED := --overlap --row-taps --stream-predictor --burst-readout --out-lanes 8 --out-rows 4
+
+# DRQ-aware fine-tuning (docs/model.md): model/fashion fine-tuned with DRQ's
+# quantisation in the forward pass at the thresholds FT_T, then calibrated
+# on the pipelined machine within 1 point of model/fashion's INT8, into
+# model/fashion-drq/ (committed). About 10 + 10 minutes.
+FT_T ?= 128,96,32,256
+model-drq: deps deps-data build
+	$(CARGO) run --release -p drq-model --features train --bin train -- --seed 1 --from model/fashion --thresholds $(FT_T) --epochs 3 --lr 5e-4 --out model/fashion-drq
+	$(DRQ) calibrate --model model/fashion-drq --budget 1.0 --first-layer-too --joint --from-network --reference model/fashion $(PIPELINED) --tiles 2x8
+
+# The wider network (four convolutions, up to 32 channels), trained from
+# seed 1, calibrated, then fine-tuned like model-drq:
+# model/fashion-wide/ and model/fashion-wide-drq/ (committed). About 40 minutes.
+WIDE_FT_T ?= 128,96,32,32,256
+model-wide: deps deps-data build
+	$(CARGO) run --release -p drq-model --features train --bin train -- --arch wide --seed 1 --out model/fashion-wide
+	$(DRQ) calibrate --model model/fashion-wide --budget 1.0 --first-layer-too --joint --images 2000 $(PIPELINED)
+	$(CARGO) run --release -p drq-model --features train --bin train -- --seed 1 --from model/fashion-wide --thresholds $(WIDE_FT_T) --epochs 2 --lr 5e-4 --out model/fashion-wide-drq
+	$(DRQ) calibrate --model model/fashion-wide-drq --budget 1.0 --first-layer-too --joint --from-network --reference model/fashion-wide --images 2000 $(PIPELINED)
 
 # Accuracy and cycles of float, INT8, INT4, DRQ and the outlier baseline on
 # the test set: sim-out/eval/report.json and report.md.

@@ -356,6 +356,23 @@ pub struct CalibrateArgs {
     /// flags; default: the default accelerator).
     #[command(flatten)]
     pub machine: MachineArgs,
+    /// Tile shapes per layer (HxW or -), as `drq eval --tiles`; written into
+    /// the calibrated network.
+    #[arg(long, value_delimiter = ',', value_name = "HxW|-")]
+    pub tiles: Vec<String>,
+    /// After the greedy search, move pairs of layers jointly (one T up, one
+    /// down) while cycles fall within the budget.
+    #[arg(long)]
+    pub joint: bool,
+    /// Measure the budget against this model folder's uniform INT8 on the
+    /// same images when it gets more right (the network a fine-tuned one
+    /// came from).
+    #[arg(long, value_name = "DIR")]
+    pub reference: Option<PathBuf>,
+    /// Start the search from the network's own thresholds (a network
+    /// fine-tuned for them) instead of INT8 everywhere.
+    #[arg(long)]
+    pub from_network: bool,
 }
 
 fn calibrate_once(
@@ -371,9 +388,28 @@ fn calibrate_once(
         "--budget {budget} must exceed --margin {}",
         args.margin
     );
+    let reference_int8_correct = match &args.reference {
+        Some(dir) => {
+            let reference = load_network(&dir.join("network.json"), &args.tiles, cfg)?;
+            let float = load_float(dir)?;
+            let quiet = |_: usize, _: usize| {};
+            let r = evaluate(&reference, &float, data, Scheme::Int8, cfg, &quiet);
+            eprintln!(
+                "drq calibrate: reference {}: int8 top-1 {:.2} % on the {} calibration images",
+                dir.display(),
+                r.accuracy,
+                data.len()
+            );
+            Some(r.correct)
+        }
+        None => None,
+    };
     let opts = CalibrateOptions {
         budget_pp: budget - args.margin,
         keep_first_int8: !args.first_layer_too,
+        joint: args.joint,
+        reference_int8_correct,
+        start_from_network: args.from_network,
         ..CalibrateOptions::default()
     };
     calibrate(net, data, cfg, &opts, &|line| {
@@ -385,7 +421,7 @@ fn calibrate_once(
 pub fn calibrate_cmd(args: &CalibrateArgs) -> Result<()> {
     use drq_model::calibrate::apply;
     let cfg = args.machine.config(args.region)?;
-    let net = Network::load(&args.model.join("network.json"), &cfg)?;
+    let net = load_network(&args.model.join("network.json"), &args.tiles, &cfg)?;
     let data = Dataset::load(Split::Calibration)?.take(args.images);
     if !args.sweep.is_empty() {
         return sweep(args, &net, &data, &cfg);

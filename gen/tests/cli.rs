@@ -766,38 +766,33 @@ fn regress_rejects_an_unknown_configuration_naming_the_known_ones() {
     );
 }
 
-/// Issue 8's hardware check: the third layer of the trained Fashion-MNIST
-/// network (model/fashion, its own threshold), fed with a real test image
-/// through the first two layers (golden model) and their predicted mask,
-/// runs through `drq sim` with files identical to `drq golden`'s.
-#[test]
-fn a_real_network_layer_runs_through_drq_sim_like_drq_golden() {
+/// Layer `l` of the trained network in `model` (its own threshold), fed
+/// with the first test image through the layers before it (golden model)
+/// and their predicted mask, runs through `drq sim` on the machine of
+/// `toml` (= `cfg`) with files identical to `drq golden`'s.
+fn real_layer_runs_through_drq_sim(model: &str, l: usize, toml: &str, cfg: &AccelConfig) {
     use drq_golden::network::run_network;
     use drq_model::data::{Dataset, Split};
     use drq_model::quant::image_map;
-    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("../model/fashion");
+    let model = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../model")
+        .join(model);
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    // A 16 x 4 array (16 rows for the network's 4 x 4 tiles, a quicker
-    // Verilator build than 16 x 16) with the network's region size R = 4
-    // and a 16-word row pitch, so the 14x14 layer fits.
-    std::fs::write(root.join("accel.toml"), "cols = 4\nmax_width = 16\n").unwrap();
-    let cfg = AccelConfig {
-        cols: 4,
-        max_width: 16,
-        ..AccelConfig::default()
-    };
-    let net = Network::load(&model.join("network.json"), &cfg).unwrap();
+    std::fs::write(root.join("accel.toml"), toml).unwrap();
+    let net = Network::load(&model.join("network.json"), cfg).unwrap();
     let test = Dataset::load(Split::Test).unwrap().take(1);
     let input = image_map(&test.images[0]);
-    let runs = run_network(&cfg, &net, &input, None).unwrap();
-    let l = 2;
+    let runs = run_network(cfg, &net, &input, None).unwrap();
     let layer = net.layers[l].layer;
-    assert!(layer.threshold > 0, "a DRQ layer, not uniform INT8");
+    assert!(
+        layer.threshold > 0 && layer.threshold <= cfg.a_max(),
+        "a DRQ layer, neither uniform INT8 nor INT4"
+    );
     let mask = runs[l - 1]
         .mask_out
         .clone()
-        .expect("layer 1 predicts layer 2's mask");
+        .expect("the layer before predicts this layer's mask");
     assert!(
         mask.data.iter().any(|&b| b) && mask.data.iter().any(|&b| !b),
         "the real image gives a mixed mask"
@@ -809,7 +804,7 @@ fn a_real_network_layer_runs_through_drq_sim_like_drq_golden() {
         bias: root.join("b.npy"),
         mask: Some(root.join("m.npy")),
     };
-    save_layer_data(&cfg, &data, &files).unwrap();
+    save_layer_data(cfg, &data, &files).unwrap();
     std::fs::write(root.join("layer.json"), layer.to_json()).unwrap();
     let args = |cmd: &str, out: &str| -> Vec<String> {
         let p = |p: &Path| p.display().to_string();
@@ -841,8 +836,59 @@ fn a_real_network_layer_runs_through_drq_sim_like_drq_golden() {
     }
     assert_eq!(listing(&root.join("hw")), listing(&root.join("gold")));
     // And the golden files are the chained network's own results.
-    let gold = run_layer(&cfg, &layer, &data).unwrap();
+    let gold = run_layer(cfg, &layer, &data).unwrap();
     assert_eq!(gold.y, runs[l].y);
+}
+
+/// Issue 8's hardware check: the third layer of the trained Fashion-MNIST
+/// network (model/fashion) through `drq sim` like `drq golden`, on a 16 x 4
+/// array (16 rows for the network's 4 x 4 tiles, a quicker Verilator build
+/// than 16 x 16) with the network's region size R = 4 and a 16-word row
+/// pitch, so the 14x14 layer fits.
+#[test]
+fn a_real_network_layer_runs_through_drq_sim_like_drq_golden() {
+    let cfg = AccelConfig {
+        cols: 4,
+        max_width: 16,
+        ..AccelConfig::default()
+    };
+    real_layer_runs_through_drq_sim("fashion", 2, "cols = 4\nmax_width = 16\n", &cfg);
+}
+
+/// The pipelined machine DRQ's speedup is measured on (docs/performance.md),
+/// on the 16 x 4 array of the test above.
+fn pipelined_16x4() -> (&'static str, AccelConfig) {
+    (
+        "cols = 4\nmax_width = 16\noverlap = true\nrow_taps = true\n\
+         stream_predictor = true\nburst_readout = true\nout_lanes = 8\nout_rows = 4\n",
+        AccelConfig {
+            cols: 4,
+            max_width: 16,
+            overlap: true,
+            row_taps: true,
+            stream_predictor: true,
+            burst_readout: true,
+            out_lanes: 8,
+            out_rows: 4,
+            ..AccelConfig::default()
+        },
+    )
+}
+
+/// Issue 18: a layer of the DRQ-aware fine-tuned network (model/fashion-drq,
+/// its calibrated threshold) on the pipelined machine.
+#[test]
+fn a_fine_tuned_network_layer_runs_through_drq_sim_like_drq_golden() {
+    let (toml, cfg) = pipelined_16x4();
+    real_layer_runs_through_drq_sim("fashion-drq", 2, toml, &cfg);
+}
+
+/// Issue 18: a 32-channel layer of the wider network (model/fashion-wide-drq)
+/// on the pipelined machine.
+#[test]
+fn a_wide_network_layer_runs_through_drq_sim_like_drq_golden() {
+    let (toml, cfg) = pipelined_16x4();
+    real_layer_runs_through_drq_sim("fashion-wide-drq", 3, toml, &cfg);
 }
 
 /// `drq coverage` refuses bad options with one error line and a non-zero

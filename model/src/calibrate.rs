@@ -56,6 +56,20 @@ pub struct CalibrateOptions {
     pub thresholds: Vec<u32>,
     /// (s, sw) candidates, tried in this order.
     pub shifts: Vec<(u32, u32)>,
+    /// After the greedy search, search pairs of layers jointly: one layer's
+    /// T one candidate up while another's goes one down (with their
+    /// current shifts), the move with the fewest cycles within the budget,
+    /// until none fits (`drq calibrate --joint`).
+    pub joint: bool,
+    /// Images of the calibration data a reference network's uniform INT8
+    /// gets right (a fine-tuned network's budget is measured against the
+    /// network it was fine-tuned from): the budget counts from the larger
+    /// of this and the calibrated network's own INT8.
+    pub reference_int8_correct: Option<usize>,
+    /// Start from the network's own thresholds (added to the candidates)
+    /// instead of T = 0 everywhere: a network fine-tuned for its thresholds
+    /// (`drq calibrate --from-network`).
+    pub start_from_network: bool,
 }
 
 impl Default for CalibrateOptions {
@@ -67,6 +81,9 @@ impl Default for CalibrateOptions {
             keep_first_int8: true,
             thresholds,
             shifts: DEFAULT_SHIFTS.to_vec(),
+            joint: false,
+            reference_int8_correct: None,
+            start_from_network: false,
         }
     }
 }
@@ -103,6 +120,12 @@ pub struct Calibration {
     pub layers: Vec<LayerChoice>,
     pub budget_pp: f64,
     pub keep_first_int8: bool,
+    /// The joint phase ran ([`CalibrateOptions::joint`]).
+    #[serde(default)]
+    pub joint: bool,
+    /// The reference network's INT8 correct count, when given.
+    #[serde(default)]
+    pub reference_int8_correct: Option<usize>,
     pub images: usize,
     pub region: u32,
     pub int8_correct: usize,
@@ -380,6 +403,9 @@ pub fn calibrate(
     let n_layers = net.layers.len();
     // Candidate thresholds: sorted, deduplicated, with 0 and a_max + 1.
     let mut ts = opts.thresholds.clone();
+    if opts.start_from_network {
+        ts.extend(net.layers.iter().map(|nl| nl.layer.threshold));
+    }
     ts.push(0);
     ts.push(cfg.a_max() + 1);
     ts.sort_unstable();
@@ -427,14 +453,35 @@ pub fn calibrate(
     progress(&format!(
         "int8 on {n} calibration images: top-1 {int8_accuracy:.2} %, {int8_cycles} cycles"
     ));
-    // Largest number of images INT8 gets right that the candidate may miss.
+    // Largest number of images INT8 (or the reference, when it gets more
+    // right) gets right that the candidate may miss.
     let allowed = (opts.budget_pp / 100.0 * n as f64 + 1e-9).floor() as i64;
-    let fits = |correct: usize| int8_correct as i64 - correct as i64 <= allowed;
+    let baseline = int8_correct.max(opts.reference_int8_correct.unwrap_or(0));
+    let fits = |correct: usize| baseline as i64 - correct as i64 <= allowed;
     let (mut correct, mut cycles) = (int8_correct, int8_cycles);
+    if opts.start_from_network {
+        for (c, nl) in choices.iter_mut().zip(&net.layers) {
+            c.threshold = nl.layer.threshold;
+        }
+        (correct, cycles) = refresh(cfg, net, data, &mut cache, &choices, 0);
+        progress(&format!(
+            "start from the network's thresholds {:?}: top-1 {:.2} %, speedup {:.3}{}",
+            choices.iter().map(|c| c.threshold).collect::<Vec<_>>(),
+            pct(correct, n),
+            int8_cycles as f64 / cycles as f64,
+            if fits(correct) {
+                ""
+            } else {
+                " (outside the budget)"
+            }
+        ));
+    }
     let mut moves = Vec::new();
     let mut evaluations = 0usize;
     let first = usize::from(opts.keep_first_int8);
+    let mut last_round = 0;
     for round in 1.. {
+        last_round = round;
         // (cycles, correct, layer, t index, shift index)
         let mut best: Option<(u64, usize, usize, usize, usize)> = None;
         for l in first..n_layers {
@@ -499,10 +546,78 @@ pub fn calibrate(
             speedup,
         });
     }
+    if opts.joint {
+        let t_index = |t: u32| {
+            ts.iter()
+                .position(|&c| c == t)
+                .expect("current threshold is a candidate")
+        };
+        for round in last_round + 1.. {
+            // (cycles, correct, up layer, down layer)
+            let mut best: Option<(u64, usize, usize, usize)> = None;
+            for up in first..n_layers {
+                for down in first..n_layers {
+                    let (ui, di) = (
+                        t_index(choices[up].threshold),
+                        t_index(choices[down].threshold),
+                    );
+                    if up == down || ui + 1 >= ts.len() || di == 0 {
+                        continue;
+                    }
+                    let mut cand = choices.clone();
+                    cand[up].threshold = ts[ui + 1];
+                    cand[down].threshold = ts[di - 1];
+                    let (c, cyc) = score(cfg, net, data, &cache, &cand, up.min(down));
+                    evaluations += 1;
+                    if cyc >= cycles || !fits(c) {
+                        continue;
+                    }
+                    if best.map_or(true, |(bc, bcor, ..)| cyc < bc || (cyc == bc && c > bcor)) {
+                        best = Some((cyc, c, up, down));
+                    }
+                }
+            }
+            let Some((_, _, up, down)) = best else {
+                progress(&format!(
+                    "round {round}: no joint move fits the budget, done"
+                ));
+                break;
+            };
+            let from = (choices[up].threshold, choices[down].threshold);
+            choices[up].threshold = ts[t_index(from.0) + 1];
+            choices[down].threshold = ts[t_index(from.1) - 1];
+            (correct, cycles) = refresh(cfg, net, data, &mut cache, &choices, up.min(down));
+            let speedup = int8_cycles as f64 / cycles as f64;
+            progress(&format!(
+                "round {round}: joint: layer {up} T {} -> {}, layer {down} T {} -> {}: top-1 {:.2} %, speedup {speedup:.3}, {:.0} s",
+                from.0,
+                choices[up].threshold,
+                from.1,
+                choices[down].threshold,
+                pct(correct, n),
+                t0.elapsed().as_secs_f64()
+            ));
+            for (layer, from_threshold) in [(up, from.0), (down, from.1)] {
+                moves.push(Move {
+                    round,
+                    layer,
+                    from_threshold,
+                    threshold: choices[layer].threshold,
+                    low_shift: choices[layer].low_shift,
+                    w_low_shift: choices[layer].w_low_shift,
+                    accuracy: pct(correct, n),
+                    cycles,
+                    speedup,
+                });
+            }
+        }
+    }
     Ok(Calibration {
         layers: choices,
         budget_pp: opts.budget_pp,
         keep_first_int8: opts.keep_first_int8,
+        joint: opts.joint,
+        reference_int8_correct: opts.reference_int8_correct,
         images: n,
         region: cfg.region,
         int8_correct,

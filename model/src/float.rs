@@ -3,10 +3,11 @@
 //! and `float.safetensors` I/O.
 
 use crate::data::PIXELS;
+use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// One convolution of the architecture.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConvSpec {
     pub c_in: usize,
     pub c_out: usize,
@@ -32,23 +33,59 @@ impl ConvSpec {
     }
 }
 
-/// conv1 3x3 pad 1, 1->8 on 28x28; conv2 3x3 stride 2 pad 1, 8->16
-/// (28 -> 14); conv3 3x3 stride 2 pad 1, 16->16 (14 -> 7); classifier conv
-/// 7x7, 16->10 (7 -> 1: the logits).
+/// The Fashion-MNIST network (`model/fashion`): conv1 3x3 pad 1, 1->8 on
+/// 28x28; conv2 3x3 stride 2 pad 1, 8->16 (28 -> 14); conv3 3x3 stride 2
+/// pad 1, 16->16 (14 -> 7); classifier conv 7x7, 16->10 (7 -> 1: the
+/// logits).
 pub const ARCH: [ConvSpec; 4] = [
     conv3x3(1, 8, 28, 1),
     conv3x3(8, 16, 28, 2),
     conv3x3(16, 16, 14, 2),
+    classifier(16, 7),
+];
+
+/// The wider network (`model/fashion-wide`): four 3x3 convolutions, up to
+/// 32 channels: 1->16 stride 2 (28 -> 14), 16->32 (14), 32->32 stride 2
+/// (14 -> 7), 32->32 (7), then the 7x7 classifier 32->10.
+pub const WIDE_ARCH: [ConvSpec; 5] = [
+    conv3x3(1, 16, 28, 2),
+    conv3x3(16, 32, 14, 1),
+    conv3x3(32, 32, 14, 2),
+    conv3x3(32, 32, 7, 1),
+    classifier(32, 7),
+];
+
+/// The architectures by name (`train --arch`).
+pub const ARCHS: [(&str, &[ConvSpec]); 2] = [("fashion", &ARCH), ("wide", &WIDE_ARCH)];
+
+/// The architecture called `name`, or an error naming the known ones.
+pub fn arch_named(name: &str) -> anyhow::Result<&'static [ConvSpec]> {
+    ARCHS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, a)| *a)
+        .ok_or_else(|| {
+            let known: Vec<&str> = ARCHS.iter().map(|(n, _)| *n).collect();
+            anyhow::anyhow!(
+                "unknown architecture {name:?} (known: {})",
+                known.join(", ")
+            )
+        })
+}
+
+/// The classifier: a convolution over the whole `side` x `side` map, no
+/// padding, to the 10 logits (no ReLU).
+const fn classifier(c_in: usize, side: usize) -> ConvSpec {
     ConvSpec {
-        c_in: 16,
+        c_in,
         c_out: 10,
-        side: 7,
-        kernel: 7,
+        side,
+        kernel: side,
         stride: 1,
         padding: 0,
         relu: false,
-    },
-];
+    }
+}
 
 /// A 3 x 3 convolution, padding 1, followed by a ReLU.
 const fn conv3x3(c_in: usize, c_out: usize, side: usize, stride: usize) -> ConvSpec {
@@ -72,12 +109,13 @@ pub struct FloatLayer {
 }
 
 impl FloatModel {
-    /// The layers of [`ARCH`], layer `i`'s (weight, bias) from
+    /// The layers of `arch`, layer `i`'s (weight, bias) from
     /// `params(i, spec)`.
     pub fn from_params<E>(
+        arch: &[ConvSpec],
         mut params: impl FnMut(usize, &ConvSpec) -> Result<(Vec<f32>, Vec<f32>), E>,
     ) -> Result<FloatModel, E> {
-        let layers = ARCH
+        let layers = arch
             .iter()
             .enumerate()
             .map(|(i, s)| {
@@ -93,11 +131,15 @@ impl FloatModel {
     }
 }
 
-/// The trained float network (layers of [`ARCH`]).
+/// The trained float network (the layers of an architecture).
 #[derive(Debug, Clone, PartialEq)]
 pub struct FloatModel {
     pub layers: Vec<FloatLayer>,
 }
+
+/// The safetensors metadata key of the architecture (JSON of the layers'
+/// [`ConvSpec`]s).
+const ARCH_KEY: &str = "arch";
 
 /// File name of the float weights in a model folder.
 pub const FLOAT_FILE: &str = "float.safetensors";
@@ -195,13 +237,21 @@ impl FloatModel {
             .iter()
             .map(|(n, shape, b)| Ok((n.clone(), TensorView::new(Dtype::F32, shape.clone(), b)?)))
             .collect::<Result<_, safetensors::SafeTensorError>>()?;
-        let out = safetensors::serialize(views, None)?;
+        let arch = serde_json::to_string(&self.arch())?;
+        let meta = std::collections::HashMap::from([(ARCH_KEY.to_string(), arch)]);
+        let out = safetensors::serialize(views, Some(meta))?;
         std::fs::write(path, out)
             .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
         Ok(())
     }
 
-    /// Read a model written by [`FloatModel::save`] (shapes of [`ARCH`]).
+    /// The architecture: every layer's convolution.
+    pub fn arch(&self) -> Vec<ConvSpec> {
+        self.layers.iter().map(|l| l.spec).collect()
+    }
+
+    /// Read a model written by [`FloatModel::save`]: the architecture of
+    /// its metadata (`arch`), [`ARCH`] for a file without one.
     pub fn load(path: &Path) -> anyhow::Result<FloatModel> {
         use safetensors::tensor::Dtype;
         let p = path.display();
@@ -224,7 +274,14 @@ impl FloatModel {
                 .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
                 .collect())
         };
-        FloatModel::from_params(|i, s| {
+        let (_, header) = safetensors::SafeTensors::read_metadata(&raw)
+            .map_err(|e| anyhow::anyhow!("{p}: {e}"))?;
+        let arch: Vec<ConvSpec> = match header.metadata().as_ref().and_then(|m| m.get(ARCH_KEY)) {
+            Some(text) => serde_json::from_str(text)
+                .map_err(|e| anyhow::anyhow!("{p}: metadata {ARCH_KEY}: {e}"))?,
+            None => ARCH.to_vec(),
+        };
+        FloatModel::from_params(&arch, |i, s| {
             Ok((
                 get(
                     &format!("conv{i}.weight"),

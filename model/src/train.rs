@@ -3,7 +3,7 @@
 //! seeded with `seed` (candle's own CPU generator cannot be seeded).
 
 use crate::data::{Dataset, PIXELS};
-use crate::float::{FloatLayer, FloatModel, ARCH};
+use crate::float::{ConvSpec, FloatLayer, FloatModel};
 use crate::quant::QuantInfo;
 use candle_core::{DType, Device, Tensor, Var};
 use candle_nn::{AdamW, Optimizer, ParamsAdamW};
@@ -50,11 +50,11 @@ fn uniform(rng: &mut Rng) -> f32 {
     ((rng.next_u64() >> 11) as f64 / (1u64 << 52) as f64 - 1.0) as f32
 }
 
-/// Initial weights: He-uniform (bound sqrt(6 / fan_in)), zero bias, drawn
-/// layer by layer from `Rng::new(seed)`.
-pub fn init_model(seed: u64) -> FloatModel {
+/// Initial weights of `arch`: He-uniform (bound sqrt(6 / fan_in)), zero
+/// bias, drawn layer by layer from `Rng::new(seed)`.
+pub fn init_model(seed: u64, arch: &[ConvSpec]) -> FloatModel {
     let mut rng = Rng::new(seed);
-    let layers = ARCH
+    let layers = arch
         .iter()
         .map(|s| {
             let bound = (6.0 / s.fan_in() as f32).sqrt();
@@ -81,21 +81,27 @@ pub fn shuffled(n: usize, rng: &mut Rng) -> Vec<usize> {
 }
 
 struct Params {
+    specs: Vec<ConvSpec>,
     w: Vec<Var>,
     b: Vec<Var>,
 }
 
 fn forward(p: &Params, x: &Tensor) -> candle_core::Result<Tensor> {
     let mut x = x.clone();
-    for (i, s) in ARCH.iter().enumerate() {
+    for (i, s) in p.specs.iter().enumerate() {
         x = x.conv2d(p.w[i].as_tensor(), s.padding, s.stride, 1, 1)?;
         x = x.broadcast_add(&p.b[i].as_tensor().reshape((1, s.c_out, 1, 1))?)?;
         if s.relu {
             x = x.relu()?;
         }
     }
-    let n = x.dim(0)?;
-    x.reshape((n, ARCH[ARCH.len() - 1].c_out))
+    logits(p, &x)
+}
+
+/// The last layer's `[N, C_out, 1, 1]` output as `[N, C_out]`.
+fn logits(p: &Params, x: &Tensor) -> candle_core::Result<Tensor> {
+    let classes = p.specs.last().map_or(0, |s| s.c_out);
+    x.reshape((x.dim(0)?, classes))
 }
 
 fn batch_tensor(
@@ -121,6 +127,7 @@ fn batch_tensor(
 /// The trainable parameters of a model, one weight and one bias per layer.
 fn params_of(model: &FloatModel, dev: &Device) -> candle_core::Result<Params> {
     let mut p = Params {
+        specs: model.arch(),
         w: vec![],
         b: vec![],
     };
@@ -140,15 +147,16 @@ fn params_of(model: &FloatModel, dev: &Device) -> candle_core::Result<Params> {
     Ok(p)
 }
 
-/// Train on `data` with Adam (cross-entropy) from the seed's initial
-/// weights. `log` gets one line per epoch. Threads: candle's CPU kernels
+/// Train `arch` on `data` with Adam (cross-entropy) from the seed's
+/// initial weights. `log` gets one line per epoch. Threads: candle's CPU kernels
 /// use `RAYON_NUM_THREADS` (the train binary sets it before any work).
 pub fn train(
     data: &Dataset,
+    arch: &[ConvSpec],
     opts: &TrainOptions,
     log: impl FnMut(&str),
 ) -> candle_core::Result<FloatModel> {
-    fit(&init_model(opts.seed), data, opts, &forward, log)
+    fit(&init_model(opts.seed, arch), data, opts, &forward, log)
 }
 
 /// Fine-tune `start` on `data` with DRQ's quantisation in the forward pass
@@ -210,7 +218,7 @@ fn fit(
             t0.elapsed().as_secs_f64()
         ));
     }
-    FloatModel::from_params(|i, _| {
+    FloatModel::from_params(&p.specs, |i, _| {
         Ok((
             p.w[i]
                 .as_tensor()
@@ -337,7 +345,7 @@ impl DrqForward {
 
     fn forward(&self, p: &Params, x: &Tensor) -> candle_core::Result<Tensor> {
         let mut x = x.clone();
-        for (i, s) in ARCH.iter().enumerate() {
+        for (i, s) in p.specs.iter().enumerate() {
             let q = self.layers[i];
             let a = (x.detach() / q.s_in)?.round()?.clamp(0.0, self.a_max)?;
             let mask = self.mask(&a, q.threshold)?;
@@ -375,8 +383,7 @@ impl DrqForward {
                 x = x.relu()?;
             }
         }
-        let n = x.dim(0)?;
-        x.reshape((n, ARCH[ARCH.len() - 1].c_out))
+        logits(p, &x)
     }
 }
 

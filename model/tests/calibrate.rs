@@ -132,6 +132,83 @@ fn unlimited_budget_is_at_least_as_fast() {
     assert_eq!(c100.layers[0].threshold, 0);
 }
 
+/// The joint phase (pairs of layers, one T up and one down) keeps the
+/// budget and is never slower than the greedy search it starts from.
+#[test]
+fn joint_search_keeps_the_budget_and_is_never_slower() {
+    let cfg = AccelConfig::default();
+    let opts = CalibrateOptions {
+        joint: true,
+        ..small(1.0)
+    };
+    let j = calibrate(&net(&cfg), calib300(), &cfg, &opts, &|_| {}).unwrap();
+    let g = budget1();
+    eprintln!("greedy {:.3}, joint {:.3}", g.speedup, j.speedup);
+    assert!(j.joint && !g.joint);
+    assert!(j.cycles <= g.cycles);
+    assert!(j.int8_correct as i64 - j.correct as i64 <= 3);
+    // The greedy moves come first, unchanged.
+    assert_eq!(j.moves[..g.moves.len()], g.moves[..]);
+    for pair in j.moves[g.moves.len()..].chunks(2) {
+        assert_eq!(pair.len(), 2, "a joint move changes two layers");
+        assert!(pair[0].threshold > pair[0].from_threshold);
+        assert!(pair[1].threshold < pair[1].from_threshold);
+        assert!(pair[0].layer != pair[1].layer && pair[0].layer > 0 && pair[1].layer > 0);
+    }
+}
+
+/// A reference that gets more images right than the network's own INT8
+/// tightens the budget: the result stays within it of the reference; one
+/// that gets fewer right is ignored.
+#[test]
+fn a_reference_int8_tightens_the_budget() {
+    let cfg = AccelConfig::default();
+    let g = budget1();
+    let reference = g.int8_correct + 2;
+    let opts = CalibrateOptions {
+        reference_int8_correct: Some(reference),
+        ..small(1.0)
+    };
+    let r = calibrate(&net(&cfg), calib300(), &cfg, &opts, &|_| {}).unwrap();
+    assert_eq!(r.reference_int8_correct, Some(reference));
+    assert!(
+        reference as i64 - r.correct as i64 <= 3,
+        "{} correct",
+        r.correct
+    );
+    // A reference below the network's own INT8 changes nothing.
+    let lower = CalibrateOptions {
+        reference_int8_correct: Some(g.int8_correct - 5),
+        ..small(1.0)
+    };
+    let l = calibrate(&net(&cfg), calib300(), &cfg, &lower, &|_| {}).unwrap();
+    assert_eq!(l.layers, g.layers);
+    assert_eq!((l.correct, l.cycles), (g.correct, g.cycles));
+}
+
+/// Starting from the network's thresholds, the greedy search only raises
+/// them (the committed network's T = 16 is a candidate even when the list
+/// lacks it).
+#[test]
+fn the_search_can_start_from_the_networks_thresholds() {
+    let cfg = AccelConfig::default();
+    let base = net(&cfg);
+    let opts = CalibrateOptions {
+        start_from_network: true,
+        thresholds: vec![0, 8, 64],
+        ..small(100.0)
+    };
+    let c = calibrate(&base, calib300(), &cfg, &opts, &|_| {}).unwrap();
+    for (ch, nl) in c.layers.iter().zip(&base.layers) {
+        assert!(ch.threshold >= nl.layer.threshold);
+    }
+    let first = &c.moves[0];
+    assert_eq!(
+        first.from_threshold, base.layers[first.layer].layer.threshold,
+        "the first move starts from the network's threshold"
+    );
+}
+
 #[test]
 fn bad_options_are_rejected() {
     let cfg = AccelConfig::default();

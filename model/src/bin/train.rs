@@ -13,8 +13,8 @@ use clap::Parser;
 use drq_arch::AccelConfig;
 use drq_model::data::{Dataset, Split};
 use drq_model::eval::{eprint_progress, evaluate, Scheme};
-use drq_model::float::FloatModel;
 use drq_model::float::FLOAT_FILE;
+use drq_model::float::{arch_named, FloatModel};
 use drq_model::quant::{quantize, quantize_at, thresholds, with_thresholds, QuantOptions};
 use drq_model::train::{finetune, train, DrqForward, TrainOptions};
 use std::path::PathBuf;
@@ -41,6 +41,10 @@ struct Args {
     /// Percentile of a layer's float output that maps to code 255.
     #[arg(long, default_value_t = QuantOptions::default().percentile)]
     percentile: f64,
+    /// Architecture to train (fashion: docs/model.md; wide: four 3x3
+    /// convolutions up to 32 channels).
+    #[arg(long, default_value = "fashion", conflicts_with = "from")]
+    arch: String,
     /// Fine-tune this model folder's float model with DRQ's quantisation in
     /// the forward pass (its quant.json scales, its network.json thresholds
     /// and shifts) instead of training from the seed.
@@ -59,6 +63,7 @@ fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     // candle reads RAYON_NUM_THREADS at each kernel; set before any work.
     std::env::set_var("RAYON_NUM_THREADS", args.threads.to_string());
+    let arch = arch_named(&args.arch)?;
     let train_set = Dataset::load(Split::Train)?;
     let calib = Dataset::load(Split::Calibration)?;
     let test = Dataset::load(Split::Test)?;
@@ -93,7 +98,7 @@ fn main() -> anyhow::Result<()> {
     let t0 = Instant::now();
     let float = match &drq {
         Some((start, fwd)) => finetune(start, &train_set, fwd, &opts, |l| eprintln!("{l}"))?,
-        None => train(&train_set, &opts, |l| eprintln!("{l}"))?,
+        None => train(&train_set, arch, &opts, |l| eprintln!("{l}"))?,
     };
     let train_seconds = t0.elapsed().as_secs_f64();
     let qopts = QuantOptions {
@@ -138,6 +143,7 @@ fn main() -> anyhow::Result<()> {
         "batch": opts.batch,
         "lr": opts.lr,
         "threads": args.threads,
+        "arch": float.arch(),
         "finetuned_from": args.from.as_ref().map(|d| d.display().to_string()),
         "finetune_forward": drq.as_ref().map(|(_, f)| serde_json::json!({
             "region": f.region,
