@@ -766,11 +766,17 @@ fn regress_rejects_an_unknown_configuration_naming_the_known_ones() {
     );
 }
 
-/// Layer `l` of the trained network in `model` (its own threshold), fed
-/// with the first test image through the layers before it (golden model)
-/// and their predicted mask, runs through `drq sim` on the machine of
-/// `toml` (= `cfg`) with files identical to `drq golden`'s.
-fn real_layer_runs_through_drq_sim(model: &str, l: usize, toml: &str, cfg: &AccelConfig) {
+/// Layer `l` of the trained network in `model` (its own thresholds, or
+/// `thresholds`), fed with the first test image through the layers before
+/// it (golden model) and their predicted mask, runs through `drq sim` on
+/// the machine of `toml` (= `cfg`) with files identical to `drq golden`'s.
+fn real_layer_runs_through_drq_sim(
+    model: &str,
+    l: usize,
+    thresholds: Option<&[u32]>,
+    toml: &str,
+    cfg: &AccelConfig,
+) {
     use drq_golden::network::run_network;
     use drq_model::data::{Dataset, Split};
     use drq_model::quant::image_map;
@@ -781,6 +787,10 @@ fn real_layer_runs_through_drq_sim(model: &str, l: usize, toml: &str, cfg: &Acce
     let root = dir.path();
     std::fs::write(root.join("accel.toml"), toml).unwrap();
     let net = Network::load(&model.join("network.json"), cfg).unwrap();
+    let net = match thresholds {
+        Some(t) => drq_model::quant::with_thresholds(&net, t),
+        None => net,
+    };
     let test = Dataset::load(Split::Test).unwrap().take(1);
     let input = image_map(&test.images[0]);
     let runs = run_network(cfg, &net, &input, None).unwrap();
@@ -852,7 +862,7 @@ fn a_real_network_layer_runs_through_drq_sim_like_drq_golden() {
         max_width: 16,
         ..AccelConfig::default()
     };
-    real_layer_runs_through_drq_sim("fashion", 2, "cols = 4\nmax_width = 16\n", &cfg);
+    real_layer_runs_through_drq_sim("fashion", 2, None, "cols = 4\nmax_width = 16\n", &cfg);
 }
 
 /// The pipelined machine DRQ's speedup is measured on (docs/performance.md),
@@ -875,12 +885,23 @@ fn pipelined_16x4() -> (&'static str, AccelConfig) {
     )
 }
 
-/// Issue 18: a layer of the DRQ-aware fine-tuned network (model/fashion-drq,
-/// its calibrated threshold) on the pipelined machine.
+/// Issue 18: a layer of the DRQ-aware fine-tuned network (model/fashion-drq)
+/// on the pipelined machine, at the thresholds it was fine-tuned with
+/// (quant.json's `finetune_forward`; its calibrated ones send nearly every
+/// region to INT4, docs/model.md).
 #[test]
 fn a_fine_tuned_network_layer_runs_through_drq_sim_like_drq_golden() {
     let (toml, cfg) = pipelined_16x4();
-    real_layer_runs_through_drq_sim("fashion-drq", 2, toml, &cfg);
+    let quant: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../model/fashion-drq/quant.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let t: Vec<u32> =
+        serde_json::from_value(quant["finetune_forward"]["thresholds"].clone()).unwrap();
+    real_layer_runs_through_drq_sim("fashion-drq", 2, Some(&t), toml, &cfg);
 }
 
 /// Issue 18: a 32-channel layer of the wider network (model/fashion-wide-drq)
@@ -888,7 +909,7 @@ fn a_fine_tuned_network_layer_runs_through_drq_sim_like_drq_golden() {
 #[test]
 fn a_wide_network_layer_runs_through_drq_sim_like_drq_golden() {
     let (toml, cfg) = pipelined_16x4();
-    real_layer_runs_through_drq_sim("fashion-wide-drq", 3, toml, &cfg);
+    real_layer_runs_through_drq_sim("fashion-wide-drq", 3, None, toml, &cfg);
 }
 
 /// `drq coverage` refuses bad options with one error line and a non-zero
