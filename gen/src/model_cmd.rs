@@ -8,8 +8,8 @@ use drq_arch::AccelConfig;
 use drq_golden::network::Network;
 use drq_model::data::{Dataset, Split};
 use drq_model::eval::{
-    eprint_progress, evaluate, evaluate_scaled, match_outlier, report_json, Scheme, SchemeResult,
-    MATCH_IMAGES,
+    eprint_progress, evaluate, evaluate_scaled, match_outlier, report_json, ComparedDrq, Scheme,
+    SchemeResult, MATCH_IMAGES,
 };
 use drq_model::float::{FloatModel, FLOAT_FILE};
 use drq_model::report::EvalReport;
@@ -45,6 +45,11 @@ pub struct EvalArgs {
     /// results.
     #[arg(long, value_delimiter = ',', value_name = "HxW|-")]
     pub tiles: Vec<String>,
+    /// Also run DRQ of another model folder on the same machine and images,
+    /// as one step of an ablation: LABEL=DIR (repeatable; report.md's
+    /// "Ablation" table, report.json's "compared", purple points).
+    #[arg(long, value_name = "LABEL=DIR")]
+    pub compare: Vec<String>,
     /// Output folder: report.json, report.md, regions.svg and
     /// accuracy_speedup.svg.
     #[arg(long, value_name = "DIR", default_value = "sim-out/eval")]
@@ -179,6 +184,9 @@ pub fn load_float(model: &Path) -> Result<FloatModel> {
 /// region size also the outlier scheme matched to DRQ's share of
 /// high-precision MACs and DRQ at scaled thresholds.
 pub fn eval(args: &EvalArgs) -> Result<()> {
+    for v in &args.compare {
+        parse_compare(v)?;
+    }
     let test = Dataset::load(Split::Test)?.take(args.images);
     let float = load_float(&args.model)?;
     let schemes = if args.schemes.is_empty() {
@@ -231,6 +239,7 @@ pub fn eval(args: &EvalArgs) -> Result<()> {
     }
     let mut report = main.expect("at least one region size");
     report.per_region = per_region;
+    report.compared = compared(args, &test, &args.machine.config(args.regions[0])?)?;
     let mut json = serde_json::to_string_pretty(&report.json())?;
     json.push('\n');
     let mut files = vec![
@@ -313,8 +322,49 @@ fn main_report(
         layers: net.layers.iter().map(|nl| nl.layer).collect(),
         matched,
         scaled,
+        compared: vec![],
         per_region: vec![],
     }
+}
+
+/// `--compare LABEL=DIR`: the label and the folder, or one error naming
+/// the bad value.
+fn parse_compare(v: &str) -> Result<(String, PathBuf)> {
+    match v.split_once('=') {
+        Some((label, dir)) if !label.is_empty() && !dir.is_empty() => {
+            Ok((label.to_string(), PathBuf::from(dir)))
+        }
+        _ => anyhow::bail!("--compare {v:?}: expected LABEL=DIR"),
+    }
+}
+
+/// DRQ and INT8 of each `--compare` model on `cfg` and `test`.
+fn compared(args: &EvalArgs, test: &Dataset, cfg: &AccelConfig) -> Result<Vec<ComparedDrq>> {
+    let quiet = |_: usize, _: usize| {};
+    let mut out = Vec::new();
+    for v in &args.compare {
+        let (label, dir) = parse_compare(v)?;
+        let net = load_network(&dir.join("network.json"), &args.tiles, cfg)
+            .with_context(|| format!("--compare {label}"))?;
+        let float = load_float(&dir).with_context(|| format!("--compare {label}"))?;
+        let int8 = evaluate(&net, &float, test, Scheme::Int8, cfg, &quiet);
+        let result = evaluate(&net, &float, test, Scheme::Drq, cfg, &quiet);
+        eprintln!(
+            "drq eval: {label} ({}): drq top-1 {:.2} %, int8 {:.2} %, speedup {:.3}",
+            dir.display(),
+            result.accuracy,
+            int8.accuracy,
+            int8.cycles.unwrap_or(0) as f64 / result.cycles.unwrap_or(1).max(1) as f64
+        );
+        out.push(ComparedDrq {
+            label,
+            model: dir.display().to_string(),
+            thresholds: drq_model::quant::thresholds(&net),
+            int8,
+            result,
+        });
+    }
+    Ok(out)
 }
 
 #[derive(Args, Debug)]

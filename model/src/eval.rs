@@ -727,6 +727,31 @@ pub struct ScaledDrq {
     pub result: SchemeResult,
 }
 
+/// DRQ of another model folder on the same machine and test images: one
+/// step of an ablation (`drq eval --compare LABEL=DIR`).
+#[derive(Debug, Clone)]
+pub struct ComparedDrq {
+    pub label: String,
+    /// The model folder, as given.
+    pub model: String,
+    /// Its network's thresholds.
+    pub thresholds: Vec<u32>,
+    /// Its uniform INT8 (the same array: its speedup is measured against
+    /// these cycles).
+    pub int8: SchemeResult,
+    pub result: SchemeResult,
+}
+
+impl ComparedDrq {
+    /// INT8 cycles / DRQ cycles of this model.
+    pub fn speedup(&self) -> Option<f64> {
+        match (self.int8.cycles, self.result.cycles) {
+            (Some(a), Some(b)) if b > 0 => Some(a as f64 / b as f64),
+            _ => None,
+        }
+    }
+}
+
 /// Every threshold T of `net` as round(T scale), at most a_max + 1 (every
 /// region insensitive); T = 0 stays 0.
 pub fn scaled_thresholds(net: &Network, scale: f64, cfg: &AccelConfig) -> Vec<u32> {

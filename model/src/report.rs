@@ -6,7 +6,8 @@
 
 use crate::data::PIXELS;
 use crate::eval::{
-    report_json, scheme_json, LayerTally, MatchedOutlier, ScaledDrq, Scheme, SchemeResult,
+    report_json, scheme_json, ComparedDrq, LayerTally, MatchedOutlier, ScaledDrq, Scheme,
+    SchemeResult,
 };
 use crate::quant::image_map;
 use drq_arch::config::PeKind;
@@ -296,6 +297,8 @@ impl Frame {
 
 /// Blue of the DRQ points.
 const DRQ_COLOUR: &str = "#1f77b4";
+/// Purple of other models (ablation steps).
+const COMPARED_COLOUR: &str = "#9467bd";
 /// Green of the INT8 reference.
 const INT8_COLOUR: &str = "#2ca02c";
 /// Orange of the INT4 reference.
@@ -384,6 +387,8 @@ pub enum PointKind {
     Drq,
     /// DRQ at scaled thresholds.
     DrqScaled,
+    /// DRQ of another model (an ablation step, `drq eval --compare`).
+    Compared,
 }
 
 /// The caption of [`accuracy_speedup_svg`], one SVG line each (joined by
@@ -392,7 +397,7 @@ pub enum PointKind {
 pub fn accuracy_speedup_caption(images: usize, region: u32) -> Vec<String> {
     vec![
         format!("One point per scheme with cycles, on the same {images} test images, R = {region}: x = int8 cycles_total /"),
-        "the scheme's cycles_total (golden model), y = top-1. Hollow circles: DRQ with every threshold T scaled.".into(),
+        "the scheme's cycles_total (golden model), y = top-1. Hollow circles: DRQ with every threshold T scaled; purple: other models.".into(),
         format!("DRQ paper ({PAPER_SPEEDUP}x at < 1 % loss): red diamond at x = {PAPER_SPEEDUP}, drawn at y = this network's INT8 top-1"),
         format!("- 1 point (the paper's loss bound, not an accuracy measured here); dashed red line: x = {PAPER_SPEEDUP}."),
         "Dashed grey line: INT8 top-1 - 1 point. Outlier rows have no cycle model and are not drawn.".into(),
@@ -491,6 +496,13 @@ fn scheme_marker(f: &Frame, p: &SpeedupPoint) -> String {
             &tip,
             &p.label,
         ),
+        PointKind::Compared => f.circle(
+            at,
+            4.5,
+            &format!(r#"fill="{COMPARED_COLOUR}""#),
+            &tip,
+            &p.label,
+        ),
     }
 }
 
@@ -528,6 +540,8 @@ pub struct EvalReport {
     pub matched: Option<MatchedOutlier>,
     /// DRQ with scaled thresholds.
     pub scaled: Vec<ScaledDrq>,
+    /// DRQ of other models on the same machine (the ablation steps).
+    pub compared: Vec<ComparedDrq>,
     /// `eval::report_json` of every region size (the first is the main one).
     pub per_region: Vec<serde_json::Value>,
 }
@@ -598,16 +612,23 @@ impl EvalReport {
             .scaled
             .iter()
             .map(|d| (format!("T x {}", d.scale), &d.result, PointKind::DrqScaled));
-        base.chain(scaled)
-            .filter_map(|(label, r, kind)| {
-                Some(SpeedupPoint {
-                    label,
-                    accuracy: r.accuracy,
-                    speedup: self.speedup(r)?,
-                    kind,
-                })
+        let own = base.chain(scaled).filter_map(|(label, r, kind)| {
+            Some(SpeedupPoint {
+                label,
+                accuracy: r.accuracy,
+                speedup: self.speedup(r)?,
+                kind,
             })
-            .collect()
+        });
+        let compared = self.compared.iter().filter_map(|c| {
+            Some(SpeedupPoint {
+                label: c.label.clone(),
+                accuracy: c.result.accuracy,
+                speedup: c.speedup()?,
+                kind: PointKind::Compared,
+            })
+        });
+        own.chain(compared).collect()
     }
 
     /// The figure, when there is an int8 row with cycles.
@@ -660,7 +681,51 @@ impl EvalReport {
             })
             .collect();
         v["drq_threshold_scales"] = serde_json::Value::Array(scaled);
+        let compared: Vec<serde_json::Value> = self
+            .compared
+            .iter()
+            .map(|c| {
+                let mut e = scheme_json(&c.result);
+                e["label"] = c.label.clone().into();
+                e["model"] = c.model.clone().into();
+                e["thresholds"] = serde_json::json!(c.thresholds);
+                e["int8_accuracy"] = c.int8.accuracy.into();
+                e["int8_cycles"] = serde_json::json!(c.int8.cycles);
+                e["speedup"] = serde_json::json!(c.speedup());
+                e
+            })
+            .collect();
+        v["compared"] = serde_json::Value::Array(compared);
         v
+    }
+
+    /// The ablation table: every compared model's DRQ on this machine,
+    /// with its own INT8 and this run's.
+    fn compared_markdown(&self) -> String {
+        let base = self.find(Scheme::Int8).map(|r| r.accuracy);
+        let mut s = String::from(
+            "\n## Ablation\n\nDRQ of each model (`--compare LABEL=DIR`) on this machine and these images. Speedup: that model's INT8 cycles_total / its DRQ cycles_total (the same array); loss: against this run's INT8 top-1 and against the model's own INT8.\n\n| step | model | T | top-1 % | loss vs this INT8 | its INT8 top-1 % | speedup | regions sensitive per layer | HIGH steps per layer |\n|---|---|---|---|---|---|---|---|---|\n",
+        );
+        for c in &self.compared {
+            let t: Vec<String> = c.thresholds.iter().map(|t| t.to_string()).collect();
+            let per = |f: &dyn Fn(&LayerTally) -> f64| -> String {
+                let v: Vec<String> = c.result.layers.iter().map(|l| percent(f(l))).collect();
+                v.join(", ")
+            };
+            s += &format!(
+                "| {} | `{}` | {} | {:.2} | {} | {:.2} | {} | {} | {} |\n",
+                c.label,
+                c.model,
+                t.join(", "),
+                c.result.accuracy,
+                base.map_or("-".into(), |b| format!("{:.2}", b - c.result.accuracy)),
+                c.int8.accuracy,
+                c.speedup().map_or("-".into(), |x| format!("{x:.3}x")),
+                per(&LayerTally::region_fraction),
+                per(&LayerTally::high_step_fraction),
+            );
+        }
+        s
     }
 
     /// report.md: the scheme table, DRQ per layer, the outlier at equal
@@ -702,6 +767,9 @@ impl EvalReport {
         s += "\nHigh-precision MACs: the share of multiply-accumulates that are not an INT4 x INT4 product (docs/model.md): for drq, those whose activation lies in a sensitive region; for outlier, those whose activation or weight is kept at INT8.\n";
         if let Some(drq) = self.find(Scheme::Drq) {
             s += &self.drq_layers_markdown(drq);
+        }
+        if !self.compared.is_empty() {
+            s += &self.compared_markdown();
         }
         if let Some(m) = &self.matched {
             s += &self.matched_markdown(m);

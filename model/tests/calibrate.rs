@@ -9,7 +9,7 @@ use drq_golden::network::Network;
 use drq_model::calibrate::{apply, calibrate, CalibrateOptions, Calibration};
 use drq_model::data::{Dataset, Split};
 use drq_model::eval::{
-    evaluate, evaluate_scaled, match_outlier, report_json, Scheme, SchemeResult,
+    evaluate, evaluate_scaled, match_outlier, report_json, ComparedDrq, Scheme, SchemeResult,
 };
 use drq_model::float::{FloatModel, FLOAT_FILE};
 use drq_model::report::{
@@ -354,7 +354,55 @@ fn eval_report(n: usize) -> EvalReport {
         layers: network.layers.iter().map(|nl| nl.layer).collect(),
         matched: Some(matched),
         scaled,
+        compared: vec![],
     }
+}
+
+/// `drq eval --compare`: the fine-tuned model's DRQ on the same machine
+/// and images is one row of the ablation table, one purple point, and one
+/// entry of report.json's "compared", its speedup against its own INT8.
+#[test]
+fn the_ablation_lists_each_compared_model() {
+    let cfg = AccelConfig::default();
+    let dir = model_dir().with_file_name("fashion-drq");
+    let net = Network::load(&dir.join("network.json"), &cfg).unwrap();
+    let f = FloatModel::load(&dir.join(FLOAT_FILE)).unwrap();
+    let test = Dataset::load(Split::Test).unwrap().take(100);
+    let quiet = |_: usize, _: usize| {};
+    let c = ComparedDrq {
+        label: "fine-tuned".into(),
+        model: "model/fashion-drq".into(),
+        thresholds: drq_model::quant::thresholds(&net),
+        int8: evaluate(&net, &f, &test, Scheme::Int8, &cfg, &quiet),
+        result: evaluate(&net, &f, &test, Scheme::Drq, &cfg, &quiet),
+    };
+    let speedup = c.int8.cycles.unwrap() as f64 / c.result.cycles.unwrap() as f64;
+    assert!(speedup > 1.0);
+    let mut r = report100().clone();
+    r.compared = vec![c];
+    let md = r.markdown();
+    let table: Vec<&str> = md
+        .split("## Ablation")
+        .nth(1)
+        .expect("an ablation section")
+        .lines()
+        .filter(|l| l.starts_with("| fine-tuned |"))
+        .collect();
+    assert_eq!(table.len(), 1, "{md}");
+    assert!(
+        table[0].contains(&format!("| {speedup:.3}x |")),
+        "{}",
+        table[0]
+    );
+    let json = r.json();
+    assert_eq!(json["compared"].as_array().unwrap().len(), 1);
+    assert_eq!(json["compared"][0]["speedup"].as_f64().unwrap(), speedup);
+    let pts = r.speedup_points();
+    let p = pts.iter().find(|p| p.kind == PointKind::Compared).unwrap();
+    assert_eq!((p.label.as_str(), p.speedup), ("fine-tuned", speedup));
+    let svg = r.accuracy_speedup_svg().unwrap();
+    assert_balanced(&svg);
+    assert!(group(&svg, "schemes").contains(">fine-tuned</text>"));
 }
 
 fn report100() -> &'static EvalReport {
