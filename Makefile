@@ -8,7 +8,7 @@ DRQ     := target/release/drq
 CONFIG_FLAG := $(if $(CONFIG),--config $(CONFIG),)
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps deps-data build verilog test regress mutate coverage waves model model-drq model-wide eval sweep calibrate synth synth-compare bench bench-golden bench-cosim area clean
+.PHONY: all deps deps-data build verilog test regress mutate coverage waves model model-drq model-wide ablation eval sweep calibrate synth synth-compare bench bench-golden bench-cosim area clean
 
 all: verilog
 
@@ -75,23 +75,35 @@ model: deps deps-data
 PIPELINED := --overlap --row-taps --stream-predictor --burst-readout --out-lanes 8 --out-rows 4
 
 # DRQ-aware fine-tuning (docs/model.md): model/fashion fine-tuned with DRQ's
-# quantisation in the forward pass at the thresholds FT_T, then calibrated
-# on the pipelined machine within 1 point of model/fashion's INT8, into
-# model/fashion-drq/ (committed). About 10 + 10 minutes.
+# quantisation in the forward pass at the thresholds FT_T (model/fashion-ft),
+# then calibrated on the pipelined machine within 1 point of model/fashion's
+# INT8 (model/fashion-drq). Both committed. About 8 + 4 minutes.
 FT_T ?= 128,96,32,256
 model-drq: deps deps-data build
-	$(CARGO) run --release -p drq-model --features train --bin train -- --seed 1 --from model/fashion --thresholds $(FT_T) --epochs 3 --lr 5e-4 --out model/fashion-drq
-	$(DRQ) calibrate --model model/fashion-drq --budget 1.0 --first-layer-too --joint --from-network --reference model/fashion $(PIPELINED) --tiles 2x8
+	$(CARGO) run --release -p drq-model --features train --bin train -- --seed 1 --from model/fashion --thresholds $(FT_T) --epochs 3 --lr 5e-4 --out model/fashion-ft
+	$(DRQ) calibrate --model model/fashion-ft --out model/fashion-drq --budget 1.0 --first-layer-too --joint --from-network --reference model/fashion $(PIPELINED) --tiles 2x8
 
-# The wider network (four convolutions, up to 32 channels), trained from
-# seed 1, calibrated, then fine-tuned like model-drq:
-# model/fashion-wide/ and model/fashion-wide-drq/ (committed). About 40 minutes.
+# The wider network (four 3x3 convolutions up to 32 channels, docs/model.md)
+# trained from seed 1 (model/fashion-wide), fine-tuned like model-drq
+# (model/fashion-wide-ft), and both calibrated on 1,000 held-out images
+# (model/fashion-wide in place, model/fashion-wide-drq). Committed. About an hour.
 WIDE_FT_T ?= 128,96,32,32,256
+WIDE_CAL := --images 1000 --budget 1.0 --first-layer-too --joint $(PIPELINED)
 model-wide: deps deps-data build
 	$(CARGO) run --release -p drq-model --features train --bin train -- --arch wide --seed 1 --out model/fashion-wide
-	$(DRQ) calibrate --model model/fashion-wide --budget 1.0 --first-layer-too --joint --images 2000 $(PIPELINED)
-	$(CARGO) run --release -p drq-model --features train --bin train -- --seed 1 --from model/fashion-wide --thresholds $(WIDE_FT_T) --epochs 2 --lr 5e-4 --out model/fashion-wide-drq
-	$(DRQ) calibrate --model model/fashion-wide-drq --budget 1.0 --first-layer-too --joint --from-network --reference model/fashion-wide --images 2000 $(PIPELINED)
+	$(CARGO) run --release -p drq-model --features train --bin train -- --seed 1 --from model/fashion-wide --thresholds $(WIDE_FT_T) --epochs 2 --lr 5e-4 --out model/fashion-wide-ft
+	$(DRQ) calibrate --model model/fashion-wide $(WIDE_CAL)
+	$(DRQ) calibrate --model model/fashion-wide-ft --out model/fashion-wide-drq --from-network --reference model/fashion-wide $(WIDE_CAL)
+
+# Issue 18's ablation on the pipelined machine: each committed step's DRQ
+# against INT8 on the 10,000 test images (sim-out/ablation/report.md).
+ablation: deps deps-data build
+	$(DRQ) eval --model model/fashion --regions 4 --schemes float,int8,int4,drq,outlier $(PIPELINED) --tiles 2x8 \
+	  --compare committed=model/fashion --compare fine-tuned=model/fashion-ft --compare fine-tuned+calibrated=model/fashion-drq \
+	  --out sim-out/ablation
+	$(DRQ) eval --model model/fashion-wide --regions 4 --schemes float,int8,int4,drq $(PIPELINED) \
+	  --compare wide=model/fashion-wide --compare wide-fine-tuned=model/fashion-wide-ft --compare wide-fine-tuned+calibrated=model/fashion-wide-drq \
+	  --out sim-out/ablation-wide
 
 # Accuracy and cycles of float, INT8, INT4, DRQ and the outlier baseline on
 # the test set: sim-out/eval/report.json and report.md.

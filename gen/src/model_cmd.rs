@@ -482,6 +482,16 @@ pub fn calibrate_cmd(args: &CalibrateArgs) -> Result<()> {
     calibrated
         .save(&cfg, &out)
         .with_context(|| format!("writing the network into {}", out.display()))?;
+    if out != args.model {
+        // A complete model folder: the float weights and the scales too.
+        for name in [drq_model::float::FLOAT_FILE, "quant.json"] {
+            let from = args.model.join(name);
+            if from.exists() {
+                std::fs::copy(&from, out.join(name))
+                    .with_context(|| format!("copying {} into {}", from.display(), out.display()))?;
+            }
+        }
+    }
     println!("{}", cal.summary());
     println!(
         "budget {} points (searched within {} on {} held-out images); network written to {}/network.json",
