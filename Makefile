@@ -8,7 +8,7 @@ DRQ     := target/release/drq
 CONFIG_FLAG := $(if $(CONFIG),--config $(CONFIG),)
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps deps-data build verilog test regress mutate coverage waves model model-drq model-wide ablation eval sweep calibrate synth synth-compare bench bench-golden bench-cosim area clean
+.PHONY: all deps deps-data build verilog test regress mutate coverage test-train waves model model-drq model-wide ablation eval sweep calibrate synth synth-compare bench bench-golden bench-cosim area clean
 
 all: verilog
 
@@ -37,6 +37,11 @@ verilog: deps build
 
 test: deps deps-data
 	$(CARGO) test --workspace --release
+
+# The DRQ-aware fine-tuning's forward pass against the golden model: builds
+# candle (the feature train), which `make test` leaves out.
+test-train: deps deps-data
+	$(CARGO) test --release -p drq-model --features train --lib train::
 
 # Seeded co-simulation regression of drq_top against the golden model:
 # sim-out/regress/{summary.json, summary.md, failures/}. SEED=<n> replays a

@@ -487,8 +487,9 @@ pub fn calibrate_cmd(args: &CalibrateArgs) -> Result<()> {
         for name in [drq_model::float::FLOAT_FILE, "quant.json"] {
             let from = args.model.join(name);
             if from.exists() {
-                std::fs::copy(&from, out.join(name))
-                    .with_context(|| format!("copying {} into {}", from.display(), out.display()))?;
+                std::fs::copy(&from, out.join(name)).with_context(|| {
+                    format!("copying {} into {}", from.display(), out.display())
+                })?;
             }
         }
     }
