@@ -104,11 +104,14 @@ model-wide: deps deps-data build
 	$(DRQ) calibrate --model model/fashion-wide-ft --out model/fashion-wide-drq --from-network --reference model/fashion-wide $(WIDE_CAL)
 
 # Issue 18's ablation on the pipelined machine: each committed step's DRQ
-# against INT8 on the 10,000 test images (sim-out/ablation/report.md).
+# against INT8 on the 10,000 test images (sim-out/ablation/report.md), the
+# final network with its matched outlier (sim-out/ablation-drq), and the
+# wider network's steps (sim-out/ablation-wide).
 ablation: deps deps-data build
 	$(DRQ) eval --model model/fashion --regions 4 --schemes float,int8,int4,drq,outlier $(PIPELINED) --tiles 2x8 \
 	  --compare committed=model/fashion --compare recalibrated=model/fashion-cal --compare fine-tuned=model/fashion-ft --compare fine-tuned+calibrated=model/fashion-drq \
 	  --out sim-out/ablation
+	$(DRQ) eval --model model/fashion-drq --regions 4 --schemes int8,int4,drq,outlier $(PIPELINED) --out sim-out/ablation-drq
 	$(DRQ) eval --model model/fashion-wide --regions 4 --schemes float,int8,int4,drq $(PIPELINED) \
 	  --compare wide=model/fashion-wide --compare wide-fine-tuned=model/fashion-wide-ft --compare wide-fine-tuned+calibrated=model/fashion-wide-drq \
 	  --out sim-out/ablation-wide

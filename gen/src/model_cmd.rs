@@ -185,7 +185,14 @@ pub fn load_float(model: &Path) -> Result<FloatModel> {
 /// high-precision MACs and DRQ at scaled thresholds.
 pub fn eval(args: &EvalArgs) -> Result<()> {
     for v in &args.compare {
-        parse_compare(v)?;
+        let (label, dir) = parse_compare(v)?;
+        for name in ["network.json", drq_model::float::FLOAT_FILE] {
+            anyhow::ensure!(
+                dir.join(name).is_file(),
+                "--compare {label}: {} is not a model folder (no {name})",
+                dir.display()
+            );
+        }
     }
     let test = Dataset::load(Split::Test)?.take(args.images);
     let float = load_float(&args.model)?;

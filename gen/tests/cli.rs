@@ -944,6 +944,57 @@ fn assert_one_error_nothing_written(o: &Output, mention: &[&str], out: &Path) {
     assert!(!out.exists());
 }
 
+/// `drq eval --compare LABEL=DIR`: each model's DRQ is a row of report.md's
+/// ablation and an entry of report.json's "compared" (speedup against its
+/// own INT8); a value without a label or a folder that is not a model is
+/// one clear error before anything runs, and nothing is written.
+#[test]
+fn eval_compares_other_models_and_rejects_bad_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("../model");
+    let m = |name: &str| models.join(name).display().to_string();
+    let out = dir.path().join("eval");
+    let out_s = out.display().to_string();
+    let base = [
+        "eval",
+        "--images",
+        "20",
+        "--regions",
+        "4",
+        "--schemes",
+        "int8,drq",
+        "--threshold-scales",
+    ];
+    let run_with = |extra: &[String]| {
+        let mut args: Vec<String> = base.iter().map(|s| s.to_string()).collect();
+        args.extend([
+            "--model".into(),
+            m("fashion"),
+            "--out".into(),
+            out_s.clone(),
+        ]);
+        args.extend(extra.iter().cloned());
+        drq(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    };
+    let o = run_with(&["--compare".into(), "nolabel".into()]);
+    assert_one_error_nothing_written(&o, &["--compare", "LABEL=DIR"], &out);
+    let o = run_with(&["--compare".into(), format!("x={}", dir.path().display())]);
+    assert_one_error_nothing_written(&o, &["--compare x", "not a model folder"], &out);
+    let o = run_with(&["--compare".into(), format!("tuned={}", m("fashion-drq"))]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let c = &json["compared"][0];
+    assert_eq!(c["label"], "tuned");
+    let speedup = c["int8_cycles"].as_f64().unwrap() / c["cycles"].as_f64().unwrap();
+    assert!((c["speedup"].as_f64().unwrap() - speedup).abs() < 1e-12);
+    let md = std::fs::read_to_string(out.join("report.md")).unwrap();
+    assert!(
+        md.contains("## Ablation") && md.contains("| tuned |"),
+        "{md}"
+    );
+}
+
 /// `drq eval` on another array: `--rows`/`--cols` change the cycles (fewer
 /// columns, more channel tiles) and are recorded in report.json; the INT8
 /// array (`--pe int8`) takes one token a step, so its INT8 run is faster
