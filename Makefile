@@ -93,10 +93,10 @@ model-drq: deps deps-data build
 
 # The wider network (four 3x3 convolutions up to 32 channels, docs/model.md)
 # trained from seed 1 (model/fashion-wide), fine-tuned like model-drq
-# (model/fashion-wide-ft), and both calibrated on 1,000 held-out images
+# (model/fashion-wide-ft), and both calibrated on 2,000 held-out images
 # (model/fashion-wide in place, model/fashion-wide-drq). Committed. About an hour.
 WIDE_FT_T ?= 128,96,32,32,256
-WIDE_CAL := --images 1000 --budget 1.0 --first-layer-too --joint $(PIPELINED)
+WIDE_CAL := --images 2000 --budget 1.0 --first-layer-too --joint $(PIPELINED)
 model-wide: deps deps-data build
 	$(CARGO) run --release -p drq-model --features train --bin train -- --arch wide --seed 1 --out model/fashion-wide
 	$(CARGO) run --release -p drq-model --features train --bin train -- --seed 1 --from model/fashion-wide --thresholds $(WIDE_FT_T) --epochs 2 --lr 5e-4 --out model/fashion-wide-ft

@@ -459,6 +459,8 @@ pub fn calibrate(
     let baseline = int8_correct.max(opts.reference_int8_correct.unwrap_or(0));
     let fits = |correct: usize| baseline as i64 - correct as i64 <= allowed;
     let (mut correct, mut cycles) = (int8_correct, int8_cycles);
+    let mut moves = Vec::new();
+    let mut evaluations = 0usize;
     if opts.start_from_network {
         for (c, nl) in choices.iter_mut().zip(&net.layers) {
             c.threshold = nl.layer.threshold;
@@ -476,11 +478,74 @@ pub fn calibrate(
             }
         ));
     }
-    let mut moves = Vec::new();
-    let mut evaluations = 0usize;
     let first = usize::from(opts.keep_first_int8);
-    let mut last_round = 0;
-    for round in 1.. {
+    let t_index = |t: u32| {
+        ts.iter()
+            .position(|&c| c == t)
+            .expect("current threshold is a candidate")
+    };
+    // Outside the budget (a start from the network's thresholds): take the
+    // change of one layer (T one candidate down, kept or up, with any shift
+    // pair) that gets the most images right (ties: fewer cycles, lower
+    // layer, lower T, earlier pair) while it gains, until the network fits.
+    let mut round = 0;
+    while !fits(correct) {
+        round += 1;
+        let mut best: Option<(usize, u64, usize, LayerChoice)> = None;
+        for l in first..n_layers {
+            let ti = t_index(choices[l].threshold);
+            for tj in ti.saturating_sub(1)..(ti + 2).min(ts.len()) {
+                for &(s, sw) in &opts.shifts {
+                    let c = LayerChoice {
+                        threshold: ts[tj],
+                        low_shift: s,
+                        w_low_shift: sw,
+                    };
+                    if c == choices[l] {
+                        continue;
+                    }
+                    let mut cand = choices.clone();
+                    cand[l] = c;
+                    let (cor, cyc) = score(cfg, net, data, &cache, &cand, l);
+                    evaluations += 1;
+                    if best.map_or(true, |(bc, bcyc, ..)| cor > bc || (cor == bc && cyc < bcyc)) {
+                        best = Some((cor, cyc, l, c));
+                    }
+                }
+            }
+        }
+        let Some((_, _, l, c)) = best.filter(|b| b.0 > correct) else {
+            progress(&format!(
+                "round {round}: no change of one layer gains: outside the budget"
+            ));
+            break;
+        };
+        let from_threshold = choices[l].threshold;
+        choices[l] = c;
+        (correct, cycles) = refresh(cfg, net, data, &mut cache, &choices, l);
+        let speedup = int8_cycles as f64 / cycles as f64;
+        progress(&format!(
+            "round {round}: towards the budget: layer {l} T {from_threshold} -> {} (s = {}, sw = {}): top-1 {:.2} %, speedup {speedup:.3}, {:.0} s",
+            c.threshold,
+            c.low_shift,
+            c.w_low_shift,
+            pct(correct, n),
+            t0.elapsed().as_secs_f64()
+        ));
+        moves.push(Move {
+            round,
+            layer: l,
+            from_threshold,
+            threshold: choices[l].threshold,
+            low_shift: choices[l].low_shift,
+            w_low_shift: choices[l].w_low_shift,
+            accuracy: pct(correct, n),
+            cycles,
+            speedup,
+        });
+    }
+    let mut last_round = round;
+    for round in round + 1.. {
         last_round = round;
         // (cycles, correct, layer, t index, shift index)
         let mut best: Option<(u64, usize, usize, usize, usize)> = None;
@@ -547,11 +612,6 @@ pub fn calibrate(
         });
     }
     if opts.joint {
-        let t_index = |t: u32| {
-            ts.iter()
-                .position(|&c| c == t)
-                .expect("current threshold is a candidate")
-        };
         for round in last_round + 1.. {
             // (cycles, correct, up layer, down layer)
             let mut best: Option<(u64, usize, usize, usize)> = None;

@@ -132,6 +132,43 @@ fn unlimited_budget_is_at_least_as_fast() {
     assert_eq!(c100.layers[0].threshold, 0);
 }
 
+/// Started outside the budget (every layer INT4), the search first changes
+/// one layer at a time, each change getting more images right, until the
+/// network fits; then it only speeds up within the budget.
+#[test]
+fn a_start_outside_the_budget_is_brought_into_it() {
+    let cfg = AccelConfig::default();
+    let int4 = drq_model::quant::with_thresholds(&net(&cfg), &[256, 256, 256, 256]);
+    let start = evaluate(&int4, &float(), calib300(), Scheme::Drq, &cfg, &|_, _| {});
+    let opts = CalibrateOptions {
+        start_from_network: true,
+        keep_first_int8: false,
+        ..small(1.0)
+    };
+    let c = calibrate(&int4, calib300(), &cfg, &opts, &|_| {}).unwrap();
+    eprint!("{}", c.summary());
+    // 300 images: one is 1/3 of a point; the budget allows 3 fewer than INT8.
+    let correct = |accuracy: f64| (accuracy * 3.0).round() as i64;
+    let fits = |n: i64| c.int8_correct as i64 - n <= 3;
+    assert!(
+        !fits(start.correct as i64),
+        "INT4 everywhere is outside the budget"
+    );
+    let mut last = start.accuracy;
+    for m in &c.moves {
+        if fits(correct(last)) {
+            break;
+        }
+        assert!(
+            m.accuracy > last,
+            "each change towards the budget gains: {m:?}"
+        );
+        last = m.accuracy;
+    }
+    assert!(fits(c.correct as i64), "ends within the budget");
+    assert!(c.cycles < c.int8_cycles);
+}
+
 /// The joint phase (pairs of layers, one T up and one down) keeps the
 /// budget and is never slower than the greedy search it starts from.
 #[test]
