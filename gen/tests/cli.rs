@@ -885,31 +885,35 @@ fn pipelined_16x4() -> (&'static str, AccelConfig) {
     )
 }
 
+/// The thresholds a fine-tuned model was fine-tuned with (its quant.json's
+/// `finetune_forward`).
+fn finetune_thresholds(model: &str) -> Vec<u32> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../model")
+        .join(model)
+        .join("quant.json");
+    let quant: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    serde_json::from_value(quant["finetune_forward"]["thresholds"].clone()).unwrap()
+}
+
 /// Issue 18: a layer of the DRQ-aware fine-tuned network (model/fashion-drq)
-/// on the pipelined machine, at the thresholds it was fine-tuned with
-/// (quant.json's `finetune_forward`; its calibrated ones send nearly every
-/// region to INT4, docs/model.md).
+/// on the pipelined machine, at the thresholds it was fine-tuned with (its
+/// calibrated ones send nearly every region to INT4, docs/model.md).
 #[test]
 fn a_fine_tuned_network_layer_runs_through_drq_sim_like_drq_golden() {
     let (toml, cfg) = pipelined_16x4();
-    let quant: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../model/fashion-drq/quant.json"),
-        )
-        .unwrap(),
-    )
-    .unwrap();
-    let t: Vec<u32> =
-        serde_json::from_value(quant["finetune_forward"]["thresholds"].clone()).unwrap();
+    let t = finetune_thresholds("fashion-drq");
     real_layer_runs_through_drq_sim("fashion-drq", 2, Some(&t), toml, &cfg);
 }
 
 /// Issue 18: a 32-channel layer of the wider network (model/fashion-wide-drq)
-/// on the pipelined machine.
+/// on the pipelined machine, at the thresholds it was fine-tuned with.
 #[test]
 fn a_wide_network_layer_runs_through_drq_sim_like_drq_golden() {
     let (toml, cfg) = pipelined_16x4();
-    real_layer_runs_through_drq_sim("fashion-wide-drq", 3, None, toml, &cfg);
+    let t = finetune_thresholds("fashion-wide-drq");
+    real_layer_runs_through_drq_sim("fashion-wide-drq", 3, Some(&t), toml, &cfg);
 }
 
 /// `drq coverage` refuses bad options with one error line and a non-zero
