@@ -866,11 +866,13 @@ fn a_real_network_layer_runs_through_drq_sim_like_drq_golden() {
 }
 
 /// The pipelined machine DRQ's speedup is measured on (docs/performance.md),
-/// on the 16 x 4 array of the test above.
+/// on the 16 x 4 array of the test above, with room for a 32 -> 32 layer's
+/// 3 x 3 weights.
 fn pipelined_16x4() -> (&'static str, AccelConfig) {
     (
         "cols = 4\nmax_width = 16\noverlap = true\nrow_taps = true\n\
-         stream_predictor = true\nburst_readout = true\nout_lanes = 8\nout_rows = 4\n",
+         stream_predictor = true\nburst_readout = true\nout_lanes = 8\nout_rows = 4\n\
+         weight_words = 16384\n",
         AccelConfig {
             cols: 4,
             max_width: 16,
@@ -880,6 +882,7 @@ fn pipelined_16x4() -> (&'static str, AccelConfig) {
             burst_readout: true,
             out_lanes: 8,
             out_rows: 4,
+            weight_words: 16384,
             ..AccelConfig::default()
         },
     )
