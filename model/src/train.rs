@@ -258,6 +258,10 @@ pub struct DrqForward {
     /// Largest activation code (A_MAX) and weight magnitude (W_MAX).
     pub a_max: f64,
     pub w_max: f64,
+    /// Largest INT4 activation code q (2^A_LO - 1) and the INT4 weight
+    /// digits' range (-2^(W_LO-1) ..= 2^(W_LO-1) - 1).
+    pub q_max: f64,
+    pub w_lo_range: (f64, f64),
 }
 
 /// `value` in the forward pass, the identity (of `x`) in the backward pass.
@@ -314,6 +318,11 @@ impl DrqForward {
             s_out: info.layers.iter().map(|sc| sc.s_out).collect(),
             a_max: f64::from(cfg.a_max()),
             w_max: f64::from(cfg.w_range().1),
+            q_max: f64::from((1u32 << cfg.a_lo) - 1),
+            w_lo_range: (
+                -f64::from(1u32 << (cfg.w_lo - 1)),
+                f64::from((1u32 << (cfg.w_lo - 1)) - 1),
+            ),
         })
     }
 
@@ -351,7 +360,8 @@ impl DrqForward {
             let mask = self.mask(&a, q.threshold)?;
             let step = f64::from(1u32 << q.low_shift);
             let half = if q.low_shift > 0 { step / 2.0 } else { 0.0 };
-            let a_lo = ((((&a + half)? / step)?.floor()?.clamp(0.0, 15.0)? * step)? * q.s_in)?;
+            let a_lo =
+                ((((&a + half)? / step)?.floor()?.clamp(0.0, self.q_max)? * step)? * q.s_in)?;
             let x_hi = straight_through(&x, &(a * q.s_in)?)?;
             let x_lo = straight_through(&x, &a_lo)?;
             let w = p.w[i].as_tensor();
@@ -371,7 +381,11 @@ impl DrqForward {
                 .clamp(-self.w_max, self.w_max)?;
             let wstep = f64::from(1u32 << q.w_low_shift);
             let whalf = if q.w_low_shift > 0 { wstep / 2.0 } else { 0.0 };
-            let w_lo = ((((&wq + whalf)? / wstep)?.floor()?.clamp(-8.0, 7.0)? * wstep)? * s_w)?;
+            let w_lo = ((((&wq + whalf)? / wstep)?
+                .floor()?
+                .clamp(self.w_lo_range.0, self.w_lo_range.1)?
+                * wstep)?
+                * s_w)?;
             let w_hi = straight_through(w, &(wq * s_w)?)?;
             let w_lo = straight_through(w, &w_lo)?;
             let high = x_hi.broadcast_mul(&mask)?;
