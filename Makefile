@@ -112,7 +112,7 @@ ablation: deps deps-data build
 	  --compare committed=model/fashion --compare recalibrated=model/fashion-cal --compare fine-tuned=model/fashion-ft --compare fine-tuned+calibrated=model/fashion-drq \
 	  --out sim-out/ablation
 	$(DRQ) eval --model model/fashion-drq --regions 4 --schemes int8,int4,drq,outlier $(PIPELINED) --out sim-out/ablation-drq
-	$(DRQ) eval --model model/fashion-wide --regions 4 --schemes float,int8,int4,drq $(PIPELINED) \
+	$(DRQ) eval --model model/fashion-wide --regions 4 --schemes float,int8,int4,drq,outlier $(PIPELINED) \
 	  --compare wide=model/fashion-wide --compare wide-fine-tuned=model/fashion-wide-ft --compare wide-fine-tuned+calibrated=model/fashion-wide-drq \
 	  --out sim-out/ablation-wide
 
