@@ -1196,6 +1196,9 @@ pub struct VariantFigures {
     pub dsps: u64,
     pub brams: u64,
     pub fmax_mhz: Option<f64>,
+    /// The clock the flow aimed at (nextpnr --freq).
+    #[serde(default)]
+    pub target_mhz: f64,
     pub cycles: u64,
     pub layers_per_second_per_kilolut: Option<f64>,
     /// The same at the target clock (25 MHz) for every variant: the per-LUT
@@ -1504,6 +1507,7 @@ pub fn compare(
             dsps: rep.dsps,
             brams: rep.brams,
             fmax_mhz: rep.fmax_mhz,
+            target_mhz: rep.freq_mhz,
             cycles: c.cycles_total,
             layers_per_second_per_kilolut: perf(rep, c.cycles_total),
             layers_per_second_per_kilolut_at_target: rep.freq_mhz * 1e6

@@ -4,8 +4,10 @@
 use crate::ConfigArgs;
 use anyhow::{bail, Context, Result};
 use clap::Args;
+use drq_arch::config::{AccelConfig, PeKind};
 use drq_fpga::fpga::{self, CompareOptions, Part, PnrStatus, Target};
 use drq_fpga::synth::Family;
+use drq_golden::network::Network;
 use drq_golden::publish::{self, Staging};
 use std::path::PathBuf;
 
@@ -153,6 +155,134 @@ pub struct SynthCompareArgs {
     /// Output folder.
     #[arg(long, value_name = "DIR", default_value = "sim-out/synth")]
     out: PathBuf,
+    /// The network of compare.json's "fashion" section (images per second
+    /// of each variant at its Fmax).
+    #[arg(long, value_name = "DIR", default_value = "model/fashion")]
+    model: PathBuf,
+    /// Test images the "fashion" section's cycles per image are averaged over.
+    #[arg(long, default_value_t = 1000)]
+    images: usize,
+}
+
+/// One variant of the "fashion" section: its configuration and clock.
+pub struct ClockedVariant {
+    pub name: String,
+    pub config: AccelConfig,
+    /// The placed Fmax, or the flow's target clock when not placed.
+    pub mhz: f64,
+    pub placed: bool,
+}
+
+/// Tile shapes of `rows` pixels at most for every layer: the network's own
+/// (4 x 4) when the array has 16 rows or more, else h x w with
+/// h = floor(sqrt(rows)), w = rows / h (3 x 4 on 12 rows, 3 x 3 on 9).
+fn tiles_for(rows: u32, layers: usize) -> Vec<String> {
+    if rows >= 16 {
+        return vec![];
+    }
+    let h = (1..=rows).take_while(|h| h * h <= rows).last().unwrap_or(1);
+    vec![format!("{h}x{}", rows / h); layers]
+}
+
+/// Images per second of the network in `model` on each variant (cycles per
+/// image from the golden model's formula on the first `images` test images,
+/// the network's calibrated thresholds; the DRQ arrays also at every step
+/// HIGH and every step LOW), and for each DRQ variant the fraction of LOW
+/// steps above which it beats the INT8 variant at their clocks (cycles
+/// taken as linear in that fraction between all HIGH and all LOW).
+pub fn fashion_section(
+    model: &std::path::Path,
+    images: usize,
+    variants: &[ClockedVariant],
+) -> Result<serde_json::Value> {
+    use crate::model_cmd::{load_float, with_tiles};
+    use drq_model::eval::{evaluate, Scheme};
+    use drq_model::{Dataset, Split};
+    let test = Dataset::load(Split::Test)?.take(images);
+    let float = load_float(model)?;
+    let quiet = |_: usize, _: usize| {};
+    let mut out = serde_json::Map::new();
+    let mut rows = Vec::new();
+    for v in variants {
+        let path = model.join("network.json");
+        let net = (|| -> Result<Network> {
+            let readable = AccelConfig {
+                rows: 64,
+                w_lo: AccelConfig::default().w_lo,
+                ..v.config
+            };
+            let mut net = Network::load(&path, &readable)?;
+            // A variant with W_LO = W_HI (drq_w8) keeps its weights whole.
+            for nl in &mut net.layers {
+                nl.layer.w_low_shift = nl.layer.w_low_shift.min(v.config.w_hi - v.config.w_lo);
+            }
+            let n = net.layers.len();
+            with_tiles(net, &tiles_for(v.config.rows, n), &v.config)
+        })()
+        .with_context(|| format!("the network on variant {}", v.name))?;
+        let per_image = |s: Scheme| {
+            let r = evaluate(&net, &float, &test, s, &v.config, &quiet);
+            (r.cycles.unwrap_or(0) as f64 / test.len().max(1) as f64, r)
+        };
+        let (cycles, high, low, low_fraction, accuracy) = if v.config.pe == PeKind::Int8 {
+            let (c, r) = per_image(Scheme::Int8);
+            (c, c, c, 0.0, r.accuracy)
+        } else {
+            let (c, r) = per_image(Scheme::Drq);
+            let (steps_low, steps) = r.layers.iter().fold((0u64, 0u64), |(l, t), x| {
+                (l + x.steps_low, t + x.steps_low + x.steps_high)
+            });
+            (
+                c,
+                per_image(Scheme::Int8).0,
+                per_image(Scheme::Int4).0,
+                steps_low as f64 / steps.max(1) as f64,
+                r.accuracy,
+            )
+        };
+        rows.push((v, cycles, high, low));
+        out.insert(
+            v.name.clone(),
+            serde_json::json!({
+                "pe": v.config.pe.name(),
+                "rows": v.config.rows,
+                "cols": v.config.cols,
+                "mhz": v.mhz,
+                "placed": v.placed,
+                "cycles_per_image": cycles,
+                "cycles_per_image_all_high": high,
+                "cycles_per_image_all_low": low,
+                "low_step_fraction": low_fraction,
+                "top1": accuracy,
+                "images_per_second": v.mhz * 1e6 / cycles,
+            }),
+        );
+    }
+    if let Some(&(int8, c8, ..)) = rows.iter().find(|r| r.0.config.pe == PeKind::Int8) {
+        for &(v, _, high, low) in rows.iter().filter(|r| r.0.config.pe != PeKind::Int8) {
+            // v.mhz / cycles(f) = int8.mhz / c8, cycles(f) = high + f (low - high).
+            let even = c8 * v.mhz / int8.mhz;
+            let f = if high > low {
+                (high - even) / (high - low)
+            } else {
+                f64::NAN
+            };
+            out[&v.name]["crossover_low_fraction_vs_int8"] = if f.is_finite() {
+                serde_json::json!(f)
+            } else {
+                serde_json::Value::Null
+            };
+        }
+    }
+    out.insert(
+        "note".into(),
+        serde_json::json!(format!(
+            "{} test images of {}; images per second at each variant's Fmax (its target clock when not placed); crossover: the fraction of LOW steps above which the DRQ variant beats the INT8 one (above 1: never, below 0: always)",
+            test.len(),
+            model.display()
+        )),
+    );
+    Ok(serde_json::Value::Object(out))
 }
 
 pub fn synth_compare(args: &SynthCompareArgs) -> Result<()> {
@@ -170,11 +300,145 @@ pub fn synth_compare(args: &SynthCompareArgs) -> Result<()> {
             flat: args.flat,
         },
     )?;
+    let variants: Vec<ClockedVariant> = fpga::variants(&base)
+        .into_iter()
+        .map(|(name, config)| {
+            let fmax = v[name]["fmax_mhz"].as_f64();
+            ClockedVariant {
+                name: name.to_string(),
+                config,
+                mhz: fmax.unwrap_or_else(|| v[name]["target_mhz"].as_f64().unwrap_or(25.0)),
+                placed: fmax.is_some(),
+            }
+        })
+        .collect();
+    let fashion = fashion_section(&args.model, args.images, &variants)?;
+    let mut json = v.clone();
+    json["fashion"] = fashion.clone();
+    std::fs::write(
+        stage.path().join("compare.json"),
+        serde_json::to_string_pretty(&json)? + "\n",
+    )?;
+    let mut md = std::fs::read_to_string(stage.path().join("compare.md"))?;
+    md += &fashion_markdown(&fashion, &variants);
+    std::fs::write(stage.path().join("compare.md"), md)?;
     stage.publish(&fpga::compare_owns)?;
     print!(
         "{}",
         std::fs::read_to_string(args.out.join("compare.md")).unwrap_or_default()
     );
-    let _ = v;
     Ok(())
+}
+
+/// compare.md's section of [`fashion_section`].
+fn fashion_markdown(f: &serde_json::Value, variants: &[ClockedVariant]) -> String {
+    let mut s = format!(
+        "\n## Images per second on the Fashion-MNIST network\n\n{}.\n\n| variant | clock (MHz) | cycles / image | all HIGH | all LOW | LOW steps | top-1 % | images / s | DRQ wins above LOW steps |\n|---|---|---|---|---|---|---|---|---|\n",
+        f["note"].as_str().unwrap_or("")
+    );
+    for v in variants {
+        let e = &f[&v.name];
+        let num = |k: &str, d: usize| {
+            e[k].as_f64()
+                .map_or("-".to_string(), |x| format!("{x:.d$}"))
+        };
+        s += &format!(
+            "| {} | {}{} | {} | {} | {} | {} | {} | {} | {} |\n",
+            v.name,
+            num("mhz", 1),
+            if v.placed { "" } else { " (target)" },
+            num("cycles_per_image", 0),
+            num("cycles_per_image_all_high", 0),
+            num("cycles_per_image_all_low", 0),
+            num("low_step_fraction", 3),
+            num("top1", 2),
+            num("images_per_second", 0),
+            num("crossover_low_fraction_vs_int8", 3),
+        );
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tiles_fit_the_array_rows() {
+        assert!(tiles_for(16, 4).is_empty());
+        assert_eq!(tiles_for(12, 2), vec!["3x4".to_string(), "3x4".to_string()]);
+        assert_eq!(tiles_for(9, 1), vec!["3x3".to_string()]);
+        assert_eq!(tiles_for(2, 1), vec!["1x2".to_string()]);
+    }
+
+    /// compare.json's "fashion" section: images per second are the clock over
+    /// the cycles per image; a DRQ array lies between all LOW and all HIGH;
+    /// the INT8 array takes one token a step; at the crossover fraction of
+    /// LOW steps the DRQ variant's images per second equal the INT8 one's.
+    #[test]
+    fn fashion_section_images_per_second_and_crossover() {
+        let model = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../model/fashion");
+        let base = AccelConfig {
+            rows: 12,
+            cols: 4,
+            ..AccelConfig::default()
+        };
+        let variants = [
+            ClockedVariant {
+                name: "drq".into(),
+                config: base,
+                mhz: 40.0,
+                placed: true,
+            },
+            ClockedVariant {
+                name: "int8".into(),
+                config: AccelConfig {
+                    pe: PeKind::Int8,
+                    ..base
+                },
+                mhz: 50.0,
+                placed: false,
+            },
+            ClockedVariant {
+                name: "drq_w8".into(),
+                config: AccelConfig {
+                    w_lo: base.w_hi,
+                    ..base
+                },
+                mhz: 40.0,
+                placed: true,
+            },
+        ];
+        let f = fashion_section(&model, 30, &variants).unwrap();
+        for v in &variants {
+            let e = &f[&v.name];
+            let c = e["cycles_per_image"].as_f64().unwrap();
+            assert_eq!(e["images_per_second"].as_f64().unwrap(), v.mhz * 1e6 / c);
+            assert_eq!(e["placed"].as_bool().unwrap(), v.placed);
+        }
+        let (d, i) = (&f["drq"], &f["int8"]);
+        let num = |e: &serde_json::Value, k: &str| e[k].as_f64().unwrap();
+        let (high, low) = (
+            num(d, "cycles_per_image_all_high"),
+            num(d, "cycles_per_image_all_low"),
+        );
+        assert!(low < num(d, "cycles_per_image") && num(d, "cycles_per_image") < high);
+        assert!(num(d, "low_step_fraction") > 0.0 && num(d, "low_step_fraction") < 1.0);
+        assert!(
+            num(i, "cycles_per_image") < high,
+            "one token a step on the INT8 array"
+        );
+        let x = num(d, "crossover_low_fraction_vs_int8");
+        let at = 40.0e6 / (high + x * (low - high));
+        assert!(
+            (at / num(i, "images_per_second") - 1.0).abs() < 1e-9,
+            "{x}: {at}"
+        );
+        assert!(i["crossover_low_fraction_vs_int8"].is_null());
+        // Activation-only DRQ (W_LO = W_HI): a HIGH step is two tokens, not
+        // four; a LOW step one, as on the DRQ array.
+        let w8 = &f["drq_w8"];
+        assert!(num(w8, "cycles_per_image_all_high") < high);
+        assert_eq!(num(w8, "cycles_per_image_all_low"), low);
+    }
 }
