@@ -494,10 +494,10 @@ pub fn calibrate(
         let mut best: Option<(usize, u64, usize, LayerChoice)> = None;
         for l in first..n_layers {
             let ti = t_index(choices[l].threshold);
-            for tj in ti.saturating_sub(1)..(ti + 2).min(ts.len()) {
+            for &t in &ts[ti.saturating_sub(1)..(ti + 2).min(ts.len())] {
                 for &(s, sw) in &opts.shifts {
                     let c = LayerChoice {
-                        threshold: ts[tj],
+                        threshold: t,
                         low_shift: s,
                         w_low_shift: sw,
                     };
@@ -508,7 +508,7 @@ pub fn calibrate(
                     cand[l] = c;
                     let (cor, cyc) = score(cfg, net, data, &cache, &cand, l);
                     evaluations += 1;
-                    if best.map_or(true, |(bc, bcyc, ..)| cor > bc || (cor == bc && cyc < bcyc)) {
+                    if best.is_none_or(|(bc, bcyc, ..)| cor > bc || (cor == bc && cyc < bcyc)) {
                         best = Some((cor, cyc, l, c));
                     }
                 }
@@ -632,7 +632,7 @@ pub fn calibrate(
                     if cyc >= cycles || !fits(c) {
                         continue;
                     }
-                    if best.map_or(true, |(bc, bcor, ..)| cyc < bc || (cyc == bc && c > bcor)) {
+                    if best.is_none_or(|(bc, bcor, ..)| cyc < bc || (cyc == bc && c > bcor)) {
                         best = Some((cyc, c, up, down));
                     }
                 }
