@@ -354,22 +354,22 @@ fn compared(args: &EvalArgs, test: &Dataset, cfg: &AccelConfig) -> Result<Vec<Co
         let net = load_network(&dir.join("network.json"), &args.tiles, cfg)
             .with_context(|| format!("--compare {label}"))?;
         let float = load_float(&dir).with_context(|| format!("--compare {label}"))?;
-        let int8 = evaluate(&net, &float, test, Scheme::Int8, cfg, &quiet);
-        let result = evaluate(&net, &float, test, Scheme::Drq, cfg, &quiet);
-        eprintln!(
-            "drq eval: {label} ({}): drq top-1 {:.2} %, int8 {:.2} %, speedup {:.3}",
-            dir.display(),
-            result.accuracy,
-            int8.accuracy,
-            int8.cycles.unwrap_or(0) as f64 / result.cycles.unwrap_or(1).max(1) as f64
-        );
-        out.push(ComparedDrq {
+        let c = ComparedDrq {
             label,
             model: dir.display().to_string(),
             thresholds: drq_model::quant::thresholds(&net),
-            int8,
-            result,
-        });
+            int8: evaluate(&net, &float, test, Scheme::Int8, cfg, &quiet),
+            result: evaluate(&net, &float, test, Scheme::Drq, cfg, &quiet),
+        };
+        eprintln!(
+            "drq eval: {} ({}): drq top-1 {:.2} %, int8 {:.2} %, speedup {:.3}",
+            c.label,
+            c.model,
+            c.result.accuracy,
+            c.int8.accuracy,
+            c.speedup().unwrap_or(f64::NAN)
+        );
+        out.push(c);
     }
     Ok(out)
 }
