@@ -704,7 +704,7 @@ impl EvalReport {
     fn compared_markdown(&self) -> String {
         let base = self.find(Scheme::Int8).map(|r| r.accuracy);
         let mut s = String::from(
-            "\n## Ablation\n\nDRQ of each model (`--compare LABEL=DIR`) on this machine and these images. Speedup: that model's INT8 cycles_total / its DRQ cycles_total (the same array); loss: against this run's INT8 top-1 and against the model's own INT8.\n\n| step | model | T | top-1 % | loss vs this INT8 | its INT8 top-1 % | speedup | regions sensitive per layer | HIGH steps per layer |\n|---|---|---|---|---|---|---|---|---|\n",
+            "\n## Ablation\n\nDRQ of each model (`--compare LABEL=DIR`) on this machine and these images. Speedup: that model's INT8 cycles_total / its DRQ cycles_total (the same array); loss: against this run's INT8 top-1 and against the model's own INT8.\n\n| step | model | T | top-1 % | loss vs this INT8 | its INT8 top-1 % | speedup | regions sensitive per layer | inputs in sensitive regions per layer | HIGH steps per layer |\n|---|---|---|---|---|---|---|---|---|---|\n",
         );
         for c in &self.compared {
             let t: Vec<String> = c.thresholds.iter().map(|t| t.to_string()).collect();
@@ -713,7 +713,7 @@ impl EvalReport {
                 v.join(", ")
             };
             s += &format!(
-                "| {} | `{}` | {} | {:.2} | {} | {:.2} | {} | {} | {} |\n",
+                "| {} | `{}` | {} | {:.2} | {} | {:.2} | {} | {} | {} | {} |\n",
                 c.label,
                 c.model,
                 t.join(", "),
@@ -722,6 +722,7 @@ impl EvalReport {
                 c.int8.accuracy,
                 c.speedup().map_or("-".into(), |x| format!("{x:.3}x")),
                 per(&LayerTally::region_fraction),
+                per(&LayerTally::input_fraction),
                 per(&LayerTally::high_step_fraction),
             );
         }

@@ -426,6 +426,9 @@ fn the_ablation_lists_each_compared_model() {
         .filter(|l| l.starts_with("| fine-tuned |"))
         .collect();
     assert_eq!(table.len(), 1, "{md}");
+    // step, model, T, top-1, loss, its INT8, speedup, and per layer the
+    // regions sensitive, inputs in sensitive regions and HIGH steps.
+    assert_eq!(table[0].matches('|').count(), 11, "{}", table[0]);
     assert!(
         table[0].contains(&format!("| {speedup:.3}x |")),
         "{}",
