@@ -8,7 +8,7 @@ DRQ     := target/release/drq
 CONFIG_FLAG := $(if $(CONFIG),--config $(CONFIG),)
 SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all deps deps-data build verilog test regress mutate coverage test-train waves model model-drq model-wide ablation eval sweep calibrate synth synth-compare bench bench-golden bench-cosim area clean
+.PHONY: all deps deps-data build verilog test regress mutate coverage test-train waves model model-drq model-wide ablation eval sweep calibrate synth synth-compare board-compare bench bench-golden bench-cosim area clean
 
 all: verilog
 
@@ -132,6 +132,13 @@ synth: deps build
 # fit the device, so the full run goes on to the arrays alone: hours).
 synth-compare: deps build
 	$(DRQ) synth-compare $(CONFIG_FLAG) $(if $(MESH),--rows $(MESH) --cols $(MESH),) $(if $(NOPNR),--no-pnr,) --out sim-out/synth
+
+# The ULX3S's best DRQ design (its 12x12 accel.toml) against the best INT8
+# design that fits (16x9, int8.toml), DSP blocks allowed, placed and routed:
+# images per second and the crossover in sim-out/synth-ulx3s/compare.json
+# (docs/fpga.md). About two hours on 2 cores; NOPNR=1 for synthesis only.
+board-compare: deps build
+	$(DRQ) synth-compare --config constraints/ulx3s/accel.toml --int8-config constraints/ulx3s/int8.toml --dsp $(if $(NOPNR),--no-pnr,) --images 10000 --out sim-out/synth-ulx3s
 
 # Per-layer thresholds and shifts within BUDGET points of INT8 top-1, written
 # into model/fashion/network.json.

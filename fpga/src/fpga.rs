@@ -1035,13 +1035,22 @@ pub fn compare_owns(name: &str) -> bool {
 }
 
 pub fn variants(base: &AccelConfig) -> Vec<(&'static str, AccelConfig)> {
+    variants_with(base, None)
+}
+
+/// [`variants`] with the INT8 variant's configuration `int8` (its `pe`
+/// forced to int8) instead of the base's when given.
+pub fn variants_with(
+    base: &AccelConfig,
+    int8: Option<&AccelConfig>,
+) -> Vec<(&'static str, AccelConfig)> {
     let drq = AccelConfig {
         pe: PeKind::Drq,
         ..*base
     };
     let int8 = AccelConfig {
         pe: PeKind::Int8,
-        ..*base
+        ..*int8.unwrap_or(base)
     };
     let w8 = AccelConfig {
         pe: PeKind::Drq,
@@ -1235,6 +1244,12 @@ pub struct CompareOptions {
     pub reuse: bool,
     /// Synthesize every variant fully flattened (`Target::flat`).
     pub flat: bool,
+    /// Let Yosys map multipliers to DSP blocks (else `-nodsp`: the per-LUT
+    /// comparison of like for like).
+    pub use_dsp: bool,
+    /// The INT8 variant's own configuration (its `pe` forced to int8)
+    /// instead of the base's: a board's best INT8 design beside its DRQ one.
+    pub int8: Option<AccelConfig>,
 }
 
 /// An existing report in `dir` of the same target and configuration; for a
@@ -1321,7 +1336,7 @@ pub fn compare(
 ) -> Result<serde_json::Value, FlowError> {
     std::fs::create_dir_all(out)?;
     let t0 = Instant::now();
-    let vars = variants(base);
+    let vars = variants_with(base, opts.int8.as_ref());
     // The reference layer and its threshold (from the DRQ configuration).
     let probe = reference_layer(base, 0);
     let data = reference_data(base, &probe);
@@ -1352,7 +1367,7 @@ pub fn compare(
                 Part::Top => name.to_string(),
                 Part::Array => format!("{name}_array"),
             };
-            target.use_dsp = false;
+            target.use_dsp = opts.use_dsp;
             target.place_and_route = place;
             target.flat = opts.flat;
             let dir = out.join(&target.name);
@@ -1532,7 +1547,12 @@ pub fn compare(
             "threshold": threshold,
             "sensitive_fraction": sens,
             "input": "8x4x32 uniform noise smoothed by three 5x5 box filters, scaled to 0..319, minus 64, clamped to 0..255; weights uniform; seed 0xD20F2A",
-            "device": "LFE5U-85F CABGA381, synth_ecp5 -nodsp, nextpnr --freq 25",
+            "device": format!(
+                "LFE5U-85F CABGA381, synth_ecp5{}, nextpnr --freq 25",
+                if opts.use_dsp { "" } else { " -nodsp" }
+            ),
+            "use_dsp": opts.use_dsp,
+            "int8_config": opts.int8.is_some(),
             "mesh": format!("{}x{}", base.rows, base.cols),
             "commit": commit(),
             "seconds": t0.elapsed().as_secs_f64(),
@@ -1550,7 +1570,7 @@ pub fn compare(
         out.join("compare.md"),
         compare_markdown(
             base,
-            opts.flat,
+            opts,
             threshold,
             sens,
             &md_rows,
@@ -1568,7 +1588,7 @@ pub fn compare(
 
 fn compare_markdown(
     base: &AccelConfig,
-    flat: bool,
+    opts: &CompareOptions,
     threshold: u32,
     sens: f64,
     rows: &[(String, VariantFigures)],
@@ -1577,7 +1597,7 @@ fn compare_markdown(
 ) -> String {
     let mut s = format!(
         "# DRQ vs INT8 vs drq_w8 on the ECP5-85F\n\n\
-         {}x{} array, LFE5U-85F CABGA381, `synth_ecp5 -nodsp` (multipliers in LUTs), {}, nextpnr at 25 MHz target. \
+         {}x{} array{}, LFE5U-85F CABGA381, `synth_ecp5{}` ({}), {}, nextpnr at 25 MHz target. \
          Commit {}. {:.0} s.\n\n\
          Reference layer: 8 -> 16 channels, 4x32, 3x3, padding 1; a smoothed random input, threshold {threshold} \
          ({:.0}% of the regions sensitive).\n\n\
@@ -1585,7 +1605,17 @@ fn compare_markdown(
          |---|---|---|---|---|---|---|---|---|---|---|---|\n",
         base.rows,
         base.cols,
-        if flat {
+        match &opts.int8 {
+            Some(c) => format!(" (the int8 variant {}x{})", c.rows, c.cols),
+            None => String::new(),
+        },
+        if opts.use_dsp { "" } else { " -nodsp" },
+        if opts.use_dsp {
+            "multipliers in DSP blocks where Yosys maps them"
+        } else {
+            "multipliers in LUTs"
+        },
+        if opts.flat {
             "every variant fully flattened (--flat)"
         } else {
             "the PE synthesized once as a module of its own"
@@ -1676,6 +1706,29 @@ mod tests {
         assert_eq!(f["clk$glb"], 61.5);
         let log = "Info: Max frequency for clock 'clk$glb': 40.00 MHz (PASS at 12.00 MHz)\nInfo: Max frequency for clock 'clk$glb': 42.10 MHz (PASS at 12.00 MHz)\n";
         assert_eq!(parse_nextpnr_log_fmax(log)["clk$glb"], 42.10);
+    }
+
+    /// `drq synth-compare --int8-config`: the int8 variant takes its own
+    /// configuration (pe forced to int8); drq and drq_w8 stay the base's.
+    #[test]
+    fn the_int8_variant_may_have_its_own_configuration() {
+        let base = AccelConfig {
+            rows: 12,
+            cols: 12,
+            ..AccelConfig::default()
+        };
+        let own = AccelConfig {
+            rows: 16,
+            cols: 9,
+            ..AccelConfig::default()
+        };
+        let v = variants_with(&base, Some(&own));
+        let names: Vec<&str> = v.iter().map(|x| x.0).collect();
+        assert_eq!(names, ["drq", "int8", "drq_w8"]);
+        assert_eq!((v[1].1.rows, v[1].1.cols, v[1].1.pe), (16, 9, PeKind::Int8));
+        assert_eq!((v[0].1.rows, v[0].1.pe), (12, PeKind::Drq));
+        assert_eq!((v[2].1.rows, v[2].1.w_lo), (12, base.w_hi));
+        assert_eq!(variants_with(&base, None), variants(&base));
     }
 
     #[test]

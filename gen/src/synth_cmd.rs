@@ -155,6 +155,15 @@ pub struct SynthCompareArgs {
     /// Output folder.
     #[arg(long, value_name = "DIR", default_value = "sim-out/synth")]
     out: PathBuf,
+    /// Let Yosys map multipliers to DSP blocks (default: -nodsp, like for
+    /// like in LUTs).
+    #[arg(long)]
+    dsp: bool,
+    /// The int8 variant's own configuration (TOML; its pe forced to int8),
+    /// e.g. a board's best INT8 design beside its DRQ one
+    /// (constraints/ulx3s/int8.toml).
+    #[arg(long, value_name = "TOML")]
+    int8_config: Option<PathBuf>,
     /// The network of compare.json's "fashion" section (images per second
     /// of each variant at its Fmax).
     #[arg(long, value_name = "DIR", default_value = "model/fashion")]
@@ -287,6 +296,13 @@ pub fn fashion_section(
 
 pub fn synth_compare(args: &SynthCompareArgs) -> Result<()> {
     let base = args.config.resolve()?;
+    let int8 = match &args.int8_config {
+        Some(path) => Some(AccelConfig::load(
+            Some(path),
+            &drq_arch::config::RawAccelConfig::default(),
+        )?),
+        None => None,
+    };
     let stage = Staging::new(&args.out)?;
     publish::seed_from_published(&stage, &fpga::compare_owns)?;
     let v = fpga::compare(
@@ -298,9 +314,11 @@ pub fn synth_compare(args: &SynthCompareArgs) -> Result<()> {
             jobs: args.jobs,
             reuse: args.reuse,
             flat: args.flat,
+            use_dsp: args.dsp,
+            int8: int8.clone(),
         },
     )?;
-    let variants: Vec<ClockedVariant> = fpga::variants(&base)
+    let variants: Vec<ClockedVariant> = fpga::variants_with(&base, int8.as_ref())
         .into_iter()
         .map(|(name, config)| {
             let fmax = v[name]["fmax_mhz"].as_f64();

@@ -318,11 +318,8 @@ impl DrqForward {
             s_out: info.layers.iter().map(|sc| sc.s_out).collect(),
             a_max: f64::from(cfg.a_max()),
             w_max: f64::from(cfg.w_range().1),
-            q_max: f64::from((1u32 << cfg.a_lo) - 1),
-            w_lo_range: (
-                -f64::from(1u32 << (cfg.w_lo - 1)),
-                f64::from((1u32 << (cfg.w_lo - 1)) - 1),
-            ),
+            q_max: f64::from(cfg.q_max()),
+            w_lo_range: (f64::from(cfg.w_lo_range().0), f64::from(cfg.w_lo_range().1)),
         })
     }
 
