@@ -432,20 +432,14 @@ pub struct CalibrateArgs {
     pub from_network: bool,
 }
 
-fn calibrate_once(
+/// Images of `data` that `--reference`'s uniform INT8 gets right, when
+/// given (evaluated once per command, not per budget of a sweep).
+fn reference_int8_correct(
     args: &CalibrateArgs,
-    net: &Network,
     data: &Dataset,
     cfg: &AccelConfig,
-    budget: f64,
-) -> Result<drq_model::calibrate::Calibration> {
-    use drq_model::calibrate::{calibrate, CalibrateOptions};
-    anyhow::ensure!(
-        budget > args.margin,
-        "--budget {budget} must exceed --margin {}",
-        args.margin
-    );
-    let reference_int8_correct = match &args.reference {
+) -> Result<Option<usize>> {
+    Ok(match &args.reference {
         Some(dir) => {
             let reference = load_network(&dir.join("network.json"), &args.tiles, cfg)?;
             let float = load_float(dir)?;
@@ -460,12 +454,28 @@ fn calibrate_once(
             Some(r.correct)
         }
         None => None,
-    };
+    })
+}
+
+fn calibrate_once(
+    args: &CalibrateArgs,
+    net: &Network,
+    data: &Dataset,
+    cfg: &AccelConfig,
+    budget: f64,
+    reference: Option<usize>,
+) -> Result<drq_model::calibrate::Calibration> {
+    use drq_model::calibrate::{calibrate, CalibrateOptions};
+    anyhow::ensure!(
+        budget > args.margin,
+        "--budget {budget} must exceed --margin {}",
+        args.margin
+    );
     let opts = CalibrateOptions {
         budget_pp: budget - args.margin,
         keep_first_int8: !args.first_layer_too,
         joint: args.joint,
-        reference_int8_correct,
+        reference_int8_correct: reference,
         start_from_network: args.from_network,
         ..CalibrateOptions::default()
     };
@@ -480,10 +490,11 @@ pub fn calibrate_cmd(args: &CalibrateArgs) -> Result<()> {
     let cfg = args.machine.config(args.region)?;
     let net = load_network(&args.model.join("network.json"), &args.tiles, &cfg)?;
     let data = Dataset::load(Split::Calibration)?.take(args.images);
+    let reference = reference_int8_correct(args, &data, &cfg)?;
     if !args.sweep.is_empty() {
-        return sweep(args, &net, &data, &cfg);
+        return sweep(args, &net, &data, &cfg, reference);
     }
-    let cal = calibrate_once(args, &net, &data, &cfg, args.budget)?;
+    let cal = calibrate_once(args, &net, &data, &cfg, args.budget, reference)?;
     let out = args.out.clone().unwrap_or_else(|| args.model.clone());
     let calibrated = apply(&net, &cal);
     calibrated
@@ -511,7 +522,13 @@ pub fn calibrate_cmd(args: &CalibrateArgs) -> Result<()> {
     Ok(())
 }
 
-fn sweep(args: &CalibrateArgs, net: &Network, data: &Dataset, cfg: &AccelConfig) -> Result<()> {
+fn sweep(
+    args: &CalibrateArgs,
+    net: &Network,
+    data: &Dataset,
+    cfg: &AccelConfig,
+    reference: Option<usize>,
+) -> Result<()> {
     use drq_model::calibrate::apply;
     use drq_model::report::budget_sweep_svg;
     let test = Dataset::load(Split::Test)?.take(args.test_images);
@@ -524,7 +541,7 @@ fn sweep(args: &CalibrateArgs, net: &Network, data: &Dataset, cfg: &AccelConfig)
     let mut points = Vec::new();
     let mut rows = Vec::new();
     for &b in &args.sweep {
-        let cal = calibrate_once(args, net, data, cfg, b)?;
+        let cal = calibrate_once(args, net, data, cfg, b, reference)?;
         let r = run(&apply(net, &cal), Scheme::Drq);
         eprintln!(
             "drq calibrate: budget {b}: test top-1 {:.2} % (int8 {:.2} %), speedup {:.3}",

@@ -379,6 +379,32 @@ fn pct(correct: usize, n: usize) -> f64 {
     100.0 * correct as f64 / n.max(1) as f64
 }
 
+/// The accepted move of `layer` from `from_threshold` to `choice` in
+/// `round`, with the network's figures after it (`correct` of `n` images,
+/// `cycles` against `int8_cycles`).
+#[allow(clippy::too_many_arguments)]
+fn move_of(
+    round: usize,
+    layer: usize,
+    from_threshold: u32,
+    choice: LayerChoice,
+    (correct, n): (usize, usize),
+    cycles: u64,
+    int8_cycles: u64,
+) -> Move {
+    Move {
+        round,
+        layer,
+        from_threshold,
+        threshold: choice.threshold,
+        low_shift: choice.low_shift,
+        w_low_shift: choice.w_low_shift,
+        accuracy: pct(correct, n),
+        cycles,
+        speedup: int8_cycles as f64 / cycles as f64,
+    }
+}
+
 /// Choose every layer's T, s, sw on `data` (see the module doc). `net`'s
 /// own thresholds are ignored; its shifts are the starting (and, for layers
 /// left at T = 0, final) shifts. `cfg.region` is DRQ's region size.
@@ -523,26 +549,25 @@ pub fn calibrate(
         let from_threshold = choices[l].threshold;
         choices[l] = c;
         (correct, cycles) = refresh(cfg, net, data, &mut cache, &choices, l);
-        let speedup = int8_cycles as f64 / cycles as f64;
+        let m = move_of(
+            round,
+            l,
+            from_threshold,
+            c,
+            (correct, n),
+            cycles,
+            int8_cycles,
+        );
         progress(&format!(
-            "round {round}: towards the budget: layer {l} T {from_threshold} -> {} (s = {}, sw = {}): top-1 {:.2} %, speedup {speedup:.3}, {:.0} s",
+            "round {round}: towards the budget: layer {l} T {from_threshold} -> {} (s = {}, sw = {}): top-1 {:.2} %, speedup {:.3}, {:.0} s",
             c.threshold,
             c.low_shift,
             c.w_low_shift,
-            pct(correct, n),
+            m.accuracy,
+            m.speedup,
             t0.elapsed().as_secs_f64()
         ));
-        moves.push(Move {
-            round,
-            layer: l,
-            from_threshold,
-            threshold: choices[l].threshold,
-            low_shift: choices[l].low_shift,
-            w_low_shift: choices[l].w_low_shift,
-            accuracy: pct(correct, n),
-            cycles,
-            speedup,
-        });
+        moves.push(m);
     }
     let mut last_round = round;
     for round in round + 1.. {
@@ -550,10 +575,7 @@ pub fn calibrate(
         // (cycles, correct, layer, t index, shift index)
         let mut best: Option<(u64, usize, usize, usize, usize)> = None;
         for l in first..n_layers {
-            let cur = ts
-                .iter()
-                .position(|&t| t == choices[l].threshold)
-                .expect("current threshold is a candidate");
+            let cur = t_index(choices[l].threshold);
             #[allow(clippy::needless_range_loop)]
             for ti in (cur + 1)..(cur + 3).min(ts.len()) {
                 for (si, &(s, sw)) in opts.shifts.iter().enumerate() {
@@ -570,11 +592,7 @@ pub fn calibrate(
                     }
                     // Fewer cycles first, then more correct; earlier
                     // candidates win remaining ties.
-                    let better = match best {
-                        None => true,
-                        Some((bc, bcor, ..)) => cyc < bc || (cyc == bc && c > bcor),
-                    };
-                    if better {
+                    if best.is_none_or(|(bc, bcor, ..)| cyc < bc || (cyc == bc && c > bcor)) {
                         best = Some((cyc, c, l, ti, si));
                     }
                 }
@@ -592,24 +610,23 @@ pub fn calibrate(
             w_low_shift: sw,
         };
         (correct, cycles) = refresh(cfg, net, data, &mut cache, &choices, l);
-        let speedup = int8_cycles as f64 / cycles as f64;
+        let m = move_of(
+            round,
+            l,
+            from_threshold,
+            choices[l],
+            (correct, n),
+            cycles,
+            int8_cycles,
+        );
         progress(&format!(
-            "round {round}: layer {l} T {from_threshold} -> {} (s = {s}, sw = {sw}): top-1 {:.2} %, speedup {speedup:.3}, {:.0} s",
+            "round {round}: layer {l} T {from_threshold} -> {} (s = {s}, sw = {sw}): top-1 {:.2} %, speedup {:.3}, {:.0} s",
             ts[ti],
-            pct(correct, n),
+            m.accuracy,
+            m.speedup,
             t0.elapsed().as_secs_f64()
         ));
-        moves.push(Move {
-            round,
-            layer: l,
-            from_threshold,
-            threshold: ts[ti],
-            low_shift: s,
-            w_low_shift: sw,
-            accuracy: pct(correct, n),
-            cycles,
-            speedup,
-        });
+        moves.push(m);
     }
     if opts.joint {
         for round in last_round + 1.. {
@@ -647,29 +664,29 @@ pub fn calibrate(
             choices[up].threshold = ts[t_index(from.0) + 1];
             choices[down].threshold = ts[t_index(from.1) - 1];
             (correct, cycles) = refresh(cfg, net, data, &mut cache, &choices, up.min(down));
-            let speedup = int8_cycles as f64 / cycles as f64;
+            let pair = [(up, from.0), (down, from.1)].map(|(layer, from_threshold)| {
+                let c = choices[layer];
+                move_of(
+                    round,
+                    layer,
+                    from_threshold,
+                    c,
+                    (correct, n),
+                    cycles,
+                    int8_cycles,
+                )
+            });
             progress(&format!(
-                "round {round}: joint: layer {up} T {} -> {}, layer {down} T {} -> {}: top-1 {:.2} %, speedup {speedup:.3}, {:.0} s",
+                "round {round}: joint: layer {up} T {} -> {}, layer {down} T {} -> {}: top-1 {:.2} %, speedup {:.3}, {:.0} s",
                 from.0,
                 choices[up].threshold,
                 from.1,
                 choices[down].threshold,
-                pct(correct, n),
+                pair[0].accuracy,
+                pair[0].speedup,
                 t0.elapsed().as_secs_f64()
             ));
-            for (layer, from_threshold) in [(up, from.0), (down, from.1)] {
-                moves.push(Move {
-                    round,
-                    layer,
-                    from_threshold,
-                    threshold: choices[layer].threshold,
-                    low_shift: choices[layer].low_shift,
-                    w_low_shift: choices[layer].w_low_shift,
-                    accuracy: pct(correct, n),
-                    cycles,
-                    speedup,
-                });
-            }
+            moves.extend(pair);
         }
     }
     Ok(Calibration {

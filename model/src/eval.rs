@@ -745,10 +745,15 @@ pub struct ComparedDrq {
 impl ComparedDrq {
     /// INT8 cycles / DRQ cycles of this model.
     pub fn speedup(&self) -> Option<f64> {
-        match (self.int8.cycles, self.result.cycles) {
-            (Some(a), Some(b)) if b > 0 => Some(a as f64 / b as f64),
-            _ => None,
-        }
+        speedup_over(&self.int8, &self.result)
+    }
+}
+
+/// `base`'s cycles / `r`'s cycles, when both have cycles (and `r` some).
+pub fn speedup_over(base: &SchemeResult, r: &SchemeResult) -> Option<f64> {
+    match (base.cycles, r.cycles) {
+        (Some(a), Some(b)) if b > 0 => Some(a as f64 / b as f64),
+        _ => None,
     }
 }
 

@@ -6,8 +6,8 @@
 
 use crate::data::PIXELS;
 use crate::eval::{
-    report_json, scheme_json, ComparedDrq, LayerTally, MatchedOutlier, ScaledDrq, Scheme,
-    SchemeResult,
+    report_json, scheme_json, speedup_over, ComparedDrq, LayerTally, MatchedOutlier, ScaledDrq,
+    Scheme, SchemeResult,
 };
 use crate::quant::image_map;
 use drq_arch::config::PeKind;
@@ -563,10 +563,7 @@ impl EvalReport {
 
     /// int8 cycles / `r`'s cycles.
     fn speedup(&self, r: &SchemeResult) -> Option<f64> {
-        match (self.find(Scheme::Int8)?.cycles, r.cycles) {
-            (Some(a), Some(b)) if b > 0 => Some(a as f64 / b as f64),
-            _ => None,
-        }
+        speedup_over(self.find(Scheme::Int8)?, r)
     }
 
     fn images(&self) -> usize {
