@@ -89,13 +89,33 @@ struct Params {
 fn forward(p: &Params, x: &Tensor) -> candle_core::Result<Tensor> {
     let mut x = x.clone();
     for (i, s) in p.specs.iter().enumerate() {
-        x = x.conv2d(p.w[i].as_tensor(), s.padding, s.stride, 1, 1)?;
-        x = x.broadcast_add(&p.b[i].as_tensor().reshape((1, s.c_out, 1, 1))?)?;
-        if s.relu {
-            x = x.relu()?;
-        }
+        x = bias_relu(
+            p,
+            i,
+            &x.conv2d(p.w[i].as_tensor(), s.padding, s.stride, 1, 1)?,
+        )?;
     }
     logits(p, &x)
+}
+
+/// Layer `i`'s bias added to its convolution `y`, then its ReLU if any.
+fn bias_relu(p: &Params, i: usize, y: &Tensor) -> candle_core::Result<Tensor> {
+    let s = &p.specs[i];
+    let y = y.broadcast_add(&p.b[i].as_tensor().reshape((1, s.c_out, 1, 1))?)?;
+    if s.relu {
+        y.relu()
+    } else {
+        Ok(y)
+    }
+}
+
+/// The spec's low-precision value of integer codes `v` (spec §2): the
+/// digit clamp(floor((v + 2^(shift-1)) / 2^shift), lo, hi) (no rounding
+/// term at shift 0), times 2^shift.
+fn low_value(v: &Tensor, shift: u32, (lo, hi): (f64, f64)) -> candle_core::Result<Tensor> {
+    let step = f64::from(1u32 << shift);
+    let half = if shift > 0 { step / 2.0 } else { 0.0 };
+    ((v + half)? / step)?.floor()?.clamp(lo, hi)? * step
 }
 
 /// The last layer's `[N, C_out, 1, 1]` output as `[N, C_out]`.
@@ -355,10 +375,7 @@ impl DrqForward {
             let q = self.layers[i];
             let a = (x.detach() / q.s_in)?.round()?.clamp(0.0, self.a_max)?;
             let mask = self.mask(&a, q.threshold)?;
-            let step = f64::from(1u32 << q.low_shift);
-            let half = if q.low_shift > 0 { step / 2.0 } else { 0.0 };
-            let a_lo =
-                ((((&a + half)? / step)?.floor()?.clamp(0.0, self.q_max)? * step)? * q.s_in)?;
+            let a_lo = (low_value(&a, q.low_shift, (0.0, self.q_max))? * q.s_in)?;
             let x_hi = straight_through(&x, &(a * q.s_in)?)?;
             let x_lo = straight_through(&x, &a_lo)?;
             let w = p.w[i].as_tensor();
@@ -376,23 +393,14 @@ impl DrqForward {
             let wq = (w.detach() / s_w)?
                 .round()?
                 .clamp(-self.w_max, self.w_max)?;
-            let wstep = f64::from(1u32 << q.w_low_shift);
-            let whalf = if q.w_low_shift > 0 { wstep / 2.0 } else { 0.0 };
-            let w_lo = ((((&wq + whalf)? / wstep)?
-                .floor()?
-                .clamp(self.w_lo_range.0, self.w_lo_range.1)?
-                * wstep)?
-                * s_w)?;
+            let w_lo = (low_value(&wq, q.w_low_shift, self.w_lo_range)? * s_w)?;
             let w_hi = straight_through(w, &(wq * s_w)?)?;
             let w_lo = straight_through(w, &w_lo)?;
             let high = x_hi.broadcast_mul(&mask)?;
             let low = x_lo.broadcast_mul(&(1.0 - &mask)?)?;
-            x = (high.conv2d(&w_hi, s.padding, s.stride, 1, 1)?
+            let y = (high.conv2d(&w_hi, s.padding, s.stride, 1, 1)?
                 + low.conv2d(&w_lo, s.padding, s.stride, 1, 1)?)?;
-            x = x.broadcast_add(&p.b[i].as_tensor().reshape((1, s.c_out, 1, 1))?)?;
-            if s.relu {
-                x = x.relu()?;
-            }
+            x = bias_relu(p, i, &y)?;
         }
         logits(p, &x)
     }
