@@ -31,6 +31,8 @@
 //! burst_readout = false  # a tile's rows leave back to back once the output stage has room
 //! ram_read_ports = 2   # read ports a buffer copy serves (2: both ports of a true dual-port
 //!                      # block RAM, for a buffer with an even number of read ports)
+//! packed_rows = false  # a map's rows at its own width (rounded up to out_lanes), not at the
+//!                      # widest map's power-of-two pitch
 //! ```
 //!
 //! A missing key takes the spec default; an unknown key is an error.
@@ -119,6 +121,9 @@ pub struct RawAccelConfig {
     /// Read ports each copy of a replicated buffer serves: 1, or 2 (a
     /// true dual-port block RAM, half the copies).
     pub ram_read_ports: Option<i64>,
+    /// Packed rows: a feature map's rows stored at its own width rounded
+    /// up to out_lanes, not at the widest map's power-of-two pitch.
+    pub packed_rows: Option<bool>,
 }
 
 impl RawAccelConfig {
@@ -146,6 +151,7 @@ impl RawAccelConfig {
             row_taps: over.row_taps.or(self.row_taps),
             burst_readout: over.burst_readout.or(self.burst_readout),
             ram_read_ports: over.ram_read_ports.or(self.ram_read_ports),
+            packed_rows: over.packed_rows.or(self.packed_rows),
         }
     }
 }
@@ -259,6 +265,15 @@ pub struct AccelConfig {
     /// The buffers are never read and written in one cycle, so the
     /// machine is the same cycle for cycle (docs/top.md, "Buffer copies").
     pub ram_read_ports: u32,
+    /// Packed rows (not a spec parameter): the activation and accumulator
+    /// buffers hold a map of width W at the row pitch W rounded up to
+    /// out_lanes ([`AccelConfig::act_pitch`]), so narrow maps take fewer
+    /// words and a buffer holds more of them; the controller, the input
+    /// scan and the write-back step their addresses by that pitch with
+    /// adders. false stores every map at `act_row_pitch`, the widest map's
+    /// power of two, whose addresses are shifts (docs/top.md, "Packed
+    /// rows"). The mask buffers keep their pitch either way.
+    pub packed_rows: bool,
 }
 
 impl Default for AccelConfig {
@@ -285,6 +300,7 @@ impl Default for AccelConfig {
             row_taps: false,
             burst_readout: false,
             ram_read_ports: 2,
+            packed_rows: false,
         }
     }
 }
@@ -494,6 +510,7 @@ impl AccelConfig {
             row_taps: false,
             burst_readout: false,
             ram_read_ports: 1,
+            packed_rows: raw.packed_rows.unwrap_or(d.packed_rows),
         }
         .with_out_lanes(raw.out_lanes.unwrap_or(d.out_lanes.into()))?
         .with_row_taps(raw.row_taps.unwrap_or(d.row_taps))?
@@ -721,10 +738,20 @@ impl AccelConfig {
     pub fn act_row_pitch(&self) -> u32 {
         self.max_width.next_power_of_two()
     }
-    /// Word address of activation (c, y, x) of a map `h` rows high:
-    /// (c*h + y) * act_row_pitch + x (the activation and acc buffers).
-    pub fn act_addr(&self, c: u64, h: u64, y: u64, x: u64) -> u64 {
-        (c * h + y) * u64::from(self.act_row_pitch()) + x
+    /// Row pitch of a feature map `w` values wide in the activation and
+    /// accumulator buffers: with `packed_rows`, w rounded up to out_lanes
+    /// (a row starts on a word of the laned buffers); else `act_row_pitch`.
+    pub fn act_pitch(&self, w: u64) -> u64 {
+        if self.packed_rows {
+            w.next_multiple_of(self.out_lanes.into())
+        } else {
+            self.act_row_pitch().into()
+        }
+    }
+    /// Word address of activation (c, y, x) of a map `h` rows high and `w`
+    /// wide: (c*h + y) * act_pitch(w) + x (the activation and acc buffers).
+    pub fn act_addr(&self, c: u64, h: u64, w: u64, y: u64, x: u64) -> u64 {
+        (c * h + y) * self.act_pitch(w) + x
     }
     /// Word address of mask region (c, ry, rx) of a map with `rh` region
     /// rows: (c*rh + ry) * mask_row_pitch + rx.
@@ -817,6 +844,9 @@ impl fmt::Display for AccelConfig {
         if self.ram_read_ports == 1 {
             write!(f, ", a RAM copy per read")?;
         }
+        if self.packed_rows {
+            write!(f, ", packed rows")?;
+        }
         Ok(())
     }
 }
@@ -894,6 +924,7 @@ mod tests {
                 row_taps: false,
                 burst_readout: false,
                 ram_read_ports: 2,
+                packed_rows: false,
             }
         );
         assert_eq!(c.tokens_per_high_step(), 4);

@@ -201,7 +201,8 @@ register_table! {
     };
     INFO_LAYOUT: Ro, Bits(32), "accumulator and buffer layout" {
         INFO_LAYOUT_ACC_BITS @ 0 : 8 "ACC_BITS",
-        INFO_LAYOUT_ACT_PITCH_LOG2 @ 8 : 8 "log2 of the activation row pitch",
+        INFO_LAYOUT_ACT_PITCH_LOG2 @ 8 : 7 "log2 of act_row_pitch, the row pitch of every map without packed rows",
+        INFO_LAYOUT_PACKED_ROWS @ 15 : 1 "1: packed rows, a map of width W stored at the pitch W rounded up to out_lanes",
         INFO_LAYOUT_MASK_PITCH_LOG2 @ 16 : 8 "log2 of the mask row pitch",
         INFO_LAYOUT_OUT_ROWS @ 24 : 7 "out_rows: array rows the output stage holds (the cycle formula's Q)",
         INFO_LAYOUT_BURST_READOUT @ 31 : 1 "1: burst read-out, a tile's rows leave back to back once the output stage has room for it",
@@ -283,6 +284,7 @@ pub fn info_values(cfg: &AccelConfig) -> Vec<u32> {
         cfg.a_hi | cfg.a_lo << 8 | cfg.w_hi << 16 | cfg.w_lo << 24,
         cfg.acc_bits
             | cfg.act_row_pitch().trailing_zeros() << 8
+            | u32::from(cfg.packed_rows) << 15
             | cfg.mask_row_pitch().trailing_zeros() << 16
             | cfg.out_rows << 24
             | u32::from(cfg.burst_readout) << 31,
@@ -488,11 +490,11 @@ pub fn slots(cfg: &AccelConfig) -> Vec<SlotInfo> {
 
 fn layouts() -> serde_json::Value {
     serde_json::json!({
-        "act": "(c * H + y) * act_row_pitch + x",
+        "act": "(c * H + y) * pitch(W) + x; pitch(W) = act_row_pitch, or with packed rows W rounded up to out_lanes",
         "mask": "(c * ceil(H / R) + ry) * mask_row_pitch + rx",
         "weights": "k * C_out + oc, k = (c * K + ki) * K + kj",
         "bias": "oc",
-        "acc": "(c * Ho + y) * act_row_pitch + x (low word first when acc_bits > 32)",
+        "acc": "(c * Ho + y) * pitch(Wo) + x (low word first when acc_bits > 32)",
     })
 }
 

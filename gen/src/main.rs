@@ -333,6 +333,11 @@ struct ConfigArgs {
     /// an even number of read ports).
     #[arg(long, allow_negative_numbers = true)]
     ram_read_ports: Option<i64>,
+    /// Packed rows: a feature map's rows at its own width (rounded up to
+    /// out_lanes) in the activation buffers, not at the widest map's
+    /// power-of-two pitch; narrow layers take fewer words.
+    #[arg(long)]
+    packed_rows: bool,
 }
 
 impl ConfigArgs {
@@ -359,6 +364,7 @@ impl ConfigArgs {
             row_taps: self.row_taps.then_some(true),
             burst_readout: self.burst_readout.then_some(true),
             ram_read_ports: self.ram_read_ports,
+            packed_rows: self.packed_rows.then_some(true),
         };
         Ok(AccelConfig::load(self.config.as_deref(), &flags)?)
     }

@@ -245,6 +245,10 @@ pub struct ControllerParams {
     pub region_log2: u32,
     pub act_pitch_log2: u32,
     pub mask_pitch_log2: u32,
+    /// Packed rows: activation rows at W rounded up to `out_lanes`
+    /// (`AccelConfig::packed_rows`).
+    pub packed_rows: bool,
+    pub out_lanes: u32,
     pub a_hi: u32,
     pub a_lo: u32,
     pub w_hi: u32,
@@ -277,6 +281,8 @@ impl ControllerParams {
             region_log2: cfg.region.trailing_zeros(),
             act_pitch_log2: cfg.act_row_pitch().trailing_zeros(),
             mask_pitch_log2: cfg.mask_row_pitch().trailing_zeros(),
+            packed_rows: cfg.packed_rows,
+            out_lanes: cfg.out_lanes,
             a_hi: cfg.a_hi,
             a_lo: cfg.a_lo,
             w_hi: cfg.w_hi,

@@ -7,8 +7,8 @@
 //! the next stage takes it (`advance`).
 
 use crate::controller::{ControllerParams, STRIDE_BITS};
-use crate::leaf::{konst, vec_of};
-use crate::leaf::{low_mask as mask, Reg, Word};
+use crate::leaf::{konst, one_if, vec_of};
+use crate::leaf::{low_mask as mask, Reg, SignedMul, Word};
 use rust_hdl::prelude::*;
 
 /// S0 and S1 of the region controller: one step per cycle in which
@@ -168,6 +168,39 @@ pub struct LoopNest {
     last_ct: Signal<Local, Bit>,
     issue: Signal<Local, Bit>,
     load1: Signal<Local, Bit>,
+    // ---- Packed rows (`AccelConfig::packed_rows`; one entry each, none
+    // without them): the activation address of a step's row, (c*H + y) *
+    // P + x with P = W rounded up to out_lanes, stepped by adders through
+    // the loop nest and offset per row by a register chain.
+    /// L - 1 and its complement: P = (W + L - 1) & !(L - 1).
+    lane_m1: Vec<Constant<Word>>,
+    lane_keep: Vec<Constant<Word>>,
+    pitch: Vec<Signal<Local, Word>>,
+    /// H * P, S * P, TH * (S * P) and pad * P.
+    hp_mul: Vec<SignedMul>,
+    sp_mul: Vec<SignedMul>,
+    thsp_mul: Vec<SignedMul>,
+    padp_mul: Vec<SignedMul>,
+    hp_q: Vec<Reg<Word>>,
+    sp_q: Vec<Reg<Word>>,
+    thsp_q: Vec<Reg<Word>>,
+    /// -(pad * P + pad): the address of input (-pad, -pad) of channel 0.
+    npp_q: Vec<Reg<Word>>,
+    /// P - (K - 1): from tap (ki, K - 1) to (ki + 1, 0).
+    kstep_q: Vec<Reg<Word>>,
+    /// S + S*P - TW*S: from a tile row's last pixel to the next row's first.
+    wrap_inc: Vec<Signal<Local, Word>>,
+    /// Per row r >= 1 (index r - 1): i*S*P + j*S, a chain like `row_dx`.
+    row_off: Vec<Reg<Word>>,
+    roff: Vec<Signal<Local, Word>>,
+    /// S0: ki*P + kj; c*H*P + the tile's origin; the tile's origin
+    /// (oh0*S - pad)*P + ow0*S - pad; the origin of its row of tiles.
+    kb0: Vec<Reg<Word>>,
+    cb0: Vec<Reg<Word>>,
+    tb0: Vec<Reg<Word>>,
+    rb0: Vec<Reg<Word>>,
+    /// cb0 + kb0: the address of row 0's input.
+    ab: Vec<Signal<Local, Word>>,
 }
 
 impl LoopNest {
@@ -302,7 +335,39 @@ impl LoopNest {
             last_ct: Default::default(),
             issue: Default::default(),
             load1: Default::default(),
+            lane_m1: one_if(p.packed_rows, konst(u64::from(p.out_lanes) - 1)),
+            lane_keep: one_if(p.packed_rows, konst(!(u64::from(p.out_lanes) - 1))),
+            pitch: one_if(p.packed_rows, Default::default()),
+            hp_mul: one_if(
+                p.packed_rows,
+                SignedMul::new(p.dim_bits + 1, p.dim_bits + 1),
+            ),
+            sp_mul: one_if(
+                p.packed_rows,
+                SignedMul::new(p.dim_bits + 1, p.dim_bits + 1),
+            ),
+            thsp_mul: one_if(p.packed_rows, SignedMul::new(p.dim_bits + 1, p.addr_bits)),
+            padp_mul: one_if(
+                p.packed_rows,
+                SignedMul::new(p.dim_bits + 1, p.dim_bits + 1),
+            ),
+            hp_q: one_if(p.packed_rows, Default::default()),
+            sp_q: one_if(p.packed_rows, Default::default()),
+            thsp_q: one_if(p.packed_rows, Default::default()),
+            npp_q: one_if(p.packed_rows, Default::default()),
+            kstep_q: one_if(p.packed_rows, Default::default()),
+            wrap_inc: one_if(p.packed_rows, Default::default()),
+            row_off: vec_of(if p.packed_rows { rows - 1 } else { 0 }),
+            roff: vec_of(if p.packed_rows { rows } else { 0 }),
+            kb0: one_if(p.packed_rows, Default::default()),
+            cb0: one_if(p.packed_rows, Default::default()),
+            tb0: one_if(p.packed_rows, Default::default()),
+            rb0: one_if(p.packed_rows, Default::default()),
+            ab: one_if(p.packed_rows, Default::default()),
         }
+    }
+    fn packed_paths(&self) -> usize {
+        self.kb0.len()
     }
     fn rows(&self) -> usize {
         self.act_addr.len()
@@ -662,6 +727,109 @@ impl Logic for LoopNest {
             }
         }
 
+        // ---- Packed rows: the layer's constants settle in SETUP's first two
+        // cycles (TH * S * P in its third), the row chain like `row_dx`;
+        // S0's bases step with the loop nest; S1's row addresses are a
+        // base plus the row's offset.
+        for k in 0..self.packed_paths() {
+            self.hp_q[k].clock.next = self.clock.val();
+            self.sp_q[k].clock.next = self.clock.val();
+            self.thsp_q[k].clock.next = self.clock.val();
+            self.npp_q[k].clock.next = self.clock.val();
+            self.kstep_q[k].clock.next = self.clock.val();
+            self.kb0[k].clock.next = self.clock.val();
+            self.cb0[k].clock.next = self.clock.val();
+            self.tb0[k].clock.next = self.clock.val();
+            self.rb0[k].clock.next = self.clock.val();
+            self.hp_q[k].reset.next = self.reset.val();
+            self.sp_q[k].reset.next = self.reset.val();
+            self.thsp_q[k].reset.next = self.reset.val();
+            self.npp_q[k].reset.next = self.reset.val();
+            self.kstep_q[k].reset.next = self.reset.val();
+            self.kb0[k].reset.next = self.reset.val();
+            self.cb0[k].reset.next = self.reset.val();
+            self.tb0[k].reset.next = self.reset.val();
+            self.rb0[k].reset.next = self.reset.val();
+            self.pitch[k].next =
+                (self.w_q.q.val() + self.lane_m1[k].val()) & self.lane_keep[k].val();
+            self.hp_mul[k].a.next = self.h_q.q.val();
+            self.hp_mul[k].b.next = self.pitch[k].val();
+            self.sp_mul[k].a.next = self.s_q.q.val();
+            self.sp_mul[k].b.next = self.pitch[k].val();
+            self.padp_mul[k].a.next = self.p_q.q.val();
+            self.padp_mul[k].b.next = self.pitch[k].val();
+            self.thsp_mul[k].a.next = self.th_q.q.val();
+            self.thsp_mul[k].b.next = self.sp_q[k].q.val();
+            self.hp_q[k].d.next = self.hp_mul[k].p.val() & self.addr_mask.val();
+            self.sp_q[k].d.next = self.sp_mul[k].p.val() & self.addr_mask.val();
+            self.thsp_q[k].d.next = self.thsp_mul[k].p.val() & self.addr_mask.val();
+            self.npp_q[k].d.next = (self.zero.val() - self.padp_mul[k].p.val() - self.p_q.q.val())
+                & self.addr_mask.val();
+            self.kstep_q[k].d.next =
+                (self.pitch[k].val() + self.one.val() - self.k_q.q.val()) & self.addr_mask.val();
+            self.wrap_inc[k].next = self.s_q.q.val() + self.sp_q[k].q.val() - self.tws_q.q.val();
+            self.roff[0].next = self.zero.val();
+            for r in 1..self.rows() {
+                self.row_off[r - 1].clock.next = self.clock.val();
+                self.row_off[r - 1].reset.next = self.reset.val();
+                self.roff[r].next = self.row_off[r - 1].q.val();
+                self.row_off[r - 1].d.next =
+                    (self.roff[r - 1].val() + self.s_q.q.val()) & self.addr_mask.val();
+                if self.chain_x[r - 1].val() == self.tws_q.q.val() {
+                    self.row_off[r - 1].d.next =
+                        (self.roff[r - 1].val() + self.wrap_inc[k].val()) & self.addr_mask.val();
+                }
+            }
+            self.ab[k].next = self.cb0[k].q.val() + self.kb0[k].q.val();
+            if self.load1.val() {
+                for r in 0..self.rows() {
+                    self.s1_act_addr[r].d.next =
+                        (self.ab[k].val() + self.roff[r].val()) & self.addr_mask.val();
+                }
+            }
+            self.kb0[k].d.next = self.kb0[k].q.val();
+            self.cb0[k].d.next = self.cb0[k].q.val();
+            self.tb0[k].d.next = self.tb0[k].q.val();
+            self.rb0[k].d.next = self.rb0[k].q.val();
+            if self.load1.val() & self.s0_valid.q.val() {
+                self.kb0[k].d.next = (self.kb0[k].q.val() + self.one.val()) & self.addr_mask.val();
+                if self.last_kj.val() {
+                    self.kb0[k].d.next =
+                        (self.kb0[k].q.val() + self.kstep_q[k].q.val()) & self.addr_mask.val();
+                    if self.last_ki.val() {
+                        self.kb0[k].d.next = self.zero.val();
+                        self.cb0[k].d.next =
+                            (self.cb0[k].q.val() + self.hp_q[k].q.val()) & self.addr_mask.val();
+                        if self.last_c.val() {
+                            self.tb0[k].d.next =
+                                (self.tb0[k].q.val() + self.tws_q.q.val()) & self.addr_mask.val();
+                            self.cb0[k].d.next =
+                                (self.tb0[k].q.val() + self.tws_q.q.val()) & self.addr_mask.val();
+                            if self.last_tx.val() {
+                                self.rb0[k].d.next = (self.rb0[k].q.val() + self.thsp_q[k].q.val())
+                                    & self.addr_mask.val();
+                                self.tb0[k].d.next = (self.rb0[k].q.val() + self.thsp_q[k].q.val())
+                                    & self.addr_mask.val();
+                                self.cb0[k].d.next = (self.rb0[k].q.val() + self.thsp_q[k].q.val())
+                                    & self.addr_mask.val();
+                                if self.last_ty.val() {
+                                    self.rb0[k].d.next = self.npp_q[k].q.val();
+                                    self.tb0[k].d.next = self.npp_q[k].q.val();
+                                    self.cb0[k].d.next = self.npp_q[k].q.val();
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            if self.setup.q.val() & (self.setup_n.q.val() == self.setup_last.val()) {
+                self.kb0[k].d.next = self.zero.val();
+                self.rb0[k].d.next = self.npp_q[k].q.val();
+                self.tb0[k].d.next = self.npp_q[k].q.val();
+                self.cb0[k].d.next = self.npp_q[k].q.val();
+            }
+        }
+
         // ---- SETUP: ROWS + 1 cycles for the row chain, then the first step.
         if self.setup.q.val() {
             self.setup_n.d.next = (self.setup_n.q.val() + self.one.val()) & self.small_mask.val();
@@ -771,7 +939,7 @@ mod tests {
                                     (inside && input).then(|| {
                                         let (y, x) = (y as u64, x as u64);
                                         (
-                                            cfg.act_addr(c, g.h, y, x),
+                                            cfg.act_addr(c, g.h, g.w, y, x),
                                             cfg.mask_addr(c, region_rows, y / region, x / region),
                                         )
                                     })
@@ -921,16 +1089,64 @@ mod tests {
             tile_h: 2,
             tile_w: 2,
         };
-        for (g, every) in [(strided, 1), (strided, 3), (wide, 2), (partial, 1)] {
-            let (steps, first) = run(&cfg, g, |cycle| cycle % every == 0);
-            let expected = walk(&cfg, g);
-            assert_eq!(steps.len(), expected.len(), "{g:?}");
-            for (n, (got, want)) in steps.iter().zip(&expected).enumerate() {
-                assert_eq!(got, want, "{g:?}: step {n}");
+        // Packed rows: W = 6, 7 and 5 at pitches 6, 7, 5 (one lane) and
+        // 6, 8, 6 (two lanes) instead of 16.
+        let packed = |lanes| AccelConfig {
+            packed_rows: true,
+            out_lanes: lanes,
+            ..cfg
+        };
+        for cfg in [cfg, packed(1), packed(2)] {
+            for (g, every) in [(strided, 1), (strided, 3), (wide, 2), (partial, 1)] {
+                let (steps, first) = run(&cfg, g, |cycle| cycle % every == 0);
+                let expected = walk(&cfg, g);
+                assert_eq!(steps.len(), expected.len(), "{g:?}");
+                for (n, (got, want)) in steps.iter().zip(&expected).enumerate() {
+                    assert_eq!(got, want, "{cfg}, {g:?}: step {n}");
+                }
+                // SETUP (ROWS + 1 cycles), then S0, then S1 holds step 0.
+                assert_eq!(first, u64::from(cfg.rows) + 3, "{g:?}");
             }
-            // SETUP (ROWS + 1 cycles), then S0, then S1 holds step 0.
-            assert_eq!(first, u64::from(cfg.rows) + 3, "{g:?}");
         }
+    }
+
+    #[test]
+    fn packed_rows_hold_for_one_row_and_wide_kernels() {
+        // One array row (SETUP's shortest: the constants must settle in
+        // two cycles), and a 16-row array whose tiles wrap rows at TW = 3
+        // with stride 3, kernel 5 and padding 2 over a 13-wide map.
+        let one = AccelConfig {
+            rows: 1,
+            cols: 2,
+            packed_rows: true,
+            ..AccelConfig::small()
+        };
+        let sixteen = AccelConfig {
+            rows: 16,
+            cols: 3,
+            packed_rows: true,
+            ..AccelConfig::small()
+        };
+        let g = Geometry {
+            c_in: 2,
+            c_out: 3,
+            h: 11,
+            w: 13,
+            kernel: 5,
+            stride: 3,
+            padding: 2,
+            tile_h: 1,
+            tile_w: 1,
+        };
+        let (steps, _) = run(&one, g, |_| true);
+        assert_eq!(steps, walk(&one, g));
+        let g = Geometry {
+            tile_h: 5,
+            tile_w: 3,
+            ..g
+        };
+        let (steps, _) = run(&sixteen, g, |cycle| cycle % 4 != 1);
+        assert_eq!(steps, walk(&sixteen, g));
     }
 
     #[test]

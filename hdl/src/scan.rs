@@ -4,12 +4,13 @@
 //! cycle (1 without the streaming predictor; the G values of a row from
 //! x = a multiple of G, fewer at the row's end), channel by channel and
 //! row by row, and gives the position and the activation buffer's word
-//! address of the group's first value (rows at the configuration's
-//! pitch; value g is at address + g; the values at x >= w are not part of
+//! address of the group's first value (rows at `cfg.act_pitch(w)`: the
+//! configuration's pitch, or with packed rows w rounded up to out_lanes,
+//! stepped by an adder; value g is at address + g; the values at x >= w are not part of
 //! the map). Only the DRQ array predicts its input mask; the INT8
 //! baseline's top has no scan.
 
-use crate::leaf::{Reg, Word, WordReg};
+use crate::leaf::{konst, one_if, Reg, Word, WordReg};
 use drq_arch::config::AccelConfig;
 use rust_hdl::prelude::*;
 
@@ -56,6 +57,11 @@ pub struct InputScan {
     pitch: Constant<Word>,
     /// G, the values of a group.
     group: Constant<Word>,
+    /// Packed rows (one entry, none without them): L - 1, its complement
+    /// and the map's pitch (w + L - 1) & !(L - 1).
+    lane_m1: Vec<Constant<Word>>,
+    lane_keep: Vec<Constant<Word>>,
+    row_pitch: Vec<Signal<Local, Word>>,
 }
 
 impl InputScan {
@@ -93,7 +99,13 @@ impl InputScan {
             one: Constant::new(1u64.to_bits()),
             pitch: Constant::new(u64::from(cfg.act_row_pitch()).to_bits()),
             group: Constant::new(u64::from(cfg.scan_group()).to_bits()),
+            lane_m1: one_if(cfg.packed_rows, konst(u64::from(cfg.out_lanes) - 1)),
+            lane_keep: one_if(cfg.packed_rows, konst(!(u64::from(cfg.out_lanes) - 1))),
+            row_pitch: one_if(cfg.packed_rows, Default::default()),
         }
+    }
+    fn packed_paths(&self) -> usize {
+        self.row_pitch.len()
     }
 }
 
@@ -116,6 +128,11 @@ impl Logic for InputScan {
         self.read_y.next = self.rd_y.q.val();
         self.read_x.next = self.rd_x.q.val();
         self.addr.next = self.sc_base.q.val() | self.sc_x.q.val();
+        for k in 0..self.packed_paths() {
+            self.row_pitch[k].next =
+                (self.w.val() + self.lane_m1[k].val()) & self.lane_keep[k].val();
+            self.addr.next = self.sc_base.q.val() + self.sc_x.q.val();
+        }
         self.row_left.next = self.w.val() - self.sc_x.q.val();
         self.row_end.next = self.row_left.val() <= self.group.val();
         self.map_end.next = self.sc_y.q.val() + self.one.val() == self.h.val();
@@ -133,6 +150,9 @@ impl Logic for InputScan {
                 self.sc_x.d.next = self.zero.val();
                 self.sc_y.d.next = self.sc_y.q.val() + self.one.val();
                 self.sc_base.d.next = self.sc_base.q.val() + self.pitch.val();
+                for k in 0..self.packed_paths() {
+                    self.sc_base.d.next = self.sc_base.q.val() + self.row_pitch[k].val();
+                }
                 if self.map_end.val() {
                     self.sc_y.d.next = self.zero.val();
                     self.sc_c.d.next = self.sc_c.q.val() + self.one.val();
@@ -167,12 +187,12 @@ mod tests {
 
     /// (address, c, y, x) of every group, in order.
     fn walk(cfg: &AccelConfig, c: u64, h: u64, w: u64) -> Vec<(u64, u64, u64, u64)> {
-        let (g, pitch) = (u64::from(cfg.scan_group()), u64::from(cfg.act_row_pitch()));
+        let g = u64::from(cfg.scan_group());
         let mut v = Vec::new();
         for ci in 0..c {
             for y in 0..h {
                 for x in (0..w).step_by(g as usize) {
-                    v.push(((ci * h + y) * pitch + x, ci, y, x));
+                    v.push((cfg.act_addr(ci, h, w, y, x), ci, y, x));
                 }
             }
         }
@@ -193,7 +213,19 @@ mod tests {
         assert_eq!(small.scan_group(), 1);
         assert_eq!(streaming.scan_group(), 4, "R = 4, 16 rows");
         assert_eq!(rows_3.scan_group(), 2, "at most the read copies");
-        for cfg in [small, streaming, rows_3] {
+        let packed = |cfg, lanes| AccelConfig {
+            packed_rows: true,
+            out_lanes: lanes,
+            ..cfg
+        };
+        for cfg in [
+            small,
+            streaming,
+            rows_3,
+            packed(small, 1),
+            packed(streaming, 4),
+            packed(rows_3, 2),
+        ] {
             for (c, h, w) in [(2u64, 3u64, 10u64), (1, 1, 1), (3, 2, 4), (1, 2, 7)] {
                 let mut s = InputScan::new(&cfg);
                 s.connect_all();

@@ -93,6 +93,16 @@ pub struct DrqTop {
     bufs: Buffers,
     oc0_mul: SignedMul,
     addr_mul: SignedMul,
+    /// Packed rows (one entry each, none without them): the output map's
+    /// pitch Po = (Wo + L - 1) & !(L - 1), Ho * Po (registered) and the
+    /// write-back's products c * (Ho * Po) and y * Po.
+    lane_m1: Vec<Constant<Word>>,
+    lane_keep: Vec<Constant<Word>>,
+    out_pitch: Vec<Signal<Local, Word>>,
+    hop_mul: Vec<SignedMul>,
+    hop_q: Vec<WordReg>,
+    wb_c_mul: Vec<SignedMul>,
+    wb_y_mul: Vec<SignedMul>,
     // Constants.
     zero: Constant<Word>,
     /// 1, for the streaming predictor's pixel count (else none).
@@ -248,6 +258,13 @@ impl DrqTop {
             bufs: Buffers::new(cfg),
             oc0_mul: SignedMul::new(17, 7),
             addr_mul: SignedMul::new(17, 16),
+            lane_m1: one_if(cfg.packed_rows, konst(u64::from(cfg.out_lanes) - 1)),
+            lane_keep: one_if(cfg.packed_rows, konst(!(u64::from(cfg.out_lanes) - 1))),
+            out_pitch: one_if(cfg.packed_rows, Default::default()),
+            hop_mul: one_if(cfg.packed_rows, SignedMul::new(17, 17)),
+            hop_q: one_if(cfg.packed_rows, WordReg::unsigned(act_addr_bits)),
+            wb_c_mul: one_if(cfg.packed_rows, SignedMul::new(17, act_addr_bits)),
+            wb_y_mul: one_if(cfg.packed_rows, SignedMul::new(17, 17)),
             zero: konst(0),
             one: one_if(cfg.stream_predictor, konst(1)),
             low16: konst(0xFFFF),
@@ -326,6 +343,10 @@ impl DrqTop {
     }
     fn cols(&self) -> usize {
         self.array.in_w_digit.len()
+    }
+    /// 1 with packed rows, else 0.
+    fn packed_paths(&self) -> usize {
+        self.hop_q.len()
     }
     /// L = `out_lanes`: the pixels of a written group.
     fn lanes(&self) -> usize {
@@ -675,11 +696,30 @@ impl Logic for DrqTop {
         // register stage; the group's lanes in one buffer word.
         self.addr_mul.a.next = self.ostage.out_channel.val();
         self.addr_mul.b.next = self.regs.ho.val() & self.low16.val();
+        // With packed rows: c * (Ho * Po) + y * Po + x.
+        for k in 0..self.packed_paths() {
+            self.out_pitch[k].next = ((self.regs.wo.val() & self.low16.val())
+                + self.lane_m1[k].val())
+                & self.lane_keep[k].val();
+            self.hop_mul[k].a.next = self.regs.ho.val() & self.low16.val();
+            self.hop_mul[k].b.next = self.out_pitch[k].val();
+            self.hop_q[k].clock.next = self.clock.val();
+            self.hop_q[k].reset.next = self.reset.val();
+            self.hop_q[k].d.next = self.hop_mul[k].p.val();
+            self.wb_c_mul[k].a.next = self.ostage.out_channel.val();
+            self.wb_c_mul[k].b.next = self.hop_q[k].q.val();
+            self.wb_y_mul[k].a.next = self.ostage.out_y.val();
+            self.wb_y_mul[k].b.next = self.out_pitch[k].val();
+        }
         self.wb_valid.d.next = self.out_take.val();
         if self.out_take.val() {
             self.wb_addr.d.next = ((self.addr_mul.p.val() + self.ostage.out_y.val())
                 << self.pitch_log2.val())
                 | self.ostage.out_x.val();
+            for k in 0..self.packed_paths() {
+                self.wb_addr.d.next =
+                    self.wb_c_mul[k].p.val() + self.wb_y_mul[k].p.val() + self.ostage.out_x.val();
+            }
             self.wb_lanes.d.next = self.ostage.out_lanes.val();
             for l in 0..self.lanes() {
                 self.wb_value[l].d.next = self.ostage.out_value[l].val();

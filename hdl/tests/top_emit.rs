@@ -80,6 +80,15 @@ fn configs() -> Vec<(AccelConfig, &'static str)> {
             },
             "4x4 R2 row taps burst read-out out_rows 2 out_lanes 2",
         ),
+        (
+            AccelConfig {
+                packed_rows: true,
+                stream_predictor: true,
+                out_lanes: 2,
+                ..small()
+            },
+            "4x4 R2 packed rows out_lanes 2 streaming predictor",
+        ),
     ]
 }
 

@@ -29,6 +29,8 @@ pub struct Layout {
     pub h: u64,
     /// ceil(H / R).
     pub rh: u64,
+    /// W.
+    pub w: u64,
     pub c_out: u64,
 }
 
@@ -39,12 +41,14 @@ impl Layout {
             region: cfg.region.into(),
             h: layer.h.into(),
             rh: layer.h.div_ceil(cfg.region).into(),
+            w: layer.w.into(),
             c_out: layer.c_out.into(),
         }
     }
-    /// (c*H + y) * P_A + x.
+    /// (c*H + y) * pitch(W) + x.
     pub fn act(&self, c: u32, y: u32, x: u32) -> u64 {
-        self.cfg.act_addr(c.into(), self.h, y.into(), x.into())
+        self.cfg
+            .act_addr(c.into(), self.h, self.w, y.into(), x.into())
     }
     /// Mask word of the region holding input (c, y, x):
     /// (c*ceil(H/R) + y/R) * P_M + x/R.

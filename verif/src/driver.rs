@@ -39,7 +39,6 @@ pub struct FitError {
 /// Check that a layer fits the buffers of `cfg` (`docs/top.md`, "Layer
 /// limits"): the first rule broken, naming the buffer and both sizes.
 pub fn check_fits(cfg: &AccelConfig, layer: &Layer) -> Result<(), FitError> {
-    let pitch = u64::from(cfg.act_row_pitch());
     let mpitch = u64::from(cfg.mask_row_pitch());
     let r = u64::from(cfg.region);
     let (c_in, c_out) = (u64::from(layer.c_in), u64::from(layer.c_out));
@@ -78,7 +77,33 @@ pub fn check_fits(cfg: &AccelConfig, layer: &Layer) -> Result<(), FitError> {
         mw,
         "max_width",
     )?;
+    // Channels and rows are counted in `dim_bits`: at most max_dim, which
+    // the row-pitch rules below imply unless rows are packed.
+    let md = u64::from(cfg.max_dim());
+    for (buffer, what, v) in [
+        (
+            "input activation",
+            format!("input channels C_in = {c_in}"),
+            c_in,
+        ),
+        ("input activation", format!("input height H = {h}"), h),
+        (
+            "output activation",
+            format!("output channels C_out = {c_out}"),
+            c_out,
+        ),
+        ("output activation", format!("output height Ho = {ho}"), ho),
+    ] {
+        rule(
+            buffer,
+            v,
+            what,
+            md,
+            "max_dim, the largest dimension the counters hold",
+        )?;
+    }
     let aw = u64::from(cfg.act_words);
+    let (pitch, pitch_o) = (cfg.act_pitch(w), cfg.act_pitch(wo));
     rule(
         "input activation",
         c_in * h * pitch,
@@ -88,8 +113,8 @@ pub fn check_fits(cfg: &AccelConfig, layer: &Layer) -> Result<(), FitError> {
     )?;
     rule(
         "output activation",
-        c_out * ho * pitch,
-        format!("C_out * Ho * row pitch = {c_out} * {ho} * {pitch} words"),
+        c_out * ho * pitch_o,
+        format!("C_out * Ho * row pitch = {c_out} * {ho} * {pitch_o} words"),
         aw,
         "act_words",
     )?;
@@ -359,11 +384,11 @@ impl Accelerator {
     }
 
     /// The activation-buffer address of every element of a [C, H, W]
-    /// feature map (pitched rows), in the map's storage order.
+    /// feature map (rows at `act_pitch(w)`), in the map's storage order.
     fn fmap_addrs(&self, c: usize, h: usize, w: usize) -> Vec<u64> {
         let u = |v: usize| v as u64;
         cube(c, h, w)
-            .map(|(ci, y, x)| self.cfg.act_addr(u(ci), u(h), u(y), u(x)))
+            .map(|(ci, y, x)| self.cfg.act_addr(u(ci), u(h), u(w), u(y), u(x)))
             .collect()
     }
 

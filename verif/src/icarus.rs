@@ -95,7 +95,7 @@ fn layer_script(cfg: &AccelConfig, layer: &Layer, data: &LayerData) -> Script {
     for c in 0..f.c {
         for y in 0..f.h {
             for x in 0..f.w {
-                let a = cfg.act_addr(u(c), u(f.h), u(y), u(x));
+                let a = cfg.act_addr(u(c), u(f.h), u(f.w), u(y), u(x));
                 s.write(map.byte_addr(Buffer::Act0, a), f.at(c, y, x));
             }
         }
@@ -168,7 +168,7 @@ fn layer_script(cfg: &AccelConfig, layer: &Layer, data: &LayerData) -> Script {
         for c in 0..c_out {
             for y in 0..ho {
                 for x in 0..wo {
-                    let e = cfg.act_addr(u(c), u(ho), u(y), u(x));
+                    let e = cfg.act_addr(u(c), u(ho), u(wo), u(y), u(x));
                     let addr = map.byte_addr(b, e);
                     for k in 0..stride {
                         s.read(addr + 4 * k);

@@ -182,6 +182,34 @@ pub fn quick_configs() -> Vec<NamedConfig> {
                 ..c4
             },
         ),
+        // Packed rows: every map at its own width, so half the activation
+        // words holds layers the 16-word pitch would refuse.
+        NamedConfig::new(
+            "4x4-r2-pk",
+            AccelConfig {
+                act_words: 1024,
+                mask_words: 256,
+                packed_rows: true,
+                ..c4
+            },
+        ),
+        // Packed rows at a pitch rounded up to two lanes, under the
+        // pipelined read-out (burst, row taps, streaming predictor).
+        NamedConfig::new(
+            "4x4-r2-out2-l2-tp-bu-pk",
+            AccelConfig {
+                region: 2,
+                mask_words: 256,
+                out_rows: 2,
+                out_lanes: 2,
+                overlap: true,
+                stream_predictor: true,
+                row_taps: true,
+                burst_readout: true,
+                packed_rows: true,
+                ..c4
+            },
+        ),
         // A row queue longer than a tile (5 rows of 2): rows of several
         // tiles wait in it at once.
         NamedConfig::new(

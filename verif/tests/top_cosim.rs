@@ -118,6 +118,29 @@ fn random_layers_4x4_burst_read_out() {
     );
 }
 
+/// Packed rows (`packed_rows`): maps at their own width, addresses by
+/// adders in the controller, the input scan and the write-back.
+#[test]
+fn random_layers_4x4_packed_rows() {
+    random_layers(
+        &named("4x4-r2-pk"),
+        "random_layers_4x4_packed_rows",
+        12,
+        Timing::FAST,
+    );
+}
+
+/// Packed rows at a pitch of whole lane pairs, with the pipelined read-out.
+#[test]
+fn random_layers_4x4_packed_rows_lanes_2_burst_read_out() {
+    random_layers(
+        &named("4x4-r2-out2-l2-tp-bu-pk"),
+        "random_layers_4x4_packed_rows_lanes_2_burst_read_out",
+        12,
+        Timing::FAST,
+    );
+}
+
 /// One RAM copy per read port (`ram_read_ports` = 1, the layout before the
 /// default paired the ports of each copy) still runs like the golden model.
 #[test]
@@ -181,8 +204,21 @@ fn random_layers_int8_baseline_region_16() {
 
 #[test]
 fn three_layer_chain_stays_on_chip() {
-    let cfg = cfg_4x4();
-    let test = "three_layer_chain_stays_on_chip";
+    three_layer_chain(&cfg_4x4(), "three_layer_chain_stays_on_chip");
+}
+
+/// With packed rows each layer writes its output at the pitch the next
+/// one reads it with (Wo rounded up to the lanes).
+#[test]
+fn three_layer_chain_stays_on_chip_with_packed_rows() {
+    three_layer_chain(
+        &named("4x4-r2-out2-l2-tp-bu-pk"),
+        "three_layer_chain_stays_on_chip_with_packed_rows",
+    );
+}
+
+fn three_layer_chain(cfg: &AccelConfig, test: &str) {
+    let cfg = *cfg;
     let (mut rng, mut acc) = start(&cfg, test, Timing::RANDOM);
     for round in 0..2 {
         let (net, input) = loop {
@@ -382,6 +418,57 @@ fn default_configuration_runs_a_layer() {
     let gold = run_layer(&cfg, &layer, &data).unwrap();
     let hw = acc.run_layer(&layer, &data).unwrap();
     assert_same(&hw, &gold, "default 16 x 16");
+}
+
+/// The layer of issue 17 (2 -> 13 channels on a 7 x 5 map, 5 x 5 kernel,
+/// padding 4: output 13 x 11 x 11) needs 13 * 11 * 64 words at the
+/// default pitch, more than the 4096 of act_words; with packed rows it
+/// needs 13 * 11 * 11 and runs on the default 16 x 16 array like the
+/// golden model.
+#[test]
+fn packed_rows_run_the_layer_the_default_pitch_refuses() {
+    let layer = Layer::from_raw(&RawLayer {
+        threshold: 100,
+        next_threshold: Some(80),
+        requant_shift: 10,
+        ..RawLayer::conv(2, 13, (7, 5), 5, 1, 4, (4, 4))
+    })
+    .unwrap();
+    let e = check_fits(&AccelConfig::default(), &layer).unwrap_err();
+    assert_eq!(
+        (e.buffer, e.needed, e.capacity),
+        ("output activation", 9152, 4096)
+    );
+    let cfg = AccelConfig {
+        packed_rows: true,
+        ..AccelConfig::default()
+    };
+    check_fits(&cfg, &layer).unwrap();
+    let test = "packed_rows_run_the_layer_the_default_pitch_refuses";
+    let (mut rng, mut acc) = start(&cfg, test, Timing::FAST);
+    let data = random_layer_data(&mut rng, &cfg, &layer, 1000, None);
+    let gold = run_layer(&cfg, &layer, &data).unwrap();
+    let hw = acc.run_layer(&layer, &data).unwrap();
+    assert_same(&hw, &gold, "default 16 x 16, packed rows");
+}
+
+/// Packed rows keep the dimension limits of the counters: channels and
+/// rows at most max_dim, even where the words would hold more.
+#[test]
+fn packed_rows_refuse_more_channels_than_the_counters_hold() {
+    let cfg = AccelConfig {
+        packed_rows: true,
+        ..cfg_4x4()
+    };
+    // 1 x 1 maps: 40 channels take 40 words, but max_dim is 2048 / 16 = 128.
+    let ok = Layer::from_raw(&RawLayer::conv(40, 4, (1, 1), 1, 1, 0, (1, 1))).unwrap();
+    check_fits(&cfg, &ok).unwrap();
+    let deep = Layer::from_raw(&RawLayer::conv(200, 4, (1, 1), 1, 1, 0, (1, 1))).unwrap();
+    let e = check_fits(&cfg, &deep).unwrap_err().to_string();
+    assert!(
+        e.contains("C_in = 200") && e.contains("max_dim") && e.contains("128"),
+        "{e}"
+    );
 }
 
 #[test]
