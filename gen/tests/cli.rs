@@ -865,6 +865,32 @@ fn a_real_network_layer_runs_through_drq_sim_like_drq_golden() {
     real_layer_runs_through_drq_sim("fashion", 2, None, "cols = 4\nmax_width = 16\n", &cfg);
 }
 
+/// Packed rows: the same layer on the 64-wide buffers of the default
+/// configuration, which refuse it at their 64-word pitch (8 x 14 rows x
+/// 64 words > 4096) and hold it at its own 14-word one.
+#[test]
+fn a_real_network_layer_runs_through_drq_sim_with_packed_rows() {
+    let cfg = AccelConfig {
+        cols: 4,
+        packed_rows: true,
+        ..AccelConfig::default()
+    };
+    let net = Network::load(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../model/fashion/network.json"),
+        &cfg,
+    )
+    .unwrap();
+    let layer = &net.layers[2].layer;
+    let pitched = AccelConfig {
+        packed_rows: false,
+        ..cfg
+    };
+    let e = drq_verif::driver::check_fits(&pitched, layer).unwrap_err();
+    assert_eq!((e.key, e.capacity), ("act_words", 4096), "{e}");
+    drq_verif::driver::check_fits(&cfg, layer).unwrap();
+    real_layer_runs_through_drq_sim("fashion", 2, None, "cols = 4\npacked_rows = true\n", &cfg);
+}
+
 /// The pipelined machine DRQ's speedup is measured on (docs/performance.md),
 /// on the 16 x 4 array of the test above, with room for a 32 -> 32 layer's
 /// 3 x 3 weights.
