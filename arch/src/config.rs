@@ -716,6 +716,26 @@ impl AccelConfig {
             .max(self.rows)
             .max(16)
     }
+    /// Bits a PE's HIGH accumulator needs (`hdl/src/pe.rs`): ACC_BITS, or
+    /// fewer where no layer that fits can use them. A PE adds one product
+    /// a step, at most C_in K K <= weight_words steps a tile (§8.7), each
+    /// |a * w| <= a_max * 2^(W_HI-1), so the sum of a tile needs no more
+    /// than that many signed bits and never wraps in them: held narrow and
+    /// sign-extended at the read-out it is the ACC_BITS sum.
+    pub fn acc_hi_bits(&self) -> u32 {
+        self.acc_sum_bits(u64::from(self.a_max()) << (self.w_hi - 1))
+    }
+    /// Bits a PE's LOW accumulator needs: the same bound for products
+    /// |q * w_lo| <= q_max * 2^(W_LO-1) (the shift s + sw comes at the
+    /// read-out).
+    pub fn acc_lo_bits(&self) -> u32 {
+        self.acc_sum_bits(u64::from(self.q_max()) << (self.w_lo - 1))
+    }
+    /// min(ACC_BITS, signed bits of weight_words * `product`).
+    fn acc_sum_bits(&self, product: u64) -> u32 {
+        let most = u64::from(self.weight_words) * product;
+        self.acc_bits.min(65 - most.leading_zeros())
+    }
     /// Bits of every layer dimension, position and loop counter over them
     /// inside the accelerator (the layer registers hold these bits).
     pub fn dim_bits(&self) -> u32 {
@@ -930,6 +950,18 @@ mod tests {
         assert_eq!(c.tokens_per_high_step(), 4);
         // round trip through the TOML writer
         assert_eq!(AccelConfig::from_toml_str(&c.to_toml(), "t").unwrap(), c);
+    }
+
+    #[test]
+    fn narrow_accumulators_hold_every_sum_a_fitting_layer_can_make() {
+        let c = AccelConfig::default();
+        // 4096 steps of 255 * -128 = -133,693,440 >= -2^27; of 15 * -8.
+        assert_eq!((c.acc_hi_bits(), c.acc_lo_bits()), (28, 20));
+        assert!(4096 * 255 * 128 <= 1i64 << 27 && 4096 * 15 * 8 <= 1i64 << 19);
+        assert!(4096 * 255 * 128 > 1i64 << 26 && 4096 * 15 * 8 > 1i64 << 18);
+        // Never wider than ACC_BITS.
+        let narrow = AccelConfig::from_toml_str("acc_bits = 16\n", "t").unwrap();
+        assert_eq!((narrow.acc_hi_bits(), narrow.acc_lo_bits()), (16, 16));
     }
 
     #[test]

@@ -32,7 +32,7 @@
 //! bursts. The bias is latched at the start, since the next tile's last
 //! token reads the next bias while this tile's rows still leave.
 
-use crate::leaf::{vec_of, word, Reg, Word, WordReg};
+use crate::leaf::{low_mask, vec_of, word, Reg, Word, WordReg};
 use crate::mesh::Mesh;
 use crate::pe::PeParams;
 use crate::shell::{clog2, Design, Dir, ShellPort, Widen};
@@ -121,6 +121,15 @@ pub struct SystolicArray {
     pub out_oversize: Vec<Signal<In, Bit>>,
     pub out_start: Vec<Signal<Out, Bit>>,
     acc_mask: Constant<Word>,
+    /// The accumulators' narrow widths (`AccelConfig::acc_hi_bits`,
+    /// `acc_lo_bits`): their masks and sign bits, to sign-extend each
+    /// column's accumulators at the read-out.
+    acc_hi_mask: Constant<Word>,
+    acc_hi_sign: Constant<Word>,
+    acc_lo_mask: Constant<Word>,
+    acc_lo_sign: Constant<Word>,
+    col_hi: Vec<Signal<Local, Word>>,
+    col_lo: Vec<Signal<Local, Word>>,
     flush_start: Constant<Word>,
     /// The read-out's first and last row and the count's step per row:
     /// ROWS-1, 0, -1 (the chain), or 0, ROWS-1, +1 (row taps).
@@ -201,7 +210,13 @@ impl SystolicArray {
                 .collect(),
             sure: vec_of(burst),
             start: vec_of(burst),
-            acc_mask: Constant::new(word(p.acc_mask as i64)),
+            acc_mask: Constant::new(word(low_mask(cfg.acc_bits) as i64)),
+            acc_hi_mask: Constant::new(word(p.acc_hi_mask as i64)),
+            acc_hi_sign: Constant::new(word(1i64 << (cfg.acc_hi_bits() - 1))),
+            acc_lo_mask: Constant::new(word(p.acc_lo_mask as i64)),
+            acc_lo_sign: Constant::new(word(1i64 << (cfg.acc_lo_bits() - 1))),
+            col_hi: vec_of(cols),
+            col_lo: vec_of(cols),
             flush_start: Constant::new(word(flush_cycles(cfg) as i64 - 1)),
             drain_start: Constant::new(word(if cfg.row_taps { 0 } else { rows as i64 - 1 })),
             drain_last: Constant::new(word(if cfg.row_taps { rows as i64 - 1 } else { 0 })),
@@ -360,8 +375,16 @@ impl Logic for SystolicArray {
             self.bias_now[c].next = self.bias_q[c].q.val();
         }
         for c in 0..self.cols() {
-            self.out_acc[c].next = (self.mesh.col_acc_hi[c].val()
-                + (self.mesh.col_acc_lo[c].val() << self.low_shift.val())
+            self.col_hi[c].next = self.mesh.col_acc_hi[c].val();
+            if (self.mesh.col_acc_hi[c].val() & self.acc_hi_sign.val()).any() {
+                self.col_hi[c].next = self.mesh.col_acc_hi[c].val() | !self.acc_hi_mask.val();
+            }
+            self.col_lo[c].next = self.mesh.col_acc_lo[c].val();
+            if (self.mesh.col_acc_lo[c].val() & self.acc_lo_sign.val()).any() {
+                self.col_lo[c].next = self.mesh.col_acc_lo[c].val() | !self.acc_lo_mask.val();
+            }
+            self.out_acc[c].next = (self.col_hi[c].val()
+                + (self.col_lo[c].val() << self.low_shift.val())
                 + self.bias_now[c].val())
                 & self.acc_mask.val();
         }

@@ -83,8 +83,8 @@ impl Mesh {
             digit_mask: Constant::new(word(p.digit_mask as i64)),
             hshift_mask: Constant::new(word(p.hshift_mask as i64)),
             w_digit_mask: Constant::new(word(p.w_digit_mask as i64)),
-            acc_hi_mask: Constant::new(word(p.acc_mask as i64)),
-            acc_lo_mask: Constant::new(word(if p.drq { p.acc_mask as i64 } else { 0 })),
+            acc_hi_mask: Constant::new(word(p.acc_hi_mask as i64)),
+            acc_lo_mask: Constant::new(word(if p.drq { p.acc_lo_mask as i64 } else { 0 })),
             row_index: (0..if taps { rows } else { 0 })
                 .map(|r| Constant::new(word(r as i64)))
                 .collect(),

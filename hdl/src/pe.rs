@@ -12,8 +12,11 @@
 //!   token) into `acc_lo`, without any shift: the shift s + sw is applied
 //!   once per output when the array drains (`array.rs`).
 //!
-//! Both accumulators wrap at ACC_BITS (their upper bits are masked to zero),
-//! so `acc_hi + (acc_lo << (s + sw))` at the drain is the spec's wrapped sum.
+//! The accumulators are `AccelConfig::acc_hi_bits` and `acc_lo_bits` wide
+//! (their upper bits are masked to zero): ACC_BITS, or fewer where the
+//! sums of a layer that fits the weight buffer never reach them. The array
+//! sign-extends them at the drain, so `acc_hi + (acc_lo << (s + sw))` is
+//! the spec's sum wrapped at ACC_BITS.
 //! While `drain` is high the accumulators shift down the column instead.
 //!
 //! With shadow accumulators (`overlap`, `shadow.rs`) the read-out chain
@@ -34,7 +37,11 @@ use rust_hdl::prelude::*;
 /// Masks and shifts the PE is generated with (all derived from the config).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PeParams {
-    pub acc_mask: u64,
+    /// The accumulators' bits: acc_hi `AccelConfig::acc_hi_bits`, acc_lo
+    /// `acc_lo_bits` (ACC_BITS or fewer: sums of a layer that fits never
+    /// wrap in them; the array sign-extends them at the read-out).
+    pub acc_hi_mask: u64,
+    pub acc_lo_mask: u64,
     pub product_mask: u64,
     pub product_sign: u64,
     pub hshift_unit_log2: u64,
@@ -66,7 +73,8 @@ impl PeParams {
             }
         };
         PeParams {
-            acc_mask: mask(cfg.acc_bits),
+            acc_hi_mask: mask(cfg.acc_hi_bits()),
+            acc_lo_mask: mask(cfg.acc_lo_bits()),
             product_mask: mask(fmt.product_bits),
             product_sign: 1u64 << (fmt.product_bits - 1),
             hshift_unit_log2: fmt.hshift_unit_log2.into(),
@@ -111,7 +119,8 @@ pub struct ProcessingElement {
     pub acc_lo_in: Signal<In, Word>,
     pub acc_hi_out: Signal<Out, Word>,
     pub acc_lo_out: Signal<Out, Word>,
-    acc_mask: Constant<Word>,
+    acc_hi_mask: Constant<Word>,
+    acc_lo_mask: Constant<Word>,
     product_mask: Constant<Word>,
     product_sign: Constant<Word>,
     hshift_unit_log2: Constant<Word>,
@@ -173,7 +182,8 @@ impl ProcessingElement {
             acc_lo_in: Default::default(),
             acc_hi_out: Default::default(),
             acc_lo_out: Default::default(),
-            acc_mask: Constant::new(word(p.acc_mask as i64)),
+            acc_hi_mask: Constant::new(word(p.acc_hi_mask as i64)),
+            acc_lo_mask: Constant::new(word(p.acc_lo_mask as i64)),
             product_mask: Constant::new(word(p.product_mask as i64)),
             product_sign: Constant::new(word(p.product_sign as i64)),
             hshift_unit_log2: Constant::new(word(p.hshift_unit_log2 as i64)),
@@ -181,7 +191,7 @@ impl ProcessingElement {
             w_digit_mask: Constant::new(word(p.w_digit_mask as i64)),
             hshift_mask: Constant::new(word(p.hshift_mask as i64)),
             drq: Constant::new(p.drq),
-            swap_mask: one_if(p.overlap, Constant::new(word(p.acc_mask as i64))),
+            swap_mask: one_if(p.overlap, Constant::new(word(p.acc_hi_mask as i64))),
             valid_q: Default::default(),
             first_q: Default::default(),
             commit_q: Default::default(),
@@ -298,15 +308,15 @@ impl Logic for ProcessingElement {
         }
         if self.pending.q.val() {
             self.acc_hi.d.next =
-                (self.acc_hi.q.val() + self.step_product_ext.val()) & self.acc_mask.val();
+                (self.acc_hi.q.val() + self.step_product_ext.val()) & self.acc_hi_mask.val();
         }
         if self.valid_in.val() & !(self.sens_in.val() | !self.drq.val()) & self.first_in.val() {
-            self.acc_lo.d.next = (self.acc_lo.q.val() + self.mul.p.val()) & self.acc_mask.val();
+            self.acc_lo.d.next = (self.acc_lo.q.val() + self.mul.p.val()) & self.acc_lo_mask.val();
         }
         if self.drain.val() {
-            self.acc_hi.d.next = self.acc_hi_in.val() & self.acc_mask.val();
+            self.acc_hi.d.next = self.acc_hi_in.val() & self.acc_hi_mask.val();
             if self.drq.val() {
-                self.acc_lo.d.next = self.acc_lo_in.val() & self.acc_mask.val();
+                self.acc_lo.d.next = self.acc_lo_in.val() & self.acc_lo_mask.val();
             }
         }
         // Shadow accumulators: the finished acc_hi includes this cycle's
@@ -322,7 +332,7 @@ impl Logic for ProcessingElement {
                 & self.first_in.val()
             {
                 self.acc_lo.d.next =
-                    (self.acc_lo_in.val() + self.mul.p.val()) & self.swap_mask[k].val();
+                    (self.acc_lo_in.val() + self.mul.p.val()) & self.acc_lo_mask.val();
             }
         }
     }
@@ -351,8 +361,8 @@ pub fn pe_design(cfg: &AccelConfig) -> Design {
             p("hshift", dir, fmt.hshift_bits, Zero),
             p("w_digit", dir, fmt.w_digit_bits, Sign),
             p("w_low", dir, fmt.w_low_bits, Sign),
-            p("acc_hi", dir, cfg.acc_bits, Zero),
-            p("acc_lo", dir, cfg.acc_bits, Zero),
+            p("acc_hi", dir, cfg.acc_hi_bits(), Zero),
+            p("acc_lo", dir, cfg.acc_lo_bits(), Zero),
         ]);
     }
     let mut pe = ProcessingElement::new(&PeParams::new(cfg));

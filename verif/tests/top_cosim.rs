@@ -471,6 +471,54 @@ fn packed_rows_refuse_more_channels_than_the_counters_hold() {
     );
 }
 
+/// The PEs' accumulators are narrower than ACC_BITS where no layer that
+/// fits can fill them (`AccelConfig::acc_hi_bits`, `acc_lo_bits`): the
+/// largest sums the weight buffer allows (C_in K K = weight_words steps of
+/// the most negative products), all HIGH and all LOW, reach the narrow
+/// accumulators' sign bit and still come out as the golden model's.
+#[test]
+fn the_largest_sums_a_layer_can_make_fit_the_narrow_accumulators() {
+    use drq_golden::tensor::{FeatureMap, Weights};
+    use drq_golden::LayerData;
+    let cfg = cfg_4x4();
+    let (hi, lo) = (cfg.acc_hi_bits(), cfg.acc_lo_bits());
+    assert!(hi < cfg.acc_bits && lo < cfg.acc_bits, "{hi} {lo}");
+    let test = "the_largest_sums_a_layer_can_make_fit_the_narrow_accumulators";
+    let (_, mut acc) = start(&cfg, test, Timing::FAST);
+    // 16 channels of 8 x 8, one 8 x 8 kernel: 1024 = weight_words steps.
+    let (w_min, _) = cfg.w_range();
+    let data = LayerData {
+        input: FeatureMap::from_fn(16, 8, 8, |_, _, _| cfg.a_max()),
+        weights: Weights::from_fn(1, 16, 8, |_, _, _, _| w_min),
+        bias: vec![0],
+        mask: None,
+    };
+    for (threshold, bits) in [(0, hi), (cfg.a_max() + 1, lo)] {
+        let layer = Layer::from_raw(&RawLayer {
+            threshold: threshold.into(),
+            low_shift: 4,
+            w_low_shift: 4,
+            requant_shift: 12,
+            ..RawLayer::conv(16, 1, (8, 8), 8, 1, 0, (1, 1))
+        })
+        .unwrap();
+        check_fits(&cfg, &layer).unwrap();
+        let gold = run_layer(&cfg, &layer, &data).unwrap();
+        // The PE's sum (before the read-out's shift) uses the top bit.
+        let sum = if threshold == 0 {
+            gold.acc[0]
+        } else {
+            gold.acc[0] >> 8
+        };
+        assert!(
+            sum < -(1i64 << (bits - 2)),
+            "T = {threshold}: {sum} in {bits} bits"
+        );
+        let hw = acc.run_layer(&layer, &data).unwrap();
+        assert_same(&hw, &gold, &format!("T = {threshold}"));
+    }
+}
+
 #[test]
 fn a_layer_too_big_for_a_buffer_is_rejected_naming_it() {
     let cfg = cfg_4x4();
