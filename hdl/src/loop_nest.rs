@@ -567,8 +567,10 @@ impl Logic for LoopNest {
             self.rused[r].next = self.row_used[r - 1].q.val();
             self.chain_x[r - 1].next = self.rdx[r - 1].val() + self.s_q.q.val();
             self.chain_y[r - 1].next = self.rdy[r - 1].val() + self.s_q.q.val();
+            // Every path into the chain is masked, so synthesis sees the
+            // offsets' upper bits constant (and the compares on them narrow).
             self.row_dx[r - 1].d.next = self.chain_x[r - 1].val() & self.coord_mask.val();
-            self.row_dy[r - 1].d.next = self.rdy[r - 1].val();
+            self.row_dy[r - 1].d.next = self.rdy[r - 1].val() & self.coord_mask.val();
             self.row_used[r - 1].d.next = self.rused[r - 1].val();
             if self.chain_x[r - 1].val() == self.tws_q.q.val() {
                 self.row_dx[r - 1].d.next = self.zero.val();

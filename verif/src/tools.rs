@@ -54,8 +54,14 @@ pub fn yosys_command(script: &str, log: Option<&str>) -> Command {
 /// words whose upper bits are unused, and their names kept about half of a
 /// small top's wire bits alive through every later `opt` pass. On a 2x2
 /// `drq_top` (ECP5): 44 s -> 34 s of Yosys CPU, 7,581 -> 7,357 LUT-eq
-/// (docs/figures.md §6.4.B).
-pub const YOSYS_FLATTEN_PURGE: &str = "flatten; opt_expr; opt_clean -purge;";
+/// (docs/figures.md §6.4.B). Then `opt -full` (which finds the registers
+/// whose upper bits are constant) and `wreduce`: a compare of two masked
+/// 64-bit words is only as wide as their unmasked bits once both are
+/// known constant above them; the `synth_*` scripts run `wreduce` before
+/// their `opt` has found that, and Yosys 0.23 left 64-bit carry chains
+/// for 10-bit compares (16x16 controller: 3,639 -> 1,372 CCU2C).
+pub const YOSYS_FLATTEN_PURGE: &str =
+    "flatten; opt_expr; opt_clean -purge; opt -full; wreduce; opt_clean;";
 
 /// Run a Yosys script in `dir` (`yosys -q [-l <log>] -p <script>`).
 pub fn yosys(script: &str, log: Option<&str>, dir: &Path) -> std::io::Result<ToolRun> {
