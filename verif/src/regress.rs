@@ -199,7 +199,7 @@ pub fn quick_configs() -> Vec<NamedConfig> {
             "4x4-r2-out2-l2-tp-bu-pk",
             AccelConfig {
                 region: 2,
-                mask_words: 256,
+                mask_words: 128,
                 out_rows: 2,
                 out_lanes: 2,
                 overlap: true,
