@@ -128,12 +128,13 @@ synth: deps build
 	$(DRQ) synth --board $(BOARD) $(CONFIG_FLAG)
 
 # DRQ vs INT8 vs drq_w8 on the ECP5-85F (docs/fpga.md): 16x16 by default,
-# MESH=8 for 8x8; NOPNR=1 for synthesis only (at 16x16 the DRQ top does not
-# fit the device, so the full run goes on to the arrays alone: hours).
+# MESH=8 for 8x8; NOPNR=1 for synthesis only (at 16x16 without DSPs the
+# INT8 top does not fit the device, so the full run goes on to its array
+# alone: hours).
 synth-compare: deps build
 	$(DRQ) synth-compare $(CONFIG_FLAG) $(if $(MESH),--rows $(MESH) --cols $(MESH),) $(if $(NOPNR),--no-pnr,) --out sim-out/synth
 
-# The ULX3S's best DRQ design (its 12x12 accel.toml) against the best INT8
+# The ULX3S's DRQ design (its accel.toml, the default 16x16) against the best INT8
 # design that fits (16x9, int8.toml), DSP blocks allowed, placed and routed:
 # images per second and the crossover in sim-out/synth-ulx3s/compare.json
 # (docs/fpga.md). About two hours on 2 cores; NOPNR=1 for synthesis only.
