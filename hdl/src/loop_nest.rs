@@ -4,7 +4,10 @@
 //! (channel tile, pixel tile, c, ki, kj) with incremental products, and
 //! registers the activation, mask and weight addresses of each step (S1)
 //! with the step's fields. The reads of S1's step are issued in the cycle
-//! the next stage takes it (`advance`).
+//! the next stage takes it (`advance`). Rows at the configuration's pitch
+//! put a row's column into the address by an OR; with packed rows
+//! (`AccelConfig::packed_rows`) the activation address is a base stepped
+//! through the loop nest plus the row's offset (docs/spec.md §8.2).
 
 use crate::controller::{ControllerParams, STRIDE_BITS};
 use crate::leaf::{konst, one_if, vec_of};

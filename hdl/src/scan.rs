@@ -6,8 +6,8 @@
 //! row by row, and gives the position and the activation buffer's word
 //! address of the group's first value (rows at `cfg.act_pitch(w)`: the
 //! configuration's pitch, or with packed rows w rounded up to out_lanes,
-//! stepped by an adder; value g is at address + g; the values at x >= w are not part of
-//! the map). Only the DRQ array predicts its input mask; the INT8
+//! stepped by an adder; value g is at address + g; the values at x >= w
+//! are not part of the map). Only the DRQ array predicts its input mask; the INT8
 //! baseline's top has no scan.
 
 use crate::leaf::{konst, one_if, Reg, Word, WordReg};
