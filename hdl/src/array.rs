@@ -32,7 +32,7 @@
 //! bursts. The bias is latched at the start, since the next tile's last
 //! token reads the next bias while this tile's rows still leave.
 
-use crate::leaf::{low_mask, vec_of, word, Reg, Word, WordReg};
+use crate::leaf::{low_mask, vec_of, word, Reg, Sext, Word, WordReg};
 use crate::mesh::Mesh;
 use crate::pe::PeParams;
 use crate::shell::{clog2, Design, Dir, ShellPort, Widen};
@@ -177,6 +177,8 @@ impl SystolicArray {
         let (rows, cols) = (cfg.rows as usize, cfg.cols as usize);
         let p = PeParams::new(cfg);
         let burst = usize::from(cfg.burst_readout);
+        // The PEs' narrow accumulators, sign-extended at the read-out.
+        let (hi, lo) = (Sext::new(cfg.acc_hi_bits()), Sext::new(cfg.acc_lo_bits()));
         SystolicArray {
             clock: Default::default(),
             reset: Default::default(),
@@ -211,10 +213,10 @@ impl SystolicArray {
             sure: vec_of(burst),
             start: vec_of(burst),
             acc_mask: Constant::new(word(low_mask(cfg.acc_bits) as i64)),
-            acc_hi_mask: Constant::new(word(p.acc_hi_mask as i64)),
-            acc_hi_sign: Constant::new(word(1i64 << (cfg.acc_hi_bits() - 1))),
-            acc_lo_mask: Constant::new(word(p.acc_lo_mask as i64)),
-            acc_lo_sign: Constant::new(word(1i64 << (cfg.acc_lo_bits() - 1))),
+            acc_hi_mask: hi.mask,
+            acc_hi_sign: hi.sign,
+            acc_lo_mask: lo.mask,
+            acc_lo_sign: lo.sign,
             col_hi: vec_of(cols),
             col_lo: vec_of(cols),
             flush_start: Constant::new(word(flush_cycles(cfg) as i64 - 1)),

@@ -416,6 +416,53 @@ pub fn multiplier_design(cfg: &AccelConfig) -> Design {
     )
 }
 
+/// The mask and sign bit of a two's-complement field of `bits` bits: `v &
+/// mask` keeps it, `v | !mask` sign-extends it when `v & sign` is set.
+pub struct Sext {
+    pub mask: Constant<Word>,
+    pub sign: Constant<Word>,
+}
+
+impl Sext {
+    pub fn new(bits: u32) -> Sext {
+        Sext {
+            mask: konst(low_mask(bits)),
+            sign: konst(1u64 << (bits - 1)),
+        }
+    }
+}
+
+/// The row pitch of a map `w` values wide with packed rows
+/// (`AccelConfig::act_pitch`): w rounded up to a multiple of the
+/// `lanes` (a power of two), so a row starts on a laned buffer's word.
+#[derive(LogicBlock)]
+pub struct PackedPitch {
+    pub w: Signal<In, Word>,
+    pub pitch: Signal<Out, Word>,
+    /// L - 1 and its complement.
+    lane_m1: Constant<Word>,
+    lane_keep: Constant<Word>,
+}
+
+impl PackedPitch {
+    pub fn new(lanes: u32) -> PackedPitch {
+        assert!(lanes.is_power_of_two());
+        PackedPitch {
+            w: Default::default(),
+            pitch: Default::default(),
+            lane_m1: konst(u64::from(lanes) - 1),
+            lane_keep: konst(!(u64::from(lanes) - 1)),
+        }
+    }
+}
+
+impl Logic for PackedPitch {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.pitch.next = (self.w.val() + self.lane_m1.val()) & self.lane_keep.val();
+    }
+}
+
 /// A 64-bit constant of value `v` (every block's literal).
 pub fn konst(v: u64) -> Constant<Word> {
     Constant::new(v.to_bits())

@@ -11,7 +11,7 @@
 
 use crate::controller::{ControllerParams, STRIDE_BITS};
 use crate::leaf::{konst, one_if, vec_of};
-use crate::leaf::{low_mask as mask, Reg, SignedMul, Word};
+use crate::leaf::{low_mask as mask, PackedPitch, Reg, SignedMul, Word};
 use rust_hdl::prelude::*;
 
 /// S0 and S1 of the region controller: one step per cycle in which
@@ -175,10 +175,8 @@ pub struct LoopNest {
     // without them): the activation address of a step's row, (c*H + y) *
     // P + x with P = W rounded up to out_lanes, stepped by adders through
     // the loop nest and offset per row by a register chain.
-    /// L - 1 and its complement: P = (W + L - 1) & !(L - 1).
-    lane_m1: Vec<Constant<Word>>,
-    lane_keep: Vec<Constant<Word>>,
-    pitch: Vec<Signal<Local, Word>>,
+    /// P: W rounded up to out_lanes.
+    pitch: Vec<PackedPitch>,
     /// H * P, S * P, TH * (S * P) and pad * P.
     hp_mul: Vec<SignedMul>,
     sp_mul: Vec<SignedMul>,
@@ -204,6 +202,8 @@ pub struct LoopNest {
     rb0: Vec<Reg<Word>>,
     /// cb0 + kb0: the address of row 0's input.
     ab: Vec<Signal<Local, Word>>,
+    next_row: Vec<Signal<Local, Word>>,
+    next_tile: Vec<Signal<Local, Word>>,
 }
 
 impl LoopNest {
@@ -338,9 +338,7 @@ impl LoopNest {
             last_ct: Default::default(),
             issue: Default::default(),
             load1: Default::default(),
-            lane_m1: one_if(p.packed_rows, konst(u64::from(p.out_lanes) - 1)),
-            lane_keep: one_if(p.packed_rows, konst(!(u64::from(p.out_lanes) - 1))),
-            pitch: one_if(p.packed_rows, Default::default()),
+            pitch: one_if(p.packed_rows, PackedPitch::new(p.out_lanes)),
             hp_mul: one_if(
                 p.packed_rows,
                 SignedMul::new(p.dim_bits + 1, p.dim_bits + 1),
@@ -367,6 +365,8 @@ impl LoopNest {
             tb0: one_if(p.packed_rows, Default::default()),
             rb0: one_if(p.packed_rows, Default::default()),
             ab: one_if(p.packed_rows, Default::default()),
+            next_row: one_if(p.packed_rows, Default::default()),
+            next_tile: one_if(p.packed_rows, Default::default()),
         }
     }
     fn packed_paths(&self) -> usize {
@@ -755,14 +755,13 @@ impl Logic for LoopNest {
             self.cb0[k].reset.next = self.reset.val();
             self.tb0[k].reset.next = self.reset.val();
             self.rb0[k].reset.next = self.reset.val();
-            self.pitch[k].next =
-                (self.w_q.q.val() + self.lane_m1[k].val()) & self.lane_keep[k].val();
+            self.pitch[k].w.next = self.w_q.q.val();
             self.hp_mul[k].a.next = self.h_q.q.val();
-            self.hp_mul[k].b.next = self.pitch[k].val();
+            self.hp_mul[k].b.next = self.pitch[k].pitch.val();
             self.sp_mul[k].a.next = self.s_q.q.val();
-            self.sp_mul[k].b.next = self.pitch[k].val();
+            self.sp_mul[k].b.next = self.pitch[k].pitch.val();
             self.padp_mul[k].a.next = self.p_q.q.val();
-            self.padp_mul[k].b.next = self.pitch[k].val();
+            self.padp_mul[k].b.next = self.pitch[k].pitch.val();
             self.thsp_mul[k].a.next = self.th_q.q.val();
             self.thsp_mul[k].b.next = self.sp_q[k].q.val();
             self.hp_q[k].d.next = self.hp_mul[k].p.val() & self.addr_mask.val();
@@ -770,8 +769,9 @@ impl Logic for LoopNest {
             self.thsp_q[k].d.next = self.thsp_mul[k].p.val() & self.addr_mask.val();
             self.npp_q[k].d.next = (self.zero.val() - self.padp_mul[k].p.val() - self.p_q.q.val())
                 & self.addr_mask.val();
-            self.kstep_q[k].d.next =
-                (self.pitch[k].val() + self.one.val() - self.k_q.q.val()) & self.addr_mask.val();
+            self.kstep_q[k].d.next = (self.pitch[k].pitch.val() + self.one.val()
+                - self.k_q.q.val())
+                & self.addr_mask.val();
             self.wrap_inc[k].next = self.s_q.q.val() + self.sp_q[k].q.val() - self.tws_q.q.val();
             self.roff[0].next = self.zero.val();
             for r in 1..self.rows() {
@@ -796,6 +796,19 @@ impl Logic for LoopNest {
             self.cb0[k].d.next = self.cb0[k].q.val();
             self.tb0[k].d.next = self.tb0[k].q.val();
             self.rb0[k].d.next = self.rb0[k].q.val();
+            // The origin of the next row of tiles (the first after the
+            // last), and of the next tile (the next row's first after a
+            // row's last).
+            self.next_row[k].next =
+                (self.rb0[k].q.val() + self.thsp_q[k].q.val()) & self.addr_mask.val();
+            if self.last_ty.val() {
+                self.next_row[k].next = self.npp_q[k].q.val();
+            }
+            self.next_tile[k].next =
+                (self.tb0[k].q.val() + self.tws_q.q.val()) & self.addr_mask.val();
+            if self.last_tx.val() {
+                self.next_tile[k].next = self.next_row[k].val();
+            }
             if self.load1.val() & self.s0_valid.q.val() {
                 self.kb0[k].d.next = (self.kb0[k].q.val() + self.one.val()) & self.addr_mask.val();
                 if self.last_kj.val() {
@@ -806,22 +819,10 @@ impl Logic for LoopNest {
                         self.cb0[k].d.next =
                             (self.cb0[k].q.val() + self.hp_q[k].q.val()) & self.addr_mask.val();
                         if self.last_c.val() {
-                            self.tb0[k].d.next =
-                                (self.tb0[k].q.val() + self.tws_q.q.val()) & self.addr_mask.val();
-                            self.cb0[k].d.next =
-                                (self.tb0[k].q.val() + self.tws_q.q.val()) & self.addr_mask.val();
+                            self.tb0[k].d.next = self.next_tile[k].val();
+                            self.cb0[k].d.next = self.next_tile[k].val();
                             if self.last_tx.val() {
-                                self.rb0[k].d.next = (self.rb0[k].q.val() + self.thsp_q[k].q.val())
-                                    & self.addr_mask.val();
-                                self.tb0[k].d.next = (self.rb0[k].q.val() + self.thsp_q[k].q.val())
-                                    & self.addr_mask.val();
-                                self.cb0[k].d.next = (self.rb0[k].q.val() + self.thsp_q[k].q.val())
-                                    & self.addr_mask.val();
-                                if self.last_ty.val() {
-                                    self.rb0[k].d.next = self.npp_q[k].q.val();
-                                    self.tb0[k].d.next = self.npp_q[k].q.val();
-                                    self.cb0[k].d.next = self.npp_q[k].q.val();
-                                }
+                                self.rb0[k].d.next = self.next_row[k].val();
                             }
                         }
                     }

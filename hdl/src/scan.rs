@@ -10,7 +10,7 @@
 //! are not part of the map). Only the DRQ array predicts its input mask; the INT8
 //! baseline's top has no scan.
 
-use crate::leaf::{konst, one_if, Reg, Word, WordReg};
+use crate::leaf::{one_if, PackedPitch, Reg, Word, WordReg};
 use drq_arch::config::AccelConfig;
 use rust_hdl::prelude::*;
 
@@ -57,11 +57,8 @@ pub struct InputScan {
     pitch: Constant<Word>,
     /// G, the values of a group.
     group: Constant<Word>,
-    /// Packed rows (one entry, none without them): L - 1, its complement
-    /// and the map's pitch (w + L - 1) & !(L - 1).
-    lane_m1: Vec<Constant<Word>>,
-    lane_keep: Vec<Constant<Word>>,
-    row_pitch: Vec<Signal<Local, Word>>,
+    /// Packed rows (one entry, none without them): the map's row pitch.
+    row_pitch: Vec<PackedPitch>,
 }
 
 impl InputScan {
@@ -99,9 +96,7 @@ impl InputScan {
             one: Constant::new(1u64.to_bits()),
             pitch: Constant::new(u64::from(cfg.act_row_pitch()).to_bits()),
             group: Constant::new(u64::from(cfg.scan_group()).to_bits()),
-            lane_m1: one_if(cfg.packed_rows, konst(u64::from(cfg.out_lanes) - 1)),
-            lane_keep: one_if(cfg.packed_rows, konst(!(u64::from(cfg.out_lanes) - 1))),
-            row_pitch: one_if(cfg.packed_rows, Default::default()),
+            row_pitch: one_if(cfg.packed_rows, PackedPitch::new(cfg.out_lanes)),
         }
     }
     fn packed_paths(&self) -> usize {
@@ -129,8 +124,7 @@ impl Logic for InputScan {
         self.read_x.next = self.rd_x.q.val();
         self.addr.next = self.sc_base.q.val() | self.sc_x.q.val();
         for k in 0..self.packed_paths() {
-            self.row_pitch[k].next =
-                (self.w.val() + self.lane_m1[k].val()) & self.lane_keep[k].val();
+            self.row_pitch[k].w.next = self.w.val();
             self.addr.next = self.sc_base.q.val() + self.sc_x.q.val();
         }
         self.row_left.next = self.w.val() - self.sc_x.q.val();
@@ -151,7 +145,7 @@ impl Logic for InputScan {
                 self.sc_y.d.next = self.sc_y.q.val() + self.one.val();
                 self.sc_base.d.next = self.sc_base.q.val() + self.pitch.val();
                 for k in 0..self.packed_paths() {
-                    self.sc_base.d.next = self.sc_base.q.val() + self.row_pitch[k].val();
+                    self.sc_base.d.next = self.sc_base.q.val() + self.row_pitch[k].pitch.val();
                 }
                 if self.map_end.val() {
                     self.sc_y.d.next = self.zero.val();

@@ -28,7 +28,7 @@ use crate::array::SystolicArray;
 use crate::axil::AxiLiteSlave;
 use crate::buffers::Buffers;
 use crate::controller::{ControllerParams, RegionController};
-use crate::leaf::{konst, low_mask as mask, one_if, vec_of, Reg, SignedMul, Word, WordReg};
+use crate::leaf::{konst, one_if, vec_of, PackedPitch, Reg, Sext, SignedMul, Word, WordReg};
 use crate::output_stage::OutputStage;
 use crate::predictor_banks::PredictorBanks;
 use crate::regfile::HostRegisters;
@@ -46,20 +46,6 @@ const STATUS_BITS: u32 = 12;
 /// Constants for sign-extending a `bits`-wide value held in a word: the low
 /// `bits` bits, and all ones above them when the sign bit is set (a mux of
 /// constants, no adder).
-struct Sext {
-    mask: Constant<Word>,
-    sign: Constant<Word>,
-}
-
-impl Sext {
-    fn new(bits: u32) -> Sext {
-        Sext {
-            mask: konst(mask(bits)),
-            sign: konst(1u64 << (bits - 1)),
-        }
-    }
-}
-
 #[derive(LogicBlock)]
 pub struct DrqTop {
     pub clock: Signal<In, Clock>,
@@ -96,9 +82,7 @@ pub struct DrqTop {
     /// Packed rows (one entry each, none without them): the output map's
     /// pitch Po = (Wo + L - 1) & !(L - 1), Ho * Po (registered) and the
     /// write-back's products c * (Ho * Po) and y * Po.
-    lane_m1: Vec<Constant<Word>>,
-    lane_keep: Vec<Constant<Word>>,
-    out_pitch: Vec<Signal<Local, Word>>,
+    out_pitch: Vec<PackedPitch>,
     hop_mul: Vec<SignedMul>,
     hop_q: Vec<WordReg>,
     wb_c_mul: Vec<SignedMul>,
@@ -258,9 +242,7 @@ impl DrqTop {
             bufs: Buffers::new(cfg),
             oc0_mul: SignedMul::new(17, 7),
             addr_mul: SignedMul::new(17, 16),
-            lane_m1: one_if(cfg.packed_rows, konst(u64::from(cfg.out_lanes) - 1)),
-            lane_keep: one_if(cfg.packed_rows, konst(!(u64::from(cfg.out_lanes) - 1))),
-            out_pitch: one_if(cfg.packed_rows, Default::default()),
+            out_pitch: one_if(cfg.packed_rows, PackedPitch::new(cfg.out_lanes)),
             hop_mul: one_if(cfg.packed_rows, SignedMul::new(17, 17)),
             hop_q: one_if(cfg.packed_rows, WordReg::unsigned(act_addr_bits)),
             wb_c_mul: one_if(cfg.packed_rows, SignedMul::new(17, act_addr_bits)),
@@ -698,18 +680,16 @@ impl Logic for DrqTop {
         self.addr_mul.b.next = self.regs.ho.val() & self.low16.val();
         // With packed rows: c * (Ho * Po) + y * Po + x.
         for k in 0..self.packed_paths() {
-            self.out_pitch[k].next = ((self.regs.wo.val() & self.low16.val())
-                + self.lane_m1[k].val())
-                & self.lane_keep[k].val();
+            self.out_pitch[k].w.next = self.regs.wo.val() & self.low16.val();
             self.hop_mul[k].a.next = self.regs.ho.val() & self.low16.val();
-            self.hop_mul[k].b.next = self.out_pitch[k].val();
+            self.hop_mul[k].b.next = self.out_pitch[k].pitch.val();
             self.hop_q[k].clock.next = self.clock.val();
             self.hop_q[k].reset.next = self.reset.val();
             self.hop_q[k].d.next = self.hop_mul[k].p.val();
             self.wb_c_mul[k].a.next = self.ostage.out_channel.val();
             self.wb_c_mul[k].b.next = self.hop_q[k].q.val();
             self.wb_y_mul[k].a.next = self.ostage.out_y.val();
-            self.wb_y_mul[k].b.next = self.out_pitch[k].val();
+            self.wb_y_mul[k].b.next = self.out_pitch[k].pitch.val();
         }
         self.wb_valid.d.next = self.out_take.val();
         if self.out_take.val() {

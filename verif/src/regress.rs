@@ -92,6 +92,18 @@ pub fn cfg_4x4() -> AccelConfig {
 /// for a layer to outgrow it (`STATUS.oversize`).
 pub fn quick_configs() -> Vec<NamedConfig> {
     let c4 = cfg_4x4();
+    // The burst read-out's machine (below), also with packed rows.
+    let burst = AccelConfig {
+        region: 2,
+        mask_words: 256,
+        out_rows: 2,
+        out_lanes: 2,
+        overlap: true,
+        stream_predictor: true,
+        row_taps: true,
+        burst_readout: true,
+        ..c4
+    };
     vec![
         // Shadow accumulators (tiles read out under the next tile's
         // tokens) and the streaming predictor (mask bits written as
@@ -168,20 +180,7 @@ pub fn quick_configs() -> Vec<NamedConfig> {
         // room for all of its lane groups (two at most here, so tiles of
         // more groups are read out with backpressure), and the next
         // tile's last token enters under it.
-        NamedConfig::new(
-            "4x4-r2-out2-l2-tp-bu",
-            AccelConfig {
-                region: 2,
-                mask_words: 256,
-                out_rows: 2,
-                out_lanes: 2,
-                overlap: true,
-                stream_predictor: true,
-                row_taps: true,
-                burst_readout: true,
-                ..c4
-            },
-        ),
+        NamedConfig::new("4x4-r2-out2-l2-tp-bu", burst),
         // Packed rows: every map at its own width, so half the activation
         // words holds layers the 16-word pitch would refuse.
         NamedConfig::new(
@@ -198,16 +197,9 @@ pub fn quick_configs() -> Vec<NamedConfig> {
         NamedConfig::new(
             "4x4-r2-out2-l2-tp-bu-pk",
             AccelConfig {
-                region: 2,
                 mask_words: 128,
-                out_rows: 2,
-                out_lanes: 2,
-                overlap: true,
-                stream_predictor: true,
-                row_taps: true,
-                burst_readout: true,
                 packed_rows: true,
-                ..c4
+                ..burst
             },
         ),
         // A row queue longer than a tile (5 rows of 2): rows of several

@@ -404,8 +404,6 @@ fn the_hardware_predicts_the_input_mask_like_the_golden_predictor() {
 #[test]
 fn default_configuration_runs_a_layer() {
     let cfg = AccelConfig::default();
-    let test = "default_configuration_runs_a_layer";
-    let (mut rng, mut acc) = start(&cfg, test, Timing::FAST);
     let layer = Layer::from_raw(&RawLayer {
         threshold: 120,
         next_threshold: Some(60),
@@ -414,10 +412,17 @@ fn default_configuration_runs_a_layer() {
         ..RawLayer::conv(3, 20, (3, 40), 3, 1, 1, (2, 8))
     })
     .unwrap();
-    let data = random_layer_data(&mut rng, &cfg, &layer, 1000, None);
-    let gold = run_layer(&cfg, &layer, &data).unwrap();
-    let hw = acc.run_layer(&layer, &data).unwrap();
-    assert_same(&hw, &gold, "default 16 x 16");
+    one_layer_like_the_golden_model(&cfg, &layer, "default_configuration_runs_a_layer");
+}
+
+/// `layer` with random data (bias within +-1000) on a fresh accelerator
+/// of `cfg`, seeded from `test`, gives the golden model's results.
+fn one_layer_like_the_golden_model(cfg: &AccelConfig, layer: &Layer, test: &str) {
+    let (mut rng, mut acc) = start(cfg, test, Timing::FAST);
+    let data = random_layer_data(&mut rng, cfg, layer, 1000, None);
+    let gold = run_layer(cfg, layer, &data).unwrap();
+    let hw = acc.run_layer(layer, &data).unwrap();
+    assert_same(&hw, &gold, &format!("{test}: {cfg}"));
 }
 
 /// The layer of issue 17 (2 -> 13 channels on a 7 x 5 map, 5 x 5 kernel,
@@ -446,12 +451,11 @@ fn packed_rows_run_the_layer_the_default_pitch_refuses() {
         ..AccelConfig::default()
     };
     check_fits(&cfg, &layer).unwrap();
-    let test = "packed_rows_run_the_layer_the_default_pitch_refuses";
-    let (mut rng, mut acc) = start(&cfg, test, Timing::FAST);
-    let data = random_layer_data(&mut rng, &cfg, &layer, 1000, None);
-    let gold = run_layer(&cfg, &layer, &data).unwrap();
-    let hw = acc.run_layer(&layer, &data).unwrap();
-    assert_same(&hw, &gold, "default buffers, packed rows");
+    one_layer_like_the_golden_model(
+        &cfg,
+        &layer,
+        "packed_rows_run_the_layer_the_default_pitch_refuses",
+    );
 }
 
 /// Packed rows keep the dimension limits of the counters: channels and
