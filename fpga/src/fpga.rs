@@ -949,6 +949,25 @@ pub fn write_report(r: &Report, out: &Path) -> std::io::Result<()> {
     std::fs::write(out.join("report.md"), r.markdown())
 }
 
+/// ECP5: Yosys's netlist `json` (in `out`) with its unread carry-outs
+/// disconnected (`netlist.rs`), written beside it; its file name.
+fn without_unread_carry_outs(target: &Target, json: &str, out: &Path) -> Result<String, FlowError> {
+    let bad = |e: String| FlowError::Tool(format!("{json}: {e}"));
+    let text = std::fs::read_to_string(out.join(json))?;
+    let netlist = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+    let (netlist, dropped) = crate::netlist::drop_unread_carry_outs(netlist).map_err(bad)?;
+    let name = json.trim_end_matches(".json").to_string() + ".nextpnr.json";
+    std::fs::write(
+        out.join(&name),
+        serde_json::to_string(&netlist).expect("JSON serializes"),
+    )?;
+    eprintln!(
+        "  {}: {dropped} unread carry-outs disconnected for nextpnr ({name})",
+        target.name
+    );
+    Ok(name)
+}
+
 fn place_and_route(
     target: &Target,
     bin: &Path,
@@ -957,10 +976,15 @@ fn place_and_route(
     out: &Path,
 ) -> Result<PnrFigures, FlowError> {
     let family = target.device.family;
+    let json = if family == Family::Ecp5 {
+        without_unread_carry_outs(target, json, out)?
+    } else {
+        json.to_string()
+    };
     let mut cmd = Command::new(bin);
     cmd.args([
         "--json",
-        json,
+        &json,
         "--report",
         "pnr_report.json",
         "-l",

@@ -101,6 +101,11 @@ pub struct AxiLiteSlave {
     // Write: holding registers and response.
     aw_full: Reg<Bit>,
     aw_addr: Reg<Word>,
+    /// The held write address is in the buffer window, and its word
+    /// there: decoded as the address is taken, so the memory port's
+    /// address and strobes come from registers through one mux.
+    aw_win: Reg<Bit>,
+    aw_word: Reg<Word>,
     w_full: Reg<Bit>,
     w_data: Reg<Word>,
     w_mask: Reg<Word>,
@@ -110,6 +115,9 @@ pub struct AxiLiteSlave {
     // Read: holding register, memory wait, response.
     ar_full: Reg<Bit>,
     ar_addr: Reg<Word>,
+    /// The same for the held read address.
+    ar_win: Reg<Bit>,
+    ar_word: Reg<Word>,
     r_wait: Reg<Bit>,
     r_valid: Reg<Bit>,
     r_data: Reg<Word>,
@@ -124,11 +132,9 @@ pub struct AxiLiteSlave {
     w_exec: Signal<Local, Bit>,
     w_index: Signal<Local, Word>,
     w_is_rw: Signal<Local, Bit>,
-    w_is_win: Signal<Local, Bit>,
     w_mem: Signal<Local, Bit>,
     r_index: Signal<Local, Word>,
     r_is_reg: Signal<Local, Bit>,
-    r_is_win: Signal<Local, Bit>,
     r_reg_val: Signal<Local, Word>,
     r_go_mem: Signal<Local, Bit>,
     strb_mask: Signal<Local, Word>,
@@ -194,6 +200,8 @@ impl AxiLiteSlave {
             ro_index: (n_rw as u64..(n_rw + n_ro) as u64).map(konst).collect(),
             aw_full: Default::default(),
             aw_addr: Default::default(),
+            aw_win: Default::default(),
+            aw_word: Default::default(),
             w_full: Default::default(),
             w_data: Default::default(),
             w_mask: Default::default(),
@@ -202,6 +210,8 @@ impl AxiLiteSlave {
             b_resp: Default::default(),
             ar_full: Default::default(),
             ar_addr: Default::default(),
+            ar_win: Default::default(),
+            ar_word: Default::default(),
             r_wait: Default::default(),
             r_valid: Default::default(),
             r_data: Default::default(),
@@ -214,11 +224,9 @@ impl AxiLiteSlave {
             w_exec: Default::default(),
             w_index: Default::default(),
             w_is_rw: Default::default(),
-            w_is_win: Default::default(),
             w_mem: Default::default(),
             r_index: Default::default(),
             r_is_reg: Default::default(),
-            r_is_win: Default::default(),
             r_reg_val: Default::default(),
             r_go_mem: Default::default(),
             strb_mask: Default::default(),
@@ -259,11 +267,13 @@ impl Logic for AxiLiteSlave {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, aw_full, aw_addr, w_full, w_data, w_mask, w_whole, b_valid, b_resp,
-            ar_full, ar_addr, r_wait, r_valid, r_data, r_resp
+            self, clock, aw_full, aw_addr, aw_win, aw_word, w_full, w_data, w_mask, w_whole,
+            b_valid, b_resp, ar_full, ar_addr, ar_win, ar_word, r_wait, r_valid, r_data, r_resp
         );
         self.aw_full.reset.next = self.reset.val();
         self.aw_addr.reset.next = self.reset.val();
+        self.aw_win.reset.next = self.reset.val();
+        self.aw_word.reset.next = self.reset.val();
         self.w_full.reset.next = self.reset.val();
         self.w_data.reset.next = self.reset.val();
         self.w_mask.reset.next = self.reset.val();
@@ -272,6 +282,8 @@ impl Logic for AxiLiteSlave {
         self.b_resp.reset.next = self.reset.val();
         self.ar_full.reset.next = self.reset.val();
         self.ar_addr.reset.next = self.reset.val();
+        self.ar_win.reset.next = self.reset.val();
+        self.ar_word.reset.next = self.reset.val();
         self.r_wait.reset.next = self.reset.val();
         self.r_valid.reset.next = self.reset.val();
         self.r_data.reset.next = self.reset.val();
@@ -307,6 +319,13 @@ impl Logic for AxiLiteSlave {
         if self.aw_take.val() {
             self.aw_full.d.next = true;
             self.aw_addr.d.next = self.awaddr.val() & self.addr_mask.val();
+            self.aw_win.d.next = ((self.awaddr.val() & self.addr_mask.val())
+                >= self.win_base.val())
+                & ((self.awaddr.val() & self.addr_mask.val()) < self.win_end.val());
+            self.aw_word.d.next = (((self.awaddr.val() & self.addr_mask.val())
+                - self.win_base.val())
+                >> self.two.val())
+                & self.addr_mask.val();
         }
         // Byte lanes of WSTRB as a bit mask.
         self.strb_mask.next = ((self.zero.val() - (self.wstrb.val() & self.one.val()))
@@ -329,9 +348,7 @@ impl Logic for AxiLiteSlave {
         self.w_index.next = (self.aw_addr.q.val() >> self.two.val()) & self.index_mask.val();
         self.w_is_rw.next =
             (self.aw_addr.q.val() < self.regs_end.val()) & (self.w_index.val() < self.n_rw_c.val());
-        self.w_is_win.next = (self.aw_addr.q.val() >= self.win_base.val())
-            & (self.aw_addr.q.val() < self.win_end.val());
-        self.w_mem.next = self.w_exec.val() & self.w_is_win.val() & self.w_whole.q.val();
+        self.w_mem.next = self.w_exec.val() & self.aw_win.q.val() & self.w_whole.q.val();
         for i in 0..self.n_rw() {
             if self.w_exec.val()
                 & self.w_is_rw.val()
@@ -348,7 +365,7 @@ impl Logic for AxiLiteSlave {
             self.w_full.d.next = false;
             self.b_valid.d.next = true;
             self.b_resp.d.next = self.slverr.val();
-            if self.w_is_rw.val() | (self.w_is_win.val() & self.w_whole.q.val()) {
+            if self.w_is_rw.val() | (self.aw_win.q.val() & self.w_whole.q.val()) {
                 self.b_resp.d.next = self.zero.val();
             }
         }
@@ -359,21 +376,25 @@ impl Logic for AxiLiteSlave {
         // Memory port: the write, else a read.
         self.mem_wr.next = self.w_mem.val();
         self.mem_wdata.next = self.w_data.q.val();
-        self.mem_addr.next =
-            ((self.aw_addr.q.val() - self.win_base.val()) >> self.two.val()) & self.addr_mask.val();
+        self.mem_addr.next = self.aw_word.q.val();
 
         // AR into its holding register.
         if self.ar_take.val() {
             self.ar_full.d.next = true;
             self.ar_addr.d.next = self.araddr.val() & self.addr_mask.val();
+            self.ar_win.d.next = ((self.araddr.val() & self.addr_mask.val())
+                >= self.win_base.val())
+                & ((self.araddr.val() & self.addr_mask.val()) < self.win_end.val());
+            self.ar_word.d.next = (((self.araddr.val() & self.addr_mask.val())
+                - self.win_base.val())
+                >> self.two.val())
+                & self.addr_mask.val();
         }
 
         // The read.
         self.r_index.next = (self.ar_addr.q.val() >> self.two.val()) & self.index_mask.val();
         self.r_is_reg.next = (self.ar_addr.q.val() < self.regs_end.val())
             & (self.r_index.val() < self.n_regs_c.val());
-        self.r_is_win.next = (self.ar_addr.q.val() >= self.win_base.val())
-            & (self.ar_addr.q.val() < self.win_end.val());
         self.r_reg_val.next = self.zero.val();
         for i in 0..self.n_rw() {
             if self.r_index.val() == self.rw_index[i].val() {
@@ -385,15 +406,14 @@ impl Logic for AxiLiteSlave {
                 self.r_reg_val.next = self.reg_in[j].val() & self.data_mask.val();
             }
         }
-        self.r_go_mem.next = self.ar_full.q.val() & self.r_is_win.val() & !self.w_mem.val();
+        self.r_go_mem.next = self.ar_full.q.val() & self.ar_win.q.val() & !self.w_mem.val();
         self.mem_rd.next = self.r_go_mem.val();
         if self.r_go_mem.val() {
-            self.mem_addr.next = ((self.ar_addr.q.val() - self.win_base.val()) >> self.two.val())
-                & self.addr_mask.val();
+            self.mem_addr.next = self.ar_word.q.val();
             self.ar_full.d.next = false;
             self.r_wait.d.next = true;
         }
-        if self.ar_full.q.val() & !self.r_is_win.val() {
+        if self.ar_full.q.val() & !self.ar_win.q.val() {
             self.ar_full.d.next = false;
             self.r_valid.d.next = true;
             self.r_data.d.next = self.zero.val();

@@ -34,7 +34,7 @@
 //! * Backpressure: every stage advances when the stage after it is empty or
 //!   advances (`out_ready` ripples back combinationally); nothing is lost.
 
-use crate::leaf::{low_mask as mask, one_if, vec_of, word, Reg, SignedMul, Word, WordReg};
+use crate::leaf::{low_mask as mask, one_if, vec_of, word, Reg, Word, WordReg};
 use crate::ram::LutRam;
 use crate::requant::RequantLane;
 use crate::row_queue::RowQueue;
@@ -56,6 +56,10 @@ pub struct OutputStage {
     pub tile_w: Signal<In, Word>,
     pub valid_h: Signal<In, Word>,
     pub valid_w: Signal<In, Word>,
+    /// valid_h * tile_w, the rows in range: a tile register beside
+    /// valid_h (a product here would sit on the row handshake, which
+    /// fans out as the array's drain enable).
+    pub rows_in: Signal<In, Word>,
     pub c_out: Signal<In, Word>,
     // Rows from the array's read-out.
     pub in_valid: Signal<In, Bit>,
@@ -152,13 +156,12 @@ pub struct OutputStage {
     o_x: WordReg,
     o_lanes: WordReg,
     requant: Vec<RequantLane>,
-    /// valid_h * tile_w: rows in range.
-    mul_rows: SignedMul,
-    rows_in: Signal<Local, Word>,
     top_row: Signal<Local, Bit>,
     in_range: Signal<Local, Bit>,
     cur_i: Signal<Local, Word>,
     cur_j: Signal<Local, Word>,
+    /// cur_j < valid_w.
+    j_valid: Signal<Local, Bit>,
     row_ok: Signal<Local, Bit>,
     /// The offered row's x, lane, lane bit and group base x.
     x_now: Signal<Local, Word>,
@@ -224,6 +227,7 @@ impl OutputStage {
             tile_w: Default::default(),
             valid_h: Default::default(),
             valid_w: Default::default(),
+            rows_in: Default::default(),
             c_out: Default::default(),
             in_valid: Default::default(),
             in_ready: Default::default(),
@@ -291,13 +295,11 @@ impl OutputStage {
             o_x: pos(),
             o_lanes: lane_bits(),
             requant: (0..lanes).map(|_| RequantLane::new(cfg)).collect(),
-            // valid_h, tile_w <= ROWS (one more bit for the signed a).
-            mul_rows: SignedMul::new(rows_bits + 1, rows_bits),
-            rows_in: Default::default(),
             top_row: Default::default(),
             in_range: Default::default(),
             cur_i: Default::default(),
             cur_j: Default::default(),
+            j_valid: Default::default(),
             row_ok: Default::default(),
             x_now: Default::default(),
             lane_now: Default::default(),
@@ -395,29 +397,33 @@ impl Logic for OutputStage {
             | (self.row_ch.q.val() + self.one.val() >= self.row_cout.q.val());
 
         // Row to pixel: a down-counter over the in-range rows.
-        self.mul_rows.a.next = self.valid_h.val() & self.rows_mask.val();
-        self.mul_rows.b.next = self.tile_w.val() & self.rows_mask.val();
-        self.rows_in.next = self.mul_rows.p.val();
         self.in_range.next = self.in_row.val() < self.rows_in.val();
         self.top_row.next = self.in_row.val() + self.one.val() == self.rows_in.val();
+        // The row's column j and whether it is a valid one (j < valid_w):
+        // both compares are made before the choice between the counter
+        // and the first row's j, which keeps them off the row handshake's
+        // path (`ready` is the array's drain enable).
         self.cur_i.next = self.cnt_i.q.val();
         self.cur_j.next = self.cnt_j.q.val();
+        self.j_valid.next = self.cnt_j.q.val() < self.valid_w.val();
         if self.top_row.val() {
-            self.cur_i.next = self.valid_h.val() - self.one.val();
-            self.cur_j.next = self.tile_w.val() - self.one.val();
+            self.cur_i.next = (self.valid_h.val() - self.one.val()) & self.rows_mask.val();
+            self.cur_j.next = (self.tile_w.val() - self.one.val()) & self.rows_mask.val();
+            self.j_valid.next = self.tile_w.val() <= self.valid_w.val();
         }
         for k in 0..self.ascending() {
             // Row taps: an up-counter from row 0.
             self.cur_i.next = self.cnt_i.q.val();
             self.cur_j.next = self.cnt_j.q.val();
+            self.j_valid.next = self.cnt_j.q.val() < self.valid_w.val();
             if self.ascending[k].val() & (self.in_row.val() == self.zero.val()) {
                 self.cur_i.next = self.zero.val();
                 self.cur_j.next = self.zero.val();
+                self.j_valid.next = self.valid_w.val() != self.zero.val();
             }
         }
-        self.row_ok.next = self.in_range.val()
-            & (self.cur_j.val() < self.valid_w.val())
-            & (self.tile_oc0.val() < self.c_out.val());
+        self.row_ok.next =
+            self.in_range.val() & self.j_valid.val() & (self.tile_oc0.val() < self.c_out.val());
         // The row's lane, and whether it closes its group.
         self.x_now.next = self.tile_ow0.val() + self.cur_j.val();
         self.lane_now.next = self.x_now.val() & self.lane_m.val();
@@ -679,6 +685,7 @@ pub fn output_stage_design(cfg: &AccelConfig) -> crate::shell::Design {
         scalar("tile_w", Input, 16, Zero),
         scalar("valid_h", Input, 16, Zero),
         scalar("valid_w", Input, 16, Zero),
+        scalar("rows_in", Input, 2 * clog2(cfg.rows + 1), Zero),
         scalar("c_out", Input, 16, Zero),
         scalar("in_valid", Input, 1, Flag),
         scalar("in_ready", Output, 1, Flag),

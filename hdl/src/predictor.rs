@@ -7,10 +7,11 @@
 //!   edge region sizes, C * RH * RW and the three edge products T * n), then
 //!   clears the sums of the layer's regions (CLEAR, one per cycle).
 //! * ACCUM: one value per cycle, three cycles per value, pipelined: the
-//!   accepting cycle registers the value and its region (y >> log2 R,
-//!   x >> log2 R) in S0; the next computes the address (c * RH + ry) * RW +
-//!   rx = c * (RH * RW) + ry * RW + rx, issues the sum's read and registers
-//!   S1; the third adds the value to the read sum and writes it back. A read
+//!   accepting cycle registers the value, its region column x >> log2 R
+//!   and its region's row start c * (RH * RW) + (y >> log2 R) * RW (both
+//!   products of the offered value's channel and row) in S0; the next adds
+//!   the column to make the address (c * RH + ry) * RW + rx, issues the
+//!   sum's read and registers S1; the third adds the value to the read sum and writes it back. A read
 //!   sampled on the edge of the previous write misses that write (the RAM
 //!   reads first), so the last write is forwarded (`fw_*`): any arrival
 //!   order is correct at full rate.
@@ -231,7 +232,10 @@ pub struct SensitivityPredictor {
     done_q: Reg<Bit>,
     // Accumulation pipeline: S0 (accepted value), S1 (sum read in flight).
     s0_valid: Reg<Bit>,
-    s0_c: WordReg,
+    /// The region's row start in the sums, c * RH * RW + ry * RW
+    /// (streaming: (c * RH + ry) * P_M), multiplied as the value is
+    /// accepted so S1 only adds rx before the sums' read.
+    s0_base: WordReg,
     s0_ry: WordReg,
     s0_rx: WordReg,
     s0_v: WordReg,
@@ -357,7 +361,7 @@ impl SensitivityPredictor {
             sweeping: Default::default(),
             done_q: Default::default(),
             s0_valid: Default::default(),
-            s0_c: WordReg::unsigned(ob),
+            s0_base: WordReg::unsigned(ob),
             s0_ry: WordReg::unsigned(ob),
             s0_rx: WordReg::unsigned(ob),
             s0_v: WordReg::unsigned(p.value_bits),
@@ -442,7 +446,7 @@ impl Logic for SensitivityPredictor {
             sweeping,
             done_q,
             s0_valid,
-            s0_c,
+            s0_base,
             s0_ry,
             s0_rx,
             s0_v,
@@ -497,7 +501,7 @@ impl Logic for SensitivityPredictor {
         self.sweeping.reset.next = self.reset.val();
         self.done_q.reset.next = self.reset.val();
         self.s0_valid.reset.next = self.reset.val();
-        self.s0_c.reset.next = self.reset.val();
+        self.s0_base.reset.next = self.reset.val();
         self.s0_ry.reset.next = self.reset.val();
         self.s0_rx.reset.next = self.reset.val();
         self.s0_v.reset.next = self.reset.val();
@@ -555,9 +559,10 @@ impl Logic for SensitivityPredictor {
             | self.accum.q.val()
             | self.finishing.q.val();
 
-        // Multipliers: their inputs are plain muxes of registers, so the
-        // kernel splits into acyclic parts (no UNOPTFLAT).
-        self.mul_c.a.next = self.s0_c.q.val() & self.operand_mask.val();
+        // Multipliers: their inputs are plain muxes of registers and
+        // inputs, so the kernel splits into acyclic parts (no UNOPTFLAT).
+        // In ACCUM they take the offered value's channel and region row.
+        self.mul_c.a.next = self.in_channel.val() & self.operand_mask.val();
         if self.setup2.q.val() | self.setup3.q.val() {
             self.mul_c.a.next = self.c_q.q.val() & self.operand_mask.val();
         }
@@ -566,7 +571,7 @@ impl Logic for SensitivityPredictor {
         if self.setup2.q.val() | (self.stream.val() & !self.setup3.q.val()) {
             self.mul_c.b.next = self.rh_q.q.val() & self.operand_mask.val();
         }
-        self.mul_y.a.next = self.s0_ry.q.val() & self.operand_mask.val();
+        self.mul_y.a.next = (self.in_y.val() >> self.region_log2.val()) & self.operand_mask.val();
         if self.setup2.q.val() {
             self.mul_y.a.next = self.rh_q.q.val() & self.operand_mask.val();
         }
@@ -655,22 +660,21 @@ impl Logic for SensitivityPredictor {
             & (self.in_y.val() < self.h_q.q.val())
             & (self.in_x.val() < self.w_q.q.val());
         self.s0_valid.d.next = self.accept.val() & self.in_layer.val() & !self.oversize_q.q.val();
-        self.s0_c.d.next = self.in_channel.val();
+        self.s0_base.d.next = (self.mul_c.p.val() + self.mul_y.p.val()) & self.operand_mask.val();
+        if self.stream.val() {
+            self.s0_base.d.next = ((self.mul_c.p.val()
+                + (self.in_y.val() >> self.region_log2.val()))
+                << self.mask_pitch_log2.val())
+                & self.operand_mask.val();
+        }
         self.s0_ry.d.next = self.in_y.val() >> self.region_log2.val();
         self.s0_rx.d.next = self.in_x.val() >> self.region_log2.val();
         self.s0_v.d.next = self.in_value.val();
         self.s0_k.d.next = self.in_pixels.val();
 
         // S1: address (c * RH + ry) * RW + rx, and the sum's read.
-        self.addr.next = (self.mul_c.p.val() + self.mul_y.p.val() + self.s0_rx.q.val())
-            & self.operand_mask.val();
-        // Streaming: the mask's own address (c * RH + ry) * P_M + rx.
-        if self.stream.val() {
-            self.addr.next = (((self.mul_c.p.val() + self.s0_ry.q.val())
-                << self.mask_pitch_log2.val())
-                + self.s0_rx.q.val())
-                & self.operand_mask.val();
-        }
+        // (Streaming: the mask's own address (c * RH + ry) * P_M + rx.)
+        self.addr.next = (self.s0_base.q.val() + self.s0_rx.q.val()) & self.operand_mask.val();
         self.s1_valid.d.next = self.s0_valid.q.val();
         self.s1_addr.d.next = self.addr.val();
         self.s1_v.d.next = self.s0_v.q.val();

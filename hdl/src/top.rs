@@ -28,7 +28,9 @@ use crate::array::SystolicArray;
 use crate::axil::AxiLiteSlave;
 use crate::buffers::Buffers;
 use crate::controller::{ControllerParams, RegionController};
-use crate::leaf::{konst, one_if, vec_of, PackedPitch, Reg, Sext, SignedMul, Word, WordReg};
+use crate::leaf::{
+    konst, low_mask, one_if, vec_of, PackedPitch, Reg, Sext, SignedMul, Word, WordReg,
+};
 use crate::output_stage::OutputStage;
 use crate::predictor_banks::PredictorBanks;
 use crate::regfile::HostRegisters;
@@ -101,6 +103,8 @@ pub struct DrqTop {
     b5: Constant<Word>,
     cols_c: Constant<Word>,
     pitch_log2: Constant<Word>,
+    /// Row-count fields (valid_h, tile_w <= ROWS): clog2(ROWS + 1) bits.
+    rows_mask: Constant<Word>,
     info: Vec<Constant<Word>>,
     sx_w: Constant<Word>,
     /// The weight's sign extension to bit W_HI, which the controller's
@@ -134,6 +138,11 @@ pub struct DrqTop {
     /// token), so the output stage's row handshake does not wait for them.
     t_valid_h: WordReg,
     t_valid_w: WordReg,
+    /// valid_h * tile_w, the drained tile's rows in range, registered
+    /// with its valid height (`rows_mul`) so the output stage's row
+    /// handshake, the array's drain enable, has no product on it.
+    t_rows_in: WordReg,
+    rows_mul: SignedMul,
     /// Burst read-out only (else none): the tile whose last token was
     /// taken and whose read-out has not started, latched with its last
     /// token; the drained tile's fields take them when its read-out starts
@@ -209,6 +218,7 @@ impl DrqTop {
         let act_addr_bits = clog2(cfg.act_words) + 1;
         let dim_bits = cfg.dim_bits();
         let burst = usize::from(cfg.burst_readout);
+        let rows_bits = clog2(cfg.rows + 1);
         DrqTop {
             clock: Default::default(),
             reset: Default::default(),
@@ -258,6 +268,7 @@ impl DrqTop {
             b4: konst(16),
             b5: konst(32),
             cols_c: konst(cols as u64),
+            rows_mask: konst(low_mask(rows_bits)),
             pitch_log2: konst(cfg.act_row_pitch().trailing_zeros().into()),
             info: info.into_iter().map(|v| konst(v.into())).collect(),
             sx_w: w.mask,
@@ -278,6 +289,9 @@ impl DrqTop {
             t_ow0: WordReg::unsigned(dim_bits),
             t_valid_h: WordReg::unsigned(dim_bits),
             t_valid_w: WordReg::unsigned(dim_bits),
+            t_rows_in: WordReg::unsigned(2 * rows_bits),
+            // valid_h, tile_w <= ROWS (one more bit for the signed a).
+            rows_mul: SignedMul::new(rows_bits + 1, rows_bits),
             p_oc0: (0..burst).map(|_| WordReg::unsigned(dim_bits)).collect(),
             p_oh0: (0..burst).map(|_| WordReg::unsigned(dim_bits)).collect(),
             p_ow0: (0..burst).map(|_| WordReg::unsigned(dim_bits)).collect(),
@@ -385,8 +399,8 @@ impl Logic for DrqTop {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, conflict, t_oc0, t_oh0, t_ow0, t_valid_h, t_valid_w, wb_valid, wb_addr,
-            wb_lanes, status_q
+            self, clock, conflict, t_oc0, t_oh0, t_ow0, t_valid_h, t_valid_w, t_rows_in, wb_valid,
+            wb_addr, wb_lanes, status_q
         );
         self.conflict.reset.next = self.reset.val();
         self.t_oc0.reset.next = self.reset.val();
@@ -394,6 +408,7 @@ impl Logic for DrqTop {
         self.t_ow0.reset.next = self.reset.val();
         self.t_valid_h.reset.next = self.reset.val();
         self.t_valid_w.reset.next = self.reset.val();
+        self.t_rows_in.reset.next = self.reset.val();
         self.wb_valid.reset.next = self.reset.val();
         self.wb_addr.reset.next = self.reset.val();
         self.wb_lanes.reset.next = self.reset.val();
@@ -615,6 +630,18 @@ impl Logic for DrqTop {
         }
         self.t_valid_h.d.next = self.valid_h_now.val();
         self.t_valid_w.d.next = self.valid_w_now.val();
+        // The product of the valid height computed now, or with a burst
+        // read-out of the waiting tile's register: there t_rows_in takes
+        // it at the read-out's start (a choice made in this block, so an
+        // operand computed in it would make a loop for Verilator).
+        self.rows_mul.b.next = self.regs.tile_w.val() & self.rows_mask.val();
+        for _k in self.burst()..1 {
+            self.rows_mul.a.next = self.valid_h_now.val() & self.rows_mask.val();
+            self.t_rows_in.d.next = self.rows_mul.p.val();
+        }
+        for k in 0..self.burst() {
+            self.rows_mul.a.next = self.p_valid_h[k].q.val() & self.rows_mask.val();
+        }
         // Burst read-out: the next tile's fields wait beside the drained
         // tile's and replace them when its read-out starts; the output
         // stage says whether it has room for it. (Only registers cross
@@ -648,12 +675,14 @@ impl Logic for DrqTop {
             self.t_ow0.d.next = self.t_ow0.q.val();
             self.t_valid_h.d.next = self.t_valid_h.q.val();
             self.t_valid_w.d.next = self.t_valid_w.q.val();
+            self.t_rows_in.d.next = self.t_rows_in.q.val();
             if self.array.out_start[k].val() {
                 self.t_oc0.d.next = self.p_oc0[k].q.val();
                 self.t_oh0.d.next = self.p_oh0[k].q.val();
                 self.t_ow0.d.next = self.p_ow0[k].q.val();
                 self.t_valid_h.d.next = self.p_valid_h[k].q.val();
                 self.t_valid_w.d.next = self.p_valid_w[k].q.val();
+                self.t_rows_in.d.next = self.rows_mul.p.val();
             }
             self.ostage.next_ow0[k].next = self.p_ow0[k].q.val();
             self.ostage.next_valid_h[k].next = self.p_valid_h[k].q.val();
@@ -663,6 +692,7 @@ impl Logic for DrqTop {
         }
         self.ostage.valid_h.next = self.t_valid_h.q.val();
         self.ostage.valid_w.next = self.t_valid_w.q.val();
+        self.ostage.rows_in.next = self.t_rows_in.q.val();
         self.ostage.in_valid.next = self.array.out_valid.val();
         self.array.out_ready.next = self.ostage.in_ready.val();
         self.ostage.in_row.next = self.array.out_row.val();

@@ -148,6 +148,8 @@ impl OutputStageBench {
         m.set_u64("tile_w", t.tile_w.into());
         m.set_u64("valid_h", t.valid_h.into());
         m.set_u64("valid_w", t.valid_w.into());
+        // The top registers this product beside valid_h.
+        m.set_u64("rows_in", u64::from(t.valid_h) * u64::from(t.tile_w));
     }
 
     /// Run `tiles` of one layer back to back (the tile registers change right
