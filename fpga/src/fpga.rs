@@ -1572,7 +1572,7 @@ pub fn compare(
             "sensitive_fraction": sens,
             "input": "8x4x32 uniform noise smoothed by three 5x5 box filters, scaled to 0..319, minus 64, clamped to 0..255; weights uniform; seed 0xD20F2A",
             "device": format!(
-                "LFE5U-85F CABGA381, synth_ecp5{}, nextpnr --freq 25",
+                "LFE5U-85F CABGA381, synth_ecp5 -abc9{}, nextpnr --freq 25",
                 if opts.use_dsp { "" } else { " -nodsp" }
             ),
             "use_dsp": opts.use_dsp,
@@ -1621,7 +1621,7 @@ fn compare_markdown(
 ) -> String {
     let mut s = format!(
         "# DRQ vs INT8 vs drq_w8 on the ECP5-85F\n\n\
-         {}x{} array{}, LFE5U-85F CABGA381, `synth_ecp5{}` ({}), {}, nextpnr at 25 MHz target. \
+         {}x{} array{}, LFE5U-85F CABGA381, `synth_ecp5 -abc9{}` ({}), {}, nextpnr at 25 MHz target. \
          Commit {}. {:.0} s.\n\n\
          Reference layer: 8 -> 16 channels, 4x32, 3x3, padding 1; a smoothed random input, threshold {threshold} \
          ({:.0}% of the regions sensitive).\n\n\
