@@ -1274,6 +1274,10 @@ pub struct CompareOptions {
     /// The INT8 variant's own configuration (its `pe` forced to int8)
     /// instead of the base's: a board's best INT8 design beside its DRQ one.
     pub int8: Option<AccelConfig>,
+    /// Synthesize and place every variant's top as this board's design
+    /// (its wrapper, host bridge and pins, at its clock) instead of the
+    /// bare ECP5-85F's: `make board-compare`.
+    pub board: Option<Board>,
 }
 
 /// An existing report in `dir` of the same target and configuration; for a
@@ -1345,7 +1349,7 @@ fn reusable(target: &Target, cfg: &AccelConfig, dir: &Path) -> Option<Report> {
         && r.use_dsp == target.use_dsp
         && r.flat == target.flat
         && r.device == target.device.name
-        && pnr_done == target.place_and_route)
+        && (pnr_done || !target.place_and_route))
         .then_some(r)
 }
 
@@ -1385,7 +1389,10 @@ pub fn compare(
     };
     let step = |part: Part, place: bool| -> Result<Vec<Report>, FlowError> {
         let one = |name: &str, cfg: &AccelConfig| {
-            let mut target = Target::bare(Family::Ecp5);
+            let mut target = match &opts.board {
+                Some(b) => Target::board(b),
+                None => Target::bare(Family::Ecp5),
+            };
             target.part = part;
             target.name = match part {
                 Part::Top => name.to_string(),
@@ -1395,11 +1402,7 @@ pub fn compare(
             target.place_and_route = place;
             target.flat = opts.flat;
             let dir = out.join(&target.name);
-            if place {
-                run(&target, cfg, &dir)
-            } else {
-                run_or_reuse(&target, cfg, &dir)
-            }
+            run_or_reuse(&target, cfg, &dir)
         };
         let mut reports = Vec::new();
         for chunk in vars.chunks(opts.jobs.max(1)) {

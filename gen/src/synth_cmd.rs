@@ -155,6 +155,11 @@ pub struct SynthCompareArgs {
     /// Output folder.
     #[arg(long, value_name = "DIR", default_value = "sim-out/synth")]
     out: PathBuf,
+    /// Synthesize and place every variant as this board's design (its
+    /// wrapper, host bridge, pins and clock; ulx3s) instead of the bare
+    /// ECP5-85F's drq_top.
+    #[arg(long)]
+    board: Option<String>,
     /// Let Yosys map multipliers to DSP blocks (default: -nodsp, like for
     /// like in LUTs).
     #[arg(long)]
@@ -303,6 +308,13 @@ pub fn synth_compare(args: &SynthCompareArgs) -> Result<()> {
         )?),
         None => None,
     };
+    let board = match &args.board {
+        Some(name) => match fpga::board(name) {
+            Some(b) if b.device.family == Family::Ecp5 => Some(b),
+            _ => bail!("--board {name}: synth-compare places on the ECP5-85F; the board with it is ulx3s"),
+        },
+        None => None,
+    };
     let stage = Staging::new(&args.out)?;
     publish::seed_from_published(&stage, &fpga::compare_owns)?;
     let v = fpga::compare(
@@ -316,6 +328,7 @@ pub fn synth_compare(args: &SynthCompareArgs) -> Result<()> {
             flat: args.flat,
             use_dsp: args.dsp,
             int8: int8.clone(),
+            board,
         },
     )?;
     let variants: Vec<ClockedVariant> = fpga::variants_with(&base, int8.as_ref())
