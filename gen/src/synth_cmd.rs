@@ -311,7 +311,9 @@ pub fn synth_compare(args: &SynthCompareArgs) -> Result<()> {
     let board = match &args.board {
         Some(name) => match fpga::board(name) {
             Some(b) if b.device.family == Family::Ecp5 => Some(b),
-            _ => bail!("--board {name}: synth-compare places on the ECP5-85F; the board with it is ulx3s"),
+            _ => bail!(
+                "--board {name}: synth-compare places on the ECP5-85F; the board with it is ulx3s"
+            ),
         },
         None => None,
     };
