@@ -1118,3 +1118,23 @@ fn eval_runs_on_the_array_it_is_given() {
         &["layer 0", "tile_h * tile_w = 4 * 4 = 16", "rows = 12"],
     );
 }
+
+#[test]
+fn synth_compare_refuses_a_board_without_the_ecp5_before_writing_anything() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("cmp");
+    for board in ["icebreaker", "nosuchboard"] {
+        let o = drq(&[
+            "synth-compare",
+            "--board",
+            board,
+            "--no-pnr",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert!(!o.status.success(), "--board {board} accepted");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(&format!("--board {board}")), "{err}");
+        assert!(!out.exists(), "an output folder after a refused --board");
+    }
+}
