@@ -1696,6 +1696,66 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_placed_report_is_reused_for_synthesis_or_placement_a_synthesized_one_only_for_synthesis() {
+        let cfg = AccelConfig::default();
+        let mut target = Target::board(&board("ulx3s").unwrap());
+        let report = |status: PnrStatus| Report {
+            target: "drq".into(),
+            family: "ecp5".into(),
+            device: target.device.name.into(),
+            package: target.device.package.into(),
+            freq_mhz: 25.0,
+            part: Part::Top,
+            top: "drq_ulx3s".into(),
+            luts: 1,
+            ffs: 1,
+            dsps: 0,
+            brams: 0,
+            fmax_mhz: None,
+            capacity: target.device.capacity,
+            figures_from: "nextpnr".into(),
+            yosys: CellStats::default(),
+            nextpnr: PnrFigures {
+                status,
+                utilisation: Default::default(),
+                fmax_mhz: Default::default(),
+                seconds: 0.0,
+            },
+            tools: Default::default(),
+            commit: "x".into(),
+            config: cfg,
+            use_dsp: true,
+            flat: false,
+            seconds: Default::default(),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let placed = dir.path().join("placed");
+        let synthesized = dir.path().join("synthesized");
+        for (d, status) in [
+            (&placed, PnrStatus::Placed),
+            (
+                &synthesized,
+                PnrStatus::NotRun {
+                    reason: "no".into(),
+                },
+            ),
+        ] {
+            std::fs::create_dir_all(d).unwrap();
+            write_report(&report(status), d).unwrap();
+        }
+        for place in [false, true] {
+            target.place_and_route = place;
+            assert!(reusable(&target, &cfg, &placed).is_some(), "place {place}");
+            assert_eq!(reusable(&target, &cfg, &synthesized).is_some(), !place);
+        }
+        // Another configuration, or other options, is run again.
+        let other = AccelConfig { rows: 8, ..cfg };
+        assert!(reusable(&target, &other, &placed).is_none());
+        target.use_dsp = false;
+        assert!(reusable(&target, &cfg, &placed).is_none());
+    }
+
+    #[test]
     fn a_design_larger_than_the_device_is_refused_before_place_and_route() {
         let ecp5 = board("ulx3s").unwrap().device.capacity;
         let stats = |luts, dsps, brams| CellStats {
