@@ -128,11 +128,9 @@ pub struct TokenIssue {
     /// Per row: the activation (0 unless read), its low-precision code q,
     /// its sensitivity.
     s3_a: Vec<WordReg>,
-    s3_q: Vec<WordReg>,
     s3_sens: Vec<Reg<Bit>>,
     /// Per column: the weight in W_HI + 1 bits and w_lo.
     s3_w: Vec<WordReg>,
-    s3_wlo: Vec<WordReg>,
     tok: Reg<Word>,
     rom: TokenRom,
     // Locals.
@@ -255,10 +253,8 @@ impl TokenIssue {
             s3_rx: Default::default(),
             s3_high: Default::default(),
             s3_a: (0..rows).map(|_| WordReg::unsigned(p.a_hi)).collect(),
-            s3_q: (0..rows).map(|_| WordReg::unsigned(p.a_hi)).collect(),
             s3_sens: vec_of(rows),
             s3_w: (0..cols).map(|_| WordReg::unsigned(wb)).collect(),
-            s3_wlo: (0..cols).map(|_| WordReg::unsigned(wb)).collect(),
             tok: Default::default(),
             rom: TokenRom::new(p.tokens.clone()),
             high: Default::default(),
@@ -366,9 +362,6 @@ impl Logic for TokenIssue {
             self.s3_a[r].clock.next = self.clock.val();
             self.s3_a[r].reset.next = self.reset.val();
             self.s3_a[r].d.next = self.s3_a[r].q.val();
-            self.s3_q[r].clock.next = self.clock.val();
-            self.s3_q[r].reset.next = self.reset.val();
-            self.s3_q[r].d.next = self.s3_q[r].q.val();
             self.s3_sens[r].clock.next = self.clock.val();
             self.s3_sens[r].reset.next = self.reset.val();
             self.s3_sens[r].d.next = self.s3_sens[r].q.val();
@@ -380,9 +373,6 @@ impl Logic for TokenIssue {
             self.s3_w[j].clock.next = self.clock.val();
             self.s3_w[j].reset.next = self.reset.val();
             self.s3_w[j].d.next = self.s3_w[j].q.val();
-            self.s3_wlo[j].clock.next = self.clock.val();
-            self.s3_wlo[j].reset.next = self.reset.val();
-            self.s3_wlo[j].d.next = self.s3_wlo[j].q.val();
         }
 
         // ---- Constants of the shifts, recomputed every cycle from the
@@ -406,7 +396,11 @@ impl Logic for TokenIssue {
             if self.sens[r].val() {
                 self.any_sens.next = true;
             }
-            self.q_raw[r].next = ((self.a[r].val() + self.rnd_a_q.q.val()) & self.a_sum_mask.val())
+            // The LOW code is rounded from S3's registered activation (not
+            // from the buffer's read port): the block RAM's clock-to-out
+            // and the rounding are then in different cycles.
+            self.q_raw[r].next = ((self.s3_a[r].q.val() + self.rnd_a_q.q.val())
+                & self.a_sum_mask.val())
                 >> self.ls_q.q.val();
             // Saturate: any bit above A_LO set means q_raw > 2^A_LO - 1.
             self.q[r].next = self.q_raw[r].val();
@@ -417,7 +411,7 @@ impl Logic for TokenIssue {
         // ---- S3: the current step's tokens, from registers.
         self.high.next = self.s3_high.q.val();
         for r in 0..self.rows() {
-            self.in_digit[r].next = self.s3_q[r].q.val();
+            self.in_digit[r].next = self.q[r].val();
             if self.s3_sens[r].q.val() {
                 self.in_digit[r].next =
                     (self.s3_a[r].q.val() >> self.rom.a_shift.val()) & self.digit_mask.val();
@@ -433,8 +427,9 @@ impl Logic for TokenIssue {
             if self.s2_w_rd[j].q.val() {
                 self.wv[j].next = self.w_data[j].val();
             }
-            // w_lo = clamp((w + rw) >> sw) in W_HI + 1 bits, arithmetic shift.
-            self.w_sum[j].next = (self.wv[j].val() + self.rnd_w_q.q.val()) & self.wb_mask.val();
+            // w_lo = clamp((w + rw) >> sw) in W_HI + 1 bits, arithmetic
+            // shift, of S3's registered weight (like the activation's code).
+            self.w_sum[j].next = (self.s3_w[j].q.val() + self.rnd_w_q.q.val()) & self.wb_mask.val();
             self.w_neg[j].next = (self.w_sum[j].val() & self.wb_sign.val()).any();
             self.w_sh[j].next = (self.w_sum[j].val() >> self.wls_q.q.val()) & self.wb_mask.val();
             self.w_ext[j].next = self.w_sh[j].val();
@@ -453,7 +448,7 @@ impl Logic for TokenIssue {
             }
         }
         for j in 0..self.cols() {
-            self.in_w_low[j].next = self.s3_wlo[j].q.val();
+            self.in_w_low[j].next = self.w_lo[j].val();
             self.in_w_digit[j].next = self.zero.val();
             if self.high.val() {
                 // W_HI + 1 bits of w hold every digit, the top one's sign too.
@@ -521,12 +516,10 @@ impl Logic for TokenIssue {
             self.s3_high.d.next = self.any_sens.val();
             for r in 0..self.rows() {
                 self.s3_a[r].d.next = self.a[r].val();
-                self.s3_q[r].d.next = self.q[r].val();
                 self.s3_sens[r].d.next = self.sens[r].val();
             }
             for j in 0..self.cols() {
                 self.s3_w[j].d.next = self.wv[j].val() & self.wb_mask.val();
-                self.s3_wlo[j].d.next = self.w_lo[j].val();
             }
         }
         if self.adv2.val() {
