@@ -1084,6 +1084,43 @@ pub fn variants_with(
     vec![("drq", drq), ("int8", int8), ("drq_w8", w8)]
 }
 
+/// The variants of [`variants_with`] named in `names` (all when None), in
+/// its order: int8 must be one of them (the others are set against it)
+/// and at least one DRQ variant; an unknown or repeated name is an error
+/// naming it.
+pub fn chosen_variants(
+    base: &AccelConfig,
+    int8: Option<&AccelConfig>,
+    names: Option<&[String]>,
+) -> Result<Vec<(&'static str, AccelConfig)>, String> {
+    let all = variants_with(base, int8);
+    let Some(names) = names else {
+        return Ok(all);
+    };
+    let known: Vec<&str> = all.iter().map(|v| v.0).collect();
+    for (i, n) in names.iter().enumerate() {
+        if !known.contains(&n.as_str()) {
+            return Err(format!(
+                "variant {n:?}: the variants are {}",
+                known.join(", ")
+            ));
+        }
+        if names[..i].contains(n) {
+            return Err(format!("variant {n:?} named twice"));
+        }
+    }
+    if !names.iter().any(|n| n == "int8") || names.len() < 2 {
+        return Err(format!(
+            "variants {}: int8 and at least one DRQ variant are compared",
+            names.join(",")
+        ));
+    }
+    Ok(all
+        .into_iter()
+        .filter(|v| names.iter().any(|n| n == v.0))
+        .collect())
+}
+
 /// The reference layer of the comparison: 8 -> 16 channels, 4 x 32, 3x3,
 /// padding 1, tiles 4 x 4 (or the largest that fits the rows). It fits the
 /// default buffers: input 8 x 4 rows x 64 words, output 16 x 4 x 64 = 4096.
@@ -1278,6 +1315,9 @@ pub struct CompareOptions {
     /// (its wrapper, host bridge and pins, at its clock) instead of the
     /// bare ECP5-85F's: `make board-compare`.
     pub board: Option<Board>,
+    /// The variants compared (names of [`variants_with`]; int8 among
+    /// them); None: all.
+    pub variants: Option<Vec<String>>,
 }
 
 /// An existing report in `dir` of the same target and configuration; for a
@@ -1364,7 +1404,8 @@ pub fn compare(
 ) -> Result<serde_json::Value, FlowError> {
     std::fs::create_dir_all(out)?;
     let t0 = Instant::now();
-    let vars = variants_with(base, opts.int8.as_ref());
+    let vars = chosen_variants(base, opts.int8.as_ref(), opts.variants.as_deref())
+        .map_err(FlowError::Tool)?;
     // The reference layer and its threshold (from the DRQ configuration).
     let probe = reference_layer(base, 0);
     let data = reference_data(base, &probe);
@@ -1694,6 +1735,34 @@ fn compare_markdown(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_compared_variants_are_chosen_by_name_int8_among_them() {
+        let base = AccelConfig::default();
+        let names = |v: &[&str]| -> Result<Vec<&'static str>, String> {
+            let owned: Vec<String> = v.iter().map(|s| s.to_string()).collect();
+            chosen_variants(&base, None, Some(&owned)).map(|c| c.iter().map(|x| x.0).collect())
+        };
+        let all: Vec<&str> = chosen_variants(&base, None, None)
+            .unwrap()
+            .iter()
+            .map(|x| x.0)
+            .collect();
+        assert_eq!(all, ["drq", "int8", "drq_w8"]);
+        // Kept in the comparison's order whatever the order given.
+        assert_eq!(names(&["int8", "drq"]).unwrap(), ["drq", "int8"]);
+        assert_eq!(names(&["drq_w8", "int8"]).unwrap(), ["int8", "drq_w8"]);
+        let e = names(&["drq", "int4"]).unwrap_err();
+        assert!(
+            e.contains("\"int4\"") && e.contains("drq, int8, drq_w8"),
+            "{e}"
+        );
+        assert!(names(&["drq", "drq_w8"]).unwrap_err().contains("int8"));
+        assert!(names(&["int8"]).unwrap_err().contains("at least one DRQ"));
+        assert!(names(&["int8", "drq", "int8"])
+            .unwrap_err()
+            .contains("twice"));
+    }
 
     #[test]
     fn a_placed_report_is_reused_for_synthesis_or_placement_a_synthesized_one_only_for_synthesis() {

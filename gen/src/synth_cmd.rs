@@ -160,6 +160,10 @@ pub struct SynthCompareArgs {
     /// ECP5-85F's drq_top.
     #[arg(long)]
     board: Option<String>,
+    /// The variants compared, comma-separated (drq, int8, drq_w8; int8 and
+    /// at least one DRQ variant): default all three.
+    #[arg(long, value_delimiter = ',')]
+    variants: Option<Vec<String>>,
     /// Let Yosys map multipliers to DSP blocks (default: -nodsp, like for
     /// like in LUTs).
     #[arg(long)]
@@ -317,6 +321,8 @@ pub fn synth_compare(args: &SynthCompareArgs) -> Result<()> {
         },
         None => None,
     };
+    let chosen = fpga::chosen_variants(&base, int8.as_ref(), args.variants.as_deref())
+        .map_err(|e| anyhow::anyhow!("--variants: {e}"))?;
     let stage = Staging::new(&args.out)?;
     publish::seed_from_published(&stage, &fpga::compare_owns)?;
     let v = fpga::compare(
@@ -331,9 +337,10 @@ pub fn synth_compare(args: &SynthCompareArgs) -> Result<()> {
             use_dsp: args.dsp,
             int8: int8.clone(),
             board,
+            variants: args.variants.clone(),
         },
     )?;
-    let variants: Vec<ClockedVariant> = fpga::variants_with(&base, int8.as_ref())
+    let variants: Vec<ClockedVariant> = chosen
         .into_iter()
         .map(|(name, config)| {
             let fmax = v[name]["fmax_mhz"].as_f64();
