@@ -949,25 +949,6 @@ pub fn write_report(r: &Report, out: &Path) -> std::io::Result<()> {
     std::fs::write(out.join("report.md"), r.markdown())
 }
 
-/// ECP5: Yosys's netlist `json` (in `out`) with its unread carry-outs
-/// disconnected (`netlist.rs`), written beside it; its file name.
-fn without_unread_carry_outs(target: &Target, json: &str, out: &Path) -> Result<String, FlowError> {
-    let bad = |e: String| FlowError::Tool(format!("{json}: {e}"));
-    let text = std::fs::read_to_string(out.join(json))?;
-    let netlist = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
-    let (netlist, dropped) = crate::netlist::drop_unread_carry_outs(netlist).map_err(bad)?;
-    let name = json.trim_end_matches(".json").to_string() + ".nextpnr.json";
-    std::fs::write(
-        out.join(&name),
-        serde_json::to_string(&netlist).expect("JSON serializes"),
-    )?;
-    eprintln!(
-        "  {}: {dropped} unread carry-outs disconnected for nextpnr ({name})",
-        target.name
-    );
-    Ok(name)
-}
-
 fn place_and_route(
     target: &Target,
     bin: &Path,
@@ -976,15 +957,10 @@ fn place_and_route(
     out: &Path,
 ) -> Result<PnrFigures, FlowError> {
     let family = target.device.family;
-    let json = if family == Family::Ecp5 {
-        without_unread_carry_outs(target, json, out)?
-    } else {
-        json.to_string()
-    };
     let mut cmd = Command::new(bin);
     cmd.args([
         "--json",
-        &json,
+        json,
         "--report",
         "pnr_report.json",
         "-l",
@@ -1616,7 +1592,7 @@ pub fn compare(
             "sensitive_fraction": sens,
             "input": "8x4x32 uniform noise smoothed by three 5x5 box filters, scaled to 0..319, minus 64, clamped to 0..255; weights uniform; seed 0xD20F2A",
             "device": format!(
-                "LFE5U-85F CABGA381, synth_ecp5 -abc9{}, nextpnr --freq 25",
+                "LFE5U-85F CABGA381, synth_ecp5{}, nextpnr --freq 25",
                 if opts.use_dsp { "" } else { " -nodsp" }
             ),
             "use_dsp": opts.use_dsp,
@@ -1665,7 +1641,7 @@ fn compare_markdown(
 ) -> String {
     let mut s = format!(
         "# DRQ vs INT8 vs drq_w8 on the ECP5-85F\n\n\
-         {}x{} array{}, LFE5U-85F CABGA381, `synth_ecp5 -abc9{}` ({}), {}, nextpnr at 25 MHz target. \
+         {}x{} array{}, LFE5U-85F CABGA381, `synth_ecp5{}` ({}), {}, nextpnr at 25 MHz target. \
          Commit {}. {:.0} s.\n\n\
          Reference layer: 8 -> 16 channels, 4x32, 3x3, padding 1; a smoothed random input, threshold {threshold} \
          ({:.0}% of the regions sensitive).\n\n\

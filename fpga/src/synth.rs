@@ -16,18 +16,18 @@ pub enum Family {
 }
 
 impl Family {
-    /// The Yosys synthesis command of the family. iCE40 and ECP5 map with
-    /// ABC9: about 5 % fewer logic cells on the iCE40 (the UP5K's limit,
-    /// `docs/boards.md`), and on the ECP5 the default 16x16 board design
-    /// 57,032 LUT4 against 62,112 with ABC (whose result also swung by
-    /// some thousands of LUTs with small changes to the logic;
-    /// docs/fpga.md). Xilinx flattens like the other two (and
-    /// like Vivado's default): `synth_xilinx` alone keeps the hierarchy,
-    /// and then no constant crosses rust-hdl's 64-bit module ports.
+    /// The Yosys synthesis command of the family. iCE40 maps with ABC9,
+    /// which packs into about 5 % fewer logic cells there (the UP5K's
+    /// limit, `docs/boards.md`). ECP5 keeps ABC: ABC9 maps the 16x16
+    /// board design to 57,032 LUT4 instead of 62,112, but nextpnr 0.11's
+    /// router stalled on its netlist (docs/fpga.md, stop 36). Xilinx
+    /// flattens like the other two (and like Vivado's default):
+    /// `synth_xilinx` alone keeps the hierarchy, and then no constant
+    /// crosses rust-hdl's 64-bit module ports.
     pub fn synth_command(self, top: &str, use_dsp: bool) -> String {
         match (self, use_dsp) {
-            (Family::Ecp5, true) => format!("synth_ecp5 -abc9 -top {top}"),
-            (Family::Ecp5, false) => format!("synth_ecp5 -abc9 -nodsp -top {top}"),
+            (Family::Ecp5, true) => format!("synth_ecp5 -top {top}"),
+            (Family::Ecp5, false) => format!("synth_ecp5 -nodsp -top {top}"),
             (Family::Ice40, true) => format!("synth_ice40 -dsp -abc9 -top {top}"),
             (Family::Ice40, false) => format!("synth_ice40 -abc9 -top {top}"),
             (Family::Xilinx7, true) => format!("synth_xilinx -family xc7 -flatten -top {top}"),
