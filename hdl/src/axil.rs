@@ -39,6 +39,43 @@ pub const TEST_N_RW: usize = 16;
 pub const TEST_N_RO: usize = 16;
 pub const TEST_WINDOW_WORDS: u64 = 1024;
 
+/// Where a byte address falls: in the buffer window (`WINDOW_BASE` up to
+/// its `words` words), and its word there.
+#[derive(LogicBlock)]
+pub struct WindowDecode {
+    pub addr: Signal<In, Word>,
+    pub in_window: Signal<Out, Bit>,
+    pub word: Signal<Out, Word>,
+    base: Constant<Word>,
+    limit: Constant<Word>,
+    two: Constant<Word>,
+    addr_mask: Constant<Word>,
+}
+
+impl WindowDecode {
+    pub fn new(words: u64) -> WindowDecode {
+        WindowDecode {
+            addr: Default::default(),
+            in_window: Default::default(),
+            word: Default::default(),
+            base: konst(WINDOW_BASE),
+            limit: konst(WINDOW_BASE + 4 * words),
+            two: konst(2),
+            addr_mask: konst((1 << ADDR_BITS) - 1),
+        }
+    }
+}
+
+impl Logic for WindowDecode {
+    #[hdl_gen]
+    fn update(&mut self) {
+        self.in_window.next =
+            (self.addr.val() >= self.base.val()) & (self.addr.val() < self.limit.val());
+        self.word.next =
+            ((self.addr.val() - self.base.val()) >> self.two.val()) & self.addr_mask.val();
+    }
+}
+
 #[derive(LogicBlock)]
 pub struct AxiLiteSlave {
     pub clock: Signal<In, Clock>,
@@ -84,8 +121,6 @@ pub struct AxiLiteSlave {
     data_mask: Constant<Word>,
     index_mask: Constant<Word>,
     regs_end: Constant<Word>,
-    win_base: Constant<Word>,
-    win_end: Constant<Word>,
     n_rw_c: Constant<Word>,
     n_regs_c: Constant<Word>,
     strb_full: Constant<Word>,
@@ -106,6 +141,7 @@ pub struct AxiLiteSlave {
     /// address and strobes come from registers through one mux.
     aw_win: Reg<Bit>,
     aw_word: Reg<Word>,
+    aw_decode: WindowDecode,
     w_full: Reg<Bit>,
     w_data: Reg<Word>,
     w_mask: Reg<Word>,
@@ -118,6 +154,7 @@ pub struct AxiLiteSlave {
     /// The same for the held read address.
     ar_win: Reg<Bit>,
     ar_word: Reg<Word>,
+    ar_decode: WindowDecode,
     r_wait: Reg<Bit>,
     r_valid: Reg<Bit>,
     r_data: Reg<Word>,
@@ -185,8 +222,6 @@ impl AxiLiteSlave {
             data_mask: konst(0xFFFF_FFFF),
             index_mask: konst(u64::from(NUM_REGS) - 1),
             regs_end: konst(4 * u64::from(NUM_REGS)),
-            win_base: konst(WINDOW_BASE),
-            win_end: konst(WINDOW_BASE + 4 * MAX_WINDOW_WORDS),
             n_rw_c: konst(n_rw as u64),
             n_regs_c: konst((n_rw + n_ro) as u64),
             strb_full: konst(0xF),
@@ -202,6 +237,7 @@ impl AxiLiteSlave {
             aw_addr: Default::default(),
             aw_win: Default::default(),
             aw_word: Default::default(),
+            aw_decode: WindowDecode::new(MAX_WINDOW_WORDS),
             w_full: Default::default(),
             w_data: Default::default(),
             w_mask: Default::default(),
@@ -212,6 +248,7 @@ impl AxiLiteSlave {
             ar_addr: Default::default(),
             ar_win: Default::default(),
             ar_word: Default::default(),
+            ar_decode: WindowDecode::new(MAX_WINDOW_WORDS),
             r_wait: Default::default(),
             r_valid: Default::default(),
             r_data: Default::default(),
@@ -240,7 +277,8 @@ impl AxiLiteSlave {
             (1..=MAX_WINDOW_WORDS).contains(&words),
             "AxiLiteSlave window of {words} words (1 ..= {MAX_WINDOW_WORDS})"
         );
-        self.win_end = konst(WINDOW_BASE + 4 * words);
+        self.aw_decode = WindowDecode::new(words);
+        self.ar_decode = WindowDecode::new(words);
         self
     }
 
@@ -315,17 +353,15 @@ impl Logic for AxiLiteSlave {
             & !self.r_wait.q.val()
             & !self.r_valid.q.val();
 
+        // Addresses are decoded as they are taken (window, word).
+        self.aw_decode.addr.next = self.awaddr.val() & self.addr_mask.val();
+        self.ar_decode.addr.next = self.araddr.val() & self.addr_mask.val();
         // AW and W into their holding registers, in any order.
         if self.aw_take.val() {
             self.aw_full.d.next = true;
             self.aw_addr.d.next = self.awaddr.val() & self.addr_mask.val();
-            self.aw_win.d.next = ((self.awaddr.val() & self.addr_mask.val())
-                >= self.win_base.val())
-                & ((self.awaddr.val() & self.addr_mask.val()) < self.win_end.val());
-            self.aw_word.d.next = (((self.awaddr.val() & self.addr_mask.val())
-                - self.win_base.val())
-                >> self.two.val())
-                & self.addr_mask.val();
+            self.aw_win.d.next = self.aw_decode.in_window.val();
+            self.aw_word.d.next = self.aw_decode.word.val();
         }
         // Byte lanes of WSTRB as a bit mask.
         self.strb_mask.next = ((self.zero.val() - (self.wstrb.val() & self.one.val()))
@@ -382,13 +418,8 @@ impl Logic for AxiLiteSlave {
         if self.ar_take.val() {
             self.ar_full.d.next = true;
             self.ar_addr.d.next = self.araddr.val() & self.addr_mask.val();
-            self.ar_win.d.next = ((self.araddr.val() & self.addr_mask.val())
-                >= self.win_base.val())
-                & ((self.araddr.val() & self.addr_mask.val()) < self.win_end.val());
-            self.ar_word.d.next = (((self.araddr.val() & self.addr_mask.val())
-                - self.win_base.val())
-                >> self.two.val())
-                & self.addr_mask.val();
+            self.ar_win.d.next = self.ar_decode.in_window.val();
+            self.ar_word.d.next = self.ar_decode.word.val();
         }
 
         // The read.
