@@ -27,7 +27,8 @@
 //! out_lanes = 1        # output pixels requantised and written per cycle
 //! overlap = false      # shadow accumulators: read a tile out under the next one
 //! stream_predictor = false  # mask bits written as regions complete (no clear, no sweep)
-//! row_taps = false     # read a tile's rows from the shadows row 0 first, as each completes
+//! row_taps = false     # read a tile's rows row 0 first, as each completes, through a
+//!                      # multiplexer (of the shadows, or without them of the PEs: no chain)
 //! burst_readout = false  # a tile's rows leave back to back once the output stage has room
 //! ram_read_ports = 2   # read ports a buffer copy serves (2: both ports of a true dual-port
 //!                      # block RAM, for a buffer with an even number of read ports)
@@ -244,13 +245,16 @@ pub struct AccelConfig {
     /// SWEEP phase; the sums are cleared once after reset (docs/spec.md
     /// §6.5, §7.2). false is the machine that clears and sweeps per map.
     pub stream_predictor: bool,
-    /// Row taps (not a spec parameter; needs `overlap`): the read-out
-    /// selects each shadow row by a multiplexer, row 0 first, as soon as
-    /// the row's last column has its accumulators, so the flush before the
-    /// read-out is COLS cycles instead of ROWS + COLS - 1 (docs/spec.md
-    /// §6.2, §7.4). false is the shadow chain that leaves bottom row first.
+    /// Row taps (not a spec parameter): the read-out selects each row by
+    /// a multiplexer, row 0 first, as soon as the row's last column has
+    /// its accumulators, so the flush before the read-out is COLS cycles
+    /// instead of ROWS + COLS - 1 (docs/spec.md §6.2, §7.4). With
+    /// `overlap` the taps read the shadow accumulators; without, the PEs'
+    /// own, which restart from zero as their row is read, so the PEs have
+    /// no read-out chain. false is the chain that leaves bottom row first.
     pub row_taps: bool,
-    /// Burst read-out (not a spec parameter; needs `row_taps`): a tile's
+    /// Burst read-out (not a spec parameter; needs `row_taps` and
+    /// `overlap`): a tile's
     /// read-out starts only when the output stage has room for all of its
     /// lane groups, so its rows leave in ROWS consecutive cycles, and the
     /// next tile's last token may enter from the first of them on instead
@@ -528,27 +532,23 @@ impl AccelConfig {
         Ok(self)
     }
 
-    /// `self` with `burst_readout` set once `row_taps` allows it: the
-    /// burst reads the shadow rows through the taps.
+    /// `self` with `burst_readout` set once `row_taps` and `overlap` allow
+    /// it: the burst reads the shadow rows through the taps while the next
+    /// tile's tokens enter.
     fn with_burst_readout(mut self, burst: bool) -> Result<AccelConfig, ParamError> {
         self.burst_readout = needs(
             "burst_readout",
             burst,
-            self.row_taps,
-            "false unless row_taps = true (the burst reads the shadow rows through the taps)",
+            self.row_taps && self.overlap,
+            "false unless row_taps = true and overlap = true (the burst reads the shadow rows through the taps)",
         )?;
         Ok(self)
     }
 
-    /// `self` with `row_taps` set once `overlap` allows it: the taps read
-    /// the shadow accumulators.
+    /// `self` with `row_taps`: the taps read the shadow accumulators with
+    /// `overlap`, else the PEs' own (no read-out chain).
     fn with_row_taps(mut self, taps: bool) -> Result<AccelConfig, ParamError> {
-        self.row_taps = needs(
-            "row_taps",
-            taps,
-            self.overlap,
-            "false unless overlap = true (the taps read the shadow accumulators)",
-        )?;
+        self.row_taps = taps;
         Ok(self)
     }
 
@@ -1134,7 +1134,7 @@ mod tests {
     }
 
     #[test]
-    fn row_taps_need_overlap_and_shorten_the_flush() {
+    fn row_taps_with_or_without_shadows_shorten_the_flush() {
         let c = AccelConfig::from_toml_str("overlap = true\nrow_taps = true\n", "t").unwrap();
         assert!(c.row_taps);
         assert!(!AccelConfig::default().row_taps);
@@ -1145,9 +1145,14 @@ mod tests {
         // column holds the tile's last token.
         assert_eq!(c.flush_cycles(), 16);
         assert_eq!(AccelConfig::default().flush_cycles(), 31);
-        let e = AccelConfig::from_toml_str("row_taps = true\n", "x.toml").unwrap_err();
-        assert!(e.to_string().contains("row_taps = true"), "{e}");
-        assert!(e.to_string().contains("overlap = true"), "{e}");
+        let pe_taps = AccelConfig::from_toml_str("row_taps = true\n", "x.toml").unwrap();
+        assert!(pe_taps.row_taps && !pe_taps.overlap);
+        assert_eq!(pe_taps.flush_cycles(), 16);
+        assert!(pe_taps.to_string().ends_with("row taps"), "{pe_taps}");
+        assert_eq!(
+            AccelConfig::from_toml_str(&pe_taps.to_toml(), "t").unwrap(),
+            pe_taps
+        );
     }
 
     #[test]
@@ -1187,10 +1192,17 @@ mod tests {
         assert!(c.burst_readout && !AccelConfig::default().burst_readout);
         assert_eq!(AccelConfig::from_toml_str(&c.to_toml(), "t").unwrap(), c);
         assert!(c.to_string().ends_with("burst read-out"), "{c}");
-        let e = AccelConfig::from_toml_str("overlap = true\nburst_readout = true\n", "x.toml")
-            .unwrap_err();
-        assert!(e.to_string().contains("burst_readout = true"), "{e}");
-        assert!(e.to_string().contains("row_taps = true"), "{e}");
+        for bad in [
+            "overlap = true\nburst_readout = true\n",
+            "row_taps = true\nburst_readout = true\n",
+        ] {
+            let e = AccelConfig::from_toml_str(bad, "x.toml").unwrap_err();
+            assert!(e.to_string().contains("burst_readout = true"), "{bad}: {e}");
+            assert!(
+                e.to_string().contains("row_taps = true and overlap = true"),
+                "{bad}: {e}"
+            );
+        }
     }
 
     #[test]

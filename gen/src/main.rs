@@ -318,11 +318,12 @@ struct ConfigArgs {
     /// CLEAR or SWEEP phase).
     #[arg(long)]
     stream_predictor: bool,
-    /// Row taps (needs --overlap): the read-out takes a tile's rows from
-    /// the shadows row 0 first, each as soon as it is complete.
+    /// Row taps: the read-out takes a tile's rows row 0 first, each as
+    /// soon as it is complete, through a multiplexer (of the shadows with
+    /// --overlap, else of the PEs, which then have no read-out chain).
     #[arg(long)]
     row_taps: bool,
-    /// Burst read-out (needs --row-taps): a tile's rows leave back to back
+    /// Burst read-out (needs --row-taps and --overlap): a tile's rows leave back to back
     /// once the output stage has room for the whole tile, and the next
     /// tile's last token enters from the first of them on.
     #[arg(long)]

@@ -91,12 +91,12 @@ pub struct MachineArgs {
     /// CLEAR or SWEEP phase.
     #[arg(long)]
     pub stream_predictor: bool,
-    /// Row taps (the configuration key `row_taps`; needs --overlap): the
-    /// read-out takes a tile's rows row 0 first, each as it completes.
+    /// Row taps (the configuration key `row_taps`): the read-out takes a
+    /// tile's rows row 0 first, each as it completes.
     #[arg(long)]
     pub row_taps: bool,
     /// Burst read-out (the configuration key `burst_readout`; needs
-    /// --row-taps): a tile's rows leave back to back once the output
+    /// --row-taps and --overlap): a tile's rows leave back to back once the output
     /// stage has room for it; the next tile's last token does not wait
     /// for the rest.
     #[arg(long)]

@@ -304,10 +304,15 @@ fn bad_configuration_and_layer_are_rejected_naming_the_parameter() {
         with_arg(&c, "--region", "3"),
         &["region = 3", "1, 2, 4, 8, 16"],
     );
-    // row taps read the shadow accumulators: without --overlap, one error
-    let mut taps = golden_args(&c, &c.root.join("out"));
-    taps.push("--row-taps".into());
-    assert_rejected(&c, taps, &["row_taps = true", "overlap = true"]);
+    // a burst read-out streams the next tile under the shadows' read-out:
+    // without --overlap, one error
+    let mut burst = golden_args(&c, &c.root.join("out"));
+    burst.extend(["--row-taps".into(), "--burst-readout".into()]);
+    assert_rejected(
+        &c,
+        burst,
+        &["burst_readout = true", "row_taps = true and overlap = true"],
+    );
     // tile larger than the array (rows = 8 in accel.toml, tile 3x4)
     let mut l: serde_json::Value = serde_json::from_str(LAYER).unwrap();
     l["tile_h"] = 3.into();

@@ -138,6 +138,9 @@ pub struct SystolicArray {
     drain_step: Constant<Word>,
     one: Constant<Word>,
     zero: Constant<Word>,
+    /// r, for row r (row taps without shadows only, else none): the row
+    /// whose PEs restart as it is read.
+    row_index: Vec<Constant<Word>>,
     /// FLUSH phase.
     flushing: Reg<Bit>,
     /// DRAIN phase.
@@ -225,6 +228,13 @@ impl SystolicArray {
             drain_step: Constant::new(word(if cfg.row_taps { 1 } else { -1 })),
             one: Constant::new(word(1)),
             zero: Constant::new(word(0)),
+            row_index: (0..if cfg.row_taps && !cfg.overlap {
+                rows
+            } else {
+                0
+            })
+                .map(|r| Constant::new(word(r as i64)))
+                .collect(),
             flushing: Default::default(),
             draining: Default::default(),
             holding: Default::default(),
@@ -261,6 +271,10 @@ impl SystolicArray {
     /// 1 with row taps (the read-out selects a shadow row), else 0.
     fn taps(&self) -> usize {
         self.mesh.tap_row.len()
+    }
+    /// ROWS with row taps on the PEs (no shadows), else 0.
+    fn pe_tap_rows(&self) -> usize {
+        self.row_index.len()
     }
     /// 1 with a burst read-out, else 0; COLS with it, else 0.
     fn burst(&self) -> usize {
@@ -397,6 +411,12 @@ impl Logic for SystolicArray {
             // The shadows stay put; the read-out selects a row.
             self.mesh.drain.next = false;
             self.mesh.tap_row[k].next = self.count.q.val();
+        }
+        // Row taps on the PEs: the row read this cycle restarts from zero.
+        for r in 0..self.pe_tap_rows() {
+            self.mesh.row_clear[r].next = self.draining.q.val()
+                & self.out_ready.val()
+                & (self.count.q.val() == self.row_index[r].val());
         }
 
         // Phases: accept -> (last token) FLUSH -> DRAIN -> accept.

@@ -6,7 +6,11 @@
 //! token's `last` bit along the row and the read-out chain down the column
 //! (`shadow.rs`), and the bottom cells' shadows leave instead. With row
 //! taps (`row_taps`) the shadows stay put until the next swap and the
-//! bottom edge is a multiplexer: the shadows of row `tap_row`.
+//! bottom edge is a multiplexer: the shadows of row `tap_row`. With row
+//! taps and no shadows there is no chain at all: the bottom edge is the
+//! PEs' own accumulators of row `tap_row`, and a row's accumulators restart
+//! from zero in the cycle it is read (`row_clear`), as the chain would
+//! have left them.
 //!
 //! The PEs are one flat row-major `Vec` (rust-hdl cannot emit 2-D arrays of
 //! blocks); kernel loops bind the column count as a loop variable so index
@@ -36,6 +40,9 @@ pub struct Mesh {
     pub col_w_low: Vec<Signal<In, Word>>,
     /// The row the read-out takes (row taps only, else none).
     pub tap_row: Vec<Signal<In, Word>>,
+    /// Row taps without shadows (else none): row r is read this cycle, its
+    /// PEs' accumulators restart from zero (their `drain`).
+    pub row_clear: Vec<Signal<In, Bit>>,
     // Bottom edge, one per column: the bottom PE's accumulators.
     pub col_acc_hi: Vec<Signal<Out, Word>>,
     pub col_acc_lo: Vec<Signal<Out, Word>>,
@@ -59,10 +66,10 @@ pub struct Mesh {
 }
 
 impl Mesh {
-    /// The mesh of `rows` x `cols` PEs; `taps` (with `p.overlap` only):
-    /// the read-out selects a shadow row instead of shifting the shadows.
+    /// The mesh of `rows` x `cols` PEs; `taps`: the read-out selects a
+    /// row (of the shadows with `p.overlap`, else of the PEs) instead of
+    /// shifting a chain.
     pub fn new(rows: usize, cols: usize, p: &PeParams, taps: bool) -> Mesh {
-        assert!(!taps || p.overlap, "row taps read the shadow accumulators");
         Mesh {
             clock: Default::default(),
             reset: Default::default(),
@@ -77,6 +84,7 @@ impl Mesh {
             col_w_digit: vec_of(cols),
             col_w_low: vec_of(cols),
             tap_row: vec_of(usize::from(taps)),
+            row_clear: vec_of(if taps && !p.overlap { rows } else { 0 }),
             col_acc_hi: vec_of(cols),
             col_acc_lo: vec_of(cols),
             zero: Constant::new(word(0)),
@@ -131,6 +139,18 @@ impl Mesh {
     /// 1 with row taps, else 0.
     fn taps(&self) -> usize {
         self.tap_row.len()
+    }
+    /// 1 with row taps on the shadows, else 0.
+    fn shadow_taps(&self) -> usize {
+        self.taps() - self.pe_taps()
+    }
+    /// ROWS with row taps on the PEs (no shadows), else 0.
+    fn pe_tap_rows(&self) -> usize {
+        self.row_clear.len()
+    }
+    /// 1 with row taps on the PEs (no shadows), else 0.
+    fn pe_taps(&self) -> usize {
+        self.row_clear.len().min(1)
     }
 }
 
@@ -236,7 +256,7 @@ impl Logic for Mesh {
             }
             // Row taps (the array holds `drain` low, so the shadows stay
             // put): the selected row's shadows instead of the bottom row's.
-            for k in 0..self.taps() {
+            for k in 0..self.shadow_taps() {
                 for c in 0..self.cols() {
                     self.col_acc_hi[c].next = self.zero.val();
                     self.col_acc_lo[c].next = self.zero.val();
@@ -244,6 +264,29 @@ impl Logic for Mesh {
                         if self.tap_row[k].val() == self.row_index[r].val() {
                             self.col_acc_hi[c].next = self.shadows[r * ncols + c].sh_hi_out.val();
                             self.col_acc_lo[c].next = self.shadows[r * ncols + c].sh_lo_out.val();
+                        }
+                    }
+                }
+            }
+            // Row taps on the PEs: no chain (every PE restarts from zero
+            // when its row is read); the selected row's accumulators.
+            for k in 0..self.pe_taps() {
+                for r in 0..self.pe_tap_rows() {
+                    for c in 0..self.cols() {
+                        self.pes[r * ncols + c].drain.next = self.row_clear[r].val();
+                        self.pes[r * ncols + c].acc_hi_in.next = self.zero.val();
+                        self.pes[r * ncols + c].acc_lo_in.next = self.zero.val();
+                    }
+                }
+                for c in 0..self.cols() {
+                    self.col_acc_hi[c].next = self.zero.val();
+                    self.col_acc_lo[c].next = self.zero.val();
+                    for r in 0..self.pe_tap_rows() {
+                        if self.tap_row[k].val() == self.row_index[r].val() {
+                            self.col_acc_hi[c].next =
+                                self.pes[r * ncols + c].acc_hi_out.val() & self.acc_hi_mask.val();
+                            self.col_acc_lo[c].next =
+                                self.pes[r * ncols + c].acc_lo_out.val() & self.acc_lo_mask.val();
                         }
                     }
                 }

@@ -215,6 +215,21 @@ pub fn quick_configs() -> Vec<NamedConfig> {
                 ..c4
             },
         ),
+        // Row taps without shadow accumulators: the PEs have no read-out
+        // chain; the read-out takes their rows, row 0 first after a flush
+        // of COLS, and clears each row as it is read.
+        NamedConfig::new(
+            "5x3-r2-out2-tp",
+            AccelConfig {
+                rows: 5,
+                cols: 3,
+                region: 2,
+                mask_words: 256,
+                out_rows: 2,
+                row_taps: true,
+                ..c4
+            },
+        ),
         NamedConfig::new(
             "int8-4x2-r16",
             AccelConfig {

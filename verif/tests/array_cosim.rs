@@ -280,6 +280,52 @@ fn other_digit_widths_and_the_int8_baseline() {
     }
 }
 
+/// Row taps without shadow accumulators: the read-out takes the PEs' own
+/// rows, row 0 first after a flush of COLS, and each row restarts from
+/// zero as it is read (no chain). Accumulators and cycles of every tile,
+/// with bubbles and read-out stalls, tile after tile in one bench (so a
+/// row left uncleared would spoil the next tile).
+#[test]
+fn row_taps_on_the_pes_read_row_0_first_and_clear_each_row_as_it_is_read() {
+    let seed = test_seed("row_taps_on_the_pes_read_row_0_first_and_clear_each_row_as_it_is_read");
+    let mut rng = Rng::new(seed);
+    for (rows, cols, pe) in [
+        (4u32, 4u32, PeKind::Drq),
+        (3, 5, PeKind::Drq),
+        (4, 2, PeKind::Int8),
+    ] {
+        let c = AccelConfig {
+            row_taps: true,
+            region: rng.pick(&[1, 2]),
+            pe,
+            ..cfg(rows, cols)
+        };
+        assert_eq!(c.flush_cycles(), cols, "{c}");
+        let mut bench = array_bench(&c, &format!("pe_taps_{rows}x{cols}_{}", pe.name()));
+        for traffic in [Traffic::default(), Traffic::both(0.3)] {
+            let k = rng.pick(&[1i64, 3]);
+            let th = rng.range(1, i64::from(rows).min(2));
+            let l = layer(
+                &c,
+                &RawLayer::conv(
+                    rng.range(1, 3),
+                    rng.range(1, 2 * i64::from(cols) + 1),
+                    (rng.range(3, 7), rng.range(3, 7)),
+                    k,
+                    rng.pick(&[1i64, 2]),
+                    k / 2,
+                    (th, i64::from(rows) / th),
+                )
+                .with_shifts(rng.range(0, 4), rng.range(0, 4)),
+            );
+            let d = data(&mut rng, &c, &l, 0.4);
+            eprintln!("{c}: {l:?} traffic {traffic:?}");
+            let (high, low, _) = check_layer(&mut bench, &l, &d, traffic, &mut rng, 16);
+            assert!(high + low > 0);
+        }
+    }
+}
+
 #[test]
 fn reset_mid_tile_leaves_the_array_idle_and_usable() {
     let seed = test_seed("reset_mid_tile_leaves_the_array_idle_and_usable");

@@ -107,6 +107,20 @@ fn random_layers_4x4_region_1_lanes_4_predictor_banks_row_taps() {
 }
 
 #[test]
+fn random_layers_5x3_row_taps_on_the_pes() {
+    // No shadows and no read-out chain: rows read from the PEs row 0
+    // first, cleared as they are read, into a two-row queue.
+    let cfg = named("5x3-r2-out2-tp");
+    assert!(cfg.row_taps && !cfg.overlap);
+    random_layers(
+        &cfg,
+        "random_layers_5x3_row_taps_on_the_pes",
+        10,
+        Timing::FAST,
+    );
+}
+
+#[test]
 fn random_layers_4x4_burst_read_out() {
     // Tiles of up to two lane groups start their read-out when the stage
     // has room for both; larger ones are read out with backpressure.
