@@ -138,9 +138,14 @@ pub struct SystolicArray {
     drain_step: Constant<Word>,
     one: Constant<Word>,
     zero: Constant<Word>,
-    /// r, for row r (row taps without shadows only, else none): the row
-    /// whose PEs restart as it is read.
-    row_index: Vec<Constant<Word>>,
+    /// Row taps only (else none): one-hot, the row being read out (the
+    /// mesh's multiplexer select; without shadows also the row whose PEs
+    /// restart as it is read). Row 0 when a read-out starts, moved up by
+    /// each handshake, none after the last.
+    tap_sel: Vec<Reg<Bit>>,
+    /// A read-out starts: its first row is offered from the next cycle on
+    /// (row taps only, else none).
+    read_start: Vec<Signal<Local, Bit>>,
     /// FLUSH phase.
     flushing: Reg<Bit>,
     /// DRAIN phase.
@@ -228,13 +233,8 @@ impl SystolicArray {
             drain_step: Constant::new(word(if cfg.row_taps { 1 } else { -1 })),
             one: Constant::new(word(1)),
             zero: Constant::new(word(0)),
-            row_index: (0..if cfg.row_taps && !cfg.overlap {
-                rows
-            } else {
-                0
-            })
-                .map(|r| Constant::new(word(r as i64)))
-                .collect(),
+            tap_sel: vec_of(if cfg.row_taps { rows } else { 0 }),
+            read_start: vec_of(usize::from(cfg.row_taps)),
             flushing: Default::default(),
             draining: Default::default(),
             holding: Default::default(),
@@ -270,11 +270,15 @@ impl SystolicArray {
     }
     /// 1 with row taps (the read-out selects a shadow row), else 0.
     fn taps(&self) -> usize {
-        self.mesh.tap_row.len()
+        self.mesh.tap_sel.len().min(1)
+    }
+    /// ROWS with row taps on the PEs (no shadows), else 0.
+    fn tap_rows(&self) -> usize {
+        self.tap_sel.len()
     }
     /// ROWS with row taps on the PEs (no shadows), else 0.
     fn pe_tap_rows(&self) -> usize {
-        self.row_index.len()
+        self.mesh.row_clear.len()
     }
     /// 1 with a burst read-out, else 0; COLS with it, else 0.
     fn burst(&self) -> usize {
@@ -407,19 +411,37 @@ impl Logic for SystolicArray {
         self.out_valid.next = self.draining.q.val();
         self.out_row.next = self.count.q.val();
         self.mesh.drain.next = self.draining.q.val() & self.out_ready.val();
-        for k in 0..self.taps() {
+        for _k in 0..self.taps() {
             // The shadows stay put; the read-out selects a row.
             self.mesh.drain.next = false;
-            self.mesh.tap_row[k].next = self.count.q.val();
+        }
+        for r in 0..self.tap_rows() {
+            self.tap_sel[r].clock.next = self.clock.val();
+            self.tap_sel[r].reset.next = self.reset.val();
+            self.mesh.tap_sel[r].next = self.tap_sel[r].q.val();
+            // Held, moved up a row by a handshake (row 0 empties; the
+            // phase rules below set it when a read-out starts).
+            self.tap_sel[r].d.next = self.tap_sel[r].q.val();
+        }
+        for _k in 0..self.taps() {
+            if self.draining.q.val() & self.out_ready.val() {
+                self.tap_sel[0].d.next = false;
+                for r in 1..self.tap_rows() {
+                    self.tap_sel[r].d.next = self.tap_sel[r - 1].q.val();
+                }
+            }
         }
         // Row taps on the PEs: the row read this cycle restarts from zero.
         for r in 0..self.pe_tap_rows() {
-            self.mesh.row_clear[r].next = self.draining.q.val()
-                & self.out_ready.val()
-                & (self.count.q.val() == self.row_index[r].val());
+            self.mesh.row_clear[r].next =
+                self.draining.q.val() & self.out_ready.val() & self.tap_sel[r].q.val();
         }
 
         // Phases: accept -> (last token) FLUSH -> DRAIN -> accept.
+        for k in 0..self.taps() {
+            self.read_start[k].next =
+                self.flushing.q.val() & (self.count.q.val() == self.zero.val());
+        }
         if self.accept.val() {
             self.holding.d.next = true;
             if self.in_last.val() {
@@ -489,6 +511,9 @@ impl Logic for SystolicArray {
                     self.draining.d.next = false;
                 }
             }
+            for t in 0..self.taps() {
+                self.read_start[t].next = self.start[k].val();
+            }
             if self.start[k].val() {
                 self.flushed[k].d.next = false;
                 self.draining.d.next = true;
@@ -497,6 +522,12 @@ impl Logic for SystolicArray {
                 for c in 0..self.burst_cols() {
                     self.bias_q[c].d.next = self.bias[c].val();
                 }
+            }
+        }
+        // Row taps: a read-out starts at row 0.
+        for k in 0..self.taps() {
+            if self.read_start[k].val() {
+                self.tap_sel[0].d.next = true;
             }
         }
     }

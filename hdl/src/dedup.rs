@@ -203,6 +203,59 @@ fn base_name(name: &str) -> String {
     parts.join("_")
 }
 
+/// Drop every module without ports and every instance of one (an
+/// instance with an empty connection list): a module without ports can
+/// drive nothing outside itself. The generator builds optional blocks with
+/// no rows where a configuration has none of them (`mesh.rs`,
+/// `RowSelect`), and rust-hdl still writes their empty module.
+pub fn drop_portless(verilog: &str) -> String {
+    let lines: Vec<&str> = verilog.lines().collect();
+    let portless: HashSet<&str> = lines
+        .iter()
+        .filter_map(|l| l.strip_prefix("module "))
+        .filter_map(|rest| rest.strip_suffix("();"))
+        .collect();
+    if portless.is_empty() {
+        return verilog.to_string();
+    }
+    let mut out = String::with_capacity(verilog.len());
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        let header = line
+            .strip_prefix("module ")
+            .and_then(|rest| rest.strip_suffix("();"));
+        if let Some(name) = header.filter(|n| portless.contains(n)) {
+            // The module, through its `endmodule` and the blank lines after.
+            while i < lines.len() && !lines[i].starts_with("endmodule") {
+                i += 1;
+            }
+            i += 1;
+            while i < lines.len() && lines[i].trim().is_empty() {
+                i += 1;
+            }
+            debug_assert!(!name.is_empty());
+            continue;
+        }
+        let mut words = line.split_whitespace();
+        let instance = matches!(
+            (words.next(), words.next(), words.next()),
+            (Some(m), Some(inst), None) if portless.contains(m) && inst.ends_with('(')
+        );
+        if instance && lines.get(i + 1).map(|l| l.trim()) == Some(");") {
+            i += 2;
+            continue;
+        }
+        out.push_str(line);
+        out.push('\n');
+        i += 1;
+    }
+    if !verilog.ends_with('\n') {
+        out.pop();
+    }
+    out
+}
+
 /// Write each distinct module once (see the module documentation).
 pub fn dedup(verilog: &str) -> String {
     let (segments, raw) = split(verilog);
@@ -473,6 +526,36 @@ endmodule // t$b$l
         let out = dedup(v);
         assert_eq!(out.matches("\nmodule ").count() + 1, 3, "{out}");
         assert!(out.contains("t_a a(.x(x));\n    t_a b(.x(x));"), "{out}");
+    }
+
+    #[test]
+    fn portless_modules_and_their_instances_are_dropped() {
+        let v = "\
+module t(x);
+    input wire x;
+    t_e e(
+    );
+    t_k k(.x(x));
+endmodule // t
+
+module t_e();
+    localparam  zero = 64'h0;
+    always @(*) begin
+    end
+endmodule // t_e
+
+module t_k(x);
+    input wire x;
+endmodule // t_k
+";
+        let out = drop_portless(v);
+        assert!(!out.contains("t_e"), "{out}");
+        assert!(
+            out.contains("    t_k k(.x(x));\nendmodule // t\n\nmodule t_k(x);"),
+            "{out}"
+        );
+        assert_eq!(drop_portless(&out), out, "idempotent");
+        assert_eq!(drop_portless(TWO_LEAVES), TWO_LEAVES, "nothing to drop");
     }
 
     #[test]

@@ -6,9 +6,9 @@
 //! token's `last` bit along the row and the read-out chain down the column
 //! (`shadow.rs`), and the bottom cells' shadows leave instead. With row
 //! taps (`row_taps`) the shadows stay put until the next swap and the
-//! bottom edge is a multiplexer: the shadows of row `tap_row`. With row
-//! taps and no shadows there is no chain at all: the bottom edge is the
-//! PEs' own accumulators of row `tap_row`, and a row's accumulators restart
+//! bottom edge is a multiplexer: the shadows of the row `tap_sel` names.
+//! With row taps and no shadows there is no chain at all: the bottom edge
+//! is the PEs' own accumulators of that row, and a row's accumulators restart
 //! from zero in the cycle it is read (`row_clear`), as the chain would
 //! have left them.
 //!
@@ -39,7 +39,9 @@ pub struct Mesh {
     pub col_w_digit: Vec<Signal<In, Word>>,
     pub col_w_low: Vec<Signal<In, Word>>,
     /// The row the read-out takes (row taps only, else none).
-    pub tap_row: Vec<Signal<In, Word>>,
+    /// One-hot, a bit per row (row taps only, else none): the row the
+    /// read-out takes (none: the bottom edge is 0).
+    pub tap_sel: Vec<Signal<In, Bit>>,
     /// Row taps without shadows (else none): row r is read this cycle, its
     /// PEs' accumulators restart from zero (their `drain`).
     pub row_clear: Vec<Signal<In, Bit>>,
@@ -58,8 +60,10 @@ pub struct Mesh {
     w_digit_mask: Constant<Word>,
     acc_hi_mask: Constant<Word>,
     acc_lo_mask: Constant<Word>,
-    /// r, for row r (row taps only, else none).
-    row_index: Vec<Constant<Word>>,
+    /// Row taps only (else empty): per column the acc_hi and acc_lo
+    /// multiplexers over the rows.
+    tap_hi: RowSelect,
+    tap_lo: RowSelect,
     pes: Vec<ProcessingElement>,
     /// One per PE, same order (shadow accumulators only, else none).
     shadows: Vec<ShadowCell>,
@@ -83,7 +87,7 @@ impl Mesh {
             row_last: vec_of(if p.overlap { rows } else { 0 }),
             col_w_digit: vec_of(cols),
             col_w_low: vec_of(cols),
-            tap_row: vec_of(usize::from(taps)),
+            tap_sel: vec_of(if taps { rows } else { 0 }),
             row_clear: vec_of(if taps && !p.overlap { rows } else { 0 }),
             col_acc_hi: vec_of(cols),
             col_acc_lo: vec_of(cols),
@@ -93,9 +97,12 @@ impl Mesh {
             w_digit_mask: Constant::new(word(p.w_digit_mask as i64)),
             acc_hi_mask: Constant::new(word(p.acc_hi_mask as i64)),
             acc_lo_mask: Constant::new(word(if p.drq { p.acc_lo_mask as i64 } else { 0 })),
-            row_index: (0..if taps { rows } else { 0 })
-                .map(|r| Constant::new(word(r as i64)))
-                .collect(),
+            tap_hi: RowSelect::new(if taps { rows } else { 0 }, cols, p.acc_hi_mask),
+            tap_lo: RowSelect::new(
+                if taps { rows } else { 0 },
+                cols,
+                if p.drq { p.acc_lo_mask } else { 0 },
+            ),
             pes: (0..rows * cols)
                 .map(|_| ProcessingElement::new(p))
                 .collect(),
@@ -134,11 +141,11 @@ impl Mesh {
     }
     /// ROWS with row taps, else 0.
     fn tap_rows(&self) -> usize {
-        self.row_index.len()
+        self.tap_sel.len()
     }
     /// 1 with row taps, else 0.
     fn taps(&self) -> usize {
-        self.tap_row.len()
+        self.tap_sel.len().min(1)
     }
     /// 1 with row taps on the shadows, else 0.
     fn shadow_taps(&self) -> usize {
@@ -254,41 +261,123 @@ impl Logic for Mesh {
                     self.col_acc_lo[c].next = self.shadows[last * ncols + c].sh_lo_out.val();
                 }
             }
-            // Row taps (the array holds `drain` low, so the shadows stay
-            // put): the selected row's shadows instead of the bottom row's.
-            for k in 0..self.shadow_taps() {
+            // Row taps: the bottom edge is the selected row, of the shadows
+            // (the array holds `drain` low, so they stay put) or, without
+            // shadows, of the PEs, which have no chain and restart from
+            // zero as their row is read.
+            for _k in 0..self.taps() {
                 for c in 0..self.cols() {
-                    self.col_acc_hi[c].next = self.zero.val();
-                    self.col_acc_lo[c].next = self.zero.val();
-                    for r in 0..self.tap_rows() {
-                        if self.tap_row[k].val() == self.row_index[r].val() {
-                            self.col_acc_hi[c].next = self.shadows[r * ncols + c].sh_hi_out.val();
-                            self.col_acc_lo[c].next = self.shadows[r * ncols + c].sh_lo_out.val();
-                        }
+                    self.col_acc_hi[c].next = self.tap_hi.out[c].val();
+                    self.col_acc_lo[c].next = self.tap_lo.out[c].val();
+                }
+                for r in 0..self.tap_rows() {
+                    self.tap_hi.sel[r].next = self.tap_sel[r].val();
+                    self.tap_lo.sel[r].next = self.tap_sel[r].val();
+                }
+            }
+            for _k in 0..self.shadow_taps() {
+                for r in 0..self.tap_rows() {
+                    for c in 0..self.cols() {
+                        self.tap_hi.data[r * ncols + c].next =
+                            self.shadows[r * ncols + c].sh_hi_out.val();
+                        self.tap_lo.data[r * ncols + c].next =
+                            self.shadows[r * ncols + c].sh_lo_out.val();
                     }
                 }
             }
-            // Row taps on the PEs: no chain (every PE restarts from zero
-            // when its row is read); the selected row's accumulators.
-            for k in 0..self.pe_taps() {
+            for _k in 0..self.pe_taps() {
                 for r in 0..self.pe_tap_rows() {
                     for c in 0..self.cols() {
                         self.pes[r * ncols + c].drain.next = self.row_clear[r].val();
                         self.pes[r * ncols + c].acc_hi_in.next = self.zero.val();
                         self.pes[r * ncols + c].acc_lo_in.next = self.zero.val();
+                        self.tap_hi.data[r * ncols + c].next =
+                            self.pes[r * ncols + c].acc_hi_out.val() & self.acc_hi_mask.val();
+                        self.tap_lo.data[r * ncols + c].next =
+                            self.pes[r * ncols + c].acc_lo_out.val() & self.acc_lo_mask.val();
                     }
                 }
-                for c in 0..self.cols() {
-                    self.col_acc_hi[c].next = self.zero.val();
-                    self.col_acc_lo[c].next = self.zero.val();
-                    for r in 0..self.pe_tap_rows() {
-                        if self.tap_row[k].val() == self.row_index[r].val() {
-                            self.col_acc_hi[c].next =
-                                self.pes[r * ncols + c].acc_hi_out.val() & self.acc_hi_mask.val();
-                            self.col_acc_lo[c].next =
-                                self.pes[r * ncols + c].acc_lo_out.val() & self.acc_lo_mask.val();
-                        }
-                    }
+            }
+        }
+    }
+}
+
+/// Per column a ROWS-to-1 multiplexer of words under a one-hot select,
+/// as AND-OR: each row's word gated by its select bit, the rows ORed. The
+/// select comes from registers (`array.rs`): a multiplexer under a binary
+/// row number, or a one-hot select decoded from one in the same logic
+/// cone, maps to about three times the LUTs on the ECP5 (ABC rebuilds a
+/// binary multiplexer); this form lets it build a tree of LUT4s
+/// (docs/array.md, "Row taps without shadows"). Built with no rows (and
+/// no columns' outputs) where there are no taps.
+#[derive(LogicBlock)]
+pub struct RowSelect {
+    /// One-hot: at most one row selected (none: the outputs are 0).
+    pub sel: Vec<Signal<In, Bit>>,
+    /// Row-major: row r, column c at r * COLS + c.
+    pub data: Vec<Signal<In, Word>>,
+    pub out: Vec<Signal<Out, Word>>,
+    /// The bits of a word that are read: the multiplexer is kept as a
+    /// module of its own in synthesis (`Design::kept_modules`), so it
+    /// masks its inputs itself.
+    width_mask: Constant<Word>,
+    all: Constant<Word>,
+    zero: Constant<Word>,
+    /// Row r's select bit as a word mask, and per column the OR of rows
+    /// 0..=r gated (row-major like `data`).
+    gate: Vec<Signal<Local, Word>>,
+    ored: Vec<Signal<Local, Word>>,
+}
+
+impl RowSelect {
+    pub fn new(rows: usize, cols: usize, width_mask: u64) -> RowSelect {
+        let outs = if rows > 0 { cols } else { 0 };
+        RowSelect {
+            sel: vec_of(rows),
+            data: vec_of(rows * cols),
+            out: vec_of(outs),
+            width_mask: Constant::new(word(width_mask as i64)),
+            all: Constant::new(word(-1)),
+            zero: Constant::new(word(0)),
+            gate: vec_of(rows),
+            ored: vec_of(rows * cols),
+        }
+    }
+    fn rows(&self) -> usize {
+        self.sel.len()
+    }
+    fn cols(&self) -> usize {
+        self.out.len()
+    }
+    fn cols_end(&self) -> usize {
+        self.cols() + 1
+    }
+    /// The last row (0 without rows: its loop then has no round).
+    fn last_row(&self) -> usize {
+        self.rows().saturating_sub(1)
+    }
+}
+
+impl Logic for RowSelect {
+    #[hdl_gen]
+    fn update(&mut self) {
+        for r in 0..self.rows() {
+            self.gate[r].next = self.zero.val();
+            if self.sel[r].val() {
+                self.gate[r].next = self.all.val();
+            }
+        }
+        for ncols in self.cols()..self.cols_end() {
+            for c in 0..self.cols() {
+                self.ored[c].next = self.data[c].val() & self.width_mask.val() & self.gate[0].val();
+                for r in 1..self.rows() {
+                    self.ored[r * ncols + c].next = self.ored[(r - 1) * ncols + c].val()
+                        | (self.data[r * ncols + c].val()
+                            & self.width_mask.val()
+                            & self.gate[r].val());
+                }
+                for last in self.last_row()..self.rows() {
+                    self.out[c].next = self.ored[last * ncols + c].val();
                 }
             }
         }

@@ -49,6 +49,13 @@ pub struct PeParams {
     pub drq: bool,
     /// Shadow accumulators (`overlap`): the swap behaviour above.
     pub overlap: bool,
+    /// The accumulators form the read-out chain (no `overlap`, no
+    /// `row_taps`): `drain` loads the chain input. Without the chain
+    /// `drain` restarts them from zero and the chain inputs are not read,
+    /// so synthesis maps the restart onto the flip-flops' synchronous
+    /// reset instead of a multiplexer per bit (the PE is kept as a module
+    /// of its own, so the mesh's zero inputs would not reach it).
+    pub chain: bool,
     /// Multiplier operands: signed weight digit and unsigned activation digit.
     pub w_digit_bits: u32,
     pub digit_bits: u32,
@@ -80,6 +87,7 @@ impl PeParams {
             hshift_unit_log2: fmt.hshift_unit_log2.into(),
             drq: cfg.pe == PeKind::Drq,
             overlap: cfg.overlap,
+            chain: !cfg.overlap && !cfg.row_taps,
             w_digit_bits: fmt.w_digit_bits,
             digit_bits: fmt.digit_bits,
             digit_mask: mask(fmt.digit_bits),
@@ -121,6 +129,10 @@ pub struct ProcessingElement {
     pub acc_lo_out: Signal<Out, Word>,
     acc_hi_mask: Constant<Word>,
     acc_lo_mask: Constant<Word>,
+    /// The bits of the chain inputs the PE takes: the accumulator masks
+    /// with the read-out chain, else 0.
+    chain_hi_mask: Constant<Word>,
+    chain_lo_mask: Constant<Word>,
     product_mask: Constant<Word>,
     product_sign: Constant<Word>,
     hshift_unit_log2: Constant<Word>,
@@ -184,6 +196,8 @@ impl ProcessingElement {
             acc_lo_out: Default::default(),
             acc_hi_mask: Constant::new(word(p.acc_hi_mask as i64)),
             acc_lo_mask: Constant::new(word(p.acc_lo_mask as i64)),
+            chain_hi_mask: Constant::new(word(if p.chain { p.acc_hi_mask as i64 } else { 0 })),
+            chain_lo_mask: Constant::new(word(if p.chain { p.acc_lo_mask as i64 } else { 0 })),
             product_mask: Constant::new(word(p.product_mask as i64)),
             product_sign: Constant::new(word(p.product_sign as i64)),
             hshift_unit_log2: Constant::new(word(p.hshift_unit_log2 as i64)),
@@ -314,9 +328,9 @@ impl Logic for ProcessingElement {
             self.acc_lo.d.next = (self.acc_lo.q.val() + self.mul.p.val()) & self.acc_lo_mask.val();
         }
         if self.drain.val() {
-            self.acc_hi.d.next = self.acc_hi_in.val() & self.acc_hi_mask.val();
+            self.acc_hi.d.next = self.acc_hi_in.val() & self.chain_hi_mask.val();
             if self.drq.val() {
-                self.acc_lo.d.next = self.acc_lo_in.val() & self.acc_lo_mask.val();
+                self.acc_lo.d.next = self.acc_lo_in.val() & self.chain_lo_mask.val();
             }
         }
         // Shadow accumulators: the finished acc_hi includes this cycle's
@@ -331,8 +345,9 @@ impl Logic for ProcessingElement {
                 & !(self.sens_in.val() | !self.drq.val())
                 & self.first_in.val()
             {
-                self.acc_lo.d.next =
-                    (self.acc_lo_in.val() + self.mul.p.val()) & self.acc_lo_mask.val();
+                self.acc_lo.d.next = ((self.acc_lo_in.val() & self.chain_lo_mask.val())
+                    + self.mul.p.val())
+                    & self.acc_lo_mask.val();
             }
         }
     }

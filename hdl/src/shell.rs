@@ -55,7 +55,12 @@ impl Design {
             .lines()
             .filter_map(|line| line.strip_prefix("module "))
             .filter_map(|rest| rest.split(|c: char| c == '(' || c.is_whitespace()).next())
-            .filter(|name| name.ends_with("_mesh_pes") && *name != self.top)
+            .filter(|name| {
+                ["_mesh_pes", "_mesh_tap_hi", "_mesh_tap_lo"]
+                    .iter()
+                    .any(|kept| name.ends_with(kept))
+                    && *name != self.top
+            })
             .map(str::to_string)
             .collect()
     }
@@ -272,7 +277,8 @@ pub(crate) fn design<B: Block>(
     let mut verilog = shell(top, core, cfg, &ports);
     verilog.push('\n');
     verilog.push_str(&core_verilog(block, core));
-    let verilog = crate::comb::assign_once(&crate::dedup::dedup(&verilog));
+    let verilog =
+        crate::comb::assign_once(&crate::dedup::drop_portless(&crate::dedup::dedup(&verilog)));
     Design {
         top: top.into(),
         verilog,

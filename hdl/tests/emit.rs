@@ -81,6 +81,27 @@ fn configs() -> Vec<AccelConfig> {
             overlap: true,
             ..d
         },
+        // Row taps on the shadows, on the PEs, and on INT8 PEs.
+        AccelConfig {
+            rows: 3,
+            cols: 2,
+            overlap: true,
+            row_taps: true,
+            ..d
+        },
+        AccelConfig {
+            rows: 4,
+            cols: 3,
+            row_taps: true,
+            ..d
+        },
+        AccelConfig {
+            rows: 2,
+            cols: 2,
+            pe: PeKind::Int8,
+            row_taps: true,
+            ..d
+        },
     ]
 }
 
@@ -153,14 +174,26 @@ fn synthesis_keeps_the_pe_module_instantiated_per_pe() {
             ..cfg
         });
         for d in [array_design(&cfg), top] {
+            // The PE, and with row taps the two read-out multiplexers.
             let kept = d.kept_modules();
-            assert_eq!(kept.len(), 1, "{} ({cfg}): {kept:?}", d.top);
-            let instances = d
-                .verilog
-                .lines()
-                .filter(|l| l.trim_start().starts_with(&format!("{} ", kept[0])))
-                .count();
-            assert_eq!(instances as u32, cfg.rows * cfg.cols, "{} ({cfg})", d.top);
+            let taps = if cfg.row_taps { 2 } else { 0 };
+            assert_eq!(kept.len(), 1 + taps, "{} ({cfg}): {kept:?}", d.top);
+            assert!(kept[0].ends_with("_mesh_pes"), "{kept:?}");
+            let instances = |module: &str| {
+                d.verilog
+                    .lines()
+                    .filter(|l| l.trim_start().starts_with(&format!("{module} ")))
+                    .count() as u32
+            };
+            assert_eq!(
+                instances(&kept[0]),
+                cfg.rows * cfg.cols,
+                "{} ({cfg})",
+                d.top
+            );
+            for tap in &kept[1..] {
+                assert_eq!(instances(tap), 1, "{} ({cfg}): {tap}", d.top);
+            }
         }
         assert!(pe_design(&cfg).kept_modules().is_empty(), "{cfg}");
     }
