@@ -17,7 +17,10 @@
 //! sums of a layer that fits the weight buffer never reach them. The array
 //! sign-extends them at the drain, so `acc_hi + (acc_lo << (s + sw))` is
 //! the spec's sum wrapped at ACC_BITS.
-//! While `drain` is high the accumulators shift down the column instead.
+//! While `drain` is high the accumulators shift down the column instead
+//! (the read-out chain); with row taps (`row_taps`, no shadows) the array
+//! reads each row through a multiplexer and `drain` restarts the row's
+//! accumulators from zero, the chain inputs unread (`PeParams::chain`).
 //!
 //! With shadow accumulators (`overlap`, `shadow.rs`) the read-out chain
 //! belongs to the shadow cell beside the PE: `acc_hi_out` carries the
