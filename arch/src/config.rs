@@ -27,7 +27,7 @@
 //! out_lanes = 1        # output pixels requantised and written per cycle
 //! overlap = false      # shadow accumulators: read a tile out under the next one
 //! stream_predictor = false  # mask bits written as regions complete (no clear, no sweep)
-//! row_taps = false     # read a tile's rows row 0 first, as each completes, through a
+//! row_taps = true      # read a tile's rows row 0 first, as each completes, through a
 //!                      # multiplexer (of the shadows, or without them of the PEs: no chain)
 //! burst_readout = false  # a tile's rows leave back to back once the output stage has room
 //! ram_read_ports = 2   # read ports a buffer copy serves (2: both ports of a true dual-port
@@ -301,7 +301,7 @@ impl Default for AccelConfig {
             out_lanes: 1,
             overlap: false,
             stream_predictor: false,
-            row_taps: false,
+            row_taps: true,
             burst_readout: false,
             ram_read_ports: 2,
             packed_rows: false,
@@ -941,7 +941,7 @@ mod tests {
                 out_lanes: 1,
                 overlap: false,
                 stream_predictor: false,
-                row_taps: false,
+                row_taps: true,
                 burst_readout: false,
                 ram_read_ports: 2,
                 packed_rows: false,
@@ -1137,14 +1137,18 @@ mod tests {
     fn row_taps_with_or_without_shadows_shorten_the_flush() {
         let c = AccelConfig::from_toml_str("overlap = true\nrow_taps = true\n", "t").unwrap();
         assert!(c.row_taps);
-        assert!(!AccelConfig::default().row_taps);
+        // The default reads the PEs' rows through the taps (issue 17).
+        assert!(AccelConfig::default().row_taps);
         assert_eq!(AccelConfig::from_toml_str(&c.to_toml(), "t").unwrap(), c);
         let back: AccelConfig = serde_json::from_str(&c.to_json()).unwrap();
         assert_eq!(back, c);
         // The flush: until the last row's (chain) or row 0's (taps) last
         // column holds the tile's last token.
         assert_eq!(c.flush_cycles(), 16);
-        assert_eq!(AccelConfig::default().flush_cycles(), 31);
+        assert_eq!(AccelConfig::default().flush_cycles(), 16);
+        let chain = AccelConfig::from_toml_str("row_taps = false\n", "x.toml").unwrap();
+        assert_eq!(chain.flush_cycles(), 31);
+        assert!(!chain.to_string().contains("row taps"), "{chain}");
         let pe_taps = AccelConfig::from_toml_str("row_taps = true\n", "x.toml").unwrap();
         assert!(pe_taps.row_taps && !pe_taps.overlap);
         assert_eq!(pe_taps.flush_cycles(), 16);
@@ -1193,7 +1197,7 @@ mod tests {
         assert_eq!(AccelConfig::from_toml_str(&c.to_toml(), "t").unwrap(), c);
         assert!(c.to_string().ends_with("burst read-out"), "{c}");
         for bad in [
-            "overlap = true\nburst_readout = true\n",
+            "overlap = true\nrow_taps = false\nburst_readout = true\n",
             "row_taps = true\nburst_readout = true\n",
         ] {
             let e = AccelConfig::from_toml_str(bad, "x.toml").unwrap_err();

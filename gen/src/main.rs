@@ -318,11 +318,12 @@ struct ConfigArgs {
     /// CLEAR or SWEEP phase).
     #[arg(long)]
     stream_predictor: bool,
-    /// Row taps: the read-out takes a tile's rows row 0 first, each as
-    /// soon as it is complete, through a multiplexer (of the shadows with
-    /// --overlap, else of the PEs, which then have no read-out chain).
-    #[arg(long)]
-    row_taps: bool,
+    /// Row taps (the default): the read-out takes a tile's rows row 0
+    /// first, each as soon as it is complete, through a multiplexer (of
+    /// the shadows with --overlap, else of the PEs, which then have no
+    /// read-out chain). `--row-taps false`: the chain, row ROWS-1 first.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    row_taps: Option<bool>,
     /// Burst read-out (needs --row-taps and --overlap): a tile's rows leave back to back
     /// once the output stage has room for the whole tile, and the next
     /// tile's last token enters from the first of them on.
@@ -362,7 +363,7 @@ impl ConfigArgs {
             out_lanes: self.out_lanes,
             overlap: self.overlap.then_some(true),
             stream_predictor: self.stream_predictor.then_some(true),
-            row_taps: self.row_taps.then_some(true),
+            row_taps: self.row_taps,
             burst_readout: self.burst_readout.then_some(true),
             ram_read_ports: self.ram_read_ports,
             packed_rows: self.packed_rows.then_some(true),

@@ -91,10 +91,11 @@ pub struct MachineArgs {
     /// CLEAR or SWEEP phase.
     #[arg(long)]
     pub stream_predictor: bool,
-    /// Row taps (the configuration key `row_taps`): the read-out takes a
-    /// tile's rows row 0 first, each as it completes.
-    #[arg(long)]
-    pub row_taps: bool,
+    /// Row taps (the configuration key `row_taps`, the default): the
+    /// read-out takes a tile's rows row 0 first, each as it completes;
+    /// `--row-taps false`: the read-out chain, row ROWS-1 first.
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub row_taps: Option<bool>,
     /// Burst read-out (the configuration key `burst_readout`; needs
     /// --row-taps and --overlap): a tile's rows leave back to back once the output
     /// stage has room for it; the next tile's last token does not wait
@@ -122,7 +123,7 @@ impl MachineArgs {
             }),
             overlap: Some(self.overlap),
             stream_predictor: Some(self.stream_predictor),
-            row_taps: Some(self.row_taps),
+            row_taps: self.row_taps,
             burst_readout: Some(self.burst_readout),
             ..Default::default()
         })?)

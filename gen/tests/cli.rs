@@ -368,6 +368,23 @@ fn config_subcommand_prints_resolved_configuration() {
 }
 
 #[test]
+fn row_taps_are_the_default_and_a_flag_value_turns_them_off() {
+    let parse = |args: &[&str]| {
+        let o = drq(args);
+        assert!(o.status.success(), "{args:?}");
+        AccelConfig::from_toml_str(&String::from_utf8_lossy(&o.stdout), "stdout").unwrap()
+    };
+    assert!(parse(&["config"]).row_taps);
+    assert!(parse(&["config", "--row-taps"]).row_taps);
+    let chain = parse(&["config", "--row-taps", "false"]);
+    assert!(!chain.row_taps);
+    assert_eq!(chain.flush_cycles(), chain.rows + chain.cols - 1);
+    let o = drq(&["config", "--row-taps", "maybe"]);
+    assert!(!o.status.success());
+    assert!(String::from_utf8_lossy(&o.stderr).contains("maybe"));
+}
+
+#[test]
 fn verilog_writes_every_top_deterministically_and_rejects_bad_configs() {
     let dir = tempfile::tempdir().unwrap();
     let (a, b) = (dir.path().join("a"), dir.path().join("b"));

@@ -215,18 +215,18 @@ pub fn quick_configs() -> Vec<NamedConfig> {
                 ..c4
             },
         ),
-        // Row taps without shadow accumulators: the PEs have no read-out
-        // chain; the read-out takes their rows, row 0 first after a flush
-        // of COLS, and clears each row as it is read.
+        // The read-out chain (row_taps = false; the default reads the
+        // PEs' rows through the taps): the accumulators shift down the
+        // columns, row ROWS-1 first after a flush of ROWS + COLS - 1.
         NamedConfig::new(
-            "5x3-r2-out2-tp",
+            "5x3-r2-out2-chain",
             AccelConfig {
                 rows: 5,
                 cols: 3,
                 region: 2,
                 mask_words: 256,
                 out_rows: 2,
-                row_taps: true,
+                row_taps: false,
                 ..c4
             },
         ),

@@ -107,17 +107,14 @@ fn random_layers_4x4_region_1_lanes_4_predictor_banks_row_taps() {
 }
 
 #[test]
-fn random_layers_5x3_row_taps_on_the_pes() {
-    // No shadows and no read-out chain: rows read from the PEs row 0
-    // first, cleared as they are read, into a two-row queue.
-    let cfg = named("5x3-r2-out2-tp");
-    assert!(cfg.row_taps && !cfg.overlap);
-    random_layers(
-        &cfg,
-        "random_layers_5x3_row_taps_on_the_pes",
-        10,
-        Timing::FAST,
-    );
+fn random_layers_5x3_read_out_chain() {
+    // The accumulators shift down the columns (no row taps), row ROWS-1
+    // first, into a two-row queue; the other small configurations read
+    // the PEs' rows through the taps (the default).
+    let cfg = named("5x3-r2-out2-chain");
+    assert!(!cfg.row_taps && !cfg.overlap);
+    assert!(cfg_4x4().row_taps);
+    random_layers(&cfg, "random_layers_5x3_read_out_chain", 10, Timing::FAST);
 }
 
 #[test]
