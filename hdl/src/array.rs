@@ -268,11 +268,11 @@ impl SystolicArray {
     fn shadow_rows(&self) -> usize {
         self.mesh.row_last.len()
     }
-    /// 1 with row taps (the read-out selects a shadow row), else 0.
+    /// 1 with row taps (the read-out selects a row), else 0.
     fn taps(&self) -> usize {
         self.mesh.tap_sel.len().min(1)
     }
-    /// ROWS with row taps on the PEs (no shadows), else 0.
+    /// ROWS with row taps, else 0.
     fn tap_rows(&self) -> usize {
         self.tap_sel.len()
     }
