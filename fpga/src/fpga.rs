@@ -949,13 +949,10 @@ pub fn write_report(r: &Report, out: &Path) -> std::io::Result<()> {
     std::fs::write(out.join("report.md"), r.markdown())
 }
 
-fn place_and_route(
-    target: &Target,
-    bin: &Path,
-    json: &str,
-    has_wrapper: bool,
-    out: &Path,
-) -> Result<PnrFigures, FlowError> {
+/// The nextpnr command line of a run: the design `json` in the run's
+/// folder (the command's working directory is set by the caller), the
+/// target's device, clock and seed, the board's pins when `has_wrapper`.
+fn nextpnr_command(target: &Target, bin: &Path, json: &str, has_wrapper: bool) -> Command {
     let family = target.device.family;
     let mut cmd = Command::new(bin);
     cmd.args([
@@ -971,6 +968,13 @@ fn place_and_route(
     cmd.arg(target.device.nextpnr_device.expect("device has nextpnr"));
     cmd.args(["--package", target.device.package]);
     let pins = if has_wrapper { target.pin_file() } else { None };
+    if family == Family::Ecp5 {
+        // router1 (nextpnr 0.11's default for the ECP5) stalled on the
+        // 16x16 board designs of issue 17 at 23 % to 83 % of the comb
+        // cells, each batch ripping up about as much as it routed;
+        // router2 routes them (docs/fpga.md, "Stop 37").
+        cmd.args(["--router", ECP5_ROUTER]);
+    }
     match (family, &pins) {
         (Family::Ecp5, Some(p)) => {
             cmd.arg("--lpf").arg(p);
@@ -985,6 +989,21 @@ fn place_and_route(
         }
         _ => {}
     }
+    cmd
+}
+
+/// nextpnr-ecp5's router for every ECP5 run of the flow.
+pub const ECP5_ROUTER: &str = "router2";
+
+fn place_and_route(
+    target: &Target,
+    bin: &Path,
+    json: &str,
+    has_wrapper: bool,
+    out: &Path,
+) -> Result<PnrFigures, FlowError> {
+    let family = target.device.family;
+    let mut cmd = nextpnr_command(target, bin, json, has_wrapper);
     let _ = std::fs::remove_file(out.join("pnr_report.json"));
     let label = format!(
         "{}: nextpnr-{} {} {}",
@@ -1711,6 +1730,30 @@ fn compare_markdown(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ecp5_runs_use_router2_and_ice40_runs_nextpnrs_default() {
+        let args = |target: &Target| -> Vec<String> {
+            nextpnr_command(target, Path::new("nextpnr"), "d.json", true)
+                .get_args()
+                .map(|a| a.to_string_lossy().into_owned())
+                .collect()
+        };
+        let router = |a: &[String]| {
+            a.iter()
+                .position(|x| x == "--router")
+                .map(|i| a[i + 1].clone())
+        };
+        let ulx3s = args(&Target::board(&board("ulx3s").unwrap()));
+        assert_eq!(router(&ulx3s).as_deref(), Some("router2"), "{ulx3s:?}");
+        assert!(ulx3s.windows(2).any(|w| w[0] == "--lpf"), "{ulx3s:?}");
+        assert!(ulx3s.windows(2).any(|w| w == ["--seed", "1"]), "{ulx3s:?}");
+        let bare = args(&Target::bare(Family::Ecp5));
+        assert_eq!(router(&bare).as_deref(), Some("router2"), "{bare:?}");
+        let ice = args(&Target::board(&board("icebreaker").unwrap()));
+        assert_eq!(router(&ice), None, "{ice:?}");
+        assert!(ice.iter().any(|x| x == "--pcf"), "{ice:?}");
+    }
 
     #[test]
     fn the_compared_variants_are_chosen_by_name_int8_among_them() {
