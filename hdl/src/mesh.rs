@@ -288,9 +288,9 @@ impl Logic for Mesh {
             for _k in 0..self.pe_taps() {
                 for r in 0..self.pe_tap_rows() {
                     for c in 0..self.cols() {
+                        // The chain inputs stay as wired above: a PE
+                        // without the chain does not read them.
                         self.pes[r * ncols + c].drain.next = self.row_clear[r].val();
-                        self.pes[r * ncols + c].acc_hi_in.next = self.zero.val();
-                        self.pes[r * ncols + c].acc_lo_in.next = self.zero.val();
                         self.tap_hi.data[r * ncols + c].next =
                             self.pes[r * ncols + c].acc_hi_out.val() & self.acc_hi_mask.val();
                         self.tap_lo.data[r * ncols + c].next =
@@ -308,8 +308,10 @@ impl Logic for Mesh {
 /// row number, or a one-hot select decoded from one in the same logic
 /// cone, maps to about three times the LUTs on the ECP5 (ABC rebuilds a
 /// binary multiplexer); this form lets it build a tree of LUT4s
-/// (docs/array.md, "Row taps without shadows"). Built with no rows (and
-/// no columns' outputs) where there are no taps.
+/// (docs/array.md, "Row taps without shadows"). Its Verilog is one
+/// expression per column (the generated form took a signal per row and
+/// column, 900 lines a multiplexer at 16x16). Built with no rows (and no
+/// columns' outputs) where there are no taps.
 #[derive(LogicBlock)]
 pub struct RowSelect {
     /// One-hot: at most one row selected (none: the outputs are 0).
@@ -321,12 +323,6 @@ pub struct RowSelect {
     /// module of its own in synthesis (`Design::kept_modules`), so it
     /// masks its inputs itself.
     width_mask: Constant<Word>,
-    all: Constant<Word>,
-    zero: Constant<Word>,
-    /// Row r's select bit as a word mask, and per column the OR of rows
-    /// 0..=r gated (row-major like `data`).
-    gate: Vec<Signal<Local, Word>>,
-    ored: Vec<Signal<Local, Word>>,
 }
 
 impl RowSelect {
@@ -337,49 +333,38 @@ impl RowSelect {
             data: vec_of(rows * cols),
             out: vec_of(outs),
             width_mask: Constant::new(word(width_mask as i64)),
-            all: Constant::new(word(-1)),
-            zero: Constant::new(word(0)),
-            gate: vec_of(rows),
-            ored: vec_of(rows * cols),
         }
-    }
-    fn rows(&self) -> usize {
-        self.sel.len()
-    }
-    fn cols(&self) -> usize {
-        self.out.len()
-    }
-    fn cols_end(&self) -> usize {
-        self.cols() + 1
-    }
-    /// The last row (0 without rows: its loop then has no round).
-    fn last_row(&self) -> usize {
-        self.rows().saturating_sub(1)
     }
 }
 
 impl Logic for RowSelect {
-    #[hdl_gen]
     fn update(&mut self) {
-        for r in 0..self.rows() {
-            self.gate[r].next = self.zero.val();
-            if self.sel[r].val() {
-                self.gate[r].next = self.all.val();
-            }
-        }
-        for ncols in self.cols()..self.cols_end() {
-            for c in 0..self.cols() {
-                self.ored[c].next = self.data[c].val() & self.width_mask.val() & self.gate[0].val();
-                for r in 1..self.rows() {
-                    self.ored[r * ncols + c].next = self.ored[(r - 1) * ncols + c].val()
-                        | (self.data[r * ncols + c].val()
-                            & self.width_mask.val()
-                            & self.gate[r].val());
-                }
-                for last in self.last_row()..self.rows() {
-                    self.out[c].next = self.ored[last * ncols + c].val();
+        let cols = self.out.len();
+        for c in 0..cols {
+            let mut v = 0u64;
+            for (r, sel) in self.sel.iter().enumerate() {
+                if sel.val() {
+                    v |= self.data[r * cols + c].val().to_u64();
                 }
             }
+            self.out[c].next = word((v & self.width_mask.val().to_u64()) as i64);
         }
+    }
+    fn connect(&mut self) {
+        for o in &mut self.out {
+            o.connect();
+        }
+    }
+    fn hdl(&self) -> Verilog {
+        let (rows, cols) = (self.sel.len(), self.out.len());
+        let mut v = String::from("always @(*) begin\n");
+        for c in 0..cols {
+            let terms: Vec<String> = (0..rows)
+                .map(|r| format!("(data${} & {{64{{sel${r}}}}})", r * cols + c))
+                .collect();
+            v += &format!("    out${c} = ({}) & width_mask;\n", terms.join(" | "));
+        }
+        v += "end";
+        Verilog::Custom(v)
     }
 }

@@ -174,11 +174,11 @@ fn synthesis_keeps_the_pe_module_instantiated_per_pe() {
             ..cfg
         });
         for d in [array_design(&cfg), top] {
-            // The PE, and with row taps the two read-out multiplexers.
+            // The PE, and with row taps the acc_hi and acc_lo read-out
+            // multiplexers (one module when their widths are equal).
             let kept = d.kept_modules();
-            let taps = if cfg.row_taps { 2 } else { 0 };
-            assert_eq!(kept.len(), 1 + taps, "{} ({cfg}): {kept:?}", d.top);
             assert!(kept[0].ends_with("_mesh_pes"), "{kept:?}");
+            assert!(kept.len() <= 3, "{kept:?}");
             let instances = |module: &str| {
                 d.verilog
                     .lines()
@@ -191,9 +191,9 @@ fn synthesis_keeps_the_pe_module_instantiated_per_pe() {
                 "{} ({cfg})",
                 d.top
             );
-            for tap in &kept[1..] {
-                assert_eq!(instances(tap), 1, "{} ({cfg}): {tap}", d.top);
-            }
+            let taps: u32 = kept[1..].iter().map(|tap| instances(tap)).sum();
+            let want = if cfg.row_taps { 2 } else { 0 };
+            assert_eq!(taps, want, "{} ({cfg}): {kept:?}", d.top);
         }
         assert!(pe_design(&cfg).kept_modules().is_empty(), "{cfg}");
     }
