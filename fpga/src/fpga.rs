@@ -972,7 +972,7 @@ fn nextpnr_command(target: &Target, bin: &Path, json: &str, has_wrapper: bool) -
         // router1 (nextpnr 0.11's default for the ECP5) stalled on the
         // 16x16 board designs of issue 17 at 23 % to 83 % of the comb
         // cells, each batch ripping up about as much as it routed;
-        // router2 routes them (docs/fpga.md, "Stop 37").
+        // router2 converges much further (docs/fpga.md, "Stop 37").
         cmd.args(["--router", ECP5_ROUTER]);
     }
     match (family, &pins) {
