@@ -146,6 +146,14 @@ pub struct SystolicArray {
     /// A read-out starts: its first row is offered from the next cycle on
     /// (row taps only, else none).
     read_start: Vec<Signal<Local, Bit>>,
+    /// Row taps on the PEs with two rows or more (else none): row r was
+    /// read in the cycle before, so its PEs restart from zero now.
+    /// Registered, so the output stage's handshake reaches one flip-flop a
+    /// row, not every accumulator's reset. Row r's next token comes r
+    /// cycles after the read-out's end at the earliest, and row r was read
+    /// ROWS - 1 - r cycles before it at the latest, so the clear is in
+    /// time with ROWS >= 2; a single row restarts in its handshake's cycle.
+    row_clear_q: Vec<Reg<Bit>>,
     /// FLUSH phase.
     flushing: Reg<Bit>,
     /// DRAIN phase.
@@ -235,6 +243,11 @@ impl SystolicArray {
             zero: Constant::new(word(0)),
             tap_sel: vec_of(if cfg.row_taps { rows } else { 0 }),
             read_start: vec_of(usize::from(cfg.row_taps)),
+            row_clear_q: vec_of(if cfg.row_taps && !cfg.overlap && rows >= 2 {
+                rows
+            } else {
+                0
+            }),
             flushing: Default::default(),
             draining: Default::default(),
             holding: Default::default(),
@@ -431,10 +444,18 @@ impl Logic for SystolicArray {
                 }
             }
         }
-        // Row taps on the PEs: the row read this cycle restarts from zero.
+        // Row taps on the PEs: the row read restarts from zero, in the
+        // cycle after its handshake (one row: in its handshake's cycle).
         for r in 0..self.pe_tap_rows() {
             self.mesh.row_clear[r].next =
                 self.draining.q.val() & self.out_ready.val() & self.tap_sel[r].q.val();
+        }
+        for r in 0..self.row_clear_q.len() {
+            self.row_clear_q[r].clock.next = self.clock.val();
+            self.row_clear_q[r].reset.next = self.reset.val();
+            self.row_clear_q[r].d.next =
+                self.draining.q.val() & self.out_ready.val() & self.tap_sel[r].q.val();
+            self.mesh.row_clear[r].next = self.row_clear_q[r].q.val();
         }
 
         // Phases: accept -> (last token) FLUSH -> DRAIN -> accept.

@@ -299,6 +299,9 @@ fn row_taps_on_the_pes_read_row_0_first_and_clear_each_row_as_it_is_read() {
         (4u32, 4u32, PeKind::Drq),
         (3, 5, PeKind::Drq),
         (4, 2, PeKind::Int8),
+        // One row: read and cleared in the read-out's only cycle, the next
+        // tile's first token right after.
+        (1, 3, PeKind::Drq),
     ] {
         let c = AccelConfig {
             row_taps: true,
