@@ -1,5 +1,5 @@
 //! Hardware cost of the DRQ PE against a plain INT8 PE: LUT-equivalents and
-//! flip-flops from Yosys `synth_ecp5 -nodsp` (no DSP blocks, so the
+//! flip-flops from Yosys `synth_ecp5 -abc9 -nodsp` (no DSP blocks, so the
 //! multipliers are counted in LUTs), for the PE's compute datapath, the PE
 //! with its read-out chain, and the whole array (mesh, skew, read-out).
 //! `make area`; `MESH=8 make area` for a smaller array. Writes
@@ -109,7 +109,7 @@ fn main() {
         eprintln!("{cfg}: synthesized in {:.0} s", t.elapsed().as_secs_f64());
         rows.push((pe, compute, one, array));
     }
-    println!("ECP5, synth_ecp5 -nodsp, A 8/4, W 8/4, ACC 32; LUT-eq = LUT4 + 2 x CCU2C");
+    println!("ECP5, synth_ecp5 -abc9 -nodsp, A 8/4, W 8/4, ACC 32; LUT-eq = LUT4 + 2 x CCU2C");
     println!("PE compute: multiplier, step register, accumulators (read-out chain tied off)");
     println!(
         "{:<5} {:>15} {:>10} {:>7} {:>14} {:>10} {:>14}",

@@ -1611,8 +1611,8 @@ pub fn compare(
             "sensitive_fraction": sens,
             "input": "8x4x32 uniform noise smoothed by three 5x5 box filters, scaled to 0..319, minus 64, clamped to 0..255; weights uniform; seed 0xD20F2A",
             "device": format!(
-                "LFE5U-85F CABGA381, synth_ecp5{}, nextpnr --freq 25",
-                if opts.use_dsp { "" } else { " -nodsp" }
+                "LFE5U-85F CABGA381, {}, nextpnr --freq 25",
+                ecp5_synthesis(opts.use_dsp)
             ),
             "use_dsp": opts.use_dsp,
             "int8_config": opts.int8.is_some(),
@@ -1649,6 +1649,15 @@ pub fn compare(
     Ok(value)
 }
 
+/// The flow's ECP5 synthesis command without its top (`synth_ecp5 -abc9`,
+/// with `-nodsp` when multipliers go to LUTs), for the reports.
+fn ecp5_synthesis(use_dsp: bool) -> String {
+    Family::Ecp5
+        .synth_command("TOP", use_dsp)
+        .trim_end_matches(" -top TOP")
+        .to_string()
+}
+
 fn compare_markdown(
     base: &AccelConfig,
     opts: &CompareOptions,
@@ -1660,7 +1669,7 @@ fn compare_markdown(
 ) -> String {
     let mut s = format!(
         "# DRQ vs INT8 vs drq_w8 on the ECP5-85F\n\n\
-         {}x{} array{}, LFE5U-85F CABGA381, `synth_ecp5{}` ({}), {}, nextpnr at 25 MHz target. \
+         {}x{} array{}, LFE5U-85F CABGA381, `{}` ({}), {}, nextpnr at 25 MHz target. \
          Commit {}. {:.0} s.\n\n\
          Reference layer: 8 -> 16 channels, 4x32, 3x3, padding 1; a smoothed random input, threshold {threshold} \
          ({:.0}% of the regions sensitive).\n\n\
@@ -1672,7 +1681,7 @@ fn compare_markdown(
             Some(c) => format!(" (the int8 variant {}x{})", c.rows, c.cols),
             None => String::new(),
         },
-        if opts.use_dsp { "" } else { " -nodsp" },
+        ecp5_synthesis(opts.use_dsp),
         if opts.use_dsp {
             "multipliers in DSP blocks where Yosys maps them"
         } else {
