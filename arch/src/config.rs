@@ -511,13 +511,12 @@ impl AccelConfig {
             out_lanes: 1,
             overlap: raw.overlap.unwrap_or(d.overlap),
             stream_predictor: raw.stream_predictor.unwrap_or(d.stream_predictor),
-            row_taps: false,
+            row_taps: raw.row_taps.unwrap_or(d.row_taps),
             burst_readout: false,
             ram_read_ports: 1,
             packed_rows: raw.packed_rows.unwrap_or(d.packed_rows),
         }
         .with_out_lanes(raw.out_lanes.unwrap_or(d.out_lanes.into()))?
-        .with_row_taps(raw.row_taps.unwrap_or(d.row_taps))?
         .with_burst_readout(raw.burst_readout.unwrap_or(d.burst_readout))?
         .with_ram_read_ports(raw.ram_read_ports)
     }
@@ -542,13 +541,6 @@ impl AccelConfig {
             self.row_taps && self.overlap,
             "false unless row_taps = true and overlap = true (the burst reads the shadow rows through the taps)",
         )?;
-        Ok(self)
-    }
-
-    /// `self` with `row_taps`: the taps read the shadow accumulators with
-    /// `overlap`, else the PEs' own (no read-out chain).
-    fn with_row_taps(mut self, taps: bool) -> Result<AccelConfig, ParamError> {
-        self.row_taps = taps;
         Ok(self)
     }
 

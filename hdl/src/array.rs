@@ -146,6 +146,8 @@ pub struct SystolicArray {
     /// A read-out starts: its first row is offered from the next cycle on
     /// (row taps only, else none).
     read_start: Vec<Signal<Local, Bit>>,
+    /// A read-out row's handshake this cycle (DRAIN and `out_ready`).
+    row_taken: Signal<Local, Bit>,
     /// Row taps on the PEs with two rows or more (else none): row r was
     /// read in the cycle before, so its PEs restart from zero now.
     /// Registered, so the output stage's handshake reaches one flip-flop a
@@ -243,6 +245,7 @@ impl SystolicArray {
             zero: Constant::new(word(0)),
             tap_sel: vec_of(if cfg.row_taps { rows } else { 0 }),
             read_start: vec_of(usize::from(cfg.row_taps)),
+            row_taken: Default::default(),
             row_clear_q: vec_of(if cfg.row_taps && !cfg.overlap && rows >= 2 {
                 rows
             } else {
@@ -289,9 +292,10 @@ impl SystolicArray {
     fn tap_rows(&self) -> usize {
         self.tap_sel.len()
     }
-    /// ROWS with row taps on the PEs (no shadows), else 0.
-    fn pe_tap_rows(&self) -> usize {
-        self.mesh.row_clear.len()
+    /// The rows whose restart is the handshake itself, not registered:
+    /// the single row of a one-row array with row taps on the PEs, else 0.
+    fn unregistered_clears(&self) -> usize {
+        self.mesh.row_clear.len() - self.row_clear_q.len()
     }
     /// 1 with a burst read-out, else 0; COLS with it, else 0.
     fn burst(&self) -> usize {
@@ -423,7 +427,8 @@ impl Logic for SystolicArray {
         }
         self.out_valid.next = self.draining.q.val();
         self.out_row.next = self.count.q.val();
-        self.mesh.drain.next = self.draining.q.val() & self.out_ready.val();
+        self.row_taken.next = self.draining.q.val() & self.out_ready.val();
+        self.mesh.drain.next = self.row_taken.val();
         for _k in 0..self.taps() {
             // The shadows stay put; the read-out selects a row.
             self.mesh.drain.next = false;
@@ -437,7 +442,7 @@ impl Logic for SystolicArray {
             self.tap_sel[r].d.next = self.tap_sel[r].q.val();
         }
         for _k in 0..self.taps() {
-            if self.draining.q.val() & self.out_ready.val() {
+            if self.row_taken.val() {
                 self.tap_sel[0].d.next = false;
                 for r in 1..self.tap_rows() {
                     self.tap_sel[r].d.next = self.tap_sel[r - 1].q.val();
@@ -446,15 +451,13 @@ impl Logic for SystolicArray {
         }
         // Row taps on the PEs: the row read restarts from zero, in the
         // cycle after its handshake (one row: in its handshake's cycle).
-        for r in 0..self.pe_tap_rows() {
-            self.mesh.row_clear[r].next =
-                self.draining.q.val() & self.out_ready.val() & self.tap_sel[r].q.val();
+        for r in 0..self.unregistered_clears() {
+            self.mesh.row_clear[r].next = self.row_taken.val() & self.tap_sel[r].q.val();
         }
         for r in 0..self.row_clear_q.len() {
             self.row_clear_q[r].clock.next = self.clock.val();
             self.row_clear_q[r].reset.next = self.reset.val();
-            self.row_clear_q[r].d.next =
-                self.draining.q.val() & self.out_ready.val() & self.tap_sel[r].q.val();
+            self.row_clear_q[r].d.next = self.row_taken.val() & self.tap_sel[r].q.val();
             self.mesh.row_clear[r].next = self.row_clear_q[r].q.val();
         }
 
@@ -478,7 +481,7 @@ impl Logic for SystolicArray {
                 self.count.d.next = self.drain_start.val();
             }
         }
-        if self.draining.q.val() & self.out_ready.val() {
+        if self.row_taken.val() {
             self.count.d.next = self.count.q.val() + self.drain_step.val();
             if self.count.q.val() == self.drain_last.val() {
                 self.draining.d.next = false;
@@ -526,7 +529,7 @@ impl Logic for SystolicArray {
                     self.flushed[k].d.next = !self.start[k].val();
                 }
             }
-            if self.draining.q.val() & self.out_ready.val() {
+            if self.row_taken.val() {
                 self.count.d.next = self.count.q.val() + self.one.val();
                 if self.count.q.val() == self.drain_last.val() {
                     self.draining.d.next = false;

@@ -291,10 +291,11 @@ impl Logic for Mesh {
                         // The chain inputs stay as wired above: a PE
                         // without the chain does not read them.
                         self.pes[r * ncols + c].drain.next = self.row_clear[r].val();
+                        // (The multiplexer masks the words itself.)
                         self.tap_hi.data[r * ncols + c].next =
-                            self.pes[r * ncols + c].acc_hi_out.val() & self.acc_hi_mask.val();
+                            self.pes[r * ncols + c].acc_hi_out.val();
                         self.tap_lo.data[r * ncols + c].next =
-                            self.pes[r * ncols + c].acc_lo_out.val() & self.acc_lo_mask.val();
+                            self.pes[r * ncols + c].acc_lo_out.val();
                     }
                 }
             }
