@@ -138,10 +138,10 @@ pub struct SystolicArray {
     drain_step: Constant<Word>,
     one: Constant<Word>,
     zero: Constant<Word>,
-    /// Row taps only (else none): one-hot, the row being read out (the
-    /// mesh's multiplexer select; without shadows also the row whose PEs
-    /// restart as it is read). Row 0 when a read-out starts, moved up by
-    /// each handshake, none after the last.
+    /// Row taps on the PEs only (else none): one-hot, the row being read
+    /// out, whose PEs restart as it is read. Row 0 when a read-out starts,
+    /// moved up by each handshake, none after the last. Each column's
+    /// multiplexer in the mesh keeps a copy of its own (`RowTaps`).
     tap_sel: Vec<Reg<Bit>>,
     /// A read-out starts: its first row is offered from the next cycle on
     /// (row taps only, else none).
@@ -243,7 +243,11 @@ impl SystolicArray {
             drain_step: Constant::new(word(if cfg.row_taps { 1 } else { -1 })),
             one: Constant::new(word(1)),
             zero: Constant::new(word(0)),
-            tap_sel: vec_of(if cfg.row_taps { rows } else { 0 }),
+            tap_sel: vec_of(if cfg.row_taps && !cfg.overlap {
+                rows
+            } else {
+                0
+            }),
             read_start: vec_of(usize::from(cfg.row_taps)),
             row_taken: Default::default(),
             row_clear_q: vec_of(if cfg.row_taps && !cfg.overlap && rows >= 2 {
@@ -286,11 +290,15 @@ impl SystolicArray {
     }
     /// 1 with row taps (the read-out selects a row), else 0.
     fn taps(&self) -> usize {
-        self.mesh.tap_sel.len().min(1)
+        self.mesh.tap_start.len()
     }
-    /// ROWS with row taps, else 0.
+    /// ROWS with row taps on the PEs (no shadows), else 0.
     fn tap_rows(&self) -> usize {
         self.tap_sel.len()
+    }
+    /// 1 with row taps on the PEs (no shadows), else 0.
+    fn pe_taps(&self) -> usize {
+        self.tap_sel.len().min(1)
     }
     /// The rows whose restart is the handshake itself, not registered:
     /// the single row of a one-row array with row taps on the PEs, else 0.
@@ -436,12 +444,11 @@ impl Logic for SystolicArray {
         for r in 0..self.tap_rows() {
             self.tap_sel[r].clock.next = self.clock.val();
             self.tap_sel[r].reset.next = self.reset.val();
-            self.mesh.tap_sel[r].next = self.tap_sel[r].q.val();
             // Held, moved up a row by a handshake (row 0 empties; the
             // phase rules below set it when a read-out starts).
             self.tap_sel[r].d.next = self.tap_sel[r].q.val();
         }
-        for _k in 0..self.taps() {
+        for _k in 0..self.pe_taps() {
             if self.row_taken.val() {
                 self.tap_sel[0].d.next = false;
                 for r in 1..self.tap_rows() {
@@ -548,8 +555,13 @@ impl Logic for SystolicArray {
                 }
             }
         }
-        // Row taps: a read-out starts at row 0.
+        // Row taps: a read-out starts at row 0. The mesh's multiplexers
+        // keep copies of `tap_sel`, a copy per column (`RowTaps`).
         for k in 0..self.taps() {
+            self.mesh.tap_start[k].next = self.read_start[k].val();
+            self.mesh.tap_shift[k].next = self.row_taken.val();
+        }
+        for k in 0..self.pe_taps() {
             if self.read_start[k].val() {
                 self.tap_sel[0].d.next = true;
             }

@@ -6,7 +6,8 @@
 //! token's `last` bit along the row and the read-out chain down the column
 //! (`shadow.rs`), and the bottom cells' shadows leave instead. With row
 //! taps (`row_taps`) the shadows stay put until the next swap and the
-//! bottom edge is a multiplexer: the shadows of the row `tap_sel` names.
+//! bottom edge is a multiplexer per column (`RowTaps`): the shadows of
+//! the row its one-hot select names.
 //! With row taps and no shadows there is no chain at all: the bottom edge
 //! is the PEs' own accumulators of that row, and a row's accumulators restart
 //! from zero in the cycle it is read (`row_clear`), as the chain would
@@ -16,7 +17,7 @@
 //! blocks); kernel loops bind the column count as a loop variable so index
 //! expressions like `r * ncols + c` can be evaluated by the generator.
 
-use crate::leaf::{vec_of, word, Word};
+use crate::leaf::{low_mask, vec_of, word, Word};
 use crate::pe::{PeParams, ProcessingElement};
 use crate::shadow::ShadowCell;
 use rust_hdl::prelude::*;
@@ -38,10 +39,12 @@ pub struct Mesh {
     // Top edge, one per column.
     pub col_w_digit: Vec<Signal<In, Word>>,
     pub col_w_low: Vec<Signal<In, Word>>,
-    /// The row the read-out takes (row taps only, else none).
-    /// One-hot, a bit per row (row taps only, else none): the row the
-    /// read-out takes (none: the bottom edge is 0).
-    pub tap_sel: Vec<Signal<In, Bit>>,
+    /// Row taps only (else none): a read-out starts (row 0 is read from
+    /// the next cycle on), and a read-out row's handshake (the next row is
+    /// read from the next cycle on). Each column's multiplexer keeps its
+    /// own one-hot row select (`RowTaps`).
+    pub tap_start: Vec<Signal<In, Bit>>,
+    pub tap_shift: Vec<Signal<In, Bit>>,
     /// Row taps without shadows (else none): row r is read this cycle, its
     /// PEs' accumulators restart from zero (their `drain`).
     pub row_clear: Vec<Signal<In, Bit>>,
@@ -60,10 +63,9 @@ pub struct Mesh {
     w_digit_mask: Constant<Word>,
     acc_hi_mask: Constant<Word>,
     acc_lo_mask: Constant<Word>,
-    /// Row taps only (else empty): per column the acc_hi and acc_lo
-    /// multiplexers over the rows.
-    tap_hi: RowSelect,
-    tap_lo: RowSelect,
+    /// Row taps only (else empty): per column the multiplexer of acc_hi
+    /// and acc_lo over the rows.
+    taps: RowTaps,
     pes: Vec<ProcessingElement>,
     /// One per PE, same order (shadow accumulators only, else none).
     shadows: Vec<ShadowCell>,
@@ -87,7 +89,8 @@ impl Mesh {
             row_last: vec_of(if p.overlap { rows } else { 0 }),
             col_w_digit: vec_of(cols),
             col_w_low: vec_of(cols),
-            tap_sel: vec_of(if taps { rows } else { 0 }),
+            tap_start: vec_of(usize::from(taps)),
+            tap_shift: vec_of(usize::from(taps)),
             row_clear: vec_of(if taps && !p.overlap { rows } else { 0 }),
             col_acc_hi: vec_of(cols),
             col_acc_lo: vec_of(cols),
@@ -97,10 +100,10 @@ impl Mesh {
             w_digit_mask: Constant::new(word(p.w_digit_mask as i64)),
             acc_hi_mask: Constant::new(word(p.acc_hi_mask as i64)),
             acc_lo_mask: Constant::new(word(if p.drq { p.acc_lo_mask as i64 } else { 0 })),
-            tap_hi: RowSelect::new(if taps { rows } else { 0 }, cols, p.acc_hi_mask),
-            tap_lo: RowSelect::new(
+            taps: RowTaps::new(
                 if taps { rows } else { 0 },
                 cols,
+                p.acc_hi_mask,
                 if p.drq { p.acc_lo_mask } else { 0 },
             ),
             pes: (0..rows * cols)
@@ -141,11 +144,11 @@ impl Mesh {
     }
     /// ROWS with row taps, else 0.
     fn tap_rows(&self) -> usize {
-        self.tap_sel.len()
+        self.tap_start.len() * self.rows()
     }
     /// 1 with row taps, else 0.
     fn taps(&self) -> usize {
-        self.tap_sel.len().min(1)
+        self.tap_start.len()
     }
     /// 1 with row taps on the shadows, else 0.
     fn shadow_taps(&self) -> usize {
@@ -265,22 +268,22 @@ impl Logic for Mesh {
             // (the array holds `drain` low, so they stay put) or, without
             // shadows, of the PEs, which have no chain and restart from
             // zero as their row is read.
-            for _k in 0..self.taps() {
+            for k in 0..self.taps() {
+                self.taps.clock[k].next = self.clock.val();
+                self.taps.reset[k].next = self.reset.val();
+                self.taps.start[k].next = self.tap_start[k].val();
+                self.taps.shift[k].next = self.tap_shift[k].val();
                 for c in 0..self.cols() {
-                    self.col_acc_hi[c].next = self.tap_hi.out[c].val();
-                    self.col_acc_lo[c].next = self.tap_lo.out[c].val();
-                }
-                for r in 0..self.tap_rows() {
-                    self.tap_hi.sel[r].next = self.tap_sel[r].val();
-                    self.tap_lo.sel[r].next = self.tap_sel[r].val();
+                    self.col_acc_hi[c].next = self.taps.out_hi[c].val();
+                    self.col_acc_lo[c].next = self.taps.out_lo[c].val();
                 }
             }
             for _k in 0..self.shadow_taps() {
                 for r in 0..self.tap_rows() {
                     for c in 0..self.cols() {
-                        self.tap_hi.data[r * ncols + c].next =
+                        self.taps.data_hi[r * ncols + c].next =
                             self.shadows[r * ncols + c].sh_hi_out.val();
-                        self.tap_lo.data[r * ncols + c].next =
+                        self.taps.data_lo[r * ncols + c].next =
                             self.shadows[r * ncols + c].sh_lo_out.val();
                     }
                 }
@@ -292,9 +295,9 @@ impl Logic for Mesh {
                         // without the chain does not read them.
                         self.pes[r * ncols + c].drain.next = self.row_clear[r].val();
                         // (The multiplexer masks the words itself.)
-                        self.tap_hi.data[r * ncols + c].next =
+                        self.taps.data_hi[r * ncols + c].next =
                             self.pes[r * ncols + c].acc_hi_out.val();
-                        self.tap_lo.data[r * ncols + c].next =
+                        self.taps.data_lo[r * ncols + c].next =
                             self.pes[r * ncols + c].acc_lo_out.val();
                     }
                 }
@@ -303,67 +306,134 @@ impl Logic for Mesh {
     }
 }
 
-/// Per column a ROWS-to-1 multiplexer of words under a one-hot select,
-/// as AND-OR: each row's word gated by its select bit, the rows ORed. The
-/// select comes from registers (`array.rs`): a multiplexer under a binary
-/// row number, or a one-hot select decoded from one in the same logic
-/// cone, maps to about three times the LUTs on the ECP5 (ABC rebuilds a
-/// binary multiplexer); this form lets it build a tree of LUT4s
-/// (docs/array.md, "Row taps without shadows"). Its Verilog is one
-/// expression per column (the generated form took a signal per row and
-/// column, 900 lines a multiplexer at 16x16). Built with no rows (and no
-/// columns' outputs) where there are no taps.
+/// The read-out's multiplexers: per column, one over the rows' acc_hi and
+/// acc_lo words, with the column's own copy of the one-hot row select.
+/// The select is row 0 when a read-out starts (`start`), moves up a row
+/// with each read-out handshake (`shift`; the top row's bit leaves) and is
+/// held otherwise; the array keeps the same register for its row clears
+/// (`array.rs`). A copy per column: one register's bit reached every
+/// column's multiplexer (fanout 48 x 16 at 16x16, 10 ns of the routed
+/// design's 25 ns critical path), a copy reaches its own column's words.
+/// (The copies' next states read their own outputs, so synthesis does not
+/// merge them.) The multiplexer is AND-OR: each row's word gated by its
+/// select bit, the rows ORed. A multiplexer under a binary row number, or
+/// a one-hot select decoded from one in the same logic cone, maps to
+/// about three times the LUTs on the ECP5 (docs/array.md, "Row taps
+/// without shadows"); the block is kept as a module of its own in
+/// synthesis (`Design::kept_modules`) so that it stays AND-OR. Its Verilog
+/// is written out (the generated form took a signal per row and word).
+/// Built with no rows and no columns where there are no taps.
 #[derive(LogicBlock)]
-pub struct RowSelect {
-    /// One-hot: at most one row selected (none: the outputs are 0).
-    pub sel: Vec<Signal<In, Bit>>,
+pub struct RowTaps {
+    /// One each with taps, else none (the block is then without ports and
+    /// dropped from the Verilog, `dedup.rs`).
+    pub clock: Vec<Signal<In, Clock>>,
+    pub reset: Vec<Signal<In, Bit>>,
+    /// A read-out starts: row 0 is selected from the next cycle on.
+    pub start: Vec<Signal<In, Bit>>,
+    /// A read-out row's handshake: the next row is selected.
+    pub shift: Vec<Signal<In, Bit>>,
     /// Row-major: row r, column c at r * COLS + c.
-    pub data: Vec<Signal<In, Word>>,
-    pub out: Vec<Signal<Out, Word>>,
-    /// The bits of a word that are read: the multiplexer is kept as a
-    /// module of its own in synthesis (`Design::kept_modules`), so it
-    /// masks its inputs itself.
-    width_mask: Constant<Word>,
+    pub data_hi: Vec<Signal<In, Word>>,
+    pub data_lo: Vec<Signal<In, Word>>,
+    /// Per column, the selected row's words (none selected: 0).
+    pub out_hi: Vec<Signal<Out, Word>>,
+    pub out_lo: Vec<Signal<Out, Word>>,
+    /// Per column, the one-hot select, a bit per row.
+    sel: Vec<Signal<Local, Word>>,
+    /// The bits of a word that are read: the block is kept as a module of
+    /// its own, so it masks its inputs itself.
+    hi_mask: Constant<Word>,
+    lo_mask: Constant<Word>,
 }
 
-impl RowSelect {
-    pub fn new(rows: usize, cols: usize, width_mask: u64) -> RowSelect {
-        let outs = if rows > 0 { cols } else { 0 };
-        RowSelect {
-            sel: vec_of(rows),
-            data: vec_of(rows * cols),
-            out: vec_of(outs),
-            width_mask: Constant::new(word(width_mask as i64)),
+impl RowTaps {
+    pub fn new(rows: usize, cols: usize, hi_mask: u64, lo_mask: u64) -> RowTaps {
+        assert!(rows <= 64, "a one-hot select of {rows} rows");
+        let cols = if rows > 0 { cols } else { 0 };
+        let one = usize::from(rows > 0);
+        RowTaps {
+            clock: vec_of(one),
+            reset: vec_of(one),
+            start: vec_of(one),
+            shift: vec_of(one),
+            data_hi: vec_of(rows * cols),
+            data_lo: vec_of(rows * cols),
+            out_hi: vec_of(cols),
+            out_lo: vec_of(cols),
+            sel: vec_of(cols),
+            hi_mask: Constant::new(word(hi_mask as i64)),
+            lo_mask: Constant::new(word(lo_mask as i64)),
         }
+    }
+    fn rows(&self) -> usize {
+        self.data_hi.len() / self.cols().max(1)
+    }
+    fn cols(&self) -> usize {
+        self.out_hi.len()
     }
 }
 
-impl Logic for RowSelect {
+impl Logic for RowTaps {
     fn update(&mut self) {
-        let cols = self.out.len();
+        let (rows, cols) = (self.rows(), self.cols());
         for c in 0..cols {
-            let mut v = 0u64;
-            for (r, sel) in self.sel.iter().enumerate() {
-                if sel.val() {
-                    v |= self.data[r * cols + c].val().to_u64();
+            let sel = self.sel[c].val().to_u64();
+            if self.clock[0].pos_edge() {
+                let mut next = sel;
+                if self.shift[0].val() {
+                    next = (sel << 1) & low_mask(rows as u32);
                 }
+                if self.start[0].val() {
+                    next |= 1;
+                }
+                if self.reset[0].val() {
+                    next = 0;
+                }
+                self.sel[c].next = word(next as i64);
             }
-            self.out[c].next = word((v & self.width_mask.val().to_u64()) as i64);
+            let (mut hi, mut lo) = (0u64, 0u64);
+            for r in (0..rows).filter(|r| sel >> r & 1 == 1) {
+                hi |= self.data_hi[r * cols + c].val().to_u64();
+                lo |= self.data_lo[r * cols + c].val().to_u64();
+            }
+            self.out_hi[c].next = word((hi & self.hi_mask.val().to_u64()) as i64);
+            self.out_lo[c].next = word((lo & self.lo_mask.val().to_u64()) as i64);
         }
     }
     fn connect(&mut self) {
-        for o in &mut self.out {
+        for o in self.out_hi.iter_mut().chain(&mut self.out_lo) {
             o.connect();
+        }
+        for s in &mut self.sel {
+            s.connect();
         }
     }
     fn hdl(&self) -> Verilog {
-        let (rows, cols) = (self.sel.len(), self.out.len());
-        let mut v = String::from("always @(*) begin\n");
+        let (rows, cols) = (self.rows(), self.cols());
+        // Shifted up a row, as a rotation masked to rows 1..ROWS (every
+        // bit of the 64-bit local is read: Verilator's lint stays clean).
+        let moved_up = low_mask(rows as u32) & !1;
+        let shifted = |c: usize| format!("{{sel${c}[62:0], sel${c}[63]}} & 64'h{moved_up:x}");
+        let gated = |data: &str, c: usize| {
+            (0..rows)
+                .map(|r| format!("({data}${} & {{64{{sel${c}[{r}]}}}})", r * cols + c))
+                .collect::<Vec<_>>()
+                .join(" | ")
+        };
+        let mut v = String::from("always @(posedge clock$0) begin\n");
         for c in 0..cols {
-            let terms: Vec<String> = (0..rows)
-                .map(|r| format!("(data${} & {{64{{sel${r}}}}})", r * cols + c))
-                .collect();
-            v += &format!("    out${c} = ({}) & width_mask;\n", terms.join(" | "));
+            v += &format!(
+                "    if (reset$0) sel${c} <= 64'd0;\n    else begin\n        \
+                 if (shift$0) sel${c} <= {};\n        \
+                 if (start$0) sel${c}[0] <= 1'b1;\n    end\n",
+                shifted(c)
+            );
+        }
+        v += "end\nalways @(*) begin\n";
+        for c in 0..cols {
+            v += &format!("    out_hi${c} = ({}) & hi_mask;\n", gated("data_hi", c));
+            v += &format!("    out_lo${c} = ({}) & lo_mask;\n", gated("data_lo", c));
         }
         v += "end";
         Verilog::Custom(v)

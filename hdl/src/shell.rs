@@ -56,7 +56,7 @@ impl Design {
             .filter_map(|line| line.strip_prefix("module "))
             .filter_map(|rest| rest.split(|c: char| c == '(' || c.is_whitespace()).next())
             .filter(|name| {
-                ["_mesh_pes", "_mesh_tap_hi", "_mesh_tap_lo"]
+                ["_mesh_pes", "_mesh_taps"]
                     .iter()
                     .any(|kept| name.ends_with(kept))
                     && *name != self.top
