@@ -702,8 +702,16 @@ impl Logic for DrqTop {
                 self.ostage.in_acc[j].next = self.array.out_acc[j].val() | !self.sx_acc.val();
             }
         }
-        self.ostage.out_ready.next = !self.seq.p_out.val() | self.pred.in_ready.val();
-        self.out_take.next = self.ostage.out_valid.val() & self.ostage.out_ready.val();
+        // The output stage never waits: the write-back takes a beat every
+        // cycle, and the predictor takes every value in CONV (it is in
+        // ACCUM from POUT_CLEAR, or with streaming from its SETUP under the
+        // controller's, to its finish, which waits for the output stage to
+        // be empty; docs/spec.md §6.5: it never back-pressures while
+        // accumulating). Its ready would otherwise ripple from the
+        // predictor through the requantisers and the row buffer to the
+        // array's read-out handshake: the routed 16x16's critical path.
+        self.ostage.out_ready.next = true;
+        self.out_take.next = self.ostage.out_valid.val();
         // Write-back address (c * Ho + y) * pitch + x of lane 0, one
         // register stage; the group's lanes in one buffer word.
         self.addr_mul.a.next = self.ostage.out_channel.val();
