@@ -561,3 +561,96 @@ fn a_layer_too_big_for_a_buffer_is_rejected_naming_it() {
         "{e}"
     );
 }
+
+/// The top ties the output stage's `out_ready` high (docs/spec.md §6.6):
+/// the predictor must take every value the output stage offers in CONV.
+/// From a dump of random layers that predict their output mask, with the
+/// sequential and the streaming predictor (its SETUP under the
+/// controller's, the tightest case: a one-pixel layer of a 1 x 1 kernel,
+/// one step, on a 1 x 1 array comes first), the predictor's `in_valid` is never high while
+/// its `in_ready` is low, and values do arrive.
+#[test]
+fn the_predictor_takes_every_value_the_output_stage_offers() {
+    let seed = test_seed("the_predictor_takes_every_value_the_output_stage_offers");
+    let tiny = named("1x1-r2-acc16");
+    let configs = [
+        ("4x4", cfg_4x4()),
+        ("4x4-r2-ov-sp", named("4x4-r2-ov-sp")),
+        ("4x4-r1-out2-l4-tp-sp", named("4x4-r1-out2-l4-tp-sp")),
+        ("1x1-r2-acc16", tiny),
+        (
+            "1x1-r2-acc16 streaming",
+            AccelConfig {
+                stream_predictor: true,
+                ..tiny
+            },
+        ),
+    ];
+    for (k, (name, cfg)) in configs.into_iter().enumerate() {
+        let dir = tempfile::tempdir().unwrap();
+        let vcd = dir.path().join("pred.vcd");
+        let mut rng = Rng::new(seed + k as u64);
+        {
+            let opts = SimOptions {
+                vcd: Some(vcd.clone()),
+                ..Default::default()
+            };
+            let mut acc = Accelerator::new(&cfg, &opts, seed, Timing::FAST).unwrap();
+            let mut layers = vec![Layer::from_raw(&RawLayer {
+                threshold: 0,
+                next_threshold: Some(1),
+                ..RawLayer::conv(1, 1, (1, 1), 1, 1, 0, (1, 1))
+            })
+            .unwrap()];
+            for _ in 0..3 {
+                let (mut layer, _) = random_case(&mut rng, &cfg, Sensitivity::Some);
+                layer.next_threshold = Some(rng.range(0, cfg.a_max().into()) as u32);
+                layers.push(layer);
+            }
+            for (i, layer) in layers.iter().enumerate() {
+                let data = random_layer_data(&mut rng, &cfg, layer, 1000, None);
+                let gold = run_layer(&cfg, layer, &data).unwrap();
+                let hw = acc.run_layer(layer, &data).unwrap();
+                assert_same(&hw, &gold, &format!("{name} layer {i} {layer:?}"));
+            }
+            acc.bus.model.flush_waves();
+        }
+        let text = std::fs::read_to_string(&vcd).unwrap();
+        let (valid, ready) = (".core.pred.in_valid", ".core.pred.in_ready");
+        let dump = drq_verif::vcd::Vcd::parse(&text, &[]).unwrap();
+        let path = |suffix: &str| {
+            let var = dump
+                .vars
+                .iter()
+                .find(|v| v.path.ends_with(suffix))
+                .unwrap_or_else(|| panic!("{name}: {suffix} not in the dump"));
+            var.path.clone()
+        };
+        let (valid_path, ready_path) = (path(valid), path(ready));
+        let dump =
+            drq_verif::vcd::Vcd::parse(&text, &[valid_path.as_str(), ready_path.as_str()]).unwrap();
+        let (v, r) = (
+            dump.changes_of(&valid_path).unwrap(),
+            dump.changes_of(&ready_path).unwrap(),
+        );
+        let at = |changes: &[(u64, u64)], t: u64| {
+            changes
+                .iter()
+                .take_while(|(time, _)| *time <= t)
+                .last()
+                .map_or(0, |c| c.1)
+        };
+        let mut offered = 0;
+        for &(t, _) in v.iter().chain(r) {
+            if at(v, t) == 1 {
+                offered += 1;
+                assert_eq!(
+                    at(r, t),
+                    1,
+                    "{name}: a value offered at {t} while the predictor refuses"
+                );
+            }
+        }
+        assert!(offered > 0, "{name}: no value reached the predictor");
+    }
+}
