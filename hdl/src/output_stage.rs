@@ -92,6 +92,7 @@ pub struct OutputStage {
     /// element leaves now) and the queue's.
     held: Vec<Signal<Local, Word>>,
     one: Constant<Word>,
+    two: Constant<Word>,
     zero: Constant<Word>,
     cols_c: Constant<Word>,
     /// out_rows - 1: the groups the queue holds (with a queue, else none).
@@ -127,6 +128,12 @@ pub struct OutputStage {
     // Row buffer: `full` a whole group.
     full: Reg<Bit>,
     col: WordReg,
+    /// The element leaving now is its group's last (the buffer's column
+    /// `col` is its last column, or its channel the layer's last):
+    /// registered, made as the buffer loads or the element before leaves,
+    /// so the compares stay off the row handshake (`frees`, the array's
+    /// read-out enable).
+    last_col: Reg<Bit>,
     row_y: WordReg,
     row_x: WordReg,
     /// Channel of column 0 and the layer's c_out, latched with the group.
@@ -177,6 +184,9 @@ pub struct OutputStage {
     emit: Signal<Local, Bit>,
     elem_last: Signal<Local, Bit>,
     ready: Signal<Local, Bit>,
+    /// `ready` for a valid row: the row buffer frees, its group is open,
+    /// or the queue has room.
+    room_now: Signal<Local, Bit>,
     accept: Signal<Local, Bit>,
     /// A valid row is taken.
     take_row: Signal<Local, Bit>,
@@ -243,6 +253,7 @@ impl OutputStage {
             out_acc: vec_of(lanes),
             busy: Default::default(),
             one: Constant::new(word(1)),
+            two: Constant::new(word(2)),
             zero: Constant::new(word(0)),
             cols_c: Constant::new(word(cols as i64)),
             queue_limit: (0..usize::from(cfg.out_rows > 1))
@@ -264,6 +275,7 @@ impl OutputStage {
             open_q: Default::default(),
             open_lanes: lane_bits(),
             full: Default::default(),
+            last_col: Default::default(),
             col: WordReg::unsigned(clog2(cfg.cols + 1)),
             row_y: pos(),
             row_x: pos(),
@@ -313,6 +325,7 @@ impl OutputStage {
             emit: Default::default(),
             elem_last: Default::default(),
             ready: Default::default(),
+            room_now: Default::default(),
             accept: Default::default(),
             take_row: Default::default(),
             to_buf: Default::default(),
@@ -348,9 +361,9 @@ impl Logic for OutputStage {
     #[hdl_gen]
     fn update(&mut self) {
         dff_setup!(
-            self, clock, sh_q, rnd_q, sh_over_q, cnt_i, cnt_j, open, open_q, open_lanes, full, col,
-            row_y, row_x, row_ch, row_cout, row_lanes, s1_valid, s1_ch, s1_y, s1_x, s1_lanes,
-            s2_valid, s2_ch, s2_y, s2_x, s2_lanes, o_valid, o_ch, o_y, o_x, o_lanes
+            self, clock, sh_q, rnd_q, sh_over_q, cnt_i, cnt_j, open, open_q, open_lanes, full,
+            last_col, col, row_y, row_x, row_ch, row_cout, row_lanes, s1_valid, s1_ch, s1_y, s1_x,
+            s1_lanes, s2_valid, s2_ch, s2_y, s2_x, s2_lanes, o_valid, o_ch, o_y, o_x, o_lanes
         );
         self.sh_q.reset.next = self.reset.val();
         self.rnd_q.reset.next = self.reset.val();
@@ -361,6 +374,7 @@ impl Logic for OutputStage {
         self.open_q.reset.next = self.reset.val();
         self.open_lanes.reset.next = self.reset.val();
         self.full.reset.next = self.reset.val();
+        self.last_col.reset.next = self.reset.val();
         self.col.reset.next = self.reset.val();
         self.row_y.reset.next = self.reset.val();
         self.row_x.reset.next = self.reset.val();
@@ -393,8 +407,7 @@ impl Logic for OutputStage {
         self.en2.next = !self.s2_valid.q.val() | self.en3.val();
         self.en1.next = !self.s1_valid.q.val() | self.en2.val();
         self.emit.next = self.full.q.val() & self.en1.val();
-        self.elem_last.next = (self.col.q.val() + self.one.val() == self.cols_c.val())
-            | (self.row_ch.q.val() + self.one.val() >= self.row_cout.q.val());
+        self.elem_last.next = self.last_col.q.val();
 
         // Row to pixel: a down-counter over the in-range rows.
         self.in_range.next = self.in_row.val() < self.rows_in.val();
@@ -445,19 +458,20 @@ impl Logic for OutputStage {
         // while the queue has room).
         self.frees.next = !(self.full.q.val() | (self.open.q.val() & !self.open_q.q.val()))
             | (self.emit.val() & self.elem_last.val());
-        self.ready.next = self.frees.val() | self.open.q.val() | !self.row_ok.val();
+        self.room_now.next = self.frees.val() | self.open.q.val();
         self.to_buf.next = true;
         for z in 0..self.queued() {
             self.queue[z].clock.next = self.clock.val();
             self.queue[z].reset.next = self.reset.val();
             if self.queue[z].queued.val() < self.queue_limit[z].val() {
-                self.ready.next = true;
+                self.room_now.next = true;
             }
             self.to_buf.next = self.frees.val() & !self.queue[z].nonempty.val();
             if self.open.q.val() {
                 self.to_buf.next = !self.open_q.q.val();
             }
         }
+        self.ready.next = self.room_now.val() | !self.row_ok.val();
         self.in_ready.next = self.ready.val();
         // Burst read-out: the groups held past this cycle, against the
         // next tile's.
@@ -477,7 +491,10 @@ impl Logic for OutputStage {
             self.oversize[k].next = self.tile_room[k].oversize.val();
         }
         self.accept.next = self.in_valid.val() & self.ready.val();
-        self.take_row.next = self.accept.val() & self.row_ok.val();
+        // (= accept & row_ok, written without `accept`: the array's row
+        // handshake is the same AND, and synthesis merged the two, so
+        // the row buffer's load enable went to the array and back.)
+        self.take_row.next = self.in_valid.val() & self.row_ok.val() & self.room_now.val();
         if self.take_row.val() {
             self.open.d.next = !self.closes.val();
             self.open_q.d.next = !self.to_buf.val();
@@ -504,6 +521,8 @@ impl Logic for OutputStage {
         if self.emit.val() {
             self.col.d.next = self.col.q.val() + self.one.val();
             self.row_ch.d.next = self.row_ch.q.val() + self.one.val();
+            self.last_col.d.next = (self.col.q.val() + self.two.val() == self.cols_c.val())
+                | (self.row_ch.q.val() + self.two.val() >= self.row_cout.q.val());
             for cols in self.cols()..self.cols_end() {
                 for l in 0..self.lanes() {
                     for k in 1..self.cols() {
@@ -570,6 +589,8 @@ impl Logic for OutputStage {
                 self.col.d.next = self.zero.val();
                 self.row_cout.d.next = self.c_out.val();
                 self.row_ch.d.next = self.queue[z].head_ch.val();
+                self.last_col.d.next = (self.one.val() == self.cols_c.val())
+                    | (self.queue[z].head_ch.val() + self.one.val() >= self.c_out.val());
                 self.row_y.d.next = self.queue[z].head_y.val();
                 self.row_x.d.next = self.queue[z].head_x.val();
                 self.row_lanes.d.next = self.queue[z].head_lanes.val();
@@ -591,6 +612,8 @@ impl Logic for OutputStage {
             self.col.d.next = self.zero.val();
             self.row_ch.d.next = self.tile_oc0.val();
             self.row_cout.d.next = self.c_out.val();
+            self.last_col.d.next = (self.one.val() == self.cols_c.val())
+                | (self.tile_oc0.val() + self.one.val() >= self.c_out.val());
             self.row_y.d.next = self.tile_oh0.val() + self.cur_i.val();
             self.row_x.d.next = self.base_now.val();
             self.row_lanes.d.next = self.lanes_now.val();
