@@ -1306,6 +1306,9 @@ pub struct CompareOptions {
     /// The INT8 variant's own configuration (its `pe` forced to int8)
     /// instead of the base's: a board's best INT8 design beside its DRQ one.
     pub int8: Option<AccelConfig>,
+    /// The INT8 variant's multipliers in LUTs even with `use_dsp`: a
+    /// board's INT8 design whose DSP mapping does not route (ULX3S).
+    pub int8_no_dsp: bool,
     /// Synthesize and place every variant's top as this board's design
     /// (its wrapper, host bridge and pins, at its clock) instead of the
     /// bare ECP5-85F's: `make board-compare`.
@@ -1313,6 +1316,14 @@ pub struct CompareOptions {
     /// The variants compared (names of [`variants_with`]; int8 among
     /// them); None: all.
     pub variants: Option<Vec<String>>,
+}
+
+impl CompareOptions {
+    /// Whether a variant of configuration `cfg` maps its multipliers to
+    /// DSP blocks.
+    pub fn uses_dsp(&self, cfg: &AccelConfig) -> bool {
+        self.use_dsp && !(self.int8_no_dsp && cfg.pe == PeKind::Int8)
+    }
 }
 
 /// An existing report in `dir` of the same target and configuration; for a
@@ -1434,7 +1445,7 @@ pub fn compare(
                 Part::Top => name.to_string(),
                 Part::Array => format!("{name}_array"),
             };
-            target.use_dsp = opts.use_dsp;
+            target.use_dsp = opts.uses_dsp(cfg);
             target.place_and_route = place;
             target.flat = opts.flat;
             let dir = out.join(&target.name);
@@ -1615,6 +1626,7 @@ pub fn compare(
                 ecp5_synthesis(opts.use_dsp)
             ),
             "use_dsp": opts.use_dsp,
+            "int8_use_dsp": opts.use_dsp && !opts.int8_no_dsp,
             "int8_config": opts.int8.is_some(),
             "mesh": format!("{}x{}", base.rows, base.cols),
             "commit": commit(),
@@ -1678,7 +1690,16 @@ fn compare_markdown(
         base.rows,
         base.cols,
         match &opts.int8 {
-            Some(c) => format!(" (the int8 variant {}x{})", c.rows, c.cols),
+            Some(c) => format!(
+                " (the int8 variant {}x{}{})",
+                c.rows,
+                c.cols,
+                if opts.use_dsp && opts.int8_no_dsp {
+                    ", its multipliers in LUTs"
+                } else {
+                    ""
+                }
+            ),
             None => String::new(),
         },
         ecp5_synthesis(opts.use_dsp),
@@ -1790,6 +1811,30 @@ mod tests {
         assert!(names(&["int8", "drq", "int8"])
             .unwrap_err()
             .contains("twice"));
+    }
+
+    #[test]
+    fn only_the_int8_variant_leaves_the_dsp_blocks_with_int8_no_dsp() {
+        let opts = |use_dsp, int8_no_dsp| CompareOptions {
+            place_and_route: false,
+            sensitive_target: 0.3,
+            jobs: 1,
+            reuse: false,
+            flat: false,
+            use_dsp,
+            int8: None,
+            int8_no_dsp,
+            board: None,
+            variants: None,
+        };
+        let drq = AccelConfig::default();
+        let int8 = AccelConfig {
+            pe: PeKind::Int8,
+            ..drq
+        };
+        assert!(opts(true, false).uses_dsp(&drq) && opts(true, false).uses_dsp(&int8));
+        assert!(opts(true, true).uses_dsp(&drq) && !opts(true, true).uses_dsp(&int8));
+        assert!(!opts(false, false).uses_dsp(&drq) && !opts(false, true).uses_dsp(&int8));
     }
 
     #[test]

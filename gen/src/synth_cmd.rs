@@ -173,6 +173,10 @@ pub struct SynthCompareArgs {
     /// (constraints/ulx3s/int8.toml).
     #[arg(long, value_name = "TOML")]
     int8_config: Option<PathBuf>,
+    /// With --dsp: the int8 variant's multipliers still in LUTs (a board's
+    /// INT8 design whose DSP mapping does not route).
+    #[arg(long)]
+    int8_no_dsp: bool,
     /// The network of compare.json's "fashion" section (images per second
     /// of each variant at its Fmax).
     #[arg(long, value_name = "DIR", default_value = "model/fashion")]
@@ -336,6 +340,7 @@ pub fn synth_compare(args: &SynthCompareArgs) -> Result<()> {
             flat: args.flat,
             use_dsp: args.dsp,
             int8: int8.clone(),
+            int8_no_dsp: args.int8_no_dsp,
             board,
             variants: args.variants.clone(),
         },
