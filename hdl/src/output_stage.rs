@@ -198,6 +198,13 @@ pub struct OutputStage {
     /// The row buffer is free for a group in the next cycle (empty, or its
     /// last element leaves now).
     frees: Signal<Local, Bit>,
+    /// The row buffer loads the offered row's lane: the row taken into it
+    /// (`direct`), or any row while the buffer frees and the next row taken
+    /// goes into it (nothing there to keep: a row not taken leaves `full`
+    /// and `open` as they are). So the load enable of the buffer's
+    /// COLS x L words comes from registers, not through the array's
+    /// row handshake.
+    load_buf: Signal<Local, Bit>,
     /// The queue's head moves into the row buffer (`out_rows` > 1 only).
     pop: Vec<Signal<Local, Bit>>,
     /// A group gathered in the queue closes and moves straight into the
@@ -326,6 +333,7 @@ impl OutputStage {
             elem_last: Default::default(),
             ready: Default::default(),
             room_now: Default::default(),
+            load_buf: Default::default(),
             accept: Default::default(),
             take_row: Default::default(),
             to_buf: Default::default(),
@@ -596,9 +604,10 @@ impl Logic for OutputStage {
                 self.row_lanes.d.next = self.queue[z].head_lanes.val();
             }
         }
-        // The row taken into the buffer loads its lane, the group's position
-        // is latched; the closing row makes the group whole.
-        if self.direct.val() {
+        // The row taken into the buffer loads its lane (`load_buf`), the
+        // group's position is latched; the closing row makes the group whole.
+        self.load_buf.next = (self.frees.val() & self.to_buf.val()) | self.direct.val();
+        if self.load_buf.val() {
             for cols in self.cols()..self.cols_end() {
                 for l in 0..self.lanes() {
                     if self.lane_now.val() == self.lane_c[l].val() {
@@ -608,6 +617,8 @@ impl Logic for OutputStage {
                     }
                 }
             }
+        }
+        if self.direct.val() {
             self.full.d.next = self.closes.val();
             self.col.d.next = self.zero.val();
             self.row_ch.d.next = self.tile_oc0.val();
