@@ -135,14 +135,17 @@ synth-compare: deps build
 	$(DRQ) synth-compare $(CONFIG_FLAG) $(if $(MESH),--rows $(MESH) --cols $(MESH),) $(if $(NOPNR),--no-pnr,) --out sim-out/synth
 
 # The ULX3S's DRQ design (its accel.toml, the default 16x16) against the best INT8
-# design that fits (16x9, int8.toml), DSP blocks allowed, each the board's
-# design (UART bridge, pins, 25 MHz), placed and routed: images per second
-# and the crossover in sim-out/synth-ulx3s/compare.json (docs/fpga.md).
-# About 1.5 hours on 2 cores; NOPNR=1 for synthesis only. Placed reports
-# already in sim-out/synth-ulx3s/<variant>/ of the same configuration are
-# reused (--reuse): e.g. `drq synth --board ulx3s --out sim-out/synth-ulx3s/drq`.
+# design that fits and routes (16x9, int8.toml, its multipliers in LUTs: with
+# 151 MULT18X18D neither nextpnr router finishes), DSP blocks allowed for DRQ,
+# each the board's design (UART bridge, pins, 25 MHz), placed and routed:
+# images per second and the crossover in sim-out/synth-ulx3s/compare.json
+# (docs/fpga.md). About an hour on 2 cores; NOPNR=1 for synthesis only.
+# Placed reports already in sim-out/synth-ulx3s/<variant>/ of the same
+# configuration are reused (--reuse): e.g. `drq synth --board ulx3s --out
+# sim-out/synth-ulx3s/drq` and `drq synth --board ulx3s --config
+# constraints/ulx3s/int8.toml --no-dsp --out sim-out/synth-ulx3s/int8`.
 board-compare: deps build
-	$(DRQ) synth-compare --board ulx3s --reuse --config constraints/ulx3s/accel.toml --int8-config constraints/ulx3s/int8.toml --dsp $(if $(NOPNR),--no-pnr,) --images 10000 --out sim-out/synth-ulx3s
+	$(DRQ) synth-compare --board ulx3s --reuse --config constraints/ulx3s/accel.toml --int8-config constraints/ulx3s/int8.toml --dsp --int8-no-dsp --variants drq,int8 $(if $(NOPNR),--no-pnr,) --images 10000 --out sim-out/synth-ulx3s
 
 # Per-layer thresholds and shifts within BUDGET points of INT8 top-1, written
 # into model/fashion/network.json.
