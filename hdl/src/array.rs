@@ -137,9 +137,6 @@ pub struct SystolicArray {
     /// register, steady long before a read-out, so the cycle of delay
     /// changes nothing.
     low_shift_copy: Vec<WordReg>,
-    /// The copy's bits (a kept module's upper output bits are not known
-    /// to be zero to synthesis: without the mask the shifter is 64 bits).
-    low_shift_mask: Constant<Word>,
     flush_start: Constant<Word>,
     /// The read-out's first and last row and the count's step per row:
     /// ROWS-1, 0, -1 (the chain), or 0, ROWS-1, +1 (row taps).
@@ -247,9 +244,6 @@ impl SystolicArray {
             acc_lo_sign: lo.sign,
             col_hi: vec_of(cols),
             col_lo: vec_of(cols),
-            low_shift_mask: Constant::new(word(
-                low_mask(TokenFormat::new(cfg).low_shift_bits) as i64
-            )),
             low_shift_copy: (0..cols)
                 .map(|_| WordReg::kept_copy(TokenFormat::new(cfg).low_shift_bits))
                 .collect(),
@@ -448,8 +442,7 @@ impl Logic for SystolicArray {
                 self.col_lo[c].next = self.mesh.col_acc_lo[c].val() | !self.acc_lo_mask.val();
             }
             self.out_acc[c].next = (self.col_hi[c].val()
-                + (self.col_lo[c].val()
-                    << (self.low_shift_copy[c].q.val() & self.low_shift_mask.val()))
+                + (self.col_lo[c].val() << self.low_shift_copy[c].q.val())
                 + self.bias_now[c].val())
                 & self.acc_mask.val();
         }
