@@ -130,13 +130,6 @@ pub struct SystolicArray {
     acc_lo_sign: Constant<Word>,
     col_hi: Vec<Signal<Local, Word>>,
     col_lo: Vec<Signal<Local, Word>>,
-    /// `low_shift` registered once per column, each copy a module kept in
-    /// synthesis (`Design::kept_modules`, so Yosys does not merge the
-    /// equal copies back): one flip-flop's fanout to all COLS read-out
-    /// shifters was 12 ns of the routed 16x16's critical path. A layer
-    /// register, steady long before a read-out, so the cycle of delay
-    /// changes nothing.
-    low_shift_copy: Vec<WordReg>,
     flush_start: Constant<Word>,
     /// The read-out's first and last row and the count's step per row:
     /// ROWS-1, 0, -1 (the chain), or 0, ROWS-1, +1 (row taps).
@@ -244,9 +237,6 @@ impl SystolicArray {
             acc_lo_sign: lo.sign,
             col_hi: vec_of(cols),
             col_lo: vec_of(cols),
-            low_shift_copy: (0..cols)
-                .map(|_| WordReg::kept_copy(TokenFormat::new(cfg).low_shift_bits))
-                .collect(),
             flush_start: Constant::new(word(flush_cycles(cfg) as i64 - 1)),
             drain_start: Constant::new(word(if cfg.row_taps { 0 } else { rows as i64 - 1 })),
             drain_last: Constant::new(word(if cfg.row_taps { rows as i64 - 1 } else { 0 })),
@@ -430,9 +420,6 @@ impl Logic for SystolicArray {
             self.bias_now[c].next = self.bias_q[c].q.val();
         }
         for c in 0..self.cols() {
-            self.low_shift_copy[c].clock.next = self.clock.val();
-            self.low_shift_copy[c].reset.next = self.reset.val();
-            self.low_shift_copy[c].d.next = self.low_shift.val();
             self.col_hi[c].next = self.mesh.col_acc_hi[c].val();
             if (self.mesh.col_acc_hi[c].val() & self.acc_hi_sign.val()).any() {
                 self.col_hi[c].next = self.mesh.col_acc_hi[c].val() | !self.acc_hi_mask.val();
@@ -442,7 +429,7 @@ impl Logic for SystolicArray {
                 self.col_lo[c].next = self.mesh.col_acc_lo[c].val() | !self.acc_lo_mask.val();
             }
             self.out_acc[c].next = (self.col_hi[c].val()
-                + (self.col_lo[c].val() << self.low_shift_copy[c].q.val())
+                + (self.col_lo[c].val() << self.low_shift.val())
                 + self.bias_now[c].val())
                 & self.acc_mask.val();
         }

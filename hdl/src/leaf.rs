@@ -81,7 +81,6 @@ pub struct WordReg {
     pub q: Signal<Out, Word>,
     _bits: usize,
     _sign_extend: bool,
-    _kept_copy: bool,
 }
 
 impl WordReg {
@@ -92,16 +91,6 @@ impl WordReg {
     /// A two's-complement field of `bits` bits (2..=64).
     pub fn signed(bits: u32) -> WordReg {
         WordReg::new(bits, true)
-    }
-    /// An unsigned field of `bits` bits that copies another register for
-    /// a group of its readers: its Verilog says so, so that `dedup.rs`
-    /// keeps it a module of its own, which synthesis keeps apart
-    /// (`Design::kept_modules`) instead of merging the equal copies.
-    pub fn kept_copy(bits: u32) -> WordReg {
-        WordReg {
-            _kept_copy: true,
-            ..WordReg::new(bits, false)
-        }
     }
     fn new(bits: u32, signed: bool) -> WordReg {
         assert!(
@@ -115,7 +104,6 @@ impl WordReg {
             q: Default::default(),
             _bits: bits as usize,
             _sign_extend: signed,
-            _kept_copy: false,
         }
     }
     fn width(&self) -> usize {
@@ -150,9 +138,6 @@ impl Logic for WordReg {
     fn hdl(&self) -> Verilog {
         let n = self.width();
         let mut v = String::new();
-        if self._kept_copy {
-            v += "// A copy of a register for a group of its readers, kept apart in synthesis.\n";
-        }
         if n < 64 {
             v += &format!("wire unused_d = &{{1'b0, d[63:{n}], 1'b0}};\n");
         }

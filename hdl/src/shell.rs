@@ -48,18 +48,15 @@ impl Design {
     /// it reads and the mesh every PE output it passes on (`pe.rs`,
     /// `mesh.rs`), so the PE is as narrow kept as flattened; the
     /// synthesis passes then walk one PE instead of all of them
-    /// (docs/figures.md §6.4.C). With row taps also the read-out
-    /// multiplexers with their per-column row selects (`mesh.rs`,
-    /// `RowTaps`), and the array's per-column copies of `low_shift`
-    /// (`WordReg::kept_copy`): kept, equal copies stay apart. Empty for a
-    /// design without a mesh, or whose top is the PE itself.
+    /// (docs/figures.md §6.4.C). Empty for a design without a mesh, or
+    /// whose top is the PE itself.
     pub fn kept_modules(&self) -> Vec<String> {
         self.verilog
             .lines()
             .filter_map(|line| line.strip_prefix("module "))
             .filter_map(|rest| rest.split(|c: char| c == '(' || c.is_whitespace()).next())
             .filter(|name| {
-                ["_mesh_pes", "_mesh_taps", "_low_shift_copy"]
+                ["_mesh_pes", "_mesh_taps"]
                     .iter()
                     .any(|kept| name.ends_with(kept))
                     && *name != self.top
