@@ -182,7 +182,6 @@ pub struct OutputStage {
     en2: Signal<Local, Bit>,
     en1: Signal<Local, Bit>,
     emit: Signal<Local, Bit>,
-    elem_last: Signal<Local, Bit>,
     ready: Signal<Local, Bit>,
     /// `ready` for a valid row: the row buffer frees, its group is open,
     /// or the queue has room.
@@ -330,7 +329,6 @@ impl OutputStage {
             en2: Default::default(),
             en1: Default::default(),
             emit: Default::default(),
-            elem_last: Default::default(),
             ready: Default::default(),
             room_now: Default::default(),
             load_buf: Default::default(),
@@ -415,7 +413,6 @@ impl Logic for OutputStage {
         self.en2.next = !self.s2_valid.q.val() | self.en3.val();
         self.en1.next = !self.s1_valid.q.val() | self.en2.val();
         self.emit.next = self.full.q.val() & self.en1.val();
-        self.elem_last.next = self.last_col.q.val();
 
         // Row to pixel: a down-counter over the in-range rows.
         self.in_range.next = self.in_row.val() < self.rows_in.val();
@@ -465,7 +462,7 @@ impl Logic for OutputStage {
         // a group's first row when the buffer frees (or, with a queue,
         // while the queue has room).
         self.frees.next = !(self.full.q.val() | (self.open.q.val() & !self.open_q.q.val()))
-            | (self.emit.val() & self.elem_last.val());
+            | (self.emit.val() & self.last_col.q.val());
         self.room_now.next = self.frees.val() | self.open.q.val();
         self.to_buf.next = true;
         for z in 0..self.queued() {
@@ -485,7 +482,7 @@ impl Logic for OutputStage {
         // next tile's.
         for k in 0..self.tile_room.len() {
             self.held[k].next = self.zero.val();
-            if self.full.q.val() & !(self.emit.val() & self.elem_last.val()) {
+            if self.full.q.val() & !(self.emit.val() & self.last_col.q.val()) {
                 self.held[k].next = self.one.val();
             }
             for z in 0..self.queued() {
@@ -538,7 +535,7 @@ impl Logic for OutputStage {
                     }
                 }
             }
-            if self.elem_last.val() {
+            if self.last_col.q.val() {
                 self.full.d.next = false;
             }
         }
