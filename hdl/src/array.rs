@@ -6,7 +6,11 @@
 //! through (FLUSH, ROWS + COLS - 1 cycles), then drains: each cycle with
 //! `out_valid && out_ready` one array row leaves at the bottom (row ROWS-1
 //! first, `out_row` says which), every column at once:
-//! `out_acc[c] = acc_hi + (acc_lo << low_shift) + bias[c]`, wrapped at ACC_BITS.
+//! `out_acc[c] = acc_hi + bias[c]`, wrapped at ACC_BITS, and `out_lo[c] =
+//! acc_lo` (`AccelConfig::acc_lo_bits`); the column's result is
+//! `out_acc + (out_lo << low_shift)`, which the output stage forms per
+//! element (`acc_combine.rs`), so the layer's low shift does not reach
+//! every column.
 //!
 //! Bubbles (`in_valid` low) travel through the mesh as invalid tokens; a
 //! stalled read-out (`out_ready` low) holds the drain. Nothing is lost.
@@ -32,7 +36,7 @@
 //! bursts. The bias is latched at the start, since the next tile's last
 //! token reads the next bias while this tile's rows still leave.
 
-use crate::leaf::{low_mask, vec_of, word, Reg, Sext, Word, WordReg};
+use crate::leaf::{konst, low_mask, vec_of, word, Reg, Sext, Word, WordReg};
 use crate::mesh::Mesh;
 use crate::pe::PeParams;
 use crate::shell::{clog2, Design, Dir, ShellPort, Widen};
@@ -104,14 +108,16 @@ pub struct SystolicArray {
     pub in_sens: Vec<Signal<In, Bit>>,
     pub in_w_digit: Vec<Signal<In, Word>>,
     pub in_w_low: Vec<Signal<In, Word>>,
-    // Layer constants.
-    pub low_shift: Signal<In, Word>,
+    // The tile's bias, one per column.
     pub bias: Vec<Signal<In, Word>>,
     // Read-out.
     pub out_valid: Signal<Out, Bit>,
     pub out_ready: Signal<In, Bit>,
     pub out_row: Signal<Out, Word>,
+    /// acc_hi + bias, ACC_BITS bits.
     pub out_acc: Vec<Signal<Out, Word>>,
+    /// acc_lo, its `acc_lo_bits` bits (two's complement).
+    pub out_lo: Vec<Signal<Out, Word>>,
     /// A tile is in the array (accepted tokens not yet read out).
     pub busy: Signal<Out, Bit>,
     /// Burst read-out only (else none): the output stage can take the
@@ -121,15 +127,13 @@ pub struct SystolicArray {
     pub out_oversize: Vec<Signal<In, Bit>>,
     pub out_start: Vec<Signal<Out, Bit>>,
     acc_mask: Constant<Word>,
-    /// The accumulators' narrow widths (`AccelConfig::acc_hi_bits`,
-    /// `acc_lo_bits`): their masks and sign bits, to sign-extend each
-    /// column's accumulators at the read-out.
+    /// The high accumulator's narrow width (`AccelConfig::acc_hi_bits`):
+    /// its mask and sign bit, to sign-extend each column's at the
+    /// read-out; the low accumulator's mask (`acc_lo_bits`).
     acc_hi_mask: Constant<Word>,
     acc_hi_sign: Constant<Word>,
     acc_lo_mask: Constant<Word>,
-    acc_lo_sign: Constant<Word>,
     col_hi: Vec<Signal<Local, Word>>,
-    col_lo: Vec<Signal<Local, Word>>,
     flush_start: Constant<Word>,
     /// The read-out's first and last row and the count's step per row:
     /// ROWS-1, 0, -1 (the chain), or 0, ROWS-1, +1 (row taps).
@@ -196,7 +200,7 @@ impl SystolicArray {
         let p = PeParams::new(cfg);
         let burst = usize::from(cfg.burst_readout);
         // The PEs' narrow accumulators, sign-extended at the read-out.
-        let (hi, lo) = (Sext::new(cfg.acc_hi_bits()), Sext::new(cfg.acc_lo_bits()));
+        let hi = Sext::new(cfg.acc_hi_bits());
         SystolicArray {
             clock: Default::default(),
             reset: Default::default(),
@@ -210,12 +214,12 @@ impl SystolicArray {
             in_sens: vec_of(rows),
             in_w_digit: vec_of(cols),
             in_w_low: vec_of(cols),
-            low_shift: Default::default(),
             bias: vec_of(cols),
             out_valid: Default::default(),
             out_ready: Default::default(),
             out_row: Default::default(),
             out_acc: vec_of(cols),
+            out_lo: vec_of(cols),
             busy: Default::default(),
             out_room: vec_of(burst),
             out_oversize: vec_of(burst),
@@ -233,10 +237,8 @@ impl SystolicArray {
             acc_mask: Constant::new(word(low_mask(cfg.acc_bits) as i64)),
             acc_hi_mask: hi.mask,
             acc_hi_sign: hi.sign,
-            acc_lo_mask: lo.mask,
-            acc_lo_sign: lo.sign,
+            acc_lo_mask: konst(low_mask(cfg.acc_lo_bits())),
             col_hi: vec_of(cols),
-            col_lo: vec_of(cols),
             flush_start: Constant::new(word(flush_cycles(cfg) as i64 - 1)),
             drain_start: Constant::new(word(if cfg.row_taps { 0 } else { rows as i64 - 1 })),
             drain_last: Constant::new(word(if cfg.row_taps { rows as i64 - 1 } else { 0 })),
@@ -424,14 +426,9 @@ impl Logic for SystolicArray {
             if (self.mesh.col_acc_hi[c].val() & self.acc_hi_sign.val()).any() {
                 self.col_hi[c].next = self.mesh.col_acc_hi[c].val() | !self.acc_hi_mask.val();
             }
-            self.col_lo[c].next = self.mesh.col_acc_lo[c].val();
-            if (self.mesh.col_acc_lo[c].val() & self.acc_lo_sign.val()).any() {
-                self.col_lo[c].next = self.mesh.col_acc_lo[c].val() | !self.acc_lo_mask.val();
-            }
-            self.out_acc[c].next = (self.col_hi[c].val()
-                + (self.col_lo[c].val() << self.low_shift.val())
-                + self.bias_now[c].val())
-                & self.acc_mask.val();
+            self.out_acc[c].next =
+                (self.col_hi[c].val() + self.bias_now[c].val()) & self.acc_mask.val();
+            self.out_lo[c].next = self.mesh.col_acc_lo[c].val() & self.acc_lo_mask.val();
         }
         self.out_valid.next = self.draining.q.val();
         self.out_row.next = self.count.q.val();
@@ -595,19 +592,12 @@ fn array_ports(cfg: &AccelConfig, fmt: &TokenFormat) -> Vec<ShellPort> {
             Sign,
         ),
         p("in_w_lows", "in_w_low", Input, fmt.w_low_bits, cols(), Sign),
-        p(
-            "low_shift",
-            "low_shift",
-            Input,
-            fmt.low_shift_bits,
-            None,
-            Zero,
-        ),
         p("bias", "bias", Input, 32, cols(), Sign),
         p("out_valid", "out_valid", Output, 1, None, Flag),
         p("out_ready", "out_ready", Input, 1, None, Flag),
         p("out_row", "out_row", Output, clog2(cfg.rows), None, Zero),
         p("out_acc", "out_acc", Output, cfg.acc_bits, cols(), Zero),
+        p("out_lo", "out_lo", Output, cfg.acc_lo_bits(), cols(), Zero),
         p("busy", "busy", Output, 1, None, Flag),
     ];
     if cfg.burst_readout {

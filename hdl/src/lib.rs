@@ -24,6 +24,7 @@
 //! * [`top`]: the whole accelerator `drq_top`.
 //! * [`designs`]: the registry of every emitted design and `params.json`.
 
+pub mod acc_combine;
 pub mod array;
 pub mod axil;
 pub mod buffers;

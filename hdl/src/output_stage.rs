@@ -34,6 +34,7 @@
 //! * Backpressure: every stage advances when the stage after it is empty or
 //!   advances (`out_ready` ripples back combinationally); nothing is lost.
 
+use crate::acc_combine::AccCombine;
 use crate::leaf::{low_mask as mask, one_if, vec_of, word, Reg, Word, WordReg};
 use crate::ram::LutRam;
 use crate::requant::RequantLane;
@@ -41,6 +42,7 @@ use crate::row_queue::RowQueue;
 use crate::shell::clog2;
 use crate::tile_room::TileRoom;
 use drq_arch::config::AccelConfig;
+use drq_arch::token::TokenFormat;
 use rust_hdl::prelude::*;
 
 #[derive(LogicBlock)]
@@ -65,7 +67,11 @@ pub struct OutputStage {
     pub in_valid: Signal<In, Bit>,
     pub in_ready: Signal<Out, Bit>,
     pub in_row: Signal<In, Word>,
+    /// Per column: acc_hi + bias (ACC_BITS) and acc_lo (`acc_lo_bits`);
+    /// the element is `in_acc + (in_lo << low_shift)` (`acc_combine.rs`).
     pub in_acc: Vec<Signal<In, Word>>,
+    pub in_lo: Vec<Signal<In, Word>>,
+    pub low_shift: Signal<In, Word>,
     // Elements: one channel of a lane group.
     pub out_valid: Signal<Out, Bit>,
     pub out_ready: Signal<In, Bit>,
@@ -140,12 +146,23 @@ pub struct OutputStage {
     row_ch: WordReg,
     row_cout: WordReg,
     row_lanes: WordReg,
-    /// Lane l, column k at l * COLS + k.
+    /// Lane l, column k at l * COLS + k: column 0 the combined accumulator
+    /// of the element leaving next, columns k >= 1 acc_hi + bias, with
+    /// acc_lo beside it in `buf_lo` (column 0's `buf_lo` is unused).
     buf: Vec<WordReg>,
+    buf_lo: Vec<WordReg>,
+    /// The combiners (`AccCombine`) of what enters column 0: the offered
+    /// row's column 0, each lane's column 1 as the buffer shifts (COLS >= 2
+    /// only), each lane's column 0 of the queue's head (a queue only).
+    combine_in: AccCombine,
+    combine_shift: Vec<AccCombine>,
+    combine_queue: Vec<AccCombine>,
     /// Groups waiting for the row buffer (`out_rows` > 1 only): the queue
-    /// and its accumulators, one lane RAM per lane and column.
+    /// and its accumulators, one lane RAM per lane and column for each of
+    /// acc_hi + bias and acc_lo.
     queue: Vec<RowQueue>,
     queue_lanes: Vec<LutRam>,
+    queue_lo: Vec<LutRam>,
     // The pipeline's element positions (the requantisers hold the data).
     s1_valid: Reg<Bit>,
     s1_ch: WordReg,
@@ -225,6 +242,7 @@ impl OutputStage {
         let lane_bits = || WordReg::unsigned(cfg.out_lanes);
         let queued = cfg.out_rows > 1;
         let burst = usize::from(cfg.burst_readout);
+        let lo_bits = cfg.acc_lo_bits();
         OutputStage {
             next_ow0: vec_of(burst),
             next_valid_h: vec_of(burst),
@@ -249,6 +267,8 @@ impl OutputStage {
             in_ready: Default::default(),
             in_row: Default::default(),
             in_acc: vec_of(cols),
+            in_lo: vec_of(cols),
+            low_shift: Default::default(),
             out_valid: Default::default(),
             out_ready: Default::default(),
             out_channel: Default::default(),
@@ -291,11 +311,24 @@ impl OutputStage {
             buf: (0..lanes * cols)
                 .map(|_| WordReg::signed(cfg.acc_bits))
                 .collect(),
+            buf_lo: (0..lanes * cols)
+                .map(|_| WordReg::unsigned(lo_bits))
+                .collect(),
+            combine_in: AccCombine::new(cfg),
+            combine_shift: (0..if cols > 1 { lanes } else { 0 })
+                .map(|_| AccCombine::new(cfg))
+                .collect(),
+            combine_queue: (0..if queued { lanes } else { 0 })
+                .map(|_| AccCombine::new(cfg))
+                .collect(),
             queue: (0..usize::from(queued))
                 .map(|_| RowQueue::new(cfg))
                 .collect(),
             queue_lanes: (0..if queued { lanes * cols } else { 0 })
-                .map(|_| RowQueue::lane_ram(cfg))
+                .map(|_| RowQueue::lane_ram(cfg, cfg.acc_bits))
+                .collect(),
+            queue_lo: (0..if queued { lanes * cols } else { 0 })
+                .map(|_| RowQueue::lane_ram(cfg, lo_bits))
                 .collect(),
             s1_valid: Default::default(),
             s1_ch: pos(),
@@ -406,6 +439,25 @@ impl Logic for OutputStage {
             self.buf[k].clock.next = self.clock.val();
             self.buf[k].reset.next = self.reset.val();
             self.buf[k].d.next = self.buf[k].q.val();
+            self.buf_lo[k].clock.next = self.clock.val();
+            self.buf_lo[k].reset.next = self.reset.val();
+            self.buf_lo[k].d.next = self.buf_lo[k].q.val();
+        }
+        // The combiners of column 0's sources.
+        self.combine_in.hi_bias.next = self.in_acc[0].val();
+        self.combine_in.lo.next = self.in_lo[0].val();
+        self.combine_in.low_shift.next = self.low_shift.val();
+        for cols in self.cols()..self.cols_end() {
+            for l in 0..self.combine_shift.len() {
+                self.combine_shift[l].hi_bias.next = self.buf[l * cols + 1].q.val();
+                self.combine_shift[l].lo.next = self.buf_lo[l * cols + 1].q.val();
+                self.combine_shift[l].low_shift.next = self.low_shift.val();
+            }
+            for l in 0..self.combine_queue.len() {
+                self.combine_queue[l].hi_bias.next = self.queue_lanes[l * cols].rd_data.val();
+                self.combine_queue[l].lo.next = self.queue_lo[l * cols].rd_data.val();
+                self.combine_queue[l].low_shift.next = self.low_shift.val();
+            }
         }
 
         // Handshakes: each stage advances when the next is empty or advances.
@@ -530,9 +582,13 @@ impl Logic for OutputStage {
                 | (self.row_ch.q.val() + self.two.val() >= self.row_cout.q.val());
             for cols in self.cols()..self.cols_end() {
                 for l in 0..self.lanes() {
-                    for k in 1..self.cols() {
+                    for k in 2..self.cols() {
                         self.buf[l * cols + k - 1].d.next = self.buf[l * cols + k].q.val();
+                        self.buf_lo[l * cols + k - 1].d.next = self.buf_lo[l * cols + k].q.val();
                     }
+                }
+                for l in 0..self.combine_shift.len() {
+                    self.buf[l * cols].d.next = self.combine_shift[l].acc.val();
                 }
             }
             if self.last_col.q.val() {
@@ -571,6 +627,12 @@ impl Logic for OutputStage {
                         self.queue_lanes[l * cols + k].wr_addr.next = self.queue[z].tail_addr.val();
                         self.queue_lanes[l * cols + k].wr_data.next = self.in_acc[k].val();
                         self.queue_lanes[l * cols + k].rd_addr.next = self.queue[z].head_addr.val();
+                        self.queue_lo[l * cols + k].clock.next = self.clock.val();
+                        self.queue_lo[l * cols + k].wr_en.next =
+                            self.queue_lanes[l * cols + k].wr_en.val();
+                        self.queue_lo[l * cols + k].wr_addr.next = self.queue[z].tail_addr.val();
+                        self.queue_lo[l * cols + k].wr_data.next = self.in_lo[k].val();
+                        self.queue_lo[l * cols + k].rd_addr.next = self.queue[z].head_addr.val();
                     }
                 }
             }
@@ -582,10 +644,13 @@ impl Logic for OutputStage {
             if self.pop[z].val() | self.bypass[z].val() {
                 for cols in self.cols()..self.cols_end() {
                     for l in 0..self.lanes() {
-                        for k in 0..self.cols() {
+                        for k in 1..self.cols() {
                             self.buf[l * cols + k].d.next =
                                 self.queue_lanes[l * cols + k].rd_data.val();
+                            self.buf_lo[l * cols + k].d.next =
+                                self.queue_lo[l * cols + k].rd_data.val();
                         }
+                        self.buf[l * cols].d.next = self.combine_queue[l].acc.val();
                     }
                 }
             }
@@ -608,9 +673,11 @@ impl Logic for OutputStage {
             for cols in self.cols()..self.cols_end() {
                 for l in 0..self.lanes() {
                     if self.lane_now.val() == self.lane_c[l].val() {
-                        for k in 0..self.cols() {
+                        for k in 1..self.cols() {
                             self.buf[l * cols + k].d.next = self.in_acc[k].val();
+                            self.buf_lo[l * cols + k].d.next = self.in_lo[k].val();
                         }
+                        self.buf[l * cols].d.next = self.combine_in.acc.val();
                     }
                 }
             }
@@ -729,6 +796,20 @@ pub fn output_stage_design(cfg: &AccelConfig) -> crate::shell::Design {
             lanes: Lanes::Vector { count: cfg.cols },
             extend: Sign,
         },
+        ShellPort {
+            name: "in_lo".into(),
+            core_name: "in_lo".into(),
+            dir: Input,
+            lane_width: cfg.acc_lo_bits(),
+            lanes: Lanes::Vector { count: cfg.cols },
+            extend: Sign,
+        },
+        scalar(
+            "low_shift",
+            Input,
+            TokenFormat::new(cfg).low_shift_bits,
+            Zero,
+        ),
         scalar("out_valid", Output, 1, Flag),
         scalar("out_ready", Input, 1, Flag),
         scalar("out_channel", Output, 16, Zero),

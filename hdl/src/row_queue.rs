@@ -91,9 +91,9 @@ impl RowQueue {
         }
     }
     /// A lane RAM for one column of the queued rows: the queue's depth,
-    /// ACC_BITS wide.
-    pub fn lane_ram(cfg: &AccelConfig) -> LutRam {
-        LutRam::new(Self::depth(cfg) as usize, cfg.acc_bits)
+    /// `width` bits (acc_hi + bias: ACC_BITS; acc_lo: `acc_lo_bits`).
+    pub fn lane_ram(cfg: &AccelConfig, width: u32) -> LutRam {
+        LutRam::new(Self::depth(cfg) as usize, width)
     }
     fn depth(cfg: &AccelConfig) -> u32 {
         (cfg.out_rows - 1).next_power_of_two().max(2)

@@ -595,7 +595,6 @@ impl Logic for DrqTop {
         self.array.in_commit.next = self.ctrl.in_commit.val();
         self.array.in_last.next = self.ctrl.in_last.val();
         self.array.in_hshift.next = self.ctrl.in_hshift.val();
-        self.array.low_shift.next = self.ctrl.low_shift_out.val();
         self.oc0_mul.a.next = self.ctrl.tile_channel.val();
         self.oc0_mul.b.next = self.cols_c.val();
         if self.tile_end.val() {
@@ -696,11 +695,13 @@ impl Logic for DrqTop {
         self.ostage.in_valid.next = self.array.out_valid.val();
         self.array.out_ready.next = self.ostage.in_ready.val();
         self.ostage.in_row.next = self.array.out_row.val();
+        self.ostage.low_shift.next = self.ctrl.low_shift_out.val();
         for j in 0..self.cols() {
             self.ostage.in_acc[j].next = self.array.out_acc[j].val() & self.sx_acc.val();
             if (self.array.out_acc[j].val() & self.sx_acc_sign.val()).any() {
                 self.ostage.in_acc[j].next = self.array.out_acc[j].val() | !self.sx_acc.val();
             }
+            self.ostage.in_lo[j].next = self.array.out_lo[j].val();
         }
         // The output stage never waits: the write-back takes a beat every
         // cycle, and the predictor takes every value in CONV (it is in

@@ -6,6 +6,7 @@ use crate::sim::{Model, SimError, SimOptions};
 use drq_arch::token::TokenFormat;
 use drq_arch::AccelConfig;
 use drq_golden::cycles::readout_row;
+use drq_golden::numerics::wrap_acc;
 use drq_golden::replay::{TileReplay, TokenSlice};
 use drq_golden::rng::Rng;
 use drq_hdl::array::array_design;
@@ -95,6 +96,24 @@ impl ArrayBench {
         );
     }
 
+    /// The row on the read-out ports: per column `out_acc` (acc_hi + bias)
+    /// plus `out_lo` (acc_lo) shifted by the layer's low shift, wrapped at
+    /// ACC_BITS, as the output stage combines them (docs/spec.md §6.2).
+    fn read_row(&mut self, low_shift: u32) -> Vec<i64> {
+        let cols = self.cfg.cols as usize;
+        let hi_bias = self
+            .model
+            .get_lanes("out_acc", self.cfg.acc_bits, cols, true);
+        let lo = self
+            .model
+            .get_lanes("out_lo", self.cfg.acc_lo_bits(), cols, true);
+        hi_bias
+            .iter()
+            .zip(&lo)
+            .map(|(&h, &l)| wrap_acc(h.wrapping_add(l.wrapping_shl(low_shift)), self.cfg.acc_bits))
+            .collect()
+    }
+
     /// Run one tile: every token in, every row out.
     pub fn run_tile(
         &mut self,
@@ -104,7 +123,6 @@ impl ArrayBench {
         rng: &mut Rng,
     ) -> TileOutcome {
         let (rows, cols) = (self.cfg.rows as usize, self.cfg.cols as usize);
-        self.model.set_u64("low_shift", low_shift.into());
         self.model.set_lanes(
             "bias",
             32,
@@ -143,10 +161,7 @@ impl ArrayBench {
                         row < rows && acc[row].is_none(),
                         "row {row} read out twice or out of range"
                     );
-                    acc[row] = Some(
-                        self.model
-                            .get_lanes("out_acc", self.cfg.acc_bits, cols, true),
-                    );
+                    acc[row] = Some(self.read_row(low_shift));
                     got += 1;
                 } else {
                     stalls += 1;
@@ -213,7 +228,6 @@ impl ArrayBench {
     ) -> StreamOutcome {
         let (rows, cols) = (self.cfg.rows as usize, self.cfg.cols as usize);
         let flush = drq_hdl::array::flush_cycles(&self.cfg);
-        self.model.set_u64("low_shift", low_shift.into());
         let mut acc: Vec<Vec<Option<Vec<i64>>>> = vec![vec![None; rows]; tiles.len()];
         // Next token (tile, index); tile being read out and its rows so far.
         let (mut tile, mut tok, mut reading, mut got) = (0usize, 0usize, 0usize, 0usize);
@@ -327,11 +341,7 @@ impl ArrayBench {
                         row < rows && acc[reading][row].is_none(),
                         "tile {reading}: row {row} read out twice or out of range"
                     );
-                    acc[reading][row] =
-                        Some(
-                            self.model
-                                .get_lanes("out_acc", self.cfg.acc_bits, cols, true),
-                        );
+                    acc[reading][row] = Some(self.read_row(low_shift));
                     got += 1;
                     if got == rows {
                         row0[reading] = Some(cycles);

@@ -9,7 +9,7 @@
 use crate::sim::{Model, SimError, SimOptions};
 use drq_arch::AccelConfig;
 use drq_golden::cycles::{closes_lane_group, readout_order, readout_row};
-use drq_golden::numerics::requantize;
+use drq_golden::numerics::{requantize, wrap_acc};
 use drq_golden::rng::Rng;
 use drq_hdl::output_stage::output_stage_design;
 
@@ -152,6 +152,26 @@ impl OutputStageBench {
         m.set_u64("rows_in", u64::from(t.valid_h) * u64::from(t.tile_w));
     }
 
+    /// The largest shift the combiner takes: s + sw.
+    fn max_low_shift(&self) -> u32 {
+        self.cfg.max_low_shift() + self.cfg.max_w_low_shift()
+    }
+
+    /// `row` as (acc_hi + bias, acc_lo) per column: a random acc_lo of its
+    /// width and the acc_hi + bias that makes `acc_hi + bias + (acc_lo <<
+    /// low_shift)` the value again, wrapped at ACC_BITS.
+    fn split_row(&self, row: &[i64], low_shift: u32, rng: &mut Rng) -> (Vec<i64>, Vec<i64>) {
+        let lo_bits = self.cfg.acc_lo_bits();
+        let lo_min = -(1i64 << (lo_bits - 1));
+        let lo: Vec<i64> = row.iter().map(|_| rng.range(lo_min, -lo_min - 1)).collect();
+        let hi_bias = row
+            .iter()
+            .zip(&lo)
+            .map(|(&v, &l)| wrap_acc(v.wrapping_sub(l.wrapping_shl(low_shift)), self.cfg.acc_bits))
+            .collect();
+        (hi_bias, lo)
+    }
+
     /// Run `tiles` of one layer back to back (the tile registers change right
     /// after the handshake of a tile's last row, while its elements are still
     /// in flight), then wait until the stage is empty. Checks on the way that
@@ -167,8 +187,22 @@ impl OutputStageBench {
         let acc_bits = self.cfg.acc_bits;
         let total_rows = tiles.len() * rows;
         let limit = 200 + 50 * (total_rows * (cols + 2)) as u64;
+        // Each value arrives split as the array hands it over (acc_hi +
+        // bias, acc_lo) under a random low shift; the stage must combine
+        // the two into the value again (docs/spec.md §6.4).
+        let low_shift = rng.range(0, self.max_low_shift().into()) as u32;
+        let split: Vec<Vec<(Vec<i64>, Vec<i64>)>> = tiles
+            .iter()
+            .map(|t| {
+                t.rows
+                    .iter()
+                    .map(|row| self.split_row(row, low_shift, rng))
+                    .collect()
+            })
+            .collect();
         {
             let m = &mut self.model;
+            m.set_u64("low_shift", low_shift.into());
             m.set_u64("requant_mult", layer.mult.into());
             m.set_u64("requant_shift", layer.shift.into());
             m.set_u64("c_out", layer.c_out.into());
@@ -195,13 +229,15 @@ impl OutputStageBench {
                 let (ti, k) = (sent / rows, sent % rows);
                 let r = readout_row(&self.cfg, k as u32) as usize; // the array's order
                 m.set_u64("in_row", r as u64);
-                m.set_lanes("in_acc", acc_bits, &tiles[ti].rows[r]);
+                m.set_lanes("in_acc", acc_bits, &split[ti][r].0);
+                m.set_lanes("in_lo", self.cfg.acc_lo_bits(), &split[ti][r].1);
             }
             if !offer {
                 // Garbage on the bus while not valid must be ignored.
                 m.set_u64("in_row", rng.range(0, rows as i64 - 1) as u64);
                 let junk: Vec<i64> = (0..cols).map(|_| rng.next_u64() as i64).collect();
                 m.set_lanes("in_acc", acc_bits, &junk);
+                m.set_lanes("in_lo", self.cfg.acc_lo_bits(), &junk);
             }
             m.set_bool("in_valid", offer);
             m.set_bool("out_ready", ready);
