@@ -568,7 +568,11 @@ fn a_layer_too_big_for_a_buffer_is_rejected_naming_it() {
 /// sequential and the streaming predictor (its SETUP under the
 /// controller's, the tightest case: a one-pixel layer of a 1 x 1 kernel,
 /// one step, on a 1 x 1 array comes first), the predictor's `in_valid` is never high while
-/// its `in_ready` is low, and values do arrive.
+/// its `in_ready` is low, and values do arrive. The same dump checks the
+/// registered mask write (docs/spec.md §6.6): the buffers never take a
+/// mask write into the input mask buffer (`in_pin`) in a cycle in which the
+/// controller reads its rows' activations and mask bits, and the input mask
+/// is written at all.
 #[test]
 fn the_predictor_takes_every_value_the_output_stage_offers() {
     let seed = test_seed("the_predictor_takes_every_value_the_output_stage_offers");
@@ -652,5 +656,33 @@ fn the_predictor_takes_every_value_the_output_stage_offers() {
             }
         }
         assert!(offered > 0, "{name}: no value reached the predictor");
+
+        // Mask writes into the input mask buffer and the controller's reads.
+        let (wr_path, pin_path) = (path(".core.bufs.mask_wr_en"), path(".core.bufs.in_pin"));
+        let rd_paths: Vec<String> = drq_verif::vcd::Vcd::parse(&text, &[])
+            .unwrap()
+            .vars
+            .iter()
+            .filter(|v| v.path.contains(".core.bufs.act_rd"))
+            .map(|v| v.path.clone())
+            .collect();
+        assert_eq!(rd_paths.len(), cfg.rows as usize, "{name}: {rd_paths:?}");
+        let mut watch = vec![wr_path.as_str(), pin_path.as_str()];
+        watch.extend(rd_paths.iter().map(String::as_str));
+        let dump = drq_verif::vcd::Vcd::parse(&text, &watch).unwrap();
+        let changes: Vec<&[(u64, u64)]> =
+            watch.iter().map(|w| dump.changes_of(w).unwrap()).collect();
+        let mut input_mask_writes = 0;
+        for &(t, _) in changes.iter().flat_map(|c| c.iter()) {
+            if at(changes[0], t) == 1 && at(changes[1], t) == 1 {
+                input_mask_writes += 1;
+                let reading = changes[2..].iter().any(|c| at(c, t) == 1);
+                assert!(
+                    !reading,
+                    "{name}: the input mask buffer is written at {t} while the controller reads"
+                );
+            }
+        }
+        assert!(input_mask_writes > 0, "{name}: no input mask was written");
     }
 }
