@@ -1679,8 +1679,17 @@ fn compare_markdown(
     untimed_reason: Option<&str>,
     secs: f64,
 ) -> String {
+    let title = rows
+        .iter()
+        .map(|(name, _)| match name.as_str() {
+            "drq" => "DRQ",
+            "int8" => "INT8",
+            other => other,
+        })
+        .collect::<Vec<_>>()
+        .join(" vs ");
     let mut s = format!(
-        "# DRQ vs INT8 vs drq_w8 on the ECP5-85F\n\n\
+        "# {title} on the ECP5-85F\n\n\
          {}x{} array{}, LFE5U-85F CABGA381, `{}` ({}), {}, nextpnr at 25 MHz target. \
          Commit {}. {:.0} s.\n\n\
          Reference layer: 8 -> 16 channels, 4x32, 3x3, padding 1; a smoothed random input, threshold {threshold} \
