@@ -168,19 +168,6 @@ pub struct DrqTop {
     wb_lanes: WordReg,
     wb_value: Vec<WordReg>,
     wb_acc: Vec<WordReg>,
-    /// The predictor's mask write, registered on its way to the mask
-    /// buffers (with the phase that picks the buffer): the mask bit is a
-    /// compare on the region-sum RAM's output, which would otherwise run
-    /// on through the buffers' write multiplexer to every mask copy in one
-    /// cycle. The last write lands at the end of the cycle the predictor's
-    /// `done` rises; nothing reads a mask buffer before the next phase's
-    /// first token (ROWS + FILL_AFTER_SETUP cycles later) and the host is
-    /// locked out until `busy` falls after it, so no count changes.
-    mwr_en: Reg<Bit>,
-    mwr_addr: WordReg,
-    mwr_lanes: Vec<WordReg>,
-    mwr_bits: WordReg,
-    mwr_pin: Reg<Bit>,
     /// STATUS, registered (one cycle behind).
     status_q: WordReg,
     // Combinational.
@@ -319,13 +306,6 @@ impl DrqTop {
             wb_lanes: WordReg::unsigned(cfg.out_lanes),
             wb_value: (0..lanes).map(|_| WordReg::unsigned(cfg.a_hi)).collect(),
             wb_acc: (0..lanes).map(|_| WordReg::signed(cfg.acc_bits)).collect(),
-            mwr_en: Default::default(),
-            mwr_addr: WordReg::unsigned(clog2(cfg.mask_words)),
-            mwr_lanes: (0..if banks > 1 { 1 } else { 0 })
-                .map(|_| WordReg::unsigned(banks as u32))
-                .collect(),
-            mwr_bits: WordReg::unsigned(banks as u32),
-            mwr_pin: Default::default(),
             status_q: WordReg::unsigned(STATUS_BITS),
             token_taken: Default::default(),
             tile_end: Default::default(),
@@ -420,16 +400,8 @@ impl Logic for DrqTop {
     fn update(&mut self) {
         dff_setup!(
             self, clock, conflict, t_oc0, t_oh0, t_ow0, t_valid_h, t_valid_w, t_rows_in, wb_valid,
-            wb_addr, wb_lanes, mwr_en, mwr_addr, mwr_bits, mwr_pin, status_q
+            wb_addr, wb_lanes, status_q
         );
-        self.mwr_en.reset.next = self.reset.val();
-        self.mwr_addr.reset.next = self.reset.val();
-        self.mwr_bits.reset.next = self.reset.val();
-        self.mwr_pin.reset.next = self.reset.val();
-        for k in 0..self.mwr_lanes.len() {
-            self.mwr_lanes[k].clock.next = self.clock.val();
-            self.mwr_lanes[k].reset.next = self.reset.val();
-        }
         self.conflict.reset.next = self.reset.val();
         self.t_oc0.reset.next = self.reset.val();
         self.t_oh0.reset.next = self.reset.val();
@@ -869,8 +841,7 @@ impl Logic for DrqTop {
         self.bufs.busy.next = self.seq.busy.val();
         self.bufs.act_sel.next = self.seq.act_sel.val();
         self.bufs.mask_sel.next = self.seq.mask_sel.val();
-        self.mwr_pin.d.next = self.seq.in_pin.val();
-        self.bufs.in_pin.next = self.mwr_pin.q.val();
+        self.bufs.in_pin.next = self.seq.in_pin.val();
         for r in 0..self.rows() {
             self.bufs.act_rd[r].next = self.ctrl.act_rd[r].val();
             self.bufs.act_addr[r].next = self.ctrl.act_addr[r].val();
@@ -889,16 +860,12 @@ impl Logic for DrqTop {
             self.bufs.wb_value[l].next = self.wb_value[l].q.val();
             self.bufs.wb_acc[l].next = self.wb_acc[l].q.val();
         }
-        self.mwr_en.d.next = self.pred.mask_wr_en.val();
-        self.mwr_addr.d.next = self.pred.mask_wr_addr.val();
-        self.mwr_bits.d.next = self.pred.mask_wr_bits.val();
-        for k in 0..self.mwr_lanes.len() {
-            self.mwr_lanes[k].d.next = self.pred.mask_wr_lanes[k].val();
-            self.bufs.mask_wr_lanes[k].next = self.mwr_lanes[k].q.val();
+        self.bufs.mask_wr_en.next = self.pred.mask_wr_en.val();
+        self.bufs.mask_wr_addr.next = self.pred.mask_wr_addr.val();
+        for k in 0..self.pred.mask_wr_lanes.len() {
+            self.bufs.mask_wr_lanes[k].next = self.pred.mask_wr_lanes[k].val();
         }
-        self.bufs.mask_wr_en.next = self.mwr_en.q.val();
-        self.bufs.mask_wr_addr.next = self.mwr_addr.q.val();
-        self.bufs.mask_wr_bits.next = self.mwr_bits.q.val();
+        self.bufs.mask_wr_bits.next = self.pred.mask_wr_bits.val();
         self.bufs.mem_addr.next = self.regs.mem_addr.val();
         self.bufs.mem_wr.next = self.regs.mem_wr.val();
         self.bufs.mem_rd.next = self.regs.mem_rd.val();

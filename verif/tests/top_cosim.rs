@@ -568,11 +568,12 @@ fn a_layer_too_big_for_a_buffer_is_rejected_naming_it() {
 /// sequential and the streaming predictor (its SETUP under the
 /// controller's, the tightest case: a one-pixel layer of a 1 x 1 kernel,
 /// one step, on a 1 x 1 array comes first), the predictor's `in_valid` is never high while
-/// its `in_ready` is low, and values do arrive. The same dump checks the
-/// registered mask write (docs/spec.md §6.6): the buffers never take a
-/// mask write into the input mask buffer (`in_pin`) in a cycle in which the
-/// controller reads its rows' activations and mask bits, and the input mask
-/// is written at all.
+/// its `in_ready` is low, and values do arrive. The same dump checks that
+/// the buffers never take a mask write into the input mask buffer
+/// (`in_pin`) in a cycle in which the controller reads its rows'
+/// activations and mask bits (a buffer is never read by a run in a cycle
+/// it is written, which `ram_read_ports = 2` relies on), and that the
+/// input mask is written at all.
 #[test]
 fn the_predictor_takes_every_value_the_output_stage_offers() {
     let seed = test_seed("the_predictor_takes_every_value_the_output_stage_offers");
