@@ -766,6 +766,8 @@ pub const LATENCY: u64 = 4;
 
 /// The output stage alone (top `drq_output_stage`), with plain ports:
 /// `in_row` clog2(ROWS) bits, `in_acc` COLS lanes of ACC_BITS (signed),
+/// `in_lo` COLS lanes of `acc_lo_bits` (signed), `low_shift`
+/// `low_shift_bits`,
 /// `requant_mult` 16, `requant_shift` 6, tile and layer fields and the
 /// element position 16 bits, `out_lanes` L bits, `out_value` L lanes of
 /// A_HI, `out_acc` L lanes of ACC_BITS.
