@@ -98,7 +98,7 @@ impl ArrayBench {
 
     /// The row on the read-out ports: per column `out_acc` (acc_hi + bias)
     /// plus `out_lo` (acc_lo) shifted by the layer's low shift, wrapped at
-    /// ACC_BITS, as the output stage combines them (docs/spec.md §6.2).
+    /// ACC_BITS, as the output stage combines them (docs/spec.md §6.1).
     fn read_row(&mut self, low_shift: u32) -> Vec<i64> {
         let cols = self.cfg.cols as usize;
         let hi_bias = self
