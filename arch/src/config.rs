@@ -682,6 +682,11 @@ impl AccelConfig {
             PeKind::Int8 => 1,
         }
     }
+    /// Largest shift of the LOW accumulator at the read-out, s + sw:
+    /// (A_HI - A_LO) + (W_HI - W_LO).
+    pub fn max_readout_shift(&self) -> u32 {
+        self.max_low_shift() + self.max_w_low_shift()
+    }
     /// Largest activation low shift s: A_HI - A_LO.
     pub fn max_low_shift(&self) -> u32 {
         self.a_hi - self.a_lo

@@ -96,7 +96,7 @@ impl TokenFormat {
             w_digit_bits,
             w_low_bits: cfg.w_lo,
             product_bits: cfg.a_hi + cfg.w_hi,
-            low_shift_bits: bits_for(cfg.max_low_shift() + cfg.max_w_low_shift()),
+            low_shift_bits: bits_for(cfg.max_readout_shift()),
         }
     }
 }

@@ -81,7 +81,7 @@ mod tests {
         ] {
             let mut rng = Rng::new(seed);
             let lo_bits = cfg.acc_lo_bits();
-            let max_shift = cfg.max_low_shift() + cfg.max_w_low_shift();
+            let max_shift = cfg.max_readout_shift();
             let mut c = AccCombine::new(&cfg);
             c.connect_all();
             let lo_min = -(1i64 << (lo_bits - 1));

@@ -798,14 +798,14 @@ pub fn output_stage_design(cfg: &AccelConfig) -> crate::shell::Design {
             lanes: Lanes::Vector { count: cfg.cols },
             extend: Sign,
         },
-        ShellPort {
-            name: "in_lo".into(),
-            core_name: "in_lo".into(),
-            dir: Input,
-            lane_width: cfg.acc_lo_bits(),
-            lanes: Lanes::Vector { count: cfg.cols },
-            extend: Sign,
-        },
+        ShellPort::new(
+            "in_lo",
+            "in_lo",
+            Input,
+            cfg.acc_lo_bits(),
+            Some(cfg.cols),
+            Sign,
+        ),
         scalar(
             "low_shift",
             Input,

@@ -10,13 +10,13 @@
 //!   `acc_hi` on the next cycle (sign-extended from A_HI + W_HI bits);
 //! * an insensitive activation takes `q * w_lo` once per step (on its first
 //!   token) into `acc_lo`, without any shift: the shift s + sw is applied
-//!   once per output when the array drains (`array.rs`).
+//!   once per output after the array drains (`acc_combine.rs`).
 //!
 //! The accumulators are `AccelConfig::acc_hi_bits` and `acc_lo_bits` wide
 //! (their upper bits are masked to zero): ACC_BITS, or fewer where the
 //! sums of a layer that fits the weight buffer never reach them. The array
-//! sign-extends them at the drain, so `acc_hi + (acc_lo << (s + sw))` is
-//! the spec's sum wrapped at ACC_BITS.
+//! sign-extends acc_hi at the drain and the output stage acc_lo, so
+//! `acc_hi + (acc_lo << (s + sw))` is the spec's sum wrapped at ACC_BITS.
 //! While `drain` is high the accumulators shift down the column instead
 //! (the read-out chain); with row taps (`row_taps`, no shadows) the array
 //! reads each row through a multiplexer and `drain` restarts the row's

@@ -152,11 +152,6 @@ impl OutputStageBench {
         m.set_u64("rows_in", u64::from(t.valid_h) * u64::from(t.tile_w));
     }
 
-    /// The largest shift the combiner takes: s + sw.
-    fn max_low_shift(&self) -> u32 {
-        self.cfg.max_low_shift() + self.cfg.max_w_low_shift()
-    }
-
     /// `row` as (acc_hi + bias, acc_lo) per column: a random acc_lo of its
     /// width and the acc_hi + bias that makes `acc_hi + bias + (acc_lo <<
     /// low_shift)` the value again, wrapped at ACC_BITS.
@@ -190,7 +185,7 @@ impl OutputStageBench {
         // Each value arrives split as the array hands it over (acc_hi +
         // bias, acc_lo) under a random low shift; the stage must combine
         // the two into the value again (docs/spec.md §6.4).
-        let low_shift = rng.range(0, self.max_low_shift().into()) as u32;
+        let low_shift = rng.range(0, self.cfg.max_readout_shift().into()) as u32;
         let split: Vec<Vec<(Vec<i64>, Vec<i64>)>> = tiles
             .iter()
             .map(|t| {
