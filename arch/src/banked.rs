@@ -166,11 +166,7 @@ impl StepReads {
     pub fn bank_addr(&self, bank: u32) -> i64 {
         let m = &self.map;
         let (bh, bw) = (bank / m.reader.tile_w, bank % m.reader.tile_w);
-        let (group, row, s) = (
-            m.group_words() as i64,
-            m.row_words() as i64,
-            m.s() as i64,
-        );
+        let (group, row, s) = (m.group_words() as i64, m.row_words() as i64, m.s() as i64);
         let mut addr = self.base
             + self.dy.group * group
             + i64::from(self.dy.phase) * row
@@ -181,6 +177,152 @@ impl StepReads {
         }
         if bw < self.dx.bank {
             addr += s;
+        }
+        addr
+    }
+}
+
+/// The layer constants the walk needs beyond the layer's own registers
+/// (stride, tile): what the host computes, as it computes HO and WO, so
+/// the hardware needs no divider (issue 17's banked design).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WalkConstants {
+    /// Address steps of a bank row, a row group and a channel.
+    pub row_words: u64,
+    pub group_words: u64,
+    pub channel_words: u64,
+    /// Digits of -P under (S, TH) and (S, TW): a kernel row's and column's
+    /// first offset.
+    pub pad_y: Digits,
+    pub pad_x: Digits,
+}
+
+impl WalkConstants {
+    pub fn new(map: &BankedMap, padding: u32) -> WalkConstants {
+        let r = map.reader;
+        WalkConstants {
+            row_words: map.row_words(),
+            group_words: map.group_words(),
+            channel_words: map.channel_words(),
+            pad_y: Digits::of(-i64::from(padding), r.stride, r.tile_h),
+            pad_x: Digits::of(-i64::from(padding), r.stride, r.tile_w),
+        }
+    }
+}
+
+/// The reads of a layer's steps made as the hardware makes them: counters
+/// and adders stepped by the loop nest's events, no product and no
+/// division. Per step, `bank_addr(b)` = the step's base plus a row group
+/// if bank b's row digit is below `dy.bank` and a column group (S) if its
+/// column digit is below `dx.bank`; `StepReads` is the reference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BankedWalk {
+    k: WalkConstants,
+    reader: Reader,
+    /// The current pixel tile row's and tile's part: OHg * GW and
+    /// OHg * GW + OWg * S.
+    tile_row_base: i64,
+    tile_base: i64,
+    /// c * CW.
+    channel_base: i64,
+    /// The kernel offsets' digits and their parts ah * GW + rh * RW and
+    /// aw * S + rw.
+    pub dy: Digits,
+    pub dx: Digits,
+    kernel_y: i64,
+    kernel_x: i64,
+}
+
+impl BankedWalk {
+    /// The walk at a layer's (or channel tile's) first step.
+    pub fn start(k: WalkConstants, reader: Reader) -> BankedWalk {
+        let mut w = BankedWalk {
+            k,
+            reader,
+            tile_row_base: 0,
+            tile_base: 0,
+            channel_base: 0,
+            dy: k.pad_y,
+            dx: k.pad_x,
+            kernel_y: 0,
+            kernel_x: 0,
+        };
+        w.first_kernel_row();
+        w
+    }
+    fn first_kernel_row(&mut self) {
+        self.dy = self.k.pad_y;
+        self.kernel_y = self.dy.group * self.k.group_words as i64
+            + i64::from(self.dy.phase) * self.k.row_words as i64;
+        self.first_kernel_column();
+    }
+    fn first_kernel_column(&mut self) {
+        self.dx = self.k.pad_x;
+        self.kernel_x = self.dx.group * i64::from(self.reader.stride) + i64::from(self.dx.phase);
+    }
+    /// kj + 1: the column offset's phase steps (+1); at S it wraps and the
+    /// bank digit steps (1 - S); at TW that wraps and the group steps
+    /// (+1 again: S further on, S - 1 back).
+    pub fn next_kernel_column(&mut self) {
+        let s = i64::from(self.reader.stride);
+        self.kernel_x += 1;
+        self.dx.phase += 1;
+        if self.dx.phase == self.reader.stride {
+            self.dx.phase = 0;
+            self.dx.bank += 1;
+            self.kernel_x -= s;
+            if self.dx.bank == self.reader.tile_w {
+                self.dx.bank = 0;
+                self.dx.group += 1;
+                self.kernel_x += s;
+            }
+        }
+    }
+    /// ki + 1 (kj back to 0): as the column, in bank rows (RW) and row
+    /// groups (GW = S * RW).
+    pub fn next_kernel_row(&mut self) {
+        let (rw, gw) = (self.k.row_words as i64, self.k.group_words as i64);
+        self.kernel_y += rw;
+        self.dy.phase += 1;
+        if self.dy.phase == self.reader.stride {
+            self.dy.phase = 0;
+            self.dy.bank += 1;
+            self.kernel_y -= gw;
+            if self.dy.bank == self.reader.tile_h {
+                self.dy.bank = 0;
+                self.dy.group += 1;
+                self.kernel_y += gw;
+            }
+        }
+        self.first_kernel_column();
+    }
+    /// c + 1 (ki, kj back to 0).
+    pub fn next_channel(&mut self) {
+        self.channel_base += self.k.channel_words as i64;
+        self.first_kernel_row();
+    }
+    /// The next pixel tile of the row (ow0 + TW): one column group, S.
+    pub fn next_tile(&mut self) {
+        self.tile_base += i64::from(self.reader.stride);
+        self.channel_base = 0;
+        self.first_kernel_row();
+    }
+    /// The first pixel tile of the next tile row (oh0 + TH, ow0 = 0).
+    pub fn next_tile_row(&mut self) {
+        self.tile_row_base += self.k.group_words as i64;
+        self.tile_base = self.tile_row_base;
+        self.channel_base = 0;
+        self.first_kernel_row();
+    }
+    /// The address bank `bank` reads in the current step.
+    pub fn bank_addr(&self, bank: u32) -> i64 {
+        let (bh, bw) = (bank / self.reader.tile_w, bank % self.reader.tile_w);
+        let mut addr = self.tile_base + self.channel_base + self.kernel_y + self.kernel_x;
+        if bh < self.dy.bank {
+            addr += self.k.group_words as i64;
+        }
+        if bw < self.dx.bank {
+            addr += i64::from(self.reader.stride);
         }
         addr
     }
@@ -205,7 +347,11 @@ mod tests {
         let mut checked = 0u64;
         for stride in 1..=4u32 {
             for &(tile_h, tile_w) in &tiles {
-                let reader = Reader { stride, tile_h, tile_w };
+                let reader = Reader {
+                    stride,
+                    tile_h,
+                    tile_w,
+                };
                 for kernel in 1..=5i64 {
                     for padding in 0..kernel {
                         for (h, w) in [(kernel as u64, 9), (11, kernel as u64 + 2), (7, 13)] {
@@ -243,7 +389,8 @@ mod tests {
                                 let (ti, tj) = (i64::from(row) / tw, i64::from(row) % tw);
                                 let y = s * (oh0 + ti) + ki - p;
                                 let x = s * (ow0 + tj) + kj - p;
-                                let inside = (0..h as i64).contains(&y) && (0..w as i64).contains(&x);
+                                let inside =
+                                    (0..h as i64).contains(&y) && (0..w as i64).contains(&x);
                                 if !inside {
                                     continue;
                                 }
@@ -272,7 +419,11 @@ mod tests {
     fn place_is_one_to_one_and_within_the_bank_words() {
         for stride in 1..=3u32 {
             for (tile_h, tile_w) in [(1, 1), (4, 4), (2, 3), (1, 16), (5, 3)] {
-                let reader = Reader { stride, tile_h, tile_w };
+                let reader = Reader {
+                    stride,
+                    tile_h,
+                    tile_w,
+                };
                 for (c, h, w) in [(1, 1, 1), (3, 7, 5), (2, 16, 16), (1, 28, 28)] {
                     let map = BankedMap::new(c, h, w, reader);
                     let mut used = std::collections::HashSet::new();
@@ -286,10 +437,7 @@ mod tests {
                             }
                         }
                     }
-                    let (gy, gx) = (
-                        u64::from(stride * tile_h),
-                        u64::from(stride * tile_w),
-                    );
+                    let (gy, gx) = (u64::from(stride * tile_h), u64::from(stride * tile_w));
                     let bound = c * h.div_ceil(gy) * gy * w.div_ceil(gx) * gx;
                     assert!(map.bank_words() * u64::from(map.banks_used()) <= bound);
                 }
@@ -299,12 +447,108 @@ mod tests {
 
     #[test]
     fn digits_split_negative_offsets_by_floor_division() {
-        assert_eq!(Digits::of(-1, 2, 3), Digits { group: -1, bank: 2, phase: 1 });
-        assert_eq!(Digits::of(-6, 2, 3), Digits { group: -1, bank: 0, phase: 0 });
-        assert_eq!(Digits::of(7, 2, 3), Digits { group: 1, bank: 0, phase: 1 });
+        assert_eq!(
+            Digits::of(-1, 2, 3),
+            Digits {
+                group: -1,
+                bank: 2,
+                phase: 1
+            }
+        );
+        assert_eq!(
+            Digits::of(-6, 2, 3),
+            Digits {
+                group: -1,
+                bank: 0,
+                phase: 0
+            }
+        );
+        assert_eq!(
+            Digits::of(7, 2, 3),
+            Digits {
+                group: 1,
+                bank: 0,
+                phase: 1
+            }
+        );
         for v in -40..40i64 {
             let d = Digits::of(v, 3, 4);
-            assert_eq!((d.group * 4 + i64::from(d.bank)) * 3 + i64::from(d.phase), v);
+            assert_eq!(
+                (d.group * 4 + i64::from(d.bank)) * 3 + i64::from(d.phase),
+                v
+            );
         }
+    }
+
+    /// The walk (counters and adders only) gives every bank's address of
+    /// every step exactly as `StepReads` does, over a sweep of strides,
+    /// tiles, kernels and paddings, and its digits are the step's.
+    #[test]
+    fn the_incremental_walk_makes_every_steps_addresses() {
+        let mut steps = 0u64;
+        for stride in 1..=3u32 {
+            for (tile_h, tile_w) in [(1, 1), (2, 2), (4, 4), (1, 16), (16, 1), (3, 5), (2, 3)] {
+                let reader = Reader {
+                    stride,
+                    tile_h,
+                    tile_w,
+                };
+                for kernel in 1..=5i64 {
+                    for padding in 0..kernel {
+                        let (c_in, h, w) = (3u64, 10u64, 12u64);
+                        let s = i64::from(stride);
+                        let ho = (h as i64 + 2 * padding - kernel) / s + 1;
+                        let wo = (w as i64 + 2 * padding - kernel) / s + 1;
+                        let map = BankedMap::new(c_in, h, w, reader);
+                        let k = WalkConstants::new(&map, padding as u32);
+                        let mut walk = BankedWalk::start(k, reader);
+                        let (th, tw) = (i64::from(tile_h), i64::from(tile_w));
+                        for (ti, oh0) in (0..ho).step_by(th as usize).enumerate() {
+                            if ti > 0 {
+                                walk.next_tile_row();
+                            }
+                            for (tj, ow0) in (0..wo).step_by(tw as usize).enumerate() {
+                                if tj > 0 {
+                                    walk.next_tile();
+                                }
+                                for c in 0..c_in {
+                                    if c > 0 {
+                                        walk.next_channel();
+                                    }
+                                    for ki in 0..kernel {
+                                        if ki > 0 {
+                                            walk.next_kernel_row();
+                                        }
+                                        for kj in 0..kernel {
+                                            if kj > 0 {
+                                                walk.next_kernel_column();
+                                            }
+                                            let want = map.step(
+                                                c,
+                                                oh0 as u64,
+                                                ow0 as u64,
+                                                ki - padding,
+                                                kj - padding,
+                                            );
+                                            assert_eq!((walk.dy, walk.dx), (want.dy, want.dx));
+                                            for b in 0..map.banks_used() {
+                                                assert_eq!(
+                                                    walk.bank_addr(b),
+                                                    want.bank_addr(b),
+                                                    "{reader:?} K {kernel} P {padding} tile \
+                                                     ({oh0}, {ow0}) c {c} ki {ki} kj {kj} bank {b}"
+                                                );
+                                            }
+                                            steps += 1;
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(steps > 10_000, "only {steps} steps");
     }
 }
