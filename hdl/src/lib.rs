@@ -32,6 +32,7 @@ pub mod comb;
 pub mod controller;
 pub mod dedup;
 pub mod designs;
+pub mod digit_counter;
 pub mod leaf;
 pub mod loop_nest;
 pub mod mesh;
