@@ -27,6 +27,7 @@
 pub mod acc_combine;
 pub mod array;
 pub mod axil;
+pub mod bank_steps;
 pub mod buffers;
 pub mod comb;
 pub mod controller;
