@@ -128,7 +128,7 @@ impl BankedMap {
     /// (a bank whose rows all read padding may get a negative one).
     pub fn step(&self, c: u64, oh0: u64, ow0: u64, dh: i64, dw: i64) -> StepReads {
         let r = self.reader;
-        assert!(oh0 % u64::from(r.tile_h) == 0 && ow0 % u64::from(r.tile_w) == 0);
+        assert!(oh0.is_multiple_of(u64::from(r.tile_h)) && ow0.is_multiple_of(u64::from(r.tile_w)));
         StepReads {
             map: *self,
             dy: Digits::of(dh, r.stride, r.tile_h),

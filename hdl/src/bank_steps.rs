@@ -90,6 +90,9 @@ pub struct BankSteps {
     y_index: Signal<Local, Word>,
     yx_index: Signal<Local, Word>,
     kernel_start: Signal<Local, Bit>,
+    /// Digits the reads do not need (the row digit is used through its
+    /// bank number).
+    unused_digits: Signal<Local, Word>,
 }
 
 impl BankSteps {
@@ -144,11 +147,12 @@ impl BankSteps {
             th_sum: crate::leaf::vec_of(th_bits as usize),
             bank_y: crate::leaf::vec_of(rows),
             tj: crate::leaf::vec_of(rows),
-            tj_next: crate::leaf::vec_of(rows),
+            tj_next: crate::leaf::vec_of(rows - 1),
             base: Default::default(),
             y_index: Default::default(),
             yx_index: Default::default(),
             kernel_start: Default::default(),
+            unused_digits: Default::default(),
         }
     }
     fn rows(&self) -> usize {
@@ -217,16 +221,17 @@ impl Logic for BankSteps {
         for b in 1..self.th_terms() {
             self.th_sum[b].next = self.th_sum[b - 1].val() + self.th_term[b].val();
         }
-        self.thtw.d.next = self.th_sum[self.th_terms() - 1].val();
+        // The last partial sum is the product (the last assignment wins).
+        for b in 0..self.th_terms() {
+            self.thtw.d.next = self.th_sum[b].val();
+        }
         // Row r's tile column, a chain from row 0.
         self.tj[0].next = self.zero.val();
         for r in 1..self.rows() {
             self.tj[r].next = self.row_tj[r - 1].q.val();
         }
-        for r in 0..self.rows() {
-            self.tj_next[r].next = self.tj[r].val() + self.one.val();
-        }
         for r in 1..self.rows() {
+            self.tj_next[r - 1].next = self.tj[r - 1].val() + self.one.val();
             self.row_tj[r - 1].d.next = self.tj_next[r - 1].val();
             if self.tj_next[r - 1].val() == self.tile_w.val() {
                 self.row_tj[r - 1].d.next = self.zero.val();
@@ -318,7 +323,71 @@ impl Logic for BankSteps {
             self.channel_base.d.next = self.zero.val();
         }
         self.dy.load.next = self.kernel_start.val();
+        self.unused_digits.next = self.dy.phase.val() | self.dy.bank.val() | self.dx.phase.val();
     }
+}
+
+/// `BankSteps` alone as a design (top `drq_bank_steps`), for its lint and
+/// synthesis checks: ROWS banks of `addr_bits`-bit addresses.
+pub fn bank_steps_design(rows: usize, addr_bits: u32) -> crate::shell::Design {
+    use crate::shell::{design, scalar, Dir, ShellPort, Widen};
+    use Dir::{Input, Output};
+    use Widen::{Flag, Zero};
+    let mut ports = vec![
+        ShellPort::new("clk", "clock", Input, 1, None, Flag),
+        scalar("reset", Input, 1, Flag),
+        scalar("start", Input, 1, Flag),
+    ];
+    for name in ["stride", "tile_h", "tile_w"] {
+        ports.push(scalar(name, Input, 7, Zero));
+    }
+    for name in [
+        "row_words",
+        "group_words",
+        "channel_words",
+        "pad_y_part",
+        "pad_x_part",
+    ] {
+        ports.push(scalar(name, Input, addr_bits, Zero));
+    }
+    for name in [
+        "pad_y_phase",
+        "pad_y_bank",
+        "pad_y_index",
+        "pad_x_phase",
+        "pad_x_bank",
+    ] {
+        ports.push(scalar(name, Input, 7, Zero));
+    }
+    for name in [
+        "advance", "last_kj", "last_ki", "last_c", "last_tx", "last_ty", "load",
+    ] {
+        ports.push(scalar(name, Input, 1, Flag));
+    }
+    let count = Some(rows as u32);
+    ports.push(ShellPort::new(
+        "bank_addr",
+        "bank_addr",
+        Output,
+        addr_bits,
+        count,
+        Zero,
+    ));
+    ports.push(ShellPort::new(
+        "row_bank",
+        "row_bank",
+        Output,
+        clog2(rows as u32 * 2) + 1,
+        count,
+        Zero,
+    ));
+    design(
+        "drq_bank_steps",
+        "drq_bank_steps_core",
+        &drq_arch::AccelConfig::default(),
+        ports,
+        &mut BankSteps::new(rows, addr_bits),
+    )
 }
 
 #[cfg(test)]

@@ -45,6 +45,7 @@ pub struct DigitCounter {
     bank_q: WordReg,
     part_q: WordReg,
     index_q: WordReg,
+    zero: Constant<Word>,
     one: Constant<Word>,
     part_mask: Constant<Word>,
     phase_next: Signal<Local, Word>,
@@ -77,6 +78,7 @@ impl DigitCounter {
             bank_q: WordReg::unsigned(digit_bits),
             part_q: WordReg::unsigned(part_bits),
             index_q: WordReg::unsigned(index_bits),
+            zero: konst(0),
             one: konst(1),
             part_mask: konst(low_mask(part_bits)),
             phase_next: Default::default(),
@@ -104,15 +106,15 @@ impl Logic for DigitCounter {
             self.phase_q.d.next = self.phase_next.val();
             self.part_q.d.next = (self.part_q.q.val() + self.unit.val()) & self.part_mask.val();
             if self.phase_next.val() == self.stride.val() {
-                self.phase_q.d.next = 0.into();
+                self.phase_q.d.next = self.zero.val();
                 self.bank_q.d.next = self.bank_next.val();
                 self.index_q.d.next = self.index_q.q.val() + self.bank_unit.val();
                 self.part_q.d.next = (self.part_q.q.val() + self.unit.val()
                     - self.group_words.val())
                     & self.part_mask.val();
                 if self.bank_next.val() == self.tile.val() {
-                    self.bank_q.d.next = 0.into();
-                    self.index_q.d.next = 0.into();
+                    self.bank_q.d.next = self.zero.val();
+                    self.index_q.d.next = self.zero.val();
                     self.part_q.d.next =
                         (self.part_q.q.val() + self.unit.val()) & self.part_mask.val();
                 }

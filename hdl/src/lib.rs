@@ -34,6 +34,7 @@ pub mod controller;
 pub mod dedup;
 pub mod designs;
 pub mod digit_counter;
+pub mod layout_table;
 pub mod leaf;
 pub mod loop_nest;
 pub mod mesh;

@@ -3,6 +3,7 @@
 //! the file of the same name beside this one.
 
 mod axil_emit;
+mod banked_emit;
 mod common;
 mod controller_emit;
 mod emit;

@@ -1,0 +1,230 @@
+//! `LayoutTable`: the stored-once (banked) layout of one coordinate of a
+//! map as a table (`drq_arch::banked`; docs/banked.md): entry v holds v's
+//! address part and its bank digit's share of a bank number, so the
+//! write-back turns an output element's (c, y, x) into a bank and an
+//! address by three lookups and two adds, in any order the output stage
+//! hands elements over (rows ascending or descending, lane groups, the
+//! queue).
+//!
+//! A `DigitCounter` fills the table one entry a cycle from `start`
+//! (entry v in the (v + 1)-th cycle after it, for v below the depth): a
+//! layer's first output element is written more than max(ROWS, COLS)
+//! cycles after its start, and every later element needing a new entry
+//! comes after at least as many elements as the entries it adds (one
+//! element a cycle), so the fill is ahead of every read (docs/banked.md).
+//! Rows: (stride S', tile TH', unit RW', group GW', bank unit TW'); columns:
+//! (S', TW', 1, S', 1); channels: (1, 1, CW', CW', 0).
+
+use crate::digit_counter::DigitCounter;
+use crate::leaf::{konst, low_mask, Word, WordReg};
+use crate::ram::LutRam;
+use crate::shell::clog2;
+use rust_hdl::prelude::*;
+
+#[derive(LogicBlock)]
+pub struct LayoutTable {
+    pub clock: Signal<In, Clock>,
+    pub reset: Signal<In, Bit>,
+    /// Fill the table again from entry 0, for the constants below.
+    pub start: Signal<In, Bit>,
+    pub stride: Signal<In, Word>,
+    pub tile: Signal<In, Word>,
+    pub unit: Signal<In, Word>,
+    pub group_words: Signal<In, Word>,
+    pub bank_unit: Signal<In, Word>,
+    /// The entry to read, and its part and bank number (this cycle).
+    pub index: Signal<In, Word>,
+    pub part: Signal<Out, Word>,
+    pub bank_index: Signal<Out, Word>,
+    /// Entries written since `start`.
+    pub filled: Signal<Out, Word>,
+    digits: DigitCounter,
+    entries: LutRam,
+    fill: WordReg,
+    filling: WordReg,
+    zero: Constant<Word>,
+    one: Constant<Word>,
+    depth: Constant<Word>,
+    part_mask: Constant<Word>,
+    index_shift: Constant<Word>,
+    /// The counter's digits themselves (the table keeps their part and
+    /// bank number).
+    unused_digits: Signal<Local, Word>,
+}
+
+impl LayoutTable {
+    /// `depth` entries of a `part_bits` address part and an `index_bits`
+    /// bank number.
+    pub fn new(depth: usize, part_bits: u32, index_bits: u32) -> LayoutTable {
+        assert!(depth >= 2 && part_bits + index_bits <= 64);
+        LayoutTable {
+            clock: Default::default(),
+            reset: Default::default(),
+            start: Default::default(),
+            stride: Default::default(),
+            tile: Default::default(),
+            unit: Default::default(),
+            group_words: Default::default(),
+            bank_unit: Default::default(),
+            index: Default::default(),
+            part: Default::default(),
+            bank_index: Default::default(),
+            filled: Default::default(),
+            digits: DigitCounter::new(7, part_bits, index_bits),
+            entries: LutRam::new(depth, part_bits + index_bits),
+            fill: WordReg::unsigned(clog2(depth as u32 + 1)),
+            filling: WordReg::unsigned(1),
+            zero: konst(0),
+            one: konst(1),
+            depth: konst(depth as u64),
+            part_mask: konst(low_mask(part_bits)),
+            index_shift: konst(part_bits.into()),
+            unused_digits: Default::default(),
+        }
+    }
+}
+
+impl Logic for LayoutTable {
+    #[hdl_gen]
+    fn update(&mut self) {
+        dff_setup!(self, clock, fill, filling);
+        self.fill.reset.next = self.reset.val();
+        self.filling.reset.next = self.reset.val();
+        self.digits.clock.next = self.clock.val();
+        self.digits.reset.next = self.reset.val();
+        self.digits.stride.next = self.stride.val();
+        self.digits.tile.next = self.tile.val();
+        self.digits.unit.next = self.unit.val();
+        self.digits.group_words.next = self.group_words.val();
+        self.digits.bank_unit.next = self.bank_unit.val();
+        self.digits.load_phase.next = self.zero.val();
+        self.digits.load_bank.next = self.zero.val();
+        self.digits.load_part.next = self.zero.val();
+        self.digits.load_index.next = self.zero.val();
+        self.digits.load.next = self.start.val();
+        self.entries.clock.next = self.clock.val();
+        self.entries.wr_addr.next = self.fill.q.val();
+        self.entries.wr_data.next = (self.digits.bank_index.val() << self.index_shift.val())
+            | (self.digits.part.val() & self.part_mask.val());
+        self.entries.wr_en.next = false;
+        self.digits.step.next = false;
+        if self.filling.q.val().any() {
+            self.entries.wr_en.next = true;
+            self.digits.step.next = true;
+            self.fill.d.next = self.fill.q.val() + self.one.val();
+            if (self.fill.q.val() + self.one.val()) == self.depth.val() {
+                self.filling.d.next = self.zero.val();
+            }
+        }
+        if self.start.val() {
+            self.fill.d.next = self.zero.val();
+            self.filling.d.next = self.one.val();
+            self.entries.wr_en.next = false;
+        }
+        self.entries.rd_addr.next = self.index.val();
+        self.part.next = self.entries.rd_data.val() & self.part_mask.val();
+        self.bank_index.next = self.entries.rd_data.val() >> self.index_shift.val();
+        self.filled.next = self.fill.q.val();
+        self.unused_digits.next = self.digits.phase.val() | self.digits.bank.val();
+    }
+}
+
+/// `LayoutTable` alone as a design (top `drq_layout_table`), for its lint
+/// and synthesis checks.
+pub fn layout_table_design(depth: usize, part_bits: u32, index_bits: u32) -> crate::shell::Design {
+    use crate::shell::{design, scalar, Dir, ShellPort, Widen};
+    use Dir::{Input, Output};
+    use Widen::{Flag, Zero};
+    let mut ports = vec![
+        ShellPort::new("clk", "clock", Input, 1, None, Flag),
+        scalar("reset", Input, 1, Flag),
+        scalar("start", Input, 1, Flag),
+        scalar("stride", Input, 7, Zero),
+        scalar("tile", Input, 7, Zero),
+        scalar("bank_unit", Input, 7, Zero),
+        scalar("unit", Input, part_bits, Zero),
+        scalar("group_words", Input, part_bits, Zero),
+        scalar("index", Input, clog2(depth as u32), Zero),
+    ];
+    ports.extend([
+        scalar("part", Output, part_bits, Zero),
+        scalar("bank_index", Output, index_bits, Zero),
+        scalar("filled", Output, clog2(depth as u32 + 1), Zero),
+    ]);
+    design(
+        "drq_layout_table",
+        "drq_layout_table_core",
+        &drq_arch::AccelConfig::default(),
+        ports,
+        &mut LayoutTable::new(depth, part_bits, index_bits),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::leaf::{settle, word};
+    use drq_arch::banked::Digits;
+    use drq_golden::rng::Rng;
+
+    fn tick(t: &mut LayoutTable) {
+        t.clock.next = Clock::from(false);
+        settle(t);
+        t.clock.next = Clock::from(true);
+        settle(t);
+    }
+
+    /// Filled for random strides, tile sides and units (rows, columns and
+    /// channels' forms), every entry holds its value's part and bank
+    /// number (`Digits::of`) from the (v + 1)-th cycle after `start` on,
+    /// and a second fill replaces the first, in rust-hdl.
+    #[test]
+    fn each_entry_holds_its_digits_from_its_fill_cycle_on() {
+        let seed = 31;
+        let mut rng = Rng::new(seed);
+        let (depth, bits) = (40usize, 13u32);
+        let mut t = LayoutTable::new(depth, bits, 7);
+        t.connect_all();
+        t.reset.next = true;
+        tick(&mut t);
+        t.reset.next = false;
+        for run in 0..60 {
+            let (s, tile, unit, bank_unit) = match run % 3 {
+                0 => {
+                    let s = rng.range(1, 16) as u32;
+                    (
+                        s,
+                        rng.range(1, 16) as u32,
+                        rng.range(1, 30) as u64,
+                        rng.range(1, 16) as u64,
+                    )
+                }
+                1 => (rng.range(1, 16) as u32, rng.range(1, 16) as u32, 1, 1),
+                _ => (1, 1, rng.range(1, 200) as u64, 0),
+            };
+            t.stride.next = word(s.into());
+            t.tile.next = word(tile.into());
+            t.unit.next = word(unit as i64);
+            t.group_words.next = word((u64::from(s) * unit) as i64);
+            t.bank_unit.next = word(bank_unit as i64);
+            t.start.next = true;
+            tick(&mut t);
+            t.start.next = false;
+            for cycle in 1..=depth + 3 {
+                tick(&mut t);
+                // Entries 0 .. cycle are written; check one of them.
+                let v = rng.range(0, (cycle.min(depth) - 1) as i64);
+                t.index.next = word(v);
+                settle(&mut t);
+                let g = Digits::of(v, s, tile);
+                let part = (g.group * i64::from(s) + i64::from(g.phase)) as u64 * unit;
+                assert_eq!(
+                    (t.part.val().to_u64(), t.bank_index.val().to_u64()),
+                    (part & low_mask(bits), u64::from(g.bank) * bank_unit),
+                    "seed {seed} run {run} S {s} T {tile} unit {unit} entry {v} cycle {cycle}"
+                );
+                assert_eq!(t.filled.val().to_u64(), cycle.min(depth) as u64);
+            }
+        }
+    }
+}

@@ -1,0 +1,28 @@
+//! The stored-once layout's blocks alone (tops `drq_bank_steps`,
+//! `drq_layout_table`; docs/banked.md): clean under `verilator
+//! --lint-only -Wall` with only the emitted waiver file, and synthesizable
+//! by Yosys without latches, at the default 16 rows and at 3 and 1.
+
+use crate::common;
+use drq_hdl::bank_steps::bank_steps_design;
+use drq_hdl::layout_table::layout_table_design;
+
+#[test]
+fn bank_steps_lints_and_synthesizes() {
+    for (rows, bits) in [(16, 11), (3, 9), (1, 6)] {
+        let d = bank_steps_design(rows, bits);
+        let what = format!("{rows} rows, {bits} address bits");
+        common::lint(&d, &what);
+        common::synthesize(&d, &what);
+    }
+}
+
+#[test]
+fn layout_table_lints_and_synthesizes() {
+    for (depth, part, index) in [(128, 11, 6), (20, 9, 3)] {
+        let d = layout_table_design(depth, part, index);
+        let what = format!("{depth} entries");
+        common::lint(&d, &what);
+        common::synthesize(&d, &what);
+    }
+}
