@@ -28,6 +28,7 @@ pub mod acc_combine;
 pub mod array;
 pub mod axil;
 pub mod bank_steps;
+pub mod banked_ram;
 pub mod buffers;
 pub mod comb;
 pub mod controller;

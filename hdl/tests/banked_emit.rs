@@ -1,5 +1,5 @@
 //! The stored-once layout's blocks alone (tops `drq_bank_steps`,
-//! `drq_layout_table`; docs/banked.md): clean under `verilator
+//! `drq_layout_table`, `drq_banked_ram`; docs/banked.md): clean under `verilator
 //! --lint-only -Wall` with only the emitted waiver file, and synthesizable
 //! by Yosys without latches, at the default 16 rows and at 3 and 1.
 
@@ -22,6 +22,16 @@ fn layout_table_lints_and_synthesizes() {
     for (depth, part, index) in [(128, 11, 6), (20, 9, 3)] {
         let d = layout_table_design(depth, part, index);
         let what = format!("{depth} entries");
+        common::lint(&d, &what);
+        common::synthesize(&d, &what);
+    }
+}
+
+#[test]
+fn banked_ram_lints_and_synthesizes() {
+    for (banks, depth) in [(16, 32), (5, 12), (1, 4)] {
+        let d = drq_hdl::banked_ram::banked_ram_design(banks, depth, 8);
+        let what = format!("{banks} banks of {depth}");
         common::lint(&d, &what);
         common::synthesize(&d, &what);
     }
