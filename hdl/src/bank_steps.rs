@@ -15,10 +15,12 @@
 //! tj + bw0 >= TW. `tj` of each row comes from a register chain that
 //! settles during the controller's SETUP (as the loop nest's row offsets).
 //!
-//! Timing: `advance` (with the loop nest's last-index flags of the step
-//! S0 describes) moves every sum to the next step; `load` registers the
-//! current step's addresses and banks (the loop nest's S1). `start`
-//! returns to the layer's first step.
+//! Timing: `start` latches the layer's constants (the ports may change
+//! during the run) and, a cycle later, returns to the layer's first step;
+//! `advance` (with the loop nest's last-index flags of the step S0
+//! describes) moves every sum to the next step; `load` registers the
+//! current step's addresses and banks (the loop nest's S1). The loop
+//! nest's SETUP (ROWS + 1 cycles) covers the start and the row chain.
 
 use crate::digit_counter::DigitCounter;
 use crate::leaf::{konst, low_mask, Word, WordReg};
@@ -66,6 +68,18 @@ pub struct BankSteps {
     pub row_bank: Vec<Signal<Out, Word>>,
     dy: DigitCounter,
     dx: DigitCounter,
+    /// The constants, latched at `start`; the first step one cycle later.
+    rw_q: WordReg,
+    gw_q: WordReg,
+    cw_q: WordReg,
+    pyp_q: WordReg,
+    pyb_q: WordReg,
+    pyt_q: WordReg,
+    pyi_q: WordReg,
+    pxp_q: WordReg,
+    pxb_q: WordReg,
+    pxt_q: WordReg,
+    restart: WordReg,
     tile_row_base: WordReg,
     tile_base: WordReg,
     channel_base: WordReg,
@@ -130,6 +144,17 @@ impl BankSteps {
             row_bank: crate::leaf::vec_of(rows),
             dy: counter(),
             dx: counter(),
+            rw_q: WordReg::unsigned(addr_bits),
+            gw_q: WordReg::unsigned(addr_bits),
+            cw_q: WordReg::unsigned(addr_bits),
+            pyp_q: WordReg::unsigned(DIGIT_BITS),
+            pyb_q: WordReg::unsigned(DIGIT_BITS),
+            pyt_q: WordReg::unsigned(addr_bits),
+            pyi_q: WordReg::unsigned(index_bits),
+            pxp_q: WordReg::unsigned(DIGIT_BITS),
+            pxb_q: WordReg::unsigned(DIGIT_BITS),
+            pxt_q: WordReg::unsigned(addr_bits),
+            restart: WordReg::unsigned(1),
             tile_row_base: WordReg::unsigned(addr_bits),
             tile_base: WordReg::unsigned(addr_bits),
             channel_base: WordReg::unsigned(addr_bits),
@@ -166,7 +191,50 @@ impl BankSteps {
 impl Logic for BankSteps {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(self, clock, tile_row_base, tile_base, channel_base, thtw);
+        dff_setup!(
+            self,
+            clock,
+            tile_row_base,
+            tile_base,
+            channel_base,
+            thtw,
+            rw_q,
+            gw_q,
+            cw_q,
+            pyp_q,
+            pyb_q,
+            pyt_q,
+            pyi_q,
+            pxp_q,
+            pxb_q,
+            pxt_q,
+            restart
+        );
+        self.rw_q.reset.next = self.reset.val();
+        self.gw_q.reset.next = self.reset.val();
+        self.cw_q.reset.next = self.reset.val();
+        self.pyp_q.reset.next = self.reset.val();
+        self.pyb_q.reset.next = self.reset.val();
+        self.pyt_q.reset.next = self.reset.val();
+        self.pyi_q.reset.next = self.reset.val();
+        self.pxp_q.reset.next = self.reset.val();
+        self.pxb_q.reset.next = self.reset.val();
+        self.pxt_q.reset.next = self.reset.val();
+        self.restart.reset.next = self.reset.val();
+        self.restart.d.next = self.zero.val();
+        if self.start.val() {
+            self.rw_q.d.next = self.row_words.val();
+            self.gw_q.d.next = self.group_words.val();
+            self.cw_q.d.next = self.channel_words.val();
+            self.pyp_q.d.next = self.pad_y_phase.val();
+            self.pyb_q.d.next = self.pad_y_bank.val();
+            self.pyt_q.d.next = self.pad_y_part.val();
+            self.pyi_q.d.next = self.pad_y_index.val();
+            self.pxp_q.d.next = self.pad_x_phase.val();
+            self.pxb_q.d.next = self.pad_x_bank.val();
+            self.pxt_q.d.next = self.pad_x_part.val();
+            self.restart.d.next = self.one.val();
+        }
         self.tile_row_base.reset.next = self.reset.val();
         self.tile_base.reset.next = self.reset.val();
         self.channel_base.reset.next = self.reset.val();
@@ -192,13 +260,13 @@ impl Logic for BankSteps {
         self.dy.reset.next = self.reset.val();
         self.dy.stride.next = self.stride.val();
         self.dy.tile.next = self.tile_h.val();
-        self.dy.unit.next = self.row_words.val();
-        self.dy.group_words.next = self.group_words.val();
+        self.dy.unit.next = self.rw_q.q.val();
+        self.dy.group_words.next = self.gw_q.q.val();
         self.dy.bank_unit.next = self.tile_w.val();
-        self.dy.load_phase.next = self.pad_y_phase.val();
-        self.dy.load_bank.next = self.pad_y_bank.val();
-        self.dy.load_part.next = self.pad_y_part.val();
-        self.dy.load_index.next = self.pad_y_index.val();
+        self.dy.load_phase.next = self.pyp_q.q.val();
+        self.dy.load_bank.next = self.pyb_q.q.val();
+        self.dy.load_part.next = self.pyt_q.q.val();
+        self.dy.load_index.next = self.pyi_q.q.val();
         self.dx.clock.next = self.clock.val();
         self.dx.reset.next = self.reset.val();
         self.dx.stride.next = self.stride.val();
@@ -206,10 +274,10 @@ impl Logic for BankSteps {
         self.dx.unit.next = self.one.val();
         self.dx.group_words.next = self.stride.val();
         self.dx.bank_unit.next = self.one.val();
-        self.dx.load_phase.next = self.pad_x_phase.val();
-        self.dx.load_bank.next = self.pad_x_bank.val();
-        self.dx.load_part.next = self.pad_x_part.val();
-        self.dx.load_index.next = self.pad_x_bank.val();
+        self.dx.load_phase.next = self.pxp_q.q.val();
+        self.dx.load_bank.next = self.pxb_q.q.val();
+        self.dx.load_part.next = self.pxt_q.q.val();
+        self.dx.load_index.next = self.pxb_q.q.val();
         // TH * TW over TH's bits (TH * TW <= ROWS), settled in SETUP.
         for b in 0..self.th_terms() {
             self.th_term[b].next = self.zero.val();
@@ -261,11 +329,11 @@ impl Logic for BankSteps {
                     & (self.tj[r].val() < self.dx.bank.val())
                 {
                     self.s1_addr[r].d.next =
-                        (self.base.val() + self.group_words.val() + self.stride.val())
+                        (self.base.val() + self.gw_q.q.val() + self.stride.val())
                             & self.addr_mask.val();
                 } else if self.index[r].val() < self.y_index.val() {
                     self.s1_addr[r].d.next =
-                        (self.base.val() + self.group_words.val()) & self.addr_mask.val();
+                        (self.base.val() + self.gw_q.q.val()) & self.addr_mask.val();
                 } else if self.tj[r].val() < self.dx.bank.val() {
                     self.s1_addr[r].d.next =
                         (self.base.val() + self.stride.val()) & self.addr_mask.val();
@@ -292,19 +360,18 @@ impl Logic for BankSteps {
                 self.dy.step.next = !self.last_ki.val();
                 if self.last_ki.val() {
                     self.kernel_start.next = true;
-                    self.channel_base.d.next = (self.channel_base.q.val()
-                        + self.channel_words.val())
-                        & self.addr_mask.val();
+                    self.channel_base.d.next =
+                        (self.channel_base.q.val() + self.cw_q.q.val()) & self.addr_mask.val();
                     if self.last_c.val() {
                         self.channel_base.d.next = self.zero.val();
                         self.tile_base.d.next =
                             (self.tile_base.q.val() + self.stride.val()) & self.addr_mask.val();
                         if self.last_tx.val() {
                             self.tile_row_base.d.next = (self.tile_row_base.q.val()
-                                + self.group_words.val())
+                                + self.gw_q.q.val())
                                 & self.addr_mask.val();
                             self.tile_base.d.next = (self.tile_row_base.q.val()
-                                + self.group_words.val())
+                                + self.gw_q.q.val())
                                 & self.addr_mask.val();
                             if self.last_ty.val() {
                                 self.tile_row_base.d.next = self.zero.val();
@@ -315,7 +382,7 @@ impl Logic for BankSteps {
                 }
             }
         }
-        if self.start.val() {
+        if self.restart.q.val().any() {
             self.kernel_start.next = true;
             self.dx.load.next = true;
             self.tile_row_base.d.next = self.zero.val();
@@ -406,7 +473,8 @@ mod tests {
     /// Every step of layers over a sweep of strides, tiles, kernels and
     /// paddings (two channel tiles each, so the walk restarts): the bank
     /// addresses and row banks registered with `load` are `StepReads`'
-    /// (`drq_arch::banked`), in rust-hdl, at ROWS = 16.
+    /// (`drq_arch::banked`), in rust-hdl, at ROWS = 16; the constant ports
+    /// change after `start` (they are latched).
     #[test]
     fn loads_each_steps_bank_addresses_and_row_banks() {
         let rows = 16usize;
@@ -453,6 +521,19 @@ mod tests {
                     b.start.next = true;
                     tick(&mut b);
                     b.start.next = false;
+                    // The constants were latched: the ports may change.
+                    for port in [
+                        &mut b.row_words,
+                        &mut b.group_words,
+                        &mut b.channel_words,
+                        &mut b.pad_y_part,
+                        &mut b.pad_x_part,
+                        &mut b.pad_y_bank,
+                        &mut b.pad_y_index,
+                        &mut b.pad_x_bank,
+                    ] {
+                        port.next = word(5);
+                    }
                     // The row chain settles (the controller's SETUP).
                     for _ in 0..rows {
                         tick(&mut b);
