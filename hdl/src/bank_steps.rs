@@ -18,9 +18,10 @@
 //! Timing: `start` latches the layer's constants (the ports may change
 //! during the run) and, a cycle later, returns to the layer's first step;
 //! `advance` (with the loop nest's last-index flags of the step S0
-//! describes) moves every sum to the next step; `load` registers the
-//! current step's addresses and banks (the loop nest's S1). The loop
-//! nest's SETUP (ROWS + 1 cycles) covers the start and the row chain.
+//! describes) moves every sum to the next step. `bank_addr` and
+//! `row_bank` are the current step's (combinational; the loop nest's S1
+//! registers them). The loop nest's SETUP (ROWS + 1 cycles) covers the
+//! start and the row chain.
 
 use crate::digit_counter::DigitCounter;
 use crate::leaf::{konst, low_mask, Word, WordReg};
@@ -62,8 +63,6 @@ pub struct BankSteps {
     pub last_c: Signal<In, Bit>,
     pub last_tx: Signal<In, Bit>,
     pub last_ty: Signal<In, Bit>,
-    /// Register the current step's reads.
-    pub load: Signal<In, Bit>,
     pub bank_addr: Vec<Signal<Out, Word>>,
     pub row_bank: Vec<Signal<Out, Word>>,
     dy: DigitCounter,
@@ -87,8 +86,6 @@ pub struct BankSteps {
     thtw: WordReg,
     /// Per row r >= 1 (index r - 1): tj = r mod TW, from row r - 1.
     row_tj: Vec<WordReg>,
-    s1_addr: Vec<WordReg>,
-    s1_bank: Vec<WordReg>,
     zero: Constant<Word>,
     one: Constant<Word>,
     addr_mask: Constant<Word>,
@@ -139,7 +136,6 @@ impl BankSteps {
             last_c: Default::default(),
             last_tx: Default::default(),
             last_ty: Default::default(),
-            load: Default::default(),
             bank_addr: crate::leaf::vec_of(rows),
             row_bank: crate::leaf::vec_of(rows),
             dy: counter(),
@@ -160,8 +156,6 @@ impl BankSteps {
             channel_base: WordReg::unsigned(addr_bits),
             thtw: WordReg::unsigned(index_bits),
             row_tj: (1..rows).map(|_| WordReg::unsigned(DIGIT_BITS)).collect(),
-            s1_addr: (0..rows).map(|_| WordReg::unsigned(addr_bits)).collect(),
-            s1_bank: (0..rows).map(|_| WordReg::unsigned(index_bits)).collect(),
             zero: konst(0),
             one: konst(1),
             addr_mask: konst(low_mask(addr_bits)),
@@ -239,16 +233,6 @@ impl Logic for BankSteps {
         self.tile_base.reset.next = self.reset.val();
         self.channel_base.reset.next = self.reset.val();
         self.thtw.reset.next = self.reset.val();
-        for r in 0..self.rows() {
-            self.s1_addr[r].clock.next = self.clock.val();
-            self.s1_addr[r].reset.next = self.reset.val();
-            self.s1_addr[r].d.next = self.s1_addr[r].q.val();
-            self.s1_bank[r].clock.next = self.clock.val();
-            self.s1_bank[r].reset.next = self.reset.val();
-            self.s1_bank[r].d.next = self.s1_bank[r].q.val();
-            self.bank_addr[r].next = self.s1_addr[r].q.val();
-            self.row_bank[r].next = self.s1_bank[r].q.val();
-        }
         for r in 1..self.rows() {
             self.row_tj[r - 1].clock.next = self.clock.val();
             self.row_tj[r - 1].reset.next = self.reset.val();
@@ -306,7 +290,7 @@ impl Logic for BankSteps {
             }
         }
 
-        // ---- The current step's reads, registered with `load`.
+        // ---- The current step's reads.
         self.base.next = (self.tile_base.q.val()
             + self.channel_base.q.val()
             + self.dy.part.val()
@@ -322,26 +306,22 @@ impl Logic for BankSteps {
                 self.bank_y[r].next = self.index[r].val() + self.yx_index.val() - self.thtw.q.val();
             }
         }
-        if self.load.val() {
-            for r in 0..self.rows() {
-                self.s1_addr[r].d.next = self.base.val();
-                if (self.index[r].val() < self.y_index.val())
-                    & (self.tj[r].val() < self.dx.bank.val())
-                {
-                    self.s1_addr[r].d.next =
-                        (self.base.val() + self.gw_q.q.val() + self.stride.val())
-                            & self.addr_mask.val();
-                } else if self.index[r].val() < self.y_index.val() {
-                    self.s1_addr[r].d.next =
-                        (self.base.val() + self.gw_q.q.val()) & self.addr_mask.val();
-                } else if self.tj[r].val() < self.dx.bank.val() {
-                    self.s1_addr[r].d.next =
-                        (self.base.val() + self.stride.val()) & self.addr_mask.val();
-                }
-                self.s1_bank[r].d.next = self.bank_y[r].val();
-                if (self.tj[r].val() + self.dx.bank.val()) >= self.tile_w.val() {
-                    self.s1_bank[r].d.next = self.bank_y[r].val() - self.tile_w.val();
-                }
+        for r in 0..self.rows() {
+            self.bank_addr[r].next = self.base.val();
+            if (self.index[r].val() < self.y_index.val()) & (self.tj[r].val() < self.dx.bank.val())
+            {
+                self.bank_addr[r].next = (self.base.val() + self.gw_q.q.val() + self.stride.val())
+                    & self.addr_mask.val();
+            } else if self.index[r].val() < self.y_index.val() {
+                self.bank_addr[r].next =
+                    (self.base.val() + self.gw_q.q.val()) & self.addr_mask.val();
+            } else if self.tj[r].val() < self.dx.bank.val() {
+                self.bank_addr[r].next =
+                    (self.base.val() + self.stride.val()) & self.addr_mask.val();
+            }
+            self.row_bank[r].next = self.bank_y[r].val();
+            if (self.tj[r].val() + self.dx.bank.val()) >= self.tile_w.val() {
+                self.row_bank[r].next = self.bank_y[r].val() - self.tile_w.val();
             }
         }
 
@@ -472,11 +452,11 @@ mod tests {
 
     /// Every step of layers over a sweep of strides, tiles, kernels and
     /// paddings (two channel tiles each, so the walk restarts): the bank
-    /// addresses and row banks registered with `load` are `StepReads`'
+    /// addresses and row banks of each step (before `advance`) are `StepReads`'
     /// (`drq_arch::banked`), in rust-hdl, at ROWS = 16; the constant ports
     /// change after `start` (they are latched).
     #[test]
-    fn loads_each_steps_bank_addresses_and_row_banks() {
+    fn gives_each_steps_bank_addresses_and_row_banks() {
         let rows = 16usize;
         let bits = 12u32;
         let mut steps = 0u64;
@@ -547,17 +527,7 @@ mod tests {
                                 for c in 0..c_in {
                                     for ki in 0..kernel {
                                         for kj in 0..kernel {
-                                            b.load.next = true;
-                                            b.advance.next = true;
-                                            b.last_kj.next = kj + 1 == kernel;
-                                            b.last_ki.next = ki + 1 == kernel;
-                                            b.last_c.next = c + 1 == c_in;
-                                            b.last_tx.next = tx + 1 == ow0s.len();
-                                            b.last_ty.next = ty + 1 == oh0s.len();
-                                            tick(&mut b);
-                                            b.load.next = false;
-                                            b.advance.next = false;
-                                            tick(&mut b);
+                                            settle(&mut b);
                                             let want = map.step(
                                                 c,
                                                 oh0 as u64,
@@ -582,6 +552,15 @@ mod tests {
                                                     "{at} row {r}"
                                                 );
                                             }
+                                            b.advance.next = true;
+                                            b.last_kj.next = kj + 1 == kernel;
+                                            b.last_ki.next = ki + 1 == kernel;
+                                            b.last_c.next = c + 1 == c_in;
+                                            b.last_tx.next = tx + 1 == ow0s.len();
+                                            b.last_ty.next = ty + 1 == oh0s.len();
+                                            tick(&mut b);
+                                            b.advance.next = false;
+                                            tick(&mut b);
                                             steps += 1;
                                         }
                                     }

@@ -248,6 +248,9 @@ pub struct ControllerParams {
     /// Packed rows: activation rows at W rounded up to `out_lanes`
     /// (`AccelConfig::packed_rows`).
     pub packed_rows: bool,
+    /// Stored-once (banked) input activations (docs/banked.md): the bank
+    /// address bits, or None for the replicated buffers.
+    pub banked_addr_bits: Option<u32>,
     pub out_lanes: u32,
     pub a_hi: u32,
     pub a_lo: u32,
@@ -282,6 +285,7 @@ impl ControllerParams {
             act_pitch_log2: cfg.act_row_pitch().trailing_zeros(),
             mask_pitch_log2: cfg.mask_row_pitch().trailing_zeros(),
             packed_rows: cfg.packed_rows,
+            banked_addr_bits: None,
             out_lanes: cfg.out_lanes,
             a_hi: cfg.a_hi,
             a_lo: cfg.a_lo,

@@ -7,8 +7,13 @@
 //! the next stage takes it (`advance`). Rows at the configuration's pitch
 //! put a row's column into the address by an OR; with packed rows
 //! (`AccelConfig::packed_rows`) the activation address is a base stepped
-//! through the loop nest plus the row's offset (docs/spec.md §8.2).
+//! through the loop nest plus the row's offset (docs/spec.md §8.2). With
+//! stored-once (banked) input activations
+//! (`ControllerParams::banked_addr_bits`; docs/banked.md) `act_addr` and
+//! `act_rd` are per bank (`BankSteps`: every bank of the tile is read with
+//! the step) and `act_row_bank` says each row's bank.
 
+use crate::bank_steps::BankSteps;
 use crate::controller::{ControllerParams, STRIDE_BITS};
 use crate::leaf::{konst, one_if, vec_of};
 use crate::leaf::{low_mask as mask, PackedPitch, Reg, SignedMul, Word};
@@ -35,9 +40,25 @@ pub struct LoopNest {
     pub tile_w: Signal<In, Word>,
     /// The next stage takes S1's step in this cycle: its reads are issued.
     pub advance: Signal<In, Bit>,
-    // Buffer read ports.
+    /// The banked layout's constants (docs/banked.md; one entry each with
+    /// banked input activations, else none): the address steps of a bank
+    /// row, a row group and a channel, and the digits of -P with their
+    /// parts and the row digit's bank number.
+    pub bank_row_words: Vec<Signal<In, Word>>,
+    pub bank_group_words: Vec<Signal<In, Word>>,
+    pub bank_channel_words: Vec<Signal<In, Word>>,
+    pub bank_pad_y_phase: Vec<Signal<In, Word>>,
+    pub bank_pad_y_bank: Vec<Signal<In, Word>>,
+    pub bank_pad_y_part: Vec<Signal<In, Word>>,
+    pub bank_pad_y_index: Vec<Signal<In, Word>>,
+    pub bank_pad_x_phase: Vec<Signal<In, Word>>,
+    pub bank_pad_x_bank: Vec<Signal<In, Word>>,
+    pub bank_pad_x_part: Vec<Signal<In, Word>>,
+    // Buffer read ports (per row; per bank with banked activations).
     pub act_addr: Vec<Signal<Out, Word>>,
     pub act_rd: Vec<Signal<Out, Bit>>,
+    /// Banked activations only: the bank each row's value comes from.
+    pub act_row_bank: Vec<Signal<Out, Word>>,
     pub mask_addr: Vec<Signal<Out, Word>>,
     pub w_addr: Vec<Signal<Out, Word>>,
     pub w_rd: Vec<Signal<Out, Bit>>,
@@ -145,6 +166,9 @@ pub struct LoopNest {
     s1_ow0: Reg<Word>,
     s1_ry: Reg<Word>,
     s1_rx: Reg<Word>,
+    /// The banked reads and S1's row banks (banked activations only).
+    bank_steps: Vec<BankSteps>,
+    s1_row_bank: Vec<crate::leaf::WordReg>,
     // Locals.
     /// TH << b and TW << b where stride bit b is set.
     th_term: Vec<Signal<Local, Word>>,
@@ -210,6 +234,11 @@ impl LoopNest {
     pub fn new(p: &ControllerParams) -> LoopNest {
         let (rows, cols) = (p.rows, p.cols);
         assert!((1..=64).contains(&rows) && (1..=64).contains(&cols));
+        let banked = p.banked_addr_bits.is_some();
+        assert!(
+            !(banked && p.packed_rows),
+            "banked activations have no row pitch"
+        );
         LoopNest {
             clock: Default::default(),
             reset: Default::default(),
@@ -224,8 +253,19 @@ impl LoopNest {
             tile_h: Default::default(),
             tile_w: Default::default(),
             advance: Default::default(),
+            bank_row_words: one_if(banked, Default::default()),
+            bank_group_words: one_if(banked, Default::default()),
+            bank_channel_words: one_if(banked, Default::default()),
+            bank_pad_y_phase: one_if(banked, Default::default()),
+            bank_pad_y_bank: one_if(banked, Default::default()),
+            bank_pad_y_part: one_if(banked, Default::default()),
+            bank_pad_y_index: one_if(banked, Default::default()),
+            bank_pad_x_phase: one_if(banked, Default::default()),
+            bank_pad_x_bank: one_if(banked, Default::default()),
+            bank_pad_x_part: one_if(banked, Default::default()),
             act_addr: vec_of(rows),
             act_rd: vec_of(rows),
+            act_row_bank: vec_of(if banked { rows } else { 0 }),
             mask_addr: vec_of(rows),
             w_addr: vec_of(cols),
             w_rd: vec_of(cols),
@@ -315,6 +355,14 @@ impl LoopNest {
             s1_ow0: Default::default(),
             s1_ry: Default::default(),
             s1_rx: Default::default(),
+            bank_steps: p
+                .banked_addr_bits
+                .map(|bits| BankSteps::new(rows, bits))
+                .into_iter()
+                .collect(),
+            s1_row_bank: (0..if banked { rows } else { 0 })
+                .map(|_| crate::leaf::WordReg::unsigned(crate::shell::clog2(rows as u32 * 2) + 1))
+                .collect(),
             th_term: vec_of(STRIDE_BITS as usize),
             tw_term: vec_of(STRIDE_BITS as usize),
             rdx: vec_of(rows),
@@ -371,6 +419,9 @@ impl LoopNest {
     }
     fn packed_paths(&self) -> usize {
         self.kb0.len()
+    }
+    fn banked_paths(&self) -> usize {
+        self.bank_steps.len()
     }
     fn rows(&self) -> usize {
         self.act_addr.len()
@@ -675,6 +726,46 @@ impl Logic for LoopNest {
             }
         }
 
+        // ---- Banked activations: S1 takes each bank's address and each
+        // row's bank of the step S0 describes; every bank of the tile
+        // (bank b < TH * TW, as row b) is read with the step, and a row
+        // that does not read ignores its bank.
+        for k in 0..self.banked_paths() {
+            self.bank_steps[k].clock.next = self.clock.val();
+            self.bank_steps[k].reset.next = self.reset.val();
+            self.bank_steps[k].start.next = self.start.val();
+            self.bank_steps[k].stride.next = self.s_q.q.val();
+            self.bank_steps[k].tile_h.next = self.th_q.q.val();
+            self.bank_steps[k].tile_w.next = self.tw_q.q.val();
+            self.bank_steps[k].row_words.next = self.bank_row_words[k].val();
+            self.bank_steps[k].group_words.next = self.bank_group_words[k].val();
+            self.bank_steps[k].channel_words.next = self.bank_channel_words[k].val();
+            self.bank_steps[k].pad_y_phase.next = self.bank_pad_y_phase[k].val();
+            self.bank_steps[k].pad_y_bank.next = self.bank_pad_y_bank[k].val();
+            self.bank_steps[k].pad_y_part.next = self.bank_pad_y_part[k].val();
+            self.bank_steps[k].pad_y_index.next = self.bank_pad_y_index[k].val();
+            self.bank_steps[k].pad_x_phase.next = self.bank_pad_x_phase[k].val();
+            self.bank_steps[k].pad_x_bank.next = self.bank_pad_x_bank[k].val();
+            self.bank_steps[k].pad_x_part.next = self.bank_pad_x_part[k].val();
+            self.bank_steps[k].advance.next = self.load1.val() & self.s0_valid.q.val();
+            self.bank_steps[k].last_kj.next = self.last_kj.val();
+            self.bank_steps[k].last_ki.next = self.last_ki.val();
+            self.bank_steps[k].last_c.next = self.last_c.val();
+            self.bank_steps[k].last_tx.next = self.last_tx.val();
+            self.bank_steps[k].last_ty.next = self.last_ty.val();
+            for r in 0..self.rows() {
+                self.s1_row_bank[r].clock.next = self.clock.val();
+                self.s1_row_bank[r].reset.next = self.reset.val();
+                self.s1_row_bank[r].d.next = self.s1_row_bank[r].q.val();
+                if self.load1.val() {
+                    self.s1_act_addr[r].d.next = self.bank_steps[k].bank_addr[r].val();
+                    self.s1_row_bank[r].d.next = self.bank_steps[k].row_bank[r].val();
+                }
+                self.act_rd[r].next = self.issue.val() & self.rused[r].val();
+                self.act_row_bank[r].next = self.s1_row_bank[r].q.val();
+            }
+        }
+
         // ---- S0: advance the loop nest (kj fastest, then ki, c, pixel
         // tile left to right and top to bottom, channel tile).
         if self.load1.val() & self.s0_valid.q.val() {
@@ -884,6 +975,7 @@ impl Logic for LoopNest {
 mod tests {
     use super::*;
     use crate::leaf::settle;
+    use drq_arch::banked::{BankedMap, Digits, Reader, WalkConstants};
     use drq_arch::AccelConfig;
 
     /// A layer's geometry as the controller's ports take it.
@@ -921,6 +1013,11 @@ mod tests {
     /// the output and its input is not padding, a column if its output
     /// channel exists.
     fn walk(cfg: &AccelConfig, g: Geometry) -> Vec<Step> {
+        walk_with(cfg, g, |c, y, x| cfg.act_addr(c, g.h, g.w, y, x))
+    }
+
+    /// `walk` with the activation address of (c, y, x) given.
+    fn walk_with(cfg: &AccelConfig, g: Geometry, act: impl Fn(u64, u64, u64) -> u64) -> Vec<Step> {
         let (rows, cols) = (u64::from(cfg.rows), u64::from(cfg.cols));
         let region = u64::from(cfg.region);
         let out_h = (g.h + 2 * g.padding - g.kernel) / g.stride + 1;
@@ -945,7 +1042,7 @@ mod tests {
                                     (inside && input).then(|| {
                                         let (y, x) = (y as u64, x as u64);
                                         (
-                                            cfg.act_addr(c, g.h, g.w, y, x),
+                                            act(c, y, x),
                                             cfg.mask_addr(c, region_rows, y / region, x / region),
                                         )
                                     })
@@ -988,7 +1085,18 @@ mod tests {
     /// `take` allows: the steps in the order taken, each with the reads
     /// issued as it was taken, and the cycle (after `start`'s) of the first.
     fn run(cfg: &AccelConfig, g: Geometry, take: impl Fn(u64) -> bool) -> (Vec<Step>, u64) {
-        let mut nest = LoopNest::new(&ControllerParams::new(cfg));
+        run_with(&ControllerParams::new(cfg), g, take)
+    }
+
+    /// `run` of a loop nest of any parameters; with banked activations the
+    /// layout's constants are driven from `drq_arch::banked`, and a row's
+    /// activation word is its bank (above bit 32) and that bank's address.
+    fn run_with(
+        params: &ControllerParams,
+        g: Geometry,
+        take: impl Fn(u64) -> bool,
+    ) -> (Vec<Step>, u64) {
+        let mut nest = LoopNest::new(params);
         nest.connect_all();
         nest.reset.next = true;
         tick(&mut nest);
@@ -1005,6 +1113,36 @@ mod tests {
             (&mut nest.tile_w, g.tile_w),
         ] {
             port.next = v.to_bits();
+        }
+        if let Some(bits) = params.banked_addr_bits {
+            let reader = Reader {
+                stride: g.stride as u32,
+                tile_h: g.tile_h as u32,
+                tile_w: g.tile_w as u32,
+            };
+            let map = BankedMap::new(g.c_in, g.h, g.w, reader);
+            let k = WalkConstants::new(&map, g.padding as u32);
+            let part = |d: Digits, unit: u64| {
+                ((d.group * i64::from(reader.stride) + i64::from(d.phase)) * unit as i64) as u64
+                    & mask(bits)
+            };
+            for (port, v) in [
+                (&mut nest.bank_row_words[0], k.row_words),
+                (&mut nest.bank_group_words[0], k.group_words),
+                (&mut nest.bank_channel_words[0], k.channel_words),
+                (&mut nest.bank_pad_y_phase[0], k.pad_y.phase.into()),
+                (&mut nest.bank_pad_y_bank[0], k.pad_y.bank.into()),
+                (&mut nest.bank_pad_y_part[0], part(k.pad_y, k.row_words)),
+                (
+                    &mut nest.bank_pad_y_index[0],
+                    u64::from(k.pad_y.bank) * g.tile_w,
+                ),
+                (&mut nest.bank_pad_x_phase[0], k.pad_x.phase.into()),
+                (&mut nest.bank_pad_x_bank[0], k.pad_x.bank.into()),
+                (&mut nest.bank_pad_x_part[0], part(k.pad_x, 1)),
+            ] {
+                port.next = v.to_bits();
+            }
         }
         nest.start.next = true;
         tick(&mut nest);
@@ -1023,14 +1161,24 @@ mod tests {
             }
             if nest.step_valid.val() && nest.advance.val() {
                 let word = |s: &Signal<Out, Word>| s.val().to_u64();
+                let banked = params.banked_addr_bits.is_some();
+                let read = |r: usize| {
+                    if !banked {
+                        return nest.act_rd[r]
+                            .val()
+                            .then(|| (word(&nest.act_addr[r]), word(&nest.mask_addr[r])));
+                    }
+                    let bank = word(&nest.act_row_bank[r]) as usize;
+                    nest.step_row_read[r].val().then(|| {
+                        assert!(nest.act_rd[bank].val(), "row {r}'s bank {bank} is not read");
+                        (
+                            (bank as u64) << 32 | word(&nest.act_addr[bank]),
+                            word(&nest.mask_addr[r]),
+                        )
+                    })
+                };
                 steps.push(Step {
-                    rows: (0..nest.rows())
-                        .map(|r| {
-                            nest.act_rd[r]
-                                .val()
-                                .then(|| (word(&nest.act_addr[r]), word(&nest.mask_addr[r])))
-                        })
-                        .collect(),
+                    rows: (0..nest.rows()).map(read).collect(),
                     cols: (0..nest.cols())
                         .map(|j| nest.w_rd[j].val().then(|| word(&nest.w_addr[j])))
                         .collect(),
@@ -1172,5 +1320,91 @@ mod tests {
         };
         let (steps, _) = run(&cfg, g, |cycle| cycle % 5 != 0);
         assert_eq!(steps, walk(&cfg, g));
+    }
+
+    /// Banked input activations (docs/banked.md): every step's rows read
+    /// the bank and address where `BankedMap::place` stored their input
+    /// (and the mask words as before), at strides 1-3, tiles 4 x 4, 1 x 16,
+    /// 3 x 5, 2 x 2 and 1 x 1, kernels 1-5 with padding, partial tiles and
+    /// channel tiles, with and without stalls, at 16 rows.
+    #[test]
+    fn banked_reads_are_where_the_layout_put_each_input() {
+        let cfg = AccelConfig {
+            rows: 16,
+            cols: 3,
+            ..AccelConfig::small()
+        };
+        let bits = 12;
+        let params = ControllerParams {
+            banked_addr_bits: Some(bits),
+            ..ControllerParams::new(&cfg)
+        };
+        let base = Geometry {
+            c_in: 2,
+            c_out: 5,
+            h: 9,
+            w: 11,
+            kernel: 3,
+            stride: 1,
+            padding: 1,
+            tile_h: 4,
+            tile_w: 4,
+        };
+        let shapes = [
+            base,
+            Geometry {
+                stride: 2,
+                kernel: 5,
+                padding: 2,
+                ..base
+            },
+            Geometry {
+                stride: 3,
+                kernel: 4,
+                padding: 3,
+                tile_h: 1,
+                tile_w: 16,
+                ..base
+            },
+            Geometry {
+                stride: 2,
+                kernel: 3,
+                padding: 0,
+                tile_h: 3,
+                tile_w: 5,
+                ..base
+            },
+            Geometry {
+                kernel: 1,
+                padding: 0,
+                tile_h: 2,
+                tile_w: 2,
+                c_in: 3,
+                ..base
+            },
+            Geometry {
+                tile_h: 1,
+                tile_w: 1,
+                ..base
+            },
+        ];
+        for (n, g) in shapes.into_iter().enumerate() {
+            let reader = Reader {
+                stride: g.stride as u32,
+                tile_h: g.tile_h as u32,
+                tile_w: g.tile_w as u32,
+            };
+            let map = BankedMap::new(g.c_in, g.h, g.w, reader);
+            let expected = walk_with(&cfg, g, |c, y, x| {
+                let p = map.place(c, y, x);
+                u64::from(p.bank) << 32 | p.addr
+            });
+            let (steps, first) = run_with(&params, g, |cycle| n % 2 == 0 || cycle % 3 != 0);
+            assert_eq!(steps.len(), expected.len(), "{g:?}");
+            for (i, (got, want)) in steps.iter().zip(&expected).enumerate() {
+                assert_eq!(got, want, "{g:?}: step {i}");
+            }
+            assert_eq!(first, u64::from(cfg.rows) + 3, "{g:?}");
+        }
     }
 }
