@@ -407,7 +407,7 @@ pub fn bank_steps_design(rows: usize, addr_bits: u32) -> crate::shell::Design {
         ports.push(scalar(name, Input, 7, Zero));
     }
     for name in [
-        "advance", "last_kj", "last_ki", "last_c", "last_tx", "last_ty", "load",
+        "advance", "last_kj", "last_ki", "last_c", "last_tx", "last_ty",
     ] {
         ports.push(scalar(name, Input, 1, Flag));
     }
