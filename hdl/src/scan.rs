@@ -9,8 +9,16 @@
 //! stepped by an adder; value g is at address + g; the values at x >= w
 //! are not part of the map). Only the DRQ array predicts its input mask; the INT8
 //! baseline's top has no scan.
+//!
+//! With stored-once (banked) activations (`InputScan::with_banks`;
+//! docs/banked.md) the scan reads one value a cycle (G = 1) and gives the
+//! value's bank (`bank`) and its address in that bank (`addr`): the
+//! channel's part plus the row's and the column's, kept by two
+//! `DigitCounter`s as the walk steps, for the layout of the layer that
+//! reads the map (its S, TH, TW and the layout's RW, GW, CW).
 
-use crate::leaf::{one_if, PackedPitch, Reg, Word, WordReg};
+use crate::digit_counter::DigitCounter;
+use crate::leaf::{low_mask, one_if, PackedPitch, Reg, Word, WordReg};
 use drq_arch::config::AccelConfig;
 use rust_hdl::prelude::*;
 
@@ -26,8 +34,20 @@ pub struct InputScan {
     pub c_in: Signal<In, Word>,
     pub h: Signal<In, Word>,
     pub w: Signal<In, Word>,
-    /// The current value's word address in the activation buffer.
+    /// The banked layout (one entry each with banked activations, else
+    /// none): the reader's stride and tile, the address steps of a bank
+    /// row, a row group and a channel.
+    pub bank_stride: Vec<Signal<In, Word>>,
+    pub bank_tile_h: Vec<Signal<In, Word>>,
+    pub bank_tile_w: Vec<Signal<In, Word>>,
+    pub bank_row_words: Vec<Signal<In, Word>>,
+    pub bank_group_words: Vec<Signal<In, Word>>,
+    pub bank_channel_words: Vec<Signal<In, Word>>,
+    /// The current value's word address in the activation buffer (in its
+    /// bank, with banked activations).
     pub addr: Signal<Out, Word>,
+    /// Banked activations only: the current value's bank.
+    pub bank: Vec<Signal<Out, Word>>,
     /// The current value is the map's last.
     pub last: Signal<Out, Bit>,
     /// The value read in the previous cycle (an `advance`), whose data is
@@ -59,10 +79,29 @@ pub struct InputScan {
     group: Constant<Word>,
     /// Packed rows (one entry, none without them): the map's row pitch.
     row_pitch: Vec<PackedPitch>,
+    /// Banked activations (one entry each, else none): the current row's
+    /// and column's digits, the channel's part.
+    dig_y: Vec<DigitCounter>,
+    dig_x: Vec<DigitCounter>,
+    chan_part: Vec<WordReg>,
+    bank_mask: Vec<Constant<Word>>,
+    /// The digits the scan does not need (their parts and bank numbers are
+    /// the address and the bank).
+    unused_digits: Vec<Signal<Local, Word>>,
 }
 
 impl InputScan {
     pub fn new(cfg: &AccelConfig) -> InputScan {
+        InputScan::with_banks(cfg, None)
+    }
+    /// The scan of a configuration whose activations are banked with
+    /// `bank_addr_bits`-bit bank addresses (None: replicated).
+    pub fn with_banks(cfg: &AccelConfig, bank_addr_bits: Option<u32>) -> InputScan {
+        let banked = bank_addr_bits.is_some();
+        assert!(!banked || (cfg.scan_group() == 1 && !cfg.packed_rows));
+        let bits = bank_addr_bits.unwrap_or(1);
+        let index_bits = crate::shell::clog2(cfg.rows * 2) + 1;
+        let counter = || DigitCounter::new(7, bits, index_bits);
         let dim_bits = cfg.dim_bits();
         let act_addr_bits = crate::shell::clog2(cfg.act_words) + 1;
         InputScan {
@@ -73,7 +112,14 @@ impl InputScan {
             c_in: Default::default(),
             h: Default::default(),
             w: Default::default(),
+            bank_stride: one_if(banked, Default::default()),
+            bank_tile_h: one_if(banked, Default::default()),
+            bank_tile_w: one_if(banked, Default::default()),
+            bank_row_words: one_if(banked, Default::default()),
+            bank_group_words: one_if(banked, Default::default()),
+            bank_channel_words: one_if(banked, Default::default()),
             addr: Default::default(),
+            bank: one_if(banked, Default::default()),
             last: Default::default(),
             read_valid: Default::default(),
             read_last: Default::default(),
@@ -97,10 +143,18 @@ impl InputScan {
             pitch: Constant::new(u64::from(cfg.act_row_pitch()).to_bits()),
             group: Constant::new(u64::from(cfg.scan_group()).to_bits()),
             row_pitch: one_if(cfg.packed_rows, PackedPitch::new(cfg.out_lanes)),
+            dig_y: one_if(banked, counter()),
+            dig_x: one_if(banked, counter()),
+            chan_part: one_if(banked, WordReg::unsigned(bits)),
+            bank_mask: one_if(banked, Constant::new(low_mask(bits).to_bits())),
+            unused_digits: one_if(banked, Default::default()),
         }
     }
     fn packed_paths(&self) -> usize {
         self.row_pitch.len()
+    }
+    fn banked_paths(&self) -> usize {
+        self.dig_y.len()
     }
 }
 
@@ -158,6 +212,59 @@ impl Logic for InputScan {
             self.sc_y.d.next = self.zero.val();
             self.sc_x.d.next = self.zero.val();
             self.sc_base.d.next = self.zero.val();
+        }
+        // Banked: the column steps with every value, the row at a row's
+        // end (the column back to 0), the channel at the map's end (the
+        // row back to 0); the address is the three parts' sum.
+        for k in 0..self.banked_paths() {
+            self.dig_y[k].clock.next = self.clock.val();
+            self.dig_y[k].reset.next = self.reset.val();
+            self.dig_y[k].stride.next = self.bank_stride[k].val();
+            self.dig_y[k].tile.next = self.bank_tile_h[k].val();
+            self.dig_y[k].unit.next = self.bank_row_words[k].val();
+            self.dig_y[k].group_words.next = self.bank_group_words[k].val();
+            self.dig_y[k].bank_unit.next = self.bank_tile_w[k].val();
+            self.dig_x[k].clock.next = self.clock.val();
+            self.dig_x[k].reset.next = self.reset.val();
+            self.dig_x[k].stride.next = self.bank_stride[k].val();
+            self.dig_x[k].tile.next = self.bank_tile_w[k].val();
+            self.dig_x[k].unit.next = self.one.val();
+            self.dig_x[k].group_words.next = self.bank_stride[k].val();
+            self.dig_x[k].bank_unit.next = self.one.val();
+            self.dig_y[k].load_phase.next = self.zero.val();
+            self.dig_y[k].load_bank.next = self.zero.val();
+            self.dig_y[k].load_part.next = self.zero.val();
+            self.dig_y[k].load_index.next = self.zero.val();
+            self.dig_x[k].load_phase.next = self.zero.val();
+            self.dig_x[k].load_bank.next = self.zero.val();
+            self.dig_x[k].load_part.next = self.zero.val();
+            self.dig_x[k].load_index.next = self.zero.val();
+            self.chan_part[k].clock.next = self.clock.val();
+            self.chan_part[k].reset.next = self.reset.val();
+            self.chan_part[k].d.next = self.chan_part[k].q.val();
+            self.dig_x[k].step.next = self.advance.val() & !self.row_end.val();
+            self.dig_x[k].load.next =
+                (self.advance.val() & self.row_end.val()) | self.restart.val();
+            self.dig_y[k].step.next = self.advance.val() & self.row_end.val() & !self.map_end.val();
+            self.dig_y[k].load.next =
+                (self.advance.val() & self.row_end.val() & self.map_end.val()) | self.restart.val();
+            if self.advance.val() & self.row_end.val() & self.map_end.val() {
+                self.chan_part[k].d.next = (self.chan_part[k].q.val()
+                    + self.bank_channel_words[k].val())
+                    & self.bank_mask[k].val();
+            }
+            if self.restart.val() {
+                self.chan_part[k].d.next = self.zero.val();
+            }
+            self.addr.next =
+                (self.chan_part[k].q.val() + self.dig_y[k].part.val() + self.dig_x[k].part.val())
+                    & self.bank_mask[k].val();
+            self.bank[k].next = self.dig_y[k].bank_index.val() + self.dig_x[k].bank_index.val();
+            self.unused_digits[k].next = self.dig_y[k].phase.val()
+                | self.dig_y[k].bank.val()
+                | self.dig_x[k].phase.val()
+                | self.dig_x[k].bank.val()
+                | self.sc_base.q.val();
         }
     }
 }
@@ -247,6 +354,71 @@ mod tests {
                 }
                 cycle(&mut s, false, false);
                 assert!(!s.read_valid.val());
+            }
+        }
+    }
+
+    /// Banked activations: every value of a few maps, in raster order, at
+    /// the bank and address where `BankedMap::place` put it, for readers
+    /// of strides 1-3 and tiles 4 x 4, 1 x 16, 3 x 5 and 1 x 1, with
+    /// cycles without `advance` between, in rust-hdl.
+    #[test]
+    fn banked_values_are_where_the_layout_put_them() {
+        use drq_arch::banked::{BankedMap, Reader};
+        let cfg = AccelConfig {
+            rows: 16,
+            ..AccelConfig::small()
+        };
+        let bits = 12;
+        for (stride, tile_h, tile_w) in [(1, 4, 4), (2, 1, 16), (3, 3, 5), (1, 1, 1), (2, 4, 4)] {
+            for (c, h, w) in [(2u64, 9u64, 11u64), (1, 1, 1), (3, 5, 4)] {
+                let reader = Reader {
+                    stride,
+                    tile_h,
+                    tile_w,
+                };
+                let map = BankedMap::new(c, h, w, reader);
+                let mut s = InputScan::with_banks(&cfg, Some(bits));
+                s.connect_all();
+                s.c_in.next = c.to_bits();
+                s.h.next = h.to_bits();
+                s.w.next = w.to_bits();
+                for (port, v) in [
+                    (&mut s.bank_stride[0], u64::from(stride)),
+                    (&mut s.bank_tile_h[0], u64::from(tile_h)),
+                    (&mut s.bank_tile_w[0], u64::from(tile_w)),
+                    (&mut s.bank_row_words[0], map.row_words()),
+                    (&mut s.bank_group_words[0], map.group_words()),
+                    (&mut s.bank_channel_words[0], map.channel_words()),
+                ] {
+                    port.next = v.to_bits();
+                }
+                s.reset.next = true;
+                cycle(&mut s, false, false);
+                s.reset.next = false;
+                cycle(&mut s, true, false);
+                let mut n = 0;
+                for ci in 0..c {
+                    for y in 0..h {
+                        for x in 0..w {
+                            settle(&mut s);
+                            let want = map.place(ci, y, x);
+                            assert_eq!(
+                                (s.bank[0].val().to_u64(), s.addr.val().to_u64()),
+                                (u64::from(want.bank), want.addr),
+                                "{reader:?} {c}x{h}x{w} ({ci}, {y}, {x})"
+                            );
+                            assert_eq!(s.last.val(), n + 1 == c * h * w);
+                            if n % 3 == 1 {
+                                // A cycle without `advance` holds the value.
+                                cycle(&mut s, false, false);
+                                assert_eq!(s.addr.val().to_u64(), want.addr, "held");
+                            }
+                            cycle(&mut s, false, true);
+                            n += 1;
+                        }
+                    }
+                }
             }
         }
     }
