@@ -3,9 +3,10 @@
 //! write port (the bank chosen by `wr_bank`), and the rotation that hands
 //! each array row the value of its bank. A row's bank is registered with
 //! the reads (`take`), so it holds with the banks' read data (which holds
-//! until the next read); the selection is a binary multiplexer tree per
-//! row, one level per bit of the bank number (four levels at 16 banks: a
-//! 16-to-1 multiplexer is 4 LUT4 and 3 PFUMX/L6MUX per bit on the ECP5).
+//! until the next read); the selection is an OR over the banks of each
+//! bank's data where the row's bank is that bank (about 16 LUT4 per bit
+//! at 16 banks on the ECP5, the cost of any 16-to-1 multiplexer there;
+//! docs/banked.md).
 //! Reads and writes have `WordRam`'s timing (registered, read-first, zero
 //! at or above the depth).
 
