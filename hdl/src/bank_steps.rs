@@ -24,71 +24,77 @@
 //! start and the row chain.
 
 use crate::digit_counter::DigitCounter;
-use crate::leaf::{konst, low_mask, Word, WordReg};
+use crate::leaf::{konst, low_mask, vec_of, Word, WordReg};
 use crate::shell::clog2;
 use rust_hdl::prelude::*;
 
 /// Bits of a tile side, a stride and their digits (at most 64).
-const DIGIT_BITS: u32 = 7;
+pub const DIGIT_BITS: u32 = 7;
+
+/// Bits of a bank number and of the sums it is made from (below
+/// 3 * ROWS) for an array of `rows` rows.
+pub fn bank_index_bits(rows: u32) -> u32 {
+    clog2(rows * 2) + 1
+}
 
 #[derive(LogicBlock)]
 pub struct BankSteps {
-    pub clock: Signal<In, Clock>,
-    pub reset: Signal<In, Bit>,
-    pub start: Signal<In, Bit>,
+    pub clock: Vec<Signal<In, Clock>>,
+    pub reset: Vec<Signal<In, Bit>>,
+    pub start: Vec<Signal<In, Bit>>,
     /// The layer: S, TH, TW (latched by the loop nest).
-    pub stride: Signal<In, Word>,
-    pub tile_h: Signal<In, Word>,
-    pub tile_w: Signal<In, Word>,
+    pub stride: Vec<Signal<In, Word>>,
+    pub tile_h: Vec<Signal<In, Word>>,
+    pub tile_w: Vec<Signal<In, Word>>,
     /// The map's address steps: a bank row (RW), a row group (GW = S RW)
     /// and a channel (CW).
-    pub row_words: Signal<In, Word>,
-    pub group_words: Signal<In, Word>,
-    pub channel_words: Signal<In, Word>,
+    pub row_words: Vec<Signal<In, Word>>,
+    pub group_words: Vec<Signal<In, Word>>,
+    pub channel_words: Vec<Signal<In, Word>>,
     /// Digits of -P under (S, TH) and (S, TW) and their address parts.
-    pub pad_y_phase: Signal<In, Word>,
-    pub pad_y_bank: Signal<In, Word>,
-    pub pad_y_part: Signal<In, Word>,
+    pub pad_y_phase: Vec<Signal<In, Word>>,
+    pub pad_y_bank: Vec<Signal<In, Word>>,
+    pub pad_y_part: Vec<Signal<In, Word>>,
     /// The row digit's share of a bank number: pad_y_bank * TW.
-    pub pad_y_index: Signal<In, Word>,
-    pub pad_x_phase: Signal<In, Word>,
-    pub pad_x_bank: Signal<In, Word>,
-    pub pad_x_part: Signal<In, Word>,
+    pub pad_y_index: Vec<Signal<In, Word>>,
+    pub pad_x_phase: Vec<Signal<In, Word>>,
+    pub pad_x_bank: Vec<Signal<In, Word>>,
+    pub pad_x_part: Vec<Signal<In, Word>>,
     /// The loop nest moves to its next step; the flags say which indices
     /// of the step it leaves are their last (kj, ki, c, pixel tile of the
     /// row, tile row).
-    pub advance: Signal<In, Bit>,
-    pub last_kj: Signal<In, Bit>,
-    pub last_ki: Signal<In, Bit>,
-    pub last_c: Signal<In, Bit>,
-    pub last_tx: Signal<In, Bit>,
-    pub last_ty: Signal<In, Bit>,
+    pub advance: Vec<Signal<In, Bit>>,
+    pub last_kj: Vec<Signal<In, Bit>>,
+    pub last_ki: Vec<Signal<In, Bit>>,
+    pub last_c: Vec<Signal<In, Bit>>,
+    pub last_tx: Vec<Signal<In, Bit>>,
+    pub last_ty: Vec<Signal<In, Bit>>,
     pub bank_addr: Vec<Signal<Out, Word>>,
     pub row_bank: Vec<Signal<Out, Word>>,
-    dy: DigitCounter,
-    dx: DigitCounter,
+    dy: Vec<DigitCounter>,
+    dx: Vec<DigitCounter>,
     /// The constants, latched at `start`; the first step one cycle later.
-    rw_q: WordReg,
-    gw_q: WordReg,
-    cw_q: WordReg,
-    pyp_q: WordReg,
-    pyb_q: WordReg,
-    pyt_q: WordReg,
-    pyi_q: WordReg,
-    pxp_q: WordReg,
-    pxb_q: WordReg,
-    pxt_q: WordReg,
-    restart: WordReg,
-    tile_row_base: WordReg,
-    tile_base: WordReg,
-    channel_base: WordReg,
+    rw_q: Vec<WordReg>,
+    gw_q: Vec<WordReg>,
+    cw_q: Vec<WordReg>,
+    pyp_q: Vec<WordReg>,
+    pyb_q: Vec<WordReg>,
+    pyt_q: Vec<WordReg>,
+    pyi_q: Vec<WordReg>,
+    pxp_q: Vec<WordReg>,
+    pxb_q: Vec<WordReg>,
+    pxt_q: Vec<WordReg>,
+    restart: Vec<WordReg>,
+    tile_row_base: Vec<WordReg>,
+    tile_base: Vec<WordReg>,
+    channel_base: Vec<WordReg>,
     /// TH * TW (shift-and-add over TH's bits).
-    thtw: WordReg,
+    thtw: Vec<WordReg>,
     /// Per row r >= 1 (index r - 1): tj = r mod TW, from row r - 1.
     row_tj: Vec<WordReg>,
-    zero: Constant<Word>,
-    one: Constant<Word>,
-    addr_mask: Constant<Word>,
+    zero: Vec<Constant<Word>>,
+    one: Vec<Constant<Word>>,
+    addr_mask: Vec<Constant<Word>>,
     index: Vec<Constant<Word>>,
     th_bit: Vec<Constant<Word>>,
     th_shift: Vec<Constant<Word>>,
@@ -97,85 +103,95 @@ pub struct BankSteps {
     bank_y: Vec<Signal<Local, Word>>,
     tj: Vec<Signal<Local, Word>>,
     tj_next: Vec<Signal<Local, Word>>,
-    base: Signal<Local, Word>,
-    y_index: Signal<Local, Word>,
-    yx_index: Signal<Local, Word>,
-    kernel_start: Signal<Local, Bit>,
+    base: Vec<Signal<Local, Word>>,
+    y_index: Vec<Signal<Local, Word>>,
+    yx_index: Vec<Signal<Local, Word>>,
+    kernel_start: Vec<Signal<Local, Bit>>,
     /// Digits the reads do not need (the row digit is used through its
     /// bank number).
-    unused_digits: Signal<Local, Word>,
+    unused_digits: Vec<Signal<Local, Word>>,
 }
 
 impl BankSteps {
-    /// ROWS banks of words addressed by `addr_bits` bits.
-    pub fn new(rows: usize, addr_bits: u32) -> BankSteps {
+    /// ROWS banks of words addressed by `addr_bits` bits; when not
+    /// `present`, a block without ports (dropped from the Verilog,
+    /// `dedup.rs`), so a loop nest without banked reads has none.
+    pub fn new(rows: usize, addr_bits: u32, present: bool) -> BankSteps {
         assert!(rows >= 1);
-        let index_bits = clog2(rows as u32 * 2) + 1;
+        let one = usize::from(present);
+        let rows = rows * one;
+        let index_bits = bank_index_bits(rows as u32);
         let th_bits = clog2(rows as u32 + 1);
         let counter = || DigitCounter::new(DIGIT_BITS, addr_bits, index_bits);
         BankSteps {
-            clock: Default::default(),
-            reset: Default::default(),
-            start: Default::default(),
-            stride: Default::default(),
-            tile_h: Default::default(),
-            tile_w: Default::default(),
-            row_words: Default::default(),
-            group_words: Default::default(),
-            channel_words: Default::default(),
-            pad_y_phase: Default::default(),
-            pad_y_bank: Default::default(),
-            pad_y_part: Default::default(),
-            pad_y_index: Default::default(),
-            pad_x_phase: Default::default(),
-            pad_x_bank: Default::default(),
-            pad_x_part: Default::default(),
-            advance: Default::default(),
-            last_kj: Default::default(),
-            last_ki: Default::default(),
-            last_c: Default::default(),
-            last_tx: Default::default(),
-            last_ty: Default::default(),
-            bank_addr: crate::leaf::vec_of(rows),
-            row_bank: crate::leaf::vec_of(rows),
-            dy: counter(),
-            dx: counter(),
-            rw_q: WordReg::unsigned(addr_bits),
-            gw_q: WordReg::unsigned(addr_bits),
-            cw_q: WordReg::unsigned(addr_bits),
-            pyp_q: WordReg::unsigned(DIGIT_BITS),
-            pyb_q: WordReg::unsigned(DIGIT_BITS),
-            pyt_q: WordReg::unsigned(addr_bits),
-            pyi_q: WordReg::unsigned(index_bits),
-            pxp_q: WordReg::unsigned(DIGIT_BITS),
-            pxb_q: WordReg::unsigned(DIGIT_BITS),
-            pxt_q: WordReg::unsigned(addr_bits),
-            restart: WordReg::unsigned(1),
-            tile_row_base: WordReg::unsigned(addr_bits),
-            tile_base: WordReg::unsigned(addr_bits),
-            channel_base: WordReg::unsigned(addr_bits),
-            thtw: WordReg::unsigned(index_bits),
-            row_tj: (1..rows).map(|_| WordReg::unsigned(DIGIT_BITS)).collect(),
-            zero: konst(0),
-            one: konst(1),
-            addr_mask: konst(low_mask(addr_bits)),
+            clock: vec_of(one),
+            reset: vec_of(one),
+            start: vec_of(one),
+            stride: vec_of(one),
+            tile_h: vec_of(one),
+            tile_w: vec_of(one),
+            row_words: vec_of(one),
+            group_words: vec_of(one),
+            channel_words: vec_of(one),
+            pad_y_phase: vec_of(one),
+            pad_y_bank: vec_of(one),
+            pad_y_part: vec_of(one),
+            pad_y_index: vec_of(one),
+            pad_x_phase: vec_of(one),
+            pad_x_bank: vec_of(one),
+            pad_x_part: vec_of(one),
+            advance: vec_of(one),
+            last_kj: vec_of(one),
+            last_ki: vec_of(one),
+            last_c: vec_of(one),
+            last_tx: vec_of(one),
+            last_ty: vec_of(one),
+            bank_addr: vec_of(rows),
+            row_bank: vec_of(rows),
+            dy: (0..one).map(|_| counter()).collect(),
+            dx: (0..one).map(|_| counter()).collect(),
+            rw_q: (0..one).map(|_| WordReg::unsigned(addr_bits)).collect(),
+            gw_q: (0..one).map(|_| WordReg::unsigned(addr_bits)).collect(),
+            cw_q: (0..one).map(|_| WordReg::unsigned(addr_bits)).collect(),
+            pyp_q: (0..one).map(|_| WordReg::unsigned(DIGIT_BITS)).collect(),
+            pyb_q: (0..one).map(|_| WordReg::unsigned(DIGIT_BITS)).collect(),
+            pyt_q: (0..one).map(|_| WordReg::unsigned(addr_bits)).collect(),
+            pyi_q: (0..one).map(|_| WordReg::unsigned(index_bits)).collect(),
+            pxp_q: (0..one).map(|_| WordReg::unsigned(DIGIT_BITS)).collect(),
+            pxb_q: (0..one).map(|_| WordReg::unsigned(DIGIT_BITS)).collect(),
+            pxt_q: (0..one).map(|_| WordReg::unsigned(addr_bits)).collect(),
+            restart: (0..one).map(|_| WordReg::unsigned(1)).collect(),
+            tile_row_base: (0..one).map(|_| WordReg::unsigned(addr_bits)).collect(),
+            tile_base: (0..one).map(|_| WordReg::unsigned(addr_bits)).collect(),
+            channel_base: (0..one).map(|_| WordReg::unsigned(addr_bits)).collect(),
+            thtw: (0..one).map(|_| WordReg::unsigned(index_bits)).collect(),
+            row_tj: (1..rows.max(1))
+                .map(|_| WordReg::unsigned(DIGIT_BITS))
+                .collect(),
+            zero: (0..one).map(|_| konst(0)).collect(),
+            one: (0..one).map(|_| konst(1)).collect(),
+            addr_mask: (0..one).map(|_| konst(low_mask(addr_bits))).collect(),
             index: (0..rows as u64).map(konst).collect(),
-            th_bit: (0..th_bits).map(|b| konst(1 << b)).collect(),
-            th_shift: (0..th_bits).map(|b| konst(b.into())).collect(),
-            th_term: crate::leaf::vec_of(th_bits as usize),
-            th_sum: crate::leaf::vec_of(th_bits as usize),
-            bank_y: crate::leaf::vec_of(rows),
-            tj: crate::leaf::vec_of(rows),
-            tj_next: crate::leaf::vec_of(rows - 1),
-            base: Default::default(),
-            y_index: Default::default(),
-            yx_index: Default::default(),
-            kernel_start: Default::default(),
-            unused_digits: Default::default(),
+            th_bit: (0..th_bits * one as u32).map(|b| konst(1 << b)).collect(),
+            th_shift: (0..th_bits * one as u32).map(|b| konst(b.into())).collect(),
+            th_term: vec_of(th_bits as usize * one),
+            th_sum: vec_of(th_bits as usize * one),
+            bank_y: vec_of(rows),
+            tj: vec_of(rows),
+            tj_next: vec_of(rows.max(1) - 1),
+            base: vec_of(one),
+            y_index: vec_of(one),
+            yx_index: vec_of(one),
+            kernel_start: vec_of(one),
+            unused_digits: vec_of(one),
         }
     }
     fn rows(&self) -> usize {
         self.bank_addr.len()
+    }
+    /// 1 when present, else 0.
+    fn present(&self) -> usize {
+        self.start.len()
     }
     fn th_terms(&self) -> usize {
         self.th_bit.len()
@@ -185,208 +201,220 @@ impl BankSteps {
 impl Logic for BankSteps {
     #[hdl_gen]
     fn update(&mut self) {
-        dff_setup!(
-            self,
-            clock,
-            tile_row_base,
-            tile_base,
-            channel_base,
-            thtw,
-            rw_q,
-            gw_q,
-            cw_q,
-            pyp_q,
-            pyb_q,
-            pyt_q,
-            pyi_q,
-            pxp_q,
-            pxb_q,
-            pxt_q,
-            restart
-        );
-        self.rw_q.reset.next = self.reset.val();
-        self.gw_q.reset.next = self.reset.val();
-        self.cw_q.reset.next = self.reset.val();
-        self.pyp_q.reset.next = self.reset.val();
-        self.pyb_q.reset.next = self.reset.val();
-        self.pyt_q.reset.next = self.reset.val();
-        self.pyi_q.reset.next = self.reset.val();
-        self.pxp_q.reset.next = self.reset.val();
-        self.pxb_q.reset.next = self.reset.val();
-        self.pxt_q.reset.next = self.reset.val();
-        self.restart.reset.next = self.reset.val();
-        self.restart.d.next = self.zero.val();
-        if self.start.val() {
-            self.rw_q.d.next = self.row_words.val();
-            self.gw_q.d.next = self.group_words.val();
-            self.cw_q.d.next = self.channel_words.val();
-            self.pyp_q.d.next = self.pad_y_phase.val();
-            self.pyb_q.d.next = self.pad_y_bank.val();
-            self.pyt_q.d.next = self.pad_y_part.val();
-            self.pyi_q.d.next = self.pad_y_index.val();
-            self.pxp_q.d.next = self.pad_x_phase.val();
-            self.pxb_q.d.next = self.pad_x_bank.val();
-            self.pxt_q.d.next = self.pad_x_part.val();
-            self.restart.d.next = self.one.val();
-        }
-        self.tile_row_base.reset.next = self.reset.val();
-        self.tile_base.reset.next = self.reset.val();
-        self.channel_base.reset.next = self.reset.val();
-        self.thtw.reset.next = self.reset.val();
-        for r in 1..self.rows() {
-            self.row_tj[r - 1].clock.next = self.clock.val();
-            self.row_tj[r - 1].reset.next = self.reset.val();
-        }
-        // The digit counters: ki - P with bank rows (RW) and row groups
-        // (GW) as units, the bank digit counting TW; kj - P with single
-        // words and column groups (S), the bank digit counting 1.
-        self.dy.clock.next = self.clock.val();
-        self.dy.reset.next = self.reset.val();
-        self.dy.stride.next = self.stride.val();
-        self.dy.tile.next = self.tile_h.val();
-        self.dy.unit.next = self.rw_q.q.val();
-        self.dy.group_words.next = self.gw_q.q.val();
-        self.dy.bank_unit.next = self.tile_w.val();
-        self.dy.load_phase.next = self.pyp_q.q.val();
-        self.dy.load_bank.next = self.pyb_q.q.val();
-        self.dy.load_part.next = self.pyt_q.q.val();
-        self.dy.load_index.next = self.pyi_q.q.val();
-        self.dx.clock.next = self.clock.val();
-        self.dx.reset.next = self.reset.val();
-        self.dx.stride.next = self.stride.val();
-        self.dx.tile.next = self.tile_w.val();
-        self.dx.unit.next = self.one.val();
-        self.dx.group_words.next = self.stride.val();
-        self.dx.bank_unit.next = self.one.val();
-        self.dx.load_phase.next = self.pxp_q.q.val();
-        self.dx.load_bank.next = self.pxb_q.q.val();
-        self.dx.load_part.next = self.pxt_q.q.val();
-        self.dx.load_index.next = self.pxb_q.q.val();
-        // TH * TW over TH's bits (TH * TW <= ROWS), settled in SETUP.
-        for b in 0..self.th_terms() {
-            self.th_term[b].next = self.zero.val();
-            if (self.tile_h.val() & self.th_bit[b].val()).any() {
-                self.th_term[b].next = self.tile_w.val() << self.th_shift[b].val();
+        for k in 0..self.present() {
+            // ---- Registers: clock, reset, hold.
+            self.rw_q[k].clock.next = self.clock[k].val();
+            self.gw_q[k].clock.next = self.clock[k].val();
+            self.cw_q[k].clock.next = self.clock[k].val();
+            self.pyp_q[k].clock.next = self.clock[k].val();
+            self.pyb_q[k].clock.next = self.clock[k].val();
+            self.pyt_q[k].clock.next = self.clock[k].val();
+            self.pyi_q[k].clock.next = self.clock[k].val();
+            self.pxp_q[k].clock.next = self.clock[k].val();
+            self.pxb_q[k].clock.next = self.clock[k].val();
+            self.pxt_q[k].clock.next = self.clock[k].val();
+            self.restart[k].clock.next = self.clock[k].val();
+            self.tile_row_base[k].clock.next = self.clock[k].val();
+            self.tile_base[k].clock.next = self.clock[k].val();
+            self.channel_base[k].clock.next = self.clock[k].val();
+            self.thtw[k].clock.next = self.clock[k].val();
+            self.rw_q[k].reset.next = self.reset[k].val();
+            self.gw_q[k].reset.next = self.reset[k].val();
+            self.cw_q[k].reset.next = self.reset[k].val();
+            self.pyp_q[k].reset.next = self.reset[k].val();
+            self.pyb_q[k].reset.next = self.reset[k].val();
+            self.pyt_q[k].reset.next = self.reset[k].val();
+            self.pyi_q[k].reset.next = self.reset[k].val();
+            self.pxp_q[k].reset.next = self.reset[k].val();
+            self.pxb_q[k].reset.next = self.reset[k].val();
+            self.pxt_q[k].reset.next = self.reset[k].val();
+            self.restart[k].reset.next = self.reset[k].val();
+            self.tile_row_base[k].reset.next = self.reset[k].val();
+            self.tile_base[k].reset.next = self.reset[k].val();
+            self.channel_base[k].reset.next = self.reset[k].val();
+            self.thtw[k].reset.next = self.reset[k].val();
+            self.rw_q[k].d.next = self.rw_q[k].q.val();
+            self.gw_q[k].d.next = self.gw_q[k].q.val();
+            self.cw_q[k].d.next = self.cw_q[k].q.val();
+            self.pyp_q[k].d.next = self.pyp_q[k].q.val();
+            self.pyb_q[k].d.next = self.pyb_q[k].q.val();
+            self.pyt_q[k].d.next = self.pyt_q[k].q.val();
+            self.pyi_q[k].d.next = self.pyi_q[k].q.val();
+            self.pxp_q[k].d.next = self.pxp_q[k].q.val();
+            self.pxb_q[k].d.next = self.pxb_q[k].q.val();
+            self.pxt_q[k].d.next = self.pxt_q[k].q.val();
+            self.tile_row_base[k].d.next = self.tile_row_base[k].q.val();
+            self.tile_base[k].d.next = self.tile_base[k].q.val();
+            self.channel_base[k].d.next = self.channel_base[k].q.val();
+            // ---- `start` latches the constants; the first step follows.
+            self.restart[k].d.next = self.zero[k].val();
+            if self.start[k].val() {
+                self.rw_q[k].d.next = self.row_words[k].val();
+                self.gw_q[k].d.next = self.group_words[k].val();
+                self.cw_q[k].d.next = self.channel_words[k].val();
+                self.pyp_q[k].d.next = self.pad_y_phase[k].val();
+                self.pyb_q[k].d.next = self.pad_y_bank[k].val();
+                self.pyt_q[k].d.next = self.pad_y_part[k].val();
+                self.pyi_q[k].d.next = self.pad_y_index[k].val();
+                self.pxp_q[k].d.next = self.pad_x_phase[k].val();
+                self.pxb_q[k].d.next = self.pad_x_bank[k].val();
+                self.pxt_q[k].d.next = self.pad_x_part[k].val();
+                self.restart[k].d.next = self.one[k].val();
             }
-        }
-        self.th_sum[0].next = self.th_term[0].val();
-        for b in 1..self.th_terms() {
-            self.th_sum[b].next = self.th_sum[b - 1].val() + self.th_term[b].val();
-        }
-        // The last partial sum is the product (the last assignment wins).
-        for b in 0..self.th_terms() {
-            self.thtw.d.next = self.th_sum[b].val();
-        }
-        // Row r's tile column, a chain from row 0.
-        self.tj[0].next = self.zero.val();
-        for r in 1..self.rows() {
-            self.tj[r].next = self.row_tj[r - 1].q.val();
-        }
-        for r in 1..self.rows() {
-            self.tj_next[r - 1].next = self.tj[r - 1].val() + self.one.val();
-            self.row_tj[r - 1].d.next = self.tj_next[r - 1].val();
-            if self.tj_next[r - 1].val() == self.tile_w.val() {
-                self.row_tj[r - 1].d.next = self.zero.val();
+            // ---- The digit counters: ki - P with bank rows (RW) and row
+            // groups (GW) as units, the bank digit counting TW; kj - P with
+            // single words and column groups (S), the bank digit counting 1.
+            self.dy[k].clock.next = self.clock[k].val();
+            self.dy[k].reset.next = self.reset[k].val();
+            self.dy[k].stride.next = self.stride[k].val();
+            self.dy[k].tile.next = self.tile_h[k].val();
+            self.dy[k].unit.next = self.rw_q[k].q.val();
+            self.dy[k].group_words.next = self.gw_q[k].q.val();
+            self.dy[k].bank_unit.next = self.tile_w[k].val();
+            self.dy[k].load_phase.next = self.pyp_q[k].q.val();
+            self.dy[k].load_bank.next = self.pyb_q[k].q.val();
+            self.dy[k].load_part.next = self.pyt_q[k].q.val();
+            self.dy[k].load_index.next = self.pyi_q[k].q.val();
+            self.dx[k].clock.next = self.clock[k].val();
+            self.dx[k].reset.next = self.reset[k].val();
+            self.dx[k].stride.next = self.stride[k].val();
+            self.dx[k].tile.next = self.tile_w[k].val();
+            self.dx[k].unit.next = self.one[k].val();
+            self.dx[k].group_words.next = self.stride[k].val();
+            self.dx[k].bank_unit.next = self.one[k].val();
+            self.dx[k].load_phase.next = self.pxp_q[k].q.val();
+            self.dx[k].load_bank.next = self.pxb_q[k].q.val();
+            self.dx[k].load_part.next = self.pxt_q[k].q.val();
+            self.dx[k].load_index.next = self.pxb_q[k].q.val();
+            // ---- TH * TW over TH's bits (TH * TW <= ROWS), settled in SETUP;
+            // the last partial sum is the product (the last assignment wins).
+            for b in 0..self.th_terms() {
+                self.th_term[b].next = self.zero[k].val();
+                if (self.tile_h[k].val() & self.th_bit[b].val()).any() {
+                    self.th_term[b].next = self.tile_w[k].val() << self.th_shift[b].val();
+                }
             }
-        }
-
-        // ---- The current step's reads.
-        self.base.next = (self.tile_base.q.val()
-            + self.channel_base.q.val()
-            + self.dy.part.val()
-            + self.dx.part.val())
-            & self.addr_mask.val();
-        self.y_index.next = self.dy.bank_index.val();
-        self.yx_index.next = self.dy.bank_index.val() + self.dx.bank_index.val();
-        for r in 0..self.rows() {
-            // Row r's bank before the column wrap: r + bh0 TW + bw0, less
-            // TH TW where ti + bh0 >= TH.
-            self.bank_y[r].next = self.index[r].val() + self.yx_index.val();
-            if (self.index[r].val() + self.y_index.val()) >= self.thtw.q.val() {
-                self.bank_y[r].next = self.index[r].val() + self.yx_index.val() - self.thtw.q.val();
+            self.th_sum[0].next = self.th_term[0].val();
+            for b in 1..self.th_terms() {
+                self.th_sum[b].next = self.th_sum[b - 1].val() + self.th_term[b].val();
             }
-        }
-        for r in 0..self.rows() {
-            self.bank_addr[r].next = self.base.val();
-            if (self.index[r].val() < self.y_index.val()) & (self.tj[r].val() < self.dx.bank.val())
-            {
-                self.bank_addr[r].next = (self.base.val() + self.gw_q.q.val() + self.stride.val())
-                    & self.addr_mask.val();
-            } else if self.index[r].val() < self.y_index.val() {
-                self.bank_addr[r].next =
-                    (self.base.val() + self.gw_q.q.val()) & self.addr_mask.val();
-            } else if self.tj[r].val() < self.dx.bank.val() {
-                self.bank_addr[r].next =
-                    (self.base.val() + self.stride.val()) & self.addr_mask.val();
+            for b in 0..self.th_terms() {
+                self.thtw[k].d.next = self.th_sum[b].val();
             }
-            self.row_bank[r].next = self.bank_y[r].val();
-            if (self.tj[r].val() + self.dx.bank.val()) >= self.tile_w.val() {
-                self.row_bank[r].next = self.bank_y[r].val() - self.tile_w.val();
+            // ---- Row r's tile column, a chain from row 0.
+            self.tj[0].next = self.zero[k].val();
+            for r in 1..self.rows() {
+                self.row_tj[r - 1].clock.next = self.clock[k].val();
+                self.row_tj[r - 1].reset.next = self.reset[k].val();
+                self.tj[r].next = self.row_tj[r - 1].q.val();
+                self.tj_next[r - 1].next = self.tj[r - 1].val() + self.one[k].val();
+                self.row_tj[r - 1].d.next = self.tj_next[r - 1].val();
+                if self.tj_next[r - 1].val() == self.tile_w[k].val() {
+                    self.row_tj[r - 1].d.next = self.zero[k].val();
+                }
             }
-        }
-
-        // ---- The loop nest's events: kj fastest, then ki, c, the pixel
-        // tile of the row, the tile row, the channel tile (back to the
-        // first pixel tile).
-        self.kernel_start.next = false;
-        self.dy.load.next = false;
-        self.dy.step.next = false;
-        self.dx.load.next = false;
-        self.dx.step.next = false;
-        if self.advance.val() {
-            self.dx.step.next = !self.last_kj.val();
-            if self.last_kj.val() {
-                self.dx.load.next = true;
-                self.dy.step.next = !self.last_ki.val();
-                if self.last_ki.val() {
-                    self.kernel_start.next = true;
-                    self.channel_base.d.next =
-                        (self.channel_base.q.val() + self.cw_q.q.val()) & self.addr_mask.val();
-                    if self.last_c.val() {
-                        self.channel_base.d.next = self.zero.val();
-                        self.tile_base.d.next =
-                            (self.tile_base.q.val() + self.stride.val()) & self.addr_mask.val();
-                        if self.last_tx.val() {
-                            self.tile_row_base.d.next = (self.tile_row_base.q.val()
-                                + self.gw_q.q.val())
-                                & self.addr_mask.val();
-                            self.tile_base.d.next = (self.tile_row_base.q.val()
-                                + self.gw_q.q.val())
-                                & self.addr_mask.val();
-                            if self.last_ty.val() {
-                                self.tile_row_base.d.next = self.zero.val();
-                                self.tile_base.d.next = self.zero.val();
+            // ---- The current step's reads.
+            self.base[k].next = (self.tile_base[k].q.val()
+                + self.channel_base[k].q.val()
+                + self.dy[k].part.val()
+                + self.dx[k].part.val())
+                & self.addr_mask[k].val();
+            self.y_index[k].next = self.dy[k].bank_index.val();
+            self.yx_index[k].next = self.dy[k].bank_index.val() + self.dx[k].bank_index.val();
+            for r in 0..self.rows() {
+                // Row r's bank before the column wrap: r + bh0 TW + bw0, less
+                // TH TW where ti + bh0 >= TH.
+                self.bank_y[r].next = self.index[r].val() + self.yx_index[k].val();
+                if (self.index[r].val() + self.y_index[k].val()) >= self.thtw[k].q.val() {
+                    self.bank_y[r].next =
+                        self.index[r].val() + self.yx_index[k].val() - self.thtw[k].q.val();
+                }
+                self.row_bank[r].next = self.bank_y[r].val();
+                if (self.tj[r].val() + self.dx[k].bank.val()) >= self.tile_w[k].val() {
+                    self.row_bank[r].next = self.bank_y[r].val() - self.tile_w[k].val();
+                }
+                // Bank r's address: the base, a row group if its row digit
+                // is below the step's, S if its column digit is.
+                self.bank_addr[r].next = self.base[k].val();
+                if (self.index[r].val() < self.y_index[k].val())
+                    & (self.tj[r].val() < self.dx[k].bank.val())
+                {
+                    self.bank_addr[r].next =
+                        (self.base[k].val() + self.gw_q[k].q.val() + self.stride[k].val())
+                            & self.addr_mask[k].val();
+                } else if self.index[r].val() < self.y_index[k].val() {
+                    self.bank_addr[r].next =
+                        (self.base[k].val() + self.gw_q[k].q.val()) & self.addr_mask[k].val();
+                } else if self.tj[r].val() < self.dx[k].bank.val() {
+                    self.bank_addr[r].next =
+                        (self.base[k].val() + self.stride[k].val()) & self.addr_mask[k].val();
+                }
+            }
+            // ---- The loop nest's events: kj fastest, then ki, c, the pixel
+            // tile of the row, the tile row, the channel tile (back to the
+            // first pixel tile).
+            self.kernel_start[k].next = false;
+            self.dy[k].step.next = false;
+            self.dx[k].load.next = false;
+            self.dx[k].step.next = false;
+            if self.advance[k].val() {
+                self.dx[k].step.next = !self.last_kj[k].val();
+                if self.last_kj[k].val() {
+                    self.dx[k].load.next = true;
+                    self.dy[k].step.next = !self.last_ki[k].val();
+                    if self.last_ki[k].val() {
+                        self.kernel_start[k].next = true;
+                        self.channel_base[k].d.next = (self.channel_base[k].q.val()
+                            + self.cw_q[k].q.val())
+                            & self.addr_mask[k].val();
+                        if self.last_c[k].val() {
+                            self.channel_base[k].d.next = self.zero[k].val();
+                            self.tile_base[k].d.next = (self.tile_base[k].q.val()
+                                + self.stride[k].val())
+                                & self.addr_mask[k].val();
+                            if self.last_tx[k].val() {
+                                self.tile_row_base[k].d.next = (self.tile_row_base[k].q.val()
+                                    + self.gw_q[k].q.val())
+                                    & self.addr_mask[k].val();
+                                self.tile_base[k].d.next = (self.tile_row_base[k].q.val()
+                                    + self.gw_q[k].q.val())
+                                    & self.addr_mask[k].val();
+                                if self.last_ty[k].val() {
+                                    self.tile_row_base[k].d.next = self.zero[k].val();
+                                    self.tile_base[k].d.next = self.zero[k].val();
+                                }
                             }
                         }
                     }
                 }
             }
+            if self.restart[k].q.val().any() {
+                self.kernel_start[k].next = true;
+                self.dx[k].load.next = true;
+                self.tile_row_base[k].d.next = self.zero[k].val();
+                self.tile_base[k].d.next = self.zero[k].val();
+                self.channel_base[k].d.next = self.zero[k].val();
+            }
+            self.dy[k].load.next = self.kernel_start[k].val();
+            self.unused_digits[k].next =
+                self.dy[k].phase.val() | self.dy[k].bank.val() | self.dx[k].phase.val();
         }
-        if self.restart.q.val().any() {
-            self.kernel_start.next = true;
-            self.dx.load.next = true;
-            self.tile_row_base.d.next = self.zero.val();
-            self.tile_base.d.next = self.zero.val();
-            self.channel_base.d.next = self.zero.val();
-        }
-        self.dy.load.next = self.kernel_start.val();
-        self.unused_digits.next = self.dy.phase.val() | self.dy.bank.val() | self.dx.phase.val();
     }
 }
 
 /// `BankSteps` alone as a design (top `drq_bank_steps`), for its lint and
 /// synthesis checks: ROWS banks of `addr_bits`-bit addresses.
 pub fn bank_steps_design(rows: usize, addr_bits: u32) -> crate::shell::Design {
-    use crate::shell::{design, scalar, Dir, ShellPort, Widen};
+    use crate::shell::{design, Dir, ShellPort, Widen};
     use Dir::{Input, Output};
     use Widen::{Flag, Zero};
     let mut ports = vec![
-        ShellPort::new("clk", "clock", Input, 1, None, Flag),
-        scalar("reset", Input, 1, Flag),
-        scalar("start", Input, 1, Flag),
+        ShellPort::new("clk", "clock", Input, 1, Some(1), Flag),
+        ShellPort::new("reset", "reset", Input, 1, Some(1), Flag),
+        ShellPort::new("start", "start", Input, 1, Some(1), Flag),
     ];
     for name in ["stride", "tile_h", "tile_w"] {
-        ports.push(scalar(name, Input, 7, Zero));
+        ports.push(ShellPort::new(name, name, Input, 7, Some(1), Zero));
     }
     for name in [
         "row_words",
@@ -395,7 +423,7 @@ pub fn bank_steps_design(rows: usize, addr_bits: u32) -> crate::shell::Design {
         "pad_y_part",
         "pad_x_part",
     ] {
-        ports.push(scalar(name, Input, addr_bits, Zero));
+        ports.push(ShellPort::new(name, name, Input, addr_bits, Some(1), Zero));
     }
     for name in [
         "pad_y_phase",
@@ -404,12 +432,12 @@ pub fn bank_steps_design(rows: usize, addr_bits: u32) -> crate::shell::Design {
         "pad_x_phase",
         "pad_x_bank",
     ] {
-        ports.push(scalar(name, Input, 7, Zero));
+        ports.push(ShellPort::new(name, name, Input, 7, Some(1), Zero));
     }
     for name in [
         "advance", "last_kj", "last_ki", "last_c", "last_tx", "last_ty",
     ] {
-        ports.push(scalar(name, Input, 1, Flag));
+        ports.push(ShellPort::new(name, name, Input, 1, Some(1), Flag));
     }
     let count = Some(rows as u32);
     ports.push(ShellPort::new(
@@ -424,7 +452,7 @@ pub fn bank_steps_design(rows: usize, addr_bits: u32) -> crate::shell::Design {
         "row_bank",
         "row_bank",
         Output,
-        clog2(rows as u32 * 2) + 1,
+        bank_index_bits(rows as u32),
         count,
         Zero,
     ));
@@ -433,7 +461,7 @@ pub fn bank_steps_design(rows: usize, addr_bits: u32) -> crate::shell::Design {
         "drq_bank_steps_core",
         &drq_arch::AccelConfig::default(),
         ports,
-        &mut BankSteps::new(rows, addr_bits),
+        &mut BankSteps::new(rows, addr_bits, true),
     )
 }
 
@@ -444,9 +472,9 @@ mod tests {
     use drq_arch::banked::{BankedMap, Reader, WalkConstants};
 
     fn tick(b: &mut BankSteps) {
-        b.clock.next = Clock::from(false);
+        b.clock[0].next = Clock::from(false);
         settle(b);
-        b.clock.next = Clock::from(true);
+        b.clock[0].next = Clock::from(true);
         settle(b);
     }
 
@@ -460,7 +488,7 @@ mod tests {
         let rows = 16usize;
         let bits = 12u32;
         let mut steps = 0u64;
-        let mut b = BankSteps::new(rows, bits);
+        let mut b = BankSteps::new(rows, bits, true);
         b.connect_all();
         for stride in 1..=3u32 {
             for (tile_h, tile_w) in [(1, 1), (4, 4), (1, 16), (16, 1), (3, 5), (2, 8), (5, 2)] {
@@ -482,35 +510,35 @@ mod tests {
                                 & low_mask(bits) as i64,
                         )
                     };
-                    b.reset.next = true;
+                    b.reset[0].next = true;
                     tick(&mut b);
-                    b.reset.next = false;
-                    b.stride.next = word(s);
-                    b.tile_h.next = word(tile_h.into());
-                    b.tile_w.next = word(tile_w.into());
-                    b.row_words.next = word(k.row_words as i64);
-                    b.group_words.next = word(k.group_words as i64);
-                    b.channel_words.next = word(k.channel_words as i64);
-                    b.pad_y_phase.next = word(k.pad_y.phase.into());
-                    b.pad_y_bank.next = word(k.pad_y.bank.into());
-                    b.pad_y_part.next = part(k.pad_y.group, k.pad_y.phase, k.row_words);
-                    b.pad_y_index.next = word(i64::from(k.pad_y.bank * tile_w));
-                    b.pad_x_phase.next = word(k.pad_x.phase.into());
-                    b.pad_x_bank.next = word(k.pad_x.bank.into());
-                    b.pad_x_part.next = part(k.pad_x.group, k.pad_x.phase, 1);
-                    b.start.next = true;
+                    b.reset[0].next = false;
+                    b.stride[0].next = word(s);
+                    b.tile_h[0].next = word(tile_h.into());
+                    b.tile_w[0].next = word(tile_w.into());
+                    b.row_words[0].next = word(k.row_words as i64);
+                    b.group_words[0].next = word(k.group_words as i64);
+                    b.channel_words[0].next = word(k.channel_words as i64);
+                    b.pad_y_phase[0].next = word(k.pad_y.phase.into());
+                    b.pad_y_bank[0].next = word(k.pad_y.bank.into());
+                    b.pad_y_part[0].next = part(k.pad_y.group, k.pad_y.phase, k.row_words);
+                    b.pad_y_index[0].next = word(i64::from(k.pad_y.bank * tile_w));
+                    b.pad_x_phase[0].next = word(k.pad_x.phase.into());
+                    b.pad_x_bank[0].next = word(k.pad_x.bank.into());
+                    b.pad_x_part[0].next = part(k.pad_x.group, k.pad_x.phase, 1);
+                    b.start[0].next = true;
                     tick(&mut b);
-                    b.start.next = false;
+                    b.start[0].next = false;
                     // The constants were latched: the ports may change.
                     for port in [
-                        &mut b.row_words,
-                        &mut b.group_words,
-                        &mut b.channel_words,
-                        &mut b.pad_y_part,
-                        &mut b.pad_x_part,
-                        &mut b.pad_y_bank,
-                        &mut b.pad_y_index,
-                        &mut b.pad_x_bank,
+                        &mut b.row_words[0],
+                        &mut b.group_words[0],
+                        &mut b.channel_words[0],
+                        &mut b.pad_y_part[0],
+                        &mut b.pad_x_part[0],
+                        &mut b.pad_y_bank[0],
+                        &mut b.pad_y_index[0],
+                        &mut b.pad_x_bank[0],
                     ] {
                         port.next = word(5);
                     }
@@ -552,14 +580,14 @@ mod tests {
                                                     "{at} row {r}"
                                                 );
                                             }
-                                            b.advance.next = true;
-                                            b.last_kj.next = kj + 1 == kernel;
-                                            b.last_ki.next = ki + 1 == kernel;
-                                            b.last_c.next = c + 1 == c_in;
-                                            b.last_tx.next = tx + 1 == ow0s.len();
-                                            b.last_ty.next = ty + 1 == oh0s.len();
+                                            b.advance[0].next = true;
+                                            b.last_kj[0].next = kj + 1 == kernel;
+                                            b.last_ki[0].next = ki + 1 == kernel;
+                                            b.last_c[0].next = c + 1 == c_in;
+                                            b.last_tx[0].next = tx + 1 == ow0s.len();
+                                            b.last_ty[0].next = ty + 1 == oh0s.len();
                                             tick(&mut b);
-                                            b.advance.next = false;
+                                            b.advance[0].next = false;
                                             tick(&mut b);
                                             steps += 1;
                                         }

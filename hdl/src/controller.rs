@@ -349,9 +349,25 @@ pub struct RegionController {
     pub tile_w: Signal<In, Word>,
     pub low_shift: Signal<In, Word>,
     pub w_low_shift: Signal<In, Word>,
-    // Buffer read ports (one cycle of latency, data held until the next read).
+    /// The banked layout's constants (banked input activations only; one
+    /// entry each, docs/banked.md).
+    pub bank_row_words: Vec<Signal<In, Word>>,
+    pub bank_group_words: Vec<Signal<In, Word>>,
+    pub bank_channel_words: Vec<Signal<In, Word>>,
+    pub bank_pad_y_phase: Vec<Signal<In, Word>>,
+    pub bank_pad_y_bank: Vec<Signal<In, Word>>,
+    pub bank_pad_y_part: Vec<Signal<In, Word>>,
+    pub bank_pad_y_index: Vec<Signal<In, Word>>,
+    pub bank_pad_x_phase: Vec<Signal<In, Word>>,
+    pub bank_pad_x_bank: Vec<Signal<In, Word>>,
+    pub bank_pad_x_part: Vec<Signal<In, Word>>,
+    // Buffer read ports (one cycle of latency, data held until the next
+    // read); with banked activations `act_addr` and `act_rd` are per bank,
+    // `act_row_bank` and `mask_rd` per row.
     pub act_addr: Vec<Signal<Out, Word>>,
     pub act_rd: Vec<Signal<Out, Bit>>,
+    pub act_row_bank: Vec<Signal<Out, Word>>,
+    pub mask_rd: Vec<Signal<Out, Bit>>,
     pub act_data: Vec<Signal<In, Word>>,
     pub mask_addr: Vec<Signal<Out, Word>>,
     pub mask_bit: Vec<Signal<In, Bit>>,
@@ -395,6 +411,7 @@ pub struct RegionController {
 impl RegionController {
     pub fn new(p: &ControllerParams) -> RegionController {
         let (rows, cols) = (p.rows, p.cols);
+        let banked = usize::from(p.banked_addr_bits.is_some());
         RegionController {
             clock: Default::default(),
             reset: Default::default(),
@@ -412,8 +429,20 @@ impl RegionController {
             tile_w: Default::default(),
             low_shift: Default::default(),
             w_low_shift: Default::default(),
+            bank_row_words: vec_of(banked),
+            bank_group_words: vec_of(banked),
+            bank_channel_words: vec_of(banked),
+            bank_pad_y_phase: vec_of(banked),
+            bank_pad_y_bank: vec_of(banked),
+            bank_pad_y_part: vec_of(banked),
+            bank_pad_y_index: vec_of(banked),
+            bank_pad_x_phase: vec_of(banked),
+            bank_pad_x_bank: vec_of(banked),
+            bank_pad_x_part: vec_of(banked),
             act_addr: vec_of(rows),
             act_rd: vec_of(rows),
+            act_row_bank: vec_of(banked * rows),
+            mask_rd: vec_of(banked * rows),
             act_data: vec_of(rows),
             mask_addr: vec_of(rows),
             mask_bit: vec_of(rows),
@@ -456,6 +485,10 @@ impl RegionController {
     fn cols(&self) -> usize {
         self.w_addr.len()
     }
+    /// 1 with banked input activations, else 0.
+    fn banked(&self) -> usize {
+        self.bank_row_words.len()
+    }
 }
 
 impl Logic for RegionController {
@@ -491,6 +524,22 @@ impl Logic for RegionController {
             self.issue.step_row_read[r].next = self.nest.step_row_read[r].val();
             self.issue.act_data[r].next = self.act_data[r].val();
             self.issue.mask_bit[r].next = self.mask_bit[r].val();
+        }
+        for k in 0..self.banked() {
+            self.nest.bank_row_words[k].next = self.bank_row_words[k].val();
+            self.nest.bank_group_words[k].next = self.bank_group_words[k].val();
+            self.nest.bank_channel_words[k].next = self.bank_channel_words[k].val();
+            self.nest.bank_pad_y_phase[k].next = self.bank_pad_y_phase[k].val();
+            self.nest.bank_pad_y_bank[k].next = self.bank_pad_y_bank[k].val();
+            self.nest.bank_pad_y_part[k].next = self.bank_pad_y_part[k].val();
+            self.nest.bank_pad_y_index[k].next = self.bank_pad_y_index[k].val();
+            self.nest.bank_pad_x_phase[k].next = self.bank_pad_x_phase[k].val();
+            self.nest.bank_pad_x_bank[k].next = self.bank_pad_x_bank[k].val();
+            self.nest.bank_pad_x_part[k].next = self.bank_pad_x_part[k].val();
+            for r in 0..self.rows() {
+                self.act_row_bank[r].next = self.nest.act_row_bank[r].val();
+                self.mask_rd[r].next = self.nest.mask_rd[r].val();
+            }
         }
         for j in 0..self.cols() {
             self.w_addr[j].next = self.nest.w_addr[j].val();
@@ -557,6 +606,14 @@ impl Logic for RegionController {
 /// per-row and per-column buses packed like the array's (lane k at
 /// `[k*L +: L]`). See `docs/controller.md`.
 pub fn controller_design(cfg: &AccelConfig) -> Design {
+    controller_design_with(cfg, &ControllerParams::new(cfg))
+}
+
+/// [`controller_design`] of given parameters: with
+/// `ControllerParams::banked_addr_bits` the banked layout's ports
+/// (docs/banked.md): its constants in, `act_addr` / `act_rd` per bank of
+/// that many address bits, `act_row_bank` and `mask_rd` per row.
+pub fn controller_design_with(cfg: &AccelConfig, params: &ControllerParams) -> Design {
     use Dir::{Input, Output};
     use Widen::{Flag, Sign, Zero};
     let fmt = TokenFormat::new(cfg);
@@ -584,15 +641,40 @@ pub fn controller_design(cfg: &AccelConfig) -> Design {
     ] {
         ports.push(scalar(name, Input, REG_BITS, Zero));
     }
+    let act_addr_bits = params.banked_addr_bits.unwrap_or(cfg.buffer_addr_bits());
+    if let Some(bits) = params.banked_addr_bits {
+        for name in [
+            "bank_row_words",
+            "bank_group_words",
+            "bank_channel_words",
+            "bank_pad_y_part",
+            "bank_pad_x_part",
+        ] {
+            ports.push(p(name, name, Input, bits, Some(1), Zero));
+        }
+        for name in [
+            "bank_pad_y_phase",
+            "bank_pad_y_bank",
+            "bank_pad_y_index",
+            "bank_pad_x_phase",
+            "bank_pad_x_bank",
+        ] {
+            ports.push(p(name, name, Input, 7, Some(1), Zero));
+        }
+        ports.extend([
+            p(
+                "act_row_bank",
+                "act_row_bank",
+                Output,
+                crate::bank_steps::bank_index_bits(cfg.rows),
+                rows,
+                Zero,
+            ),
+            p("mask_rd", "mask_rd", Output, 1, rows, Flag),
+        ]);
+    }
     ports.extend([
-        p(
-            "act_addr",
-            "act_addr",
-            Output,
-            cfg.buffer_addr_bits(),
-            rows,
-            Zero,
-        ),
+        p("act_addr", "act_addr", Output, act_addr_bits, rows, Zero),
         p("act_rd", "act_rd", Output, 1, rows, Flag),
         p("act_data", "act_data", Input, cfg.a_hi, rows, Zero),
         p(
@@ -648,7 +730,7 @@ pub fn controller_design(cfg: &AccelConfig) -> Design {
         scalar("drq_tile", Output, COUNTER_BITS, Zero),
         scalar("drq_token_shift", Output, fmt.low_shift_bits, Zero),
     ]);
-    let mut block = RegionController::new(&ControllerParams::new(cfg));
+    let mut block = RegionController::new(params);
     design(
         "drq_controller",
         "drq_controller_core",

@@ -57,8 +57,10 @@ pub struct LoopNest {
     // Buffer read ports (per row; per bank with banked activations).
     pub act_addr: Vec<Signal<Out, Word>>,
     pub act_rd: Vec<Signal<Out, Bit>>,
-    /// Banked activations only: the bank each row's value comes from.
+    /// Banked activations only: the bank each row's value comes from, and
+    /// each row's mask read (the row reads; `act_rd` is per bank).
     pub act_row_bank: Vec<Signal<Out, Word>>,
+    pub mask_rd: Vec<Signal<Out, Bit>>,
     pub mask_addr: Vec<Signal<Out, Word>>,
     pub w_addr: Vec<Signal<Out, Word>>,
     pub w_rd: Vec<Signal<Out, Bit>>,
@@ -166,8 +168,9 @@ pub struct LoopNest {
     s1_ow0: Reg<Word>,
     s1_ry: Reg<Word>,
     s1_rx: Reg<Word>,
-    /// The banked reads and S1's row banks (banked activations only).
-    bank_steps: Vec<BankSteps>,
+    /// The banked reads (without ports, so dropped from the Verilog,
+    /// without banked activations) and S1's row banks.
+    bank_steps: BankSteps,
     s1_row_bank: Vec<crate::leaf::WordReg>,
     // Locals.
     /// TH << b and TW << b where stride bit b is set.
@@ -266,6 +269,7 @@ impl LoopNest {
             act_addr: vec_of(rows),
             act_rd: vec_of(rows),
             act_row_bank: vec_of(if banked { rows } else { 0 }),
+            mask_rd: vec_of(if banked { rows } else { 0 }),
             mask_addr: vec_of(rows),
             w_addr: vec_of(cols),
             w_rd: vec_of(cols),
@@ -355,13 +359,11 @@ impl LoopNest {
             s1_ow0: Default::default(),
             s1_ry: Default::default(),
             s1_rx: Default::default(),
-            bank_steps: p
-                .banked_addr_bits
-                .map(|bits| BankSteps::new(rows, bits))
-                .into_iter()
-                .collect(),
+            bank_steps: BankSteps::new(rows, p.banked_addr_bits.unwrap_or(1), banked),
             s1_row_bank: (0..if banked { rows } else { 0 })
-                .map(|_| crate::leaf::WordReg::unsigned(crate::shell::clog2(rows as u32 * 2) + 1))
+                .map(|_| {
+                    crate::leaf::WordReg::unsigned(crate::bank_steps::bank_index_bits(rows as u32))
+                })
                 .collect(),
             th_term: vec_of(STRIDE_BITS as usize),
             tw_term: vec_of(STRIDE_BITS as usize),
@@ -421,7 +423,7 @@ impl LoopNest {
         self.kb0.len()
     }
     fn banked_paths(&self) -> usize {
-        self.bank_steps.len()
+        self.bank_row_words.len()
     }
     fn rows(&self) -> usize {
         self.act_addr.len()
@@ -731,38 +733,39 @@ impl Logic for LoopNest {
         // (bank b < TH * TW, as row b) is read with the step, and a row
         // that does not read ignores its bank.
         for k in 0..self.banked_paths() {
-            self.bank_steps[k].clock.next = self.clock.val();
-            self.bank_steps[k].reset.next = self.reset.val();
-            self.bank_steps[k].start.next = self.start.val();
-            self.bank_steps[k].stride.next = self.s_q.q.val();
-            self.bank_steps[k].tile_h.next = self.th_q.q.val();
-            self.bank_steps[k].tile_w.next = self.tw_q.q.val();
-            self.bank_steps[k].row_words.next = self.bank_row_words[k].val();
-            self.bank_steps[k].group_words.next = self.bank_group_words[k].val();
-            self.bank_steps[k].channel_words.next = self.bank_channel_words[k].val();
-            self.bank_steps[k].pad_y_phase.next = self.bank_pad_y_phase[k].val();
-            self.bank_steps[k].pad_y_bank.next = self.bank_pad_y_bank[k].val();
-            self.bank_steps[k].pad_y_part.next = self.bank_pad_y_part[k].val();
-            self.bank_steps[k].pad_y_index.next = self.bank_pad_y_index[k].val();
-            self.bank_steps[k].pad_x_phase.next = self.bank_pad_x_phase[k].val();
-            self.bank_steps[k].pad_x_bank.next = self.bank_pad_x_bank[k].val();
-            self.bank_steps[k].pad_x_part.next = self.bank_pad_x_part[k].val();
-            self.bank_steps[k].advance.next = self.load1.val() & self.s0_valid.q.val();
-            self.bank_steps[k].last_kj.next = self.last_kj.val();
-            self.bank_steps[k].last_ki.next = self.last_ki.val();
-            self.bank_steps[k].last_c.next = self.last_c.val();
-            self.bank_steps[k].last_tx.next = self.last_tx.val();
-            self.bank_steps[k].last_ty.next = self.last_ty.val();
+            self.bank_steps.clock[k].next = self.clock.val();
+            self.bank_steps.reset[k].next = self.reset.val();
+            self.bank_steps.start[k].next = self.start.val();
+            self.bank_steps.stride[k].next = self.s_q.q.val();
+            self.bank_steps.tile_h[k].next = self.th_q.q.val();
+            self.bank_steps.tile_w[k].next = self.tw_q.q.val();
+            self.bank_steps.row_words[k].next = self.bank_row_words[k].val();
+            self.bank_steps.group_words[k].next = self.bank_group_words[k].val();
+            self.bank_steps.channel_words[k].next = self.bank_channel_words[k].val();
+            self.bank_steps.pad_y_phase[k].next = self.bank_pad_y_phase[k].val();
+            self.bank_steps.pad_y_bank[k].next = self.bank_pad_y_bank[k].val();
+            self.bank_steps.pad_y_part[k].next = self.bank_pad_y_part[k].val();
+            self.bank_steps.pad_y_index[k].next = self.bank_pad_y_index[k].val();
+            self.bank_steps.pad_x_phase[k].next = self.bank_pad_x_phase[k].val();
+            self.bank_steps.pad_x_bank[k].next = self.bank_pad_x_bank[k].val();
+            self.bank_steps.pad_x_part[k].next = self.bank_pad_x_part[k].val();
+            self.bank_steps.advance[k].next = self.load1.val() & self.s0_valid.q.val();
+            self.bank_steps.last_kj[k].next = self.last_kj.val();
+            self.bank_steps.last_ki[k].next = self.last_ki.val();
+            self.bank_steps.last_c[k].next = self.last_c.val();
+            self.bank_steps.last_tx[k].next = self.last_tx.val();
+            self.bank_steps.last_ty[k].next = self.last_ty.val();
             for r in 0..self.rows() {
                 self.s1_row_bank[r].clock.next = self.clock.val();
                 self.s1_row_bank[r].reset.next = self.reset.val();
                 self.s1_row_bank[r].d.next = self.s1_row_bank[r].q.val();
                 if self.load1.val() {
-                    self.s1_act_addr[r].d.next = self.bank_steps[k].bank_addr[r].val();
-                    self.s1_row_bank[r].d.next = self.bank_steps[k].row_bank[r].val();
+                    self.s1_act_addr[r].d.next = self.bank_steps.bank_addr[r].val();
+                    self.s1_row_bank[r].d.next = self.bank_steps.row_bank[r].val();
                 }
                 self.act_rd[r].next = self.issue.val() & self.rused[r].val();
                 self.act_row_bank[r].next = self.s1_row_bank[r].q.val();
+                self.mask_rd[r].next = self.issue.val() & self.s1_rd[r].q.val();
             }
         }
 

@@ -100,7 +100,7 @@ impl InputScan {
         let banked = bank_addr_bits.is_some();
         assert!(!banked || (cfg.scan_group() == 1 && !cfg.packed_rows));
         let bits = bank_addr_bits.unwrap_or(1);
-        let index_bits = crate::shell::clog2(cfg.rows * 2) + 1;
+        let index_bits = crate::bank_steps::bank_index_bits(cfg.rows);
         let counter = || DigitCounter::new(7, bits, index_bits);
         let dim_bits = cfg.dim_bits();
         let act_addr_bits = crate::shell::clog2(cfg.act_words) + 1;

@@ -9,6 +9,7 @@
 //! `Lowering` (steps, tiles, input positions) through [`Layout`] (reads).
 
 use crate::sim::{Model, SimError, SimOptions};
+use drq_arch::banked::{BankedMap, Digits, Reader, WalkConstants};
 use drq_arch::token::TokenFormat;
 use drq_arch::AccelConfig;
 use drq_golden::golden::LayerData;
@@ -17,14 +18,17 @@ use drq_golden::replay::{Replay, TokenSlice};
 use drq_golden::rng::Rng;
 use drq_golden::schedule::Lowering;
 use drq_golden::tensor::Mask;
-use drq_hdl::controller::{controller_design, layer_cycles};
+use drq_hdl::controller::{controller_design_with, layer_cycles, ControllerParams};
 use std::collections::HashMap;
 
 /// Word addresses of the three buffers (`docs/controller.md`), by the
-/// configuration's layout (`AccelConfig::act_addr`, `mask_addr`).
+/// configuration's layout (`AccelConfig::act_addr`, `mask_addr`), or with
+/// banked activations (docs/banked.md) the input's bank (above bit 32)
+/// and address in it (`BankedMap::place`).
 #[derive(Debug, Clone, Copy)]
 pub struct Layout {
     pub cfg: AccelConfig,
+    pub banked: Option<BankedMap>,
     pub region: u64,
     pub h: u64,
     /// ceil(H / R).
@@ -38,6 +42,7 @@ impl Layout {
     pub fn new(cfg: &AccelConfig, layer: &Layer) -> Layout {
         Layout {
             cfg: *cfg,
+            banked: None,
             region: cfg.region.into(),
             h: layer.h.into(),
             rh: layer.h.div_ceil(cfg.region).into(),
@@ -45,8 +50,24 @@ impl Layout {
             c_out: layer.c_out.into(),
         }
     }
-    /// (c*H + y) * pitch(W) + x.
+    /// The layout of `layer`'s input stored once for `layer` itself.
+    pub fn banked(cfg: &AccelConfig, layer: &Layer) -> Layout {
+        Layout {
+            banked: Some(BankedMap::new(
+                layer.c_in.into(),
+                layer.h.into(),
+                layer.w.into(),
+                reader_of(layer),
+            )),
+            ..Layout::new(cfg, layer)
+        }
+    }
+    /// (c*H + y) * pitch(W) + x; banked: bank << 32 | address.
     pub fn act(&self, c: u32, y: u32, x: u32) -> u64 {
+        if let Some(map) = &self.banked {
+            let p = map.place(c.into(), y.into(), x.into());
+            return u64::from(p.bank) << 32 | p.addr;
+        }
         self.cfg
             .act_addr(c.into(), self.h, self.w, y.into(), x.into())
     }
@@ -71,11 +92,24 @@ pub struct Buffers {
     pub weights: HashMap<u64, i32>,
 }
 
+/// The stride and pixel tile of `layer`: the reader its input is laid out for.
+pub fn reader_of(layer: &Layer) -> Reader {
+    Reader {
+        stride: layer.stride,
+        tile_h: layer.tile_h,
+        tile_w: layer.tile_w,
+    }
+}
+
 impl Buffers {
     /// The input and weights of `data` and the input mask `mask` (the one
     /// the golden model used: `Replay::run.mask_in`).
     pub fn of(cfg: &AccelConfig, layer: &Layer, data: &LayerData, mask: &Mask) -> Buffers {
-        let lay = Layout::new(cfg, layer);
+        Buffers::in_layout(&Layout::new(cfg, layer), layer, data, mask)
+    }
+    /// [`Buffers::of`] in a given layout.
+    pub fn in_layout(lay: &Layout, layer: &Layer, data: &LayerData, mask: &Mask) -> Buffers {
+        let cfg = &lay.cfg;
         let d = data;
         let mut b = Buffers::default();
         for c in 0..layer.c_in {
@@ -178,6 +212,8 @@ pub struct Traffic {
 
 pub struct ControllerBench {
     pub cfg: AccelConfig,
+    /// Banked input activations: the bank address bits.
+    pub banked: Option<u32>,
     pub format: TokenFormat,
     pub model: Model,
     act_lanes: Vec<i64>,
@@ -193,12 +229,26 @@ fn ones(bits: u32) -> u64 {
 impl ControllerBench {
     /// Build (or reuse) the controller of `cfg` and reset it.
     pub fn new(cfg: &AccelConfig, opts: &SimOptions) -> Result<ControllerBench, SimError> {
-        let mut model = Model::new(&controller_design(cfg), opts)?;
+        ControllerBench::with_banks(cfg, None, opts)
+    }
+    /// [`ControllerBench::new`], with banked input activations of
+    /// `banked` address bits when given (docs/banked.md).
+    pub fn with_banks(
+        cfg: &AccelConfig,
+        banked: Option<u32>,
+        opts: &SimOptions,
+    ) -> Result<ControllerBench, SimError> {
+        let params = ControllerParams {
+            banked_addr_bits: banked,
+            ..ControllerParams::new(cfg)
+        };
+        let mut model = Model::new(&controller_design_with(cfg, &params), opts)?;
         model.set_bool("start", false);
         model.set_bool("in_ready", false);
         model.reset(2);
         Ok(ControllerBench {
             cfg: *cfg,
+            banked,
             format: TokenFormat::new(cfg),
             model,
             act_lanes: vec![0; cfg.rows as usize],
@@ -223,6 +273,29 @@ impl ControllerBench {
             ("w_low_shift", l.w_low_shift),
         ] {
             m.set_u64(name, v.into());
+        }
+        if let Some(bits) = self.banked {
+            // The layout's constants, as the host computes them.
+            let map = BankedMap::new(l.c_in.into(), l.h.into(), l.w.into(), reader_of(l));
+            let k = WalkConstants::new(&map, l.padding);
+            let part = |d: Digits, unit: u64| {
+                ((d.group * i64::from(l.stride) + i64::from(d.phase)) * unit as i64) as u64
+                    & ones(bits)
+            };
+            for (name, v) in [
+                ("bank_row_words", k.row_words),
+                ("bank_group_words", k.group_words),
+                ("bank_channel_words", k.channel_words),
+                ("bank_pad_y_phase", k.pad_y.phase.into()),
+                ("bank_pad_y_bank", k.pad_y.bank.into()),
+                ("bank_pad_y_part", part(k.pad_y, k.row_words)),
+                ("bank_pad_y_index", u64::from(k.pad_y.bank * l.tile_w)),
+                ("bank_pad_x_phase", k.pad_x.phase.into()),
+                ("bank_pad_x_bank", k.pad_x.bank.into()),
+                ("bank_pad_x_part", part(k.pad_x, 1)),
+            ] {
+                m.set_u64(name, v);
+            }
         }
     }
 
@@ -356,17 +429,41 @@ impl ControllerBench {
             let act_rd = m.get_lanes("act_rd", 1, rows, false);
             let w_rd = m.get_lanes("w_rd", 1, cols, false);
             let any = act_rd.iter().chain(&w_rd).any(|&b| b == 1);
+            let banked = self.banked;
             let ev = any.then(|| {
                 let addr_bits = self.cfg.buffer_addr_bits();
-                let aa = m.get_lanes("act_addr", addr_bits, rows, false);
+                let aa = m.get_lanes("act_addr", banked.unwrap_or(addr_bits), rows, false);
                 let ma = m.get_lanes("mask_addr", addr_bits, rows, false);
                 let wa = m.get_lanes("w_addr", addr_bits, cols, false);
+                // Banked: a row reads (its mask) when `mask_rd`, its value
+                // from bank `act_row_bank`, which must be read.
+                let (row_rd, row_act): (Vec<i64>, Vec<u64>) = match banked {
+                    None => (act_rd.clone(), aa.iter().map(|&a| a as u64).collect()),
+                    Some(_) => {
+                        let index_bits = drq_hdl::bank_steps::bank_index_bits(self.cfg.rows);
+                        let bank = m.get_lanes("act_row_bank", index_bits, rows, false);
+                        let mask_rd = m.get_lanes("mask_rd", 1, rows, false);
+                        let act = (0..rows)
+                            .map(|r| {
+                                let b = bank[r] as usize;
+                                if mask_rd[r] == 1 {
+                                    assert!(
+                                        b < rows && act_rd[b] == 1,
+                                        "row {r}'s bank {b} not read"
+                                    );
+                                }
+                                (b as u64) << 32 | aa[b.min(rows - 1)] as u64
+                            })
+                            .collect();
+                        (mask_rd, act)
+                    }
+                };
                 ReadEvent {
                     act: (0..rows)
-                        .map(|r| (act_rd[r] == 1).then_some(aa[r] as u64))
+                        .map(|r| (row_rd[r] == 1).then_some(row_act[r]))
                         .collect(),
                     mask: (0..rows)
-                        .map(|r| (act_rd[r] == 1).then_some(ma[r] as u64))
+                        .map(|r| (row_rd[r] == 1).then_some(ma[r] as u64))
                         .collect(),
                     w: (0..cols)
                         .map(|j| (w_rd[j] == 1).then_some(wa[j] as u64))
@@ -414,8 +511,13 @@ impl ControllerBench {
 /// reads its activation and its region's mask bit; every column whose output
 /// channel exists reads its weight.
 pub fn expected_reads(cfg: &AccelConfig, layer: &Layer) -> Vec<ReadEvent> {
+    expected_reads_in(&Layout::new(cfg, layer), layer)
+}
+
+/// [`expected_reads`] in a given layout.
+pub fn expected_reads_in(lay: &Layout, layer: &Layer) -> Vec<ReadEvent> {
+    let cfg = &lay.cfg;
     let low = Lowering::new(cfg, layer);
-    let lay = Layout::new(cfg, layer);
     let mut v = Vec::new();
     for (ct, pt) in low.tiles() {
         let (oc0, n_oc) = low.channel_range(ct);

@@ -9,7 +9,8 @@
 //! configurations (4x4 R2; 3x5 R4 with six-token HIGH steps; 8x2 R4; the
 //! INT8 baseline); the default 16 x 16 with full-width tiles; directed
 //! all-HIGH, all-LOW, checkerboard and one-step-tile layers; a restart in
-//! the middle of a layer; the waveform names in a VCD dump.
+//! the middle of a layer; the waveform names in a VCD dump; banked input
+//! activations (docs/banked.md) on the 4x4 and 8x2 arrays.
 
 use drq_arch::config::PeKind;
 use drq_arch::AccelConfig;
@@ -21,7 +22,7 @@ use drq_golden::testdata::{self, random_layer_data, random_mask, random_shape};
 use drq_golden::{Layer, LayerData};
 use drq_hdl::controller::layer_cycles;
 use drq_verif::controller_tb::{
-    expected_reads, expected_waves, Buffers, ControllerBench, LayerOutcome, Traffic,
+    expected_reads_in, expected_waves, Buffers, ControllerBench, LayerOutcome, Layout, Traffic,
 };
 use drq_verif::sim::SimOptions;
 use drq_verif::waves::SPEC_SIGNALS;
@@ -99,12 +100,16 @@ fn check(
 ) -> LayerOutcome {
     let cfg = b.cfg;
     let replay = Replay::new(&cfg, l, d).unwrap();
-    let buffers = Buffers::of(&cfg, l, d, &replay.run.mask_in);
+    let lay = match b.banked {
+        Some(_) => Layout::banked(&cfg, l),
+        None => Layout::new(&cfg, l),
+    };
+    let buffers = Buffers::in_layout(&lay, l, d, &replay.run.mask_in);
     let out = b.run_layer(l, &buffers, traffic, rng, None);
     let ctx = format!("{what}: {cfg}: {l:?} {traffic:?}");
 
     // Reads: one event per step, in spec order.
-    let want_reads = expected_reads(&cfg, l);
+    let want_reads = expected_reads_in(&lay, l);
     assert_eq!(out.reads.len(), want_reads.len(), "{ctx}: read cycles");
     for (i, (got, want)) in out.reads.iter().zip(&want_reads).enumerate() {
         assert_eq!(got, want, "{ctx}: reads of step {i} (tile-major)");
@@ -199,9 +204,13 @@ fn random_layer(rng: &mut Rng, cfg: &AccelConfig) -> Layer {
 }
 
 fn random_layers(cfg: &AccelConfig, test: &str, layers: usize) {
+    random_layers_of(bench(cfg, test), test, layers);
+}
+
+fn random_layers_of(mut b: ControllerBench, test: &str, layers: usize) {
+    let cfg = &b.cfg.clone();
     let seed = test_seed(test);
     let mut rng = Rng::new(seed);
-    let mut b = bench(cfg, test);
     let (mut high, mut low, mut held, mut tokens) = (0, 0, 0, 0);
     for i in 0..layers {
         let l = random_layer(&mut rng, cfg);
@@ -237,6 +246,20 @@ fn random_layers_3x5_region_4_six_token_steps() {
 #[test]
 fn random_layers_8x2_region_4() {
     random_layers(&cfg_c(), "random_layers_8x2_region_4", 30);
+}
+
+/// Banked input activations (docs/banked.md): the controller's bank
+/// reads (per bank address, per row bank and mask read) serve every
+/// token, read and counter of random layers exactly as the replicated
+/// buffers do, on the 4 x 4 R2 and 8 x 2 R4 arrays.
+#[test]
+fn random_layers_banked_activations() {
+    for (cfg, name) in [(cfg_a(), "4x4"), (cfg_c(), "8x2")] {
+        let test = format!("random_layers_banked_activations_{name}");
+        let opts = SimOptions::from_env("controller_cosim", &test);
+        let b = ControllerBench::with_banks(&cfg, Some(12), &opts).unwrap();
+        random_layers_of(b, &test, 20);
+    }
 }
 
 #[test]
