@@ -1,6 +1,6 @@
 //! `DigitCounter`: a coordinate of the stored-once (banked) activation
-//! layout kept as its digits (`drq_arch::banked`): v = (group * T + bank)
-//! * S + phase, with the address part the digits stand for,
+//! layout kept as its digits (`drq_arch::banked`): v = (group * T + bank) *
+//! S + phase, with the address part the digits stand for,
 //! `part` = group * `group_words` + phase * `unit` (wrapped at its width),
 //! and the bank digit's share of a bank number, `bank_index` = bank *
 //! `bank_unit`. It loads any start digits and counts up by one, so the
