@@ -104,6 +104,10 @@ pub struct BankSteps {
     tj: Vec<Signal<Local, Word>>,
     tj_next: Vec<Signal<Local, Word>>,
     base: Vec<Signal<Local, Word>>,
+    /// base + GW, base + S, base + GW + S.
+    base_g: Vec<Signal<Local, Word>>,
+    base_s: Vec<Signal<Local, Word>>,
+    base_gs: Vec<Signal<Local, Word>>,
     y_index: Vec<Signal<Local, Word>>,
     yx_index: Vec<Signal<Local, Word>>,
     kernel_start: Vec<Signal<Local, Bit>>,
@@ -180,6 +184,9 @@ impl BankSteps {
             tj: vec_of(rows),
             tj_next: vec_of(rows.max(1) - 1),
             base: vec_of(one),
+            base_g: vec_of(one),
+            base_s: vec_of(one),
+            base_gs: vec_of(one),
             y_index: vec_of(one),
             yx_index: vec_of(one),
             kernel_start: vec_of(one),
@@ -319,6 +326,12 @@ impl Logic for BankSteps {
                 + self.dy[k].part.val()
                 + self.dx[k].part.val())
                 & self.addr_mask[k].val();
+            self.base_g[k].next =
+                (self.base[k].val() + self.gw_q[k].q.val()) & self.addr_mask[k].val();
+            self.base_s[k].next =
+                (self.base[k].val() + self.stride[k].val()) & self.addr_mask[k].val();
+            self.base_gs[k].next =
+                (self.base_g[k].val() + self.stride[k].val()) & self.addr_mask[k].val();
             self.y_index[k].next = self.dy[k].bank_index.val();
             self.yx_index[k].next = self.dy[k].bank_index.val() + self.dx[k].bank_index.val();
             for r in 0..self.rows() {
@@ -333,21 +346,18 @@ impl Logic for BankSteps {
                 if (self.tj[r].val() + self.dx[k].bank.val()) >= self.tile_w[k].val() {
                     self.row_bank[r].next = self.bank_y[r].val() - self.tile_w[k].val();
                 }
-                // Bank r's address: the base, a row group if its row digit
-                // is below the step's, S if its column digit is.
+                // Bank r's address: one of the step's four (the base, a
+                // row group on if its row digit is below the step's, S on
+                // if its column digit is), made once for all banks.
                 self.bank_addr[r].next = self.base[k].val();
                 if (self.index[r].val() < self.y_index[k].val())
                     & (self.tj[r].val() < self.dx[k].bank.val())
                 {
-                    self.bank_addr[r].next =
-                        (self.base[k].val() + self.gw_q[k].q.val() + self.stride[k].val())
-                            & self.addr_mask[k].val();
+                    self.bank_addr[r].next = self.base_gs[k].val();
                 } else if self.index[r].val() < self.y_index[k].val() {
-                    self.bank_addr[r].next =
-                        (self.base[k].val() + self.gw_q[k].q.val()) & self.addr_mask[k].val();
+                    self.bank_addr[r].next = self.base_g[k].val();
                 } else if self.tj[r].val() < self.dx[k].bank.val() {
-                    self.bank_addr[r].next =
-                        (self.base[k].val() + self.stride[k].val()) & self.addr_mask[k].val();
+                    self.bank_addr[r].next = self.base_s[k].val();
                 }
             }
             // ---- The loop nest's events: kj fastest, then ki, c, the pixel
