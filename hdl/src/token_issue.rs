@@ -131,6 +131,10 @@ pub struct TokenIssue {
     s3_sens: Vec<Reg<Bit>>,
     /// Per column: the weight in W_HI + 1 bits and w_lo.
     s3_w: Vec<WordReg>,
+    /// w_lo of S3's weight, made in S2 from the weight read (registered
+    /// with it, so S3's weight does not run through the rounding into the
+    /// array in one cycle: the routed 16x16's critical path at seed 3).
+    s3_wlo: Vec<WordReg>,
     tok: Reg<Word>,
     rom: TokenRom,
     // Locals.
@@ -255,6 +259,7 @@ impl TokenIssue {
             s3_a: (0..rows).map(|_| WordReg::unsigned(p.a_hi)).collect(),
             s3_sens: vec_of(rows),
             s3_w: (0..cols).map(|_| WordReg::unsigned(wb)).collect(),
+            s3_wlo: (0..cols).map(|_| WordReg::unsigned(wb)).collect(),
             tok: Default::default(),
             rom: TokenRom::new(p.tokens.clone()),
             high: Default::default(),
@@ -373,6 +378,9 @@ impl Logic for TokenIssue {
             self.s3_w[j].clock.next = self.clock.val();
             self.s3_w[j].reset.next = self.reset.val();
             self.s3_w[j].d.next = self.s3_w[j].q.val();
+            self.s3_wlo[j].clock.next = self.clock.val();
+            self.s3_wlo[j].reset.next = self.reset.val();
+            self.s3_wlo[j].d.next = self.s3_wlo[j].q.val();
         }
 
         // ---- Constants of the shifts, recomputed every cycle from the
@@ -428,8 +436,9 @@ impl Logic for TokenIssue {
                 self.wv[j].next = self.w_data[j].val();
             }
             // w_lo = clamp((w + rw) >> sw) in W_HI + 1 bits, arithmetic
-            // shift, of S3's registered weight (like the activation's code).
-            self.w_sum[j].next = (self.s3_w[j].q.val() + self.rnd_w_q.q.val()) & self.wb_mask.val();
+            // shift, of S2's weight: S3 registers it with the weight.
+            self.w_sum[j].next = ((self.wv[j].val() & self.wb_mask.val()) + self.rnd_w_q.q.val())
+                & self.wb_mask.val();
             self.w_neg[j].next = (self.w_sum[j].val() & self.wb_sign.val()).any();
             self.w_sh[j].next = (self.w_sum[j].val() >> self.wls_q.q.val()) & self.wb_mask.val();
             self.w_ext[j].next = self.w_sh[j].val();
@@ -448,7 +457,7 @@ impl Logic for TokenIssue {
             }
         }
         for j in 0..self.cols() {
-            self.in_w_low[j].next = self.w_lo[j].val();
+            self.in_w_low[j].next = self.s3_wlo[j].q.val();
             self.in_w_digit[j].next = self.zero.val();
             if self.high.val() {
                 // W_HI + 1 bits of w hold every digit, the top one's sign too.
@@ -520,6 +529,7 @@ impl Logic for TokenIssue {
             }
             for j in 0..self.cols() {
                 self.s3_w[j].d.next = self.wv[j].val() & self.wb_mask.val();
+                self.s3_wlo[j].d.next = self.w_lo[j].val();
             }
         }
         if self.adv2.val() {
