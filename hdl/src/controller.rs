@@ -23,8 +23,9 @@
 //!   frees up, so the data arrives exactly when it becomes the current step.
 //! * **S2, tokens**: the memory outputs are S2's data registers (they hold
 //!   until the next read, so backpressure needs no copy). sens = read and
-//!   mask bit; HIGH iff any row is sensitive. q and w_lo are computed per
-//!   row and column; a HIGH step walks the token ROM (`TokenRom`, the HIGH
+//!   mask bit; HIGH iff any row is sensitive; w_lo per column (registered
+//!   into S3 with the weight). In S3, q per row from the registered
+//!   activation; a HIGH step walks the token ROM (`TokenRom`, the HIGH
 //!   token order of `TokenFormat`), a LOW step is one token.
 //!
 //! Everything is held while `in_ready` is low. `RegionController` composes
