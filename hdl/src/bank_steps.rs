@@ -100,6 +100,7 @@ pub struct BankSteps {
     th_shift: Vec<Constant<Word>>,
     th_term: Vec<Signal<Local, Word>>,
     th_sum: Vec<Signal<Local, Word>>,
+    bank_y: Vec<Signal<Local, Word>>,
     tj: Vec<Signal<Local, Word>>,
     tj_next: Vec<Signal<Local, Word>>,
     base: Vec<Signal<Local, Word>>,
@@ -108,12 +109,6 @@ pub struct BankSteps {
     base_s: Vec<Signal<Local, Word>>,
     base_gs: Vec<Signal<Local, Word>>,
     y_index: Vec<Signal<Local, Word>>,
-    /// (TH - bh0) TW and TW - bw0; yx less TH TW, less TW, less both.
-    y_cut: Vec<Signal<Local, Word>>,
-    x_cut: Vec<Signal<Local, Word>>,
-    off_y: Vec<Signal<Local, Word>>,
-    off_x: Vec<Signal<Local, Word>>,
-    off_yx: Vec<Signal<Local, Word>>,
     yx_index: Vec<Signal<Local, Word>>,
     kernel_start: Vec<Signal<Local, Bit>>,
     /// Digits the reads do not need (the row digit is used through its
@@ -185,6 +180,7 @@ impl BankSteps {
             th_shift: (0..th_bits * one as u32).map(|b| konst(b.into())).collect(),
             th_term: vec_of(th_bits as usize * one),
             th_sum: vec_of(th_bits as usize * one),
+            bank_y: vec_of(rows),
             tj: vec_of(rows),
             tj_next: vec_of(rows.max(1) - 1),
             base: vec_of(one),
@@ -192,11 +188,6 @@ impl BankSteps {
             base_s: vec_of(one),
             base_gs: vec_of(one),
             y_index: vec_of(one),
-            y_cut: vec_of(one),
-            x_cut: vec_of(one),
-            off_y: vec_of(one),
-            off_x: vec_of(one),
-            off_yx: vec_of(one),
             yx_index: vec_of(one),
             kernel_start: vec_of(one),
             unused_digits: vec_of(one),
@@ -343,25 +334,17 @@ impl Logic for BankSteps {
                 (self.base_g[k].val() + self.stride[k].val()) & self.addr_mask[k].val();
             self.y_index[k].next = self.dy[k].bank_index.val();
             self.yx_index[k].next = self.dy[k].bank_index.val() + self.dx[k].bank_index.val();
-            // The step's row-bank offsets: r + bh0 TW + bw0, less TH TW for
-            // rows with ti + bh0 >= TH (r >= (TH - bh0) TW) and less TW for
-            // rows with tj + bw0 >= TW (tj >= TW - bw0); four offsets and
-            // two cut points made once for all rows.
-            self.y_cut[k].next = self.thtw[k].q.val() - self.y_index[k].val();
-            self.x_cut[k].next = self.tile_w[k].val() - self.dx[k].bank.val();
-            self.off_y[k].next = self.yx_index[k].val() - self.thtw[k].q.val();
-            self.off_x[k].next = self.yx_index[k].val() - self.tile_w[k].val();
-            self.off_yx[k].next = self.off_y[k].val() - self.tile_w[k].val();
             for r in 0..self.rows() {
-                self.row_bank[r].next = self.index[r].val() + self.yx_index[k].val();
-                if (self.index[r].val() >= self.y_cut[k].val())
-                    & (self.tj[r].val() >= self.x_cut[k].val())
-                {
-                    self.row_bank[r].next = self.index[r].val() + self.off_yx[k].val();
-                } else if self.index[r].val() >= self.y_cut[k].val() {
-                    self.row_bank[r].next = self.index[r].val() + self.off_y[k].val();
-                } else if self.tj[r].val() >= self.x_cut[k].val() {
-                    self.row_bank[r].next = self.index[r].val() + self.off_x[k].val();
+                // Row r's bank before the column wrap: r + bh0 TW + bw0, less
+                // TH TW where ti + bh0 >= TH.
+                self.bank_y[r].next = self.index[r].val() + self.yx_index[k].val();
+                if (self.index[r].val() + self.y_index[k].val()) >= self.thtw[k].q.val() {
+                    self.bank_y[r].next =
+                        self.index[r].val() + self.yx_index[k].val() - self.thtw[k].q.val();
+                }
+                self.row_bank[r].next = self.bank_y[r].val();
+                if (self.tj[r].val() + self.dx[k].bank.val()) >= self.tile_w[k].val() {
+                    self.row_bank[r].next = self.bank_y[r].val() - self.tile_w[k].val();
                 }
                 // Bank r's address: one of the step's four (the base, a
                 // row group on if its row digit is below the step's, S on
