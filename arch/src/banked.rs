@@ -44,6 +44,30 @@ pub struct Digits {
 }
 
 impl Digits {
+    /// The address part the digits stand for when a phase is `unit` words
+    /// (a group S units): (group * S + phase) * unit.
+    pub fn part(&self, s: u32, unit: u64) -> i64 {
+        (self.group * i64::from(s) + i64::from(self.phase)) * unit as i64
+    }
+    /// Count up by one under stride `s` and tile side `t`, keeping `part`
+    /// (`Digits::part` with `unit`) in step by adds only: + unit; when the
+    /// phase wraps, S - 1 units back; when the bank wraps too, a group on
+    /// (net + unit). `hdl::digit_counter` is this in hardware.
+    pub fn step(&mut self, part: &mut i64, s: u32, t: u32, unit: u64) {
+        let (unit, group) = (unit as i64, i64::from(s) * unit as i64);
+        *part += unit;
+        self.phase += 1;
+        if self.phase == s {
+            self.phase = 0;
+            self.bank += 1;
+            *part -= group;
+            if self.bank == t {
+                self.bank = 0;
+                self.group += 1;
+                *part += group;
+            }
+        }
+    }
     /// Split `v` under stride `s` and tile side `t` (both at least 1).
     pub fn of(v: i64, s: u32, t: u32) -> Digits {
         let (s, t) = (i64::from(s), i64::from(t));
@@ -168,10 +192,8 @@ impl StepReads {
         let (bh, bw) = (bank / m.reader.tile_w, bank % m.reader.tile_w);
         let (group, row, s) = (m.group_words() as i64, m.row_words() as i64, m.s() as i64);
         let mut addr = self.base
-            + self.dy.group * group
-            + i64::from(self.dy.phase) * row
-            + self.dx.group * s
-            + i64::from(self.dx.phase);
+            + self.dy.part(m.reader.stride, row as u64)
+            + self.dx.part(m.reader.stride, 1);
         if bh < self.dy.bank {
             addr += group;
         }
@@ -195,18 +217,54 @@ pub struct WalkConstants {
     /// first offset.
     pub pad_y: Digits,
     pub pad_x: Digits,
+    /// The reader the map is laid out for.
+    pub reader: Reader,
 }
+
+/// The layer constants as the hardware takes them (the controller's
+/// `bank_*` ports, in this order), `WalkConstants::values`.
+pub const CONSTANT_NAMES: [&str; 10] = [
+    "row_words",
+    "group_words",
+    "channel_words",
+    "pad_y_phase",
+    "pad_y_bank",
+    "pad_y_part",
+    "pad_y_index",
+    "pad_x_phase",
+    "pad_x_bank",
+    "pad_x_part",
+];
 
 impl WalkConstants {
     pub fn new(map: &BankedMap, padding: u32) -> WalkConstants {
         let r = map.reader;
         WalkConstants {
+            reader: r,
             row_words: map.row_words(),
             group_words: map.group_words(),
             channel_words: map.channel_words(),
             pad_y: Digits::of(-i64::from(padding), r.stride, r.tile_h),
             pad_x: Digits::of(-i64::from(padding), r.stride, r.tile_w),
         }
+    }
+    /// The values of `CONSTANT_NAMES`, the parts (two's complement) cut to
+    /// `part_bits`: the words the host writes.
+    pub fn values(&self, part_bits: u32) -> [u64; 10] {
+        let cut = |v: i64| v as u64 & (u64::MAX >> (64 - part_bits));
+        let (s, (y, x)) = (self.reader.stride, (self.pad_y, self.pad_x));
+        [
+            self.row_words,
+            self.group_words,
+            self.channel_words,
+            y.phase.into(),
+            y.bank.into(),
+            cut(y.part(s, self.row_words)),
+            u64::from(y.bank * self.reader.tile_w),
+            x.phase.into(),
+            x.bank.into(),
+            cut(x.part(s, 1)),
+        ]
     }
 }
 
@@ -218,7 +276,6 @@ impl WalkConstants {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct BankedWalk {
     k: WalkConstants,
-    reader: Reader,
     /// The current pixel tile row's and tile's part: OHg * GW and
     /// OHg * GW + OWg * S.
     tile_row_base: i64,
@@ -235,10 +292,9 @@ pub struct BankedWalk {
 
 impl BankedWalk {
     /// The walk at a layer's (or channel tile's) first step.
-    pub fn start(k: WalkConstants, reader: Reader) -> BankedWalk {
+    pub fn start(k: WalkConstants) -> BankedWalk {
         let mut w = BankedWalk {
             k,
-            reader,
             tile_row_base: 0,
             tile_base: 0,
             channel_base: 0,
@@ -252,48 +308,23 @@ impl BankedWalk {
     }
     fn first_kernel_row(&mut self) {
         self.dy = self.k.pad_y;
-        self.kernel_y = self.dy.group * self.k.group_words as i64
-            + i64::from(self.dy.phase) * self.k.row_words as i64;
+        self.kernel_y = self.dy.part(self.k.reader.stride, self.k.row_words);
         self.first_kernel_column();
     }
     fn first_kernel_column(&mut self) {
         self.dx = self.k.pad_x;
-        self.kernel_x = self.dx.group * i64::from(self.reader.stride) + i64::from(self.dx.phase);
+        self.kernel_x = self.dx.part(self.k.reader.stride, 1);
     }
-    /// kj + 1: the column offset's phase steps (+1); at S it wraps and the
-    /// bank digit steps (1 - S); at TW that wraps and the group steps
-    /// (+1 again: S further on, S - 1 back).
+    /// kj + 1: the column offset's digits, in single words.
     pub fn next_kernel_column(&mut self) {
-        let s = i64::from(self.reader.stride);
-        self.kernel_x += 1;
-        self.dx.phase += 1;
-        if self.dx.phase == self.reader.stride {
-            self.dx.phase = 0;
-            self.dx.bank += 1;
-            self.kernel_x -= s;
-            if self.dx.bank == self.reader.tile_w {
-                self.dx.bank = 0;
-                self.dx.group += 1;
-                self.kernel_x += s;
-            }
-        }
+        let r = self.k.reader;
+        self.dx.step(&mut self.kernel_x, r.stride, r.tile_w, 1);
     }
-    /// ki + 1 (kj back to 0): as the column, in bank rows (RW) and row
-    /// groups (GW = S * RW).
+    /// ki + 1 (kj back to 0): the row offset's digits, in bank rows (RW).
     pub fn next_kernel_row(&mut self) {
-        let (rw, gw) = (self.k.row_words as i64, self.k.group_words as i64);
-        self.kernel_y += rw;
-        self.dy.phase += 1;
-        if self.dy.phase == self.reader.stride {
-            self.dy.phase = 0;
-            self.dy.bank += 1;
-            self.kernel_y -= gw;
-            if self.dy.bank == self.reader.tile_h {
-                self.dy.bank = 0;
-                self.dy.group += 1;
-                self.kernel_y += gw;
-            }
-        }
+        let r = self.k.reader;
+        self.dy
+            .step(&mut self.kernel_y, r.stride, r.tile_h, self.k.row_words);
         self.first_kernel_column();
     }
     /// c + 1 (ki, kj back to 0).
@@ -303,7 +334,7 @@ impl BankedWalk {
     }
     /// The next pixel tile of the row (ow0 + TW): one column group, S.
     pub fn next_tile(&mut self) {
-        self.tile_base += i64::from(self.reader.stride);
+        self.tile_base += i64::from(self.k.reader.stride);
         self.channel_base = 0;
         self.first_kernel_row();
     }
@@ -316,13 +347,13 @@ impl BankedWalk {
     }
     /// The address bank `bank` reads in the current step.
     pub fn bank_addr(&self, bank: u32) -> i64 {
-        let (bh, bw) = (bank / self.reader.tile_w, bank % self.reader.tile_w);
+        let (bh, bw) = (bank / self.k.reader.tile_w, bank % self.k.reader.tile_w);
         let mut addr = self.tile_base + self.channel_base + self.kernel_y + self.kernel_x;
         if bh < self.dy.bank {
             addr += self.k.group_words as i64;
         }
         if bw < self.dx.bank {
-            addr += i64::from(self.reader.stride);
+            addr += i64::from(self.k.reader.stride);
         }
         addr
     }
@@ -501,7 +532,7 @@ mod tests {
                         let wo = (w as i64 + 2 * padding - kernel) / s + 1;
                         let map = BankedMap::new(c_in, h, w, reader);
                         let k = WalkConstants::new(&map, padding as u32);
-                        let mut walk = BankedWalk::start(k, reader);
+                        let mut walk = BankedWalk::start(k);
                         let (th, tw) = (i64::from(tile_h), i64::from(tile_w));
                         for (ti, oh0) in (0..ho).step_by(th as usize).enumerate() {
                             if ti > 0 {

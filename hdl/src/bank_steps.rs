@@ -481,6 +481,22 @@ mod tests {
     use crate::leaf::{settle, word};
     use drq_arch::banked::{BankedMap, Reader, WalkConstants};
 
+    /// The constant ports in `drq_arch::banked::CONSTANT_NAMES` order.
+    fn constant_ports(b: &mut BankSteps) -> [&mut Signal<In, Word>; 10] {
+        [
+            &mut b.row_words[0],
+            &mut b.group_words[0],
+            &mut b.channel_words[0],
+            &mut b.pad_y_phase[0],
+            &mut b.pad_y_bank[0],
+            &mut b.pad_y_part[0],
+            &mut b.pad_y_index[0],
+            &mut b.pad_x_phase[0],
+            &mut b.pad_x_bank[0],
+            &mut b.pad_x_part[0],
+        ]
+    }
+
     fn tick(b: &mut BankSteps) {
         b.clock[0].next = Clock::from(false);
         settle(b);
@@ -514,42 +530,20 @@ mod tests {
                     let wo = (w as i64 + 2 * padding - kernel) / s + 1;
                     let map = BankedMap::new(c_in, h, w, reader);
                     let k = WalkConstants::new(&map, padding as u32);
-                    let part = |g: i64, phase: u32, unit: u64| {
-                        word(
-                            ((g * i64::from(stride) + i64::from(phase)) * unit as i64)
-                                & low_mask(bits) as i64,
-                        )
-                    };
                     b.reset[0].next = true;
                     tick(&mut b);
                     b.reset[0].next = false;
                     b.stride[0].next = word(s);
                     b.tile_h[0].next = word(tile_h.into());
                     b.tile_w[0].next = word(tile_w.into());
-                    b.row_words[0].next = word(k.row_words as i64);
-                    b.group_words[0].next = word(k.group_words as i64);
-                    b.channel_words[0].next = word(k.channel_words as i64);
-                    b.pad_y_phase[0].next = word(k.pad_y.phase.into());
-                    b.pad_y_bank[0].next = word(k.pad_y.bank.into());
-                    b.pad_y_part[0].next = part(k.pad_y.group, k.pad_y.phase, k.row_words);
-                    b.pad_y_index[0].next = word(i64::from(k.pad_y.bank * tile_w));
-                    b.pad_x_phase[0].next = word(k.pad_x.phase.into());
-                    b.pad_x_bank[0].next = word(k.pad_x.bank.into());
-                    b.pad_x_part[0].next = part(k.pad_x.group, k.pad_x.phase, 1);
+                    for (port, v) in constant_ports(&mut b).into_iter().zip(k.values(bits)) {
+                        port.next = word(v as i64);
+                    }
                     b.start[0].next = true;
                     tick(&mut b);
                     b.start[0].next = false;
                     // The constants were latched: the ports may change.
-                    for port in [
-                        &mut b.row_words[0],
-                        &mut b.group_words[0],
-                        &mut b.channel_words[0],
-                        &mut b.pad_y_part[0],
-                        &mut b.pad_x_part[0],
-                        &mut b.pad_y_bank[0],
-                        &mut b.pad_y_index[0],
-                        &mut b.pad_x_bank[0],
-                    ] {
+                    for port in constant_ports(&mut b) {
                         port.next = word(5);
                     }
                     // The row chain settles (the controller's SETUP).

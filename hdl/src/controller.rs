@@ -644,23 +644,17 @@ pub fn controller_design_with(cfg: &AccelConfig, params: &ControllerParams) -> D
     }
     let act_addr_bits = params.banked_addr_bits.unwrap_or(cfg.buffer_addr_bits());
     if let Some(bits) = params.banked_addr_bits {
-        for name in [
-            "bank_row_words",
-            "bank_group_words",
-            "bank_channel_words",
-            "bank_pad_y_part",
-            "bank_pad_x_part",
-        ] {
-            ports.push(p(name, name, Input, bits, Some(1), Zero));
-        }
-        for name in [
-            "bank_pad_y_phase",
-            "bank_pad_y_bank",
-            "bank_pad_y_index",
-            "bank_pad_x_phase",
-            "bank_pad_x_bank",
-        ] {
-            ports.push(p(name, name, Input, 7, Some(1), Zero));
+        // Address steps and parts take the bank's address bits, digits and
+        // bank numbers `DIGIT_BITS`.
+        for name in drq_arch::banked::CONSTANT_NAMES {
+            let wide = name.ends_with("words") || name.ends_with("part");
+            let width = if wide {
+                bits
+            } else {
+                crate::bank_steps::DIGIT_BITS
+            };
+            let port = format!("bank_{name}");
+            ports.push(p(&port, &port, Input, width, Some(1), Zero));
         }
         ports.extend([
             p(

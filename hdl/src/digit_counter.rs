@@ -162,11 +162,7 @@ mod tests {
             let unit = rng.range(1, 40) as u64;
             let bank_unit = rng.range(1, 8) as u64;
             let mut v = rng.range(-40, 10);
-            let part = |v: i64| {
-                let g = Digits::of(v, s, t);
-                (g.group * i64::from(s) * unit as i64 + i64::from(g.phase) * unit as i64) as u64
-                    & low_mask(bits)
-            };
+            let part = |v: i64| Digits::of(v, s, t).part(s, unit) as u64 & low_mask(bits);
             let dg = Digits::of(v, s, t);
             d.stride.next = word(s.into());
             d.tile.next = word(t.into());

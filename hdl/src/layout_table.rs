@@ -217,7 +217,7 @@ mod tests {
                 t.index.next = word(v);
                 settle(&mut t);
                 let g = Digits::of(v, s, tile);
-                let part = (g.group * i64::from(s) + i64::from(g.phase)) as u64 * unit;
+                let part = g.part(s, unit) as u64;
                 assert_eq!(
                     (t.part.val().to_u64(), t.bank_index.val().to_u64()),
                     (part & low_mask(bits), u64::from(g.bank) * bank_unit),

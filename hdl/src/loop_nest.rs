@@ -978,7 +978,7 @@ impl Logic for LoopNest {
 mod tests {
     use super::*;
     use crate::leaf::settle;
-    use drq_arch::banked::{BankedMap, Digits, Reader, WalkConstants};
+    use drq_arch::banked::{BankedMap, Reader, WalkConstants};
     use drq_arch::AccelConfig;
 
     /// A layer's geometry as the controller's ports take it.
@@ -1125,25 +1125,20 @@ mod tests {
             };
             let map = BankedMap::new(g.c_in, g.h, g.w, reader);
             let k = WalkConstants::new(&map, g.padding as u32);
-            let part = |d: Digits, unit: u64| {
-                ((d.group * i64::from(reader.stride) + i64::from(d.phase)) * unit as i64) as u64
-                    & mask(bits)
-            };
-            for (port, v) in [
-                (&mut nest.bank_row_words[0], k.row_words),
-                (&mut nest.bank_group_words[0], k.group_words),
-                (&mut nest.bank_channel_words[0], k.channel_words),
-                (&mut nest.bank_pad_y_phase[0], k.pad_y.phase.into()),
-                (&mut nest.bank_pad_y_bank[0], k.pad_y.bank.into()),
-                (&mut nest.bank_pad_y_part[0], part(k.pad_y, k.row_words)),
-                (
-                    &mut nest.bank_pad_y_index[0],
-                    u64::from(k.pad_y.bank) * g.tile_w,
-                ),
-                (&mut nest.bank_pad_x_phase[0], k.pad_x.phase.into()),
-                (&mut nest.bank_pad_x_bank[0], k.pad_x.bank.into()),
-                (&mut nest.bank_pad_x_part[0], part(k.pad_x, 1)),
-            ] {
+            let ports = [
+                &mut nest.bank_row_words[0],
+                &mut nest.bank_group_words[0],
+                &mut nest.bank_channel_words[0],
+                &mut nest.bank_pad_y_phase[0],
+                &mut nest.bank_pad_y_bank[0],
+                &mut nest.bank_pad_y_part[0],
+                &mut nest.bank_pad_y_index[0],
+                &mut nest.bank_pad_x_phase[0],
+                &mut nest.bank_pad_x_bank[0],
+                &mut nest.bank_pad_x_part[0],
+            ];
+            // In `CONSTANT_NAMES` order.
+            for (port, v) in ports.into_iter().zip(k.values(bits)) {
                 port.next = v.to_bits();
             }
         }

@@ -9,7 +9,7 @@
 //! `Lowering` (steps, tiles, input positions) through [`Layout`] (reads).
 
 use crate::sim::{Model, SimError, SimOptions};
-use drq_arch::banked::{BankedMap, Digits, Reader, WalkConstants};
+use drq_arch::banked::{BankedMap, Reader, WalkConstants, CONSTANT_NAMES};
 use drq_arch::token::TokenFormat;
 use drq_arch::AccelConfig;
 use drq_golden::golden::LayerData;
@@ -278,23 +278,8 @@ impl ControllerBench {
             // The layout's constants, as the host computes them.
             let map = BankedMap::new(l.c_in.into(), l.h.into(), l.w.into(), reader_of(l));
             let k = WalkConstants::new(&map, l.padding);
-            let part = |d: Digits, unit: u64| {
-                ((d.group * i64::from(l.stride) + i64::from(d.phase)) * unit as i64) as u64
-                    & ones(bits)
-            };
-            for (name, v) in [
-                ("bank_row_words", k.row_words),
-                ("bank_group_words", k.group_words),
-                ("bank_channel_words", k.channel_words),
-                ("bank_pad_y_phase", k.pad_y.phase.into()),
-                ("bank_pad_y_bank", k.pad_y.bank.into()),
-                ("bank_pad_y_part", part(k.pad_y, k.row_words)),
-                ("bank_pad_y_index", u64::from(k.pad_y.bank * l.tile_w)),
-                ("bank_pad_x_phase", k.pad_x.phase.into()),
-                ("bank_pad_x_bank", k.pad_x.bank.into()),
-                ("bank_pad_x_part", part(k.pad_x, 1)),
-            ] {
-                m.set_u64(name, v);
+            for (name, v) in CONSTANT_NAMES.iter().zip(k.values(bits)) {
+                m.set_u64(&format!("bank_{name}"), v);
             }
         }
     }
