@@ -25,6 +25,10 @@
 //! comes from bank ((ti + bh0) mod TH) * TW + (tj + bw0) mod TW (a
 //! rotation of the banks by the step's (bh0, bw0)).
 
+/// Bits of a tile side, a stride and their digits in the hardware (and
+/// their registers): at most 64.
+pub const DIGIT_BITS: u32 = 7;
+
 /// The reader a map is laid out for: its stride and pixel tile.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Reader {

@@ -34,6 +34,8 @@
 //!                      # block RAM, for a buffer with an even number of read ports)
 //! packed_rows = false  # a map's rows at its own width (rounded up to out_lanes), not at the
 //!                      # widest map's power-of-two pitch
+//! act_layout = "replicated"  # or "banked": ACT0/ACT1 stored once over ROWS banks
+//! acc_words = 4096     # accumulator buffer (ACC) entries, at most act_words (default act_words)
 //! ```
 //!
 //! A missing key takes the spec default; an unknown key is an error.
@@ -125,6 +127,12 @@ pub struct RawAccelConfig {
     /// Packed rows: a feature map's rows stored at its own width rounded
     /// up to out_lanes, not at the widest map's power-of-two pitch.
     pub packed_rows: Option<bool>,
+    /// How ACT0 and ACT1 hold a map: "replicated" (default, a read copy
+    /// per array row) or "banked" (stored once over ROWS banks, laid out
+    /// for the layer that reads it; docs/banked.md).
+    pub act_layout: Option<String>,
+    /// Entries of the accumulator buffer ACC (default act_words).
+    pub acc_words: Option<i64>,
 }
 
 impl RawAccelConfig {
@@ -153,6 +161,8 @@ impl RawAccelConfig {
             burst_readout: over.burst_readout.or(self.burst_readout),
             ram_read_ports: over.ram_read_ports.or(self.ram_read_ports),
             packed_rows: over.packed_rows.or(self.packed_rows),
+            act_layout: over.act_layout.clone().or_else(|| self.act_layout.clone()),
+            acc_words: over.acc_words.or(self.acc_words),
         }
     }
 }
@@ -175,6 +185,29 @@ impl PeKind {
         match self {
             PeKind::Drq => "drq",
             PeKind::Int8 => "int8",
+        }
+    }
+}
+
+/// How the activation buffers ACT0 and ACT1 hold a map (docs/banked.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ActLayout {
+    /// A read copy per array row (per two with dual-port copies), each
+    /// holding the whole map at the row pitch.
+    #[default]
+    Replicated,
+    /// Stored once over ROWS banks of act_words / ROWS entries, laid out
+    /// for the layer that reads the map (its stride and pixel tile), so a
+    /// step's ROWS reads fall on ROWS different banks.
+    Banked,
+}
+
+impl ActLayout {
+    pub fn name(self) -> &'static str {
+        match self {
+            ActLayout::Replicated => "replicated",
+            ActLayout::Banked => "banked",
         }
     }
 }
@@ -278,6 +311,12 @@ pub struct AccelConfig {
     /// power of two, whose addresses are shifts (docs/top.md, "Packed
     /// rows"). The mask buffers keep their pitch either way.
     pub packed_rows: bool,
+    /// How ACT0 and ACT1 hold a map (not a spec parameter; docs/banked.md):
+    /// replicated (the default) or stored once over ROWS banks.
+    pub act_layout: ActLayout,
+    /// Entries of the accumulator buffer ACC (at most act_words; the
+    /// default act_words). A layer's outputs must fit it.
+    pub acc_words: u32,
 }
 
 impl Default for AccelConfig {
@@ -305,6 +344,8 @@ impl Default for AccelConfig {
             burst_readout: false,
             ram_read_ports: 2,
             packed_rows: false,
+            act_layout: ActLayout::Replicated,
+            acc_words: 4096,
         }
     }
 }
@@ -515,10 +556,78 @@ impl AccelConfig {
             burst_readout: false,
             ram_read_ports: 1,
             packed_rows: raw.packed_rows.unwrap_or(d.packed_rows),
+            act_layout: ActLayout::Replicated,
+            acc_words: 0,
         }
         .with_out_lanes(raw.out_lanes.unwrap_or(d.out_lanes.into()))?
         .with_burst_readout(raw.burst_readout.unwrap_or(d.burst_readout))?
-        .with_ram_read_ports(raw.ram_read_ports)
+        .with_ram_read_ports(raw.ram_read_ports)?
+        .with_act_layout(raw.act_layout.as_deref())?
+        .with_acc_words(raw.acc_words)
+    }
+
+    /// `self` with the activation layout once its rules hold: banked
+    /// buffers take one output lane (L consecutive x of a strided layout
+    /// share a bank), packed rows (ACC keeps the plain layout (c Ho + y)
+    /// Wo + x) and banks of a power-of-two depth (the host window's
+    /// offset is bank * bank_words + address).
+    fn with_act_layout(mut self, layout: Option<&str>) -> Result<AccelConfig, ParamError> {
+        self.act_layout = match layout {
+            None | Some("replicated") => ActLayout::Replicated,
+            Some("banked") => ActLayout::Banked,
+            Some(other) => {
+                return Err(ParamError {
+                    scope: SCOPE,
+                    param: "act_layout",
+                    value: format!("{other:?}"),
+                    allowed: "\"replicated\" or \"banked\"".into(),
+                })
+            }
+        };
+        if self.act_layout == ActLayout::Banked {
+            let banked = |allowed: String| ParamError {
+                scope: SCOPE,
+                param: "act_layout",
+                value: "\"banked\"".into(),
+                allowed,
+            };
+            if self.out_lanes != 1 || !self.packed_rows {
+                return Err(banked(format!(
+                    "\"replicated\" unless out_lanes = 1 and packed_rows = true (here {} and {})",
+                    self.out_lanes, self.packed_rows
+                )));
+            }
+            let bank = self.act_words / self.rows;
+            if self.act_words % self.rows != 0 || !bank.is_power_of_two() || bank < 2 {
+                return Err(reject(
+                    "act_words",
+                    self.act_words.into(),
+                    format!(
+                        "with act_layout = \"banked\", rows = {} times a power of two (the bank depth)",
+                        self.rows
+                    ),
+                ));
+            }
+        }
+        Ok(self)
+    }
+
+    /// `self` with `acc_words` (unset: act_words) in 16 ..= act_words.
+    fn with_acc_words(mut self, words: Option<i64>) -> Result<AccelConfig, ParamError> {
+        let words = words.unwrap_or(self.act_words.into());
+        self.acc_words = in_range("acc_words", words, 16, self.act_words.into())?;
+        Ok(self)
+    }
+
+    /// Words of each bank of a banked activation buffer (act_words / ROWS).
+    pub fn bank_words(&self) -> u32 {
+        self.act_words / self.rows
+    }
+
+    /// Address bits of a bank of a banked activation buffer: log2 of its
+    /// depth (a power of two), so every address part wraps like the bank.
+    pub fn bank_addr_bits(&self) -> u32 {
+        self.bank_words().trailing_zeros()
     }
 
     /// `self` with `ram_read_ports` 1 or 2 (unset: 2).
@@ -792,8 +901,9 @@ impl AccelConfig {
     pub fn predictor_banks(&self) -> u32 {
         banks_of(self.out_lanes, self.region)
     }
+    /// With banked activations 1 (one bank read a cycle).
     pub fn scan_group(&self) -> u32 {
-        if self.stream_predictor {
+        if self.stream_predictor && self.act_layout == ActLayout::Replicated {
             let rows_pow2 = 1 << (31 - self.rows.leading_zeros());
             self.region.min(rows_pow2)
         } else {
@@ -863,6 +973,9 @@ impl fmt::Display for AccelConfig {
         }
         if self.packed_rows {
             write!(f, ", packed rows")?;
+        }
+        if self.act_layout == ActLayout::Banked {
+            write!(f, ", banked activations")?;
         }
         Ok(())
     }
@@ -942,6 +1055,8 @@ mod tests {
                 burst_readout: false,
                 ram_read_ports: 2,
                 packed_rows: false,
+                act_layout: ActLayout::Replicated,
+                acc_words: 4096,
             }
         );
         assert_eq!(c.tokens_per_high_step(), 4);

@@ -8,7 +8,7 @@
 //! `docs/top.md` (checked by a test). A new register is one line of the
 //! table; RW registers come first, then the read-only ones.
 
-use crate::config::{AccelConfig, PeKind};
+use crate::config::{AccelConfig, ActLayout, PeKind};
 use serde::Serialize;
 
 /// Byte-address width of the AXI4-Lite port.
@@ -21,8 +21,10 @@ pub const WINDOW_BASE: u64 = 0x10_0000;
 pub const MAX_WINDOW_WORDS: u64 = ((1 << ADDR_BITS) - WINDOW_BASE) / 4;
 /// Bits of every counter of docs/spec.md §5 (2^48 cycles: 32 days at 100 MHz).
 pub const COUNTER_BITS: u32 = 48;
-/// Value of the ID register: "DRQ" and interface version 1.
-pub const ID_VALUE: u32 = 0x4452_5101;
+/// Value of the ID register: "DRQ" and interface version 2 (version 2
+/// added the banked layout's registers after WO, which moved every
+/// read-only register, and ACC_WORDS).
+pub const ID_VALUE: u32 = 0x4452_5102;
 
 /// Who may do what with a register.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -46,6 +48,12 @@ pub enum Width {
     Dim,
     /// A `COUNTER_BITS` counter: two slots, low word first, then bits 32 and up.
     Counter,
+    /// A banked layout's address step or part: `AccelConfig::bank_addr_bits`
+    /// bits with banked activations, else none (the slot reads 0).
+    BankWords,
+    /// A banked layout's digit (a stride, a tile side or a digit of one):
+    /// `crate::banked::DIGIT_BITS` bits with banked activations, else none.
+    BankDigit,
 }
 
 impl Width {
@@ -62,6 +70,9 @@ impl Width {
             Width::Bits(b) => b,
             Width::Dim => cfg.dim_bits(),
             Width::Counter => COUNTER_BITS,
+            Width::BankWords | Width::BankDigit if cfg.act_layout != ActLayout::Banked => 0,
+            Width::BankWords => cfg.bank_addr_bits(),
+            Width::BankDigit => crate::banked::DIGIT_BITS,
         }
     }
 }
@@ -137,7 +148,7 @@ macro_rules! register_table {
     };
 }
 
-use Width::{Bits, Counter, Dim};
+use Width::{BankDigit, BankWords, Bits, Counter, Dim};
 
 register_table! {
     CMD: W, Bits(2), "command" {
@@ -168,6 +179,22 @@ register_table! {
     REQUANT_SHIFT: Rw, Bits(6), "requantisation shift SH";
     HO: Rw, Dim, "output height (H + 2P - K) / S + 1, computed by the host";
     WO: Rw, Dim, "output width (W + 2P - K) / S + 1, computed by the host";
+    BANK_ROW_WORDS: Rw, BankWords, "banked input: address step of a bank row, NX S (docs/banked.md; the host computes this and the nine below)";
+    BANK_GROUP_WORDS: Rw, BankWords, "banked input: address step of a row group, S NX S";
+    BANK_CHANNEL_WORDS: Rw, BankWords, "banked input: address step of a channel, NY S NX S";
+    BANK_PAD_Y_PHASE: Rw, BankDigit, "banked input: phase digit of -P under (S, TH)";
+    BANK_PAD_Y_BANK: Rw, BankDigit, "banked input: bank digit of -P under (S, TH)";
+    BANK_PAD_Y_PART: Rw, BankWords, "banked input: address part of -P as a row (two's complement)";
+    BANK_PAD_Y_INDEX: Rw, BankDigit, "banked input: bank digit of -P as a row, times TW";
+    BANK_PAD_X_PHASE: Rw, BankDigit, "banked input: phase digit of -P under (S, TW)";
+    BANK_PAD_X_BANK: Rw, BankDigit, "banked input: bank digit of -P under (S, TW)";
+    BANK_PAD_X_PART: Rw, BankWords, "banked input: address part of -P as a column (two's complement)";
+    OUT_STRIDE: Rw, BankDigit, "banked output: stride S' of the layer that reads the output";
+    OUT_TILE_H: Rw, BankDigit, "banked output: pixel tile height TH' of the layer that reads it";
+    OUT_TILE_W: Rw, BankDigit, "banked output: pixel tile width TW' of the layer that reads it";
+    OUT_ROW_WORDS: Rw, BankWords, "banked output: address step of a bank row of the output's layout";
+    OUT_GROUP_WORDS: Rw, BankWords, "banked output: address step of a row group of the output's layout";
+    OUT_CHANNEL_WORDS: Rw, BankWords, "banked output: address step of a channel of the output's layout";
     STATUS: Ro, Bits(12), "state, one cycle behind" {
         STATUS_BUSY @ 0 : 1 "a run is in progress",
         STATUS_DONE @ 1 : 1 "the last run finished (sticky until clear or start)",
@@ -203,15 +230,17 @@ register_table! {
         INFO_LAYOUT_ACC_BITS @ 0 : 8 "ACC_BITS",
         INFO_LAYOUT_ACT_PITCH_LOG2 @ 8 : 7 "log2 of act_row_pitch, the row pitch of every map without packed rows",
         INFO_LAYOUT_PACKED_ROWS @ 15 : 1 "1: packed rows, a map of width W stored at the pitch W rounded up to out_lanes",
-        INFO_LAYOUT_MASK_PITCH_LOG2 @ 16 : 8 "log2 of the mask row pitch",
+        INFO_LAYOUT_MASK_PITCH_LOG2 @ 16 : 7 "log2 of the mask row pitch",
+        INFO_LAYOUT_BANKED @ 23 : 1 "1: banked activation buffers, each map stored once over ROWS banks (docs/banked.md)",
         INFO_LAYOUT_OUT_ROWS @ 24 : 7 "out_rows: array rows the output stage holds (the cycle formula's Q)",
         INFO_LAYOUT_BURST_READOUT @ 31 : 1 "1: burst read-out, a tile's rows leave back to back once the output stage has room for it",
     };
-    ACT_WORDS: Ro, Bits(32), "entries of each activation buffer and of ACC";
+    ACT_WORDS: Ro, Bits(32), "entries of each activation buffer";
     WEIGHT_WORDS: Ro, Bits(32), "entries of the weight buffer";
     MASK_WORDS: Ro, Bits(32), "entries of each mask buffer";
     BIAS_WORDS: Ro, Bits(32), "entries of the bias buffer";
-    ID: Ro, Bits(32), "0x44525101: \"DRQ\", interface version 1";
+    ACC_WORDS: Ro, Bits(32), "entries of the accumulator buffer ACC";
+    ID: Ro, Bits(32), "0x44525102: \"DRQ\", interface version 2";
 }
 
 /// Slot of the register named `name` (a compile error if there is none).
@@ -286,12 +315,14 @@ pub fn info_values(cfg: &AccelConfig) -> Vec<u32> {
             | cfg.act_row_pitch().trailing_zeros() << 8
             | u32::from(cfg.packed_rows) << 15
             | cfg.mask_row_pitch().trailing_zeros() << 16
+            | u32::from(cfg.act_layout == ActLayout::Banked) << 23
             | cfg.out_rows << 24
             | u32::from(cfg.burst_readout) << 31,
         cfg.act_words,
         cfg.weight_words,
         cfg.mask_words,
         cfg.bias_words,
+        cfg.acc_words,
         ID_VALUE,
     ]
 }
@@ -360,7 +391,8 @@ impl WindowMap {
     pub fn new(cfg: &AccelConfig) -> WindowMap {
         let acc_stride = if cfg.acc_bits > 32 { 2 } else { 1 };
         let largest = [
-            u64::from(cfg.act_words) * acc_stride,
+            cfg.act_words.into(),
+            u64::from(cfg.acc_words) * acc_stride,
             cfg.mask_words.into(),
             cfg.weight_words.into(),
             cfg.bias_words.into(),
@@ -379,7 +411,8 @@ impl WindowMap {
     pub fn words(&self, b: Buffer) -> u64 {
         let c = &self.cfg;
         match b {
-            Buffer::Act0 | Buffer::Act1 | Buffer::Acc => c.act_words.into(),
+            Buffer::Act0 | Buffer::Act1 => c.act_words.into(),
+            Buffer::Acc => c.acc_words.into(),
             Buffer::Mask0 | Buffer::Mask1 => c.mask_words.into(),
             Buffer::Weights => c.weight_words.into(),
             Buffer::Bias => c.bias_words.into(),
@@ -613,6 +646,8 @@ pub fn register_map_markdown() -> String {
             Width::Bits(b) => b.to_string(),
             Width::Dim => "dim_bits".into(),
             Width::Counter => format!("{COUNTER_BITS} (low word first)"),
+            Width::BankWords => "bank address bits (banked; else 0)".into(),
+            Width::BankDigit => format!("{} (banked; else 0)", crate::banked::DIGIT_BITS),
         };
         let fields: Vec<String> = r
             .fields

@@ -340,6 +340,14 @@ struct ConfigArgs {
     /// power-of-two pitch; narrow layers take fewer words.
     #[arg(long)]
     packed_rows: bool,
+    /// How the activation buffers hold a map: "replicated" (a read copy
+    /// per array row) or "banked" (stored once over ROWS banks, for the
+    /// layer that reads it; needs out_lanes 1 and --packed-rows).
+    #[arg(long)]
+    act_layout: Option<String>,
+    /// Entries of the accumulator buffer ACC (default act_words).
+    #[arg(long, allow_negative_numbers = true)]
+    acc_words: Option<i64>,
 }
 
 impl ConfigArgs {
@@ -367,6 +375,8 @@ impl ConfigArgs {
             burst_readout: self.burst_readout.then_some(true),
             ram_read_ports: self.ram_read_ports,
             packed_rows: self.packed_rows.then_some(true),
+            act_layout: self.act_layout.clone(),
+            acc_words: self.acc_words,
         };
         Ok(AccelConfig::load(self.config.as_deref(), &flags)?)
     }

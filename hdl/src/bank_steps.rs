@@ -28,8 +28,7 @@ use crate::leaf::{konst, low_mask, vec_of, Word, WordReg};
 use crate::shell::clog2;
 use rust_hdl::prelude::*;
 
-/// Bits of a tile side, a stride and their digits (at most 64).
-pub const DIGIT_BITS: u32 = 7;
+pub use drq_arch::banked::DIGIT_BITS;
 
 /// Bits of a bank number and of the sums it is made from (below
 /// 3 * ROWS) for an array of `rows` rows.

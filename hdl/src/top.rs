@@ -492,7 +492,8 @@ impl Logic for DrqTop {
         self.regs.weight_words.next = self.info[4].val();
         self.regs.mask_words.next = self.info[5].val();
         self.regs.bias_words.next = self.info[6].val();
-        self.regs.id.next = self.info[7].val();
+        self.regs.acc_words.next = self.info[7].val();
+        self.regs.id.next = self.info[8].val();
 
         // ---- Phases ----------------------------------------------------------
         self.seq.clock.next = self.clock.val();
