@@ -568,9 +568,10 @@ impl AccelConfig {
 
     /// `self` with the activation layout once its rules hold: banked
     /// buffers take one output lane (L consecutive x of a strided layout
-    /// share a bank), packed rows (ACC keeps the plain layout (c Ho + y)
-    /// Wo + x) and banks of a power-of-two depth (the host window's
-    /// offset is bank * bank_words + address).
+    /// share a bank), no packed rows (a banked map is dense; ACC keeps
+    /// the plain layout (c Ho + y) Wo + x, `acc_addr`) and banks of a
+    /// power-of-two depth (the host window's offset is bank * bank_words
+    /// + address).
     fn with_act_layout(mut self, layout: Option<&str>) -> Result<AccelConfig, ParamError> {
         self.act_layout = match layout {
             None | Some("replicated") => ActLayout::Replicated,
@@ -591,9 +592,9 @@ impl AccelConfig {
                 value: "\"banked\"".into(),
                 allowed,
             };
-            if self.out_lanes != 1 || !self.packed_rows {
+            if self.out_lanes != 1 || self.packed_rows {
                 return Err(banked(format!(
-                    "\"replicated\" unless out_lanes = 1 and packed_rows = true (here {} and {})",
+                    "\"replicated\" unless out_lanes = 1 and packed_rows = false (here {} and {}; banked maps are dense already)",
                     self.out_lanes, self.packed_rows
                 )));
             }
@@ -878,6 +879,20 @@ impl AccelConfig {
     /// wide: (c*h + y) * act_pitch(w) + x (the activation and acc buffers).
     pub fn act_addr(&self, c: u64, h: u64, w: u64, y: u64, x: u64) -> u64 {
         (c * h + y) * self.act_pitch(w) + x
+    }
+    /// Word address of accumulator (c, y, x) of a map `h` x `w` in ACC:
+    /// `act_addr`, or with banked activations (c*h + y) * w + x.
+    pub fn acc_addr(&self, c: u64, h: u64, w: u64, y: u64, x: u64) -> u64 {
+        if self.act_layout == ActLayout::Banked {
+            (c * h + y) * w + x
+        } else {
+            self.act_addr(c, h, w, y, x)
+        }
+    }
+    /// The write-back computes a packed address (c (Ho Po) + y Po + x):
+    /// with packed rows, and for ACC with banked activations.
+    pub fn packed_writeback(&self) -> bool {
+        self.packed_rows || self.act_layout == ActLayout::Banked
     }
     /// Word address of mask region (c, ry, rx) of a map with `rh` region
     /// rows: (c*rh + ry) * mask_row_pitch + rx.

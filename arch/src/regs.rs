@@ -716,6 +716,7 @@ mod tests {
             AccelConfig {
                 acc_bits: 64,
                 act_words: 1 << 18,
+                acc_words: 1 << 18,
                 mask_words: 1 << 19,
                 weight_words: 1 << 19,
                 ..AccelConfig::default()

@@ -73,6 +73,7 @@ fn small_top() -> AccelConfig {
         rows: 2,
         cols: 2,
         act_words: 256,
+        acc_words: 256,
         weight_words: 64,
         mask_words: 64,
         bias_words: 16,

@@ -200,6 +200,16 @@ impl Layer {
     }
 
     /// Check the rules that depend on the accelerator configuration.
+    /// The reader a banked map is laid out for when this layer reads it:
+    /// its stride and pixel tile (docs/banked.md).
+    pub fn reader(&self) -> drq_arch::banked::Reader {
+        drq_arch::banked::Reader {
+            stride: self.stride,
+            tile_h: self.tile_h,
+            tile_w: self.tile_w,
+        }
+    }
+
     pub fn check(&self, cfg: &AccelConfig) -> Result<(), ParamError> {
         if self.low_shift > cfg.max_low_shift() {
             return Err(reject(

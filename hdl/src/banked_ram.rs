@@ -15,6 +15,94 @@ use crate::ram::WordRam;
 use crate::shell::clog2;
 use rust_hdl::prelude::*;
 
+/// The rotation of a stored-once buffer: per row the bank whose read data
+/// it shows, registered when the row reads (`take`), and the selection as
+/// an OR over the banks of each bank's data where the row's bank is that
+/// bank. Every port is a vector, empty at 0 banks: a block without ports,
+/// dropped from the Verilog (`dedup::drop_portless`), where a
+/// configuration's activations are not banked.
+#[derive(LogicBlock)]
+pub struct BankRotation {
+    pub clock: Vec<Signal<In, Clock>>,
+    pub reset: Vec<Signal<In, Bit>>,
+    /// Per row: take `row_bank` as the row's bank (with the row's read).
+    pub take: Vec<Signal<In, Bit>>,
+    pub row_bank: Vec<Signal<In, Word>>,
+    /// Per bank: its read data.
+    pub bank_data: Vec<Signal<In, Word>>,
+    /// Per row: its bank's read data.
+    pub row_data: Vec<Signal<Out, Word>>,
+    sel: Vec<WordReg>,
+    bank_number: Vec<Constant<Word>>,
+    zero: Vec<Constant<Word>>,
+    /// Row r's selection, entry r * banks + b the OR up to bank b.
+    pick: Vec<Signal<Local, Word>>,
+}
+
+impl BankRotation {
+    /// `banks` banks and as many rows (0: no block).
+    pub fn new(banks: usize) -> BankRotation {
+        let one = banks.min(1);
+        BankRotation {
+            clock: vec_of(one),
+            reset: vec_of(one),
+            take: vec_of(banks),
+            row_bank: vec_of(banks),
+            bank_data: vec_of(banks),
+            row_data: vec_of(banks),
+            sel: (0..banks)
+                .map(|_| WordReg::unsigned(clog2(banks as u32).max(1)))
+                .collect(),
+            bank_number: (0..banks as u64).map(konst).collect(),
+            zero: (0..one).map(|_| konst(0)).collect(),
+            pick: vec_of(banks * banks),
+        }
+    }
+    fn banks(&self) -> usize {
+        self.bank_data.len()
+    }
+    /// banks + 1 (a loop that binds the bank count), or 0 without banks.
+    fn banks_end(&self) -> usize {
+        self.banks() + self.zero.len()
+    }
+}
+
+impl Logic for BankRotation {
+    #[hdl_gen]
+    fn update(&mut self) {
+        for k in 0..self.zero.len() {
+            for r in 0..self.banks() {
+                self.sel[r].clock.next = self.clock[k].val();
+                self.sel[r].reset.next = self.reset[k].val();
+            }
+        }
+        for r in 0..self.banks() {
+            self.sel[r].d.next = self.sel[r].q.val();
+            if self.take[r].val() {
+                self.sel[r].d.next = self.row_bank[r].val();
+            }
+        }
+        // `n` is the bank count, bound as a loop variable (rust-hdl's
+        // kernels index with loop variables only).
+        for n in self.banks()..self.banks_end() {
+            for r in 0..self.banks() {
+                self.pick[r * n].next = self.zero[0].val();
+                if self.sel[r].q.val() == self.bank_number[0].val() {
+                    self.pick[r * n].next = self.bank_data[0].val();
+                }
+                for b in 1..self.banks() {
+                    self.pick[r * n + b].next = self.pick[r * n + b - 1].val();
+                    if self.sel[r].q.val() == self.bank_number[b].val() {
+                        self.pick[r * n + b].next =
+                            self.pick[r * n + b - 1].val() | self.bank_data[b].val();
+                    }
+                }
+                self.row_data[r].next = self.pick[r * n + n - 1].val();
+            }
+        }
+    }
+}
+
 #[derive(LogicBlock)]
 pub struct BankedRam {
     pub clock: Signal<In, Clock>,
@@ -32,12 +120,8 @@ pub struct BankedRam {
     pub wr_addr: Signal<In, Word>,
     pub wr_data: Signal<In, Word>,
     banks: Vec<WordRam>,
-    sel: Vec<WordReg>,
+    rotation: BankRotation,
     bank_number: Vec<Constant<Word>>,
-    zero: Constant<Word>,
-    /// Row r's selection as an OR over the banks of (bank b's data if the
-    /// row's bank is b): entry r * banks + b is the OR up to bank b.
-    pick: Vec<Signal<Local, Word>>,
 }
 
 impl BankedRam {
@@ -57,25 +141,20 @@ impl BankedRam {
             wr_addr: Default::default(),
             wr_data: Default::default(),
             banks: (0..banks).map(|_| WordRam::new(depth, width)).collect(),
-            sel: (0..banks)
-                .map(|_| WordReg::unsigned(clog2(banks as u32).max(1)))
-                .collect(),
+            rotation: BankRotation::new(banks),
             bank_number: (0..banks as u64).map(konst).collect(),
-            zero: konst(0),
-            pick: vec_of(banks * banks),
         }
     }
     fn bank_count(&self) -> usize {
         self.banks.len()
-    }
-    fn bank_count_end(&self) -> usize {
-        self.banks.len() + 1
     }
 }
 
 impl Logic for BankedRam {
     #[hdl_gen]
     fn update(&mut self) {
+        self.rotation.clock[0].next = self.clock.val();
+        self.rotation.reset[0].next = self.reset.val();
         for b in 0..self.bank_count() {
             self.banks[b].clock.next = self.clock.val();
             self.banks[b].rd_en.next = self.rd[b].val();
@@ -84,30 +163,10 @@ impl Logic for BankedRam {
             self.banks[b].wr_data.next = self.wr_data.val();
             self.banks[b].wr_en.next =
                 self.wr_en.val() & (self.wr_bank.val() == self.bank_number[b].val());
-            self.sel[b].clock.next = self.clock.val();
-            self.sel[b].reset.next = self.reset.val();
-            self.sel[b].d.next = self.sel[b].q.val();
-            if self.take.val() {
-                self.sel[b].d.next = self.row_bank[b].val();
-            }
-        }
-        // `n` is the bank count, bound as a loop variable (rust-hdl's
-        // kernels index with loop variables only).
-        for n in self.bank_count()..self.bank_count_end() {
-            for r in 0..self.bank_count() {
-                self.pick[r * n].next = self.zero.val();
-                if self.sel[r].q.val() == self.bank_number[0].val() {
-                    self.pick[r * n].next = self.banks[0].rd_data.val();
-                }
-                for b in 1..self.bank_count() {
-                    self.pick[r * n + b].next = self.pick[r * n + b - 1].val();
-                    if self.sel[r].q.val() == self.bank_number[b].val() {
-                        self.pick[r * n + b].next =
-                            self.pick[r * n + b - 1].val() | self.banks[b].rd_data.val();
-                    }
-                }
-                self.row_data[r].next = self.pick[r * n + n - 1].val();
-            }
+            self.rotation.bank_data[b].next = self.banks[b].rd_data.val();
+            self.rotation.take[b].next = self.take.val();
+            self.rotation.row_bank[b].next = self.row_bank[b].val();
+            self.row_data[b].next = self.rotation.row_data[b].val();
         }
     }
 }

@@ -16,15 +16,27 @@
 //! * Run writes: the output stage's lane group (`wb_*`) into the other
 //!   activation buffer and ACC; the predictor's mask bits into the input
 //!   mask buffer during the input-mask phases (`in_pin`), else the other.
+//! * Banked activations (`act_layout = "banked"`, docs/banked.md): ACT0
+//!   and ACT1 are ROWS banks each (`bank0`, `bank1`), read per bank at
+//!   the controller's bank addresses (`act_rd`, `act_addr` per bank),
+//!   each row's value through the rotation (`act_row_bank`, taken with
+//!   the row's `mask_rd`); the input scan reads one value (`scan_bank`,
+//!   through row 0's rotation), the write-back one value into bank
+//!   `wb_bank`, and the host window sees a buffer bank-major (offset =
+//!   bank * bank_words + address). The banks of the buffer read feed the
+//!   rotation (`bank_pick1`: ACT1's). The replicated `act0`/`act1` are
+//!   then two-word stubs that nothing reads or writes (rust-hdl builds
+//!   every field; synthesis removes them).
 //! * Host window: `mem_addr` is a region (buffer) and an offset; a write
 //!   stores one entry (its lane of a laned word), a read returns the entry
 //!   one cycle later (`mem_rdata`, the high word of a wide accumulator at
 //!   an odd offset). While `busy` no host access reaches a buffer: a read
 //!   returns 0 and `host_conflict` pulses for the top's sticky flag.
 
-use crate::leaf::{konst, one_if, vec_of, Reg, Word, WordReg};
-use crate::ram::LanedRam;
-use drq_arch::config::{AccelConfig, PeKind};
+use crate::banked_ram::BankRotation;
+use crate::leaf::{konst, low_mask, one_if, vec_of, Reg, Word, WordReg};
+use crate::ram::{LanedRam, WordRam};
+use drq_arch::config::{AccelConfig, ActLayout, PeKind};
 use drq_arch::regs::WindowMap;
 use rust_hdl::prelude::*;
 
@@ -49,6 +61,10 @@ pub struct Buffers {
     pub mask_addr: Vec<Signal<In, Word>>,
     pub act_data: Vec<Signal<Out, Word>>,
     pub mask_data: Vec<Signal<Out, Bit>>,
+    /// Banked activations only (else none): per row the bank its value
+    /// comes from and whether it reads (its mask bit and its value).
+    pub act_row_bank: Vec<Signal<In, Word>>,
+    pub mask_rd: Vec<Signal<In, Bit>>,
     pub w_rd: Vec<Signal<In, Bit>>,
     pub w_addr: Vec<Signal<In, Word>>,
     pub w_data: Vec<Signal<Out, Word>>,
@@ -59,9 +75,15 @@ pub struct Buffers {
     /// The input scan (DRQ only, else none): read G values from `scan_addr`.
     pub scan_rd: Vec<Signal<In, Bit>>,
     pub scan_addr: Vec<Signal<In, Word>>,
+    /// Banked activations only: the scanned value's bank.
+    pub scan_bank: Vec<Signal<In, Word>>,
     // Output write-back: a lane group (lane set, values, accumulators).
     pub wb_valid: Signal<In, Bit>,
     pub wb_addr: Signal<In, Word>,
+    /// Banked activations only: the bank of the value written (`wb_addr`
+    /// is then its address in the bank; ACC takes `wb_acc_addr`).
+    pub wb_bank: Vec<Signal<In, Word>>,
+    pub wb_acc_addr: Vec<Signal<In, Word>>,
     /// The group's lanes (`out_lanes` > 1 only: else one lane, always written).
     pub wb_lanes: Vec<Signal<In, Word>>,
     pub wb_value: Vec<Signal<In, Word>>,
@@ -88,6 +110,19 @@ pub struct Buffers {
     weights: LanedRam,
     bias: LanedRam,
     accs: LanedRam,
+    /// Banked activations: ACT0's and ACT1's banks, the rotation, which
+    /// buffer's banks were read last (1: ACT1's), their read data, and
+    /// the bank numbers and the window offset's split (else none).
+    bank0: Vec<WordRam>,
+    bank1: Vec<WordRam>,
+    rotation: BankRotation,
+    bank_pick1: Vec<Reg<Bit>>,
+    bank_data: Vec<Signal<Local, Word>>,
+    bank_number: Vec<Constant<Word>>,
+    bank_shift: Vec<Constant<Word>>,
+    bank_addr_mask: Vec<Constant<Word>>,
+    host_bank: Vec<Signal<Local, Word>>,
+    host_bank_addr: Vec<Signal<Local, Word>>,
     zero: Constant<Word>,
     one: Constant<Word>,
     span_log2: Constant<Word>,
@@ -136,6 +171,17 @@ impl Buffers {
         // Read ports a copy: ACT and MASK have ROWS read ports, WEIGHTS COLS.
         let (reads, w_reads) = (cfg.copy_reads(cfg.rows), cfg.copy_reads(cfg.cols));
         let scan = cfg.pe == PeKind::Drq;
+        let banked = cfg.act_layout == ActLayout::Banked;
+        let banks = if banked { rows } else { 0 };
+        // Banked: the replicated buffers are two-word stubs (module docs).
+        let act_ram = || {
+            if banked {
+                LanedRam::new(2, 1, 1, 1, 1)
+            } else {
+                LanedRam::new(cfg.act_words as usize, cfg.a_hi, rows, lanes, reads)
+            }
+        };
+        let bank_ram = || WordRam::new(cfg.bank_words() as usize, cfg.a_hi);
         Buffers {
             clock: Default::default(),
             reset: Default::default(),
@@ -148,6 +194,8 @@ impl Buffers {
             mask_addr: vec_of(rows),
             act_data: vec_of(rows),
             mask_data: vec_of(rows),
+            act_row_bank: vec_of(banks),
+            mask_rd: vec_of(banks),
             w_rd: vec_of(cols),
             w_addr: vec_of(cols),
             w_data: vec_of(cols),
@@ -156,8 +204,11 @@ impl Buffers {
             bias_data: vec_of(cols),
             scan_rd: one_if(scan, Default::default()),
             scan_addr: one_if(scan, Default::default()),
+            scan_bank: one_if(scan && banked, Default::default()),
             wb_valid: Default::default(),
             wb_addr: Default::default(),
+            wb_bank: one_if(banked, Default::default()),
+            wb_acc_addr: one_if(banked, Default::default()),
             wb_lanes: one_if(lanes > 1, Default::default()),
             wb_value: vec_of(lanes),
             wb_acc: vec_of(lanes),
@@ -171,22 +222,32 @@ impl Buffers {
             mem_wdata: Default::default(),
             mem_rdata: Default::default(),
             host_conflict: Default::default(),
-            act0: LanedRam::new(cfg.act_words as usize, cfg.a_hi, rows, lanes, reads),
-            act1: LanedRam::new(cfg.act_words as usize, cfg.a_hi, rows, lanes, reads),
+            act0: act_ram(),
+            act1: act_ram(),
             mask0: LanedRam::new(cfg.mask_words as usize, 1, rows, mask_lanes, reads),
             mask1: LanedRam::new(cfg.mask_words as usize, 1, rows, mask_lanes, reads),
             weights: LanedRam::new(cfg.weight_words as usize, cfg.w_hi, cols, 1, w_reads),
             // The bias is 32 bits wide: a true dual-port block RAM's ports
             // are at most 18 bits on the ECP5, so pairs would save nothing.
             bias: LanedRam::new(cfg.bias_words as usize, 32, cols, 1, 1),
-            accs: LanedRam::new(cfg.act_words as usize, cfg.acc_bits, 1, lanes, 1),
+            accs: LanedRam::new(cfg.acc_words as usize, cfg.acc_bits, 1, lanes, 1),
+            bank0: (0..banks).map(|_| bank_ram()).collect(),
+            bank1: (0..banks).map(|_| bank_ram()).collect(),
+            rotation: BankRotation::new(banks),
+            bank_pick1: one_if(banked, Default::default()),
+            bank_data: vec_of(banks),
+            bank_number: (0..banks as u64).map(konst).collect(),
+            bank_shift: one_if(banked, konst(cfg.bank_addr_bits().into())),
+            bank_addr_mask: one_if(banked, konst(low_mask(cfg.bank_addr_bits()))),
+            host_bank: one_if(banked, Default::default()),
+            host_bank_addr: one_if(banked, Default::default()),
             zero: konst(0),
             one: konst(1),
             span_log2: konst(map.span.trailing_zeros().into()),
             span_m1: konst(map.span - 1),
             c32: one_if(map.acc_stride == 2, konst(32)),
             col_index: (0..cols as u64).map(konst).collect(),
-            scan_offset: (0..if scan { cfg.scan_group() } else { 0 })
+            scan_offset: (0..if scan && !banked { cfg.scan_group() } else { 0 })
                 .map(|g| konst(u64::from(g)))
                 .collect(),
             lane_m: one_if(lanes > 1, konst(u64::from(cfg.out_lanes) - 1)),
@@ -213,6 +274,26 @@ impl Buffers {
     }
     fn rows(&self) -> usize {
         self.act_rd.len()
+    }
+    /// ROWS with banked activations, else 0.
+    fn banks(&self) -> usize {
+        self.bank0.len()
+    }
+    /// 1 with banked activations, else 0.
+    fn banked(&self) -> usize {
+        self.bank_pick1.len()
+    }
+    /// ROWS with replicated activations (their read copies' ports), else 0.
+    fn replicated_rows(&self) -> usize {
+        self.rows() - self.banks()
+    }
+    /// 1 with banked activations and an input scan, else 0.
+    fn banked_scans(&self) -> usize {
+        self.scan_bank.len()
+    }
+    /// 1 with replicated activations and an input scan, else 0.
+    fn replicated_scans(&self) -> usize {
+        self.scans() - self.banked_scans()
     }
     fn cols(&self) -> usize {
         self.w_rd.len()
@@ -276,7 +357,7 @@ impl Logic for Buffers {
         }
 
         // ---- Run reads -------------------------------------------------------
-        for r in 0..self.rows() {
+        for r in 0..self.replicated_rows() {
             self.act0.rd_en[r].next = self.act_rd[r].val() & !self.act_sel.val();
             self.act0.rd_addr[r].next = self.act_addr[r].val();
             self.act1.rd_en[r].next = self.act_rd[r].val() & self.act_sel.val();
@@ -294,8 +375,21 @@ impl Logic for Buffers {
                 self.mask_data[r].next = self.mask1.rd_data[r].val().any();
             }
         }
+        // Banked: a row reads its mask bit when it reads (`mask_rd`).
+        for _k in 0..self.banked() {
+            for r in 0..self.rows() {
+                self.mask0.rd_en[r].next = self.mask_rd[r].val() & !self.mask_sel.val();
+                self.mask0.rd_addr[r].next = self.mask_addr[r].val();
+                self.mask1.rd_en[r].next = self.mask_rd[r].val() & self.mask_sel.val();
+                self.mask1.rd_addr[r].next = self.mask_addr[r].val();
+                self.mask_data[r].next = self.mask0.rd_data[r].val().any();
+                if self.mask_sel.val() {
+                    self.mask_data[r].next = self.mask1.rd_data[r].val().any();
+                }
+            }
+        }
         // The input scan reads its group through the first G read copies.
-        for k in 0..self.scans() {
+        for k in 0..self.replicated_scans() {
             if self.scan_rd[k].val() {
                 for g in 0..self.scan_group() {
                     self.act0.rd_en[g].next = !self.act_sel.val();
@@ -438,6 +532,95 @@ impl Logic for Buffers {
             }
             self.accs.rd_en[0].next = self.region.val() == self.rg_acc.val();
         }
+        // Banked activations: the run's reads per bank and rows through
+        // the rotation, the input scan's value, the write-back's value,
+        // the host window's entry (bank-major).
+        for k in 0..self.banked() {
+            // The replicated buffers' stubs are never read.
+            self.act0.rd_en[0].next = false;
+            self.act0.rd_addr[0].next = self.zero.val();
+            self.act1.rd_en[0].next = false;
+            self.act1.rd_addr[0].next = self.zero.val();
+            self.rotation.clock[0].next = self.clock.val();
+            self.rotation.reset[0].next = self.reset.val();
+            self.bank_pick1[k].clock.next = self.clock.val();
+            self.bank_pick1[k].reset.next = self.reset.val();
+            self.bank_pick1[k].d.next = self.bank_pick1[k].q.val();
+            if self.busy.val() {
+                self.bank_pick1[k].d.next = self.act_sel.val();
+            }
+            self.host_bank[k].next = self.offset.val() >> self.bank_shift[k].val();
+            self.host_bank_addr[k].next = self.offset.val() & self.bank_addr_mask[k].val();
+            for b in 0..self.banks() {
+                self.bank0[b].clock.next = self.clock.val();
+                self.bank1[b].clock.next = self.clock.val();
+                // The run: bank b at the controller's bank address, row b
+                // (its mask bit too) when it reads.
+                self.bank0[b].rd_en.next = self.act_rd[b].val() & !self.act_sel.val();
+                self.bank0[b].rd_addr.next = self.act_addr[b].val();
+                self.bank1[b].rd_en.next = self.act_rd[b].val() & self.act_sel.val();
+                self.bank1[b].rd_addr.next = self.act_addr[b].val();
+                self.bank0[b].wr_en.next = self.wb_valid.val()
+                    & self.act_sel.val()
+                    & (self.wb_bank[k].val() == self.bank_number[b].val());
+                self.bank1[b].wr_en.next = self.wb_valid.val()
+                    & !self.act_sel.val()
+                    & (self.wb_bank[k].val() == self.bank_number[b].val());
+                self.bank0[b].wr_addr.next = self.wb_addr.val();
+                self.bank1[b].wr_addr.next = self.wb_addr.val();
+                self.bank0[b].wr_data.next = self.wb_value[0].val();
+                self.bank1[b].wr_data.next = self.wb_value[0].val();
+                self.bank_data[b].next = self.bank0[b].rd_data.val();
+                if self.bank_pick1[k].q.val() {
+                    self.bank_data[b].next = self.bank1[b].rd_data.val();
+                }
+                self.rotation.bank_data[b].next = self.bank_data[b].val();
+                self.rotation.take[b].next = self.mask_rd[b].val();
+                self.rotation.row_bank[b].next = self.act_row_bank[b].val();
+                self.act_data[b].next = self.rotation.row_data[b].val();
+            }
+            self.accs.wr_addr.next = self.wb_acc_addr[k].val();
+            // The input scan: every bank at the value's address, row 0
+            // takes the value's bank.
+            for j in 0..self.banked_scans() {
+                if self.scan_rd[j].val() {
+                    for b in 0..self.banks() {
+                        self.bank0[b].rd_en.next = !self.act_sel.val();
+                        self.bank0[b].rd_addr.next = self.scan_addr[j].val();
+                        self.bank1[b].rd_en.next = self.act_sel.val();
+                        self.bank1[b].rd_addr.next = self.scan_addr[j].val();
+                    }
+                    self.rotation.take[0].next = true;
+                    self.rotation.row_bank[0].next = self.scan_bank[j].val();
+                }
+            }
+            // The host window, bank-major: bank offset >> log2(bank
+            // words), the rest its address.
+            if self.host_wr.val() {
+                for b in 0..self.banks() {
+                    self.bank0[b].wr_data.next = self.mem_wdata.val();
+                    self.bank1[b].wr_data.next = self.mem_wdata.val();
+                    self.bank0[b].wr_addr.next = self.host_bank_addr[k].val();
+                    self.bank1[b].wr_addr.next = self.host_bank_addr[k].val();
+                    self.bank0[b].wr_en.next = (self.region.val() == self.rg_act0.val())
+                        & (self.host_bank[k].val() == self.bank_number[b].val());
+                    self.bank1[b].wr_en.next = (self.region.val() == self.rg_act1.val())
+                        & (self.host_bank[k].val() == self.bank_number[b].val());
+                }
+            }
+            if self.host_rd.val() {
+                self.bank_pick1[k].d.next = self.region.val() == self.rg_act1.val();
+                self.rotation.take[0].next = true;
+                self.rotation.row_bank[0].next = self.host_bank[k].val();
+                for b in 0..self.banks() {
+                    self.bank0[b].rd_en.next = self.region.val() == self.rg_act0.val();
+                    self.bank0[b].rd_addr.next = self.host_bank_addr[k].val();
+                    self.bank1[b].rd_en.next = self.region.val() == self.rg_act1.val();
+                    self.bank1[b].rd_addr.next = self.host_bank_addr[k].val();
+                }
+            }
+        }
+
         // Host read data, selected by the region read in the cycle before.
         self.acc_word.next = self.accs.rd_data[0].val();
         for k in 0..self.wide_acc() {
@@ -467,6 +650,14 @@ impl Logic for Buffers {
         if self.hr_region.q.val() == self.rg_acc.val() {
             self.mem_rdata.next = self.acc_word.val();
         }
+        // Banked: an activation entry comes through row 0's rotation.
+        for _k in 0..self.banked() {
+            if (self.hr_region.q.val() == self.rg_act0.val())
+                | (self.hr_region.q.val() == self.rg_act1.val())
+            {
+                self.mem_rdata.next = self.rotation.row_data[0].val();
+            }
+        }
     }
 }
 
@@ -485,6 +676,7 @@ mod tests {
             out_lanes: 2,
             acc_bits: 40,
             act_words: 64,
+            acc_words: 64,
             mask_words: 32,
             weight_words: 32,
             bias_words: 16,

@@ -286,7 +286,8 @@ impl ControllerParams {
             act_pitch_log2: cfg.act_row_pitch().trailing_zeros(),
             mask_pitch_log2: cfg.mask_row_pitch().trailing_zeros(),
             packed_rows: cfg.packed_rows,
-            banked_addr_bits: None,
+            banked_addr_bits: (cfg.act_layout == drq_arch::config::ActLayout::Banked)
+                .then(|| cfg.bank_addr_bits()),
             out_lanes: cfg.out_lanes,
             a_hi: cfg.a_hi,
             a_lo: cfg.a_lo,

@@ -102,6 +102,78 @@ pub(crate) fn tokenize(s: &str) -> Vec<Tok> {
     out
 }
 
+/// rust-hdl's Verilog resolves only the first index of a name: a vector
+/// port of a block held in a vector, written `self.v[k].port[0]` with a
+/// literal index, comes out as `v$k$port[0]` where the wire is
+/// `v$k$port$0`. This pass rewrites such a use when the name itself is
+/// declared nowhere and the name with `$<index>` is (so every other
+/// bit-select is left alone); a loop variable as the second index
+/// stays unresolved (rust-hdl writes its name), so the generator indexes
+/// those ports with literals only.
+pub fn resolve_nested_ports(verilog: &str) -> String {
+    const DECL: [&str; 5] = ["reg", "wire", "input", "output", "localparam"];
+    let toks = tokenize(verilog);
+    let mut declared: HashSet<&str> = HashSet::new();
+    let mut line_start = true;
+    let mut in_decl = false;
+    for t in &toks {
+        match t {
+            Tok::Id(id) => {
+                if line_start {
+                    in_decl = DECL.contains(&id.as_str());
+                    line_start = false;
+                } else if in_decl {
+                    declared.insert(id);
+                }
+            }
+            Tok::Other(o) => {
+                if o.contains('\n') {
+                    line_start = o.rsplit('\n').next().is_some_and(|l| l.trim().is_empty());
+                    in_decl = false;
+                }
+            }
+        }
+    }
+    let index_of = |o: &str| -> Option<usize> {
+        let rest = o.strip_prefix('[')?;
+        let end = rest.find(']')?;
+        rest[..end]
+            .chars()
+            .all(|c| c.is_ascii_digit())
+            .then_some(end + 2)
+    };
+    let mut out = String::with_capacity(verilog.len());
+    let mut skip = 0;
+    for (i, t) in toks.iter().enumerate() {
+        match t {
+            Tok::Id(id) => {
+                let next = match toks.get(i + 1) {
+                    Some(Tok::Other(o)) => Some(o.as_str()),
+                    _ => None,
+                };
+                let fix = next.and_then(|o| {
+                    let len = index_of(o)?;
+                    let lane = format!("{id}${}", &o[1..len - 1]);
+                    (!declared.contains(id.as_str()) && declared.contains(lane.as_str()))
+                        .then_some((lane, len))
+                });
+                match fix {
+                    Some((lane, len)) => {
+                        out.push_str(&lane);
+                        skip = len;
+                    }
+                    None => out.push_str(id),
+                }
+            }
+            Tok::Other(o) => {
+                out.push_str(&o[skip..]);
+                skip = 0;
+            }
+        }
+    }
+    out
+}
+
 /// A piece of the file: text between modules, or one module.
 enum Segment {
     Text(String),
@@ -555,6 +627,18 @@ endmodule // t_k
         );
         assert_eq!(drop_portless(&out), out, "idempotent");
         assert_eq!(drop_portless(TWO_LEAVES), TWO_LEAVES, "nothing to drop");
+    }
+
+    #[test]
+    fn nested_port_indices_resolve_to_their_wires() {
+        let v = "module t(a);\n    input wire [63:0] a;\n    reg  [63:0] s$0$p$0;\n    reg  [63:0] q;\n    wire [63:0] w;\n\
+                 always @(*) begin\n        s$0$p[0] = a[3] ? w[1] : q[0];\n    end\nendmodule\n";
+        let out = resolve_nested_ports(v);
+        assert!(
+            out.contains("        s$0$p$0 = a[3] ? w[1] : q[0];"),
+            "{out}"
+        );
+        assert_eq!(resolve_nested_ports(&out), out, "idempotent");
     }
 
     #[test]

@@ -277,6 +277,7 @@ pub(crate) fn design<B: Block>(
     let mut verilog = shell(top, core, cfg, &ports);
     verilog.push('\n');
     verilog.push_str(&core_verilog(block, core));
+    let verilog = crate::dedup::resolve_nested_ports(&verilog);
     let verilog =
         crate::comb::assign_once(&crate::dedup::drop_portless(&crate::dedup::dedup(&verilog)));
     Design {

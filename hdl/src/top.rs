@@ -26,8 +26,10 @@
 
 use crate::array::SystolicArray;
 use crate::axil::AxiLiteSlave;
+use crate::bank_steps::bank_index_bits;
 use crate::buffers::Buffers;
 use crate::controller::{ControllerParams, RegionController};
+use crate::layout_table::LayoutTable;
 use crate::leaf::{
     konst, low_mask, one_if, vec_of, PackedPitch, Reg, Sext, SignedMul, Word, WordReg,
 };
@@ -37,7 +39,7 @@ use crate::regfile::HostRegisters;
 use crate::scan::InputScan;
 use crate::sequencer::PhaseSequencer;
 use crate::shell::clog2;
-use drq_arch::config::{AccelConfig, PeKind};
+use drq_arch::config::{AccelConfig, ActLayout, PeKind};
 use drq_arch::regs::{info_values, reg, WindowMap};
 use drq_arch::token::TokenFormat;
 use rust_hdl::prelude::*;
@@ -89,6 +91,18 @@ pub struct DrqTop {
     hop_q: Vec<WordReg>,
     wb_c_mul: Vec<SignedMul>,
     wb_y_mul: Vec<SignedMul>,
+    /// Banked activations (one entry each, none without them): the
+    /// output's place in the layout of the layer that reads it
+    /// (docs/banked.md): the row and column digits as tables, the channel
+    /// part c * CW', the bank and the bank address registered with the
+    /// write-back (`wb_addr` is then ACC's address).
+    wb_rows: Vec<LayoutTable>,
+    wb_cols: Vec<LayoutTable>,
+    wb_cw_mul: Vec<SignedMul>,
+    wb_bank: Vec<WordReg>,
+    wb_bank_addr: Vec<WordReg>,
+    bank_addr_mask: Vec<Constant<Word>>,
+    bank_one: Vec<Constant<Word>>,
     // Constants.
     zero: Constant<Word>,
     /// 1, for the streaming predictor's pixel count (else none).
@@ -219,6 +233,10 @@ impl DrqTop {
         let dim_bits = cfg.dim_bits();
         let burst = usize::from(cfg.burst_readout);
         let rows_bits = clog2(cfg.rows + 1);
+        let banked = cfg.act_layout == ActLayout::Banked;
+        let packed_wb = cfg.packed_writeback();
+        let bank_bits = cfg.bank_addr_bits();
+        let index_bits = bank_index_bits(cfg.rows);
         DrqTop {
             clock: Default::default(),
             reset: Default::default(),
@@ -252,11 +270,24 @@ impl DrqTop {
             bufs: Buffers::new(cfg),
             oc0_mul: SignedMul::new(17, 7),
             addr_mul: SignedMul::new(17, 16),
-            out_pitch: one_if(cfg.packed_rows, PackedPitch::new(cfg.out_lanes)),
-            hop_mul: one_if(cfg.packed_rows, SignedMul::new(17, 17)),
-            hop_q: one_if(cfg.packed_rows, WordReg::unsigned(act_addr_bits)),
-            wb_c_mul: one_if(cfg.packed_rows, SignedMul::new(17, act_addr_bits)),
-            wb_y_mul: one_if(cfg.packed_rows, SignedMul::new(17, 17)),
+            out_pitch: one_if(packed_wb, PackedPitch::new(cfg.out_lanes)),
+            hop_mul: one_if(packed_wb, SignedMul::new(17, 17)),
+            hop_q: one_if(packed_wb, WordReg::unsigned(act_addr_bits)),
+            wb_c_mul: one_if(packed_wb, SignedMul::new(17, act_addr_bits)),
+            wb_y_mul: one_if(packed_wb, SignedMul::new(17, 17)),
+            wb_rows: one_if(
+                banked,
+                LayoutTable::new(cfg.max_dim() as usize, bank_bits, index_bits),
+            ),
+            wb_cols: one_if(
+                banked,
+                LayoutTable::new(cfg.max_width.max(2) as usize, bank_bits, index_bits),
+            ),
+            wb_cw_mul: one_if(banked, SignedMul::new(17, bank_bits)),
+            wb_bank: one_if(banked, WordReg::unsigned(index_bits)),
+            wb_bank_addr: one_if(banked, WordReg::unsigned(bank_bits)),
+            bank_addr_mask: one_if(banked, konst(low_mask(bank_bits))),
+            bank_one: one_if(banked, konst(1)),
             zero: konst(0),
             one: one_if(cfg.stream_predictor, konst(1)),
             low16: konst(0xFFFF),
@@ -283,7 +314,7 @@ impl DrqTop {
             sx_b_sign: one_if(wide_bias, b.sign),
             seq: PhaseSequencer::new(cfg),
             conflict: Default::default(),
-            scan: one_if(drq, InputScan::new(cfg)),
+            scan: one_if(drq, InputScan::with_banks(cfg, banked.then_some(bank_bits))),
             t_oc0: WordReg::unsigned(dim_bits),
             t_oh0: WordReg::unsigned(dim_bits),
             t_ow0: WordReg::unsigned(dim_bits),
@@ -392,6 +423,14 @@ impl DrqTop {
     /// 1 with a burst read-out, else 0.
     fn burst(&self) -> usize {
         self.p_oc0.len()
+    }
+    /// 1 with banked activations, else 0.
+    fn banked(&self) -> usize {
+        self.wb_bank.len()
+    }
+    /// 1 with banked activations and an input scan (DRQ), else 0.
+    fn banked_scans(&self) -> usize {
+        self.banked().min(self.drq_paths())
     }
 }
 
@@ -533,6 +572,18 @@ impl Logic for DrqTop {
             self.scan[k].w.next = self.regs.w.val() & self.low16.val();
             self.seq.scan_last[k].next = self.scan[k].last.val();
             self.seq.scan_read_valid[k].next = self.scan[k].read_valid.val();
+            // Banked: the walk of the input's layout, the value's bank.
+            // (The scan's ports of one entry take the literal index 0:
+            // `dedup::resolve_nested_ports`.)
+            for _j in 0..self.banked_scans() {
+                self.scan[k].bank_stride[0].next = self.regs.stride.val() & self.low16.val();
+                self.scan[k].bank_tile_h[0].next = self.regs.tile_h.val() & self.low16.val();
+                self.scan[k].bank_tile_w[0].next = self.regs.tile_w.val() & self.low16.val();
+                self.scan[k].bank_row_words[0].next = self.regs.bank_row_words.val();
+                self.scan[k].bank_group_words[0].next = self.regs.bank_group_words.val();
+                self.scan[k].bank_channel_words[0].next = self.regs.bank_channel_words.val();
+                self.bufs.scan_bank[0].next = self.scan[k].bank[0].val();
+            }
         }
 
         // ---- Controller and array ---------------------------------------------
@@ -548,6 +599,23 @@ impl Logic for DrqTop {
         self.ctrl.low_shift.next = self.regs.low_shift.val() & self.low16.val();
         self.ctrl.w_low_shift.next = self.regs.w_low_shift.val() & self.low16.val();
         self.ctrl.in_ready.next = self.array.in_ready.val();
+        // Banked activations: the input's layout constants (the host's).
+        for k in 0..self.banked() {
+            self.ctrl.bank_row_words[k].next = self.regs.bank_row_words.val();
+            self.ctrl.bank_group_words[k].next = self.regs.bank_group_words.val();
+            self.ctrl.bank_channel_words[k].next = self.regs.bank_channel_words.val();
+            self.ctrl.bank_pad_y_phase[k].next = self.regs.bank_pad_y_phase.val();
+            self.ctrl.bank_pad_y_bank[k].next = self.regs.bank_pad_y_bank.val();
+            self.ctrl.bank_pad_y_part[k].next = self.regs.bank_pad_y_part.val();
+            self.ctrl.bank_pad_y_index[k].next = self.regs.bank_pad_y_index.val();
+            self.ctrl.bank_pad_x_phase[k].next = self.regs.bank_pad_x_phase.val();
+            self.ctrl.bank_pad_x_bank[k].next = self.regs.bank_pad_x_bank.val();
+            self.ctrl.bank_pad_x_part[k].next = self.regs.bank_pad_x_part.val();
+            for r in 0..self.rows() {
+                self.bufs.act_row_bank[r].next = self.ctrl.act_row_bank[r].val();
+                self.bufs.mask_rd[r].next = self.ctrl.mask_rd[r].val();
+            }
+        }
         for r in 0..self.rows() {
             self.ctrl.act_data[r].next = self.bufs.act_data[r].val();
             self.ctrl.mask_bit[r].next = self.bufs.mask_data[r].val();
@@ -731,6 +799,38 @@ impl Logic for DrqTop {
             self.wb_y_mul[k].a.next = self.ostage.out_y.val();
             self.wb_y_mul[k].b.next = self.out_pitch[k].pitch.val();
         }
+        // Banked: the output's bank and address in the layout of the
+        // layer that reads it, from the row and column tables (filled
+        // from the run's start, ahead of the outputs: docs/banked.md) and
+        // c * CW'.
+        for k in 0..self.banked() {
+            self.wb_bank[k].clock.next = self.clock.val();
+            self.wb_bank[k].reset.next = self.reset.val();
+            self.wb_bank[k].d.next = self.wb_bank[k].q.val();
+            self.wb_bank_addr[k].clock.next = self.clock.val();
+            self.wb_bank_addr[k].reset.next = self.reset.val();
+            self.wb_bank_addr[k].d.next = self.wb_bank_addr[k].q.val();
+            self.wb_rows[k].clock.next = self.clock.val();
+            self.wb_rows[k].reset.next = self.reset.val();
+            self.wb_rows[k].start.next = self.seq.ctrl_start.val();
+            self.wb_rows[k].stride.next = self.regs.out_stride.val();
+            self.wb_rows[k].tile.next = self.regs.out_tile_h.val();
+            self.wb_rows[k].unit.next = self.regs.out_row_words.val();
+            self.wb_rows[k].group_words.next = self.regs.out_group_words.val();
+            self.wb_rows[k].bank_unit.next = self.regs.out_tile_w.val();
+            self.wb_rows[k].index.next = self.ostage.out_y.val();
+            self.wb_cols[k].clock.next = self.clock.val();
+            self.wb_cols[k].reset.next = self.reset.val();
+            self.wb_cols[k].start.next = self.seq.ctrl_start.val();
+            self.wb_cols[k].stride.next = self.regs.out_stride.val();
+            self.wb_cols[k].tile.next = self.regs.out_tile_w.val();
+            self.wb_cols[k].unit.next = self.bank_one[k].val();
+            self.wb_cols[k].group_words.next = self.regs.out_stride.val();
+            self.wb_cols[k].bank_unit.next = self.bank_one[k].val();
+            self.wb_cols[k].index.next = self.ostage.out_x.val();
+            self.wb_cw_mul[k].a.next = self.ostage.out_channel.val();
+            self.wb_cw_mul[k].b.next = self.regs.out_channel_words.val();
+        }
         self.wb_valid.d.next = self.out_take.val();
         if self.out_take.val() {
             self.wb_addr.d.next = ((self.addr_mul.p.val() + self.ostage.out_y.val())
@@ -739,6 +839,14 @@ impl Logic for DrqTop {
             for k in 0..self.packed_paths() {
                 self.wb_addr.d.next =
                     self.wb_c_mul[k].p.val() + self.wb_y_mul[k].p.val() + self.ostage.out_x.val();
+            }
+            for k in 0..self.banked() {
+                self.wb_bank[k].d.next =
+                    self.wb_rows[k].bank_index.val() + self.wb_cols[k].bank_index.val();
+                self.wb_bank_addr[k].d.next = (self.wb_cw_mul[k].p.val()
+                    + self.wb_rows[k].part.val()
+                    + self.wb_cols[k].part.val())
+                    & self.bank_addr_mask[k].val();
             }
             self.wb_lanes.d.next = self.ostage.out_lanes.val();
             for l in 0..self.lanes() {
@@ -854,6 +962,11 @@ impl Logic for DrqTop {
         }
         self.bufs.wb_valid.next = self.wb_valid.q.val();
         self.bufs.wb_addr.next = self.wb_addr.q.val();
+        for k in 0..self.banked() {
+            self.bufs.wb_addr.next = self.wb_bank_addr[k].q.val();
+            self.bufs.wb_acc_addr[k].next = self.wb_addr.q.val();
+            self.bufs.wb_bank[k].next = self.wb_bank[k].q.val();
+        }
         for k in 0..self.bufs.wb_lanes.len() {
             self.bufs.wb_lanes[k].next = self.wb_lanes.q.val();
         }
@@ -885,8 +998,11 @@ pub fn top_design(cfg: &AccelConfig) -> crate::shell::Design {
     let mut ports = crate::axil::axil_shell_ports();
     ports.push(scalar("irq", Dir::Output, 1, Widen::Flag));
     let mut d = design("drq_top", "drq_top_core", cfg, ports, &mut DrqTop::new(cfg));
-    d.waivers
-        .push_str(&unused_block_outputs_waivers(&d.top, cfg.pe));
+    d.waivers.push_str(&unused_block_outputs_waivers(
+        &d.top,
+        cfg.pe,
+        cfg.act_layout == ActLayout::Banked,
+    ));
     d
 }
 
@@ -895,7 +1011,7 @@ pub fn top_design(cfg: &AccelConfig) -> crate::shell::Design {
 /// core in every dump), the predictor's busy, and the write strobes of
 /// registers that are plain values; in the INT8 baseline, the controller's
 /// low-precision weights.
-fn unused_block_outputs_waivers(top: &str, pe: PeKind) -> String {
+fn unused_block_outputs_waivers(top: &str, pe: PeKind, banked: bool) -> String {
     let mut w = String::from(
         "// Block outputs drq_top does not use (docs/top.md): the controller's own status\n\
          // and waveform signals, the predictor's busy, and\n\
@@ -913,6 +1029,13 @@ fn unused_block_outputs_waivers(top: &str, pe: PeKind) -> String {
              // input mask: THRESHOLD is stored and read back, and drives nothing.\n",
         );
         names.extend(["ctrl_in_w_low_*", "regs_threshold"]);
+    }
+    if banked {
+        w.push_str(
+            "// Banked activations: the write-back's layout tables count their entries\n\
+             // (`filled`, for their tests); the top reads the entries only.\n",
+        );
+        names.push("wb_*_filled");
     }
     for name in names {
         w.push_str(&format!(

@@ -167,6 +167,7 @@ fn synthesis_keeps_the_pe_module_instantiated_per_pe() {
     for cfg in configs() {
         let top = drq_hdl::top::top_design(&AccelConfig {
             act_words: 256,
+            acc_words: 256,
             weight_words: 64,
             mask_words: 64,
             bias_words: 16,

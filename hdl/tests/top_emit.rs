@@ -12,6 +12,7 @@ use drq_hdl::top::top_design;
 fn small() -> AccelConfig {
     AccelConfig {
         act_words: 512,
+        acc_words: 512,
         weight_words: 256,
         mask_words: 256,
         bias_words: 16,

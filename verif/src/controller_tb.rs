@@ -9,7 +9,7 @@
 //! `Lowering` (steps, tiles, input positions) through [`Layout`] (reads).
 
 use crate::sim::{Model, SimError, SimOptions};
-use drq_arch::banked::{BankedMap, Reader, WalkConstants, CONSTANT_NAMES};
+use drq_arch::banked::{BankedMap, WalkConstants, CONSTANT_NAMES};
 use drq_arch::token::TokenFormat;
 use drq_arch::AccelConfig;
 use drq_golden::golden::LayerData;
@@ -57,7 +57,7 @@ impl Layout {
                 layer.c_in.into(),
                 layer.h.into(),
                 layer.w.into(),
-                reader_of(layer),
+                layer.reader(),
             )),
             ..Layout::new(cfg, layer)
         }
@@ -90,15 +90,6 @@ pub struct Buffers {
     pub act: HashMap<u64, u32>,
     pub mask: HashMap<u64, bool>,
     pub weights: HashMap<u64, i32>,
-}
-
-/// The stride and pixel tile of `layer`: the reader its input is laid out for.
-pub fn reader_of(layer: &Layer) -> Reader {
-    Reader {
-        stride: layer.stride,
-        tile_h: layer.tile_h,
-        tile_w: layer.tile_w,
-    }
 }
 
 impl Buffers {
@@ -276,7 +267,7 @@ impl ControllerBench {
         }
         if let Some(bits) = self.banked {
             // The layout's constants, as the host computes them.
-            let map = BankedMap::new(l.c_in.into(), l.h.into(), l.w.into(), reader_of(l));
+            let map = BankedMap::new(l.c_in.into(), l.h.into(), l.w.into(), l.reader());
             let k = WalkConstants::new(&map, l.padding);
             for (name, v) in CONSTANT_NAMES.iter().zip(k.values(bits)) {
                 m.set_u64(&format!("bank_{name}"), v);

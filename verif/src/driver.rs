@@ -11,7 +11,8 @@
 
 use crate::axil_bfm::{AxilMaster, Resp, Timing};
 use crate::sim::{Model, SimError, SimOptions};
-use drq_arch::config::PeKind;
+use drq_arch::banked::{BankedMap, Reader, WalkConstants};
+use drq_arch::config::{ActLayout, PeKind};
 use drq_arch::regs::{reg, rw_bits, Buffer, WindowMap, ADDR_BITS, ID_VALUE, NUM_REGS, WINDOW_BASE};
 use drq_arch::AccelConfig;
 use drq_golden::cycles::forced_input_mask;
@@ -36,9 +37,61 @@ pub struct FitError {
     pub key: &'static str,
 }
 
+/// The reader a layer's output is laid out for in banked buffers when
+/// the host names no next layer: stride 1 and the layer's own pixel tile.
+pub fn default_out_reader(layer: &Layer) -> Reader {
+    Reader {
+        stride: 1,
+        ..layer.reader()
+    }
+}
+
+/// The activation-buffer offset of every element of a [C, H, W] map, in
+/// the map's storage order: (c*H + y) * act_pitch(W) + x, or with banked
+/// buffers the map laid out for `reader`, bank-major (bank * bank_words
+/// + address; docs/banked.md).
+pub fn fmap_offsets(cfg: &AccelConfig, (c, h, w): (u32, u32, u32), reader: Reader) -> Vec<u64> {
+    let (c, h, w) = (u64::from(c), u64::from(h), u64::from(w));
+    let cube = (0..c).flat_map(move |ci| (0..h).flat_map(move |y| (0..w).map(move |x| (ci, y, x))));
+    if cfg.act_layout == ActLayout::Banked {
+        let map = BankedMap::new(c, h, w, reader);
+        let bank_words = u64::from(cfg.bank_words());
+        cube.map(|(ci, y, x)| {
+            let p = map.place(ci, y, x);
+            u64::from(p.bank) * bank_words + p.addr
+        })
+        .collect()
+    } else {
+        cube.map(|(ci, y, x)| cfg.act_addr(ci, h, w, y, x))
+            .collect()
+    }
+}
+
+/// The ACC offset of every accumulator of a [C, H, W] map, in storage
+/// order (`AccelConfig::acc_addr`).
+pub fn acc_offsets(cfg: &AccelConfig, (c, h, w): (u32, u32, u32)) -> Vec<u64> {
+    let (c, h, w) = (u64::from(c), u64::from(h), u64::from(w));
+    (0..c)
+        .flat_map(move |ci| (0..h).flat_map(move |y| (0..w).map(move |x| (ci, y, x))))
+        .map(|(ci, y, x)| cfg.acc_addr(ci, h, w, y, x))
+        .collect()
+}
+
 /// Check that a layer fits the buffers of `cfg` (`docs/top.md`, "Layer
-/// limits"): the first rule broken, naming the buffer and both sizes.
+/// limits"), its output laid out (banked buffers) for
+/// [`default_out_reader`]: the first rule broken, naming the buffer and
+/// both sizes.
 pub fn check_fits(cfg: &AccelConfig, layer: &Layer) -> Result<(), FitError> {
+    check_fits_for(cfg, layer, default_out_reader(layer))
+}
+
+/// [`check_fits`] with the output laid out for `out_reader` (the next
+/// layer's stride and tile; banked buffers only).
+pub fn check_fits_for(
+    cfg: &AccelConfig,
+    layer: &Layer,
+    out_reader: Reader,
+) -> Result<(), FitError> {
     let mpitch = u64::from(cfg.mask_row_pitch());
     let r = u64::from(cfg.region);
     let (c_in, c_out) = (u64::from(layer.c_in), u64::from(layer.c_out));
@@ -104,19 +157,59 @@ pub fn check_fits(cfg: &AccelConfig, layer: &Layer) -> Result<(), FitError> {
     }
     let aw = u64::from(cfg.act_words);
     let (pitch, pitch_o) = (cfg.act_pitch(w), cfg.act_pitch(wo));
+    if cfg.act_layout == ActLayout::Banked {
+        // Each bank holds its share of the map, whole row and column
+        // groups of the reader's tile (docs/banked.md).
+        let bw = u64::from(cfg.bank_words());
+        for (buffer, what, c, hh, ww, reader) in [
+            ("input activation", "C_in", c_in, h, w, layer.reader()),
+            ("output activation", "C_out", c_out, ho, wo, out_reader),
+        ] {
+            let map = BankedMap::new(c, hh, ww, reader);
+            rule(
+                buffer,
+                map.bank_words(),
+                format!(
+                    "{what} * NY * S * NX * S = {c} * {} * {} * {} * {} words a bank, the map stored once for stride {} and tile {}x{}",
+                    map.groups_y(),
+                    reader.stride,
+                    map.groups_x(),
+                    reader.stride,
+                    reader.stride,
+                    reader.tile_h,
+                    reader.tile_w
+                ),
+                bw,
+                "act_words / rows, the words of a bank",
+            )?;
+        }
+    } else {
+        rule(
+            "input activation",
+            c_in * h * pitch,
+            format!("C_in * H * row pitch = {c_in} * {h} * {pitch} words"),
+            aw,
+            "act_words",
+        )?;
+        rule(
+            "output activation",
+            c_out * ho * pitch_o,
+            format!("C_out * Ho * row pitch = {c_out} * {ho} * {pitch_o} words"),
+            aw,
+            "act_words",
+        )?;
+    }
+    let acc_pitch = if cfg.act_layout == ActLayout::Banked {
+        wo
+    } else {
+        pitch_o
+    };
     rule(
-        "input activation",
-        c_in * h * pitch,
-        format!("C_in * H * row pitch = {c_in} * {h} * {pitch} words"),
-        aw,
-        "act_words",
-    )?;
-    rule(
-        "output activation",
-        c_out * ho * pitch_o,
-        format!("C_out * Ho * row pitch = {c_out} * {ho} * {pitch_o} words"),
-        aw,
-        "act_words",
+        "accumulator",
+        c_out * ho * acc_pitch,
+        format!("C_out * Ho * row pitch = {c_out} * {ho} * {acc_pitch} words"),
+        cfg.acc_words.into(),
+        "acc_words",
     )?;
     let mwords = u64::from(cfg.mask_words);
     rule(
@@ -225,6 +318,11 @@ pub struct Accelerator {
     last: Option<Layer>,
     /// The MODE the last run was started with.
     last_mode: u32,
+    /// Banked buffers: the reader the next run lays its output out for
+    /// (taken by that run; unset: [`default_out_reader`]), and the one
+    /// the last run used (the next layer must be that reader).
+    next_reader: Option<Reader>,
+    out_reader: Option<Reader>,
     /// A run not finished within this many cycles fails.
     pub run_timeout: u64,
 }
@@ -252,6 +350,45 @@ pub fn layer_registers(layer: &Layer) -> [(usize, u32); 17] {
         (reg::HO, layer.ho()),
         (reg::WO, layer.wo()),
     ]
+}
+
+/// The banked layout's registers (banked buffers only, else none): the
+/// input's layout constants for `layer` (BANK_*) and the output's layout
+/// for `out_reader` (OUT_*), which the host computes as it computes HO
+/// and WO (docs/banked.md).
+pub fn banked_registers(cfg: &AccelConfig, layer: &Layer, out_reader: Reader) -> Vec<(usize, u32)> {
+    if cfg.act_layout != ActLayout::Banked {
+        return Vec::new();
+    }
+    let bits = cfg.bank_addr_bits();
+    let cut = |v: u64| (v & ((1u64 << bits) - 1)) as u32;
+    let input = BankedMap::new(
+        layer.c_in.into(),
+        layer.h.into(),
+        layer.w.into(),
+        layer.reader(),
+    );
+    let walk = WalkConstants::new(&input, layer.padding).values(bits);
+    let mut regs: Vec<(usize, u32)> = walk
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| (reg::BANK_ROW_WORDS + i, v as u32))
+        .collect();
+    let out = BankedMap::new(
+        layer.c_out.into(),
+        layer.ho().into(),
+        layer.wo().into(),
+        out_reader,
+    );
+    regs.extend([
+        (reg::OUT_STRIDE, out_reader.stride),
+        (reg::OUT_TILE_H, out_reader.tile_h),
+        (reg::OUT_TILE_W, out_reader.tile_w),
+        (reg::OUT_ROW_WORDS, cut(out.row_words())),
+        (reg::OUT_GROUP_WORDS, cut(out.group_words())),
+        (reg::OUT_CHANNEL_WORDS, cut(out.channel_words())),
+    ]);
+    regs
 }
 
 /// The input mask a run used, when it is not in the input mask buffer
@@ -309,6 +446,8 @@ impl Accelerator {
             mask_sel: false,
             last: None,
             last_mode: 0,
+            next_reader: None,
+            out_reader: None,
             run_timeout: 50_000_000,
         };
         // The constant registers describe the configuration the host was
@@ -383,13 +522,16 @@ impl Accelerator {
         }
     }
 
-    /// The activation-buffer address of every element of a [C, H, W]
-    /// feature map (rows at `act_pitch(w)`), in the map's storage order.
-    fn fmap_addrs(&self, c: usize, h: usize, w: usize) -> Vec<u64> {
-        let u = |v: usize| v as u64;
-        cube(c, h, w)
-            .map(|(ci, y, x)| self.cfg.act_addr(u(ci), u(h), u(w), u(y), u(x)))
-            .collect()
+    /// Banked buffers: lay the next run's output out for `reader` (the
+    /// stride and tile of the layer that will read it); taken by that run.
+    pub fn set_next_reader(&mut self, reader: Reader) {
+        self.next_reader = Some(reader);
+    }
+
+    /// The activation-buffer offsets of a [C, H, W] feature map read by
+    /// `reader` ([`fmap_offsets`]).
+    fn fmap_addrs(&self, c: usize, h: usize, w: usize, reader: Reader) -> Vec<u64> {
+        fmap_offsets(&self.cfg, (c as u32, h as u32, w as u32), reader)
     }
 
     /// The mask-buffer address of every region of a [C, RH, RW] mask
@@ -430,14 +572,21 @@ impl Accelerator {
             .collect()
     }
 
-    /// Feature map [C, H, W] into an activation buffer (pitched rows).
-    pub fn write_fmap(&mut self, b: Buffer, f: &FeatureMap) {
-        let addrs = self.fmap_addrs(f.c, f.h, f.w);
+    /// Feature map [C, H, W] into an activation buffer, for a layer that
+    /// reads it with `reader` (pitched rows, or banked for that reader).
+    pub fn write_fmap(&mut self, b: Buffer, f: &FeatureMap, reader: Reader) {
+        let addrs = self.fmap_addrs(f.c, f.h, f.w, reader);
         self.write_words(b, addrs.into_iter().zip(f.data.iter().copied()));
     }
 
-    pub fn read_fmap(&mut self, b: Buffer, c: usize, h: usize, w: usize) -> FeatureMap {
-        let data = self.read_words(b, self.fmap_addrs(c, h, w));
+    /// Feature map [C, H, W] from an activation buffer, laid out for `reader`.
+    pub fn read_fmap(
+        &mut self,
+        b: Buffer,
+        (c, h, w): (usize, usize, usize),
+        reader: Reader,
+    ) -> FeatureMap {
+        let data = self.read_words(b, self.fmap_addrs(c, h, w, reader));
         FeatureMap { c, h, w, data }
     }
 
@@ -478,7 +627,7 @@ impl Accelerator {
 
     /// Accumulators [C, H, W] (two words each when ACC_BITS > 32).
     pub fn read_acc(&mut self, c: usize, h: usize, w: usize) -> Vec<i64> {
-        let elems = self.fmap_addrs(c, h, w);
+        let elems = acc_offsets(&self.cfg, (c as u32, h as u32, w as u32));
         let addrs: Vec<u64> = elems
             .iter()
             .flat_map(|&e| {
@@ -501,11 +650,23 @@ impl Accelerator {
             .collect()
     }
 
-    /// The layer registers.
-    pub fn configure(&mut self, layer: &Layer) {
+    /// The layer registers (and with banked buffers the layout's, the
+    /// output laid out for `out_reader`).
+    pub fn configure(&mut self, layer: &Layer, out_reader: Reader) {
         for (i, v) in layer_registers(layer) {
             self.write_reg(i, v);
         }
+        for (i, v) in banked_registers(&self.cfg, layer, out_reader) {
+            self.write_reg(i, v);
+        }
+    }
+
+    /// The reader the run of `layer` lays its output out for: the one
+    /// set by [`Accelerator::set_next_reader`], else [`default_out_reader`].
+    fn take_out_reader(&mut self, layer: &Layer) -> Reader {
+        self.next_reader
+            .take()
+            .unwrap_or_else(|| default_out_reader(layer))
     }
 
     /// Start a run with the given MODE predict bits and wait for the
@@ -569,7 +730,10 @@ impl Accelerator {
         data: &LayerData,
         from_act1: bool,
     ) -> Result<HwRun, FitError> {
-        check_fits(&self.cfg, layer)?;
+        let out_reader = self
+            .next_reader
+            .unwrap_or_else(|| default_out_reader(layer));
+        check_fits_for(&self.cfg, layer, out_reader)?;
         let predict_in = self.load_layer_into(layer, data, from_act1);
         Ok(self.run_loaded(layer, predict_in))
     }
@@ -586,7 +750,7 @@ impl Accelerator {
     fn load_layer_into(&mut self, layer: &Layer, data: &LayerData, half1: bool) -> bool {
         self.act_sel = half1;
         self.mask_sel = half1;
-        self.write_fmap(Self::act_buffer(half1), &data.input);
+        self.write_fmap(Self::act_buffer(half1), &data.input, layer.reader());
         if let (Some(m), PeKind::Drq) = (&data.mask, self.cfg.pe) {
             self.write_mask(Self::mask_buffer(half1), m);
         }
@@ -598,7 +762,9 @@ impl Accelerator {
     fn write_layer(&mut self, layer: &Layer, weights: &Weights, bias: &[i32]) {
         self.write_weights(weights);
         self.write_bias(bias);
-        self.configure(layer);
+        let out_reader = self.take_out_reader(layer);
+        self.out_reader = Some(out_reader);
+        self.configure(layer, out_reader);
     }
 
     /// Run the layer after the last one: its input and mask are the last
@@ -609,8 +775,18 @@ impl Accelerator {
         weights: &Weights,
         bias: &[i32],
     ) -> Result<HwRun, FitError> {
-        check_fits(&self.cfg, layer)?;
+        let out_reader = self
+            .next_reader
+            .unwrap_or_else(|| default_out_reader(layer));
+        check_fits_for(&self.cfg, layer, out_reader)?;
         let prev = self.last.expect("run_next_layer after a layer");
+        if self.cfg.act_layout == ActLayout::Banked {
+            assert_eq!(
+                self.out_reader,
+                Some(layer.reader()),
+                "banked buffers: the last layer's output is laid out for another reader than this layer (set_next_reader before running the last layer)"
+            );
+        }
         assert!(
             prev.next_threshold.is_some() || self.cfg.pe == PeKind::Int8,
             "the previous layer predicted no mask"
@@ -647,7 +823,8 @@ impl Accelerator {
         } else {
             None
         };
-        let y = self.read_fmap(Self::act_buffer(!self.act_sel), c_out, ho, wo);
+        let out_reader = self.out_reader.expect("a layer configured before its run");
+        let y = self.read_fmap(Self::act_buffer(!self.act_sel), (c_out, ho, wo), out_reader);
         let acc = self.read_acc(c_out, ho, wo);
         let counters = self.counters();
         HwRun {

@@ -6,7 +6,7 @@
 //! any configuration.
 
 use crate::axil_bfm::Resp;
-use crate::driver::{check_fits, Accelerator};
+use crate::driver::{check_fits, default_out_reader, Accelerator};
 use crate::regress::run_timeout;
 use drq_arch::config::PeKind;
 use drq_arch::regs::{reg, Buffer, ID_VALUE, NUM_REGS};
@@ -85,10 +85,10 @@ pub fn buffer_reads_while_busy(acc: &mut Accelerator, rng: &mut Rng) {
     let data = random_layer_data(rng, &cfg, &layer, 100, None);
     let gold = run_layer(&cfg, &layer, &data).unwrap();
     acc.run_timeout = run_timeout(gold.counters.cycles_total);
-    acc.write_fmap(Buffer::Act0, &data.input);
+    acc.write_fmap(Buffer::Act0, &data.input, layer.reader());
     acc.write_weights(&data.weights);
     acc.write_bias(&data.bias);
-    acc.configure(&layer);
+    acc.configure(&layer, default_out_reader(&layer));
     // The last word the host read before the run is not 0.
     acc.write_word(Buffer::Bias, 0, 0x1234);
     assert_eq!(acc.read_word(Buffer::Bias, 0), 0x1234);
@@ -128,7 +128,10 @@ pub fn buffer_reads_while_busy(acc: &mut Accelerator, rng: &mut Rng) {
         layer.ho() as usize,
         layer.wo() as usize,
     );
-    assert_eq!(acc.read_fmap(Buffer::Act1, c, h, w), gold.y);
+    assert_eq!(
+        acc.read_fmap(Buffer::Act1, (c, h, w), default_out_reader(&layer)),
+        gold.y
+    );
 }
 
 /// The smallest 1 x 1 layer of `cfg` whose output fits the activation
@@ -205,7 +208,10 @@ pub fn oversize_output_map(acc: &mut Accelerator, rng: &mut Rng) -> bool {
         layer.ho() as usize,
         layer.wo() as usize,
     );
-    assert_eq!(acc.read_fmap(Buffer::Act1, c, h, w), gold.y);
+    assert_eq!(
+        acc.read_fmap(Buffer::Act1, (c, h, w), default_out_reader(&layer)),
+        gold.y
+    );
     // A later layer that fits clears the flag.
     acc.write_reg(reg::NEXT_THRESHOLD, 0);
     let status = acc.start_and_wait(false, false);

@@ -18,10 +18,10 @@
 //! a failure folder is assembled under a temporary name and renamed whole.
 
 use crate::axil_bfm::Timing;
-use crate::driver::{check_fits, Accelerator, HwRun};
+use crate::driver::{check_fits, default_out_reader, Accelerator, HwRun};
 use crate::scoreboard::compare;
 use crate::sim::{SimError, SimOptions};
-use drq_arch::config::PeKind;
+use drq_arch::config::{ActLayout, PeKind};
 use drq_arch::regs::reg;
 use drq_arch::AccelConfig;
 use drq_golden::files::{save_layer_data, LayerFiles};
@@ -79,6 +79,7 @@ impl NamedConfig {
 pub fn cfg_4x4() -> AccelConfig {
     AccelConfig {
         act_words: 2048,
+        acc_words: 2048,
         weight_words: 1024,
         mask_words: 512,
         bias_words: 64,
@@ -187,6 +188,7 @@ pub fn quick_configs() -> Vec<NamedConfig> {
             "4x4-r2-pk",
             AccelConfig {
                 act_words: 1024,
+                acc_words: 1024,
                 mask_words: 256,
                 packed_rows: true,
                 ..c4
@@ -200,6 +202,37 @@ pub fn quick_configs() -> Vec<NamedConfig> {
                 mask_words: 128,
                 packed_rows: true,
                 ..burst
+            },
+        ),
+        // Banked activations (docs/banked.md): ACT0 and ACT1 stored once
+        // over four banks of 256 entries, each map laid out for the layer
+        // that reads it; ACC smaller than a buffer.
+        NamedConfig::new(
+            "4x4-r2-bk",
+            AccelConfig {
+                act_words: 1024,
+                acc_words: 512,
+                mask_words: 256,
+                act_layout: ActLayout::Banked,
+                ..c4
+            },
+        ),
+        // Banked over three banks (rows not a power of two), under the
+        // pipelined read-out and the streaming predictor (its input scan
+        // one value a cycle through row 0's rotation).
+        NamedConfig::new(
+            "3x5-r4-ov-sp-bk",
+            AccelConfig {
+                rows: 3,
+                cols: 5,
+                region: 4,
+                act_words: 768,
+                acc_words: 512,
+                mask_words: 256,
+                overlap: true,
+                stream_predictor: true,
+                act_layout: ActLayout::Banked,
+                ..c4
             },
         ),
         // A row queue longer than a tile (5 rows of 2): rows of several
@@ -805,7 +838,7 @@ pub fn drive(acc: &mut Accelerator, case: &Case, resets: &[ResetAt], timeout: u6
         let p = match predict_in {
             None => acc.load_layer(layer, data),
             Some(p) => {
-                acc.configure(layer);
+                acc.configure(layer, default_out_reader(layer));
                 p
             }
         };

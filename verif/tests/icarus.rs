@@ -19,6 +19,7 @@ fn cfg_2x2() -> AccelConfig {
         region: 2,
         max_width: 8,
         act_words: 256,
+        acc_words: 256,
         weight_words: 128,
         mask_words: 64,
         bias_words: 8,

@@ -107,6 +107,28 @@ fn random_layers_4x4_region_1_lanes_4_predictor_banks_row_taps() {
 }
 
 #[test]
+fn random_layers_4x4_banked_activations() {
+    // Each map stored once over four banks, laid out for its reader; the
+    // input mask predicted through the banked scan (the `Some` cases).
+    random_layers(
+        &named("4x4-r2-bk"),
+        "random_layers_4x4_banked_activations",
+        12,
+        Timing::FAST,
+    );
+}
+
+#[test]
+fn random_layers_3x5_banked_activations_streaming_predictor_overlap() {
+    random_layers(
+        &named("3x5-r4-ov-sp-bk"),
+        "random_layers_3x5_banked_activations_streaming_predictor_overlap",
+        10,
+        Timing::RANDOM,
+    );
+}
+
+#[test]
 fn random_layers_5x3_read_out_chain() {
     // The accumulators shift down the columns (no row taps), row ROWS-1
     // first, into a two-row queue; the other small configurations read
