@@ -11,7 +11,7 @@ use drq_golden::network::{layer_dir, network_output_files, run_network_with};
 use drq_golden::publish::{self, Staging};
 use drq_golden::{run_layer, Counters, Layer, LayerData, LayerRun};
 use drq_verif::axil_bfm::Timing;
-use drq_verif::driver::{check_fits, Accelerator};
+use drq_verif::driver::{check_fits_for, default_out_reader, Accelerator};
 use drq_verif::sim::SimOptions;
 use std::path::Path;
 use std::path::PathBuf;
@@ -461,14 +461,18 @@ impl Engine {
     }
     /// Before any data is read: for `drq sim`, every layer must fit the
     /// buffers (named by `what`).
+    /// Each layer comes with the one that reads its output, if any (with
+    /// banked buffers its output is laid out for that layer's stride and
+    /// tile).
     fn check<'a>(
         &self,
         cfg: &AccelConfig,
-        layers: impl IntoIterator<Item = (String, &'a Layer)>,
+        layers: impl IntoIterator<Item = (String, &'a Layer, Option<&'a Layer>)>,
     ) -> Result<()> {
         if let Engine::Sim(_) = self {
-            for (what, layer) in layers {
-                check_fits(cfg, layer).with_context(|| what)?;
+            for (what, layer, next) in layers {
+                let reader = next.map_or_else(|| default_out_reader(layer), |n| n.reader());
+                check_fits_for(cfg, layer, reader).with_context(|| what)?;
             }
         }
         Ok(())
@@ -497,13 +501,16 @@ impl Engine {
         &mut self,
         cfg: &AccelConfig,
         index: usize,
-        layer: &Layer,
+        (layer, next): (&Layer, Option<&Layer>),
         data: &LayerData,
     ) -> Result<LayerRun> {
         let acc = match self {
             Engine::Golden => return Ok(run_layer(cfg, layer, data)?),
             Engine::Sim(sim) => sim.acc.as_mut().expect("built before running"),
         };
+        if let Some(next) = next {
+            acc.set_next_reader(next.reader());
+        }
         Ok(if index == 0 {
             acc.run_layer(layer, data)?
         } else {
@@ -568,7 +575,7 @@ fn run_command(args: &GoldenArgs, engine: &mut Engine) -> Result<()> {
         format!("this layer's run ({})", budget::describe(&layer)),
         budget::layer_bytes(&cfg, &layer),
     )?;
-    engine.check(&cfg, [(layer_path.display().to_string(), &layer)])?;
+    engine.check(&cfg, [(layer_path.display().to_string(), &layer, None)])?;
     let files = LayerFiles {
         input: args.input.clone(),
         weights: required(&args.weights),
@@ -578,7 +585,7 @@ fn run_command(args: &GoldenArgs, engine: &mut Engine) -> Result<()> {
     let data = load_layer_data(&cfg, &layer, &files)?;
     let stage = Staging::new(&args.out)?;
     engine.build(&cfg, &stage)?;
-    let run = engine.run(&cfg, 0, &layer, &data)?;
+    let run = engine.run(&cfg, 0, (&layer, None), &data)?;
     engine.finish();
     publish_run(stage, &output_files(&cfg, &run, &run.counters))?;
     eprintln!(
@@ -607,7 +614,10 @@ fn run_network_command(
         net.layers
             .iter()
             .enumerate()
-            .map(|(i, l)| (format!("{}: layer {i}", path.display()), &l.layer)),
+            .map(|(i, l)| {
+                let next = net.layers.get(i + 1).map(|n| &n.layer);
+                (format!("{}: layer {i}", path.display()), &l.layer, next)
+            }),
     )?;
     let first = &net.layers[0].layer;
     let input = load_input(cfg, first, &args.input)?;
@@ -618,7 +628,8 @@ fn run_network_command(
     let stage = Staging::new(&args.out)?;
     engine.build(cfg, &stage)?;
     let runs = run_network_with(&net, &input, mask.as_ref(), |i, layer, data| {
-        engine.run(cfg, i, layer, data)
+        let next = net.layers.get(i + 1).map(|n| &n.layer);
+        engine.run(cfg, i, (layer, next), data)
     })
     .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
     engine.finish();

@@ -748,6 +748,31 @@ fn sim_network_writes_the_same_files_as_golden_network() {
 }
 
 #[test]
+fn sim_network_in_banked_buffers_writes_the_same_files_as_golden_network() {
+    // The same network with ACT0 and ACT1 stored once over eight banks:
+    // each layer's output laid out for the next layer's stride and tile.
+    let c = net_setup(test_seed(
+        "sim_network_in_banked_buffers_writes_the_same_files_as_golden_network",
+    ));
+    let banked = ["--act-layout", "banked"].map(String::from);
+    let gold = c.root.join("gold");
+    let hw = c.root.join("hw");
+    let mut args = net_args(&c, &c.net_json, &gold);
+    args.extend(banked.clone());
+    let out = run(&args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut args = as_sim(&net_args(&c, &c.net_json, &hw));
+    args.extend(banked);
+    let out = run(&args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(listing(&hw), listing(&gold));
+    for i in 0..c.net.layers.len() {
+        let d = format!("layer{i}");
+        assert_eq!(listing(&hw.join(&d)), listing(&gold.join(&d)), "{d}");
+    }
+}
+
+#[test]
 fn sim_rejects_a_layer_too_big_for_the_buffers_naming_buffer_and_sizes() {
     let c = setup();
     let out_dir = c.root.join("out");

@@ -13,7 +13,9 @@ use drq_golden::rng::{test_seed, Rng};
 use drq_golden::testdata::random_layer_data;
 use drq_golden::{run_layer, Layer};
 use drq_verif::axil_bfm::{Resp, Timing};
-use drq_verif::driver::{check_fits, layer_registers, Accelerator};
+use drq_verif::driver::{
+    check_fits, check_fits_for, default_out_reader, layer_registers, Accelerator,
+};
 use drq_verif::regress::{cfg_4x4, named_config, random_case, Sensitivity};
 use drq_verif::scoreboard::assert_same;
 use drq_verif::sim::SimOptions;
@@ -256,19 +258,27 @@ fn three_layer_chain(cfg: &AccelConfig, test: &str) {
     for round in 0..2 {
         let (net, input) = loop {
             let (net, input) = random_network(&cfg, &mut rng, 3);
-            if net
-                .layers
-                .iter()
-                .all(|l| check_fits(&cfg, &l.layer).is_ok())
-            {
+            // Each layer's output laid out (banked) for the next layer.
+            let fits = net.layers.iter().enumerate().all(|(i, l)| {
+                let reader = net.layers.get(i + 1).map_or_else(
+                    || default_out_reader(&l.layer),
+                    |n| n.layer.reader(),
+                );
+                check_fits_for(&cfg, &l.layer, reader).is_ok()
+            });
+            if fits {
                 break (net, input);
             }
         };
         let gold = run_network(&cfg, &net, &input, None).unwrap();
         let first = &net.layers[0];
         let data0 = net.layer_data(0, input.clone(), None);
+        acc.set_next_reader(net.layers[1].layer.reader());
         let mut hw = vec![acc.run_layer(&first.layer, &data0).unwrap()];
-        for l in &net.layers[1..] {
+        for (i, l) in net.layers.iter().enumerate().skip(1) {
+            if let Some(n) = net.layers.get(i + 1) {
+                acc.set_next_reader(n.layer.reader());
+            }
             hw.push(acc.run_next_layer(&l.layer, &l.weights, &l.bias).unwrap());
         }
         for (i, (h, g)) in hw.iter().zip(&gold).enumerate() {
@@ -278,6 +288,16 @@ fn three_layer_chain(cfg: &AccelConfig, test: &str) {
         // previous layer wrote: the mask they used is the predicted one.
         assert_eq!(hw[1].mask_in, gold[0].mask_out.clone().unwrap());
     }
+}
+
+#[test]
+fn three_layer_chain_stays_on_chip_in_banked_buffers() {
+    // Each layer's output written in the layout of the next layer's
+    // stride and tile, which reads it in place.
+    three_layer_chain(
+        &named("4x4-r2-bk"),
+        "three_layer_chain_stays_on_chip_in_banked_buffers",
+    );
 }
 
 #[test]
