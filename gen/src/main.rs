@@ -611,13 +611,10 @@ fn run_network_command(
     let net = model_cmd::load_network(path, &args.tiles, cfg)?;
     engine.check(
         cfg,
-        net.layers
-            .iter()
-            .enumerate()
-            .map(|(i, l)| {
-                let next = net.layers.get(i + 1).map(|n| &n.layer);
-                (format!("{}: layer {i}", path.display()), &l.layer, next)
-            }),
+        net.layers.iter().enumerate().map(|(i, l)| {
+            let next = net.layers.get(i + 1).map(|n| &n.layer);
+            (format!("{}: layer {i}", path.display()), &l.layer, next)
+        }),
     )?;
     let first = &net.layers[0].layer;
     let input = load_input(cfg, first, &args.input)?;

@@ -760,11 +760,19 @@ fn sim_network_in_banked_buffers_writes_the_same_files_as_golden_network() {
     let mut args = net_args(&c, &c.net_json, &gold);
     args.extend(banked.clone());
     let out = run(&args);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut args = as_sim(&net_args(&c, &c.net_json, &hw));
     args.extend(banked);
     let out = run(&args);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(listing(&hw), listing(&gold));
     for i in 0..c.net.layers.len() {
         let d = format!("layer{i}");

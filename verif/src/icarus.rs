@@ -10,7 +10,10 @@
 //! the golden model field by field. `iverilog` and `vvp` must be installed
 //! (`apt-get install -y iverilog`).
 
-use crate::driver::{bit, check_fits, input_mask_not_in_buffer, FitError, HwRun};
+use crate::driver::{
+    acc_offsets, banked_registers, bit, check_fits, default_out_reader, fmap_offsets,
+    input_mask_not_in_buffer, FitError, HwRun,
+};
 use drq_arch::config::PeKind;
 use drq_arch::regs::{reg, Buffer, WindowMap, ID_VALUE};
 use drq_arch::AccelConfig;
@@ -92,13 +95,10 @@ fn layer_script(cfg: &AccelConfig, layer: &Layer, data: &LayerData) -> Script {
     let u = |v: usize| v as u64;
     s.read(4 * reg::ID as u64);
     let f = &data.input;
-    for c in 0..f.c {
-        for y in 0..f.h {
-            for x in 0..f.w {
-                let a = cfg.act_addr(u(c), u(f.h), u(f.w), u(y), u(x));
-                s.write(map.byte_addr(Buffer::Act0, a), f.at(c, y, x));
-            }
-        }
+    let dims = |c: usize, h: usize, w: usize| (c as u32, h as u32, w as u32);
+    let input = fmap_offsets(cfg, dims(f.c, f.h, f.w), layer.reader());
+    for (&a, &v) in input.iter().zip(&f.data) {
+        s.write(map.byte_addr(Buffer::Act0, a), v);
     }
     let predict_in = data.run_phases(cfg, layer).predict_in;
     if let (Some(m), PeKind::Drq) = (&data.mask, cfg.pe) {
@@ -122,7 +122,11 @@ fn layer_script(cfg: &AccelConfig, layer: &Layer, data: &LayerData) -> Script {
     for (oc, &b) in data.bias.iter().enumerate() {
         s.write(map.byte_addr(Buffer::Bias, oc as u64), b as u32);
     }
-    for (i, v) in crate::driver::layer_registers(layer) {
+    let out_reader = default_out_reader(layer);
+    for (i, v) in crate::driver::layer_registers(layer)
+        .into_iter()
+        .chain(banked_registers(cfg, layer, out_reader))
+    {
         s.write(4 * i as u64, v);
     }
     let predict_out = layer.next_threshold.is_some();
@@ -164,16 +168,15 @@ fn layer_script(cfg: &AccelConfig, layer: &Layer, data: &LayerData) -> Script {
             rw as usize,
         );
     }
-    for (b, stride) in [(Buffer::Act1, 1), (Buffer::Acc, map.acc_stride)] {
-        for c in 0..c_out {
-            for y in 0..ho {
-                for x in 0..wo {
-                    let e = cfg.act_addr(u(c), u(ho), u(wo), u(y), u(x));
-                    let addr = map.byte_addr(b, e);
-                    for k in 0..stride {
-                        s.read(addr + 4 * k);
-                    }
-                }
+    let out = dims(c_out, ho, wo);
+    for (b, stride, offsets) in [
+        (Buffer::Act1, 1, fmap_offsets(cfg, out, out_reader)),
+        (Buffer::Acc, map.acc_stride, acc_offsets(cfg, out)),
+    ] {
+        for e in offsets {
+            let addr = map.byte_addr(b, e);
+            for k in 0..stride {
+                s.read(addr + 4 * k);
             }
         }
     }

@@ -92,6 +92,21 @@ fn a_2x2_top_with_a_row_queue_lanes_and_row_taps_runs_layers_in_icarus_like_the_
     );
 }
 
+/// Banked activations settle in an event-driven simulator too: the
+/// banks' rotation, the banked input scan and the write-back's layout
+/// tables (distributed RAM read asynchronously).
+#[test]
+fn a_2x2_top_with_banked_activations_runs_layers_in_icarus_like_the_golden_model() {
+    layers_in_icarus(
+        &AccelConfig {
+            act_layout: drq_arch::config::ActLayout::Banked,
+            ..cfg_2x2()
+        },
+        "a_2x2_top_with_banked_activations_runs_layers_in_icarus_like_the_golden_model",
+        &[Sensitivity::Some, Sensitivity::HostMask],
+    );
+}
+
 /// The burst read-out settles in an event-driven simulator too: the
 /// output stage's room check feeds the array's start, which moves the
 /// next tile's fields (registers) into the stage.

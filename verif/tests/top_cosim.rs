@@ -260,10 +260,10 @@ fn three_layer_chain(cfg: &AccelConfig, test: &str) {
             let (net, input) = random_network(&cfg, &mut rng, 3);
             // Each layer's output laid out (banked) for the next layer.
             let fits = net.layers.iter().enumerate().all(|(i, l)| {
-                let reader = net.layers.get(i + 1).map_or_else(
-                    || default_out_reader(&l.layer),
-                    |n| n.layer.reader(),
-                );
+                let reader = net
+                    .layers
+                    .get(i + 1)
+                    .map_or_else(|| default_out_reader(&l.layer), |n| n.layer.reader());
                 check_fits_for(&cfg, &l.layer, reader).is_ok()
             });
             if fits {
