@@ -511,6 +511,71 @@ fn packed_rows_run_the_layer_the_default_pitch_refuses() {
     );
 }
 
+/// Banked buffers hold each map once (docs/banked.md): the 4 x 4 banked
+/// configuration (1,024 entries a buffer: four banks of 256) runs a 4
+/// channel 16 x 16 input (stride 2, output 8 x 8 x 8) like the golden
+/// model, where replicated buffers of the same block RAM (two dual-port
+/// copies of 512 entries) refuse it.
+#[test]
+fn banked_buffers_run_a_layer_the_replicated_ones_refuse() {
+    let layer = Layer::from_raw(&RawLayer {
+        threshold: 90,
+        next_threshold: Some(70),
+        requant_shift: 11,
+        ..RawLayer::conv(4, 8, (16, 16), 3, 2, 1, (2, 2))
+    })
+    .unwrap();
+    let banked = named("4x4-r2-bk");
+    let replicated = AccelConfig {
+        act_layout: drq_arch::config::ActLayout::Replicated,
+        act_words: banked.act_words / 2,
+        acc_words: banked.acc_words,
+        ..banked
+    };
+    assert_eq!(replicated.copy_reads(replicated.rows), 2);
+    let e = check_fits(&replicated, &layer).unwrap_err();
+    assert_eq!(
+        (e.buffer, e.needed, e.capacity),
+        ("input activation", 4 * 16 * 16, 512)
+    );
+    check_fits(&banked, &layer).unwrap();
+    one_layer_like_the_golden_model(
+        &banked,
+        &layer,
+        "banked_buffers_run_a_layer_the_replicated_ones_refuse",
+    );
+}
+
+/// The ULX3S's configurations (`constraints/ulx3s/`): the default's
+/// buffers refuse a 16 -> 16 channel 3 x 3 layer on 32 x 32 maps (16,384
+/// entries in and out; the default holds 4,096 at the 64-word pitch), the
+/// banked one of the same activation block RAM holds it, and holds a
+/// 128-channel 16 x 16 input (32,768 entries) read by 4 x 4 tiles.
+#[test]
+fn the_banked_ulx3s_configuration_holds_layers_four_times_the_default() {
+    let load = |name: &str| {
+        let path = drq_verif::sim::workspace_root()
+            .join("constraints/ulx3s")
+            .join(name);
+        AccelConfig::load(Some(&path), &RawAccelConfig::default()).unwrap()
+    };
+    let (default, banked) = (load("accel.toml"), load("accel-banked.toml"));
+    assert_eq!(default, AccelConfig::default());
+    let conv = |c_in, c_out, side, k, pad, tile| {
+        Layer::from_raw(&RawLayer::conv(c_in, c_out, (side, side), k, 1, pad, tile)).unwrap()
+    };
+    let wide = conv(16, 16, 32, 3, 1, (4, 4));
+    let e = check_fits(&default, &wide).unwrap_err();
+    assert_eq!((e.needed, e.capacity), (16 * 32 * 64, 4096), "{e}");
+    check_fits(&banked, &wide).unwrap();
+    // 16,384 outputs: ACC's depth; one more output channel is refused.
+    let e = check_fits(&banked, &conv(16, 17, 32, 3, 1, (4, 4))).unwrap_err();
+    assert_eq!((e.buffer, e.capacity), ("accumulator", 16_384), "{e}");
+    check_fits(&banked, &conv(128, 32, 16, 1, 0, (4, 4))).unwrap();
+    let e = check_fits(&banked, &conv(129, 16, 16, 1, 0, (4, 4))).unwrap_err();
+    assert_eq!((e.buffer, e.capacity), ("input activation", 2048), "{e}");
+}
+
 /// Packed rows keep the dimension limits of the counters: channels and
 /// rows at most max_dim, even where the words would hold more.
 #[test]
