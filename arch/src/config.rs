@@ -1345,6 +1345,45 @@ mod tests {
     }
 
     #[test]
+    fn banked_activations_need_one_lane_no_packed_rows_and_power_of_two_banks() {
+        let banked = |extra: &str| {
+            AccelConfig::from_toml_str(&format!("act_layout = \"banked\"\n{extra}"), "t")
+        };
+        let c = banked("act_words = 32768\nacc_words = 16384\n").unwrap();
+        assert_eq!(c.act_layout, ActLayout::Banked);
+        assert_eq!(
+            (c.bank_words(), c.bank_addr_bits(), c.acc_words),
+            (2048, 11, 16384)
+        );
+        assert_eq!(c.scan_group(), 1);
+        assert_eq!(AccelConfig::from_toml_str(&c.to_toml(), "t").unwrap(), c);
+        // Three rows: 3 * 256 words.
+        assert_eq!(
+            banked("rows = 3\nact_words = 768\n").unwrap().bank_words(),
+            256
+        );
+        for (extra, param, allowed) in [
+            ("out_lanes = 2\n", "act_layout", "out_lanes = 1"),
+            ("packed_rows = true\n", "act_layout", "packed_rows = false"),
+            ("act_words = 3000\n", "act_words", "power of two"),
+            ("rows = 3\n", "act_words", "rows = 3 times"),
+        ] {
+            let e = banked(extra).unwrap_err().to_string();
+            assert!(e.contains(param) && e.contains(allowed), "{extra}: {e}");
+        }
+        let e = AccelConfig::from_toml_str("act_layout = \"rows\"\n", "t")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("act_layout") && e.contains("\"banked\""), "{e}");
+        // ACC: at most an activation buffer, act_words by default.
+        let e = AccelConfig::from_toml_str("acc_words = 8192\n", "t")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("acc_words") && e.contains("4096"), "{e}");
+        assert_eq!(AccelConfig::default().acc_words, 4096);
+    }
+
+    #[test]
     fn flags_override_file() {
         let file = raw(|r| {
             r.rows = Some(8);

@@ -1036,6 +1036,12 @@ fn unused_block_outputs_waivers(top: &str, pe: PeKind, banked: bool) -> String {
              // (`filled`, for their tests); the top reads the entries only.\n",
         );
         names.push("wb_*_filled");
+    } else {
+        w.push_str(
+            "// Replicated activations: the banked layout's registers (0 bits, reading 0)\n\
+             // drive nothing.\n",
+        );
+        names.extend(["regs_bank_*", "regs_out_*"]);
     }
     for name in names {
         w.push_str(&format!(
