@@ -68,11 +68,18 @@ fn main() {
                     "        self.{name}.next = self.slave.reg_out[{slot}].val();"
                 );
                 if r.access == Access::W {
+                    // The slave pulses only the command registers' slots
+                    // (`strobe_slots`), in table order.
+                    let k = REGISTERS
+                        .iter()
+                        .take_while(|x| x.name != r.name)
+                        .filter(|x| x.access == Access::W)
+                        .count();
                     let _ = writeln!(fields, "    /// One-cycle pulse after each write of {}.\n    pub {name}_written: Signal<Out, Bit>,", r.name);
                     let _ = writeln!(inits, "            {name}_written: Default::default(),");
                     let _ = writeln!(
                         body,
-                        "        self.{name}_written.next = self.slave.write_strobe[{slot}].val();"
+                        "        self.{name}_written.next = self.slave.write_strobe[{k}].val();"
                     );
                 }
             }

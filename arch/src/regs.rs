@@ -295,6 +295,16 @@ pub fn rw_bits(cfg: &AccelConfig) -> Vec<u32> {
         .collect()
 }
 
+/// The slots of the command (W) registers, in table order: the only
+/// slots whose writes the RTL's slave pulses (`write_strobe`).
+pub fn strobe_slots() -> Vec<usize> {
+    REGISTERS
+        .iter()
+        .filter(|r| r.access == Access::W)
+        .map(|r| index_of(REGISTERS, r.name))
+        .collect()
+}
+
 /// The constant read-only registers INFO_ARRAY .. ID, in index order.
 pub fn info_values(cfg: &AccelConfig) -> Vec<u32> {
     let pe = match cfg.pe {

@@ -161,7 +161,9 @@ pub struct AxiLiteSlave {
     r_resp: Reg<Word>,
     // Register file.
     regs: Vec<Reg<Word>>,
+    /// The write pulses, one per strobed slot (`strobe_slot`).
     strobes: Vec<Reg<Bit>>,
+    strobe_slot: Vec<Constant<Word>>,
     // Combinational temporaries (written before read).
     aw_take: Signal<Local, Bit>,
     w_take: Signal<Local, Bit>,
@@ -255,6 +257,7 @@ impl AxiLiteSlave {
             r_resp: Default::default(),
             regs: vec_of(n_rw),
             strobes: vec_of(n_rw),
+            strobe_slot: (0..n_rw as u64).map(konst).collect(),
             aw_take: Default::default(),
             w_take: Default::default(),
             ar_take: Default::default(),
@@ -294,8 +297,25 @@ impl AxiLiteSlave {
         self
     }
 
+    /// Pulse `write_strobe` only for the RW slots `slots` (entry k for
+    /// slot `slots[k]`), not for every slot: a design whose registers are
+    /// plain values but for a few commands keeps no pulse it ignores.
+    pub fn with_strobe_slots(mut self, slots: &[usize]) -> AxiLiteSlave {
+        assert!(
+            slots.iter().all(|&s| s < self.n_rw()),
+            "strobe of a RW slot"
+        );
+        self.write_strobe = vec_of(slots.len());
+        self.strobes = vec_of(slots.len());
+        self.strobe_slot = slots.iter().map(|&s| konst(s as u64)).collect();
+        self
+    }
+
     pub fn n_rw(&self) -> usize {
         self.reg_out.len()
+    }
+    fn n_strobes(&self) -> usize {
+        self.strobes.len()
     }
     pub fn n_ro(&self) -> usize {
         self.reg_in.len()
@@ -331,11 +351,13 @@ impl Logic for AxiLiteSlave {
             self.regs[i].clock.next = self.clock.val();
             self.regs[i].reset.next = self.reset.val();
             self.regs[i].d.next = self.regs[i].q.val();
-            self.strobes[i].clock.next = self.clock.val();
-            self.strobes[i].reset.next = self.reset.val();
-            self.strobes[i].d.next = false;
             self.reg_out[i].next = self.regs[i].q.val();
-            self.write_strobe[i].next = self.strobes[i].q.val();
+        }
+        for k in 0..self.n_strobes() {
+            self.strobes[k].clock.next = self.clock.val();
+            self.strobes[k].reset.next = self.reset.val();
+            self.strobes[k].d.next = false;
+            self.write_strobe[k].next = self.strobes[k].q.val();
         }
 
         // Handshake outputs: functions of registers only.
@@ -394,7 +416,14 @@ impl Logic for AxiLiteSlave {
                 self.regs[i].d.next = ((self.regs[i].q.val() & !self.w_mask.q.val())
                     | (self.w_data.q.val() & self.w_mask.q.val()))
                     & self.rw_mask[i].val();
-                self.strobes[i].d.next = true;
+            }
+        }
+        for k in 0..self.n_strobes() {
+            if self.w_exec.val()
+                & self.w_is_rw.val()
+                & (self.w_index.val() == self.strobe_slot[k].val())
+            {
+                self.strobes[k].d.next = true;
             }
         }
         if self.w_exec.val() {

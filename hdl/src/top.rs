@@ -235,7 +235,9 @@ impl DrqTop {
         let rows_bits = clog2(cfg.rows + 1);
         let banked = cfg.act_layout == ActLayout::Banked;
         let packed_wb = cfg.packed_writeback();
-        let bank_bits = cfg.bank_addr_bits();
+        // (At least 1: the banked blocks are built, unused, in other
+        // configurations too.)
+        let bank_bits = cfg.bank_addr_bits().max(1);
         let index_bits = bank_index_bits(cfg.rows);
         DrqTop {
             clock: Default::default(),
@@ -261,7 +263,8 @@ impl DrqTop {
             regs: HostRegisters::new(
                 AxiLiteSlave::new(reg::N_RW, reg::N_RO)
                     .with_window_words(map.window_words())
-                    .with_rw_bits(&drq_arch::regs::rw_bits(cfg)),
+                    .with_rw_bits(&drq_arch::regs::rw_bits(cfg))
+                    .with_strobe_slots(&drq_arch::regs::strobe_slots()),
             ),
             ctrl: RegionController::new(&ControllerParams::new(cfg)),
             array: SystolicArray::new(cfg),
@@ -1008,21 +1011,15 @@ pub fn top_design(cfg: &AccelConfig) -> crate::shell::Design {
 
 /// Outputs of the blocks that the top does not need: the controller's own
 /// status and waveform signals (they stay named signals of the controller
-/// core in every dump), the predictor's busy, and the write strobes of
-/// registers that are plain values; in the INT8 baseline, the controller's
-/// low-precision weights.
+/// core in every dump) and the predictor's busy; in the INT8 baseline, the
+/// controller's low-precision weights; the banked layout's registers or
+/// tables' counts.
 fn unused_block_outputs_waivers(top: &str, pe: PeKind, banked: bool) -> String {
     let mut w = String::from(
         "// Block outputs drq_top does not use (docs/top.md): the controller's own status\n\
-         // and waveform signals, the predictor's busy, and\n\
-         // the write strobes of plain configuration registers (the register file reads only CMD's).\n",
+         // and waveform signals, and the predictor's busy.\n",
     );
-    let mut names = vec![
-        "ctrl_busy",
-        "ctrl_drq_*",
-        "pred_busy",
-        "slave_write_strobe_*",
-    ];
+    let mut names = vec!["ctrl_busy", "ctrl_drq_*", "pred_busy"];
     if pe == PeKind::Int8 {
         w.push_str(
             "// The INT8 baseline's array takes no low-precision weight, and it predicts no\n\

@@ -148,7 +148,20 @@ pub fn oversize_layer(cfg: &AccelConfig) -> Option<Layer> {
                 threshold: 0,
                 next_threshold: Some(10),
                 requant_shift: 8,
-                ..shifts(cfg, RawLayer::conv(1, c_out, (side, side), 1, 1, 0, (1, 1)))
+                // A row of pixels a tile: with banked buffers the map
+                // spreads over as many banks.
+                ..shifts(
+                    cfg,
+                    RawLayer::conv(
+                        1,
+                        c_out,
+                        (side, side),
+                        1,
+                        1,
+                        0,
+                        (1, i64::from(cfg.rows).min(side)),
+                    ),
+                )
             }) else {
                 continue;
             };

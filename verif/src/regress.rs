@@ -228,7 +228,7 @@ pub fn quick_configs() -> Vec<NamedConfig> {
                 region: 4,
                 act_words: 768,
                 acc_words: 512,
-                mask_words: 256,
+                mask_words: 64,
                 overlap: true,
                 stream_predictor: true,
                 act_layout: ActLayout::Banked,
