@@ -14,6 +14,10 @@
 //!   (per column). The accumulator buffer (ACC) keeps every output's
 //!   accumulator for the host. All are block RAM on FPGAs. The block
 //!   routes the run's reads and writes and, while idle, the host window's.
+//!   With `act_layout = "banked"` ACT0 and ACT1 hold each value once over
+//!   ROWS banks (docs/banked.md): the controller reads per bank, and the
+//!   write-back places each output in the layout of the layer that reads
+//!   it (`wb_rows`, `wb_cols`, `wb_cw_mul`; the OUT_* registers).
 //! * Phases of a run (`CMD.start`): optionally the input mask is predicted
 //!   from the input buffer (`MODE.predict_in`, DRQ only; skipped when
 //!   THRESHOLD is 0 or above a_max, as every region is then sensitive, or
