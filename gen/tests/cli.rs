@@ -721,25 +721,25 @@ fn sim_writes_the_same_files_as_golden_and_a_waveform() {
     assert!(stray.is_empty(), "{stray:?}");
 }
 
-#[test]
-fn sim_network_writes_the_same_files_as_golden_network() {
-    let c = net_setup(test_seed(
-        "sim_network_writes_the_same_files_as_golden_network",
-    ));
+/// `drq sim --network` of a random network (seeded from `test`, with the
+/// extra configuration flags `flags`) writes byte for byte the files of
+/// `drq golden --network` with the same flags.
+fn sim_network_equals_golden_network(test: &str, flags: &[&str]) {
+    let c = net_setup(test_seed(test));
+    let flags: Vec<String> = flags.iter().map(|f| f.to_string()).collect();
     let gold = c.root.join("gold");
     let hw = c.root.join("hw");
-    let out = run(&net_args(&c, &c.net_json, &gold));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let out = run(&as_sim(&net_args(&c, &c.net_json, &hw)));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    for args in [
+        net_args(&c, &c.net_json, &gold),
+        as_sim(&net_args(&c, &c.net_json, &hw)),
+    ] {
+        let out = run(&[args, flags.clone()].concat());
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
     assert_eq!(listing(&hw), listing(&gold));
     for i in 0..c.net.layers.len() {
         let d = format!("layer{i}");
@@ -748,36 +748,18 @@ fn sim_network_writes_the_same_files_as_golden_network() {
 }
 
 #[test]
+fn sim_network_writes_the_same_files_as_golden_network() {
+    sim_network_equals_golden_network("sim_network_writes_the_same_files_as_golden_network", &[]);
+}
+
+#[test]
 fn sim_network_in_banked_buffers_writes_the_same_files_as_golden_network() {
     // The same network with ACT0 and ACT1 stored once over eight banks:
     // each layer's output laid out for the next layer's stride and tile.
-    let c = net_setup(test_seed(
+    sim_network_equals_golden_network(
         "sim_network_in_banked_buffers_writes_the_same_files_as_golden_network",
-    ));
-    let banked = ["--act-layout", "banked"].map(String::from);
-    let gold = c.root.join("gold");
-    let hw = c.root.join("hw");
-    let mut args = net_args(&c, &c.net_json, &gold);
-    args.extend(banked.clone());
-    let out = run(&args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+        &["--act-layout", "banked"],
     );
-    let mut args = as_sim(&net_args(&c, &c.net_json, &hw));
-    args.extend(banked);
-    let out = run(&args);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(listing(&hw), listing(&gold));
-    for i in 0..c.net.layers.len() {
-        let d = format!("layer{i}");
-        assert_eq!(listing(&hw.join(&d)), listing(&gold.join(&d)), "{d}");
-    }
 }
 
 #[test]

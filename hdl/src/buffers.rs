@@ -121,10 +121,6 @@ pub struct Buffers {
     bank_number: Vec<Constant<Word>>,
     bank_shift: Vec<Constant<Word>>,
     bank_addr_mask: Vec<Constant<Word>>,
-    /// The low A_HI bits: a row's value out of the rotation is cut to
-    /// them, so synthesis knows the bits above are 0 (through the
-    /// rotation's OR chain it does not find that out by itself).
-    act_mask: Vec<Constant<Word>>,
     host_bank: Vec<Signal<Local, Word>>,
     host_bank_addr: Vec<Signal<Local, Word>>,
     zero: Constant<Word>,
@@ -243,7 +239,6 @@ impl Buffers {
             bank_number: (0..banks as u64).map(konst).collect(),
             bank_shift: one_if(banked, konst(cfg.bank_addr_bits().into())),
             bank_addr_mask: one_if(banked, konst(low_mask(cfg.bank_addr_bits()))),
-            act_mask: one_if(banked, konst(low_mask(cfg.a_hi))),
             host_bank: one_if(banked, Default::default()),
             host_bank_addr: one_if(banked, Default::default()),
             zero: konst(0),
@@ -582,7 +577,7 @@ impl Logic for Buffers {
                 self.rotation.bank_data[b].next = self.bank_data[b].val();
                 self.rotation.take[b].next = self.mask_rd[b].val();
                 self.rotation.row_bank[b].next = self.act_row_bank[b].val();
-                self.act_data[b].next = self.rotation.row_data[b].val() & self.act_mask[k].val();
+                self.act_data[b].next = self.rotation.row_data[b].val();
             }
             self.accs.wr_addr.next = self.wb_acc_addr[k].val();
             // The input scan: every bank at the value's address, row 0

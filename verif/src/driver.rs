@@ -51,18 +51,20 @@ pub fn default_out_reader(layer: &Layer) -> Reader {
 /// buffers the map laid out for `reader`, bank-major (bank * bank_words
 /// + address; docs/banked.md).
 pub fn fmap_offsets(cfg: &AccelConfig, (c, h, w): (u32, u32, u32), reader: Reader) -> Vec<u64> {
-    let (c, h, w) = (u64::from(c), u64::from(h), u64::from(w));
-    let cube = (0..c).flat_map(move |ci| (0..h).flat_map(move |y| (0..w).map(move |x| (ci, y, x))));
+    let (h, w) = (u64::from(h), u64::from(w));
+    let elements = cube64(c, h, w);
     if cfg.act_layout == ActLayout::Banked {
-        let map = BankedMap::new(c, h, w, reader);
+        let map = BankedMap::new(c.into(), h, w, reader);
         let bank_words = u64::from(cfg.bank_words());
-        cube.map(|(ci, y, x)| {
-            let p = map.place(ci, y, x);
-            u64::from(p.bank) * bank_words + p.addr
-        })
-        .collect()
+        elements
+            .map(|(ci, y, x)| {
+                let p = map.place(ci, y, x);
+                u64::from(p.bank) * bank_words + p.addr
+            })
+            .collect()
     } else {
-        cube.map(|(ci, y, x)| cfg.act_addr(ci, h, w, y, x))
+        elements
+            .map(|(ci, y, x)| cfg.act_addr(ci, h, w, y, x))
             .collect()
     }
 }
@@ -70,11 +72,15 @@ pub fn fmap_offsets(cfg: &AccelConfig, (c, h, w): (u32, u32, u32), reader: Reade
 /// The ACC offset of every accumulator of a [C, H, W] map, in storage
 /// order (`AccelConfig::acc_addr`).
 pub fn acc_offsets(cfg: &AccelConfig, (c, h, w): (u32, u32, u32)) -> Vec<u64> {
-    let (c, h, w) = (u64::from(c), u64::from(h), u64::from(w));
-    (0..c)
-        .flat_map(move |ci| (0..h).flat_map(move |y| (0..w).map(move |x| (ci, y, x))))
+    let (h, w) = (u64::from(h), u64::from(w));
+    cube64(c, h, w)
         .map(|(ci, y, x)| cfg.acc_addr(ci, h, w, y, x))
         .collect()
+}
+
+/// [`cube`] in the buffers' index type.
+fn cube64(c: u32, h: u64, w: u64) -> impl Iterator<Item = (u64, u64, u64)> {
+    cube(c as usize, h as usize, w as usize).map(|(ci, y, x)| (ci as u64, y as u64, x as u64))
 }
 
 /// Check that a layer fits the buffers of `cfg` (`docs/top.md`, "Layer
@@ -663,10 +669,17 @@ impl Accelerator {
 
     /// The reader the run of `layer` lays its output out for: the one
     /// set by [`Accelerator::set_next_reader`], else [`default_out_reader`].
-    fn take_out_reader(&mut self, layer: &Layer) -> Reader {
+    fn out_reader_for(&self, layer: &Layer) -> Reader {
         self.next_reader
-            .take()
             .unwrap_or_else(|| default_out_reader(layer))
+    }
+
+    /// [`Accelerator::out_reader_for`], taken by the run (the next run
+    /// needs its own).
+    fn take_out_reader(&mut self, layer: &Layer) -> Reader {
+        let reader = self.out_reader_for(layer);
+        self.next_reader = None;
+        reader
     }
 
     /// Start a run with the given MODE predict bits and wait for the
@@ -730,10 +743,7 @@ impl Accelerator {
         data: &LayerData,
         from_act1: bool,
     ) -> Result<HwRun, FitError> {
-        let out_reader = self
-            .next_reader
-            .unwrap_or_else(|| default_out_reader(layer));
-        check_fits_for(&self.cfg, layer, out_reader)?;
+        check_fits_for(&self.cfg, layer, self.out_reader_for(layer))?;
         let predict_in = self.load_layer_into(layer, data, from_act1);
         Ok(self.run_loaded(layer, predict_in))
     }
@@ -775,10 +785,7 @@ impl Accelerator {
         weights: &Weights,
         bias: &[i32],
     ) -> Result<HwRun, FitError> {
-        let out_reader = self
-            .next_reader
-            .unwrap_or_else(|| default_out_reader(layer));
-        check_fits_for(&self.cfg, layer, out_reader)?;
+        check_fits_for(&self.cfg, layer, self.out_reader_for(layer))?;
         let prev = self.last.expect("run_next_layer after a layer");
         if self.cfg.act_layout == ActLayout::Banked {
             assert_eq!(
