@@ -36,6 +36,7 @@
 //!                      # widest map's power-of-two pitch
 //! act_layout = "replicated"  # or "banked": ACT0/ACT1 stored once over ROWS banks
 //! acc_words = 4096     # accumulator buffer (ACC) entries, at most act_words (default act_words)
+//! max_dim = 64         # largest C_in, H, C_out, Ho the counters hold (default act_words / pitch)
 //! ```
 //!
 //! A missing key takes the spec default; an unknown key is an error.
@@ -133,6 +134,10 @@ pub struct RawAccelConfig {
     pub act_layout: Option<String>,
     /// Entries of the accumulator buffer ACC (default act_words).
     pub acc_words: Option<i64>,
+    /// The largest channel count or map height (C_in, H, C_out, Ho) the
+    /// counters hold (default: the rows an activation buffer holds,
+    /// act_words / row pitch).
+    pub max_dim: Option<i64>,
 }
 
 impl RawAccelConfig {
@@ -163,6 +168,7 @@ impl RawAccelConfig {
             packed_rows: over.packed_rows.or(self.packed_rows),
             act_layout: over.act_layout.clone().or_else(|| self.act_layout.clone()),
             acc_words: over.acc_words.or(self.acc_words),
+            max_dim: over.max_dim.or(self.max_dim),
         }
     }
 }
@@ -317,6 +323,11 @@ pub struct AccelConfig {
     /// Entries of the accumulator buffer ACC (at most act_words; the
     /// default act_words). A layer's outputs must fit it.
     pub acc_words: u32,
+    /// The `max_dim` key: a bound on C_in, H, C_out and Ho below the one
+    /// the buffers imply, so every dimension counter is narrower (None:
+    /// the buffers' bound; `max_dim()`).
+    #[serde(rename = "max_dim", skip_serializing_if = "Option::is_none")]
+    pub dim_limit: Option<u32>,
 }
 
 impl Default for AccelConfig {
@@ -346,6 +357,7 @@ impl Default for AccelConfig {
             packed_rows: false,
             act_layout: ActLayout::Replicated,
             acc_words: 4096,
+            dim_limit: None,
         }
     }
 }
@@ -558,12 +570,14 @@ impl AccelConfig {
             packed_rows: raw.packed_rows.unwrap_or(d.packed_rows),
             act_layout: ActLayout::Replicated,
             acc_words: 0,
+            dim_limit: None,
         }
         .with_out_lanes(raw.out_lanes.unwrap_or(d.out_lanes.into()))?
         .with_burst_readout(raw.burst_readout.unwrap_or(d.burst_readout))?
         .with_ram_read_ports(raw.ram_read_ports)?
         .with_act_layout(raw.act_layout.as_deref())?
-        .with_acc_words(raw.acc_words)
+        .with_acc_words(raw.acc_words)?
+        .with_max_dim(raw.max_dim)
     }
 
     /// `self` with the activation layout once its rules hold: banked
@@ -617,6 +631,22 @@ impl AccelConfig {
     fn with_acc_words(mut self, words: Option<i64>) -> Result<AccelConfig, ParamError> {
         let words = words.unwrap_or(self.act_words.into());
         self.acc_words = in_range("acc_words", words, 16, self.act_words.into())?;
+        Ok(self)
+    }
+
+    /// `self` with the `max_dim` key (unset: the buffers' bound): at least
+    /// 16, ROWS and max_width (a tile side, a kernel, a row of the widest
+    /// map), at most the buffers' bound (act_words / row pitch).
+    fn with_max_dim(mut self, dim: Option<i64>) -> Result<AccelConfig, ParamError> {
+        if let Some(dim) = dim {
+            let least = self.max_width.max(self.rows).max(16);
+            self.dim_limit = Some(in_range(
+                "max_dim",
+                dim,
+                least.into(),
+                self.buffer_dim_bound().into(),
+            )?);
+        }
         Ok(self)
     }
 
@@ -817,11 +847,29 @@ impl AccelConfig {
     /// C_in, H, C_out and Ho are at most act_words / row pitch (one map of
     /// them fills an activation buffer), W and Wo at most max_width, K, S
     /// and P at most 16, a tile side at most ROWS.
+    /// The `max_dim` key lowers it (`dim_limit`), never below max_width,
+    /// ROWS and 16.
     pub fn max_dim(&self) -> u32 {
+        self.dim_limit.unwrap_or_else(|| self.buffer_dim_bound())
+    }
+    /// `max_dim` as the buffers imply it: act_words / row pitch, at least
+    /// max_width, ROWS and 16.
+    fn buffer_dim_bound(&self) -> u32 {
         (self.act_words / self.act_row_pitch())
             .max(self.max_width)
             .max(self.rows)
             .max(16)
+    }
+    /// The tallest output map a layer may have: `max_dim`, but with banked
+    /// activations `max_width`, the depth of the write-back's row table
+    /// (`hdl/src/layout_table.rs`, one entry per output row, in LUT RAM:
+    /// `act_words / row pitch` entries would take about 1,300 LUT4 more at
+    /// the ULX3S configuration's 512; docs/banked.md).
+    pub fn max_out_height(&self) -> u32 {
+        match self.act_layout {
+            ActLayout::Banked => self.max_width.max(2),
+            ActLayout::Replicated => self.max_dim(),
+        }
     }
     /// Bits a PE's HIGH accumulator needs (`hdl/src/pe.rs`): ACC_BITS, or
     /// fewer where no layer that fits can use them. A PE adds one product
@@ -1072,6 +1120,7 @@ mod tests {
                 packed_rows: false,
                 act_layout: ActLayout::Replicated,
                 acc_words: 4096,
+                dim_limit: None,
             }
         );
         assert_eq!(c.tokens_per_high_step(), 4);
@@ -1381,6 +1430,35 @@ mod tests {
             .to_string();
         assert!(e.contains("acc_words") && e.contains("4096"), "{e}");
         assert_eq!(AccelConfig::default().acc_words, 4096);
+    }
+
+    /// `max_dim` lowers the counters' bound between max(16, ROWS,
+    /// max_width) and the buffers' bound, names itself when out of range,
+    /// and round-trips through the TOML writer; unset, the bound is the
+    /// buffers' (and `params.json` has no key for it).
+    #[test]
+    fn max_dim_lowers_the_counters_bound_within_its_range() {
+        let d = AccelConfig::default();
+        assert_eq!((d.max_dim(), d.dim_limit), (64, None));
+        assert!(!d.to_json().contains("max_dim"));
+        let banked = "act_layout = \"banked\"\nact_words = 32768\n";
+        let wide = AccelConfig::from_toml_str(banked, "t").unwrap();
+        assert_eq!((wide.max_dim(), wide.dim_bits()), (512, 10));
+        let c = AccelConfig::from_toml_str(&format!("{banked}max_dim = 128\n"), "t").unwrap();
+        assert_eq!((c.max_dim(), c.dim_bits()), (128, 8));
+        assert!(c.coord_bits() < wide.coord_bits());
+        assert_eq!(AccelConfig::from_toml_str(&c.to_toml(), "t").unwrap(), c);
+        for (dim, least, most) in [(63, 64, 512), (513, 64, 512)] {
+            let e = AccelConfig::from_toml_str(&format!("{banked}max_dim = {dim}\n"), "t")
+                .unwrap_err()
+                .to_string();
+            assert!(
+                e.contains("max_dim")
+                    && e.contains(&least.to_string())
+                    && e.contains(&most.to_string()),
+                "{e}"
+            );
+        }
     }
 
     #[test]

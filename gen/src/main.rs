@@ -342,12 +342,19 @@ struct ConfigArgs {
     packed_rows: bool,
     /// How the activation buffers hold a map: "replicated" (a read copy
     /// per array row) or "banked" (stored once over ROWS banks, for the
-    /// layer that reads it; needs out_lanes 1 and --packed-rows).
+    /// layer that reads it; needs out_lanes 1, no --packed-rows and
+    /// act_words ROWS times a power of two).
     #[arg(long)]
     act_layout: Option<String>,
     /// Entries of the accumulator buffer ACC (default act_words).
     #[arg(long, allow_negative_numbers = true)]
     acc_words: Option<i64>,
+    /// The largest channel count or map height (C_in, H, C_out, Ho) the
+    /// counters hold: at least max_width, rows and 16 (default
+    /// act_words / row pitch); a smaller one makes every dimension
+    /// counter narrower.
+    #[arg(long, allow_negative_numbers = true)]
+    max_dim: Option<i64>,
 }
 
 impl ConfigArgs {
@@ -377,6 +384,7 @@ impl ConfigArgs {
             packed_rows: self.packed_rows.then_some(true),
             act_layout: self.act_layout.clone(),
             acc_words: self.acc_words,
+            max_dim: self.max_dim,
         };
         Ok(AccelConfig::load(self.config.as_deref(), &flags)?)
     }

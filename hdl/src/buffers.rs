@@ -17,16 +17,17 @@
 //!   activation buffer and ACC; the predictor's mask bits into the input
 //!   mask buffer during the input-mask phases (`in_pin`), else the other.
 //! * Banked activations (`act_layout = "banked"`, docs/banked.md): ACT0
-//!   and ACT1 are ROWS banks each (`bank0`, `bank1`), read per bank at
-//!   the controller's bank addresses (`act_rd`, `act_addr` per bank),
-//!   each row's value through the rotation (`act_row_bank`, taken with
-//!   the row's `mask_rd`); the input scan reads one value (`scan_bank`,
+//!   and ACT1 are ROWS banks (`banks`), bank b holding ACT0's bank b below
+//!   B = `bank_words` and ACT1's from B on (one block RAM pair for both,
+//!   no multiplexer between them): read per bank at the controller's bank
+//!   addresses in the input's half (`act_rd`, `act_addr` per bank), each
+//!   row's value through the rotation (`act_row_bank`, taken with the
+//!   row's `mask_rd`); the input scan reads one value (`scan_bank`,
 //!   through row 0's rotation), the write-back one value into bank
-//!   `wb_bank`, and the host window sees a buffer bank-major (offset =
-//!   bank * bank_words + address). The banks of the buffer read feed the
-//!   rotation (`bank_pick1`: ACT1's). The replicated `act0`/`act1` are
-//!   then two-word stubs that nothing reads or writes (rust-hdl builds
-//!   every field; synthesis removes them).
+//!   `wb_bank` of the other half, and the host window sees a buffer
+//!   bank-major (offset = bank * bank_words + address). The replicated
+//!   `act0`/`act1` are then two-word stubs that nothing reads or writes
+//!   (rust-hdl builds every field; synthesis removes them).
 //! * Host window: `mem_addr` is a region (buffer) and an offset; a write
 //!   stores one entry (its lane of a laned word), a read returns the entry
 //!   one cycle later (`mem_rdata`, the high word of a wide accumulator at
@@ -110,14 +111,22 @@ pub struct Buffers {
     weights: LanedRam,
     bias: LanedRam,
     accs: LanedRam,
-    /// Banked activations: ACT0's and ACT1's banks, the rotation, which
-    /// buffer's banks were read last (1: ACT1's), their read data, and
-    /// the bank numbers and the window offset's split (else none).
-    bank0: Vec<WordRam>,
-    bank1: Vec<WordRam>,
+    /// Banked activations: the banks (bank b holds ACT0's bank b at
+    /// addresses below B = `bank_words` and ACT1's from B on, so one block
+    /// RAM pair serves both buffers and no multiplexer picks between
+    /// them), the rotation, ACT1's base B, the bank numbers and the window
+    /// offset's split (else none).
+    banks: Vec<WordRam>,
     rotation: BankRotation,
-    bank_pick1: Vec<Reg<Bit>>,
-    bank_data: Vec<Signal<Local, Word>>,
+    act1_base: Vec<Constant<Word>>,
+    /// 1 with banked activations (a loop over it binds the banked code).
+    banked_one: Vec<Constant<Word>>,
+    /// The bank half the run reads (the input buffer's) and the one the
+    /// write-back writes (the other).
+    read_base: Vec<Signal<Local, Word>>,
+    write_base: Vec<Signal<Local, Word>>,
+    /// The host's access is to ACT0 or ACT1.
+    host_act: Vec<Signal<Local, Bit>>,
     bank_number: Vec<Constant<Word>>,
     bank_shift: Vec<Constant<Word>>,
     bank_addr_mask: Vec<Constant<Word>>,
@@ -181,7 +190,7 @@ impl Buffers {
                 LanedRam::new(cfg.act_words as usize, cfg.a_hi, rows, lanes, reads)
             }
         };
-        let bank_ram = || WordRam::new(cfg.bank_words() as usize, cfg.a_hi);
+        let bank_ram = || WordRam::new(2 * cfg.bank_words() as usize, cfg.a_hi);
         Buffers {
             clock: Default::default(),
             reset: Default::default(),
@@ -231,11 +240,13 @@ impl Buffers {
             // are at most 18 bits on the ECP5, so pairs would save nothing.
             bias: LanedRam::new(cfg.bias_words as usize, 32, cols, 1, 1),
             accs: LanedRam::new(cfg.acc_words as usize, cfg.acc_bits, 1, lanes, 1),
-            bank0: (0..banks).map(|_| bank_ram()).collect(),
-            bank1: (0..banks).map(|_| bank_ram()).collect(),
+            banks: (0..banks).map(|_| bank_ram()).collect(),
             rotation: BankRotation::new(banks),
-            bank_pick1: one_if(banked, Default::default()),
-            bank_data: vec_of(banks),
+            act1_base: one_if(banked, konst(cfg.bank_words().into())),
+            banked_one: one_if(banked, konst(1)),
+            read_base: one_if(banked, Default::default()),
+            write_base: one_if(banked, Default::default()),
+            host_act: one_if(banked, Default::default()),
             bank_number: (0..banks as u64).map(konst).collect(),
             bank_shift: one_if(banked, konst(cfg.bank_addr_bits().into())),
             bank_addr_mask: one_if(banked, konst(low_mask(cfg.bank_addr_bits()))),
@@ -277,11 +288,11 @@ impl Buffers {
     }
     /// ROWS with banked activations, else 0.
     fn banks(&self) -> usize {
-        self.bank0.len()
+        self.banks.len()
     }
     /// 1 with banked activations, else 0.
     fn banked(&self) -> usize {
-        self.bank_pick1.len()
+        self.banked_one.len()
     }
     /// ROWS with replicated activations (their read copies' ports), else 0.
     fn replicated_rows(&self) -> usize {
@@ -543,38 +554,31 @@ impl Logic for Buffers {
             self.act1.rd_addr[0].next = self.zero.val();
             self.rotation.clock[0].next = self.clock.val();
             self.rotation.reset[0].next = self.reset.val();
-            self.bank_pick1[k].clock.next = self.clock.val();
-            self.bank_pick1[k].reset.next = self.reset.val();
-            self.bank_pick1[k].d.next = self.bank_pick1[k].q.val();
-            if self.busy.val() {
-                self.bank_pick1[k].d.next = self.act_sel.val();
+            // ACT1's half of a bank starts at B: the run reads the input
+            // buffer's half (`act_sel`), the write-back writes the other.
+            self.read_base[k].next = self.zero.val();
+            self.write_base[k].next = self.act1_base[k].val();
+            if self.act_sel.val() {
+                self.read_base[k].next = self.act1_base[k].val();
+                self.write_base[k].next = self.zero.val();
             }
             self.host_bank[k].next = self.offset.val() >> self.bank_shift[k].val();
             self.host_bank_addr[k].next = self.offset.val() & self.bank_addr_mask[k].val();
+            if self.region.val() == self.rg_act1.val() {
+                self.host_bank_addr[k].next =
+                    (self.offset.val() & self.bank_addr_mask[k].val()) | self.act1_base[k].val();
+            }
             for b in 0..self.banks() {
-                self.bank0[b].clock.next = self.clock.val();
-                self.bank1[b].clock.next = self.clock.val();
+                self.banks[b].clock.next = self.clock.val();
                 // The run: bank b at the controller's bank address, row b
                 // (its mask bit too) when it reads.
-                self.bank0[b].rd_en.next = self.act_rd[b].val() & !self.act_sel.val();
-                self.bank0[b].rd_addr.next = self.act_addr[b].val();
-                self.bank1[b].rd_en.next = self.act_rd[b].val() & self.act_sel.val();
-                self.bank1[b].rd_addr.next = self.act_addr[b].val();
-                self.bank0[b].wr_en.next = self.wb_valid.val()
-                    & self.act_sel.val()
-                    & (self.wb_bank[k].val() == self.bank_number[b].val());
-                self.bank1[b].wr_en.next = self.wb_valid.val()
-                    & !self.act_sel.val()
-                    & (self.wb_bank[k].val() == self.bank_number[b].val());
-                self.bank0[b].wr_addr.next = self.wb_addr.val();
-                self.bank1[b].wr_addr.next = self.wb_addr.val();
-                self.bank0[b].wr_data.next = self.wb_value[0].val();
-                self.bank1[b].wr_data.next = self.wb_value[0].val();
-                self.bank_data[b].next = self.bank0[b].rd_data.val();
-                if self.bank_pick1[k].q.val() {
-                    self.bank_data[b].next = self.bank1[b].rd_data.val();
-                }
-                self.rotation.bank_data[b].next = self.bank_data[b].val();
+                self.banks[b].rd_en.next = self.act_rd[b].val();
+                self.banks[b].rd_addr.next = self.act_addr[b].val() | self.read_base[k].val();
+                self.banks[b].wr_en.next =
+                    self.wb_valid.val() & (self.wb_bank[k].val() == self.bank_number[b].val());
+                self.banks[b].wr_addr.next = self.wb_addr.val() | self.write_base[k].val();
+                self.banks[b].wr_data.next = self.wb_value[0].val();
+                self.rotation.bank_data[b].next = self.banks[b].rd_data.val();
                 self.rotation.take[b].next = self.mask_rd[b].val();
                 self.rotation.row_bank[b].next = self.act_row_bank[b].val();
                 self.act_data[b].next = self.rotation.row_data[b].val();
@@ -585,38 +589,32 @@ impl Logic for Buffers {
             for j in 0..self.banked_scans() {
                 if self.scan_rd[j].val() {
                     for b in 0..self.banks() {
-                        self.bank0[b].rd_en.next = !self.act_sel.val();
-                        self.bank0[b].rd_addr.next = self.scan_addr[j].val();
-                        self.bank1[b].rd_en.next = self.act_sel.val();
-                        self.bank1[b].rd_addr.next = self.scan_addr[j].val();
+                        self.banks[b].rd_en.next = true;
+                        self.banks[b].rd_addr.next =
+                            self.scan_addr[j].val() | self.read_base[k].val();
                     }
                     self.rotation.take[0].next = true;
                     self.rotation.row_bank[0].next = self.scan_bank[j].val();
                 }
             }
             // The host window, bank-major: bank offset >> log2(bank
-            // words), the rest its address.
+            // words), the rest its address (in ACT1's half for ACT1).
+            self.host_act[k].next = (self.region.val() == self.rg_act0.val())
+                | (self.region.val() == self.rg_act1.val());
             if self.host_wr.val() {
                 for b in 0..self.banks() {
-                    self.bank0[b].wr_data.next = self.mem_wdata.val();
-                    self.bank1[b].wr_data.next = self.mem_wdata.val();
-                    self.bank0[b].wr_addr.next = self.host_bank_addr[k].val();
-                    self.bank1[b].wr_addr.next = self.host_bank_addr[k].val();
-                    self.bank0[b].wr_en.next = (self.region.val() == self.rg_act0.val())
-                        & (self.host_bank[k].val() == self.bank_number[b].val());
-                    self.bank1[b].wr_en.next = (self.region.val() == self.rg_act1.val())
+                    self.banks[b].wr_data.next = self.mem_wdata.val();
+                    self.banks[b].wr_addr.next = self.host_bank_addr[k].val();
+                    self.banks[b].wr_en.next = self.host_act[k].val()
                         & (self.host_bank[k].val() == self.bank_number[b].val());
                 }
             }
             if self.host_rd.val() {
-                self.bank_pick1[k].d.next = self.region.val() == self.rg_act1.val();
                 self.rotation.take[0].next = true;
                 self.rotation.row_bank[0].next = self.host_bank[k].val();
                 for b in 0..self.banks() {
-                    self.bank0[b].rd_en.next = self.region.val() == self.rg_act0.val();
-                    self.bank0[b].rd_addr.next = self.host_bank_addr[k].val();
-                    self.bank1[b].rd_en.next = self.region.val() == self.rg_act1.val();
-                    self.bank1[b].rd_addr.next = self.host_bank_addr[k].val();
+                    self.banks[b].rd_en.next = self.host_act[k].val();
+                    self.banks[b].rd_addr.next = self.host_bank_addr[k].val();
                 }
             }
         }

@@ -284,7 +284,7 @@ impl DrqTop {
             wb_y_mul: one_if(packed_wb, SignedMul::new(17, 17)),
             wb_rows: one_if(
                 banked,
-                LayoutTable::new(cfg.max_dim() as usize, bank_bits, index_bits),
+                LayoutTable::new(cfg.max_out_height() as usize, bank_bits, index_bits),
             ),
             wb_cols: one_if(
                 banked,

@@ -164,6 +164,13 @@ pub fn check_fits_for(
     let aw = u64::from(cfg.act_words);
     let (pitch, pitch_o) = (cfg.act_pitch(w), cfg.act_pitch(wo));
     if cfg.act_layout == ActLayout::Banked {
+        rule(
+            "output activation",
+            ho,
+            format!("output height Ho = {ho}"),
+            cfg.max_out_height().into(),
+            "max_width (banked: the write-back's row table has max_width entries)",
+        )?;
         // Each bank holds its share of the map, whole row and column
         // groups of the reader's tile (docs/banked.md).
         let bw = u64::from(cfg.bank_words());

@@ -572,8 +572,25 @@ fn the_banked_ulx3s_configuration_holds_layers_four_times_the_default() {
     let e = check_fits(&banked, &conv(16, 17, 32, 3, 1, (4, 4))).unwrap_err();
     assert_eq!((e.buffer, e.capacity), ("accumulator", 16_384), "{e}");
     check_fits(&banked, &conv(128, 32, 16, 1, 0, (4, 4))).unwrap();
+    // 129 channels: more than the counters hold (max_dim = 128).
     let e = check_fits(&banked, &conv(129, 16, 16, 1, 0, (4, 4))).unwrap_err();
-    assert_eq!((e.buffer, e.capacity), ("input activation", 2048), "{e}");
+    assert_eq!((e.needed, e.capacity), (129, 128), "{e}");
+    assert!(e.to_string().contains("max_dim"), "{e}");
+    // 32 channels of 48 x 48: a bank's share 32 * 12 * 12 = 4,608 words.
+    let e = check_fits(&banked, &conv(32, 16, 48, 1, 0, (4, 4))).unwrap_err();
+    assert_eq!(
+        (e.buffer, e.needed, e.capacity),
+        ("input activation", 4608, 2048),
+        "{e}"
+    );
+    // The write-back's row table holds max_width (64) output rows: a
+    // 1 x 64 x 64 map fits, a 65-row output (a 64 x 32 input, padding 1
+    // with a 2 x 2 kernel) is refused for its height.
+    check_fits(&banked, &conv(1, 1, 64, 1, 0, (4, 4))).unwrap();
+    let tall = RawLayer::conv(1, 1, (64, 32), 2, 1, 1, (4, 4));
+    let e = check_fits(&banked, &Layer::from_raw(&tall).unwrap()).unwrap_err();
+    assert_eq!((e.needed, e.capacity), (65, 64), "{e}");
+    assert!(e.to_string().contains("row table"), "{e}");
 }
 
 /// Packed rows keep the dimension limits of the counters: channels and
