@@ -838,9 +838,16 @@ impl AccelConfig {
     /// Bits of the word addresses the region controller computes: one more
     /// than the largest of the activation, mask and weight buffers needs, so
     /// the first address past a buffer is not aliased into it. Addresses of
-    /// a layer that fits the buffers never wrap.
+    /// a layer that fits the buffers never wrap. With banked activations
+    /// an activation address is a bank's (`bank_addr_bits`, wrapping like
+    /// the bank), so a bank's depth counts instead of act_words: the mask
+    /// and weight addresses are no wider than their buffers need.
     pub fn buffer_addr_bits(&self) -> u32 {
-        let words = self.act_words.max(self.mask_words).max(self.weight_words);
+        let act = match self.act_layout {
+            ActLayout::Replicated => self.act_words,
+            ActLayout::Banked => self.bank_words(),
+        };
+        let words = act.max(self.mask_words).max(self.weight_words);
         bits_for(words.max(2) - 1) + 1
     }
     /// The largest layer dimension a layer that fits the buffers can have:
@@ -1446,6 +1453,9 @@ mod tests {
         assert_eq!((wide.max_dim(), wide.dim_bits()), (512, 10));
         let c = AccelConfig::from_toml_str(&format!("{banked}max_dim = 128\n"), "t").unwrap();
         assert_eq!((c.max_dim(), c.dim_bits()), (128, 8));
+        // Banked: a bank's 2,048 words, not act_words, next to the mask
+        // buffer's 16,384 (15 bits) in the address width.
+        assert_eq!((wide.buffer_addr_bits(), d.buffer_addr_bits()), (15, 15));
         assert!(c.coord_bits() < wide.coord_bits());
         assert_eq!(AccelConfig::from_toml_str(&c.to_toml(), "t").unwrap(), c);
         for (dim, least, most) in [(63, 64, 512), (513, 64, 512)] {
