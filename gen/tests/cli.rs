@@ -304,6 +304,12 @@ fn bad_configuration_and_layer_are_rejected_naming_the_parameter() {
         with_arg(&c, "--region", "3"),
         &["region = 3", "1, 2, 4, 8, 16"],
     );
+    // max_dim below max_width (64 in accel.toml)
+    assert_rejected(
+        &c,
+        with_arg(&c, "--max-dim", "8"),
+        &["max_dim = 8", "64..="],
+    );
     // a burst read-out streams the next tile under the shadows' read-out:
     // without --overlap, one error
     let mut burst = golden_args(&c, &c.root.join("out"));
