@@ -119,8 +119,6 @@ pub struct Buffers {
     banks: Vec<WordRam>,
     rotation: BankRotation,
     act1_base: Vec<Constant<Word>>,
-    /// 1 with banked activations (a loop over it binds the banked code).
-    banked_one: Vec<Constant<Word>>,
     /// The bank half the run reads (the input buffer's) and the one the
     /// write-back writes (the other).
     read_base: Vec<Signal<Local, Word>>,
@@ -243,7 +241,6 @@ impl Buffers {
             banks: (0..banks).map(|_| bank_ram()).collect(),
             rotation: BankRotation::new(banks),
             act1_base: one_if(banked, konst(cfg.bank_words().into())),
-            banked_one: one_if(banked, konst(1)),
             read_base: one_if(banked, Default::default()),
             write_base: one_if(banked, Default::default()),
             host_act: one_if(banked, Default::default()),
@@ -292,7 +289,7 @@ impl Buffers {
     }
     /// 1 with banked activations, else 0.
     fn banked(&self) -> usize {
-        self.banked_one.len()
+        self.act1_base.len()
     }
     /// ROWS with replicated activations (their read copies' ports), else 0.
     fn replicated_rows(&self) -> usize {
