@@ -639,11 +639,10 @@ impl AccelConfig {
     /// map), at most the buffers' bound (act_words / row pitch).
     fn with_max_dim(mut self, dim: Option<i64>) -> Result<AccelConfig, ParamError> {
         if let Some(dim) = dim {
-            let least = self.max_width.max(self.rows).max(16);
             self.dim_limit = Some(in_range(
                 "max_dim",
                 dim,
-                least.into(),
+                self.dim_floor().into(),
                 self.buffer_dim_bound().into(),
             )?);
         }
@@ -862,10 +861,12 @@ impl AccelConfig {
     /// `max_dim` as the buffers imply it: act_words / row pitch, at least
     /// max_width, ROWS and 16.
     fn buffer_dim_bound(&self) -> u32 {
-        (self.act_words / self.act_row_pitch())
-            .max(self.max_width)
-            .max(self.rows)
-            .max(16)
+        (self.act_words / self.act_row_pitch()).max(self.dim_floor())
+    }
+    /// The least `max_dim`: the widest row (max_width), a tile side
+    /// (ROWS) and 16 (a kernel, a stride, a padding).
+    fn dim_floor(&self) -> u32 {
+        self.max_width.max(self.rows).max(16)
     }
     /// The tallest output map a layer may have: `max_dim`, but with banked
     /// activations `max_width`, the depth of the write-back's row table

@@ -137,40 +137,51 @@ pub fn check_fits_for(
         "max_width",
     )?;
     // Channels and rows are counted in `dim_bits`: at most max_dim, which
-    // the row-pitch rules below imply unless rows are packed.
+    // the row-pitch rules below imply unless rows are packed. With banked
+    // activations an output row also needs an entry of the write-back's
+    // row table (`max_out_height`).
     let md = u64::from(cfg.max_dim());
-    for (buffer, what, v) in [
+    let counters = "max_dim, the largest dimension the counters hold";
+    let ho_key = if cfg.act_layout == ActLayout::Banked {
+        "max_width (banked: the write-back's row table has max_width entries)"
+    } else {
+        counters
+    };
+    for (buffer, what, v, limit, key) in [
         (
             "input activation",
             format!("input channels C_in = {c_in}"),
             c_in,
+            md,
+            counters,
         ),
-        ("input activation", format!("input height H = {h}"), h),
+        (
+            "input activation",
+            format!("input height H = {h}"),
+            h,
+            md,
+            counters,
+        ),
         (
             "output activation",
             format!("output channels C_out = {c_out}"),
             c_out,
-        ),
-        ("output activation", format!("output height Ho = {ho}"), ho),
-    ] {
-        rule(
-            buffer,
-            v,
-            what,
             md,
-            "max_dim, the largest dimension the counters hold",
-        )?;
+            counters,
+        ),
+        (
+            "output activation",
+            format!("output height Ho = {ho}"),
+            ho,
+            cfg.max_out_height().into(),
+            ho_key,
+        ),
+    ] {
+        rule(buffer, v, what, limit, key)?;
     }
     let aw = u64::from(cfg.act_words);
     let (pitch, pitch_o) = (cfg.act_pitch(w), cfg.act_pitch(wo));
     if cfg.act_layout == ActLayout::Banked {
-        rule(
-            "output activation",
-            ho,
-            format!("output height Ho = {ho}"),
-            cfg.max_out_height().into(),
-            "max_width (banked: the write-back's row table has max_width entries)",
-        )?;
         // Each bank holds its share of the map, whole row and column
         // groups of the reader's tile (docs/banked.md).
         let bw = u64::from(cfg.bank_words());
