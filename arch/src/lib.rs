@@ -3,6 +3,8 @@
 //!
 //! * [`banked`]: the stored-once activation layout (issue 17): a map held
 //!   once over ROWS banks, laid out for the layer that reads it.
+//! * [`cyclic`]: a stored-once layout whose step reads are one rotation of
+//!   the banks (issue 17; not built in the hardware yet).
 //! * [`config`]: the one typed, validated generator configuration
 //!   ([`AccelConfig`], docs/spec.md §1).
 //! * [`token`]: the token order and field widths of the array (§4).
@@ -12,6 +14,7 @@
 
 pub mod banked;
 pub mod config;
+pub mod cyclic;
 pub mod regs;
 pub mod text;
 pub mod token;

@@ -297,6 +297,15 @@ impl SystolicArray {
     fn taps(&self) -> usize {
         self.mesh.tap_start.len()
     }
+    /// 1 with the read-out chain (no row taps), else 0: the mesh's
+    /// `drain` shifts it (or swaps the shadows).
+    fn chain_drains(&self) -> usize {
+        usize::from(self.taps() == 0)
+    }
+    /// 1 with row taps on the shadows, else 0: their `drain` is held low.
+    fn shadow_taps(&self) -> usize {
+        self.taps() - self.pe_taps()
+    }
     /// ROWS with row taps on the PEs (no shadows), else 0.
     fn tap_rows(&self) -> usize {
         self.tap_sel.len()
@@ -436,10 +445,12 @@ impl Logic for SystolicArray {
         self.out_valid.next = self.draining.q.val();
         self.out_row.next = self.count.q.val();
         self.row_taken.next = self.draining.q.val() & self.out_ready.val();
-        self.mesh.drain.next = self.row_taken.val();
-        for _k in 0..self.taps() {
+        for d in 0..self.chain_drains() {
+            self.mesh.drain[d].next = self.row_taken.val();
+        }
+        for d in 0..self.shadow_taps() {
             // The shadows stay put; the read-out selects a row.
-            self.mesh.drain.next = false;
+            self.mesh.drain[d].next = false;
         }
         for r in 0..self.tap_rows() {
             self.tap_sel[r].clock.next = self.clock.val();

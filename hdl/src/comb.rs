@@ -18,10 +18,13 @@
 //! input settles. Signals assigned once, and local signals only the block
 //! itself reads, are left alone.
 //!
-//! Before that, copies of an input (`child_clock = clock;`) are replaced by
-//! the input: clocks and resets reach each instance directly instead of
-//! through a combinational block (one delta cycle per level in an
-//! event-driven simulator, a derived clock for Verilator).
+//! Before that, copies (`child_clock = clock;`, `pes_1_valid_in =
+//! pes_0_valid_out;`) are replaced by what they copy, an input or a signal
+//! the module's blocking assignments do not write: clocks and resets reach
+//! each instance directly instead of through a combinational block (one
+//! delta cycle per level in an event-driven simulator, a derived clock for
+//! Verilator), and a child's input is connected to its source without a
+//! declaration and an assignment of its own.
 
 use crate::dedup::{tokenize, Tok};
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -254,11 +257,30 @@ fn input_ports(toks: &[Tok]) -> HashSet<String> {
     inputs
 }
 
-/// Copies of an input (`child_clock = clock;`, `child_reset = reset;`) in
-/// an `always @(*)`: the copy, assigned once and no port, is replaced by
-/// the input itself and its declaration and assignment go. Clocks then
-/// reach every flip-flop without passing through combinational blocks.
-fn propagate_input_copies(text: &str) -> String {
+/// Signals connected to a port of an instance (`.port(signal)`).
+fn port_connections(toks: &[Tok]) -> HashSet<&str> {
+    let mut connected = HashSet::new();
+    for w in toks.windows(5) {
+        if let [Tok::Other(dot), Tok::Id(_), Tok::Other(open), Tok::Id(x), Tok::Other(close)] = w {
+            if dot.trim_end().ends_with('.') && open == "(" && close.starts_with(')') {
+                connected.insert(x.as_str());
+            }
+        }
+    }
+    connected
+}
+
+/// Copies in an `always @(*)` (`child_clock = clock;`, `pes_1_valid_in =
+/// pes_0_valid_out;`): a plain reg assigned once and no port, copying an
+/// input, or copying a signal no blocking assignment of the module writes
+/// (a child's output, a register, a constant) and itself only connected
+/// to a child's port, is replaced by what it copies, and its declaration
+/// and assignment go. Clocks then reach every
+/// flip-flop without passing through combinational blocks, and a child's
+/// input is connected to its source directly (two lines fewer a port: the
+/// 16x16 mesh's links are 22 a PE). rust-hdl types both sides of an
+/// assignment alike, so the connection keeps the port's width.
+fn propagate_copies(text: &str) -> String {
     let toks = tokenize(text);
     let blocks = comb_blocks(&toks);
     if blocks.is_empty() {
@@ -267,6 +289,8 @@ fn propagate_input_copies(text: &str) -> String {
     let inputs = input_ports(&toks);
     let decls = reg_declarations(&toks);
     let counts = assignment_counts(&toks);
+    let named = id_counts(&toks);
+    let connections = port_connections(&toks);
     let header_end = toks
         .iter()
         .position(|t| matches!(t, Tok::Other(o) if o.contains(';')))
@@ -293,7 +317,14 @@ fn propagate_input_copies(text: &str) -> String {
                     };
                     if eq.trim() == "="
                         && semi.trim_start().starts_with(';')
-                        && inputs.contains(y)
+                        && x != y
+                        && (inputs.contains(y)
+                            || (!counts.contains_key(y)
+                                // declared, assigned, connected: nothing
+                                // else reads it (a signal of the design's
+                                // own keeps its name in the waves)
+                                && named.get(x.as_str()) == Some(&3)
+                                && connections.contains(x.as_str())))
                         && counts.get(x) == Some(&1)
                         && decls.contains_key(x)
                         && !header.contains(x.as_str())
@@ -352,7 +383,12 @@ pub fn assign_once(verilog: &str) -> String {
         if inside {
             module.push_str(line);
             if line.trim_start().starts_with("endmodule") {
-                out.push_str(&one_module(&propagate_input_copies(&module)));
+                let mut copied = propagate_copies(&module);
+                // A chain of copies (`b = a; c = b;`) goes one link a round.
+                while let Some(next) = Some(propagate_copies(&copied)).filter(|n| *n != copied) {
+                    copied = next;
+                }
+                out.push_str(&one_module(&copied));
                 module.clear();
                 inside = false;
             }
@@ -391,6 +427,55 @@ endmodule // d
         assert!(!out.contains("s_clock"), "{out}");
         assert!(out.contains(".clock(clock),"), "{out}");
         assert!(out.contains("        data_out = s_q;"), "{out}");
+    }
+
+    #[test]
+    fn a_child_input_copying_a_signal_is_connected_to_it() {
+        let v = "\
+module d(clock,data_out);
+    input wire  clock;
+    output reg  [63:0] data_out;
+    reg  [63:0] b_d;
+    reg  [63:0] c_d;
+    reg  [63:0] take;
+    reg  [63:0] sum;
+    wire  [63:0] a_q;
+    wire  [63:0] b_q;
+    wire  [63:0] c_q;
+    m a(
+        .q(a_q)
+    );
+    m b(
+        .d(b_d),
+        .q(b_q)
+    );
+    m c(
+        .d(c_d),
+        .q(c_q)
+    );
+    always @(*) begin
+        b_d = a_q;
+        take = b_q;
+        sum = a_q + take;
+        c_d = sum;
+        data_out = c_q | take;
+    end
+endmodule // d
+";
+        let out = assign_once(v);
+        // b's input copies a's output and is only connected: it goes.
+        assert!(out.contains(".d(a_q),") && !out.contains("b_d"), "{out}");
+        // `take` copies b's output but logic reads it: it keeps its name.
+        assert!(
+            out.contains("take = b_q;") && out.contains("reg  [63:0] take;"),
+            "{out}"
+        );
+        // c's input copies `sum`, which a blocking assignment writes (its
+        // value at the copy could be an intermediate one): kept.
+        assert!(
+            out.contains("c_d = sum;") && out.contains(".d(c_d),"),
+            "{out}"
+        );
     }
 
     #[test]

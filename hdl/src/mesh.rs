@@ -26,7 +26,9 @@ use rust_hdl::prelude::*;
 pub struct Mesh {
     pub clock: Signal<In, Clock>,
     pub reset: Signal<In, Bit>,
-    pub drain: Signal<In, Bit>,
+    /// The read-out chain's shift (chain) or the shadows' swap input
+    /// (shadow accumulators): one; none with row taps on the PEs.
+    pub drain: Vec<Signal<In, Bit>>,
     // Left edge, one per row.
     pub row_valid: Vec<Signal<In, Bit>>,
     pub row_first: Vec<Signal<In, Bit>>,
@@ -79,7 +81,7 @@ impl Mesh {
         Mesh {
             clock: Default::default(),
             reset: Default::default(),
-            drain: Default::default(),
+            drain: vec_of(usize::from(p.overlap || !taps)),
             row_valid: vec_of(rows),
             row_first: vec_of(rows),
             row_commit: vec_of(rows),
@@ -126,8 +128,23 @@ impl Mesh {
     fn pe_count(&self) -> usize {
         self.pes.len()
     }
-    fn last_row(&self) -> usize {
-        self.rows() - 1
+    /// The read-out chain of the PEs (no shadows, no row taps): the PEs
+    /// and rows it has, else 0.
+    fn drains(&self) -> usize {
+        self.drain.len()
+    }
+    fn chain_pes(&self) -> usize {
+        self.chain_rows() * self.cols()
+    }
+    fn chain_rows(&self) -> usize {
+        if self.shadows.is_empty() && self.tap_start.is_empty() {
+            self.rows()
+        } else {
+            0
+        }
+    }
+    fn chain_last_row(&self) -> usize {
+        self.chain_rows().saturating_sub(1)
     }
     /// With shadow accumulators: the shadow cells, rows and columns; else 0.
     fn shadow_count(&self) -> usize {
@@ -170,7 +187,15 @@ impl Logic for Mesh {
         for k in 0..self.pe_count() {
             self.pes[k].clock.next = self.clock.val();
             self.pes[k].reset.next = self.reset.val();
-            self.pes[k].drain.next = self.drain.val();
+        }
+        // Each PE's `drain` and the bottom edge are written once, by the
+        // read-out there is (the chain here, the shadows or the row taps
+        // below): a signal written once needs no shadow copy in the
+        // Verilog (`comb.rs`).
+        for d in 0..self.drains() {
+            for k in 0..self.chain_pes() {
+                self.pes[k].drain.next = self.drain[d].val();
+            }
         }
         for ncols in self.cols()..self.cols_end() {
             // Left edge and horizontal links.
@@ -215,7 +240,7 @@ impl Logic for Mesh {
                 }
             }
             // Bottom edge.
-            for last in self.last_row()..self.rows() {
+            for last in self.chain_last_row()..self.chain_rows() {
                 for c in 0..self.cols() {
                     self.col_acc_hi[c].next =
                         self.pes[last * ncols + c].acc_hi_out.val() & self.acc_hi_mask.val();
@@ -228,7 +253,9 @@ impl Logic for Mesh {
         for k in 0..self.shadow_count() {
             self.shadows[k].clock.next = self.clock.val();
             self.shadows[k].reset.next = self.reset.val();
-            self.shadows[k].drain.next = self.drain.val();
+            for d in 0..self.drains() {
+                self.shadows[k].drain.next = self.drain[d].val();
+            }
             self.shadows[k].valid.next = self.pes[k].valid_out.val();
             self.shadows[k].acc_hi.next = self.pes[k].acc_hi_out.val() & self.acc_hi_mask.val();
             self.shadows[k].acc_lo.next = self.pes[k].acc_lo_out.val() & self.acc_lo_mask.val();
@@ -274,8 +301,9 @@ impl Logic for Mesh {
                 self.taps.start[k].next = self.tap_start[k].val();
                 self.taps.shift[k].next = self.tap_shift[k].val();
                 for c in 0..self.cols() {
-                    self.col_acc_hi[c].next = self.taps.out_hi[c].val();
-                    self.col_acc_lo[c].next = self.taps.out_lo[c].val();
+                    // (Masked by the taps already: the same bits.)
+                    self.col_acc_hi[c].next = self.taps.out_hi[c].val() & self.acc_hi_mask.val();
+                    self.col_acc_lo[c].next = self.taps.out_lo[c].val() & self.acc_lo_mask.val();
                 }
             }
             for _k in 0..self.shadow_taps() {

@@ -1,0 +1,328 @@
+//! A stored-once activation layout whose step reads are one **cyclic**
+//! rotation of the banks (not built in the hardware yet: the design
+//! measured in docs/banked.md, "Next: a cyclic layout").
+//!
+//! The banked layout (`banked.rs`) hands row r = ti * TW + tj the bank
+//! ((ti + bh0) mod TH) * TW + (tj + bw0) mod TW: every row its own
+//! selection among all banks, a 16-to-1 multiplexer per row bit at 16
+//! rows (about 16 LUT4 a bit on the ECP5, independent selects share
+//! nothing). Here row r takes bank (d + r) mod NB for one d per step: a
+//! rotation of all rows by the same amount, which a logarithmic shifter
+//! makes in shared stages (8 LUT4 a bit as Yosys maps it, half), and the
+//! rows need no bank numbers of their own.
+//!
+//! The layout, for a reader with stride S and pixel tile TH x TW over NB
+//! banks (a power of two, at least TH * TW): a map is S * S phase planes
+//! per channel (plane (c, ry, rx) holds the positions y = Y S + ry,
+//! x = X S + rx: NYp = ceil(H / S) rows of NXp = ceil(W / S)); a plane is
+//! cut into **column bands** of TW plane columns (NXB = ceil(NXp / TW)
+//! bands); a band stores its NYp rows one after the other, TW entries a
+//! row, and is CBL entries long: the least length >= NYp * TW with
+//! CBL = TW (mod NB). Position (c, y, x) is entry
+//!
+//!     L = ((c S + ry) S + rx) PL + (X div TW) CBL + Y TW + X mod TW,
+//!     PL = NXB * CBL,
+//!
+//! of the buffer, in bank L mod NB at word L div NB.
+//!
+//! Why a step is one rotation: the rows of a tile whose top-left output
+//! pixel is (oh0, ow0) (ow0 = OWg * TW) read, at kernel offsets
+//! (ki - P, kj - P) = (a S + rh, aw S + rw) with aw = xbw * TW + bw0
+//! (floor division), the plane (c, rh, rw) at Y = oh0 + a + ti and
+//! X = ow0 + aw + tj, that is band OWg + xbw (+1 where bw0 + tj >= TW)
+//! and column bw0 + tj (- TW there). With L0 the entry of row 0,
+//!
+//!     L(r) = L0 + r + w(r) (CBL - TW),   w(r) = [bw0 + tj >= TW],
+//!
+//! and CBL - TW = 0 (mod NB): row r's bank is (L0 + r) mod NB, its word
+//! L0 div NB + [d + r >= NB] + w(r) Q with d = L0 mod NB and
+//! Q = (CBL - TW) / NB. So bank b serves row r = (b - d) mod NB and reads
+//! one of four words, A0, A0 + 1, A0 + Q, A0 + Q + 1 (A0 = L0 div NB),
+//! under two bits: [b < d] and w of its row.
+
+use crate::banked::{Place, Reader};
+
+/// A C x H x W map stored once over `banks` banks for `reader`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CyclicMap {
+    pub c: u64,
+    pub h: u64,
+    pub w: u64,
+    pub reader: Reader,
+    pub banks: u32,
+}
+
+impl CyclicMap {
+    pub fn new(c: u64, h: u64, w: u64, reader: Reader, banks: u32) -> CyclicMap {
+        assert!(reader.stride >= 1 && reader.tile_h >= 1 && reader.tile_w >= 1);
+        assert!(banks.is_power_of_two(), "{banks} banks: a power of two");
+        assert!(
+            reader.tile_h * reader.tile_w <= banks,
+            "a tile of more pixels than banks"
+        );
+        CyclicMap {
+            c,
+            h,
+            w,
+            reader,
+            banks,
+        }
+    }
+    fn s(&self) -> u64 {
+        self.reader.stride.into()
+    }
+    fn tw(&self) -> u64 {
+        self.reader.tile_w.into()
+    }
+    fn nb(&self) -> u64 {
+        self.banks.into()
+    }
+    /// NYp: rows of a phase plane.
+    pub fn plane_rows(&self) -> u64 {
+        self.h.div_ceil(self.s())
+    }
+    /// NXB: column bands of a phase plane (TW plane columns each).
+    pub fn bands(&self) -> u64 {
+        self.w.div_ceil(self.s()).div_ceil(self.tw())
+    }
+    /// CBL: entries of a column band, the least >= NYp * TW that is TW
+    /// modulo the banks.
+    pub fn band_len(&self) -> u64 {
+        let least = self.plane_rows() * self.tw();
+        least + (self.tw() + self.nb() - least % self.nb()) % self.nb()
+    }
+    /// PL: entries of a phase plane.
+    pub fn plane_len(&self) -> u64 {
+        self.bands() * self.band_len()
+    }
+    /// Entries the map spans (every plane of every channel).
+    pub fn entries(&self) -> u64 {
+        self.c * self.s() * self.s() * self.plane_len()
+    }
+    /// Words each bank needs: the map fits banks of `bank_words` iff this
+    /// is at most that.
+    pub fn bank_words(&self) -> u64 {
+        self.entries().div_ceil(self.nb())
+    }
+    /// The entry L of a position, in two's complement for the virtual
+    /// positions a step's padding rows stand for.
+    fn entry(&self, c: i64, ry: i64, rx: i64, y: i64, x: i64) -> i64 {
+        let (s, tw) = (self.s() as i64, self.tw() as i64);
+        ((c * s + ry) * s + rx) * self.plane_len() as i64
+            + x.div_euclid(tw) * self.band_len() as i64
+            + y * tw
+            + x.rem_euclid(tw)
+    }
+    /// Bank and word of position (c, y, x) of the map.
+    pub fn place(&self, c: u64, y: u64, x: u64) -> Place {
+        let s = self.s();
+        let l = self.entry(
+            c as i64,
+            (y % s) as i64,
+            (x % s) as i64,
+            (y / s) as i64,
+            (x / s) as i64,
+        );
+        Place {
+            bank: (l as u64 % self.nb()) as u32,
+            addr: l as u64 / self.nb(),
+        }
+    }
+    /// The reads of one step of the reader: the tile whose top-left output
+    /// pixel is (oh0, ow0) (multiples of TH and TW), input channel c,
+    /// kernel offsets (ki - P, kj - P).
+    pub fn step(&self, c: u64, oh0: u64, ow0: u64, dh: i64, dw: i64) -> CyclicStep {
+        let r = self.reader;
+        assert!(oh0.is_multiple_of(u64::from(r.tile_h)) && ow0.is_multiple_of(u64::from(r.tile_w)));
+        let s = self.s() as i64;
+        let (a, rh) = (dh.div_euclid(s), dh.rem_euclid(s));
+        let (aw, rw) = (dw.div_euclid(s), dw.rem_euclid(s));
+        let first = self.entry(c as i64, rh, rw, oh0 as i64 + a, ow0 as i64 + aw);
+        let nb = self.nb() as i64;
+        CyclicStep {
+            rotation: first.rem_euclid(nb) as u32,
+            base: first.div_euclid(nb),
+            band_words: (self.band_len() - self.tw()) as i64 / nb,
+            bw0: aw.rem_euclid(self.tw() as i64) as u32,
+            tile_w: r.tile_w,
+            banks: self.banks,
+        }
+    }
+}
+
+/// One step's reads, in the form the hardware would make them: a rotation
+/// d of the banks for every row, one base word and per bank two
+/// conditional steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CyclicStep {
+    /// d = L0 mod NB: row r reads bank (d + r) mod NB.
+    pub rotation: u32,
+    /// A0 = L0 div NB (floor; negative where row 0 stands for padding).
+    pub base: i64,
+    /// Q = (CBL - TW) / NB: the words a row's read moves on into the next
+    /// column band.
+    pub band_words: i64,
+    /// bw0: the column within its band of row 0's read.
+    pub bw0: u32,
+    tile_w: u32,
+    banks: u32,
+}
+
+impl CyclicStep {
+    /// The bank array row `row` (= ti * TW + tj) reads.
+    pub fn bank_of_row(&self, row: u32) -> u32 {
+        (self.rotation + row) % self.banks
+    }
+    /// The row bank `bank` serves (below TH * TW where a row reads it).
+    pub fn row_of_bank(&self, bank: u32) -> u32 {
+        (bank + self.banks - self.rotation) % self.banks
+    }
+    /// The word bank `bank` reads: A0, one more where the rotation wrapped
+    /// past it (b < d), a band's Q more where its row's column wrapped
+    /// into the next band (bw0 + tj >= TW).
+    pub fn bank_addr(&self, bank: u32) -> i64 {
+        let tj = self.row_of_bank(bank) % self.tile_w;
+        self.base
+            + i64::from(bank < self.rotation)
+            + i64::from(self.bw0 + tj >= self.tile_w) * self.band_words
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn readers() -> Vec<Reader> {
+        let mut tiles: Vec<(u32, u32)> = (1..=4)
+            .flat_map(|th| (1..=4).map(move |tw| (th, tw)))
+            .collect();
+        tiles.extend([(1, 16), (16, 1), (2, 8), (3, 5), (5, 3)]);
+        (1..=4)
+            .flat_map(|stride| {
+                tiles.iter().map(move |&(tile_h, tile_w)| Reader {
+                    stride,
+                    tile_h,
+                    tile_w,
+                })
+            })
+            .collect()
+    }
+
+    /// Every step of every layer of a sweep of small shapes (strides 1-4,
+    /// every tile up to 4 x 4 and 1 x 16, 16 x 1, 2 x 8, 3 x 5, 5 x 3 on 16
+    /// banks, kernels 1-5, every padding): each row whose position is in
+    /// the map finds its value where `place` put it, in the bank the one
+    /// rotation gives it and at the word that bank reads, and the rows of a
+    /// step read different banks.
+    #[test]
+    fn every_step_is_one_rotation_of_the_banks() {
+        let mut checked = 0u64;
+        for reader in readers() {
+            for kernel in 1..=5i64 {
+                for padding in 0..kernel {
+                    for (h, w) in [(kernel as u64, 9), (11, kernel as u64 + 2), (7, 13)] {
+                        checked += check_layer(reader, 16, 2, h, w, kernel, padding);
+                    }
+                }
+            }
+        }
+        // Fewer banks than rows of a tile never; as many as the tile.
+        for (tile_h, tile_w, banks) in [(1, 3, 4), (3, 1, 4), (2, 2, 4), (1, 1, 1), (3, 5, 16)] {
+            for stride in 1..=3 {
+                let reader = Reader {
+                    stride,
+                    tile_h,
+                    tile_w,
+                };
+                checked += check_layer(reader, banks, 3, 9, 10, 3, 1);
+            }
+        }
+        assert!(checked > 100_000, "only {checked} reads checked");
+    }
+
+    /// Walk one layer's tiles and steps; returns the reads checked.
+    fn check_layer(reader: Reader, banks: u32, c_in: u64, h: u64, w: u64, k: i64, p: i64) -> u64 {
+        let s = i64::from(reader.stride);
+        let (th, tw) = (i64::from(reader.tile_h), i64::from(reader.tile_w));
+        if h as i64 + 2 * p < k || w as i64 + 2 * p < k {
+            return 0;
+        }
+        let ho = (h as i64 + 2 * p - k) / s + 1;
+        let wo = (w as i64 + 2 * p - k) / s + 1;
+        let map = CyclicMap::new(c_in, h, w, reader, banks);
+        let mut checked = 0;
+        for oh0 in (0..ho).step_by(th as usize) {
+            for ow0 in (0..wo).step_by(tw as usize) {
+                for c in 0..c_in {
+                    for ki in 0..k {
+                        for kj in 0..k {
+                            let step = map.step(c, oh0 as u64, ow0 as u64, ki - p, kj - p);
+                            let mut seen = vec![false; banks as usize];
+                            for row in 0..(th * tw) as u32 {
+                                let bank = step.bank_of_row(row);
+                                assert!(!seen[bank as usize], "{reader:?}: bank {bank} twice");
+                                seen[bank as usize] = true;
+                                assert_eq!(step.row_of_bank(bank), row);
+                                let (ti, tj) = (i64::from(row) / tw, i64::from(row) % tw);
+                                let y = s * (oh0 + ti) + ki - p;
+                                let x = s * (ow0 + tj) + kj - p;
+                                let inside =
+                                    (0..h as i64).contains(&y) && (0..w as i64).contains(&x);
+                                if !inside {
+                                    continue;
+                                }
+                                let want = map.place(c, y as u64, x as u64);
+                                assert_eq!(
+                                    (bank, step.bank_addr(bank)),
+                                    (want.bank, want.addr as i64),
+                                    "{reader:?} on {banks} banks, {c_in}x{h}x{w} K {k} P {p}: \
+                                     tile ({oh0}, {ow0}) c {c} ki {ki} kj {kj} row {row} at \
+                                     ({y}, {x})"
+                                );
+                                checked += 1;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        checked
+    }
+
+    /// `place` stores a map once: distinct positions get distinct places,
+    /// each below `bank_words`, and the map spans at most its planes' rows
+    /// rounded up to whole bands, plus less than a bank row a band.
+    #[test]
+    fn place_is_one_to_one_and_within_the_bank_words() {
+        for reader in readers() {
+            for (c, h, w) in [(1, 1, 1), (3, 7, 5), (2, 16, 16), (1, 28, 28)] {
+                let map = CyclicMap::new(c, h, w, reader, 16);
+                let mut used = std::collections::HashSet::new();
+                for ci in 0..c {
+                    for y in 0..h {
+                        for x in 0..w {
+                            let p = map.place(ci, y, x);
+                            assert!(p.bank < 16);
+                            assert!(p.addr < map.bank_words(), "{map:?} ({ci}, {y}, {x})");
+                            assert!(used.insert((p.bank, p.addr)), "{map:?} ({ci}, {y}, {x})");
+                        }
+                    }
+                }
+                let (s, tw) = (u64::from(reader.stride), u64::from(reader.tile_w));
+                let planes = c * s * s;
+                let band_columns = w.div_ceil(s).div_ceil(tw) * tw;
+                let bound = planes * (h.div_ceil(s) * band_columns + map.bands() * 15);
+                assert!(
+                    map.entries() <= bound,
+                    "{map:?}: {} > {bound}",
+                    map.entries()
+                );
+                assert_eq!(
+                    map.band_len() % 16,
+                    u64::from(reader.tile_w) % 16,
+                    "{map:?}"
+                );
+            }
+        }
+    }
+}
