@@ -40,7 +40,7 @@
 //! one of four words, A0, A0 + 1, A0 + Q, A0 + Q + 1 (A0 = L0 div NB),
 //! under two bits: [b < d] and w of its row.
 
-use crate::banked::{Place, Reader};
+use crate::banked::{Digits, Place, Reader};
 
 /// A C x H x W map stored once over `banks` banks for `reader`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -188,6 +188,189 @@ impl CyclicStep {
     }
 }
 
+/// A digit counter's three address steps: what `part` gains when the
+/// phase steps, when the phase wraps and the bank steps, and when both
+/// wrap and the group steps, for part = group * Ug + bank * Ub + phase * Up
+/// under stride S and tile side T (the host computes them; the hardware
+/// adds one of the three).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DigitSteps {
+    pub phase: i64,
+    pub bank: i64,
+    pub group: i64,
+}
+
+impl DigitSteps {
+    /// The steps of part = group * `group_unit` + bank * `bank_unit` +
+    /// phase * `phase_unit`.
+    pub fn of(s: u32, t: u32, phase_unit: i64, bank_unit: i64, group_unit: i64) -> DigitSteps {
+        let (s, t) = (i64::from(s), i64::from(t));
+        DigitSteps {
+            phase: phase_unit,
+            bank: bank_unit - (s - 1) * phase_unit,
+            group: group_unit - (t - 1) * bank_unit - (s - 1) * phase_unit,
+        }
+    }
+    /// Count `d` up by one under stride `s` and tile side `t`, `part` by
+    /// the step that applies.
+    pub fn step(&self, d: &mut Digits, part: &mut i64, s: u32, t: u32) {
+        d.phase += 1;
+        if d.phase < s {
+            *part += self.phase;
+            return;
+        }
+        d.phase = 0;
+        d.bank += 1;
+        if d.bank < t {
+            *part += self.bank;
+            return;
+        }
+        d.bank = 0;
+        d.group += 1;
+        *part += self.group;
+    }
+}
+
+/// The layer constants of the cyclic walk beyond the layer's registers
+/// (stride, tile): what the host computes, as it computes HO and WO, so
+/// the hardware needs no product and no division.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CyclicConstants {
+    pub reader: Reader,
+    pub banks: u32,
+    /// CBL and S^2 PL: a pixel tile's step along a tile row, a channel's.
+    pub band_len: u64,
+    pub channel_words: u64,
+    /// Digits of -P under (S, 1) (kernel rows: phase rh, group a) and
+    /// (S, TW) (kernel columns: phase rw, bank bw0, group xbw), their parts
+    /// and their steps: rows a TW + rh S PL, columns xbw CBL + bw0 + rw PL.
+    pub pad_y: Digits,
+    pub pad_x: Digits,
+    pub pad_y_part: i64,
+    pub pad_x_part: i64,
+    pub y_steps: DigitSteps,
+    pub x_steps: DigitSteps,
+}
+
+impl CyclicConstants {
+    pub fn new(map: &CyclicMap, padding: u32) -> CyclicConstants {
+        let r = map.reader;
+        let (s, tw) = (map.s() as i64, map.tw() as i64);
+        let (pl, cbl) = (map.plane_len() as i64, map.band_len() as i64);
+        let p = -i64::from(padding);
+        let pad_y = Digits::of(p, r.stride, 1);
+        let pad_x = Digits::of(p, r.stride, r.tile_w);
+        CyclicConstants {
+            reader: r,
+            banks: map.banks,
+            band_len: map.band_len(),
+            channel_words: (s * s * pl) as u64,
+            pad_y,
+            pad_x,
+            pad_y_part: pad_y.group * tw + i64::from(pad_y.phase) * s * pl,
+            pad_x_part: pad_x.group * cbl + i64::from(pad_x.bank) + i64::from(pad_x.phase) * pl,
+            y_steps: DigitSteps::of(r.stride, 1, s * pl, 0, tw),
+            x_steps: DigitSteps::of(r.stride, r.tile_w, pl, 1, cbl),
+        }
+    }
+}
+
+/// A layer's steps as the hardware would make them: sums stepped by the
+/// loop nest's events, no product and no division. `L0` is their sum,
+/// the rotation its low bits, A0 the rest; `CyclicMap::step` is the
+/// reference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CyclicWalk {
+    k: CyclicConstants,
+    /// oh0 TW and oh0 TW + OWg CBL.
+    tile_row_base: i64,
+    tile_base: i64,
+    /// c S^2 PL.
+    channel_base: i64,
+    pub dy: Digits,
+    pub dx: Digits,
+    kernel_y: i64,
+    kernel_x: i64,
+}
+
+impl CyclicWalk {
+    /// The walk at a layer's (or channel tile's) first step.
+    pub fn start(k: CyclicConstants) -> CyclicWalk {
+        let mut w = CyclicWalk {
+            k,
+            tile_row_base: 0,
+            tile_base: 0,
+            channel_base: 0,
+            dy: k.pad_y,
+            dx: k.pad_x,
+            kernel_y: k.pad_y_part,
+            kernel_x: k.pad_x_part,
+        };
+        w.first_kernel_row();
+        w
+    }
+    fn first_kernel_row(&mut self) {
+        self.dy = self.k.pad_y;
+        self.kernel_y = self.k.pad_y_part;
+        self.first_kernel_column();
+    }
+    fn first_kernel_column(&mut self) {
+        self.dx = self.k.pad_x;
+        self.kernel_x = self.k.pad_x_part;
+    }
+    /// kj + 1.
+    pub fn next_kernel_column(&mut self) {
+        let r = self.k.reader;
+        self.k
+            .x_steps
+            .step(&mut self.dx, &mut self.kernel_x, r.stride, r.tile_w);
+    }
+    /// ki + 1 (kj back to 0).
+    pub fn next_kernel_row(&mut self) {
+        let r = self.k.reader;
+        self.k
+            .y_steps
+            .step(&mut self.dy, &mut self.kernel_y, r.stride, 1);
+        self.first_kernel_column();
+    }
+    /// c + 1 (ki, kj back to 0).
+    pub fn next_channel(&mut self) {
+        self.channel_base += self.k.channel_words as i64;
+        self.first_kernel_row();
+    }
+    /// The next pixel tile of the row (ow0 + TW): a band on.
+    pub fn next_tile(&mut self) {
+        self.tile_base += self.k.band_len as i64;
+        self.channel_base = 0;
+        self.first_kernel_row();
+    }
+    /// The first pixel tile of the next tile row (oh0 + TH, ow0 = 0).
+    pub fn next_tile_row(&mut self) {
+        let r = self.k.reader;
+        self.tile_row_base += i64::from(r.tile_h * r.tile_w);
+        self.tile_base = self.tile_row_base;
+        self.channel_base = 0;
+        self.first_kernel_row();
+    }
+    /// L0: the entry row 0 of the current step stands for.
+    pub fn first_entry(&self) -> i64 {
+        self.tile_base + self.channel_base + self.kernel_y + self.kernel_x
+    }
+    /// The current step's reads.
+    pub fn step_reads(&self) -> CyclicStep {
+        let (l0, nb) = (self.first_entry(), i64::from(self.k.banks));
+        let tw = self.k.reader.tile_w;
+        CyclicStep {
+            rotation: l0.rem_euclid(nb) as u32,
+            base: l0.div_euclid(nb),
+            band_words: (self.k.band_len as i64 - i64::from(tw)) / nb,
+            bw0: self.dx.bank,
+            tile_w: tw,
+            banks: self.k.banks,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -324,5 +507,66 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The walk (sums stepped by the loop nest's events) makes every step
+    /// of a sweep of strides, tiles, kernels and paddings exactly as
+    /// `CyclicMap::step` does: rotation, base word, band step and bw0.
+    #[test]
+    fn the_incremental_walk_makes_every_steps_reads() {
+        let mut steps = 0u64;
+        for reader in readers() {
+            for kernel in 1..=5i64 {
+                for padding in 0..kernel {
+                    let (c_in, h, w) = (3u64, 10u64, 12u64);
+                    let s = i64::from(reader.stride);
+                    let ho = (h as i64 + 2 * padding - kernel) / s + 1;
+                    let wo = (w as i64 + 2 * padding - kernel) / s + 1;
+                    let map = CyclicMap::new(c_in, h, w, reader, 16);
+                    let mut walk = CyclicWalk::start(CyclicConstants::new(&map, padding as u32));
+                    let (th, tw) = (reader.tile_h as usize, reader.tile_w as usize);
+                    for (ti, oh0) in (0..ho).step_by(th).enumerate() {
+                        if ti > 0 {
+                            walk.next_tile_row();
+                        }
+                        for (tj, ow0) in (0..wo).step_by(tw).enumerate() {
+                            if tj > 0 {
+                                walk.next_tile();
+                            }
+                            for c in 0..c_in {
+                                if c > 0 {
+                                    walk.next_channel();
+                                }
+                                for ki in 0..kernel {
+                                    if ki > 0 {
+                                        walk.next_kernel_row();
+                                    }
+                                    for kj in 0..kernel {
+                                        if kj > 0 {
+                                            walk.next_kernel_column();
+                                        }
+                                        let want = map.step(
+                                            c,
+                                            oh0 as u64,
+                                            ow0 as u64,
+                                            ki - padding,
+                                            kj - padding,
+                                        );
+                                        assert_eq!(
+                                            walk.step_reads(),
+                                            want,
+                                            "{reader:?} K {kernel} P {padding} tile ({oh0}, \
+                                             {ow0}) c {c} ki {ki} kj {kj}"
+                                        );
+                                        steps += 1;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        assert!(steps > 10_000, "only {steps} steps");
     }
 }
