@@ -21,6 +21,9 @@
 //!   map as named ports (generated from `drq_arch::regs` by `build.rs`);
 //!   [`scan`]: the input-mask scan of the DRQ top; [`sequencer`]: the
 //!   top's phases and run counters.
+//! * The stored-once buffers (docs/banked.md): [`digit_counter`],
+//!   [`bank_steps`], [`banked_ram`], [`layout_table`]; [`cyclic_rotation`],
+//!   the rows' selection of the cyclic layout (not in `drq_top` yet).
 //! * [`top`]: the whole accelerator `drq_top`.
 //! * [`designs`]: the registry of every emitted design and `params.json`.
 
@@ -32,6 +35,7 @@ pub mod banked_ram;
 pub mod buffers;
 pub mod comb;
 pub mod controller;
+pub mod cyclic_rotation;
 pub mod dedup;
 pub mod designs;
 pub mod digit_counter;

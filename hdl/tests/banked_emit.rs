@@ -1,5 +1,5 @@
 //! The stored-once layout's blocks alone (tops `drq_bank_steps`,
-//! `drq_layout_table`, `drq_banked_ram`; docs/banked.md): clean under `verilator
+//! `drq_layout_table`, `drq_banked_ram`, `drq_cyclic_rotation`; docs/banked.md): clean under `verilator
 //! --lint-only -Wall` with only the emitted waiver file, and synthesizable
 //! by Yosys without latches, at the default 16 rows and at 3 and 1.
 
@@ -32,6 +32,16 @@ fn banked_ram_lints_and_synthesizes() {
     for (banks, depth) in [(16, 32), (5, 12), (1, 4)] {
         let d = drq_hdl::banked_ram::banked_ram_design(banks, depth, 8);
         let what = format!("{banks} banks of {depth}");
+        common::lint(&d, &what);
+        common::synthesize(&d, &what);
+    }
+}
+
+#[test]
+fn cyclic_rotation_lints_and_synthesizes() {
+    for (banks, rows) in [(16, 16), (16, 15), (4, 3), (1, 1)] {
+        let d = drq_hdl::cyclic_rotation::cyclic_rotation_design(banks, rows, 8);
+        let what = format!("{banks} banks, {rows} rows");
         common::lint(&d, &what);
         common::synthesize(&d, &what);
     }

@@ -11,6 +11,7 @@ mod multiplier_cosim;
 mod output_stage_cosim;
 mod predictor_cosim;
 mod regfile_unit;
+mod rotation_unit;
 mod scan_unit;
 mod testplan;
 mod top_cosim;
