@@ -48,17 +48,24 @@ impl Design {
     /// it reads and the mesh every PE output it passes on (`pe.rs`,
     /// `mesh.rs`), so the PE is as narrow kept as flattened; the
     /// synthesis passes then walk one PE instead of all of them
-    /// (docs/figures.md §6.4.C). Empty for a design without a mesh, or
-    /// whose top is the PE itself.
+    /// (docs/figures.md §6.4.C). Also the stages of the cyclic layout's
+    /// rotation (`cyclic_rotation.rs`, `..._shift_stages[_2]`): kept, each
+    /// maps to a LUT4 a bit, flattened ABC9 merges them into wide
+    /// multiplexers of twice the LUTs. Empty for a design without these,
+    /// or whose top is the PE itself.
     pub fn kept_modules(&self) -> Vec<String> {
         self.verilog
             .lines()
             .filter_map(|line| line.strip_prefix("module "))
             .filter_map(|rest| rest.split(|c: char| c == '(' || c.is_whitespace()).next())
             .filter(|name| {
-                ["_mesh_pes", "_mesh_taps"]
+                let stage = name
+                    .rsplit_once("_shift_stages")
+                    .is_some_and(|(_, rest)| rest.is_empty() || rest.starts_with('_'));
+                (["_mesh_pes", "_mesh_taps"]
                     .iter()
                     .any(|kept| name.ends_with(kept))
+                    || stage)
                     && *name != self.top
             })
             .map(str::to_string)

@@ -46,3 +46,16 @@ fn cyclic_rotation_lints_and_synthesizes() {
         common::synthesize(&d, &what);
     }
 }
+
+/// Synthesis keeps the rotation's stages whole (each a LUT4 a bit; ABC9
+/// merges them into wider multiplexers when flattened): the full stages
+/// and the rows' last stage are the kept modules.
+#[test]
+fn cyclic_rotation_stages_are_kept_modules() {
+    let d = drq_hdl::cyclic_rotation::cyclic_rotation_design(16, 15, 8);
+    let kept = d.kept_modules();
+    assert_eq!(kept.len(), 2, "{kept:?}");
+    assert!(kept.iter().all(|m| m.contains("_shift_stages")), "{kept:?}");
+    let stages = d.verilog.matches("_shift_stages").count();
+    assert!(stages >= 4, "four stages instantiated: {stages}");
+}
