@@ -275,6 +275,50 @@ impl CyclicConstants {
     }
 }
 
+/// The cyclic walk's constants as the hardware takes them (its ports, in
+/// this order): `CyclicConstants::values`.
+pub const CYCLIC_CONSTANT_NAMES: [&str; 14] = [
+    "band_len",
+    "tile_row_words",
+    "channel_words",
+    "band_words",
+    "pad_y_phase",
+    "pad_y_part",
+    "y_phase_step",
+    "y_group_step",
+    "pad_x_phase",
+    "pad_x_bank",
+    "pad_x_part",
+    "x_phase_step",
+    "x_bank_step",
+    "x_group_step",
+];
+
+impl CyclicConstants {
+    /// The values of `CYCLIC_CONSTANT_NAMES`, entries (parts and steps, two's
+    /// complement) cut to `entry_bits`: the words the host writes.
+    pub fn values(&self, entry_bits: u32) -> [u64; 14] {
+        let cut = |v: i64| v as u64 & (u64::MAX >> (64 - entry_bits));
+        let r = self.reader;
+        [
+            self.band_len,
+            u64::from(r.tile_h * r.tile_w),
+            self.channel_words,
+            (self.band_len - u64::from(r.tile_w)) / u64::from(self.banks),
+            self.pad_y.phase.into(),
+            cut(self.pad_y_part),
+            cut(self.y_steps.phase),
+            cut(self.y_steps.group),
+            self.pad_x.phase.into(),
+            self.pad_x.bank.into(),
+            cut(self.pad_x_part),
+            cut(self.x_steps.phase),
+            cut(self.x_steps.bank),
+            cut(self.x_steps.group),
+        ]
+    }
+}
+
 /// A layer's steps as the hardware would make them: sums stepped by the
 /// loop nest's events, no product and no division. `L0` is their sum,
 /// the rotation its low bits, A0 the rest; `CyclicMap::step` is the

@@ -36,6 +36,7 @@ pub mod buffers;
 pub mod comb;
 pub mod controller;
 pub mod cyclic_rotation;
+pub mod cyclic_steps;
 pub mod dedup;
 pub mod designs;
 pub mod digit_counter;

@@ -1,7 +1,8 @@
-//! The stored-once layout's blocks alone (tops `drq_bank_steps`,
-//! `drq_layout_table`, `drq_banked_ram`, `drq_cyclic_rotation`; docs/banked.md): clean under `verilator
-//! --lint-only -Wall` with only the emitted waiver file, and synthesizable
-//! by Yosys without latches, at the default 16 rows and at 3 and 1.
+//! The stored-once layouts' blocks alone (tops `drq_bank_steps`,
+//! `drq_layout_table`, `drq_banked_ram`, `drq_cyclic_rotation`,
+//! `drq_cyclic_steps`; docs/banked.md): clean under `verilator --lint-only
+//! -Wall` with only the emitted waiver file, and synthesizable by Yosys
+//! without latches, at the default 16 rows and at 3 (or 5) and 1.
 
 use crate::common;
 use drq_hdl::bank_steps::bank_steps_design;
@@ -58,4 +59,14 @@ fn cyclic_rotation_stages_are_kept_modules() {
     assert!(kept.iter().all(|m| m.contains("_shift_stages")), "{kept:?}");
     let stages = d.verilog.matches("_shift_stages").count();
     assert!(stages >= 4, "four stages instantiated: {stages}");
+}
+
+#[test]
+fn cyclic_steps_lints_and_synthesizes() {
+    for (rows, banks, bits) in [(16, 16, 11), (3, 4, 9), (1, 1, 6)] {
+        let d = drq_hdl::cyclic_steps::cyclic_steps_design(rows, banks, bits);
+        let what = format!("{rows} rows on {banks} banks, {bits} address bits");
+        common::lint(&d, &what);
+        common::synthesize(&d, &what);
+    }
 }
