@@ -252,6 +252,12 @@ pub struct ControllerParams {
     /// Stored-once (banked) input activations (docs/banked.md): the bank
     /// address bits, or None for the replicated buffers.
     pub banked_addr_bits: Option<u32>,
+    /// With `banked_addr_bits`: the cyclic layout's reads
+    /// (`drq_arch::cyclic`, `CyclicSteps`; ROWS banks, a power of two)
+    /// instead of the banked layout's (`BankSteps`). Not a configuration
+    /// key yet: the controller is built with it for its co-simulation
+    /// (docs/banked.md "Next: a cyclic layout").
+    pub cyclic: bool,
     pub out_lanes: u32,
     pub a_hi: u32,
     pub a_lo: u32,
@@ -288,6 +294,7 @@ impl ControllerParams {
             packed_rows: cfg.packed_rows,
             banked_addr_bits: (cfg.act_layout == drq_arch::config::ActLayout::Banked)
                 .then(|| cfg.bank_addr_bits()),
+            cyclic: false,
             out_lanes: cfg.out_lanes,
             a_hi: cfg.a_hi,
             a_lo: cfg.a_lo,
@@ -363,6 +370,9 @@ pub struct RegionController {
     pub bank_pad_x_phase: Vec<Signal<In, Word>>,
     pub bank_pad_x_bank: Vec<Signal<In, Word>>,
     pub bank_pad_x_part: Vec<Signal<In, Word>>,
+    /// The cyclic layout's constants instead (`ControllerParams::cyclic`,
+    /// `drq_arch::cyclic::CYCLIC_CONSTANT_NAMES` order; else none).
+    pub cyclic_constants: Vec<Signal<In, Word>>,
     // Buffer read ports (one cycle of latency, data held until the next
     // read); with banked activations `act_addr` and `act_rd` are per bank,
     // `act_row_bank` and `mask_rd` per row.
@@ -413,7 +423,9 @@ pub struct RegionController {
 impl RegionController {
     pub fn new(p: &ControllerParams) -> RegionController {
         let (rows, cols) = (p.rows, p.cols);
-        let banked = usize::from(p.banked_addr_bits.is_some());
+        let stored_once = usize::from(p.banked_addr_bits.is_some());
+        let cyclic = p.banked_addr_bits.is_some() && p.cyclic;
+        let banked = stored_once - usize::from(cyclic);
         RegionController {
             clock: Default::default(),
             reset: Default::default(),
@@ -441,10 +453,15 @@ impl RegionController {
             bank_pad_x_phase: vec_of(banked),
             bank_pad_x_bank: vec_of(banked),
             bank_pad_x_part: vec_of(banked),
+            cyclic_constants: vec_of(if cyclic {
+                drq_arch::cyclic::CYCLIC_CONSTANT_NAMES.len()
+            } else {
+                0
+            }),
             act_addr: vec_of(rows),
             act_rd: vec_of(rows),
-            act_row_bank: vec_of(banked * rows),
-            mask_rd: vec_of(banked * rows),
+            act_row_bank: vec_of(stored_once * rows),
+            mask_rd: vec_of(stored_once * rows),
             act_data: vec_of(rows),
             mask_addr: vec_of(rows),
             mask_bit: vec_of(rows),
@@ -487,9 +504,16 @@ impl RegionController {
     fn cols(&self) -> usize {
         self.w_addr.len()
     }
-    /// 1 with banked input activations, else 0.
+    /// 1 with banked input activations (the banked layout), else 0.
     fn banked(&self) -> usize {
         self.bank_row_words.len()
+    }
+    /// 1 with the cyclic layout's reads, else 0.
+    fn cyclic(&self) -> usize {
+        self.cyclic_constants.len().min(1)
+    }
+    fn cyclic_constant_count(&self) -> usize {
+        self.cyclic_constants.len()
     }
 }
 
@@ -538,6 +562,15 @@ impl Logic for RegionController {
             self.nest.bank_pad_x_phase[k].next = self.bank_pad_x_phase[k].val();
             self.nest.bank_pad_x_bank[k].next = self.bank_pad_x_bank[k].val();
             self.nest.bank_pad_x_part[k].next = self.bank_pad_x_part[k].val();
+            for r in 0..self.rows() {
+                self.act_row_bank[r].next = self.nest.act_row_bank[r].val();
+                self.mask_rd[r].next = self.nest.mask_rd[r].val();
+            }
+        }
+        for _k in 0..self.cyclic() {
+            for i in 0..self.cyclic_constant_count() {
+                self.nest.cyclic_constants[i].next = self.cyclic_constants[i].val();
+            }
             for r in 0..self.rows() {
                 self.act_row_bank[r].next = self.nest.act_row_bank[r].val();
                 self.mask_rd[r].next = self.nest.mask_rd[r].val();
@@ -644,7 +677,29 @@ pub fn controller_design_with(cfg: &AccelConfig, params: &ControllerParams) -> D
         ports.push(scalar(name, Input, REG_BITS, Zero));
     }
     let act_addr_bits = params.banked_addr_bits.unwrap_or(cfg.buffer_addr_bits());
-    if let Some(bits) = params.banked_addr_bits {
+    if let (Some(bits), true) = (params.banked_addr_bits, params.cyclic) {
+        // Entries (parts, steps, lengths) take the entry's bits (a bank's
+        // address and the bank), digits `DIGIT_BITS`.
+        let entry_bits = bits + cfg.rows.trailing_zeros();
+        for (i, name) in drq_arch::cyclic::CYCLIC_CONSTANT_NAMES.iter().enumerate() {
+            let digit = name.ends_with("_phase") || name.ends_with("_bank");
+            let width = if digit {
+                crate::bank_steps::DIGIT_BITS
+            } else {
+                entry_bits
+            };
+            let port = format!("cyclic_{name}");
+            ports.push(p(
+                &port,
+                &format!("cyclic_constants${i}"),
+                Input,
+                width,
+                None,
+                Zero,
+            ));
+        }
+    }
+    if let (Some(bits), false) = (params.banked_addr_bits, params.cyclic) {
         // Address steps and parts take the bank's address bits, digits and
         // bank numbers `DIGIT_BITS`.
         for name in drq_arch::banked::CONSTANT_NAMES {
@@ -657,6 +712,8 @@ pub fn controller_design_with(cfg: &AccelConfig, params: &ControllerParams) -> D
             let port = format!("bank_{name}");
             ports.push(p(&port, &port, Input, width, Some(1), Zero));
         }
+    }
+    if params.banked_addr_bits.is_some() {
         ports.extend([
             p(
                 "act_row_bank",

@@ -15,8 +15,10 @@
 
 use crate::bank_steps::BankSteps;
 use crate::controller::{ControllerParams, STRIDE_BITS};
+use crate::cyclic_steps::CyclicSteps;
 use crate::leaf::{konst, one_if, vec_of};
 use crate::leaf::{low_mask as mask, PackedPitch, Reg, SignedMul, Word};
+use drq_arch::cyclic::CYCLIC_CONSTANT_NAMES;
 use rust_hdl::prelude::*;
 
 /// S0 and S1 of the region controller: one step per cycle in which
@@ -54,6 +56,10 @@ pub struct LoopNest {
     pub bank_pad_x_phase: Vec<Signal<In, Word>>,
     pub bank_pad_x_bank: Vec<Signal<In, Word>>,
     pub bank_pad_x_part: Vec<Signal<In, Word>>,
+    /// The cyclic layout's constants instead (`ControllerParams::cyclic`,
+    /// docs/banked.md "Next: a cyclic layout"; else none), in
+    /// `drq_arch::cyclic::CYCLIC_CONSTANT_NAMES` order.
+    pub cyclic_constants: Vec<Signal<In, Word>>,
     // Buffer read ports (per row; per bank with banked activations).
     pub act_addr: Vec<Signal<Out, Word>>,
     pub act_rd: Vec<Signal<Out, Bit>>,
@@ -172,6 +178,11 @@ pub struct LoopNest {
     /// without banked activations) and S1's row banks.
     bank_steps: BankSteps,
     s1_row_bank: Vec<crate::leaf::WordReg>,
+    /// The cyclic layout's reads instead (without ports otherwise); row
+    /// r's bank (d + r) mod ROWS, and the rows' index and bank mask.
+    cyclic_steps: CyclicSteps,
+    row_index: Vec<Constant<Word>>,
+    cyclic_bank_mask: Vec<Constant<Word>>,
     // Locals.
     /// TH << b and TW << b where stride bit b is set.
     th_term: Vec<Signal<Local, Word>>,
@@ -242,6 +253,14 @@ impl LoopNest {
             !(banked && p.packed_rows),
             "banked activations have no row pitch"
         );
+        let cyclic = banked && p.cyclic;
+        assert!(
+            !cyclic || rows.is_power_of_two(),
+            "cyclic banks: ROWS a power of two"
+        );
+        // The banked layout's steps where the activations are banked and
+        // not cyclic.
+        let banked = banked && !cyclic;
         LoopNest {
             clock: Default::default(),
             reset: Default::default(),
@@ -268,8 +287,13 @@ impl LoopNest {
             bank_pad_x_part: one_if(banked, Default::default()),
             act_addr: vec_of(rows),
             act_rd: vec_of(rows),
-            act_row_bank: vec_of(if banked { rows } else { 0 }),
-            mask_rd: vec_of(if banked { rows } else { 0 }),
+            cyclic_constants: vec_of(if cyclic {
+                CYCLIC_CONSTANT_NAMES.len()
+            } else {
+                0
+            }),
+            act_row_bank: vec_of(if banked || cyclic { rows } else { 0 }),
+            mask_rd: vec_of(if banked || cyclic { rows } else { 0 }),
             mask_addr: vec_of(rows),
             w_addr: vec_of(cols),
             w_rd: vec_of(cols),
@@ -360,7 +384,14 @@ impl LoopNest {
             s1_ry: Default::default(),
             s1_rx: Default::default(),
             bank_steps: BankSteps::new(rows, p.banked_addr_bits.unwrap_or(1), banked),
-            s1_row_bank: (0..if banked { rows } else { 0 })
+            cyclic_steps: CyclicSteps::new(rows, rows, p.banked_addr_bits.unwrap_or(1), cyclic),
+            row_index: (0..if cyclic { rows as u64 } else { 0 })
+                .map(konst)
+                .collect(),
+            cyclic_bank_mask: (0..usize::from(cyclic))
+                .map(|_| konst(rows as u64 - 1))
+                .collect(),
+            s1_row_bank: (0..if banked || cyclic { rows } else { 0 })
                 .map(|_| {
                     crate::leaf::WordReg::unsigned(crate::bank_steps::bank_index_bits(rows as u32))
                 })
@@ -424,6 +455,10 @@ impl LoopNest {
     }
     fn banked_paths(&self) -> usize {
         self.bank_row_words.len()
+    }
+    /// 1 with the cyclic layout's reads, else 0.
+    fn cyclic_paths(&self) -> usize {
+        self.cyclic_bank_mask.len()
     }
     fn rows(&self) -> usize {
         self.act_addr.len()
@@ -764,6 +799,53 @@ impl Logic for LoopNest {
                     self.s1_row_bank[r].d.next = self.bank_steps.row_bank[r].val();
                 }
                 self.act_rd[r].next = self.issue.val() & self.rused[r].val();
+                self.act_row_bank[r].next = self.s1_row_bank[r].q.val();
+                self.mask_rd[r].next = self.issue.val() & self.s1_rd[r].q.val();
+            }
+        }
+
+        // ---- Cyclic layout: S1 takes each bank's word and the rotation of
+        // the step S0 describes (row r's bank (d + r) mod ROWS); every bank
+        // is read with the step, and a row that does not read ignores its
+        // bank.
+        for k in 0..self.cyclic_paths() {
+            self.cyclic_steps.clock[k].next = self.clock.val();
+            self.cyclic_steps.reset[k].next = self.reset.val();
+            self.cyclic_steps.start[k].next = self.start.val();
+            self.cyclic_steps.stride[k].next = self.s_q.q.val();
+            self.cyclic_steps.tile_w[k].next = self.tw_q.q.val();
+            self.cyclic_steps.band_len[k].next = self.cyclic_constants[0].val();
+            self.cyclic_steps.tile_row_words[k].next = self.cyclic_constants[1].val();
+            self.cyclic_steps.channel_words[k].next = self.cyclic_constants[2].val();
+            self.cyclic_steps.band_words[k].next = self.cyclic_constants[3].val();
+            self.cyclic_steps.pad_y_phase[k].next = self.cyclic_constants[4].val();
+            self.cyclic_steps.pad_y_part[k].next = self.cyclic_constants[5].val();
+            self.cyclic_steps.y_phase_step[k].next = self.cyclic_constants[6].val();
+            self.cyclic_steps.y_group_step[k].next = self.cyclic_constants[7].val();
+            self.cyclic_steps.pad_x_phase[k].next = self.cyclic_constants[8].val();
+            self.cyclic_steps.pad_x_bank[k].next = self.cyclic_constants[9].val();
+            self.cyclic_steps.pad_x_part[k].next = self.cyclic_constants[10].val();
+            self.cyclic_steps.x_phase_step[k].next = self.cyclic_constants[11].val();
+            self.cyclic_steps.x_bank_step[k].next = self.cyclic_constants[12].val();
+            self.cyclic_steps.x_group_step[k].next = self.cyclic_constants[13].val();
+            self.cyclic_steps.advance[k].next = self.load1.val() & self.s0_valid.q.val();
+            self.cyclic_steps.last_kj[k].next = self.last_kj.val();
+            self.cyclic_steps.last_ki[k].next = self.last_ki.val();
+            self.cyclic_steps.last_c[k].next = self.last_c.val();
+            self.cyclic_steps.last_tx[k].next = self.last_tx.val();
+            self.cyclic_steps.last_ty[k].next = self.last_ty.val();
+            for r in 0..self.rows() {
+                self.s1_row_bank[r].clock.next = self.clock.val();
+                self.s1_row_bank[r].reset.next = self.reset.val();
+                self.s1_row_bank[r].d.next = self.s1_row_bank[r].q.val();
+                if self.load1.val() {
+                    self.s1_act_addr[r].d.next = self.cyclic_steps.bank_addr[r].val();
+                    self.s1_row_bank[r].d.next = (self.cyclic_steps.rotation[k].val()
+                        + self.row_index[r].val())
+                        & self.cyclic_bank_mask[k].val();
+                }
+                // (Bank r serves row (r - d) mod ROWS: every bank reads.)
+                self.act_rd[r].next = self.issue.val();
                 self.act_row_bank[r].next = self.s1_row_bank[r].q.val();
                 self.mask_rd[r].next = self.issue.val() & self.s1_rd[r].q.val();
             }

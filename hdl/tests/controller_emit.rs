@@ -94,3 +94,24 @@ fn yosys_synthesizes_without_latches() {
 fn yosys_synthesizes_the_int8_baseline_without_latches() {
     each([configs()[3]], controller_design, synthesize);
 }
+
+/// The controller with the cyclic layout's reads (`ControllerParams::cyclic`,
+/// docs/banked.md "Next: a cyclic layout"; co-simulated in
+/// `verif/tests/controller_cosim.rs`): lint-clean and synthesizable, its
+/// constants as ports, the banked layout's not.
+#[test]
+fn cyclic_reads_lint_and_synthesize() {
+    use drq_hdl::controller::{controller_design_with, ControllerParams};
+    for cfg in [AccelConfig::small(), AccelConfig::default()] {
+        let params = ControllerParams {
+            banked_addr_bits: Some(11),
+            cyclic: true,
+            ..ControllerParams::new(&cfg)
+        };
+        let d = controller_design_with(&cfg, &params);
+        let what = format!("{}x{} cyclic", cfg.rows, cfg.cols);
+        assert!(d.verilog.contains("cyclic_band_len") && !d.verilog.contains("bank_row_words"));
+        lint(&d, &what);
+        synthesize(&d, &what);
+    }
+}

@@ -10,6 +10,7 @@
 
 use crate::sim::{Model, SimError, SimOptions};
 use drq_arch::banked::{BankedMap, WalkConstants, CONSTANT_NAMES};
+use drq_arch::cyclic::{CyclicConstants, CyclicMap, CYCLIC_CONSTANT_NAMES};
 use drq_arch::token::TokenFormat;
 use drq_arch::AccelConfig;
 use drq_golden::golden::LayerData;
@@ -29,6 +30,9 @@ use std::collections::HashMap;
 pub struct Layout {
     pub cfg: AccelConfig,
     pub banked: Option<BankedMap>,
+    /// The cyclic layout instead (docs/banked.md "Next: a cyclic layout"),
+    /// over ROWS banks.
+    pub cyclic: Option<CyclicMap>,
     pub region: u64,
     pub h: u64,
     /// ceil(H / R).
@@ -43,6 +47,7 @@ impl Layout {
         Layout {
             cfg: *cfg,
             banked: None,
+            cyclic: None,
             region: cfg.region.into(),
             h: layer.h.into(),
             rh: layer.h.div_ceil(cfg.region).into(),
@@ -62,9 +67,27 @@ impl Layout {
             ..Layout::new(cfg, layer)
         }
     }
-    /// (c*H + y) * pitch(W) + x; banked: bank << 32 | address.
+    /// The layout of `layer`'s input in the cyclic layout for `layer`
+    /// itself, over ROWS banks.
+    pub fn cyclic(cfg: &AccelConfig, layer: &Layer) -> Layout {
+        Layout {
+            cyclic: Some(CyclicMap::new(
+                layer.c_in.into(),
+                layer.h.into(),
+                layer.w.into(),
+                layer.reader(),
+                cfg.rows,
+            )),
+            ..Layout::new(cfg, layer)
+        }
+    }
+    /// (c*H + y) * pitch(W) + x; banked or cyclic: bank << 32 | address.
     pub fn act(&self, c: u32, y: u32, x: u32) -> u64 {
         if let Some(map) = &self.banked {
+            let p = map.place(c.into(), y.into(), x.into());
+            return u64::from(p.bank) << 32 | p.addr;
+        }
+        if let Some(map) = &self.cyclic {
             let p = map.place(c.into(), y.into(), x.into());
             return u64::from(p.bank) << 32 | p.addr;
         }
@@ -205,6 +228,8 @@ pub struct ControllerBench {
     pub cfg: AccelConfig,
     /// Banked input activations: the bank address bits.
     pub banked: Option<u32>,
+    /// With `banked`: the cyclic layout's reads instead.
+    pub cyclic: bool,
     pub format: TokenFormat,
     pub model: Model,
     act_lanes: Vec<i64>,
@@ -229,8 +254,19 @@ impl ControllerBench {
         banked: Option<u32>,
         opts: &SimOptions,
     ) -> Result<ControllerBench, SimError> {
+        ControllerBench::with_layout(cfg, banked, false, opts)
+    }
+    /// [`ControllerBench::with_banks`], with the cyclic layout's reads
+    /// when `cyclic` (docs/banked.md "Next: a cyclic layout").
+    pub fn with_layout(
+        cfg: &AccelConfig,
+        banked: Option<u32>,
+        cyclic: bool,
+        opts: &SimOptions,
+    ) -> Result<ControllerBench, SimError> {
         let params = ControllerParams {
             banked_addr_bits: banked,
+            cyclic,
             ..ControllerParams::new(cfg)
         };
         let mut model = Model::new(&controller_design_with(cfg, &params), opts)?;
@@ -240,6 +276,7 @@ impl ControllerBench {
         Ok(ControllerBench {
             cfg: *cfg,
             banked,
+            cyclic,
             format: TokenFormat::new(cfg),
             model,
             act_lanes: vec![0; cfg.rows as usize],
@@ -265,7 +302,21 @@ impl ControllerBench {
         ] {
             m.set_u64(name, v.into());
         }
-        if let Some(bits) = self.banked {
+        if let (Some(bits), true) = (self.banked, self.cyclic) {
+            // The cyclic layout's constants, as the host would compute them.
+            let map = CyclicMap::new(
+                l.c_in.into(),
+                l.h.into(),
+                l.w.into(),
+                l.reader(),
+                self.cfg.rows,
+            );
+            let entry_bits = bits + self.cfg.rows.trailing_zeros();
+            let k = CyclicConstants::new(&map, l.padding).values(entry_bits);
+            for (name, v) in CYCLIC_CONSTANT_NAMES.iter().zip(k) {
+                m.set_u64(&format!("cyclic_{name}"), v);
+            }
+        } else if let Some(bits) = self.banked {
             // The layout's constants, as the host computes them.
             let map = BankedMap::new(l.c_in.into(), l.h.into(), l.w.into(), l.reader());
             let k = WalkConstants::new(&map, l.padding);

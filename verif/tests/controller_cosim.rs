@@ -100,9 +100,10 @@ fn check(
 ) -> LayerOutcome {
     let cfg = b.cfg;
     let replay = Replay::new(&cfg, l, d).unwrap();
-    let lay = match b.banked {
-        Some(_) => Layout::banked(&cfg, l),
-        None => Layout::new(&cfg, l),
+    let lay = match (b.banked, b.cyclic) {
+        (Some(_), true) => Layout::cyclic(&cfg, l),
+        (Some(_), false) => Layout::banked(&cfg, l),
+        (None, _) => Layout::new(&cfg, l),
     };
     let buffers = Buffers::in_layout(&lay, l, d, &replay.run.mask_in);
     let out = b.run_layer(l, &buffers, traffic, rng, None);
@@ -258,6 +259,21 @@ fn random_layers_banked_activations() {
         let test = format!("random_layers_banked_activations_{name}");
         let opts = SimOptions::from_env("controller_cosim", &test);
         let b = ControllerBench::with_banks(&cfg, Some(12), &opts).unwrap();
+        random_layers_of(b, &test, 20);
+    }
+}
+
+/// The cyclic layout's reads (docs/banked.md "Next: a cyclic layout";
+/// `CyclicSteps` in the loop nest, row r's bank (d + r) mod ROWS): every
+/// token, read and counter of random layers as the golden model's, each
+/// row's read at the bank and word `CyclicMap::place` put its input, on
+/// the 4 x 4 R2 and 8 x 2 R4 arrays.
+#[test]
+fn random_layers_cyclic_activations() {
+    for (cfg, name) in [(cfg_a(), "4x4"), (cfg_c(), "8x2")] {
+        let test = format!("random_layers_cyclic_activations_{name}");
+        let opts = SimOptions::from_env("controller_cosim", &test);
+        let b = ControllerBench::with_layout(&cfg, Some(12), true, &opts).unwrap();
         random_layers_of(b, &test, 20);
     }
 }
