@@ -214,7 +214,7 @@ impl Logic for CyclicRotation {
 /// The rotation alone as a top (`drq_cyclic_rotation`): `banks` banks and
 /// `rows` rows of `width`-bit words.
 pub fn cyclic_rotation_design(banks: usize, rows: usize, width: u32) -> crate::shell::Design {
-    use crate::shell::{design, scalar, Dir, ShellPort, Widen};
+    use crate::shell::{design, Dir, ShellPort, Widen};
     use Dir::{Input, Output};
     use Widen::{Flag, Zero};
     let amount_bits = crate::shell::clog2(banks as u32).max(1);
@@ -244,7 +244,6 @@ pub fn cyclic_rotation_design(banks: usize, rows: usize, width: u32) -> crate::s
             ShellPort::new("amount", "amount", Input, amount_bits, Some(1), Zero),
         ]);
     }
-    let _ = scalar;
     design(
         "drq_cyclic_rotation",
         "drq_cyclic_rotation_core",
