@@ -8,9 +8,9 @@
 //! The entry L0 that row 0 of the step stands for is a sum kept by adds
 //! only, as `drq_arch::cyclic::CyclicWalk` keeps it: the pixel tile's part
 //! (oh0 TW + OWg CBL), the input channel's (c S^2 PL) and the kernel
-//! offsets' parts, counted by their digits (ki - P: phase rh and group a;
-//! kj - P: phase rw, bank bw0 and group xbw) with the steps the host
-//! computes. d is L0's low log2(NB) bits and A0 the rest; bank b serves
+//! offsets' parts, counted by their digits (`DigitSum`s; ki - P: phase
+//! rh and group a; kj - P: phase rw, bank bw0 and group xbw) with the
+//! steps the host computes. d is L0's low log2(NB) bits and A0 the rest; bank b serves
 //! row r = (b - d) mod NB and reads A0, plus one where b < d, plus the
 //! band step Q where its row's column passed into the next band
 //! (tj + bw0 >= TW; `tj` of each row from a register chain that settles
@@ -21,6 +21,7 @@
 //! loop nest's last-index flags moves to the next step; `bank_addr` and
 //! `rotation` are the current step's (combinational).
 
+use crate::digit_sum::DigitSum;
 use crate::leaf::{konst, low_mask, vec_of, Word, WordReg};
 use rust_hdl::prelude::*;
 
@@ -83,11 +84,9 @@ pub struct CyclicSteps {
     tile_row_base: Vec<WordReg>,
     tile_base: Vec<WordReg>,
     channel_base: Vec<WordReg>,
-    y_phase: Vec<WordReg>,
-    y_part: Vec<WordReg>,
-    x_phase: Vec<WordReg>,
-    x_bank: Vec<WordReg>,
-    x_part: Vec<WordReg>,
+    /// ki - P under (S, 1) and kj - P under (S, TW), with their parts.
+    dy: Vec<DigitSum>,
+    dx: Vec<DigitSum>,
     /// Per row r >= 1 (index r - 1): tj = r mod TW, from row r - 1.
     row_tj: Vec<WordReg>,
     zero: Vec<Constant<Word>>,
@@ -113,9 +112,8 @@ pub struct CyclicSteps {
     bank_row: Vec<Signal<Local, Word>>,
     bank_wraps: Vec<Signal<Local, Bit>>,
     kernel_start: Vec<Signal<Local, Bit>>,
-    y_next: Vec<Signal<Local, Word>>,
-    x_next: Vec<Signal<Local, Word>>,
-    xb_next: Vec<Signal<Local, Word>>,
+    /// Digits the reads do not need (only the parts and bw0 are).
+    unused_digits: Vec<Signal<Local, Word>>,
 }
 
 impl CyclicSteps {
@@ -180,11 +178,12 @@ impl CyclicSteps {
             tile_row_base: reg(entry_bits),
             tile_base: reg(entry_bits),
             channel_base: reg(entry_bits),
-            y_phase: reg(DIGIT_BITS),
-            y_part: reg(entry_bits),
-            x_phase: reg(DIGIT_BITS),
-            x_bank: reg(DIGIT_BITS),
-            x_part: reg(entry_bits),
+            dy: (0..one)
+                .map(|_| DigitSum::new(DIGIT_BITS, entry_bits))
+                .collect(),
+            dx: (0..one)
+                .map(|_| DigitSum::new(DIGIT_BITS, entry_bits))
+                .collect(),
             row_tj: (1..rows.max(1))
                 .map(|_| WordReg::unsigned(DIGIT_BITS))
                 .collect(),
@@ -207,9 +206,7 @@ impl CyclicSteps {
             bank_row: vec_of(banks),
             bank_wraps: vec_of(banks),
             kernel_start: vec_of(one),
-            y_next: vec_of(one),
-            x_next: vec_of(one),
-            xb_next: vec_of(one),
+            unused_digits: vec_of(one),
         }
     }
     fn rows(&self) -> usize {
@@ -247,11 +244,6 @@ impl Logic for CyclicSteps {
             self.tile_row_base[k].clock.next = self.clock[k].val();
             self.tile_base[k].clock.next = self.clock[k].val();
             self.channel_base[k].clock.next = self.clock[k].val();
-            self.y_phase[k].clock.next = self.clock[k].val();
-            self.y_part[k].clock.next = self.clock[k].val();
-            self.x_phase[k].clock.next = self.clock[k].val();
-            self.x_bank[k].clock.next = self.clock[k].val();
-            self.x_part[k].clock.next = self.clock[k].val();
             self.cbl_q[k].reset.next = self.reset[k].val();
             self.trw_q[k].reset.next = self.reset[k].val();
             self.cw_q[k].reset.next = self.reset[k].val();
@@ -270,11 +262,6 @@ impl Logic for CyclicSteps {
             self.tile_row_base[k].reset.next = self.reset[k].val();
             self.tile_base[k].reset.next = self.reset[k].val();
             self.channel_base[k].reset.next = self.reset[k].val();
-            self.y_phase[k].reset.next = self.reset[k].val();
-            self.y_part[k].reset.next = self.reset[k].val();
-            self.x_phase[k].reset.next = self.reset[k].val();
-            self.x_bank[k].reset.next = self.reset[k].val();
-            self.x_part[k].reset.next = self.reset[k].val();
             self.cbl_q[k].d.next = self.cbl_q[k].q.val();
             self.trw_q[k].d.next = self.trw_q[k].q.val();
             self.cw_q[k].d.next = self.cw_q[k].q.val();
@@ -292,11 +279,6 @@ impl Logic for CyclicSteps {
             self.tile_row_base[k].d.next = self.tile_row_base[k].q.val();
             self.tile_base[k].d.next = self.tile_base[k].q.val();
             self.channel_base[k].d.next = self.channel_base[k].q.val();
-            self.y_phase[k].d.next = self.y_phase[k].q.val();
-            self.y_part[k].d.next = self.y_part[k].q.val();
-            self.x_phase[k].d.next = self.x_phase[k].q.val();
-            self.x_bank[k].d.next = self.x_bank[k].q.val();
-            self.x_part[k].d.next = self.x_part[k].q.val();
             // ---- `start` latches the constants; the first step follows.
             self.restart[k].d.next = self.zero[k].val();
             if self.start[k].val() {
@@ -316,54 +298,42 @@ impl Logic for CyclicSteps {
                 self.xsg_q[k].d.next = self.x_group_step[k].val();
                 self.restart[k].d.next = self.one[k].val();
             }
+            // ---- The digit counters: ki - P (phase rh, group a; no bank
+            // digit) and kj - P (phase rw, bank bw0, group xbw), each part
+            // stepped by the host's steps.
+            self.dy[k].clock.next = self.clock[k].val();
+            self.dy[k].reset.next = self.reset[k].val();
+            self.dy[k].stride.next = self.stride[k].val();
+            self.dy[k].tile.next = self.one[k].val();
+            self.dy[k].phase_step.next = self.ysp_q[k].q.val();
+            self.dy[k].bank_step.next = self.ysg_q[k].q.val();
+            self.dy[k].group_step.next = self.ysg_q[k].q.val();
+            self.dy[k].load_phase.next = self.pyp_q[k].q.val();
+            self.dy[k].load_bank.next = self.zero[k].val();
+            self.dy[k].load_part.next = self.pyt_q[k].q.val();
+            self.dx[k].clock.next = self.clock[k].val();
+            self.dx[k].reset.next = self.reset[k].val();
+            self.dx[k].stride.next = self.stride[k].val();
+            self.dx[k].tile.next = self.tile_w[k].val();
+            self.dx[k].phase_step.next = self.xsp_q[k].q.val();
+            self.dx[k].bank_step.next = self.xsb_q[k].q.val();
+            self.dx[k].group_step.next = self.xsg_q[k].q.val();
+            self.dx[k].load_phase.next = self.pxp_q[k].q.val();
+            self.dx[k].load_bank.next = self.pxb_q[k].q.val();
+            self.dx[k].load_part.next = self.pxt_q[k].q.val();
             // ---- The loop nest's events: kj fastest, then ki, c, the pixel
             // tile of the row, the tile row, the channel tile (back to the
-            // first pixel tile). A kernel row starts with ki = 0 (its
-            // digits loaded), a kernel column with kj = 0.
-            self.y_next[k].next = self.y_phase[k].q.val() + self.one[k].val();
-            self.x_next[k].next = self.x_phase[k].q.val() + self.one[k].val();
-            self.xb_next[k].next = self.x_bank[k].q.val() + self.one[k].val();
+            // first pixel tile).
             self.kernel_start[k].next = false;
+            self.dy[k].step.next = false;
+            self.dx[k].load.next = false;
+            self.dx[k].step.next = false;
             if self.advance[k].val() {
-                if !self.last_kj[k].val() {
-                    // kj + 1: the column digits count up.
-                    if self.x_next[k].val() == self.stride[k].val() {
-                        self.x_phase[k].d.next = self.zero[k].val();
-                        if self.xb_next[k].val() == self.tile_w[k].val() {
-                            self.x_bank[k].d.next = self.zero[k].val();
-                            self.x_part[k].d.next = (self.x_part[k].q.val()
-                                + self.xsg_q[k].q.val())
-                                & self.entry_mask[k].val();
-                        } else {
-                            self.x_bank[k].d.next = self.xb_next[k].val();
-                            self.x_part[k].d.next = (self.x_part[k].q.val()
-                                + self.xsb_q[k].q.val())
-                                & self.entry_mask[k].val();
-                        }
-                    } else {
-                        self.x_phase[k].d.next = self.x_next[k].val();
-                        self.x_part[k].d.next = (self.x_part[k].q.val() + self.xsp_q[k].q.val())
-                            & self.entry_mask[k].val();
-                    }
-                } else {
-                    // kj back to 0.
-                    self.x_phase[k].d.next = self.pxp_q[k].q.val();
-                    self.x_bank[k].d.next = self.pxb_q[k].q.val();
-                    self.x_part[k].d.next = self.pxt_q[k].q.val();
-                    if !self.last_ki[k].val() {
-                        // ki + 1: the row digits count up.
-                        if self.y_next[k].val() == self.stride[k].val() {
-                            self.y_phase[k].d.next = self.zero[k].val();
-                            self.y_part[k].d.next = (self.y_part[k].q.val()
-                                + self.ysg_q[k].q.val())
-                                & self.entry_mask[k].val();
-                        } else {
-                            self.y_phase[k].d.next = self.y_next[k].val();
-                            self.y_part[k].d.next = (self.y_part[k].q.val()
-                                + self.ysp_q[k].q.val())
-                                & self.entry_mask[k].val();
-                        }
-                    } else {
+                self.dx[k].step.next = !self.last_kj[k].val();
+                if self.last_kj[k].val() {
+                    self.dx[k].load.next = true;
+                    self.dy[k].step.next = !self.last_ki[k].val();
+                    if self.last_ki[k].val() {
                         self.kernel_start[k].next = true;
                         self.channel_base[k].d.next = (self.channel_base[k].q.val()
                             + self.cw_q[k].q.val())
@@ -391,17 +361,14 @@ impl Logic for CyclicSteps {
             }
             if self.restart[k].q.val().any() {
                 self.kernel_start[k].next = true;
-                self.x_phase[k].d.next = self.pxp_q[k].q.val();
-                self.x_bank[k].d.next = self.pxb_q[k].q.val();
-                self.x_part[k].d.next = self.pxt_q[k].q.val();
+                self.dx[k].load.next = true;
                 self.tile_row_base[k].d.next = self.zero[k].val();
                 self.tile_base[k].d.next = self.zero[k].val();
                 self.channel_base[k].d.next = self.zero[k].val();
             }
-            if self.kernel_start[k].val() {
-                self.y_phase[k].d.next = self.pyp_q[k].q.val();
-                self.y_part[k].d.next = self.pyt_q[k].q.val();
-            }
+            self.dy[k].load.next = self.kernel_start[k].val();
+            self.unused_digits[k].next =
+                self.dy[k].phase.val() | self.dy[k].bank.val() | self.dx[k].phase.val();
             // ---- Row r's tile column, a chain from row 0.
             self.tj[0].next = self.zero[k].val();
             for r in 1..self.rows() {
@@ -417,8 +384,8 @@ impl Logic for CyclicSteps {
             // ---- The current step's reads: the rotation and four words.
             self.first_entry[k].next = (self.tile_base[k].q.val()
                 + self.channel_base[k].q.val()
-                + self.y_part[k].q.val()
-                + self.x_part[k].q.val())
+                + self.dy[k].part.val()
+                + self.dx[k].part.val())
                 & self.entry_mask[k].val();
             self.rotation[k].next = self.first_entry[k].val() & self.bank_mask[k].val();
             self.base[k].next =
@@ -431,7 +398,7 @@ impl Logic for CyclicSteps {
                 (self.base_q[k].val() + self.one[k].val()) & self.addr_mask[k].val();
             for r in 0..self.rows() {
                 self.row_wraps[r].next =
-                    (self.tj[r].val() + self.x_bank[k].q.val()) >= self.tile_w[k].val();
+                    (self.tj[r].val() + self.dx[k].bank.val()) >= self.tile_w[k].val();
             }
             for b in 0..self.banks() {
                 self.bank_row[b].next = (self.index[b].val() + self.banks_word[k].val()

@@ -22,8 +22,9 @@
 //!   [`scan`]: the input-mask scan of the DRQ top; [`sequencer`]: the
 //!   top's phases and run counters.
 //! * The stored-once buffers (docs/banked.md): [`digit_counter`],
-//!   [`bank_steps`], [`banked_ram`], [`layout_table`]; [`cyclic_rotation`],
-//!   the rows' selection of the cyclic layout (not in `drq_top` yet).
+//!   [`bank_steps`], [`banked_ram`], [`layout_table`]; the cyclic layout's
+//!   [`cyclic_rotation`], [`cyclic_steps`] and [`digit_sum`] (the
+//!   controller's with `ControllerParams::cyclic`; not in `drq_top` yet).
 //! * [`top`]: the whole accelerator `drq_top`.
 //! * [`designs`]: the registry of every emitted design and `params.json`.
 
@@ -40,6 +41,7 @@ pub mod cyclic_steps;
 pub mod dedup;
 pub mod designs;
 pub mod digit_counter;
+pub mod digit_sum;
 pub mod layout_table;
 pub mod leaf;
 pub mod loop_nest;

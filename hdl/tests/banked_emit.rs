@@ -70,3 +70,10 @@ fn cyclic_steps_lints_and_synthesizes() {
         common::synthesize(&d, &what);
     }
 }
+
+#[test]
+fn digit_sum_lints_and_synthesizes() {
+    let d = drq_hdl::digit_sum::digit_sum_design(7, 14);
+    common::lint(&d, "7-bit digits, 14-bit part");
+    common::synthesize(&d, "7-bit digits, 14-bit part");
+}
