@@ -20,8 +20,10 @@
 //! row, and is CBL entries long: the least length >= NYp * TW with
 //! CBL = TW (mod NB). Position (c, y, x) is entry
 //!
-//!     L = ((c S + ry) S + rx) PL + (X div TW) CBL + Y TW + X mod TW,
-//!     PL = NXB * CBL,
+//! ```text
+//! L = ((c S + ry) S + rx) PL + (X div TW) CBL + Y TW + X mod TW,
+//! PL = NXB * CBL,
+//! ```
 //!
 //! of the buffer, in bank L mod NB at word L div NB.
 //!
@@ -32,7 +34,9 @@
 //! X = ow0 + aw + tj, that is band OWg + xbw (+1 where bw0 + tj >= TW)
 //! and column bw0 + tj (- TW there). With L0 the entry of row 0,
 //!
-//!     L(r) = L0 + r + w(r) (CBL - TW),   w(r) = [bw0 + tj >= TW],
+//! ```text
+//! L(r) = L0 + r + w(r) (CBL - TW),   w(r) = [bw0 + tj >= TW],
+//! ```
 //!
 //! and CBL - TW = 0 (mod NB): row r's bank is (L0 + r) mod NB, its word
 //! L0 div NB + [d + r >= NB] + w(r) Q with d = L0 mod NB and
