@@ -4,7 +4,7 @@
 //! * [`banked`]: the stored-once activation layout (issue 17): a map held
 //!   once over ROWS banks, laid out for the layer that reads it.
 //! * [`cyclic`]: a stored-once layout whose step reads are one rotation of
-//!   the banks (issue 17; not built in the hardware yet).
+//!   the banks (issue 17; in the hardware up to the region controller).
 //! * [`config`]: the one typed, validated generator configuration
 //!   ([`AccelConfig`], docs/spec.md §1).
 //! * [`token`]: the token order and field widths of the array (§4).
