@@ -117,6 +117,43 @@ impl CyclicMap {
             + y * tw
             + x.rem_euclid(tw)
     }
+    /// The entry of (c, y, x) as the write-back and the input scan make it,
+    /// a sum of three parts: the channel's c S^2 PL, the row's
+    /// ry S PL + Y TW and the column's rx PL + (X div TW) CBL + X mod TW
+    /// (y = Y S + ry, x = X S + rx). The row's part is
+    /// `DigitSteps::of(S, 1, S PL, 0, TW)` of y's digits, the column's
+    /// `DigitSteps::of(S, TW, PL, 1, CBL)` of x's (`row_steps`,
+    /// `column_steps`): counted by adds as a coordinate steps.
+    pub fn parts(&self, c: u64, y: u64, x: u64) -> [u64; 3] {
+        let (s, tw) = (self.s(), self.tw());
+        let (pl, cbl) = (self.plane_len(), self.band_len());
+        [
+            c * s * s * pl,
+            (y % s) * s * pl + (y / s) * tw,
+            (x % s) * pl + (x / s / tw) * cbl + (x / s) % tw,
+        ]
+    }
+    /// The row part's steps (`parts`), under (S, 1).
+    pub fn row_steps(&self) -> DigitSteps {
+        let s = self.s() as i64;
+        DigitSteps::of(
+            self.reader.stride,
+            1,
+            s * self.plane_len() as i64,
+            0,
+            self.tw() as i64,
+        )
+    }
+    /// The column part's steps (`parts`), under (S, TW).
+    pub fn column_steps(&self) -> DigitSteps {
+        DigitSteps::of(
+            self.reader.stride,
+            self.reader.tile_w,
+            self.plane_len() as i64,
+            1,
+            self.band_len() as i64,
+        )
+    }
     /// Bank and word of position (c, y, x) of the map.
     pub fn place(&self, c: u64, y: u64, x: u64) -> Place {
         let s = self.s();
@@ -553,6 +590,46 @@ mod tests {
                     u64::from(reader.tile_w) % 16,
                     "{map:?}"
                 );
+            }
+        }
+    }
+
+    /// The write-back's and the input scan's form: for every position of
+    /// maps over a sweep of readers, the three parts sum to the entry
+    /// `place` splits into bank and word, and the row and column parts
+    /// counted up from 0 by their `DigitSteps` (adds only) are the parts
+    /// of every row and column.
+    #[test]
+    fn parts_sum_to_the_place_and_count_by_their_steps() {
+        for reader in readers() {
+            let map = CyclicMap::new(3, 11, 13, reader, 16);
+            let (s, tw) = (reader.stride, reader.tile_w);
+            let (mut dy, mut row) = (Digits::of(0, s, 1), 0i64);
+            for y in 0..map.h {
+                if y > 0 {
+                    map.row_steps().step(&mut dy, &mut row, s, 1);
+                }
+                assert_eq!(row as u64, map.parts(0, y, 0)[1], "{reader:?} row {y}");
+            }
+            let (mut dx, mut column) = (Digits::of(0, s, tw), 0i64);
+            for x in 0..map.w {
+                if x > 0 {
+                    map.column_steps().step(&mut dx, &mut column, s, tw);
+                }
+                assert_eq!(
+                    column as u64,
+                    map.parts(0, 0, x)[2],
+                    "{reader:?} column {x}"
+                );
+            }
+            for c in 0..map.c {
+                for y in 0..map.h {
+                    for x in 0..map.w {
+                        let l: u64 = map.parts(c, y, x).iter().sum();
+                        let p = map.place(c, y, x);
+                        assert_eq!((l % 16, l / 16), (u64::from(p.bank), p.addr), "{reader:?}");
+                    }
+                }
             }
         }
     }
