@@ -272,6 +272,92 @@ impl WalkConstants {
     }
 }
 
+/// One step of a layer (one channel tile) in the loop nest's order
+/// (docs/spec.md §4: pixel tiles left to right and top to bottom, then
+/// input channels, kernel rows, kernel columns): the input channel, the
+/// tile's top-left output pixel, the kernel offsets, and which loop
+/// indices are at their last value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LayerStep {
+    pub c: u64,
+    pub oh0: u64,
+    pub ow0: u64,
+    pub ki: i64,
+    pub kj: i64,
+    pub last_kj: bool,
+    pub last_ki: bool,
+    pub last_c: bool,
+    pub last_tx: bool,
+    pub last_ty: bool,
+}
+
+/// Every step of a layer of `c_in` input channels, `ho` x `wo` outputs in
+/// `tile_h` x `tile_w` tiles and a `kernel` x `kernel` kernel, in order.
+pub fn layer_steps(
+    c_in: u64,
+    ho: u64,
+    wo: u64,
+    tile_h: u32,
+    tile_w: u32,
+    kernel: i64,
+) -> Vec<LayerStep> {
+    let oh0s: Vec<u64> = (0..ho).step_by(tile_h as usize).collect();
+    let ow0s: Vec<u64> = (0..wo).step_by(tile_w as usize).collect();
+    let mut steps = Vec::new();
+    for (ty, &oh0) in oh0s.iter().enumerate() {
+        for (tx, &ow0) in ow0s.iter().enumerate() {
+            for c in 0..c_in {
+                for ki in 0..kernel {
+                    for kj in 0..kernel {
+                        steps.push(LayerStep {
+                            c,
+                            oh0,
+                            ow0,
+                            ki,
+                            kj,
+                            last_kj: kj + 1 == kernel,
+                            last_ki: ki + 1 == kernel,
+                            last_c: c + 1 == c_in,
+                            last_tx: tx + 1 == ow0s.len(),
+                            last_ty: ty + 1 == oh0s.len(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    steps
+}
+
+/// A layer's read addresses walked by the loop nest's events, adds only
+/// (`BankedWalk`, `drq_arch::cyclic::CyclicWalk`).
+pub trait LayerWalk {
+    /// kj + 1.
+    fn next_kernel_column(&mut self);
+    /// ki + 1 (kj back to 0).
+    fn next_kernel_row(&mut self);
+    /// c + 1 (ki, kj back to 0).
+    fn next_channel(&mut self);
+    /// The next pixel tile of the row (ow0 + TW).
+    fn next_tile(&mut self);
+    /// The first pixel tile of the next tile row (oh0 + TH, ow0 = 0).
+    fn next_tile_row(&mut self);
+    /// From `step` to the next step: the event its last flags make.
+    fn advance_past(&mut self, step: &LayerStep) {
+        if !step.last_kj {
+            self.next_kernel_column();
+        } else if !step.last_ki {
+            self.next_kernel_row();
+        } else if !step.last_c {
+            self.next_channel();
+        } else if !step.last_tx {
+            self.next_tile();
+        } else {
+            self.next_tile_row();
+        }
+    }
+}
+
 /// The reads of a layer's steps made as the hardware makes them: counters
 /// and adders stepped by the loop nest's events, no product and no
 /// division. Per step, `bank_addr(b)` = the step's base plus a row group
@@ -319,36 +405,6 @@ impl BankedWalk {
         self.dx = self.k.pad_x;
         self.kernel_x = self.dx.part(self.k.reader.stride, 1);
     }
-    /// kj + 1: the column offset's digits, in single words.
-    pub fn next_kernel_column(&mut self) {
-        let r = self.k.reader;
-        self.dx.step(&mut self.kernel_x, r.stride, r.tile_w, 1);
-    }
-    /// ki + 1 (kj back to 0): the row offset's digits, in bank rows (RW).
-    pub fn next_kernel_row(&mut self) {
-        let r = self.k.reader;
-        self.dy
-            .step(&mut self.kernel_y, r.stride, r.tile_h, self.k.row_words);
-        self.first_kernel_column();
-    }
-    /// c + 1 (ki, kj back to 0).
-    pub fn next_channel(&mut self) {
-        self.channel_base += self.k.channel_words as i64;
-        self.first_kernel_row();
-    }
-    /// The next pixel tile of the row (ow0 + TW): one column group, S.
-    pub fn next_tile(&mut self) {
-        self.tile_base += i64::from(self.k.reader.stride);
-        self.channel_base = 0;
-        self.first_kernel_row();
-    }
-    /// The first pixel tile of the next tile row (oh0 + TH, ow0 = 0).
-    pub fn next_tile_row(&mut self) {
-        self.tile_row_base += self.k.group_words as i64;
-        self.tile_base = self.tile_row_base;
-        self.channel_base = 0;
-        self.first_kernel_row();
-    }
     /// The address bank `bank` reads in the current step.
     pub fn bank_addr(&self, bank: u32) -> i64 {
         let (bh, bw) = (bank / self.k.reader.tile_w, bank % self.k.reader.tile_w);
@@ -360,6 +416,39 @@ impl BankedWalk {
             addr += i64::from(self.k.reader.stride);
         }
         addr
+    }
+}
+
+impl LayerWalk for BankedWalk {
+    /// kj + 1: the column offset's digits, in single words.
+    fn next_kernel_column(&mut self) {
+        let r = self.k.reader;
+        self.dx.step(&mut self.kernel_x, r.stride, r.tile_w, 1);
+    }
+    /// ki + 1 (kj back to 0): the row offset's digits, in bank rows (RW).
+    fn next_kernel_row(&mut self) {
+        let r = self.k.reader;
+        self.dy
+            .step(&mut self.kernel_y, r.stride, r.tile_h, self.k.row_words);
+        self.first_kernel_column();
+    }
+    /// c + 1 (ki, kj back to 0).
+    fn next_channel(&mut self) {
+        self.channel_base += self.k.channel_words as i64;
+        self.first_kernel_row();
+    }
+    /// The next pixel tile of the row (ow0 + TW): one column group, S.
+    fn next_tile(&mut self) {
+        self.tile_base += i64::from(self.k.reader.stride);
+        self.channel_base = 0;
+        self.first_kernel_row();
+    }
+    /// The first pixel tile of the next tile row (oh0 + TH, ow0 = 0).
+    fn next_tile_row(&mut self) {
+        self.tile_row_base += self.k.group_words as i64;
+        self.tile_base = self.tile_row_base;
+        self.channel_base = 0;
+        self.first_kernel_row();
     }
 }
 
@@ -537,48 +626,22 @@ mod tests {
                         let map = BankedMap::new(c_in, h, w, reader);
                         let k = WalkConstants::new(&map, padding as u32);
                         let mut walk = BankedWalk::start(k);
-                        let (th, tw) = (i64::from(tile_h), i64::from(tile_w));
-                        for (ti, oh0) in (0..ho).step_by(th as usize).enumerate() {
-                            if ti > 0 {
-                                walk.next_tile_row();
+                        let order = layer_steps(c_in, ho as u64, wo as u64, tile_h, tile_w, kernel);
+                        for (i, st) in order.iter().enumerate() {
+                            if i > 0 {
+                                walk.advance_past(&order[i - 1]);
                             }
-                            for (tj, ow0) in (0..wo).step_by(tw as usize).enumerate() {
-                                if tj > 0 {
-                                    walk.next_tile();
-                                }
-                                for c in 0..c_in {
-                                    if c > 0 {
-                                        walk.next_channel();
-                                    }
-                                    for ki in 0..kernel {
-                                        if ki > 0 {
-                                            walk.next_kernel_row();
-                                        }
-                                        for kj in 0..kernel {
-                                            if kj > 0 {
-                                                walk.next_kernel_column();
-                                            }
-                                            let want = map.step(
-                                                c,
-                                                oh0 as u64,
-                                                ow0 as u64,
-                                                ki - padding,
-                                                kj - padding,
-                                            );
-                                            assert_eq!((walk.dy, walk.dx), (want.dy, want.dx));
-                                            for b in 0..map.banks_used() {
-                                                assert_eq!(
-                                                    walk.bank_addr(b),
-                                                    want.bank_addr(b),
-                                                    "{reader:?} K {kernel} P {padding} tile \
-                                                     ({oh0}, {ow0}) c {c} ki {ki} kj {kj} bank {b}"
-                                                );
-                                            }
-                                            steps += 1;
-                                        }
-                                    }
-                                }
+                            let want =
+                                map.step(st.c, st.oh0, st.ow0, st.ki - padding, st.kj - padding);
+                            assert_eq!((walk.dy, walk.dx), (want.dy, want.dx));
+                            for b in 0..map.banks_used() {
+                                assert_eq!(
+                                    walk.bank_addr(b),
+                                    want.bank_addr(b),
+                                    "{reader:?} K {kernel} P {padding} {st:?} bank {b}"
+                                );
                             }
+                            steps += 1;
                         }
                     }
                 }

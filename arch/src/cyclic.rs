@@ -44,7 +44,7 @@
 //! one of four words, A0, A0 + 1, A0 + Q, A0 + Q + 1 (A0 = L0 div NB),
 //! under two bits: [b < d] and w of its row.
 
-use crate::banked::{Digits, Place, Reader};
+use crate::banked::{Digits, LayerWalk, Place, Reader};
 
 /// A C x H x W map stored once over `banks` banks for `reader`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,6 +94,11 @@ impl CyclicMap {
     pub fn band_len(&self) -> u64 {
         let least = self.plane_rows() * self.tw();
         least + (self.tw() + self.nb() - least % self.nb()) % self.nb()
+    }
+    /// Q = (CBL - TW) / NB: the words a read moves on into the next
+    /// column band.
+    pub fn band_words(&self) -> u64 {
+        (self.band_len() - self.tw()) / self.nb()
     }
     /// PL: entries of a phase plane.
     pub fn plane_len(&self) -> u64 {
@@ -183,7 +188,7 @@ impl CyclicMap {
         CyclicStep {
             rotation: first.rem_euclid(nb) as u32,
             base: first.div_euclid(nb),
-            band_words: (self.band_len() - self.tw()) as i64 / nb,
+            band_words: self.band_words() as i64,
             bw0: aw.rem_euclid(self.tw() as i64) as u32,
             tile_w: r.tile_w,
             banks: self.banks,
@@ -282,6 +287,8 @@ pub struct CyclicConstants {
     /// CBL and S^2 PL: a pixel tile's step along a tile row, a channel's.
     pub band_len: u64,
     pub channel_words: u64,
+    /// Q (`CyclicMap::band_words`).
+    pub band_words: u64,
     /// Digits of -P under (S, 1) (kernel rows: phase rh, group a) and
     /// (S, TW) (kernel columns: phase rw, bank bw0, group xbw), their parts
     /// and their steps: rows a TW + rh S PL, columns xbw CBL + bw0 + rw PL.
@@ -306,6 +313,7 @@ impl CyclicConstants {
             banks: map.banks,
             band_len: map.band_len(),
             channel_words: (s * s * pl) as u64,
+            band_words: map.band_words(),
             pad_y,
             pad_x,
             pad_y_part: pad_y.group * tw + i64::from(pad_y.phase) * s * pl,
@@ -335,6 +343,13 @@ pub const CYCLIC_CONSTANT_NAMES: [&str; 14] = [
     "x_group_step",
 ];
 
+/// Whether constant `name` (of `CYCLIC_CONSTANT_NAMES`) is a digit (a
+/// phase or bank digit of -P, `DIGIT_BITS` wide); the others are entries
+/// (lengths, parts, steps), as wide as an entry.
+pub fn is_digit_constant(name: &str) -> bool {
+    name.ends_with("_phase") || name.ends_with("_bank")
+}
+
 impl CyclicConstants {
     /// The values of `CYCLIC_CONSTANT_NAMES`, entries (parts and steps, two's
     /// complement) cut to `entry_bits`: the words the host writes.
@@ -345,7 +360,7 @@ impl CyclicConstants {
             self.band_len,
             u64::from(r.tile_h * r.tile_w),
             self.channel_words,
-            (self.band_len - u64::from(r.tile_w)) / u64::from(self.banks),
+            self.band_words,
             self.pad_y.phase.into(),
             cut(self.pad_y_part),
             cut(self.y_steps.phase),
@@ -403,40 +418,6 @@ impl CyclicWalk {
         self.dx = self.k.pad_x;
         self.kernel_x = self.k.pad_x_part;
     }
-    /// kj + 1.
-    pub fn next_kernel_column(&mut self) {
-        let r = self.k.reader;
-        self.k
-            .x_steps
-            .step(&mut self.dx, &mut self.kernel_x, r.stride, r.tile_w);
-    }
-    /// ki + 1 (kj back to 0).
-    pub fn next_kernel_row(&mut self) {
-        let r = self.k.reader;
-        self.k
-            .y_steps
-            .step(&mut self.dy, &mut self.kernel_y, r.stride, 1);
-        self.first_kernel_column();
-    }
-    /// c + 1 (ki, kj back to 0).
-    pub fn next_channel(&mut self) {
-        self.channel_base += self.k.channel_words as i64;
-        self.first_kernel_row();
-    }
-    /// The next pixel tile of the row (ow0 + TW): a band on.
-    pub fn next_tile(&mut self) {
-        self.tile_base += self.k.band_len as i64;
-        self.channel_base = 0;
-        self.first_kernel_row();
-    }
-    /// The first pixel tile of the next tile row (oh0 + TH, ow0 = 0).
-    pub fn next_tile_row(&mut self) {
-        let r = self.k.reader;
-        self.tile_row_base += i64::from(r.tile_h * r.tile_w);
-        self.tile_base = self.tile_row_base;
-        self.channel_base = 0;
-        self.first_kernel_row();
-    }
     /// L0: the entry row 0 of the current step stands for.
     pub fn first_entry(&self) -> i64 {
         self.tile_base + self.channel_base + self.kernel_y + self.kernel_x
@@ -448,7 +429,7 @@ impl CyclicWalk {
         CyclicStep {
             rotation: l0.rem_euclid(nb) as u32,
             base: l0.div_euclid(nb),
-            band_words: (self.k.band_len as i64 - i64::from(tw)) / nb,
+            band_words: self.k.band_words as i64,
             bw0: self.dx.bank,
             tile_w: tw,
             banks: self.k.banks,
@@ -456,9 +437,47 @@ impl CyclicWalk {
     }
 }
 
+impl LayerWalk for CyclicWalk {
+    /// kj + 1.
+    fn next_kernel_column(&mut self) {
+        let r = self.k.reader;
+        self.k
+            .x_steps
+            .step(&mut self.dx, &mut self.kernel_x, r.stride, r.tile_w);
+    }
+    /// ki + 1 (kj back to 0).
+    fn next_kernel_row(&mut self) {
+        let r = self.k.reader;
+        self.k
+            .y_steps
+            .step(&mut self.dy, &mut self.kernel_y, r.stride, 1);
+        self.first_kernel_column();
+    }
+    /// c + 1 (ki, kj back to 0).
+    fn next_channel(&mut self) {
+        self.channel_base += self.k.channel_words as i64;
+        self.first_kernel_row();
+    }
+    /// The next pixel tile of the row (ow0 + TW): a band on.
+    fn next_tile(&mut self) {
+        self.tile_base += self.k.band_len as i64;
+        self.channel_base = 0;
+        self.first_kernel_row();
+    }
+    /// The first pixel tile of the next tile row (oh0 + TH, ow0 = 0).
+    fn next_tile_row(&mut self) {
+        let r = self.k.reader;
+        self.tile_row_base += i64::from(r.tile_h * r.tile_w);
+        self.tile_base = self.tile_row_base;
+        self.channel_base = 0;
+        self.first_kernel_row();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::banked::layer_steps;
 
     fn readers() -> Vec<Reader> {
         let mut tiles: Vec<(u32, u32)> = (1..=4)
@@ -649,45 +668,19 @@ mod tests {
                     let wo = (w as i64 + 2 * padding - kernel) / s + 1;
                     let map = CyclicMap::new(c_in, h, w, reader, 16);
                     let mut walk = CyclicWalk::start(CyclicConstants::new(&map, padding as u32));
-                    let (th, tw) = (reader.tile_h as usize, reader.tile_w as usize);
-                    for (ti, oh0) in (0..ho).step_by(th).enumerate() {
-                        if ti > 0 {
-                            walk.next_tile_row();
+                    let (th, tw) = (reader.tile_h, reader.tile_w);
+                    let order = layer_steps(c_in, ho as u64, wo as u64, th, tw, kernel);
+                    for (i, st) in order.iter().enumerate() {
+                        if i > 0 {
+                            walk.advance_past(&order[i - 1]);
                         }
-                        for (tj, ow0) in (0..wo).step_by(tw).enumerate() {
-                            if tj > 0 {
-                                walk.next_tile();
-                            }
-                            for c in 0..c_in {
-                                if c > 0 {
-                                    walk.next_channel();
-                                }
-                                for ki in 0..kernel {
-                                    if ki > 0 {
-                                        walk.next_kernel_row();
-                                    }
-                                    for kj in 0..kernel {
-                                        if kj > 0 {
-                                            walk.next_kernel_column();
-                                        }
-                                        let want = map.step(
-                                            c,
-                                            oh0 as u64,
-                                            ow0 as u64,
-                                            ki - padding,
-                                            kj - padding,
-                                        );
-                                        assert_eq!(
-                                            walk.step_reads(),
-                                            want,
-                                            "{reader:?} K {kernel} P {padding} tile ({oh0}, \
-                                             {ow0}) c {c} ki {ki} kj {kj}"
-                                        );
-                                        steps += 1;
-                                    }
-                                }
-                            }
-                        }
+                        let want = map.step(st.c, st.oh0, st.ow0, st.ki - padding, st.kj - padding);
+                        assert_eq!(
+                            walk.step_reads(),
+                            want,
+                            "{reader:?} K {kernel} P {padding} {st:?}"
+                        );
+                        steps += 1;
                     }
                 }
             }

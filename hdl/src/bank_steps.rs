@@ -478,7 +478,7 @@ pub fn bank_steps_design(rows: usize, addr_bits: u32) -> crate::shell::Design {
 mod tests {
     use super::*;
     use crate::leaf::{settle, word};
-    use drq_arch::banked::{BankedMap, Reader, WalkConstants};
+    use drq_arch::banked::{layer_steps, BankedMap, Reader, WalkConstants};
 
     /// The constant ports in `drq_arch::banked::CONSTANT_NAMES` order.
     fn constant_ports(b: &mut BankSteps) -> [&mut Signal<In, Word>; 10] {
@@ -549,54 +549,31 @@ mod tests {
                     for _ in 0..rows {
                         tick(&mut b);
                     }
-                    let (th, tw) = (i64::from(tile_h), i64::from(tile_w));
-                    let oh0s: Vec<i64> = (0..ho).step_by(th as usize).collect();
-                    let ow0s: Vec<i64> = (0..wo).step_by(tw as usize).collect();
+                    let order = layer_steps(c_in, ho as u64, wo as u64, tile_h, tile_w, kernel);
                     for _channel_tile in 0..2 {
-                        for (ty, &oh0) in oh0s.iter().enumerate() {
-                            for (tx, &ow0) in ow0s.iter().enumerate() {
-                                for c in 0..c_in {
-                                    for ki in 0..kernel {
-                                        for kj in 0..kernel {
-                                            settle(&mut b);
-                                            let want = map.step(
-                                                c,
-                                                oh0 as u64,
-                                                ow0 as u64,
-                                                ki - padding,
-                                                kj - padding,
-                                            );
-                                            let at = format!(
-                                                "{reader:?} K {kernel} P {padding} tile ({oh0}, \
-                                                 {ow0}) c {c} ki {ki} kj {kj}"
-                                            );
-                                            for r in 0..map.banks_used() as usize {
-                                                let got_addr = b.bank_addr[r].val().to_u64();
-                                                let want_addr = want.bank_addr(r as u32) as u64
-                                                    & low_mask(bits);
-                                                assert_eq!(got_addr, want_addr, "{at} bank {r}");
-                                                let got_bank = b.row_bank[r].val().to_u64();
-                                                let want_bank = want.bank_of_row(r as u32);
-                                                assert_eq!(
-                                                    got_bank,
-                                                    u64::from(want_bank),
-                                                    "{at} row {r}"
-                                                );
-                                            }
-                                            b.advance[0].next = true;
-                                            b.last_kj[0].next = kj + 1 == kernel;
-                                            b.last_ki[0].next = ki + 1 == kernel;
-                                            b.last_c[0].next = c + 1 == c_in;
-                                            b.last_tx[0].next = tx + 1 == ow0s.len();
-                                            b.last_ty[0].next = ty + 1 == oh0s.len();
-                                            tick(&mut b);
-                                            b.advance[0].next = false;
-                                            tick(&mut b);
-                                            steps += 1;
-                                        }
-                                    }
-                                }
+                        for st in &order {
+                            settle(&mut b);
+                            let want =
+                                map.step(st.c, st.oh0, st.ow0, st.ki - padding, st.kj - padding);
+                            let at = format!("{reader:?} K {kernel} P {padding} {st:?}");
+                            for r in 0..map.banks_used() as usize {
+                                let got_addr = b.bank_addr[r].val().to_u64();
+                                let want_addr = want.bank_addr(r as u32) as u64 & low_mask(bits);
+                                assert_eq!(got_addr, want_addr, "{at} bank {r}");
+                                let got_bank = b.row_bank[r].val().to_u64();
+                                let want_bank = want.bank_of_row(r as u32);
+                                assert_eq!(got_bank, u64::from(want_bank), "{at} row {r}");
                             }
+                            b.advance[0].next = true;
+                            b.last_kj[0].next = st.last_kj;
+                            b.last_ki[0].next = st.last_ki;
+                            b.last_c[0].next = st.last_c;
+                            b.last_tx[0].next = st.last_tx;
+                            b.last_ty[0].next = st.last_ty;
+                            tick(&mut b);
+                            b.advance[0].next = false;
+                            tick(&mut b);
+                            steps += 1;
                         }
                     }
                 }

@@ -508,9 +508,9 @@ impl RegionController {
     fn banked(&self) -> usize {
         self.bank_row_words.len()
     }
-    /// 1 with the cyclic layout's reads, else 0.
-    fn cyclic(&self) -> usize {
-        self.cyclic_constants.len().min(1)
+    /// ROWS with stored-once activations (either layout), else 0.
+    fn row_banks(&self) -> usize {
+        self.act_row_bank.len()
     }
     fn cyclic_constant_count(&self) -> usize {
         self.cyclic_constants.len()
@@ -562,19 +562,14 @@ impl Logic for RegionController {
             self.nest.bank_pad_x_phase[k].next = self.bank_pad_x_phase[k].val();
             self.nest.bank_pad_x_bank[k].next = self.bank_pad_x_bank[k].val();
             self.nest.bank_pad_x_part[k].next = self.bank_pad_x_part[k].val();
-            for r in 0..self.rows() {
-                self.act_row_bank[r].next = self.nest.act_row_bank[r].val();
-                self.mask_rd[r].next = self.nest.mask_rd[r].val();
-            }
         }
-        for _k in 0..self.cyclic() {
-            for i in 0..self.cyclic_constant_count() {
-                self.nest.cyclic_constants[i].next = self.cyclic_constants[i].val();
-            }
-            for r in 0..self.rows() {
-                self.act_row_bank[r].next = self.nest.act_row_bank[r].val();
-                self.mask_rd[r].next = self.nest.mask_rd[r].val();
-            }
+        for i in 0..self.cyclic_constant_count() {
+            self.nest.cyclic_constants[i].next = self.cyclic_constants[i].val();
+        }
+        // Either stored-once layout: each row's bank and mask read.
+        for r in 0..self.row_banks() {
+            self.act_row_bank[r].next = self.nest.act_row_bank[r].val();
+            self.mask_rd[r].next = self.nest.mask_rd[r].val();
         }
         for j in 0..self.cols() {
             self.w_addr[j].next = self.nest.w_addr[j].val();
@@ -682,8 +677,7 @@ pub fn controller_design_with(cfg: &AccelConfig, params: &ControllerParams) -> D
         // address and the bank), digits `DIGIT_BITS`.
         let entry_bits = bits + cfg.rows.trailing_zeros();
         for (i, name) in drq_arch::cyclic::CYCLIC_CONSTANT_NAMES.iter().enumerate() {
-            let digit = name.ends_with("_phase") || name.ends_with("_bank");
-            let width = if digit {
+            let width = if drq_arch::cyclic::is_digit_constant(name) {
                 crate::bank_steps::DIGIT_BITS
             } else {
                 entry_bits

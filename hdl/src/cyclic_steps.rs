@@ -428,7 +428,7 @@ impl Logic for CyclicSteps {
 /// `addr_bits`-bit words.
 pub fn cyclic_steps_design(rows: usize, banks: usize, addr_bits: u32) -> crate::shell::Design {
     use crate::shell::{design, Dir, ShellPort, Widen};
-    use drq_arch::cyclic::CYCLIC_CONSTANT_NAMES;
+    use drq_arch::cyclic::{is_digit_constant, CYCLIC_CONSTANT_NAMES};
     use Dir::{Input, Output};
     use Widen::{Flag, Zero};
     let entry_bits = addr_bits + banks.trailing_zeros();
@@ -440,8 +440,11 @@ pub fn cyclic_steps_design(rows: usize, banks: usize, addr_bits: u32) -> crate::
         ShellPort::new("tile_w", "tile_w", Input, DIGIT_BITS, Some(1), Zero),
     ];
     for name in CYCLIC_CONSTANT_NAMES {
-        let digit = name.ends_with("_phase") || name.ends_with("_bank");
-        let bits = if digit { DIGIT_BITS } else { entry_bits };
+        let bits = if is_digit_constant(name) {
+            DIGIT_BITS
+        } else {
+            entry_bits
+        };
         ports.push(ShellPort::new(name, name, Input, bits, Some(1), Zero));
     }
     for name in [
@@ -479,7 +482,7 @@ pub fn cyclic_steps_design(rows: usize, banks: usize, addr_bits: u32) -> crate::
 mod tests {
     use super::*;
     use crate::leaf::{settle, word};
-    use drq_arch::banked::Reader;
+    use drq_arch::banked::{layer_steps, Reader};
     use drq_arch::cyclic::{CyclicConstants, CyclicMap};
 
     /// The constant ports in `CYCLIC_CONSTANT_NAMES` order.
@@ -565,60 +568,44 @@ mod tests {
                         for _ in 0..rows {
                             tick(&mut b);
                         }
-                        let (th, tw) = (i64::from(tile_h), i64::from(tile_w));
-                        let oh0s: Vec<i64> = (0..ho).step_by(th as usize).collect();
-                        let ow0s: Vec<i64> = (0..wo).step_by(tw as usize).collect();
+                        let order = layer_steps(c_in, ho as u64, wo as u64, tile_h, tile_w, kernel);
                         for _channel_tile in 0..2 {
-                            for (ty, &oh0) in oh0s.iter().enumerate() {
-                                for (tx, &ow0) in ow0s.iter().enumerate() {
-                                    for c in 0..c_in {
-                                        for ki in 0..kernel {
-                                            for kj in 0..kernel {
-                                                settle(&mut b);
-                                                let want = map.step(
-                                                    c,
-                                                    oh0 as u64,
-                                                    ow0 as u64,
-                                                    ki - padding,
-                                                    kj - padding,
-                                                );
-                                                let at = format!(
-                                                    "{rows} rows on {banks} banks, {reader:?} K \
-                                                     {kernel} P {padding} tile ({oh0}, {ow0}) c \
-                                                     {c} ki {ki} kj {kj}"
-                                                );
-                                                assert_eq!(
-                                                    b.rotation[0].val().to_u64(),
-                                                    u64::from(want.rotation),
-                                                    "{at}: rotation"
-                                                );
-                                                for bank in 0..banks as u32 {
-                                                    if want.row_of_bank(bank) >= tile_h * tile_w {
-                                                        continue;
-                                                    }
-                                                    let got = b.bank_addr[bank as usize].val();
-                                                    let want = want.bank_addr(bank) as u64
-                                                        & low_mask(bits);
-                                                    assert_eq!(
-                                                        got.to_u64(),
-                                                        want,
-                                                        "{at} bank {bank}"
-                                                    );
-                                                }
-                                                b.advance[0].next = true;
-                                                b.last_kj[0].next = kj + 1 == kernel;
-                                                b.last_ki[0].next = ki + 1 == kernel;
-                                                b.last_c[0].next = c + 1 == c_in;
-                                                b.last_tx[0].next = tx + 1 == ow0s.len();
-                                                b.last_ty[0].next = ty + 1 == oh0s.len();
-                                                tick(&mut b);
-                                                b.advance[0].next = false;
-                                                tick(&mut b);
-                                                steps += 1;
-                                            }
-                                        }
+                            for st in &order {
+                                settle(&mut b);
+                                let want = map.step(
+                                    st.c,
+                                    st.oh0,
+                                    st.ow0,
+                                    st.ki - padding,
+                                    st.kj - padding,
+                                );
+                                let at = format!(
+                                    "{rows} rows on {banks} banks, {reader:?} K {kernel} P \
+                                     {padding} {st:?}"
+                                );
+                                assert_eq!(
+                                    b.rotation[0].val().to_u64(),
+                                    u64::from(want.rotation),
+                                    "{at}: rotation"
+                                );
+                                for bank in 0..banks as u32 {
+                                    if want.row_of_bank(bank) >= tile_h * tile_w {
+                                        continue;
                                     }
+                                    let got = b.bank_addr[bank as usize].val().to_u64();
+                                    let word = want.bank_addr(bank) as u64 & low_mask(bits);
+                                    assert_eq!(got, word, "{at} bank {bank}");
                                 }
+                                b.advance[0].next = true;
+                                b.last_kj[0].next = st.last_kj;
+                                b.last_ki[0].next = st.last_ki;
+                                b.last_c[0].next = st.last_c;
+                                b.last_tx[0].next = st.last_tx;
+                                b.last_ty[0].next = st.last_ty;
+                                tick(&mut b);
+                                b.advance[0].next = false;
+                                tick(&mut b);
+                                steps += 1;
                             }
                         }
                     }

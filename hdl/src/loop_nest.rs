@@ -456,6 +456,10 @@ impl LoopNest {
     fn banked_paths(&self) -> usize {
         self.bank_row_words.len()
     }
+    /// ROWS with stored-once activations (either layout), else 0.
+    fn row_bank_rows(&self) -> usize {
+        self.s1_row_bank.len()
+    }
     /// 1 with the cyclic layout's reads, else 0.
     fn cyclic_paths(&self) -> usize {
         self.cyclic_bank_mask.len()
@@ -763,6 +767,17 @@ impl Logic for LoopNest {
             }
         }
 
+        // ---- Stored-once activations (either layout): S1's row banks, held
+        // between steps (the layout's section below loads them), and each
+        // row's bank and mask read.
+        for r in 0..self.row_bank_rows() {
+            self.s1_row_bank[r].clock.next = self.clock.val();
+            self.s1_row_bank[r].reset.next = self.reset.val();
+            self.s1_row_bank[r].d.next = self.s1_row_bank[r].q.val();
+            self.act_row_bank[r].next = self.s1_row_bank[r].q.val();
+            self.mask_rd[r].next = self.issue.val() & self.s1_rd[r].q.val();
+        }
+
         // ---- Banked activations: S1 takes each bank's address and each
         // row's bank of the step S0 describes; every bank of the tile
         // (bank b < TH * TW, as row b) is read with the step, and a row
@@ -791,16 +806,11 @@ impl Logic for LoopNest {
             self.bank_steps.last_tx[k].next = self.last_tx.val();
             self.bank_steps.last_ty[k].next = self.last_ty.val();
             for r in 0..self.rows() {
-                self.s1_row_bank[r].clock.next = self.clock.val();
-                self.s1_row_bank[r].reset.next = self.reset.val();
-                self.s1_row_bank[r].d.next = self.s1_row_bank[r].q.val();
                 if self.load1.val() {
                     self.s1_act_addr[r].d.next = self.bank_steps.bank_addr[r].val();
                     self.s1_row_bank[r].d.next = self.bank_steps.row_bank[r].val();
                 }
                 self.act_rd[r].next = self.issue.val() & self.rused[r].val();
-                self.act_row_bank[r].next = self.s1_row_bank[r].q.val();
-                self.mask_rd[r].next = self.issue.val() & self.s1_rd[r].q.val();
             }
         }
 
@@ -835,9 +845,6 @@ impl Logic for LoopNest {
             self.cyclic_steps.last_tx[k].next = self.last_tx.val();
             self.cyclic_steps.last_ty[k].next = self.last_ty.val();
             for r in 0..self.rows() {
-                self.s1_row_bank[r].clock.next = self.clock.val();
-                self.s1_row_bank[r].reset.next = self.reset.val();
-                self.s1_row_bank[r].d.next = self.s1_row_bank[r].q.val();
                 if self.load1.val() {
                     self.s1_act_addr[r].d.next = self.cyclic_steps.bank_addr[r].val();
                     self.s1_row_bank[r].d.next = (self.cyclic_steps.rotation[k].val()
@@ -846,8 +853,6 @@ impl Logic for LoopNest {
                 }
                 // (Bank r serves row (r - d) mod ROWS: every bank reads.)
                 self.act_rd[r].next = self.issue.val();
-                self.act_row_bank[r].next = self.s1_row_bank[r].q.val();
-                self.mask_rd[r].next = self.issue.val() & self.s1_rd[r].q.val();
             }
         }
 
