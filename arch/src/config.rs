@@ -34,7 +34,7 @@
 //!                      # block RAM, for a buffer with an even number of read ports)
 //! packed_rows = false  # a map's rows at its own width (rounded up to out_lanes), not at the
 //!                      # widest map's power-of-two pitch
-//! act_layout = "replicated"  # or "banked": ACT0/ACT1 stored once over ROWS banks
+//! act_layout = "replicated"  # or "banked" / "cyclic": ACT0/ACT1 stored once over ROWS banks
 //! acc_words = 4096     # accumulator buffer (ACC) entries, at most act_words (default act_words)
 //! max_dim = 64         # largest C_in, H, C_out, Ho the counters hold (default act_words / pitch)
 //! ```
@@ -207,6 +207,11 @@ pub enum ActLayout {
     /// for the layer that reads the map (its stride and pixel tile), so a
     /// step's ROWS reads fall on ROWS different banks.
     Banked,
+    /// Stored once over ROWS banks (a power of two) in the cyclic layout
+    /// (`crate::cyclic`, docs/banked.md "The cyclic layout"): a step's
+    /// rows read banks (d + r) mod ROWS for one d, one rotation of the
+    /// banks instead of a crossbar.
+    Cyclic,
 }
 
 impl ActLayout {
@@ -214,7 +219,12 @@ impl ActLayout {
         match self {
             ActLayout::Replicated => "replicated",
             ActLayout::Banked => "banked",
+            ActLayout::Cyclic => "cyclic",
         }
+    }
+    /// Each value stored once over ROWS banks (banked or cyclic).
+    pub fn stored_once(self) -> bool {
+        self != ActLayout::Replicated
     }
 }
 
@@ -590,20 +600,33 @@ impl AccelConfig {
         self.act_layout = match layout {
             None | Some("replicated") => ActLayout::Replicated,
             Some("banked") => ActLayout::Banked,
+            Some("cyclic") => ActLayout::Cyclic,
             Some(other) => {
                 return Err(ParamError {
                     scope: SCOPE,
                     param: "act_layout",
                     value: format!("{other:?}"),
-                    allowed: "\"replicated\" or \"banked\"".into(),
+                    allowed: "\"replicated\", \"banked\" or \"cyclic\"".into(),
                 })
             }
         };
-        if self.act_layout == ActLayout::Banked {
+        let name = self.act_layout.name();
+        if self.act_layout == ActLayout::Cyclic && !self.rows.is_power_of_two() {
+            return Err(ParamError {
+                scope: SCOPE,
+                param: "act_layout",
+                value: format!("{name:?}"),
+                allowed: format!(
+                    "\"replicated\" or \"banked\" unless rows is a power of two (here {}; the cyclic layout's banks are the rows)",
+                    self.rows
+                ),
+            });
+        }
+        if self.act_layout.stored_once() {
             let banked = |allowed: String| ParamError {
                 scope: SCOPE,
                 param: "act_layout",
-                value: "\"banked\"".into(),
+                value: format!("{name:?}"),
                 allowed,
             };
             if self.out_lanes != 1 || self.packed_rows {
@@ -618,7 +641,7 @@ impl AccelConfig {
                     "act_words",
                     self.act_words.into(),
                     format!(
-                        "with act_layout = \"banked\", rows = {} times a power of two (the bank depth)",
+                        "with act_layout = {name:?}, rows = {} times a power of two (the bank depth)",
                         self.rows
                     ),
                 ));
@@ -658,6 +681,13 @@ impl AccelConfig {
     /// depth (a power of two), so every address part wraps like the bank.
     pub fn bank_addr_bits(&self) -> u32 {
         self.bank_words().trailing_zeros()
+    }
+
+    /// Bits of an entry L of the cyclic layout (`crate::cyclic`): a bank
+    /// word's address and a bank number (ROWS banks, a power of two), so
+    /// every entry part wraps like the buffer.
+    pub fn entry_bits(&self) -> u32 {
+        self.bank_addr_bits() + self.rows.trailing_zeros()
     }
 
     /// `self` with `ram_read_ports` 1 or 2 (unset: 2).
@@ -844,7 +874,7 @@ impl AccelConfig {
     pub fn buffer_addr_bits(&self) -> u32 {
         let act = match self.act_layout {
             ActLayout::Replicated => self.act_words,
-            ActLayout::Banked => self.bank_words(),
+            ActLayout::Banked | ActLayout::Cyclic => self.bank_words(),
         };
         let words = act.max(self.mask_words).max(self.weight_words);
         bits_for(words.max(2) - 1) + 1
@@ -875,7 +905,7 @@ impl AccelConfig {
     /// the ULX3S configuration's 512; docs/banked.md).
     pub fn max_out_height(&self) -> u32 {
         match self.act_layout {
-            ActLayout::Banked => self.max_width.max(2),
+            ActLayout::Banked | ActLayout::Cyclic => self.max_width.max(2),
             ActLayout::Replicated => self.max_dim(),
         }
     }
@@ -939,7 +969,7 @@ impl AccelConfig {
     /// Word address of accumulator (c, y, x) of a map `h` x `w` in ACC:
     /// `act_addr`, or with banked activations (c*h + y) * w + x.
     pub fn acc_addr(&self, c: u64, h: u64, w: u64, y: u64, x: u64) -> u64 {
-        if self.act_layout == ActLayout::Banked {
+        if self.act_layout.stored_once() {
             (c * h + y) * w + x
         } else {
             self.act_addr(c, h, w, y, x)
@@ -948,7 +978,7 @@ impl AccelConfig {
     /// The write-back computes a packed address (c (Ho Po) + y Po + x):
     /// with packed rows, and for ACC with banked activations.
     pub fn packed_writeback(&self) -> bool {
-        self.packed_rows || self.act_layout == ActLayout::Banked
+        self.packed_rows || self.act_layout.stored_once()
     }
     /// Word address of mask region (c, ry, rx) of a map with `rh` region
     /// rows: (c*rh + ry) * mask_row_pitch + rx.
@@ -1045,8 +1075,8 @@ impl fmt::Display for AccelConfig {
         if self.packed_rows {
             write!(f, ", packed rows")?;
         }
-        if self.act_layout == ActLayout::Banked {
-            write!(f, ", banked activations")?;
+        if self.act_layout.stored_once() {
+            write!(f, ", {} activations", self.act_layout.name())?;
         }
         Ok(())
     }
@@ -1399,6 +1429,36 @@ mod tests {
         assert_eq!(c.pe, PeKind::Int8);
         assert_eq!(c.tokens_per_high_step(), 1);
         assert_eq!(AccelConfig::from_toml_str(&c.to_toml(), "t").unwrap(), c);
+    }
+
+    #[test]
+    fn cyclic_activations_need_power_of_two_rows_and_the_banked_rules() {
+        let cyclic = |extra: &str| {
+            AccelConfig::from_toml_str(&format!("act_layout = \"cyclic\"\n{extra}"), "t")
+        };
+        let c = cyclic("act_words = 32768\nacc_words = 16384\n").unwrap();
+        assert_eq!(c.act_layout, ActLayout::Cyclic);
+        assert!(c.act_layout.stored_once() && !ActLayout::Replicated.stored_once());
+        assert_eq!(
+            (c.bank_words(), c.bank_addr_bits(), c.entry_bits()),
+            (2048, 11, 15)
+        );
+        assert_eq!((c.scan_group(), c.max_out_height()), (1, c.max_width));
+        assert_eq!(AccelConfig::from_toml_str(&c.to_toml(), "t").unwrap(), c);
+        assert!(c.to_string().ends_with("cyclic activations"), "{c}");
+        for (extra, param, allowed) in [
+            (
+                "rows = 12\nact_words = 3072\n",
+                "act_layout",
+                "rows is a power of two (here 12",
+            ),
+            ("out_lanes = 2\n", "act_layout", "out_lanes = 1"),
+            ("packed_rows = true\n", "act_layout", "packed_rows = false"),
+            ("act_words = 3000\n", "act_words", "power of two"),
+        ] {
+            let e = cyclic(extra).unwrap_err().to_string();
+            assert!(e.contains(param) && e.contains(allowed), "{extra}: {e}");
+        }
     }
 
     #[test]

@@ -14,17 +14,19 @@ use serde::Serialize;
 /// Byte-address width of the AXI4-Lite port.
 pub const ADDR_BITS: u32 = 24;
 /// Register slots (32 bits each) at byte addresses 0 .. 4 * NUM_REGS.
-pub const NUM_REGS: u32 = 64;
+pub const NUM_REGS: u32 = 128;
 /// Byte address of the buffer window.
 pub const WINDOW_BASE: u64 = 0x10_0000;
 /// Words the window can span: from `WINDOW_BASE` to the top of the address space.
 pub const MAX_WINDOW_WORDS: u64 = ((1 << ADDR_BITS) - WINDOW_BASE) / 4;
 /// Bits of every counter of docs/spec.md §5 (2^48 cycles: 32 days at 100 MHz).
 pub const COUNTER_BITS: u32 = 48;
-/// Value of the ID register: "DRQ" and interface version 2 (version 2
+/// Value of the ID register: "DRQ" and interface version 3 (version 2
 /// added the banked layout's registers after WO, which moved every
-/// read-only register, and ACC_WORDS).
-pub const ID_VALUE: u32 = 0x4452_5102;
+/// read-only register, and ACC_WORDS; version 3 the cyclic layout's
+/// registers after OUT_CHANNEL_WORDS, 128 register slots and
+/// INFO_LAYOUT_CYCLIC, the mask pitch field one bit narrower).
+pub const ID_VALUE: u32 = 0x4452_5103;
 
 /// Who may do what with a register.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -54,6 +56,15 @@ pub enum Width {
     /// A banked layout's digit (a stride, a tile side or a digit of one):
     /// `crate::banked::DIGIT_BITS` bits with banked activations, else none.
     BankDigit,
+    /// The output's layout (either stored-once layout): a digit, or an
+    /// address step (`bank_addr_bits` banked, `entry_bits` cyclic); none
+    /// with replicated activations.
+    OutDigit,
+    OutWords,
+    /// A cyclic layout's entry step or part (`AccelConfig::entry_bits`)
+    /// or digit (`DIGIT_BITS`), with cyclic activations, else none.
+    CyclicWords,
+    CyclicDigit,
 }
 
 impl Width {
@@ -71,8 +82,13 @@ impl Width {
             Width::Dim => cfg.dim_bits(),
             Width::Counter => COUNTER_BITS,
             Width::BankWords | Width::BankDigit if cfg.act_layout != ActLayout::Banked => 0,
+            Width::CyclicWords | Width::CyclicDigit if cfg.act_layout != ActLayout::Cyclic => 0,
+            Width::OutWords | Width::OutDigit if !cfg.act_layout.stored_once() => 0,
             Width::BankWords => cfg.bank_addr_bits(),
-            Width::BankDigit => crate::banked::DIGIT_BITS,
+            Width::CyclicWords => cfg.entry_bits(),
+            Width::OutWords if cfg.act_layout == ActLayout::Cyclic => cfg.entry_bits(),
+            Width::OutWords => cfg.bank_addr_bits(),
+            Width::BankDigit | Width::CyclicDigit | Width::OutDigit => crate::banked::DIGIT_BITS,
         }
     }
 }
@@ -148,7 +164,9 @@ macro_rules! register_table {
     };
 }
 
-use Width::{BankDigit, BankWords, Bits, Counter, Dim};
+use Width::{
+    BankDigit, BankWords, Bits, Counter, CyclicDigit, CyclicWords, Dim, OutDigit, OutWords,
+};
 
 register_table! {
     CMD: W, Bits(2), "command" {
@@ -189,12 +207,31 @@ register_table! {
     BANK_PAD_X_PHASE: Rw, BankDigit, "banked input: phase digit of -P under (S, TW)";
     BANK_PAD_X_BANK: Rw, BankDigit, "banked input: bank digit of -P under (S, TW)";
     BANK_PAD_X_PART: Rw, BankWords, "banked input: address part of -P as a column (two's complement)";
-    OUT_STRIDE: Rw, BankDigit, "banked output: stride S' of the layer that reads the output";
+    OUT_STRIDE: Rw, OutDigit, "banked or cyclic output: stride S' of the layer that reads the output";
     OUT_TILE_H: Rw, BankDigit, "banked output: pixel tile height TH' of the layer that reads it";
-    OUT_TILE_W: Rw, BankDigit, "banked output: pixel tile width TW' of the layer that reads it";
+    OUT_TILE_W: Rw, OutDigit, "banked or cyclic output: pixel tile width TW' of the layer that reads it";
     OUT_ROW_WORDS: Rw, BankWords, "banked output: address step of a bank row of the output's layout";
     OUT_GROUP_WORDS: Rw, BankWords, "banked output: address step of a row group of the output's layout";
-    OUT_CHANNEL_WORDS: Rw, BankWords, "banked output: address step of a channel of the output's layout";
+    OUT_CHANNEL_WORDS: Rw, OutWords, "banked or cyclic output: address (cyclic: entry) step of a channel of the output's layout";
+    CYC_BAND_LEN: Rw, CyclicWords, "cyclic input: entries of a column band, CBL (docs/banked.md \"The cyclic layout\"; the host computes this and the 18 below, drq_arch::cyclic)";
+    CYC_TILE_ROW_WORDS: Rw, CyclicWords, "cyclic input: entry step of a tile row, TH TW";
+    CYC_CHANNEL_WORDS: Rw, CyclicWords, "cyclic input: entry step of a channel, S^2 PL";
+    CYC_BAND_WORDS: Rw, CyclicWords, "cyclic input: Q = (CBL - TW) / ROWS, the words a read moves on into the next band";
+    CYC_PAD_Y_PHASE: Rw, CyclicDigit, "cyclic input: phase digit of -P under (S, 1)";
+    CYC_PAD_Y_PART: Rw, CyclicWords, "cyclic input: entry part of -P as a row (two's complement)";
+    CYC_Y_PHASE_STEP: Rw, CyclicWords, "cyclic input: a row part's step where the phase steps";
+    CYC_Y_GROUP_STEP: Rw, CyclicWords, "cyclic input: a row part's step where the phase wraps";
+    CYC_PAD_X_PHASE: Rw, CyclicDigit, "cyclic input: phase digit of -P under (S, TW)";
+    CYC_PAD_X_BANK: Rw, CyclicDigit, "cyclic input: bank digit of -P under (S, TW)";
+    CYC_PAD_X_PART: Rw, CyclicWords, "cyclic input: entry part of -P as a column (two's complement)";
+    CYC_X_PHASE_STEP: Rw, CyclicWords, "cyclic input: a column part's step where the phase steps";
+    CYC_X_BANK_STEP: Rw, CyclicWords, "cyclic input: a column part's step where the bank digit steps";
+    CYC_X_GROUP_STEP: Rw, CyclicWords, "cyclic input: a column part's step where the band steps";
+    OUT_Y_PHASE_STEP: Rw, CyclicWords, "cyclic output: a row part's step where the phase steps, in the output's layout";
+    OUT_Y_GROUP_STEP: Rw, CyclicWords, "cyclic output: a row part's step where the phase wraps";
+    OUT_X_PHASE_STEP: Rw, CyclicWords, "cyclic output: a column part's step where the phase steps";
+    OUT_X_BANK_STEP: Rw, CyclicWords, "cyclic output: a column part's step where the bank digit steps";
+    OUT_X_GROUP_STEP: Rw, CyclicWords, "cyclic output: a column part's step where the band steps";
     STATUS: Ro, Bits(12), "state, one cycle behind" {
         STATUS_BUSY @ 0 : 1 "a run is in progress",
         STATUS_DONE @ 1 : 1 "the last run finished (sticky until clear or start)",
@@ -230,7 +267,8 @@ register_table! {
         INFO_LAYOUT_ACC_BITS @ 0 : 8 "ACC_BITS",
         INFO_LAYOUT_ACT_PITCH_LOG2 @ 8 : 7 "log2 of act_row_pitch, the row pitch of every map without packed rows",
         INFO_LAYOUT_PACKED_ROWS @ 15 : 1 "1: packed rows, a map of width W stored at the pitch W rounded up to out_lanes",
-        INFO_LAYOUT_MASK_PITCH_LOG2 @ 16 : 7 "log2 of the mask row pitch",
+        INFO_LAYOUT_MASK_PITCH_LOG2 @ 16 : 6 "log2 of the mask row pitch",
+        INFO_LAYOUT_CYCLIC @ 22 : 1 "1: cyclic activation buffers, each map stored once over ROWS banks in the cyclic layout (docs/banked.md)",
         INFO_LAYOUT_BANKED @ 23 : 1 "1: banked activation buffers, each map stored once over ROWS banks (docs/banked.md)",
         INFO_LAYOUT_OUT_ROWS @ 24 : 7 "out_rows: array rows the output stage holds (the cycle formula's Q)",
         INFO_LAYOUT_BURST_READOUT @ 31 : 1 "1: burst read-out, a tile's rows leave back to back once the output stage has room for it",
@@ -240,7 +278,7 @@ register_table! {
     MASK_WORDS: Ro, Bits(32), "entries of each mask buffer";
     BIAS_WORDS: Ro, Bits(32), "entries of the bias buffer";
     ACC_WORDS: Ro, Bits(32), "entries of the accumulator buffer ACC";
-    ID: Ro, Bits(32), "0x44525102: \"DRQ\", interface version 2";
+    ID: Ro, Bits(32), "0x44525103: \"DRQ\", interface version 3";
 }
 
 /// Slot of the register named `name` (a compile error if there is none).
@@ -325,6 +363,7 @@ pub fn info_values(cfg: &AccelConfig) -> Vec<u32> {
             | cfg.act_row_pitch().trailing_zeros() << 8
             | u32::from(cfg.packed_rows) << 15
             | cfg.mask_row_pitch().trailing_zeros() << 16
+            | u32::from(cfg.act_layout == ActLayout::Cyclic) << 22
             | u32::from(cfg.act_layout == ActLayout::Banked) << 23
             | cfg.out_rows << 24
             | u32::from(cfg.burst_readout) << 31,
@@ -658,6 +697,12 @@ pub fn register_map_markdown() -> String {
             Width::Counter => format!("{COUNTER_BITS} (low word first)"),
             Width::BankWords => "bank address bits (banked; else 0)".into(),
             Width::BankDigit => format!("{} (banked; else 0)", crate::banked::DIGIT_BITS),
+            Width::OutWords => {
+                "bank address bits (banked), entry bits (cyclic; replicated 0)".into()
+            }
+            Width::OutDigit => format!("{} (banked or cyclic; else 0)", crate::banked::DIGIT_BITS),
+            Width::CyclicWords => "entry bits (cyclic; else 0)".into(),
+            Width::CyclicDigit => format!("{} (cyclic; else 0)", crate::banked::DIGIT_BITS),
         };
         let fields: Vec<String> = r
             .fields

@@ -25,7 +25,11 @@
 //!   row's `mask_rd`); the input scan reads one value (`scan_bank`,
 //!   through row 0's rotation), the write-back one value into bank
 //!   `wb_bank` of the other half, and the host window sees a buffer
-//!   bank-major (offset = bank * bank_words + address). The replicated
+//!   bank-major (offset = bank * bank_words + address). With the cyclic
+//!   layout (`act_layout = "cyclic"`) the banks are the same and the
+//!   rows' selection is one rotation (`CyclicRotation`): row r shows bank
+//!   (d + r) mod ROWS, d the controller's row 0 bank, taken when any row
+//!   reads (the scan and the host window: d their value's bank). The replicated
 //!   `act0`/`act1` are then two-word stubs that nothing reads or writes
 //!   (rust-hdl builds every field; synthesis removes them).
 //! * Host window: `mem_addr` is a region (buffer) and an offset; a write
@@ -35,6 +39,7 @@
 //!   returns 0 and `host_conflict` pulses for the top's sticky flag.
 
 use crate::banked_ram::BankRotation;
+use crate::cyclic_rotation::CyclicRotation;
 use crate::leaf::{konst, low_mask, one_if, vec_of, Reg, Word, WordReg};
 use crate::ram::{LanedRam, WordRam};
 use drq_arch::config::{AccelConfig, ActLayout, PeKind};
@@ -62,8 +67,9 @@ pub struct Buffers {
     pub mask_addr: Vec<Signal<In, Word>>,
     pub act_data: Vec<Signal<Out, Word>>,
     pub mask_data: Vec<Signal<Out, Bit>>,
-    /// Banked activations only (else none): per row the bank its value
-    /// comes from and whether it reads (its mask bit and its value).
+    /// Stored-once activations only (else none): per row the bank its
+    /// value comes from (cyclic: row 0's alone, the rotation) and whether
+    /// it reads (its mask bit and its value).
     pub act_row_bank: Vec<Signal<In, Word>>,
     pub mask_rd: Vec<Signal<In, Bit>>,
     pub w_rd: Vec<Signal<In, Bit>>,
@@ -118,6 +124,10 @@ pub struct Buffers {
     /// offset's split (else none).
     banks: Vec<WordRam>,
     rotation: BankRotation,
+    /// The cyclic layout's rotation instead (one, else none), and whether
+    /// any row reads.
+    cyclic_rotation: CyclicRotation,
+    any_read: Vec<Signal<Local, Bit>>,
     act1_base: Vec<Constant<Word>>,
     /// The bank half the run reads (the input buffer's) and the one the
     /// write-back writes (the other).
@@ -178,7 +188,9 @@ impl Buffers {
         // Read ports a copy: ACT and MASK have ROWS read ports, WEIGHTS COLS.
         let (reads, w_reads) = (cfg.copy_reads(cfg.rows), cfg.copy_reads(cfg.cols));
         let scan = cfg.pe == PeKind::Drq;
-        let banked = cfg.act_layout == ActLayout::Banked;
+        // Stored once, banked or cyclic: the same banks, another rotation.
+        let banked = cfg.act_layout.stored_once();
+        let cyclic = cfg.act_layout == ActLayout::Cyclic;
         let banks = if banked { rows } else { 0 };
         // Banked: the replicated buffers are two-word stubs (module docs).
         let act_ram = || {
@@ -201,7 +213,7 @@ impl Buffers {
             mask_addr: vec_of(rows),
             act_data: vec_of(rows),
             mask_data: vec_of(rows),
-            act_row_bank: vec_of(banks),
+            act_row_bank: vec_of(if cyclic { 1 } else { banks }),
             mask_rd: vec_of(banks),
             w_rd: vec_of(cols),
             w_addr: vec_of(cols),
@@ -239,7 +251,13 @@ impl Buffers {
             bias: LanedRam::new(cfg.bias_words as usize, 32, cols, 1, 1),
             accs: LanedRam::new(cfg.acc_words as usize, cfg.acc_bits, 1, lanes, 1),
             banks: (0..banks).map(|_| bank_ram()).collect(),
-            rotation: BankRotation::new(banks),
+            rotation: BankRotation::new(if cyclic { 0 } else { banks }),
+            cyclic_rotation: if cyclic {
+                CyclicRotation::new(banks, rows, cfg.a_hi)
+            } else {
+                CyclicRotation::new(0, 0, cfg.a_hi)
+            },
+            any_read: one_if(cyclic, Default::default()),
             act1_base: one_if(banked, konst(cfg.bank_words().into())),
             read_base: one_if(banked, Default::default()),
             write_base: one_if(banked, Default::default()),
@@ -287,9 +305,26 @@ impl Buffers {
     fn banks(&self) -> usize {
         self.banks.len()
     }
-    /// 1 with banked activations, else 0.
+    /// 1 with stored-once (banked or cyclic) activations, else 0.
     fn banked(&self) -> usize {
         self.act1_base.len()
+    }
+    /// 1 with the banked layout's rotation (a crossbar), else 0.
+    fn crossbars(&self) -> usize {
+        self.rotation.clock.len()
+    }
+    /// 1 with the cyclic layout's rotation, else 0.
+    fn cyclic_rotations(&self) -> usize {
+        self.any_read.len()
+    }
+    /// 1 with the cyclic layout over more than one bank (a rotation
+    /// register to take), else 0.
+    fn cyclic_turns(&self) -> usize {
+        if self.banks() > 1 {
+            self.cyclic_rotations()
+        } else {
+            0
+        }
     }
     /// ROWS with replicated activations (their read copies' ports), else 0.
     fn replicated_rows(&self) -> usize {
@@ -549,8 +584,10 @@ impl Logic for Buffers {
             self.act0.rd_addr[0].next = self.zero.val();
             self.act1.rd_en[0].next = false;
             self.act1.rd_addr[0].next = self.zero.val();
-            self.rotation.clock[0].next = self.clock.val();
-            self.rotation.reset[0].next = self.reset.val();
+            for j in 0..self.crossbars() {
+                self.rotation.clock[j].next = self.clock.val();
+                self.rotation.reset[j].next = self.reset.val();
+            }
             // ACT1's half of a bank starts at B: the run reads the input
             // buffer's half (`act_sel`), the write-back writes the other.
             self.read_base[k].next = self.zero.val();
@@ -575,10 +612,30 @@ impl Logic for Buffers {
                     self.wb_valid.val() & (self.wb_bank[k].val() == self.bank_number[b].val());
                 self.banks[b].wr_addr.next = self.wb_addr.val() | self.write_base[k].val();
                 self.banks[b].wr_data.next = self.wb_value[0].val();
-                self.rotation.bank_data[b].next = self.banks[b].rd_data.val();
-                self.rotation.take[b].next = self.mask_rd[b].val();
-                self.rotation.row_bank[b].next = self.act_row_bank[b].val();
-                self.act_data[b].next = self.rotation.row_data[b].val();
+                for _j in 0..self.crossbars() {
+                    self.rotation.bank_data[b].next = self.banks[b].rd_data.val();
+                    self.rotation.take[b].next = self.mask_rd[b].val();
+                    self.rotation.row_bank[b].next = self.act_row_bank[b].val();
+                    self.act_data[b].next = self.rotation.row_data[b].val();
+                }
+                // Cyclic: one rotation, row 0's bank, taken when any row
+                // reads.
+                for _j in 0..self.cyclic_rotations() {
+                    self.cyclic_rotation.bank_data[b].next = self.banks[b].rd_data.val();
+                    self.act_data[b].next = self.cyclic_rotation.row_data[b].val();
+                }
+            }
+            for j in 0..self.cyclic_turns() {
+                self.cyclic_rotation.clock[0].next = self.clock.val();
+                self.cyclic_rotation.reset[0].next = self.reset.val();
+                self.any_read[j].next = false;
+                for r in 0..self.rows() {
+                    if self.mask_rd[r].val() {
+                        self.any_read[j].next = true;
+                    }
+                }
+                self.cyclic_rotation.take[0].next = self.any_read[j].val();
+                self.cyclic_rotation.amount[0].next = self.act_row_bank[0].val();
             }
             self.accs.wr_addr.next = self.wb_acc_addr[k].val();
             // The input scan: every bank at the value's address, row 0
@@ -590,8 +647,14 @@ impl Logic for Buffers {
                         self.banks[b].rd_addr.next =
                             self.scan_addr[j].val() | self.read_base[k].val();
                     }
-                    self.rotation.take[0].next = true;
-                    self.rotation.row_bank[0].next = self.scan_bank[j].val();
+                    for _i in 0..self.crossbars() {
+                        self.rotation.take[0].next = true;
+                        self.rotation.row_bank[0].next = self.scan_bank[j].val();
+                    }
+                    for _i in 0..self.cyclic_turns() {
+                        self.cyclic_rotation.take[0].next = true;
+                        self.cyclic_rotation.amount[0].next = self.scan_bank[j].val();
+                    }
                 }
             }
             // The host window, bank-major: bank offset >> log2(bank
@@ -607,8 +670,14 @@ impl Logic for Buffers {
                 }
             }
             if self.host_rd.val() {
-                self.rotation.take[0].next = true;
-                self.rotation.row_bank[0].next = self.host_bank[k].val();
+                for _i in 0..self.crossbars() {
+                    self.rotation.take[0].next = true;
+                    self.rotation.row_bank[0].next = self.host_bank[k].val();
+                }
+                for _i in 0..self.cyclic_turns() {
+                    self.cyclic_rotation.take[0].next = true;
+                    self.cyclic_rotation.amount[0].next = self.host_bank[k].val();
+                }
                 for b in 0..self.banks() {
                     self.banks[b].rd_en.next = self.host_act[k].val();
                     self.banks[b].rd_addr.next = self.host_bank_addr[k].val();
@@ -650,7 +719,12 @@ impl Logic for Buffers {
             if (self.hr_region.q.val() == self.rg_act0.val())
                 | (self.hr_region.q.val() == self.rg_act1.val())
             {
-                self.mem_rdata.next = self.rotation.row_data[0].val();
+                for _i in 0..self.crossbars() {
+                    self.mem_rdata.next = self.rotation.row_data[0].val();
+                }
+                for _i in 0..self.cyclic_rotations() {
+                    self.mem_rdata.next = self.cyclic_rotation.row_data[0].val();
+                }
             }
         }
     }

@@ -254,9 +254,8 @@ pub struct ControllerParams {
     pub banked_addr_bits: Option<u32>,
     /// With `banked_addr_bits`: the cyclic layout's reads
     /// (`drq_arch::cyclic`, `CyclicSteps`; ROWS banks, a power of two)
-    /// instead of the banked layout's (`BankSteps`). Not a configuration
-    /// key yet: the controller is built with it for its co-simulation
-    /// (docs/banked.md "Next: a cyclic layout").
+    /// instead of the banked layout's (`BankSteps`): `act_layout =
+    /// "cyclic"` (docs/banked.md "The cyclic layout").
     pub cyclic: bool,
     pub out_lanes: u32,
     pub a_hi: u32,
@@ -292,9 +291,8 @@ impl ControllerParams {
             act_pitch_log2: cfg.act_row_pitch().trailing_zeros(),
             mask_pitch_log2: cfg.mask_row_pitch().trailing_zeros(),
             packed_rows: cfg.packed_rows,
-            banked_addr_bits: (cfg.act_layout == drq_arch::config::ActLayout::Banked)
-                .then(|| cfg.bank_addr_bits()),
-            cyclic: false,
+            banked_addr_bits: cfg.act_layout.stored_once().then(|| cfg.bank_addr_bits()),
+            cyclic: cfg.act_layout == drq_arch::config::ActLayout::Cyclic,
             out_lanes: cfg.out_lanes,
             a_hi: cfg.a_hi,
             a_lo: cfg.a_lo,

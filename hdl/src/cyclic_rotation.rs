@@ -91,11 +91,19 @@ pub struct CyclicRotation {
 
 impl CyclicRotation {
     /// `banks` banks (a power of two) and `rows` rows (at most `banks`) of
-    /// `width`-bit words.
+    /// `width`-bit words; 0 banks and 0 rows: a block without ports,
+    /// dropped from the Verilog (`dedup::drop_portless`), where a
+    /// configuration's activations are not in the cyclic layout.
     pub fn new(banks: usize, rows: usize, width: u32) -> CyclicRotation {
-        assert!(banks.is_power_of_two() && (1..=banks).contains(&rows));
+        assert!(
+            (banks, rows) == (0, 0) || (banks.is_power_of_two() && (1..=banks).contains(&rows))
+        );
         let turns = usize::from(banks > 1);
-        let stages = banks.trailing_zeros() as usize;
+        let stages = if banks == 0 {
+            0
+        } else {
+            banks.trailing_zeros() as usize
+        };
         CyclicRotation {
             clock: vec_of(turns),
             reset: vec_of(turns),

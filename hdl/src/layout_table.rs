@@ -16,7 +16,8 @@
 //! (S', TW', 1, S', 1); channels: (1, 1, CW', CW', 0).
 
 use crate::digit_counter::DigitCounter;
-use crate::leaf::{konst, low_mask, Word, WordReg};
+use crate::digit_sum::DigitSum;
+use crate::leaf::{konst, low_mask, one_if, Word, WordReg};
 use crate::ram::LutRam;
 use crate::shell::clog2;
 use rust_hdl::prelude::*;
@@ -29,16 +30,25 @@ pub struct LayoutTable {
     pub start: Signal<In, Bit>,
     pub stride: Signal<In, Word>,
     pub tile: Signal<In, Word>,
-    pub unit: Signal<In, Word>,
-    pub group_words: Signal<In, Word>,
-    pub bank_unit: Signal<In, Word>,
-    /// The entry to read, and its part and bank number (this cycle).
+    /// The banked layout's form (one each, none for the cyclic one):
+    /// `DigitCounter`'s unit, group and bank unit.
+    pub unit: Vec<Signal<In, Word>>,
+    pub group_words: Vec<Signal<In, Word>>,
+    pub bank_unit: Vec<Signal<In, Word>>,
+    /// The cyclic layout's form (one each, none for the banked one):
+    /// `DigitSum`'s three steps (`drq_arch::cyclic::DigitSteps`).
+    pub phase_step: Vec<Signal<In, Word>>,
+    pub bank_step: Vec<Signal<In, Word>>,
+    pub group_step: Vec<Signal<In, Word>>,
+    /// The entry to read, and its part (this cycle): banked, an address
+    /// part and (`bank_index`) a bank number; cyclic, an entry part.
     pub index: Signal<In, Word>,
     pub part: Signal<Out, Word>,
-    pub bank_index: Signal<Out, Word>,
+    pub bank_index: Vec<Signal<Out, Word>>,
     /// Entries written since `start`.
     pub filled: Signal<Out, Word>,
-    digits: DigitCounter,
+    digits: Vec<DigitCounter>,
+    sums: Vec<DigitSum>,
     entries: LutRam,
     fill: WordReg,
     filling: WordReg,
@@ -46,39 +56,55 @@ pub struct LayoutTable {
     one: Constant<Word>,
     depth: Constant<Word>,
     part_mask: Constant<Word>,
-    index_shift: Constant<Word>,
+    index_shift: Vec<Constant<Word>>,
+    /// The counter steps (an entry is written).
+    fill_step: Signal<Local, Bit>,
     /// The counter's digits themselves (the table keeps their part and
     /// bank number).
     unused_digits: Signal<Local, Word>,
 }
 
 impl LayoutTable {
-    /// `depth` entries of a `part_bits` address part and an `index_bits`
-    /// bank number.
+    /// The banked layout's table: `depth` entries of a `part_bits`
+    /// address part and an `index_bits` bank number.
     pub fn new(depth: usize, part_bits: u32, index_bits: u32) -> LayoutTable {
-        assert!(depth >= 2 && part_bits + index_bits <= 64);
+        LayoutTable::with_form(depth, part_bits, Some(index_bits))
+    }
+    /// The cyclic layout's table: `depth` entry parts of `entry_bits`.
+    pub fn cyclic(depth: usize, entry_bits: u32) -> LayoutTable {
+        LayoutTable::with_form(depth, entry_bits, None)
+    }
+    fn with_form(depth: usize, part_bits: u32, index_bits: Option<u32>) -> LayoutTable {
+        let banked = index_bits.is_some();
+        let index = index_bits.unwrap_or(0);
+        assert!(depth >= 2 && part_bits + index <= 64);
         LayoutTable {
             clock: Default::default(),
             reset: Default::default(),
             start: Default::default(),
             stride: Default::default(),
             tile: Default::default(),
-            unit: Default::default(),
-            group_words: Default::default(),
-            bank_unit: Default::default(),
+            unit: one_if(banked, Default::default()),
+            group_words: one_if(banked, Default::default()),
+            bank_unit: one_if(banked, Default::default()),
+            phase_step: one_if(!banked, Default::default()),
+            bank_step: one_if(!banked, Default::default()),
+            group_step: one_if(!banked, Default::default()),
             index: Default::default(),
             part: Default::default(),
-            bank_index: Default::default(),
+            bank_index: one_if(banked, Default::default()),
             filled: Default::default(),
-            digits: DigitCounter::new(7, part_bits, index_bits),
-            entries: LutRam::new(depth, part_bits + index_bits),
+            digits: one_if(banked, DigitCounter::new(7, part_bits, index.max(1))),
+            sums: one_if(!banked, DigitSum::new(7, part_bits)),
+            entries: LutRam::new(depth, part_bits + index),
             fill: WordReg::unsigned(clog2(depth as u32 + 1)),
             filling: WordReg::unsigned(1),
             zero: konst(0),
             one: konst(1),
             depth: konst(depth as u64),
             part_mask: konst(low_mask(part_bits)),
-            index_shift: konst(part_bits.into()),
+            index_shift: one_if(banked, konst(part_bits.into())),
+            fill_step: Default::default(),
             unused_digits: Default::default(),
         }
     }
@@ -90,27 +116,15 @@ impl Logic for LayoutTable {
         dff_setup!(self, clock, fill, filling);
         self.fill.reset.next = self.reset.val();
         self.filling.reset.next = self.reset.val();
-        self.digits.clock.next = self.clock.val();
-        self.digits.reset.next = self.reset.val();
-        self.digits.stride.next = self.stride.val();
-        self.digits.tile.next = self.tile.val();
-        self.digits.unit.next = self.unit.val();
-        self.digits.group_words.next = self.group_words.val();
-        self.digits.bank_unit.next = self.bank_unit.val();
-        self.digits.load_phase.next = self.zero.val();
-        self.digits.load_bank.next = self.zero.val();
-        self.digits.load_part.next = self.zero.val();
-        self.digits.load_index.next = self.zero.val();
-        self.digits.load.next = self.start.val();
         self.entries.clock.next = self.clock.val();
         self.entries.wr_addr.next = self.fill.q.val();
-        self.entries.wr_data.next = (self.digits.bank_index.val() << self.index_shift.val())
-            | (self.digits.part.val() & self.part_mask.val());
+        self.entries.wr_data.next = self.zero.val();
         self.entries.wr_en.next = false;
-        self.digits.step.next = false;
+        self.unused_digits.next = self.zero.val();
+        self.fill_step.next = false;
         if self.filling.q.val().any() {
             self.entries.wr_en.next = true;
-            self.digits.step.next = true;
+            self.fill_step.next = true;
             self.fill.d.next = self.fill.q.val() + self.one.val();
             if (self.fill.q.val() + self.one.val()) == self.depth.val() {
                 self.filling.d.next = self.zero.val();
@@ -123,40 +137,93 @@ impl Logic for LayoutTable {
         }
         self.entries.rd_addr.next = self.index.val();
         self.part.next = self.entries.rd_data.val() & self.part_mask.val();
-        self.bank_index.next = self.entries.rd_data.val() >> self.index_shift.val();
         self.filled.next = self.fill.q.val();
-        self.unused_digits.next = self.digits.phase.val() | self.digits.bank.val();
+        // Banked: a `DigitCounter`'s part and bank number.
+        for k in 0..self.digits.len() {
+            self.digits[k].clock.next = self.clock.val();
+            self.digits[k].reset.next = self.reset.val();
+            self.digits[k].stride.next = self.stride.val();
+            self.digits[k].tile.next = self.tile.val();
+            self.digits[k].unit.next = self.unit[k].val();
+            self.digits[k].group_words.next = self.group_words[k].val();
+            self.digits[k].bank_unit.next = self.bank_unit[k].val();
+            self.digits[k].load_phase.next = self.zero.val();
+            self.digits[k].load_bank.next = self.zero.val();
+            self.digits[k].load_part.next = self.zero.val();
+            self.digits[k].load_index.next = self.zero.val();
+            self.digits[k].load.next = self.start.val();
+            self.digits[k].step.next = self.fill_step.val();
+            self.entries.wr_data.next = (self.digits[k].bank_index.val()
+                << self.index_shift[k].val())
+                | (self.digits[k].part.val() & self.part_mask.val());
+            self.bank_index[k].next = self.entries.rd_data.val() >> self.index_shift[k].val();
+            self.unused_digits.next = self.digits[k].phase.val() | self.digits[k].bank.val();
+        }
+        // Cyclic: a `DigitSum`'s entry part.
+        for k in 0..self.sums.len() {
+            self.sums[k].clock.next = self.clock.val();
+            self.sums[k].reset.next = self.reset.val();
+            self.sums[k].stride.next = self.stride.val();
+            self.sums[k].tile.next = self.tile.val();
+            self.sums[k].phase_step.next = self.phase_step[k].val();
+            self.sums[k].bank_step.next = self.bank_step[k].val();
+            self.sums[k].group_step.next = self.group_step[k].val();
+            self.sums[k].load_phase.next = self.zero.val();
+            self.sums[k].load_bank.next = self.zero.val();
+            self.sums[k].load_part.next = self.zero.val();
+            self.sums[k].load.next = self.start.val();
+            self.sums[k].step.next = self.fill_step.val();
+            self.entries.wr_data.next = self.sums[k].part.val();
+            self.unused_digits.next = self.sums[k].phase.val() | self.sums[k].bank.val();
+        }
     }
 }
 
 /// `LayoutTable` alone as a design (top `drq_layout_table`), for its lint
-/// and synthesis checks.
-pub fn layout_table_design(depth: usize, part_bits: u32, index_bits: u32) -> crate::shell::Design {
+/// and synthesis checks: the banked form with an `index_bits` bank
+/// number, or (None) the cyclic form.
+pub fn layout_table_design(
+    depth: usize,
+    part_bits: u32,
+    index_bits: Option<u32>,
+) -> crate::shell::Design {
     use crate::shell::{design, scalar, Dir, ShellPort, Widen};
     use Dir::{Input, Output};
     use Widen::{Flag, Zero};
+    let one = |name: &str, dir, width| ShellPort::new(name, name, dir, width, Some(1), Zero);
     let mut ports = vec![
         ShellPort::new("clk", "clock", Input, 1, None, Flag),
         scalar("reset", Input, 1, Flag),
         scalar("start", Input, 1, Flag),
         scalar("stride", Input, 7, Zero),
         scalar("tile", Input, 7, Zero),
-        scalar("bank_unit", Input, 7, Zero),
-        scalar("unit", Input, part_bits, Zero),
-        scalar("group_words", Input, part_bits, Zero),
         scalar("index", Input, clog2(depth as u32), Zero),
-    ];
-    ports.extend([
         scalar("part", Output, part_bits, Zero),
-        scalar("bank_index", Output, index_bits, Zero),
         scalar("filled", Output, clog2(depth as u32 + 1), Zero),
-    ]);
+    ];
+    let mut table = match index_bits {
+        Some(index) => {
+            ports.extend([
+                one("bank_unit", Input, 7),
+                one("unit", Input, part_bits),
+                one("group_words", Input, part_bits),
+                one("bank_index", Output, index),
+            ]);
+            LayoutTable::new(depth, part_bits, index)
+        }
+        None => {
+            ports.extend(
+                ["phase_step", "bank_step", "group_step"].map(|n| one(n, Input, part_bits)),
+            );
+            LayoutTable::cyclic(depth, part_bits)
+        }
+    };
     design(
         "drq_layout_table",
         "drq_layout_table_core",
         &drq_arch::AccelConfig::default(),
         ports,
-        &mut LayoutTable::new(depth, part_bits, index_bits),
+        &mut table,
     )
 }
 
@@ -204,9 +271,9 @@ mod tests {
             };
             t.stride.next = word(s.into());
             t.tile.next = word(tile.into());
-            t.unit.next = word(unit as i64);
-            t.group_words.next = word((u64::from(s) * unit) as i64);
-            t.bank_unit.next = word(bank_unit as i64);
+            t.unit[0].next = word(unit as i64);
+            t.group_words[0].next = word((u64::from(s) * unit) as i64);
+            t.bank_unit[0].next = word(bank_unit as i64);
             t.start.next = true;
             tick(&mut t);
             t.start.next = false;
@@ -219,7 +286,7 @@ mod tests {
                 let g = Digits::of(v, s, tile);
                 let part = g.part(s, unit) as u64;
                 assert_eq!(
-                    (t.part.val().to_u64(), t.bank_index.val().to_u64()),
+                    (t.part.val().to_u64(), t.bank_index[0].val().to_u64()),
                     (part & low_mask(bits), u64::from(g.bank) * bank_unit),
                     "seed {seed} run {run} S {s} T {tile} unit {unit} entry {v} cycle {cycle}"
                 );

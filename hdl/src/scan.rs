@@ -15,10 +15,16 @@
 //! value's bank (`bank`) and its address in that bank (`addr`): the
 //! channel's part plus the row's and the column's, kept by two
 //! `DigitCounter`s as the walk steps, for the layout of the layer that
-//! reads the map (its S, TH, TW and the layout's RW, GW, CW).
+//! reads the map (its S, TH, TW and the layout's RW, GW, CW). With the
+//! cyclic layout (`InputScan::with_layout`, `drq_arch::cyclic`) the
+//! value's entry L is the channel's part plus the row's and the column's,
+//! kept by two `DigitSum`s under the host's steps
+//! (`CyclicMap::row_steps`, `column_steps`): its bank is L mod ROWS, its
+//! address L div ROWS (ROWS a power of two).
 
 use crate::digit_counter::DigitCounter;
-use crate::leaf::{low_mask, one_if, PackedPitch, Reg, Word, WordReg};
+use crate::digit_sum::DigitSum;
+use crate::leaf::{konst, low_mask, one_if, PackedPitch, Reg, Word, WordReg};
 use drq_arch::config::AccelConfig;
 use rust_hdl::prelude::*;
 
@@ -34,15 +40,23 @@ pub struct InputScan {
     pub c_in: Signal<In, Word>,
     pub h: Signal<In, Word>,
     pub w: Signal<In, Word>,
-    /// The banked layout (one entry each with banked activations, else
-    /// none): the reader's stride and tile, the address steps of a bank
-    /// row, a row group and a channel.
+    /// The stored-once layouts (one entry each with banked or cyclic
+    /// activations, else none): the reader's stride and tile, the
+    /// address steps of a bank row and a row group (banked only) and of
+    /// a channel (cyclic: its entry step).
     pub bank_stride: Vec<Signal<In, Word>>,
     pub bank_tile_h: Vec<Signal<In, Word>>,
     pub bank_tile_w: Vec<Signal<In, Word>>,
     pub bank_row_words: Vec<Signal<In, Word>>,
     pub bank_group_words: Vec<Signal<In, Word>>,
     pub bank_channel_words: Vec<Signal<In, Word>>,
+    /// The cyclic layout (one each, else none): the row part's steps
+    /// under (S, 1) and the column part's under (S, TW).
+    pub y_phase_step: Vec<Signal<In, Word>>,
+    pub y_group_step: Vec<Signal<In, Word>>,
+    pub x_phase_step: Vec<Signal<In, Word>>,
+    pub x_bank_step: Vec<Signal<In, Word>>,
+    pub x_group_step: Vec<Signal<In, Word>>,
     /// The current value's word address in the activation buffer (in its
     /// bank, with banked activations).
     pub addr: Signal<Out, Word>,
@@ -83,6 +97,16 @@ pub struct InputScan {
     /// and column's digits, the channel's part.
     dig_y: Vec<DigitCounter>,
     dig_x: Vec<DigitCounter>,
+    /// Cyclic activations (one entry each, else none): the row's and
+    /// column's digits and entry parts, the entry, ROWS - 1 and
+    /// log2(ROWS) (its bank and address), the address's mask.
+    sum_y: Vec<DigitSum>,
+    sum_x: Vec<DigitSum>,
+    entry: Vec<Signal<Local, Word>>,
+    bank_low: Vec<Constant<Word>>,
+    bank_shift: Vec<Constant<Word>>,
+    addr_mask: Vec<Constant<Word>>,
+    /// Stored once: the channel's part, masked to its bits.
     chan_part: Vec<WordReg>,
     bank_mask: Vec<Constant<Word>>,
     /// The digits the scan does not need (their parts and bank numbers are
@@ -97,9 +121,21 @@ impl InputScan {
     /// The scan of a configuration whose activations are banked with
     /// `bank_addr_bits`-bit bank addresses (None: replicated).
     pub fn with_banks(cfg: &AccelConfig, bank_addr_bits: Option<u32>) -> InputScan {
-        let banked = bank_addr_bits.is_some();
-        assert!(!banked || (cfg.scan_group() == 1 && !cfg.packed_rows));
+        InputScan::with_layout(cfg, bank_addr_bits, false)
+    }
+    /// The scan of a configuration whose activations are stored once
+    /// with `bank_addr_bits`-bit bank addresses (None: replicated), in
+    /// the cyclic layout over ROWS banks if `cyclic`, else the banked one.
+    pub fn with_layout(cfg: &AccelConfig, bank_addr_bits: Option<u32>, cyclic: bool) -> InputScan {
+        let stored_once = bank_addr_bits.is_some();
+        let cyclic = stored_once && cyclic;
+        let banked = stored_once && !cyclic;
+        assert!(!stored_once || (cfg.scan_group() == 1 && !cfg.packed_rows));
+        assert!(!cyclic || cfg.rows.is_power_of_two());
         let bits = bank_addr_bits.unwrap_or(1);
+        let entry_bits = bits + cfg.rows.trailing_zeros();
+        let part_bits = if cyclic { entry_bits } else { bits };
+        let sum = || DigitSum::new(7, entry_bits);
         let index_bits = crate::bank_steps::bank_index_bits(cfg.rows);
         let counter = || DigitCounter::new(7, bits, index_bits);
         let dim_bits = cfg.dim_bits();
@@ -112,14 +148,19 @@ impl InputScan {
             c_in: Default::default(),
             h: Default::default(),
             w: Default::default(),
-            bank_stride: one_if(banked, Default::default()),
+            bank_stride: one_if(stored_once, Default::default()),
             bank_tile_h: one_if(banked, Default::default()),
-            bank_tile_w: one_if(banked, Default::default()),
+            bank_tile_w: one_if(stored_once, Default::default()),
             bank_row_words: one_if(banked, Default::default()),
             bank_group_words: one_if(banked, Default::default()),
-            bank_channel_words: one_if(banked, Default::default()),
+            bank_channel_words: one_if(stored_once, Default::default()),
+            y_phase_step: one_if(cyclic, Default::default()),
+            y_group_step: one_if(cyclic, Default::default()),
+            x_phase_step: one_if(cyclic, Default::default()),
+            x_bank_step: one_if(cyclic, Default::default()),
+            x_group_step: one_if(cyclic, Default::default()),
             addr: Default::default(),
-            bank: one_if(banked, Default::default()),
+            bank: one_if(stored_once, Default::default()),
             last: Default::default(),
             read_valid: Default::default(),
             read_last: Default::default(),
@@ -145,9 +186,15 @@ impl InputScan {
             row_pitch: one_if(cfg.packed_rows, PackedPitch::new(cfg.out_lanes)),
             dig_y: one_if(banked, counter()),
             dig_x: one_if(banked, counter()),
-            chan_part: one_if(banked, WordReg::unsigned(bits)),
-            bank_mask: one_if(banked, Constant::new(low_mask(bits).to_bits())),
-            unused_digits: one_if(banked, Default::default()),
+            sum_y: one_if(cyclic, sum()),
+            sum_x: one_if(cyclic, sum()),
+            entry: one_if(cyclic, Default::default()),
+            bank_low: one_if(cyclic, konst(u64::from(cfg.rows) - 1)),
+            bank_shift: one_if(cyclic, konst(cfg.rows.trailing_zeros().into())),
+            addr_mask: one_if(cyclic, konst(low_mask(bits))),
+            chan_part: one_if(stored_once, WordReg::unsigned(part_bits)),
+            bank_mask: one_if(stored_once, konst(low_mask(part_bits))),
+            unused_digits: one_if(stored_once, Default::default()),
         }
     }
     fn packed_paths(&self) -> usize {
@@ -155,6 +202,12 @@ impl InputScan {
     }
     fn banked_paths(&self) -> usize {
         self.dig_y.len()
+    }
+    fn cyclic_paths(&self) -> usize {
+        self.sum_y.len()
+    }
+    fn stored_once_paths(&self) -> usize {
+        self.chan_part.len()
     }
 }
 
@@ -213,9 +266,25 @@ impl Logic for InputScan {
             self.sc_x.d.next = self.zero.val();
             self.sc_base.d.next = self.zero.val();
         }
-        // Banked: the column steps with every value, the row at a row's
-        // end (the column back to 0), the channel at the map's end (the
-        // row back to 0); the address is the three parts' sum.
+        // Stored once: the column steps with every value, the row at a
+        // row's end (the column back to 0), the channel at the map's end
+        // (the row back to 0); the channel's part here, the row's and
+        // column's in the layout's digit blocks.
+        for k in 0..self.stored_once_paths() {
+            self.chan_part[k].clock.next = self.clock.val();
+            self.chan_part[k].reset.next = self.reset.val();
+            self.chan_part[k].d.next = self.chan_part[k].q.val();
+            if self.advance.val() & self.row_end.val() & self.map_end.val() {
+                self.chan_part[k].d.next = (self.chan_part[k].q.val()
+                    + self.bank_channel_words[k].val())
+                    & self.bank_mask[k].val();
+            }
+            if self.restart.val() {
+                self.chan_part[k].d.next = self.zero.val();
+            }
+        }
+        // Banked: the address is the three parts' sum, the bank the row's
+        // and column's bank numbers'.
         for k in 0..self.banked_paths() {
             self.dig_y[k].clock.next = self.clock.val();
             self.dig_y[k].reset.next = self.reset.val();
@@ -239,23 +308,12 @@ impl Logic for InputScan {
             self.dig_x[k].load_bank.next = self.zero.val();
             self.dig_x[k].load_part.next = self.zero.val();
             self.dig_x[k].load_index.next = self.zero.val();
-            self.chan_part[k].clock.next = self.clock.val();
-            self.chan_part[k].reset.next = self.reset.val();
-            self.chan_part[k].d.next = self.chan_part[k].q.val();
             self.dig_x[k].step.next = self.advance.val() & !self.row_end.val();
             self.dig_x[k].load.next =
                 (self.advance.val() & self.row_end.val()) | self.restart.val();
             self.dig_y[k].step.next = self.advance.val() & self.row_end.val() & !self.map_end.val();
             self.dig_y[k].load.next =
                 (self.advance.val() & self.row_end.val() & self.map_end.val()) | self.restart.val();
-            if self.advance.val() & self.row_end.val() & self.map_end.val() {
-                self.chan_part[k].d.next = (self.chan_part[k].q.val()
-                    + self.bank_channel_words[k].val())
-                    & self.bank_mask[k].val();
-            }
-            if self.restart.val() {
-                self.chan_part[k].d.next = self.zero.val();
-            }
             self.addr.next =
                 (self.chan_part[k].q.val() + self.dig_y[k].part.val() + self.dig_x[k].part.val())
                     & self.bank_mask[k].val();
@@ -264,6 +322,47 @@ impl Logic for InputScan {
                 | self.dig_y[k].bank.val()
                 | self.dig_x[k].phase.val()
                 | self.dig_x[k].bank.val()
+                | self.sc_base.q.val();
+        }
+        // Cyclic: the entry is the three parts' sum, its low bits the
+        // bank, the rest the address. Rows count under (S, 1).
+        for k in 0..self.cyclic_paths() {
+            self.sum_y[k].clock.next = self.clock.val();
+            self.sum_y[k].reset.next = self.reset.val();
+            self.sum_y[k].stride.next = self.bank_stride[k].val();
+            self.sum_y[k].tile.next = self.one.val();
+            self.sum_y[k].phase_step.next = self.y_phase_step[k].val();
+            self.sum_y[k].bank_step.next = self.y_group_step[k].val();
+            self.sum_y[k].group_step.next = self.y_group_step[k].val();
+            self.sum_x[k].clock.next = self.clock.val();
+            self.sum_x[k].reset.next = self.reset.val();
+            self.sum_x[k].stride.next = self.bank_stride[k].val();
+            self.sum_x[k].tile.next = self.bank_tile_w[k].val();
+            self.sum_x[k].phase_step.next = self.x_phase_step[k].val();
+            self.sum_x[k].bank_step.next = self.x_bank_step[k].val();
+            self.sum_x[k].group_step.next = self.x_group_step[k].val();
+            self.sum_y[k].load_phase.next = self.zero.val();
+            self.sum_y[k].load_bank.next = self.zero.val();
+            self.sum_y[k].load_part.next = self.zero.val();
+            self.sum_x[k].load_phase.next = self.zero.val();
+            self.sum_x[k].load_bank.next = self.zero.val();
+            self.sum_x[k].load_part.next = self.zero.val();
+            self.sum_x[k].step.next = self.advance.val() & !self.row_end.val();
+            self.sum_x[k].load.next =
+                (self.advance.val() & self.row_end.val()) | self.restart.val();
+            self.sum_y[k].step.next = self.advance.val() & self.row_end.val() & !self.map_end.val();
+            self.sum_y[k].load.next =
+                (self.advance.val() & self.row_end.val() & self.map_end.val()) | self.restart.val();
+            self.entry[k].next =
+                (self.chan_part[k].q.val() + self.sum_y[k].part.val() + self.sum_x[k].part.val())
+                    & self.bank_mask[k].val();
+            self.addr.next =
+                (self.entry[k].val() >> self.bank_shift[k].val()) & self.addr_mask[k].val();
+            self.bank[k].next = self.entry[k].val() & self.bank_low[k].val();
+            self.unused_digits[k].next = self.sum_y[k].phase.val()
+                | self.sum_y[k].bank.val()
+                | self.sum_x[k].phase.val()
+                | self.sum_x[k].bank.val()
                 | self.sc_base.q.val();
         }
     }
@@ -411,6 +510,75 @@ mod tests {
                             assert_eq!(s.last.val(), n + 1 == c * h * w);
                             if n % 3 == 1 {
                                 // A cycle without `advance` holds the value.
+                                cycle(&mut s, false, false);
+                                assert_eq!(s.addr.val().to_u64(), want.addr, "held");
+                            }
+                            cycle(&mut s, false, true);
+                            n += 1;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Cyclic activations: every value of a few maps, in raster order, at
+    /// the bank and address where `CyclicMap::place` put it, for readers
+    /// of strides 1-3 and tiles 4 x 4, 1 x 16, 3 x 5, 1 x 1 and 2 x 8 on
+    /// 16 banks, with cycles without `advance` between, in rust-hdl.
+    #[test]
+    fn cyclic_values_are_where_the_layout_put_them() {
+        use drq_arch::banked::Reader;
+        use drq_arch::cyclic::CyclicMap;
+        let cfg = AccelConfig {
+            rows: 16,
+            ..AccelConfig::small()
+        };
+        let bits = 12;
+        let cut = |v: i64| (v as u64) & low_mask(bits + 4);
+        for (stride, tile_h, tile_w) in [(1, 4, 4), (2, 1, 16), (3, 3, 5), (1, 1, 1), (2, 2, 8)] {
+            for (c, h, w) in [(2u64, 9u64, 11u64), (1, 1, 1), (3, 5, 4)] {
+                let reader = Reader {
+                    stride,
+                    tile_h,
+                    tile_w,
+                };
+                let map = CyclicMap::new(c, h, w, reader, 16);
+                let (ys, xs) = (map.row_steps(), map.column_steps());
+                let mut s = InputScan::with_layout(&cfg, Some(bits), true);
+                s.connect_all();
+                s.c_in.next = c.to_bits();
+                s.h.next = h.to_bits();
+                s.w.next = w.to_bits();
+                for (port, v) in [
+                    (&mut s.bank_stride[0], u64::from(stride)),
+                    (&mut s.bank_tile_w[0], u64::from(tile_w)),
+                    (&mut s.bank_channel_words[0], map.parts(1, 0, 0)[0]),
+                    (&mut s.y_phase_step[0], cut(ys.phase)),
+                    (&mut s.y_group_step[0], cut(ys.group)),
+                    (&mut s.x_phase_step[0], cut(xs.phase)),
+                    (&mut s.x_bank_step[0], cut(xs.bank)),
+                    (&mut s.x_group_step[0], cut(xs.group)),
+                ] {
+                    port.next = v.to_bits();
+                }
+                s.reset.next = true;
+                cycle(&mut s, false, false);
+                s.reset.next = false;
+                cycle(&mut s, true, false);
+                let mut n = 0;
+                for ci in 0..c {
+                    for y in 0..h {
+                        for x in 0..w {
+                            settle(&mut s);
+                            let want = map.place(ci, y, x);
+                            assert_eq!(
+                                (s.bank[0].val().to_u64(), s.addr.val().to_u64()),
+                                (u64::from(want.bank), want.addr),
+                                "{reader:?} {c}x{h}x{w} ({ci}, {y}, {x})"
+                            );
+                            assert_eq!(s.last.val(), n + 1 == c * h * w);
+                            if n % 3 == 1 {
                                 cycle(&mut s, false, false);
                                 assert_eq!(s.addr.val().to_u64(), want.addr, "held");
                             }

@@ -106,7 +106,15 @@ pub struct DrqTop {
     wb_bank: Vec<WordReg>,
     wb_bank_addr: Vec<WordReg>,
     bank_addr_mask: Vec<Constant<Word>>,
+    /// 1, the banked tables' column unit (banked only, else none).
     bank_one: Vec<Constant<Word>>,
+    /// The cyclic layout (one each, else none): the output's entry (the
+    /// channel's, row's and column's parts: the tables hold entry parts),
+    /// its mask, ROWS - 1 and log2(ROWS) (bank and address).
+    wb_entry: Vec<Signal<Local, Word>>,
+    entry_mask: Vec<Constant<Word>>,
+    entry_bank_low: Vec<Constant<Word>>,
+    entry_shift: Vec<Constant<Word>>,
     // Constants.
     zero: Constant<Word>,
     /// 1, for the streaming predictor's pixel count (else none).
@@ -237,12 +245,23 @@ impl DrqTop {
         let dim_bits = cfg.dim_bits();
         let burst = usize::from(cfg.burst_readout);
         let rows_bits = clog2(cfg.rows + 1);
-        let banked = cfg.act_layout == ActLayout::Banked;
+        // Stored once (banked or cyclic): the banks, the write-back's
+        // tables and bank; the layouts differ in the tables' form.
+        let banked = cfg.act_layout.stored_once();
+        let cyclic = cfg.act_layout == ActLayout::Cyclic;
         let packed_wb = cfg.packed_writeback();
         // (At least 1: the banked blocks are built, unused, in other
         // configurations too.)
         let bank_bits = cfg.bank_addr_bits().max(1);
         let index_bits = bank_index_bits(cfg.rows);
+        let entry_bits = bank_bits + cfg.rows.trailing_zeros();
+        let table = |depth: u32| {
+            if cyclic {
+                LayoutTable::cyclic(depth as usize, entry_bits)
+            } else {
+                LayoutTable::new(depth as usize, bank_bits, index_bits)
+            }
+        };
         DrqTop {
             clock: Default::default(),
             reset: Default::default(),
@@ -282,19 +301,20 @@ impl DrqTop {
             hop_q: one_if(packed_wb, WordReg::unsigned(act_addr_bits)),
             wb_c_mul: one_if(packed_wb, SignedMul::new(17, act_addr_bits)),
             wb_y_mul: one_if(packed_wb, SignedMul::new(17, 17)),
-            wb_rows: one_if(
+            wb_rows: one_if(banked, table(cfg.max_out_height())),
+            wb_cols: one_if(banked, table(cfg.max_width.max(2))),
+            wb_cw_mul: one_if(
                 banked,
-                LayoutTable::new(cfg.max_out_height() as usize, bank_bits, index_bits),
+                SignedMul::new(17, if cyclic { entry_bits } else { bank_bits }),
             ),
-            wb_cols: one_if(
-                banked,
-                LayoutTable::new(cfg.max_width.max(2) as usize, bank_bits, index_bits),
-            ),
-            wb_cw_mul: one_if(banked, SignedMul::new(17, bank_bits)),
             wb_bank: one_if(banked, WordReg::unsigned(index_bits)),
             wb_bank_addr: one_if(banked, WordReg::unsigned(bank_bits)),
             bank_addr_mask: one_if(banked, konst(low_mask(bank_bits))),
-            bank_one: one_if(banked, konst(1)),
+            bank_one: one_if(banked && !cyclic, konst(1)),
+            wb_entry: one_if(cyclic, Default::default()),
+            entry_mask: one_if(cyclic, konst(low_mask(entry_bits))),
+            entry_bank_low: one_if(cyclic, konst(u64::from(cfg.rows) - 1)),
+            entry_shift: one_if(cyclic, konst(cfg.rows.trailing_zeros().into())),
             zero: konst(0),
             one: one_if(cfg.stream_predictor, konst(1)),
             low16: konst(0xFFFF),
@@ -321,7 +341,10 @@ impl DrqTop {
             sx_b_sign: one_if(wide_bias, b.sign),
             seq: PhaseSequencer::new(cfg),
             conflict: Default::default(),
-            scan: one_if(drq, InputScan::with_banks(cfg, banked.then_some(bank_bits))),
+            scan: one_if(
+                drq,
+                InputScan::with_layout(cfg, banked.then_some(bank_bits), cyclic),
+            ),
             t_oc0: WordReg::unsigned(dim_bits),
             t_oh0: WordReg::unsigned(dim_bits),
             t_ow0: WordReg::unsigned(dim_bits),
@@ -431,13 +454,29 @@ impl DrqTop {
     fn burst(&self) -> usize {
         self.p_oc0.len()
     }
-    /// 1 with banked activations, else 0.
+    /// 1 with stored-once (banked or cyclic) activations, else 0.
     fn banked(&self) -> usize {
         self.wb_bank.len()
     }
-    /// 1 with banked activations and an input scan (DRQ), else 0.
+    /// 1 with stored-once activations and an input scan (DRQ), else 0.
     fn banked_scans(&self) -> usize {
         self.banked().min(self.drq_paths())
+    }
+    /// 1 with the banked layout (not the cyclic one), else 0.
+    fn banked_layout(&self) -> usize {
+        self.bank_one.len()
+    }
+    /// 1 with the cyclic layout, else 0.
+    fn cyclic(&self) -> usize {
+        self.wb_entry.len()
+    }
+    /// 1 with the banked layout and an input scan, else 0.
+    fn banked_layout_scans(&self) -> usize {
+        self.banked_layout().min(self.drq_paths())
+    }
+    /// 1 with the cyclic layout and an input scan, else 0.
+    fn cyclic_scans(&self) -> usize {
+        self.cyclic().min(self.drq_paths())
     }
 }
 
@@ -584,12 +623,23 @@ impl Logic for DrqTop {
             // `dedup::resolve_nested_ports`.)
             for _j in 0..self.banked_scans() {
                 self.scan[k].bank_stride[0].next = self.regs.stride.val() & self.low16.val();
-                self.scan[k].bank_tile_h[0].next = self.regs.tile_h.val() & self.low16.val();
                 self.scan[k].bank_tile_w[0].next = self.regs.tile_w.val() & self.low16.val();
+                self.bufs.scan_bank[0].next = self.scan[k].bank[0].val();
+            }
+            for _j in 0..self.banked_layout_scans() {
+                self.scan[k].bank_tile_h[0].next = self.regs.tile_h.val() & self.low16.val();
                 self.scan[k].bank_row_words[0].next = self.regs.bank_row_words.val();
                 self.scan[k].bank_group_words[0].next = self.regs.bank_group_words.val();
                 self.scan[k].bank_channel_words[0].next = self.regs.bank_channel_words.val();
-                self.bufs.scan_bank[0].next = self.scan[k].bank[0].val();
+            }
+            // Cyclic: the row's and column's steps are the controller's.
+            for _j in 0..self.cyclic_scans() {
+                self.scan[k].bank_channel_words[0].next = self.regs.cyc_channel_words.val();
+                self.scan[k].y_phase_step[0].next = self.regs.cyc_y_phase_step.val();
+                self.scan[k].y_group_step[0].next = self.regs.cyc_y_group_step.val();
+                self.scan[k].x_phase_step[0].next = self.regs.cyc_x_phase_step.val();
+                self.scan[k].x_bank_step[0].next = self.regs.cyc_x_bank_step.val();
+                self.scan[k].x_group_step[0].next = self.regs.cyc_x_group_step.val();
             }
         }
 
@@ -607,7 +657,7 @@ impl Logic for DrqTop {
         self.ctrl.w_low_shift.next = self.regs.w_low_shift.val() & self.low16.val();
         self.ctrl.in_ready.next = self.array.in_ready.val();
         // Banked activations: the input's layout constants (the host's).
-        for k in 0..self.banked() {
+        for k in 0..self.banked_layout() {
             self.ctrl.bank_row_words[k].next = self.regs.bank_row_words.val();
             self.ctrl.bank_group_words[k].next = self.regs.bank_group_words.val();
             self.ctrl.bank_channel_words[k].next = self.regs.bank_channel_words.val();
@@ -618,10 +668,39 @@ impl Logic for DrqTop {
             self.ctrl.bank_pad_x_phase[k].next = self.regs.bank_pad_x_phase.val();
             self.ctrl.bank_pad_x_bank[k].next = self.regs.bank_pad_x_bank.val();
             self.ctrl.bank_pad_x_part[k].next = self.regs.bank_pad_x_part.val();
+        }
+        // Cyclic activations: the 14 constants, in
+        // `drq_arch::cyclic::CYCLIC_CONSTANT_NAMES` order.
+        for _k in 0..self.cyclic() {
+            self.ctrl.cyclic_constants[0].next = self.regs.cyc_band_len.val();
+            self.ctrl.cyclic_constants[1].next = self.regs.cyc_tile_row_words.val();
+            self.ctrl.cyclic_constants[2].next = self.regs.cyc_channel_words.val();
+            self.ctrl.cyclic_constants[3].next = self.regs.cyc_band_words.val();
+            self.ctrl.cyclic_constants[4].next = self.regs.cyc_pad_y_phase.val();
+            self.ctrl.cyclic_constants[5].next = self.regs.cyc_pad_y_part.val();
+            self.ctrl.cyclic_constants[6].next = self.regs.cyc_y_phase_step.val();
+            self.ctrl.cyclic_constants[7].next = self.regs.cyc_y_group_step.val();
+            self.ctrl.cyclic_constants[8].next = self.regs.cyc_pad_x_phase.val();
+            self.ctrl.cyclic_constants[9].next = self.regs.cyc_pad_x_bank.val();
+            self.ctrl.cyclic_constants[10].next = self.regs.cyc_pad_x_part.val();
+            self.ctrl.cyclic_constants[11].next = self.regs.cyc_x_phase_step.val();
+            self.ctrl.cyclic_constants[12].next = self.regs.cyc_x_bank_step.val();
+            self.ctrl.cyclic_constants[13].next = self.regs.cyc_x_group_step.val();
+        }
+        // Stored once: each row's read and bank (cyclic: row 0's bank,
+        // the rotation of all rows).
+        for _k in 0..self.banked() {
             for r in 0..self.rows() {
-                self.bufs.act_row_bank[r].next = self.ctrl.act_row_bank[r].val();
                 self.bufs.mask_rd[r].next = self.ctrl.mask_rd[r].val();
             }
+        }
+        for _k in 0..self.banked_layout() {
+            for r in 0..self.rows() {
+                self.bufs.act_row_bank[r].next = self.ctrl.act_row_bank[r].val();
+            }
+        }
+        for _k in 0..self.cyclic() {
+            self.bufs.act_row_bank[0].next = self.ctrl.act_row_bank[0].val();
         }
         for r in 0..self.rows() {
             self.ctrl.act_data[r].next = self.bufs.act_data[r].val();
@@ -821,22 +900,40 @@ impl Logic for DrqTop {
             self.wb_rows[k].reset.next = self.reset.val();
             self.wb_rows[k].start.next = self.seq.ctrl_start.val();
             self.wb_rows[k].stride.next = self.regs.out_stride.val();
-            self.wb_rows[k].tile.next = self.regs.out_tile_h.val();
-            self.wb_rows[k].unit.next = self.regs.out_row_words.val();
-            self.wb_rows[k].group_words.next = self.regs.out_group_words.val();
-            self.wb_rows[k].bank_unit.next = self.regs.out_tile_w.val();
             self.wb_rows[k].index.next = self.ostage.out_y.val();
             self.wb_cols[k].clock.next = self.clock.val();
             self.wb_cols[k].reset.next = self.reset.val();
             self.wb_cols[k].start.next = self.seq.ctrl_start.val();
             self.wb_cols[k].stride.next = self.regs.out_stride.val();
             self.wb_cols[k].tile.next = self.regs.out_tile_w.val();
-            self.wb_cols[k].unit.next = self.bank_one[k].val();
-            self.wb_cols[k].group_words.next = self.regs.out_stride.val();
-            self.wb_cols[k].bank_unit.next = self.bank_one[k].val();
             self.wb_cols[k].index.next = self.ostage.out_x.val();
             self.wb_cw_mul[k].a.next = self.ostage.out_channel.val();
             self.wb_cw_mul[k].b.next = self.regs.out_channel_words.val();
+        }
+        // Banked: rows under (S', TH'), columns under (S', TW').
+        for k in 0..self.banked_layout() {
+            self.wb_rows[k].tile.next = self.regs.out_tile_h.val();
+            self.wb_rows[k].unit[0].next = self.regs.out_row_words.val();
+            self.wb_rows[k].group_words[0].next = self.regs.out_group_words.val();
+            self.wb_rows[k].bank_unit[0].next = self.regs.out_tile_w.val();
+            self.wb_cols[k].unit[0].next = self.bank_one[k].val();
+            self.wb_cols[k].group_words[0].next = self.regs.out_stride.val();
+            self.wb_cols[k].bank_unit[0].next = self.bank_one[k].val();
+        }
+        // Cyclic: rows under (S', 1), columns under (S', TW'), the entry
+        // the parts' sum.
+        for k in 0..self.cyclic() {
+            self.wb_rows[k].tile.next = self.b0.val();
+            self.wb_rows[k].phase_step[0].next = self.regs.out_y_phase_step.val();
+            self.wb_rows[k].bank_step[0].next = self.regs.out_y_group_step.val();
+            self.wb_rows[k].group_step[0].next = self.regs.out_y_group_step.val();
+            self.wb_cols[k].phase_step[0].next = self.regs.out_x_phase_step.val();
+            self.wb_cols[k].bank_step[0].next = self.regs.out_x_bank_step.val();
+            self.wb_cols[k].group_step[0].next = self.regs.out_x_group_step.val();
+            self.wb_entry[k].next = (self.wb_cw_mul[k].p.val()
+                + self.wb_rows[k].part.val()
+                + self.wb_cols[k].part.val())
+                & self.entry_mask[k].val();
         }
         self.wb_valid.d.next = self.out_take.val();
         if self.out_take.val() {
@@ -847,12 +944,17 @@ impl Logic for DrqTop {
                 self.wb_addr.d.next =
                     self.wb_c_mul[k].p.val() + self.wb_y_mul[k].p.val() + self.ostage.out_x.val();
             }
-            for k in 0..self.banked() {
+            for k in 0..self.banked_layout() {
                 self.wb_bank[k].d.next =
-                    self.wb_rows[k].bank_index.val() + self.wb_cols[k].bank_index.val();
+                    self.wb_rows[k].bank_index[0].val() + self.wb_cols[k].bank_index[0].val();
                 self.wb_bank_addr[k].d.next = (self.wb_cw_mul[k].p.val()
                     + self.wb_rows[k].part.val()
                     + self.wb_cols[k].part.val())
+                    & self.bank_addr_mask[k].val();
+            }
+            for k in 0..self.cyclic() {
+                self.wb_bank[k].d.next = self.wb_entry[k].val() & self.entry_bank_low[k].val();
+                self.wb_bank_addr[k].d.next = (self.wb_entry[k].val() >> self.entry_shift[k].val())
                     & self.bank_addr_mask[k].val();
             }
             self.wb_lanes.d.next = self.ostage.out_lanes.val();
@@ -1008,7 +1110,7 @@ pub fn top_design(cfg: &AccelConfig) -> crate::shell::Design {
     d.waivers.push_str(&unused_block_outputs_waivers(
         &d.top,
         cfg.pe,
-        cfg.act_layout == ActLayout::Banked,
+        cfg.act_layout,
     ));
     d
 }
@@ -1018,7 +1120,7 @@ pub fn top_design(cfg: &AccelConfig) -> crate::shell::Design {
 /// core in every dump) and the predictor's busy; in the INT8 baseline, the
 /// controller's low-precision weights; the banked layout's registers or
 /// tables' counts.
-fn unused_block_outputs_waivers(top: &str, pe: PeKind, banked: bool) -> String {
+fn unused_block_outputs_waivers(top: &str, pe: PeKind, layout: ActLayout) -> String {
     let mut w = String::from(
         "// Block outputs drq_top does not use (docs/top.md): the controller's own status\n\
          // and waveform signals, and the predictor's busy.\n",
@@ -1031,18 +1133,41 @@ fn unused_block_outputs_waivers(top: &str, pe: PeKind, banked: bool) -> String {
         );
         names.extend(["ctrl_in_w_low_*", "regs_threshold"]);
     }
-    if banked {
+    if layout.stored_once() {
         w.push_str(
-            "// Banked activations: the write-back's layout tables count their entries\n\
+            "// Stored-once activations: the write-back's layout tables count their entries\n\
              // (`filled`, for their tests); the top reads the entries only.\n",
         );
         names.push("wb_*_filled");
-    } else {
-        w.push_str(
-            "// Replicated activations: the banked layout's registers (0 bits, reading 0)\n\
-             // drive nothing.\n",
-        );
-        names.extend(["regs_bank_*", "regs_out_*"]);
+    }
+    match layout {
+        ActLayout::Replicated => {
+            w.push_str(
+                "// Replicated activations: the stored-once layouts' registers (0 bits, reading 0)\n\
+                 // drive nothing.\n",
+            );
+            names.extend(["regs_bank_*", "regs_out_*", "regs_cyc_*"]);
+        }
+        ActLayout::Banked => {
+            w.push_str(
+                "// Banked activations: the cyclic layout's registers (0 bits) drive nothing.\n",
+            );
+            names.extend(["regs_cyc_*", "regs_out_y_*", "regs_out_x_*"]);
+        }
+        ActLayout::Cyclic => {
+            w.push_str(
+                "// Cyclic activations: the banked layout's registers (0 bits) drive nothing,\n\
+                 // and the buffers' rotation takes row 0's bank alone (the controller's other\n\
+                 // rows' banks are (d + r) mod ROWS, for its tests).\n",
+            );
+            names.extend([
+                "ctrl_act_row_bank_*",
+                "regs_bank_*",
+                "regs_out_tile_h",
+                "regs_out_row_words",
+                "regs_out_group_words",
+            ]);
+        }
     }
     for name in names {
         w.push_str(&format!(

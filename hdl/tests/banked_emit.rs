@@ -20,9 +20,9 @@ fn bank_steps_lints_and_synthesizes() {
 
 #[test]
 fn layout_table_lints_and_synthesizes() {
-    for (depth, part, index) in [(128, 11, 6), (20, 9, 3)] {
+    for (depth, part, index) in [(128, 11, Some(6)), (20, 9, Some(3)), (64, 15, None)] {
         let d = layout_table_design(depth, part, index);
-        let what = format!("{depth} entries");
+        let what = format!("{depth} entries, bank numbers {index:?}");
         common::lint(&d, &what);
         common::synthesize(&d, &what);
     }

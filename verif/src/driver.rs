@@ -11,8 +11,9 @@
 
 use crate::axil_bfm::{AxilMaster, Resp, Timing};
 use crate::sim::{Model, SimError, SimOptions};
-use drq_arch::banked::{BankedMap, Reader, WalkConstants};
+use drq_arch::banked::{BankedMap, Place, Reader, WalkConstants};
 use drq_arch::config::{ActLayout, PeKind};
+use drq_arch::cyclic::{CyclicConstants, CyclicMap};
 use drq_arch::regs::{reg, rw_bits, Buffer, WindowMap, ADDR_BITS, ID_VALUE, NUM_REGS, WINDOW_BASE};
 use drq_arch::AccelConfig;
 use drq_golden::cycles::forced_input_mask;
@@ -47,25 +48,30 @@ pub fn default_out_reader(layer: &Layer) -> Reader {
 }
 
 /// The activation-buffer offset of every element of a [C, H, W] map, in
-/// the map's storage order: (c*H + y) * act_pitch(W) + x, or with banked
-/// buffers the map laid out for `reader`, bank-major (bank * bank_words
-/// + address; docs/banked.md).
+/// the map's storage order: (c*H + y) * act_pitch(W) + x, or with
+/// stored-once (banked or cyclic) buffers the map laid out for `reader`,
+/// bank-major (bank * bank_words + address; docs/banked.md).
 pub fn fmap_offsets(cfg: &AccelConfig, (c, h, w): (u32, u32, u32), reader: Reader) -> Vec<u64> {
     let (h, w) = (u64::from(h), u64::from(w));
     let elements = cube64(c, h, w);
-    if cfg.act_layout == ActLayout::Banked {
-        let map = BankedMap::new(c.into(), h, w, reader);
-        let bank_words = u64::from(cfg.bank_words());
-        elements
-            .map(|(ci, y, x)| {
-                let p = map.place(ci, y, x);
-                u64::from(p.bank) * bank_words + p.addr
-            })
-            .collect()
-    } else {
-        elements
+    let bank_words = u64::from(cfg.bank_words());
+    let bank_major = |p: Place| u64::from(p.bank) * bank_words + p.addr;
+    match cfg.act_layout {
+        ActLayout::Banked => {
+            let map = BankedMap::new(c.into(), h, w, reader);
+            elements
+                .map(|(ci, y, x)| bank_major(map.place(ci, y, x)))
+                .collect()
+        }
+        ActLayout::Cyclic => {
+            let map = CyclicMap::new(c.into(), h, w, reader, cfg.rows);
+            elements
+                .map(|(ci, y, x)| bank_major(map.place(ci, y, x)))
+                .collect()
+        }
+        ActLayout::Replicated => elements
             .map(|(ci, y, x)| cfg.act_addr(ci, h, w, y, x))
-            .collect()
+            .collect(),
     }
 }
 
@@ -142,8 +148,8 @@ pub fn check_fits_for(
     // row table (`max_out_height`).
     let md = u64::from(cfg.max_dim());
     let counters = "max_dim, the largest dimension the counters hold";
-    let ho_key = if cfg.act_layout == ActLayout::Banked {
-        "max_width (banked: the write-back's row table has max_width entries)"
+    let ho_key = if cfg.act_layout.stored_once() {
+        "max_width (stored once: the write-back's row table has max_width entries)"
     } else {
         counters
     };
@@ -181,7 +187,32 @@ pub fn check_fits_for(
     }
     let aw = u64::from(cfg.act_words);
     let (pitch, pitch_o) = (cfg.act_pitch(w), cfg.act_pitch(wo));
-    if cfg.act_layout == ActLayout::Banked {
+    if cfg.act_layout == ActLayout::Cyclic {
+        // The map's entries, whole column bands of each phase plane, over
+        // ROWS banks (docs/banked.md "The cyclic layout").
+        for (buffer, what, c, hh, ww, reader) in [
+            ("input activation", "C_in", c_in, h, w, layer.reader()),
+            ("output activation", "C_out", c_out, ho, wo, out_reader),
+        ] {
+            let map = CyclicMap::new(c, hh, ww, reader, cfg.rows);
+            rule(
+                buffer,
+                map.bank_words(),
+                format!(
+                    "{what} * S^2 * NXB * CBL / ROWS = {c} * {} * {} * {} / {} words a bank, the map stored once for stride {} and tile {}x{}",
+                    reader.stride * reader.stride,
+                    map.bands(),
+                    map.band_len(),
+                    cfg.rows,
+                    reader.stride,
+                    reader.tile_h,
+                    reader.tile_w
+                ),
+                cfg.bank_words().into(),
+                "act_words / rows, the words of a bank",
+            )?;
+        }
+    } else if cfg.act_layout == ActLayout::Banked {
         // Each bank holds its share of the map, whole row and column
         // groups of the reader's tile (docs/banked.md).
         let bw = u64::from(cfg.bank_words());
@@ -223,7 +254,7 @@ pub fn check_fits_for(
             "act_words",
         )?;
     }
-    let acc_pitch = if cfg.act_layout == ActLayout::Banked {
+    let acc_pitch = if cfg.act_layout.stored_once() {
         wo
     } else {
         pitch_o
@@ -376,14 +407,61 @@ pub fn layer_registers(layer: &Layer) -> [(usize, u32); 17] {
     ]
 }
 
-/// The banked layout's registers (banked buffers only, else none): the
-/// input's layout constants for `layer` (BANK_*) and the output's layout
-/// for `out_reader` (OUT_*), which the host computes as it computes HO
-/// and WO (docs/banked.md).
-pub fn banked_registers(cfg: &AccelConfig, layer: &Layer, out_reader: Reader) -> Vec<(usize, u32)> {
-    if cfg.act_layout != ActLayout::Banked {
-        return Vec::new();
+/// The stored-once layout's registers (none with replicated buffers):
+/// the input's layout constants for `layer` (BANK_* or CYC_*) and the
+/// output's layout for `out_reader` (OUT_*), which the host computes as
+/// it computes HO and WO (docs/banked.md).
+pub fn layout_registers(cfg: &AccelConfig, layer: &Layer, out_reader: Reader) -> Vec<(usize, u32)> {
+    match cfg.act_layout {
+        ActLayout::Replicated => Vec::new(),
+        ActLayout::Banked => banked_registers(cfg, layer, out_reader),
+        ActLayout::Cyclic => cyclic_registers(cfg, layer, out_reader),
     }
+}
+
+/// The cyclic layout's registers: the 14 constants of the input's walk
+/// (CYC_*, `CyclicConstants`) and the output's entry steps for
+/// `out_reader` (`CyclicMap::row_steps`, `column_steps`), two's
+/// complement cut to `AccelConfig::entry_bits`.
+fn cyclic_registers(cfg: &AccelConfig, layer: &Layer, out_reader: Reader) -> Vec<(usize, u32)> {
+    let bits = cfg.entry_bits();
+    let cut = |v: i64| (v as u64 & ((1u64 << bits) - 1)) as u32;
+    let input = CyclicMap::new(
+        layer.c_in.into(),
+        layer.h.into(),
+        layer.w.into(),
+        layer.reader(),
+        cfg.rows,
+    );
+    let walk = CyclicConstants::new(&input, layer.padding).values(bits);
+    let mut regs: Vec<(usize, u32)> = walk
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| (reg::CYC_BAND_LEN + i, v as u32))
+        .collect();
+    let out = CyclicMap::new(
+        layer.c_out.into(),
+        layer.ho().into(),
+        layer.wo().into(),
+        out_reader,
+        cfg.rows,
+    );
+    let (ys, xs) = (out.row_steps(), out.column_steps());
+    regs.extend([
+        (reg::OUT_STRIDE, out_reader.stride),
+        (reg::OUT_TILE_W, out_reader.tile_w),
+        (reg::OUT_CHANNEL_WORDS, cut(out.parts(1, 0, 0)[0] as i64)),
+        (reg::OUT_Y_PHASE_STEP, cut(ys.phase)),
+        (reg::OUT_Y_GROUP_STEP, cut(ys.group)),
+        (reg::OUT_X_PHASE_STEP, cut(xs.phase)),
+        (reg::OUT_X_BANK_STEP, cut(xs.bank)),
+        (reg::OUT_X_GROUP_STEP, cut(xs.group)),
+    ]);
+    regs
+}
+
+/// The banked layout's registers: BANK_* (`WalkConstants`) and OUT_*.
+fn banked_registers(cfg: &AccelConfig, layer: &Layer, out_reader: Reader) -> Vec<(usize, u32)> {
     let bits = cfg.bank_addr_bits();
     let cut = |v: u64| (v & ((1u64 << bits) - 1)) as u32;
     let input = BankedMap::new(
@@ -680,7 +758,7 @@ impl Accelerator {
         for (i, v) in layer_registers(layer) {
             self.write_reg(i, v);
         }
-        for (i, v) in banked_registers(&self.cfg, layer, out_reader) {
+        for (i, v) in layout_registers(&self.cfg, layer, out_reader) {
             self.write_reg(i, v);
         }
     }
@@ -805,11 +883,11 @@ impl Accelerator {
     ) -> Result<HwRun, FitError> {
         check_fits_for(&self.cfg, layer, self.out_reader_for(layer))?;
         let prev = self.last.expect("run_next_layer after a layer");
-        if self.cfg.act_layout == ActLayout::Banked {
+        if self.cfg.act_layout.stored_once() {
             assert_eq!(
                 self.out_reader,
                 Some(layer.reader()),
-                "banked buffers: the last layer's output is laid out for another reader than this layer (set_next_reader before running the last layer)"
+                "stored-once buffers: the last layer's output is laid out for another reader than this layer (set_next_reader before running the last layer)"
             );
         }
         assert!(

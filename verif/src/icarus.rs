@@ -11,8 +11,8 @@
 //! (`apt-get install -y iverilog`).
 
 use crate::driver::{
-    acc_offsets, banked_registers, bit, check_fits, default_out_reader, fmap_offsets,
-    input_mask_not_in_buffer, FitError, HwRun,
+    acc_offsets, bit, check_fits, default_out_reader, fmap_offsets, input_mask_not_in_buffer,
+    layout_registers, FitError, HwRun,
 };
 use drq_arch::config::PeKind;
 use drq_arch::regs::{reg, Buffer, WindowMap, ID_VALUE};
@@ -125,7 +125,7 @@ fn layer_script(cfg: &AccelConfig, layer: &Layer, data: &LayerData) -> Script {
     let out_reader = default_out_reader(layer);
     for (i, v) in crate::driver::layer_registers(layer)
         .into_iter()
-        .chain(banked_registers(cfg, layer, out_reader))
+        .chain(layout_registers(cfg, layer, out_reader))
     {
         s.write(4 * i as u64, v);
     }

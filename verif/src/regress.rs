@@ -217,6 +217,35 @@ pub fn quick_configs() -> Vec<NamedConfig> {
                 ..c4
             },
         ),
+        // Cyclic activations (docs/banked.md "The cyclic layout"): the
+        // same four banks, a step's rows one rotation of them.
+        NamedConfig::new(
+            "4x4-r2-cy",
+            AccelConfig {
+                act_words: 1024,
+                acc_words: 512,
+                mask_words: 256,
+                act_layout: ActLayout::Cyclic,
+                ..c4
+            },
+        ),
+        // Cyclic over two banks (an 2 x 5 array) under the pipelined
+        // read-out and the streaming predictor.
+        NamedConfig::new(
+            "2x5-r4-ov-sp-cy",
+            AccelConfig {
+                rows: 2,
+                cols: 5,
+                region: 4,
+                act_words: 512,
+                acc_words: 512,
+                mask_words: 64,
+                overlap: true,
+                stream_predictor: true,
+                act_layout: ActLayout::Cyclic,
+                ..c4
+            },
+        ),
         // Banked over three banks (rows not a power of two), under the
         // pipelined read-out and the streaming predictor (its input scan
         // one value a cycle through row 0's rotation).

@@ -131,6 +131,29 @@ fn random_layers_3x5_banked_activations_streaming_predictor_overlap() {
 }
 
 #[test]
+fn random_layers_4x4_cyclic_activations() {
+    // Each map stored once over four banks in the cyclic layout, a
+    // step's rows one rotation of the banks; the input mask predicted
+    // through the cyclic scan.
+    random_layers(
+        &named("4x4-r2-cy"),
+        "random_layers_4x4_cyclic_activations",
+        12,
+        Timing::FAST,
+    );
+}
+
+#[test]
+fn random_layers_2x5_cyclic_activations_streaming_predictor_overlap() {
+    random_layers(
+        &named("2x5-r4-ov-sp-cy"),
+        "random_layers_2x5_cyclic_activations_streaming_predictor_overlap",
+        10,
+        Timing::RANDOM,
+    );
+}
+
+#[test]
 fn random_layers_5x3_read_out_chain() {
     // The accumulators shift down the columns (no row taps), row ROWS-1
     // first, into a two-row queue; the other small configurations read
@@ -297,6 +320,14 @@ fn three_layer_chain_stays_on_chip_in_banked_buffers() {
     three_layer_chain(
         &named("4x4-r2-bk"),
         "three_layer_chain_stays_on_chip_in_banked_buffers",
+    );
+}
+
+#[test]
+fn three_layer_chain_stays_on_chip_in_cyclic_buffers() {
+    three_layer_chain(
+        &named("4x4-r2-cy"),
+        "three_layer_chain_stays_on_chip_in_cyclic_buffers",
     );
 }
 
