@@ -341,9 +341,10 @@ struct ConfigArgs {
     #[arg(long)]
     packed_rows: bool,
     /// How the activation buffers hold a map: "replicated" (a read copy
-    /// per array row) or "banked" (stored once over ROWS banks, for the
-    /// layer that reads it; needs out_lanes 1, no --packed-rows and
-    /// act_words ROWS times a power of two).
+    /// per array row), "banked" or "cyclic" (stored once over ROWS banks,
+    /// for the layer that reads it; needs out_lanes 1, no --packed-rows
+    /// and act_words ROWS times a power of two; cyclic also ROWS a power
+    /// of two).
     #[arg(long)]
     act_layout: Option<String>,
     /// Entries of the accumulator buffer ACC (default act_words).

@@ -769,6 +769,16 @@ fn sim_network_in_banked_buffers_writes_the_same_files_as_golden_network() {
 }
 
 #[test]
+fn sim_network_in_cyclic_buffers_writes_the_same_files_as_golden_network() {
+    // The same network stored once over eight banks in the cyclic
+    // layout: each step's reads one rotation of the banks.
+    sim_network_equals_golden_network(
+        "sim_network_in_cyclic_buffers_writes_the_same_files_as_golden_network",
+        &["--act-layout", "cyclic"],
+    );
+}
+
+#[test]
 fn sim_rejects_a_layer_too_big_for_the_buffers_naming_buffer_and_sizes() {
     let c = setup();
     let out_dir = c.root.join("out");

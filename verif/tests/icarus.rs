@@ -107,6 +107,21 @@ fn a_2x2_top_with_banked_activations_runs_layers_in_icarus_like_the_golden_model
     );
 }
 
+/// Cyclic activations settle in an event-driven simulator too: the
+/// banks' rotation (its kept stages), the cyclic input scan and the
+/// write-back's tables of entry parts.
+#[test]
+fn a_2x2_top_with_cyclic_activations_runs_layers_in_icarus_like_the_golden_model() {
+    layers_in_icarus(
+        &AccelConfig {
+            act_layout: drq_arch::config::ActLayout::Cyclic,
+            ..cfg_2x2()
+        },
+        "a_2x2_top_with_cyclic_activations_runs_layers_in_icarus_like_the_golden_model",
+        &[Sensitivity::Some, Sensitivity::HostMask],
+    );
+}
+
 /// The burst read-out settles in an event-driven simulator too: the
 /// output stage's room check feeds the array's start, which moves the
 /// next tile's fields (registers) into the stage.

@@ -580,17 +580,19 @@ fn banked_buffers_run_a_layer_the_replicated_ones_refuse() {
 /// The ULX3S's configurations (`constraints/ulx3s/`): the default's
 /// buffers refuse a 16 -> 16 channel 3 x 3 layer on 32 x 32 maps (16,384
 /// entries in and out; the default holds 4,096 at the 64-word pitch), the
-/// banked one of the same activation block RAM holds it, and holds a
-/// 128-channel 16 x 16 input (32,768 entries) read by 4 x 4 tiles.
+/// stored-once ones (banked and cyclic) of the same activation block RAM
+/// hold it; the banked one holds a 128-channel 16 x 16 input (32,768
+/// entries) read by 4 x 4 tiles, the cyclic one 120 channels of it (its
+/// column bands round up).
 #[test]
-fn the_banked_ulx3s_configuration_holds_layers_four_times_the_default() {
+fn the_stored_once_ulx3s_configurations_hold_layers_four_times_the_default() {
     let load = |name: &str| {
         let path = drq_verif::sim::workspace_root()
             .join("constraints/ulx3s")
             .join(name);
         AccelConfig::load(Some(&path), &RawAccelConfig::default()).unwrap()
     };
-    let (default, banked) = (load("accel.toml"), load("accel-banked.toml"));
+    let default = load("accel.toml");
     assert_eq!(default, AccelConfig::default());
     let conv = |c_in, c_out, side, k, pad, tile| {
         Layer::from_raw(&RawLayer::conv(c_in, c_out, (side, side), k, 1, pad, tile)).unwrap()
@@ -598,30 +600,56 @@ fn the_banked_ulx3s_configuration_holds_layers_four_times_the_default() {
     let wide = conv(16, 16, 32, 3, 1, (4, 4));
     let e = check_fits(&default, &wide).unwrap_err();
     assert_eq!((e.needed, e.capacity), (16 * 32 * 64, 4096), "{e}");
-    check_fits(&banked, &wide).unwrap();
-    // 16,384 outputs: ACC's depth; one more output channel is refused.
-    let e = check_fits(&banked, &conv(16, 17, 32, 3, 1, (4, 4))).unwrap_err();
-    assert_eq!((e.buffer, e.capacity), ("accumulator", 16_384), "{e}");
-    check_fits(&banked, &conv(128, 32, 16, 1, 0, (4, 4))).unwrap();
-    // 129 channels: more than the counters hold (max_dim = 128).
-    let e = check_fits(&banked, &conv(129, 16, 16, 1, 0, (4, 4))).unwrap_err();
-    assert_eq!((e.needed, e.capacity), (129, 128), "{e}");
-    assert!(e.to_string().contains("max_dim"), "{e}");
-    // 32 channels of 48 x 48: a bank's share 32 * 12 * 12 = 4,608 words.
-    let e = check_fits(&banked, &conv(32, 16, 48, 1, 0, (4, 4))).unwrap_err();
+    // 32 channels of 48 x 48 read by 4 x 4 tiles: a bank's share is
+    // 32 * 12 * 12 = 4,608 words banked; cyclic, 12 column bands of
+    // 48 rows of 4, each band 192 entries rounded up to 4 mod 16 (196),
+    // over 16 banks.
+    // A 128-channel 16 x 16 input (32,768 entries, the whole buffer):
+    // banked it fits; cyclic each column band of 16 rows of 4 (64
+    // entries) rounds up to 4 mod 16 (68), 128 * 4 * 68 / 16 = 2,176
+    // words a bank, and 120 channels fit (2,040).
+    let deep = |c_in| conv(c_in, 32, 16, 1, 0, (4, 4));
+    check_fits(&load("accel-banked.toml"), &deep(128)).unwrap();
+    let cyclic = load("accel-cyclic.toml");
+    let e = check_fits(&cyclic, &deep(128)).unwrap_err();
     assert_eq!(
         (e.buffer, e.needed, e.capacity),
-        ("input activation", 4608, 2048),
+        ("input activation", 2176, 2048),
         "{e}"
     );
-    // The write-back's row table holds max_width (64) output rows: a
-    // 1 x 64 x 64 map fits, a 65-row output (a 64 x 32 input, padding 1
-    // with a 2 x 2 kernel) is refused for its height.
-    check_fits(&banked, &conv(1, 1, 64, 1, 0, (4, 4))).unwrap();
-    let tall = RawLayer::conv(1, 1, (64, 32), 2, 1, 1, (4, 4));
-    let e = check_fits(&banked, &Layer::from_raw(&tall).unwrap()).unwrap_err();
-    assert_eq!((e.needed, e.capacity), (65, 64), "{e}");
-    assert!(e.to_string().contains("row table"), "{e}");
+    check_fits(&cyclic, &deep(120)).unwrap();
+    for (name, share) in [
+        ("accel-banked.toml", 32 * 12 * 12),
+        ("accel-cyclic.toml", 32 * 12 * 196 / 16),
+    ] {
+        let cfg = load(name);
+        check_fits(&cfg, &wide).unwrap();
+        // 16,384 outputs: ACC's depth; one more output channel is refused.
+        let e = check_fits(&cfg, &conv(16, 17, 32, 3, 1, (4, 4))).unwrap_err();
+        assert_eq!(
+            (e.buffer, e.capacity),
+            ("accumulator", 16_384),
+            "{name}: {e}"
+        );
+        // 129 channels: more than the counters hold (max_dim = 128).
+        let e = check_fits(&cfg, &conv(129, 16, 16, 1, 0, (4, 4))).unwrap_err();
+        assert_eq!((e.needed, e.capacity), (129, 128), "{name}: {e}");
+        assert!(e.to_string().contains("max_dim"), "{name}: {e}");
+        let e = check_fits(&cfg, &conv(32, 16, 48, 1, 0, (4, 4))).unwrap_err();
+        assert_eq!(
+            (e.buffer, e.needed, e.capacity),
+            ("input activation", share, 2048),
+            "{name}: {e}"
+        );
+        // The write-back's row table holds max_width (64) output rows: a
+        // 1 x 64 x 64 map fits, a 65-row output (a 64 x 32 input, padding 1
+        // with a 2 x 2 kernel) is refused for its height.
+        check_fits(&cfg, &conv(1, 1, 64, 1, 0, (4, 4))).unwrap();
+        let tall = RawLayer::conv(1, 1, (64, 32), 2, 1, 1, (4, 4));
+        let e = check_fits(&cfg, &Layer::from_raw(&tall).unwrap()).unwrap_err();
+        assert_eq!((e.needed, e.capacity), (65, 64), "{name}: {e}");
+        assert!(e.to_string().contains("row table"), "{name}: {e}");
+    }
 }
 
 /// Packed rows keep the dimension limits of the counters: channels and
