@@ -1,6 +1,6 @@
 //! A stored-once activation layout whose step reads are one **cyclic**
-//! rotation of the banks (in the hardware up to the region controller,
-//! not in `drq_top` yet: docs/banked.md, "Next: a cyclic layout").
+//! rotation of the banks (`act_layout = "cyclic"`, docs/banked.md "The
+//! cyclic layout").
 //!
 //! The banked layout (`banked.rs`) hands row r = ti * TW + tj the bank
 //! ((ti + bh0) mod TH) * TW + (tj + bw0) mod TW: every row its own

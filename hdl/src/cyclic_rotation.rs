@@ -1,6 +1,6 @@
 //! `CyclicRotation`: the rows' selection of the cyclic bank layout
-//! (`drq_arch::cyclic`, docs/banked.md "Next: a cyclic layout"; not in
-//! `drq_top` yet). Row r shows bank (d + r) mod NB's read data, for one
+//! (`drq_arch::cyclic`, docs/banked.md "The cyclic layout"; the buffers'
+//! with `act_layout = "cyclic"`). Row r shows bank (d + r) mod NB's read data, for one
 //! amount d for all rows, registered when a step's banks read (`take`),
 //! so it holds with the banks' read data. The selection is a logarithmic
 //! shifter: log2(NB) stages, stage k moving every word 2^k banks down

@@ -1,6 +1,6 @@
 //! `CyclicSteps`: the region controller's reads of an input map in the
-//! cyclic bank layout (`drq_arch::cyclic`, docs/banked.md "Next: a cyclic
-//! layout"; not in `drq_top` yet): per bank the word it reads in a step,
+//! cyclic bank layout (`drq_arch::cyclic`, docs/banked.md "The cyclic
+//! layout"): per bank the word it reads in a step,
 //! and one rotation d for all rows (row r reads bank (d + r) mod NB,
 //! `CyclicRotation`), where `BankSteps` gives the banked layout's per-row
 //! bank numbers.

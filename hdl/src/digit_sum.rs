@@ -4,10 +4,10 @@
 //! part = group * Ug + bank * Ub + phase * Up, counted by adds only
 //! (`drq_arch::cyclic::DigitSteps`: the host gives the three steps,
 //! what `part` gains when the phase steps, when the bank steps and when
-//! the group steps). `CyclicSteps` keeps its kernel offsets this way; the
-//! cyclic layout's input scan and write-back tables will keep their
-//! coordinates with it (docs/banked.md "Next: a cyclic layout"; not in
-//! `drq_top` yet). `DigitCounter` is the banked layout's form (the part
+//! the group steps). `CyclicSteps` keeps its kernel offsets this way, the
+//! cyclic layout's input scan (`InputScan::with_layout`) and write-back
+//! tables (`LayoutTable::cyclic`) their coordinates (docs/banked.md "The
+//! cyclic layout"). `DigitCounter` is the banked layout's form (the part
 //! as (group S + phase) units and a bank number).
 //!
 //! `load` takes the start digits and part and wins over `step`.

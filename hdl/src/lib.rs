@@ -24,7 +24,8 @@
 //! * The stored-once buffers (docs/banked.md): [`digit_counter`],
 //!   [`bank_steps`], [`banked_ram`], [`layout_table`]; the cyclic layout's
 //!   [`cyclic_rotation`], [`cyclic_steps`] and [`digit_sum`] (the
-//!   controller's with `ControllerParams::cyclic`; not in `drq_top` yet).
+//!   controller's with `ControllerParams::cyclic`, the buffers', scan's and
+//!   write-back's with `act_layout = "cyclic"`).
 //! * [`top`]: the whole accelerator `drq_top`.
 //! * [`designs`]: the registry of every emitted design and `params.json`.
 

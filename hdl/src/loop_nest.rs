@@ -57,7 +57,7 @@ pub struct LoopNest {
     pub bank_pad_x_bank: Vec<Signal<In, Word>>,
     pub bank_pad_x_part: Vec<Signal<In, Word>>,
     /// The cyclic layout's constants instead (`ControllerParams::cyclic`,
-    /// docs/banked.md "Next: a cyclic layout"; else none), in
+    /// docs/banked.md "The cyclic layout"; else none), in
     /// `drq_arch::cyclic::CYCLIC_CONSTANT_NAMES` order.
     pub cyclic_constants: Vec<Signal<In, Word>>,
     // Buffer read ports (per row; per bank with banked activations).

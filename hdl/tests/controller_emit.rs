@@ -96,7 +96,7 @@ fn yosys_synthesizes_the_int8_baseline_without_latches() {
 }
 
 /// The controller with the cyclic layout's reads (`ControllerParams::cyclic`,
-/// docs/banked.md "Next: a cyclic layout"; co-simulated in
+/// docs/banked.md "The cyclic layout"; co-simulated in
 /// `verif/tests/controller_cosim.rs`): lint-clean and synthesizable, its
 /// constants as ports, the banked layout's not.
 #[test]

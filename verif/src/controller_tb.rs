@@ -30,7 +30,7 @@ use std::collections::HashMap;
 pub struct Layout {
     pub cfg: AccelConfig,
     pub banked: Option<BankedMap>,
-    /// The cyclic layout instead (docs/banked.md "Next: a cyclic layout"),
+    /// The cyclic layout instead (docs/banked.md "The cyclic layout"),
     /// over ROWS banks.
     pub cyclic: Option<CyclicMap>,
     pub region: u64,
@@ -257,7 +257,7 @@ impl ControllerBench {
         ControllerBench::with_layout(cfg, banked, false, opts)
     }
     /// [`ControllerBench::with_banks`], with the cyclic layout's reads
-    /// when `cyclic` (docs/banked.md "Next: a cyclic layout").
+    /// when `cyclic` (docs/banked.md "The cyclic layout").
     pub fn with_layout(
         cfg: &AccelConfig,
         banked: Option<u32>,

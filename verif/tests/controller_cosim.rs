@@ -263,7 +263,7 @@ fn random_layers_banked_activations() {
     }
 }
 
-/// The cyclic layout's reads (docs/banked.md "Next: a cyclic layout";
+/// The cyclic layout's reads (docs/banked.md "The cyclic layout";
 /// `CyclicSteps` in the loop nest, row r's bank (d + r) mod ROWS): every
 /// token, read and counter of random layers as the golden model's, each
 /// row's read at the bank and word `CyclicMap::place` put its input, on
