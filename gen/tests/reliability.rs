@@ -19,7 +19,6 @@ use drq_golden::npy::NpyArray;
 use drq_golden::rng::Rng;
 use drq_golden::tensor::{FeatureMap, Mask, Weights};
 use std::io::{Read, Write};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -101,20 +100,19 @@ impl Finished {
 
 /// Run `args` under a 1 GiB address-space limit (so that a reader that
 /// reads endlessly stops), killed after `timeout`; peak memory from wait4.
+/// The limit is set by a shell that then execs drq: a `pre_exec` hook
+/// would make the child a fork of this test process, whose resident
+/// pages (other tests' in the same process) then count in the child's
+/// peak until the exec.
 fn run_measured(args: &[String], timeout: Duration) -> Finished {
-    let mut cmd = drq();
-    cmd.args(args).stdout(Stdio::null()).stderr(Stdio::piped());
-    // SAFETY: setrlimit is async-signal-safe.
-    unsafe {
-        cmd.pre_exec(|| {
-            let lim = libc::rlimit {
-                rlim_cur: 1 << 30,
-                rlim_max: 1 << 30,
-            };
-            libc::setrlimit(libc::RLIMIT_AS, &lim);
-            Ok(())
-        });
-    }
+    let program = drq().get_program().to_owned();
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg("ulimit -v 1048576 && exec \"$0\" \"$@\"")
+        .arg(program)
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
     let t0 = Instant::now();
     let mut child = cmd.spawn().expect("run drq");
     let mut stderr = child.stderr.take().unwrap();
@@ -533,7 +531,7 @@ fn network(root: &Path, seed: u64) -> (PathBuf, PathBuf) {
         rows: 8,
         cols: 4,
         region: 2,
-        ..AccelConfig::default()
+        ..AccelConfig::replicated()
     };
     let mut rng = Rng::new(seed);
     let l0 = Layer::from_json_str(&layer_json(None), "l0").unwrap();

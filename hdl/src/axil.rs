@@ -23,7 +23,7 @@
 //! and R is raised until `rready`. Every output is a register or a function
 //! of registers only (no combinational path from an input to an output).
 
-use crate::leaf::{konst, vec_of, Reg, Word};
+use crate::leaf::{konst, one_if, vec_of, Reg, Word};
 use crate::ram::WordRam;
 use drq_arch::config::AccelConfig;
 use rust_hdl::prelude::*;
@@ -156,6 +156,9 @@ pub struct AxiLiteSlave {
     ar_word: Reg<Word>,
     ar_decode: WindowDecode,
     r_wait: Reg<Bit>,
+    /// With a memory read latency of two cycles (`with_mem_read_latency`;
+    /// one entry, else none): the read's second cycle of waiting.
+    r_wait_more: Vec<Reg<Bit>>,
     r_valid: Reg<Bit>,
     r_data: Reg<Word>,
     r_resp: Reg<Word>,
@@ -176,6 +179,8 @@ pub struct AxiLiteSlave {
     r_is_reg: Signal<Local, Bit>,
     r_reg_val: Signal<Local, Word>,
     r_go_mem: Signal<Local, Bit>,
+    /// A window read waits for `mem_rdata`.
+    r_in_flight: Signal<Local, Bit>,
     strb_mask: Signal<Local, Word>,
 }
 
@@ -252,6 +257,7 @@ impl AxiLiteSlave {
             ar_word: Default::default(),
             ar_decode: WindowDecode::new(MAX_WINDOW_WORDS),
             r_wait: Default::default(),
+            r_wait_more: Vec::new(),
             r_valid: Default::default(),
             r_data: Default::default(),
             r_resp: Default::default(),
@@ -269,6 +275,7 @@ impl AxiLiteSlave {
             r_is_reg: Default::default(),
             r_reg_val: Default::default(),
             r_go_mem: Default::default(),
+            r_in_flight: Default::default(),
             strb_mask: Default::default(),
         }
     }
@@ -282,6 +289,17 @@ impl AxiLiteSlave {
         );
         self.aw_decode = WindowDecode::new(words);
         self.ar_decode = WindowDecode::new(words);
+        self
+    }
+
+    /// `mem_rdata` two cycles after `mem_rd` (a memory behind a register
+    /// stage, as `drq_top`'s buffers; docs/axil.md) instead of one.
+    pub fn with_mem_read_latency(mut self, cycles: u32) -> AxiLiteSlave {
+        assert!(
+            (1..=2).contains(&cycles),
+            "memory read latency {cycles} (1 or 2)"
+        );
+        self.r_wait_more = one_if(cycles == 2, Default::default());
         self
     }
 
@@ -344,6 +362,13 @@ impl Logic for AxiLiteSlave {
         self.ar_win.reset.next = self.reset.val();
         self.ar_word.reset.next = self.reset.val();
         self.r_wait.reset.next = self.reset.val();
+        self.r_in_flight.next = self.r_wait.q.val();
+        for k in 0..self.r_wait_more.len() {
+            self.r_wait_more[k].clock.next = self.clock.val();
+            self.r_wait_more[k].reset.next = self.reset.val();
+            self.r_wait_more[k].d.next = false;
+            self.r_in_flight.next = self.r_wait.q.val() | self.r_wait_more[k].q.val();
+        }
         self.r_valid.reset.next = self.reset.val();
         self.r_data.reset.next = self.reset.val();
         self.r_resp.reset.next = self.reset.val();
@@ -365,7 +390,7 @@ impl Logic for AxiLiteSlave {
         self.wready.next = !self.w_full.q.val() & !self.b_valid.q.val();
         self.bvalid.next = self.b_valid.q.val();
         self.bresp.next = self.b_resp.q.val();
-        self.arready.next = !self.ar_full.q.val() & !self.r_wait.q.val() & !self.r_valid.q.val();
+        self.arready.next = !self.ar_full.q.val() & !self.r_in_flight.val() & !self.r_valid.q.val();
         self.rvalid.next = self.r_valid.q.val();
         self.rdata.next = self.r_data.q.val();
         self.rresp.next = self.r_resp.q.val();
@@ -373,7 +398,7 @@ impl Logic for AxiLiteSlave {
         self.w_take.next = self.wvalid.val() & !self.w_full.q.val() & !self.b_valid.q.val();
         self.ar_take.next = self.arvalid.val()
             & !self.ar_full.q.val()
-            & !self.r_wait.q.val()
+            & !self.r_in_flight.val()
             & !self.r_valid.q.val();
 
         // Addresses are decoded as they are taken (window, word).
@@ -489,6 +514,19 @@ impl Logic for AxiLiteSlave {
             self.r_valid.d.next = true;
             self.r_data.d.next = self.mem_rdata.val() & self.data_mask.val();
             self.r_resp.d.next = self.zero.val();
+        }
+        // Two cycles of latency: the first wait moves to the second,
+        // which takes the data.
+        for k in 0..self.r_wait_more.len() {
+            if self.r_wait.q.val() {
+                self.r_valid.d.next = false;
+                self.r_wait_more[k].d.next = true;
+            }
+            if self.r_wait_more[k].q.val() {
+                self.r_valid.d.next = true;
+                self.r_data.d.next = self.mem_rdata.val() & self.data_mask.val();
+                self.r_resp.d.next = self.zero.val();
+            }
         }
         if self.r_valid.q.val() & self.rready.val() {
             self.r_valid.d.next = false;

@@ -257,7 +257,7 @@ impl Buffers {
             } else {
                 CyclicRotation::new(0, 0, cfg.a_hi)
             },
-            any_read: one_if(cyclic, Default::default()),
+            any_read: one_if(cyclic && banks > 1, Default::default()),
             act1_base: one_if(banked, konst(cfg.bank_words().into())),
             read_base: one_if(banked, Default::default()),
             write_base: one_if(banked, Default::default()),
@@ -315,16 +315,12 @@ impl Buffers {
     }
     /// 1 with the cyclic layout's rotation, else 0.
     fn cyclic_rotations(&self) -> usize {
-        self.any_read.len()
+        self.cyclic_rotation.row_data.len().min(1)
     }
     /// 1 with the cyclic layout over more than one bank (a rotation
     /// register to take), else 0.
     fn cyclic_turns(&self) -> usize {
-        if self.banks() > 1 {
-            self.cyclic_rotations()
-        } else {
-            0
-        }
+        self.any_read.len()
     }
     /// ROWS with replicated activations (their read copies' ports), else 0.
     fn replicated_rows(&self) -> usize {

@@ -152,6 +152,15 @@ pub struct DrqTop {
     /// Phases, what a start latches, the run's counters.
     seq: PhaseSequencer,
     conflict: Reg<Bit>,
+    /// The buffer window's access, registered between the slave and the
+    /// buffers (docs/top.md): the address fans out to every buffer's
+    /// block RAMs across the die, and the slave's decision logic before
+    /// it was the routed design's critical path. The slave waits two
+    /// cycles for `mem_rdata` (`AxiLiteSlave::with_mem_read_latency`).
+    win_addr: WordReg,
+    win_wr: Reg<Bit>,
+    win_rd: Reg<Bit>,
+    win_wdata: WordReg,
     /// The input-mask scan: DRQ only.
     scan: Vec<InputScan>,
     // The tile being drained.
@@ -287,7 +296,8 @@ impl DrqTop {
                 AxiLiteSlave::new(reg::N_RW, reg::N_RO)
                     .with_window_words(map.window_words())
                     .with_rw_bits(&drq_arch::regs::rw_bits(cfg))
-                    .with_strobe_slots(&drq_arch::regs::strobe_slots()),
+                    .with_strobe_slots(&drq_arch::regs::strobe_slots())
+                    .with_mem_read_latency(2),
             ),
             ctrl: RegionController::new(&ControllerParams::new(cfg)),
             array: SystolicArray::new(cfg),
@@ -341,6 +351,10 @@ impl DrqTop {
             sx_b_sign: one_if(wide_bias, b.sign),
             seq: PhaseSequencer::new(cfg),
             conflict: Default::default(),
+            win_addr: WordReg::unsigned(drq_arch::regs::ADDR_BITS),
+            win_wr: Default::default(),
+            win_rd: Default::default(),
+            win_wdata: WordReg::unsigned(32),
             scan: one_if(
                 drq,
                 InputScan::with_layout(cfg, banked.then_some(bank_bits), cyclic),
@@ -485,9 +499,13 @@ impl Logic for DrqTop {
     fn update(&mut self) {
         dff_setup!(
             self, clock, conflict, t_oc0, t_oh0, t_ow0, t_valid_h, t_valid_w, t_rows_in, wb_valid,
-            wb_addr, wb_lanes, status_q
+            wb_addr, wb_lanes, status_q, win_addr, win_wr, win_rd, win_wdata
         );
         self.conflict.reset.next = self.reset.val();
+        self.win_addr.reset.next = self.reset.val();
+        self.win_wr.reset.next = self.reset.val();
+        self.win_rd.reset.next = self.reset.val();
+        self.win_wdata.reset.next = self.reset.val();
         self.t_oc0.reset.next = self.reset.val();
         self.t_oh0.reset.next = self.reset.val();
         self.t_ow0.reset.next = self.reset.val();
@@ -1089,10 +1107,14 @@ impl Logic for DrqTop {
             self.bufs.mask_wr_lanes[k].next = self.pred.mask_wr_lanes[k].val();
         }
         self.bufs.mask_wr_bits.next = self.pred.mask_wr_bits.val();
-        self.bufs.mem_addr.next = self.regs.mem_addr.val();
-        self.bufs.mem_wr.next = self.regs.mem_wr.val();
-        self.bufs.mem_rd.next = self.regs.mem_rd.val();
-        self.bufs.mem_wdata.next = self.regs.mem_wdata.val();
+        self.win_addr.d.next = self.regs.mem_addr.val();
+        self.win_wr.d.next = self.regs.mem_wr.val();
+        self.win_rd.d.next = self.regs.mem_rd.val();
+        self.win_wdata.d.next = self.regs.mem_wdata.val();
+        self.bufs.mem_addr.next = self.win_addr.q.val();
+        self.bufs.mem_wr.next = self.win_wr.q.val();
+        self.bufs.mem_rd.next = self.win_rd.q.val();
+        self.bufs.mem_wdata.next = self.win_wdata.q.val();
         self.regs.mem_rdata.next = self.bufs.mem_rdata.val();
         if self.bufs.host_conflict.val() {
             self.conflict.d.next = true;
