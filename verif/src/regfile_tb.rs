@@ -138,9 +138,10 @@ fn watch(
 /// address, the first read-only slot or the window, a read of any slot or
 /// of an unmapped address or the window, or a window write.
 fn random_access(rng: &mut Rng, window_words: u64) -> (Option<u64>, Option<u64>) {
-    let unmapped = slot_addr(rng.range((reg::N_RW + reg::N_RO) as i64, 63) as usize);
+    let last_slot = i64::from(drq_arch::regs::NUM_REGS) - 1;
+    let unmapped = slot_addr(rng.range((reg::N_RW + reg::N_RO) as i64, last_slot) as usize);
     let window = WINDOW_BASE + 4 * rng.range(0, window_words as i64 - 1) as u64;
-    let any_slot = slot_addr(rng.range(0, 63) as usize);
+    let any_slot = slot_addr(rng.range(0, last_slot) as usize);
     match rng.range(0, 5) {
         0 | 1 => (
             Some(slot_addr(rng.range(0, reg::N_RW as i64 - 1) as usize)),

@@ -239,7 +239,7 @@ pub fn quick_configs() -> Vec<NamedConfig> {
                 region: 4,
                 act_words: 512,
                 acc_words: 512,
-                mask_words: 64,
+                mask_words: 16,
                 overlap: true,
                 stream_predictor: true,
                 act_layout: ActLayout::Cyclic,
