@@ -229,17 +229,17 @@ pub fn quick_configs() -> Vec<NamedConfig> {
                 ..c4
             },
         ),
-        // Cyclic over two banks (an 2 x 5 array) under the pipelined
+        // Cyclic over two banks (a 2 x 5 array, regions of 2) under the pipelined
         // read-out and the streaming predictor.
         NamedConfig::new(
-            "2x5-r4-ov-sp-cy",
+            "2x5-r2-ov-sp-cy",
             AccelConfig {
                 rows: 2,
                 cols: 5,
-                region: 4,
+                region: 2,
                 act_words: 512,
                 acc_words: 512,
-                mask_words: 16,
+                mask_words: 128,
                 overlap: true,
                 stream_predictor: true,
                 act_layout: ActLayout::Cyclic,

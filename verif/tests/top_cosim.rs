@@ -146,7 +146,7 @@ fn random_layers_4x4_cyclic_activations() {
 #[test]
 fn random_layers_2x5_cyclic_activations_streaming_predictor_overlap() {
     random_layers(
-        &named("2x5-r4-ov-sp-cy"),
+        &named("2x5-r2-ov-sp-cy"),
         "random_layers_2x5_cyclic_activations_streaming_predictor_overlap",
         10,
         Timing::RANDOM,
@@ -511,7 +511,8 @@ fn one_layer_like_the_golden_model(cfg: &AccelConfig, layer: &Layer, test: &str)
 
 /// The layer of issue 17 (2 -> 13 channels on a 7 x 5 map, 5 x 5 kernel,
 /// padding 4: output 13 x 11 x 11) needs 13 * 11 * 64 words at the
-/// default pitch, more than the 4096 of act_words; with packed rows it
+/// replicated buffers' pitch, more than their 4096 of act_words (the
+/// default before its buffers were stored once); with packed rows it
 /// needs 13 * 11 * 11 and runs on the default buffers like the golden
 /// model (on a 4 x 4 array: the buffers decide, and it builds quicker).
 #[test]
@@ -523,16 +524,18 @@ fn packed_rows_run_the_layer_the_default_pitch_refuses() {
         ..RawLayer::conv(2, 13, (7, 5), 5, 1, 4, (2, 2))
     })
     .unwrap();
-    let e = check_fits(&AccelConfig::default(), &layer).unwrap_err();
+    let e = check_fits(&AccelConfig::replicated(), &layer).unwrap_err();
     assert_eq!(
         (e.buffer, e.needed, e.capacity),
         ("output activation", 9152, 4096)
     );
+    // The default's stored-once buffers hold it as they are.
+    check_fits(&AccelConfig::default(), &layer).unwrap();
     let cfg = AccelConfig {
         rows: 4,
         cols: 4,
         packed_rows: true,
-        ..AccelConfig::default()
+        ..AccelConfig::replicated()
     };
     check_fits(&cfg, &layer).unwrap();
     one_layer_like_the_golden_model(
@@ -577,13 +580,14 @@ fn banked_buffers_run_a_layer_the_replicated_ones_refuse() {
     );
 }
 
-/// The ULX3S's configurations (`constraints/ulx3s/`): the default's
-/// buffers refuse a 16 -> 16 channel 3 x 3 layer on 32 x 32 maps (16,384
-/// entries in and out; the default holds 4,096 at the 64-word pitch), the
-/// stored-once ones (banked and cyclic) of the same activation block RAM
-/// hold it; the banked one holds a 128-channel 16 x 16 input (32,768
-/// entries) read by 4 x 4 tiles, the cyclic one 120 channels of it (its
-/// column bands round up).
+/// The ULX3S's configurations (`constraints/ulx3s/`): the replicated
+/// buffers of the default before issue 17 refuse a 16 -> 16 channel 3 x 3
+/// layer on 32 x 32 maps (16,384 entries in and out; they hold 4,096 at
+/// the 64-word pitch), the stored-once ones of the same activation block
+/// RAM (the default, `accel.toml`, cyclic; `accel-banked.toml`) hold it;
+/// the banked one holds a 128-channel 16 x 16 input (32,768 entries)
+/// read by 4 x 4 tiles, the cyclic one 120 channels of it (its column
+/// bands round up).
 #[test]
 fn the_stored_once_ulx3s_configurations_hold_layers_four_times_the_default() {
     let load = |name: &str| {
@@ -592,14 +596,24 @@ fn the_stored_once_ulx3s_configurations_hold_layers_four_times_the_default() {
             .join(name);
         AccelConfig::load(Some(&path), &RawAccelConfig::default()).unwrap()
     };
-    let default = load("accel.toml");
-    assert_eq!(default, AccelConfig::default());
+    assert_eq!(load("accel.toml"), AccelConfig::default());
+    assert_eq!(load("accel-cyclic.toml"), AccelConfig::default());
     let conv = |c_in, c_out, side, k, pad, tile| {
         Layer::from_raw(&RawLayer::conv(c_in, c_out, (side, side), k, 1, pad, tile)).unwrap()
     };
     let wide = conv(16, 16, 32, 3, 1, (4, 4));
-    let e = check_fits(&default, &wide).unwrap_err();
+    let e = check_fits(&AccelConfig::replicated(), &wide).unwrap_err();
     assert_eq!((e.needed, e.capacity), (16 * 32 * 64, 4096), "{e}");
+    // A 128-channel 16 x 16 input (32,768 entries, the whole buffer):
+    // banked it fits; cyclic each column band of 16 rows of 4 (64
+    // entries) rounds up to 4 mod 16 (68), 128 * 4 * 68 / 16 = 2,176
+    // words a bank, and 120 channels fit (2,040).
+    let deep = |c_in| conv(c_in, 32, 16, 1, 0, (4, 4));
+    check_fits(&load("accel-banked.toml"), &deep(128)).unwrap();
+    let cyclic = load("accel.toml");
+    let e = check_fits(&cyclic, &deep(128)).unwrap_err();
+    assert_eq!((e.buffer, e.needed, e.capacity), ("input activation", 2176, 2048), "{e}");
+    check_fits(&cyclic, &deep(120)).unwrap();
     // 32 channels of 48 x 48 read by 4 x 4 tiles: a bank's share is
     // 32 * 12 * 12 = 4,608 words banked; cyclic, 12 column bands of
     // 48 rows of 4, each band 192 entries rounded up to 4 mod 16 (196),
