@@ -20,7 +20,7 @@
 //! pe = "drq"           # or "int8": the plain baseline PE
 //! mask_words = 16384   # mask buffer / predictor depth
 //! max_width = 64       # widest feature map (buffer row pitch)
-//! act_words = 4096     # each activation buffer (and the acc buffer)
+//! act_words = 32768    # each activation buffer (default: 2048 a bank stored once, 4096 replicated)
 //! weight_words = 4096  # weight buffer
 //! bias_words = 256     # bias buffer (output channels)
 //! out_rows = 1         # rows the output stage holds (1: no row queue)
@@ -34,9 +34,13 @@
 //!                      # block RAM, for a buffer with an even number of read ports)
 //! packed_rows = false  # a map's rows at its own width (rounded up to out_lanes), not at the
 //!                      # widest map's power-of-two pitch
-//! act_layout = "replicated"  # or "banked" / "cyclic": ACT0/ACT1 stored once over ROWS banks
-//! acc_words = 4096     # accumulator buffer (ACC) entries, at most act_words (default act_words)
-//! max_dim = 64         # largest C_in, H, C_out, Ho the counters hold (default act_words / pitch)
+//! act_layout = "cyclic"  # ACT0/ACT1 stored once over ROWS banks (or "banked"), or "replicated":
+//!                      # a copy per read; default cyclic where its rules hold (rows a power
+//!                      # of two, out_lanes 1, no packed rows), else replicated
+//! acc_words = 16384    # accumulator buffer (ACC) entries, at most act_words (default
+//!                      # act_words / 2 stored once, act_words replicated)
+//! max_dim = 128        # largest C_in, H, C_out, Ho the counters hold (default act_words /
+//!                      # pitch, at most 128 stored once)
 //! ```
 //!
 //! A missing key takes the spec default; an unknown key is an error.
@@ -341,7 +345,39 @@ pub struct AccelConfig {
 }
 
 impl Default for AccelConfig {
+    /// The default accelerator (`constraints/ulx3s/accel.toml`, sized for
+    /// the ECP5-85F): 16x16, activations stored once in the cyclic layout
+    /// (16 banks of 2,048 entries), ACC 16,384, max_dim 128. It is what
+    /// an empty configuration file gives.
     fn default() -> Self {
+        AccelConfig {
+            act_layout: ActLayout::Cyclic,
+            act_words: DEFAULT_BANK_WORDS * 16,
+            acc_words: DEFAULT_BANK_WORDS * 16 / 2,
+            dim_limit: Some(DEFAULT_STORED_ONCE_MAX_DIM),
+            ..AccelConfig::replicated()
+        }
+    }
+}
+
+/// Entries of a bank of a stored-once activation buffer by default (two
+/// DP16KD of 8-bit words hold ACT0's and ACT1's halves of a bank).
+pub const DEFAULT_BANK_WORDS: u32 = 2048;
+/// `act_words` of replicated buffers by default.
+pub const DEFAULT_REPLICATED_ACT_WORDS: u32 = 4096;
+/// `max_dim` of stored-once buffers by default (where the buffers and
+/// `max_width` allow it): their own bound (act_words / row pitch, 512 at
+/// the default) is far above the maps they hold, and every dimension
+/// counter is two bits narrower (docs/banked.md).
+pub const DEFAULT_STORED_ONCE_MAX_DIM: u32 = 128;
+
+impl AccelConfig {
+    /// The default accelerator as it was before its buffers were stored
+    /// once (issue 17): 16x16 with replicated activation buffers of 4,096
+    /// entries (`act_layout = "replicated"`, ACC 4,096, max_dim the
+    /// buffers' bound). Tests derive their small replicated variants from
+    /// it.
+    pub fn replicated() -> Self {
         AccelConfig {
             rows: 16,
             cols: 16,
@@ -354,7 +390,7 @@ impl Default for AccelConfig {
             pe: PeKind::Drq,
             mask_words: 16384,
             max_width: 64,
-            act_words: 4096,
+            act_words: DEFAULT_REPLICATED_ACT_WORDS,
             weight_words: 4096,
             bias_words: 256,
             out_rows: 1,
@@ -366,7 +402,7 @@ impl Default for AccelConfig {
             ram_read_ports: 2,
             packed_rows: false,
             act_layout: ActLayout::Replicated,
-            acc_words: 4096,
+            acc_words: DEFAULT_REPLICATED_ACT_WORDS,
             dim_limit: None,
         }
     }
@@ -401,7 +437,7 @@ impl AccelConfig {
             cols: 4,
             region: 2,
             max_width: 16,
-            ..AccelConfig::default()
+            ..AccelConfig::replicated()
         }
     }
 
@@ -475,6 +511,28 @@ pub fn bits_for(n: u32) -> u32 {
     32 - n.leading_zeros()
 }
 
+/// The `act_layout` an unset key takes: "cyclic" where its rules hold
+/// (ROWS a power of two, one output lane, no packed rows; the keys as
+/// written, checked later), else "replicated".
+fn default_layout(raw: &RawAccelConfig, rows: u32) -> &'static str {
+    let one_lane = raw.out_lanes.unwrap_or(1) == 1;
+    if rows.is_power_of_two() && one_lane && !raw.packed_rows.unwrap_or(false) {
+        "cyclic"
+    } else {
+        "replicated"
+    }
+}
+
+/// The `act_words` an unset key takes: `DEFAULT_BANK_WORDS` a bank with
+/// a stored-once `layout`, else `DEFAULT_REPLICATED_ACT_WORDS`.
+fn default_act_words(rows: u32, layout: &str) -> u32 {
+    if layout == "replicated" {
+        DEFAULT_REPLICATED_ACT_WORDS
+    } else {
+        DEFAULT_BANK_WORDS * rows
+    }
+}
+
 impl AccelConfig {
     /// Validate a raw configuration; missing keys take the spec default.
     /// The first rule broken is reported, naming the parameter and the range.
@@ -518,6 +576,10 @@ impl AccelConfig {
         if ![1, 2, 4, 8, 16].contains(&region_v) {
             return Err(reject("region", region_v, "one of 1, 2, 4, 8, 16"));
         }
+        let layout = raw
+            .act_layout
+            .as_deref()
+            .unwrap_or_else(|| default_layout(raw, rows));
         let pe = match raw.pe.as_deref() {
             None | Some("drq") => PeKind::Drq,
             Some("int8") => PeKind::Int8,
@@ -554,7 +616,8 @@ impl AccelConfig {
             )?,
             act_words: in_range(
                 "act_words",
-                raw.act_words.unwrap_or(d.act_words.into()),
+                raw.act_words
+                    .unwrap_or(default_act_words(rows, layout).into()),
                 16,
                 1 << 18,
             )?,
@@ -585,7 +648,7 @@ impl AccelConfig {
         .with_out_lanes(raw.out_lanes.unwrap_or(d.out_lanes.into()))?
         .with_burst_readout(raw.burst_readout.unwrap_or(d.burst_readout))?
         .with_ram_read_ports(raw.ram_read_ports)?
-        .with_act_layout(raw.act_layout.as_deref())?
+        .with_act_layout(Some(layout))?
         .with_acc_words(raw.acc_words)?
         .with_max_dim(raw.max_dim)
     }
@@ -650,9 +713,16 @@ impl AccelConfig {
         Ok(self)
     }
 
-    /// `self` with `acc_words` (unset: act_words) in 16 ..= act_words.
+    /// `self` with `acc_words` (unset: act_words, or half of it stored
+    /// once: a buffer 8x the replicated one's need not make ACC 8x) in
+    /// 16 ..= act_words.
     fn with_acc_words(mut self, words: Option<i64>) -> Result<AccelConfig, ParamError> {
-        let words = words.unwrap_or(self.act_words.into());
+        let default = if self.act_layout.stored_once() {
+            (self.act_words / 2).max(16)
+        } else {
+            self.act_words
+        };
+        let words = words.unwrap_or(default.into());
         self.acc_words = in_range("acc_words", words, 16, self.act_words.into())?;
         Ok(self)
     }
@@ -661,6 +731,13 @@ impl AccelConfig {
     /// 16, ROWS and max_width (a tile side, a kernel, a row of the widest
     /// map), at most the buffers' bound (act_words / row pitch).
     fn with_max_dim(mut self, dim: Option<i64>) -> Result<AccelConfig, ParamError> {
+        let most = DEFAULT_STORED_ONCE_MAX_DIM;
+        if dim.is_none()
+            && self.act_layout.stored_once()
+            && (self.dim_floor()..=self.buffer_dim_bound()).contains(&most)
+        {
+            self.dim_limit = Some(most);
+        }
         if let Some(dim) = dim {
             self.dim_limit = Some(in_range(
                 "max_dim",
@@ -1145,7 +1222,9 @@ mod tests {
                 pe: PeKind::Drq,
                 mask_words: 16384,
                 max_width: 64,
-                act_words: 4096,
+                // Eight rows: cyclic banks of 2,048 entries by default,
+                // ACC half a buffer, max_dim 128.
+                act_words: 8 * 2048,
                 weight_words: 4096,
                 bias_words: 256,
                 out_rows: 1,
@@ -1156,9 +1235,9 @@ mod tests {
                 burst_readout: false,
                 ram_read_ports: 2,
                 packed_rows: false,
-                act_layout: ActLayout::Replicated,
-                acc_words: 4096,
-                dim_limit: None,
+                act_layout: ActLayout::Cyclic,
+                acc_words: 8 * 1024,
+                dim_limit: Some(128),
             }
         );
         assert_eq!(c.tokens_per_high_step(), 4);
@@ -1366,7 +1445,7 @@ mod tests {
         let pe_taps = AccelConfig::from_toml_str("row_taps = true\n", "x.toml").unwrap();
         assert!(pe_taps.row_taps && !pe_taps.overlap);
         assert_eq!(pe_taps.flush_cycles(), 16);
-        assert!(pe_taps.to_string().ends_with("row taps"), "{pe_taps}");
+        assert!(pe_taps.to_string().contains("row taps"), "{pe_taps}");
         assert_eq!(
             AccelConfig::from_toml_str(&pe_taps.to_toml(), "t").unwrap(),
             pe_taps
@@ -1384,7 +1463,7 @@ mod tests {
         assert!(!c.to_string().contains("RAM copy"), "{c}");
         let one = AccelConfig::from_toml_str("ram_read_ports = 1\n", "t").unwrap();
         assert_eq!(one.copy_reads(16), 1);
-        assert!(one.to_string().ends_with("a RAM copy per read"), "{one}");
+        assert!(one.to_string().contains("a RAM copy per read"), "{one}");
         assert_eq!(
             AccelConfig::from_toml_str(&one.to_toml(), "t").unwrap(),
             one
@@ -1409,7 +1488,7 @@ mod tests {
         .unwrap();
         assert!(c.burst_readout && !AccelConfig::default().burst_readout);
         assert_eq!(AccelConfig::from_toml_str(&c.to_toml(), "t").unwrap(), c);
-        assert!(c.to_string().ends_with("burst read-out"), "{c}");
+        assert!(c.to_string().contains("burst read-out"), "{c}");
         for bad in [
             "overlap = true\nrow_taps = false\nburst_readout = true\n",
             "row_taps = true\nburst_readout = true\n",
@@ -1483,7 +1562,11 @@ mod tests {
             ("out_lanes = 2\n", "act_layout", "out_lanes = 1"),
             ("packed_rows = true\n", "act_layout", "packed_rows = false"),
             ("act_words = 3000\n", "act_words", "power of two"),
-            ("rows = 3\n", "act_words", "rows = 3 times"),
+            (
+                "rows = 3\nact_words = 4096\n",
+                "act_words",
+                "rows = 3 times",
+            ),
         ] {
             let e = banked(extra).unwrap_err().to_string();
             assert!(e.contains(param) && e.contains(allowed), "{extra}: {e}");
@@ -1492,12 +1575,19 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("act_layout") && e.contains("\"banked\""), "{e}");
-        // ACC: at most an activation buffer, act_words by default.
-        let e = AccelConfig::from_toml_str("acc_words = 8192\n", "t")
+        // Three rows: banks of 2,048 by default.
+        assert_eq!(banked("rows = 3\n").unwrap().act_words, 3 * 2048);
+        // ACC: at most an activation buffer; by default act_words
+        // (replicated) or half of it (stored once).
+        let e = AccelConfig::from_toml_str("act_layout = \"replicated\"\nacc_words = 8192\n", "t")
             .unwrap_err()
             .to_string();
         assert!(e.contains("acc_words") && e.contains("4096"), "{e}");
-        assert_eq!(AccelConfig::default().acc_words, 4096);
+        let replicated = AccelConfig::from_toml_str("act_layout = \"replicated\"\n", "t").unwrap();
+        assert_eq!(replicated, AccelConfig::replicated());
+        assert_eq!(replicated.acc_words, 4096);
+        assert_eq!(AccelConfig::default().acc_words, 16384);
+        assert_eq!(banked("act_words = 1024\n").unwrap().acc_words, 512);
     }
 
     /// `max_dim` lowers the counters' bound between max(16, ROWS,
@@ -1506,11 +1596,18 @@ mod tests {
     /// buffers' (and `params.json` has no key for it).
     #[test]
     fn max_dim_lowers_the_counters_bound_within_its_range() {
+        let r = AccelConfig::replicated();
+        assert_eq!((r.max_dim(), r.dim_limit), (64, None));
+        assert!(!r.to_json().contains("max_dim"));
+        // Stored once, unset: 128 (the buffers would allow 512).
         let d = AccelConfig::default();
-        assert_eq!((d.max_dim(), d.dim_limit), (64, None));
-        assert!(!d.to_json().contains("max_dim"));
+        assert_eq!((d.max_dim(), d.dim_limit), (128, Some(128)));
         let banked = "act_layout = \"banked\"\nact_words = 32768\n";
-        let wide = AccelConfig::from_toml_str(banked, "t").unwrap();
+        assert_eq!(
+            AccelConfig::from_toml_str(banked, "t").unwrap().max_dim(),
+            128
+        );
+        let wide = AccelConfig::from_toml_str(&format!("{banked}max_dim = 512\n"), "t").unwrap();
         assert_eq!((wide.max_dim(), wide.dim_bits()), (512, 10));
         let c = AccelConfig::from_toml_str(&format!("{banked}max_dim = 128\n"), "t").unwrap();
         assert_eq!((c.max_dim(), c.dim_bits()), (128, 8));
@@ -1554,7 +1651,7 @@ mod tests {
     }
     #[test]
     fn buffer_addresses_have_one_bit_more_than_the_largest_buffer_needs() {
-        let cfg = AccelConfig::default();
+        let cfg = AccelConfig::replicated();
         // mask_words 16384 = 2^14 is the largest default buffer.
         assert_eq!(cfg.buffer_addr_bits(), 15);
         let small = AccelConfig {
@@ -1568,7 +1665,7 @@ mod tests {
     }
     #[test]
     fn dimension_bits_cover_every_layer_that_fits() {
-        let cfg = AccelConfig::default();
+        let cfg = AccelConfig::replicated();
         // 4096 words at a 64-word pitch: up to 64 rows or channels.
         assert_eq!(cfg.max_dim(), 64);
         assert_eq!(cfg.dim_bits(), 7);

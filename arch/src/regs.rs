@@ -774,7 +774,7 @@ mod tests {
                 acc_words: 1 << 18,
                 mask_words: 1 << 19,
                 weight_words: 1 << 19,
-                ..AccelConfig::default()
+                ..AccelConfig::replicated()
             },
         ] {
             let map = WindowMap::new(&cfg);

@@ -135,7 +135,7 @@ mod tests {
             a_lo,
             w_hi,
             w_lo,
-            ..AccelConfig::default()
+            ..AccelConfig::replicated()
         }
     }
 
@@ -158,7 +158,7 @@ mod tests {
     fn int8_baseline_is_one_full_token() {
         let f = TokenFormat::new(&AccelConfig {
             pe: PeKind::Int8,
-            ..AccelConfig::default()
+            ..AccelConfig::replicated()
         });
         assert_eq!(f.high_tokens.len(), 1);
         assert_eq!((f.digit_bits, f.w_digit_bits), (8, 8));
@@ -194,7 +194,7 @@ mod tests {
             cfg(15, 5, 16, 4),
             AccelConfig {
                 pe: PeKind::Int8,
-                ..AccelConfig::default()
+                ..AccelConfig::replicated()
             },
         ] {
             let f = TokenFormat::new(&c);

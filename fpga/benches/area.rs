@@ -86,7 +86,7 @@ fn main() {
             rows: n,
             cols: n,
             pe,
-            ..AccelConfig::default()
+            ..AccelConfig::replicated()
         };
         let t = Instant::now();
         let pe_d = pe_design(&cfg);

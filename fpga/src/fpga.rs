@@ -1953,12 +1953,12 @@ mod tests {
         let base = AccelConfig {
             rows: 12,
             cols: 12,
-            ..AccelConfig::default()
+            ..AccelConfig::replicated()
         };
         let own = AccelConfig {
             rows: 16,
             cols: 9,
-            ..AccelConfig::default()
+            ..AccelConfig::replicated()
         };
         let v = variants_with(&base, Some(&own));
         let names: Vec<&str> = v.iter().map(|x| x.0).collect();
@@ -1979,7 +1979,7 @@ mod tests {
             AccelConfig {
                 rows: 8,
                 cols: 8,
-                ..AccelConfig::default()
+                ..AccelConfig::replicated()
             },
         ] {
             for (_, v) in variants(&cfg) {
@@ -2002,7 +2002,7 @@ mod tests {
             overlap: true,
             row_taps: true,
             stream_predictor: true,
-            ..AccelConfig::default()
+            ..AccelConfig::replicated()
         };
         let burst = AccelConfig {
             out_lanes: 8,
@@ -2054,7 +2054,7 @@ mod tests {
         let d = array_design(&AccelConfig {
             rows: 2,
             cols: 2,
-            ..AccelConfig::default()
+            ..AccelConfig::replicated()
         });
         let w = ooc_wrapper(&d);
         assert_eq!(w.top, "drq_array_ooc");

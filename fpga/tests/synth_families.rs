@@ -15,7 +15,7 @@ fn small() -> AccelConfig {
     AccelConfig {
         rows: 2,
         cols: 2,
-        ..AccelConfig::default()
+        ..AccelConfig::replicated()
     }
 }
 
@@ -78,7 +78,7 @@ fn small_top() -> AccelConfig {
         mask_words: 64,
         bias_words: 16,
         max_width: 8,
-        ..AccelConfig::default()
+        ..AccelConfig::replicated()
     }
 }
 

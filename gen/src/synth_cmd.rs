@@ -426,7 +426,7 @@ mod tests {
         let base = AccelConfig {
             rows: 12,
             cols: 4,
-            ..AccelConfig::default()
+            ..AccelConfig::replicated()
         };
         let variants = [
             ClockedVariant {

@@ -93,7 +93,7 @@ fn golden_end_to_end_on_files() {
         rows: 8,
         cols: 4,
         region: 2,
-        ..AccelConfig::default()
+        ..AccelConfig::replicated()
     };
     let layer = Layer::load(&c.root.join("layer.json"), &cfg).unwrap();
     let want = run_layer(&cfg, &layer, &c.data).unwrap();
@@ -368,6 +368,9 @@ fn config_subcommand_prints_resolved_configuration() {
         AccelConfig {
             rows: 8,
             region: 2,
+            // Eight cyclic banks of 2,048 entries by default.
+            act_words: 8 * 2048,
+            acc_words: 8 * 1024,
             ..AccelConfig::default()
         }
     );
@@ -471,7 +474,7 @@ fn net_setup(seed: u64) -> NetCase {
         cols: 4,
         region: 2,
         max_width: 16,
-        ..AccelConfig::default()
+        ..AccelConfig::replicated()
     };
     let (net, x) = random_network(&cfg, &mut Rng::new(seed), 3);
     let net_json = net.save(&cfg, &root.join("net")).unwrap();
@@ -783,6 +786,7 @@ fn sim_rejects_a_layer_too_big_for_the_buffers_naming_buffer_and_sizes() {
     let c = setup();
     let out_dir = c.root.join("out");
     let mut args = as_sim(&golden_args(&c, &out_dir));
+    args.extend(["--act-layout".into(), "replicated".into()]);
     args.extend(["--act-words".into(), "1024".into()]);
     let out = run(&args);
     assert!(!out.status.success());
@@ -913,7 +917,7 @@ fn a_real_network_layer_runs_through_drq_sim_like_drq_golden() {
     let cfg = AccelConfig {
         cols: 4,
         max_width: 16,
-        ..AccelConfig::default()
+        ..AccelConfig::replicated()
     };
     real_layer_runs_through_drq_sim("fashion", 2, None, "cols = 4\nmax_width = 16\n", &cfg);
 }
@@ -926,7 +930,7 @@ fn a_real_network_layer_runs_through_drq_sim_with_packed_rows() {
     let cfg = AccelConfig {
         cols: 4,
         packed_rows: true,
-        ..AccelConfig::default()
+        ..AccelConfig::replicated()
     };
     let net = Network::load(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("../model/fashion/network.json"),
@@ -962,7 +966,7 @@ fn pipelined_16x4() -> (&'static str, AccelConfig) {
             out_lanes: 8,
             out_rows: 4,
             weight_words: 16384,
-            ..AccelConfig::default()
+            ..AccelConfig::replicated()
         },
     )
 }

@@ -538,7 +538,7 @@ mod tests {
             rows: 8,
             cols: 4,
             region: 2,
-            ..AccelConfig::default()
+            ..AccelConfig::replicated()
         }
     }
 

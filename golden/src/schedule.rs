@@ -305,7 +305,7 @@ mod tests {
     fn partial_edge_tiles_and_row_mapping() {
         let cfg = AccelConfig {
             rows: 8,
-            ..AccelConfig::default()
+            ..AccelConfig::replicated()
         };
         let low = Lowering::new(
             &cfg,

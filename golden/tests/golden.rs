@@ -148,7 +148,7 @@ fn random_config(rng: &mut Rng) -> AccelConfig {
         w_lo,
         acc_bits: rng.pick(&[16, 20, 32, 64]),
         region: rng.pick(&[1, 2, 4, 8, 16]),
-        ..AccelConfig::default()
+        ..AccelConfig::replicated()
     }
 }
 
@@ -256,7 +256,7 @@ fn mixed_mask_is_conv_of_masked_high_plus_conv_of_rest_low() {
 fn accumulator_wraps_at_small_acc_bits() {
     let cfg = AccelConfig {
         acc_bits: 16,
-        ..AccelConfig::default()
+        ..AccelConfig::replicated()
     };
     // 16 channels of 255 * 127 = 518,160 (+bias) overflows 16 bits many times over.
     let l = layer(&cfg, &RawLayer::conv(16, 2, (3, 3), 3, 1, 1, (3, 3)));
@@ -311,7 +311,7 @@ fn counters_of_a_one_by_one_layer_by_hand() {
         rows: 4,
         cols: 2,
         region: 2,
-        ..AccelConfig::default()
+        ..AccelConfig::replicated()
     };
     let mut mask = Mask::filled(1, 2, 2, false);
     mask.set(0, 0, 0, true);
@@ -346,7 +346,7 @@ fn counters_of_a_padded_three_by_three_layer_by_hand() {
     let base = AccelConfig {
         cols: 1,
         region: 1,
-        ..AccelConfig::default()
+        ..AccelConfig::replicated()
     };
     let mut mask = Mask::filled(2, 3, 3, false);
     mask.set(0, 0, 0, true);
@@ -418,7 +418,7 @@ fn output_is_independent_of_tiles_and_array_size() {
 fn next_mask_is_predicted_from_the_output() {
     let cfg = AccelConfig {
         region: 2,
-        ..AccelConfig::default()
+        ..AccelConfig::replicated()
     };
     let mut raw = RawLayer::conv(1, 2, (5, 5), 1, 1, 0, (4, 4));
     raw.next_threshold = Some(100);

@@ -72,11 +72,11 @@ mod tests {
             AccelConfig::default(),
             AccelConfig {
                 acc_bits: 16,
-                ..AccelConfig::default()
+                ..AccelConfig::replicated()
             },
             AccelConfig {
                 acc_bits: 64,
-                ..AccelConfig::default()
+                ..AccelConfig::replicated()
             },
         ] {
             let mut rng = Rng::new(seed);

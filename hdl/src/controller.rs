@@ -810,11 +810,11 @@ mod tests {
                 a_lo: 3,
                 w_hi: 6,
                 w_lo: 2,
-                ..AccelConfig::default()
+                ..AccelConfig::replicated()
             },
             AccelConfig {
                 pe: PeKind::Int8,
-                ..AccelConfig::default()
+                ..AccelConfig::replicated()
             },
         ] {
             let fmt = TokenFormat::new(&cfg);

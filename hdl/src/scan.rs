@@ -404,7 +404,7 @@ mod tests {
         let small = AccelConfig::small();
         let streaming = AccelConfig {
             stream_predictor: true,
-            ..AccelConfig::default()
+            ..AccelConfig::replicated()
         };
         let rows_3 = AccelConfig {
             rows: 3,

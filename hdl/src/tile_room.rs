@@ -100,7 +100,7 @@ mod tests {
                 rows: 16,
                 out_lanes: lanes,
                 out_rows,
-                ..AccelConfig::default()
+                ..AccelConfig::replicated()
             };
             let mut t = TileRoom::new(&cfg);
             t.connect_all();

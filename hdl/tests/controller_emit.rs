@@ -12,7 +12,7 @@ use drq_hdl::controller::{controller_design, COUNTER_BITS};
 use drq_verif::waves::SPEC_SIGNALS;
 
 fn configs() -> Vec<AccelConfig> {
-    let d = AccelConfig::default();
+    let d = AccelConfig::replicated();
     vec![
         AccelConfig::small(),
         AccelConfig {

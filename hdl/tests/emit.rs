@@ -11,8 +11,14 @@ use drq_hdl::leaf::multiplier_design;
 use drq_hdl::pe::pe_design;
 
 fn configs() -> Vec<AccelConfig> {
-    let d = AccelConfig::default();
+    let d = AccelConfig::replicated();
     vec![
+        // The default's cyclic buffers, four banks.
+        AccelConfig {
+            rows: 4,
+            cols: 2,
+            ..AccelConfig::default()
+        },
         AccelConfig {
             rows: 2,
             cols: 2,
@@ -113,13 +119,13 @@ fn same_configuration_same_bytes() {
     let a = array_design(&AccelConfig {
         rows: 2,
         cols: 2,
-        ..AccelConfig::default()
+        ..AccelConfig::replicated()
     });
     let b = array_design(&AccelConfig {
         rows: 2,
         cols: 2,
         acc_bits: 24,
-        ..AccelConfig::default()
+        ..AccelConfig::replicated()
     });
     assert_ne!(a.verilog, b.verilog);
 }
@@ -130,7 +136,7 @@ fn top_ports_are_plain_and_sized_by_the_configuration() {
         rows: 3,
         cols: 5,
         acc_bits: 20,
-        ..AccelConfig::default()
+        ..AccelConfig::replicated()
     };
     let d = same_bytes_and_plain_ports(|| array_design(&cfg), "drq_array", &cfg.to_string());
     let width = |n: &str| common::width(&d, n);
@@ -175,8 +181,13 @@ fn synthesis_keeps_the_pe_module_instantiated_per_pe() {
             ..cfg
         });
         for d in [array_design(&cfg), top] {
-            // The PE, and with row taps the read-out multiplexers.
-            let kept = d.kept_modules();
+            // The PE, and with row taps the read-out multiplexers (the
+            // cyclic buffers' rotation stages are kept too, not per PE).
+            let kept: Vec<String> = d
+                .kept_modules()
+                .into_iter()
+                .filter(|m| !m.contains("_shift_stages"))
+                .collect();
             assert!(kept[0].ends_with("_mesh_pes"), "{kept:?}");
             assert!(kept.len() <= 2, "{kept:?}");
             let instances = |module: &str| {

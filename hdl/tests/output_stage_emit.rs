@@ -9,7 +9,7 @@ use drq_arch::AccelConfig;
 use drq_hdl::output_stage::output_stage_design;
 
 fn configs() -> Vec<AccelConfig> {
-    let d = AccelConfig::default();
+    let d = AccelConfig::replicated();
     vec![
         d,
         AccelConfig {

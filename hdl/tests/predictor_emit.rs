@@ -13,7 +13,7 @@ use drq_hdl::predictor::predictor_design;
 use drq_hdl::ram::ram_design;
 
 fn configs() -> Vec<AccelConfig> {
-    let d = AccelConfig::default();
+    let d = AccelConfig::replicated();
     vec![
         AccelConfig {
             region: 4,

@@ -17,7 +17,7 @@ fn cfg(rows: u32, cols: u32) -> AccelConfig {
     AccelConfig {
         rows,
         cols,
-        ..AccelConfig::default()
+        ..AccelConfig::replicated()
     }
 }
 

@@ -37,7 +37,7 @@ fn cfg_a() -> AccelConfig {
 fn cfg_b() -> AccelConfig {
     AccelConfig {
         max_width: 12,
-        ..AccelConfig::default().six_tokens_3x5()
+        ..AccelConfig::replicated().six_tokens_3x5()
     }
 }
 
@@ -48,7 +48,7 @@ fn cfg_c() -> AccelConfig {
         cols: 2,
         region: 4,
         max_width: 16,
-        ..AccelConfig::default()
+        ..AccelConfig::replicated()
     }
 }
 
@@ -62,7 +62,7 @@ fn cfg_int8() -> AccelConfig {
         region: 8,
         max_width: 3,
         pe: PeKind::Int8,
-        ..AccelConfig::default()
+        ..AccelConfig::replicated()
     }
 }
 

@@ -23,7 +23,7 @@ fn cfg_2x2() -> AccelConfig {
         weight_words: 128,
         mask_words: 64,
         bias_words: 8,
-        ..AccelConfig::default()
+        ..AccelConfig::replicated()
     }
 }
 

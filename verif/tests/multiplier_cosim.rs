@@ -33,7 +33,7 @@ fn drq_multiplier_every_pair() {
         exhaustive(&AccelConfig {
             a_lo: 2,
             w_lo: 2,
-            ..AccelConfig::default()
+            ..AccelConfig::replicated()
         }),
         8 * 4
     );
@@ -43,7 +43,7 @@ fn drq_multiplier_every_pair() {
         a_lo: 1,
         w_hi: 4,
         w_lo: 2,
-        ..AccelConfig::default()
+        ..AccelConfig::replicated()
     };
     assert_eq!(exhaustive(&narrow), 8 * 2);
 }
@@ -53,7 +53,7 @@ fn int8_baseline_multiplier_every_pair() {
     assert_eq!(
         exhaustive(&AccelConfig {
             pe: PeKind::Int8,
-            ..AccelConfig::default()
+            ..AccelConfig::replicated()
         }),
         256 * 256
     );

@@ -24,7 +24,7 @@ fn non_square() -> AccelConfig {
         rows: 12,
         cols: 5,
         row_taps: false,
-        ..AccelConfig::default()
+        ..AccelConfig::replicated()
     }
 }
 fn wide() -> AccelConfig {
@@ -32,7 +32,7 @@ fn wide() -> AccelConfig {
         acc_bits: 64,
         a_hi: 16,
         a_lo: 4,
-        ..AccelConfig::default()
+        ..AccelConfig::replicated()
     }
 }
 /// acc_hi has bits but N fits one word (33 < ACC_BITS <= 48): the
@@ -42,7 +42,7 @@ fn mid() -> AccelConfig {
         rows: 3,
         cols: 2,
         acc_bits: 40,
-        ..AccelConfig::default()
+        ..AccelConfig::replicated()
     }
 }
 fn narrow() -> AccelConfig {
@@ -50,7 +50,7 @@ fn narrow() -> AccelConfig {
         rows: 4,
         cols: 3,
         acc_bits: 16,
-        ..AccelConfig::default()
+        ..AccelConfig::replicated()
     }
 }
 

@@ -23,7 +23,7 @@ fn cfg(region: u32) -> AccelConfig {
         region,
         mask_words: MASK_WORDS,
         max_width: 16 * region,
-        ..AccelConfig::default()
+        ..AccelConfig::replicated()
     };
     assert_eq!(cfg.mask_row_pitch(), 16);
     cfg
@@ -591,7 +591,7 @@ fn mask_is_read_at_the_pitched_address_of_every_region() {
             region,
             mask_words: 512,
             max_width: 20,
-            ..AccelConfig::default()
+            ..AccelConfig::replicated()
         };
         assert_eq!(cfg.mask_row_pitch() as usize, pitch);
         let r = region as usize;
