@@ -561,9 +561,26 @@ pub struct AxilTestTop {
     pub reg_in: Vec<Signal<In, Word>>,
     slave: AxiLiteSlave,
     ram: WordRam,
+    /// A register stage between the slave and the RAM, as in `drq_top`
+    /// (one entry each with `with_memory_stage`, else none): the slave
+    /// then takes its read data two cycles after `mem_rd`.
+    stage_addr: Vec<Reg<Word>>,
+    stage_wr: Vec<Reg<Bit>>,
+    stage_rd: Vec<Reg<Bit>>,
+    stage_wdata: Vec<Reg<Word>>,
 }
 
 impl AxilTestTop {
+    /// The test top with the window RAM behind a register stage and the
+    /// slave's read latency two (`drq_top`'s window).
+    pub fn with_memory_stage(mut self) -> AxilTestTop {
+        self.slave = self.slave.with_mem_read_latency(2);
+        self.stage_addr = vec_of(1);
+        self.stage_wr = vec_of(1);
+        self.stage_rd = vec_of(1);
+        self.stage_wdata = vec_of(1);
+        self
+    }
     pub fn new(n_rw: usize, n_ro: usize, words: u64) -> AxilTestTop {
         AxilTestTop {
             clock: Default::default(),
@@ -590,6 +607,10 @@ impl AxilTestTop {
             reg_in: vec_of(n_ro),
             slave: AxiLiteSlave::new(n_rw, n_ro).with_window_words(words),
             ram: WordRam::new(words as usize, 32),
+            stage_addr: Vec::new(),
+            stage_wr: Vec::new(),
+            stage_rd: Vec::new(),
+            stage_wdata: Vec::new(),
         }
     }
     fn n_rw(&self) -> usize {
@@ -636,6 +657,25 @@ impl Logic for AxilTestTop {
         self.ram.rd_en.next = self.slave.mem_rd.val();
         self.ram.rd_addr.next = self.slave.mem_addr.val();
         self.slave.mem_rdata.next = self.ram.rd_data.val();
+        for k in 0..self.stage_wr.len() {
+            self.stage_addr[k].clock.next = self.clock.val();
+            self.stage_wr[k].clock.next = self.clock.val();
+            self.stage_rd[k].clock.next = self.clock.val();
+            self.stage_wdata[k].clock.next = self.clock.val();
+            self.stage_addr[k].reset.next = self.reset.val();
+            self.stage_wr[k].reset.next = self.reset.val();
+            self.stage_rd[k].reset.next = self.reset.val();
+            self.stage_wdata[k].reset.next = self.reset.val();
+            self.stage_addr[k].d.next = self.slave.mem_addr.val();
+            self.stage_wr[k].d.next = self.slave.mem_wr.val();
+            self.stage_rd[k].d.next = self.slave.mem_rd.val();
+            self.stage_wdata[k].d.next = self.slave.mem_wdata.val();
+            self.ram.wr_en.next = self.stage_wr[k].q.val();
+            self.ram.wr_addr.next = self.stage_addr[k].q.val();
+            self.ram.wr_data.next = self.stage_wdata[k].q.val();
+            self.ram.rd_en.next = self.stage_rd[k].q.val();
+            self.ram.rd_addr.next = self.stage_addr[k].q.val();
+        }
     }
 }
 
@@ -683,6 +723,20 @@ pub fn axil_test_design(
     n_ro: usize,
     words: u64,
 ) -> crate::shell::Design {
+    axil_design_of(cfg, AxilTestTop::new(n_rw, n_ro, words))
+}
+
+/// `drq_axil` with its window RAM behind a register stage, the slave
+/// waiting two cycles for the read data (`AxilTestTop::with_memory_stage`).
+pub fn axil_staged_design(cfg: &AccelConfig) -> crate::shell::Design {
+    axil_design_of(
+        cfg,
+        AxilTestTop::new(TEST_N_RW, TEST_N_RO, TEST_WINDOW_WORDS).with_memory_stage(),
+    )
+}
+
+fn axil_design_of(cfg: &AccelConfig, mut top: AxilTestTop) -> crate::shell::Design {
+    let (n_rw, n_ro) = (top.n_rw(), top.n_ro());
     use crate::shell::{design, Dir, Lanes, ShellPort, Widen};
     use Dir::{Input, Output};
     use Widen::{Flag, Zero};
@@ -702,11 +756,5 @@ pub fn axil_test_design(
         bus("write_strobe", Output, 1, n_rw, Flag),
         bus("reg_in", Input, 32, n_ro, Zero),
     ]);
-    design(
-        "drq_axil",
-        "drq_axil_core",
-        cfg,
-        ports,
-        &mut AxilTestTop::new(n_rw, n_ro, words),
-    )
+    design("drq_axil", "drq_axil_core", cfg, ports, &mut top)
 }
