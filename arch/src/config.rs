@@ -653,12 +653,14 @@ impl AccelConfig {
         .with_max_dim(raw.max_dim)
     }
 
-    /// `self` with the activation layout once its rules hold: banked
-    /// buffers take one output lane (L consecutive x of a strided layout
-    /// share a bank), no packed rows (a banked map is dense; ACC keeps
-    /// the plain layout (c Ho + y) Wo + x, `acc_addr`) and banks of a
-    /// power-of-two depth (the host window's offset is bank * bank_words
-    /// + address).
+    /// `self` with the activation layout once its rules hold: stored-once
+    /// (banked or cyclic) buffers take one output lane (L consecutive x
+    /// of a strided layout share a bank), no packed rows (a stored map is
+    /// dense; ACC keeps the plain layout (c Ho + y) Wo + x, `acc_addr`)
+    /// and banks of a power-of-two depth (the host window's offset is
+    /// bank * bank_words + address); cyclic buffers also ROWS a power of
+    /// two (the banks are the rows, an entry's bank its low bits). None
+    /// is replicated (`from_raw` passes the layout's default).
     fn with_act_layout(mut self, layout: Option<&str>) -> Result<AccelConfig, ParamError> {
         self.act_layout = match layout {
             None | Some("replicated") => ActLayout::Replicated,
