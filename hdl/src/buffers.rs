@@ -128,6 +128,11 @@ pub struct Buffers {
     /// any row reads.
     cyclic_rotation: CyclicRotation,
     any_read: Vec<Signal<Local, Bit>>,
+    /// Either rotation's row 0 (one each where it has a register to take,
+    /// else none): whether it takes and the bank it takes, the run's, the
+    /// input scan's value's or the host window's.
+    first_take: Vec<Signal<Local, Bit>>,
+    first_bank: Vec<Signal<Local, Word>>,
     act1_base: Vec<Constant<Word>>,
     /// The bank half the run reads (the input buffer's) and the one the
     /// write-back writes (the other).
@@ -258,6 +263,8 @@ impl Buffers {
                 CyclicRotation::new(0, 0, cfg.a_hi)
             },
             any_read: one_if(cyclic && banks > 1, Default::default()),
+            first_take: one_if(banked && (!cyclic || banks > 1), Default::default()),
+            first_bank: one_if(banked && (!cyclic || banks > 1), Default::default()),
             act1_base: one_if(banked, konst(cfg.bank_words().into())),
             read_base: one_if(banked, Default::default()),
             write_base: one_if(banked, Default::default()),
@@ -321,6 +328,10 @@ impl Buffers {
     /// register to take), else 0.
     fn cyclic_turns(&self) -> usize {
         self.any_read.len()
+    }
+    /// 1 where a rotation takes row 0's bank (`first_take`), else 0.
+    fn turns(&self) -> usize {
+        self.first_take.len()
     }
     /// ROWS with replicated activations (their read copies' ports), else 0.
     fn replicated_rows(&self) -> usize {
@@ -621,6 +632,12 @@ impl Logic for Buffers {
                     self.act_data[b].next = self.cyclic_rotation.row_data[b].val();
                 }
             }
+            // Row 0 takes the run's bank when it reads (cyclic: when any
+            // row reads).
+            for f in 0..self.turns() {
+                self.first_take[f].next = self.mask_rd[0].val();
+                self.first_bank[f].next = self.act_row_bank[0].val();
+            }
             for j in 0..self.cyclic_turns() {
                 self.cyclic_rotation.clock[0].next = self.clock.val();
                 self.cyclic_rotation.reset[0].next = self.reset.val();
@@ -630,8 +647,7 @@ impl Logic for Buffers {
                         self.any_read[j].next = true;
                     }
                 }
-                self.cyclic_rotation.take[0].next = self.any_read[j].val();
-                self.cyclic_rotation.amount[0].next = self.act_row_bank[0].val();
+                self.first_take[j].next = self.any_read[j].val();
             }
             self.accs.wr_addr.next = self.wb_acc_addr[k].val();
             // The input scan: every bank at the value's address, row 0
@@ -643,13 +659,9 @@ impl Logic for Buffers {
                         self.banks[b].rd_addr.next =
                             self.scan_addr[j].val() | self.read_base[k].val();
                     }
-                    for _i in 0..self.crossbars() {
-                        self.rotation.take[0].next = true;
-                        self.rotation.row_bank[0].next = self.scan_bank[j].val();
-                    }
-                    for _i in 0..self.cyclic_turns() {
-                        self.cyclic_rotation.take[0].next = true;
-                        self.cyclic_rotation.amount[0].next = self.scan_bank[j].val();
+                    for f in 0..self.turns() {
+                        self.first_take[f].next = true;
+                        self.first_bank[f].next = self.scan_bank[j].val();
                     }
                 }
             }
@@ -666,18 +678,22 @@ impl Logic for Buffers {
                 }
             }
             if self.host_rd.val() {
-                for _i in 0..self.crossbars() {
-                    self.rotation.take[0].next = true;
-                    self.rotation.row_bank[0].next = self.host_bank[k].val();
-                }
-                for _i in 0..self.cyclic_turns() {
-                    self.cyclic_rotation.take[0].next = true;
-                    self.cyclic_rotation.amount[0].next = self.host_bank[k].val();
+                for f in 0..self.turns() {
+                    self.first_take[f].next = true;
+                    self.first_bank[f].next = self.host_bank[k].val();
                 }
                 for b in 0..self.banks() {
                     self.banks[b].rd_en.next = self.host_act[k].val();
                     self.banks[b].rd_addr.next = self.host_bank_addr[k].val();
                 }
+            }
+            for f in 0..self.crossbars() {
+                self.rotation.take[0].next = self.first_take[f].val();
+                self.rotation.row_bank[0].next = self.first_bank[f].val();
+            }
+            for f in 0..self.cyclic_turns() {
+                self.cyclic_rotation.take[0].next = self.first_take[f].val();
+                self.cyclic_rotation.amount[0].next = self.first_bank[f].val();
             }
         }
 

@@ -106,8 +106,15 @@ pub struct InputScan {
     bank_low: Vec<Constant<Word>>,
     bank_shift: Vec<Constant<Word>>,
     addr_mask: Vec<Constant<Word>>,
-    /// Stored once: the channel's part, masked to its bits.
+    /// Stored once: the channel's part, masked to its bits, and when the
+    /// column, row and channel digits step or start again (both layouts'
+    /// digit blocks take them).
     chan_part: Vec<WordReg>,
+    col_step: Vec<Signal<Local, Bit>>,
+    col_load: Vec<Signal<Local, Bit>>,
+    row_step: Vec<Signal<Local, Bit>>,
+    row_load: Vec<Signal<Local, Bit>>,
+    chan_step: Vec<Signal<Local, Bit>>,
     bank_mask: Vec<Constant<Word>>,
     /// The digits the scan does not need (their parts and bank numbers are
     /// the address and the bank).
@@ -193,6 +200,11 @@ impl InputScan {
             bank_shift: one_if(cyclic, konst(cfg.rows.trailing_zeros().into())),
             addr_mask: one_if(cyclic, konst(low_mask(bits))),
             chan_part: one_if(stored_once, WordReg::unsigned(part_bits)),
+            col_step: one_if(stored_once, Default::default()),
+            col_load: one_if(stored_once, Default::default()),
+            row_step: one_if(stored_once, Default::default()),
+            row_load: one_if(stored_once, Default::default()),
+            chan_step: one_if(stored_once, Default::default()),
             bank_mask: one_if(stored_once, konst(low_mask(part_bits))),
             unused_digits: one_if(stored_once, Default::default()),
         }
@@ -271,10 +283,15 @@ impl Logic for InputScan {
         // (the row back to 0); the channel's part here, the row's and
         // column's in the layout's digit blocks.
         for k in 0..self.stored_once_paths() {
+            self.chan_step[k].next = self.advance.val() & self.row_end.val() & self.map_end.val();
+            self.col_step[k].next = self.advance.val() & !self.row_end.val();
+            self.col_load[k].next = (self.advance.val() & self.row_end.val()) | self.restart.val();
+            self.row_step[k].next = self.advance.val() & self.row_end.val() & !self.map_end.val();
+            self.row_load[k].next = self.chan_step[k].val() | self.restart.val();
             self.chan_part[k].clock.next = self.clock.val();
             self.chan_part[k].reset.next = self.reset.val();
             self.chan_part[k].d.next = self.chan_part[k].q.val();
-            if self.advance.val() & self.row_end.val() & self.map_end.val() {
+            if self.chan_step[k].val() {
                 self.chan_part[k].d.next = (self.chan_part[k].q.val()
                     + self.bank_channel_words[k].val())
                     & self.bank_mask[k].val();
@@ -308,12 +325,10 @@ impl Logic for InputScan {
             self.dig_x[k].load_bank.next = self.zero.val();
             self.dig_x[k].load_part.next = self.zero.val();
             self.dig_x[k].load_index.next = self.zero.val();
-            self.dig_x[k].step.next = self.advance.val() & !self.row_end.val();
-            self.dig_x[k].load.next =
-                (self.advance.val() & self.row_end.val()) | self.restart.val();
-            self.dig_y[k].step.next = self.advance.val() & self.row_end.val() & !self.map_end.val();
-            self.dig_y[k].load.next =
-                (self.advance.val() & self.row_end.val() & self.map_end.val()) | self.restart.val();
+            self.dig_x[k].step.next = self.col_step[k].val();
+            self.dig_x[k].load.next = self.col_load[k].val();
+            self.dig_y[k].step.next = self.row_step[k].val();
+            self.dig_y[k].load.next = self.row_load[k].val();
             self.addr.next =
                 (self.chan_part[k].q.val() + self.dig_y[k].part.val() + self.dig_x[k].part.val())
                     & self.bank_mask[k].val();
@@ -347,12 +362,10 @@ impl Logic for InputScan {
             self.sum_x[k].load_phase.next = self.zero.val();
             self.sum_x[k].load_bank.next = self.zero.val();
             self.sum_x[k].load_part.next = self.zero.val();
-            self.sum_x[k].step.next = self.advance.val() & !self.row_end.val();
-            self.sum_x[k].load.next =
-                (self.advance.val() & self.row_end.val()) | self.restart.val();
-            self.sum_y[k].step.next = self.advance.val() & self.row_end.val() & !self.map_end.val();
-            self.sum_y[k].load.next =
-                (self.advance.val() & self.row_end.val() & self.map_end.val()) | self.restart.val();
+            self.sum_x[k].step.next = self.col_step[k].val();
+            self.sum_x[k].load.next = self.col_load[k].val();
+            self.sum_y[k].step.next = self.row_step[k].val();
+            self.sum_y[k].load.next = self.row_load[k].val();
             self.entry[k].next =
                 (self.chan_part[k].q.val() + self.sum_y[k].part.val() + self.sum_x[k].part.val())
                     & self.bank_mask[k].val();
@@ -457,6 +470,44 @@ mod tests {
         }
     }
 
+    /// Step a stored-once scan (its layout's ports set, `c_in`, `h`, `w`
+    /// too) through every value of a C x H x W map in raster order: each
+    /// at the bank and address `place` gives, the last flagged, every
+    /// third value held one cycle without `advance`.
+    fn walk_stored_once(
+        s: &mut InputScan,
+        (c, h, w): (u64, u64, u64),
+        place: impl Fn(u64, u64, u64) -> drq_arch::banked::Place,
+        what: &str,
+    ) {
+        s.reset.next = true;
+        cycle(s, false, false);
+        s.reset.next = false;
+        cycle(s, true, false);
+        let mut n = 0;
+        for ci in 0..c {
+            for y in 0..h {
+                for x in 0..w {
+                    settle(s);
+                    let want = place(ci, y, x);
+                    assert_eq!(
+                        (s.bank[0].val().to_u64(), s.addr.val().to_u64()),
+                        (u64::from(want.bank), want.addr),
+                        "{what} {c}x{h}x{w} ({ci}, {y}, {x})"
+                    );
+                    assert_eq!(s.last.val(), n + 1 == c * h * w);
+                    if n % 3 == 1 {
+                        // A cycle without `advance` holds the value.
+                        cycle(s, false, false);
+                        assert_eq!(s.addr.val().to_u64(), want.addr, "held");
+                    }
+                    cycle(s, false, true);
+                    n += 1;
+                }
+            }
+        }
+    }
+
     /// Banked activations: every value of a few maps, in raster order, at
     /// the bank and address where `BankedMap::place` put it, for readers
     /// of strides 1-3 and tiles 4 x 4, 1 x 16, 3 x 5 and 1 x 1, with
@@ -492,32 +543,8 @@ mod tests {
                 ] {
                     port.next = v.to_bits();
                 }
-                s.reset.next = true;
-                cycle(&mut s, false, false);
-                s.reset.next = false;
-                cycle(&mut s, true, false);
-                let mut n = 0;
-                for ci in 0..c {
-                    for y in 0..h {
-                        for x in 0..w {
-                            settle(&mut s);
-                            let want = map.place(ci, y, x);
-                            assert_eq!(
-                                (s.bank[0].val().to_u64(), s.addr.val().to_u64()),
-                                (u64::from(want.bank), want.addr),
-                                "{reader:?} {c}x{h}x{w} ({ci}, {y}, {x})"
-                            );
-                            assert_eq!(s.last.val(), n + 1 == c * h * w);
-                            if n % 3 == 1 {
-                                // A cycle without `advance` holds the value.
-                                cycle(&mut s, false, false);
-                                assert_eq!(s.addr.val().to_u64(), want.addr, "held");
-                            }
-                            cycle(&mut s, false, true);
-                            n += 1;
-                        }
-                    }
-                }
+                let what = format!("{reader:?}");
+                walk_stored_once(&mut s, (c, h, w), |ci, y, x| map.place(ci, y, x), &what);
             }
         }
     }
@@ -562,31 +589,8 @@ mod tests {
                 ] {
                     port.next = v.to_bits();
                 }
-                s.reset.next = true;
-                cycle(&mut s, false, false);
-                s.reset.next = false;
-                cycle(&mut s, true, false);
-                let mut n = 0;
-                for ci in 0..c {
-                    for y in 0..h {
-                        for x in 0..w {
-                            settle(&mut s);
-                            let want = map.place(ci, y, x);
-                            assert_eq!(
-                                (s.bank[0].val().to_u64(), s.addr.val().to_u64()),
-                                (u64::from(want.bank), want.addr),
-                                "{reader:?} {c}x{h}x{w} ({ci}, {y}, {x})"
-                            );
-                            assert_eq!(s.last.val(), n + 1 == c * h * w);
-                            if n % 3 == 1 {
-                                cycle(&mut s, false, false);
-                                assert_eq!(s.addr.val().to_u64(), want.addr, "held");
-                            }
-                            cycle(&mut s, false, true);
-                            n += 1;
-                        }
-                    }
-                }
+                let what = format!("{reader:?}");
+                walk_stored_once(&mut s, (c, h, w), |ci, y, x| map.place(ci, y, x), &what);
             }
         }
     }
