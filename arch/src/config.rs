@@ -512,11 +512,11 @@ pub fn bits_for(n: u32) -> u32 {
 }
 
 /// The `act_layout` an unset key takes: "cyclic" where its rules hold
-/// (ROWS a power of two, one output lane, no packed rows; the keys as
-/// written, checked later), else "replicated".
+/// (ROWS a power of two of at least 2, one output lane, no packed rows;
+/// the keys as written, checked later), else "replicated".
 fn default_layout(raw: &RawAccelConfig, rows: u32) -> &'static str {
     let one_lane = raw.out_lanes.unwrap_or(1) == 1;
-    if rows.is_power_of_two() && one_lane && !raw.packed_rows.unwrap_or(false) {
+    if rows.is_power_of_two() && rows > 1 && one_lane && !raw.packed_rows.unwrap_or(false) {
         "cyclic"
     } else {
         "replicated"
@@ -676,13 +676,13 @@ impl AccelConfig {
             }
         };
         let name = self.act_layout.name();
-        if self.act_layout == ActLayout::Cyclic && !self.rows.is_power_of_two() {
+        if self.act_layout == ActLayout::Cyclic && !(self.rows.is_power_of_two() && self.rows > 1) {
             return Err(ParamError {
                 scope: SCOPE,
                 param: "act_layout",
                 value: format!("{name:?}"),
                 allowed: format!(
-                    "\"replicated\" or \"banked\" unless rows is a power of two (here {}; the cyclic layout's banks are the rows)",
+                    "\"replicated\" or \"banked\" unless rows is a power of two, at least 2 (here {}; the cyclic layout's banks are the rows, and one row's buffer holds each value once already)",
                     self.rows
                 ),
             });
@@ -1531,8 +1531,9 @@ mod tests {
             (
                 "rows = 12\nact_words = 3072\n",
                 "act_layout",
-                "rows is a power of two (here 12",
+                "rows is a power of two, at least 2 (here 12",
             ),
+            ("rows = 1\nact_words = 2048\n", "act_layout", "(here 1;"),
             ("out_lanes = 2\n", "act_layout", "out_lanes = 1"),
             ("packed_rows = true\n", "act_layout", "packed_rows = false"),
             ("act_words = 3000\n", "act_words", "power of two"),
